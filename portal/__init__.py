@@ -1,0 +1,102 @@
+"""The portal's application factory: a short list of register_* steps."""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import config
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_mapping(config.load(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    register_extensions(app)
+    register_database(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+
+def register_database(app: Flask) -> None:
+    from .database import configure_engine_events
+
+    configure_engine_events(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .views import auth, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .views import errors
+
+    errors.register(app)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .i18n import apply_lang_parameter
+    from .security import set_security_headers
+
+    app.before_request(apply_lang_parameter)
+    app.after_request(set_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from . import labels, permissions
+    from .htmx import wants_fragment
+    from flask_babel import get_locale
+
+    from .i18n import LANGUAGES
+    from .navigation import NAV_ITEMS
+    from .services.campaign import current_phase, current_year
+
+    @app.context_processor
+    def inject() -> dict:
+        year = current_year()
+        return {
+            "lang": str(get_locale() or "zh"),
+            "nav_items": [item for item in NAV_ITEMS if item[0] in app.view_functions],
+            "can": lambda action, obj=None: permissions.can(_current_user(), action, obj),
+            "labels": labels,
+            "languages": LANGUAGES,
+            "current_year": year,
+            "current_phase": current_phase(year),
+            "is_fragment": wants_fragment(),
+        }
+
+
+def _current_user():
+    from flask_login import current_user
+
+    return current_user
+
+
+def register_commands(app: Flask) -> None:
+    from .commands import register
+
+    register(app)

@@ -1,0 +1,76 @@
+"""Admin tasks as flask commands: flask --app wsgi <command>."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Branch, Role
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(create_user)
+
+
+@click.command("init-db")
+@click.option("--demo-if-empty", is_flag=True, help="Also load the demo district when the database is empty.")
+def init_db(demo_if_empty: bool) -> None:
+    """Apply migrations and load the built-in frameworks and years."""
+    from .services import builtin, demo
+
+    upgrade()
+    builtin.ensure_builtin()
+    click.echo("Database is up to date; built-in frameworks and years are present.")
+    if demo_if_empty and demo.is_empty():
+        _seed(24, 6)
+
+
+@click.command("seed-demo")
+@click.option("--branches", default=24, show_default=True, type=click.IntRange(1, 5000))
+@click.option("--members-per-branch", default=6, show_default=True, type=click.IntRange(0, 500))
+def seed_demo(branches: int, members_per_branch: int) -> None:
+    """Load a fictional demo district into an empty database."""
+    from .services import demo
+
+    try:
+        _seed(branches, members_per_branch)
+    except demo.DemoRefused:
+        raise click.ClickException("The database already holds a district; the demo loads only into an empty one.")
+
+
+def _seed(branches: int, members_per_branch: int) -> None:
+    from .services import demo
+
+    summary = demo.seed(branches=branches, members_per_branch=members_per_branch)
+    click.echo(f"Demo district: {summary.branches} branches, {summary.members} members and secretaries.")
+    click.echo("Demo accounts (password for all: %s):" % demo.DEMO_PASSWORD)
+    for username, _password, description in summary.accounts:
+        click.echo(f"  {username:<8} {description}")
+
+
+@click.command("create-user")
+@click.option("--username", prompt=True)
+@click.option("--display-name", prompt=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), prompt=True)
+@click.option("--branch", "branch_name", default="", help="Branch name (members and secretaries).")
+@click.password_option()
+def create_user(username: str, display_name: str, role: str, branch_name: str, password: str) -> None:
+    """Create an account (for real deployments)."""
+    from .errors import Invalid
+    from .services import accounts
+
+    branch = None
+    if branch_name:
+        branch = db.session.scalar(select(Branch).where(Branch.name == branch_name))
+        if branch is None:
+            raise click.ClickException(f"No branch named {branch_name!r}.")
+    try:
+        user = accounts.create_user(None, username=username, display_name=display_name, password=password,
+                                    role=Role(role), branch=branch)
+    except Invalid as error:
+        raise click.ClickException(f"Not created: {error.field_errors}")
+    click.echo(f"Created {user.username} ({role}).")

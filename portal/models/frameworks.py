@@ -1,0 +1,61 @@
+"""Assessment frameworks: 五个好 for branches, 五带头 for members, each criterion → items (indicators)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import enum_column, utcnow
+
+
+class Subject(enum.StrEnum):
+    BRANCH = "branch"  # 先进基层党组织 (五个好)
+    MEMBER = "member"  # 优秀共产党员 (五带头)
+
+
+class Framework(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
+    subject: Mapped[Subject] = mapped_column(enum_column(Subject), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="framework", order_by="Criterion.position", lazy="raise"
+    )
+
+
+class Criterion(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(40))
+    title_en: Mapped[str] = mapped_column(String(80), default="")
+    official_text: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[float] = mapped_column(default=1.0)
+
+    framework: Mapped[Framework] = relationship(back_populates="criteria", lazy="raise")
+    items: Mapped[list[Item]] = relationship(
+        back_populates="criterion", order_by="Item.position", lazy="raise"
+    )
+
+
+class Item(db.Model):
+    """One indicator to tick. year_id set = a theme item that only that campaign year asks for."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
+    year_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    weight: Mapped[float] = mapped_column(default=1.0)
+    # Retired items stay for the answers that were given to them; new checklists leave them out.
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    criterion: Mapped[Criterion] = relationship(back_populates="items", lazy="raise")

@@ -1,0 +1,100 @@
+"""Who uses the portal: users, the schools (units) and their Party branches."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import enum_column, utcnow
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"  # 党员
+    SECRETARY = "secretary"  # 支部书记
+    EDITOR = "editor"  # 宣传科
+    LEADER = "leader"  # 领导小组
+    ADMIN = "admin"  # 组织科
+
+
+class UnitKind(enum.StrEnum):
+    KINDERGARTEN = "kindergarten"
+    PRIMARY = "primary"
+    MIDDLE = "middle"
+    VOCATIONAL = "vocational"
+    OFFICE = "office"
+
+
+class BranchKind(enum.StrEnum):
+    GENERAL_BRANCH = "general_branch"  # 党总支
+    BRANCH = "branch"  # 党支部
+
+
+class Unit(db.Model):
+    """A school or office of the district."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[UnitKind] = mapped_column(enum_column(UnitKind))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    branch: Mapped[Branch | None] = relationship(back_populates="unit", lazy="raise")
+
+
+class Branch(db.Model):
+    """A unit's Party organisation (党总支 or 党支部) and its brand (一个支部一个品牌)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[BranchKind] = mapped_column(enum_column(BranchKind), default=BranchKind.BRANCH)
+    member_count: Mapped[int] = mapped_column(default=0)
+    brand_name: Mapped[str] = mapped_column(String(120), default="")
+    brand_slogan: Mapped[str] = mapped_column(String(200), default="")
+    brand_description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship(back_populates="branch", lazy="joined")
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
+    branch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("branch.id", ondelete="SET NULL"), index=True
+    )
+    post_title: Mapped[str] = mapped_column(String(64), default="")  # 职务, e.g. 语文教师
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    # Bumped on logout-everywhere, password change and disabling: old sessions stop matching.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    branch: Mapped[Branch | None] = relationship(lazy="joined")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    def get_id(self) -> str:
+        # The session remembers id and version together; a bumped version ends every session.
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles

@@ -1,0 +1,123 @@
+"""Logging in and out, and creating accounts."""
+from __future__ import annotations
+
+from flask import session
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import Invalid
+from ..extensions import db
+from ..models import Branch, Role, User, utcnow
+from . import audit
+
+# Compared against when the username is unknown, so both failures take the same time.
+_DUMMY_HASH = generate_password_hash("portal-timing-equaliser")
+
+
+class LoginFailed(Exception):
+    """Wrong username, wrong password or disabled account: the user is never told which."""
+
+
+def authenticate(username: str, password: str) -> User:
+    username = (username or "").strip()
+    user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        _record_failure(username, "unknown_user")
+        raise LoginFailed
+    if not user.check_password(password or ""):
+        _record_failure(username, "wrong_password", user)
+        raise LoginFailed
+    if not user.active:
+        _record_failure(username, "disabled", user)
+        raise LoginFailed
+    return user
+
+
+def _record_failure(username: str, reason: str, user: User | None = None) -> None:
+    audit.record(user, "auth.login_failed", user, after={"username": username[:64], "reason": reason})
+    db.session.commit()
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """A fresh session at login (no fixation), remembering the language the visitor chose."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+    login_user(user, remember=remember)
+    user.last_login_at = utcnow()
+    audit.record(user, "auth.login", user)
+    db.session.commit()
+
+
+def end_session(user: User) -> None:
+    audit.record(user, "auth.logout", user)
+    db.session.commit()
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the stored id must carry the user's current session version."""
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def create_user(
+    actor,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    role: Role,
+    branch: Branch | None = None,
+    post_title: str = "",
+) -> User:
+    errors = {}
+    username = (username or "").strip()
+    if not username or len(username) > 64:
+        errors["username"] = "invalid"
+    elif db.session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = "taken"
+    if len(password or "") < 8:
+        errors["password"] = "too_short"
+    if role in (Role.SECRETARY, Role.MEMBER) and branch is None:
+        errors["branch"] = "required"
+    if errors:
+        raise Invalid("invalid user", errors)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        branch_id=branch.id if branch else None,
+        post_title=post_title,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor, "user.create", user,
+        after={"username": username, "role": role.value, "branch_id": user.branch_id},
+        branch_id=user.branch_id,
+    )
+    db.session.commit()
+    return user
+
+
+def set_locale(user: User, locale: str) -> None:
+    if user.locale == locale:
+        return
+    audit.record(user, "user.set_locale", user, before={"locale": user.locale}, after={"locale": locale})
+    user.locale = locale
+    db.session.commit()

@@ -1,0 +1,43 @@
+"""Writing audit events. Every service that changes a record calls `record` before its commit."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+
+from ..extensions import db
+from ..models import AuditEvent
+
+
+def _ip() -> str:
+    if not has_request_context():
+        return ""
+    return (request.remote_addr or "")[:64]
+
+
+def record(
+    actor,
+    action: str,
+    obj: Any = None,
+    *,
+    before: dict | None = None,
+    after: dict | None = None,
+    branch_id: int | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (the caller commits)."""
+    actor_id = getattr(actor, "id", None) if actor is not None else None
+    if branch_id is None and obj is not None:
+        branch_id = getattr(obj, "branch_id", None)
+    event = AuditEvent(
+        actor_id=actor_id if getattr(actor, "is_authenticated", True) else None,
+        actor_name=getattr(actor, "username", "") or "",
+        action=action,
+        object_type=type(obj).__name__.lower() if obj is not None else "",
+        object_id=getattr(obj, "id", None) if obj is not None else None,
+        branch_id=branch_id,
+        before=before,
+        after=after,
+        ip=_ip(),
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,341 @@
+"""The demo district: fictional schools, branches, people and a campaign part-way done.
+
+Every name is invented. Bulk rows go in through Core inserts so that 300 branches × 40 members
+seed in seconds; the one password hash is computed once and shared by the demo accounts.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+from werkzeug.security import generate_password_hash
+
+from ..extensions import db
+from ..models import (
+    Assessment,
+    AssessmentEvent,
+    AssessmentStatus,
+    Branch,
+    BranchKind,
+    CampaignYear,
+    Criterion,
+    Framework,
+    Item,
+    ItemResult,
+    Phase,
+    PHASE_ORDER,
+    Post,
+    PostCategory,
+    PostStatus,
+    ProgressSnapshot,
+    Result,
+    Review,
+    ReviewRating,
+    Role,
+    Subject,
+    Unit,
+    UnitKind,
+    User,
+    utcnow,
+)
+from . import markdown
+from .builtin import ensure_builtin
+
+DEMO_PASSWORD = "portal-demo"
+
+PLACES = ["明德路", "启智路", "青松路", "晨曦路", "书香路", "长虹路", "嘉禾路", "望江路", "枫林路", "锦绣路",
+          "育才路", "春晖路", "梧桐路", "翠湖路", "清泉路", "云杉路", "百花路", "朝阳路", "和平路", "新民路",
+          "丽园路", "滨江路", "桂林路", "兰亭路", "观澜路", "紫荆路", "银杏路", "海棠路", "石榴路", "杏坛路"]
+KIND_SUFFIX = {
+    UnitKind.KINDERGARTEN: "幼儿园",
+    UnitKind.PRIMARY: "小学",
+    UnitKind.MIDDLE: "中学",
+    UnitKind.VOCATIONAL: "职业技术学校",
+    UnitKind.OFFICE: "教育事务中心",
+}
+KIND_CYCLE = [UnitKind.PRIMARY, UnitKind.MIDDLE, UnitKind.KINDERGARTEN, UnitKind.PRIMARY,
+              UnitKind.MIDDLE, UnitKind.VOCATIONAL, UnitKind.PRIMARY, UnitKind.OFFICE]
+ORDINALS = ["", "第二", "第三", "第四", "第五", "第六", "第七", "第八", "第九", "第十", "第十一", "第十二"]
+SURNAMES = list("陈林黄周吴徐孙胡朱高何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段")
+GIVEN = ["思远", "若兰", "嘉怡", "子轩", "雨桐", "浩然", "欣然", "明哲", "静怡", "俊杰", "晓雯", "文博", "梦琪",
+         "志强", "丽华", "建新", "春燕", "海燕", "卫东", "秀英", "国庆", "雅琴", "立新", "慧敏", "振华", "晓东",
+         "佳琪", "宇航", "一鸣", "书瑶", "清扬", "可馨", "天佑", "舒婷", "景行", "知远", "沛然", "晨阳"]
+POSTS_TITLES = ["教书育人", "学科带头", "班主任", "后勤保障", "团队辅导", "语文教师", "数学教师", "英语教师",
+                "体育教师", "音乐教师", "美术教师", "信息技术教师", "教务干事", "校医"]
+BRANDS = [("红烛先锋", "点亮一盏灯,照亮一群人"), ("春风化雨", "润物细无声,育人有温度"),
+          ("书香支部", "读书明理,学以致用"), ("青蓝工程", "传帮带,青出于蓝"),
+          ("阳光服务", "服务师生零距离"), ("创新引擎", "以创新推动发展"),
+          ("绿色校园", "共建绿色校园,共享和谐家园"), ("志愿同行", "党员志愿,社区同行")]
+# Names of real people in the source document: never produced by the generator.
+FORBIDDEN_NAMES = {"王伟民", "唐海宝", "刘寿华"}
+
+
+@dataclass
+class DemoSummary:
+    branches: int
+    members: int
+    accounts: list[tuple[str, str, str]]
+
+
+class DemoRefused(Exception):
+    """The database already holds a district; the demo is only loaded on an empty one."""
+
+
+def _name(rng: random.Random, used: set[str]) -> str:
+    for _ in range(1000):
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        if name not in used and name not in FORBIDDEN_NAMES:
+            used.add(name)
+            return name
+    # The pool is exhausted at very large sizes: allow repeats, still never a real name.
+    name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+    return name if name not in FORBIDDEN_NAMES else "林" + rng.choice(GIVEN)
+
+
+def _unit_name(index: int) -> tuple[str, UnitKind]:
+    kind = KIND_CYCLE[index % len(KIND_CYCLE)]
+    place = PLACES[(index // len(KIND_CYCLE) + index) % len(PLACES)]
+    ordinal = ORDINALS[(index // (len(PLACES) * len(KIND_CYCLE))) % len(ORDINALS)]
+    round_no = index // (len(PLACES) * len(KIND_CYCLE) * len(ORDINALS))
+    suffix = f"({round_no + 1}部)" if round_no else ""
+    return f"{place}{ordinal}{KIND_SUFFIX[kind]}{suffix}", kind
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count(Branch.id))) and not db.session.scalar(
+        select(func.count(User.id)))
+
+
+def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012,
+         today: date | None = None) -> DemoSummary:
+    if not is_empty():
+        raise DemoRefused
+    ensure_builtin()
+    rng = random.Random(seed_value)
+    today = today or date.today()
+    now = utcnow()
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+    used_names: set[str] = set()
+
+    years = {y.year: y for y in db.session.scalars(select(CampaignYear))}
+    _make_current(years, 2012, today)
+
+    # Units and branches.
+    unit_rows, branch_rows = [], []
+    for i in range(branches):
+        name, kind = _unit_name(i)
+        unit_rows.append({"name": name, "kind": kind, "address": f"{name[:3]}{rng.randint(1, 999)}号",
+                          "created_at": now})
+    db.session.execute(insert(Unit), unit_rows)
+    units = list(db.session.execute(select(Unit.id, Unit.name, Unit.kind).order_by(Unit.id)))
+    for i, (unit_id, unit_name, kind) in enumerate(units):
+        big = kind in (UnitKind.MIDDLE, UnitKind.VOCATIONAL)
+        brand = BRANDS[i % len(BRANDS)]
+        branch_rows.append({
+            "unit_id": unit_id,
+            "name": unit_name + ("党总支" if big else "党支部"),
+            "kind": BranchKind.GENERAL_BRANCH if big else BranchKind.BRANCH,
+            "member_count": members_per_branch + 1,
+            "brand_name": brand[0], "brand_slogan": brand[1],
+            "brand_description": f"{unit_name}党组织围绕“{brand[0]}”品牌,结合学校实际开展创先争优活动。",
+            "active": True, "created_at": now,
+        })
+    db.session.execute(insert(Branch), branch_rows)
+    branch_ids = list(db.session.scalars(select(Branch.id).order_by(Branch.id)))
+
+    # People: the fixed demo accounts, a secretary per branch, members.
+    def user_row(username, role, branch_id=None, post_title="", display_name=None):
+        return {"username": username, "display_name": display_name or _name(rng, used_names),
+                "password_hash": password_hash, "role": role, "branch_id": branch_id,
+                "post_title": post_title, "active": True, "session_version": 1, "created_at": now}
+
+    rows = [
+        user_row("admin", Role.ADMIN, post_title="组织科科长"),
+        user_row("leader", Role.LEADER, post_title="领导小组组长"),
+        user_row("editor", Role.EDITOR, post_title="宣传科干事"),
+    ]
+    for n, branch_id in enumerate(branch_ids, start=1):
+        rows.append(user_row(f"sec{n:02d}", Role.SECRETARY, branch_id, "支部书记"))
+        for k in range(1, members_per_branch + 1):
+            username = "mem01" if (n == 1 and k == 1) else f"m{n:03d}-{k:02d}"
+            rows.append(user_row(username, Role.MEMBER, branch_id, rng.choice(POSTS_TITLES)))
+    db.session.execute(insert(User), rows)
+
+    frameworks = {f.subject: f for f in db.session.scalars(select(Framework))}
+    leader_id = db.session.scalar(select(User.id).where(User.username == "leader"))
+    secretaries = dict(db.session.execute(
+        select(User.branch_id, User.id).where(User.role == Role.SECRETARY)).all())
+    members = list(db.session.execute(
+        select(User.id, User.branch_id).where(User.role.in_([Role.MEMBER, Role.SECRETARY]))))
+
+    for year_no, year in sorted(years.items()):
+        finished = year_no < 2012
+        _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today)
+
+    _seed_posts(rng, years[2012], branch_ids, secretaries, today)
+    db.session.commit()
+    accounts = [("admin", "组织科 / admin"), ("leader", "领导小组 / leader"), ("editor", "宣传科 / editor"),
+                ("sec01", "支部书记 / secretary, branch 1"), ("sec02", "支部书记 / secretary, branch 2"),
+                ("mem01", "党员 / member, branch 1")]
+    return DemoSummary(branches=len(branch_ids), members=len(members),
+                       accounts=[(u, DEMO_PASSWORD, d) for u, d in accounts])
+
+
+def _make_current(years: dict[int, CampaignYear], current: int, today: date) -> None:
+    """The demo's current year runs around today, in its 领导点评 phase."""
+    for year in years.values():
+        year.is_current = False
+    db.session.flush()
+    years[current].is_current = True
+    offsets = [(-90, -61), (-60, -31), (-30, 10), (11, 30), (31, 60)]
+    phases = {p.kind: p for p in db.session.scalars(select(Phase).where(Phase.year_id == years[current].id))}
+    for kind, (start, end) in zip(PHASE_ORDER, offsets, strict=True):
+        phases[kind].starts_on = today + timedelta(days=start)
+        phases[kind].ends_on = today + timedelta(days=end)
+    db.session.flush()
+
+
+def _items_for(framework: Framework, year: CampaignYear) -> list[tuple[int, str]]:
+    stmt = (select(Item.id, Item.text).join(Criterion).where(
+        Criterion.framework_id == framework.id, Item.active.is_(True),
+        (Item.year_id.is_(None)) | (Item.year_id == year.id)).order_by(Criterion.position, Item.position))
+    return list(db.session.execute(stmt))
+
+
+def _when(rng: random.Random, today: date, max_days: int) -> datetime:
+    day = today - timedelta(days=rng.randint(0, max_days))
+    return datetime(day.year, day.month, day.day, rng.randint(0, 11), rng.randint(0, 59))
+
+
+def _pick_result(rng: random.Random) -> Result:
+    return rng.choices([Result.MET, Result.PARTLY, Result.NOT_MET, Result.NOT_APPLICABLE],
+                       weights=[70, 20, 6, 4])[0]
+
+
+def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today):
+    branch_items = _items_for(frameworks[Subject.BRANCH], year)
+    member_items = _items_for(frameworks[Subject.MEMBER], year)
+    past = datetime(year.year, 12, 20, 9, 0)
+    assessment_rows = []
+    plan = []  # (branch_id, member_id, items, fraction done, status, updated_by)
+    for index, branch_id in enumerate(branch_ids):
+        if finished:
+            fraction, status = 1.0, AssessmentStatus.REVIEWED
+        else:
+            # Branch 1 is mid-way in draft so the demo secretary has work to do; others vary.
+            fraction = 0.45 if index == 0 else rng.choice([0.0, 0.2, 0.5, 0.7, 0.9, 1.0, 1.0])
+            status = AssessmentStatus.DRAFT
+            if fraction == 1.0 and index > 1:
+                status = rng.choice([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED,
+                                     AssessmentStatus.DRAFT, AssessmentStatus.RETURNED])
+        plan.append((branch_id, None, branch_items, fraction, status, secretaries.get(branch_id)))
+    for member_id, branch_id in members:
+        if finished:
+            fraction, status = 1.0, AssessmentStatus.REVIEWED
+        else:
+            fraction = rng.choice([0.0, 0.0, 0.4, 1.0, 1.0, 1.0])
+            if member_id and branch_id == branch_ids[0] and fraction == 1.0:
+                fraction = 0.4  # leave work in branch 1 too
+            status = AssessmentStatus.SUBMITTED if fraction == 1.0 and rng.random() < 0.7 else \
+                AssessmentStatus.DRAFT
+            if fraction == 0.0 and rng.random() < 0.5:
+                continue  # not even started: "no member left out" has someone to find
+        plan.append((branch_id, member_id, member_items, fraction, status, member_id))
+
+    for branch_id, member_id, _items, _fraction, status, _by in plan:
+        updated = past if finished else _when(rng, today, 20)
+        framework = frameworks[Subject.MEMBER if member_id else Subject.BRANCH]
+        assessment_rows.append({
+            "year_id": year.id, "framework_id": framework.id,
+            "subject": Subject.MEMBER if member_id else Subject.BRANCH,
+            "branch_id": branch_id, "member_id": member_id, "status": status,
+            "return_reason": "请补充“工作机制好”各项的佐证材料。" if status == AssessmentStatus.RETURNED else "",
+            "submitted_at": updated if status != AssessmentStatus.DRAFT else None,
+            "reviewed_at": updated if status == AssessmentStatus.REVIEWED else None,
+            "created_at": updated - timedelta(days=10), "updated_at": updated,
+        })
+    db.session.execute(insert(Assessment), assessment_rows)
+    ids = dict(((b, m), a) for a, b, m in db.session.execute(
+        select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id)))
+
+    result_rows, event_rows, review_rows = [], [], []
+    for branch_id, member_id, items, fraction, status, by in plan:
+        assessment_id = ids[(branch_id, member_id)]
+        done = round(len(items) * fraction)
+        for item_id, text in items[:done]:
+            result = _pick_result(rng)
+            result_rows.append({
+                "assessment_id": assessment_id, "item_id": item_id, "result": result,
+                "note": rng.choice(["", "", "已召开专题会议,见会议记录。", "相关制度已汇编成册。",
+                                    "组织党员参加志愿服务三次。"]) if result == Result.MET else "",
+                "item_text": text, "note_version": 0, "updated_by_id": by,
+                "updated_at": past if finished else _when(rng, today, 20),
+            })
+        submitted_at = past if finished else _when(rng, today, 10)
+        if status in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED, AssessmentStatus.RETURNED):
+            event_rows.append({"assessment_id": assessment_id, "actor_id": by, "action": "submit",
+                               "from_status": "draft", "to_status": "submitted", "comment": "",
+                               "at": submitted_at})
+        if status == AssessmentStatus.RETURNED:
+            event_rows.append({"assessment_id": assessment_id, "actor_id": leader_id, "action": "return",
+                               "from_status": "submitted", "to_status": "returned",
+                               "comment": "请补充“工作机制好”各项的佐证材料。",
+                               "at": submitted_at + timedelta(hours=5)})
+        if status == AssessmentStatus.REVIEWED:
+            reviewer = leader_id if member_id is None else None
+            event_rows.append({"assessment_id": assessment_id, "actor_id": reviewer, "action": "review",
+                               "from_status": "submitted", "to_status": "reviewed", "comment": "",
+                               "at": submitted_at + timedelta(days=1)})
+            if member_id is None:
+                review_rows.append({
+                    "assessment_id": assessment_id, "year_id": year.id, "reviewer_id": leader_id,
+                    "branch_id": branch_id, "member_id": None,
+                    "rating": rng.choice([ReviewRating.GOOD, ReviewRating.GOOD, ReviewRating.FAIRLY_GOOD,
+                                          ReviewRating.AVERAGE]),
+                    "comment": "支部班子团结协作,党员作用发挥明显,创先争优活动扎实有序。",
+                    "improvements": "进一步总结提炼支部品牌经验,加强宣传。",
+                    "created_at": submitted_at + timedelta(days=1),
+                })
+    for chunk in range(0, len(result_rows), 5000):
+        db.session.execute(insert(ItemResult), result_rows[chunk:chunk + 5000])
+    if event_rows:
+        db.session.execute(insert(AssessmentEvent), event_rows)
+    if review_rows:
+        db.session.execute(insert(Review), review_rows)
+    if not finished:
+        _seed_snapshots(rng, year, branch_ids, today)
+
+
+def _seed_snapshots(rng, year, branch_ids, today):
+    """Two weeks of daily progress so the dashboard's time chart has a history."""
+    rows = []
+    for branch_id in branch_ids:
+        level = rng.uniform(0, 30)
+        for days_ago in range(14, 0, -1):
+            level = min(100.0, level + rng.uniform(0, 6))
+            rows.append({"year_id": year.id, "branch_id": branch_id, "day": today - timedelta(days=days_ago),
+                         "progress": round(level, 1), "score": round(rng.uniform(60, 95), 1)})
+    db.session.execute(insert(ProgressSnapshot), rows)
+
+
+def _seed_posts(rng, year, branch_ids, secretaries, today):
+    stories = [
+        (PostCategory.BRANCH_EXEMPLAR, "“红烛先锋”党员示范岗：让每一盏灯都亮起来",
+         "支部以党员示范岗为抓手，推动教学质量和师德建设双提升。"),
+        (PostCategory.MEMBER_EXEMPLAR, "扎根课堂二十年的青年教师导师",
+         "她带出的八位青年教师已成为学校教学骨干。"),
+        (PostCategory.EXPERIENCE, "“一个支部一个品牌”的三点体会", "品牌建设要立足学校实际、着眼师生需求。"),
+        (PostCategory.BULLETIN, "关于开展“向十八大献礼”主题党日活动的通报", "各基层党组织按要求完成主题党日活动。"),
+    ]
+    for i, (category, title, summary) in enumerate(stories):
+        branch_id = branch_ids[i % len(branch_ids)]
+        body = f"## {title}\n\n{summary}\n\n- 坚持学习制度化\n- 坚持服务常态化\n- 坚持创新项目化\n"
+        published = _when(rng, today, 12)
+        db.session.add(Post(
+            category=category, title=title, summary=summary, body_md=body, body_html=markdown.render(body),
+            year_id=year.id, branch_id=branch_id, author_id=secretaries.get(branch_id),
+            status=PostStatus.PUBLISHED, pinned=(i == 0), published_at=published, submitted_at=published,
+            read_count=rng.randint(5, 120), created_at=published, updated_at=published,
+        ))

@@ -1,0 +1,93 @@
+"""What each role's home page shows: where they stand and what to do next."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Assessment,
+    AssessmentStatus,
+    Branch,
+    CampaignYear,
+    Post,
+    PostStatus,
+    Role,
+    Subject,
+    User,
+)
+from . import progress
+from .campaign import current_year
+
+
+@dataclass
+class Home:
+    year: CampaignYear | None
+    branch_tally: progress.Tally | None = None
+    branch_assessment: Assessment | None = None
+    own_tally: progress.Tally | None = None
+    own_assessment: Assessment | None = None
+    members_total: int = 0
+    members_done: int = 0
+    branches_total: int = 0
+    branches_submitted: int = 0
+    pending_posts: int = 0
+    latest_posts: list[Post] = field(default_factory=list)
+
+
+def _assessment(year: CampaignYear, branch_id: int, member_id: int | None) -> Assessment | None:
+    stmt = select(Assessment).where(Assessment.year_id == year.id, Assessment.branch_id == branch_id)
+    stmt = stmt.where(Assessment.member_id == member_id if member_id else Assessment.member_id.is_(None))
+    return db.session.scalar(stmt)
+
+
+def _tally_of(assessment: Assessment | None) -> progress.Tally | None:
+    if assessment is None:
+        return None
+    return progress.overall(progress.tallies([assessment.id])[assessment.id])
+
+
+def member_coverage(year: CampaignYear, branch_id: int) -> tuple[int, int]:
+    """(members of the branch, members whose own assessment is submitted or reviewed)."""
+    done_status = [AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]
+    stmt = (
+        select(func.count(User.id), func.count(Assessment.id))
+        .select_from(User)
+        .outerjoin(Assessment, (Assessment.member_id == User.id) & (Assessment.year_id == year.id)
+                   & Assessment.status.in_(done_status))
+        .where(User.branch_id == branch_id, User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY]))
+    )
+    total, done = db.session.execute(stmt).one()
+    return int(total), int(done)
+
+
+def for_user(user: User) -> Home:
+    year = current_year()
+    home = Home(year=year)
+    home.latest_posts = list(db.session.scalars(
+        select(Post).where(Post.status == PostStatus.PUBLISHED)
+        .order_by(Post.pinned.desc(), Post.published_at.desc()).limit(5)
+    ))
+    if year is None:
+        return home
+    if user.branch_id and user.role in (Role.SECRETARY, Role.MEMBER):
+        home.branch_assessment = _assessment(year, user.branch_id, None)
+        home.branch_tally = _tally_of(home.branch_assessment)
+        home.own_assessment = _assessment(year, user.branch_id, user.id)
+        home.own_tally = _tally_of(home.own_assessment)
+        if user.role == Role.SECRETARY:
+            home.members_total, home.members_done = member_coverage(year, user.branch_id)
+    if user.role in (Role.LEADER, Role.ADMIN):
+        home.branches_total = db.session.scalar(select(func.count(Branch.id)).where(Branch.active.is_(True)))
+        home.branches_submitted = db.session.scalar(
+            select(func.count(Assessment.id)).where(
+                Assessment.year_id == year.id, Assessment.subject == Subject.BRANCH,
+                Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]),
+            )
+        )
+    if user.role == Role.EDITOR:
+        home.pending_posts = db.session.scalar(
+            select(func.count(Post.id)).where(Post.status == PostStatus.PENDING)
+        )
+    return home

@@ -1,0 +1,103 @@
+"""Progress (activity) and score (verdict) of assessments, aggregated in SQL.
+
+progress = items assessed / applicable items; score = weighted results (met 1, partly 0.5,
+not met 0) over the items assessed, with 不适用 (n/a) left out of both.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, or_, select
+
+from ..extensions import db
+from ..models import Assessment, Criterion, Item, ItemResult, Result
+
+
+@dataclass(frozen=True)
+class Tally:
+    total: int = 0
+    met: int = 0
+    partly: int = 0
+    not_met: int = 0
+    na: int = 0
+    weight_scored: float = 0.0  # sum of weights of items with met/partly/not met
+    weight_earned: float = 0.0  # sum of weight × result value
+
+    @property
+    def assessed(self) -> int:
+        return self.met + self.partly + self.not_met
+
+    @property
+    def applicable(self) -> int:
+        return self.total - self.na
+
+    @property
+    def progress(self) -> float:
+        """0..100. Everything n/a counts as done: nothing is left to assess."""
+        if self.total == 0:
+            return 0.0
+        if self.applicable == 0:
+            return 100.0
+        return round(100.0 * self.assessed / self.applicable, 1)
+
+    @property
+    def score(self) -> float | None:
+        """0..100, or None while nothing is assessed."""
+        if self.weight_scored <= 0:
+            return None
+        return round(100.0 * self.weight_earned / self.weight_scored, 1)
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
+
+    def _values(self):
+        return (self.total, self.met, self.partly, self.not_met, self.na, self.weight_scored,
+                self.weight_earned)
+
+
+def _count(result: Result):
+    return func.coalesce(func.sum(case((ItemResult.result == result, 1), else_=0)), 0)
+
+
+def applicable_items_clause(assessment_year_id_col):
+    """Items that belong in an assessment of a given year: the framework's items for every year,
+    plus that year's theme items; retired items only where they were already answered."""
+    return and_(
+        or_(Item.year_id.is_(None), Item.year_id == assessment_year_id_col),
+        or_(Item.active.is_(True), ItemResult.id.isnot(None)),
+    )
+
+
+def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
+    """{assessment_id: {criterion_id: Tally}} for many assessments in one query."""
+    ids = list(assessment_ids)
+    if not ids:
+        return {}
+    weight_scored = func.coalesce(func.sum(case(
+        (ItemResult.result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), Item.weight), else_=0.0)), 0.0)
+    weight_earned = func.coalesce(func.sum(case(
+        (ItemResult.result == Result.MET, Item.weight),
+        (ItemResult.result == Result.PARTLY, Item.weight * 0.5),
+        else_=0.0)), 0.0)
+    stmt = (
+        select(
+            Assessment.id, Criterion.id, func.count(Item.id),
+            _count(Result.MET), _count(Result.PARTLY), _count(Result.NOT_MET),
+            _count(Result.NOT_APPLICABLE), weight_scored, weight_earned,
+        )
+        .select_from(Assessment)
+        .join(Criterion, Criterion.framework_id == Assessment.framework_id)
+        .join(Item, Item.criterion_id == Criterion.id)
+        .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == Assessment.id))
+        .where(Assessment.id.in_(ids), applicable_items_clause(Assessment.year_id))
+        .group_by(Assessment.id, Criterion.id)
+    )
+    out: dict[int, dict[int, Tally]] = {i: {} for i in ids}
+    for aid, cid, total, met, partly, not_met, na, ws, we in db.session.execute(stmt):
+        out[aid][cid] = Tally(int(total), int(met), int(partly), int(not_met), int(na), float(ws), float(we))
+    return out
+
+
+def overall(per_criterion: dict[int, Tally]) -> Tally:
+    return sum(per_criterion.values(), Tally())

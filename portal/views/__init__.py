@@ -1,0 +1,1 @@
+"""Blueprints. A view parses, checks permission, calls one service and renders."""
