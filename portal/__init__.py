@@ -67,10 +67,10 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from . import labels, permissions
-    from .htmx import wants_fragment
     from flask_babel import get_locale
 
+    from . import labels, permissions
+    from .htmx import wants_fragment
     from .i18n import LANGUAGES
     from .navigation import NAV_ITEMS
     from .services.campaign import current_phase, current_year

@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(demo_accounts)
 
 
 @click.command("init-db")
@@ -39,7 +40,8 @@ def seed_demo(branches: int, members_per_branch: int) -> None:
     try:
         _seed(branches, members_per_branch)
     except demo.DemoRefused:
-        raise click.ClickException("The database already holds a district; the demo loads only into an empty one.")
+        raise click.ClickException(
+            "The database already holds a district; the demo loads only into an empty one.") from None
 
 
 def _seed(branches: int, members_per_branch: int) -> None:
@@ -47,9 +49,23 @@ def _seed(branches: int, members_per_branch: int) -> None:
 
     summary = demo.seed(branches=branches, members_per_branch=members_per_branch)
     click.echo(f"Demo district: {summary.branches} branches, {summary.members} members and secretaries.")
-    click.echo("Demo accounts (password for all: %s):" % demo.DEMO_PASSWORD)
-    for username, _password, description in summary.accounts:
-        click.echo(f"  {username:<8} {description}")
+
+
+@click.command("demo-accounts")
+def demo_accounts() -> None:
+    """Print the demo accounts, if this database holds the demo district."""
+    from .models import User
+    from .services import demo
+
+    present = set(db.session.scalars(select(User.username).where(
+        User.username.in_([name for name, _ in demo.DEMO_ACCOUNTS]))))
+    if not present:
+        click.echo("No demo accounts in this database.")
+        return
+    click.echo(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):")
+    for username, description in demo.DEMO_ACCOUNTS:
+        if username in present:
+            click.echo(f"  {username:<8} {description}")
 
 
 @click.command("create-user")
@@ -72,5 +88,5 @@ def create_user(username: str, display_name: str, role: str, branch_name: str, p
         user = accounts.create_user(None, username=username, display_name=display_name, password=password,
                                     role=Role(role), branch=branch)
     except Invalid as error:
-        raise click.ClickException(f"Not created: {error.field_errors}")
+        raise click.ClickException(f"Not created: {error.field_errors}") from None
     click.echo(f"Created {user.username} ({role}).")

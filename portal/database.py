@@ -1,7 +1,7 @@
 """Engine settings per backend. SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -15,10 +15,22 @@ def configure_engine_events(app: Flask) -> None:
             _configure_sqlite(engine)
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _begin_statement() -> str:
+    """BEGIN IMMEDIATE for requests that change data, so that a read-then-write transaction takes
+    the write lock up front instead of failing with "database is locked" when it upgrades.
+    Reads keep a deferred BEGIN: under WAL they never wait for a writer. A GET that writes
+    (a read counter) must do so in a transaction whose first statement is the write.
+    Outside a request (commands, scripts) BEGIN stays deferred too."""
+    if has_request_context() and request.method not in READ_ONLY_METHODS:
+        return "BEGIN IMMEDIATE"
+    return "BEGIN"
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    # SQLAlchemy's documented recipe: let SQLAlchemy, not pysqlite, issue BEGIN, and make it
-    # BEGIN IMMEDIATE so that a read-then-write transaction takes the write lock up front
-    # instead of failing with "database is locked" when it tries to upgrade.
+    # SQLAlchemy's documented recipe: let SQLAlchemy, not pysqlite, issue BEGIN.
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):
         dbapi_connection.isolation_level = None
@@ -31,4 +43,4 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(_begin_statement())

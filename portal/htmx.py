@@ -1,9 +1,8 @@
 """The one place that decides page versus fragment for a request."""
 from __future__ import annotations
 
-from flask import make_response, redirect, request
+from flask import make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
-from flask import render_template
 
 
 def wants_fragment() -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import session
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -13,6 +14,9 @@ from . import audit
 
 # Compared against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("portal-timing-equaliser")
+
+
+MIN_PASSWORD_LENGTH = 8
 
 
 class LoginFailed(Exception):
@@ -87,13 +91,13 @@ def create_user(
     errors = {}
     username = (username or "").strip()
     if not username or len(username) > 64:
-        errors["username"] = "invalid"
+        errors["username"] = _l("Enter a username of at most 64 characters.")
     elif db.session.scalar(select(User.id).where(User.username == username)):
-        errors["username"] = "taken"
-    if len(password or "") < 8:
-        errors["password"] = "too_short"
+        errors["username"] = _l("This username is already taken.")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        errors["password"] = _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
     if role in (Role.SECRETARY, Role.MEMBER) and branch is None:
-        errors["branch"] = "required"
+        errors["branch"] = _l("Members and secretaries belong to a branch.")
     if errors:
         raise Invalid("invalid user", errors)
     user = User(

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import CampaignYear, Criterion, Framework, Item, Phase, PHASE_ORDER, Subject
+from ..models import PHASE_ORDER, CampaignYear, Criterion, Framework, Item, Phase, Subject
 
 FRAMEWORKS = [
     {
@@ -17,7 +17,8 @@ FRAMEWORKS = [
         "name": "五个好",
         "name_en": "Five Goods (advanced Party organisation)",
         "subject": Subject.BRANCH,
-        "description": "先进基层党组织的基本要求是,学习型党组织建设成效明显,出色完成党章规定的基本任务,努力做到“五个好”。",
+        "description": ("先进基层党组织的基本要求是,学习型党组织建设成效明显,"
+                        "出色完成党章规定的基本任务,努力做到“五个好”。"),
         "criteria": [
             ("leadership", "领导班子好", "Good leadership team",
              "领导班子能深入学习实践科学发展观,认真贯彻党的路线方针政策,坚持正确的办学方向,团结协作,求真务实,勤政廉洁,有较强的凝聚力和战斗力。",

@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from ..extensions import db
 from ..models import (
+    PHASE_ORDER,
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
@@ -25,7 +26,6 @@ from ..models import (
     Item,
     ItemResult,
     Phase,
-    PHASE_ORDER,
     Post,
     PostCategory,
     PostStatus,
@@ -43,7 +43,10 @@ from ..models import (
 from . import markdown
 from .builtin import ensure_builtin
 
-DEMO_PASSWORD = "portal-demo"
+DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo password
+DEMO_ACCOUNTS = [("admin", "组织科 Organisation section (admin)"), ("leader", "领导小组 Leading group"),
+                 ("editor", "宣传科 Publicity section (editor)"), ("sec01", "支部书记 Secretary of branch 1"),
+                 ("sec02", "支部书记 Secretary of branch 2"), ("mem01", "党员 Member of branch 1")]
 
 PLACES = ["明德路", "启智路", "青松路", "晨曦路", "书香路", "长虹路", "嘉禾路", "望江路", "枫林路", "锦绣路",
           "育才路", "春晖路", "梧桐路", "翠湖路", "清泉路", "云杉路", "百花路", "朝阳路", "和平路", "新民路",
@@ -58,7 +61,8 @@ KIND_SUFFIX = {
 KIND_CYCLE = [UnitKind.PRIMARY, UnitKind.MIDDLE, UnitKind.KINDERGARTEN, UnitKind.PRIMARY,
               UnitKind.MIDDLE, UnitKind.VOCATIONAL, UnitKind.PRIMARY, UnitKind.OFFICE]
 ORDINALS = ["", "第二", "第三", "第四", "第五", "第六", "第七", "第八", "第九", "第十", "第十一", "第十二"]
-SURNAMES = list("陈林黄周吴徐孙胡朱高何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段")
+SURNAMES = list("陈林黄周吴徐孙胡朱高何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡"
+                "贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段")
 GIVEN = ["思远", "若兰", "嘉怡", "子轩", "雨桐", "浩然", "欣然", "明哲", "静怡", "俊杰", "晓雯", "文博", "梦琪",
          "志强", "丽华", "建新", "春燕", "海燕", "卫东", "秀英", "国庆", "雅琴", "立新", "慧敏", "振华", "晓东",
          "佳琪", "宇航", "一鸣", "书瑶", "清扬", "可馨", "天佑", "舒婷", "景行", "知远", "沛然", "晨阳"]
@@ -176,11 +180,8 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
 
     _seed_posts(rng, years[2012], branch_ids, secretaries, today)
     db.session.commit()
-    accounts = [("admin", "组织科 / admin"), ("leader", "领导小组 / leader"), ("editor", "宣传科 / editor"),
-                ("sec01", "支部书记 / secretary, branch 1"), ("sec02", "支部书记 / secretary, branch 2"),
-                ("mem01", "党员 / member, branch 1")]
     return DemoSummary(branches=len(branch_ids), members=len(members),
-                       accounts=[(u, DEMO_PASSWORD, d) for u, d in accounts])
+                       accounts=[(u, DEMO_PASSWORD, d) for u, d in DEMO_ACCOUNTS])
 
 
 def _make_current(years: dict[int, CampaignYear], current: int, today: date) -> None:
@@ -257,8 +258,8 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             "created_at": updated - timedelta(days=10), "updated_at": updated,
         })
     db.session.execute(insert(Assessment), assessment_rows)
-    ids = dict(((b, m), a) for a, b, m in db.session.execute(
-        select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id)))
+    ids = {(b, m): a for a, b, m in db.session.execute(
+        select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
     result_rows, event_rows, review_rows = [], [], []
     for branch_id, member_id, items, fraction, status, by in plan:

@@ -5,11 +5,11 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
-from flask_babel import lazy_gettext as _l
 
 from ..extensions import limiter, login_manager
 from ..htmx import redirect_back, render, wants_fragment

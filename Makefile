@@ -1,0 +1,64 @@
+# The whole set-up is two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+export FLASK_APP := wsgi
+
+.PHONY: run test lint pytest install install-dev translations i18n browser bench clean
+
+run: install translations
+	$(BIN)/flask --app wsgi init-db --demo-if-empty
+	$(BIN)/flask --app wsgi demo-accounts
+	@echo "Serving on http://127.0.0.1:$(PORT)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: install-dev translations browser lint pytest
+
+lint:
+	$(BIN)/ruff check .
+
+# The suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set (see .ci/run).
+pytest:
+	$(BIN)/pytest -n $(or $(PYTEST_WORKERS),2) $(PYTEST_ARGS)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install-dev: $(VENV)/.installed-dev
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+translations: install
+	$(BIN)/pybabel compile --statistics -d portal/translations 2>&1 | tail -n 1
+
+# After adding user-visible strings: extract them and merge into the catalog, then translate.
+i18n: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot . >/dev/null
+	$(BIN)/pybabel update -i messages.pot -d portal/translations -l zh --no-fuzzy-matching
+	rm -f messages.pot
+
+# Browser tests drive Debian's Chromium; install it (and CJK fonts) when missing and we can.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium and fonts-noto-cjk..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else \
+	    echo "Chromium is missing: install the Debian packages 'chromium' and 'fonts-noto-cjk'." >&2; exit 1; \
+	  fi; \
+	fi
+
+bench: install-dev translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,199 @@
+"""Shared fixtures: one migrated database per test session (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), a fresh app per test, emptied tables after each test, role fixtures."""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.extensions import db
+from portal.models import Role
+from portal.services.builtin import ensure_builtin
+
+from .factories import PASSWORD, BranchFactory, UserFactory
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def _create_postgres_database(base_url: str) -> tuple[str, callable]:
+    """A fresh UTF-8 database per test session (per xdist worker), dropped at the end."""
+    url = make_url(base_url).set(drivername="postgresql+psycopg")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{url.database}_{worker}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\' LOCALE \'C.UTF-8\''))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    base = os.environ.get("TEST_DATABASE_URL")
+    if base:
+        url, drop = _create_postgres_database(base)
+    else:
+        url, drop = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal-test.sqlite3'}", (lambda: None)
+    # Every session starts by upgrading an empty database through the real migration history.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def upload_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("uploads")
+
+
+def make_app(database_url: str, upload_root, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "UPLOAD_FOLDER": str(upload_root),
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+class PortalClient(FlaskClient):
+    """A test client that finds the CSRF token of the page it last saw, as a browser would.
+
+    Each request runs in its own app context (its own `g` and database session), as on a real
+    server; the test's own session is committed before and expired after, so it sees the changes."""
+
+    def open(self, *args, **kwargs):
+        if _cv_app.get(None) is not None:
+            db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if _cv_app.get(None) is not None:
+                db.session.expire_all()
+
+    def csrf_token(self) -> str:
+        page = self.get("/login" if not getattr(self, "_logged_in", False) else "/")
+        match = CSRF_META.search(page.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def login(self, user_or_name, password: str = PASSWORD):
+        username = getattr(user_or_name, "username", user_or_name)
+        token = self.csrf_token()
+        response = self.post("/login", data={"username": username, "password": password, "csrf_token": token})
+        self._logged_in = response.status_code == 303
+        return response
+
+    def form_post(self, url: str, data: dict | None = None, htmx: bool = False, **kwargs):
+        """POST with the CSRF token as a browser form (field) or htmx (header) would send it."""
+        token = self.csrf_token()
+        headers = dict(kwargs.pop("headers", {}) or {})
+        data = dict(data or {})
+        if htmx:
+            headers.update({"HX-Request": "true", "X-CSRFToken": token})
+        else:
+            data.setdefault("csrf_token", token)
+        return self.post(url, data=data, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def app(database_url, upload_root):
+    app = make_app(database_url, upload_root)
+    app.test_client_class = PortalClient
+    with app.app_context():
+        ensure_builtin()
+        yield app
+        db.session.remove()
+        empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Roles: a branch with a secretary and a member, another branch with the same, and the district roles.
+@pytest.fixture
+def branch(app):
+    return BranchFactory()
+
+
+@pytest.fixture
+def other_branch(app):
+    return BranchFactory()
+
+
+@pytest.fixture
+def secretary(branch):
+    return UserFactory(username="sec-a", role=Role.SECRETARY, branch=branch)
+
+
+@pytest.fixture
+def member(branch):
+    return UserFactory(username="mem-a", role=Role.MEMBER, branch=branch)
+
+
+@pytest.fixture
+def other_secretary(other_branch):
+    return UserFactory(username="sec-b", role=Role.SECRETARY, branch=other_branch)
+
+
+@pytest.fixture
+def other_member(other_branch):
+    return UserFactory(username="mem-b", role=Role.MEMBER, branch=other_branch)
+
+
+@pytest.fixture
+def editor(app):
+    return UserFactory(username="editor-x", role=Role.EDITOR)
+
+
+@pytest.fixture
+def leader(app):
+    return UserFactory(username="leader-x", role=Role.LEADER)
+
+
+@pytest.fixture
+def admin(app):
+    return UserFactory(username="admin-x", role=Role.ADMIN)
