@@ -46,10 +46,10 @@ def register_database(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import auth, main
+    from .views import admin, auth, campaign, checklist, commendation, dashboard, main, news
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
+    for module in (main, auth, checklist, dashboard, news, commendation, campaign, admin):
+        app.register_blueprint(module.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

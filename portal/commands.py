@@ -23,7 +23,7 @@ def init_db(demo_if_empty: bool) -> None:
     """Apply migrations and load the built-in frameworks and years."""
     from .services import builtin, demo
 
-    upgrade()
+    upgrade(revision="heads")
     builtin.ensure_builtin()
     click.echo("Database is up to date; built-in frameworks and years are present.")
     if demo_if_empty and demo.is_empty():

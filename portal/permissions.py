@@ -80,6 +80,8 @@ RULES: dict[str, Rule] = {
         _all(_is_member_assessment, _secretary_here),
     ),
     "member_coverage.view": _any(_leadership, _secretary_here),
+    # --- checklist (self-assessment) rules end here ---
+    # --- dashboard rules end here ---
     # News board.
     "post.create": _role(Role.MEMBER, Role.SECRETARY, Role.EDITOR),
     "post.moderate": _role(Role.EDITOR),
@@ -88,6 +90,7 @@ RULES: dict[str, Rule] = {
     "nomination.decide": _role(Role.LEADER),
     "objection.create": _anyone,
     "objection.view": _leadership,
+    # --- news board and commendation rules end here ---
     # Campaign administration.
     "campaign.manage": _role(Role.ADMIN),
     "submission.request": _role(Role.ADMIN),
@@ -95,6 +98,7 @@ RULES: dict[str, Rule] = {
     "pledge.approve_branch": _role(Role.ADMIN),
     "pledge.approve_member": _secretary_here,
     "inspection.manage": _leadership,
+    # --- campaign and administration rules end here ---
 }
 
 

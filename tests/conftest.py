@@ -53,7 +53,7 @@ def database_url(tmp_path_factory):
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
     yield url
     drop()

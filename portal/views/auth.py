@@ -12,6 +12,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from ..extensions import limiter, login_manager
+from ..forms import EmptyForm
 from ..htmx import redirect_back, render, wants_fragment
 from ..services import accounts
 
@@ -21,10 +22,6 @@ bp = Blueprint("auth", __name__)
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
-
-
-class EmptyForm(FlaskForm):
-    """A POST-only button still carries its CSRF token."""
 
 
 def safe_next(target: str | None) -> str | None:
