@@ -1,7 +1,7 @@
 """Interface language: 简体中文 by default, English on request; `?lang=` switches and remembers."""
 from __future__ import annotations
 
-from flask import flash, request, session
+from flask import flash, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -10,6 +10,8 @@ DEFAULT = "zh"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # commands and services called outside a request
+        return DEFAULT
     lang = session.get("lang")
     if lang in LANGUAGES:
         return lang

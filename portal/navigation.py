@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 NAV_ITEMS = [
     ("main.home", _l("Home"), "home.view"),
+    ("checklist.index", _l("Self-assessment"), "checklist.own"),
     # --- checklist entries ---
     # --- dashboard entries ---
     # --- news board and commendation entries ---

@@ -80,6 +80,8 @@ RULES: dict[str, Rule] = {
         _all(_is_member_assessment, _secretary_here),
     ),
     "member_coverage.view": _any(_leadership, _secretary_here),
+    # The checklist entry in the navigation: people who belong to a branch.
+    "checklist.own": _all(_role(Role.SECRETARY, Role.MEMBER), lambda user, obj: user.branch_id is not None),
     # --- checklist (self-assessment) rules end here ---
     # --- dashboard rules end here ---
     # News board.

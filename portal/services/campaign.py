@@ -20,3 +20,7 @@ def current_phase(year: CampaignYear | None, today: date | None = None) -> Phase
     if year is None:
         return None
     return year.phase_on(today or date.today())
+
+
+def all_years() -> list[CampaignYear]:
+    return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))

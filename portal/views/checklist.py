@@ -1,4 +1,214 @@
-"""Blueprint 'checklist' (routes are added by the feature that owns it)."""
-from flask import Blueprint
+"""Self-assessment checklists: the page, inline answers (htmx fragments or plain posts), evidence, workflow."""
+from __future__ import annotations
 
-bp = Blueprint("checklist", __name__)
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..errors import Conflict, Invalid
+from ..htmx import redirect_back, render, wants_fragment
+from ..models import Role, Subject
+from ..permissions import authorize, can
+from ..services import checklist as service
+from ..services import uploads
+
+bp = Blueprint("checklist", __name__, url_prefix="/checklist")
+
+SUBJECTS = {"branch": Subject.BRANCH, "member": Subject.MEMBER}
+KIND_OF = {Subject.BRANCH: "branch", Subject.MEMBER: "member"}
+
+
+def _year_number() -> int | None:
+    raw = request.values.get("year")
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        abort(404)
+    return int(raw)
+
+
+def _target(kind: str, owner_id: int) -> service.Target:
+    year = service.resolve_year(_year_number())
+    return service.target_for(SUBJECTS[kind], owner_id, year)
+
+
+def page_url(target: service.Target, anchor: str = "") -> str:
+    kind = KIND_OF[target.subject]
+    owner = target.member.id if target.member else target.branch.id
+    url = url_for(f"checklist.{kind}", owner_id=owner, year=target.year.year)
+    return f"{url}#{anchor}" if anchor else url
+
+
+@bp.get("")
+@login_required
+def index():
+    """Send people to their own checklist: secretaries to the branch's, members to their own."""
+    if current_user.branch_id is None or current_user.role not in (Role.SECRETARY, Role.MEMBER):
+        if can(current_user, "dashboard.view"):
+            return redirect(url_for("dashboard.overview"))
+        abort(403)
+    if current_user.role == Role.SECRETARY:
+        return redirect(url_for("checklist.branch", owner_id=current_user.branch_id))
+    return redirect(url_for("checklist.member", owner_id=current_user.id))
+
+
+@bp.get("/branch/<int:owner_id>", endpoint="branch", defaults={"kind": "branch"})
+@bp.get("/member/<int:owner_id>", endpoint="member", defaults={"kind": "member"})
+@login_required
+def page(kind: str, owner_id: int):
+    target = _target(kind, owner_id)
+    authorize("assessment.view", target.permission_object())
+    return _render_page(target)
+
+
+def _render_page(target: service.Target, status: int = 200, errors: dict | None = None,
+                 item_errors: dict | None = None, message: str | None = None, conflict: dict | None = None):
+    from ..services.campaign import all_years
+
+    checklist = service.load(target)
+    return render("checklist/checklist.html", status=status, checklist=checklist, target=target,
+                  kind=KIND_OF[target.subject], years=all_years(), errors=errors or {},
+                  item_errors=item_errors or {}, message=message, conflict=conflict or {},
+                  **_abilities(target))
+
+
+def _abilities(target: service.Target) -> dict:
+    obj = target.permission_object()
+    editable = target.is_current_year and target.status in service.EDITABLE
+    return {
+        "can_edit": editable and can(current_user, "assessment.edit", obj),
+        "can_review": target.is_current_year and can(current_user, "assessment.review", obj),
+        "can_see_members": target.subject == Subject.BRANCH and can(current_user, "member_coverage.view",
+                                                                       target.branch),
+    }
+
+
+# --- one item: result, note, evidence -----------------------------------------------------------------------
+
+def _item_response(target: service.Target, item_id: int, status: int = 200, error: str | None = None,
+                   conflict: dict | None = None):
+    """After an item changed (or failed to): the row plus out-of-band progress for htmx; else the page."""
+    if not wants_fragment():
+        if status < 400:
+            return redirect_back(page_url(target, f"item-{item_id}"))
+        return _render_page(target, status=status, item_errors={item_id: error}, conflict={item_id: conflict})
+    fresh = service.target_for(target.subject, target.member.id if target.member else target.branch.id,
+                               target.year)
+    checklist = service.load(fresh)
+    section = checklist.section_of(item_id)
+    return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
+                  kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
+                  item_error=error, conflict=conflict, oob=status < 400, **_abilities(fresh))
+
+
+def _editable_target(kind: str, owner_id: int) -> service.Target:
+    target = _target(kind, owner_id)
+    authorize("assessment.edit", target.permission_object())
+    return target
+
+
+def _run_item_change(target: service.Target, item_id: int, change):
+    try:
+        change()
+    except Invalid as error:
+        return _item_response(target, item_id, 422, error=error.message)
+    except Conflict as error:
+        return _item_response(target, item_id, 409, error=error.message, conflict=error.current)
+    except RequestEntityTooLarge:
+        return _item_response(target, item_id, 413, error=_("Files may be at most 10 MB."))
+    return _item_response(target, item_id)
+
+
+@bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/result")
+@login_required
+def set_result(kind: str, owner_id: int, item_id: int):
+    target = _editable_target(kind, owner_id)
+    return _run_item_change(target, item_id, lambda: service.set_item_result(
+        current_user, target, item_id, request.form.get("result")))
+
+
+@bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/note")
+@login_required
+def set_note(kind: str, owner_id: int, item_id: int):
+    target = _editable_target(kind, owner_id)
+    return _run_item_change(target, item_id, lambda: service.set_note(
+        current_user, target, item_id, request.form.get("note"), request.form.get("note_version")))
+
+
+@bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/evidence")
+@login_required
+def add_evidence(kind: str, owner_id: int, item_id: int):
+    target = _editable_target(kind, owner_id)
+    # Reading request.files parses the body: an over-long upload raises 413 inside the change.
+    return _run_item_change(target, item_id, lambda: service.add_evidence(
+        current_user, target, item_id, request.files.get("file")))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def evidence(evidence_id: int):
+    record, target, _item_id = service.evidence_with_target(evidence_id)
+    authorize("assessment.view", target.permission_object())
+    return uploads.serve(service.EVIDENCE_KIND, record.stored_name, record.original_name, record.content_type)
+
+
+@bp.post("/evidence/<int:evidence_id>/delete")
+@login_required
+def delete_evidence(evidence_id: int):
+    record, target, item_id = service.evidence_with_target(evidence_id)
+    authorize("assessment.edit", target.permission_object())
+    return _run_item_change(target, item_id, lambda: service.delete_evidence(current_user, target, record, item_id))
+
+
+# --- workflow -------------------------------------------------------------------------------------------------
+
+def _workflow(target: service.Target, change, done_message: str):
+    from flask import flash
+
+    try:
+        change()
+    except Invalid as error:
+        return _render_page(target, status=422, errors=error.field_errors, message=error.message)
+    except Conflict as error:
+        return _render_page(target, status=409, message=error.message)
+    flash(done_message, "success")
+    return redirect_back(page_url(target))
+
+
+@bp.post("/<any(branch,member):kind>/<int:owner_id>/submit")
+@login_required
+def submit(kind: str, owner_id: int):
+    target = _editable_target(kind, owner_id)
+    return _workflow(target, lambda: service.submit(current_user, target),
+                     _("Submitted. It is locked until it is reviewed or returned."))
+
+
+@bp.post("/<any(branch,member):kind>/<int:owner_id>/return")
+@login_required
+def return_(kind: str, owner_id: int):
+    target = _target(kind, owner_id)
+    authorize("assessment.review", target.permission_object())
+    return _workflow(target, lambda: service.return_for_revision(current_user, target, request.form.get("reason")),
+                     _("Returned with your reason; it can be edited again."))
+
+
+@bp.post("/<any(branch,member):kind>/<int:owner_id>/review")
+@login_required
+def review(kind: str, owner_id: int):
+    target = _target(kind, owner_id)
+    authorize("assessment.review", target.permission_object())
+    return _workflow(target, lambda: service.review(current_user, target, request.form.get("rating"),
+                                                    request.form.get("comment"), request.form.get("improvements")),
+                     _("Your review has been saved."))
+
+
+# --- the branch's members ------------------------------------------------------------------------------------
+
+@bp.get("/branch/<int:owner_id>/members")
+@login_required
+def coverage(owner_id: int):
+    target = _target("branch", owner_id)
+    authorize("member_coverage.view", target.branch)
+    rows = service.member_coverage(target.year, target.branch)
+    return render("checklist/coverage.html", target=target, rows=rows)

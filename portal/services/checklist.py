@@ -1,0 +1,532 @@
+"""Self-assessment checklists: 五个好 for a branch, 五带头 for a member.
+
+Results are set (never toggled) with one row per assessment and item (an upsert), notes are guarded by
+an optimistic version, and the workflow is draft → submitted (locked) → reviewed, or returned with a
+reason (unlocked again). Every change is audited; every transition is kept in the visible history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from werkzeug.datastructures import FileStorage
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import (
+    Assessment,
+    AssessmentEvent,
+    AssessmentStatus,
+    Branch,
+    CampaignYear,
+    Criterion,
+    Evidence,
+    Framework,
+    Item,
+    ItemResult,
+    Result,
+    Review,
+    ReviewRating,
+    Subject,
+    User,
+    utcnow,
+)
+from . import audit, progress, uploads
+from .campaign import current_year
+
+EVIDENCE_KIND = "evidence"
+NOTE_MAX = 2000
+EDITABLE = (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED)
+
+
+# --- finding the assessment ------------------------------------------------------------------------------
+
+@dataclass
+class Target:
+    """Whose checklist: a branch (member None) or one member, in one campaign year."""
+
+    year: CampaignYear
+    branch: Branch
+    member: User | None
+    framework: Framework
+    assessment: Assessment | None  # None until the first answer is saved
+
+    @property
+    def subject(self) -> Subject:
+        return Subject.MEMBER if self.member else Subject.BRANCH
+
+    @property
+    def status(self) -> AssessmentStatus:
+        return self.assessment.status if self.assessment else AssessmentStatus.DRAFT
+
+    @property
+    def is_current_year(self) -> bool:
+        current = current_year()
+        return current is not None and current.id == self.year.id
+
+    def permission_object(self) -> Assessment:
+        """What `can(...)` judges: the saved assessment, or an unsaved stand-in with the same owner."""
+        return self.assessment or Assessment(subject=self.subject, branch_id=self.branch.id,
+                                             member_id=self.member.id if self.member else None,
+                                             year_id=self.year.id, status=AssessmentStatus.DRAFT)
+
+
+def resolve_year(year_number: int | None) -> CampaignYear:
+    if year_number is None:
+        year = current_year()
+    else:
+        year = db.session.scalar(select(CampaignYear).where(CampaignYear.year == year_number))
+    if year is None:
+        raise NotFound(str(_l("There is no campaign year %(year)s.", year=year_number or "")))
+    return year
+
+
+def target_for(subject: Subject, owner_id: int, year: CampaignYear) -> Target:
+    """The branch (owner_id = branch id) or member (owner_id = user id) checklist of a year. 404 if unknown."""
+    framework = db.session.scalar(select(Framework).where(Framework.subject == subject))
+    if framework is None:
+        raise NotFound()
+    member = None
+    if subject == Subject.BRANCH:
+        branch = db.session.get(Branch, owner_id)
+        if branch is None:
+            raise NotFound()
+        stmt = select(Assessment).where(Assessment.year_id == year.id, Assessment.branch_id == branch.id,
+                                        Assessment.member_id.is_(None))
+    else:
+        member = db.session.get(User, owner_id)
+        if member is None or member.branch_id is None:
+            raise NotFound()
+        branch = member.branch
+        stmt = select(Assessment).where(Assessment.year_id == year.id, Assessment.member_id == member.id)
+    return Target(year=year, branch=branch, member=member, framework=framework,
+                  assessment=db.session.scalar(stmt))
+
+
+# --- reading the checklist -------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    item: Item
+    text: str  # the wording answered, or the current wording while unanswered
+    result: Result = Result.NOT_ASSESSED
+    note: str = ""
+    note_version: int = 0
+    updated_by: str = ""
+    updated_at: datetime | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def needs_support(self) -> bool:
+        """达标 with neither a note nor evidence: the claim has nothing behind it."""
+        return self.result == Result.MET and not self.note.strip() and not self.evidence
+
+
+@dataclass
+class Section:
+    criterion: Criterion
+    rows: list[Row]
+    tally: progress.Tally
+
+
+@dataclass
+class Checklist:
+    target: Target
+    sections: list[Section]
+    overall: progress.Tally
+    events: list[AssessmentEvent]
+    reviews: list[Review]
+
+    def section_of(self, item_id: int) -> Section:
+        return next(s for s in self.sections if any(r.item.id == item_id for r in s.rows))
+
+    def row_of(self, item_id: int) -> Row:
+        return next(r for s in self.sections for r in s.rows if r.item.id == item_id)
+
+
+def _applicable_items(target: Target, only_item_id: int | None = None):
+    """Criteria and items of the framework for the year; retired items only if this assessment answered them."""
+    assessment_id = target.assessment.id if target.assessment else -1
+    stmt = (
+        select(Criterion, Item)
+        .join(Item, Item.criterion_id == Criterion.id)
+        .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == assessment_id))
+        .where(Criterion.framework_id == target.framework.id,
+               or_(Item.year_id.is_(None), Item.year_id == target.year.id),
+               or_(Item.active.is_(True), ItemResult.id.isnot(None)))
+        .order_by(Criterion.position, Item.position, Item.id)
+    )
+    if only_item_id is not None:
+        stmt = stmt.where(Item.id == only_item_id)
+    return db.session.execute(stmt).all()
+
+
+def load(target: Target, only_item_id: int | None = None) -> Checklist:
+    """Everything the checklist page shows, in a fixed number of queries."""
+    pairs = _applicable_items(target, only_item_id)
+    results: dict[int, tuple[ItemResult, str]] = {}
+    evidence: dict[int, list[Evidence]] = {}
+    events: list[AssessmentEvent] = []
+    reviews: list[Review] = []
+    tallies: dict[int, progress.Tally] = {}
+    if target.assessment is not None:
+        aid = target.assessment.id
+        stmt = (select(ItemResult, User.display_name).outerjoin(User, User.id == ItemResult.updated_by_id)
+                .where(ItemResult.assessment_id == aid))
+        if only_item_id is not None:
+            stmt = stmt.where(ItemResult.item_id == only_item_id)
+        results = {r.item_id: (r, name or "") for r, name in db.session.execute(stmt)}
+        ev_stmt = (select(ItemResult.item_id, Evidence).join(Evidence, Evidence.item_result_id == ItemResult.id)
+                   .where(ItemResult.assessment_id == aid).order_by(Evidence.uploaded_at, Evidence.id))
+        if only_item_id is not None:
+            ev_stmt = ev_stmt.where(ItemResult.item_id == only_item_id)
+        for item_id, ev in db.session.execute(ev_stmt):
+            evidence.setdefault(item_id, []).append(ev)
+        tallies = progress.tallies([aid])[aid]
+        if only_item_id is None:
+            events = list(db.session.scalars(
+                select(AssessmentEvent).where(AssessmentEvent.assessment_id == aid)
+                .options(_load_actor()).order_by(AssessmentEvent.at.desc(), AssessmentEvent.id.desc())))
+            reviews = list(db.session.scalars(
+                select(Review).where(Review.assessment_id == aid).options(_load_reviewer())
+                .order_by(Review.created_at.desc())))
+    else:
+        tallies = _blank_tallies(target)
+
+    sections: dict[int, Section] = {}
+    for criterion, item in pairs:
+        section = sections.get(criterion.id)
+        if section is None:
+            section = sections[criterion.id] = Section(criterion, [], tallies.get(criterion.id, progress.Tally()))
+        saved = results.get(item.id)
+        if saved:
+            result, name = saved
+            row = Row(item=item, text=result.item_text, result=result.result, note=result.note,
+                      note_version=result.note_version, updated_by=name, updated_at=result.updated_at,
+                      evidence=evidence.get(item.id, []))
+        else:
+            row = Row(item=item, text=item.text)
+        section.rows.append(row)
+    overall = progress.overall(tallies) if only_item_id is None else progress.overall(tallies)
+    return Checklist(target=target, sections=list(sections.values()), overall=overall, events=events,
+                     reviews=reviews)
+
+
+def _blank_tallies(target: Target) -> dict[int, progress.Tally]:
+    """Before the first answer, every applicable item counts as not assessed (one GROUP BY query)."""
+    from sqlalchemy import func
+
+    stmt = (select(Criterion.id, func.count(Item.id)).join(Item, Item.criterion_id == Criterion.id)
+            .where(Criterion.framework_id == target.framework.id, Item.active.is_(True),
+                   or_(Item.year_id.is_(None), Item.year_id == target.year.id))
+            .group_by(Criterion.id))
+    return {cid: progress.Tally(total=int(n)) for cid, n in db.session.execute(stmt)}
+
+
+def _load_actor():
+    from sqlalchemy.orm import joinedload
+
+    return joinedload(AssessmentEvent.actor)
+
+
+def _load_reviewer():
+    from sqlalchemy.orm import joinedload
+
+    return joinedload(Review.reviewer)
+
+
+# --- guards ---------------------------------------------------------------------------------------------
+
+def _ensure_writable_year(target: Target) -> None:
+    if not target.is_current_year:
+        raise Conflict(str(_l("%(year)s is a past campaign year; its checklists are read-only.",
+                              year=target.year.year)))
+
+
+def _ensure_editable(target: Target) -> None:
+    _ensure_writable_year(target)
+    if target.assessment is not None and target.assessment.status not in EDITABLE:
+        status = target.assessment.status
+        if status == AssessmentStatus.SUBMITTED:
+            message = _l("This self-assessment has been submitted and is locked until a leader reviews it "
+                         "or returns it.")
+        else:
+            message = _l("This self-assessment has been reviewed and is closed.")
+        raise Conflict(str(message))
+
+
+def _item_in(target: Target, item_id: int) -> Item:
+    pairs = _applicable_items(target, item_id)
+    if not pairs:
+        raise NotFound(str(_l("This item is not part of this checklist.")))
+    return pairs[0][1]
+
+
+def _lock_assessment(target: Target) -> Assessment:
+    """The assessment row, created on first write (concurrent first writes create it once), locked for
+    this transaction so that workflow changes and answers do not interleave."""
+    values = {"year_id": target.year.id, "framework_id": target.framework.id, "subject": target.subject,
+              "branch_id": target.branch.id, "member_id": target.member.id if target.member else None,
+              "status": AssessmentStatus.DRAFT, "return_reason": "", "created_at": utcnow(),
+              "updated_at": utcnow()}
+    if target.assessment is None:
+        dialect = db.session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Assessment).values(**values)
+        db.session.execute(insert.on_conflict_do_nothing())
+    stmt = select(Assessment).where(Assessment.year_id == target.year.id)
+    if target.member:
+        stmt = stmt.where(Assessment.member_id == target.member.id)
+    else:
+        stmt = stmt.where(Assessment.branch_id == target.branch.id, Assessment.member_id.is_(None))
+    assessment = db.session.scalar(stmt.with_for_update().execution_options(populate_existing=True))
+    target.assessment = assessment
+    return assessment
+
+
+def _upsert_result(assessment: Assessment, item: Item, actor: User, values: dict) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ItemResult)
+    row = {"assessment_id": assessment.id, "item_id": item.id, "result": Result.NOT_ASSESSED, "note": "",
+           "item_text": item.text, "note_version": 0, "updated_by_id": actor.id, "updated_at": utcnow()}
+    row.update(values)
+    changes = {k: v for k, v in row.items() if k in values or k in ("updated_by_id", "updated_at")}
+    stmt = insert.values(**row).on_conflict_do_update(index_elements=["assessment_id", "item_id"], set_=changes)
+    db.session.execute(stmt)
+
+
+def _existing(assessment: Assessment, item: Item) -> ItemResult | None:
+    return db.session.scalar(
+        select(ItemResult).where(ItemResult.assessment_id == assessment.id, ItemResult.item_id == item.id)
+        .with_for_update().execution_options(populate_existing=True))
+
+
+# --- answering -------------------------------------------------------------------------------------------
+
+def parse_result(value: str | None) -> Result:
+    try:
+        return Result(value)
+    except ValueError:
+        message = _l("“%(value)s” is not a result. Choose one of the buttons.", value=(value or "")[:40])
+        raise Invalid(str(message), {"result": message}) from None
+
+
+def set_item_result(actor: User, target: Target, item_id: int, value: str | None) -> None:
+    """Set (not toggle) the result of one item. Idempotent; audited when it changes."""
+    result = parse_result(value)
+    _ensure_editable(target)
+    item = _item_in(target, item_id)
+    assessment = _lock_assessment(target)
+    _ensure_editable(target)  # the row may have been submitted meanwhile
+    before = _existing(assessment, item)
+    old = before.result if before else Result.NOT_ASSESSED
+    if old == result:
+        db.session.rollback()  # idempotent: nothing changes, not even the assessment's creation
+        return
+    _upsert_result(assessment, item, actor, {"result": result, "item_text": item.text})
+    assessment.updated_at = utcnow()
+    audit.record(actor, "checklist.set_result", assessment, branch_id=assessment.branch_id,
+                 before={"item_id": item.id, "result": old.value},
+                 after={"item_id": item.id, "result": result.value})
+    db.session.commit()
+
+
+def set_note(actor: User, target: Target, item_id: int, note: str | None, expected_version: str | None) -> None:
+    """Replace the note if nobody changed it since `expected_version`; otherwise 409 with the current text."""
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        message = _l("A note may have at most %(n)s characters.", n=NOTE_MAX)
+        raise Invalid(str(message), {"note": message})
+    try:
+        expected = int(expected_version or 0)
+    except ValueError:
+        raise Invalid(str(_l("The form is out of date; reload the page.")), {}) from None
+    _ensure_editable(target)
+    item = _item_in(target, item_id)
+    assessment = _lock_assessment(target)
+    _ensure_editable(target)
+    current = _existing(assessment, item)
+    current_version = current.note_version if current else 0
+    if current_version != expected:
+        db.session.rollback()
+        raise Conflict(str(_l("Someone else changed this note meanwhile. Their text is shown below; "
+                              "copy what you need and save again.")),
+                       current={"note": current.note if current else "", "version": current_version})
+    old_note = current.note if current else ""
+    if current is not None and old_note == note:
+        db.session.rollback()
+        return
+    if current is None:
+        _upsert_result(assessment, item, actor, {"note": note, "note_version": 1})
+    else:
+        # Compare-and-set on the version, so a racing writer cannot slip in between.
+        changed = db.session.execute(
+            update(ItemResult).where(ItemResult.id == current.id, ItemResult.note_version == expected)
+            .values(note=note, note_version=expected + 1, updated_by_id=actor.id, updated_at=utcnow()))
+        if changed.rowcount != 1:
+            db.session.rollback()
+            raise Conflict(str(_l("Someone else changed this note meanwhile. Reload the page.")))
+    assessment.updated_at = utcnow()
+    audit.record(actor, "checklist.set_note", assessment, branch_id=assessment.branch_id,
+                 before={"item_id": item.id, "note": old_note}, after={"item_id": item.id, "note": note})
+    db.session.commit()
+
+
+def add_evidence(actor: User, target: Target, item_id: int, file: FileStorage | None) -> Evidence:
+    _ensure_editable(target)
+    item = _item_in(target, item_id)
+    stored = uploads.store(file, EVIDENCE_KIND, uploads.EVIDENCE_TYPES)  # 413 / 422 before anything is written
+    try:
+        assessment = _lock_assessment(target)
+        _ensure_editable(target)
+        result = _existing(assessment, item)
+        if result is None:
+            _upsert_result(assessment, item, actor, {})
+            result = _existing(assessment, item)
+        evidence = Evidence(item_result_id=result.id, original_name=stored.original_name,
+                            stored_name=stored.stored_name, content_type=stored.content_type, size=stored.size,
+                            uploaded_by_id=actor.id)
+        db.session.add(evidence)
+        assessment.updated_at = utcnow()
+        db.session.flush()
+        audit.record(actor, "checklist.add_evidence", assessment, branch_id=assessment.branch_id,
+                     after={"item_id": item.id, "evidence_id": evidence.id, "name": stored.original_name,
+                            "size": stored.size})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        uploads.remove(EVIDENCE_KIND, stored.stored_name)  # nothing half-saved
+        raise
+    return evidence
+
+
+def evidence_with_target(evidence_id: int) -> tuple[Evidence, Target, int]:
+    row = db.session.execute(
+        select(Evidence, ItemResult.item_id, Assessment)
+        .join(ItemResult, ItemResult.id == Evidence.item_result_id)
+        .join(Assessment, Assessment.id == ItemResult.assessment_id)
+        .where(Evidence.id == evidence_id)).first()
+    if row is None:
+        raise NotFound()
+    evidence, item_id, assessment = row
+    year = db.session.get(CampaignYear, assessment.year_id)
+    subject = assessment.subject
+    target = target_for(subject, assessment.member_id if subject == Subject.MEMBER else assessment.branch_id, year)
+    return evidence, target, item_id
+
+
+def delete_evidence(actor: User, target: Target, evidence: Evidence, item_id: int) -> None:
+    _ensure_editable(target)
+    assessment = _lock_assessment(target)
+    _ensure_editable(target)
+    stored_name = evidence.stored_name
+    audit.record(actor, "checklist.delete_evidence", assessment, branch_id=assessment.branch_id,
+                 before={"item_id": item_id, "evidence_id": evidence.id, "name": evidence.original_name})
+    db.session.delete(evidence)
+    assessment.updated_at = utcnow()
+    db.session.commit()
+    uploads.remove(EVIDENCE_KIND, stored_name)  # after the commit: a failed commit keeps the file
+
+
+# --- workflow ---------------------------------------------------------------------------------------------
+
+def _transition(actor: User, assessment: Assessment, action: str, to: AssessmentStatus, comment: str = "") -> None:
+    before = assessment.status
+    assessment.status = to
+    assessment.updated_at = utcnow()
+    db.session.add(AssessmentEvent(assessment_id=assessment.id, actor_id=actor.id, action=action,
+                                   from_status=before.value, to_status=to.value, comment=comment))
+    audit.record(actor, f"checklist.{action}", assessment, branch_id=assessment.branch_id,
+                 before={"status": before.value}, after={"status": to.value, "comment": comment})
+
+
+def submit(actor: User, target: Target) -> None:
+    _ensure_writable_year(target)
+    if target.assessment is None:
+        raise Invalid(str(_l("Nothing has been assessed yet.")), {})
+    assessment = _lock_assessment(target)
+    if assessment.status not in EDITABLE:
+        raise Conflict(str(_l("This self-assessment has already been submitted.")))
+    tally = progress.overall(progress.tallies([assessment.id])[assessment.id])
+    if tally.assessed < tally.applicable:
+        missing = tally.applicable - tally.assessed
+        raise Invalid(str(_l("%(n)s items are not assessed yet. Assess every item (or mark it not applicable) "
+                             "before submitting.", n=missing)), {})
+    assessment.submitted_at = utcnow()
+    assessment.return_reason = ""
+    _transition(actor, assessment, "submit", AssessmentStatus.SUBMITTED)
+    db.session.commit()
+
+
+def return_for_revision(actor: User, target: Target, reason: str | None) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        message = _l("Say why it is returned, so that it can be put right.")
+        raise Invalid(str(message), {"reason": message})
+    _ensure_writable_year(target)
+    assessment = _require_submitted(target)
+    assessment.return_reason = reason[:NOTE_MAX]
+    _transition(actor, assessment, "return", AssessmentStatus.RETURNED, reason[:NOTE_MAX])
+    db.session.commit()
+
+
+def review(actor: User, target: Target, rating: str | None, comment: str | None, improvements: str | None) -> Review:
+    errors = {}
+    try:
+        parsed = ReviewRating(rating)
+    except ValueError:
+        parsed = None
+        errors["rating"] = _l("Choose a rating.")
+    comment = (comment or "").strip()
+    if not comment:
+        errors["comment"] = _l("Write a comment.")
+    if errors:
+        raise Invalid(str(_l("The review is not complete.")), errors)
+    _ensure_writable_year(target)
+    assessment = _require_submitted(target)
+    assessment.reviewed_at = utcnow()
+    new_review = Review(assessment_id=assessment.id, year_id=assessment.year_id, reviewer_id=actor.id,
+                        branch_id=assessment.branch_id, member_id=assessment.member_id, rating=parsed,
+                        comment=comment[:NOTE_MAX], improvements=(improvements or "").strip()[:NOTE_MAX])
+    db.session.add(new_review)
+    _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, comment[:200])
+    db.session.commit()
+    return new_review
+
+
+def _require_submitted(target: Target) -> Assessment:
+    if target.assessment is None:
+        raise Conflict(str(_l("This self-assessment has not been submitted.")))
+    assessment = _lock_assessment(target)
+    if assessment.status != AssessmentStatus.SUBMITTED:
+        raise Conflict(str(_l("Only a submitted self-assessment can be reviewed or returned.")))
+    return assessment
+
+
+# --- the branch's members ("no member left out") ----------------------------------------------------------
+
+@dataclass
+class MemberCoverage:
+    member: User
+    status: AssessmentStatus | None
+    tally: progress.Tally
+
+
+def member_coverage(year: CampaignYear, branch: Branch) -> list[MemberCoverage]:
+    """Every member of the branch with their own assessment's status and progress (constant queries)."""
+    from ..models import Role
+
+    rows = db.session.execute(
+        select(User, Assessment)
+        .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id))
+        .where(User.branch_id == branch.id, User.active.is_(True),
+               User.role.in_([Role.MEMBER, Role.SECRETARY]))
+        .order_by(User.display_name)).all()
+    tallies = progress.tallies([a.id for _, a in rows if a is not None])
+    out = []
+    for user, assessment in rows:
+        tally = progress.overall(tallies[assessment.id]) if assessment else progress.Tally()
+        out.append(MemberCoverage(user, assessment.status if assessment else None, tally))
+    return out
