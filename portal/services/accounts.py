@@ -78,6 +78,37 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
+def password_error(password: str | None):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        return _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+    return None
+
+
+def branch_error(role: Role, branch: Branch | None):
+    if role in (Role.SECRETARY, Role.MEMBER) and branch is None:
+        return _l("Members and secretaries belong to a branch.")
+    return None
+
+
+def user_errors(*, username: str, password: str | None, role: Role, branch: Branch | None,
+                username_taken: bool | None = None) -> dict:
+    """The rules for a new account, as {field: message}; shared by the admin form and the roster import.
+    `username_taken` may be given when the caller already looked it up (in bulk)."""
+    errors = {}
+    if not username or len(username) > 64:
+        errors["username"] = _l("Enter a username of at most 64 characters.")
+    else:
+        if username_taken is None:
+            username_taken = bool(db.session.scalar(select(User.id).where(User.username == username)))
+        if username_taken:
+            errors["username"] = _l("This username is already taken.")
+    if message := password_error(password):
+        errors["password"] = message
+    if message := branch_error(role, branch):
+        errors["branch"] = message
+    return errors
+
+
 def create_user(
     actor,
     *,
@@ -88,16 +119,8 @@ def create_user(
     branch: Branch | None = None,
     post_title: str = "",
 ) -> User:
-    errors = {}
     username = (username or "").strip()
-    if not username or len(username) > 64:
-        errors["username"] = _l("Enter a username of at most 64 characters.")
-    elif db.session.scalar(select(User.id).where(User.username == username)):
-        errors["username"] = _l("This username is already taken.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
-    if role in (Role.SECRETARY, Role.MEMBER) and branch is None:
-        errors["branch"] = _l("Members and secretaries belong to a branch.")
+    errors = user_errors(username=username, password=password, role=role, branch=branch)
     if errors:
         raise Invalid("invalid user", errors)
     user = User(
