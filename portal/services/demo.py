@@ -98,13 +98,21 @@ def _name(rng: random.Random, used: set[str]) -> str:
     return name if name not in FORBIDDEN_NAMES else "林" + rng.choice(GIVEN)
 
 
-def _unit_name(index: int) -> tuple[str, UnitKind]:
-    kind = KIND_CYCLE[index % len(KIND_CYCLE)]
-    place = PLACES[(index // len(KIND_CYCLE) + index) % len(PLACES)]
-    ordinal = ORDINALS[(index // (len(PLACES) * len(KIND_CYCLE))) % len(ORDINALS)]
-    round_no = index // (len(PLACES) * len(KIND_CYCLE) * len(ORDINALS))
-    suffix = f"({round_no + 1}部)" if round_no else ""
-    return f"{place}{ordinal}{KIND_SUFFIX[kind]}{suffix}", kind
+def _unit_names(count: int) -> list[tuple[str, UnitKind]]:
+    """Unique invented school names: 明德路小学, 明德路第二小学, ..."""
+    used: set[str] = set()
+    names = []
+    for index in range(count):
+        kind = KIND_CYCLE[index % len(KIND_CYCLE)]
+        place = PLACES[index % len(PLACES)]
+        for n in range(10_000):
+            ordinal = ORDINALS[n] if n < len(ORDINALS) else f"第{n + 1}"
+            name = f"{place}{ordinal}{KIND_SUFFIX[kind]}"
+            if name not in used:
+                break
+        used.add(name)
+        names.append((name, kind))
+    return names
 
 
 def is_empty() -> bool:
@@ -128,8 +136,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
 
     # Units and branches.
     unit_rows, branch_rows = [], []
-    for i in range(branches):
-        name, kind = _unit_name(i)
+    for name, kind in _unit_names(branches):
         unit_rows.append({"name": name, "kind": kind, "address": f"{name[:3]}{rng.randint(1, 999)}号",
                           "created_at": now})
     db.session.execute(insert(Unit), unit_rows)

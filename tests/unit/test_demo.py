@@ -1,0 +1,57 @@
+"""The demo district: accounts, fictional names, a campaign part-way done, dated in the recent past."""
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Assessment, AssessmentStatus, Branch, CampaignYear, ItemResult, Role, Unit, User
+from portal.services import demo
+from portal.services.accounts import authenticate
+
+REAL_NAMES = ["王伟民", "唐海宝", "刘寿华"]
+
+
+def test_demo_accounts_and_roles(app):
+    demo.seed(branches=5, members_per_branch=3)
+    roles = dict(db.session.execute(select(User.username, User.role)).all())
+    assert roles["admin"] == Role.ADMIN and roles["leader"] == Role.LEADER and roles["editor"] == Role.EDITOR
+    assert roles["sec01"] == roles["sec02"] == Role.SECRETARY and roles["mem01"] == Role.MEMBER
+    branch_ids = db.session.scalars(select(Branch.id).order_by(Branch.id)).all()
+    assert db.session.scalar(select(User.branch_id).where(User.username == "sec01")) == branch_ids[0]
+    assert db.session.scalar(select(User.branch_id).where(User.username == "sec02")) == branch_ids[1]
+    assert db.session.scalar(select(User.branch_id).where(User.username == "mem01")) == branch_ids[0]
+    assert authenticate("sec01", "portal-demo").username == "sec01"
+
+
+def test_demo_is_fictional_and_varied(app):
+    demo.seed(branches=24, members_per_branch=4)
+    names = db.session.scalars(select(User.display_name)).all()
+    assert not any(real in name for name in names for real in REAL_NAMES)
+    kinds = set(db.session.scalars(select(Unit.kind)))
+    assert len(kinds) >= 4
+    assert db.session.scalar(select(func.count(Unit.id))) == 24
+
+
+def test_demo_has_a_campaign_part_way_done_and_recent(app):
+    demo.seed(branches=12, members_per_branch=3)
+    current = db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
+    assert current.year == 2012
+    assert current.phase_on(date.today()) is not None  # the demo runs in a live phase
+    statuses = set(db.session.scalars(select(Assessment.status).where(Assessment.year_id == current.id)))
+    assert AssessmentStatus.DRAFT in statuses and len(statuses) >= 2
+    past = db.session.scalars(select(Assessment.status).join(CampaignYear).where(CampaignYear.year < 2012)).all()
+    assert past and set(past) == {AssessmentStatus.REVIEWED}
+    latest = db.session.scalar(select(func.max(ItemResult.updated_at)).join(Assessment)
+                               .where(Assessment.year_id == current.id))
+    assert latest.date() >= date.today() - timedelta(days=21)
+
+
+def test_demo_refuses_a_database_that_has_a_district(app, runner):
+    demo.seed(branches=2, members_per_branch=1)
+    result = runner.invoke(args=["seed-demo", "--branches", "2"])
+    assert result.exit_code != 0 and "empty" in result.output
+
+
+def test_many_schools_get_unique_names(app):
+    names = [name for name, _kind in demo._unit_names(400)]
+    assert len(set(names)) == 400
