@@ -84,6 +84,10 @@ def resolve_year(year_number: int | None) -> CampaignYear:
     return year
 
 
+def all_years() -> list[CampaignYear]:
+    return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
+
+
 def target_for(subject: Subject, owner_id: int, year: CampaignYear) -> Target:
     """The branch (owner_id = branch id) or member (owner_id = user id) checklist of a year. 404 if unknown."""
     framework = db.session.scalar(select(Framework).where(Framework.subject == subject))

@@ -244,8 +244,8 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             fraction, status = 1.0, AssessmentStatus.REVIEWED
         else:
             fraction = rng.choice([0.0, 0.0, 0.4, 1.0, 1.0, 1.0])
-            if member_id and branch_id == branch_ids[0] and fraction == 1.0:
-                fraction = 0.4  # leave work in branch 1 too
+            if branch_id == branch_ids[0]:
+                fraction = 0.4  # the demo accounts of branch 1 find their own work in progress
             status = AssessmentStatus.SUBMITTED if fraction == 1.0 and rng.random() < 0.7 else \
                 AssessmentStatus.DRAFT
             if fraction == 0.0 and rng.random() < 0.5:

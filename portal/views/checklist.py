@@ -64,11 +64,9 @@ def page(kind: str, owner_id: int):
 
 def _render_page(target: service.Target, status: int = 200, errors: dict | None = None,
                  item_errors: dict | None = None, message: str | None = None, conflict: dict | None = None):
-    from ..services.campaign import all_years
-
     checklist = service.load(target)
     return render("checklist/checklist.html", status=status, checklist=checklist, target=target,
-                  kind=KIND_OF[target.subject], years=all_years(), errors=errors or {},
+                  kind=KIND_OF[target.subject], years=service.all_years(), errors=errors or {},
                   item_errors=item_errors or {}, message=message, conflict=conflict or {},
                   **_abilities(target))
 

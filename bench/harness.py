@@ -1,0 +1,163 @@
+"""The benchmark harness: seeded districts, a gunicorn server, timing and query counting."""
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from sqlalchemy import event
+
+from portal import create_app
+from portal.extensions import db
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+PASSWORD = "portal-demo"
+
+
+@dataclass
+class Case:
+    """One request to measure. `path` and `data` may be callables of the district (ids differ per size)."""
+
+    name: str
+    username: str
+    path: str | Callable[[District], str]
+    method: str = "GET"
+    data: dict | Callable[[District, int], dict] | None = None
+    htmx: bool = False
+    full_page: str | Callable[[District], str] | None = None  # compare fragment bytes with this page
+    rounds: int = 25
+
+    def url(self, district: District) -> str:
+        return self.path(district) if callable(self.path) else self.path
+
+    def body(self, district: District, n: int) -> dict | None:
+        return self.data(district, n) if callable(self.data) else self.data
+
+
+@dataclass
+class District:
+    """A demo district of a given size in its own database (SQLite file, or BENCH_DATABASE_URL's server)."""
+
+    branches: int
+    members_per_branch: int
+    url: str = ""
+    app: object = None
+    extra: dict = field(default_factory=dict)
+
+    def build(self, workdir: Path) -> District:
+        from flask_migrate import upgrade
+
+        from portal.services import demo
+
+        self.url = _database_url(workdir, f"bench_{self.branches}")
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": self.url, "UPLOAD_FOLDER": str(workdir / "uploads"),
+                               "RATELIMIT_ENABLED": False})
+        with self.app.app_context():
+            upgrade(revision="heads")
+            started = time.perf_counter()
+            demo.seed(branches=self.branches, members_per_branch=self.members_per_branch)
+            self.extra["seed_seconds"] = time.perf_counter() - started
+        return self
+
+    def scalar(self, statement):
+        with self.app.app_context():
+            return db.session.scalar(statement)
+
+
+def _database_url(workdir: Path, name: str) -> str:
+    base = os.environ.get("BENCH_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{workdir / (name + '.sqlite3')}"
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'"))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+class Client:
+    """Logs in through the form and sends requests the way the browser and htmx do."""
+
+    def __init__(self, base: str, username: str):
+        self.base = base
+        self.http = requests.Session()
+        token = CSRF_META.search(self.http.get(base + "/login").text).group(1)
+        response = self.http.post(base + "/login", data={"username": username, "password": PASSWORD,
+                                                         "csrf_token": token}, allow_redirects=False)
+        assert response.status_code == 303, f"login {username}: {response.status_code}"
+        self.token = CSRF_META.search(self.http.get(base + "/").text).group(1)
+
+    def send(self, method: str, path: str, data: dict | None, htmx: bool) -> requests.Response:
+        headers = {"HX-Request": "true", "X-CSRFToken": self.token} if htmx else {}
+        if method == "POST" and not htmx:
+            data = dict(data or {}, csrf_token=self.token)
+        return self.http.request(method, self.base + path, data=data, headers=headers, allow_redirects=False)
+
+
+def time_case(base: str, case: Case, district: District) -> dict:
+    """Median of the case and of /healthz, interleaved on the same server, and the sizes."""
+    client = Client(base, case.username)
+    health = requests.Session()
+    url = case.url(district)
+    page_times, health_times = [], []
+    response = None
+    for n in range(case.rounds + 3):
+        started = time.perf_counter()
+        response = client.send(case.method, url, case.body(district, n), case.htmx)
+        elapsed = time.perf_counter() - started
+        assert response.status_code < 400, f"{case.name}: {response.status_code}"
+        started = time.perf_counter()
+        health.get(base + "/healthz")
+        health_elapsed = time.perf_counter() - started
+        if n >= 3:  # warm-up rounds are not counted
+            page_times.append(elapsed)
+            health_times.append(health_elapsed)
+    page_median, health_median = statistics.median(page_times), statistics.median(health_times)
+    row = {"ms": page_median * 1000, "healthz_ms": health_median * 1000, "ratio": page_median / health_median,
+           "bytes": len(response.content)}
+    if case.full_page:
+        full = case.full_page(district) if callable(case.full_page) else case.full_page
+        row["page_bytes"] = len(client.send("GET", full, None, False).content)
+    return row
+
+
+def count_queries(case: Case, district: District) -> int:
+    """SQL statements one request of the case runs, counted in-process on the same database."""
+    app = district.app
+    app.config["WTF_CSRF_ENABLED"] = False
+    app.testing = True
+    url, body = case.url(district), case.body(district, 1)
+    client = app.test_client()
+    client.post("/login", data={"username": case.username, "password": PASSWORD})
+    count = 0
+    with app.app_context():
+        engine = db.engine
+
+    def on_execute(*args):
+        nonlocal count
+        count += 1
+
+    # Requests run outside any app context of ours, each in its own, as on a server.
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        headers = {"HX-Request": "true"} if case.htmx else {}
+        response = client.open(url, method=case.method, data=body, headers=headers)
+        assert response.status_code < 400, f"{case.name}: {response.status_code}"
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    return count
+
+
+def workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="portal-bench-"))

@@ -1,0 +1,56 @@
+"""The number of SQL statements of a tick and of the checklist page does not depend on the number of
+items or of branches (everything is loaded or aggregated in a fixed number of queries)."""
+from sqlalchemy import event
+
+from portal.extensions import db
+from portal.models import Criterion, Item, Subject
+
+from ..checklist_helpers import current_year, items
+from ..factories import BranchFactory
+
+
+class QueryCounter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args):
+        self.count += 1
+
+
+def count(client, method, url, **kwargs) -> int:
+    counter = QueryCounter()
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        response = client.open(url, method=method, **kwargs)
+        assert response.status_code < 400
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    return counter.count
+
+
+def measure(client, branch):
+    item = items(Subject.BRANCH)[0]
+    token = client.csrf_token()
+    tick = count(client, "POST", f"/checklist/branch/{branch.id}/items/{item.id}/result",
+                 data={"result": "met" if measure.flip else "partly"},
+                 headers={"HX-Request": "true", "X-CSRFToken": token})
+    measure.flip = not measure.flip
+    page = count(client, "GET", f"/checklist/branch/{branch.id}")
+    return tick, page
+
+
+measure.flip = True
+
+
+def test_query_counts_are_constant(client, secretary, branch):
+    client.login(secretary)
+    measure(client, branch)  # first write creates the assessment; measure from the second on
+    before = measure(client, branch)
+    criterion = db.session.get(Criterion, items(Subject.BRANCH)[0].criterion_id)
+    for n in range(12):  # more items ...
+        db.session.add(Item(criterion_id=criterion.id, year_id=current_year().id, position=200 + n, text=f"新增{n}"))
+    for _ in range(15):  # ... and more branches
+        BranchFactory()
+    db.session.commit()
+    after = measure(client, branch)
+    assert after == before
