@@ -59,9 +59,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from . import sessions
     from .i18n import apply_lang_parameter
     from .security import set_security_headers
 
+    sessions.register(app)
     app.before_request(apply_lang_parameter)
     app.after_request(set_security_headers)
 

@@ -15,6 +15,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(demo_accounts)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 @click.command("init-db")
@@ -90,3 +92,30 @@ def create_user(username: str, display_name: str, role: str, branch_name: str, p
     except Invalid as error:
         raise click.ClickException(f"Not created: {error.field_errors}") from None
     click.echo(f"Created {user.username} ({role}).")
+
+
+@click.command("backup")
+@click.option("--output", "output_dir", default="backups", show_default=True, help="Folder for the archive.")
+def backup(output_dir: str) -> None:
+    """Write a consistent backup (database and uploaded files) while the portal serves."""
+    from .services import backup as service
+
+    try:
+        path = service.create(output_dir)
+    except service.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written: {path}")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore(backup_file: str, force: bool) -> None:
+    """Restore a backup into this instance (an empty database unless --force)."""
+    from .services import backup as service
+
+    try:
+        manifest = service.restore(backup_file, force=force)
+    except service.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored the backup of {manifest['created_at']} ({len(manifest['files'])} files).")

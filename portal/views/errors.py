@@ -65,4 +65,20 @@ def register(app: Flask) -> None:
             return error
         if (error.code or 500) >= 500:
             db.session.rollback()
+        if error.code in (403, 429):
+            _audit_refusal(error.code)
         return error_response(error.code or 500)
+
+
+def _audit_refusal(code: int) -> None:
+    """Denied access and rate-limited logins go into the audit log."""
+    from flask import request
+    from flask_login import current_user
+
+    from ..services import audit
+
+    db.session.rollback()
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    audit.record(actor, "access.denied" if code == 403 else "auth.rate_limited", None,
+                 after={"method": request.method, "path": request.path[:200]})
+    db.session.commit()

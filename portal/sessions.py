@@ -1,0 +1,47 @@
+"""Session lifetimes: a session ends after a period of inactivity (idle) and, whatever the activity,
+a fixed time after login (absolute). Logout, password change and disabling end sessions everywhere
+through the user's session version (see services/accounts.load_user)."""
+from __future__ import annotations
+
+import time
+
+from flask import Flask, current_app, flash, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user, user_logged_in
+
+from .extensions import db
+
+
+def register(app: Flask) -> None:
+    user_logged_in.connect(_stamp_login, app)
+    app.before_request(enforce_lifetimes)
+
+
+def _stamp_login(sender, user, **extra) -> None:
+    now = int(time.time())
+    session["login_at"] = now
+    session["seen_at"] = now
+
+
+def enforce_lifetimes() -> None:
+    if not current_user.is_authenticated:
+        return
+    now = int(time.time())
+    login_at, seen_at = session.get("login_at"), session.get("seen_at")
+    idle = current_app.config["SESSION_IDLE_SECONDS"]
+    absolute = current_app.config["SESSION_ABSOLUTE_SECONDS"]
+    expired = login_at is None or now - login_at > absolute or (seen_at is not None and now - seen_at > idle)
+    if not expired:
+        if now - (seen_at or 0) >= 60:  # refresh at most once a minute: fewer cookie rewrites
+            session["seen_at"] = now
+        return
+    from .services import audit
+
+    audit.record(current_user._get_current_object(), "auth.session_expired", current_user._get_current_object())
+    db.session.commit()
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_l("Your session has expired. Please log in again."), "info")
