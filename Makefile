@@ -14,10 +14,16 @@ run: install translations
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-test: install-dev translations browser lint pytest
+test: install-dev translations browser node_modules/.installed lint pytest
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/bandit --quiet --recursive --severity-level medium portal wsgi.py
+
+# Outside judges for the tests (axe-core, the Nu Html Checker): npm packages, pinned in package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
 
 # The suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set (see .ci/run).
 pytest:
@@ -61,4 +67,4 @@ bench: install-dev translations
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts

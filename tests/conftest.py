@@ -98,6 +98,7 @@ class PortalClient(FlaskClient):
         if _cv_app.get(None) is not None:
             db.session.commit()
         token = _cv_app.set(None)
+        kwargs.setdefault("buffered", True)  # streamed bodies finish (and pop their context) in here
         try:
             return super().open(*args, **kwargs)
         finally:
