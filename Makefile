@@ -63,8 +63,10 @@ browser:
 	  fi; \
 	fi
 
+# Timings (ratios to /healthz), query counts at 10 and 300 branches, fragment sizes; then the 60 s soak.
 bench: install-dev translations
 	$(BIN)/python -m bench
+	SOAK_SECONDS=60 $(BIN)/pytest -q -p no:xdist tests/web/test_soak.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts
