@@ -214,7 +214,7 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
         else:
             row = Row(item=item, text=item.text)
         section.rows.append(row)
-    overall = progress.overall(tallies) if only_item_id is None else progress.overall(tallies)
+    overall = progress.overall(tallies)
     return Checklist(target=target, sections=list(sections.values()), overall=overall, events=events,
                      reviews=reviews)
 

@@ -93,7 +93,7 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
         return _render_page(target, status=status, item_errors={item_id: error}, conflict={item_id: conflict})
     fresh = service.target_for(target.subject, target.member.id if target.member else target.branch.id,
                                target.year)
-    checklist = service.load(fresh)
+    checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
     section = checklist.section_of(item_id)
     return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
                   kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
