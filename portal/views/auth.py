@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired
 
 from ..extensions import limiter, login_manager
 from ..forms import EmptyForm
-from ..htmx import redirect_back, render, wants_fragment
+from ..htmx import redirect_back, render
 from ..services import accounts
 
 bp = Blueprint("auth", __name__)
@@ -37,10 +37,22 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _return_path() -> str | None:
+    """Where to come back after logging in: the page itself, or for htmx the page the browser shows
+    (the request itself may be a POST of a fragment)."""
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.netloc == request.host:
+            return safe_next(current.path + (f"?{current.query}" if current.query else ""))
+        return None
+    return request.full_path.rstrip("?") if request.method == "GET" else None
+
+
 @login_manager.unauthorized_handler
 def unauthorized():
-    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if wants_fragment() or request.headers.get("HX-Request") == "true":
+    back = _return_path()
+    login_url = url_for("auth.login", next=back) if back else url_for("auth.login")
+    if request.headers.get("HX-Request") == "true":
         # An htmx request after the session ended: send the whole browser to the login page.
         response = render("errors/_message.html", message=_("Your session has ended. Please log in again."),
                           status=401)

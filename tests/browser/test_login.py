@@ -42,3 +42,25 @@ def test_logout_ends_the_session(page, live_server, member):
     page.wait_for_url("**/login")
     page.goto(live_server + "/")
     assert "/login" in page.url
+
+
+def test_htmx_click_after_the_session_ended_goes_to_login(page, live_server, secretary, branch):
+    from portal.extensions import db
+    from portal.models import Subject
+
+    from ..checklist_helpers import items
+
+    login(page, live_server, secretary.username, PASSWORD)
+    page.goto(f"{live_server}/checklist/branch/{branch.id}")
+    db.session.rollback()  # a fresh transaction: the server has written since our last read
+    secretary.session_version += 1  # e.g. logged out elsewhere
+    db.session.commit()
+    item = items(Subject.BRANCH)[0]
+    page.locator(f"#item-{item.id} button[value=met]").click()
+    page.wait_for_url(lambda url: "/login?next=" in url)
+    assert page.locator("h1").inner_text() == "登录"
+    assert page.url.endswith(f"next=/checklist/branch/{branch.id}")  # back to the page, not to the POST
+    page.fill("#username", secretary.username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/checklist/branch/{branch.id}")
