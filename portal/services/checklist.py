@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
@@ -527,7 +527,9 @@ def member_coverage(year: CampaignYear, branch: Branch) -> list[MemberCoverage]:
         .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id))
         .where(User.branch_id == branch.id, User.active.is_(True),
                User.role.in_([Role.MEMBER, Role.SECRETARY]))
-        .order_by(User.display_name)).all()
+        # Those who still owe their self-assessment first.
+        .order_by(case((Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]), 1),
+                       else_=0), User.display_name)).all()
     tallies = progress.tallies([a.id for _, a in rows if a is not None])
     out = []
     for user, assessment in rows:
