@@ -14,13 +14,15 @@ from pathlib import Path
 from . import harness
 
 
-def load_cases() -> list[harness.Case]:
-    cases = []
+def load_modules() -> list:
     folder = str(Path(__file__).parent)
-    for module in sorted(m.name for m in pkgutil.iter_modules([folder]) if m.name.startswith("bench_")):
-        cases.extend(importlib.import_module(f"bench.{module}").CASES)
+    names = sorted(m.name for m in pkgutil.iter_modules([folder]) if m.name.startswith("bench_"))
+    return [importlib.import_module(f"bench.{name}") for name in names]
+
+
+def load_cases(modules) -> list[harness.Case]:
     only = os.environ.get("BENCH_ONLY")
-    return [c for c in cases if not only or only in c.name]
+    return [c for module in modules for c in module.CASES if not only or only in c.name]
 
 
 def main() -> int:
@@ -30,13 +32,18 @@ def main() -> int:
     small_n = int(os.environ.get("BENCH_SMALL", 10))
     members = int(os.environ.get("BENCH_MEMBERS", 40))
     rounds = int(os.environ.get("BENCH_ROUNDS", 25))
-    cases = load_cases()
+    modules = load_modules()
+    cases = load_cases(modules)
     for case in cases:
-        case.rounds = rounds
+        case.rounds = min(case.rounds, rounds)
     work = harness.workdir()
     print(f"Seeding districts of {small_n} and {big_n} branches × {members} members in {work} ...", flush=True)
     small = harness.District(small_n, members).build(work)
     big = harness.District(big_n, members).build(work)
+    for district in (small, big):
+        for module in modules:  # extra data a module measures at size (e.g. 5,000 posts)
+            if hasattr(module, "prepare"):
+                module.prepare(district)
     print(f"  seeded {big_n} branches in {big.extra['seed_seconds']:.1f} s", flush=True)
 
     queries = {case.name: (harness.count_queries(case, small), harness.count_queries(case, big)) for case in cases}

@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_accounts)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(__import__("portal.views.dashboard", fromlist=["_"]).snapshot_progress)
 
 
 @click.command("init-db")

@@ -7,6 +7,17 @@ NAV_ITEMS = [
     ("checklist.index", _l("Self-assessment"), "checklist.own"),
     # --- checklist entries ---
     # --- dashboard entries ---
+    ("dashboard.overview", _l("Progress dashboard"), "dashboard.view"),
+    ("dashboard.own_branch", _l("Our branch"), "dashboard.own_branch"),
     # --- news board and commendation entries ---
+    ("news.board", _l("News board"), "home.view"),
+    ("news.queue", _l("Review queue"), "post.moderate"),
+    ("commendation.index", _l("Commendation"), "home.view"),
+    ("commendation.honours", _l("Honour roll"), "honours.view"),
     # --- campaign and administration entries ---
+    ("campaign.submissions", _l("Submissions"), "submission.list"),
+    ("campaign.pledges", _l("Pledges"), "pledge.list"),
+    ("campaign.brands", _l("Brands and projects"), "brand.view"),
+    ("campaign.inspections", _l("Supervision"), "inspection.view"),
+    ("admin.users", _l("Administration"), "admin.manage"),
 ]

@@ -12,7 +12,7 @@ from typing import Any
 from flask import abort
 from flask_login import current_user
 
-from .models import Assessment, Branch, Role, Subject
+from .models import Assessment, Branch, Pledge, PledgeStatus, Role, Subject, User
 
 Rule = Callable[[Any, Any], bool]
 
@@ -52,6 +52,53 @@ def _is_member_assessment(user, obj) -> bool:
     return isinstance(obj, Assessment) and obj.subject == Subject.MEMBER
 
 
+def _is_branch_pledge(user, obj) -> bool:
+    return isinstance(obj, Pledge) and obj.member_id is None
+
+
+def _is_member_pledge(user, obj) -> bool:
+    return isinstance(obj, Pledge) and obj.member_id is not None
+
+
+def _is_own_pledge(user, obj) -> bool:
+    return isinstance(obj, Pledge) and obj.member_id == user.id
+
+
+def _not_own_pledge(user, obj) -> bool:
+    return isinstance(obj, Pledge) and obj.member_id != user.id
+
+
+def _is_published_pledge(user, obj) -> bool:
+    return isinstance(obj, Pledge) and obj.status == PledgeStatus.APPROVED
+
+
+def _pledge_of_a_secretary(user, obj) -> bool:
+    # A secretary cannot approve their own pledge, so the organisation section does.
+    from .extensions import db
+
+    member = db.session.get(User, obj.member_id) if getattr(obj, "member_id", None) else None
+    return member is not None and member.role == Role.SECRETARY
+
+
+def _post_status(obj) -> str:
+    status = getattr(obj, "status", None)
+    return getattr(status, "value", status) or ""
+
+
+def _is_post_author(user, obj) -> bool:
+    return getattr(obj, "author_id", None) is not None and obj.author_id == user.id
+
+
+def _post_is_live(obj) -> bool:
+    from .services.news import is_live
+
+    return obj is not None and is_live(obj)
+
+
+def _nomination_is_public(obj) -> bool:
+    return _post_status(obj) in ("notice", "commended")
+
+
 _anyone: Rule = lambda user, obj: True  # noqa: E731 - a named predicate reads best as a lambda
 _leadership = _role(Role.LEADER, Role.ADMIN)
 _secretary_here = _all(_role(Role.SECRETARY), _same_branch)
@@ -83,6 +130,10 @@ RULES: dict[str, Rule] = {
     # The checklist entry in the navigation: people who belong to a branch.
     "checklist.own": _all(_role(Role.SECRETARY, Role.MEMBER), lambda user, obj: user.branch_id is not None),
     # --- checklist (self-assessment) rules end here ---
+    # Dashboard: "our branch" for the people of a branch; a branch's recent changes for leadership
+    # and that branch's secretary.
+    "dashboard.own_branch": _all(_role(Role.SECRETARY, Role.MEMBER), lambda user, obj: user.branch_id is not None),
+    "branch.audit.view": _any(_leadership, _secretary_here),
     # --- dashboard rules end here ---
     # News board.
     "post.create": _role(Role.MEMBER, Role.SECRETARY, Role.EDITOR),
@@ -91,15 +142,53 @@ RULES: dict[str, Rule] = {
     "nomination.create": _role(Role.SECRETARY),
     "nomination.decide": _role(Role.LEADER),
     "objection.create": _anyone,
-    "objection.view": _leadership,
+    "objection.view": _role(Role.LEADER),  # 领导小组 only, as the notice page promises
+    # Posts, object-level: the public sees live posts; authors and editors see the rest. An author
+    # edits and submits while the post is a draft or returned; editors may edit at any stage.
+    "post.view": lambda user, obj: _post_is_live(obj) or _is_post_author(user, obj) or user.role in (
+        Role.EDITOR, Role.LEADER, Role.ADMIN),
+    "post.edit": lambda user, obj: user.role == Role.EDITOR or (
+        _is_post_author(user, obj) and _post_status(obj) in ("draft", "returned")),
+    "post.submit": lambda user, obj: _is_post_author(user, obj) and _post_status(obj) in ("draft", "returned"),
+    "post.history": _role(Role.EDITOR),
+    "post.mine": _role(Role.MEMBER, Role.SECRETARY, Role.EDITOR),
+    # Nominations: leaders and editors follow all; a secretary their own branch's; a nomination under
+    # (or past) public notice is public to everyone logged in, objections excepted.
+    "nomination.list": _role(Role.LEADER, Role.ADMIN, Role.EDITOR, Role.SECRETARY),
+    "nomination.view": lambda user, obj: user.role in (Role.LEADER, Role.ADMIN, Role.EDITOR) or (
+        user.role == Role.SECRETARY and _same_branch(user, obj)) or _nomination_is_public(obj),
+    "nomination.feature": _role(Role.LEADER, Role.EDITOR),
+    "honours.view": _anyone,
     # --- news board and commendation rules end here ---
     # Campaign administration.
     "campaign.manage": _role(Role.ADMIN),
     "submission.request": _role(Role.ADMIN),
     "submission.submit": _secretary_here,
     "pledge.approve_branch": _role(Role.ADMIN),
-    "pledge.approve_member": _secretary_here,
+    "pledge.approve_member": _all(_secretary_here, _not_own_pledge),
     "inspection.manage": _leadership,
+    # Submissions: leadership follows every branch; a secretary sees their own branch's only.
+    "submission.list": _role(Role.ADMIN, Role.LEADER, Role.SECRETARY),
+    "submission.view": _any(_leadership, _secretary_here),
+    # Pledges: everyone writes their own; a branch's pledges are written by its secretary. Approval
+    # (and 评诺) goes to the organisation section for branch pledges and secretaries' own, and to the
+    # branch's secretary for members' pledges; never to the pledge's own author.
+    "pledge.list": _anyone,
+    "pledge.create_branch": _role(Role.SECRETARY),
+    "pledge.create_member": _role(Role.MEMBER, Role.SECRETARY),
+    "pledge.edit": _any(_all(_is_member_pledge, _is_own_pledge), _all(_is_branch_pledge, _secretary_here)),
+    "pledge.view": _any(_is_published_pledge, _leadership, _secretary_here, _all(_is_member_pledge, _is_own_pledge),
+                        _all(_is_branch_pledge, _same_branch)),
+    "pledge.approve": _any(
+        _all(_is_branch_pledge, _role(Role.ADMIN)),
+        _all(_is_member_pledge, _pledge_of_a_secretary, _role(Role.ADMIN)),
+        _all(_is_member_pledge, _secretary_here, _not_own_pledge),
+    ),
+    # Brands and projects: the district list is public; a branch's secretary keeps its brand and projects.
+    "brand.view": _anyone,
+    "brand.edit": _any(_secretary_here, _role(Role.ADMIN)),
+    "project.edit": _secretary_here,
+    "inspection.view": _leadership,
     # --- campaign and administration rules end here ---
 }
 

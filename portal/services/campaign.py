@@ -205,3 +205,179 @@ def phase_tasks(user, phase: Phase | None) -> list[tuple[str, str | None]]:
     if phase is None or user is None:
         return []
     return [(str(text), endpoint) for text, endpoint in PHASE_TASKS.get(phase.kind, {}).get(user.role, [])]
+
+
+def tasks_for(user, year: CampaignYear) -> tuple[list[tuple[str, str | None]], int]:
+    """For the home page: (the role's tasks in the current phase, submissions the user's branch owes)."""
+    from .submissions import due_count
+
+    due = due_count(year, user.branch_id) if user.role == Role.SECRETARY and user.branch_id else 0
+    return phase_tasks(user, current_phase(year)), due
+
+
+# --- demo data ------------------------------------------------------------------------------------
+
+def seed_demo(today: date) -> None:
+    """The demo's campaign work in the current year, dated around `today`: a plan request with every
+    grid state, pledges in each status, a brand project with milestones, a visit with an overdue
+    follow-up. Core bulk inserts; the caller commits."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from ..models import (
+        Branch,
+        Criterion,
+        FollowUp,
+        FollowUpStatus,
+        Framework,
+        GroupRole,
+        Inspection,
+        InspectionKind,
+        Item,
+        LeadingGroupMember,
+        Milestone,
+        Pledge,
+        PledgeEntry,
+        PledgeStatus,
+        Project,
+        RequestKind,
+        Subject,
+        Submission,
+        SubmissionRequest,
+        SubmissionStatus,
+        User,
+        inspection_branch,
+        pledge_item,
+    )
+
+    year = current_year()
+    branches = list(db.session.execute(select(Branch.id, Branch.brand_name).order_by(Branch.id)))
+    if year is None or not branches:
+        return
+    admin_id = db.session.scalar(select(User.id).where(User.role == Role.ADMIN).order_by(User.id).limit(1))
+    leader_id = db.session.scalar(select(User.id).where(User.role == Role.LEADER).order_by(User.id).limit(1))
+    secretaries = dict(db.session.execute(select(User.branch_id, User.id).where(User.role == Role.SECRETARY)).all())
+
+    def at(days: int, hour: int = 9) -> datetime:
+        day = today + timedelta(days=days)
+        return datetime(day.year, day.month, day.day, hour, 0)
+
+    # 报送: the plan request, deadline five days ago, every state of the grid; and one due soon.
+    db.session.execute(insert(SubmissionRequest), [
+        {"year_id": year.id, "kind": RequestKind.PLAN, "title": "报送创先争优活动领导小组名单和实施方案",
+         "description": "请各基层党组织报送领导小组名单(组长、副组长、成员及职务)和活动实施方案。",
+         "deadline": at(-5, 17), "created_by_id": admin_id, "created_at": at(-25)},
+        {"year_id": year.id, "kind": RequestKind.GENERAL, "title": "报送“向十八大献礼”主题活动小结",
+         "description": "请各支部报送主题活动开展情况小结(不超过两页)。", "deadline": at(10, 17),
+         "created_by_id": admin_id, "created_at": at(-2)},
+    ])
+    plan_id, general_id = db.session.scalars(select(SubmissionRequest.id).where(
+        SubmissionRequest.year_id == year.id).order_by(SubmissionRequest.id)).all()[-2:]
+    # Branch 1 still owes the plan (the demo secretary has work); branch 2 was returned.
+    cycle = [SubmissionStatus.PENDING, SubmissionStatus.RETURNED, SubmissionStatus.ACCEPTED,
+             SubmissionStatus.SUBMITTED, "late", SubmissionStatus.ACCEPTED, SubmissionStatus.PENDING]
+    rows = []
+    for index, (branch_id, _brand) in enumerate(branches):
+        state = cycle[index % len(cycle)]
+        late = state == "late"
+        status = SubmissionStatus.SUBMITTED if late else state
+        handed = status != SubmissionStatus.PENDING
+        rows.append({"request_id": plan_id, "branch_id": branch_id, "status": status, "note": "",
+                     "document_name": "", "document_stored": "", "is_late": late,
+                     "submitted_by_id": secretaries.get(branch_id) if handed else None,
+                     "submitted_at": (at(-3) if late else at(-8)) if handed else None,
+                     "return_reason": "领导小组成员缺少职务,请补充后重新报送。" if status == SubmissionStatus.RETURNED
+                     else "", "decided_at": at(-6) if status in (SubmissionStatus.RETURNED,
+                                                                SubmissionStatus.ACCEPTED) else None})
+    rows += [{"request_id": general_id, "branch_id": b, "status": SubmissionStatus.PENDING, "note": "",
+              "document_name": "", "document_stored": "", "is_late": False, "return_reason": ""} for b, _ in branches]
+    db.session.execute(insert(Submission), rows)
+    handed_ids = db.session.scalars(select(Submission.id).where(
+        Submission.request_id == plan_id, Submission.status != SubmissionStatus.PENDING)).all()
+    group = [(GroupRole.LEADER, "支部书记"), (GroupRole.DEPUTY, "校长"), (GroupRole.MEMBER, "教导主任"),
+             (GroupRole.MEMBER, "工会主席")]
+    names = ["林思远", "周若兰", "吴嘉怡", "徐子轩"]
+    db.session.execute(insert(LeadingGroupMember), [
+        {"submission_id": sid, "group_role": role, "name": names[i], "post_title": post, "position": i}
+        for sid in handed_ids for i, (role, post) in enumerate(group)])
+
+    # 公开承诺: branch pledges in every status; members' pledges, some waiting for their secretary.
+    def items_of(subject) -> list[int]:
+        return db.session.scalars(select(Item.id).join(Criterion).join(Framework).where(
+            Framework.subject == subject, Item.active.is_(True), Item.year_id.is_(None)).order_by(Item.id)).all()
+
+    item_ids = {None: items_of(Subject.BRANCH), "member": items_of(Subject.MEMBER)}
+    branch_texts = ["开展“党员示范岗”活动,每名党员结对帮扶一名青年教师。", "每月组织一次主题党日,全年不少于十二次。",
+                    "建立党员志愿服务队,全年服务社区不少于二十次。", "完善支部学习制度,每季度开展一次专题研讨。"]
+    statuses = [PledgeStatus.APPROVED, PledgeStatus.PENDING, PledgeStatus.RETURNED, PledgeStatus.DRAFT]
+    pledge_rows = []
+    for index, (branch_id, _brand) in enumerate(branches):
+        status = statuses[index % len(statuses)]
+        pledge_rows.append({"year_id": year.id, "branch_id": branch_id, "member_id": None,
+                            "author_id": secretaries.get(branch_id), "text": branch_texts[index % len(branch_texts)],
+                            "status": status, "return_reason": "请写明可衡量的目标。" if status == PledgeStatus.RETURNED
+                            else "", "approved_by_id": admin_id if status == PledgeStatus.APPROVED else None,
+                            "approved_at": at(-40) if status == PledgeStatus.APPROVED else None,
+                            "fulfilment_rating": "", "fulfilment_comment": "",
+                            "created_at": at(-50), "updated_at": at(-40)})
+    members = db.session.execute(select(User.id, User.branch_id).where(User.role == Role.MEMBER)
+                                 .order_by(User.id)).all()
+    member_texts = ["带头上好每一堂课,所带班级学业水平稳步提升。", "每学期开设一次公开课,帮带一名青年教师。",
+                    "坚持每周家访一次,关心学困生成长。"]
+    for index, (member_id, branch_id) in enumerate(members[: 3 * len(branches)]):
+        status = [PledgeStatus.APPROVED, PledgeStatus.PENDING, PledgeStatus.APPROVED][index % 3]
+        pledge_rows.append({"year_id": year.id, "branch_id": branch_id, "member_id": member_id, "author_id": member_id,
+                            "text": member_texts[index % len(member_texts)], "status": status, "return_reason": "",
+                            "approved_by_id": secretaries.get(branch_id) if status == PledgeStatus.APPROVED else None,
+                            "approved_at": at(-38) if status == PledgeStatus.APPROVED else None,
+                            "fulfilment_rating": "", "fulfilment_comment": "",
+                            "created_at": at(-45), "updated_at": at(-38)})
+    db.session.execute(insert(Pledge), pledge_rows)
+    pledges = db.session.execute(select(Pledge.id, Pledge.status, Pledge.author_id, Pledge.member_id).where(
+        Pledge.year_id == year.id).order_by(Pledge.id)).all()
+    tags = [(pid, item_ids["member" if member else None]) for pid, _s, _a, member in pledges]
+    db.session.execute(insert(pledge_item), [{"pledge_id": pid, "item_id": items[(pid * 7) % len(items)]}
+                                             for pid, items in tags if items])
+    db.session.execute(insert(PledgeEntry), [
+        {"pledge_id": pid, "author_id": author, "text": text, "happened_on": today - timedelta(days=days),
+         "created_at": at(-days)}
+        for pid, status, author, _member in pledges if status == PledgeStatus.APPROVED
+        for text, days in (("结对帮扶青年教师,完成听课评课四次。", 20), ("组织主题党日活动,党员参与率100%。", 6))])
+
+    # 项目引领: branch 1's brand project with milestones, one met.
+    first_branch, brand = branches[0]
+    db.session.execute(insert(Project), [{"branch_id": first_branch, "year_id": year.id,
+                                          "title": f"“{brand or '党员示范岗'}”党员示范岗建设",
+                                          "goal": "全体党员亮身份、作表率;年内评出十名示范岗党员。",
+                                          "created_at": at(-60)}])
+    project_id = db.session.scalar(select(Project.id).where(Project.branch_id == first_branch)
+                                   .order_by(Project.id.desc()).limit(1))
+    db.session.execute(insert(Milestone), [
+        {"project_id": project_id, "title": "党员示范岗挂牌", "measure": "全部党员挂牌上岗",
+         "due_on": today - timedelta(days=30), "done": True, "done_at": at(-32), "evidence": "挂牌照片及名单已存档。"},
+        {"project_id": project_id, "title": "示范课展示", "measure": "每名党员上一节示范课",
+         "due_on": today + timedelta(days=15), "done": False, "done_at": None, "evidence": ""},
+        {"project_id": project_id, "title": "评选示范岗党员", "measure": "评出十名示范岗党员",
+         "due_on": today + timedelta(days=45), "done": False, "done_at": None, "evidence": ""},
+    ])
+
+    # 督察: a one-day research visit with an overdue follow-up, a done one and an open one.
+    visited = [b for b, _ in branches[:2]]
+    db.session.execute(insert(Inspection), [{"year_id": year.id, "kind": InspectionKind.RESEARCH_VISIT,
+                                             "held_on": today - timedelta(days=15), "title": "一日调研:支部品牌建设",
+                                             "findings": "支部品牌特色鲜明;个别支部实施方案尚未报送,"
+                                                         "党员承诺公示不够及时。",
+                                             "created_by_id": leader_id, "created_at": at(-15)}])
+    inspection_id = db.session.scalar(select(Inspection.id).where(Inspection.year_id == year.id)
+                                      .order_by(Inspection.id.desc()).limit(1))
+    db.session.execute(insert(inspection_branch), [{"inspection_id": inspection_id, "branch_id": b} for b in visited])
+    db.session.execute(insert(FollowUp), [
+        {"inspection_id": inspection_id, "branch_id": visited[0], "action": "报送领导小组名单和实施方案",
+         "owner": "支部书记", "due_on": today - timedelta(days=3), "status": FollowUpStatus.OPEN, "done_at": None},
+        {"inspection_id": inspection_id, "branch_id": visited[-1], "action": "在校园网公示党员承诺",
+         "owner": "支部宣传委员", "due_on": today - timedelta(days=8), "status": FollowUpStatus.DONE,
+         "done_at": at(-9)},
+        {"inspection_id": inspection_id, "branch_id": None, "action": "总结品牌建设经验,形成书面材料",
+         "owner": "组织科", "due_on": today + timedelta(days=20), "status": FollowUpStatus.OPEN, "done_at": None},
+    ])

@@ -42,6 +42,7 @@ from ..models import (
 )
 from . import markdown
 from .builtin import ensure_builtin
+from .campaign import seed_demo as seed_campaign_work
 
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo password
 DEMO_ACCOUNTS = [("admin", "组织科 Organisation section (admin)"), ("leader", "领导小组 Leading group"),
@@ -186,6 +187,8 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
         _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today)
 
     _seed_posts(rng, years[2012], branch_ids, secretaries, today)
+    seed_campaign_work(today)  # 报送, pledges, a brand project, a visit with an overdue follow-up
+    __import__("portal.services.commendation", fromlist=["seed_demo_all"]).seed_demo_all(today)  # news + 评选表彰
     db.session.commit()
     return DemoSummary(branches=len(branch_ids), members=len(members),
                        accounts=[(u, DEMO_PASSWORD, d) for u, d in DEMO_ACCOUNTS])
@@ -233,11 +236,11 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             fraction, status = 1.0, AssessmentStatus.REVIEWED
         else:
             # Branch 1 is mid-way in draft so the demo secretary has work to do; others vary.
-            fraction = 0.45 if index == 0 else rng.choice([0.0, 0.2, 0.5, 0.7, 0.9, 1.0, 1.0])
+            fraction = 0.45 if index == 0 else rng.choice([0.0, 0.2, 0.5, 0.7, 0.9, 1.0, 1.0, 1.0, 1.0])
             status = AssessmentStatus.DRAFT
-            if fraction == 1.0 and index > 1:
-                status = rng.choice([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED,
-                                     AssessmentStatus.DRAFT, AssessmentStatus.RETURNED])
+            if fraction == 1.0 and index > 1:  # in the 领导点评 phase about half have submitted
+                status = rng.choices([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED,
+                                      AssessmentStatus.RETURNED, AssessmentStatus.DRAFT], weights=[4, 3, 1, 1])[0]
         plan.append((branch_id, None, branch_items, fraction, status, secretaries.get(branch_id)))
     for member_id, branch_id in members:
         if finished:

@@ -19,6 +19,8 @@ from ..models import (
 )
 from . import progress
 from .campaign import current_year
+from .campaign import tasks_for as campaign_tasks
+from .news import latest as news_latest
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Home:
     branches_submitted: int = 0
     pending_posts: int = 0
     latest_posts: list[Post] = field(default_factory=list)
+    phase_tasks: list[tuple[str, str | None]] = field(default_factory=list)  # campaign: what to do now
+    due_submissions: int = 0
 
 
 def _assessment(year: CampaignYear, branch_id: int, member_id: int | None) -> Assessment | None:
@@ -65,12 +69,10 @@ def member_coverage(year: CampaignYear, branch_id: int) -> tuple[int, int]:
 def for_user(user: User) -> Home:
     year = current_year()
     home = Home(year=year)
-    home.latest_posts = list(db.session.scalars(
-        select(Post).where(Post.status == PostStatus.PUBLISHED)
-        .order_by(Post.pinned.desc(), Post.published_at.desc()).limit(5)
-    ))
+    home.latest_posts = news_latest(5)  # live posts (published, or scheduled and due), pinned first
     if year is None:
         return home
+    home.phase_tasks, home.due_submissions = campaign_tasks(user, year)
     if user.branch_id and user.role in (Role.SECRETARY, Role.MEMBER):
         home.branch_assessment = _assessment(year, user.branch_id, None)
         home.branch_tally = _tally_of(home.branch_assessment)

@@ -1,4 +1,163 @@
-"""Blueprint 'commendation' (routes are added by the feature that owns it)."""
-from flask import Blueprint
+"""评选表彰: nominations, the public notice (公示) with its objection channel, decisions and the
+honour roll. Views parse, authorise, call one service, render."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..errors import Invalid
+from ..extensions import db
+from ..htmx import redirect_back, render
+from ..models import Role
+from ..permissions import authorize, can, require
+from ..services import commendation as service
+from ..services import uploads
+from ..services.campaign import current_year
 
 bp = Blueprint("commendation", __name__)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _index_page(errors=None, status=200):
+    me = _me()
+    year = current_year()
+    context = {"year": year, "notices": service.notices(), "errors": errors or {}, "form": request.form,
+               "mine": [], "pipeline": None, "nominees": []}
+    if year is not None and me.role == Role.SECRETARY and me.branch_id:
+        context["mine"] = service.for_branch(me.branch_id, year)
+        context["nominees"] = service.nominee_options(me)
+    if year is not None and me.role in (Role.LEADER, Role.ADMIN, Role.EDITOR):
+        context["pipeline"] = service.pipeline(year)
+    return render("commendation/index.html", status=status, **context)
+
+
+@bp.get("/commendation")
+@require("home.view")
+def index():
+    return _index_page()
+
+
+@bp.post("/commendation/nominations")
+@require("nomination.create")
+def nominate():
+    try:
+        created = service.nominate(_me(), current_year(), request.form.get("member_id", ""),
+                                   request.form.get("deeds", ""), request.files.getlist("files"))
+    except Invalid as error:
+        db.session.rollback()
+        return _index_page(error.field_errors, 422)
+    flash(_("The nomination has been sent to the leading group."), "success")
+    return redirect_back(url_for("commendation.nomination", nomination_id=created.id))
+
+
+def _nomination_page(nomination, errors=None, status=200):
+    show_objections = can(_me(), "objection.view", nomination)
+    return render("commendation/nomination.html", status=status, row=service.row_for(nomination),
+                  attachments=service.attachments(nomination),
+                  objections=service.objections(nomination) if show_objections else [],
+                  notice_running=service.notice_running(nomination), notice_over=service.notice_over(nomination),
+                  errors=errors or {}, form=request.form)
+
+
+@bp.get("/commendation/nominations/<int:nomination_id>")
+@login_required
+def nomination(nomination_id: int):
+    item = service.get_nomination(nomination_id)
+    authorize("nomination.view", item)
+    return _nomination_page(item)
+
+
+@bp.get("/commendation/nominations/<int:nomination_id>/files/<int:attachment_id>")
+@login_required
+def attachment(nomination_id: int, attachment_id: int):
+    item = service.get_nomination(nomination_id)
+    authorize("nomination.view", item)
+    file = service.get_attachment(item, attachment_id)
+    return uploads.serve(service.ATTACHMENT_KIND, file.stored_name, file.original_name, file.content_type)
+
+
+def _decided(item, message: str):
+    flash(message, "success")
+    return redirect_back(url_for("commendation.nomination", nomination_id=item.id))
+
+
+@bp.post("/commendation/nominations/<int:nomination_id>/shortlist")
+@require("nomination.decide")
+def shortlist(nomination_id: int):
+    item = service.get_nomination(nomination_id)
+    service.shortlist(_me(), item)
+    return _decided(item, _("Shortlisted."))
+
+
+@bp.post("/commendation/nominations/<int:nomination_id>/notice")
+@require("nomination.decide")
+def start_notice(nomination_id: int):
+    item = service.get_nomination(nomination_id)
+    try:
+        service.start_notice(_me(), item, request.form.get("days", ""))
+    except Invalid as error:
+        db.session.rollback()
+        return _nomination_page(item, error.field_errors, 422)
+    return _decided(item, _("The public notice has started."))
+
+
+@bp.post("/commendation/nominations/<int:nomination_id>/commend")
+@require("nomination.decide")
+def commend(nomination_id: int):
+    item = service.get_nomination(nomination_id)
+    try:
+        service.commend(_me(), item, request.form.get("level", ""), request.form.get("note", ""))
+    except Invalid as error:
+        db.session.rollback()
+        return _nomination_page(item, error.field_errors, 422)
+    return _decided(item, _("Commended: the exemplar is on the honour roll."))
+
+
+@bp.post("/commendation/nominations/<int:nomination_id>/reject")
+@require("nomination.decide")
+def reject(nomination_id: int):
+    item = service.get_nomination(nomination_id)
+    try:
+        service.reject(_me(), item, request.form.get("note", ""))
+    except Invalid as error:
+        db.session.rollback()
+        return _nomination_page(item, error.field_errors, 422)
+    return _decided(item, _("The nomination has been closed without commendation."))
+
+
+@bp.post("/commendation/nominations/<int:nomination_id>/objections")
+@login_required
+def object_to(nomination_id: int):
+    item = service.get_nomination(nomination_id)
+    authorize("objection.create", item)
+    authorize("nomination.view", item)
+    try:
+        service.object_to(_me(), item, request.form.get("text", ""))
+    except Invalid as error:
+        db.session.rollback()
+        return _nomination_page(item, error.field_errors, 422)
+    return _decided(item, _("Your objection has been sent to the leading group, and only to them."))
+
+
+@bp.post("/commendation/nominations/<int:nomination_id>/feature")
+@login_required
+def feature(nomination_id: int):
+    item = service.get_nomination(nomination_id)
+    authorize("nomination.feature", item)
+    post = service.feature(_me(), item)
+    flash(_("The featured post is published on the board."), "success")
+    return redirect_back(url_for("news.post", post_id=post.id))
+
+
+@bp.get("/commendation/honours")
+@require("honours.view")
+def honours():
+    year = request.args.get("year", "")
+    level = request.args.get("level", "")
+    year_no = int(year) if year.isdigit() and len(year) == 4 else None
+    return render("commendation/honours.html", groups=service.honour_roll(year_no, level),
+                  years=service.honour_years(), chosen_year=year_no, chosen_level=level)

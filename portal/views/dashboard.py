@@ -1,4 +1,101 @@
-"""Blueprint 'dashboard' (routes are added by the feature that owns it)."""
-from flask import Blueprint
+"""The leadership progress dashboard, its exports, and the branch page (drill-down / "our branch")."""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+import click
+from flask import Blueprint, Response, current_app, request, url_for
+from flask_login import current_user, login_required
+
+from ..errors import NotFound
+from ..htmx import render
+from ..permissions import authorize, can, require
+from ..services import charts, dashboard, export
 
 bp = Blueprint("dashboard", __name__)
+
+
+@bp.context_processor
+def helpers() -> dict:
+    def checklist_url(kind: str, owner_id: int, year: int) -> str | None:
+        """Link to the self-assessment checklist, once that feature's endpoint exists."""
+        endpoint = f"checklist.{kind}"
+        if endpoint not in current_app.view_functions:
+            return None
+        return url_for(endpoint, owner_id=owner_id, year=year)
+
+    return {"checklist_url": checklist_url, "charts": charts, "bands": dashboard.BAND_LABELS,
+            "band": dashboard.band}
+
+
+@bp.get("/dashboard")
+@require("dashboard.view")
+def overview():
+    data = dashboard.overview(request.args)
+    return render("dashboard/overview.html", block="dashboard", view=data, filters=data.filters)
+
+
+def _download(name: str, body, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/dashboard/export.xlsx")
+@require("dashboard.view")
+def export_xlsx():
+    result = export.xlsx(request.args)
+    if result is None:
+        raise NotFound()
+    name, body = result
+    return _download(name, body, export.XLSX_TYPE)
+
+
+@bp.get("/dashboard/export.csv")
+@require("dashboard.view")
+def export_csv():
+    result = export.csv_export(request.args)
+    if result is None:
+        raise NotFound()
+    name, lines = result
+    # Joined while the request (locale, session) is alive: a few hundred short lines.
+    return _download(name, "".join(lines), "text/csv; charset=utf-8")
+
+
+def _branch_view(branch):
+    authorize("branch.view", branch)
+    page = dashboard.branch_page(
+        branch, request.args, current_user,
+        with_members=can(current_user, "member_coverage.view", branch),
+        with_audit=can(current_user, "branch.audit.view", branch),
+    )
+    return render("dashboard/branch.html", block="branch", page=page, branch=branch)
+
+
+@bp.get("/branches/<int:branch_id>")
+@login_required
+def branch(branch_id: int):
+    return _branch_view(dashboard.get_branch(branch_id))
+
+
+@bp.get("/our-branch")
+@require("dashboard.own_branch")
+def own_branch():
+    return _branch_view(dashboard.get_branch(current_user.branch_id))
+
+
+@click.command("snapshot-progress")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to record (default: today).")
+def snapshot_progress(day) -> None:
+    """Record today's checklist progress and score of every branch of the current year (run daily by cron)."""
+    from ..services.campaign import current_year
+
+    year = current_year()
+    if year is None:
+        raise click.ClickException("There is no campaign year yet.")
+    the_day = day.date() if day else None
+    count = dashboard.take_snapshot(year, the_day)
+    click.echo(f"Snapshot of {year.year} for {(the_day or date.today()).isoformat()}: {count} branches.")

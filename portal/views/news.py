@@ -1,4 +1,234 @@
-"""Blueprint 'news' (routes are added by the feature that owns it)."""
-from flask import Blueprint
+"""The news board (树立先进典型): board, search, feed, post pages, drafting and the editors' queue.
+Views parse, authorise, call one service, render."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from .. import labels
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..htmx import redirect_back, render, wants_fragment
+from ..models import PostCategory
+from ..permissions import authorize, require
+from ..services import images, uploads
+from ..services import news as news_service
+from ..services import search as search_service
 
 bp = Blueprint("news", __name__)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and len(value) < 6 else 1
+
+
+# --- board, search, feed -----------------------------------------------------------------------
+
+@bp.get("/news")
+@require("home.view")
+def board():
+    filters = news_service.BoardFilters.parse(request.args)
+    result = news_service.board(filters, _page_number())
+    if request.args.get("more") and wants_fragment():  # "load more": just the next posts
+        return render("news/board.html", block="more", result=result)
+    return render("news/board.html", result=result, options=news_service.filter_options())
+
+
+@bp.get("/news/search")
+@require("home.view")
+def search():
+    results = search_service.search(request.args.get("q", ""), _page_number())
+    return render("news/search.html", block="results", results=results)
+
+
+@bp.get("/news/feed.atom")
+def feed():
+    """Public on purpose: school websites on the intranet read it without an account. Only live
+    posts go in, and only what the board shows publicly."""
+    category = request.args.get("category", "")
+    if category and category not in PostCategory._value2member_map_:
+        abort(404)
+    title = _("Excellence campaign news")
+    if category:
+        title = f"{title} · {labels.POST_CATEGORY[PostCategory(category)]}"
+    body = news_service.atom(category, feed_url=request.url, board_url=url_for("news.board", _external=True),
+                             post_url=lambda post_id: url_for("news.post", post_id=post_id, _external=True),
+                             title=title)
+    return Response(body, mimetype="application/atom+xml", headers={"Cache-Control": "public, max-age=300"})
+
+
+# --- one post --------------------------------------------------------------------------------
+
+@bp.get("/news/<int:post_id>")
+@login_required
+def post(post_id: int):
+    item = news_service.get_post(post_id)
+    authorize("post.view", item)
+    return render("news/post.html", page=news_service.read_post(item), errors={})
+
+
+@bp.get("/news/<int:post_id>/cover")
+@bp.get("/news/<int:post_id>/cover/<string:size>")
+@login_required
+def cover(post_id: int, size: str = "full"):
+    item = news_service.get_post(post_id)
+    authorize("post.view", item)
+    stored = item.cover_thumb_stored if size == "thumb" else item.cover_stored
+    if size not in ("full", "thumb") or not stored:
+        abort(404)
+    return uploads.serve(images.COVER_KIND, stored, f"post-{item.id}-{size}.{stored.rsplit('.', 1)[-1]}",
+                         images.content_type_of(stored), inline=True)
+
+
+@bp.get("/news/<int:post_id>/history")
+@login_required
+def history(post_id: int):
+    item = news_service.get_post(post_id)
+    authorize("post.history", item)
+    return render("news/history.html", page=news_service.post_details(item), versions=news_service.versions(item))
+
+
+# --- drafting --------------------------------------------------------------------------------
+
+def _form_page(template_post=None, data=None, errors=None, status=200, conflict=None):
+    branches, members = news_service.subject_options(_me(), template_post)
+    return render("news/edit.html", block="post_form", status=status, post=template_post, data=data,
+                  errors=errors or {}, branches=branches, members=members,
+                  criteria=news_service.criteria_options(), conflict=conflict,
+                  chosen=([int(c) for c in data.criteria if str(c).isdigit()] if data is not None else
+                          news_service.selected_criteria(template_post) if template_post else []))
+
+
+@bp.get("/news/mine")
+@require("post.mine")
+def mine():
+    return render("news/mine.html", rows=news_service.mine(_me()))
+
+
+@bp.get("/news/new")
+@require("post.create")
+def new():
+    return _form_page()
+
+
+@bp.post("/news")
+@require("post.create")
+def create():
+    data = news_service.PostInput.from_form(request.form)
+    try:
+        created = news_service.create_post(_me(), data, request.files.get("cover"))
+    except Invalid as error:
+        db.session.rollback()
+        return _form_page(data=data, errors=error.field_errors, status=422)
+    flash(_("The draft has been saved. Submit it for review when it is ready."), "success")
+    return redirect_back(url_for("news.post", post_id=created.id))
+
+
+@bp.get("/news/<int:post_id>/edit")
+@login_required
+def edit(post_id: int):
+    item = news_service.get_post(post_id)
+    authorize("post.edit", item)
+    return _form_page(item)
+
+
+@bp.post("/news/<int:post_id>/edit")
+@login_required
+def update(post_id: int):
+    item = news_service.get_post(post_id)
+    authorize("post.edit", item)
+    data = news_service.PostInput.from_form(request.form)
+    try:
+        news_service.update_post(_me(), item, data, request.form.get("version"), request.files.get("cover"))
+    except Invalid as error:
+        db.session.rollback()
+        return _form_page(item, data, error.field_errors, 422)
+    except Conflict as error:
+        db.session.rollback()
+        current = news_service.get_post(post_id)
+        return _form_page(current, data, {}, 409, conflict=error.message)
+    flash(_("The post has been saved."), "success")
+    return redirect_back(url_for("news.post", post_id=item.id))
+
+
+@bp.post("/news/<int:post_id>/submit")
+@login_required
+def submit(post_id: int):
+    item = news_service.get_post(post_id)
+    authorize("post.submit", item)
+    news_service.submit_post(_me(), item)
+    flash(_("Submitted: the publicity section will review it."), "success")
+    return redirect_back(url_for("news.post", post_id=item.id))
+
+
+# --- the editors' queue and moderation ---------------------------------------------------------
+
+@bp.get("/news/queue")
+@require("post.moderate")
+def queue():
+    return render("news/queue.html", rows=news_service.queue(), managed=news_service.managed(), errors={},
+                  failed_id=None)
+
+
+def _moderated(item, message: str):
+    flash(message, "success")
+    return redirect_back(request.form.get("back") if request.form.get("back", "").startswith("/news")
+                         else url_for("news.post", post_id=item.id))
+
+
+@bp.post("/news/<int:post_id>/publish")
+@require("post.moderate")
+def publish(post_id: int):
+    item = news_service.get_post(post_id)
+    news_service.publish_post(_me(), item)
+    return _moderated(item, _("Published on the board."))
+
+
+@bp.post("/news/<int:post_id>/schedule")
+@require("post.moderate")
+def schedule(post_id: int):
+    item = news_service.get_post(post_id)
+    try:
+        news_service.schedule_post(_me(), item, request.form.get("publish_at", ""))
+    except Invalid as error:
+        db.session.rollback()
+        return render("news/post.html", status=422, page=news_service.post_details(item),
+                      errors=error.field_errors)
+    return _moderated(item, _("Scheduled: it appears on the board at the chosen time."))
+
+
+@bp.post("/news/<int:post_id>/return")
+@require("post.moderate")
+def return_post(post_id: int):
+    item = news_service.get_post(post_id)
+    try:
+        news_service.return_post(_me(), item, request.form.get("reason", ""))
+    except Invalid as error:
+        db.session.rollback()
+        return render("news/post.html", status=422, page=news_service.post_details(item),
+                      errors=error.field_errors)
+    return _moderated(item, _("Returned to the author with your reason."))
+
+
+@bp.post("/news/<int:post_id>/unpublish")
+@require("post.moderate")
+def unpublish(post_id: int):
+    item = news_service.get_post(post_id)
+    news_service.unpublish_post(_me(), item)
+    return _moderated(item, _("Taken off the board."))
+
+
+@bp.post("/news/<int:post_id>/flag")
+@require("post.moderate")
+def flag(post_id: int):
+    item = news_service.get_post(post_id)
+    name = request.form.get("flag", "")
+    value = request.form.get("value") == "1"
+    news_service.set_flag(_me(), item, name, value)
+    return _moderated(item, _("The post has been updated."))

@@ -66,7 +66,7 @@ def test_two_secretaries_tick_different_items_at_once(browser, live_server, secr
 
 def test_member_completes_five_leads_and_submits(page, live_server, member):
     login(page, live_server, member.username, PASSWORD)
-    page.get_by_role("link", name="自评").click()
+    page.get_by_role("link", name="自评", exact=True).click()
     page.wait_for_url(f"**/checklist/member/{member.id}")
     for item in items(Subject.MEMBER):
         page.locator(f"#item-{item.id} button[value=met]").click()

@@ -67,7 +67,7 @@ def test_branch_page_is_for_own_branch_and_district_roles(everyone, branch):
     ("post.create", {"secretary", "member", "other_secretary", "other_member", "editor"}),
     ("nomination.create", {"secretary", "other_secretary"}),
     ("nomination.decide", {"leader"}),
-    ("objection.view", {"leader", "admin"}),
+    ("objection.view", {"leader"}),
     ("inspection.manage", {"leader", "admin"}),
     ("submission.request", {"admin"}),
 ])

@@ -1,0 +1,52 @@
+"""The leadership dashboard, the branch page, exports, the news board and search (over 5,000 posts)."""
+from datetime import timedelta
+
+from sqlalchemy import insert, select
+
+from portal.models import Branch, Post, PostCategory, PostStatus, User, utcnow
+
+from .harness import Case, District
+
+POSTS = 5000
+WORDS = ["支部", "党员", "志愿服务", "示范岗", "青年教师", "师德", "课堂", "家访", "社区", "品牌", "学习", "创新"]
+
+
+def prepare(district: District) -> None:
+    """Add 5,000 published posts so the board and search are measured at size."""
+    from portal.extensions import db
+    from portal.services import markdown
+
+    with district.app.app_context():
+        branch_ids = db.session.scalars(select(Branch.id)).all()
+        author = db.session.scalar(select(User.id).where(User.username == "editor"))
+        now = utcnow()
+        rows = []
+        for n in range(POSTS):
+            words = [WORDS[(n * 7 + k) % len(WORDS)] for k in range(6)]
+            body = f"## 第{n}篇\n\n" + "，".join(words) + f"。编号 {n} 的先进事迹。\n"
+            rows.append({"category": list(PostCategory)[n % 4], "title": f"{words[0]}{words[1]}事迹第{n}篇",
+                         "summary": "、".join(words[:3]), "body_md": body, "body_html": markdown.render(body),
+                         "branch_id": branch_ids[n % len(branch_ids)], "author_id": author,
+                         "status": PostStatus.PUBLISHED, "published_at": now - timedelta(minutes=n),
+                         "created_at": now, "updated_at": now, "read_count": 0, "version": 1,
+                         "pinned": False, "featured": False})
+        for chunk in range(0, len(rows), 1000):
+            db.session.execute(insert(Post), rows[chunk:chunk + 1000])
+        db.session.commit()
+
+
+def _branch(district: District) -> int:
+    return district.scalar(select(User.branch_id).where(User.username == "sec01"))
+
+
+CASES = [
+    Case("dashboard overview (leader)", "leader", "/dashboard"),
+    Case("dashboard filtered (htmx)", "leader", "/dashboard?status=submitted&sort=-score", htmx=True,
+         full_page="/dashboard?status=submitted&sort=-score"),
+    Case("branch page (leader)", "leader", lambda d: f"/branches/{_branch(d)}"),
+    Case("our branch (secretary)", "sec01", "/our-branch"),
+    Case("export XLSX, all branches", "leader", "/dashboard/export.xlsx", rounds=3),
+    Case("news board", "mem01", "/news"),
+    Case("search, 2 characters (支部)", "mem01", "/news/search?q=支部"),
+    Case("search, 4 characters (志愿服务)", "mem01", "/news/search?q=志愿服务"),
+]

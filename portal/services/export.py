@@ -1,0 +1,168 @@
+"""The overview as a spreadsheet (XLSX, one sheet per year plus the item-level results) and as CSV.
+
+The workbook is built in openpyxl's write-only mode (rows streamed into the file, never held as
+cell objects) and written once, so 300 branches × three years cost little memory; CSV is made
+line by line.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import replace
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from .. import labels
+from ..models import CampaignYear, Criterion, Result
+from . import dashboard
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="F0F2F5")
+SECTION_FILL = PatternFill("solid", fgColor="FDECEA")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
+
+
+def header(criteria: list[Criterion]) -> list[str]:
+    columns = [_("Branch"), _("Unit"), _("Unit type")]
+    for criterion in criteria:
+        columns += [_("%(criterion)s score", criterion=criterion.title),
+                    _("%(criterion)s progress %%", criterion=criterion.title)]
+    columns += [_("Overall progress %"), _("Overall score"), _("Items not met"), _("Assessment status"),
+                _("Review rating"), _("Plan submission"), _("Overdue submissions"), _("Published pledges"),
+                _("Exemplar posts"), _("Members self-assessed"), _("Members"), _("Last activity (UTC)")]
+    return columns
+
+
+def row_values(row: dashboard.Row, criteria: list[Criterion]) -> list:
+    total = row.total
+    values: list = [row.name, row.unit_name, str(labels.UNIT_KIND[row.unit_kind])]
+    for criterion in criteria:
+        tally = row.cells.get(criterion.id)
+        values += [tally.score if tally else None, tally.progress if tally else None]
+    values += [
+        total.progress, total.score, total.not_met,
+        str(labels.ASSESSMENT_STATUS[row.status]) if row.status else _("Not started"),
+        str(labels.REVIEW_RATING[row.rating]) if row.rating else "",
+        str(labels.SUBMISSION_STATUS[row.plan_status]) if row.plan_status else "",
+        row.overdue, row.pledges, row.posts, row.members_done, row.members_total,
+        row.last_activity.replace(microsecond=0) if row.last_activity else None,
+    ]
+    return values
+
+
+def _sheet_title(text: str, used: set[str]) -> str:
+    title = text.translate(_SHEET_FORBIDDEN)[:31] or "Sheet"
+    base, n = title, 2
+    while title in used:
+        title = f"{base[:28]}({n})"
+        n += 1
+    used.add(title)
+    return title
+
+
+def _cells(ws, values, font=None, fill=None, wrap=False) -> list:
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(ws, value=value)
+        if font:
+            cell.font = font
+        if fill:
+            cell.fill = fill
+        if wrap:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cells.append(cell)
+    return cells
+
+
+def years_for_export(overview: dashboard.Overview) -> list[CampaignYear]:
+    """The chosen year first, then the others, newest first."""
+    chosen = overview.filters.year
+    return [chosen] + [y for y in overview.years if y.id != chosen.id] if chosen else []
+
+
+def workbook(overview: dashboard.Overview) -> bytes:
+    """XLSX: a sheet per campaign year (same filters and sort), then the chosen year's item results."""
+    criteria = overview.criteria
+    book = Workbook(write_only=True)
+    used: set[str] = set()
+    for year in years_for_export(overview):
+        if year.id == overview.filters.year.id:
+            rows = overview.rows
+        else:
+            filters = replace(overview.filters, year=year)
+            rows = dashboard.sort_rows([r for r in dashboard.build_rows(year, overview.now)
+                                        if dashboard.matches(r, filters)], filters, criteria)
+        ws = book.create_sheet(_sheet_title(f"{year.year} {year.theme}", used))
+        ws.freeze_panes = "B2"
+        ws.column_dimensions["A"].width = 30
+        ws.column_dimensions["B"].width = 24
+        ws.append(_cells(ws, header(criteria), HEADER_FONT, HEADER_FILL))
+        for row in rows:
+            ws.append(row_values(row, criteria))
+    _item_sheet(book, overview, used)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _item_sheet(book: Workbook, overview: dashboard.Overview, used: set[str]) -> None:
+    """Rows in the framework's order (criterion heading, then its items), a column per branch."""
+    year = overview.filters.year
+    grid = dashboard.item_grid(year)
+    branches = overview.rows
+    ws = book.create_sheet(_sheet_title(_("%(year)s item results", year=year.year), used))
+    ws.freeze_panes = "D2"
+    ws.column_dimensions["C"].width = 50
+    ws.append(_cells(ws, [_("Criterion"), _("No."), _("Item")] + [b.name for b in branches],
+                     HEADER_FONT, HEADER_FILL))
+    result_label = {result: str(label) for result, label in labels.RESULT.items()}  # translate once
+    for criterion, items in grid.criteria:
+        ws.append(_cells(ws, [f"{criterion.position}. {criterion.title}", "", ""], HEADER_FONT, SECTION_FILL))
+        for item in items:
+            answers = [grid.results.get((b.branch_id, item.id), Result.NOT_ASSESSED) for b in branches]
+            ws.append([criterion.title, f"{criterion.position}.{item.position}", item.text]
+                      + [result_label[a] for a in answers])
+
+
+def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
+    """The chosen year's overview as CSV (UTF-8 with a byte-order mark, so Excel reads Chinese)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(header(overview.criteria))
+    yield "\ufeff" + flush()
+    for row in overview.rows:
+        values = row_values(row, overview.criteria)
+        writer.writerow(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
+                         for v in values])
+        yield flush()
+
+
+def filename(overview: dashboard.Overview, extension: str) -> str:
+    return f"dashboard-{overview.filters.year.year}.{extension}"
+
+
+def xlsx(args) -> tuple[str, bytes] | None:
+    """(file name, workbook) of the overview for the query-string `args`; None without a year."""
+    overview = dashboard.overview(args)
+    if overview.filters.year is None:
+        return None
+    return filename(overview, "xlsx"), workbook(overview)
+
+
+def csv_export(args) -> tuple[str, Iterator[str]] | None:
+    overview = dashboard.overview(args)
+    if overview.filters.year is None:
+        return None
+    return filename(overview, "csv"), csv_lines(overview)

@@ -1,0 +1,68 @@
+"""Cover images: decoded and re-encoded with Pillow (dropping metadata and anything smuggled in the
+file), with a thumbnail; both stored through `uploads.store` under server-made names."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+from werkzeug.datastructures import FileStorage
+
+from ..errors import Invalid
+from . import uploads
+
+COVER_KIND = "covers"
+COVER_MAX = (1600, 1600)
+THUMB_SIZE = (480, 270)
+MAX_PIXELS = 40_000_000  # far beyond any photo a school takes; refuses decompression bombs
+
+
+@dataclass(frozen=True)
+class Cover:
+    stored: str
+    thumb: str
+
+
+def _encode(image: Image.Image, name: str) -> FileStorage:
+    buffer = io.BytesIO()
+    if image.mode in ("RGBA", "LA", "P"):
+        image = image.convert("RGBA")
+        image.save(buffer, "PNG", optimize=True)
+        name += ".png"
+    else:
+        image.convert("RGB").save(buffer, "JPEG", quality=85, optimize=True)
+        name += ".jpg"
+    buffer.seek(0)
+    return FileStorage(stream=buffer, filename=name)
+
+
+def store_cover(file: FileStorage, field: str = "cover") -> Cover:
+    """Check, decode, re-encode and store a cover image and its thumbnail. Raises Invalid (422)."""
+    uploads.check(file, uploads.IMAGE_TYPES, field)
+    message = _l("“%(name)s” could not be read as an image. Please choose a JPEG, PNG, GIF or WebP picture.",
+                 name=(file.filename or "")[:80])
+    try:
+        file.stream.seek(0)
+        with Image.open(file.stream) as source:
+            if source.width * source.height > MAX_PIXELS:
+                raise Invalid(str(message), {field: message})
+            source.load()
+            image = ImageOps.exif_transpose(source)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+        raise Invalid(str(message), {field: message}) from None
+    image.thumbnail(COVER_MAX)
+    cover = uploads.store(_encode(image, "cover"), COVER_KIND, uploads.IMAGE_TYPES, field)
+    thumb_image = ImageOps.fit(image, THUMB_SIZE)
+    thumb = uploads.store(_encode(thumb_image, "thumb"), COVER_KIND, uploads.IMAGE_TYPES, field)
+    return Cover(stored=cover.stored_name, thumb=thumb.stored_name)
+
+
+def remove_cover(stored: str, thumb: str) -> None:
+    for name in (stored, thumb):
+        if name:
+            uploads.remove(COVER_KIND, name)
+
+
+def content_type_of(stored: str) -> str:
+    return "image/png" if stored.endswith(".png") else "image/jpeg"

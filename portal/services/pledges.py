@@ -1,0 +1,252 @@
+"""公开承诺: branches and members write pledges tagged to criteria items; the branch's go to the
+organisation section and members' to their secretary; approved pledges are published; 践诺 entries
+are logged over the year and the keeping of the pledge is reviewed (评诺)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, or_, select
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import (
+    Branch,
+    CampaignYear,
+    Criterion,
+    Framework,
+    Item,
+    Pledge,
+    PledgeEntry,
+    PledgeStatus,
+    ReviewRating,
+    Role,
+    Subject,
+    User,
+    pledge_item,
+    utcnow,
+)
+from . import audit
+from .campaign import ensure_writable, parse_date
+
+EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
+
+
+def get(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise NotFound()
+    return pledge
+
+
+def items_for(subject: Subject, year: CampaignYear) -> list[tuple[int, str, str]]:
+    """(item id, criterion title, item text) a pledge of this subject can be tagged with."""
+    stmt = (select(Item.id, Criterion.title, Item.text).join(Criterion).join(Framework)
+            .where(Framework.subject == subject, Item.active.is_(True),
+                   or_(Item.year_id.is_(None), Item.year_id == year.id))
+            .order_by(Criterion.position, Item.position))
+    return list(db.session.execute(stmt))
+
+
+def _valid_items(subject: Subject, year: CampaignYear, item_ids: list[str], errors: dict) -> list[int]:
+    try:
+        wanted = {int(i) for i in item_ids}
+    except ValueError:
+        wanted = set()
+    allowed = {row[0] for row in items_for(subject, year)}
+    if not wanted:
+        errors["items"] = _l("Tag the pledge with at least one criteria item.")
+    elif not wanted <= allowed:
+        errors["items"] = _l("Choose items from the list.")
+    return sorted(wanted & allowed)
+
+
+def _check_text(text: str, errors: dict) -> str:
+    text = (text or "").strip()
+    if not text or len(text) > 2000:
+        errors["text"] = _l("Write the pledge (at most 2000 characters).")
+    return text
+
+
+def create(actor, year: CampaignYear, *, for_branch: bool, text: str, item_ids: list[str]) -> Pledge:
+    """A branch pledge (written by its secretary) or the actor's own member pledge, as a draft."""
+    ensure_writable(year.id)
+    if actor.branch_id is None:
+        raise Conflict(str(_l("Only people of a branch write pledges.")))
+    errors: dict = {}
+    text = _check_text(text, errors)
+    subject = Subject.BRANCH if for_branch else Subject.MEMBER
+    items = _valid_items(subject, year, item_ids, errors)
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    pledge = Pledge(year_id=year.id, branch_id=actor.branch_id, member_id=None if for_branch else actor.id,
+                    author_id=actor.id, text=text, status=PledgeStatus.DRAFT)
+    db.session.add(pledge)
+    db.session.flush()
+    db.session.execute(insert(pledge_item), [{"pledge_id": pledge.id, "item_id": i} for i in items])
+    audit.record(actor, "pledge.create", pledge, after={"text": text, "items": items, "branch": for_branch})
+    db.session.commit()
+    return pledge
+
+
+def update(actor, pledge: Pledge, *, text: str, item_ids: list[str]) -> None:
+    year = ensure_writable(pledge.year_id)
+    if pledge.status not in EDITABLE:
+        raise Conflict(str(_l("Only a draft or a returned pledge can be changed.")))
+    errors: dict = {}
+    text = _check_text(text, errors)
+    items = _valid_items(Subject.MEMBER if pledge.member_id else Subject.BRANCH, year, item_ids, errors)
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    before = {"text": pledge.text, "items": tags(pledge.id)}
+    pledge.text = text
+    db.session.execute(pledge_item.delete().where(pledge_item.c.pledge_id == pledge.id))
+    db.session.execute(insert(pledge_item), [{"pledge_id": pledge.id, "item_id": i} for i in items])
+    audit.record(actor, "pledge.update", pledge, before=before, after={"text": text, "items": items})
+    db.session.commit()
+
+
+def _move(actor, pledge: Pledge, allowed_from: tuple, to: PledgeStatus, action: str, message, **changes) -> None:
+    ensure_writable(pledge.year_id)
+    if pledge.status not in allowed_from:
+        raise Conflict(str(message))
+    before = {"status": pledge.status.value}
+    pledge.status = to
+    for name, value in changes.items():
+        setattr(pledge, name, value)
+    audit.record(actor, action, pledge, before=before, after={"status": to.value, **{
+        k: v for k, v in changes.items() if k == "return_reason"}})
+    db.session.commit()
+
+
+def submit(actor, pledge: Pledge) -> None:
+    _move(actor, pledge, EDITABLE, PledgeStatus.PENDING, "pledge.submit",
+          _l("Only a draft or a returned pledge can be sent for approval."), return_reason="")
+
+
+def approve(actor, pledge: Pledge) -> None:
+    _move(actor, pledge, (PledgeStatus.PENDING,), PledgeStatus.APPROVED, "pledge.approve",
+          _l("Only a pledge awaiting approval can be approved or returned."),
+          approved_by_id=actor.id, approved_at=utcnow())
+
+
+def return_for_revision(actor, pledge: Pledge, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 1000:
+        message = _l("Say what must change (at most 1000 characters).")
+        raise Invalid(str(message), {"reason": message})
+    _move(actor, pledge, (PledgeStatus.PENDING,), PledgeStatus.RETURNED, "pledge.return",
+          _l("Only a pledge awaiting approval can be approved or returned."), return_reason=reason)
+
+
+def add_entry(actor, pledge: Pledge, *, text: str, happened_on: str, today: date | None = None) -> PledgeEntry:
+    """践诺: log what was done to keep a published pledge."""
+    ensure_writable(pledge.year_id)
+    if pledge.status != PledgeStatus.APPROVED:
+        raise Conflict(str(_l("Only a published pledge can have fulfilment entries.")))
+    errors: dict = {}
+    text = (text or "").strip()
+    if not text or len(text) > 2000:
+        errors["text"] = _l("Describe what was done (at most 2000 characters).")
+    day = parse_date(happened_on, "happened_on", errors)
+    if day and day > (today or date.today()):
+        errors["happened_on"] = _l("The date cannot be in the future.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    entry = PledgeEntry(pledge_id=pledge.id, author_id=actor.id, text=text, happened_on=day)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(actor, "pledge.entry", pledge, after={"entry_id": entry.id, "text": text, "on": str(day)})
+    db.session.commit()
+    return entry
+
+
+def evaluate(actor, pledge: Pledge, *, rating: str, comment: str) -> None:
+    """评诺: the approver's review of how the pledge was kept."""
+    ensure_writable(pledge.year_id)
+    if pledge.status != PledgeStatus.APPROVED:
+        raise Conflict(str(_l("Only a published pledge can be reviewed.")))
+    errors: dict = {}
+    try:
+        rating_value = ReviewRating(rating)
+    except ValueError:
+        errors["rating"] = _l("Choose a rating.")
+        rating_value = None
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        errors["comment"] = _l("The comment may have at most 2000 characters.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    before = {"rating": pledge.fulfilment_rating, "comment": pledge.fulfilment_comment}
+    pledge.fulfilment_rating, pledge.fulfilment_comment = rating_value.value, comment
+    audit.record(actor, "pledge.evaluate", pledge, before=before, after={"rating": rating_value.value,
+                                                                        "comment": comment})
+    db.session.commit()
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def tags(pledge_id: int) -> list[int]:
+    return list(db.session.scalars(select(pledge_item.c.item_id).where(pledge_item.c.pledge_id == pledge_id)))
+
+
+def tags_for(pledge_ids: list[int]) -> dict[int, list[str]]:
+    """{pledge id: [criterion · item text]} in one query."""
+    out: dict[int, list[str]] = defaultdict(list)
+    if pledge_ids:
+        stmt = (select(pledge_item.c.pledge_id, Criterion.title, Item.text)
+                .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
+                .where(pledge_item.c.pledge_id.in_(pledge_ids)).order_by(Criterion.position, Item.position))
+        for pid, criterion, text in db.session.execute(stmt):
+            out[pid].append(f"{criterion} · {text}")
+    return out
+
+
+def entries_for(pledge_ids: list[int]) -> dict[int, list[PledgeEntry]]:
+    out: dict[int, list[PledgeEntry]] = defaultdict(list)
+    if pledge_ids:
+        for entry in db.session.scalars(select(PledgeEntry).where(PledgeEntry.pledge_id.in_(pledge_ids))
+                                        .order_by(PledgeEntry.happened_on)):
+            out[entry.pledge_id].append(entry)
+    return out
+
+
+def _with_names(stmt) -> list[tuple[Pledge, str, str | None]]:
+    """(pledge, branch name, member name) rows."""
+    stmt = (stmt.add_columns(Branch.name, User.display_name).join(Branch, Branch.id == Pledge.branch_id)
+            .outerjoin(User, User.id == Pledge.member_id).order_by(Pledge.updated_at.desc()))
+    return list(db.session.execute(stmt))
+
+
+def mine(user, year: CampaignYear) -> list[tuple]:
+    """The user's own pledges, and for a secretary the branch's pledges too."""
+    cond = Pledge.member_id == user.id
+    if user.role == Role.SECRETARY and user.branch_id:
+        cond = or_(cond, (Pledge.branch_id == user.branch_id) & Pledge.member_id.is_(None))
+    return _with_names(select(Pledge).where(Pledge.year_id == year.id, cond))
+
+
+def awaiting(user, year: CampaignYear) -> list[tuple]:
+    """Pledges waiting for this user's approval: the organisation section gets branch pledges and
+    secretaries' own; a secretary gets the other members' pledges of their branch."""
+    base = select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.PENDING)
+    if user.role == Role.ADMIN:
+        secretaries = select(User.id).where(User.role == Role.SECRETARY)
+        return _with_names(base.where(or_(Pledge.member_id.is_(None), Pledge.member_id.in_(secretaries))))
+    if user.role == Role.SECRETARY and user.branch_id:
+        return _with_names(base.where(Pledge.branch_id == user.branch_id, Pledge.member_id.isnot(None),
+                                      Pledge.member_id != user.id))
+    return []
+
+
+def published(year: CampaignYear, branch_id: int | None = None) -> list[tuple]:
+    """Approved pledges (published on the branch page), a branch's or the whole district's."""
+    stmt = select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.APPROVED)
+    if branch_id is not None:
+        stmt = stmt.where(Pledge.branch_id == branch_id)
+    return _with_names(stmt)
+
+
+def member_of(pledge: Pledge) -> User | None:
+    return db.session.get(User, pledge.member_id) if pledge.member_id else None

@@ -1,0 +1,121 @@
+"""Searching the news board in Chinese.
+
+SQLite: an FTS5 table with the trigram tokenizer (migration n001) answers terms of three or more
+characters; shorter terms (支部, 党) have no trigram, so they fall back to LIKE. PostgreSQL: ILIKE on
+the same expression that the pg_trgm GIN index covers (3+ characters use the index; shorter ones
+still match, by scanning). Every term must match. Results highlight the terms, escaping first.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import nh3
+from markupsafe import Markup, escape
+from sqlalchemy import and_, literal, or_, select, text
+
+from ..extensions import db
+from ..models import Branch, Post
+from .news import live_clause
+
+MAX_TERMS = 5
+MAX_QUERY = 100
+SNIPPET = 80
+
+
+def terms_of(query: str) -> list[str]:
+    words = (query or "")[:MAX_QUERY].split()
+    seen: list[str] = []
+    for word in words:
+        if word.lower() not in (w.lower() for w in seen):
+            seen.append(word)
+    return seen[:MAX_TERMS]
+
+
+def _like_pattern(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _pg_document():
+    return Post.title + literal(" ") + Post.summary + literal(" ") + Post.body_md
+
+
+@dataclass
+class Hit:
+    post: Post
+    branch_name: str
+    title: Markup
+    snippet: Markup
+
+
+@dataclass
+class Results:
+    query: str
+    terms: list[str]
+    hits: list[Hit]
+    has_more: bool
+    page: int
+
+
+def search(query: str, page: int = 1, per_page: int = 20) -> Results:
+    terms = terms_of(query)
+    page = max(1, min(page, 1000))
+    if not terms:
+        return Results(query=query, terms=[], hits=[], has_more=False, page=1)
+    stmt = select(Post, Branch.name).outerjoin(Branch, Branch.id == Post.branch_id).where(live_clause())
+    if db.engine.dialect.name == "sqlite":
+        long_terms = [t for t in terms if len(t) >= 3]
+        if long_terms:
+            match = " AND ".join(_fts_phrase(t) for t in long_terms)
+            stmt = stmt.where(Post.id.in_(
+                select(text("rowid")).select_from(text("post_fts")).where(text("post_fts MATCH :match"))
+            )).params(match=match)
+        for term in terms:
+            if len(term) < 3:
+                pattern = _like_pattern(term)
+                stmt = stmt.where(or_(Post.title.like(pattern, escape="\\"), Post.summary.like(pattern, escape="\\"),
+                                      Post.body_md.like(pattern, escape="\\")))
+    else:
+        document = _pg_document()
+        stmt = stmt.where(and_(*(document.ilike(_like_pattern(t), escape="\\") for t in terms)))
+    stmt = (stmt.order_by(Post.pinned.desc(), Post.published_at.desc(), Post.id.desc())
+            .offset((page - 1) * per_page).limit(per_page + 1))
+    rows = list(db.session.execute(stmt))
+    hits = [Hit(post=p, branch_name=b or "", title=highlight(p.title, terms),
+                snippet=highlight(snippet(p, terms), terms)) for p, b in rows[:per_page]]
+    return Results(query=query, terms=terms, hits=hits, has_more=len(rows) > per_page, page=page)
+
+
+def plain_text(post: Post) -> str:
+    return " ".join(html.unescape(nh3.clean(post.body_html or "", tags=set())).split())
+
+
+def snippet(post: Post, terms: list[str]) -> str:
+    """The summary, or a window of the body around the first term found."""
+    body = plain_text(post)
+    lowered = body.lower()
+    for term in terms:
+        at = lowered.find(term.lower())
+        if at >= 0 and term.lower() not in (post.summary or "").lower():
+            start = max(0, at - SNIPPET // 2)
+            piece = body[start:start + SNIPPET]
+            return ("…" if start else "") + piece + ("…" if start + SNIPPET < len(body) else "")
+    return post.summary or body[:SNIPPET]
+
+
+def highlight(value: str, terms: list[str]) -> Markup:
+    """Split the raw text at the terms, escape every piece, and wrap the matches in <mark>: user
+    text never becomes markup, and a term can never match inside an entity such as &amp;."""
+    value = value or ""
+    if not terms:
+        return escape(value)
+    pattern = re.compile("(" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")",
+                         re.IGNORECASE)
+    pieces = pattern.split(value)
+    marked = Markup("<mark>{}</mark>")
+    return Markup("").join(escape(piece) if i % 2 == 0 else marked.format(piece) for i, piece in enumerate(pieces))

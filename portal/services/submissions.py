@@ -1,0 +1,285 @@
+"""报送: the organisation section asks branches for documents by a deadline; branches submit;
+the organisation section accepts or returns each submission with a reason."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, insert, literal, select
+from werkzeug.datastructures import FileStorage
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import (
+    Branch,
+    CampaignYear,
+    GroupRole,
+    LeadingGroupMember,
+    RequestKind,
+    Submission,
+    SubmissionRequest,
+    SubmissionStatus,
+    utcnow,
+)
+from . import audit, uploads
+from .campaign import ensure_writable, parse_datetime
+
+UPLOAD_KIND = "submissions"
+# What the grid shows per branch; "overdue" is a pending submission past the deadline, "late" a
+# submission handed in after it (accepted, but marked).
+GRID_STATES = ("pending", "overdue", "submitted", "late", "returned", "accepted")
+
+
+@dataclass(frozen=True)
+class GridRow:
+    submission_id: int
+    branch_id: int
+    branch_name: str
+    state: str
+    submitted_at: datetime | None
+    return_reason: str
+
+
+def get_request(request_id: int) -> SubmissionRequest:
+    request = db.session.get(SubmissionRequest, request_id)
+    if request is None:
+        raise NotFound()
+    return request
+
+
+def get_submission(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound()
+    return submission
+
+
+def submission_for(request: SubmissionRequest, branch_id: int | None) -> Submission:
+    submission = db.session.scalar(select(Submission).where(
+        Submission.request_id == request.id, Submission.branch_id == branch_id))
+    if submission is None:
+        raise NotFound(str(_l("This request was not sent to your branch.")))
+    return submission
+
+
+def create_request(actor, year: CampaignYear, *, kind: str, title: str, description: str, deadline: str,
+                   branch_ids: list[str] | None) -> SubmissionRequest:
+    ensure_writable(year.id)
+    errors: dict = {}
+    title = (title or "").strip()
+    if not title or len(title) > 200:
+        errors["title"] = _l("Enter a title of at most 200 characters.")
+    try:
+        kind_value = RequestKind(kind)
+    except ValueError:
+        errors["kind"] = _l("Choose what kind of request this is.")
+        kind_value = RequestKind.GENERAL
+    due = parse_datetime(deadline, "deadline", errors)
+    active = select(Branch.id).where(Branch.active.is_(True))
+    if branch_ids:
+        try:
+            wanted = {int(b) for b in branch_ids}
+        except ValueError:
+            wanted = set()
+        chosen = set(db.session.scalars(active.where(Branch.id.in_(wanted)))) if wanted else set()
+        if not wanted or chosen != wanted:
+            errors["branches"] = _l("Choose branches from the list.")
+    else:
+        chosen = set(db.session.scalars(active))
+        if not chosen:
+            errors["branches"] = _l("There are no active branches to ask.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    request = SubmissionRequest(year_id=year.id, kind=kind_value, title=title,
+                                description=(description or "").strip(), deadline=due, created_by_id=actor.id)
+    db.session.add(request)
+    db.session.flush()
+    db.session.execute(insert(Submission), [
+        {"request_id": request.id, "branch_id": b, "status": SubmissionStatus.PENDING, "note": "",
+         "document_name": "", "document_stored": "", "is_late": False, "return_reason": ""}
+        for b in sorted(chosen)])
+    audit.record(actor, "submission_request.create", request,
+                 after={"title": title, "kind": kind_value.value, "deadline": str(due), "branches": len(chosen)})
+    db.session.commit()
+    return request
+
+
+def _state_expr(deadline, now: datetime):
+    return case(
+        (and_(Submission.status == SubmissionStatus.PENDING, deadline < now), literal("overdue")),
+        (Submission.status == SubmissionStatus.PENDING, literal("pending")),
+        (and_(Submission.status == SubmissionStatus.SUBMITTED, Submission.is_late.is_(True)), literal("late")),
+        (Submission.status == SubmissionStatus.SUBMITTED, literal("submitted")),
+        (Submission.status == SubmissionStatus.RETURNED, literal("returned")),
+        else_=literal("accepted"),
+    )
+
+
+def grid(request: SubmissionRequest, now: datetime | None = None) -> list[GridRow]:
+    """Every branch asked, with its state, in one query."""
+    state = _state_expr(literal(request.deadline), now or utcnow())
+    stmt = (select(Submission.id, Branch.id, Branch.name, state, Submission.submitted_at, Submission.return_reason)
+            .join(Branch, Branch.id == Submission.branch_id)
+            .where(Submission.request_id == request.id).order_by(Branch.name))
+    return [GridRow(*row) for row in db.session.execute(stmt)]
+
+
+def grid_row(submission: Submission) -> GridRow:
+    request = db.session.get(SubmissionRequest, submission.request_id)
+    return next(row for row in grid(request) if row.submission_id == submission.id)
+
+
+def count_states(rows: list[GridRow]) -> dict[str, int]:
+    counts = dict.fromkeys(GRID_STATES, 0)
+    for row in rows:
+        counts[row.state] += 1
+    return counts
+
+
+def requests_overview(year: CampaignYear, now: datetime | None = None) -> list[tuple]:
+    """[(request, asked, handed in, accepted, overdue)] for the year, in one GROUP BY query."""
+    now = now or utcnow()
+    handed = func.sum(case((Submission.status != SubmissionStatus.PENDING, 1), else_=0))
+    accepted = func.sum(case((Submission.status == SubmissionStatus.ACCEPTED, 1), else_=0))
+    overdue = func.sum(case((and_(Submission.status == SubmissionStatus.PENDING,
+                                  SubmissionRequest.deadline < now), 1), else_=0))
+    stmt = (select(SubmissionRequest, func.count(Submission.id), handed, accepted, overdue)
+            .outerjoin(Submission, Submission.request_id == SubmissionRequest.id)
+            .where(SubmissionRequest.year_id == year.id)
+            .group_by(SubmissionRequest.id).order_by(SubmissionRequest.deadline.desc()))
+    return [(r, int(n), int(h or 0), int(a or 0), int(o or 0)) for r, n, h, a, o in db.session.execute(stmt)]
+
+
+def due_for_branch(year: CampaignYear, branch_id: int, now: datetime | None = None) -> list[tuple]:
+    """[(request, submission, grid state)] a branch has been asked for this year, soonest deadline first."""
+    stmt = (select(SubmissionRequest, Submission, _state_expr(SubmissionRequest.deadline, now or utcnow()))
+            .join(Submission, Submission.request_id == SubmissionRequest.id)
+            .where(SubmissionRequest.year_id == year.id, Submission.branch_id == branch_id)
+            .order_by(SubmissionRequest.deadline))
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def leading_group(submission: Submission) -> list[LeadingGroupMember]:
+    return list(db.session.scalars(select(LeadingGroupMember).where(
+        LeadingGroupMember.submission_id == submission.id).order_by(LeadingGroupMember.position)))
+
+
+def parse_group(roles: list[str], names: list[str], posts: list[str]) -> tuple[list[tuple], dict]:
+    """The leading group from parallel form lists; blank lines are ignored. One 组长 exactly."""
+    people, errors = [], {}
+    for index, (role, name, post) in enumerate(zip(roles, names, posts, strict=False)):
+        name, post = (name or "").strip(), (post or "").strip()
+        if not name and not post:
+            continue
+        try:
+            group_role = GroupRole(role)
+        except ValueError:
+            errors[f"group-{index}"] = _l("Choose the person's role in the group.")
+            continue
+        if not name or len(name) > 64 or len(post) > 64:
+            errors[f"group-{index}"] = _l("Enter a name and a post of at most 64 characters each.")
+            continue
+        people.append((group_role, name, post))
+    leaders = sum(1 for role, _, _ in people if role == GroupRole.LEADER)
+    if not errors and leaders != 1:
+        errors["group"] = _l("The leading group needs exactly one group leader (组长).")
+    return people, errors
+
+
+def submit(actor, submission: Submission, *, note: str, document: FileStorage | None,
+           group: tuple[list[str], list[str], list[str]] | None = None, now: datetime | None = None) -> None:
+    """Hand in (or hand in again after a return). After the deadline it is accepted but marked late."""
+    request = db.session.get(SubmissionRequest, submission.request_id)
+    ensure_writable(request.year_id)
+    if submission.status not in (SubmissionStatus.PENDING, SubmissionStatus.RETURNED):
+        raise Conflict(str(_l("This submission has already been handed in.")))
+    errors: dict = {}
+    people: list[tuple] = []
+    if request.kind == RequestKind.PLAN:
+        people, errors = parse_group(*(group or ([], [], [])))
+    has_file = document is not None and bool(document.filename)
+    if not has_file and not submission.document_stored:
+        errors["document"] = _l("Choose a file to upload.")
+    if len(note or "") > 2000:
+        errors["note"] = _l("The note may have at most 2000 characters.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    old_stored = submission.document_stored
+    if has_file:
+        stored = uploads.store(document, UPLOAD_KIND, uploads.DOCUMENT_TYPES, field="document")
+        submission.document_name, submission.document_stored = stored.original_name, stored.stored_name
+    now = now or utcnow()
+    before = {"status": submission.status.value}
+    submission.note = (note or "").strip()
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_by_id = actor.id
+    submission.submitted_at = now
+    submission.is_late = now > request.deadline
+    submission.return_reason = ""
+    if request.kind == RequestKind.PLAN:
+        db.session.execute(LeadingGroupMember.__table__.delete().where(
+            LeadingGroupMember.submission_id == submission.id))
+        db.session.add_all(LeadingGroupMember(submission_id=submission.id, group_role=role, name=name,
+                                              post_title=post, position=i) for i, (role, name, post) in
+                           enumerate(people))
+    audit.record(actor, "submission.submit", submission, before=before,
+                 after={"status": "submitted", "late": submission.is_late, "document": submission.document_name,
+                        "group": len(people)})
+    db.session.commit()
+    if has_file and old_stored and old_stored != submission.document_stored:
+        uploads.remove(UPLOAD_KIND, old_stored)
+
+
+def _decide(actor, submission: Submission, status: SubmissionStatus, reason: str = "") -> None:
+    request = db.session.get(SubmissionRequest, submission.request_id)
+    ensure_writable(request.year_id)
+    if submission.status != SubmissionStatus.SUBMITTED:
+        raise Conflict(str(_l("Only a submission that has been handed in can be accepted or returned.")))
+    before = {"status": submission.status.value}
+    submission.status = status
+    submission.return_reason = reason
+    submission.decided_at = utcnow()
+    audit.record(actor, f"submission.{'accept' if status == SubmissionStatus.ACCEPTED else 'return'}",
+                 submission, before=before, after={"status": status.value, "reason": reason})
+    db.session.commit()
+
+
+def accept(actor, submission: Submission) -> None:
+    _decide(actor, submission, SubmissionStatus.ACCEPTED)
+
+
+def return_for_revision(actor, submission: Submission, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 1000:
+        message = _l("Say what the branch must change (at most 1000 characters).")
+        raise Invalid(str(message), {"reason": message})
+    _decide(actor, submission, SubmissionStatus.RETURNED, reason)
+
+
+def serve_document(submission: Submission):
+    if not submission.document_stored:
+        raise NotFound()
+    ext = submission.document_stored.rsplit(".", 1)[-1]
+    content_type = next((m for m, e in uploads.DOCUMENT_TYPES.items() if e == ext), "application/octet-stream")
+    return uploads.serve(UPLOAD_KIND, submission.document_stored, submission.document_name, content_type)
+
+
+def overdue_submissions(year: CampaignYear, branch_id: int | None = None, now: datetime | None = None) -> list:
+    """Rows (request id, title, deadline, branch id, branch name) not handed in by their deadline."""
+    stmt = (select(SubmissionRequest.id, SubmissionRequest.title, SubmissionRequest.deadline, Branch.id, Branch.name)
+            .join(Submission, Submission.request_id == SubmissionRequest.id)
+            .join(Branch, Branch.id == Submission.branch_id)
+            .where(SubmissionRequest.year_id == year.id, Submission.status == SubmissionStatus.PENDING,
+                   SubmissionRequest.deadline < (now or utcnow())))
+    if branch_id is not None:
+        stmt = stmt.where(Submission.branch_id == branch_id)
+    return list(db.session.execute(stmt.order_by(SubmissionRequest.deadline, Branch.name)))
+
+
+def due_count(year: CampaignYear, branch_id: int) -> int:
+    """How many submissions of the year a branch still owes (not handed in, or returned)."""
+    return int(db.session.scalar(
+        select(func.count(Submission.id)).join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+        .where(SubmissionRequest.year_id == year.id, Submission.branch_id == branch_id,
+               Submission.status.in_([SubmissionStatus.PENDING, SubmissionStatus.RETURNED]))) or 0)

@@ -1,0 +1,234 @@
+"""Administration of accounts, units and branches by the organisation section (组织科)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import Branch, BranchKind, Role, Unit, UnitKind, User
+from . import accounts, audit
+
+PAGE_SIZE = 50
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def get_branch(branch_id: int) -> Branch:
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound()
+    return branch
+
+
+def list_users(query: str = "", role: str = "", branch_id: str = "", page: int = 1) -> tuple[list[User], int]:
+    stmt = select(User)
+    if query:
+        like = f"%{query.strip()}%"
+        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    if role in {r.value for r in Role}:
+        stmt = stmt.where(User.role == Role(role))
+    if branch_id.isdigit():
+        stmt = stmt.where(User.branch_id == int(branch_id))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = max(1, page)
+    users = list(db.session.scalars(stmt.order_by(User.username).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return users, int(total)
+
+
+def all_branches(active_only: bool = False) -> list[Branch]:
+    stmt = select(Branch).order_by(Branch.name)
+    if active_only:
+        stmt = stmt.where(Branch.active.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def _role(value: str, errors: dict) -> Role | None:
+    try:
+        return Role(value)
+    except ValueError:
+        errors["role"] = _l("Choose a role from the list.")
+        return None
+
+
+def _branch(value: str, errors: dict) -> Branch | None:
+    if not value:
+        return None
+    branch = db.session.get(Branch, int(value)) if str(value).isdigit() else None
+    if branch is None:
+        errors["branch"] = _l("Choose a branch from the list.")
+    return branch
+
+
+def create(actor, *, username: str, display_name: str, password: str, role: str, branch_id: str,
+           post_title: str) -> User:
+    errors: dict = {}
+    role_value = _role(role, errors)
+    branch = _branch(branch_id, errors)
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    display_name, post_title = (display_name or "").strip(), (post_title or "").strip()
+    if len(display_name) > 64 or len(post_title) > 64:
+        message = _l("Names and posts may have at most 64 characters.")
+        raise Invalid(str(message), {"display_name": message})
+    return accounts.create_user(actor, username=username, display_name=display_name, password=password,
+                                role=role_value, branch=branch, post_title=post_title)
+
+
+def update(actor, user: User, *, display_name: str, role: str, branch_id: str, post_title: str) -> None:
+    errors: dict = {}
+    role_value = _role(role, errors)
+    branch = _branch(branch_id, errors)
+    display_name, post_title = (display_name or "").strip(), (post_title or "").strip()
+    if not display_name or len(display_name) > 64:
+        errors["display_name"] = _l("Enter a name of at most 64 characters.")
+    if len(post_title) > 64:
+        errors["post_title"] = _l("The post may have at most 64 characters.")
+    if role_value and (message := accounts.branch_error(role_value, branch)):
+        errors["branch"] = message
+    if not errors and user.id == actor.id and role_value != Role.ADMIN:
+        errors["role"] = _l("You cannot take away your own administration rights.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    before = {"display_name": user.display_name, "role": user.role.value, "branch_id": user.branch_id,
+              "post_title": user.post_title}
+    changes_access = user.role != role_value or user.branch_id != (branch.id if branch else None)
+    user.display_name, user.role, user.post_title = display_name, role_value, post_title
+    user.branch_id = branch.id if branch else None
+    if changes_access:  # open sessions must not keep the old role's reach
+        user.session_version += 1
+    audit.record(actor, "user.update", user, before=before,
+                 after={"display_name": display_name, "role": role_value.value, "branch_id": user.branch_id,
+                        "post_title": post_title})
+    db.session.commit()
+
+
+def set_active(actor, user: User, active: bool) -> None:
+    """Disabling ends every open session at once: the session version no longer matches."""
+    if user.id == actor.id:
+        raise Conflict(str(_l("You cannot disable your own account.")))
+    if user.active == active:
+        raise Conflict(str(_l("The account is already in this state.")))
+    user.active = active
+    user.session_version += 1
+    audit.record(actor, "user.enable" if active else "user.disable", user, before={"active": not active},
+                 after={"active": active})
+    db.session.commit()
+
+
+def reset_password(actor, user: User, password: str, confirm: str) -> None:
+    errors: dict = {}
+    if message := accounts.password_error(password):
+        errors["password"] = message
+    elif password != confirm:
+        errors["confirm"] = _l("The two passwords do not match.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    user.set_password(password)
+    user.session_version += 1
+    audit.record(actor, "user.reset_password", user)  # never the password itself
+    db.session.commit()
+
+
+# --- units and branches ---------------------------------------------------------------------------
+
+def branch_overview() -> list[tuple[Branch, int]]:
+    """Branches with their unit and number of active accounts, in one query."""
+    accounts_per_branch = (select(User.branch_id, func.count(User.id).label("n")).where(User.active.is_(True))
+                           .group_by(User.branch_id).subquery())
+    stmt = (select(Branch, func.coalesce(accounts_per_branch.c.n, 0))
+            .outerjoin(accounts_per_branch, accounts_per_branch.c.branch_id == Branch.id).order_by(Branch.name))
+    return list(db.session.execute(stmt))
+
+
+def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_count, exclude_branch=None):
+    errors: dict = {}
+    unit_name, branch_name = (unit_name or "").strip(), (branch_name or "").strip()
+    if not unit_name or len(unit_name) > 120:
+        errors["unit_name"] = _l("Enter the school's name (at most 120 characters).")
+    if not branch_name or len(branch_name) > 120:
+        errors["branch_name"] = _l("Enter the branch's name (at most 120 characters).")
+    try:
+        unit_kind_value = UnitKind(unit_kind)
+    except ValueError:
+        errors["unit_kind"] = _l("Choose a kind from the list.")
+        unit_kind_value = None
+    try:
+        branch_kind_value = BranchKind(branch_kind)
+    except ValueError:
+        errors["branch_kind"] = _l("Choose a kind from the list.")
+        branch_kind_value = None
+    try:
+        count = int(member_count or 0)
+        if not 0 <= count <= 10000:
+            raise ValueError
+    except ValueError:
+        errors["member_count"] = _l("Enter a whole number from 0 to 10000.")
+        count = 0
+    unit_clash = select(Unit.id).where(Unit.name == unit_name)
+    branch_clash = select(Branch.id).where(Branch.name == branch_name)
+    if exclude_branch is not None:
+        unit_clash = unit_clash.where(Unit.id != exclude_branch.unit_id)
+        branch_clash = branch_clash.where(Branch.id != exclude_branch.id)
+    if "unit_name" not in errors and db.session.scalar(unit_clash):
+        errors["unit_name"] = _l("Another school already has this name.")
+    if "branch_name" not in errors and db.session.scalar(branch_clash):
+        errors["branch_name"] = _l("Another branch already has this name.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    return unit_name, unit_kind_value, branch_name, branch_kind_value, count
+
+
+def create_branch(actor, **fields) -> Branch:
+    unit_name, unit_kind, branch_name, branch_kind, count = _branch_fields(**fields)
+    unit = Unit(name=unit_name, kind=unit_kind)
+    db.session.add(unit)
+    db.session.flush()
+    branch = Branch(unit_id=unit.id, name=branch_name, kind=branch_kind, member_count=count)
+    db.session.add(branch)
+    db.session.flush()
+    audit.record(actor, "branch.create", branch, after={"unit": unit_name, "unit_kind": unit_kind.value,
+                                                       "branch": branch_name, "kind": branch_kind.value,
+                                                       "member_count": count}, branch_id=branch.id)
+    db.session.commit()
+    return branch
+
+
+def update_branch(actor, branch: Branch, **fields) -> None:
+    unit_name, unit_kind, branch_name, branch_kind, count = _branch_fields(exclude_branch=branch, **fields)
+    unit = branch.unit
+    before = {"unit": unit.name, "unit_kind": unit.kind.value, "branch": branch.name, "kind": branch.kind.value,
+              "member_count": branch.member_count}
+    unit.name, unit.kind = unit_name, unit_kind
+    branch.name, branch.kind, branch.member_count = branch_name, branch_kind, count
+    audit.record(actor, "branch.update", branch, before=before,
+                 after={"unit": unit_name, "unit_kind": unit_kind.value, "branch": branch_name,
+                        "kind": branch_kind.value, "member_count": count}, branch_id=branch.id)
+    db.session.commit()
+
+
+def set_branch_active(actor, branch: Branch, active: bool) -> None:
+    if branch.active == active:
+        raise Conflict(str(_l("The branch is already in this state.")))
+    branch.active = active
+    audit.record(actor, "branch.enable" if active else "branch.disable", branch, before={"active": not active},
+                 after={"active": active}, branch_id=branch.id)
+    db.session.commit()
+
+
+def delete_branch(actor, branch: Branch) -> None:
+    """Only a branch nobody belongs to may be deleted (with its unit); otherwise deactivate it."""
+    if db.session.scalar(select(func.count(User.id)).where(User.branch_id == branch.id)):
+        raise Conflict(str(_l("People belong to this branch: deactivate it instead of deleting it.")))
+    unit = branch.unit
+    audit.record(actor, "branch.delete", branch, before={"branch": branch.name, "unit": unit.name},
+                 branch_id=None)
+    db.session.delete(branch)
+    db.session.flush()
+    db.session.delete(unit)
+    db.session.commit()

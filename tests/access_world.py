@@ -1,0 +1,93 @@
+"""Objects of branch A that the access matrix (`tests/web/test_access_matrix.py`) puts in its URLs.
+
+Each builder takes the matrix's `World`, creates what its area's routes point at through the real
+service functions, and stores the ids in `world.extra`. Everything belongs to branch A (`world.branch`)
+or is written by branch A's people; the district roles only act on it (publish, shortlist, inspect)."""
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+from werkzeug.datastructures import FileStorage
+
+from portal.models import Subject, utcnow
+from portal.services import campaign, commendation, inspections, news, pledges, projects, submissions
+
+from .news_helpers import image_file
+
+OBJECTION = "公示材料与事实不符，请核实。"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"%" * 200
+
+
+def _pdf(name: str) -> FileStorage:
+    return FileStorage(io.BytesIO(PDF), filename=name)
+
+
+def _post(author, title: str, cover: FileStorage | None = None):
+    data = news.PostInput(category="branch_exemplar", title=title, summary="摘要", body_md="## 先锋\n\n党员示范岗。",
+                          branch_id=str(author.branch_id))
+    return news.create_post(author, data, cover=cover)
+
+
+def build_news(world) -> None:
+    """A draft of the secretary, a post of the member waiting for the editors, a published post with a cover."""
+    users = world.users
+    draft = _post(users["secretary"], "支部草稿")
+    pending = _post(users["member"], "待审稿件")
+    news.submit_post(users["member"], pending)
+    published = _post(users["secretary"], "已发布的风采", cover=image_file(size=(64, 48)))
+    news.submit_post(users["secretary"], published)
+    news.publish_post(users["editor"], published)
+    world.extra.update(draft_post=draft.id, pending_post=pending.id, published_post=published.id)
+
+
+def build_commendation(world) -> None:
+    """The member nominated with an attachment (not yet public), and the branch itself under 公示 with an
+    objection from the member."""
+    users, year = world.users, campaign.current_year()
+    secretary, leader = users["secretary"], users["leader"]
+    nomination = commendation.nominate(secretary, year, str(users["member"].id), "带头服务师生。",
+                                       files=[_pdf("事迹材料.pdf")])
+    attachment = commendation.attachments(nomination)[0]
+    notice = commendation.nominate(secretary, year, "", "支部班子团结务实。")
+    commendation.shortlist(leader, notice)
+    commendation.start_notice(leader, notice, "7")
+    commendation.object_to(users["member"], notice, OBJECTION)
+    world.extra.update(nomination=nomination.id, attachment=attachment.id, notice_nomination=notice.id)
+
+
+def build_campaign(world) -> None:
+    """A submission request with branch A's submitted plan; pledges of the member, of the secretary and of
+    the branch, all waiting for approval; a project with a milestone; an inspection with a follow-up."""
+    users, year = world.users, campaign.current_year()
+    admin, secretary, member, leader = users["admin"], users["secretary"], users["member"], users["leader"]
+    request = submissions.create_request(admin, year, kind="plan", title="报送领导小组名单和实施方案",
+                                         description="", branch_ids=[],
+                                         deadline=(utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
+    submission = submissions.submission_for(request, world.branch.id)
+    submissions.submit(secretary, submission, note="", group=(["leader"], ["林一"], ["书记"]),
+                       document=_pdf("plan.pdf"))
+    member_item = str(pledges.items_for(Subject.MEMBER, year)[0][0])
+    branch_item = str(pledges.items_for(Subject.BRANCH, year)[0][0])
+    member_pledge = pledges.create(member, year, for_branch=False, text="带头服务师生", item_ids=[member_item])
+    pledges.submit(member, member_pledge)
+    secretary_pledge = pledges.create(secretary, year, for_branch=False, text="带头学习", item_ids=[member_item])
+    pledges.submit(secretary, secretary_pledge)
+    branch_pledge = pledges.create(secretary, year, for_branch=True, text="班子团结务实", item_ids=[branch_item])
+    pledges.submit(secretary, branch_pledge)
+    project = projects.create_project(secretary, world.branch, year, title="书香校园", goal="")
+    milestone = projects.add_milestone(secretary, project, title="读书月", measure="", due_on="2012-11-01")
+    inspection = inspections.create(leader, year, kind="forum", held_on=date.today().isoformat(), title="座谈会",
+                                    findings="", branch_ids=[str(world.branch.id)])
+    follow_up = inspections.add_follow_up(leader, inspection, branch_id=str(world.branch.id), action="整改",
+                                          owner="书记", due_on=date.today().isoformat())
+    world.extra.update(year=year.id, request=request.id, submission=submission.id, pledge=member_pledge.id,
+                       secretary_pledge=secretary_pledge.id, branch_pledge=branch_pledge.id, project=project.id,
+                       milestone=milestone.id, inspection=inspection.id, follow_up=follow_up.id)
+
+
+# The blueprints whose pages show what each builder makes (the home page and the dashboard show it all).
+build_news.areas = ("news", "main", "dashboard")
+build_commendation.areas = ("commendation", "main", "dashboard")
+build_campaign.areas = ("campaign", "main", "dashboard")
+BUILDERS = [build_news, build_commendation, build_campaign]

@@ -1,0 +1,85 @@
+"""The organisation section issues a plan request; a secretary submits the leading group; the grid changes."""
+from datetime import timedelta
+
+import pytest
+
+from portal.models import utcnow
+
+from ..factories import PASSWORD
+from .conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_request_submit_and_grid(browser, live_server, admin, secretary, branch, other_branch, tmp_path):
+    admin_page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(admin_page, live_server, admin.username, PASSWORD)
+    admin_page.click("nav.main-nav >> text=报送")
+    admin_page.fill("#title", "报送创先争优活动领导小组名单和实施方案")
+    admin_page.select_option("#kind", "plan")
+    admin_page.fill("#deadline", (utcnow() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"))
+    admin_page.click("text=下发通知")
+    admin_page.wait_for_url("**/submissions/*")
+    row = admin_page.locator("tr", has_text=branch.name)
+    assert row.locator("[data-state]").get_attribute("data-state") == "pending"
+    screenshot(admin_page, "campaign-grid-before")
+
+    secretary_page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(secretary_page, live_server, secretary.username, PASSWORD)
+    secretary_page.click("nav.main-nav >> text=报送")
+    secretary_page.click("a:has-text('报送') >> nth=-1")
+    secretary_page.wait_for_url("**/submission/*")
+    names = secretary_page.locator("input[name=group_name]")
+    posts = secretary_page.locator("input[name=group_post]")
+    for index, (name, post) in enumerate([("林一", "支部书记"), ("周二", "校长"), ("吴三", "教导主任")]):
+        names.nth(index).fill(name)
+        posts.nth(index).fill(post)
+    document = tmp_path / "实施方案.pdf"
+    document.write_bytes(PDF)
+    secretary_page.set_input_files("#document", str(document))
+    screenshot(secretary_page, "campaign-secretary-form")
+    secretary_page.click("button:has-text('报送') >> nth=-1")
+    assert "已报送" in secretary_page.locator(".flash").first.inner_text()
+    assert "林一" in secretary_page.locator("#leading-group").inner_text()
+    screenshot(secretary_page, "campaign-secretary-submitted")
+
+    admin_page.reload()
+    row = admin_page.locator("tr", has_text=branch.name)
+    assert row.locator("[data-state]").get_attribute("data-state") == "submitted"
+    assert admin_page.locator("tr", has_text=other_branch.name).locator("[data-state]").get_attribute(
+        "data-state") == "pending"
+    # Accept inline (htmx swaps the row).
+    row.locator("button:has-text('通过')").click()
+    admin_page.locator(f"tr:has-text('{branch.name}') [data-state=accepted]").wait_for()
+    accepted = admin_page.locator("#grid-summary [data-state=accepted]").locator("xpath=..")
+    assert accepted.inner_text().strip().endswith("1")  # the counts follow, out of band
+    screenshot(admin_page, "campaign-grid-after")
+
+
+def test_disabling_a_user_ends_their_session_in_the_browser(browser, live_server, admin, member):
+    member_page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(member_page, live_server, member.username, PASSWORD)
+    admin_page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(admin_page, live_server, admin.username, PASSWORD)
+    admin_page.goto(f"{live_server}/admin/users/{member.id}")
+    screenshot(admin_page, "admin-user")
+    admin_page.click("button:has-text('停用账号')")
+    assert "已停用" in admin_page.locator(".flash").first.inner_text()
+    member_page.goto(f"{live_server}/pledges")
+    assert "/login" in member_page.url
+
+
+def test_roster_preview_reports_bad_rows(page, live_server, admin, branch, tmp_path):
+    login(page, live_server, admin.username, PASSWORD)
+    page.goto(f"{live_server}/admin/roster")
+    roster = tmp_path / "名册.csv"
+    roster.write_text(f"用户名,姓名,角色,支部\nok01,好人,党员,{branch.name}\nok01,重复,党员,{branch.name}\n"
+                      "bad02,某人,校长,\n", encoding="utf-8")
+    page.set_input_files("#file", str(roster))
+    page.click("button:has-text('检查文件')")
+    assert "不会导入任何数据" in page.locator("#roster-preview [role=alert]").inner_text()
+    assert page.locator("tr.row--bad").count() == 2
+    assert page.locator("text=导入 3 个账号").count() == 0
+    screenshot(page, "admin-roster-preview")

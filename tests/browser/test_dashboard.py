@@ -1,0 +1,96 @@
+"""A leader filters, sorts and drills into a branch in Chromium; with and without JavaScript; print view."""
+import re
+
+import pytest
+
+from ..dashboard_helpers import build_district
+from ..factories import PASSWORD
+from .conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _row_names(page) -> list[str]:
+    return page.locator("#dashboard-table tbody th a").all_inner_texts()
+
+
+def test_leader_filters_sorts_and_opens_a_branch(page, live_server, leader):
+    built = build_district(8)
+    login(page, live_server, leader.username, PASSWORD)
+    page.click("nav.main-nav >> text=进展看板")
+    page.wait_for_url(f"{live_server}/dashboard")
+    assert page.locator("#dashboard-table tbody tr").count() == 8
+    screenshot(page, "dashboard-overview")
+
+    # Filter through htmx: the table swaps in place and the address bar follows.
+    page.select_option("#filter-kind", "middle")
+    page.wait_for_url(re.compile(r".*kind=middle.*"))
+    page.wait_for_function("document.querySelectorAll('#dashboard-table tbody tr').length === 3")
+    names = _row_names(page)
+    assert sorted(names) == sorted(b.name for i, b in enumerate(built.branches) if i % 3 == 1)
+
+    # Sort by score, highest first; the filter is kept.
+    page.click("#sort-score")
+    page.wait_for_url(re.compile(r".*sort=-score.*"))
+    assert "kind=middle" in page.url
+    page.wait_for_selector('th[aria-sort="descending"] #sort-score')
+    scores = page.locator("#dashboard-table tbody td.num strong").all_inner_texts()
+    values = [float(s) for s in scores if s != "—"]
+    assert values == sorted(values, reverse=True)
+    sorted_names = _row_names(page)
+    assert sorted(sorted_names) == sorted(names)
+
+    # A bookmark of this address shows the same view, with the form showing the filter.
+    page.goto(page.url)
+    assert _row_names(page) == sorted_names
+    assert page.locator("#filter-kind").input_value() == "middle"
+
+    # Drill down into the first branch.
+    first = sorted_names[0]
+    page.click(f"text={first}")
+    page.wait_for_url(re.compile(r".*/branches/\d+.*"))
+    assert page.locator("h1").inner_text() == first
+    assert page.locator("#branch-checklist progress").count() >= 2
+    screenshot(page, "dashboard-branch")
+
+
+def test_filters_work_without_javascript(browser, live_server, leader):
+    build_district(4)
+    context = browser.new_context(locale="zh-CN", java_script_enabled=False, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, live_server, leader.username, PASSWORD)
+        page.goto(f"{live_server}/dashboard")
+        page.select_option("#filter-status", "reviewed")
+        page.click("form.filters button[type=submit]")
+        page.wait_for_url(re.compile(r".*status=reviewed.*"))
+        assert page.locator("#dashboard-table tbody tr").count() == 1
+        page.click("#sort-progress")
+        page.wait_for_url(re.compile(r".*sort=-progress.*"))
+        assert "status=reviewed" in page.url
+    finally:
+        context.close()
+
+
+def test_print_view_is_a_clean_report(page, live_server, leader):
+    build_district(12)
+    login(page, live_server, leader.username, PASSWORD)
+    page.goto(f"{live_server}/dashboard")
+    page.emulate_media(media="print")
+    assert page.locator(".dashboard__print-title").is_visible()
+    assert not page.locator("form.filters").is_visible()
+    assert not page.locator(".main-nav").is_visible()
+    assert page.locator("#dashboard-table").is_visible()
+    screenshot(page, "dashboard-print")
+    pdf = page.pdf(format="A4", landscape=True)
+    assert pdf[:4] == b"%PDF"
+
+
+def test_secretary_sees_our_branch(page, live_server):
+    built = build_district(3)
+    login(page, live_server, built.secretaries[0].username, PASSWORD)
+    page.click("nav.main-nav >> text=本支部")
+    page.wait_for_url(f"{live_server}/our-branch")
+    assert page.locator("h1").inner_text() == built.branches[0].name
+    assert page.locator("#branch-members tbody tr").count() == 2
+    screenshot(page, "dashboard-our-branch-secretary")

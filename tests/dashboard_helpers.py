@@ -1,0 +1,128 @@
+"""Test data for the dashboard: a district of N branches with answers, reviews, plans, pledges, posts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import (
+    Assessment,
+    AssessmentEvent,
+    AssessmentStatus,
+    AuditEvent,
+    CampaignYear,
+    Criterion,
+    Framework,
+    Item,
+    ItemResult,
+    Pledge,
+    PledgeStatus,
+    Post,
+    PostCategory,
+    PostStatus,
+    RequestKind,
+    Result,
+    Review,
+    ReviewRating,
+    Role,
+    Subject,
+    Submission,
+    SubmissionRequest,
+    SubmissionStatus,
+    UnitKind,
+    utcnow,
+)
+
+from .factories import BranchFactory, UnitFactory, UserFactory
+
+KINDS = [UnitKind.PRIMARY, UnitKind.MIDDLE, UnitKind.KINDERGARTEN]
+STATUSES = [AssessmentStatus.DRAFT, AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED,
+            AssessmentStatus.RETURNED]
+RESULTS = [Result.MET, Result.PARTLY, Result.NOT_MET, Result.NOT_APPLICABLE, Result.MET]
+
+
+def year(number: int | None = None) -> CampaignYear:
+    stmt = select(CampaignYear)
+    stmt = stmt.where(CampaignYear.year == number) if number else stmt.where(CampaignYear.is_current.is_(True))
+    return db.session.scalar(stmt)
+
+
+def branch_items(year_obj: CampaignYear) -> list[Item]:
+    return list(db.session.scalars(
+        select(Item).join(Criterion).join(Framework)
+        .where(Framework.subject == Subject.BRANCH, Item.active.is_(True),
+               (Item.year_id.is_(None)) | (Item.year_id == year_obj.id))
+        .order_by(Criterion.position, Item.position)))
+
+
+@dataclass
+class Built:
+    branches: list
+    secretaries: list
+    members: list
+
+
+def build_district(n: int, *, start: int = 0, year_obj: CampaignYear | None = None, plan: bool = True) -> Built:
+    """n branches (kinds and statuses cycling): branch i answers i+3 items, gets a review when reviewed,
+    a published pledge and an exemplar post on odd i, a member who has submitted on even i, and an
+    audit event. With `plan`, a plan request past its deadline that only even branches handed in."""
+    year_obj = year_obj or year()
+    items = branch_items(year_obj)
+    framework_id = db.session.scalar(select(Framework.id).where(Framework.subject == Subject.BRANCH))
+    member_framework_id = db.session.scalar(select(Framework.id).where(Framework.subject == Subject.MEMBER))
+    now = utcnow()
+    request = None
+    if plan:
+        request = db.session.scalar(select(SubmissionRequest).where(
+            SubmissionRequest.year_id == year_obj.id, SubmissionRequest.kind == RequestKind.PLAN))
+        if request is None:
+            request = SubmissionRequest(year_id=year_obj.id, kind=RequestKind.PLAN, title="实施方案",
+                                        deadline=now - timedelta(days=3))
+            db.session.add(request)
+            db.session.flush()
+    built = Built([], [], [])
+    for i in range(start, start + n):
+        unit = UnitFactory(name=f"测试{i:03d}路学校", kind=KINDS[i % len(KINDS)])
+        branch = BranchFactory(unit=unit, name=f"测试{i:03d}路学校党支部", brand_name=f"品牌{i:03d}")
+        secretary = UserFactory(username=f"dsec{i}", role=Role.SECRETARY, branch=branch)
+        member = UserFactory(username=f"dmem{i}", role=Role.MEMBER, branch=branch)
+        status = STATUSES[i % len(STATUSES)]
+        assessment = Assessment(year_id=year_obj.id, framework_id=framework_id, subject=Subject.BRANCH,
+                                branch_id=branch.id, status=status, updated_at=now - timedelta(days=i))
+        db.session.add(assessment)
+        db.session.flush()
+        for k, item in enumerate(items[:i + 3]):
+            db.session.add(ItemResult(assessment_id=assessment.id, item_id=item.id,
+                                      result=RESULTS[(i + k) % len(RESULTS)], item_text=item.text,
+                                      updated_at=now - timedelta(days=i)))
+        if status != AssessmentStatus.DRAFT:
+            db.session.add(AssessmentEvent(assessment_id=assessment.id, actor_id=secretary.id, action="submit",
+                                           from_status="draft", to_status="submitted", at=now))
+        if status == AssessmentStatus.REVIEWED:
+            db.session.add(Review(assessment_id=assessment.id, year_id=year_obj.id, branch_id=branch.id,
+                                  rating=ReviewRating.GOOD, comment="扎实有序"))
+        if i % 2 == 0:
+            db.session.add(Assessment(year_id=year_obj.id, framework_id=member_framework_id,
+                                      subject=Subject.MEMBER, branch_id=branch.id, member_id=member.id,
+                                      status=AssessmentStatus.SUBMITTED, updated_at=now - timedelta(days=i)))
+        else:
+            db.session.add(Pledge(year_id=year_obj.id, branch_id=branch.id, text=f"承诺{i}",
+                                  status=PledgeStatus.APPROVED, approved_at=now))
+            db.session.add(Post(category=PostCategory.BRANCH_EXEMPLAR, title=f"风采{i}", year_id=year_obj.id,
+                                branch_id=branch.id, status=PostStatus.PUBLISHED, published_at=now))
+        if request is not None and i % 2 == 0:
+            db.session.add(Submission(request_id=request.id, branch_id=branch.id,
+                                      status=SubmissionStatus.SUBMITTED, submitted_at=now))
+        db.session.add(AuditEvent(actor_name=secretary.username, action="checklist.tick", branch_id=branch.id,
+                                  object_type="itemresult", object_id=1, at=now - timedelta(days=i)))
+        built.branches.append(branch)
+        built.secretaries.append(secretary)
+        built.members.append(member)
+    db.session.commit()
+    return built
+
+
+def at(days_ago: int) -> datetime:
+    return utcnow() - timedelta(days=days_ago)

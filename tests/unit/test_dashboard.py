@@ -1,0 +1,219 @@
+"""Dashboard service: per-branch aggregation matches progress.py, filters, sorting, summary, snapshots."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Assessment, AssessmentStatus, ProgressSnapshot, ReviewRating, SubmissionStatus, UnitKind
+from portal.services import dashboard, progress
+
+from ..dashboard_helpers import build_district, year
+
+
+def _overview(**args):
+    return dashboard.overview(args)
+
+
+def test_band_limits():
+    assert dashboard.band(None) == "heat-none"
+    assert dashboard.band(0) == "heat-0"
+    assert dashboard.band(49.9) == "heat-0"
+    assert dashboard.band(50) == "heat-1"
+    assert dashboard.band(79.9) == "heat-2"
+    assert dashboard.band(80) == "heat-3"
+    assert dashboard.band(100) == "heat-4"
+
+
+def test_rows_match_progress_service_for_every_branch(app):
+    built = build_district(5)
+    rows = {row.branch_id: row for row in dashboard.build_rows(year())}
+    assessments = {a.branch_id: a.id for a in db.session.scalars(
+        select(Assessment).where(Assessment.member_id.is_(None)))}
+    expected = progress.tallies(assessments.values())
+    for branch in built.branches:
+        row = rows[branch.id]
+        assert row.cells == expected[assessments[branch.id]]
+        assert row.total == progress.overall(expected[assessments[branch.id]])
+    # branch 3 answered its first 6 items
+    fourth = rows[built.branches[3].id].total
+    assert fourth.assessed + fourth.na == 6
+
+
+def test_row_columns(app):
+    built = build_district(4)
+    rows = {row.branch_id: row for row in dashboard.build_rows(year())}
+    first, second, third = (rows[b.id] for b in built.branches[:3])
+    assert first.status == AssessmentStatus.DRAFT and first.rating is None
+    assert third.status == AssessmentStatus.REVIEWED and third.rating == ReviewRating.GOOD
+    assert first.plan_status == SubmissionStatus.SUBMITTED and first.overdue == 0
+    assert second.plan_status == SubmissionStatus.PENDING and second.overdue == 1
+    assert (first.pledges, first.posts) == (0, 0)
+    assert (second.pledges, second.posts) == (1, 1)
+    assert (first.members_total, first.members_done) == (2, 1)
+    assert (second.members_total, second.members_done) == (2, 0)
+    assert first.last_activity is not None
+
+
+def test_no_plan_request_means_no_plan_status(app):
+    build_district(2, plan=False)
+    assert all(row.plan_status is None and row.overdue == 0 for row in dashboard.build_rows(year()))
+
+
+def test_summary_cards(app):
+    build_district(4)
+    view = _overview()
+    s = view.summary
+    assert s.branches == 4
+    assert s.submitted == 2  # submitted + reviewed
+    assert s.overdue == 2  # odd branches did not hand in the plan
+    totals = [row.total for row in view.rows]
+    assert s.average_progress == round(sum(t.progress for t in totals) / 4, 1)
+    assert s.items_not_met == sum(t.not_met for t in totals)
+    assert s.inactive == 0  # every branch has an audit event within 3 days
+
+
+def test_inactive_branches_are_counted(app):
+    build_district(16)
+    view = _overview()
+    # branch i's newest activity is i days ago: 14 and 15 have been quiet for 14 days or more
+    assert view.summary.inactive == 2
+    quiet = {row.name for row in view.rows if row.inactive(view.now)}
+    assert quiet == {"测试014路学校党支部", "测试015路学校党支部"}
+
+
+@pytest.mark.parametrize("args,expected", [
+    ({"kind": "middle"}, {1}),
+    ({"status": "reviewed"}, {2}),
+    ({"status": "none"}, set()),
+    ({"q": "测试002"}, {2}),
+    ({"q": "品牌001"}, {1}),
+])
+def test_filters(app, args, expected):
+    built = build_district(4)
+    ids = {b.id: i for i, b in enumerate(built.branches)}
+    view = _overview(**args)
+    assert {ids[row.branch_id] for row in view.rows} == expected
+    assert view.all_branches == 4 and not view.filters.notes
+
+
+@pytest.mark.parametrize("args", [{"year": "1999"}, {"year": "abc"}, {"kind": "castle"},
+                                  {"status": "lost"}, {"sort": "salary"}, {"sort": "-c99"}])
+def test_unknown_values_are_ignored_with_a_note(app, args):
+    build_district(2)
+    view = _overview(**args)
+    assert len(view.filters.notes) == 1
+    assert len(view.rows) == 2
+    assert view.filters.year.is_current
+
+
+@pytest.mark.parametrize("sort", list(dashboard.SORT_COLUMNS) + ["c1", "c3"])
+def test_every_sort_orders_rows(app, sort):
+    build_district(5)
+    up = _overview(sort=sort).rows
+    down = _overview(sort="-" + sort).rows
+    key = dashboard._sort_key(sort, dashboard.branch_criteria())
+    if key is not None:
+        values = [key(r) for r in up]
+        assert values == sorted(values)
+        assert [key(r) for r in down] == sorted(values, reverse=True)
+    else:
+        assert [r.name for r in up] == sorted(r.name for r in up)
+        assert [r.name for r in down] == sorted((r.name for r in up), reverse=True)
+
+
+def test_sort_by_score_puts_unscored_last_when_descending(app):
+    build_district(3)
+    db.session.execute(Assessment.__table__.delete().where(Assessment.branch_id == db.session.scalar(
+        select(func.min(Assessment.branch_id)))))
+    db.session.commit()
+    rows = _overview(sort="-score").rows
+    assert rows[-1].total.score is None
+    assert all(r.total.score is not None for r in rows[:-1])
+
+
+def test_other_year_is_separate(app):
+    build_district(2)
+    view = _overview(year="2011")
+    assert view.filters.year.year == 2011
+    assert all(row.status is None and not row.cells for row in view.rows)
+
+
+def test_empty_district(app):
+    view = _overview()
+    assert view.rows == [] and view.all_branches == 0
+    assert view.summary.branches == 0
+
+
+def test_snapshot_upserts_one_row_per_branch(app):
+    built = build_district(3)
+    day = date.today() - timedelta(days=1)
+    assert dashboard.take_snapshot(year(), day) == 3
+    assert dashboard.take_snapshot(year(), day) == 3  # again: updated, not duplicated
+    snaps = list(db.session.scalars(select(ProgressSnapshot).where(ProgressSnapshot.day == day)))
+    assert len(snaps) == 3
+    rows = {row.branch_id: row for row in dashboard.build_rows(year())}
+    for snap in snaps:
+        assert snap.progress == rows[snap.branch_id].total.progress
+        assert snap.score == rows[snap.branch_id].total.score
+    assert {s.branch_id for s in snaps} == {b.id for b in built.branches}
+
+
+def test_viewing_the_overview_takes_todays_snapshot(app):
+    build_district(2)
+    _overview()
+    assert db.session.scalar(select(func.count(ProgressSnapshot.id)).where(
+        ProgressSnapshot.day == date.today())) == 2
+    view = _overview()
+    assert view.timeline[-1][0] == date.today()
+
+
+def test_snapshot_command(app, runner):
+    build_district(2)
+    result = runner.invoke(args=["snapshot-progress"])
+    assert result.exit_code == 0, result.output
+    assert "2" in result.output
+    assert db.session.scalar(select(func.count(ProgressSnapshot.id))) == 2
+
+
+def test_item_grid_keeps_framework_order(app):
+    built = build_district(2)
+    grid = dashboard.item_grid(year())
+    positions = [c.position for c, _items in grid.criteria]
+    assert positions == sorted(positions) and len(positions) == 5
+    first_item = grid.criteria[0][1][0]
+    assert (built.branches[0].id, first_item.id) in grid.results
+
+
+def test_unit_kind_filter_value_is_enum(app):
+    build_district(1)
+    assert _overview(kind="primary").filters.kind == UnitKind.PRIMARY
+
+
+def test_dashboard_permission_rules(secretary, member, other_secretary, editor, leader, admin, branch):
+    from portal import permissions
+
+    people = {"secretary": secretary, "member": member, "other_secretary": other_secretary, "editor": editor,
+              "leader": leader, "admin": admin}
+
+    def who(action, obj=None):
+        return {name for name, user in people.items() if permissions.can(user, action, obj)}
+
+    assert who("dashboard.view") == {"leader", "admin"}
+    assert who("dashboard.own_branch") == {"secretary", "member", "other_secretary"}
+    assert who("branch.view", branch) == {"secretary", "member", "editor", "leader", "admin"}
+    assert who("branch.audit.view", branch) == {"secretary", "leader", "admin"}
+
+
+def test_a_failing_snapshot_does_not_break_the_overview(app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    build_district(2)
+
+    def busy(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(dashboard, "take_snapshot", busy)
+    view = _overview()
+    assert len(view.rows) == 2
+    assert db.session.scalar(select(func.count(ProgressSnapshot.id))) == 0

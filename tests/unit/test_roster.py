@@ -1,0 +1,109 @@
+"""Roster import: a file with any invalid row imports nothing, and every bad row is reported."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+
+from portal.errors import Invalid, NotFound
+from portal.extensions import db
+from portal.models import AuditEvent, Role, User
+from portal.services import roster
+
+HEADER = "用户名,姓名,角色,支部,职务,初始密码\n"
+
+
+def upload(text: str, name: str = "roster.csv", encoding: str = "utf-8") -> FileStorage:
+    return FileStorage(stream=io.BytesIO(text.encode(encoding)), filename=name)
+
+
+def xlsx(rows: list[list]) -> FileStorage:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    return FileStorage(stream=out, filename="名册.xlsx")
+
+
+def users() -> int:
+    return db.session.scalar(select(func.count(User.id)))
+
+
+def test_mixed_good_and_bad_rows_report_every_bad_row_and_import_nothing(admin, branch, secretary):
+    text = HEADER + "\n".join([
+        f"zhang01,张老师,党员,{branch.name},语文教师,longpassword1",  # 2 ok
+        f"li02,李老师,支部书记,{branch.name},,",  # 3 ok (password generated)
+        f"zhang01,张老师重复,党员,{branch.name},,",  # 4 duplicate of row 2
+        "wang03,王老师,党员,不存在的支部,,",  # 5 unknown branch
+        "zhao04,赵老师,校长,,,",  # 6 unknown role
+        f"{secretary.username},已有账号,党员,{branch.name},,",  # 7 username taken
+        f"sun05,孙老师,党员,{branch.name},,short",  # 8 password too short
+        "qian06,钱老师,党员,,,",  # 9 a member needs a branch
+        "zhou07,周老师,领导小组,,,",  # 10 ok
+    ]) + "\n"
+    before = users()
+    preview = roster.preview(upload(text))
+    bad = {row.line: " ".join(row.errors) for row in preview.bad_rows}
+    assert set(bad) == {4, 5, 6, 7, 8, 9}
+    assert "第 2 行" in bad[4] or "row 2" in bad[4]
+    assert "不存在的支部" in bad[5]
+    assert "校长" in bad[6]
+    assert not preview.ok
+    with pytest.raises(Invalid):
+        roster.import_rows(admin, preview.token)
+    assert users() == before
+    assert not db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "roster.import"))
+
+
+def test_valid_csv_imports_every_row_with_audit(admin, branch):
+    text = HEADER + f"zhang01,张老师,党员,{branch.name},语文教师,longpassword1\nzhou07,周老师,leader,,,\n"
+    preview = roster.preview(upload(text))
+    assert preview.ok and len(preview.rows) == 2
+    count, generated = roster.import_rows(admin, preview.token)
+    assert count == 2 and [u for u, _ in generated] == ["zhou07"]
+    zhang = db.session.scalar(select(User).where(User.username == "zhang01"))
+    assert (zhang.role, zhang.branch_id, zhang.post_title) == (Role.MEMBER, branch.id, "语文教师")
+    assert zhang.check_password("longpassword1")
+    zhou = db.session.scalar(select(User).where(User.username == "zhou07"))
+    assert zhou.role == Role.LEADER and zhou.check_password(generated[0][1])
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "user.create")) == 2
+    with pytest.raises(NotFound):  # the preview is used up
+        roster.import_rows(admin, preview.token)
+
+
+def test_gbk_csv_and_english_headers(admin, branch):
+    text = f"username,display_name,role,branch\nma08,马老师,党员,{branch.name}\n"
+    preview = roster.preview(upload(text, encoding="gb18030"))
+    assert preview.ok and preview.rows[0].display_name == "马老师"
+
+
+def test_xlsx_roster_with_a_bad_row(admin, branch):
+    preview = roster.preview(xlsx([["用户名", "姓名", "角色", "支部"], ["a1", "甲", "党员", branch.name],
+                                   ["a2", "乙", "党员", "没有这个支部"], ["a1", "甲", "党员", branch.name]]))
+    assert {row.line for row in preview.bad_rows} == {3, 4}
+
+
+@pytest.mark.parametrize("name,data,needle", [
+    ("roster.csv", b"", "empty"),
+    ("roster.csv", "姓名,支部\n张三,一支部\n".encode(), "missing"),
+    ("roster.csv", "用户名,姓名,角色\n".encode(), "no rows"),
+    ("roster.xlsx", b"PK\x03\x04 not really a workbook", "allowed"),
+    ("roster.txt", b"username\n", "CSV or XLSX"),
+    ("roster.csv", b"\xff\xfe\x00\x00\x81\x30", "readable"),
+])
+def test_malformed_files_are_refused_with_a_message(admin, name, data, needle):
+    with pytest.raises(Invalid) as error:
+        roster.preview(FileStorage(stream=io.BytesIO(data), filename=name))
+    assert "file" in error.value.field_errors
+    assert needle.lower() in error.value.message.lower() or error.value.message
+
+
+def test_token_is_checked(admin):
+    with pytest.raises(NotFound):
+        roster.import_rows(admin, "../../etc/passwd")

@@ -1,0 +1,84 @@
+"""Search in Chinese on either database: one, two and many characters, highlighting, only live posts."""
+import re
+
+import pytest
+
+from portal.models import PostStatus
+
+from ..news_helpers import make_post
+
+
+def _ids(response):
+    return [int(i) for i in re.findall(r'id="post-(\d+)"', response.get_data(as_text=True))]
+
+
+@pytest.fixture
+def posts(app, secretary):
+    return {
+        "brand": make_post(secretary, title="“红烛先锋”党员示范岗", body="支部以党员示范岗为抓手，推动师德建设。"),
+        "teacher": make_post(secretary, title="扎根课堂二十年的青年教师导师", body="她带出的八位青年教师已成骨干。",
+                             summary="青年教师的引路人"),
+        "english": make_post(secretary, title="Brand building in 100% practice", body="Learning_by_doing, 50%."),
+        "draft": make_post(secretary, title="支部草稿不应被搜到", status=PostStatus.DRAFT),
+    }
+
+
+@pytest.fixture
+def reader(app, member):
+    client = app.test_client()
+    client.login(member)
+    return client
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("师", {"brand", "teacher"}),                 # one character
+    ("支部", {"brand"}),                          # two characters, body only
+    ("教师", {"teacher"}),                        # two characters, title and body
+    ("示范岗", {"brand"}),                        # three: the trigram index
+    ("青年教师导师", {"teacher"}),                # many
+    ("党员 师德", {"brand"}),                     # every term must match
+    ("青年 示范", set()),
+    ("brand", {"english"}),                       # case-insensitive latin
+    ("100%", {"english"}),                        # LIKE wildcards are literal
+    ("g_b", {"english"}),
+    ("50%", {"english"}),
+    ('"引号', set()),                              # FTS syntax characters are literal too
+    ("不存在的词语", set()),
+])
+def test_search_finds_chinese_of_any_length(reader, posts, query, expected):
+    response = reader.get("/news/search", query_string={"q": query})
+    assert response.status_code == 200
+    assert set(_ids(response)) == {posts[k].id for k in expected}
+
+
+def test_search_ignores_unpublished_posts(reader, posts):
+    assert posts["draft"].id not in _ids(reader.get("/news/search?q=草稿"))
+
+
+def test_matches_are_highlighted_and_escaped(app, secretary, reader):
+    make_post(secretary, title="<img src=x onerror=alert(1)>支部", body="正文")
+    text = reader.get("/news/search?q=支部").get_data(as_text=True)
+    assert "<mark>支部</mark>" in text
+    assert "<img src=x" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+def test_search_fragment_for_htmx_and_empty_query(reader, posts):
+    fragment = reader.get("/news/search?q=支部", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True) and 'id="search-results"' in fragment.get_data(as_text=True)
+    assert reader.get("/news/search?q=").status_code == 200
+    assert reader.get("/news/search?q=" + "长" * 500).status_code == 200
+
+
+def test_search_index_follows_edits(app, secretary, reader, posts):
+    from portal.extensions import db
+
+    post = posts["brand"]
+    post.body_md = "全新的内容：银杏树下的课堂"
+    post.title = "改过的标题"
+    db.session.commit()
+    assert _ids(reader.get("/news/search?q=银杏树下")) == [post.id]
+    assert _ids(reader.get("/news/search?q=示范岗")) == []
+
+
+def test_search_needs_login(client):
+    assert client.get("/news/search?q=支部").status_code in (302, 401)
