@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_utc
 from sqlalchemy import select
 
 from ..errors import Conflict, Invalid
@@ -14,9 +16,16 @@ from . import audit
 
 
 def current_year() -> CampaignYear | None:
+    """The year marked current (or the latest). Asked many times per request (header, guards,
+    services), so a request remembers the answer; a change of the current year takes effect on the
+    next request, which is always a redirect after the change."""
+    if has_request_context() and "current_year" in g:
+        return g.current_year
     year = db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
     if year is None:  # nothing marked current: fall back to the latest year
         year = db.session.scalar(select(CampaignYear).order_by(CampaignYear.year.desc()).limit(1))
+    if has_request_context():
+        g.current_year = year
     return year
 
 
@@ -56,10 +65,12 @@ def parse_datetime(value: str | None, field: str, errors: dict) -> datetime | No
         errors[field] = _l("Enter a date and time.")
         return None
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=None, second=0, microsecond=0)
+        entered = datetime.fromisoformat(value).replace(tzinfo=None, second=0, microsecond=0)
     except ValueError:
         errors[field] = _l("Enter a date and time as YYYY-MM-DD HH:MM.")
         return None
+    # People enter local time (the portal's time zone); everything is stored in UTC.
+    return to_utc(entered)
 
 
 # --- years and phases -------------------------------------------------------------------------
