@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
@@ -253,38 +253,16 @@ class Overview:
         return [avg_progress for _criterion, _score, avg_progress in self.criterion_averages]
 
 
-def _count(result: Result):
-    return func.coalesce(func.sum(case((ItemResult.result == result, 1), else_=0)), 0)
-
-
 def branch_tallies(year: CampaignYear) -> tuple[dict[int, dict[int, Tally]], dict[int, datetime]]:
     """({branch_id: {criterion_id: Tally}}, {branch_id: last item answer}) for every branch
     assessment of the year, in one GROUP BY query."""
-    weight_scored = func.coalesce(func.sum(case(
-        (ItemResult.result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), Item.weight), else_=0.0)), 0.0)
-    weight_earned = func.coalesce(func.sum(case(
-        (ItemResult.result == Result.MET, Item.weight),
-        (ItemResult.result == Result.PARTLY, Item.weight * 0.5),
-        else_=0.0)), 0.0)
-    stmt = (
-        select(
-            Assessment.branch_id, Criterion.id, func.count(Item.id),
-            _count(Result.MET), _count(Result.PARTLY), _count(Result.NOT_MET),
-            _count(Result.NOT_APPLICABLE), weight_scored, weight_earned, func.max(ItemResult.updated_at),
-        )
-        .select_from(Assessment)
-        .join(Criterion, Criterion.framework_id == Assessment.framework_id)
-        .join(Item, Item.criterion_id == Criterion.id)
-        .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == Assessment.id))
-        .where(Assessment.year_id == year.id, Assessment.member_id.is_(None),
-               progress.applicable_items_clause(Assessment.year_id))
-        .group_by(Assessment.branch_id, Criterion.id)
-    )
+    stmt = (progress.tally_query(Assessment.branch_id, Criterion.id, extra_columns=[func.max(ItemResult.updated_at)])
+            .where(Assessment.year_id == year.id, Assessment.member_id.is_(None)))
     tallies: dict[int, dict[int, Tally]] = defaultdict(dict)
     answered: dict[int, datetime] = {}
-    for branch_id, cid, total, met, partly, not_met, na, ws, we, last in db.session.execute(stmt):
-        tallies[branch_id][cid] = Tally(int(total), int(met), int(partly), int(not_met), int(na),
-                                        float(ws), float(we))
+    for row in db.session.execute(stmt):
+        branch_id, cid, last = row[0], row[1], row[9]
+        tallies[branch_id][cid] = progress.tally_of(row[2:9])
         if last is not None and (branch_id not in answered or last > answered[branch_id]):
             answered[branch_id] = last
     return tallies, answered

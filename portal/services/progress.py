@@ -69,33 +69,45 @@ def applicable_items_clause(assessment_year_id_col):
     )
 
 
-def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
-    """{assessment_id: {criterion_id: Tally}} for many assessments in one query."""
-    ids = list(assessment_ids)
-    if not ids:
-        return {}
+def tally_query(*group_by, extra_columns=()):
+    """SELECT group_by..., the Tally aggregates, extra_columns... over every applicable item of the
+    assessments the caller filters, grouped by `group_by`. One GROUP BY, whatever the number of rows."""
     weight_scored = func.coalesce(func.sum(case(
         (ItemResult.result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), Item.weight), else_=0.0)), 0.0)
     weight_earned = func.coalesce(func.sum(case(
         (ItemResult.result == Result.MET, Item.weight),
         (ItemResult.result == Result.PARTLY, Item.weight * 0.5),
         else_=0.0)), 0.0)
-    stmt = (
+    return (
         select(
-            Assessment.id, Criterion.id, func.count(Item.id),
+            *group_by, func.count(Item.id),
             _count(Result.MET), _count(Result.PARTLY), _count(Result.NOT_MET),
-            _count(Result.NOT_APPLICABLE), weight_scored, weight_earned,
+            _count(Result.NOT_APPLICABLE), weight_scored, weight_earned, *extra_columns,
         )
         .select_from(Assessment)
         .join(Criterion, Criterion.framework_id == Assessment.framework_id)
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == Assessment.id))
-        .where(Assessment.id.in_(ids), applicable_items_clause(Assessment.year_id))
-        .group_by(Assessment.id, Criterion.id)
+        .where(applicable_items_clause(Assessment.year_id))
+        .group_by(*group_by)
     )
+
+
+def tally_of(values) -> Tally:
+    """A Tally from the seven aggregate values of `tally_query`."""
+    total, met, partly, not_met, na, ws, we = values
+    return Tally(int(total), int(met), int(partly), int(not_met), int(na), float(ws), float(we))
+
+
+def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
+    """{assessment_id: {criterion_id: Tally}} for many assessments in one query."""
+    ids = list(assessment_ids)
+    if not ids:
+        return {}
+    stmt = tally_query(Assessment.id, Criterion.id).where(Assessment.id.in_(ids))
     out: dict[int, dict[int, Tally]] = {i: {} for i in ids}
-    for aid, cid, total, met, partly, not_met, na, ws, we in db.session.execute(stmt):
-        out[aid][cid] = Tally(int(total), int(met), int(partly), int(not_met), int(na), float(ws), float(we))
+    for row in db.session.execute(stmt):
+        out[row[0]][row[1]] = tally_of(row[2:9])
     return out
 
 
