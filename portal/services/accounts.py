@@ -58,6 +58,8 @@ def start_session(user: User, remember: bool = False) -> None:
 
 
 def end_session(user: User) -> None:
+    """Log out here and everywhere else: the bumped session version ends the user's other sessions."""
+    user.session_version += 1
     audit.record(user, "auth.logout", user)
     db.session.commit()
     lang = session.get("lang")
@@ -65,6 +67,25 @@ def end_session(user: User) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def change_password(user: User, current: str | None, new: str | None, repeat: str | None) -> None:
+    """The user's own password change: every other session of the user ends; this one goes on."""
+    errors = {}
+    if not user.check_password(current or ""):
+        errors["current_password"] = _l("This is not your current password.")
+    problem = password_error(new)
+    if problem:
+        errors["new_password"] = problem
+    elif new != repeat:
+        errors["repeat_password"] = _l("The two new passwords are not the same.")
+    if errors:
+        raise Invalid(str(_l("The password was not changed.")), errors)
+    user.set_password(new)
+    user.session_version += 1
+    audit.record(user, "auth.password_changed", user)
+    db.session.commit()
+    login_user(user)  # re-issue this session with the new version
 
 
 def load_user(session_id: str) -> User | None:

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from ..errors import Invalid
 from ..extensions import limiter, login_manager
 from ..forms import EmptyForm
 from ..htmx import redirect_back, render
@@ -103,3 +104,19 @@ def logout():
     accounts.end_session(current_user._get_current_object())
     flash(_("You have logged out."), "info")
     return redirect_back(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    errors = {}
+    if request.method == "POST":
+        try:
+            accounts.change_password(current_user._get_current_object(), request.form.get("current_password"),
+                                     request.form.get("new_password"), request.form.get("repeat_password"))
+        except Invalid as error:
+            errors = error.field_errors
+        else:
+            flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
+            return redirect_back(url_for("main.home"))
+    return render("auth/password.html", errors=errors, status=422 if errors else 200)

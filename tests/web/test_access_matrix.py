@@ -91,6 +91,7 @@ TABLE: dict[str, tuple] = {
     "main.healthz": ("GET", "/healthz", PUBLIC, {}),
     "auth.login": ("GET", "/login", PUBLIC, {}),
     "auth.logout": ("POST", "/logout", EVERYONE, {}),
+    "auth.change_password": ("GET", "/account/password", EVERYONE, {}),
     "checklist.index": ("GET", "/checklist", {"member", "secretary", "other_secretary", "leader", "admin"}, {}),
     "checklist.branch": ("GET", B, {"member", "secretary", "leader", "admin"}, {}),
     "checklist.member": ("GET", M, {"member", "secretary", "leader", "admin"}, {}),

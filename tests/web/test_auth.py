@@ -125,3 +125,35 @@ def test_disabling_a_user_ends_their_session(client, user):
     user.active = False
     db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_logout_ends_the_session_everywhere(app, user):
+    here, elsewhere = app.test_client(), app.test_client()
+    here.login(user)
+    elsewhere.login(user)
+    assert elsewhere.get("/").status_code == 200
+    here.form_post("/logout")
+    assert elsewhere.get("/").status_code == 302
+
+
+def test_password_change(app, user):
+    here, elsewhere = app.test_client(), app.test_client()
+    here.login(user)
+    elsewhere.login(user)
+    assert here.get("/account/password").status_code == 200
+    wrong = here.form_post("/account/password", {"current_password": "nope", "new_password": "new-secret-1",
+                                                 "repeat_password": "new-secret-1"})
+    assert wrong.status_code == 422 and "当前密码不正确" in wrong.get_data(as_text=True)
+    mismatch = here.form_post("/account/password", {"current_password": PASSWORD, "new_password": "new-secret-1",
+                                                    "repeat_password": "new-secret-2"})
+    assert mismatch.status_code == 422 and "不一致" in mismatch.get_data(as_text=True)
+    short = here.form_post("/account/password", {"current_password": PASSWORD, "new_password": "short",
+                                                 "repeat_password": "short"})
+    assert short.status_code == 422
+    done = here.form_post("/account/password", {"current_password": PASSWORD, "new_password": "new-secret-1",
+                                                "repeat_password": "new-secret-1"})
+    assert done.status_code == 303
+    assert here.get("/").status_code == 200  # this session goes on
+    assert elsewhere.get("/").status_code == 302  # every other one ended
+    assert app.test_client().login(user, "new-secret-1").status_code == 303
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.password_changed")) is not None
