@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from portal.models import Branch, Post, PostCategory, PostStatus, User, utcnow
+from portal.models import AuditEvent, Branch, Post, PostCategory, PostStatus, User, utcnow
 
 from .harness import Case, District
 
@@ -35,15 +35,29 @@ def prepare(district: District) -> None:
         db.session.commit()
 
 
+def record_change(district: District, n: int) -> None:
+    """An audited change elsewhere in the district, as a secretary's tick would make: the dashboard's
+    kept figures are out of date, so the next request aggregates the district afresh."""
+    from portal.extensions import db
+
+    with district.app.app_context():
+        db.session.execute(insert(AuditEvent).values(action="bench.change", object_type="bench", object_id=n,
+                                                     at=utcnow(), actor_name="", ip=""))
+        db.session.commit()
+
+
 def _branch(district: District) -> int:
     return district.scalar(select(User.branch_id).where(User.username == "sec01"))
 
 
 CASES = [
     Case("dashboard overview (leader)", "leader", "/dashboard"),
+    Case("dashboard overview, after a change", "leader", "/dashboard", before=record_change),
+    Case("dashboard page 4, sorted by score", "leader", "/dashboard?sort=-score&page=4"),
     Case("dashboard filtered (htmx)", "leader", "/dashboard?status=submitted&sort=-score", htmx=True,
          full_page="/dashboard?status=submitted&sort=-score"),
     Case("branch page (leader)", "leader", lambda d: f"/branches/{_branch(d)}"),
+    Case("branch page, after a change", "leader", lambda d: f"/branches/{_branch(d)}", before=record_change),
     Case("our branch (secretary)", "sec01", "/our-branch"),
     Case("export XLSX, all branches", "leader", "/dashboard/export.xlsx", rounds=3),
     Case("news board", "mem01", "/news"),

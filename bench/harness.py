@@ -32,6 +32,7 @@ class Case:
     htmx: bool = False
     full_page: str | Callable[[District], str] | None = None  # compare fragment bytes with this page
     rounds: int = 25
+    before: Callable[[District, int], None] | None = None  # run before each request, not timed
 
     def url(self, district: District) -> str:
         return self.path(district) if callable(self.path) else self.path
@@ -113,6 +114,8 @@ def time_case(base: str, case: Case, district: District) -> dict:
     page_times, health_times = [], []
     response = None
     for n in range(case.rounds + 3):
+        if case.before:
+            case.before(district, n)
         started = time.perf_counter()
         response = client.send(case.method, url, case.body(district, n), case.htmx)
         elapsed = time.perf_counter() - started
@@ -136,6 +139,7 @@ def count_queries(case: Case, district: District) -> int:
     """SQL statements one request of the case runs, counted in-process on the same database."""
     app = district.app
     app.config["WTF_CSRF_ENABLED"] = False
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0  # count the whole work of a page, not a result kept from before
     app.testing = True
     url, body = case.url(district), case.body(district, 1)
     client = app.test_client()

@@ -59,4 +59,7 @@ def load(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # The dashboard keeps each year's per-branch figures until the next audited change, and at most
+        # this long (deadlines passing change them too); 0 computes them afresh on every request.
+        "DASHBOARD_CACHE_SECONDS": int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60)),
     }

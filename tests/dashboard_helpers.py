@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.extensions import db
 from portal.models import (
@@ -126,3 +126,18 @@ def build_district(n: int, *, start: int = 0, year_obj: CampaignYear | None = No
 
 def at(days_ago: int) -> datetime:
     return utcnow() - timedelta(days=days_ago)
+
+
+def count_statements(client, url: str) -> int:
+    """SQL statements that one GET of `url` runs."""
+    found = []
+
+    def count(*args):
+        found.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(found)

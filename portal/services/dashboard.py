@@ -7,10 +7,12 @@ n/a left out of both.
 """
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -79,6 +81,12 @@ SORT_COLUMNS = {
 }
 DEFAULT_SORT = "name"
 
+# The table shows a page of branches; "all" (None) lists every branch, e.g. to print the report.
+PAGE_SIZES = (50, 100)
+DEFAULT_PAGE_SIZE = PAGE_SIZES[0]
+ALL = "all"
+MAX_PAGE = 10_000
+
 
 def band(score: float | None) -> str:
     """CSS class of a heat-map cell for a score."""
@@ -100,23 +108,37 @@ class Filters:
     q: str = ""
     sort: str = DEFAULT_SORT
     descending: bool = False
+    page: int = 1
+    per_page: int | None = DEFAULT_PAGE_SIZE  # None: every branch on one page
     notes: list[str] = field(default_factory=list)  # what was ignored, shown to the reader
 
     @property
     def sort_param(self) -> str:
         return ("-" if self.descending else "") + self.sort
 
+    @property
+    def per_page_param(self) -> str:
+        """The `per_page` query value, or "" for the default size."""
+        if self.per_page == DEFAULT_PAGE_SIZE:
+            return ""
+        return ALL if self.per_page is None else str(self.per_page)
+
     def args(self, **overrides) -> dict[str, str]:
-        """Query-string arguments of this view (for links and the export), with overrides."""
+        """Query-string arguments of the filtered, sorted view (the export's, and the base of every
+        link), with overrides. The page is not among them: another view starts on page 1."""
         args = {
             "year": str(self.year.year) if self.year else "",
             "kind": self.kind.value if self.kind else "",
             "status": self.status or "",
             "q": self.q,
             "sort": self.sort_param if self.sort_param != DEFAULT_SORT else "",
+            "per_page": self.per_page_param,
         }
         args.update({k: str(v) for k, v in overrides.items()})
         return {k: v for k, v in args.items() if v}
+
+    def page_args(self, page: int) -> dict[str, str]:
+        return self.args(page=page if page > 1 else "")
 
     def sort_args(self, column: str) -> dict[str, str]:
         """Arguments for a column header link: sort by it, or reverse it if it is already the sort."""
@@ -174,6 +196,21 @@ def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]
         else:
             filters.notes.append(_("Unknown sort column “%(value)s”; sorted by branch name.",
                                    value=raw_sort[:16]))
+    raw_size = (args.get("per_page") or "").strip()
+    if raw_size:
+        if raw_size == ALL:
+            filters.per_page = None
+        elif raw_size in {str(size) for size in PAGE_SIZES}:
+            filters.per_page = int(raw_size)
+        else:
+            filters.notes.append(_("Unknown page size “%(value)s”; showing %(size)s branches per page.",
+                                   value=raw_size[:16], size=DEFAULT_PAGE_SIZE))
+    raw_page = (args.get("page") or "").strip()
+    if raw_page:
+        if raw_page.isdigit() and 1 <= int(raw_page) <= MAX_PAGE:
+            filters.page = int(raw_page)
+        else:
+            filters.notes.append(_("Unknown page “%(value)s”; showing the first page.", value=raw_page[:16]))
     return filters
 
 
@@ -204,7 +241,7 @@ class Row:
     members_done: int = 0
     last_activity: datetime | None = None
 
-    @property
+    @cached_property
     def total(self) -> Tally:
         return progress.overall(self.cells)
 
@@ -239,6 +276,23 @@ class Overview:
     criterion_averages: list[tuple[Criterion, float | None, float]]  # (criterion, avg score, avg progress)
     timeline: list[tuple[date, float, float | None]]  # (day, avg progress, avg score)
     now: datetime
+
+    @property
+    def pages(self) -> int:
+        size = self.filters.per_page
+        return max(1, -(-len(self.rows) // size)) if size else 1
+
+    @property
+    def first_index(self) -> int:
+        """Index into `rows` of the first row on the page."""
+        size = self.filters.per_page
+        return (self.filters.page - 1) * size if size else 0
+
+    @property
+    def page_rows(self) -> list[Row]:
+        """The rows of the table on this page (summary and charts cover every row that matches)."""
+        size = self.filters.per_page
+        return self.rows[self.first_index:self.first_index + size] if size else self.rows
 
     @property
     def progress_values(self) -> list[float]:
@@ -290,21 +344,20 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
         if branch_id in rows:
             rows[branch_id].cells = cells
 
-    # Assessment status and the newest change of any assessment (branch or member) of the branch.
-    stmt = (select(Assessment.branch_id, Assessment.member_id, Assessment.status, Assessment.updated_at)
-            .where(Assessment.year_id == year.id))
+    statuses = dict(db.session.execute(
+        select(Assessment.branch_id, Assessment.status)
+        .where(Assessment.year_id == year.id, Assessment.member_id.is_(None))).all())
+
+    # Last activity: the newest answer, change of any assessment (branch or member's) or audited change.
     activity: dict[int, datetime] = dict(answered)
-    for branch_id, member_id, status, updated_at in db.session.execute(stmt):
-        if branch_id not in rows:
-            continue
-        if member_id is None:
-            rows[branch_id].status = status
-        if updated_at and (branch_id not in activity or updated_at > activity[branch_id]):
-            activity[branch_id] = updated_at
-    for branch_id, last in db.session.execute(
-            select(AuditEvent.branch_id, func.max(AuditEvent.at))
-            .where(AuditEvent.branch_id.isnot(None), AuditEvent.action.not_like("auth.%"))
-            .group_by(AuditEvent.branch_id)):
+    changes = db.session.execute(
+        select(Assessment.branch_id, func.max(Assessment.updated_at))
+        .where(Assessment.year_id == year.id).group_by(Assessment.branch_id))
+    audited = db.session.execute(
+        select(AuditEvent.branch_id, func.max(AuditEvent.at))
+        .where(AuditEvent.branch_id.isnot(None), AuditEvent.action.not_like("auth.%"))
+        .group_by(AuditEvent.branch_id))
+    for branch_id, last in (*changes, *audited):
         if last and (branch_id not in activity or last > activity[branch_id]):
             activity[branch_id] = last
 
@@ -353,6 +406,7 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
         .group_by(User.branch_id))}
 
     for branch_id, row in rows.items():
+        row.status = statuses.get(branch_id)
         row.rating = ratings.get(branch_id)
         row.plan_status = plans.get(branch_id, SubmissionStatus.PENDING) if has_plan_request else None
         row.overdue = int(overdue.get(branch_id, 0))
@@ -361,6 +415,68 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
         row.members_total, row.members_done = coverage.get(branch_id, (0, 0))
         row.last_activity = activity.get(branch_id)
     return list(rows.values())
+
+
+def data_version() -> tuple:
+    """(id, time) of the newest audited change to the work (sign-ins aside). Every change goes through
+    a service that audits it in the same transaction, so this moves whenever the figures may have."""
+    newest = db.session.execute(
+        select(AuditEvent.id, AuditEvent.at).where(AuditEvent.action.not_like("auth.%"))
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return tuple(newest) if newest else ()
+
+
+_CACHE_KEY = "portal.dashboard_figures"
+_CACHE_ENTRIES = 16
+
+
+def _kept(name: str, year: CampaignYear, compute):
+    """compute(), kept in this worker until the next audited change or for DASHBOARD_CACHE_SECONDS,
+    whichever comes first. What is kept is shared between requests: read it, never change it.
+    (Kept as objects: a pickle round trip of 300 rows costs about as much as a whole page.)"""
+    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return compute()
+    cache: dict = current_app.extensions.setdefault(_CACHE_KEY, {})
+    key = (name, year.id, data_version())
+    clock = time.monotonic()
+    kept = cache.get(key)
+    if kept is not None and clock - kept[0] < seconds:
+        return kept[1]
+    value = compute()
+    if len(cache) >= _CACHE_ENTRIES:
+        cache.clear()
+    cache[key] = (clock, value)
+    return value
+
+
+def district_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
+    """`build_rows` of the year, kept (see `_kept`): filtering, sorting and paging the dashboard, and
+    opening branch pages, do not aggregate the whole district again."""
+    return _kept("rows", year, lambda: build_rows(year, now))
+
+
+@dataclass(frozen=True)
+class DistrictAverages:
+    criteria: list[tuple[Criterion, float | None, float]]  # (criterion, avg score, avg progress)
+    progress: float
+    score: float | None
+
+
+def district_averages(year: CampaignYear, criteria: list[Criterion]) -> DistrictAverages:
+    """The averages over every active branch that a branch page compares its branch with, kept (see `_kept`)."""
+    def compute() -> DistrictAverages:
+        tallies, _answered = branch_tallies(year)
+        active_ids = db.session.scalars(select(Branch.id).where(Branch.active.is_(True)))
+        rows = [Row(bid, "", "", UnitKind.PRIMARY, "", cells=tallies.get(bid, {})) for bid in active_ids]
+        totals = [row.total for row in rows]
+        scores = [t.score for t in totals if t.score is not None]
+        return DistrictAverages(
+            criteria=criterion_averages(rows, criteria),
+            progress=round(sum(t.progress for t in totals) / len(totals), 1) if totals else 0.0,
+            score=round(sum(scores) / len(scores), 1) if scores else None)
+
+    return _kept("averages", year, compute)
 
 
 def matches(row: Row, filters: Filters) -> bool:
@@ -462,6 +578,20 @@ def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[dat
             for day, p, s in db.session.execute(stmt)]
 
 
+def clamp_page(filters: Filters, count: int) -> None:
+    """A page past the end (the list got shorter since the link was made) shows the last one, with a note."""
+    from flask_babel import gettext as _
+
+    if not filters.per_page:
+        filters.page = 1
+        return
+    pages = max(1, -(-count // filters.per_page))
+    if filters.page > pages:
+        filters.notes.append(_("There is no page %(page)s; showing page %(last)s, the last.",
+                               page=filters.page, last=pages))
+        filters.page = pages
+
+
 def overview(args, today: date | None = None) -> Overview:
     """The whole overview page for the query-string `args`; unknown values become notes."""
     today = today or date.today()
@@ -473,10 +603,11 @@ def overview(args, today: date | None = None) -> Overview:
     all_rows: list[Row] = []
     line: list = []
     if filters.year is not None:
-        all_rows = build_rows(filters.year, now)
+        all_rows = district_rows(filters.year, now)
         if all_rows and filters.year.is_current:
             ensure_snapshot(filters.year, today, all_rows)
         rows = sort_rows([r for r in all_rows if matches(r, filters)], filters, criteria)
+        clamp_page(filters, len(rows))
         line = timeline(filters.year)
     return Overview(
         filters=filters, years=all_years, criteria=criteria, rows=rows, all_branches=len(all_rows),
@@ -633,16 +764,10 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
     year = filters.year
     criteria = branch_criteria()
 
-    # District-wide per-branch tallies (one GROUP BY): the averages the branch is compared with.
-    tallies, _answered = branch_tallies(year)
-    active_ids = set(db.session.scalars(select(Branch.id).where(Branch.active.is_(True))))
-    district_rows = [Row(bid, "", "", UnitKind.PRIMARY, "", cells=tallies.get(bid, {})) for bid in active_ids]
-    district = criterion_averages(district_rows, criteria)
-    totals = [row.total for row in district_rows]
-    scores = [t.score for t in totals if t.score is not None]
-
+    district = district_averages(year, criteria)
     assessment = db.session.scalar(select(Assessment).where(
         Assessment.year_id == year.id, Assessment.branch_id == branch.id, Assessment.member_id.is_(None)))
+    cells = progress.tallies([assessment.id])[assessment.id] if assessment is not None else {}
     events = []
     if assessment is not None:
         events = list(db.session.execute(
@@ -675,9 +800,8 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_LIMIT)))
     return BranchPage(
         branch=branch, year=year, years=all_years, notes=filters.notes, criteria=criteria,
-        assessment=assessment, cells=tallies.get(branch.id, {}), district=district,
-        district_progress=round(sum(t.progress for t in totals) / len(totals), 1) if totals else 0.0,
-        district_score=round(sum(scores) / len(scores), 1) if scores else None,
+        assessment=assessment, cells=cells, district=district.criteria,
+        district_progress=district.progress, district_score=district.score,
         events=events, reviews=reviews, pledges=pledges, posts=posts, members=members, audit=audit,
         timeline=timeline(year, branch.id), own=own,
     )

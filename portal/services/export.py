@@ -95,7 +95,7 @@ def workbook(overview: dashboard.Overview) -> bytes:
             rows = overview.rows
         else:
             filters = replace(overview.filters, year=year)
-            rows = dashboard.sort_rows([r for r in dashboard.build_rows(year, overview.now)
+            rows = dashboard.sort_rows([r for r in dashboard.district_rows(year, overview.now)
                                         if dashboard.matches(r, filters)], filters, criteria)
         ws = book.create_sheet(_sheet_title(f"{year.year} {year.theme}", used))
         ws.freeze_panes = "B2"

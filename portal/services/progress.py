@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import and_, case, func, or_, select
 
@@ -32,7 +33,7 @@ class Tally:
     def applicable(self) -> int:
         return self.total - self.na
 
-    @property
+    @cached_property  # frozen: computed once, then read many times by long tables and averages
     def progress(self) -> float:
         """0..100. Everything n/a counts as done: nothing is left to assess."""
         if self.total == 0:
@@ -41,7 +42,7 @@ class Tally:
             return 100.0
         return round(100.0 * self.assessed / self.applicable, 1)
 
-    @property
+    @cached_property
     def score(self) -> float | None:
         """0..100, or None while nothing is assessed."""
         if self.weight_scored <= 0:

@@ -26,7 +26,8 @@ def helpers() -> dict:
         return url_for(endpoint, owner_id=owner_id, year=year)
 
     return {"checklist_url": checklist_url, "charts": charts, "bands": dashboard.BAND_LABELS,
-            "band": dashboard.band}
+            "band": dashboard.band, "page_sizes": dashboard.PAGE_SIZES,
+            "default_page_size": dashboard.DEFAULT_PAGE_SIZE}
 
 
 @bp.get("/dashboard")
