@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from ..dashboard_helpers import build_district
 from ..factories import PASSWORD
@@ -84,6 +85,24 @@ def test_print_view_is_a_clean_report(page, live_server, leader):
     screenshot(page, "dashboard-print")
     pdf = page.pdf(format="A4", landscape=True)
     assert pdf[:4] == b"%PDF"
+
+
+def test_leader_pages_through_the_branches(page, live_server, leader):
+    build_district(55)
+    login(page, live_server, leader.username, PASSWORD)
+    page.goto(f"{live_server}/dashboard?sort=-score")
+    first = _row_names(page)
+    assert len(first) == 50
+    page.locator("nav.dashboard__pager a", has_text="下一页").click()
+    page.wait_for_url(re.compile(r".*sort=-score&page=2$"))
+    page.wait_for_function("document.querySelectorAll('#dashboard-table tbody tr').length === 5")
+    assert not set(_row_names(page)) & set(first)
+    # The table's top is brought into view, not left below the fold where the pager was.
+    top = page.evaluate("document.getElementById('dashboard-table').getBoundingClientRect().top")
+    assert -5 < top < 200
+    page.go_back()  # the browser's Back button returns to page 1
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(50)
+    assert _row_names(page) == first
 
 
 def test_secretary_sees_our_branch(page, live_server):
