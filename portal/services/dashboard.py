@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import collation
 from ..extensions import db
 from ..models import (
     Assessment,
@@ -526,7 +527,7 @@ def _sort_key(column: str, criteria: list[Criterion]):
 
 
 def sort_rows(rows: list[Row], filters: Filters, criteria: list[Criterion]) -> list[Row]:
-    rows = sorted(rows, key=lambda r: r.name)
+    rows = sorted(rows, key=lambda r: collation.sort_key(r.name))  # by pinyin
     key = _sort_key(filters.sort, criteria)
     if key is None:  # by name
         return list(reversed(rows)) if filters.descending else rows
@@ -810,14 +811,15 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
 def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
                   everyone: bool) -> tuple[list[MemberLine], MemberLine | None]:
     """The branch's people with their own 五带头 progress (all of them, or only the viewer)."""
-    people = select(User.id, User.display_name, User.role, User.post_title, Assessment.id, Assessment.status) \
-        .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id)) \
-        .where(User.branch_id == branch_id, User.active.is_(True),
-               User.role.in_([Role.MEMBER, Role.SECRETARY])) \
-        .order_by(User.role.desc(), User.display_name)
+    people = (select(User.id, User.display_name, User.role, User.post_title, Assessment.id, Assessment.status)
+              .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id))
+              .where(User.branch_id == branch_id, User.active.is_(True),
+                     User.role.in_([Role.MEMBER, Role.SECRETARY])))
     if not everyone:
         people = people.where(User.id == viewer.id)
-    found = list(db.session.execute(people))
+    # The secretary first, then everyone by pinyin.
+    found = sorted(db.session.execute(people),
+                   key=lambda row: (row[2] != Role.SECRETARY, collation.sort_key(row[1])))
     member_tallies = progress.tallies([aid for *_rest, aid, _s in found if aid is not None])
     lines = [MemberLine(uid, name, role, post_title, status,
                         progress.overall(member_tallies.get(aid, {})) if aid else Tally())

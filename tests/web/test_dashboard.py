@@ -7,7 +7,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Role
 
 from ..dashboard_helpers import build_district, count_statements
-from ..factories import UserFactory
+from ..factories import BranchFactory, UnitFactory, UserFactory
 
 ROW = re.compile(r'<tr id="branch-row-(\d+)">')
 
@@ -94,6 +94,26 @@ def test_each_sort_column_both_ways(client, leader, district, column):
     assert 'aria-sort="ascending"' in up.get_data(as_text=True)
     assert 'aria-sort="descending"' in down.get_data(as_text=True)
     assert sorted(_row_ids(up)) == sorted(_row_ids(down)) == sorted(b.id for b in district.branches)
+
+
+def test_branches_are_listed_by_pinyin(client, leader):
+    names = ["中山路小学党支部", "北京路中学党总支", "长安街小学党支部", "阿里山路小学党支部"]
+    ids = {name: BranchFactory(unit=UnitFactory(name=name[:-4]), name=name).id for name in names}
+    client.login(leader)
+    expected = [ids[n] for n in ("阿里山路小学党支部", "北京路中学党总支", "长安街小学党支部", "中山路小学党支部")]
+    assert _row_ids(client.get("/dashboard")) == expected
+    assert _row_ids(client.get("/dashboard?sort=-name")) == expected[::-1]
+
+
+def test_branch_page_lists_the_secretary_then_members_by_pinyin(client, leader, branch):
+    for username, name, role in [("m1", "赵敏", Role.MEMBER), ("m2", "安然", Role.MEMBER),
+                                 ("s1", "周书记", Role.SECRETARY), ("m3", "曾巩", Role.MEMBER)]:
+        UserFactory(username=username, display_name=name, role=role, branch=branch)
+    client.login(leader)
+    text = client.get(f"/branches/{branch.id}").get_data(as_text=True)
+    members = text[text.index('id="branch-members"'):]
+    positions = [members.index(name) for name in ("周书记", "安然", "曾巩", "赵敏")]  # an, zeng, zhao
+    assert positions == sorted(positions)
 
 
 def test_sort_by_status_orders_rows(client, leader, district):

@@ -1,0 +1,16 @@
+"""Chinese names in the order readers expect: by pinyin (长安街 before 中山路), then by the characters.
+
+Code point order puts 中 before 北 and 阿 last; a leader looking for a school in a list of 300 reads
+them the way a dictionary orders them. pypinyin reads polyphones from its phrase dictionary
+(重庆 chong qing, 长安 chang an); it is loaded on first use (~0.3 s, ~55 MB), and keys are remembered.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=16384)
+def sort_key(text: str) -> tuple[str, str]:
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(text)).casefold(), text
