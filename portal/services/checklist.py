@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
+from .. import collation
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
@@ -526,10 +527,11 @@ def member_coverage(year: CampaignYear, branch: Branch) -> list[MemberCoverage]:
         select(User, Assessment)
         .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id))
         .where(User.branch_id == branch.id, User.active.is_(True),
-               User.role.in_([Role.MEMBER, Role.SECRETARY]))
-        # Those who still owe their self-assessment first.
-        .order_by(case((Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]), 1),
-                       else_=0), User.display_name)).all()
+               User.role.in_([Role.MEMBER, Role.SECRETARY]))).all()
+    # Those who still owe their self-assessment first, then by pinyin.
+    done = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
+    rows.sort(key=lambda row: (row[1] is not None and row[1].status in done,
+                               collation.sort_key(row[0].display_name)))
     tallies = progress.tallies([a.id for _, a in rows if a is not None])
     out = []
     for user, assessment in rows:

@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AssessmentStatus, Evidence, ItemResult, Result, Subject
+from portal.models import AssessmentStatus, Evidence, ItemResult, Result, Role, Subject
 
 from ..checklist_helpers import items, make_assessment
+from ..factories import UserFactory
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
        b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -220,6 +221,16 @@ def test_secretary_reviews_a_member(client, secretary, member, branch):
     assert client.get(f"/checklist/member/{member.id}").status_code == 200
     assert client.form_post(f"/checklist/member/{member.id}/review",
                             {"rating": "good", "comment": "带头作用明显"}).status_code == 303
+
+
+def test_coverage_lists_who_still_owes_first_then_by_pinyin(client, secretary, branch):
+    people = {name: UserFactory(username=f"c{n}", display_name=name, role=Role.MEMBER, branch=branch)
+              for n, name in enumerate(["赵敏", "安然", "曾巩", "白露"])}
+    make_assessment(branch, member=people["安然"], status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(secretary)
+    text = client.get(f"/checklist/branch/{branch.id}/members").get_data(as_text=True)
+    positions = [text.index(name) for name in ("白露", "曾巩", "赵敏", "安然")]  # bai, zeng, zhao; then done
+    assert positions == sorted(positions)
 
 
 def test_member_fills_own_five_leads(client, member, secretary):
