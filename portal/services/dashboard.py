@@ -280,8 +280,7 @@ class Overview:
 
     @property
     def pages(self) -> int:
-        size = self.filters.per_page
-        return max(1, -(-len(self.rows) // size)) if size else 1
+        return page_count(len(self.rows), self.filters.per_page)
 
     @property
     def first_index(self) -> int:
@@ -469,13 +468,10 @@ def district_averages(year: CampaignYear, criteria: list[Criterion]) -> District
     def compute() -> DistrictAverages:
         tallies, _answered = branch_tallies(year)
         active_ids = db.session.scalars(select(Branch.id).where(Branch.active.is_(True)))
-        rows = [Row(bid, "", "", UnitKind.PRIMARY, "", cells=tallies.get(bid, {})) for bid in active_ids]
-        totals = [row.total for row in rows]
-        scores = [t.score for t in totals if t.score is not None]
-        return DistrictAverages(
-            criteria=criterion_averages(rows, criteria),
-            progress=round(sum(t.progress for t in totals) / len(totals), 1) if totals else 0.0,
-            score=round(sum(scores) / len(scores), 1) if scores else None)
+        cells = [tallies.get(bid, {}) for bid in active_ids]
+        average_progress, average_score = progress.averages([progress.overall(c) for c in cells])
+        return DistrictAverages(criteria=criterion_averages(cells, criteria), progress=average_progress,
+                                score=average_score)
 
     return _kept("averages", year, compute)
 
@@ -539,24 +535,21 @@ def summarise(rows: list[Row], now: datetime, overdue_follow_ups: int = 0) -> Su
     if not rows:
         return summary
     totals = [row.total for row in rows]
-    scores = [t.score for t in totals if t.score is not None]
     summary.submitted = sum(1 for row in rows if row.status in DONE_STATUSES)
-    summary.average_progress = round(sum(t.progress for t in totals) / len(rows), 1)
-    summary.average_score = round(sum(scores) / len(scores), 1) if scores else None
+    summary.average_progress, summary.average_score = progress.averages(totals)
     summary.items_not_met = sum(t.not_met for t in totals)
     summary.inactive = sum(1 for row in rows if row.inactive(now))
     summary.overdue = sum(row.overdue for row in rows)
     return summary
 
 
-def criterion_averages(rows: list[Row], criteria: list[Criterion]) -> list[tuple[Criterion, float | None, float]]:
-    """Per criterion: the average score over branches that have one, and the average progress."""
+def criterion_averages(cells: list[dict[int, Tally]],
+                       criteria: list[Criterion]) -> list[tuple[Criterion, float | None, float]]:
+    """Per criterion, over the branches' cells ({criterion id: Tally} each): the average score over
+    branches that have one, and the average progress."""
     out = []
     for criterion in criteria:
-        tallies = [row.cells.get(criterion.id, Tally()) for row in rows]
-        scores = [t.score for t in tallies if t.score is not None]
-        avg_score = round(sum(scores) / len(scores), 1) if scores else None
-        avg_progress = round(sum(t.progress for t in tallies) / len(tallies), 1) if tallies else 0.0
+        avg_progress, avg_score = progress.averages([c.get(criterion.id, Tally()) for c in cells])
         out.append((criterion, avg_score, avg_progress))
     return out
 
@@ -579,14 +572,16 @@ def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[dat
             for day, p, s in db.session.execute(stmt)]
 
 
+def page_count(count: int, per_page: int | None) -> int:
+    """Pages of `per_page` rows that `count` rows fill (at least one; one when every row is on it)."""
+    return max(1, -(-count // per_page)) if per_page else 1
+
+
 def clamp_page(filters: Filters, count: int) -> None:
     """A page past the end (the list got shorter since the link was made) shows the last one, with a note."""
     from flask_babel import gettext as _
 
-    if not filters.per_page:
-        filters.page = 1
-        return
-    pages = max(1, -(-count // filters.per_page))
+    pages = page_count(count, filters.per_page)
     if filters.page > pages:
         filters.notes.append(_("There is no page %(page)s; showing page %(last)s, the last.",
                                page=filters.page, last=pages))
@@ -613,7 +608,7 @@ def overview(args, today: date | None = None) -> Overview:
     return Overview(
         filters=filters, years=all_years, criteria=criteria, rows=rows, all_branches=len(all_rows),
         summary=summarise(rows, now, _overdue_follow_ups(today)),
-        criterion_averages=criterion_averages(rows, criteria), timeline=line, now=now,
+        criterion_averages=criterion_averages([r.cells for r in rows], criteria), timeline=line, now=now,
     )
 
 

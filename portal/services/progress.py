@@ -114,3 +114,12 @@ def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
 
 def overall(per_criterion: dict[int, Tally]) -> Tally:
     return sum(per_criterion.values(), Tally())
+
+
+def averages(tallies: list[Tally]) -> tuple[float, float | None]:
+    """(average progress over all of them, average score over those that have one), rounded to 0.1."""
+    if not tallies:
+        return 0.0, None
+    scores = [t.score for t in tallies if t.score is not None]
+    return (round(sum(t.progress for t in tallies) / len(tallies), 1),
+            round(sum(scores) / len(scores), 1) if scores else None)
