@@ -7,7 +7,7 @@ import time
 
 from flask import Flask, current_app, flash, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user, user_logged_in
+from flask_login import current_user, user_logged_in
 
 from .extensions import db
 
@@ -35,13 +35,9 @@ def enforce_lifetimes() -> None:
         if now - (seen_at or 0) >= 60:  # refresh at most once a minute: fewer cookie rewrites
             session["seen_at"] = now
         return
-    from .services import audit
+    from .services import accounts, audit
 
     audit.record(current_user._get_current_object(), "auth.session_expired", current_user._get_current_object())
     db.session.commit()
-    lang = session.get("lang")
-    logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    accounts.forget_session()
     flash(_l("Your session has expired. Please log in again."), "info")

@@ -62,6 +62,11 @@ def end_session(user: User) -> None:
     user.session_version += 1
     audit.record(user, "auth.logout", user)
     db.session.commit()
+    forget_session()
+
+
+def forget_session() -> None:
+    """Log this browser out and clear its session, keeping the interface language it chose."""
     lang = session.get("lang")
     logout_user()
     session.clear()
