@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from sqlalchemy import and_
 
 from ..extensions import db
 from ..models import AuditEvent
@@ -41,3 +42,9 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def changes_work():
+    """SQL condition on AuditEvent: the event changed the work (not a sign-in or sign-out, an
+    expired session or a refused request)."""
+    return and_(AuditEvent.action.not_like("auth.%"), AuditEvent.action.not_like("access.%"))

@@ -52,7 +52,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import progress
+from . import audit, progress
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -355,7 +355,7 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
         .where(Assessment.year_id == year.id).group_by(Assessment.branch_id))
     audited = db.session.execute(
         select(AuditEvent.branch_id, func.max(AuditEvent.at))
-        .where(AuditEvent.branch_id.isnot(None), AuditEvent.action.not_like("auth.%"))
+        .where(AuditEvent.branch_id.isnot(None), audit.changes_work())
         .group_by(AuditEvent.branch_id))
     for branch_id, last in (*changes, *audited):
         if last and (branch_id not in activity or last > activity[branch_id]):
@@ -418,10 +418,10 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
 
 
 def data_version() -> tuple:
-    """(id, time) of the newest audited change to the work (sign-ins aside). Every change goes through
+    """(id, time) of the newest audited change to the work (see audit.changes_work). Every change goes through
     a service that audits it in the same transaction, so this moves whenever the figures may have."""
     newest = db.session.execute(
-        select(AuditEvent.id, AuditEvent.at).where(AuditEvent.action.not_like("auth.%"))
+        select(AuditEvent.id, AuditEvent.at).where(audit.changes_work())
         .order_by(AuditEvent.id.desc()).limit(1)).first()
     return tuple(newest) if newest else ()
 
@@ -788,17 +788,16 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
     own: MemberLine | None = None
     if with_members or viewer.branch_id == branch.id:
         members, own = _member_lines(branch.id, year, viewer, with_members)
-    audit = []
+    trail = []
     if with_audit:
-        audit = list(db.session.scalars(
-            select(AuditEvent).where(AuditEvent.branch_id == branch.id,
-                                     AuditEvent.action.not_like("auth.%"))  # sign-ins change no work
+        trail = list(db.session.scalars(
+            select(AuditEvent).where(AuditEvent.branch_id == branch.id, audit.changes_work())
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_LIMIT)))
     return BranchPage(
         branch=branch, year=year, years=all_years, notes=filters.notes, criteria=criteria,
         assessment=assessment, cells=cells, district=district.criteria,
         district_progress=district.progress, district_score=district.score,
-        events=events, reviews=reviews, pledges=pledges, posts=posts, members=members, audit=audit,
+        events=events, reviews=reviews, pledges=pledges, posts=posts, members=members, audit=trail,
         timeline=timeline(year, branch.id), own=own,
     )
 
