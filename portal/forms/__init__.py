@@ -1,4 +1,4 @@
-"""Forms shared across blueprints."""
+"""Forms: shared base and field types here; one module per blueprint beside it (portal/forms/<blueprint>.py)."""
 from flask_wtf import FlaskForm
 
 
