@@ -51,5 +51,6 @@ from .news import (
     post_criterion,
 )
 from .people import Branch, BranchKind, Role, Unit, UnitKind, User
+from .security import LoginFailure, RefusalTally
 
 __all__ = [name for name in dir() if not name.startswith("_")]

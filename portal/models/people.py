@@ -77,6 +77,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     # Bumped on logout-everywhere, password change and disabling: old sessions stop matching.
     session_version: Mapped[int] = mapped_column(default=1)
+    # A password someone else chose (the organisation section, a roster import) is replaced at first login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

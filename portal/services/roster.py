@@ -166,7 +166,7 @@ def _check(rows: list[RosterRow]) -> None:
         elif row.username:
             seen[row.username] = row.line
         field_errors = accounts.user_errors(
-            username=row.username, password=row.password or "x" * accounts.MIN_PASSWORD_LENGTH,
+            username=row.username, password=row.password or None,  # none given: one is generated
             role=role or Role.ADMIN, branch=branch if (branch or not row.branch) else Branch(id=0),
             username_taken=row.username in taken)
         row.errors.extend(str(message) for message in field_errors.values())
@@ -217,7 +217,7 @@ def import_rows(actor, token: str) -> tuple[int, list[tuple[str, str]]]:
         values.append({"username": row.username, "display_name": row.display_name,
                        "password_hash": generate_password_hash(password), "role": roles[row.role.lower()],
                        "branch_id": branches.get(row.branch), "post_title": row.post_title, "active": True,
-                       "session_version": 1, "created_at": now})
+                       "session_version": 1, "created_at": now, "must_change_password": True})
     db.session.execute(insert(User), values)
     created = list(db.session.scalars(select(User).where(User.username.in_([v["username"] for v in values]))))
     for user in created:

@@ -10,6 +10,7 @@ from .. import labels
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..htmx import redirect_back, render, wants_fragment
+from ..links import external_url
 from ..models import PostCategory
 from ..permissions import authorize, require
 from ..services import images, uploads
@@ -57,9 +58,9 @@ def feed():
     title = _("Excellence campaign news")
     if category:
         title = f"{title} · {labels.POST_CATEGORY[PostCategory(category)]}"
-    body = news_service.atom(category, feed_url=request.url, board_url=url_for("news.board", _external=True),
-                             post_url=lambda post_id: url_for("news.post", post_id=post_id, _external=True),
-                             title=title)
+    body = news_service.atom(category, feed_url=external_url("news.feed", category=category or None),
+                             board_url=external_url("news.board"),
+                             post_url=lambda post_id: external_url("news.post", post_id=post_id), title=title)
     return Response(body, mimetype="application/atom+xml", headers={"Cache-Control": "public, max-age=300"})
 
 
