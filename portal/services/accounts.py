@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Invalid
 from ..extensions import db
 from ..models import Branch, Role, User, utcnow
+from ..text import USERNAME, canonical_username
 from . import audit
 
 # Compared against when the username is unknown, so both failures take the same time.
@@ -25,7 +26,11 @@ class LoginFailed(Exception):
 
 def authenticate(username: str, password: str) -> User:
     username = (username or "").strip()
+    # The name as typed, else its canonical spelling (full-width, capitals): accounts made before names were
+    # canonical keep logging in as they are, new ones with any look-alike of their name.
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None and canonical_username(username) not in ("", username):
+        user = db.session.scalar(select(User).where(User.username == canonical_username(username)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         _record_failure(username, "unknown_user")
@@ -123,9 +128,11 @@ def user_errors(*, username: str, password: str | None, role: Role, branch: Bran
     errors = {}
     if not username or len(username) > 64:
         errors["username"] = _l("Enter a username of at most 64 characters.")
+    elif not USERNAME.fullmatch(username):
+        errors["username"] = _l("Use 2 to 40 letters a–z, digits, dots, hyphens or underscores.")
     else:
         if username_taken is None:
-            username_taken = bool(db.session.scalar(select(User.id).where(User.username == username)))
+            username_taken = username_exists(username)
         if username_taken:
             errors["username"] = _l("This username is already taken.")
     if message := password_error(password):
@@ -133,6 +140,14 @@ def user_errors(*, username: str, password: str | None, role: Role, branch: Bran
     if message := branch_error(role, branch):
         errors["branch"] = message
     return errors
+
+
+def username_exists(username: str) -> bool:
+    """Whether `username` or a look-alike of it (same canonical spelling; older accounts may have capitals)
+    is already an account's name."""
+    name = canonical_username(username)
+    return bool(db.session.scalar(select(User.id).where(or_(User.username == name,
+                                                             func.lower(User.username) == name)).limit(1)))
 
 
 def create_user(
@@ -145,7 +160,7 @@ def create_user(
     branch: Branch | None = None,
     post_title: str = "",
 ) -> User:
-    username = (username or "").strip()
+    username = canonical_username(username)
     errors = user_errors(username=username, password=password, role=role, branch=branch)
     if errors:
         raise Invalid("invalid user", errors)
