@@ -21,6 +21,7 @@ from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
 
+from ..services.intents import TOKEN
 from ..text import EARLIEST, LATEST, MAX_ID, USERNAME, canonical_username, clean_text
 
 
@@ -205,11 +206,16 @@ def _as_date(value) -> date:
 
 
 class Id(Field):
-    """A record id (1 … 2**31 - 1); blank is None (refused when `required`)."""
+    """A record id (1 … 2**31 - 1), or any whole number from `minimum` to `maximum`; blank is None
+    (refused when `required`)."""
 
-    def __init__(self, label=None, validators=None, *, required: bool = False, **kwargs):
+    def __init__(self, label=None, validators=None, *, required: bool = False, minimum: int = 1,
+                 maximum: int = MAX_ID, message=None, **kwargs):
+        """`message` replaces "Choose an entry from the list." for a value out of range."""
         super().__init__(label, validators, **kwargs)
         self.required = required
+        self.minimum, self.maximum = minimum, maximum
+        self.message = message
         self._bad = False
 
     def process_formdata(self, valuelist):
@@ -218,7 +224,8 @@ class Id(Field):
         text = (valuelist[0] or "").strip()
         self.data, self._bad = None, False
         if text:
-            self.data = _to_id(text)
+            number = _to_id(text)
+            self.data = number if number is not None and self.minimum <= number <= self.maximum else None
             self._bad = self.data is None
 
     def _value(self):
@@ -226,7 +233,7 @@ class Id(Field):
 
     def pre_validate(self, form):
         if self._bad:
-            raise ValidationError(_l("Choose an entry from the list."))
+            raise ValidationError(self.message or _l("Choose an entry from the list."))
         if self.required and self.data is None:
             raise ValidationError(_l("This field is required."))
 
@@ -256,6 +263,44 @@ class IdList(Field):
     def pre_validate(self, form):
         if self._bad:
             raise ValidationError(_l("Choose entries from the list."))
+
+
+class TextList(Field):
+    """Several one-line texts under one name (rows of a small table, e.g. a leading group); each is
+    normalised like `Text`, empty ones kept in place so rows stay aligned."""
+
+    def __init__(self, label=None, validators=None, *, max_length: int = 200, max_count: int = 200, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_length, self.max_count = max_length, max_count
+        self._refused = False
+
+    def process_formdata(self, valuelist):
+        cleaned = [clean_text(value) for value in valuelist]
+        self.data = [text for text, _refused in cleaned]
+        self._refused = any(refused for _text, refused in cleaned)
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def pre_validate(self, form):
+        if self._refused:
+            raise ValidationError(_l("Use one line of plain text, without control characters."))
+        if len(self.data) > self.max_count or any(len(text) > self.max_length for text in self.data):
+            raise ValidationError(_l("At most %(n)s characters.", n=self.max_length))
+
+
+class FormToken(Field):
+    """The one-time token of a create form (services/intents.py). A malformed token is ignored, never an
+    error: without one the form still works, only without replay protection."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist):
+        value = (valuelist[0] or "").strip() if valuelist else ""
+        self.data = value if TOKEN.fullmatch(value) else None
+
+    def _value(self):
+        return self.data or ""
 
 
 def _to_id(text: str) -> int | None:
