@@ -199,3 +199,53 @@ def test_two_people_editing_one_post(client, app, editor, secretary):
     assert stale.status_code == 409 and "第一位的文字" in page and "第二位的文字" in page
     db.session.refresh(post)
     assert post.body_md == "第一位的文字"
+
+
+# --- accounts ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["ｓｅｃ０１", "sec01\u200b", "SEC01", " Sec01 "])
+def test_look_alike_usernames_are_refused_as_taken(client, admin, branch, name):
+    from ..factories import UserFactory
+
+    UserFactory(username="sec01", branch=branch)
+    client.login(admin)
+    response = client.form_post("/admin/users", {"username": name, "password": "longenough", "role": "member",
+                                                 "branch": str(branch.id), "display_name": "张"})
+    assert response.status_code == 422 and 'id="username-error"' in response.get_data(as_text=True)
+    assert count(User) == 2
+
+
+def test_new_usernames_are_stored_canonical_and_log_in_by_any_spelling(client, app, admin, branch):
+    client.login(admin)
+    data = {"username": "ＷＡＮＧ.Li", "password": "longenough", "role": "member", "branch": str(branch.id),
+            "display_name": "王丽", "form_token": TOKEN}
+    assert client.form_post("/admin/users", data).status_code == 303
+    assert client.form_post("/admin/users", data).status_code == 303  # a replay makes no second account
+    assert db.session.scalars(select(User.username).where(User.username.like("%wang%"))).all() == ["wang.li"]
+    other = app.test_client()
+    assert other.login("WANG.LI", "longenough").status_code == 303
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "<b>x</b>", "张三", "x" * 41])
+def test_unsafe_usernames_are_refused(client, admin, branch, name):
+    client.login(admin)
+    response = client.form_post("/admin/users", {"username": name, "password": "longenough", "role": "member",
+                                                 "branch": str(branch.id)})
+    assert response.status_code == 422 and count(User) == 1
+
+
+def test_two_admins_editing_one_account(client, app, admin, member):
+    from ..factories import UserFactory
+
+    other_admin = UserFactory(role=admin.role)
+    first, second = client, app.test_client()
+    first.login(admin)
+    second.login(other_admin)
+    loaded = version_on(first.get(f"/admin/users/{member.id}").get_data(as_text=True))
+    form = {"role": "member", "branch": str(member.branch_id), "version": loaded}
+    assert first.form_post(f"/admin/users/{member.id}", {**form, "display_name": "第一位改的名"}).status_code == 303
+    stale = second.form_post(f"/admin/users/{member.id}", {**form, "display_name": "第二位改的名"})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "第一位改的名" in page and "第二位改的名" in page
+    db.session.refresh(member)
+    assert member.display_name == "第一位改的名"
