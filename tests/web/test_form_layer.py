@@ -249,3 +249,22 @@ def test_two_admins_editing_one_account(client, app, admin, member):
     assert stale.status_code == 409 and "第一位改的名" in page and "第二位改的名" in page
     db.session.refresh(member)
     assert member.display_name == "第一位改的名"
+
+
+# --- news ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes", [{"title": "标题\x00"}, {"title": "\u200b\u200b"}, {"body_md": "正文\x00"},
+                                     {"category": "gossip"}, {"branch_id": "2147483648"},
+                                     {"criteria": ["99999999999999999999"]}])
+def test_hostile_post_input_is_refused_and_nothing_is_saved(client, secretary, changes):
+    client.login(secretary)
+    response = client.form_post("/news", post_form(**changes))
+    assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert count(Post) == 0
+
+
+def test_a_replayed_draft_makes_one_post(client, secretary):
+    client.login(secretary)
+    first, again = (client.form_post("/news", post_form(form_token=TOKEN)) for _ in range(2))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"] and count(Post) == 1
