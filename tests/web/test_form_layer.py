@@ -268,3 +268,24 @@ def test_a_replayed_draft_makes_one_post(client, secretary):
     first, again = (client.form_post("/news", post_form(form_token=TOKEN)) for _ in range(2))
     assert first.status_code == again.status_code == 303
     assert first.headers["Location"] == again.headers["Location"] and count(Post) == 1
+
+
+# --- commendation --------------------------------------------------------------------------------------
+
+def test_a_replayed_nomination_makes_one_and_answers_as_the_first(client, secretary, member):
+    from portal.models import Nomination
+
+    client.login(secretary)
+    data = {"member_id": str(member.id), "deeds": "扎根教学一线。", "form_token": TOKEN}
+    first, again = (client.form_post("/commendation/nominations", data) for _ in range(2))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"] and count(Nomination) == 1
+
+
+@pytest.mark.parametrize("data", [{"member_id": "99999999999999999999", "deeds": "事迹"},
+                                  {"member_id": "", "deeds": "\u200b"}, {"member_id": "", "deeds": "事迹\x00"}])
+def test_hostile_nominations_are_refused(client, secretary, data):
+    from portal.models import Nomination
+
+    client.login(secretary)
+    assert client.form_post("/commendation/nominations", data).status_code == 422 and count(Nomination) == 0
