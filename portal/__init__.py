@@ -106,6 +106,9 @@ def register_template_helpers(app: Flask) -> None:
     from .i18n import LANGUAGES
     from .navigation import NAV_ITEMS
     from .services.campaign import current_phase, current_year
+    from .services.intents import new_token
+
+    app.jinja_env.globals["new_form_token"] = new_token  # one-time token of a create form (_forms.intent)
 
     @app.context_processor
     def inject() -> dict:

@@ -10,7 +10,7 @@ from .assessments import (
     Review,
     ReviewRating,
 )
-from .audit import AuditEvent
+from .audit import AuditEvent, FormIntent
 from .base import utcnow
 from .campaign import PHASE_ORDER, CampaignYear, Phase, PhaseKind
 from .campaign_work import (

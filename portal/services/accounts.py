@@ -6,13 +6,14 @@ from functools import cache
 from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..errors import Invalid
 from ..extensions import db
 from ..models import Branch, Role, User, utcnow
+from ..text import USERNAME, canonical_username
 from . import audit, throttle
 
 # Compared against when the username is unknown, so both failures take the same time.
@@ -34,7 +35,11 @@ def authenticate(username: str, password: str, address: str = "") -> User:
     and audited) on a wrong username, wrong password or disabled account."""
     username = (username or "").strip()
     throttle.check(username, address)
+    # The name as typed, else its canonical spelling (full-width, capitals): accounts made before names were
+    # canonical keep logging in as they are, new ones with any look-alike of their name.
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None and canonical_username(username) not in ("", username):
+        user = db.session.scalar(select(User).where(User.username == canonical_username(username)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         _record_failure(username, address, "unknown_user")
@@ -153,9 +158,11 @@ def user_errors(*, username: str, password: str | None, role: Role, branch: Bran
     errors = {}
     if not username or len(username) > 64:
         errors["username"] = _l("Enter a username of at most 64 characters.")
+    elif not USERNAME.fullmatch(username):
+        errors["username"] = _l("Use 2 to 40 letters a–z, digits, dots, hyphens or underscores.")
     else:
         if username_taken is None:
-            username_taken = bool(db.session.scalar(select(User.id).where(User.username == username)))
+            username_taken = username_exists(username)
         if username_taken:
             errors["username"] = _l("This username is already taken.")
     if password is not None and (message := password_error(password, username)):
@@ -163,6 +170,14 @@ def user_errors(*, username: str, password: str | None, role: Role, branch: Bran
     if message := branch_error(role, branch):
         errors["branch"] = message
     return errors
+
+
+def username_exists(username: str) -> bool:
+    """Whether `username` or a look-alike of it (same canonical spelling; older accounts may have capitals)
+    is already an account's name."""
+    name = canonical_username(username)
+    return bool(db.session.scalar(select(User.id).where(or_(User.username == name,
+                                                             func.lower(User.username) == name)).limit(1)))
 
 
 def create_user(
@@ -178,7 +193,7 @@ def create_user(
 ) -> User:
     """A new account; `must_change_password` when someone other than its owner chose the password.
     Raises Invalid({field: message}) on a taken username, weak password or missing branch."""
-    username = (username or "").strip()
+    username = canonical_username(username)
     errors = user_errors(username=username, password=password, role=role, branch=branch)
     if errors:
         raise Invalid("invalid user", errors)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.security import generate_password_hash
 
@@ -21,6 +21,7 @@ from .. import labels
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Branch, Role, User, utcnow
+from ..text import canonical_username
 from . import accounts, audit, uploads
 
 UPLOAD_KIND = "roster"
@@ -131,6 +132,7 @@ def parse(data: bytes, ext: str) -> list[RosterRow]:
     rows = []
     for line, cells in enumerate(table[1:], start=2):
         values = {column: (cells[index].strip() if index < len(cells) else "") for column, index in columns.items()}
+        values["username"] = canonical_username(values.get("username", ""))  # look-alikes are one name
         rows.append(RosterRow(line, *(values.get(c, "") for c in
                                       ("username", "display_name", "role", "branch", "post_title", "password"))))
     _check(rows)
@@ -142,7 +144,8 @@ def _check(rows: list[RosterRow]) -> None:
     branches = {name: (bid, active) for bid, name, active in db.session.execute(
         select(Branch.id, Branch.name, Branch.active))}
     names = [row.username for row in rows if row.username]
-    taken = set(db.session.scalars(select(User.username).where(User.username.in_(names)))) if names else set()
+    taken = set(db.session.scalars(select(func.lower(User.username)).where(
+        or_(User.username.in_(names), func.lower(User.username).in_(names))))) if names else set()
     seen: dict[str, int] = {}
     for row in rows:
         role = roles.get(row.role.lower())

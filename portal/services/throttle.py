@@ -7,7 +7,6 @@ refused. The client address is the one Werkzeug's ProxyFix derives when `PROXY_F
 """
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 
 from flask import current_app
@@ -15,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..models import LoginFailure, RefusalTally, utcnow
+from ..text import canonical_username
 
 
 class Throttled(Exception):
@@ -28,7 +28,7 @@ class Throttled(Exception):
 def account_key(username: str | None) -> str:
     """The name a failure is counted under: NFKC, case-folded, stripped, at most 128 characters, so
     that `SEC01` and `ｓｅｃ０１` count against the same account."""
-    return unicodedata.normalize("NFKC", username or "").casefold().strip()[:128]
+    return (canonical_username(username) or (username or ""))[:128]
 
 
 def _limits() -> tuple[timedelta, int, int]:

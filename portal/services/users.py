@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import Assessment, Branch, BranchKind, Role, Unit, UnitKind, User
 from . import accounts, audit
 from .campaign import current_year
+from .versions import check_version
 
 PAGE_SIZE = 50
 
@@ -83,7 +84,9 @@ def create(actor, *, username: str, display_name: str, password: str, role: str,
                                 must_change_password=True)
 
 
-def update(actor, user: User, *, display_name: str, role: str, branch_id: str, post_title: str) -> None:
+def update(actor, user: User, *, display_name: str, role: str, branch_id: str, post_title: str,
+           version: int | None = None) -> None:
+    """Save an account's name, role, branch and post, edited on top of `version` (stale: Conflict)."""
     errors: dict = {}
     role_value = _role(role, errors)
     branch = _branch(branch_id, errors)
@@ -98,6 +101,7 @@ def update(actor, user: User, *, display_name: str, role: str, branch_id: str, p
         errors["role"] = _l("You cannot take away your own administration rights.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(user, version, shown=("display_name", "post_title"))
     before = {"display_name": user.display_name, "role": user.role.value, "branch_id": user.branch_id,
               "post_title": user.post_title}
     changes_access = user.role != role_value or user.branch_id != (branch.id if branch else None)

@@ -5,27 +5,18 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired
 
 from ..errors import Invalid
 from ..extensions import login_manager
 from ..forms import EmptyForm
+from ..forms.auth import LanguageForm, LoginForm, PasswordForm
+from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render
 from ..i18n import DEFAULT as DEFAULT_LANGUAGE
-from ..i18n import LANGUAGES
 from ..services import accounts, throttle
 
 bp = Blueprint("auth", __name__)
-
-
-class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 def safe_next(target: str | None) -> str | None:
@@ -84,7 +75,7 @@ def enforce_password_change():
         response = make_response("", 204)
         response.headers["HX-Redirect"] = target
         return response
-    flash(_l("Please replace the password you were given with one of your own before you go on."), "info")
+    flash(_("Please replace the password you were given with one of your own before you go on."), "info")
     return redirect(target)
 
 
@@ -131,22 +122,20 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    form = PasswordForm()
     errors = {}
-    if request.method == "POST":
+    if form.validate_on_submit():
         try:
-            accounts.change_password(current_user._get_current_object(), request.form.get("current_password"),
-                                     request.form.get("new_password"), request.form.get("repeat_password"))
+            accounts.change_password(current_user._get_current_object(), form.current_password.data,
+                                     form.new_password.data, form.repeat_password.data)
         except Invalid as error:
-            errors = error.field_errors
+            errors = apply_errors(form, error.field_errors)
         else:
             flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
             return redirect_back(url_for("main.home"))
-    return render("auth/password.html", errors=errors, status=422 if errors else 200)
-
-
-class LanguageForm(FlaskForm):
-    locale = RadioField(_l("Interface language"), validators=[InputRequired()],
-                        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
+    elif request.method == "POST":
+        errors = errors_of(form)
+    return render("auth/password.html", form=form, errors=errors, status=422 if errors else 200)
 
 
 @bp.route("/account", methods=["GET"])
