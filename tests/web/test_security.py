@@ -171,3 +171,28 @@ def test_database_uploads_and_backups_are_private(app, runner, tmp_path, databas
     assert stat.S_IMODE(archive.stat().st_mode) & 0o077 == 0
 
 
+
+
+@pytest.mark.parametrize("name", ["会议记录.html", "run.bat", "setup.exe", "link.lnk", "无扩展名"])
+def test_evidence_takes_the_extension_of_what_it_is(client, secretary, branch, name):
+    """A PDF named `会议记录.html` is kept and downloaded as `会议记录.pdf`, an attachment of type PDF."""
+    import io
+    from urllib.parse import quote
+
+    from portal.models import Evidence, Subject
+
+    from ..access_world import PDF
+    from ..checklist_helpers import items
+
+    client.login(secretary)
+    item = items(Subject.BRANCH)[0]
+    response = client.form_post(f"/checklist/branch/{branch.id}/items/{item.id}/evidence",
+                                {"file": (io.BytesIO(PDF), name)}, htmx=True, content_type="multipart/form-data")
+    assert response.status_code == 200
+    evidence = db.session.scalar(select(Evidence))
+    stem = name.rsplit(".", 1)[0]
+    assert evidence.original_name == f"{stem}.pdf" and evidence.stored_name.endswith(".pdf")
+    download = client.get(f"/checklist/evidence/{evidence.id}")
+    disposition = download.headers["Content-Disposition"]
+    assert download.mimetype == "application/pdf" and disposition.startswith("attachment;")
+    assert quote(f"{stem}.pdf") in disposition or f'filename="{stem}.pdf"' in disposition
