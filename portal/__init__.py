@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.load(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    register_converters(app)
 
     register_extensions(app)
     register_database(app)
@@ -25,6 +26,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_converters(app: Flask) -> None:
+    from .input_guard import install_converters
+
+    install_converters(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -61,8 +68,10 @@ def register_errorhandlers(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from . import sessions
     from .i18n import apply_lang_parameter
+    from .input_guard import refuse_hostile_input
     from .security import set_security_headers
 
+    app.before_request(refuse_hostile_input)  # first: nothing else reads a value it refuses
     sessions.register(app)
     app.before_request(apply_lang_parameter)
     app.after_request(set_security_headers)

@@ -60,13 +60,19 @@ class Results:
     hits: list[Hit]
     has_more: bool
     page: int
+    cut: bool = False  # the query was longer than MAX_QUERY and only its start was searched
 
 
 def search(query: str, page: int = 1, per_page: int = 20) -> Results:
+    """Live posts matching every term of `query` (at most MAX_TERMS terms from its first MAX_QUERY
+    characters; a longer query is cut and `cut` says so), `per_page` per page, newest first."""
+    query = query or ""
+    cut = len(query) > MAX_QUERY
+    query = query[:MAX_QUERY]
     terms = terms_of(query)
     page = max(1, min(page, 1000))
     if not terms:
-        return Results(query=query, terms=[], hits=[], has_more=False, page=1)
+        return Results(query=query, terms=[], hits=[], has_more=False, page=1, cut=cut)
     stmt = select(Post, Branch.name).outerjoin(Branch, Branch.id == Post.branch_id).where(live_clause())
     if db.engine.dialect.name == "sqlite":
         long_terms = [t for t in terms if len(t) >= 3]
@@ -88,7 +94,7 @@ def search(query: str, page: int = 1, per_page: int = 20) -> Results:
     rows = list(db.session.execute(stmt))
     hits = [Hit(post=p, branch_name=b or "", title=highlight(p.title, terms),
                 snippet=highlight(snippet(p, terms), terms)) for p, b in rows[:per_page]]
-    return Results(query=query, terms=terms, hits=hits, has_more=len(rows) > per_page, page=page)
+    return Results(query=query, terms=terms, hits=hits, has_more=len(rows) > per_page, page=page, cut=cut)
 
 
 def plain_text(post: Post) -> str:
