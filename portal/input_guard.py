@@ -65,3 +65,26 @@ def refuse_hostile_input() -> None:
 def _refuse():
     raise DomainError(_("What was sent contains control characters (such as a NUL byte) that cannot be "
                         "stored. Please remove them and try again."))
+
+
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def parse_int(value, low: int = 0, high: int = MAX_ID) -> int | None:
+    """A whole number typed or sent as text ("42", " 42 "), or None when it is not one or lies outside
+    low..high. Only ASCII digits count: `str.isdigit` also accepts "²" and "①", which `int` refuses, and a
+    number over 2**31-1 would fail in the database rather than in the form."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = str(value or "").strip()
+        if not _DIGITS.fullmatch(text):
+            return None
+        number = int(text)
+    return number if low <= number <= high else None
+
+
+def parse_ids(values) -> set[int] | None:
+    """Ids from a multi-valued field: the set of them, or None when any value is not an id."""
+    ids = {parse_int(v, low=1) for v in values}
+    return None if None in ids else ids

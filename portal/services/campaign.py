@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import PHASE_ORDER, CampaignYear, Phase, PhaseKind, Role
 from . import audit
 
@@ -67,6 +68,9 @@ def parse_datetime(value: str | None, field: str, errors: dict) -> datetime | No
     try:
         entered = datetime.fromisoformat(value).replace(tzinfo=None, second=0, microsecond=0)
     except ValueError:
+        errors[field] = _l("Enter a date and time as YYYY-MM-DD HH:MM.")
+        return None
+    if not 1900 <= entered.year <= 9000:  # converting year 1 or 9999 to UTC overflows
         errors[field] = _l("Enter a date and time as YYYY-MM-DD HH:MM.")
         return None
     # People enter local time (the portal's time zone); everything is stored in UTC.
@@ -126,11 +130,8 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
 
 def create_year(actor, year_no: str, theme: str) -> CampaignYear:
     errors: dict = {}
-    try:
-        number = int((year_no or "").strip())
-        if not 2000 <= number <= 2100:
-            raise ValueError
-    except ValueError:
+    number = parse_int(year_no, low=2000, high=2100)
+    if number is None:
         errors["year"] = _l("Enter a year such as 2013.")
         number = 0
     theme = (theme or "").strip()

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..errors import Invalid
 from ..extensions import db
 from ..htmx import redirect_back, render
+from ..input_guard import parse_int
 from ..permissions import require
 from ..services import roster as roster_service
 from ..services import users as user_service
@@ -21,7 +22,7 @@ def _me():
 
 def _users_page(errors=None, status=200):
     args = request.args
-    page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1
+    page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
     users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
     return render("admin/users.html", status=status, users=users, total=total, page=page,
                   page_size=user_service.PAGE_SIZE, branches=user_service.all_branches(), errors=errors or {},

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..errors import Invalid
 from ..extensions import db
 from ..htmx import redirect_back, render, wants_fragment
+from ..input_guard import parse_int
 from ..models import CampaignYear, Pledge, Role, Subject
 from ..permissions import authorize, can, require
 from ..services import campaign as campaign_service
@@ -27,8 +28,8 @@ bp = Blueprint("campaign", __name__)
 def _year() -> CampaignYear:
     """The year asked for (?year=2011, read-only history) or the current one."""
     asked = request.args.get("year", "")
-    if asked.isdigit():
-        year = db.session.scalar(select(CampaignYear).where(CampaignYear.year == int(asked)))
+    if parse_int(asked) is not None:
+        year = db.session.scalar(select(CampaignYear).where(CampaignYear.year == parse_int(asked)))
         if year is None:
             abort(404)
         return year

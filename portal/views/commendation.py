@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ..errors import Invalid
 from ..extensions import db
 from ..htmx import redirect_back, render
+from ..input_guard import parse_int
 from ..models import Role
 from ..permissions import authorize, can, require
 from ..services import commendation as service
@@ -158,6 +159,6 @@ def feature(nomination_id: int):
 def honours():
     year = request.args.get("year", "")
     level = request.args.get("level", "")
-    year_no = int(year) if year.isdigit() and len(year) == 4 else None
+    year_no = parse_int(year, low=1000, high=9999)
     return render("commendation/honours.html", groups=service.honour_roll(year_no, level),
                   years=service.honour_years(), chosen_year=year_no, chosen_level=level)
