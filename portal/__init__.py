@@ -16,6 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.load(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    register_converters(app)
 
     register_file_modes(app)
     register_proxy_fix(app)
@@ -58,6 +59,12 @@ def register_proxy_fix(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
+def register_converters(app: Flask) -> None:
+    from .input_guard import install_converters
+
+    install_converters(app)
+
+
 def register_extensions(app: Flask) -> None:
     from .extensions import babel, csrf, db, login_manager, migrate
     from .i18n import select_locale
@@ -91,8 +98,10 @@ def register_errorhandlers(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from . import sessions
     from .i18n import apply_lang_parameter
+    from .input_guard import refuse_hostile_input
     from .security import set_security_headers
 
+    app.before_request(refuse_hostile_input)  # first: nothing else reads a value it refuses
     sessions.register(app)
     app.before_request(apply_lang_parameter)
     app.after_request(set_security_headers)

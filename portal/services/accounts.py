@@ -12,6 +12,7 @@ from zxcvbn import zxcvbn
 
 from ..errors import Invalid
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import Branch, Role, User, utcnow
 from ..text import USERNAME, canonical_username
 from . import audit, throttle
@@ -112,10 +113,10 @@ def change_password(user: User, current: str | None, new: str | None, repeat: st
 def load_user(session_id: str) -> User | None:
     """Flask-Login's loader: the stored id must carry the user's current session version."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    if parse_int(user_id) is None or parse_int(version) is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    user = db.session.get(User, parse_int(user_id))
+    if user is None or not user.active or user.session_version != parse_int(version):
         return None
     return user
 

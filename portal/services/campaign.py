@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import PHASE_ORDER, CampaignYear, Phase, PhaseKind, Role
 from ..text import EARLIEST, LATEST
 from . import audit
@@ -144,11 +145,8 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
 
 def create_year(actor, year_no: str, theme: str) -> CampaignYear:
     errors: dict = {}
-    try:
-        number = int((year_no or "").strip())
-        if not 2000 <= number <= 2100:
-            raise ValueError
-    except ValueError:
+    number = parse_int(year_no, low=2000, high=2100)
+    if number is None:
         errors["year"] = _l("Enter a year such as 2013.")
         number = 0
     theme = (theme or "").strip()

@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from .. import permissions
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import (
     Attachment,
     Branch,
@@ -264,7 +265,7 @@ def start_notice(actor: User, nomination: Nomination, days: str) -> Nomination:
     if nomination.status != NominationStatus.SHORTLISTED:
         raise _stale()
     low, high = NOTICE_DAYS
-    count = int(days) if str(days or "").strip().isdigit() else 0
+    count = parse_int(days) or 0
     if not low <= count <= high:
         message = _l("The public notice runs for %(low)s to %(high)s days.", low=low, high=high)
         raise Invalid(str(message), {"days": message})

@@ -11,6 +11,7 @@ from sqlalchemy import insert, or_, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_ids
 from ..models import (
     Branch,
     CampaignYear,
@@ -51,10 +52,7 @@ def items_for(subject: Subject, year: CampaignYear) -> list[tuple[int, str, str]
 
 
 def _valid_items(subject: Subject, year: CampaignYear, item_ids: list[str], errors: dict) -> list[int]:
-    try:
-        wanted = {int(i) for i in item_ids}
-    except ValueError:
-        wanted = set()
+    wanted = parse_ids(item_ids) or set()
     allowed = {row[0] for row in items_for(subject, year)}
     if not wanted:
         errors["items"] = _l("Tag the pledge with at least one criteria item.")

@@ -11,6 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_ids
 from ..models import (
     Branch,
     CampaignYear,
@@ -79,10 +80,7 @@ def create_request(actor, year: CampaignYear, *, kind: str, title: str, descript
     due = parse_datetime(deadline, "deadline", errors)
     active = select(Branch.id).where(Branch.active.is_(True))
     if branch_ids:
-        try:
-            wanted = {int(b) for b in branch_ids}
-        except ValueError:
-            wanted = set()
+        wanted = parse_ids(branch_ids) or set()
         chosen = set(db.session.scalars(active.where(Branch.id.in_(wanted)))) if wanted else set()
         if not wanted or chosen != wanted:
             errors["branches"] = _l("Choose branches from the list.")

@@ -7,6 +7,7 @@ from sqlalchemy import update as sql_update
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import Assessment, Branch, BranchKind, Role, Unit, UnitKind, User
 from . import accounts, audit
 from .campaign import current_year
@@ -36,8 +37,8 @@ def list_users(query: str = "", role: str = "", branch_id: str = "", page: int =
         stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
-    if branch_id.isdigit():
-        stmt = stmt.where(User.branch_id == int(branch_id))
+    if parse_int(branch_id) is not None:
+        stmt = stmt.where(User.branch_id == parse_int(branch_id))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, page)
     users = list(db.session.scalars(stmt.order_by(User.username).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
@@ -62,7 +63,8 @@ def _role(value: str, errors: dict) -> Role | None:
 def _branch(value: str, errors: dict) -> Branch | None:
     if not value:
         return None
-    branch = db.session.get(Branch, int(value)) if str(value).isdigit() else None
+    number = parse_int(value, low=1)
+    branch = db.session.get(Branch, number) if number is not None else None
     if branch is None:
         errors["branch"] = _l("Choose a branch from the list.")
     return branch

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..forms import admin as forms
 from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render
+from ..input_guard import parse_int
 from ..models import Branch, User
 from ..permissions import require
 from ..services import intents
@@ -25,7 +26,7 @@ def _me():
 
 def _users_page(errors=None, status=200):
     args = request.args
-    page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1
+    page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
     users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
     return render("admin/users.html", status=status, users=users, total=total, page=page,
                   page_size=user_service.PAGE_SIZE, branches=user_service.all_branches(), errors=errors or {},

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..forms import campaign as forms
 from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render, wants_fragment
+from ..input_guard import parse_int
 from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
 from ..models import Inspection as InspectionRecord
 from ..permissions import authorize, can, require
@@ -31,8 +32,8 @@ bp = Blueprint("campaign", __name__)
 def _year() -> CampaignYear:
     """The year asked for (?year=2011, read-only history) or the current one."""
     asked = request.args.get("year", "")
-    if asked.isdigit():
-        year = db.session.scalar(select(CampaignYear).where(CampaignYear.year == int(asked)))
+    if parse_int(asked) is not None:
+        year = db.session.scalar(select(CampaignYear).where(CampaignYear.year == parse_int(asked)))
         if year is None:
             abort(404)
         return year

@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms import commendation as forms
 from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render
+from ..input_guard import parse_int
 from ..models import Nomination, Objection, Role
 from ..permissions import authorize, can, require
 from ..services import commendation as service
@@ -175,6 +176,6 @@ def feature(nomination_id: int):
 def honours():
     year = request.args.get("year", "")
     level = request.args.get("level", "")
-    year_no = int(year) if year.isdigit() and len(year) == 4 else None
+    year_no = parse_int(year, low=1000, high=9999)
     return render("commendation/honours.html", groups=service.honour_roll(year_no, level),
                   years=service.honour_years(), chosen_year=year_no, chosen_level=level)

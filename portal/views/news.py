@@ -12,6 +12,7 @@ from ..extensions import db
 from ..forms import news as forms
 from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render, wants_fragment
+from ..input_guard import parse_int
 from ..links import external_url
 from ..models import Post, PostCategory
 from ..permissions import authorize, require
@@ -28,7 +29,7 @@ def _me():
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and len(value) < 6 else 1
+    return parse_int(value, low=1, high=99_999) or 1
 
 
 # --- board, search, feed -----------------------------------------------------------------------
@@ -104,7 +105,7 @@ def _form_page(template_post=None, data=None, errors=None, status=200, conflict=
     return render("news/edit.html", block="post_form", status=status, post=template_post, data=data,
                   errors=errors or {}, branches=branches, members=members,
                   criteria=news_service.criteria_options(), conflict=conflict,
-                  chosen=([int(c) for c in data.criteria if str(c).isdigit()] if data is not None else
+                  chosen=([c for c in (parse_int(v) for v in data.criteria) if c is not None] if data is not None else
                           news_service.selected_criteria(template_post) if template_post else []))
 
 
