@@ -136,7 +136,7 @@ def main(names: list[str]) -> int:
         rows.append((mutant, outcome, seconds, detail))
         print(f"{outcome:<11} {seconds:6.0f}s  {mutant.name:<34} {detail}", flush=True)
     print("\n| mutant | deliberate bug | tests | outcome |\n|---|---|---|---|")
-    for mutant, outcome, _seconds, detail in rows:
+    for mutant, outcome, _seconds, _detail in rows:
         print(f"| {mutant.name} | {mutant.what} | {', '.join(mutant.tests)} | {outcome} |")
     assert not any(_dirty(m.path) for m in chosen), "a patched file was not restored"
     return 1 if any(outcome != "caught" for _m, outcome, _s, _d in rows) else 0
