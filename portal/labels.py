@@ -188,6 +188,7 @@ AUDIT_ACTION = {
     "post.pin": _l("pinned or unpinned a post"),
     "post.feature": _l("featured or unfeatured a post"),
     "project.create": _l("started a project"),
+    "project.update": _l("edited a project"),
     "roster.import": _l("imported the roster"),
     "submission.submit": _l("handed in a document"),
     "submission.accept": _l("accepted a document"),

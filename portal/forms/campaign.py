@@ -97,6 +97,12 @@ class ProjectForm(FlaskForm):
     form_token = FormToken()
 
 
+class ProjectEditForm(FlaskForm):
+    title = Text(_l("Title"), max_length=200, required=True)
+    goal = LongText(_l("Goal"), max_length=5000)
+    version = HiddenId()
+
+
 class MilestoneForm(FlaskForm):
     title = Text(_l("Title"), max_length=200, required=True)
     measure = Text(_l("Measure"), max_length=200)

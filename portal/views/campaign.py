@@ -449,6 +449,31 @@ def create_project(branch_id: int):
     return redirect_back(url_for("campaign.brand", branch_id=branch.id))
 
 
+@bp.post("/projects/<int:project_id>")
+@login_required
+def update_project(project_id: int):
+    project = project_service.get_project(project_id)
+    authorize("project.edit", project)
+    form = forms.ProjectEditForm()
+    branch = project_service.get_branch(project.branch_id)
+    failed = f"edit-{project.id}"
+    if not form.validate():
+        return _brand_page(branch, errors_of(form), 422, failed=failed)
+    try:
+        project_service.update_project(_me(), project, title=form.title.data, goal=form.goal.data,
+                                       version=form.version.data)
+    except Invalid as error:
+        db.session.rollback()
+        return _brand_page(branch, apply_errors(form, error.field_errors), 422, failed=failed)
+    except Conflict as error:
+        if error.current is None:
+            raise
+        return _brand_page(branch, {}, 409, failed=failed, conflict=_conflict(
+            error, {"title": _("Title"), "goal": _("Goal and measurable targets")}))
+    flash(_("The project has been saved."), "success")
+    return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
+
+
 @bp.post("/projects/<int:project_id>/milestones")
 @login_required
 def add_milestone(project_id: int):

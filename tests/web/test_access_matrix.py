@@ -186,6 +186,7 @@ TABLE: dict[str, tuple] = {
     "campaign.brand": ("GET", "/brands/{w.branch.id}", EVERYONE, {}),
     "campaign.update_brand": ("POST", "/brands/{w.branch.id}", {"secretary", "admin"}, {}),
     "campaign.create_project": ("POST", "/brands/{w.branch.id}/projects", {"secretary"}, {}),
+    "campaign.update_project": ("POST", "/projects/" + X % "project", {"secretary"}, {}),
     "campaign.add_milestone": ("POST", "/projects/" + X % "project" + "/milestones", {"secretary"}, {}),
     "campaign.update_milestone": ("POST", "/milestones/" + X % "milestone", {"secretary"}, {}),
     "campaign.inspections": ("GET", "/inspections", LEADERSHIP, {}),

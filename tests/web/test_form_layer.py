@@ -289,3 +289,24 @@ def test_hostile_nominations_are_refused(client, secretary, data):
 
     client.login(secretary)
     assert client.form_post("/commendation/nominations", data).status_code == 422 and count(Nomination) == 0
+
+
+def test_two_people_editing_one_project(client, app, secretary, branch):
+    from ..factories import UserFactory
+
+    project = projects.create_project(secretary, branch, campaign.current_year(), title="品牌项目", goal="原目标")
+    deputy = UserFactory(role=secretary.role, branch=branch)
+    first, second = client, app.test_client()
+    first.login(secretary)
+    second.login(deputy)
+    page = first.get(f"/brands/{branch.id}").get_data(as_text=True)
+    loaded = re.search(rf'/projects/{project.id}" class="form" novalidate>\s*<input[^>]+>\s*<input type="hidden" '
+                       r'name="version" value="(\d+)"', page).group(1)
+    assert first.form_post(f"/projects/{project.id}", {"title": "品牌项目", "goal": "第一位的目标",
+                                                       "version": loaded}).status_code == 303
+    stale = second.form_post(f"/projects/{project.id}", {"title": "品牌项目", "goal": "第二位的目标",
+                                                         "version": loaded})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "第一位的目标" in text and "第二位的目标" in text
+    db.session.refresh(project)
+    assert project.goal == "第一位的目标" and project.version == int(loaded) + 1
