@@ -161,6 +161,7 @@ AUDIT_ACTION = {
     "checklist.review": _l("reviewed the self-assessment"),
     "follow_up.create": _l("recorded an inspection follow-up"),
     "follow_up.status": _l("updated an inspection follow-up"),
+    "inspection.update": _l("edited the findings of a visit"),
     "inspection.create": _l("recorded an inspection"),
     "milestone.create": _l("added a project milestone"),
     "milestone.update": _l("updated a project milestone"),

@@ -120,9 +120,15 @@ class InspectionForm(FlaskForm):
     kind = Choice(_l("Kind"), choices=InspectionKind, required=True)
     held_on = Day(_l("Date"), required=True)
     title = Text(_l("Title"), max_length=200, required=True)
-    findings = LongText(_l("Findings"), max_length=20000)
+    findings = LongText(_l("Findings"), max_length=10000)
     branches = IdList(_l("Branches"))
     form_token = FormToken()
+
+
+class InspectionEditForm(FlaskForm):
+    title = Text(_l("Title"), max_length=200, required=True)
+    findings = LongText(_l("Findings"), max_length=10000)
+    version = HiddenId()
 
 
 def follow_up_form(held_on) -> FlaskForm:

@@ -563,8 +563,9 @@ def create_inspection():
     return redirect_back(url_for("campaign.inspection", inspection_id=created_id))
 
 
-def _inspection_page(inspection, errors=None, status=200):
-    return render("campaign/inspection.html", status=status, inspection=inspection,
+def _inspection_page(inspection, errors=None, status=200, failed=None, conflict=None):
+    return render("campaign/inspection.html", status=status, inspection=inspection, failed=failed,
+                  conflict=conflict,
                   year=db.session.get(CampaignYear, inspection.year_id),
                   visited=inspection_service.branches_of([inspection.id])[inspection.id],
                   follow_ups=inspection_service.follow_ups(inspection), errors=errors or {}, form=request.form,
@@ -575,6 +576,28 @@ def _inspection_page(inspection, errors=None, status=200):
 @require("inspection.view")
 def inspection(inspection_id: int):
     return _inspection_page(inspection_service.get(inspection_id))
+
+
+@bp.post("/inspections/<int:inspection_id>")
+@require("inspection.manage")
+def update_inspection(inspection_id: int):
+    item = inspection_service.get(inspection_id)
+    form = forms.InspectionEditForm()
+    if not form.validate():
+        return _inspection_page(item, errors_of(form), 422, failed="edit")
+    try:
+        inspection_service.update(_me(), item, title=form.title.data, findings=form.findings.data,
+                                  version=form.version.data)
+    except Invalid as error:
+        db.session.rollback()
+        return _inspection_page(item, apply_errors(form, error.field_errors), 422, failed="edit")
+    except Conflict as error:
+        if error.current is None:
+            raise
+        return _inspection_page(item, {}, 409, failed="edit", conflict=_conflict(
+            error, {"title": _("Title"), "findings": _("Findings")}))
+    flash(_("The visit has been saved."), "success")
+    return redirect_back(url_for("campaign.inspection", inspection_id=item.id))
 
 
 @bp.post("/inspections/<int:inspection_id>/follow-ups")

@@ -192,6 +192,7 @@ TABLE: dict[str, tuple] = {
     "campaign.inspections": ("GET", "/inspections", LEADERSHIP, {}),
     "campaign.create_inspection": ("POST", "/inspections", LEADERSHIP, {}),
     "campaign.inspection": ("GET", "/inspections/" + X % "inspection", LEADERSHIP, {}),
+    "campaign.update_inspection": ("POST", "/inspections/" + X % "inspection", LEADERSHIP, {}),
     "campaign.add_follow_up": ("POST", "/inspections/" + X % "inspection" + "/follow-ups", LEADERSHIP, {}),
     "campaign.follow_up_status": ("POST", "/follow-ups/" + X % "follow_up" + "/status", LEADERSHIP, {}),
     # --- administration: the organisation section only.

@@ -310,3 +310,20 @@ def test_two_people_editing_one_project(client, app, secretary, branch):
     assert stale.status_code == 409 and "第一位的目标" in text and "第二位的目标" in text
     db.session.refresh(project)
     assert project.goal == "第一位的目标" and project.version == int(loaded) + 1
+
+
+def test_two_people_editing_one_visit(client, app, leader, admin, branch):
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+                               title="座谈会", findings="原记录", branch_ids=[str(branch.id)])
+    first, second = client, app.test_client()
+    first.login(leader)
+    second.login(admin)
+    loaded = version_on(first.get(f"/inspections/{visit.id}").get_data(as_text=True))
+    assert first.form_post(f"/inspections/{visit.id}", {"title": "座谈会", "findings": "第一位的记录",
+                                                        "version": loaded}).status_code == 303
+    stale = second.form_post(f"/inspections/{visit.id}", {"title": "座谈会", "findings": "第二位的记录",
+                                                          "version": loaded})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "第一位的记录" in text and "第二位的记录" in text
+    db.session.refresh(visit)
+    assert visit.findings == "第一位的记录"
