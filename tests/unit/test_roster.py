@@ -107,3 +107,14 @@ def test_malformed_files_are_refused_with_a_message(admin, name, data, needle):
 def test_token_is_checked(admin):
     with pytest.raises(NotFound):
         roster.import_rows(admin, "../../etc/passwd")
+
+
+def test_look_alike_usernames_are_one_name(admin, branch, secretary):
+    """Full-width, capitals and zero-width spaces spell the same canonical name: taken, or a duplicate row."""
+    taken = "Ｓ" + secretary.username[1:].upper() + "\u200b"
+    text = HEADER + (f"{taken},甲,党员,{branch.name},,longpassword1\n"
+                     f"ｗａｎｇ０１,乙,党员,{branch.name},,longpassword1\n"
+                     f"WANG01,丙,党员,{branch.name},,longpassword1\n")
+    preview = roster.preview(upload(text))
+    assert {row.line for row in preview.bad_rows} == {2, 4}
+    assert [row.username for row in preview.rows] == [secretary.username, "wang01", "wang01"]
