@@ -325,9 +325,10 @@ def seed_demo(today: date) -> None:
     group = [(GroupRole.LEADER, "支部书记"), (GroupRole.DEPUTY, "校长"), (GroupRole.MEMBER, "教导主任"),
              (GroupRole.MEMBER, "工会主席")]
     names = ["林思远", "周若兰", "吴嘉怡", "徐子轩"]
-    db.session.execute(insert(LeadingGroupMember), [
-        {"submission_id": sid, "group_role": role, "name": names[i], "post_title": post, "position": i}
-        for sid in handed_ids for i, (role, post) in enumerate(group)])
+    if handed_ids:  # an empty executemany would insert one row of defaults (a district of one branch)
+        db.session.execute(insert(LeadingGroupMember), [
+            {"submission_id": sid, "group_role": role, "name": names[i], "post_title": post, "position": i}
+            for sid in handed_ids for i, (role, post) in enumerate(group)])
 
     # 公开承诺: branch pledges in every status; members' pledges, some waiting for their secretary.
     def items_of(subject) -> list[int]:

@@ -55,3 +55,9 @@ def test_demo_refuses_a_database_that_has_a_district(app, runner):
 def test_many_schools_get_unique_names(app):
     names = [name for name, _kind in demo._unit_names(400)]
     assert len(set(names)) == 400
+
+
+def test_a_district_of_one_branch(app):
+    """The smallest demo (one branch, one member) seeds without a branch having handed in its plan."""
+    demo.seed(branches=1, members_per_branch=1)
+    assert db.session.scalar(select(func.count()).select_from(Branch)) == 1
