@@ -48,9 +48,14 @@
     close.type = "button";
     close.className = "button button--small page-alert__close";
     close.textContent = text("close") || "×";
-    close.addEventListener("click", function () { region.hidden = true; region.textContent = ""; });
+    close.addEventListener("click", hidePageAlert);
     region.appendChild(close);
     region.hidden = false;
+  }
+
+  function hidePageAlert() {
+    var region = document.getElementById("page-alert");
+    if (region && !region.hidden) { region.hidden = true; region.textContent = ""; }
   }
 
   function messageNode(html) {
@@ -59,14 +64,34 @@
     return template.content.querySelector(".portal-error");
   }
 
-  function offlineNode() {
+  // A problem the portal itself did not describe (no connection, a proxy's or server's bare error page).
+  function genericNode(message) {
     var node = document.createElement("div");
     node.className = "portal-error flash flash--error";
     node.setAttribute("data-scope", "page");
     var p = document.createElement("p");
-    p.textContent = text("offline");
+    p.textContent = message;
     node.appendChild(p);
+    var next = document.createElement("p");
+    next.className = "portal-error__next";
+    var reload = document.createElement("a");
+    reload.className = "button";
+    reload.href = window.location.href;
+    reload.setAttribute("data-reload", "");
+    reload.textContent = text("reload");
+    next.appendChild(reload);
+    node.appendChild(next);
     return node;
+  }
+
+  // Does an error answer carry the portal's own new version of its target (e.g. a row with its message)?
+  function answersTarget(ctx) {
+    var template = document.createElement("template");
+    template.innerHTML = ctx.text || "";
+    var target = ctx.target && ctx.target.nodeType === 1 ? ctx.target : null;
+    if (/<html[\s>]/i.test(ctx.text || "")) return false;
+    if (target && target.id) return !!template.content.getElementById(target.id);
+    return template.content.children.length > 0;
   }
 
   // The row an element belongs to: the swap target of its requests (a checklist item, a table row).
@@ -93,9 +118,9 @@
     return slot;
   }
 
-  function showRowError(ctx, node) {
+  function showRowError(ctx, node, alsoOnPage) {
     var slot = errorSlot(ctx);
-    if (!slot) { showPageAlert(node); return; }
+    if (!slot) { if (alsoOnPage) showPageAlert(node); return; }
     slot.textContent = "";
     slot.appendChild(node);
     slot.hidden = false;
@@ -113,7 +138,7 @@
       brief.textContent = text("notSaved") + " " + (node.querySelector("strong") || node).textContent;
       showRowError(ctx, brief);
     } else {
-      showRowError(ctx, node);
+      showRowError(ctx, node, true);
     }
     markPendingFieldsUnsaved(rowOf(ctx));
     announce(node.textContent.replace(/\s+/g, " ").trim());
@@ -285,18 +310,33 @@
     if (ctx.target && ctx.target.nodeType === 1 && !ctx.target.isConnected && ctx.target.id) {
       ctx.target = document.getElementById(ctx.target.id) || ctx.target;
     }
-    if (ctx.response.status >= 400 && messageNode(ctx.text)) {
+    if (ctx.response.status < 400) {
+      hidePageAlert();  // the portal answers again: an earlier page-level problem is over
+      return;
+    }
+    if (messageNode(ctx.text)) {
       if (isLatest(ctx)) handleErrorAnswer(ctx);
       else ctx.swap = "none";
+    } else if (!answersTarget(ctx)) {
+      ctx.swap = "none";
+      if (isLatest(ctx)) showGenericProblem(ctx, text("serverError"));
     }
   });
+
+  function showGenericProblem(ctx, message) {
+    showPageAlert(genericNode(message));
+    var brief = document.createElement("p");
+    brief.className = "flash flash--error";
+    brief.textContent = text("notSaved") + " " + message;
+    if (ctx && (ctx.target || ctx.sourceElement)) showRowError(ctx, brief);
+    if (ctx) markPendingFieldsUnsaved(rowOf(ctx));
+    announce(message);
+  }
 
   document.addEventListener("htmx:error", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     if (ctx && ctx.response) return;  // an HTTP error: handled above
-    showPageAlert(offlineNode());
-    if (ctx) markPendingFieldsUnsaved(rowOf(ctx));
-    announce(text("offline"));
+    showGenericProblem(ctx, text("offline"));
   });
 
   document.addEventListener("htmx:before:swap", function (evt) {
