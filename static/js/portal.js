@@ -242,7 +242,8 @@
     window.clearTimeout(autosaveTimers[id]);
     autosaveTimers[id] = window.setTimeout(function () {
       var current = document.getElementById(id);  // the row may have been replaced meanwhile
-      if (!current || current === document.activeElement || !current.form) return;
+      // Not while another person's text stands beside it: after a conflict the person decides.
+      if (!current || current === document.activeElement || !current.form || current.hasAttribute("data-conflict")) return;
       if (current.value !== current.defaultValue || current.hasAttribute("data-unsaved")) {
         current.form.requestSubmit();
       }
@@ -263,7 +264,12 @@
 
   document.addEventListener("focusout", function (evt) {
     var field = evt.target;
-    if (field.matches && field.matches("textarea[data-autosave]") && isDirty(field)) scheduleAutosave(field);
+    if (!field.matches || !field.matches("textarea[data-autosave]") || !isDirty(field)) return;
+    // Leaving for a button of the same row (a result, save, upload): that click sends the text itself.
+    var next = evt.relatedTarget;
+    var row = field.closest("[data-row]");
+    if (next && row && row.contains(next) && next.matches("button[type=submit], button:not([type])")) return;
+    scheduleAutosave(field);
   });
 
   window.addEventListener("beforeunload", function (evt) {
@@ -413,6 +419,7 @@
 
   function enableSubmits(form) {
     form.removeAttribute("aria-busy");
+    form.removeAttribute("data-submitting");
     form.querySelectorAll("[data-disabled-in-flight]").forEach(function (b) {
       b.disabled = false;
       b.removeAttribute("data-disabled-in-flight");
@@ -423,6 +430,11 @@
     var form = evt.target;
     if (evt.defaultPrevented || !form.matches || (form.method || "").toLowerCase() !== "post") return;
     if (form.hasAttribute("data-allow-resubmit")) return;
+    if (form.hasAttribute("data-submitting")) {  // a second click before the answer: the same intent
+      evt.preventDefault();
+      return;
+    }
+    form.setAttribute("data-submitting", "");
     // After the browser has read the submitter's name and value: only then may the button be disabled.
     window.setTimeout(function () { disableSubmits(form); }, 0);
     // A download (no navigation) must not leave the form dead.

@@ -124,3 +124,71 @@ def test_a_draft_survives_an_expired_session_and_comes_back_after_logging_in(pag
     page.locator(f"#note-{third.id}-state[data-state=saved]").wait_for()
     assert page.input_value(f"#note-{third.id}") == "会话过期前写的说明"
     assert saved(third.id).note == "会话过期前写的说明"
+
+
+def slow_link(page, latency_ms: int = 400) -> None:
+    """Every request and answer takes `latency_ms` longer, as on a slow school network."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency_ms,
+                                                  "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+def test_last_click_wins_on_screen_and_in_the_database(page, live_server, secretary, branch):
+    open_checklist(page, live_server, secretary, branch)
+    item = items(Subject.BRANCH)[0]
+    slow_link(page)
+    page.click(f"#result-{item.id}-met")
+    page.click(f"#result-{item.id}-not_met")
+    # The latest click shows it is under way at once; the earlier one is no longer marked.
+    assert page.get_attribute(f"#result-{item.id}-not_met", "aria-busy") == "true"
+    assert page.get_attribute(f"#result-{item.id}-met", "aria-busy") is None
+    page.locator(f"#item-{item.id}:not([aria-busy])").wait_for()
+    page.locator(f"#result-{item.id}-not_met[aria-pressed=true]").wait_for()
+    assert page.get_attribute(f"#result-{item.id}-met", "aria-pressed") == "false"
+    assert saved(item.id).result == Result.NOT_MET
+
+
+def test_two_tabs_editing_one_note_keep_both_texts(page, live_server, secretary, branch):
+    open_checklist(page, live_server, secretary, branch)
+    item = items(Subject.BRANCH)[3]
+    other = page.context.new_page()
+    other.goto(f"{live_server}/checklist/branch/{branch.id}")
+    for tab, text in ((other, "另一页先保存的说明"), (page, "我在这一页写的说明")):
+        tab.locator(f"#item-{item.id} summary").click()
+        tab.fill(f"#note-{item.id}", text)
+        tab.click(f"#note-save-{item.id}")
+    page.locator(f"#note-{item.id}-theirs").wait_for()
+    assert "另一页先保存的说明" in page.inner_text(f"#note-{item.id}-theirs")
+    assert page.input_value(f"#note-{item.id}") == "我在这一页写的说明"  # own text stays in the field
+    page.wait_for_timeout(800)  # longer than the autosave delay: a conflict is never saved over by itself
+    assert saved(item.id).note == "另一页先保存的说明"
+    page.locator(f"#item-{item.id}").scroll_into_view_if_needed()
+    screenshot(page, "note-conflict-zh")
+    page.click(f"#note-save-{item.id}")  # having seen theirs, saving again replaces it knowingly
+    page.locator(f"#note-{item.id}-state[data-state=saved]").wait_for()
+    assert saved(item.id).note == "我在这一页写的说明"
+
+
+def test_a_double_clicked_create_form_is_sent_once(page, live_server, member):
+    from portal.models import Pledge
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    login(page, live_server, member.username, PASSWORD)
+    page.goto(f"{live_server}/pledges")
+    page.fill("#member-text", "每月为学生义务辅导一次")
+    page.locator("input[name=items]").first.check()
+    slow_link(page)
+    # Note (in sessionStorage, which outlives the navigation) how many submits went out, and whether the
+    # button was disabled just after the first.
+    page.evaluate("""() => window.addEventListener("submit", evt => {
+        if (evt.defaultPrevented) return;
+        sessionStorage.setItem("sent", String(Number(sessionStorage.getItem("sent") || 0) + 1));
+        setTimeout(() => sessionStorage.setItem("disabled",
+            String(evt.target.querySelector("[type=submit]").disabled)), 20);
+    })""")
+    page.locator("form:has(#member-text) button[type=submit]").dblclick()
+    page.wait_for_url("**/pledges/*")
+    assert page.evaluate("() => [sessionStorage.getItem('sent'), sessionStorage.getItem('disabled')]") == ["1", "true"]
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Pledge.id))) == 1
