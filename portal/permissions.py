@@ -52,6 +52,18 @@ def _is_member_assessment(user, obj) -> bool:
     return isinstance(obj, Assessment) and obj.subject == Subject.MEMBER
 
 
+def _not_own_assessment(user, obj) -> bool:
+    return isinstance(obj, Assessment) and obj.member_id != user.id
+
+
+def _assessment_of_a_secretary(user, obj) -> bool:
+    # Nobody reviews their own work: a secretary's own 五带头 goes to the leading group instead.
+    from .extensions import db
+
+    member = db.session.get(User, obj.member_id) if getattr(obj, "member_id", None) else None
+    return member is not None and member.role == Role.SECRETARY
+
+
 def _is_branch_pledge(user, obj) -> bool:
     return isinstance(obj, Pledge) and obj.member_id is None
 
@@ -124,7 +136,8 @@ RULES: dict[str, Rule] = {
     ),
     "assessment.review": _any(
         _all(_is_branch_assessment, _leadership),
-        _all(_is_member_assessment, _secretary_here),
+        _all(_is_member_assessment, _secretary_here, _not_own_assessment),
+        _all(_is_member_assessment, _assessment_of_a_secretary, _leadership),
     ),
     "member_coverage.view": _any(_leadership, _secretary_here),
     # The checklist entry in the navigation: people who belong to a branch.

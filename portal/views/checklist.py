@@ -64,11 +64,12 @@ def page(kind: str, owner_id: int):
 
 def _render_page(target: service.Target, status: int = 200, errors: dict | None = None,
                  item_errors: dict | None = None, message: str | None = None, conflict: dict | None = None,
-                 drafts: dict | None = None):
+                 drafts: dict | None = None, show_missing: bool = False):
     checklist = service.load(target)
     return render("checklist/checklist.html", status=status, checklist=checklist, target=target,
                   kind=KIND_OF[target.subject], years=service.all_years(), errors=errors or {},
                   item_errors=item_errors or {}, message=message, conflict=conflict or {}, drafts=drafts or {},
+                  show_missing=show_missing,
                   **_abilities(target))
 
 
@@ -179,13 +180,14 @@ def delete_evidence(evidence_id: int):
 
 # --- workflow -------------------------------------------------------------------------------------------------
 
-def _workflow(target: service.Target, change, done_message: str):
+def _workflow(target: service.Target, change, done_message: str, show_missing: bool = False):
     from flask import flash
 
     try:
         change()
     except Invalid as error:
-        return _render_page(target, status=422, errors=error.field_errors, message=error.message)
+        return _render_page(target, status=422, errors=error.field_errors, message=error.message,
+                            show_missing=show_missing)
     except Conflict as error:
         return _render_page(target, status=409, message=error.message)
     flash(done_message, "success")
@@ -197,7 +199,7 @@ def _workflow(target: service.Target, change, done_message: str):
 def submit(kind: str, owner_id: int):
     target = _editable_target(kind, owner_id)
     return _workflow(target, lambda: service.submit(current_user, target),
-                     _("Submitted. It is locked until it is reviewed or returned."))
+                     _("Submitted. It is locked until it is reviewed or returned."), show_missing=True)
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/return")

@@ -454,6 +454,40 @@
     }
   });
 
+  // "Next item not yet assessed": from the row in focus (or the top), one click or the N key away.
+  function goToNextUnassessed() {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("li[data-row][data-result=not_assessed]"));
+    if (!rows.length) { announce(text("allAssessed")); return; }
+    var here = document.activeElement && document.activeElement.closest && document.activeElement.closest("li[data-row]");
+    var next = rows[0];
+    if (here) {
+      for (var i = 0; i < rows.length; i++) {
+        if (here.compareDocumentPosition(rows[i]) & Node.DOCUMENT_POSITION_FOLLOWING) { next = rows[i]; break; }
+      }
+    }
+    next.scrollIntoView({block: "center"});
+    var button = next.querySelector(".item__results button:not([disabled])");
+    if (button) button.focus({preventScroll: true});
+    var number = next.querySelector(".item__number");
+    announce(number ? number.textContent : "");
+  }
+
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest && evt.target.closest("[data-next-unassessed]")) {
+      evt.preventDefault();
+      goToNextUnassessed();
+    }
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    if ((evt.key !== "n" && evt.key !== "N") || evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    var t = evt.target;
+    if (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) return;
+    if (!document.querySelector("[data-next-unassessed]")) return;
+    evt.preventDefault();
+    goToNextUnassessed();
+  });
+
   function narrowScreenMenu() {
     // The menu folds behind its button on a phone; it is open (and its button hidden) on a wide screen.
     var fold = document.querySelector(".main-nav__fold");
