@@ -466,7 +466,8 @@
       }
     }
     next.scrollIntoView({block: "center"});
-    var button = next.querySelector(".item__results button:not([disabled])");
+    var button = next.querySelector(".item__results button[value=met]:not([disabled])") ||
+      next.querySelector(".item__results button:not([disabled])");
     if (button) button.focus({preventScroll: true});
     var number = next.querySelector(".item__number");
     announce(number ? number.textContent : "");
