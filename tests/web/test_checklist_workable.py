@@ -46,3 +46,20 @@ def test_language_switch_keeps_the_page_and_its_query(client, leader):
     client.login(leader)
     text = client.get("/dashboard?type=primary&q=%E5%AE%9E%E9%AA%8C").get_data(as_text=True)
     assert 'href="/dashboard?type=primary&amp;q=%E5%AE%9E%E9%AA%8C&amp;lang=en"' in text
+
+
+def test_a_milestone_answer_carries_its_projects_progress_bar(client, secretary, branch):
+    from portal.services import campaign, projects
+
+    client.login(secretary)
+    client.form_post(f"/brands/{branch.id}/projects", {"title": "示范岗", "goal": "十名"})
+    project = projects.branch_projects(branch.id, campaign.current_year())[0][0]
+    for title in ("挂牌", "总结"):
+        client.form_post(f"/projects/{project.id}/milestones", {"title": title, "measure": "全部",
+                                                                "due_on": "2012-11-01"})
+    milestone = projects.branch_projects(branch.id, campaign.current_year())[0][1][0]
+    text = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "照片"},
+                            htmx=True).get_data(as_text=True)
+    assert f'id="milestone-{milestone.id}"' in text
+    partial = text.split(f'<hx-partial hx-target="#project-progress-{project.id}" hx-swap="outerHTML">', 1)[1]
+    assert '<progress max="100" value="50.0"' in partial
