@@ -16,6 +16,7 @@
 
   var DRAFT_PREFIX = "portal-draft:";
   var AUTOSAVE_DELAY = 400;
+  var DRAFT_DAYS = 7;  // drafts are kept per person (the key holds the user id) for a week
   var sequence = 0;
   var latestByRow = {};
 
@@ -183,7 +184,12 @@
   function readDraft(field) {
     try {
       var raw = window.localStorage.getItem(DRAFT_PREFIX + field.dataset.draftKey);
-      return raw ? JSON.parse(raw) : null;
+      var draft = raw ? JSON.parse(raw) : null;
+      if (draft && Date.now() - draft.at > DRAFT_DAYS * 86400000) {  // a forgotten draft is not revived
+        dropDraft(field);
+        return null;
+      }
+      return draft;
     } catch (e) {
       return null;
     }
@@ -244,6 +250,10 @@
       var current = document.getElementById(id);  // the row may have been replaced meanwhile
       // Not while another person's text stands beside it: after a conflict the person decides.
       if (!current || current === document.activeElement || !current.form || current.hasAttribute("data-conflict")) return;
+      // A request of the row is under way (a result click or upload that carries the text itself):
+      // look again once it is answered.
+      var row = current.closest("[data-row]");
+      if (row && row.getAttribute("aria-busy") === "true") { scheduleAutosave(current); return; }
       if (current.value !== current.defaultValue || current.hasAttribute("data-unsaved")) {
         current.form.requestSubmit();
       }
@@ -264,12 +274,7 @@
 
   document.addEventListener("focusout", function (evt) {
     var field = evt.target;
-    if (!field.matches || !field.matches("textarea[data-autosave]") || !isDirty(field)) return;
-    // Leaving for a button of the same row (a result, save, upload): that click sends the text itself.
-    var next = evt.relatedTarget;
-    var row = field.closest("[data-row]");
-    if (next && row && row.contains(next) && next.matches("button[type=submit], button:not([type])")) return;
-    scheduleAutosave(field);
+    if (field.matches && field.matches("textarea[data-autosave]") && isDirty(field)) scheduleAutosave(field);
   });
 
   window.addEventListener("beforeunload", function (evt) {

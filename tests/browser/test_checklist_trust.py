@@ -192,3 +192,19 @@ def test_a_double_clicked_create_form_is_sent_once(page, live_server, member):
     assert page.evaluate("() => [sessionStorage.getItem('sent'), sessionStorage.getItem('disabled')]") == ["1", "true"]
     db.session.commit()
     assert db.session.scalar(select(func.count(Pledge.id))) == 1
+
+
+def test_on_a_phone_the_header_is_small_and_the_buttons_big(browser, live_server, secretary, branch):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    phone = context.new_page()
+    login(phone, live_server, secretary.username, PASSWORD)
+    header = phone.locator(".site-header").bounding_box()
+    assert header["height"] <= 844 / 5
+    next_step = phone.locator("main a.button").first.bounding_box()  # the person's own next action
+    assert next_step["y"] + next_step["height"] <= 844
+    phone.locator(".main-nav__toggle").click()  # the menu opens behind its button
+    assert phone.get_by_role("link", name="自评", exact=True).is_visible()
+    phone.goto(f"{live_server}/checklist/branch/{branch.id}")
+    heights = phone.eval_on_selector_all(".result-button", "buttons => buttons.map(b => b.offsetHeight)")
+    assert min(heights) >= 44
+    context.close()
