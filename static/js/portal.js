@@ -277,7 +277,14 @@
     if (field.matches && field.matches("textarea[data-autosave]") && isDirty(field)) scheduleAutosave(field);
   });
 
+  // The next steps offered by the page alert (log in again, reload) leave on purpose: the drafts are kept.
+  var leavingOnPurpose = false;
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest && evt.target.closest("#page-alert a")) leavingOnPurpose = true;
+  }, true);
+
   window.addEventListener("beforeunload", function (evt) {
+    if (leavingOnPurpose) return;
     var unsaved = draftFields(document).some(function (field) { return field.value !== field.defaultValue; });
     if (unsaved) {
       evt.preventDefault();

@@ -73,3 +73,10 @@ def test_database_down_is_a_translated_503_page_and_fragment(app, database_url, 
     assert fragment.status_code == 503 and fragment.headers["HX-Reswap"] == "none"
     assert 'data-scope="page"' in fragment.get_data(as_text=True)
     assert down.test_client().get("/healthz").status_code == 503
+
+
+def test_server_error_for_htmx_is_a_page_problem_that_swaps_nothing(failing_app):
+    response = failing_app.test_client().get("/boom", headers=HX)
+    assert response.status_code == 500 and response.headers["HX-Reswap"] == "none"
+    body = response.get_data(as_text=True)
+    assert 'data-scope="page"' in body and "<html" not in body and "data-reload" in body
