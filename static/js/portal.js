@@ -85,13 +85,13 @@
     return node;
   }
 
-  // Does an error answer carry the portal's own new version of its target (e.g. a row with its message)?
+  // Is an error answer the portal's own fragment (e.g. a row with its message, a form with its errors), rather
+  // than a whole error page from a proxy or a server that never reached the portal?
   function answersTarget(ctx) {
+    var body = ctx.text || "";
+    if (/<(html|title)[\s>]/i.test(body)) return false;
     var template = document.createElement("template");
-    template.innerHTML = ctx.text || "";
-    var target = ctx.target && ctx.target.nodeType === 1 ? ctx.target : null;
-    if (/<html[\s>]/i.test(ctx.text || "")) return false;
-    if (target && target.id) return !!template.content.getElementById(target.id);
+    template.innerHTML = body;
     return template.content.children.length > 0;
   }
 
