@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, insert, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_ids, parse_int
 from ..models import (
     Branch,
     CampaignYear,
@@ -38,10 +39,7 @@ def get_follow_up(follow_up_id: int) -> FollowUp:
 
 
 def _branch_ids(values: list[str], errors: dict) -> list[int]:
-    try:
-        wanted = {int(v) for v in values}
-    except ValueError:
-        wanted = set()
+    wanted = parse_ids(values) or set()
     found = set(db.session.scalars(select(Branch.id).where(Branch.id.in_(wanted)))) if wanted else set()
     if not wanted or found != wanted:
         errors["branches"] = _l("Choose at least one branch from the list.")
@@ -93,10 +91,8 @@ def add_follow_up(actor, inspection: Inspection, *, branch_id: str, action: str,
     visited = set(branches_of([inspection.id])[inspection.id])
     branch = None
     if branch_id:
-        try:
-            branch = int(branch_id)
-        except ValueError:
-            branch = -1
+        branch = parse_int(branch_id)
+        branch = -1 if branch is None else branch
         if branch not in {b for b, _ in visited}:
             errors["branch_id"] = _l("Choose one of the branches visited.")
     if errors:

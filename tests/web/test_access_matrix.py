@@ -92,6 +92,8 @@ TABLE: dict[str, tuple] = {
     "auth.login": ("GET", "/login", PUBLIC, {}),
     "auth.logout": ("POST", "/logout", EVERYONE, {}),
     "auth.change_password": ("GET", "/account/password", EVERYONE, {}),
+    "auth.account": ("GET", "/account", EVERYONE, {}),
+    "auth.account_language": ("POST", "/account/language", EVERYONE, {"locale": "en"}),
     "checklist.index": ("GET", "/checklist", {"member", "secretary", "other_secretary", "leader", "admin"}, {}),
     "checklist.branch": ("GET", B, {"member", "secretary", "leader", "admin"}, {}),
     "checklist.member": ("GET", M, {"member", "secretary", "leader", "admin"}, {}),
