@@ -80,3 +80,33 @@ def test_server_error_for_htmx_is_a_page_problem_that_swaps_nothing(failing_app)
     assert response.status_code == 500 and response.headers["HX-Reswap"] == "none"
     body = response.get_data(as_text=True)
     assert 'data-scope="page"' in body and "<html" not in body and "data-reload" in body
+
+
+def test_error_pages_are_valid_html(app, failing_app, client, member, other_branch, database_url, upload_root,
+                                    tmp_path):
+    """The Nu Html Checker on every error page shape (the crawl only reaches pages that work)."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    vnu = Path(__file__).parents[2] / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if not vnu.exists() or not shutil.which("java"):
+        pytest.fail("vnu-jar or Java is missing: run `make test` (it runs npm ci).")
+    client.login(member)
+    pages = {"404": client.get("/no/such/page"), "403": client.get(f"/checklist/branch/{other_branch.id}"),
+             "500": failing_app.test_client().get("/boom")}
+    down = make_app(f"sqlite:///{tmp_path}/missing/portal.sqlite3", upload_root, PROPAGATE_EXCEPTIONS=False)
+    browser = down.test_client()
+    browser.set_cookie("session", client.get_cookie("session").value)
+    pages["503"] = browser.get("/checklist")
+    for name, response in pages.items():
+        assert response.status_code == int(name), name
+        (tmp_path / f"{name}.html").write_text(response.get_data(as_text=True), encoding="utf-8")
+    result = subprocess.run(["java", "-jar", str(vnu), "--errors-only", "--format", "json",
+                             *[str(tmp_path / f"{name}.html") for name in pages]],
+                            capture_output=True, text=True, timeout=120)
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    errors = [f"{Path(m.get('url', '')).name}: {m['message']}" for m in messages
+              if m.get("type") == "error" and "hx-" not in m["message"]]
+    assert errors == []
