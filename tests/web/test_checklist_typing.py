@@ -81,6 +81,12 @@ def test_items_are_numbered_with_theme_items_last(client, secretary, branch):
     numbers = re.findall(r'<span class="item__number">([\d.]+)</span>', text)
     assert numbers[:2] == ["1.1", "1.2"] and len(numbers) == len(items(Subject.BRANCH))
     assert len(set(numbers)) == len(numbers)
+    # Each criterion's theme items (the year's own) come after its built-in ones.
+    rows = re.findall(r'<span class="item__number">(\d+)\.(\d+)</span>[^<]*(<span class="badge badge--phase">)?', text)
+    for criterion in {c for c, _n, _t in rows}:
+        kinds = [bool(theme) for c, _n, theme in rows if c == criterion]
+        assert kinds == sorted(kinds), criterion
+    assert any(theme for _c, _n, theme in rows), "the demo year has theme items"
 
 
 def test_each_criterion_counts_its_untouched_items(client, secretary, branch):
