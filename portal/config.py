@@ -36,7 +36,11 @@ def _database_url(instance_path: Path) -> str:
 def load(instance_path: str) -> dict:
     path = Path(instance_path)
     path.mkdir(parents=True, exist_ok=True)
-    production = os.environ.get("PORTAL_ENV", "development") == "production"
+    env = os.environ.get("PORTAL_ENV", "development").strip().lower()
+    if env not in ("development", "production"):
+        # A typo ("prod") must not quietly run a real portal without its production safeguards.
+        raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {env!r}")
+    production = env == "production"
     base_url = os.environ.get("PORTAL_BASE_URL", "")
     if production and not base_url:
         raise ConfigError("PORTAL_BASE_URL must be set when PORTAL_ENV=production (the portal's address "

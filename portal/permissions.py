@@ -29,11 +29,11 @@ def _member_of(obj: Any) -> User | None:
 
 
 def _branch_id_of(obj: Any) -> int | None:
-    """The branch an object belongs to now. A member's assessment follows the member's current branch,
-    never the copy taken when it was created: after a move, the new secretary has it, the old one not."""
+    """The branch an object belongs to now. A member's assessment and pledge follow the member's current
+    branch, never the copy taken when they were made: after a move, the new secretary has them, the old one not."""
     if isinstance(obj, Branch):
         return obj.id
-    if isinstance(obj, Assessment) and obj.member_id is not None:
+    if isinstance(obj, (Assessment, Pledge)) and obj.member_id is not None:
         member = _member_of(obj)
         return member.branch_id if member else None
     return getattr(obj, "branch_id", None)
@@ -42,6 +42,10 @@ def _branch_id_of(obj: Any) -> int | None:
 def _same_branch(user, obj) -> bool:
     branch_id = _branch_id_of(obj)
     return branch_id is not None and user.branch_id == branch_id
+
+
+def _not(rule: Rule) -> Rule:
+    return lambda user, obj: not rule(user, obj)
 
 
 def _any(*rules: Rule) -> Rule:
@@ -139,7 +143,7 @@ RULES: dict[str, Rule] = {
     "assessment.review": _all(_not_own_work, _any(
         _all(_is_branch_assessment, _leadership),
         _all(_is_member_assessment, _of_a_secretary, _leadership),
-        _all(_is_member_assessment, _secretary_here),
+        _all(_is_member_assessment, _secretary_here, _not(_of_a_secretary)),
     )),
     "member_coverage.view": _any(_leadership, _secretary_here),
     # The checklist entry in the navigation: people who belong to a branch.
@@ -182,7 +186,7 @@ RULES: dict[str, Rule] = {
     "submission.request": _role(Role.ADMIN),
     "submission.submit": _secretary_here,
     "pledge.approve_branch": _role(Role.ADMIN),
-    "pledge.approve_member": _all(_secretary_here, _not_own_work),
+    "pledge.approve_member": _all(_secretary_here, _not_own_work, _not(_of_a_secretary)),
     "inspection.manage": _leadership,
     # Submissions: leadership follows every branch; a secretary sees their own branch's only.
     "submission.list": _role(Role.ADMIN, Role.LEADER, Role.SECRETARY),
@@ -199,7 +203,7 @@ RULES: dict[str, Rule] = {
     "pledge.approve": _any(
         _all(_is_branch_pledge, _role(Role.ADMIN)),
         _all(_is_member_pledge, _of_a_secretary, _role(Role.ADMIN)),
-        _all(_is_member_pledge, _secretary_here, _not_own_work),
+        _all(_is_member_pledge, _secretary_here, _not_own_work, _not(_of_a_secretary)),
     ),
     # Brands and projects: the district list is public; a branch's secretary keeps its brand and projects.
     "brand.view": _anyone,

@@ -1,6 +1,7 @@
 """Logging in and out, and creating accounts."""
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 from flask import session
@@ -61,8 +62,9 @@ def _record_failure(username: str, address: str, reason: str, user: User | None 
 
 
 def start_session(user: User, remember: bool = False) -> None:
-    """A fresh session at login (no fixation), remembering the language the visitor chose."""
-    lang = session.get("lang")
+    """A fresh session at login (no fixation). The person's stored language wins; without one, the
+    language the visitor chose before logging in stays (a shared PC must not pass one person's on)."""
+    lang = user.locale or session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
@@ -79,6 +81,8 @@ def end_session(user: User) -> None:
     audit.record(user, "auth.logout", user)
     db.session.commit()
     forget_session()
+    if user.locale and session.get("lang") == user.locale:
+        session.pop("lang")  # their stored preference is not handed to the next person at this PC
 
 
 def forget_session() -> None:
@@ -90,12 +94,22 @@ def forget_session() -> None:
         session["lang"] = lang
 
 
-def change_password(user: User, current: str | None, new: str | None, repeat: str | None) -> None:
-    """The user's own password change: every other session of the user ends; this one goes on."""
+def change_password(user: User, current: str | None, new: str | None, repeat: str | None,
+                    address: str = "") -> None:
+    """The user's own password change: every other session of the user ends; this one goes on.
+
+    A wrong current password counts as a failed sign-in of the account (from `address`), so a borrowed
+    session cannot guess it without limit: raises throttle.Throttled like a sign-in. The new password must
+    differ from the current one (a password someone else chose is really replaced). Raises Invalid."""
     errors = {}
+    throttle.check(user.username, address)
     if not user.check_password(current or ""):
+        throttle.record_failure(user.username, address)
+        db.session.commit()
         errors["current_password"] = _l("This is not your current password.")
     problem = password_error(new, user.username)
+    if not problem and new and user.check_password(new):
+        problem = _l("Choose a password different from your current one.")
     if problem:
         errors["new_password"] = problem
     elif new != repeat:
@@ -130,10 +144,12 @@ def password_error(password: str | None, username: str | None = None):
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
         return _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
-    name = (username or "").strip().casefold()
-    if name and name in password.casefold():
+    folded = unicodedata.normalize("NFKC", password).casefold()
+    name = canonical_username(username)
+    if len(name) >= 3 and name in folded:  # a two-letter name (li) would rule out too many passwords
         return _l("The password must not contain the username.")
-    if password.casefold() in _common_passwords() or zxcvbn(password[:100])["score"] == 0:
+    # zxcvbn refuses more than 72 characters; a longer passphrase is judged by its beginning.
+    if folded in _common_passwords() or zxcvbn(password[:72])["score"] == 0:
         return _l("This password is one of the most common ones and easy to guess. Choose another.")
     return None
 

@@ -48,15 +48,19 @@ def check(username: str | None, address: str) -> None:
         select(
             func.count().filter(LoginFailure.scope == "account", LoginFailure.key == key),
             func.count().filter(LoginFailure.scope == "address", LoginFailure.key == address[:128]),
-            func.min(LoginFailure.at),
+            func.min(LoginFailure.at).filter(LoginFailure.scope == "account"),
+            func.min(LoginFailure.at).filter(LoginFailure.scope == "address"),
         ).where(LoginFailure.at >= since,
                 ((LoginFailure.scope == "account") & (LoginFailure.key == key))
                 | ((LoginFailure.scope == "address") & (LoginFailure.key == address[:128])))
     ).one()
-    by_account, by_address, oldest = row
-    if by_account >= per_account or by_address >= per_address:
-        retry_after = int((oldest + window - utcnow()).total_seconds()) + 1 if oldest else int(window.total_seconds())
-        raise Throttled(max(retry_after, 1))
+    by_account, by_address, oldest_account, oldest_address = row
+    # The wait ends when the oldest failure of each exhausted scope leaves the window; the later one counts.
+    ends = [oldest + window for count, limit, oldest in ((by_account, per_account, oldest_account),
+                                                         (by_address, per_address, oldest_address))
+            if count >= limit and oldest is not None]
+    if ends:
+        raise Throttled(max(int((max(ends) - utcnow()).total_seconds()) + 1, 1))
 
 
 def record_failure(username: str | None, address: str) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import update as sql_update
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
-from ..models import Assessment, Branch, BranchKind, Role, Unit, UnitKind, User
+from ..models import Assessment, Branch, BranchKind, Pledge, Role, Unit, UnitKind, User
 from . import accounts, audit
 from .campaign import current_year
 from .versions import check_version
@@ -113,10 +113,11 @@ def update(actor, user: User, *, display_name: str, role: str, branch_id: str, p
     if changes_access:  # open sessions must not keep the old role's reach
         user.session_version += 1
     if moved and branch is not None and (year := current_year()) is not None:
-        # This year's 五带头 self-assessment moves with the member (earlier years stay where they were done),
+        # This year's 五带头 self-assessment and pledges move with the member (earlier years stay where they were done),
         # so the new branch's figures count it; access follows the member's branch either way.
-        db.session.execute(sql_update(Assessment).where(Assessment.member_id == user.id, Assessment.year_id == year.id)
-                           .values(branch_id=branch.id))
+        for model in (Assessment, Pledge):
+            db.session.execute(sql_update(model).where(model.member_id == user.id, model.year_id == year.id)
+                               .values(branch_id=branch.id))
     audit.record(actor, "user.update", user, before=before,
                  after={"display_name": display_name, "role": role_value.value, "branch_id": user.branch_id,
                         "post_title": post_title})

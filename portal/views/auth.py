@@ -66,6 +66,16 @@ def enforce_password_change():
     return redirect(target)
 
 
+def _throttled(refusal, template: str, **context):
+    """429 on the same page, saying how long to wait (counted, not audited)."""
+    throttle.tally_refusal("auth.throttled")
+    response = render(template, status=429, error=_(
+        "Too many failed sign-ins for this account or from this computer. "
+        "Please wait %(minutes)s minutes and try again.", minutes=-(-refusal.retry_after // 60)), **context)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.values.get("next"))
@@ -79,12 +89,7 @@ def login():
         try:
             user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr or "")
         except throttle.Throttled as refusal:
-            throttle.tally_refusal("auth.throttled")
-            response = render("auth/login.html", form=form, next=next_url, status=429, error=_(
-                "Too many failed sign-ins for this account or from this computer. "
-                "Please wait %(minutes)s minutes and try again.", minutes=-(-refusal.retry_after // 60)))
-            response.headers["Retry-After"] = str(refusal.retry_after)
-            return response
+            return _throttled(refusal, "auth/login.html", form=form, next=next_url)
         except accounts.LoginFailed:
             form.password.errors = []
             return render("auth/login.html", form=form, next=next_url,
@@ -114,7 +119,9 @@ def change_password():
     if form.validate_on_submit():
         try:
             accounts.change_password(current_user._get_current_object(), form.current_password.data,
-                                     form.new_password.data, form.repeat_password.data)
+                                     form.new_password.data, form.repeat_password.data, request.remote_addr or "")
+        except throttle.Throttled as refusal:
+            return _throttled(refusal, "auth/password.html", form=form, errors={})
         except Invalid as error:
             errors = apply_errors(form, error.field_errors)
         else:

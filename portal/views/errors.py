@@ -76,7 +76,7 @@ def error_response(status: int, message: str | None = None, page_scope: bool | N
     """The error as a page, or for htmx as a message that is not swapped over the target.
 
     `page_scope` marks a problem with the whole page (default: by status, see PAGE_SCOPE)."""
-    fragment = wants_fragment() or request.headers.get("HX-Request") == "true"
+    fragment = wants_fragment()  # a boosted, history-restore or full htmx request gets the whole page
     scope = "page" if (status in PAGE_SCOPE if page_scope is None else page_scope) else "row"
     response = render(
         "errors/_message.html" if fragment else "errors/error.html",

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Nomination, Review, User
+from portal.models import AuditEvent, Nomination, Review, Role, User
 
 from ..checklist_helpers import make_assessment
 from ..conftest import CSRF_META
-from ..factories import PASSWORD
+from ..factories import PASSWORD, UserFactory
 
 
 def _count(model) -> int:
@@ -196,3 +196,86 @@ def test_evidence_takes_the_extension_of_what_it_is(client, secretary, branch, n
     disposition = download.headers["Content-Disposition"]
     assert download.mimetype == "application/pdf" and disposition.startswith("attachment;")
     assert quote(f"{stem}.pdf") in disposition or f'filename="{stem}.pdf"' in disposition
+
+
+# --- found by the browser test of these fixes ----------------------------------------------------------------
+
+def test_a_long_passphrase_is_accepted(client, member):
+    client.login(member)
+    phrase = "Zk3" + "q-w.e" * 20  # 103 characters: zxcvbn itself stops at 72
+    assert client.form_post("/account/password", {"current_password": PASSWORD, "new_password": phrase,
+                                                  "repeat_password": phrase}).status_code == 303
+
+
+def test_the_given_password_must_really_be_replaced(client, member):
+    client.login(member)
+    before = member.password_hash
+    assert client.form_post("/account/password", {"current_password": PASSWORD, "new_password": PASSWORD,
+                                                  "repeat_password": PASSWORD}).status_code == 422
+    db.session.refresh(member)
+    assert member.password_hash == before
+
+
+def test_guessing_the_current_password_is_throttled(client, member):
+    client.login(member)
+    codes = [client.form_post("/account/password", {"current_password": f"guess-{n}", "new_password": "Fresh-Kite-88",
+                                                   "repeat_password": "Fresh-Kite-88"}).status_code for n in range(11)]
+    assert codes[:10] == [422] * 10 and codes[10] == 429
+    assert client.form_post("/account/password", {"current_password": PASSWORD, "new_password": "Fresh-Kite-88",
+                                                  "repeat_password": "Fresh-Kite-88"}).status_code == 429
+
+
+def test_a_moved_members_pledge_follows_the_member(client, admin, member, secretary, other_secretary, other_branch):
+    from portal.models import Pledge, PledgeStatus
+
+    from ..checklist_helpers import current_year
+
+    pledge = Pledge(year_id=current_year().id, branch_id=member.branch_id, member_id=member.id, text="承诺",
+                    status=PledgeStatus.PENDING)
+    db.session.add(pledge)
+    db.session.commit()
+    client.login(admin)
+    assert client.form_post(f"/admin/users/{member.id}", {"display_name": member.display_name, "role": "member",
+                                                         "branch": str(other_branch.id), "post_title": "",
+                                                         "version": str(member.version)}).status_code == 303
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+    client.login(secretary)
+    assert client.form_post(f"/pledges/{pledge.id}/approve").status_code == 403
+    db.session.refresh(pledge)
+    assert pledge.status == PledgeStatus.PENDING and pledge.branch_id == other_branch.id
+
+
+def test_secretaries_of_one_branch_do_not_review_each_other(client, secretary, branch):
+    from portal.models import AssessmentStatus
+
+    second = UserFactory(username="sec-a2", role=Role.SECRETARY, branch=branch)
+    make_assessment(branch, second, status=AssessmentStatus.SUBMITTED)
+    client.login(secretary)
+    assert client.form_post(f"/checklist/member/{second.id}/review", {"rating": "good", "comment": "好"}
+                            ).status_code == 403
+    assert _count(Review) == 0
+
+
+def test_the_stored_language_wins_at_login_on_a_shared_pc(app, member, secretary):
+    member.locale = "en"
+    db.session.commit()
+    client = app.test_client()
+    client.login(member)
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": client.csrf_token()})
+    client.login(secretary)  # no stored preference, and the last person's is not passed on
+    assert 'lang="zh-CN"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["prod", "Production ", "staging"])
+def test_an_unknown_portal_env_is_refused(monkeypatch, tmp_path, value):
+    from portal import config
+
+    monkeypatch.setenv("PORTAL_ENV", value)
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.edu.local")
+    if value.strip().lower() == "production":
+        assert config.load(str(tmp_path))["PORTAL_ENV"] == "production"
+    else:
+        with pytest.raises(config.ConfigError):
+            config.load(str(tmp_path))
