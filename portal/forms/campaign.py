@@ -97,6 +97,12 @@ class ProjectForm(FlaskForm):
     form_token = FormToken()
 
 
+class ProjectEditForm(FlaskForm):
+    title = Text(_l("Title"), max_length=200, required=True)
+    goal = LongText(_l("Goal"), max_length=5000)
+    version = HiddenId()
+
+
 class MilestoneForm(FlaskForm):
     title = Text(_l("Title"), max_length=200, required=True)
     measure = Text(_l("Measure"), max_length=200)
@@ -114,9 +120,15 @@ class InspectionForm(FlaskForm):
     kind = Choice(_l("Kind"), choices=InspectionKind, required=True)
     held_on = Day(_l("Date"), required=True)
     title = Text(_l("Title"), max_length=200, required=True)
-    findings = LongText(_l("Findings"), max_length=20000)
+    findings = LongText(_l("Findings"), max_length=10000)
     branches = IdList(_l("Branches"))
     form_token = FormToken()
+
+
+class InspectionEditForm(FlaskForm):
+    title = Text(_l("Title"), max_length=200, required=True)
+    findings = LongText(_l("Findings"), max_length=10000)
+    version = HiddenId()
 
 
 def follow_up_form(held_on) -> FlaskForm:

@@ -239,9 +239,19 @@ class Id(Field):
 
 
 class HiddenId(Id):
-    """An id or counter carried in a hidden input (e.g. the version an edit was loaded with)."""
+    """The version an edit was loaded with, carried in a hidden input. Blank is None (no comparison); a
+    mangled value is 0, i.e. a version no record has, so the save is answered as a conflict (409) with
+    both texts rather than with an error on a field the person cannot see."""
 
     widget = HiddenInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, minimum=0, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self._bad:
+            self.data, self._bad = 0, False
 
 
 class IdList(Field):

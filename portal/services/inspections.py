@@ -22,6 +22,7 @@ from ..models import (
 )
 from . import audit
 from .campaign import ensure_writable, parse_date
+from .versions import check_version
 
 
 def get(inspection_id: int) -> Inspection:
@@ -76,6 +77,25 @@ def create(actor, year: CampaignYear, *, kind: str, held_on: str, title: str, fi
                  after={"kind": kind_value.value, "held_on": str(day), "title": title, "branches": branches})
     db.session.commit()
     return inspection
+
+
+def update(actor, inspection: Inspection, *, title: str, findings: str, version: int | None = None) -> None:
+    """Save a visit's title and findings as edited on top of `version`; a stale edit is a Conflict carrying
+    the saved text. Raises Invalid for an empty or over-long title, or findings over 10000 characters."""
+    ensure_writable(inspection.year_id)
+    title, findings = (title or "").strip(), (findings or "").strip()
+    errors: dict = {}
+    if not title or len(title) > 200:
+        errors["title"] = _l("Enter a title of at most 200 characters.")
+    if len(findings) > 10000:
+        errors["findings"] = _l("The findings may have at most 10000 characters.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(inspection, version, shown=("title", "findings"))
+    before = {"title": inspection.title, "findings": inspection.findings}
+    inspection.title, inspection.findings = title, findings
+    audit.record(actor, "inspection.update", inspection, before=before, after={"title": title, "findings": findings})
+    db.session.commit()
 
 
 def add_follow_up(actor, inspection: Inspection, *, branch_id: str, action: str, owner: str,

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, DomainError
 from ..extensions import db
-from ..models import FormIntent
+from ..models import FormIntent, utcnow
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+KEEP = timedelta(days=30)  # a form replayed later than this is a new intent (and the table stays small)
 _PENDING = "form_intent"
 
 
@@ -50,6 +52,8 @@ def run_once(actor, token: str | None, model, create) -> tuple[int, bool]:
     kind = model.__tablename__
     if (found := _replayed(actor, token, kind)) is not None:
         return found, True
+    db.session.execute(delete(FormIntent).where(FormIntent.user_id == actor.id,
+                                                FormIntent.created_at < utcnow() - KEEP))
     db.session.add(FormIntent(token=token, user_id=actor.id, kind=kind))
     try:
         db.session.flush()  # a simultaneous twin waits here for the first, then finds its record

@@ -99,8 +99,7 @@ def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: 
     db.session.commit()
 
 
-def create_project(actor, branch: Branch, year: CampaignYear, *, title: str, goal: str) -> Project:
-    ensure_writable(year.id)
+def _project_fields(title: str, goal: str) -> tuple[str, str]:
     title, goal = (title or "").strip(), (goal or "").strip()
     errors: dict = {}
     if not title or len(title) > 200:
@@ -109,12 +108,30 @@ def create_project(actor, branch: Branch, year: CampaignYear, *, title: str, goa
         errors["goal"] = _l("The goal may have at most 5000 characters.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    return title, goal
+
+
+def create_project(actor, branch: Branch, year: CampaignYear, *, title: str, goal: str) -> Project:
+    ensure_writable(year.id)
+    title, goal = _project_fields(title, goal)
     project = Project(branch_id=branch.id, year_id=year.id, title=title, goal=goal)
     db.session.add(project)
     db.session.flush()
     audit.record(actor, "project.create", project, after={"title": title, "goal": goal})
     db.session.commit()
     return project
+
+
+def update_project(actor, project: Project, *, title: str, goal: str, version: int | None = None) -> None:
+    """Save a project's title and goal as edited on top of `version`; a stale edit is a Conflict carrying
+    the saved text. Raises Invalid for an empty or over-long title or goal."""
+    ensure_writable(project.year_id)
+    title, goal = _project_fields(title, goal)
+    check_version(project, version, shown=("title", "goal"))
+    before = {"title": project.title, "goal": project.goal}
+    project.title, project.goal = title, goal
+    audit.record(actor, "project.update", project, before=before, after={"title": title, "goal": goal})
+    db.session.commit()
 
 
 def add_milestone(actor, project: Project, *, title: str, measure: str, due_on: str) -> Milestone:

@@ -1,6 +1,8 @@
 """Administration of accounts, units and branches by the organisation section (组织科)."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
@@ -33,7 +35,8 @@ def get_branch(branch_id: int) -> Branch:
 def list_users(query: str = "", role: str = "", branch_id: str = "", page: int = 1) -> tuple[list[User], int]:
     stmt = select(User)
     if query:
-        like = f"%{query.strip()}%"
+        # Full-width input finds half-width names (usernames are stored canonical, NFKC).
+        like = f"%{unicodedata.normalize('NFKC', query).strip()}%"
         stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))

@@ -5,10 +5,9 @@ from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import Conflict, Invalid
-from ..extensions import db
+from ..errors import Invalid
 from ..forms import admin as forms
-from ..forms.fields import apply_errors, errors_of
+from ..forms import run_form
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..models import Branch, User
@@ -43,16 +42,14 @@ def users():
 @require("admin.manage")
 def create_user():
     form = forms.UserCreateForm()
-    if not form.validate():
-        return _users_page(errors_of(form), 422)
-    try:
-        user_id, _replayed = intents.run_once(_me(), form.form_token.data, User, lambda: user_service.create(
-            _me(), username=form.username.data, display_name=form.display_name.data,
-            password=form.password.data or "", role=form.role.data, branch_id=str(form.branch.data or ""),
-            post_title=form.post_title.data))
-    except Invalid as error:
-        return _users_page(apply_errors(form, error.field_errors), 422)
-    flash(_("The account “%(name)s” has been created.", name=user_service.get_user(user_id).username), "success")
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, User, lambda: (
+        user_service.create(_me(), username=form.username.data, display_name=form.display_name.data,
+                            password=form.password.data or "", role=form.role.data,
+                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data))),
+        lambda errors, status, _c: _users_page(errors, status))
+    if refusal:
+        return refusal
+    flash(_("The account “%(name)s” has been created.", name=user_service.get_user(done[0]).username), "success")
     return redirect_back(url_for("admin.users"))
 
 
@@ -72,20 +69,13 @@ def user(user_id: int):
 def update_user(user_id: int):
     target = user_service.get_user(user_id)
     form = forms.UserEditForm()
-    if not form.validate():
-        return _user_page(target, errors_of(form), 422, failed="edit")
-    try:
-        user_service.update(_me(), target, display_name=form.display_name.data, role=form.role.data,
-                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data,
-                            version=form.version.data)
-    except Invalid as error:
-        db.session.rollback()
-        return _user_page(target, apply_errors(form, error.field_errors), 422, failed="edit")
-    except Conflict as error:
-        if error.current is None:
-            raise
-        return _user_page(target, {}, 409, failed="edit", conflict=(error.message, [
-            (_("Name"), error.current["display_name"]), (_("Post"), error.current["post_title"])]))
+    _done, refusal = run_form(form, lambda: user_service.update(
+        _me(), target, display_name=form.display_name.data, role=form.role.data,
+        branch_id=str(form.branch.data or ""), post_title=form.post_title.data, version=form.version.data),
+        lambda errors, status, conflict: _user_page(target, errors, status, failed="edit", conflict=conflict),
+        {"display_name": _("Name"), "post_title": _("Post")})
+    if refusal:
+        return refusal
     flash(_("The account has been saved."), "success")
     return redirect_back(url_for("admin.user", user_id=target.id))
 
@@ -106,12 +96,11 @@ def set_user_active(user_id: int):
 def reset_password(user_id: int):
     target = user_service.get_user(user_id)
     form = forms.PasswordResetForm()
-    if not form.validate():
-        return _user_page(target, errors_of(form), 422, failed="password")
-    try:
-        user_service.reset_password(_me(), target, form.password.data or "", form.confirm.data or "")
-    except Invalid as error:
-        return _user_page(target, apply_errors(form, error.field_errors), 422, failed="password")
+    _done, refusal = run_form(form, lambda: user_service.reset_password(
+        _me(), target, form.password.data or "", form.confirm.data or ""),
+        lambda errors, status, _c: _user_page(target, errors, status, failed="password"))
+    if refusal:
+        return refusal
     flash(_("The password has been reset; the user must log in again with it."), "success")
     return redirect_back(url_for("admin.user", user_id=target.id))
 
@@ -133,14 +122,12 @@ def branches():
 @require("admin.manage")
 def create_branch():
     form = forms.BranchForm()
-    if not form.validate():
-        return _branches_page(errors_of(form), 422, failed="new")
-    try:
-        branch_id, _replayed = intents.run_once(_me(), form.form_token.data, Branch,
-                                                lambda: user_service.create_branch(_me(), **form.service_fields()))
-    except Invalid as error:
-        return _branches_page(apply_errors(form, error.field_errors), 422, failed="new")
-    flash(_("The branch “%(name)s” has been added.", name=user_service.get_branch(branch_id).name), "success")
+    done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Branch, lambda: user_service.create_branch(_me(), **form.service_fields())),
+        lambda errors, status, _c: _branches_page(errors, status, failed="new"))
+    if refusal:
+        return refusal
+    flash(_("The branch “%(name)s” has been added.", name=user_service.get_branch(done[0]).name), "success")
     return redirect_back(url_for("admin.branches"))
 
 
@@ -149,13 +136,10 @@ def create_branch():
 def update_branch(branch_id: int):
     branch = user_service.get_branch(branch_id)
     form = forms.BranchForm()
-    if not form.validate():
-        return _branches_page(errors_of(form), 422, failed=branch.id)
-    try:
-        user_service.update_branch(_me(), branch, **form.service_fields())
-    except Invalid as error:
-        db.session.rollback()
-        return _branches_page(apply_errors(form, error.field_errors), 422, failed=branch.id)
+    _done, refusal = run_form(form, lambda: user_service.update_branch(_me(), branch, **form.service_fields()),
+                              lambda errors, status, _c: _branches_page(errors, status, failed=branch.id))
+    if refusal:
+        return refusal
     flash(_("The branch has been saved."), "success")
     return redirect_back(url_for("admin.branches"))
 

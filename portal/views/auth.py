@@ -7,11 +7,9 @@ from flask import Blueprint, flash, make_response, redirect, request, session, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import Invalid
 from ..extensions import login_manager
-from ..forms import EmptyForm
+from ..forms import EmptyForm, run_form
 from ..forms.auth import LanguageForm, LoginForm, PasswordForm
-from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render
 from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..services import accounts, throttle
@@ -115,21 +113,19 @@ def logout():
 @login_required
 def change_password():
     form = PasswordForm()
-    errors = {}
-    if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user._get_current_object(), form.current_password.data,
-                                     form.new_password.data, form.repeat_password.data, request.remote_addr or "")
-        except throttle.Throttled as refusal:
-            return _throttled(refusal, "auth/password.html", form=form, errors={})
-        except Invalid as error:
-            errors = apply_errors(form, error.field_errors)
-        else:
-            flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
-            return redirect_back(url_for("main.home"))
-    elif request.method == "POST":
-        errors = errors_of(form)
-    return render("auth/password.html", form=form, errors=errors, status=422 if errors else 200)
+    if request.method == "GET":
+        return render("auth/password.html", form=form)
+    try:
+        _done, refusal = run_form(form, lambda: accounts.change_password(
+            current_user._get_current_object(), form.current_password.data, form.new_password.data,
+            form.repeat_password.data, request.remote_addr or ""),
+            lambda _errors, status, _c: render("auth/password.html", form=form, status=status))
+    except throttle.Throttled as throttled:
+        return _throttled(throttled, "auth/password.html", form=form)
+    if refusal:
+        return refusal
+    flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
+    return redirect_back(url_for("main.home"))
 
 
 @bp.route("/account", methods=["GET"])

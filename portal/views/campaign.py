@@ -9,10 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..forms import EmptyForm, run_form
 from ..forms import campaign as forms
-from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
 from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
@@ -59,18 +58,13 @@ def years():
 @require("campaign.manage")
 def create_year():
     form = forms.YearForm()
-
-    def failed(errors):
-        return render("campaign/years.html", years=campaign_service.list_years(), errors=errors,
-                      failed_id="new", status=422)
-
-    if not form.validate():
-        return failed(errors_of(form))
-    try:
-        intents.run_once(_me(), form.form_token.data, CampaignYear, lambda: campaign_service.create_year(
-            _me(), str(form.year.data or ""), form.theme.data))
-    except Invalid as error:
-        return failed(apply_errors(form, error.field_errors))
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, CampaignYear,
+        lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data)),
+        lambda errors, status, _c: render("campaign/years.html", years=campaign_service.list_years(),
+                                          errors=errors, failed_id="new", status=status))
+    if refusal:
+        return refusal
     flash(_("The campaign year has been added."), "success")
     return redirect_back(url_for("campaign.years"))
 
@@ -81,19 +75,15 @@ def update_year(year_id: int):
     year = db.session.get(CampaignYear, year_id) or abort(404)
     form = forms.year_update_form()
 
-    def failed(errors):
-        return render("campaign/years.html", years=campaign_service.list_years(), errors=errors,
-                      failed_id=year_id, status=422)
-
-    if not form.validate():
-        return failed(errors_of(form))
-    dates = {kind: (form[f"{kind}_start"].data, form[f"{kind}_end"].data) for kind in
-             (k.value for k in campaign_service.PHASE_ORDER)}
-    try:
+    def save():
+        dates = {kind: (form[f"{kind}_start"].data, form[f"{kind}_end"].data) for kind in
+                 (k.value for k in campaign_service.PHASE_ORDER)}
         campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates)
-    except Invalid as error:
-        db.session.rollback()
-        return failed(apply_errors(form, error.field_errors))
+
+    _done, refusal = run_form(form, save, lambda errors, status, _c: render(
+        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status))
+    if refusal:
+        return refusal
     flash(_("The year %(year)s has been saved.", year=year.year), "success")
     return redirect_back(url_for("campaign.years"))
 
@@ -133,17 +123,15 @@ def submissions():
 def create_request():
     year = campaign_service.current_year()
     form = forms.RequestForm()
-    if not form.validate():
-        return _submissions_page(errors_of(form), 422)
-    try:
-        created_id, _replayed = intents.run_once(_me(), form.form_token.data, SubmissionRequest, lambda: (
-            submission_service.create_request(
-                _me(), year, kind=form.kind.data, title=form.title.data, description=form.description.data,
-                deadline=form.deadline.data, branch_ids=form.branches.data)))
-    except Invalid as error:
-        return _submissions_page(apply_errors(form, error.field_errors), 422)
+    done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, SubmissionRequest, lambda: submission_service.create_request(
+            _me(), year, kind=form.kind.data, title=form.title.data, description=form.description.data,
+            deadline=form.deadline.data, branch_ids=form.branches.data)),
+        lambda errors, status, _c: _submissions_page(errors, status))
+    if refusal:
+        return refusal
     flash(_("The request has been sent to the branches."), "success")
-    return redirect_back(url_for("campaign.request_page", request_id=created_id))
+    return redirect_back(url_for("campaign.request_page", request_id=done[0]))
 
 
 @bp.get("/submissions/<int:request_id>")
@@ -181,19 +169,12 @@ def submit(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.submit", item)
     form = forms.SubmitForm()
-    if not form.validate():
-        return _submission_page(item, errors_of(form), 422)
-    try:
-        submission_service.submit(_me(), item, note=form.note.data, document=request.files.get("document"),
-                                  group=(form.group_role.data, form.group_name.data, form.group_post.data),
-                                  version=form.version.data)
-    except Invalid as error:
-        db.session.rollback()
-        return _submission_page(item, apply_errors(form, error.field_errors), 422)
-    except Conflict as error:
-        if error.current is None:
-            raise
-        return _submission_page(item, {}, 409, conflict=_conflict(error, {"note": _("Note")}))
+    _done, refusal = run_form(form, lambda: submission_service.submit(
+        _me(), item, note=form.note.data, document=request.files.get("document"),
+        group=(form.group_role.data, form.group_name.data, form.group_post.data), version=form.version.data),
+        lambda errors, status, conflict: _submission_page(item, errors, status, conflict), {"note": _("Note")})
+    if refusal:
+        return refusal
     if item.is_late:
         flash(_("Submitted after the deadline: it is accepted but marked late."), "warning")
     else:
@@ -230,13 +211,9 @@ def return_submission(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.request", item)
     form = forms.ReasonForm()
-    if not form.validate():
-        return _decided(item, errors_of(form), 422)
-    try:
-        submission_service.return_for_revision(_me(), item, form.reason.data)
-    except Invalid as error:
-        return _decided(item, apply_errors(form, error.field_errors), 422)
-    return _decided(item)
+    _done, refusal = run_form(form, lambda: submission_service.return_for_revision(_me(), item, form.reason.data),
+                              lambda errors, status, _c: _decided(item, errors, status))
+    return refusal or _decided(item)
 
 
 @bp.get("/submission/<int:submission_id>/document")
@@ -248,11 +225,6 @@ def submission_document(submission_id: int):
 
 
 # --- pledges (公开承诺) --------------------------------------------------------------------------
-
-def _conflict(error: Conflict, labels: dict) -> tuple[str, list[tuple[str, str]]]:
-    """A stale save's notice: the message and [(label, the other person's saved text)]."""
-    return error.message, [(label, error.current.get(name) or "") for name, label in labels.items()]
-
 
 def _pledges_page(errors=None, status=200, failed=None):
     year = _year()
@@ -280,17 +252,14 @@ def create_pledge():
     for_branch = request.form.get("for") == "branch"
     authorize("pledge.create_branch" if for_branch else "pledge.create_member")
     form = forms.PledgeForm()
-    failed = "branch" if for_branch else "member"
-    if not form.validate():
-        return _pledges_page(errors_of(form), 422, failed=failed)
-    try:
-        pledge_id, _replayed = intents.run_once(_me(), form.form_token.data, Pledge, lambda: pledge_service.create(
-            _me(), campaign_service.current_year(), for_branch=for_branch, text=form.text.data,
-            item_ids=form.items.data))
-    except Invalid as error:
-        return _pledges_page(apply_errors(form, error.field_errors), 422, failed=failed)
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Pledge, lambda: (
+        pledge_service.create(_me(), campaign_service.current_year(), for_branch=for_branch, text=form.text.data,
+                              item_ids=form.items.data))),
+        lambda errors, status, _c: _pledges_page(errors, status, failed="branch" if for_branch else "member"))
+    if refusal:
+        return refusal
     flash(_("The pledge is saved as a draft. Send it for approval when it is ready."), "success")
-    return redirect_back(url_for("campaign.pledge", pledge_id=pledge_id))
+    return redirect_back(url_for("campaign.pledge", pledge_id=done[0]))
 
 
 def _pledge_or_404(pledge_id: int) -> Pledge:
@@ -316,24 +285,17 @@ def pledge(pledge_id: int):
     return _pledge_page(item)
 
 
-def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message: str, form_class=None):
-    """Authorise, read the form (422 beside the fields), call the service with (pledge, form), answer.
-    A stale edit (409) shows the saved text beside the person's own, which stays in the field."""
+def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message: str, form_class=EmptyForm,
+                   conflict_labels=None):
+    """Authorise, read the form, call the service with (pledge, form), answer: 422 beside the fields, or
+    409 with the saved text beside the person's own when `conflict_labels` are given."""
     item = _pledge_or_404(pledge_id)
     authorize(action, item)
-    form = form_class() if form_class else None
-    if form is not None and not form.validate():
-        return _pledge_page(item, errors_of(form), 422, failed=failed)
-    try:
-        call(item, form)
-    except Invalid as error:
-        db.session.rollback()
-        return _pledge_page(item, apply_errors(form, error.field_errors) if form else error.field_errors, 422,
-                            failed=failed)
-    except Conflict as error:
-        if error.current is None:
-            raise
-        return _pledge_page(item, {}, 409, failed=failed, conflict=_conflict(error, {"text": _("Pledge")}))
+    form = form_class()
+    _done, refusal = run_form(form, lambda: call(item, form), lambda errors, status, conflict: _pledge_page(
+        item, errors, status, failed=failed, conflict=conflict), conflict_labels)
+    if refusal:
+        return refusal
     flash(done_message, "success")
     return redirect_back(request.form.get("back") if request.form.get("back") == url_for("campaign.pledges")
                          else url_for("campaign.pledge", pledge_id=item.id))
@@ -344,7 +306,7 @@ def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message:
 def update_pledge(pledge_id: int):
     return _pledge_action(pledge_id, "pledge.edit", lambda p, f: pledge_service.update(
         _me(), p, text=f.text.data, item_ids=f.items.data, version=f.version.data), "edit",
-        _("The pledge has been saved."), forms.PledgeForm)
+        _("The pledge has been saved."), forms.PledgeForm, {"text": _("Pledge")})
 
 
 @bp.post("/pledges/<int:pledge_id>/submit")
@@ -416,19 +378,13 @@ def update_brand(branch_id: int):
     branch = project_service.get_branch(branch_id)
     authorize("brand.edit", branch)
     form = forms.BrandForm()
-    if not form.validate():
-        return _brand_page(branch, errors_of(form), 422, failed="brand")
-    try:
-        project_service.update_brand(_me(), branch, name=form.brand_name.data, slogan=form.brand_slogan.data,
-                                     description=form.brand_description.data, version=form.version.data)
-    except Invalid as error:
-        db.session.rollback()
-        return _brand_page(branch, apply_errors(form, error.field_errors), 422, failed="brand")
-    except Conflict as error:
-        if error.current is None:
-            raise
-        return _brand_page(branch, {}, 409, failed="brand", conflict=_conflict(error, {
-            "brand_name": _("Brand name"), "brand_slogan": _("Slogan"), "brand_description": _("Story")}))
+    _done, refusal = run_form(form, lambda: project_service.update_brand(
+        _me(), branch, name=form.brand_name.data, slogan=form.brand_slogan.data,
+        description=form.brand_description.data, version=form.version.data),
+        lambda errors, status, conflict: _brand_page(branch, errors, status, failed="brand", conflict=conflict),
+        {"brand_name": _("Brand name"), "brand_slogan": _("Slogan"), "brand_description": _("Story")})
+    if refusal:
+        return refusal
     flash(_("The brand has been saved."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=branch.id))
 
@@ -439,15 +395,32 @@ def create_project(branch_id: int):
     branch = project_service.get_branch(branch_id)
     authorize("project.edit", branch)
     form = forms.ProjectForm()
-    if not form.validate():
-        return _brand_page(branch, errors_of(form), 422, failed="project")
-    try:
-        intents.run_once(_me(), form.form_token.data, Project, lambda: project_service.create_project(
-            _me(), branch, campaign_service.current_year(), title=form.title.data, goal=form.goal.data))
-    except Invalid as error:
-        return _brand_page(branch, apply_errors(form, error.field_errors), 422, failed="project")
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Project, lambda: project_service.create_project(
+            _me(), branch, campaign_service.current_year(), title=form.title.data, goal=form.goal.data)),
+        lambda errors, status, _c: _brand_page(branch, errors, status, failed="project"))
+    if refusal:
+        return refusal
     flash(_("The project has been added. Now give it measurable milestones."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=branch.id))
+
+
+@bp.post("/projects/<int:project_id>")
+@login_required
+def update_project(project_id: int):
+    project = project_service.get_project(project_id)
+    authorize("project.edit", project)
+    form = forms.ProjectEditForm()
+    branch = project_service.get_branch(project.branch_id)
+    _done, refusal = run_form(form, lambda: project_service.update_project(
+        _me(), project, title=form.title.data, goal=form.goal.data, version=form.version.data),
+        lambda errors, status, conflict: _brand_page(branch, errors, status, failed=f"edit-{project.id}",
+                                                     conflict=conflict),
+        {"title": _("Title"), "goal": _("Goal and measurable targets")})
+    if refusal:
+        return refusal
+    flash(_("The project has been saved."), "success")
+    return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
 
 
 @bp.post("/projects/<int:project_id>/milestones")
@@ -456,15 +429,13 @@ def add_milestone(project_id: int):
     project = project_service.get_project(project_id)
     authorize("project.edit", project)
     form = forms.MilestoneForm()
-    failed = f"project-{project.id}"
-    if not form.validate():
-        return _brand_page(project_service.get_branch(project.branch_id), errors_of(form), 422, failed=failed)
-    try:
-        intents.run_once(_me(), form.form_token.data, Milestone, lambda: project_service.add_milestone(
-            _me(), project, title=form.title.data, measure=form.measure.data, due_on=form.due_on.data))
-    except Invalid as error:
-        return _brand_page(project_service.get_branch(project.branch_id), apply_errors(form, error.field_errors),
-                           422, failed=failed)
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Milestone, lambda: project_service.add_milestone(
+            _me(), project, title=form.title.data, measure=form.measure.data, due_on=form.due_on.data)),
+        lambda errors, status, _c: _brand_page(project_service.get_branch(project.branch_id), errors, status,
+                                               failed=f"project-{project.id}"))
+    if refusal:
+        return refusal
     flash(_("The milestone has been added."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
 
@@ -477,27 +448,23 @@ def update_milestone(milestone_id: int):
     authorize("project.edit", project)
     form = forms.MilestoneDoneForm()
 
-    def failed(errors, status=422, conflict=None):
+    def row(errors=None, status=200, conflict=None):
+        return render("campaign/brand.html", block="milestone_row", status=status, m=milestone, project=project,
+                      branch=project_service.get_branch(project.branch_id), errors=errors or {},
+                      failed=f"milestone-{milestone.id}" if status != 200 else None,
+                      year=db.session.get(CampaignYear, project.year_id), form=request.form, conflict=conflict)
+
+    def refused(errors, status, conflict):
         if wants_fragment():
-            return render("campaign/brand.html", block="milestone_row", status=status, m=milestone,
-                          project=project, branch=project_service.get_branch(project.branch_id), errors=errors,
-                          failed=f"milestone-{milestone.id}", year=db.session.get(CampaignYear, project.year_id),
-                          form=request.form, conflict=conflict)
+            return row(errors, status, conflict)
         return _brand_page(project_service.get_branch(project.branch_id), errors, status,
                            failed=f"milestone-{milestone.id}", conflict=conflict)
 
-    if not form.validate():
-        return failed(errors_of(form))
-    try:
-        project_service.set_milestone(_me(), milestone, done=form.done.data == "1", evidence=form.evidence.data,
-                                      version=form.version.data)
-    except Invalid as error:
-        db.session.rollback()
-        return failed(apply_errors(form, error.field_errors))
-    except Conflict as error:
-        if error.current is None:
-            raise
-        return failed({}, 409, _conflict(error, {"evidence": _("Evidence")}))
+    _done, refusal = run_form(form, lambda: project_service.set_milestone(
+        _me(), milestone, done=form.done.data == "1", evidence=form.evidence.data, version=form.version.data),
+        refused, {"evidence": _("Evidence")})
+    if refusal:
+        return refusal
     if wants_fragment():
         return _milestone_changed(milestone, project)
     return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
@@ -510,7 +477,8 @@ def _milestone_changed(milestone, project):
 
     year = db.session.get(CampaignYear, project.year_id)
     row = render_block("campaign/brand.html", "milestone_row", m=milestone, project=project,
-                       branch=project_service.get_branch(project.branch_id), errors={}, failed=None, year=year)
+                       branch=project_service.get_branch(project.branch_id), errors={}, failed=None, year=year,
+                       form=request.form, conflict=None)
     milestones = next(ms for p, ms in project_service.branch_projects(project.branch_id, year) if p.id == project.id)
     return render("campaign/_milestone_changed.html", row_html=Markup(row), project=project,  # noqa: S704 - rendered by Jinja
                   progress=project_service.progress_of(milestones))
@@ -537,21 +505,20 @@ def inspections():
 @require("inspection.manage")
 def create_inspection():
     form = forms.InspectionForm()
-    if not form.validate():
-        return _inspections_page(errors_of(form), 422)
-    try:
-        created_id, _replayed = intents.run_once(_me(), form.form_token.data, InspectionRecord, lambda: (
-            inspection_service.create(_me(), campaign_service.current_year(), kind=form.kind.data,
-                                      held_on=form.held_on.data, title=form.title.data,
-                                      findings=form.findings.data, branch_ids=form.branches.data)))
-    except Invalid as error:
-        return _inspections_page(apply_errors(form, error.field_errors), 422)
+    done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, InspectionRecord, lambda: inspection_service.create(
+            _me(), campaign_service.current_year(), kind=form.kind.data, held_on=form.held_on.data,
+            title=form.title.data, findings=form.findings.data, branch_ids=form.branches.data)),
+        lambda errors, status, _c: _inspections_page(errors, status))
+    if refusal:
+        return refusal
     flash(_("The visit has been recorded. Add its follow-up actions."), "success")
-    return redirect_back(url_for("campaign.inspection", inspection_id=created_id))
+    return redirect_back(url_for("campaign.inspection", inspection_id=done[0]))
 
 
-def _inspection_page(inspection, errors=None, status=200):
-    return render("campaign/inspection.html", status=status, inspection=inspection,
+def _inspection_page(inspection, errors=None, status=200, failed=None, conflict=None):
+    return render("campaign/inspection.html", status=status, inspection=inspection, failed=failed,
+                  conflict=conflict,
                   year=db.session.get(CampaignYear, inspection.year_id),
                   visited=inspection_service.branches_of([inspection.id])[inspection.id],
                   follow_ups=inspection_service.follow_ups(inspection), errors=errors or {}, form=request.form,
@@ -564,19 +531,33 @@ def inspection(inspection_id: int):
     return _inspection_page(inspection_service.get(inspection_id))
 
 
+@bp.post("/inspections/<int:inspection_id>")
+@require("inspection.manage")
+def update_inspection(inspection_id: int):
+    item = inspection_service.get(inspection_id)
+    form = forms.InspectionEditForm()
+    _done, refusal = run_form(form, lambda: inspection_service.update(
+        _me(), item, title=form.title.data, findings=form.findings.data, version=form.version.data),
+        lambda errors, status, conflict: _inspection_page(item, errors, status, failed="edit", conflict=conflict),
+        {"title": _("Title"), "findings": _("Findings")})
+    if refusal:
+        return refusal
+    flash(_("The visit has been saved."), "success")
+    return redirect_back(url_for("campaign.inspection", inspection_id=item.id))
+
+
 @bp.post("/inspections/<int:inspection_id>/follow-ups")
 @require("inspection.manage")
 def add_follow_up(inspection_id: int):
     item = inspection_service.get(inspection_id)
     form = forms.follow_up_form(item.held_on)
-    if not form.validate():
-        return _inspection_page(item, errors_of(form), 422)
-    try:
-        intents.run_once(_me(), form.form_token.data, FollowUp, lambda: inspection_service.add_follow_up(
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, FollowUp, lambda: inspection_service.add_follow_up(
             _me(), item, branch_id=str(form.branch_id.data or ""), action=form.action.data, owner=form.owner.data,
-            due_on=form.due_on.data))
-    except Invalid as error:
-        return _inspection_page(item, apply_errors(form, error.field_errors), 422)
+            due_on=form.due_on.data)),
+        lambda errors, status, _c: _inspection_page(item, errors, status))
+    if refusal:
+        return refusal
     flash(_("The follow-up action has been added."), "success")
     return redirect_back(url_for("campaign.inspection", inspection_id=item.id))
 

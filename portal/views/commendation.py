@@ -6,10 +6,8 @@ from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import Invalid
-from ..extensions import db
 from ..forms import commendation as forms
-from ..forms.fields import apply_errors, errors_of
+from ..forms import run_form
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..models import Nomination, Objection, Role
@@ -48,16 +46,14 @@ def index():
 @require("nomination.create")
 def nominate():
     form = forms.NominationForm()
-    if not form.validate():
-        return _index_page(errors_of(form), 422)
-    try:
-        created_id, _replayed = intents.run_once(_me(), form.form_token.data, Nomination, lambda: service.nominate(
-            _me(), current_year(), str(form.member_id.data or ""), form.deeds.data, request.files.getlist("files")))
-    except Invalid as error:
-        db.session.rollback()
-        return _index_page(apply_errors(form, error.field_errors), 422)
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Nomination, lambda: (
+        service.nominate(_me(), current_year(), str(form.member_id.data or ""), form.deeds.data,
+                         request.files.getlist("files")))),
+        lambda errors, status, _c: _index_page(errors, status))
+    if refusal:
+        return refusal
     flash(_("The nomination has been sent to the leading group."), "success")
-    return redirect_back(url_for("commendation.nomination", nomination_id=created_id))
+    return redirect_back(url_for("commendation.nomination", nomination_id=done[0]))
 
 
 def _nomination_page(nomination, errors=None, status=200):
@@ -104,14 +100,9 @@ def shortlist(nomination_id: int):
 def start_notice(nomination_id: int):
     item = service.get_nomination(nomination_id)
     form = forms.NoticeForm()
-    if not form.validate():
-        return _nomination_page(item, errors_of(form), 422)
-    try:
-        service.start_notice(_me(), item, str(form.days.data))
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
-    return _decided(item, _("The public notice has started."))
+    _done, refusal = run_form(form, lambda: service.start_notice(_me(), item, str(form.days.data)),
+                              lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("The public notice has started."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/commend")
@@ -119,14 +110,9 @@ def start_notice(nomination_id: int):
 def commend(nomination_id: int):
     item = service.get_nomination(nomination_id)
     form = forms.CommendForm()
-    if not form.validate():
-        return _nomination_page(item, errors_of(form), 422)
-    try:
-        service.commend(_me(), item, form.level.data, form.note.data)
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
-    return _decided(item, _("Commended: the exemplar is on the honour roll."))
+    _done, refusal = run_form(form, lambda: service.commend(_me(), item, form.level.data, form.note.data),
+                              lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("Commended: the exemplar is on the honour roll."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/reject")
@@ -134,14 +120,9 @@ def commend(nomination_id: int):
 def reject(nomination_id: int):
     item = service.get_nomination(nomination_id)
     form = forms.NoteForm()
-    if not form.validate():
-        return _nomination_page(item, errors_of(form), 422)
-    try:
-        service.reject(_me(), item, form.note.data)
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
-    return _decided(item, _("The nomination has been closed without commendation."))
+    _done, refusal = run_form(form, lambda: service.reject(_me(), item, form.note.data),
+                              lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("The nomination has been closed without commendation."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/objections")
@@ -151,14 +132,10 @@ def object_to(nomination_id: int):
     authorize("objection.create", item)
     authorize("nomination.view", item)
     form = forms.ObjectionForm()
-    if not form.validate():
-        return _nomination_page(item, errors_of(form), 422)
-    try:
-        intents.run_once(_me(), form.form_token.data, Objection, lambda: service.object_to(_me(), item, form.text.data))
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
-    return _decided(item, _("Your objection has been sent to the leading group, and only to them."))
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Objection, lambda: service.object_to(_me(), item, form.text.data)),
+        lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("Your objection has been sent to the leading group, and only to them."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/feature")

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import labels
-from ..errors import Conflict, Invalid
+from ..errors import Conflict
 from ..extensions import db
 from ..forms import news as forms
-from ..forms.fields import apply_errors, errors_of
+from ..forms import run_form
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
 from ..links import external_url
@@ -126,16 +126,13 @@ def new():
 def create():
     form = forms.PostForm()
     shown = news_service.PostInput.from_form(request.form)  # what the person typed, to show it again
-    if not form.validate():
-        return _form_page(data=shown, errors=errors_of(form), status=422)
-    try:
-        created_id, _replayed = intents.run_once(_me(), form.form_token.data, Post, lambda: (
-            news_service.create_post(_me(), form.as_input(), request.files.get("cover"))))
-    except Invalid as error:
-        db.session.rollback()
-        return _form_page(data=shown, errors=apply_errors(form, error.field_errors), status=422)
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Post, lambda: (
+        news_service.create_post(_me(), form.as_input(), request.files.get("cover")))),
+        lambda errors, status, _c: _form_page(data=shown, errors=errors, status=status))
+    if refusal:
+        return refusal
     flash(_("The draft has been saved. Submit it for review when it is ready."), "success")
-    return redirect_back(url_for("news.post", post_id=created_id))
+    return redirect_back(url_for("news.post", post_id=done[0]))
 
 
 @bp.get("/news/<int:post_id>/edit")
@@ -153,17 +150,15 @@ def update(post_id: int):
     authorize("post.edit", item)
     form = forms.PostForm()
     shown = news_service.PostInput.from_form(request.form)
-    if not form.validate():
-        return _form_page(item, shown, errors_of(form), 422)
     try:
-        news_service.update_post(_me(), item, form.as_input(), form.version.data, request.files.get("cover"))
-    except Invalid as error:
+        _done, refusal = run_form(form, lambda: news_service.update_post(
+            _me(), item, form.as_input(), form.version.data, request.files.get("cover")),
+            lambda errors, status, _c: _form_page(item, shown, errors, status))
+    except Conflict as error:  # the post page shows the whole current post beside the person's version
         db.session.rollback()
-        return _form_page(item, shown, apply_errors(form, error.field_errors), 422)
-    except Conflict as error:
-        db.session.rollback()
-        current = news_service.get_post(post_id)
-        return _form_page(current, shown, {}, 409, conflict=error.message)
+        return _form_page(news_service.get_post(post_id), shown, {}, 409, conflict=error.message)
+    if refusal:
+        return refusal
     flash(_("The post has been saved."), "success")
     return redirect_back(url_for("news.post", post_id=item.id))
 
@@ -206,15 +201,11 @@ def publish(post_id: int):
 def schedule(post_id: int):
     item = news_service.get_post(post_id)
     form = forms.ScheduleForm()
-    if not form.validate():
-        return render("news/post.html", status=422, page=news_service.post_details(item), errors=errors_of(form))
-    try:
-        news_service.schedule_post(_me(), item, form.publish_at.data.isoformat() if form.publish_at.data else "")
-    except Invalid as error:
-        db.session.rollback()
-        return render("news/post.html", status=422, page=news_service.post_details(item),
-                      errors=apply_errors(form, error.field_errors))
-    return _moderated(item, _("Scheduled: it appears on the board at the chosen time."))
+    _done, refusal = run_form(form, lambda: news_service.schedule_post(
+        _me(), item, form.publish_at.data.isoformat() if form.publish_at.data else ""),
+        lambda errors, status, _c: render("news/post.html", status=status, page=news_service.post_details(item),
+                                          errors=errors))
+    return refusal or _moderated(item, _("Scheduled: it appears on the board at the chosen time."))
 
 
 @bp.post("/news/<int:post_id>/return")
@@ -222,15 +213,10 @@ def schedule(post_id: int):
 def return_post(post_id: int):
     item = news_service.get_post(post_id)
     form = forms.ReasonForm()
-    if not form.validate():
-        return render("news/post.html", status=422, page=news_service.post_details(item), errors=errors_of(form))
-    try:
-        news_service.return_post(_me(), item, form.reason.data)
-    except Invalid as error:
-        db.session.rollback()
-        return render("news/post.html", status=422, page=news_service.post_details(item),
-                      errors=apply_errors(form, error.field_errors))
-    return _moderated(item, _("Returned to the author with your reason."))
+    _done, refusal = run_form(form, lambda: news_service.return_post(_me(), item, form.reason.data),
+                              lambda errors, status, _c: render("news/post.html", status=status,
+                                                                page=news_service.post_details(item), errors=errors))
+    return refusal or _moderated(item, _("Returned to the author with your reason."))
 
 
 @bp.post("/news/<int:post_id>/unpublish")

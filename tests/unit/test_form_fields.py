@@ -137,3 +137,18 @@ def test_errors_are_translated(app, form_for):
         with force_locale("zh"):
             form = form_for(title="\u200b")
             assert all(not message.isascii() for message in map(str, form.errors["title"]))
+
+
+def test_a_mangled_version_is_zero_not_an_error(app):
+    from portal.forms.fields import HiddenId
+
+    class Edit(FlaskForm):
+        class Meta:
+            csrf = False
+
+        version = HiddenId()
+
+    for raw, expected in (("3", 3), ("", None), ("x", 0), ("99999999999999", 0), ("-1", 0)):
+        with app.test_request_context(method="POST", data={"version": raw}):
+            form = Edit()
+            assert form.validate() and form.version.data == expected

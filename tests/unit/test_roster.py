@@ -120,3 +120,14 @@ def test_initial_passwords_in_the_file_never_reach_the_disk(admin, branch, app):
     kept = (Path(app.config["UPLOAD_FOLDER"]) / roster.UPLOAD_KIND / preview.token).read_text(encoding="utf-8")
     assert "Secret-in-the-file-1" not in kept and "zhang01" in kept
     roster.discard(preview.token)
+
+
+def test_look_alike_usernames_are_one_name(admin, branch, secretary):
+    """Full-width, capitals and zero-width spaces spell the same canonical name: taken, or a duplicate row."""
+    taken = "Ｓ" + secretary.username[1:].upper() + "\u200b"
+    text = HEADER + (f"{taken},甲,党员,{branch.name},,longpassword1\n"
+                     f"ｗａｎｇ０１,乙,党员,{branch.name},,longpassword1\n"
+                     f"WANG01,丙,党员,{branch.name},,longpassword1\n")
+    preview = roster.preview(upload(text))
+    assert {row.line for row in preview.bad_rows} == {2, 4}
+    assert [row.username for row in preview.rows] == [secretary.username, "wang01", "wang01"]

@@ -210,11 +210,13 @@ TABLE: dict[str, tuple] = {
     "campaign.brand": ("GET", "/brands/{w.branch.id}", EVERYONE, {}),
     "campaign.update_brand": ("POST", "/brands/{w.branch.id}", {"secretary", "admin"}, {}),
     "campaign.create_project": ("POST", "/brands/{w.branch.id}/projects", {"secretary"}, {}),
+    "campaign.update_project": ("POST", "/projects/" + X % "project", {"secretary"}, {}),
     "campaign.add_milestone": ("POST", "/projects/" + X % "project" + "/milestones", {"secretary"}, {}),
     "campaign.update_milestone": ("POST", "/milestones/" + X % "milestone", {"secretary"}, {}),
     "campaign.inspections": ("GET", "/inspections", LEADERSHIP, {}),
     "campaign.create_inspection": ("POST", "/inspections", LEADERSHIP, {}),
     "campaign.inspection": ("GET", "/inspections/" + X % "inspection", LEADERSHIP, {}),
+    "campaign.update_inspection": ("POST", "/inspections/" + X % "inspection", LEADERSHIP, {}),
     "campaign.add_follow_up": ("POST", "/inspections/" + X % "inspection" + "/follow-ups", LEADERSHIP, {}),
     "campaign.follow_up_status": ("POST", "/follow-ups/" + X % "follow_up" + "/status", LEADERSHIP, {}),
     # --- administration: the organisation section only.

@@ -25,6 +25,19 @@ def post_form(**changes) -> dict:
     return {"category": "experience", "title": "经验交流", "summary": "", "body_md": "正文", **changes}
 
 
+FIRST, SECOND = "第一位保存的文字", "第二位没保存的文字"
+
+
+def stale_edit(first, second, url: str, data: dict, field: str, loaded: str) -> str:
+    """`first` saves `field` on top of version `loaded`, then `second` saves on the same version: the
+    second is a 409 whose page shows both texts. Returns that page."""
+    assert first.form_post(url, {**data, field: FIRST, "version": loaded}).status_code == 303
+    stale = second.form_post(url, {**data, field: SECOND, "version": loaded})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and FIRST in page and SECOND in page and 'class="conflict"' in page
+    return page
+
+
 def version_on(page: str) -> str:
     return re.search(r'name="version" value="(\d+)"', page).group(1)
 
@@ -148,17 +161,10 @@ def test_two_people_editing_one_pledge(client, app, secretary):
     second.login(colleague)
     loaded = version_on(first.get(f"/pledges/{pledge.id}").get_data(as_text=True))
     assert version_on(second.get(f"/pledges/{pledge.id}").get_data(as_text=True)) == loaded
-    saved = first.form_post(f"/pledges/{pledge.id}", {"text": "第一位的文字", "items": item_ids("branch"),
-                                                     "version": loaded})
-    assert saved.status_code == 303
-    stale = second.form_post(f"/pledges/{pledge.id}", {"text": "第二位的文字", "items": item_ids("branch"),
-                                                      "version": loaded})
-    page = stale.get_data(as_text=True)
-    assert stale.status_code == 409
-    assert "第一位的文字" in page and "第二位的文字" in page and 'class="conflict"' in page
+    page = stale_edit(first, second, f"/pledges/{pledge.id}", {"items": item_ids("branch")}, "text", loaded)
     assert version_on(page) == str(int(loaded) + 1)  # saving again after comparing is possible
     db.session.refresh(pledge)
-    assert pledge.text == "第一位的文字" and pledge.version == int(loaded) + 1
+    assert pledge.text == FIRST and pledge.version == int(loaded) + 1
 
 
 def UserFactory_secretary(secretary) -> User:
@@ -174,14 +180,9 @@ def test_two_people_editing_one_brand(client, app, secretary, admin, branch):
     second.login(admin)
     loaded = version_on(first.get(f"/brands/{branch.id}").get_data(as_text=True))
     second.get(f"/brands/{branch.id}")
-    assert first.form_post(f"/brands/{branch.id}", {"brand_name": "红烛先锋", "brand_description": "第一位的故事",
-                                                    "version": loaded}).status_code == 303
-    stale = second.form_post(f"/brands/{branch.id}", {"brand_name": "园丁", "brand_description": "第二位的故事",
-                                                      "version": loaded})
-    page = stale.get_data(as_text=True)
-    assert stale.status_code == 409 and "第一位的故事" in page and "第二位的故事" in page
+    stale_edit(first, second, f"/brands/{branch.id}", {"brand_name": "红烛先锋"}, "brand_description", loaded)
     db.session.refresh(branch)
-    assert branch.brand_description == "第一位的故事"
+    assert branch.brand_description == FIRST
 
 
 def test_two_people_editing_one_post(client, app, editor, secretary):
@@ -192,13 +193,9 @@ def test_two_people_editing_one_post(client, app, editor, secretary):
     other = app.test_client()
     other.login(editor)
     loaded = str(post.version)
-    assert client.form_post(f"/news/{post.id}/edit", post_form(body_md="第一位的文字", version=loaded)).status_code \
-        == 303
-    stale = other.form_post(f"/news/{post.id}/edit", post_form(body_md="第二位的文字", version=loaded))
-    page = stale.get_data(as_text=True)
-    assert stale.status_code == 409 and "第一位的文字" in page and "第二位的文字" in page
+    stale_edit(client, other, f"/news/{post.id}/edit", post_form(), "body_md", loaded)
     db.session.refresh(post)
-    assert post.body_md == "第一位的文字"
+    assert post.body_md == FIRST
 
 
 # --- accounts ------------------------------------------------------------------------------------------
@@ -242,13 +239,10 @@ def test_two_admins_editing_one_account(client, app, admin, member):
     first.login(admin)
     second.login(other_admin)
     loaded = version_on(first.get(f"/admin/users/{member.id}").get_data(as_text=True))
-    form = {"role": "member", "branch": str(member.branch_id), "version": loaded}
-    assert first.form_post(f"/admin/users/{member.id}", {**form, "display_name": "第一位改的名"}).status_code == 303
-    stale = second.form_post(f"/admin/users/{member.id}", {**form, "display_name": "第二位改的名"})
-    page = stale.get_data(as_text=True)
-    assert stale.status_code == 409 and "第一位改的名" in page and "第二位改的名" in page
+    form = {"role": "member", "branch": str(member.branch_id)}
+    stale_edit(first, second, f"/admin/users/{member.id}", form, "display_name", loaded)
     db.session.refresh(member)
-    assert member.display_name == "第一位改的名"
+    assert member.display_name == FIRST
 
 
 # --- news ----------------------------------------------------------------------------------------------
@@ -289,3 +283,31 @@ def test_hostile_nominations_are_refused(client, secretary, data):
 
     client.login(secretary)
     assert client.form_post("/commendation/nominations", data).status_code == 422 and count(Nomination) == 0
+
+
+def test_two_people_editing_one_project(client, app, secretary, branch):
+    from ..factories import UserFactory
+
+    project = projects.create_project(secretary, branch, campaign.current_year(), title="品牌项目", goal="原目标")
+    deputy = UserFactory(role=secretary.role, branch=branch)
+    first, second = client, app.test_client()
+    first.login(secretary)
+    second.login(deputy)
+    page = first.get(f"/brands/{branch.id}").get_data(as_text=True)
+    loaded = re.search(rf'/projects/{project.id}" class="form" novalidate>\s*<input[^>]+>\s*<input type="hidden" '
+                       r'name="version" value="(\d+)"', page).group(1)
+    stale_edit(first, second, f"/projects/{project.id}", {"title": "品牌项目"}, "goal", loaded)
+    db.session.refresh(project)
+    assert project.goal == FIRST and project.version == int(loaded) + 1
+
+
+def test_two_people_editing_one_visit(client, app, leader, admin, branch):
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+                               title="座谈会", findings="原记录", branch_ids=[str(branch.id)])
+    first, second = client, app.test_client()
+    first.login(leader)
+    second.login(admin)
+    loaded = version_on(first.get(f"/inspections/{visit.id}").get_data(as_text=True))
+    stale_edit(first, second, f"/inspections/{visit.id}", {"title": "座谈会"}, "findings", loaded)
+    db.session.refresh(visit)
+    assert visit.findings == FIRST
