@@ -121,7 +121,7 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict:
-        year = current_year()
+        year = _current_year_or_none(current_year)
         return {
             "lang": str(get_locale() or "zh"),
             "nav_items": [item for item in NAV_ITEMS if item[0] in app.view_functions],
@@ -131,7 +131,32 @@ def register_template_helpers(app: Flask) -> None:
             "current_year": year,
             "current_phase": current_phase(year),
             "is_fragment": wants_fragment(),
+            "lang_url": _lang_url,
         }
+
+
+def _current_year_or_none(current_year):
+    """The header's campaign year; None while the database is down, so that the error page renders."""
+    from flask import g
+    from sqlalchemy.exc import OperationalError
+
+    if g.get("database_down"):
+        return None
+    try:
+        return current_year()
+    except OperationalError:
+        g.database_down = True
+        return None
+
+
+def _lang_url(code: str) -> str:
+    """This very page (its query kept) in another language."""
+    from urllib.parse import urlencode
+
+    from flask import request
+
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
 
 
 def _current_user():

@@ -117,6 +117,7 @@ def target_for(subject: Subject, owner_id: int, year: CampaignYear) -> Target:
 class Row:
     item: Item
     text: str  # the wording answered, or the current wording while unanswered
+    number: str = ""  # "2.3": criterion 2, its third item (theme items after the built-in ones)
     result: Result = Result.NOT_ASSESSED
     note: str = ""
     note_version: int = 0
@@ -162,7 +163,7 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
         .where(Criterion.framework_id == target.framework.id,
                or_(Item.year_id.is_(None), Item.year_id == target.year.id),
                or_(Item.active.is_(True), ItemResult.id.isnot(None)))
-        .order_by(Criterion.position, Item.position, Item.id)
+        .order_by(Criterion.position, Item.year_id.isnot(None), Item.position, Item.id)
     )
     if only_item_id is not None:
         stmt = stmt.where(Item.id == only_item_id)
@@ -170,8 +171,13 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
 
 
 def load(target: Target, only_item_id: int | None = None) -> Checklist:
-    """Everything the checklist page shows, in a fixed number of queries."""
-    pairs = _applicable_items(target, only_item_id)
+    """Everything the checklist page shows, in a fixed number of queries.
+
+    With `only_item_id` the sections hold just that item (its number still counts every item), while the
+    tallies still cover the whole checklist."""
+    all_pairs = _applicable_items(target)
+    numbers = _numbers(all_pairs)
+    pairs = [pair for pair in all_pairs if only_item_id is None or pair[1].id == only_item_id]
     results: dict[int, tuple[ItemResult, str]] = {}
     evidence: dict[int, list[Evidence]] = {}
     events: list[AssessmentEvent] = []
@@ -209,15 +215,27 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
         saved = results.get(item.id)
         if saved:
             result, name = saved
-            row = Row(item=item, text=result.item_text, result=result.result, note=result.note,
-                      note_version=result.note_version, updated_by=name, updated_at=result.updated_at,
+            row = Row(item=item, text=result.item_text, number=numbers[item.id], result=result.result,
+                      note=result.note, note_version=result.note_version, updated_by=name, updated_at=result.updated_at,
                       evidence=evidence.get(item.id, []))
         else:
-            row = Row(item=item, text=item.text)
+            row = Row(item=item, text=item.text, number=numbers[item.id])
         section.rows.append(row)
     overall = progress.overall(tallies)
     return Checklist(target=target, sections=list(sections.values()), overall=overall, events=events,
                      reviews=reviews)
+
+
+def _numbers(pairs) -> dict[int, str]:
+    """Item id → "criterion.item" number in the order shown, e.g. "1.1", "1.2", "2.1"."""
+    numbers: dict[int, str] = {}
+    criterion_index: dict[int, int] = {}
+    per_criterion: dict[int, int] = {}
+    for criterion, item in pairs:
+        c = criterion_index.setdefault(criterion.id, len(criterion_index) + 1)
+        per_criterion[criterion.id] = per_criterion.get(criterion.id, 0) + 1
+        numbers[item.id] = f"{c}.{per_criterion[criterion.id]}"
+    return numbers
 
 
 def _blank_tallies(target: Target) -> dict[int, progress.Tally]:
@@ -350,19 +368,23 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None, expect
         raise Invalid(str(_l("The form is out of date; reload the page.")), {}) from None
     _ensure_editable(target)
     item = _item_in(target, item_id)
+    if _saved_note(target, item) == note:
+        return  # already saved as typed (e.g. sent again with a result click), whatever the version
     assessment = _lock_assessment(target)
     _ensure_editable(target)
     current = _existing(assessment, item)
     current_version = current.note_version if current else 0
+    old_note = current.note if current else ""
+    if old_note == note:
+        # Already saved as typed (e.g. the same text sent again with a result click): nothing to do,
+        # whatever version the form carried.
+        db.session.rollback()
+        return
     if current_version != expected:
         db.session.rollback()
         raise Conflict(str(_l("Someone else changed this note meanwhile. Their text is shown below; "
                               "copy what you need and save again.")),
                        current={"note": current.note if current else "", "version": current_version})
-    old_note = current.note if current else ""
-    if current is not None and old_note == note:
-        db.session.rollback()
-        return
     if current is None:
         _upsert_result(assessment, item, actor, {"note": note, "note_version": 1})
     else:
@@ -377,6 +399,40 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None, expect
     audit.record(actor, "checklist.set_note", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "note": old_note}, after={"item_id": item.id, "note": note})
     db.session.commit()
+
+
+def answer_item(actor: User, target: Target, item_id: int, result: str | None = None,
+                upload: FileStorage | None | bool = False, note: str | None = None,
+                note_version: str | None = None) -> None:
+    """One click on an item: its result, or an uploaded file (`upload`: the file, None when the upload
+    form came without one; False for a result click), and the note typed beside it (when sent),
+    so that what was typed is saved with the click rather than lost.
+
+    The note is saved first, then the result or the file; each is its own audited change. A note that
+    someone else changed meanwhile does not stop the click: the result or file is saved and then the
+    note's Conflict (with the other person's text) is raised. Invalid is raised as it comes."""
+    note_conflict = None
+    if note is not None:
+        try:
+            set_note(actor, target, item_id, note, note_version)
+        except Conflict as error:
+            if error.current is None:  # locked or read-only: the click cannot be saved either
+                raise
+            note_conflict = error
+    if upload is not False:
+        add_evidence(actor, target, item_id, upload)
+    elif result is not None:
+        set_item_result(actor, target, item_id, result)
+    if note_conflict is not None:
+        raise note_conflict
+
+
+def _saved_note(target: Target, item: Item) -> str:
+    if target.assessment is None:
+        return ""
+    saved = db.session.scalar(select(ItemResult.note).where(ItemResult.assessment_id == target.assessment.id,
+                                                            ItemResult.item_id == item.id))
+    return saved or ""
 
 
 def add_evidence(actor: User, target: Target, item_id: int, file: FileStorage | None) -> Evidence:

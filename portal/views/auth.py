@@ -30,29 +30,16 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _return_path() -> str | None:
-    """Where to come back after logging in: the page itself, or for htmx the page the browser shows
-    (the request itself may be a POST of a fragment)."""
-    if request.headers.get("HX-Request") == "true":
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        if current.netloc == request.host:
-            return safe_next(current.path + (f"?{current.query}" if current.query else ""))
-        return None
-    return request.full_path.rstrip("?") if request.method == "GET" else None
-
-
 @login_manager.unauthorized_handler
 def unauthorized():
-    back = _return_path()
-    login_url = url_for("auth.login", next=back) if back else url_for("auth.login")
+    from .errors import error_response, login_url
+
     if request.headers.get("HX-Request") == "true":
-        # An htmx request after the session ended: send the whole browser to the login page.
-        response = render("errors/_message.html", message=_("Your session has ended. Please log in again."),
-                          status=401)
-        response.headers["HX-Redirect"] = login_url
-        return response
+        # An htmx request after the session ended: the page stays (with what the person typed) and
+        # shows a log-in link that comes back to it (the errors policy).
+        return error_response(401)
     flash(_("Please log in to continue."), "info")
-    return redirect(login_url)
+    return redirect(login_url())
 
 
 login_manager.user_loader(accounts.load_user)

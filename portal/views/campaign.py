@@ -466,8 +466,22 @@ def update_milestone(milestone_id: int):
     if refusal:
         return refusal
     if wants_fragment():
-        return row()
+        return _milestone_changed(milestone, project)
     return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
+
+
+def _milestone_changed(milestone, project):
+    """The milestone's row and, with it, its project's progress bar (an htmx partial)."""
+    from jinja2_fragments.flask import render_block
+    from markupsafe import Markup
+
+    year = db.session.get(CampaignYear, project.year_id)
+    row = render_block("campaign/brand.html", "milestone_row", m=milestone, project=project,
+                       branch=project_service.get_branch(project.branch_id), errors={}, failed=None, year=year,
+                       form=request.form, conflict=None)
+    milestones = next(ms for p, ms in project_service.branch_projects(project.branch_id, year) if p.id == project.id)
+    return render("campaign/_milestone_changed.html", row_html=Markup(row), project=project,  # noqa: S704 - rendered by Jinja
+                  progress=project_service.progress_of(milestones))
 
 
 # --- supervision (督察) --------------------------------------------------------------------------

@@ -65,11 +65,13 @@ def page(kind: str, owner_id: int):
 
 
 def _render_page(target: service.Target, status: int = 200, errors: dict | None = None,
-                 item_errors: dict | None = None, message: str | None = None, conflict: dict | None = None):
+                 item_errors: dict | None = None, message: str | None = None, conflict: dict | None = None,
+                 drafts: dict | None = None, show_missing: bool = False):
     checklist = service.load(target)
     return render("checklist/checklist.html", status=status, checklist=checklist, target=target,
                   kind=KIND_OF[target.subject], years=service.all_years(), errors=errors or {},
-                  item_errors=item_errors or {}, message=message, conflict=conflict or {},
+                  item_errors=item_errors or {}, message=message, conflict=conflict or {}, drafts=drafts or {},
+                  show_missing=show_missing,
                   **_abilities(target))
 
 
@@ -88,18 +90,24 @@ def _abilities(target: service.Target) -> dict:
 
 def _item_response(target: service.Target, item_id: int, status: int = 200, error: str | None = None,
                    conflict: dict | None = None):
-    """After an item changed (or failed to): the row plus out-of-band progress for htmx; else the page."""
+    """After an item changed (or failed to): the row plus out-of-band progress for htmx; else the page.
+
+    On failure the note the person sent stays in the field (marked unsaved), beside the other person's
+    text when the failure is a conflict."""
+    draft = request.form.get("note") if status >= 400 else None
     if not wants_fragment():
         if status < 400:
             return redirect_back(page_url(target, f"item-{item_id}"))
-        return _render_page(target, status=status, item_errors={item_id: error}, conflict={item_id: conflict})
+        return _render_page(target, status=status, item_errors={item_id: error}, conflict={item_id: conflict},
+                            drafts={item_id: draft})
     fresh = service.target_for(target.subject, target.member.id if target.member else target.branch.id,
                                target.year)
     checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
     section = checklist.section_of(item_id)
     return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
                   kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
-                  item_error=error, conflict=conflict, oob=status < 400, **_abilities(fresh))
+                  item_error=error, conflict=conflict, oob=status < 400, draft_note=draft, announce=status < 400,
+                  note_saved=status < 400 and "note" in request.form, **_abilities(fresh))
 
 
 def _editable_target(kind: str, owner_id: int) -> service.Target:
@@ -120,12 +128,18 @@ def _run_item_change(target: service.Target, item_id: int, change):
     return _item_response(target, item_id)
 
 
+def _typed_note() -> tuple[str | None, str | None]:
+    """The note sent along with a click (None when the request carried none)."""
+    return request.form.get("note"), request.form.get("note_version")
+
+
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/result")
 @login_required
 def set_result(kind: str, owner_id: int, item_id: int):
     target = _editable_target(kind, owner_id)
-    return _run_item_change(target, item_id, lambda: service.set_item_result(
-        current_user, target, item_id, request.form.get("result")))
+    note, version = _typed_note()
+    return _run_item_change(target, item_id, lambda: service.answer_item(
+        current_user, target, item_id, result=request.form.get("result"), note=note, note_version=version))
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/note")
@@ -140,9 +154,14 @@ def set_note(kind: str, owner_id: int, item_id: int):
 @login_required
 def add_evidence(kind: str, owner_id: int, item_id: int):
     target = _editable_target(kind, owner_id)
-    # Reading request.files parses the body: an over-long upload raises 413 inside the change.
-    return _run_item_change(target, item_id, lambda: service.add_evidence(
-        current_user, target, item_id, request.files.get("file")))
+
+    def change():
+        # Reading request.files parses the body: an over-long upload raises 413 inside the change.
+        file = request.files.get("file")
+        note, version = _typed_note()
+        service.answer_item(current_user, target, item_id, upload=file, note=note, note_version=version)
+
+    return _run_item_change(target, item_id, change)
 
 
 @bp.get("/evidence/<int:evidence_id>")
@@ -163,13 +182,14 @@ def delete_evidence(evidence_id: int):
 
 # --- workflow -------------------------------------------------------------------------------------------------
 
-def _workflow(target: service.Target, change, done_message: str):
+def _workflow(target: service.Target, change, done_message: str, show_missing: bool = False):
     from flask import flash
 
     try:
         change()
     except Invalid as error:
-        return _render_page(target, status=422, errors=error.field_errors, message=error.message)
+        return _render_page(target, status=422, errors=error.field_errors, message=error.message,
+                            show_missing=show_missing)
     except Conflict as error:
         return _render_page(target, status=409, message=error.message)
     flash(done_message, "success")
@@ -181,7 +201,7 @@ def _workflow(target: service.Target, change, done_message: str):
 def submit(kind: str, owner_id: int):
     target = _editable_target(kind, owner_id)
     return _workflow(target, lambda: service.submit(current_user, target),
-                     _("Submitted. It is locked until it is reviewed or returned."))
+                     _("Submitted. It is locked until it is reviewed or returned."), show_missing=True)
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/return")

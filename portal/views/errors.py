@@ -1,9 +1,21 @@
-"""Friendly error pages in both languages; a fragment for htmx requests."""
+"""The portal's one policy for errors: friendly pages in both languages, and for htmx a message that
+never replaces the content it was about.
+
+A page request gets the whole error page. An htmx request gets a small message marked with its scope
+and the header `HX-Reswap: none`, so htmx swaps nothing over the row the person was working in;
+static/js/portal.js puts the message where it belongs: inside the row for a problem with that row
+(403, 404, 409, 413, 422), in the page's alert region with the next step for a problem with the whole
+page (expired session, stale form token, too many requests, server or database down).
+"""
 from __future__ import annotations
 
-from flask import Flask
+import contextlib
+from urllib.parse import urlsplit
+
+from flask import Flask, g, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
@@ -38,35 +50,87 @@ MESSAGES = {
     500: lambda: _("The error has been logged. Please try again later."),
     503: lambda: _("Please try again in a few minutes. If it persists, tell the organisation section."),
 }
+# Problems with the whole page rather than with the row acted on: shown in the page's alert region.
+PAGE_SCOPE = {401, 429, 500, 502, 503, 504}
 
 
-def error_response(status: int, message: str | None = None):
-    template = "errors/_message.html" if wants_fragment() else "errors/error.html"
-    return render(
-        template,
+def current_page() -> str | None:
+    """The page the person is looking at: for htmx the browser's address (the request itself may be a
+    POST of a fragment), else the requested page itself when it is a GET. Only a path on this site."""
+    from .auth import safe_next
+
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if current.netloc != request.host:
+            return None
+        return safe_next(current.path + (f"?{current.query}" if current.query else ""))
+    return request.full_path.rstrip("?") if request.method == "GET" else None
+
+
+def login_url() -> str:
+    back = current_page()
+    return url_for("auth.login", next=back) if back else url_for("auth.login")
+
+
+def error_response(status: int, message: str | None = None, page_scope: bool | None = None):
+    """The error as a page, or for htmx as a message that is not swapped over the target.
+
+    `page_scope` marks a problem with the whole page (default: by status, see PAGE_SCOPE)."""
+    fragment = wants_fragment()  # a boosted, history-restore or full htmx request gets the whole page
+    scope = "page" if (status in PAGE_SCOPE if page_scope is None else page_scope) else "row"
+    response = render(
+        "errors/_message.html" if fragment else "errors/error.html",
         status=status,
         code=status,
-        title=TITLES.get(status, TITLES[400])(),
-        message=message or MESSAGES.get(status, MESSAGES[400])(),
+        scope=scope,
+        title=TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])(),
+        message=message or MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])(),
+        login_url=login_url() if status == 401 else None,
+        reload_url=current_page(),
     )
+    if fragment:
+        response.headers["HX-Reswap"] = "none"  # never swap an error over the person's work
+    return response
+
+
+def _forget_user_while_database_is_down() -> None:
+    """Rendering the error page must not ask the database again: treat the request as anonymous and
+    remember that there is no current year."""
+    from ..extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
+    g.current_year = None
+    g.database_down = True
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_response(400, _("The form has expired or was not sent from the portal. "
-                                     "Please reload the page and try again."))
+                                     "Please reload the page and try again."), page_scope=True)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
         return error_response(error.status_code, error.message or None)
 
+    @app.errorhandler(OperationalError)
+    def database_down(error: OperationalError):
+        app.logger.error("database unavailable: %s", error)
+        with contextlib.suppress(Exception):  # the connection itself may be gone; the page must still render
+            db.session.rollback()
+        _forget_user_while_database_is_down()
+        return error_response(503, _("The database cannot be reached at the moment. Nothing you typed was saved; "
+                                     "please try again in a few minutes."))
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         # Unhandled exceptions reach here as InternalServerError (and propagate in tests).
         if error.code in (301, 302, 303, 307, 308):
             return error
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, OperationalError):
+            return database_down(original)
         if (error.code or 500) >= 500:
             db.session.rollback()
         if error.code == 403:

@@ -1,14 +1,514 @@
-// Small glue for htmx: send the CSRF token with every htmx request (no inline script: strict CSP).
+// The portal's browser-side trust layer, decided once for every screen (no inline script: strict CSP).
+//
+// - Errors never destroy content: an error answer (see portal/views/errors.py) is never swapped over its
+//   target; a problem with the row acted on is shown inside the row, a problem with the page in the page's
+//   alert region with the next step.
+// - No typed text is lost: fields that are not saved yet are carried over every swap, kept in localStorage
+//   (restored after logging in again or reloading), saved when the field is left, and leaving the page
+//   warns while anything is unsaved.
+// - The last click wins: requests from one row are queued (hx-sync in the templates) and only the answer to
+//   the latest one is swapped; the clicked control shows a pending state at once.
+// - Focus stays on the same control after a swap (matched by id); results and errors are announced through
+//   the one live region (#announcer).
+// - One record per intent: a form that is being sent cannot be sent again until it is answered.
 (function () {
   "use strict";
+
+  var DRAFT_PREFIX = "portal-draft:";
+  var AUTOSAVE_DELAY = 400;
+  var DRAFT_DAYS = 7;  // drafts are kept per person (the key holds the user id) for a week
+  var sequence = 0;
+  var latestByRow = {};
+
+  function text(name) {
+    var holder = document.getElementById("portal-texts");
+    return (holder && holder.dataset[name]) || "";
+  }
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
   }
+
+  // --- announcements --------------------------------------------------------------------------------
+  function announce(message) {
+    var region = document.getElementById("announcer");
+    if (!region || !message) return;
+    region.textContent = "";
+    // A fresh text node a moment later, so that the same message twice is announced twice.
+    window.setTimeout(function () { region.textContent = message; }, 30);
+  }
+
+  // --- page-level alert -----------------------------------------------------------------------------
+  function showPageAlert(node) {
+    var region = document.getElementById("page-alert");
+    if (!region) return;
+    region.textContent = "";
+    region.appendChild(node);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "button button--small page-alert__close";
+    close.textContent = text("close") || "×";
+    close.addEventListener("click", hidePageAlert);
+    region.appendChild(close);
+    region.hidden = false;
+  }
+
+  function hidePageAlert() {
+    var region = document.getElementById("page-alert");
+    if (region && !region.hidden) { region.hidden = true; region.textContent = ""; }
+  }
+
+  function messageNode(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html || "";
+    return template.content.querySelector(".portal-error");
+  }
+
+  // A problem the portal itself did not describe (no connection, a proxy's or server's bare error page).
+  function genericNode(message) {
+    var node = document.createElement("div");
+    node.className = "portal-error flash flash--error";
+    node.setAttribute("data-scope", "page");
+    var p = document.createElement("p");
+    p.textContent = message;
+    node.appendChild(p);
+    var next = document.createElement("p");
+    next.className = "portal-error__next";
+    var reload = document.createElement("a");
+    reload.className = "button";
+    reload.href = window.location.href;
+    reload.setAttribute("data-reload", "");
+    reload.textContent = text("reload");
+    next.appendChild(reload);
+    node.appendChild(next);
+    return node;
+  }
+
+  // Is an error answer the portal's own fragment (e.g. a row with its message, a form with its errors), rather
+  // than a whole error page from a proxy or a server that never reached the portal?
+  function answersTarget(ctx) {
+    var body = ctx.text || "";
+    if (/<(html|title)[\s>]/i.test(body)) return false;
+    var template = document.createElement("template");
+    template.innerHTML = body;
+    return template.content.children.length > 0;
+  }
+
+  // The row an element belongs to: the swap target of its requests (a checklist item, a table row).
+  function rowOf(ctx) {
+    var target = ctx && ctx.target;
+    if (target && target.nodeType === 1) return target;
+    return ctx && ctx.sourceElement ? ctx.sourceElement.closest("[data-row]") : null;
+  }
+
+  function errorSlot(ctx) {
+    var row = rowOf(ctx);
+    var slot = row && row.querySelector("[data-error-slot]");
+    if (slot) return slot;
+    var source = ctx.sourceElement;
+    var anchor = (source && (source.closest("form") || source)) || null;
+    if (!anchor || !anchor.isConnected) return null;
+    slot = anchor.parentNode.querySelector(":scope > [data-error-slot]");
+    if (!slot) {
+      slot = document.createElement("div");
+      slot.setAttribute("data-error-slot", "");
+      slot.className = "inline-error";
+      anchor.insertAdjacentElement("afterend", slot);
+    }
+    return slot;
+  }
+
+  function showRowError(ctx, node, alsoOnPage) {
+    var slot = errorSlot(ctx);
+    if (!slot) { if (alsoOnPage) showPageAlert(node); return; }
+    slot.textContent = "";
+    slot.appendChild(node);
+    slot.hidden = false;
+  }
+
+  function handleErrorAnswer(ctx) {
+    var node = messageNode(ctx.text);
+    ctx.swap = "none";  // whatever the server said: an error never replaces the person's work
+    if (!node) return;
+    node.removeAttribute("role");
+    if (node.getAttribute("data-scope") === "page") {
+      showPageAlert(node);
+      var brief = document.createElement("p");
+      brief.className = "flash flash--error";
+      brief.textContent = text("notSaved") + " " + (node.querySelector("strong") || node).textContent;
+      showRowError(ctx, brief);
+    } else {
+      showRowError(ctx, node, true);
+    }
+    markPendingFieldsUnsaved(rowOf(ctx));
+    announce(node.textContent.replace(/\s+/g, " ").trim());
+  }
+
+  // --- pending state and "last click wins" ----------------------------------------------------------
+  function clearPending(row) {
+    if (!row) return;
+    row.removeAttribute("aria-busy");
+    row.querySelectorAll("[aria-busy]").forEach(function (el) {
+      el.removeAttribute("aria-busy");
+      el.classList.remove("is-pending");
+    });
+  }
+
+  function markPending(ctx) {
+    var row = rowOf(ctx);
+    var control = ctx.request.submitter || ctx.sourceElement;
+    if (row && row.id) {
+      clearPending(row);
+      row.setAttribute("aria-busy", "true");
+    }
+    if (control && control.setAttribute) {
+      control.setAttribute("aria-busy", "true");
+      control.classList.add("is-pending");
+    }
+  }
+
+  function isLatest(ctx) {
+    return !ctx.portalRow || latestByRow[ctx.portalRow] === ctx.portalSeq;
+  }
+
+  // --- typed text: unsaved state, drafts, carry-over ------------------------------------------------
+  function draftFields(root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll("textarea[data-draft-key]"));
+  }
+
+  function isDirty(field) {
+    return field.value !== field.defaultValue || field.hasAttribute("data-unsaved");
+  }
+
+  function readDraft(field) {
+    try {
+      var raw = window.localStorage.getItem(DRAFT_PREFIX + field.dataset.draftKey);
+      var draft = raw ? JSON.parse(raw) : null;
+      if (draft && Date.now() - draft.at > DRAFT_DAYS * 86400000) {  // a forgotten draft is not revived
+        dropDraft(field);
+        return null;
+      }
+      return draft;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function writeDraft(field) {
+    try {
+      var version = field.form && field.form.querySelector("[name$=_version]");
+      window.localStorage.setItem(DRAFT_PREFIX + field.dataset.draftKey, JSON.stringify(
+        {text: field.value, version: version ? version.value : null, at: Date.now()}));
+    } catch (e) { /* private mode or full: the field itself still holds the text */ }
+  }
+
+  function dropDraft(field) {
+    try { window.localStorage.removeItem(DRAFT_PREFIX + field.dataset.draftKey); } catch (e) { /* ignore */ }
+  }
+
+  function saveState(field, state) {
+    var holder = field.form && field.form.querySelector("[data-save-state]");
+    if (!holder) return;
+    holder.textContent = state ? text(state) : "";
+    holder.setAttribute("data-state", state || "");
+  }
+
+  function markPendingFieldsUnsaved(root) {
+    draftFields(root).forEach(function (field) {
+      if (field.value !== field.defaultValue) saveState(field, "unsaved");
+    });
+  }
+
+  // After a swap (or on load): keep the draft of what is not saved yet, forget the draft of what is.
+  function reconcileDrafts(root) {
+    draftFields(root).forEach(function (field) {
+      var draft = readDraft(field);
+      if (!draft) return;
+      if (draft.text === field.defaultValue && !field.hasAttribute("data-unsaved")) {
+        dropDraft(field);
+      } else if (field.value === field.defaultValue && draft.text !== field.value) {
+        field.value = draft.text;
+        var version = field.form && field.form.querySelector("[name$=_version]");
+        if (version && draft.version != null) version.value = draft.version;
+        var details = field.closest("details");
+        if (details) details.open = true;
+        saveState(field, "unsaved");
+        announce(text("restored"));
+        scheduleAutosave(field);
+      }
+    });
+  }
+
+  var autosaveTimers = {};
+
+  function scheduleAutosave(field) {
+    var id = field.id;
+    if (!id || !field.form || !field.hasAttribute("data-autosave")) return;
+    window.clearTimeout(autosaveTimers[id]);
+    autosaveTimers[id] = window.setTimeout(function () {
+      var current = document.getElementById(id);  // the row may have been replaced meanwhile
+      // Not while another person's text stands beside it: after a conflict the person decides.
+      if (!current || current === document.activeElement || !current.form || current.hasAttribute("data-conflict")) return;
+      // A request of the row is under way (a result click or upload that carries the text itself):
+      // look again once it is answered.
+      var row = current.closest("[data-row]");
+      if (row && row.getAttribute("aria-busy") === "true") { scheduleAutosave(current); return; }
+      if (current.value !== current.defaultValue || current.hasAttribute("data-unsaved")) {
+        current.form.requestSubmit();
+      }
+    }, AUTOSAVE_DELAY);
+  }
+
+  document.addEventListener("input", function (evt) {
+    var field = evt.target;
+    if (!field.matches || !field.matches("textarea[data-draft-key]")) return;
+    if (field.value === field.defaultValue && !field.hasAttribute("data-unsaved")) {
+      dropDraft(field);
+      saveState(field, "saved");
+    } else {
+      writeDraft(field);
+      saveState(field, "unsaved");
+    }
+  });
+
+  document.addEventListener("focusout", function (evt) {
+    var field = evt.target;
+    if (field.matches && field.matches("textarea[data-autosave]") && isDirty(field)) scheduleAutosave(field);
+  });
+
+  // The next steps offered by the page alert (log in again, reload) leave on purpose: the drafts are kept.
+  var leavingOnPurpose = false;
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest && evt.target.closest("#page-alert a")) leavingOnPurpose = true;
+  }, true);
+
+  window.addEventListener("beforeunload", function (evt) {
+    if (leavingOnPurpose) return;
+    var unsaved = draftFields(document).some(function (field) { return field.value !== field.defaultValue; });
+    if (unsaved) {
+      evt.preventDefault();
+      evt.returnValue = text("leave");
+      return text("leave");
+    }
+  });
+
+  // --- htmx request lifecycle -----------------------------------------------------------------------
   document.addEventListener("htmx:config:request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
-    if (ctx && ctx.request && ctx.request.headers) {
-      ctx.request.headers["X-CSRFToken"] = csrfToken();
+    if (!ctx || !ctx.request) return;
+    if (ctx.request.headers) ctx.request.headers["X-CSRFToken"] = csrfToken();
+    var row = rowOf(ctx);
+    if (row && row.id) {
+      ctx.portalRow = row.id;
+      ctx.portalSeq = ++sequence;
+      latestByRow[row.id] = ctx.portalSeq;
+      var slot = row.querySelector("[data-error-slot]");
+      if (slot && !slot.hasAttribute("data-server-error")) slot.textContent = "";
     }
+    markPending(ctx);
+    draftFields(row).forEach(function (field) {
+      if (ctx.request.body && ctx.request.body.get && ctx.request.body.get(field.name) === field.value &&
+          isDirty(field)) {
+        saveState(field, "saving");
+      }
+    });
+  });
+
+  document.addEventListener("htmx:before:request", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    var form = ctx && ctx.request && ctx.request.form;
+    if (form && form.hasAttribute("data-create")) disableSubmits(form);
+  });
+
+  document.addEventListener("htmx:after:request", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    if (!ctx || !ctx.response) return;
+    // An earlier answer from the same row replaced it: swap into its successor (same id).
+    if (ctx.target && ctx.target.nodeType === 1 && !ctx.target.isConnected && ctx.target.id) {
+      ctx.target = document.getElementById(ctx.target.id) || ctx.target;
+    }
+    if (ctx.response.status < 400) {
+      hidePageAlert();  // the portal answers again: an earlier page-level problem is over
+      return;
+    }
+    if (messageNode(ctx.text)) {
+      if (isLatest(ctx)) handleErrorAnswer(ctx);
+      else ctx.swap = "none";
+    } else if (!answersTarget(ctx)) {
+      ctx.swap = "none";
+      if (isLatest(ctx)) showGenericProblem(ctx, text("serverError"));
+    }
+  });
+
+  function showGenericProblem(ctx, message) {
+    showPageAlert(genericNode(message));
+    var brief = document.createElement("p");
+    brief.className = "flash flash--error";
+    brief.textContent = text("notSaved") + " " + message;
+    if (ctx && (ctx.target || ctx.sourceElement)) showRowError(ctx, brief);
+    if (ctx) markPendingFieldsUnsaved(rowOf(ctx));
+    announce(message);
+  }
+
+  document.addEventListener("htmx:error", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    if (ctx && ctx.response) return;  // an HTTP error: handled above
+    showGenericProblem(ctx, text("offline"));
+  });
+
+  document.addEventListener("htmx:before:swap", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    if (!ctx) return;
+    if (!isLatest(ctx)) {  // a newer click in the same row is on its way: its answer is the one to show
+      evt.preventDefault();
+      return;
+    }
+    var target = ctx.target && ctx.target.nodeType === 1 ? ctx.target : null;
+    if (!target || ctx.swap === "none") return;
+    var active = document.activeElement;
+    ctx.portalFocus = active && active.id && target.contains(active) ? {
+      id: active.id,
+      start: typeof active.selectionStart === "number" ? active.selectionStart : null,
+      end: typeof active.selectionEnd === "number" ? active.selectionEnd : null,
+    } : null;
+    ctx.portalTyped = draftFields(target).filter(function (field) {
+      return field.id && field.value !== field.defaultValue;
+    }).map(function (field) { return {id: field.id, value: field.value}; });
+  });
+
+  document.addEventListener("htmx:after:swap", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    if (!ctx || ctx.swap === "none") return;
+    (ctx.portalTyped || []).forEach(function (typed) {
+      var field = document.getElementById(typed.id);
+      if (field && field.defaultValue !== typed.value) {  // typed on while the request was under way
+        field.value = typed.value;
+        saveState(field, "unsaved");
+      }
+    });
+    var focus = ctx.portalFocus;
+    var active = document.activeElement;
+    if (focus && (!active || active === document.body || !active.isConnected)) {
+      var again = document.getElementById(focus.id);
+      if (again) {
+        again.focus({preventScroll: true});
+        if (focus.start !== null && again.setSelectionRange) {
+          try { again.setSelectionRange(focus.start, focus.end); } catch (e) { /* not a text field */ }
+        }
+      }
+    }
+    var root = ctx.target && ctx.target.isConnected ? ctx.target : document;
+    var news = root.querySelector ? root.querySelector("[data-announce]") : null;
+    if (ctx.target && ctx.target.matches && ctx.target.matches("[data-announce]")) news = ctx.target;
+    if (news) announce(news.getAttribute("data-announce"));
+    reconcileDrafts(document);
+  });
+
+  document.addEventListener("htmx:finally:request", function (evt) {
+    var ctx = evt.detail && evt.detail.ctx;
+    if (!ctx) return;
+    var form = ctx.request && ctx.request.form;
+    if (form && form.hasAttribute("data-create")) enableSubmits(form);
+    if (isLatest(ctx)) {
+      var row = ctx.portalRow ? document.getElementById(ctx.portalRow) : null;
+      clearPending(row);
+      var control = ctx.request && (ctx.request.submitter || ctx.sourceElement);
+      if (control && control.removeAttribute) {
+        control.removeAttribute("aria-busy");
+        control.classList.remove("is-pending");
+      }
+    }
+  });
+
+  // --- one record per intent: a form being sent cannot be sent again --------------------------------
+  function disableSubmits(form) {
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach(function (b) {
+      if (!b.disabled) { b.disabled = true; b.setAttribute("data-disabled-in-flight", ""); }
+    });
+  }
+
+  function enableSubmits(form) {
+    form.removeAttribute("aria-busy");
+    form.removeAttribute("data-submitting");
+    form.querySelectorAll("[data-disabled-in-flight]").forEach(function (b) {
+      b.disabled = false;
+      b.removeAttribute("data-disabled-in-flight");
+    });
+  }
+
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (evt.defaultPrevented || !form.matches || (form.method || "").toLowerCase() !== "post") return;
+    if (form.hasAttribute("data-allow-resubmit")) return;
+    if (form.hasAttribute("data-submitting")) {  // a second click before the answer: the same intent
+      evt.preventDefault();
+      return;
+    }
+    form.setAttribute("data-submitting", "");
+    // After the browser has read the submitter's name and value: only then may the button be disabled.
+    window.setTimeout(function () { disableSubmits(form); }, 0);
+    // A download (no navigation) must not leave the form dead.
+    window.setTimeout(function () { enableSubmits(form); }, 15000);
+  });
+
+  window.addEventListener("pageshow", function (evt) {
+    if (evt.persisted) document.querySelectorAll("form[aria-busy]").forEach(enableSubmits);
+  });
+
+  // --- small page behaviours ------------------------------------------------------------------------
+  document.addEventListener("click", function (evt) {
+    var reload = evt.target.closest && evt.target.closest("[data-reload]");
+    if (reload) {
+      evt.preventDefault();
+      window.location.reload();
+    }
+  });
+
+  // "Next item not yet assessed": from the row in focus (or the top), one click or the N key away.
+  function goToNextUnassessed() {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("li[data-row][data-result=not_assessed]"));
+    if (!rows.length) { announce(text("allAssessed")); return; }
+    var here = document.activeElement && document.activeElement.closest && document.activeElement.closest("li[data-row]");
+    var next = rows[0];
+    if (here) {
+      for (var i = 0; i < rows.length; i++) {
+        if (here.compareDocumentPosition(rows[i]) & Node.DOCUMENT_POSITION_FOLLOWING) { next = rows[i]; break; }
+      }
+    }
+    next.scrollIntoView({block: "center"});
+    var button = next.querySelector(".item__results button[value=met]:not([disabled])") ||
+      next.querySelector(".item__results button:not([disabled])");
+    if (button) button.focus({preventScroll: true});
+    var number = next.querySelector(".item__number");
+    announce(number ? number.textContent : "");
+  }
+
+  document.addEventListener("click", function (evt) {
+    if (evt.target.closest && evt.target.closest("[data-next-unassessed]")) {
+      evt.preventDefault();
+      goToNextUnassessed();
+    }
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    if ((evt.key !== "n" && evt.key !== "N") || evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    var t = evt.target;
+    if (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)) return;
+    if (!document.querySelector("[data-next-unassessed]")) return;
+    evt.preventDefault();
+    goToNextUnassessed();
+  });
+
+  function narrowScreenMenu() {
+    // The menu folds behind its button on a phone; it is open (and its button hidden) on a wide screen.
+    var fold = document.querySelector(".main-nav__fold");
+    if (fold && window.matchMedia && window.matchMedia("(max-width: 760px)").matches) fold.open = false;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    narrowScreenMenu();
+    reconcileDrafts(document);
   });
 })();

@@ -47,7 +47,7 @@ def test_logout_ends_the_session(page, live_server, member):
     assert "/login" in page.url
 
 
-def test_htmx_click_after_the_session_ended_goes_to_login(page, live_server, secretary, branch):
+def test_htmx_click_after_the_session_ended_offers_a_login_that_comes_back(page, live_server, secretary, branch):
     from portal.extensions import db
     from portal.models import Subject
 
@@ -60,6 +60,8 @@ def test_htmx_click_after_the_session_ended_goes_to_login(page, live_server, sec
     db.session.commit()
     item = items(Subject.BRANCH)[0]
     page.locator(f"#item-{item.id} button[value=met]").click()
+    # The page stays (with what was typed); its alert offers the log-in that comes back here.
+    page.locator("#page-alert a[href*='/login?next=']").click()
     page.wait_for_url(lambda url: "/login?next=" in url)
     assert page.locator("h1").inner_text() == "登录"
     assert page.url.endswith(f"next=/checklist/branch/{branch.id}")  # back to the page, not to the POST

@@ -57,6 +57,13 @@ def test_member_assessment_access(everyone, branch, member):
     assert _who_can(everyone, "assessment.review", assessment) == {"secretary"}
 
 
+def test_nobody_reviews_their_own_self_assessment(everyone, branch, secretary):
+    """A secretary's own 五带头 is reviewed by the leading group, never by the secretary."""
+    assessment = _assessment(branch, secretary)
+    assert _who_can(everyone, "assessment.edit", assessment) == {"secretary"}
+    assert _who_can(everyone, "assessment.review", assessment) == {"leader", "admin"}
+
+
 def test_branch_page_is_for_own_branch_and_district_roles(everyone, branch):
     assert _who_can(everyone, "branch.view", branch) == {"secretary", "member", "editor", "leader", "admin"}
 

@@ -84,11 +84,14 @@ def test_anonymous_page_request_goes_to_login_with_next(client):
     assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_anonymous_htmx_request_gets_hx_redirect(client):
-    response = client.get("/", headers={"HX-Request": "true"})
+def test_anonymous_htmx_request_gets_a_login_link_back_to_its_page_and_swaps_nothing(client):
+    response = client.get("/", headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/pledges?x=1"})
     assert response.status_code == 401
-    assert response.headers["HX-Redirect"].startswith("/login")
-    assert "<html" not in response.get_data(as_text=True)
+    assert "HX-Redirect" not in response.headers  # the page stays, with what the person typed
+    assert response.headers["HX-Reswap"] == "none"
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and 'data-scope="page"' in body
+    assert 'href="/login?next=/pledges?x%3D1"' in body
 
 
 def test_next_is_followed_when_local(client, user):
