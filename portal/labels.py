@@ -143,6 +143,7 @@ AUDIT_ACTION = {
     "auth.session_expired": _l("session expired"),
     "auth.rate_limited": _l("too many sign-in attempts"),
     "access.denied": _l("was refused access"),
+    "access.file_missing": _l("found a stored file missing"),
     "branch.create": _l("added the branch"),
     "branch.update": _l("edited the branch's details"),
     "branch.enable": _l("enabled the branch"),

@@ -426,13 +426,13 @@ def delete_evidence(actor: User, target: Target, evidence: Evidence, item_id: in
     _ensure_editable(target)
     assessment = _lock_assessment(target)
     _ensure_editable(target)
-    stored_name = evidence.stored_name
-    audit.record(actor, "checklist.delete_evidence", assessment, branch_id=assessment.branch_id,
-                 before={"item_id": item_id, "evidence_id": evidence.id, "name": evidence.original_name})
-    db.session.delete(evidence)
-    assessment.updated_at = utcnow()
-    db.session.commit()
-    uploads.remove(EVIDENCE_KIND, stored_name)  # after the commit: a failed commit keeps the file
+    # The file goes with the row or not at all: unwritable storage refuses (503) before anything is written.
+    with uploads.removing(EVIDENCE_KIND, evidence.stored_name):
+        audit.record(actor, "checklist.delete_evidence", assessment, branch_id=assessment.branch_id,
+                     before={"item_id": item_id, "evidence_id": evidence.id, "name": evidence.original_name})
+        db.session.delete(evidence)
+        assessment.updated_at = utcnow()
+        db.session.commit()
 
 
 # --- workflow ---------------------------------------------------------------------------------------------

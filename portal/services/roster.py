@@ -184,7 +184,7 @@ def preview(file: FileStorage | None) -> Preview:
     data = file.stream.read()
     rows = parse(data, ext)
     token = f"{secrets.token_hex(16)}.{ext}"
-    (uploads.upload_dir(UPLOAD_KIND) / token).write_bytes(data)
+    uploads.write_bytes(UPLOAD_KIND, token, data)
     return Preview(token=token, filename=file.filename[:120], rows=rows)
 
 

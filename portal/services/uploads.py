@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
-from ..errors import Invalid
+from ..errors import DomainError, Invalid, NotFound
 
 # Allowed kinds, by what the bytes are. Office files are ZIP (OOXML) or OLE2 (legacy) containers.
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
@@ -33,6 +35,31 @@ _LEGACY_BY_EXTENSION = {"doc": "application/msword", "xls": "application/vnd.ms-
                         "ppt": "application/vnd.ms-powerpoint"}
 
 
+# A stored file being deleted is renamed to this suffix until the deleting change commits (see `removing`).
+ASIDE = ".deleting"
+
+
+class StorageUnavailable(DomainError):
+    """The upload storage refused a write, rename or directory (full disk, wrong permissions): 503, and
+    the change that needed it is not committed."""
+
+    status_code = 503
+
+    def __init__(self):
+        super().__init__(str(_l("Files cannot be stored at the moment, so nothing was saved. Please try again "
+                                "later; if it persists, tell the organisation section.")))
+
+
+class FileMissing(NotFound):
+    """A row names a stored file that is not in the upload folder (lost, restored from an older backup):
+    404 with its own message; the error handler audits it so the organisation section learns of it."""
+
+    def __init__(self, kind: str, stored_name: str):
+        super().__init__(str(_l("This file is missing from the portal's storage. The organisation section has "
+                                "been told; please upload it again if you have it.")))
+        self.kind, self.stored_name = kind, stored_name
+
+
 @dataclass(frozen=True)
 class StoredFile:
     original_name: str
@@ -42,9 +69,23 @@ class StoredFile:
 
 
 def upload_dir(kind: str) -> Path:
+    """The folder of one kind of upload, made on first use. Raises StorageUnavailable when it cannot be."""
     path = Path(current_app.config["UPLOAD_FOLDER"]) / kind
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise StorageUnavailable() from None
     return path
+
+
+def write_bytes(kind: str, stored_name: str, data: bytes) -> None:
+    """Write a whole file under a server-made name; StorageUnavailable (503) when storage refuses."""
+    target = upload_dir(kind) / Path(stored_name).name
+    try:
+        target.write_bytes(data)
+    except OSError:
+        target.unlink(missing_ok=True) if os.access(target.parent, os.W_OK) else None
+        raise StorageUnavailable() from None
 
 
 def _extension(name: str) -> str:
@@ -103,9 +144,13 @@ def store(file: FileStorage, kind: str, allowed: dict[str, str], field: str = "f
     stored_name = f"{secrets.token_hex(16)}.{allowed[content_type]}"
     target = upload_dir(kind) / stored_name
     file.stream.seek(0)
-    with open(target, "wb") as out:
-        while chunk := file.stream.read(1 << 16):
-            out.write(chunk)
+    try:
+        with open(target, "wb") as out:
+            while chunk := file.stream.read(1 << 16):
+                out.write(chunk)
+    except OSError:  # read-only or full storage: no half-written file, nothing recorded (the caller's
+        _forget(target)  # change has not started writing rows yet)
+        raise StorageUnavailable() from None
     return StoredFile(original_name=_display_name(file.filename), stored_name=stored_name,
                       content_type=content_type, size=size)
 
@@ -116,14 +161,53 @@ def _display_name(name: str) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:200] or "file"
 
 
+def _forget(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        current_app.logger.warning("could not remove %s; `flask clean-uploads` will list it", path)
+
+
 def remove(kind: str, stored_name: str) -> None:
+    """Remove a file no row needs any more (after the change that dropped it committed, or to undo a store).
+    Never raises: a file left behind is an orphan for `flask clean-uploads`, not a failed request."""
+    try:
+        path = upload_dir(kind) / Path(stored_name).name
+    except StorageUnavailable:
+        return
+    _forget(path)
+
+
+@contextmanager
+def removing(kind: str, stored_name: str) -> Iterator[None]:
+    """Around a change that deletes the row of a stored file and commits: the file is first renamed aside
+    (the same permission a delete needs, so an unwritable folder refuses here with StorageUnavailable,
+    before anything is written); if the change fails it is put back; once it committed it is deleted.
+    The row and its file thus go together or not at all."""
     path = upload_dir(kind) / Path(stored_name).name
-    path.unlink(missing_ok=True)
+    aside = path.with_name(path.name + ASIDE)
+    moved = path.exists()
+    if moved:
+        try:
+            path.rename(aside)
+        except OSError:
+            raise StorageUnavailable() from None
+    try:
+        yield
+    except BaseException:
+        if moved:
+            aside.rename(path)
+        raise
+    if moved:
+        _forget(aside)
 
 
 def serve(kind: str, stored_name: str, download_name: str, content_type: str, inline: bool = False):
-    """Send a stored file; the download name is encoded by Werkzeug (RFC 5987), never trusted as a path."""
+    """Send a stored file; the download name is encoded by Werkzeug (RFC 5987), never trusted as a path.
+    Raises FileMissing (404, audited) when the file is not in storage."""
     path = upload_dir(kind) / Path(stored_name).name
+    if not path.is_file():
+        raise FileMissing(kind, stored_name)
     response = send_file(path, mimetype=content_type, as_attachment=not inline, download_name=download_name,
                          max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"

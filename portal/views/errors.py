@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import render, wants_fragment
+from ..services.uploads import FileMissing
 
 TITLES = {
     400: lambda: _("The request could not be understood"),
@@ -60,6 +61,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
+        if isinstance(error, FileMissing):
+            _audit_missing_file(error)
         return error_response(error.status_code, error.message or None)
 
     @app.errorhandler(HTTPException)
@@ -72,6 +75,19 @@ def register(app: Flask) -> None:
         if error.code in (403, 429):
             _audit_refusal(error.code)
         return error_response(error.code or 500)
+
+
+def _audit_missing_file(error: FileMissing) -> None:
+    """A row pointing at a file that is gone is a fault the organisation section must hear of."""
+    from flask import request
+    from flask_login import current_user
+
+    from ..services import audit
+
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    audit.record(actor, "access.file_missing", None,
+                 after={"kind": error.kind, "stored_name": error.stored_name, "path": request.path[:200]})
+    db.session.commit()
 
 
 def _audit_refusal(code: int) -> None:
