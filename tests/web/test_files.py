@@ -160,3 +160,28 @@ def _target_args(world):
     from ..checklist_helpers import current_year
 
     return Subject.BRANCH, world.branch.id, current_year()
+
+
+def test_an_evidence_id_is_never_given_again(app, world):
+    """SQLite without AUTOINCREMENT hands the newest row's id to the next one after a delete, and the
+    audit entry of the deleted file would then name another file."""
+    client = _client(app, world.users["secretary"])
+    url = f"/checklist/branch/{world.branch.id}/items/{world.item_id}/evidence"
+    assert client.form_post(url, {"file": (io.BytesIO(PNG), "b.png")},
+                            content_type="multipart/form-data").status_code in (200, 303)
+    newest = db.session.scalar(select(func.max(Evidence.id)))
+    assert client.form_post(f"/checklist/evidence/{newest}/delete").status_code in (200, 303)
+    assert client.form_post(url, {"file": (io.BytesIO(PNG), "c.png")},
+                            content_type="multipart/form-data").status_code in (200, 303)
+    assert db.session.scalar(select(func.max(Evidence.id))) == newest + 1
+
+
+def test_the_tables_named_by_the_audit_log_are_autoincrement_on_sqlite(app):
+    from sqlalchemy import text
+
+    from portal.models import AUTOINCREMENT_TABLES
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL sequences never reuse ids")
+    schema = dict(db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+    assert [t for t in AUTOINCREMENT_TABLES if "AUTOINCREMENT" not in schema[t]] == []
