@@ -144,6 +144,7 @@ AUDIT_ACTION = {
     "auth.rate_limited": _l("too many sign-in attempts"),
     "access.denied": _l("was refused access"),
     "access.file_missing": _l("found a stored file missing"),
+    "upload.clean": _l("removed files no record named"),
     "branch.create": _l("added the branch"),
     "branch.update": _l("edited the branch's details"),
     "branch.enable": _l("enabled the branch"),

@@ -13,6 +13,7 @@ from pathlib import Path
 import filetype
 from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 from werkzeug.datastructures import FileStorage
 
 from ..errors import DomainError, Invalid, NotFound
@@ -58,6 +59,75 @@ class FileMissing(NotFound):
         super().__init__(str(_l("This file is missing from the portal's storage. The organisation section has "
                                 "been told; please upload it again if you have it.")))
         self.kind, self.stored_name = kind, stored_name
+
+
+# Where rows name stored files: (folder under UPLOAD_FOLDER, table, column). Backups copy exactly these
+# files and `flask clean-uploads` treats every other file as an orphan. Roster previews ("roster") are
+# short-lived files no row names; they are left to the roster service.
+REFERENCES = (
+    ("evidence", "evidence", "stored_name"),
+    ("covers", "post", "cover_stored"),
+    ("covers", "post", "cover_thumb_stored"),
+    ("nominations", "attachment", "stored_name"),
+    ("submissions", "submission", "document_stored"),
+)
+TRANSIENT_KINDS = ("roster",)
+
+
+def referenced_files(execute) -> set[str]:
+    """Every stored file the database names, as "folder/name" paths. `execute(sql)` runs a query and
+    returns its rows: a SQLAlchemy connection's or a sqlite3 snapshot's, so that the list comes from the
+    same snapshot as the data being backed up."""
+    found: set[str] = set()
+    for kind, table, column in REFERENCES:
+        sql = f'SELECT "{column}" FROM "{table}" WHERE "{column}" <> \'\''  # noqa: S608 (names are constants)
+        found.update(f"{kind}/{row[0]}" for row in execute(sql))
+    return found
+
+
+def orphans(min_age_seconds: int = 3600) -> list[Path]:
+    """Files in the upload folder that no row names (left by a crash between writing a file and
+    committing its row, or by a replaced document), oldest first. Files younger than `min_age_seconds` are
+    left out: their row may be about to commit."""
+    import time
+
+    from ..extensions import db
+
+    root = Path(current_app.config["UPLOAD_FOLDER"])
+    if not root.exists():
+        return []
+    named = referenced_files(lambda sql: db.session.execute(text(sql)).all())
+    db.session.rollback()
+    cutoff = time.time() - min_age_seconds
+    found = []
+    for path in root.rglob("*"):
+        if not path.is_file() or path.stat().st_mtime > cutoff:
+            continue
+        relative = path.relative_to(root).as_posix()
+        if relative not in named:  # a file renamed aside (`.deleting`) is never named: its row is gone
+            found.append(path)
+    return sorted(found, key=lambda p: p.stat().st_mtime)
+
+
+def remove_orphans(paths: list[Path]) -> list[Path]:
+    """Delete the given orphans and audit it (one event, actor the command line); returns those removed."""
+    from ..extensions import db
+    from . import audit
+
+    root = Path(current_app.config["UPLOAD_FOLDER"])
+    removed = []
+    for path in paths:
+        try:
+            path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            current_app.logger.warning("could not remove orphan %s", path)
+    audit.record(None, "upload.clean", None, after={"removed": len(removed), "files": [
+        p.relative_to(root).as_posix() for p in removed[:200]]})
+    db.session.commit()
+    return removed
 
 
 @dataclass(frozen=True)

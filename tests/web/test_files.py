@@ -185,3 +185,61 @@ def test_the_tables_named_by_the_audit_log_are_autoincrement_on_sqlite(app):
         pytest.skip("PostgreSQL sequences never reuse ids")
     schema = dict(db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
     assert [t for t in AUTOINCREMENT_TABLES if "AUTOINCREMENT" not in schema[t]] == []
+
+
+# --- backups and orphans -------------------------------------------------------------------------------
+
+def test_a_backup_holds_the_files_its_rows_name_and_no_orphans(app, world, tmp_path):
+    import json
+    import tarfile
+
+    from portal.services import backup
+
+    root = Path(app.config["UPLOAD_FOLDER"])
+    (root / "evidence" / "orphan.png").write_bytes(PNG)
+    archive = backup.create(tmp_path)
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+        names = set(tar.getnames())
+    evidence = db.session.get(Evidence, world.evidence_id)
+    assert f"evidence/{evidence.stored_name}" in manifest["files"]
+    assert "evidence/orphan.png" not in manifest["files"] and "uploads/evidence/orphan.png" not in names
+    assert {f"uploads/{name}" for name in manifest["files"]} <= names
+
+
+def test_a_backup_copies_a_file_renamed_aside_by_a_delete_after_its_snapshot(app, world, tmp_path):
+    import tarfile
+
+    from portal.services import backup
+
+    evidence = db.session.get(Evidence, world.evidence_id)
+    path = Path(app.config["UPLOAD_FOLDER"]) / "evidence" / evidence.stored_name
+    path.rename(path.with_name(path.name + ".deleting"))  # a delete in flight: the row is still there
+    with tarfile.open(backup.create(tmp_path)) as tar:
+        assert tar.extractfile(f"uploads/evidence/{evidence.stored_name}").read() == PNG
+
+
+def test_a_backup_fails_loudly_when_a_listed_file_is_missing(app, runner, world, tmp_path):
+    evidence = db.session.get(Evidence, world.evidence_id)
+    (Path(app.config["UPLOAD_FOLDER"]) / "evidence" / evidence.stored_name).unlink()
+    result = runner.invoke(args=["backup", "--output", str(tmp_path / "out")])
+    assert result.exit_code != 0
+    assert "missing" in result.output and evidence.stored_name in result.output
+    assert list((tmp_path / "out").glob("*")) == []
+
+
+def test_clean_uploads_lists_orphans_and_removes_them_only_when_asked(app, runner, world):
+    root = Path(app.config["UPLOAD_FOLDER"])
+    orphan = root / "evidence" / "orphan-from-a-crash.png"
+    orphan.write_bytes(PNG)
+    evidence = db.session.get(Evidence, world.evidence_id)
+    kept = root / "evidence" / evidence.stored_name
+    events = _count(AuditEvent)
+    dry = runner.invoke(args=["clean-uploads", "--min-age", "0"])
+    assert dry.exit_code == 0 and str(orphan) in dry.output and str(kept) not in dry.output
+    assert orphan.exists() and _count(AuditEvent) == events
+    done = runner.invoke(args=["clean-uploads", "--min-age", "0", "--delete"])
+    assert done.exit_code == 0, done.output
+    assert not orphan.exists() and kept.exists()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "upload.clean")).one()
+    assert "evidence/orphan-from-a-crash.png" in event.after["files"]
