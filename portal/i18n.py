@@ -4,9 +4,22 @@ from __future__ import annotations
 from flask import flash, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT = "zh"
+
+
+def fill(template, **values) -> Markup:
+    """A translated message with values filled in that a person may have typed (a file name, a query
+    parameter), safe to render: the values are escaped, the translation is trusted.
+
+    `template` is the message marked for translation but *without* its values, e.g.
+    `fill(_l("Unknown language “%(code)s”"), code=lang)`, so that pybabel still extracts it. Never write
+    `_l("… %(code)s", code=lang)` with input instead: a lazy string counts as safe markup in Jinja (it has
+    `__html__`), so the value would be rendered as HTML. The result is Markup: keep it as it is (a field
+    error, a flash); `str()` of it would be escaped a second time when rendered."""
+    return Markup(str(template)) % values  # noqa: S704 (the translation is ours; % escapes each value)
 
 
 def select_locale() -> str:
@@ -26,7 +39,7 @@ def apply_lang_parameter() -> None:
     if lang is None:
         return
     if lang not in LANGUAGES:
-        flash(_l("Unknown language “%(code)s”; the interface stays as it was.", code=lang[:16]), "warning")
+        flash(fill(_l("Unknown language “%(code)s”; the interface stays as it was."), code=lang[:16]), "warning")
         return
     session["lang"] = lang
     if current_user.is_authenticated:

@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage
 from .. import collation
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..i18n import fill
 from ..models import (
     Assessment,
     AssessmentEvent,
@@ -314,8 +315,8 @@ def parse_result(value: str | None) -> Result:
     try:
         return Result(value)
     except ValueError:
-        message = _l("“%(value)s” is not a result. Choose one of the buttons.", value=(value or "")[:40])
-        raise Invalid(str(message), {"result": message}) from None
+        message = fill(_l("“%(value)s” is not a result. Choose one of the buttons."), value=(value or "")[:40])
+        raise Invalid(message, {"result": message}) from None
 
 
 def set_item_result(actor: User, target: Target, item_id: int, value: str | None) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from werkzeug.datastructures import FileStorage
 
 from ..errors import DomainError, Invalid, NotFound
+from ..i18n import fill
 
 # Allowed kinds, by what the bytes are. Office files are ZIP (OOXML) or OLE2 (legacy) containers.
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
@@ -202,9 +203,9 @@ def check(file: FileStorage | None, allowed: dict[str, str], field: str = "file"
     content_type = sniff(head, stream, file.filename)
     stream.seek(0)
     if content_type not in allowed:
-        message = _l("“%(name)s” is not an allowed file (%(kinds)s), whatever its name says.",
-                     name=file.filename[:80], kinds=", ".join(sorted(set(allowed.values()))))
-        raise Invalid(str(message), {field: message})
+        message = fill(_l("“%(name)s” is not an allowed file (%(kinds)s), whatever its name says."),
+                       name=file.filename[:80], kinds=", ".join(sorted(set(allowed.values()))))
+        raise Invalid(message, {field: message})
     return content_type, size
 
 

@@ -137,7 +137,19 @@ class Fuzzer:
             return None
         if response.status_code >= 500:
             self.failures.append(f"{self.role}: {method} {url[:120]} {self._data(kwargs)} → {response.status_code}")
+        elif response.mimetype == "text/html" and self._echoed_markup(response, kwargs):
+            self.failures.append(f"{self.role}: {method} {url[:120]} {self._data(kwargs)} echoed markup")
         return response
+
+    @staticmethod
+    def _echoed_markup(response, kwargs) -> bool:
+        """Markup sent in a query value or a form field must never come back as markup (a form's text may
+        come back as sanitised Markdown, so there only the script counts)."""
+        body = response.get_data(as_text=True)
+        if "<script>alert(1)" in body:
+            return True
+        query = kwargs.get("query_string") or {}
+        return any(value == "<b>x</b>" for value in query.values()) and "<b>x</b>" in body
 
     @staticmethod
     def _data(kwargs) -> str:
