@@ -1,4 +1,4 @@
-"""hostile input: width-folded search text, ids never reused on SQLite
+"""hostile input: width-folded search text, ids never reused on SQLite, one read per person
 
 Revision ID: i12h_01
 Revises: n001
@@ -13,6 +13,8 @@ a different record: the tables whose ids the audit log names are rebuilt with AU
 mode, rows and ids kept). Rebuilding drops each old table, which with foreign keys on would run the
 ON DELETE actions (emptying child tables): foreign keys are switched off for the migration and checked
 before it ends. PostgreSQL sequences never reuse ids: nothing to do there.
+
+post_read remembers who has read a post, so that a person's repeated reads count once.
 """
 import unicodedata
 
@@ -89,6 +91,15 @@ def upgrade():
     with op.batch_alter_table("post") as batch:
         batch.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
     _fill_search_text(bind)
+    op.create_table(
+        "post_read",
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("read_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["post_id"], ["post.id"], name=op.f("fk_post_read_post_id_post"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_post_read_user_id_user"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("post_id", "user_id", name=op.f("pk_post_read")),
+    )
     if dialect == "sqlite":
         _sqlite_autoincrement(bind, on=True)
         _sqlite_fts("search_text", "new.search_text", "old.search_text", "search_text")
@@ -104,6 +115,8 @@ def downgrade():
     if dialect == "sqlite":
         _sqlite_foreign_keys(bind, on=False)
         _drop_sqlite_fts()
+    op.drop_table("post_read")
+    if dialect == "sqlite":
         _sqlite_autoincrement(bind, on=False)
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_post_search_trgm")

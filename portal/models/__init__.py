@@ -46,6 +46,7 @@ from .news import (
     Objection,
     Post,
     PostCategory,
+    PostRead,
     PostStatus,
     PostVersion,
     post_criterion,
