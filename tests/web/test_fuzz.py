@@ -94,7 +94,6 @@ def fuzz(database_url, upload_root):
     """One app and one world for the whole module (rebuilt only if xdist splits the module)."""
     app = make_app(database_url, upload_root, WTF_CSRF_ENABLED=False)
     app.test_client_class = PortalClient
-    app.request_class.parameter_storage_class = ImmutableMultiDict  # restored below
     with app.app_context():
         ensure_builtin()
         world = build_world()
@@ -105,8 +104,9 @@ def fuzz(database_url, upload_root):
         db.engine.dispose()
 
 
-def _routes(world) -> list[tuple[str, str, str, object]]:
-    """(key, method, url, rule) for every entry of the access matrix, the most destructive last."""
+def _routes(world) -> list[tuple[str, str, str]]:
+    """(key, method, url) for every entry of the access matrix (which covers every route of the URL map,
+    its own test says so), the most destructive last."""
     rows = []
     for key, (method, template, _allowed, _overrides) in TABLE.items():
         rows.append((key, method, template.format(w=world)))
@@ -207,6 +207,7 @@ class Fuzzer:
 @pytest.mark.parametrize("role", ROLES)
 def test_no_input_answers_5xx(fuzz, role):
     app, world = fuzz
+    # Flask's Request class is shared by every app in the process: recording is on for this test only.
     app.request_class.parameter_storage_class = RecordingArgs
     try:
         fuzzer = Fuzzer(app, world, role)
@@ -242,7 +243,8 @@ def test_no_input_answers_5xx(fuzz, role):
             if endpoint and endpoint not in posted:
                 posted.add(endpoint)
                 fuzzer.fuzz_form(action, fields - {"csrf_token"}, files, htmx=False)
-                fuzzer.login() if endpoint == "auth.login" else None
+                if endpoint == "auth.login":
+                    fuzzer.login()
     finally:
         app.request_class.parameter_storage_class = ImmutableMultiDict
     assert fuzzer.failures == [], (f"{len(fuzzer.failures)} of {fuzzer.requests} requests answered 5xx:\n"
