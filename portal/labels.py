@@ -141,8 +141,6 @@ AUDIT_ACTION = {
     "auth.logout": _l("signed out"),
     "auth.password_changed": _l("changed the password"),
     "auth.session_expired": _l("session expired"),
-    "auth.rate_limited": _l("too many sign-in attempts"),
-    "access.denied": _l("was refused access"),
     "access.file_missing": _l("found a stored file missing"),
     "upload.clean": _l("removed files no record named"),
     "branch.create": _l("added the branch"),

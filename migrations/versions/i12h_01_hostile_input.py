@@ -1,7 +1,7 @@
 """hostile input: width-folded search text, ids never reused on SQLite, one read per person
 
 Revision ID: i12h_01
-Revises: n001
+Revises: i12f_01
 Create Date: 2026-12-01 02:30:00
 
 Search matches `post.search_text`, the post's title, summary and body in NFKC (full-width digits and
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'i12h_01'
-down_revision = 'n001'
+down_revision = 'i12f_01'
 branch_labels = None
 depends_on = None
 

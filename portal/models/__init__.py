@@ -10,7 +10,7 @@ from .assessments import (
     Review,
     ReviewRating,
 )
-from .audit import AuditEvent
+from .audit import AuditEvent, FormIntent
 from .base import utcnow
 from .campaign import PHASE_ORDER, CampaignYear, Phase, PhaseKind
 from .campaign_work import (
@@ -52,6 +52,7 @@ from .news import (
     post_criterion,
 )
 from .people import Branch, BranchKind, Role, Unit, UnitKind, User
+from .security import LoginFailure, RefusalTally
 
 # Tables whose ids the audit log names: on SQLite they are AUTOINCREMENT, so a deleted newest row's id is
 # never given to another (migration i12h_01 rebuilt them; PostgreSQL sequences never reuse ids).

@@ -30,6 +30,7 @@ from ..models import (
 )
 from . import audit
 from .campaign import ensure_writable, parse_date
+from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
 
@@ -88,7 +89,9 @@ def create(actor, year: CampaignYear, *, for_branch: bool, text: str, item_ids: 
     return pledge
 
 
-def update(actor, pledge: Pledge, *, text: str, item_ids: list[str]) -> None:
+def update(actor, pledge: Pledge, *, text: str, item_ids: list[str], version: int | None = None) -> None:
+    """Save an edit of a draft or returned pledge made on top of `version`; a stale one is a Conflict
+    carrying the saved text."""
     year = ensure_writable(pledge.year_id)
     if pledge.status not in EDITABLE:
         raise Conflict(str(_l("Only a draft or a returned pledge can be changed.")))
@@ -97,6 +100,7 @@ def update(actor, pledge: Pledge, *, text: str, item_ids: list[str]) -> None:
     items = _valid_items(Subject.MEMBER if pledge.member_id else Subject.BRANCH, year, item_ids, errors)
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(pledge, version, shown=("text",))
     before = {"text": pledge.text, "items": tags(pledge.id)}
     pledge.text = text
     db.session.execute(pledge_item.delete().where(pledge_item.c.pledge_id == pledge.id))

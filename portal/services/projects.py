@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Branch, CampaignYear, Milestone, Project, utcnow
 from . import audit
 from .campaign import ensure_writable, parse_date
+from .versions import check_version
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ def progress_of(milestones: list[Milestone]) -> float:
     return round(100.0 * sum(m.done for m in milestones) / len(milestones), 1) if milestones else 0.0
 
 
-def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: str) -> None:
+def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: str,
+                 version: int | None = None) -> None:
+    """Save the brand as edited on top of `version`; a stale edit is a Conflict carrying the saved brand."""
     errors: dict = {}
     name, slogan, description = (name or "").strip(), (slogan or "").strip(), (description or "").strip()
     if not name or len(name) > 120:
@@ -88,6 +91,7 @@ def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: 
         errors["brand_description"] = _l("The story may have at most 5000 characters.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(branch, version, shown=("brand_name", "brand_slogan", "brand_description"))
     before = {"name": branch.brand_name, "slogan": branch.brand_slogan, "description": branch.brand_description}
     branch.brand_name, branch.brand_slogan, branch.brand_description = name, slogan, description
     audit.record(actor, "brand.update", branch, before=before,
@@ -133,7 +137,8 @@ def add_milestone(actor, project: Project, *, title: str, measure: str, due_on: 
     return milestone
 
 
-def set_milestone(actor, milestone: Milestone, *, done: bool, evidence: str) -> None:
+def set_milestone(actor, milestone: Milestone, *, done: bool, evidence: str, version: int | None = None) -> None:
+    """Mark a milestone met (with its evidence) or not, on top of `version` (stale: Conflict)."""
     project = db.session.get(Project, milestone.project_id)
     ensure_writable(project.year_id)
     evidence = (evidence or "").strip()
@@ -145,6 +150,7 @@ def set_milestone(actor, milestone: Milestone, *, done: bool, evidence: str) -> 
         raise Invalid(str(message), {"evidence": message})
     if milestone.done == done and milestone.evidence == evidence:
         raise Conflict(str(_l("Nothing has changed.")))
+    check_version(milestone, version, shown=("evidence",))
     before = {"done": milestone.done, "evidence": milestone.evidence}
     milestone.done, milestone.evidence = done, evidence
     milestone.done_at = utcnow() if done else None

@@ -5,11 +5,15 @@ from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..forms import admin as forms
+from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
+from ..models import Branch, User
 from ..permissions import require
+from ..services import intents
 from ..services import roster as roster_service
 from ..services import users as user_service
 
@@ -38,20 +42,23 @@ def users():
 @bp.post("/users")
 @require("admin.manage")
 def create_user():
-    form = request.form
+    form = forms.UserCreateForm()
+    if not form.validate():
+        return _users_page(errors_of(form), 422)
     try:
-        user = user_service.create(_me(), username=form.get("username", ""), display_name=form.get("display_name", ""),
-                                   password=form.get("password", ""), role=form.get("role", ""),
-                                   branch_id=form.get("branch", ""), post_title=form.get("post_title", ""))
+        user_id, _replayed = intents.run_once(_me(), form.form_token.data, User, lambda: user_service.create(
+            _me(), username=form.username.data, display_name=form.display_name.data,
+            password=form.password.data or "", role=form.role.data, branch_id=str(form.branch.data or ""),
+            post_title=form.post_title.data))
     except Invalid as error:
-        return _users_page(error.field_errors, 422)
-    flash(_("The account “%(name)s” has been created.", name=user.username), "success")
+        return _users_page(apply_errors(form, error.field_errors), 422)
+    flash(_("The account “%(name)s” has been created.", name=user_service.get_user(user_id).username), "success")
     return redirect_back(url_for("admin.users"))
 
 
-def _user_page(user, errors=None, status=200, failed=None):
+def _user_page(user, errors=None, status=200, failed=None, conflict=None):
     return render("admin/user.html", status=status, user=user, branches=user_service.all_branches(),
-                  errors=errors or {}, failed=failed, form=request.form)
+                  errors=errors or {}, failed=failed, form=request.form, conflict=conflict)
 
 
 @bp.get("/users/<int:user_id>")
@@ -64,13 +71,21 @@ def user(user_id: int):
 @require("admin.manage")
 def update_user(user_id: int):
     target = user_service.get_user(user_id)
-    form = request.form
+    form = forms.UserEditForm()
+    if not form.validate():
+        return _user_page(target, errors_of(form), 422, failed="edit")
     try:
-        user_service.update(_me(), target, display_name=form.get("display_name", ""), role=form.get("role", ""),
-                            branch_id=form.get("branch", ""), post_title=form.get("post_title", ""))
+        user_service.update(_me(), target, display_name=form.display_name.data, role=form.role.data,
+                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data,
+                            version=form.version.data)
     except Invalid as error:
         db.session.rollback()
-        return _user_page(target, error.field_errors, 422, failed="edit")
+        return _user_page(target, apply_errors(form, error.field_errors), 422, failed="edit")
+    except Conflict as error:
+        if error.current is None:
+            raise
+        return _user_page(target, {}, 409, failed="edit", conflict=(error.message, [
+            (_("Name"), error.current["display_name"]), (_("Post"), error.current["post_title"])]))
     flash(_("The account has been saved."), "success")
     return redirect_back(url_for("admin.user", user_id=target.id))
 
@@ -79,7 +94,7 @@ def update_user(user_id: int):
 @require("admin.manage")
 def set_user_active(user_id: int):
     target = user_service.get_user(user_id)
-    active = request.form.get("active") == "1"
+    active = forms.ActiveForm().active.data == "1"
     user_service.set_active(_me(), target, active)
     flash(_("The account is enabled again.") if active else
           _("The account is disabled; its open sessions have ended."), "success")
@@ -90,21 +105,18 @@ def set_user_active(user_id: int):
 @require("admin.manage")
 def reset_password(user_id: int):
     target = user_service.get_user(user_id)
+    form = forms.PasswordResetForm()
+    if not form.validate():
+        return _user_page(target, errors_of(form), 422, failed="password")
     try:
-        user_service.reset_password(_me(), target, request.form.get("password", ""), request.form.get("confirm", ""))
+        user_service.reset_password(_me(), target, form.password.data or "", form.confirm.data or "")
     except Invalid as error:
-        return _user_page(target, error.field_errors, 422, failed="password")
+        return _user_page(target, apply_errors(form, error.field_errors), 422, failed="password")
     flash(_("The password has been reset; the user must log in again with it."), "success")
     return redirect_back(url_for("admin.user", user_id=target.id))
 
 
 # --- units and branches -----------------------------------------------------------------------
-
-def _branch_fields(form) -> dict:
-    return {"unit_name": form.get("unit_name", ""), "unit_kind": form.get("unit_kind", ""),
-            "branch_name": form.get("branch_name", ""), "branch_kind": form.get("branch_kind", ""),
-            "member_count": form.get("member_count", "")}
-
 
 def _branches_page(errors=None, status=200, failed=None):
     return render("admin/branches.html", status=status, rows=user_service.branch_overview(), errors=errors or {},
@@ -120,11 +132,15 @@ def branches():
 @bp.post("/branches")
 @require("admin.manage")
 def create_branch():
+    form = forms.BranchForm()
+    if not form.validate():
+        return _branches_page(errors_of(form), 422, failed="new")
     try:
-        branch = user_service.create_branch(_me(), **_branch_fields(request.form))
+        branch_id, _replayed = intents.run_once(_me(), form.form_token.data, Branch,
+                                                lambda: user_service.create_branch(_me(), **form.service_fields()))
     except Invalid as error:
-        return _branches_page(error.field_errors, 422, failed="new")
-    flash(_("The branch “%(name)s” has been added.", name=branch.name), "success")
+        return _branches_page(apply_errors(form, error.field_errors), 422, failed="new")
+    flash(_("The branch “%(name)s” has been added.", name=user_service.get_branch(branch_id).name), "success")
     return redirect_back(url_for("admin.branches"))
 
 
@@ -132,11 +148,14 @@ def create_branch():
 @require("admin.manage")
 def update_branch(branch_id: int):
     branch = user_service.get_branch(branch_id)
+    form = forms.BranchForm()
+    if not form.validate():
+        return _branches_page(errors_of(form), 422, failed=branch.id)
     try:
-        user_service.update_branch(_me(), branch, **_branch_fields(request.form))
+        user_service.update_branch(_me(), branch, **form.service_fields())
     except Invalid as error:
         db.session.rollback()
-        return _branches_page(error.field_errors, 422, failed=branch.id)
+        return _branches_page(apply_errors(form, error.field_errors), 422, failed=branch.id)
     flash(_("The branch has been saved."), "success")
     return redirect_back(url_for("admin.branches"))
 
@@ -145,7 +164,7 @@ def update_branch(branch_id: int):
 @require("admin.manage")
 def set_branch_active(branch_id: int):
     branch = user_service.get_branch(branch_id)
-    user_service.set_branch_active(_me(), branch, request.form.get("active") == "1")
+    user_service.set_branch_active(_me(), branch, forms.ActiveForm().active.data == "1")
     flash(_("The branch has been saved."), "success")
     return redirect_back(url_for("admin.branches"))
 
@@ -184,7 +203,7 @@ def roster_preview():
 @require("admin.manage")
 def roster_import():
     try:
-        count, generated = roster_service.import_rows(_me(), request.form.get("token", ""))
+        count, generated = roster_service.import_rows(_me(), forms.RosterImportForm().token.data)
     except Invalid as error:
         return render("admin/roster.html", preview=None, errors=error.field_errors, result=None, status=422)
     return render("admin/roster.html", preview=None, errors={}, result={"count": count, "generated": generated})

@@ -9,14 +9,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..forms import campaign as forms
+from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
-from ..models import CampaignYear, Pledge, Role, Subject
+from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
+from ..models import Inspection as InspectionRecord
 from ..permissions import authorize, can, require
 from ..services import campaign as campaign_service
 from ..services import inspections as inspection_service
+from ..services import intents
 from ..services import pledges as pledge_service
 from ..services import projects as project_service
 from ..services import submissions as submission_service
@@ -54,11 +58,19 @@ def years():
 @bp.post("/campaign/years")
 @require("campaign.manage")
 def create_year():
-    try:
-        campaign_service.create_year(_me(), request.form.get("year"), request.form.get("theme"))
-    except Invalid as error:
-        return render("campaign/years.html", years=campaign_service.list_years(), errors=error.field_errors,
+    form = forms.YearForm()
+
+    def failed(errors):
+        return render("campaign/years.html", years=campaign_service.list_years(), errors=errors,
                       failed_id="new", status=422)
+
+    if not form.validate():
+        return failed(errors_of(form))
+    try:
+        intents.run_once(_me(), form.form_token.data, CampaignYear, lambda: campaign_service.create_year(
+            _me(), str(form.year.data or ""), form.theme.data))
+    except Invalid as error:
+        return failed(apply_errors(form, error.field_errors))
     flash(_("The campaign year has been added."), "success")
     return redirect_back(url_for("campaign.years"))
 
@@ -67,15 +79,21 @@ def create_year():
 @require("campaign.manage")
 def update_year(year_id: int):
     year = db.session.get(CampaignYear, year_id) or abort(404)
-    form = request.form
-    dates = {kind: (form.get(f"{kind}_start"), form.get(f"{kind}_end")) for kind in
+    form = forms.year_update_form()
+
+    def failed(errors):
+        return render("campaign/years.html", years=campaign_service.list_years(), errors=errors,
+                      failed_id=year_id, status=422)
+
+    if not form.validate():
+        return failed(errors_of(form))
+    dates = {kind: (form[f"{kind}_start"].data, form[f"{kind}_end"].data) for kind in
              (k.value for k in campaign_service.PHASE_ORDER)}
     try:
-        campaign_service.update_year(_me(), year, form.get("theme"), form.get("description"), dates)
+        campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates)
     except Invalid as error:
         db.session.rollback()
-        return render("campaign/years.html", years=campaign_service.list_years(), errors=error.field_errors,
-                      failed_id=year_id, status=422)
+        return failed(apply_errors(form, error.field_errors))
     flash(_("The year %(year)s has been saved.", year=year.year), "success")
     return redirect_back(url_for("campaign.years"))
 
@@ -114,15 +132,18 @@ def submissions():
 @require("submission.request")
 def create_request():
     year = campaign_service.current_year()
+    form = forms.RequestForm()
+    if not form.validate():
+        return _submissions_page(errors_of(form), 422)
     try:
-        created = submission_service.create_request(
-            _me(), year, kind=request.form.get("kind", ""), title=request.form.get("title", ""),
-            description=request.form.get("description", ""), deadline=request.form.get("deadline", ""),
-            branch_ids=request.form.getlist("branches"))
+        created_id, _replayed = intents.run_once(_me(), form.form_token.data, SubmissionRequest, lambda: (
+            submission_service.create_request(
+                _me(), year, kind=form.kind.data, title=form.title.data, description=form.description.data,
+                deadline=form.deadline.data, branch_ids=form.branches.data)))
     except Invalid as error:
-        return _submissions_page(error.field_errors, 422)
+        return _submissions_page(apply_errors(form, error.field_errors), 422)
     flash(_("The request has been sent to the branches."), "success")
-    return redirect_back(url_for("campaign.request_page", request_id=created.id))
+    return redirect_back(url_for("campaign.request_page", request_id=created_id))
 
 
 @bp.get("/submissions/<int:request_id>")
@@ -139,11 +160,11 @@ def request_page(request_id: int):
                   errors={}, failed_id=None)
 
 
-def _submission_page(submission, errors=None, status=200):
+def _submission_page(submission, errors=None, status=200, conflict=None):
     req = submission_service.get_request(submission.request_id)
     return render("campaign/submission.html", status=status, req=req, submission=submission,
                   group=submission_service.leading_group(submission), errors=errors or {}, form=request.form,
-                  branch=project_service.get_branch(submission.branch_id))
+                  branch=project_service.get_branch(submission.branch_id), conflict=conflict)
 
 
 @bp.get("/submission/<int:submission_id>")
@@ -159,14 +180,20 @@ def submission(submission_id: int):
 def submit(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.submit", item)
-    form = request.form
+    form = forms.SubmitForm()
+    if not form.validate():
+        return _submission_page(item, errors_of(form), 422)
     try:
-        submission_service.submit(_me(), item, note=form.get("note", ""), document=request.files.get("document"),
-                                  group=(form.getlist("group_role"), form.getlist("group_name"),
-                                         form.getlist("group_post")))
+        submission_service.submit(_me(), item, note=form.note.data, document=request.files.get("document"),
+                                  group=(form.group_role.data, form.group_name.data, form.group_post.data),
+                                  version=form.version.data)
     except Invalid as error:
         db.session.rollback()
-        return _submission_page(item, error.field_errors, 422)
+        return _submission_page(item, apply_errors(form, error.field_errors), 422)
+    except Conflict as error:
+        if error.current is None:
+            raise
+        return _submission_page(item, {}, 409, conflict=_conflict(error, {"note": _("Note")}))
     if item.is_late:
         flash(_("Submitted after the deadline: it is accepted but marked late."), "warning")
     else:
@@ -202,10 +229,13 @@ def accept(submission_id: int):
 def return_submission(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.request", item)
+    form = forms.ReasonForm()
+    if not form.validate():
+        return _decided(item, errors_of(form), 422)
     try:
-        submission_service.return_for_revision(_me(), item, request.form.get("reason", ""))
+        submission_service.return_for_revision(_me(), item, form.reason.data)
     except Invalid as error:
-        return _decided(item, error.field_errors, 422)
+        return _decided(item, apply_errors(form, error.field_errors), 422)
     return _decided(item)
 
 
@@ -218,6 +248,11 @@ def submission_document(submission_id: int):
 
 
 # --- pledges (公开承诺) --------------------------------------------------------------------------
+
+def _conflict(error: Conflict, labels: dict) -> tuple[str, list[tuple[str, str]]]:
+    """A stale save's notice: the message and [(label, the other person's saved text)]."""
+    return error.message, [(label, error.current.get(name) or "") for name, label in labels.items()]
+
 
 def _pledges_page(errors=None, status=200, failed=None):
     year = _year()
@@ -244,20 +279,25 @@ def pledges():
 def create_pledge():
     for_branch = request.form.get("for") == "branch"
     authorize("pledge.create_branch" if for_branch else "pledge.create_member")
+    form = forms.PledgeForm()
+    failed = "branch" if for_branch else "member"
+    if not form.validate():
+        return _pledges_page(errors_of(form), 422, failed=failed)
     try:
-        pledge = pledge_service.create(_me(), campaign_service.current_year(), for_branch=for_branch,
-                                       text=request.form.get("text", ""), item_ids=request.form.getlist("items"))
+        pledge_id, _replayed = intents.run_once(_me(), form.form_token.data, Pledge, lambda: pledge_service.create(
+            _me(), campaign_service.current_year(), for_branch=for_branch, text=form.text.data,
+            item_ids=form.items.data))
     except Invalid as error:
-        return _pledges_page(error.field_errors, 422, failed="branch" if for_branch else "member")
+        return _pledges_page(apply_errors(form, error.field_errors), 422, failed=failed)
     flash(_("The pledge is saved as a draft. Send it for approval when it is ready."), "success")
-    return redirect_back(url_for("campaign.pledge", pledge_id=pledge.id))
+    return redirect_back(url_for("campaign.pledge", pledge_id=pledge_id))
 
 
 def _pledge_or_404(pledge_id: int) -> Pledge:
     return pledge_service.get(pledge_id)
 
 
-def _pledge_page(pledge, errors=None, status=200, failed=None):
+def _pledge_page(pledge, errors=None, status=200, failed=None, conflict=None):
     year = db.session.get(CampaignYear, pledge.year_id)
     subject = Subject.MEMBER if pledge.member_id else Subject.BRANCH
     return render("campaign/pledge.html", status=status, pledge=pledge, year=year,
@@ -265,7 +305,7 @@ def _pledge_page(pledge, errors=None, status=200, failed=None):
                   tags=pledge_service.tags_for([pledge.id])[pledge.id], chosen=set(pledge_service.tags(pledge.id)),
                   entries=pledge_service.entries_for([pledge.id])[pledge.id],
                   items=pledge_service.items_for(subject, year), errors=errors or {}, failed=failed,
-                  form=request.form)
+                  form=request.form, conflict=conflict)
 
 
 @bp.get("/pledges/<int:pledge_id>")
@@ -276,14 +316,24 @@ def pledge(pledge_id: int):
     return _pledge_page(item)
 
 
-def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message: str):
+def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message: str, form_class=None):
+    """Authorise, read the form (422 beside the fields), call the service with (pledge, form), answer.
+    A stale edit (409) shows the saved text beside the person's own, which stays in the field."""
     item = _pledge_or_404(pledge_id)
     authorize(action, item)
+    form = form_class() if form_class else None
+    if form is not None and not form.validate():
+        return _pledge_page(item, errors_of(form), 422, failed=failed)
     try:
-        call(item)
+        call(item, form)
     except Invalid as error:
         db.session.rollback()
-        return _pledge_page(item, error.field_errors, 422, failed=failed)
+        return _pledge_page(item, apply_errors(form, error.field_errors) if form else error.field_errors, 422,
+                            failed=failed)
+    except Conflict as error:
+        if error.current is None:
+            raise
+        return _pledge_page(item, {}, 409, failed=failed, conflict=_conflict(error, {"text": _("Pledge")}))
     flash(done_message, "success")
     return redirect_back(request.form.get("back") if request.form.get("back") == url_for("campaign.pledges")
                          else url_for("campaign.pledge", pledge_id=item.id))
@@ -292,46 +342,47 @@ def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message:
 @bp.post("/pledges/<int:pledge_id>")
 @login_required
 def update_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.edit", lambda p: pledge_service.update(
-        _me(), p, text=request.form.get("text", ""), item_ids=request.form.getlist("items")), "edit",
-        _("The pledge has been saved."))
+    return _pledge_action(pledge_id, "pledge.edit", lambda p, f: pledge_service.update(
+        _me(), p, text=f.text.data, item_ids=f.items.data, version=f.version.data), "edit",
+        _("The pledge has been saved."), forms.PledgeForm)
 
 
 @bp.post("/pledges/<int:pledge_id>/submit")
 @login_required
 def submit_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.edit", lambda p: pledge_service.submit(_me(), p), "edit",
+    return _pledge_action(pledge_id, "pledge.edit", lambda p, _f: pledge_service.submit(_me(), p), "edit",
                           _("The pledge has been sent for approval."))
 
 
 @bp.post("/pledges/<int:pledge_id>/approve")
 @login_required
 def approve_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.approve", lambda p: pledge_service.approve(_me(), p), "decide",
+    return _pledge_action(pledge_id, "pledge.approve", lambda p, _f: pledge_service.approve(_me(), p), "decide",
                           _("The pledge is approved and published."))
 
 
 @bp.post("/pledges/<int:pledge_id>/return")
 @login_required
 def return_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.approve", lambda p: pledge_service.return_for_revision(
-        _me(), p, request.form.get("reason", "")), "decide", _("The pledge has been returned for revision."))
+    return _pledge_action(pledge_id, "pledge.approve", lambda p, f: pledge_service.return_for_revision(
+        _me(), p, f.reason.data), "decide", _("The pledge has been returned for revision."), forms.ReasonForm)
 
 
 @bp.post("/pledges/<int:pledge_id>/entries")
 @login_required
 def add_pledge_entry(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.edit", lambda p: pledge_service.add_entry(
-        _me(), p, text=request.form.get("text", ""), happened_on=request.form.get("happened_on", "")), "entry",
-        _("The fulfilment entry has been logged."))
+    return _pledge_action(pledge_id, "pledge.edit", lambda p, f: intents.run_once(
+        _me(), f.form_token.data, PledgeEntry, lambda: pledge_service.add_entry(
+            _me(), p, text=f.text.data, happened_on=f.happened_on.data)), "entry",
+        _("The fulfilment entry has been logged."), forms.PledgeEntryForm)
 
 
 @bp.post("/pledges/<int:pledge_id>/evaluate")
 @login_required
 def evaluate_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.approve", lambda p: pledge_service.evaluate(
-        _me(), p, rating=request.form.get("rating", ""), comment=request.form.get("comment", "")), "evaluate",
-        _("The review of how the pledge was kept has been saved."))
+    return _pledge_action(pledge_id, "pledge.approve", lambda p, f: pledge_service.evaluate(
+        _me(), p, rating=f.rating.data, comment=f.comment.data), "evaluate",
+        _("The review of how the pledge was kept has been saved."), forms.PledgeReviewForm)
 
 
 # --- brands and projects ------------------------------------------------------------------------
@@ -343,14 +394,14 @@ def brands():
     return render("campaign/brands.html", year=year, rows=project_service.brands(year))
 
 
-def _brand_page(branch, errors=None, status=200, failed=None):
+def _brand_page(branch, errors=None, status=200, failed=None, conflict=None):
     year = _year()
     projects = project_service.branch_projects(branch.id, year)
     published = pledge_service.published(year, branch.id)
     return render("campaign/brand.html", status=status, year=year, branch=branch, projects=projects,
                   progress_of=project_service.progress_of, published=published,
                   tags=pledge_service.tags_for([p.id for p, _b, _m in published]),
-                  errors=errors or {}, failed=failed, form=request.form)
+                  errors=errors or {}, failed=failed, form=request.form, conflict=conflict)
 
 
 @bp.get("/brands/<int:branch_id>")
@@ -364,13 +415,20 @@ def brand(branch_id: int):
 def update_brand(branch_id: int):
     branch = project_service.get_branch(branch_id)
     authorize("brand.edit", branch)
+    form = forms.BrandForm()
+    if not form.validate():
+        return _brand_page(branch, errors_of(form), 422, failed="brand")
     try:
-        project_service.update_brand(_me(), branch, name=request.form.get("brand_name", ""),
-                                     slogan=request.form.get("brand_slogan", ""),
-                                     description=request.form.get("brand_description", ""))
+        project_service.update_brand(_me(), branch, name=form.brand_name.data, slogan=form.brand_slogan.data,
+                                     description=form.brand_description.data, version=form.version.data)
     except Invalid as error:
         db.session.rollback()
-        return _brand_page(branch, error.field_errors, 422, failed="brand")
+        return _brand_page(branch, apply_errors(form, error.field_errors), 422, failed="brand")
+    except Conflict as error:
+        if error.current is None:
+            raise
+        return _brand_page(branch, {}, 409, failed="brand", conflict=_conflict(error, {
+            "brand_name": _("Brand name"), "brand_slogan": _("Slogan"), "brand_description": _("Story")}))
     flash(_("The brand has been saved."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=branch.id))
 
@@ -380,11 +438,14 @@ def update_brand(branch_id: int):
 def create_project(branch_id: int):
     branch = project_service.get_branch(branch_id)
     authorize("project.edit", branch)
+    form = forms.ProjectForm()
+    if not form.validate():
+        return _brand_page(branch, errors_of(form), 422, failed="project")
     try:
-        project_service.create_project(_me(), branch, campaign_service.current_year(),
-                                       title=request.form.get("title", ""), goal=request.form.get("goal", ""))
+        intents.run_once(_me(), form.form_token.data, Project, lambda: project_service.create_project(
+            _me(), branch, campaign_service.current_year(), title=form.title.data, goal=form.goal.data))
     except Invalid as error:
-        return _brand_page(branch, error.field_errors, 422, failed="project")
+        return _brand_page(branch, apply_errors(form, error.field_errors), 422, failed="project")
     flash(_("The project has been added. Now give it measurable milestones."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=branch.id))
 
@@ -394,12 +455,16 @@ def create_project(branch_id: int):
 def add_milestone(project_id: int):
     project = project_service.get_project(project_id)
     authorize("project.edit", project)
+    form = forms.MilestoneForm()
+    failed = f"project-{project.id}"
+    if not form.validate():
+        return _brand_page(project_service.get_branch(project.branch_id), errors_of(form), 422, failed=failed)
     try:
-        project_service.add_milestone(_me(), project, title=request.form.get("title", ""),
-                                      measure=request.form.get("measure", ""), due_on=request.form.get("due_on", ""))
+        intents.run_once(_me(), form.form_token.data, Milestone, lambda: project_service.add_milestone(
+            _me(), project, title=form.title.data, measure=form.measure.data, due_on=form.due_on.data))
     except Invalid as error:
-        return _brand_page(project_service.get_branch(project.branch_id), error.field_errors, 422,
-                           failed=f"project-{project.id}")
+        return _brand_page(project_service.get_branch(project.branch_id), apply_errors(form, error.field_errors),
+                           422, failed=failed)
     flash(_("The milestone has been added."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
 
@@ -410,17 +475,29 @@ def update_milestone(milestone_id: int):
     milestone = project_service.get_milestone(milestone_id)
     project = project_service.get_project(milestone.project_id)
     authorize("project.edit", project)
+    form = forms.MilestoneDoneForm()
+
+    def failed(errors, status=422, conflict=None):
+        if wants_fragment():
+            return render("campaign/brand.html", block="milestone_row", status=status, m=milestone,
+                          project=project, branch=project_service.get_branch(project.branch_id), errors=errors,
+                          failed=f"milestone-{milestone.id}", year=db.session.get(CampaignYear, project.year_id),
+                          form=request.form, conflict=conflict)
+        return _brand_page(project_service.get_branch(project.branch_id), errors, status,
+                           failed=f"milestone-{milestone.id}", conflict=conflict)
+
+    if not form.validate():
+        return failed(errors_of(form))
     try:
-        project_service.set_milestone(_me(), milestone, done=request.form.get("done") == "1",
-                                      evidence=request.form.get("evidence", ""))
+        project_service.set_milestone(_me(), milestone, done=form.done.data == "1", evidence=form.evidence.data,
+                                      version=form.version.data)
     except Invalid as error:
         db.session.rollback()
-        if wants_fragment():
-            return render("campaign/brand.html", block="milestone_row", status=422, m=milestone, project=project,
-                          branch=project_service.get_branch(project.branch_id), errors=error.field_errors,
-                          failed=f"milestone-{milestone.id}", year=db.session.get(CampaignYear, project.year_id))
-        return _brand_page(project_service.get_branch(project.branch_id), error.field_errors, 422,
-                           failed=f"milestone-{milestone.id}")
+        return failed(apply_errors(form, error.field_errors))
+    except Conflict as error:
+        if error.current is None:
+            raise
+        return failed({}, 409, _conflict(error, {"evidence": _("Evidence")}))
     if wants_fragment():
         return render("campaign/brand.html", block="milestone_row", m=milestone, project=project,
                       branch=project_service.get_branch(project.branch_id), errors={}, failed=None,
@@ -448,15 +525,18 @@ def inspections():
 @bp.post("/inspections")
 @require("inspection.manage")
 def create_inspection():
+    form = forms.InspectionForm()
+    if not form.validate():
+        return _inspections_page(errors_of(form), 422)
     try:
-        created = inspection_service.create(
-            _me(), campaign_service.current_year(), kind=request.form.get("kind", ""),
-            held_on=request.form.get("held_on", ""), title=request.form.get("title", ""),
-            findings=request.form.get("findings", ""), branch_ids=request.form.getlist("branches"))
+        created_id, _replayed = intents.run_once(_me(), form.form_token.data, InspectionRecord, lambda: (
+            inspection_service.create(_me(), campaign_service.current_year(), kind=form.kind.data,
+                                      held_on=form.held_on.data, title=form.title.data,
+                                      findings=form.findings.data, branch_ids=form.branches.data)))
     except Invalid as error:
-        return _inspections_page(error.field_errors, 422)
+        return _inspections_page(apply_errors(form, error.field_errors), 422)
     flash(_("The visit has been recorded. Add its follow-up actions."), "success")
-    return redirect_back(url_for("campaign.inspection", inspection_id=created.id))
+    return redirect_back(url_for("campaign.inspection", inspection_id=created_id))
 
 
 def _inspection_page(inspection, errors=None, status=200):
@@ -477,12 +557,15 @@ def inspection(inspection_id: int):
 @require("inspection.manage")
 def add_follow_up(inspection_id: int):
     item = inspection_service.get(inspection_id)
+    form = forms.follow_up_form(item.held_on)
+    if not form.validate():
+        return _inspection_page(item, errors_of(form), 422)
     try:
-        inspection_service.add_follow_up(_me(), item, branch_id=request.form.get("branch_id", ""),
-                                         action=request.form.get("action", ""), owner=request.form.get("owner", ""),
-                                         due_on=request.form.get("due_on", ""))
+        intents.run_once(_me(), form.form_token.data, FollowUp, lambda: inspection_service.add_follow_up(
+            _me(), item, branch_id=str(form.branch_id.data or ""), action=form.action.data, owner=form.owner.data,
+            due_on=form.due_on.data))
     except Invalid as error:
-        return _inspection_page(item, error.field_errors, 422)
+        return _inspection_page(item, apply_errors(form, error.field_errors), 422)
     flash(_("The follow-up action has been added."), "success")
     return redirect_back(url_for("campaign.inspection", inspection_id=item.id))
 
@@ -491,7 +574,8 @@ def add_follow_up(inspection_id: int):
 @require("inspection.manage")
 def follow_up_status(follow_up_id: int):
     follow_up = inspection_service.get_follow_up(follow_up_id)
-    inspection_service.set_follow_up_status(_me(), follow_up, request.form.get("status", ""))
+    form = forms.FollowUpStatusForm()  # the service refuses an unknown status (422) with its own message
+    inspection_service.set_follow_up_status(_me(), follow_up, form.status.data or "")
     if wants_fragment():
         item = inspection_service.get(follow_up.inspection_id)
         row = next(r for r in inspection_service.follow_ups(item) if r[0].id == follow_up.id)

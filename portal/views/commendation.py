@@ -8,12 +8,14 @@ from flask_login import current_user, login_required
 
 from ..errors import Invalid
 from ..extensions import db
+from ..forms import commendation as forms
+from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
-from ..models import Role
+from ..models import Nomination, Objection, Role
 from ..permissions import authorize, can, require
 from ..services import commendation as service
-from ..services import uploads
+from ..services import intents, uploads
 from ..services.campaign import current_year
 
 bp = Blueprint("commendation", __name__)
@@ -45,14 +47,17 @@ def index():
 @bp.post("/commendation/nominations")
 @require("nomination.create")
 def nominate():
+    form = forms.NominationForm()
+    if not form.validate():
+        return _index_page(errors_of(form), 422)
     try:
-        created = service.nominate(_me(), current_year(), request.form.get("member_id", ""),
-                                   request.form.get("deeds", ""), request.files.getlist("files"))
+        created_id, _replayed = intents.run_once(_me(), form.form_token.data, Nomination, lambda: service.nominate(
+            _me(), current_year(), str(form.member_id.data or ""), form.deeds.data, request.files.getlist("files")))
     except Invalid as error:
         db.session.rollback()
-        return _index_page(error.field_errors, 422)
+        return _index_page(apply_errors(form, error.field_errors), 422)
     flash(_("The nomination has been sent to the leading group."), "success")
-    return redirect_back(url_for("commendation.nomination", nomination_id=created.id))
+    return redirect_back(url_for("commendation.nomination", nomination_id=created_id))
 
 
 def _nomination_page(nomination, errors=None, status=200):
@@ -98,11 +103,14 @@ def shortlist(nomination_id: int):
 @require("nomination.decide")
 def start_notice(nomination_id: int):
     item = service.get_nomination(nomination_id)
+    form = forms.NoticeForm()
+    if not form.validate():
+        return _nomination_page(item, errors_of(form), 422)
     try:
-        service.start_notice(_me(), item, request.form.get("days", ""))
+        service.start_notice(_me(), item, str(form.days.data))
     except Invalid as error:
         db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
+        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
     return _decided(item, _("The public notice has started."))
 
 
@@ -110,11 +118,14 @@ def start_notice(nomination_id: int):
 @require("nomination.decide")
 def commend(nomination_id: int):
     item = service.get_nomination(nomination_id)
+    form = forms.CommendForm()
+    if not form.validate():
+        return _nomination_page(item, errors_of(form), 422)
     try:
-        service.commend(_me(), item, request.form.get("level", ""), request.form.get("note", ""))
+        service.commend(_me(), item, form.level.data, form.note.data)
     except Invalid as error:
         db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
+        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
     return _decided(item, _("Commended: the exemplar is on the honour roll."))
 
 
@@ -122,11 +133,14 @@ def commend(nomination_id: int):
 @require("nomination.decide")
 def reject(nomination_id: int):
     item = service.get_nomination(nomination_id)
+    form = forms.NoteForm()
+    if not form.validate():
+        return _nomination_page(item, errors_of(form), 422)
     try:
-        service.reject(_me(), item, request.form.get("note", ""))
+        service.reject(_me(), item, form.note.data)
     except Invalid as error:
         db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
+        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
     return _decided(item, _("The nomination has been closed without commendation."))
 
 
@@ -136,11 +150,14 @@ def object_to(nomination_id: int):
     item = service.get_nomination(nomination_id)
     authorize("objection.create", item)
     authorize("nomination.view", item)
+    form = forms.ObjectionForm()
+    if not form.validate():
+        return _nomination_page(item, errors_of(form), 422)
     try:
-        service.object_to(_me(), item, request.form.get("text", ""))
+        intents.run_once(_me(), form.form_token.data, Objection, lambda: service.object_to(_me(), item, form.text.data))
     except Invalid as error:
         db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
+        return _nomination_page(item, apply_errors(form, error.field_errors), 422)
     return _decided(item, _("Your objection has been sent to the leading group, and only to them."))
 
 

@@ -72,8 +72,8 @@ def register(app: Flask) -> None:
             return error
         if (error.code or 500) >= 500:
             db.session.rollback()
-        if error.code in (403, 429):
-            _audit_refusal(error.code)
+        if error.code == 403:
+            _count_refusal()
         return error_response(error.code or 500)
 
 
@@ -90,15 +90,9 @@ def _audit_missing_file(error: FileMissing) -> None:
     db.session.commit()
 
 
-def _audit_refusal(code: int) -> None:
-    """Denied access and rate-limited logins go into the audit log."""
-    from flask import request
-    from flask_login import current_user
-
-    from ..services import audit
+def _count_refusal() -> None:
+    """Refused requests are counted per day, not each audited: a flood must not fill the audit log."""
+    from ..services import throttle
 
     db.session.rollback()
-    actor = current_user._get_current_object() if current_user.is_authenticated else None
-    audit.record(actor, "access.denied" if code == 403 else "auth.rate_limited", None,
-                 after={"method": request.method, "path": request.path[:200]})
-    db.session.commit()
+    throttle.tally_refusal("access.denied")

@@ -9,11 +9,14 @@ from flask_login import current_user, login_required
 from .. import labels
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..forms import news as forms
+from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
-from ..models import PostCategory
+from ..links import external_url
+from ..models import Post, PostCategory
 from ..permissions import authorize, require
-from ..services import images, uploads
+from ..services import images, intents, uploads
 from ..services import news as news_service
 from ..services import search as search_service
 
@@ -58,9 +61,9 @@ def feed():
     title = _("Excellence campaign news")
     if category:
         title = f"{title} · {labels.POST_CATEGORY[PostCategory(category)]}"
-    body = news_service.atom(category, feed_url=request.url, board_url=url_for("news.board", _external=True),
-                             post_url=lambda post_id: url_for("news.post", post_id=post_id, _external=True),
-                             title=title)
+    body = news_service.atom(category, feed_url=external_url("news.feed", category=category or None),
+                             board_url=external_url("news.board"),
+                             post_url=lambda post_id: external_url("news.post", post_id=post_id), title=title)
     return Response(body, mimetype="application/atom+xml", headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -121,14 +124,18 @@ def new():
 @bp.post("/news")
 @require("post.create")
 def create():
-    data = news_service.PostInput.from_form(request.form)
+    form = forms.PostForm()
+    shown = news_service.PostInput.from_form(request.form)  # what the person typed, to show it again
+    if not form.validate():
+        return _form_page(data=shown, errors=errors_of(form), status=422)
     try:
-        created = news_service.create_post(_me(), data, request.files.get("cover"))
+        created_id, _replayed = intents.run_once(_me(), form.form_token.data, Post, lambda: (
+            news_service.create_post(_me(), form.as_input(), request.files.get("cover"))))
     except Invalid as error:
         db.session.rollback()
-        return _form_page(data=data, errors=error.field_errors, status=422)
+        return _form_page(data=shown, errors=apply_errors(form, error.field_errors), status=422)
     flash(_("The draft has been saved. Submit it for review when it is ready."), "success")
-    return redirect_back(url_for("news.post", post_id=created.id))
+    return redirect_back(url_for("news.post", post_id=created_id))
 
 
 @bp.get("/news/<int:post_id>/edit")
@@ -144,16 +151,19 @@ def edit(post_id: int):
 def update(post_id: int):
     item = news_service.get_post(post_id)
     authorize("post.edit", item)
-    data = news_service.PostInput.from_form(request.form)
+    form = forms.PostForm()
+    shown = news_service.PostInput.from_form(request.form)
+    if not form.validate():
+        return _form_page(item, shown, errors_of(form), 422)
     try:
-        news_service.update_post(_me(), item, data, request.form.get("version"), request.files.get("cover"))
+        news_service.update_post(_me(), item, form.as_input(), form.version.data, request.files.get("cover"))
     except Invalid as error:
         db.session.rollback()
-        return _form_page(item, data, error.field_errors, 422)
+        return _form_page(item, shown, apply_errors(form, error.field_errors), 422)
     except Conflict as error:
         db.session.rollback()
         current = news_service.get_post(post_id)
-        return _form_page(current, data, {}, 409, conflict=error.message)
+        return _form_page(current, shown, {}, 409, conflict=error.message)
     flash(_("The post has been saved."), "success")
     return redirect_back(url_for("news.post", post_id=item.id))
 
@@ -195,12 +205,15 @@ def publish(post_id: int):
 @require("post.moderate")
 def schedule(post_id: int):
     item = news_service.get_post(post_id)
+    form = forms.ScheduleForm()
+    if not form.validate():
+        return render("news/post.html", status=422, page=news_service.post_details(item), errors=errors_of(form))
     try:
-        news_service.schedule_post(_me(), item, request.form.get("publish_at", ""))
+        news_service.schedule_post(_me(), item, form.publish_at.data.isoformat() if form.publish_at.data else "")
     except Invalid as error:
         db.session.rollback()
         return render("news/post.html", status=422, page=news_service.post_details(item),
-                      errors=error.field_errors)
+                      errors=apply_errors(form, error.field_errors))
     return _moderated(item, _("Scheduled: it appears on the board at the chosen time."))
 
 
@@ -208,12 +221,15 @@ def schedule(post_id: int):
 @require("post.moderate")
 def return_post(post_id: int):
     item = news_service.get_post(post_id)
+    form = forms.ReasonForm()
+    if not form.validate():
+        return render("news/post.html", status=422, page=news_service.post_details(item), errors=errors_of(form))
     try:
-        news_service.return_post(_me(), item, request.form.get("reason", ""))
+        news_service.return_post(_me(), item, form.reason.data)
     except Invalid as error:
         db.session.rollback()
         return render("news/post.html", status=422, page=news_service.post_details(item),
-                      errors=error.field_errors)
+                      errors=apply_errors(form, error.field_errors))
     return _moderated(item, _("Returned to the author with your reason."))
 
 
@@ -229,7 +245,6 @@ def unpublish(post_id: int):
 @require("post.moderate")
 def flag(post_id: int):
     item = news_service.get_post(post_id)
-    name = request.form.get("flag", "")
-    value = request.form.get("value") == "1"
-    news_service.set_flag(_me(), item, name, value)
+    form = forms.FlagForm()  # the service refuses an unknown setting
+    news_service.set_flag(_me(), item, form.flag.data or "", form.value.data == "1")
     return _moderated(item, _("The post has been updated."))

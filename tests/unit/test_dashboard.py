@@ -5,10 +5,19 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Assessment, AssessmentStatus, ProgressSnapshot, ReviewRating, SubmissionStatus, UnitKind
+from portal.models import (
+    Assessment,
+    AssessmentStatus,
+    ItemResult,
+    ProgressSnapshot,
+    Result,
+    ReviewRating,
+    SubmissionStatus,
+    UnitKind,
+)
 from portal.services import dashboard, progress
 
-from ..dashboard_helpers import build_district, year
+from ..dashboard_helpers import branch_items, build_district, year
 
 
 def _overview(**args):
@@ -105,6 +114,43 @@ def test_unknown_values_are_ignored_with_a_note(app, args):
     assert len(view.filters.notes) == 1
     assert len(view.rows) == 2
     assert view.filters.year.is_current
+
+
+def _by_hand(branch_id: int) -> dict[str, float | None]:
+    """Progress, score and each criterion's score (c1..c5) of a branch, counted here in Python from its rows:
+    an order checked against these does not lean on the sort keys or tallies under test."""
+    results = dict(db.session.execute(
+        select(ItemResult.item_id, ItemResult.result).join(Assessment)
+        .where(Assessment.branch_id == branch_id, Assessment.member_id.is_(None))).all())
+    figures, everything = {}, []
+    for criterion in dashboard.branch_criteria():
+        mine = [(item.weight, results.get(item.id)) for item in branch_items(year())
+                if item.criterion_id == criterion.id]
+        everything += mine
+        figures[f"c{criterion.position}"] = _score(mine)
+    applicable = [r for _w, r in everything if r != Result.NOT_APPLICABLE]
+    assessed = [r for r in applicable if r in (Result.MET, Result.PARTLY, Result.NOT_MET)]
+    figures["progress"] = round(100 * len(assessed) / len(applicable), 1) if applicable else 100.0
+    figures["score"] = _score(everything)
+    return figures
+
+
+def _score(weighted_results) -> float | None:
+    value = {Result.MET: 1.0, Result.PARTLY: 0.5, Result.NOT_MET: 0.0}
+    scored = [(w, value[r]) for w, r in weighted_results if r in value]
+    return round(100 * sum(w * v for w, v in scored) / sum(w for w, _ in scored), 1) if scored else None
+
+
+@pytest.mark.parametrize("sort", ["progress", "score", "c1", "c2"])  # build_district answers 3..8 items
+def test_figure_sorts_follow_figures_counted_by_hand(app, sort):
+    build_district(6)
+    lowest_first = [(v is not None, v or 0.0) for v in
+                    (_by_hand(r.branch_id)[sort] for r in _overview(sort=sort).rows)]
+    assert lowest_first == sorted(lowest_first)
+    assert len(set(lowest_first)) > 2  # the data tells the rows apart
+    highest_first = [(v is not None, v or 0.0) for v in
+                     (_by_hand(r.branch_id)[sort] for r in _overview(sort="-" + sort).rows)]
+    assert highest_first == sorted(lowest_first, reverse=True)
 
 
 @pytest.mark.parametrize("sort", list(dashboard.SORT_COLUMNS) + ["c1", "c3"])

@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from portal.extensions import db
-from portal.models import Evidence, ItemResult, Result, Role, Subject
-from portal.services import checklist
+from portal.models import (
+    Assessment,
+    CampaignYear,
+    Evidence,
+    ItemResult,
+    Nomination,
+    Pledge,
+    Post,
+    Result,
+    Role,
+    Subject,
+    Submission,
+    utcnow,
+)
+from portal.services import checklist, commendation, pledges, roster, submissions
+from portal.services.builtin import ensure_builtin
 
-from ..access_world import BUILDERS, OBJECTION
-from ..checklist_helpers import current_year, items, make_assessment
+from ..access_world import BUILDERS, OBJECTION, PDF
+from ..checklist_helpers import current_year, items, make_assessment, year
+from ..conftest import empty_tables
 from ..factories import BranchFactory, UserFactory
+from ..fingerprint import changed, fingerprint
 
 ROLES = ["anonymous", "member", "secretary", "other_secretary", "editor", "leader", "admin"]
 EVERYONE = {"member", "secretary", "other_secretary", "editor", "leader", "admin"}
@@ -61,7 +79,8 @@ def build_world(endpoint: str | None = None) -> World:
     checklist.add_evidence(users["secretary"], target, item.id, FileStorage(io.BytesIO(PNG), filename="a.png"))
     evidence_id = db.session.scalar(select(Evidence.id))
     assert db.session.scalar(select(ItemResult.id))
-    world = World(branch, other, users, item.id, items(Subject.MEMBER)[0].id, evidence_id, {})
+    world = World(branch, other, users, item.id, items(Subject.MEMBER)[0].id, evidence_id,
+                  {"empty_branch": BranchFactory().id, "past_year": year(2011).id})
     area = endpoint.split(".", 1)[0] if endpoint else None
     for build in EXTRA_BUILDERS:
         if area is None or area in getattr(build, "areas", (area,)):
@@ -92,6 +111,8 @@ TABLE: dict[str, tuple] = {
     "auth.login": ("GET", "/login", PUBLIC, {}),
     "auth.logout": ("POST", "/logout", EVERYONE, {}),
     "auth.change_password": ("GET", "/account/password", EVERYONE, {}),
+    "auth.account": ("GET", "/account", EVERYONE, {}),
+    "auth.account_language": ("POST", "/account/language", EVERYONE, {"locale": "en"}),
     "checklist.index": ("GET", "/checklist", {"member", "secretary", "other_secretary", "leader", "admin"}, {}),
     "checklist.branch": ("GET", B, {"member", "secretary", "leader", "admin"}, {}),
     "checklist.member": ("GET", M, {"member", "secretary", "leader", "admin"}, {}),
@@ -142,13 +163,16 @@ TABLE: dict[str, tuple] = {
     "commendation.attachment": ("GET", N + "/files/" + X % "attachment", NOMINATION_READERS, {}),
     "commendation.shortlist": ("POST", N + "/shortlist", LEADERS, {}),
     "commendation.start_notice": ("POST", N + "/notice", LEADERS, {}),
-    "commendation.commend": ("POST", N + "/commend", LEADERS, {}),
+    "commendation.commend": ("POST", "/commendation/nominations/" + X % "notice_nomination" + "/commend", LEADERS, {}),
     "commendation.reject": ("POST", N + "/reject", LEADERS, {}),
     "commendation.object_to": ("POST", "/commendation/nominations/" + X % "notice_nomination" + "/objections",
                                EVERYONE, {}),
     # Before its 公示 a nomination is not public: nobody outside it learns of it by objecting.
-    "commendation.object_to@not_public": ("POST", N + "/objections", NOMINATION_READERS, {}),
-    "commendation.feature": ("POST", N + "/feature", {"leader", "editor"}, {}),
+    # Its readers are not refused (403) but told it takes no objections (409), and nothing is stored.
+    "commendation.object_to@not_public": ("POST", N + "/objections", NOMINATION_READERS,
+                                          dict.fromkeys(NOMINATION_READERS, 409)),
+    "commendation.feature": ("POST", "/commendation/nominations/" + X % "notice_nomination" + "/feature",
+                             {"leader", "editor"}, {}),
     "commendation.honours": ("GET", "/commendation/honours", EVERYONE, {}),
     # --- campaign: the organisation section (admin) configures years and issues requests; a branch's
     # secretary submits and keeps its brand and projects; pledges go to the branch's secretary (members')
@@ -156,7 +180,7 @@ TABLE: dict[str, tuple] = {
     "campaign.years": ("GET", "/campaign/years", ADMIN, {}),
     "campaign.create_year": ("POST", "/campaign/years", ADMIN, {}),
     "campaign.update_year": ("POST", "/campaign/years/" + X % "year", ADMIN, {}),
-    "campaign.make_current": ("POST", "/campaign/years/" + X % "year" + "/current", ADMIN, {}),
+    "campaign.make_current": ("POST", "/campaign/years/" + X % "past_year" + "/current", ADMIN, {}),
     "campaign.submissions": ("GET", "/submissions", SECRETARIES | LEADERSHIP, {}),
     "campaign.create_request": ("POST", "/submissions", ADMIN, {}),
     # A secretary opening a request is sent on to their own branch's submission.
@@ -204,11 +228,172 @@ TABLE: dict[str, tuple] = {
     "admin.create_branch": ("POST", "/admin/branches", ADMIN, {}),
     "admin.update_branch": ("POST", "/admin/branches/{w.branch.id}", ADMIN, {}),
     "admin.set_branch_active": ("POST", "/admin/branches/{w.branch.id}/active", ADMIN, {}),
-    "admin.delete_branch": ("POST", "/admin/branches/{w.branch.id}/delete", ADMIN, {}),
+    # A branch with nothing recorded (branch A's records keep it from being deleted: 409).
+    "admin.delete_branch": ("POST", "/admin/branches/" + X % "empty_branch" + "/delete", ADMIN, {}),
     "admin.roster": ("GET", "/admin/roster", ADMIN, {}),
     "admin.roster_preview": ("POST", "/admin/roster", ADMIN, {}),
-    # Importing needs the token of an earlier preview; an empty form names no preview: 404.
-    "admin.roster_import": ("POST", "/admin/roster/import", ADMIN, {"admin": 404}),
+    # Importing needs the token of an earlier preview (FORMS makes one).
+    "admin.roster_import": ("POST", "/admin/roster/import", ADMIN, {}),
+}
+
+
+# --- what an allowed POST sends, so that "allowed" can mean "the change happened" ---------------------
+# key: (data, prepare). `data(world, role)` builds a valid form (files fresh each call); `prepare(world)` puts
+# the object in the state the action needs. A key without an entry posts an empty form.
+def _png(name: str = "a.png"):
+    return (io.BytesIO(PNG), name)
+
+
+def _csv(world):
+    text = f"用户名,姓名,角色,支部\nroster01,名册导入,党员,{world.branch.name}\n"
+    return (io.BytesIO(text.encode()), "名册.csv")
+
+
+def _news_form(world, role):
+    return {"category": "branch_exemplar", "title": f"新稿件{role}", "summary": "摘要", "body_md": "正文。",
+            "branch_id": str(world.users[role].branch_id or world.branch.id)}
+
+
+def _post_version(world, role):
+    post = db.session.get(Post, world.extra["draft_post"])
+    return {**_news_form(world, role), "version": str(post.version)}
+
+
+def _note_version(world, role):
+    row = db.session.scalar(select(ItemResult).join(Assessment).where(
+        Assessment.branch_id == world.branch.id, Assessment.subject == Subject.BRANCH,
+        ItemResult.item_id == world.item_id))
+    return {"note": "有台账可查。", "note_version": str(row.note_version or 0)}
+
+
+def _submit_branch_checklist(world):
+    checklist.submit(world.users["secretary"], checklist.target_for(Subject.BRANCH, world.branch.id, current_year()))
+
+
+def _new_member(world, role):
+    member = UserFactory(role=Role.MEMBER, branch=world.users[role].branch)
+    return {"member_id": str(member.id), "deeds": "带头上好每一堂课。"}
+
+
+def _shortlist(world):
+    commendation.shortlist(world.users["leader"], db.session.get(Nomination, world.extra["nomination"]))
+
+
+def _notice_over(world):
+    nomination = db.session.get(Nomination, world.extra["notice_nomination"])
+    nomination.notice_ends_at = utcnow() - timedelta(days=1)
+    db.session.commit()
+
+
+def _commended(world):
+    _notice_over(world)
+    commendation.commend(world.users["leader"], db.session.get(Nomination, world.extra["notice_nomination"]),
+                         "district", "")
+
+
+def _year_form(world, role):
+    year = db.session.get(CampaignYear, world.extra["year"])
+    form = {"theme": year.theme + "（修订）", "description": "说明"}
+    for phase in year.phases:
+        form[f"{phase.kind.value}_start"] = phase.starts_on.isoformat()
+        form[f"{phase.kind.value}_end"] = phase.ends_on.isoformat()
+    return form
+
+
+def _approve(key):
+    def prepare(world):
+        owner = world.users["admin"] if key != "pledge" else world.users["secretary"]
+        pledges.approve(owner, db.session.get(Pledge, world.extra[key]))
+    return prepare
+
+
+def _preview(world, role):
+    return {"token": roster.preview(FileStorage(*_csv(world))).token}
+
+
+def _return_pledge(key):
+    def prepare(world):
+        owner = world.users["admin"] if key != "pledge" else world.users["secretary"]
+        pledges.return_for_revision(owner, db.session.get(Pledge, world.extra[key]), "请写具体。")
+    return prepare
+
+
+def _return_submission(world):
+    submissions.return_for_revision(world.users["admin"], db.session.get(Submission, world.extra["submission"]),
+                                    "请补充。")
+
+
+def _submission_form(world, role):
+    return {"note": "已补充。", "group_role": ["leader"], "group_name": ["林一"], "group_post": ["书记"],
+            "document": (io.BytesIO(PDF), "plan.pdf")}
+
+
+def _pledge_items(subject):
+    return lambda world, role: {"for": "branch" if subject == Subject.BRANCH else "member", "text": "带头服务师生",
+                                "items": [str(pledges.items_for(subject, current_year())[0][0])]}
+
+
+TODAY = date.today().isoformat()
+FORMS: dict[str, tuple] = {
+    "checklist.set_result": (lambda w, r: {"result": "not_met"}, None),
+    "checklist.set_note": (_note_version, None),
+    "checklist.add_evidence": (lambda w, r: {"file": _png()}, None),
+    "checklist.return_": (lambda w, r: {"reason": "请补充台账。"}, _submit_branch_checklist),
+    "checklist.review": (lambda w, r: {"rating": "good", "comment": "扎实。", "improvements": "继续。"},
+                         _submit_branch_checklist),
+    "news.create": (_news_form, None),
+    "news.update": (_post_version, None),
+    "news.schedule": (lambda w, r: {"publish_at": (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")}, None),
+    "news.return_post": (lambda w, r: {"reason": "请补充图片。"}, None),
+    "news.flag": (lambda w, r: {"flag": "pinned", "value": "1"}, None),
+    "commendation.nominate": (_new_member, None),
+    "commendation.start_notice": (lambda w, r: {"days": "7"}, _shortlist),
+    "commendation.commend": (lambda w, r: {"level": "district", "note": ""}, _notice_over),
+    "commendation.reject": (lambda w, r: {"note": "事迹不够突出。"}, None),
+    "commendation.object_to": (lambda w, r: {"text": f"{r}：材料与事实不符。"}, None),
+    "commendation.object_to@not_public": (lambda w, r: {"text": "材料与事实不符。"}, None),
+    "commendation.feature": (lambda w, r: {}, _commended),
+    "campaign.create_year": (lambda w, r: {"year": "2013", "theme": "新的一年"}, None),
+    "campaign.update_year": (_year_form, None),
+    "campaign.create_request": (lambda w, r: {"kind": "plan", "title": "报送总结", "description": "",
+                                              "deadline": "2099-01-01T08:00"}, None),
+    "campaign.submit": (_submission_form, _return_submission),
+    "campaign.submit_pledge": (lambda w, r: {}, _return_pledge("pledge")),
+    "campaign.return_submission": (lambda w, r: {"reason": "请补充附件。"}, None),
+    "campaign.create_pledge": (_pledge_items(Subject.MEMBER), None),
+    "campaign.update_pledge": (lambda w, r: {"text": "每学期两次公开课", "items": [
+        str(pledges.items_for(Subject.MEMBER, current_year())[0][0])]}, _return_pledge("pledge")),
+    "campaign.update_pledge@branch": (lambda w, r: {"text": "班子更团结", "items": [
+        str(pledges.items_for(Subject.BRANCH, current_year())[0][0])]}, _return_pledge("branch_pledge")),
+    "campaign.add_pledge_entry": (lambda w, r: {"text": "上了公开课", "happened_on": TODAY}, _approve("pledge")),
+    "campaign.return_pledge": (lambda w, r: {"reason": "请写具体。"}, None),
+    "campaign.return_pledge@branch": (lambda w, r: {"reason": "请写具体。"}, None),
+    "campaign.evaluate_pledge": (lambda w, r: {"rating": "good", "comment": "好"}, _approve("pledge")),
+    "campaign.evaluate_pledge@branch": (lambda w, r: {"rating": "good", "comment": "好"}, _approve("branch_pledge")),
+    "campaign.update_brand": (lambda w, r: {"brand_name": "书香支部", "brand_slogan": "读书明理",
+                                            "brand_description": ""}, None),
+    "campaign.create_project": (lambda w, r: {"title": "示范岗", "goal": "十名"}, None),
+    "campaign.add_milestone": (lambda w, r: {"title": "读书周", "measure": "", "due_on": "2012-12-01"}, None),
+    "campaign.update_milestone": (lambda w, r: {"done": "1", "evidence": "照片"}, None),
+    "campaign.create_inspection": (lambda w, r: {"kind": "forum", "held_on": TODAY, "title": "座谈",
+                                                 "findings": "", "branches": [str(w.branch.id)]}, None),
+    "campaign.add_follow_up": (lambda w, r: {"branch_id": str(w.branch.id), "action": "整改", "owner": "书记",
+                                             "due_on": TODAY}, None),
+    "campaign.follow_up_status": (lambda w, r: {"status": "done"}, None),
+    "admin.create_user": (lambda w, r: {"username": "new01", "display_name": "新老师", "password": "long-enough-42",
+                                        "role": "member", "branch": str(w.branch.id)}, None),
+    "admin.update_user": (lambda w, r: {"display_name": "新名字", "role": "member", "branch": str(w.branch.id),
+                                        "post_title": "教师"}, None),
+    "admin.set_user_active": (lambda w, r: {"active": "0"}, None),
+    "admin.reset_password": (lambda w, r: {"password": "another-secret-42", "confirm": "another-secret-42"}, None),
+    "admin.create_branch": (lambda w, r: {"unit_name": "新学校", "unit_kind": "primary", "branch_name": "新学校党支部",
+                                          "branch_kind": "branch", "member_count": "12"}, None),
+    "admin.update_branch": (lambda w, r: {"unit_name": w.branch.unit.name, "unit_kind": "primary",
+                                          "branch_name": w.branch.name + "（改）", "branch_kind": "branch",
+                                          "member_count": "11"}, None),
+    "admin.set_branch_active": (lambda w, r: {"active": "0"}, None),
+    "admin.roster_preview": (lambda w, r: {"file": _csv(w)}, None),
+    "admin.roster_import": (_preview, None),
 }
 
 
@@ -232,35 +417,64 @@ def test_every_route_is_in_the_table(app):
     assert stale == [], f"rules for routes that no longer exist: {stale}"
 
 
+def form_for(key: str, world: World, role: str) -> dict:
+    data, _prepare = FORMS.get(key, (None, None))
+    # An anonymous visitor sends what a secretary would (forms that name the sender's branch need a person).
+    return data(world, "secretary" if role == "anonymous" else role) if data else {}
+
+
+def fresh_world(key: str) -> World:
+    """The world for `key`, with its object put in the state the action needs (FORMS' prepare)."""
+    world = build_world(_endpoint(key))
+    prepare = FORMS.get(key, (None, None))[1]
+    if prepare:
+        prepare(world)
+    return world
+
+
 @pytest.mark.parametrize("endpoint", sorted(TABLE))
 def test_access(app, endpoint):
+    """GET: allowed roles are served, refused ones get 403. POST (with a valid form from FORMS): an allowed
+    role's request changes what is stored (and answers < 400), a refused role's gets 403 and changes nothing;
+    an override names a status, and then a 4xx must have changed nothing."""
     method, template, allowed, overrides = TABLE[endpoint]
-    world = build_world(_endpoint(endpoint))
-    url = _url(template, world)
+    world = fresh_world(endpoint)
     problems = []
-    # Refused roles first: only an allowed request may change (or delete) what the URL points at.
+    # Refused roles first; each allowed role after the first meets the object afresh (the first changed it).
     order = sorted(ROLES, key=lambda r: (allowed == PUBLIC or r in allowed, ROLES.index(r)))
+    wrote = False
     for role in order:
+        if wrote and method == "POST":
+            db.session.remove()
+            empty_tables()
+            ensure_builtin()
+            world, wrote = fresh_world(endpoint), False
+        url = _url(template, world)
         client = app.test_client()
         if role != "anonymous":
             assert client.login(world.users[role]).status_code == 303
         if method == "GET":
             response = client.get(url)
+            written = []
         else:
-            response = client.form_post(url, {})
+            data = form_for(endpoint, world, role)
+            before = fingerprint()
+            response = client.form_post(url, data)
+            written = changed(before, fingerprint())
+            wrote = wrote or bool(written)
         status = response.status_code
         expected = overrides.get(role)
         if expected is not None:
-            ok = status == expected
+            ok = status == expected and (status < 400 or not written)
         elif role == "anonymous":
             ok = (status < 400 and status != 302) if allowed == PUBLIC else (
-                status in (302, 303) and "/login" in response.headers.get("Location", ""))
+                status in (302, 303) and "/login" in response.headers.get("Location", "") and not written)
         elif allowed == PUBLIC or role in allowed:
-            ok = status < 500 and status not in (401, 403, 404, 405)
+            ok = status < 400 and (method == "GET" or bool(written))
         else:
-            ok = status == 403
+            ok = status == 403 and not written
         if not ok:
-            problems.append(f"{role}: {method} {url} → {status}")
+            problems.append(f"{role}: {method} {url} → {status}, wrote {written or 'nothing'}")
     assert problems == []
 
 

@@ -1,18 +1,21 @@
 """Backup under write load, restore into an empty instance, compare every table and file."""
 import io
+import json
+import tarfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
+from werkzeug.datastructures import FileStorage
 
 from portal.extensions import db
-from portal.models import AuditEvent, Evidence, ItemResult, Role, Subject
-from portal.services import backup
+from portal.models import AuditEvent, Evidence, ItemResult, Role, Subject, User
+from portal.services import backup, checklist
 
-from ..checklist_helpers import items
-from ..conftest import _create_postgres_database, make_app
+from ..checklist_helpers import current_year, items
+from ..conftest import _create_postgres_database, empty_tables, make_app
 from ..factories import PASSWORD, BranchFactory, UserFactory
 from ..liveserver import Browserless, gunicorn
 
@@ -34,9 +37,15 @@ def _rows(engine, table):
 
 def test_backup_under_load_and_restore(app, database_url, upload_root, tmp_path):
     branch = BranchFactory()
-    UserFactory(username="writer", role=Role.SECRETARY, branch=branch)
+    writer_user = UserFactory(username="writer", role=Role.SECRETARY, branch=branch)
     branch_items = [item.id for item in items(Subject.BRANCH)]
     branch_id = branch.id
+    # One photo uploaded before the load (and never touched): it must be in the backup and come back. Its item
+    # is the first the writer sets, so that the audit/result comparison below stays exact.
+    kept = checklist.add_evidence(writer_user, checklist.target_for(Subject.BRANCH, branch_id, current_year()),
+                                  branch_items[0], FileStorage(io.BytesIO(PNG), filename="kept.png"))
+    kept_name = db.session.scalar(select(Evidence.stored_name).where(Evidence.original_name == "kept.png"))
+    assert kept_name and kept is not None
     db.session.commit()
     stop = threading.Event()
     errors = []
@@ -67,6 +76,10 @@ def test_backup_under_load_and_restore(app, database_url, upload_root, tmp_path)
         writer.join(timeout=30)
     assert errors == []
     assert archive.exists() and not list((tmp_path / "backups").glob("*.partial"))
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        assert f"uploads/evidence/{kept_name}" in names
+        assert tar.extractfile(f"uploads/evidence/{kept_name}").read() == PNG
 
     # Restore into an empty instance of the same kind.
     if database_url.startswith("sqlite"):
@@ -97,6 +110,9 @@ def test_backup_under_load_and_restore(app, database_url, upload_root, tmp_path)
             for item_id, count in audits.items():
                 # Every request changed the value, so the n-th change of an item left CYCLE[n-1].
                 assert results[item_id] == CYCLE[(count - 1) % len(CYCLE)]
+            # The photo uploaded before the load is restored, row and file.
+            assert db.session.scalar(select(Evidence.id).where(Evidence.stored_name == kept_name))
+            assert (restored_uploads / "evidence" / kept_name).read_bytes() == PNG
             # Every evidence row of the snapshot has its file, byte for byte.
             for evidence in db.session.scalars(select(Evidence)):
                 restored_file = restored_uploads / "evidence" / evidence.stored_name
@@ -117,6 +133,15 @@ def test_restore_refuses_a_database_with_data(app, tmp_path, member):
 
 
 def test_backup_command_writes_an_archive(app, runner, tmp_path, member):
+    member_id, username = member.id, member.username
     result = runner.invoke(args=["backup", "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert list(tmp_path.glob("portal-backup-*.tar.gz"))
+    [archive] = tmp_path.glob("portal-backup-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+        assert manifest["database_file"] in tar.getnames()
+    # What it holds restores: the member is there again in an empty instance.
+    db.session.remove()
+    empty_tables()
+    backup.restore(archive)
+    assert db.session.scalar(select(User.username).where(User.id == member_id)) == username

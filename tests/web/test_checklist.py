@@ -5,7 +5,17 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import AssessmentStatus, Evidence, ItemResult, Result, Role, Subject
+from portal.models import (
+    Assessment,
+    AssessmentStatus,
+    Evidence,
+    ItemResult,
+    Result,
+    Review,
+    ReviewRating,
+    Role,
+    Subject,
+)
 
 from ..checklist_helpers import items, make_assessment
 from ..factories import UserFactory
@@ -210,7 +220,10 @@ def test_secretary_cannot_review_branch_and_leader_cannot_tick(client, secretary
         == 403
     client.form_post("/logout")
     client.login(leader)
-    assert client.form_post(result_url(branch, first_item()), {"result": "met"}).status_code == 403
+    assert client.form_post(result_url(branch, first_item()), {"result": "not_met"}).status_code == 403
+    # Neither refusal left a trace: no review, every result still as the secretary set it.
+    assert db.session.scalar(select(func.count(Review.id))) == 0
+    assert set(db.session.scalars(select(ItemResult.result))) == {Result.MET}
 
 
 def test_secretary_reviews_a_member(client, secretary, member, branch):
@@ -221,6 +234,12 @@ def test_secretary_reviews_a_member(client, secretary, member, branch):
     assert client.get(f"/checklist/member/{member.id}").status_code == 200
     assert client.form_post(f"/checklist/member/{member.id}/review",
                             {"rating": "good", "comment": "带头作用明显"}).status_code == 303
+    review = db.session.scalar(select(Review))
+    assert (review.member_id, review.reviewer_id, review.rating, review.comment) == (
+        member.id, secretary.id, ReviewRating.GOOD, "带头作用明显")
+    assert db.session.scalar(select(Assessment.status).where(Assessment.member_id == member.id)) \
+        == AssessmentStatus.REVIEWED
+    assert "带头作用明显" in client.get(f"/checklist/member/{member.id}").get_data(as_text=True)
 
 
 def test_coverage_lists_who_still_owes_first_then_by_pinyin(client, secretary, branch):

@@ -123,7 +123,11 @@ def test_reject_needs_reason(app, secretary, leader):
     boss = _as(app, leader)
     url = f"/commendation/nominations/{nomination.id}/reject"
     assert boss.form_post(url, {"note": ""}).status_code == 422
+    db.session.refresh(nomination)
+    assert nomination.status == NominationStatus.SUBMITTED
     assert boss.form_post(url, {"note": "事迹不够突出"}).status_code == 303
+    db.session.refresh(nomination)
+    assert (nomination.status, nomination.decision_note) == (NominationStatus.REJECTED, "事迹不够突出")
 
 
 def test_unknown_nomination_is_404(app, leader):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Post, PostStatus, PostVersion, utcnow
+from portal.models import Post, PostCategory, PostStatus, PostVersion, utcnow
 
 from ..news_helpers import POST_FORM, image_bytes, make_post
 
@@ -259,5 +259,9 @@ def test_editor_edit_keeps_the_member_the_post_is_about(app, secretary, member, 
 
 def test_board_with_htmx_but_without_more_is_a_whole_page(app, member, secretary):
     make_post(secretary)
+    post = make_post(secretary, title="通知：党课安排", category=PostCategory.BULLETIN)
     response = _as(app, member).get("/news?category=bulletin", headers={"HX-Request": "true"})
-    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" in text
+    assert f'id="post-{post.id}"' in text  # the filter applied: the bulletin is listed, the exemplar not
+    assert re.findall(r'id="post-(\d+)"', text) == [str(post.id)]

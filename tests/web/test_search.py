@@ -52,7 +52,9 @@ def test_search_finds_chinese_of_any_length(reader, posts, query, expected):
 
 
 def test_search_ignores_unpublished_posts(reader, posts):
-    assert posts["draft"].id not in _ids(reader.get("/news/search?q=草稿"))
+    assert _ids(reader.get("/news/search?q=草稿")) == []
+    # The draft's title has 支部 too: only the published post that has it is found.
+    assert _ids(reader.get("/news/search?q=支部")) == [posts["brand"].id]
 
 
 def test_matches_are_highlighted_and_escaped(app, secretary, reader):
@@ -65,8 +67,13 @@ def test_matches_are_highlighted_and_escaped(app, secretary, reader):
 def test_search_fragment_for_htmx_and_empty_query(reader, posts):
     fragment = reader.get("/news/search?q=支部", headers={"HX-Request": "true"})
     assert "<html" not in fragment.get_data(as_text=True) and 'id="search-results"' in fragment.get_data(as_text=True)
-    assert reader.get("/news/search?q=").status_code == 200
-    assert reader.get("/news/search?q=" + "长" * 500).status_code == 200
+    empty = reader.get("/news/search?q=")
+    assert empty.status_code == 200 and _ids(empty) == []
+    assert "一两个汉字即可" in empty.get_data(as_text=True)
+    # An over-long query is cut to the field's length, not an error: it finds what its first words find.
+    long = reader.get("/news/search?q=" + "长" * 500)
+    assert long.status_code == 200 and _ids(long) == []
+    assert _ids(reader.get("/news/search?q=支部" + " " * 200 + "无关")) == [posts["brand"].id]
 
 
 def test_search_index_follows_edits(app, secretary, reader, posts):
