@@ -5,22 +5,21 @@ from __future__ import annotations
 from flask import flash, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT = "zh"
 
 
-def fill(template, **values) -> Markup:
+def fill(template, **values) -> str:
     """A translated message with values filled in that a person may have typed (a file name, a query
-    parameter), safe to render: the values are escaped, the translation is trusted.
+    parameter), safe to render: a plain `str`, which Jinja escapes whole, value included.
 
     `template` is the message marked for translation but *without* its values, e.g.
     `fill(_l("Unknown language “%(code)s”"), code=lang)`, so that pybabel still extracts it. Never write
     `_l("… %(code)s", code=lang)` with input instead: a lazy string counts as safe markup in Jinja (it has
-    `__html__`), so the value would be rendered as HTML. The result is Markup: keep it as it is (a field
-    error, a flash); `str()` of it would be escaped a second time when rendered."""
-    return Markup(str(template)) % values  # noqa: S704 (the translation is ours; % escapes each value)
+    `__html__`), so the value would be rendered as HTML. Never wrap the result in Markup either. (Not
+    Markup with escaped values: the form layer turns messages into `str`, which would escape them twice.)"""
+    return str(template) % values
 
 
 def select_locale() -> str:

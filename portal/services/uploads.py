@@ -110,6 +110,16 @@ def orphans(min_age_seconds: int = 3600) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime)
 
 
+def record_missing(actor, error: FileMissing, path: str) -> None:
+    """Audit (and commit) that `error`'s file was asked for at `path` and is not in storage."""
+    from ..extensions import db
+    from . import audit
+
+    audit.record(actor, "access.file_missing", None,
+                 after={"kind": error.kind, "stored_name": error.stored_name, "path": path[:200]})
+    db.session.commit()
+
+
 def remove_orphans(paths: list[Path]) -> list[Path]:
     """Delete the given orphans and audit it (one event, actor the command line); returns those removed."""
     from ..extensions import db

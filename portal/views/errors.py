@@ -82,12 +82,10 @@ def _audit_missing_file(error: FileMissing) -> None:
     from flask import request
     from flask_login import current_user
 
-    from ..services import audit
+    from ..services import uploads
 
     actor = current_user._get_current_object() if current_user.is_authenticated else None
-    audit.record(actor, "access.file_missing", None,
-                 after={"kind": error.kind, "stored_name": error.stored_name, "path": request.path[:200]})
-    db.session.commit()
+    uploads.record_missing(actor, error, request.path)
 
 
 def _count_refusal() -> None:

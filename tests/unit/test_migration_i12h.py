@@ -76,8 +76,8 @@ def test_i12h_01_keeps_every_row_and_stops_id_reuse(tmp_path):
     assert con.execute("SELECT max(id) FROM evidence").fetchone()[0] == 13
     con.commit()
     con.close()
-    with app.app_context():  # and back down: the rows survive that too
-        downgrade(revision="n001")
+    with app.app_context():  # and back down one step: the rows survive that too
+        downgrade(revision="-1")
         db.engine.dispose()
     con = sqlite3.connect(path)
     assert con.execute("SELECT count(*) FROM item_result").fetchone()[0] == 1
