@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_accounts)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(clean_uploads)
     app.cli.add_command(__import__("portal.views.dashboard", fromlist=["_"]).snapshot_progress)
 
 
@@ -113,6 +114,24 @@ def backup(output_dir: str) -> None:
     except service.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Backup written: {path}")
+
+
+@click.command("clean-uploads")
+@click.option("--delete", is_flag=True, help="Remove the files listed (without it, only list them).")
+@click.option("--min-age", default=3600, show_default=True,
+              help="Leave files younger than this many seconds (an upload may be about to commit its row).")
+def clean_uploads(delete: bool, min_age: int) -> None:
+    """List uploaded files that no row names (a dry run); with --delete remove them, audited."""
+    from .services import uploads
+
+    found = uploads.orphans(min_age)
+    for path in found:
+        click.echo(str(path))
+    if not delete:
+        click.echo(f"{len(found)} orphan file(s); nothing removed (use --delete to remove them).")
+        return
+    removed = uploads.remove_orphans(found)
+    click.echo(f"Removed {len(removed)} orphan file(s).")
 
 
 @click.command("restore")

@@ -10,6 +10,18 @@ LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT = "zh"
 
 
+def fill(template, **values) -> str:
+    """A translated message with values filled in that a person may have typed (a file name, a query
+    parameter), safe to render: a plain `str`, which Jinja escapes whole, value included.
+
+    `template` is the message marked for translation but *without* its values, e.g.
+    `fill(_l("Unknown language “%(code)s”"), code=lang)`, so that pybabel still extracts it. Never write
+    `_l("… %(code)s", code=lang)` with input instead: a lazy string counts as safe markup in Jinja (it has
+    `__html__`), so the value would be rendered as HTML. Never wrap the result in Markup either. (Not
+    Markup with escaped values: the form layer turns messages into `str`, which would escape them twice.)"""
+    return str(template) % values
+
+
 def select_locale() -> str:
     if not has_request_context():  # commands and services called outside a request
         return DEFAULT
@@ -27,7 +39,7 @@ def apply_lang_parameter() -> None:
     if lang is None:
         return
     if lang not in LANGUAGES:
-        flash(_l("Unknown language “%(code)s”; the interface stays as it was.", code=lang[:16]), "warning")
+        flash(fill(_l("Unknown language “%(code)s”; the interface stays as it was."), code=lang[:16]), "warning")
         return
     # Only this session: a GET changes nothing stored. The person's own preference is a POST from
     # their account page (auth.account_language).

@@ -8,6 +8,7 @@ import re
 
 from flask import Flask, abort, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from .errors import DomainError
@@ -54,6 +55,10 @@ def refuse_hostile_input() -> None:
         if has_control(key) or has_control(value):
             _refuse()
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        try:
+            request.form  # noqa: B018 (parses the body once; the views read it from the cache)
+        except RequestEntityTooLarge:
+            return  # the view answers an over-long body itself (413 in its own fragment)
         for key, value in request.form.items(multi=True):
             if has_control(key, _FORM_CONTROL) or has_control(value, _FORM_CONTROL):
                 _refuse()

@@ -141,6 +141,8 @@ AUDIT_ACTION = {
     "auth.logout": _l("signed out"),
     "auth.password_changed": _l("changed the password"),
     "auth.session_expired": _l("session expired"),
+    "access.file_missing": _l("found a stored file missing"),
+    "upload.clean": _l("removed files no record named"),
     "branch.create": _l("added the branch"),
     "branch.update": _l("edited the branch's details"),
     "branch.enable": _l("enabled the branch"),

@@ -1,4 +1,4 @@
-"""hostile input: width-folded search text
+"""hostile input: width-folded search text, ids never reused on SQLite, one read per person
 
 Revision ID: i12h_01
 Revises: i12f_01
@@ -7,6 +7,14 @@ Create Date: 2026-12-01 02:30:00
 Search matches `post.search_text`, the post's title, summary and body in NFKC (full-width digits and
 letters folded to half width), in the query too: the SQLite FTS5 index and the PostgreSQL trigram index
 move from the raw columns onto it.
+
+SQLite reuses the id of the newest row once it is deleted, so audit entries (and links) would point at
+a different record: the tables whose ids the audit log names are rebuilt with AUTOINCREMENT (batch
+mode, rows and ids kept). Rebuilding drops each old table, which with foreign keys on would run the
+ON DELETE actions (emptying child tables): foreign keys are switched off for the migration and checked
+before it ends. PostgreSQL sequences never reuse ids: nothing to do there.
+
+post_read remembers who has read a post, so that a person's repeated reads count once.
 """
 import unicodedata
 
@@ -19,6 +27,31 @@ branch_labels = None
 depends_on = None
 
 OLD_PG_EXPRESSION = "(title || ' ' || summary || ' ' || body_md)"
+# Tables whose ids appear in audit events (as the object or inside before/after); keep in step with
+# AUTOINCREMENT_TABLES in portal/models/__init__.py.
+AUTOINCREMENT_TABLES = [
+    "unit", "branch", "user", "campaign_year", "framework", "item", "assessment", "evidence", "pledge",
+    "pledge_entry", "submission_request", "submission", "project", "milestone", "inspection", "follow_up",
+    "post", "nomination", "attachment", "objection",
+]
+
+
+def _sqlite_foreign_keys(bind, on: bool) -> None:
+    """PRAGMA foreign_keys is ignored inside a transaction: end the migration's transaction, switch, and
+    begin another (the engine lets SQLAlchemy issue BEGIN itself, portal/database.py)."""
+    if bind.connection.dbapi_connection.in_transaction:
+        bind.exec_driver_sql("COMMIT")
+    bind.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    bind.exec_driver_sql("BEGIN")
+
+
+def _sqlite_autoincrement(bind, on: bool) -> None:
+    for table in AUTOINCREMENT_TABLES:
+        with op.batch_alter_table(table, recreate="always", table_kwargs={"sqlite_autoincrement": on}):
+            pass
+    problems = bind.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        raise RuntimeError(f"foreign keys broken by the rebuild: {problems[:5]}")
 
 
 def _fill_search_text(bind) -> None:
@@ -53,26 +86,44 @@ def upgrade():
     bind = op.get_bind()
     dialect = bind.dialect.name
     if dialect == "sqlite":
+        _sqlite_foreign_keys(bind, on=False)
         _drop_sqlite_fts()  # its triggers name post's columns: gone before batch mode copies the table
     with op.batch_alter_table("post") as batch:
         batch.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
     _fill_search_text(bind)
+    op.create_table(
+        "post_read",
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("read_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["post_id"], ["post.id"], name=op.f("fk_post_read_post_id_post"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"], name=op.f("fk_post_read_user_id_user"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("post_id", "user_id", name=op.f("pk_post_read")),
+    )
     if dialect == "sqlite":
+        _sqlite_autoincrement(bind, on=True)
         _sqlite_fts("search_text", "new.search_text", "old.search_text", "search_text")
+        _sqlite_foreign_keys(bind, on=True)
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_post_search_trgm")
         op.execute("CREATE INDEX ix_post_search_trgm ON post USING gin (search_text gin_trgm_ops)")
 
 
 def downgrade():
-    dialect = op.get_bind().dialect.name
+    bind = op.get_bind()
+    dialect = bind.dialect.name
     if dialect == "sqlite":
+        _sqlite_foreign_keys(bind, on=False)
         _drop_sqlite_fts()
+    op.drop_table("post_read")
+    if dialect == "sqlite":
+        _sqlite_autoincrement(bind, on=False)
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_post_search_trgm")
     with op.batch_alter_table("post") as batch:
         batch.drop_column("search_text")
     if dialect == "sqlite":
+        _sqlite_foreign_keys(bind, on=True)
         _sqlite_fts("title, summary, body_md", "new.title, new.summary, new.body_md",
                     "old.title, old.summary, old.body_md", "title, summary, body_md")
     elif dialect == "postgresql":

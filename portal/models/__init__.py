@@ -46,11 +46,22 @@ from .news import (
     Objection,
     Post,
     PostCategory,
+    PostRead,
     PostStatus,
     PostVersion,
     post_criterion,
 )
 from .people import Branch, BranchKind, Role, Unit, UnitKind, User
 from .security import LoginFailure, RefusalTally
+
+# Tables whose ids the audit log names: on SQLite they are AUTOINCREMENT, so a deleted newest row's id is
+# never given to another (migration i12h_01 rebuilt them; PostgreSQL sequences never reuse ids).
+AUTOINCREMENT_TABLES = (
+    "unit", "branch", "user", "campaign_year", "framework", "item", "assessment", "evidence", "pledge",
+    "pledge_entry", "submission_request", "submission", "project", "milestone", "inspection", "follow_up",
+    "post", "nomination", "attachment", "objection",
+)
+for _name in AUTOINCREMENT_TABLES:
+    Post.metadata.tables[_name].dialect_options["sqlite"]["autoincrement"] = True
 
 __all__ = [name for name in dir() if not name.startswith("_")]

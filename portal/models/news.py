@@ -87,6 +87,14 @@ def _refresh_search_text(mapper, connection, post: Post) -> None:
     post.search_text = search_document(post.title, post.summary, post.body_md)
 
 
+class PostRead(db.Model):
+    """Who has read a post: a person's repeated reads count once in `Post.read_count`."""
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PostVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)

@@ -2,9 +2,11 @@
 
 A backup is one .tar.gz: manifest.json, the database (SQLite through the online backup API, which
 copies a consistent snapshot while others write; PostgreSQL through pg_dump, which reads one snapshot),
-and the uploaded files. The database is copied first and the files after it: files are written before
-their row is committed and removed only after their row is gone, so every file the snapshot refers to
-is still there when the files are copied."""
+and the uploaded files. The list of files is read from the same snapshot as the database (the copy on
+SQLite; on PostgreSQL the transaction whose snapshot pg_dump is given), so the backup holds exactly the
+files its rows name, never orphans. Files are written before their row is committed and removed only
+after their row is gone (renamed aside meanwhile, see uploads.removing), so each listed file is there;
+if one is not, the backup fails loudly rather than report success without it."""
 from __future__ import annotations
 
 import json
@@ -22,6 +24,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from ..extensions import db
+from . import uploads as upload_store
 
 FORMAT = 1
 
@@ -64,34 +67,61 @@ def create(output_dir: str | Path) -> Path:
             source.close()
             snapshot = sqlite3.connect(tmp / database_file)
             revision = snapshot.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+            files = upload_store.referenced_files(lambda sql: snapshot.execute(sql).fetchall())
             snapshot.close()
         elif url.get_backend_name() == "postgresql":
             database_file = "database.pgdump"
-            args, env = _pg_env(url)
-            result = subprocess.run(["pg_dump", *args, "--format=custom", "--no-owner", "--file",  # noqa: S603, S607
-                                     str(tmp / database_file), url.database], env=env, capture_output=True)
-            if result.returncode != 0:
-                raise BackupError(result.stderr.decode(errors="replace"))
-            revision = db.session.scalar(text("SELECT version_num FROM alembic_version"))
-            db.session.rollback()
+            revision, files = _pg_dump(url, tmp / database_file)
         else:
             raise BackupError(f"unsupported database: {url.get_backend_name()}")
         uploads = Path(current_app.config["UPLOAD_FOLDER"])
         manifest = {"format": FORMAT, "created_at": stamp, "database": url.get_backend_name(),
-                    "database_file": database_file, "alembic_revision": revision,
-                    "files": sorted(str(p.relative_to(uploads)) for p in uploads.rglob("*") if p.is_file())
-                    if uploads.exists() else []}
+                    "database_file": database_file, "alembic_revision": revision, "files": sorted(files)}
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
         partial = target.with_suffix(".partial")
-        with tarfile.open(partial, "w:gz") as archive:
-            archive.add(tmp / "manifest.json", "manifest.json")
-            archive.add(tmp / database_file, database_file)
-            for name in manifest["files"]:
-                path = uploads / name
-                if path.exists():
-                    archive.add(path, f"uploads/{name}")
+        try:
+            with tarfile.open(partial, "w:gz") as archive:
+                archive.add(tmp / "manifest.json", "manifest.json")
+                archive.add(tmp / database_file, database_file)
+                missing = []
+                for name in manifest["files"]:
+                    path = _file_of_snapshot(uploads / name)
+                    if path is None:
+                        missing.append(name)
+                    else:
+                        archive.add(path, f"uploads/{name}")
+            if missing:
+                raise BackupError(f"{len(missing)} file(s) named by the database are missing from "
+                                  f"{uploads}: {', '.join(missing[:10])}; no backup was written")
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         partial.rename(target)  # never leave a half-written backup under the final name
     return target
+
+
+def _file_of_snapshot(path: Path) -> Path | None:
+    """The file a row of the snapshot names: in place, or renamed aside by a delete that committed after
+    the snapshot was taken (uploads.removing) and has not removed it yet. None when it is gone."""
+    if path.is_file():
+        return path
+    aside = path.with_name(path.name + upload_store.ASIDE)
+    return aside if aside.is_file() else None
+
+
+def _pg_dump(url, target: Path) -> tuple[str, set[str]]:
+    """pg_dump of the snapshot of a REPEATABLE READ transaction that also reads the revision and the file
+    list, so all three see the same moment."""
+    args, env = _pg_env(url)
+    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+        snapshot = conn.scalar(text("SELECT pg_export_snapshot()"))
+        revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
+        files = upload_store.referenced_files(lambda sql: conn.execute(text(sql)).all())
+        result = subprocess.run(["pg_dump", *args, "--format=custom", "--no-owner", f"--snapshot={snapshot}",  # noqa: S603, S607
+                                 "--file", str(target), url.database], env=env, capture_output=True)
+    if result.returncode != 0:
+        raise BackupError(result.stderr.decode(errors="replace"))
+    return revision, files
 
 
 def _safe_members(archive: tarfile.TarFile):

@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage
 from .. import collation
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..i18n import fill
 from ..models import (
     Assessment,
     AssessmentEvent,
@@ -332,8 +333,8 @@ def parse_result(value: str | None) -> Result:
     try:
         return Result(value)
     except ValueError:
-        message = _l("“%(value)s” is not a result. Choose one of the buttons.", value=(value or "")[:40])
-        raise Invalid(str(message), {"result": message}) from None
+        message = fill(_l("“%(value)s” is not a result. Choose one of the buttons."), value=(value or "")[:40])
+        raise Invalid(message, {"result": message}) from None
 
 
 def set_item_result(actor: User, target: Target, item_id: int, value: str | None) -> None:
@@ -482,13 +483,13 @@ def delete_evidence(actor: User, target: Target, evidence: Evidence, item_id: in
     _ensure_editable(target)
     assessment = _lock_assessment(target)
     _ensure_editable(target)
-    stored_name = evidence.stored_name
-    audit.record(actor, "checklist.delete_evidence", assessment, branch_id=assessment.branch_id,
-                 before={"item_id": item_id, "evidence_id": evidence.id, "name": evidence.original_name})
-    db.session.delete(evidence)
-    assessment.updated_at = utcnow()
-    db.session.commit()
-    uploads.remove(EVIDENCE_KIND, stored_name)  # after the commit: a failed commit keeps the file
+    # The file goes with the row or not at all: unwritable storage refuses (503) before anything is written.
+    with uploads.removing(EVIDENCE_KIND, evidence.stored_name):
+        audit.record(actor, "checklist.delete_evidence", assessment, branch_id=assessment.branch_id,
+                     before={"item_id": item_id, "evidence_id": evidence.id, "name": evidence.original_name})
+        db.session.delete(evidence)
+        assessment.updated_at = utcnow()
+        db.session.commit()
 
 
 # --- workflow ---------------------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import io
 from collections.abc import Iterator
 from dataclasses import replace
 
+from flask import current_app
+from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -23,8 +25,39 @@ from . import dashboard
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="F0F2F5")
 SECTION_FILL = PatternFill("solid", fgColor="FDECEA")
+CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
+# A cell starting with one of these is read as a formula (or DDE command) by Excel, LibreOffice and
+# Google Sheets; names and titles typed into the portal must stay text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A cell value safe to open in a spreadsheet: text that would start a formula gets a leading
+    apostrophe (shown as text, the OWASP advice); numbers, dates and other text are returned as they are.
+    Every cell of every export goes through here."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_row(values) -> list:
+    return [neutralise(v) for v in values]
+
+
+def zone_label() -> str:
+    """The portal's time zone as the export's column header names it: 北京时间 in Chinese for
+    Asia/Shanghai, otherwise the zone's name (PORTAL_TIMEZONE)."""
+    zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
+    if zone == "Asia/Shanghai" and str(get_locale() or "zh").startswith("zh"):
+        return _("Beijing time")
+    return zone
+
+
+def local_time(moment):
+    """A stored (naive UTC) time as the portal's local wall-clock time, naive (spreadsheets hold no zone)."""
+    return to_user_timezone(moment).replace(tzinfo=None, microsecond=0) if moment else None
 
 
 def header(criteria: list[Criterion]) -> list[str]:
@@ -34,7 +67,8 @@ def header(criteria: list[Criterion]) -> list[str]:
                     _("%(criterion)s progress %%", criterion=criterion.title)]
     columns += [_("Overall progress %"), _("Overall score"), _("Items not met"), _("Assessment status"),
                 _("Review rating"), _("Plan submission"), _("Overdue submissions"), _("Published pledges"),
-                _("Exemplar posts"), _("Members self-assessed"), _("Members"), _("Last activity (UTC)")]
+                _("Exemplar posts"), _("Members self-assessed"), _("Members"),
+                _("Last activity (%(zone)s)", zone=zone_label())]
     return columns
 
 
@@ -50,7 +84,7 @@ def row_values(row: dashboard.Row, criteria: list[Criterion]) -> list:
         str(labels.REVIEW_RATING[row.rating]) if row.rating else "",
         str(labels.SUBMISSION_STATUS[row.plan_status]) if row.plan_status else "",
         row.overdue, row.pledges, row.posts, row.members_done, row.members_total,
-        row.last_activity.replace(microsecond=0) if row.last_activity else None,
+        local_time(row.last_activity),
     ]
     return values
 
@@ -68,7 +102,7 @@ def _sheet_title(text: str, used: set[str]) -> str:
 def _cells(ws, values, font=None, fill=None, wrap=False) -> list:
     cells = []
     for value in values:
-        cell = WriteOnlyCell(ws, value=value)
+        cell = WriteOnlyCell(ws, value=neutralise(value))
         if font:
             cell.font = font
         if fill:
@@ -103,7 +137,7 @@ def workbook(overview: dashboard.Overview) -> bytes:
         ws.column_dimensions["B"].width = 24
         ws.append(_cells(ws, header(criteria), HEADER_FONT, HEADER_FILL))
         for row in rows:
-            ws.append(row_values(row, criteria))
+            ws.append(neutralise_row(row_values(row, criteria)))
     _item_sheet(book, overview, used)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -125,8 +159,8 @@ def _item_sheet(book: Workbook, overview: dashboard.Overview, used: set[str]) ->
         ws.append(_cells(ws, [f"{criterion.position}. {criterion.title}", "", ""], HEADER_FONT, SECTION_FILL))
         for item in items:
             answers = [grid.results.get((b.branch_id, item.id), Result.NOT_ASSESSED) for b in branches]
-            ws.append([criterion.title, f"{criterion.position}.{item.position}", item.text]
-                      + [result_label[a] for a in answers])
+            ws.append(neutralise_row([criterion.title, f"{criterion.position}.{item.position}", item.text]
+                                     + [result_label[a] for a in answers]))
 
 
 def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
@@ -140,12 +174,12 @@ def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(header(overview.criteria))
+    writer.writerow(neutralise_row(header(overview.criteria)))
     yield "\ufeff" + flush()
     for row in overview.rows:
         values = row_values(row, overview.criteria)
-        writer.writerow(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
-                         for v in values])
+        writer.writerow(neutralise_row(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
+                                        for v in values]))
         yield flush()
 
 

@@ -10,6 +10,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
 from ..errors import Invalid
+from ..i18n import fill
 from . import uploads
 
 COVER_KIND = "covers"
@@ -40,17 +41,17 @@ def _encode(image: Image.Image, name: str) -> FileStorage:
 def store_cover(file: FileStorage, field: str = "cover") -> Cover:
     """Check, decode, re-encode and store a cover image and its thumbnail. Raises Invalid (422)."""
     uploads.check(file, uploads.IMAGE_TYPES, field)
-    message = _l("“%(name)s” could not be read as an image. Please choose a JPEG, PNG, GIF or WebP picture.",
-                 name=(file.filename or "")[:80])
+    message = fill(_l("“%(name)s” could not be read as an image. Please choose a JPEG, PNG, GIF or WebP "
+                      "picture."), name=(file.filename or "")[:80])
     try:
         file.stream.seek(0)
         with Image.open(file.stream) as source:
             if source.width * source.height > MAX_PIXELS:
-                raise Invalid(str(message), {field: message})
+                raise Invalid(message, {field: message})
             source.load()
             image = ImageOps.exif_transpose(source)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
-        raise Invalid(str(message), {field: message}) from None
+        raise Invalid(message, {field: message}) from None
     image.thumbnail(COVER_MAX)
     cover = uploads.store(_encode(image, "cover"), COVER_KIND, uploads.IMAGE_TYPES, field)
     thumb_image = ImageOps.fit(image, THUMB_SIZE)

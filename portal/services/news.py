@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
@@ -20,6 +22,7 @@ from ..models import (
     Framework,
     Post,
     PostCategory,
+    PostRead,
     PostStatus,
     PostVersion,
     Role,
@@ -188,8 +191,10 @@ def _details(post: Post) -> PostPage:
                     author_name=names.author or "", criteria=criteria, live=is_live(post))
 
 
-def read_post(post: Post) -> PostPage:
-    """The post page; a live post's read count goes up by one.
+def read_post(post: Post, reader: User) -> PostPage:
+    """The post page; a live post's read count goes up by one the first time `reader` reads it (a
+    person's repeated reads count once). Reading changes nothing else: the post's `updated_at` (the Atom
+    feed's <updated>) stays as it was.
 
     GET requests run in a deferred SQLite transaction; a write that follows reads there can fail
     with "database is locked" under concurrent readers. So the read transaction is ended first and
@@ -197,8 +202,15 @@ def read_post(post: Post) -> PostPage:
     if is_live(post):
         post_id = post.id
         db.session.commit()
-        db.session.execute(update(Post).where(Post.id == post_id).values(read_count=Post.read_count + 1)
-                           .execution_options(synchronize_session=False))
+        dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        reads = PostRead.__table__
+        first = db.session.execute(dialect_insert(reads).values(post_id=post_id, user_id=reader.id, read_at=utcnow())
+                                   .on_conflict_do_nothing().returning(reads.c.post_id)).first()
+        if first is not None:
+            # updated_at set to itself: otherwise its onupdate would stamp every read as an edit.
+            db.session.execute(update(Post).where(Post.id == post_id)
+                               .values(read_count=Post.read_count + 1, updated_at=Post.updated_at)
+                               .execution_options(synchronize_session=False))
         db.session.commit()
         post = db.session.get(Post, post_id)
     return _details(post)

@@ -201,7 +201,7 @@ def preview(file: FileStorage | None) -> Preview:
     writer.writerow(FIELDS)
     writer.writerows([getattr(row, name) for name in FIELDS] for row in rows)
     token = f"{secrets.token_hex(16)}.csv"
-    (uploads.upload_dir(UPLOAD_KIND) / token).write_text(kept.getvalue(), encoding="utf-8")
+    uploads.write_bytes(UPLOAD_KIND, token, kept.getvalue().encode("utf-8"))
     return Preview(token=token, filename=file.filename[:120], rows=rows,
                    passwords_ignored=any(cell.strip().lower() in IGNORED for cell in header))
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import secrets
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
 from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 from werkzeug.datastructures import FileStorage
 
-from ..errors import Invalid
+from ..errors import DomainError, Invalid, NotFound
+from ..i18n import fill
 
 # Allowed kinds, by what the bytes are. Office files are ZIP (OOXML) or OLE2 (legacy) containers.
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
@@ -33,6 +37,110 @@ _LEGACY_BY_EXTENSION = {"doc": "application/msword", "xls": "application/vnd.ms-
                         "ppt": "application/vnd.ms-powerpoint"}
 
 
+# A stored file being deleted is renamed to this suffix until the deleting change commits (see `removing`).
+ASIDE = ".deleting"
+
+
+class StorageUnavailable(DomainError):
+    """The upload storage refused a write, rename or directory (full disk, wrong permissions): 503, and
+    the change that needed it is not committed."""
+
+    status_code = 503
+
+    def __init__(self):
+        super().__init__(str(_l("Files cannot be stored at the moment, so nothing was saved. Please try again "
+                                "later; if it persists, tell the organisation section.")))
+
+
+class FileMissing(NotFound):
+    """A row names a stored file that is not in the upload folder (lost, restored from an older backup):
+    404 with its own message; the error handler audits it so the organisation section learns of it."""
+
+    def __init__(self, kind: str, stored_name: str):
+        super().__init__(str(_l("This file is missing from the portal's storage. The organisation section has "
+                                "been told; please upload it again if you have it.")))
+        self.kind, self.stored_name = kind, stored_name
+
+
+# Where rows name stored files: (folder under UPLOAD_FOLDER, table, column). Backups copy exactly these
+# files and `flask clean-uploads` treats every other file as an orphan. Roster previews ("roster") are
+# short-lived files no row names; they are left to the roster service.
+REFERENCES = (
+    ("evidence", "evidence", "stored_name"),
+    ("covers", "post", "cover_stored"),
+    ("covers", "post", "cover_thumb_stored"),
+    ("nominations", "attachment", "stored_name"),
+    ("submissions", "submission", "document_stored"),
+)
+TRANSIENT_KINDS = ("roster",)
+
+
+def referenced_files(execute) -> set[str]:
+    """Every stored file the database names, as "folder/name" paths. `execute(sql)` runs a query and
+    returns its rows: a SQLAlchemy connection's or a sqlite3 snapshot's, so that the list comes from the
+    same snapshot as the data being backed up."""
+    found: set[str] = set()
+    for kind, table, column in REFERENCES:
+        sql = f'SELECT "{column}" FROM "{table}" WHERE "{column}" <> \'\''  # noqa: S608 (names are constants)
+        found.update(f"{kind}/{row[0]}" for row in execute(sql))
+    return found
+
+
+def orphans(min_age_seconds: int = 3600) -> list[Path]:
+    """Files in the upload folder that no row names (left by a crash between writing a file and
+    committing its row, or by a replaced document), oldest first. Files younger than `min_age_seconds` are
+    left out: their row may be about to commit."""
+    import time
+
+    from ..extensions import db
+
+    root = Path(current_app.config["UPLOAD_FOLDER"])
+    if not root.exists():
+        return []
+    named = referenced_files(lambda sql: db.session.execute(text(sql)).all())
+    db.session.rollback()
+    cutoff = time.time() - min_age_seconds
+    found = []
+    for path in root.rglob("*"):
+        if not path.is_file() or path.stat().st_mtime > cutoff:
+            continue
+        relative = path.relative_to(root).as_posix()
+        if relative not in named:  # a file renamed aside (`.deleting`) is never named: its row is gone
+            found.append(path)
+    return sorted(found, key=lambda p: p.stat().st_mtime)
+
+
+def record_missing(actor, error: FileMissing, path: str) -> None:
+    """Audit (and commit) that `error`'s file was asked for at `path` and is not in storage."""
+    from ..extensions import db
+    from . import audit
+
+    audit.record(actor, "access.file_missing", None,
+                 after={"kind": error.kind, "stored_name": error.stored_name, "path": path[:200]})
+    db.session.commit()
+
+
+def remove_orphans(paths: list[Path]) -> list[Path]:
+    """Delete the given orphans and audit it (one event, actor the command line); returns those removed."""
+    from ..extensions import db
+    from . import audit
+
+    root = Path(current_app.config["UPLOAD_FOLDER"])
+    removed = []
+    for path in paths:
+        try:
+            path.unlink()
+            removed.append(path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            current_app.logger.warning("could not remove orphan %s", path)
+    audit.record(None, "upload.clean", None, after={"removed": len(removed), "files": [
+        p.relative_to(root).as_posix() for p in removed[:200]]})
+    db.session.commit()
+    return removed
+
+
 @dataclass(frozen=True)
 class StoredFile:
     original_name: str
@@ -42,9 +150,23 @@ class StoredFile:
 
 
 def upload_dir(kind: str) -> Path:
+    """The folder of one kind of upload, made on first use. Raises StorageUnavailable when it cannot be."""
     path = Path(current_app.config["UPLOAD_FOLDER"]) / kind
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise StorageUnavailable() from None
     return path
+
+
+def write_bytes(kind: str, stored_name: str, data: bytes) -> None:
+    """Write a whole file under a server-made name; StorageUnavailable (503) when storage refuses."""
+    target = upload_dir(kind) / Path(stored_name).name
+    try:
+        target.write_bytes(data)
+    except OSError:
+        target.unlink(missing_ok=True) if os.access(target.parent, os.W_OK) else None
+        raise StorageUnavailable() from None
 
 
 def _extension(name: str) -> str:
@@ -91,9 +213,9 @@ def check(file: FileStorage | None, allowed: dict[str, str], field: str = "file"
     content_type = sniff(head, stream, file.filename)
     stream.seek(0)
     if content_type not in allowed:
-        message = _l("“%(name)s” is not an allowed file (%(kinds)s), whatever its name says.",
-                     name=file.filename[:80], kinds=", ".join(sorted(set(allowed.values()))))
-        raise Invalid(str(message), {field: message})
+        message = fill(_l("“%(name)s” is not an allowed file (%(kinds)s), whatever its name says."),
+                       name=file.filename[:80], kinds=", ".join(sorted(set(allowed.values()))))
+        raise Invalid(message, {field: message})
     return content_type, size
 
 
@@ -103,9 +225,13 @@ def store(file: FileStorage, kind: str, allowed: dict[str, str], field: str = "f
     stored_name = f"{secrets.token_hex(16)}.{allowed[content_type]}"
     target = upload_dir(kind) / stored_name
     file.stream.seek(0)
-    with open(target, "wb") as out:
-        while chunk := file.stream.read(1 << 16):
-            out.write(chunk)
+    try:
+        with open(target, "wb") as out:
+            while chunk := file.stream.read(1 << 16):
+                out.write(chunk)
+    except OSError:  # read-only or full storage: no half-written file, nothing recorded (the caller's
+        _forget(target)  # change has not started writing rows yet)
+        raise StorageUnavailable() from None
     return StoredFile(original_name=_display_name(file.filename, allowed[content_type]), stored_name=stored_name,
                       content_type=content_type, size=size)
 
@@ -120,14 +246,53 @@ def _display_name(name: str, extension: str) -> str:
     return f"{stem.strip()[:180] or 'file'}.{extension}"
 
 
+def _forget(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        current_app.logger.warning("could not remove %s; `flask clean-uploads` will list it", path)
+
+
 def remove(kind: str, stored_name: str) -> None:
+    """Remove a file no row needs any more (after the change that dropped it committed, or to undo a store).
+    Never raises: a file left behind is an orphan for `flask clean-uploads`, not a failed request."""
+    try:
+        path = upload_dir(kind) / Path(stored_name).name
+    except StorageUnavailable:
+        return
+    _forget(path)
+
+
+@contextmanager
+def removing(kind: str, stored_name: str) -> Iterator[None]:
+    """Around a change that deletes the row of a stored file and commits: the file is first renamed aside
+    (the same permission a delete needs, so an unwritable folder refuses here with StorageUnavailable,
+    before anything is written); if the change fails it is put back; once it committed it is deleted.
+    The row and its file thus go together or not at all."""
     path = upload_dir(kind) / Path(stored_name).name
-    path.unlink(missing_ok=True)
+    aside = path.with_name(path.name + ASIDE)
+    moved = path.exists()
+    if moved:
+        try:
+            path.rename(aside)
+        except OSError:
+            raise StorageUnavailable() from None
+    try:
+        yield
+    except BaseException:
+        if moved:
+            aside.rename(path)
+        raise
+    if moved:
+        _forget(aside)
 
 
 def serve(kind: str, stored_name: str, download_name: str, content_type: str, inline: bool = False):
-    """Send a stored file; the download name is encoded by Werkzeug (RFC 5987), never trusted as a path."""
+    """Send a stored file; the download name is encoded by Werkzeug (RFC 5987), never trusted as a path.
+    Raises FileMissing (404, audited) when the file is not in storage."""
     path = upload_dir(kind) / Path(stored_name).name
+    if not path.is_file():
+        raise FileMissing(kind, stored_name)
     extension = EVIDENCE_TYPES.get(content_type) or _extension(stored_name) or "bin"
     response = send_file(path, mimetype=content_type, as_attachment=not inline,
                          download_name=_display_name(download_name, extension),

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import render, wants_fragment
+from ..services.uploads import FileMissing
 
 TITLES = {
     400: lambda: _("The request could not be understood"),
@@ -112,6 +113,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
+        if isinstance(error, FileMissing):
+            _audit_missing_file(error)
         return error_response(error.status_code, error.message or None)
 
     @app.errorhandler(OperationalError)
@@ -136,6 +139,17 @@ def register(app: Flask) -> None:
         if error.code == 403:
             _count_refusal()
         return error_response(error.code or 500)
+
+
+def _audit_missing_file(error: FileMissing) -> None:
+    """A row pointing at a file that is gone is a fault the organisation section must hear of."""
+    from flask import request
+    from flask_login import current_user
+
+    from ..services import uploads
+
+    actor = current_user._get_current_object() if current_user.is_authenticated else None
+    uploads.record_missing(actor, error, request.path)
 
 
 def _count_refusal() -> None:

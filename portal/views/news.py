@@ -74,7 +74,7 @@ def feed():
 def post(post_id: int):
     item = news_service.get_post(post_id)
     authorize("post.view", item)
-    return render("news/post.html", page=news_service.read_post(item), errors={})
+    return render("news/post.html", page=news_service.read_post(item, _me()), errors={})
 
 
 @bp.get("/news/<int:post_id>/cover")

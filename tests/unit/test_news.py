@@ -180,12 +180,13 @@ def test_board_orders_pinned_first_then_newest_and_pages(app, secretary):
     assert "草稿" not in [r.post.title for r in first.rows + last.rows]
 
 
-def test_read_count_counts_live_posts_only(app, secretary):
+def test_read_count_counts_live_posts_only(app, secretary, member):
     live = make_post(secretary)
     draft = make_post(secretary, status=PostStatus.DRAFT)
-    news_service.read_post(live)
-    news_service.read_post(db.session.get(Post, live.id))
-    news_service.read_post(draft)
+    news_service.read_post(live, member)
+    news_service.read_post(db.session.get(Post, live.id), member)  # the same person again: counted once
+    news_service.read_post(db.session.get(Post, live.id), secretary)
+    news_service.read_post(draft, member)
     db.session.expire_all()
     assert db.session.get(Post, live.id).read_count == 2
     assert db.session.get(Post, draft.id).read_count == 0

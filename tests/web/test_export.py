@@ -147,3 +147,69 @@ def test_export_unknown_values_do_not_fail(client, leader, district):
     client.login(leader)
     assert client.get("/dashboard/export.csv?year=abc&sort=nope&kind=x").status_code == 200
     assert client.get("/dashboard/export.xlsx?year=1900").status_code == 200
+
+
+# --- hostile names and local times (issue 12) ---------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def _hostile_branches():
+    from portal.models import Assessment as A
+    from portal.models import AssessmentStatus
+
+    from ..factories import BranchFactory, UnitFactory
+
+    framework_id = db.session.scalar(select(Framework.id).where(Framework.subject == Subject.BRANCH))
+    for name in FORMULAS:
+        branch = BranchFactory(unit=UnitFactory(name=name + "单位"), name=name)
+        db.session.add(A(year_id=year().id, framework_id=framework_id, subject=Subject.BRANCH, branch_id=branch.id,
+                         status=AssessmentStatus.DRAFT))
+    db.session.commit()
+
+
+def test_csv_and_xlsx_neutralise_formula_like_cells(client, leader):
+    _hostile_branches()
+    client.login(leader)
+    response = client.get("/dashboard/export.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].lower().count("charset") == 1
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    cells = [cell for row in rows[1:] for cell in row[:2]]
+    assert sorted(c for c in cells if c[:1] == "'") == sorted(["'" + f for f in FORMULAS]
+                                                             + ["'" + f + "单位" for f in FORMULAS])
+    assert not [c for c in cells if c[:1] in "=+-@\t\r"]
+    book = _xlsx(client)
+    for sheet in book.sheetnames:
+        for row in book[sheet].iter_rows(values_only=True):
+            for value in row:
+                assert not (isinstance(value, str) and value[:1] in "=+-@\t\r"), (sheet, value)
+    names = {row[0] for row in book[book.sheetnames[0]].iter_rows(min_row=2, values_only=True)}
+    assert {"'" + f for f in FORMULAS if "\r" not in f} <= names  # openpyxl stores CR escaped
+
+
+def test_exports_give_last_activity_in_local_time_with_the_zone_named(client, leader):
+    from datetime import datetime
+
+    from portal.models import Assessment as A
+    from portal.models import AssessmentStatus
+
+    from ..factories import BranchFactory
+
+    framework_id = db.session.scalar(select(Framework.id).where(Framework.subject == Subject.BRANCH))
+    branch = BranchFactory(name="晚间活动支部")
+    # 20:30 UTC is 04:30 the next morning in Beijing: the export shows the dashboard's day.
+    db.session.add(A(year_id=year().id, framework_id=framework_id, subject=Subject.BRANCH, branch_id=branch.id,
+                     status=AssessmentStatus.DRAFT, updated_at=datetime(2012, 11, 5, 20, 30)))
+    db.session.commit()
+    client.login(leader)
+    rows = list(csv.reader(io.StringIO(client.get("/dashboard/export.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][-1] == "最近活动（北京时间）"
+    assert [r[-1] for r in rows[1:] if r[0] == "晚间活动支部"] == ["2012-11-06 04:30:00"]
+    book = _xlsx(client)
+    sheet = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    assert sheet[0][-1] == "最近活动（北京时间）"
+    assert [r[-1] for r in sheet[1:] if r[0] == "晚间活动支部"] == [datetime(2012, 11, 6, 4, 30)]
+    english = client.get("/dashboard/export.csv?lang=en").get_data(as_text=True)
+    assert "Last activity (Asia/Shanghai)" in english.splitlines()[0]

@@ -71,3 +71,26 @@ def test_an_over_long_url_gets_the_portals_own_page(reader):
     response = reader.get("/news/search", query_string={"q": "长" * 4000})
     assert response.status_code == 414
     assert "地址过长" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who, url, data", [
+    (None, "/login", {"username": "sec\x0001", "password": "x"}),
+    ("secretary", "/checklist/branch/{branch}/items/{item}/note", {"note": "备注\x00"}),
+    ("member", "/pledges", {"text": "承诺\x00", "items": "1"}),
+    ("secretary", "/news", {"category": "branch_exemplar", "title": "标题", "summary": "", "body_md": "\x00"}),
+])
+def test_a_nul_anywhere_is_refused_before_the_database(app, secretary, member, branch, who, url, data):
+    from portal.models import ItemResult, Pledge, Subject
+
+    from ..checklist_helpers import items, make_assessment
+
+    make_assessment(branch)
+    item = items(Subject.BRANCH)[0]
+    client = app.test_client()
+    if who:
+        client.login({"secretary": secretary, "member": member}[who])
+    counts = [_count(m) for m in (AuditEvent, Post, ItemResult, Pledge)]
+    response = client.form_post(url.format(branch=branch.id, item=item.id), data)
+    assert response.status_code == 400
+    assert "控制字符" in response.get_data(as_text=True)
+    assert [_count(m) for m in (AuditEvent, Post, ItemResult, Pledge)] == counts
