@@ -97,8 +97,19 @@ def run_migrations_online():
             **conf_args
         )
 
+        # SQLite rebuilds a table for most ALTERs (batch mode); with foreign keys on, dropping the old table
+        # would cascade-delete child rows. Switch them off for the run (outside any transaction, where the
+        # PRAGMA takes effect) and check them at the end.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.connection.dbapi_connection.execute("PRAGMA foreign_key_check").fetchall()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migration left rows whose foreign keys point nowhere: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -11,8 +11,8 @@ move from the raw columns onto it.
 SQLite reuses the id of the newest row once it is deleted, so audit entries (and links) would point at
 a different record: the tables whose ids the audit log names are rebuilt with AUTOINCREMENT (batch
 mode, rows and ids kept). Rebuilding drops each old table, which with foreign keys on would run the
-ON DELETE actions (emptying child tables): foreign keys are switched off for the migration and checked
-before it ends. PostgreSQL sequences never reuse ids: nothing to do there.
+ON DELETE actions (emptying child tables): migrations/env.py runs every SQLite migration with foreign keys off,
+checking them at the end. PostgreSQL sequences never reuse ids: nothing to do there.
 
 post_read remembers who has read a post, so that a person's repeated reads count once.
 """
@@ -34,15 +34,6 @@ AUTOINCREMENT_TABLES = [
     "pledge_entry", "submission_request", "submission", "project", "milestone", "inspection", "follow_up",
     "post", "nomination", "attachment", "objection",
 ]
-
-
-def _sqlite_foreign_keys(bind, on: bool) -> None:
-    """PRAGMA foreign_keys is ignored inside a transaction: end the migration's transaction, switch, and
-    begin another (the engine lets SQLAlchemy issue BEGIN itself, portal/database.py)."""
-    if bind.connection.dbapi_connection.in_transaction:
-        bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-    bind.exec_driver_sql("BEGIN")
 
 
 def _sqlite_autoincrement(bind, on: bool) -> None:
@@ -86,7 +77,6 @@ def upgrade():
     bind = op.get_bind()
     dialect = bind.dialect.name
     if dialect == "sqlite":
-        _sqlite_foreign_keys(bind, on=False)
         _drop_sqlite_fts()  # its triggers name post's columns: gone before batch mode copies the table
     with op.batch_alter_table("post") as batch:
         batch.add_column(sa.Column("search_text", sa.Text(), nullable=False, server_default=""))
@@ -103,7 +93,6 @@ def upgrade():
     if dialect == "sqlite":
         _sqlite_autoincrement(bind, on=True)
         _sqlite_fts("search_text", "new.search_text", "old.search_text", "search_text")
-        _sqlite_foreign_keys(bind, on=True)
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_post_search_trgm")
         op.execute("CREATE INDEX ix_post_search_trgm ON post USING gin (search_text gin_trgm_ops)")
@@ -113,7 +102,6 @@ def downgrade():
     bind = op.get_bind()
     dialect = bind.dialect.name
     if dialect == "sqlite":
-        _sqlite_foreign_keys(bind, on=False)
         _drop_sqlite_fts()
     op.drop_table("post_read")
     if dialect == "sqlite":
@@ -123,7 +111,6 @@ def downgrade():
     with op.batch_alter_table("post") as batch:
         batch.drop_column("search_text")
     if dialect == "sqlite":
-        _sqlite_foreign_keys(bind, on=True)
         _sqlite_fts("title, summary, body_md", "new.title, new.summary, new.body_md",
                     "old.title, old.summary, old.body_md", "title, summary, body_md")
     elif dialect == "postgresql":
