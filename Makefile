@@ -12,7 +12,7 @@ run: install translations
 	$(BIN)/flask --app wsgi init-db --demo-if-empty
 	$(BIN)/flask --app wsgi demo-accounts
 	@echo "Serving on http://127.0.0.1:$(PORT)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: install-dev translations browser node_modules/.installed lint pytest
 

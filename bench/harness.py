@@ -57,8 +57,7 @@ class District:
         from portal.services import demo
 
         self.url = _database_url(workdir, f"bench_{self.branches}")
-        self.app = create_app({"SQLALCHEMY_DATABASE_URI": self.url, "UPLOAD_FOLDER": str(workdir / "uploads"),
-                               "RATELIMIT_ENABLED": False})
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": self.url, "UPLOAD_FOLDER": str(workdir / "uploads")})
         with self.app.app_context():
             upgrade(revision="heads")
             started = time.perf_counter()

@@ -16,7 +16,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config.load(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    register_converters(app)
 
+    register_file_modes(app)
+    register_proxy_fix(app)
     register_extensions(app)
     register_database(app)
     register_blueprints(app)
@@ -27,15 +30,49 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+def register_file_modes(app: Flask) -> None:
+    """Files the portal creates (SQLite database, uploads, backups, secret key) are readable by the
+    service's user only: the process umask is 077, and a database or upload folder made before keeps
+    no wider mode (ASVS 5.0 V13: secrets and personal data not readable by other local users)."""
+    import os
+    from pathlib import Path
+
+    os.umask(0o077)
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    paths = [Path(app.config["UPLOAD_FOLDER"]), Path(app.instance_path)]
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        paths.append(Path(url.database))
+    for path in paths:
+        if path.exists() and path.stat().st_mode & 0o077:
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Behind `PROXY_FIX_X_FOR` trusted reverse proxies, take the client address and scheme from their
+    X-Forwarded-For/-Proto headers (never the Host: absolute links use PORTAL_BASE_URL)."""
+    hops = app.config["PROXY_FIX_X_FOR"]
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+
+def register_converters(app: Flask) -> None:
+    from .input_guard import install_converters
+
+    install_converters(app)
+
+
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, csrf, db, login_manager, migrate
     from .i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    limiter.init_app(app)
     login_manager.init_app(app)
 
 
@@ -61,8 +98,10 @@ def register_errorhandlers(app: Flask) -> None:
 def register_request_hooks(app: Flask) -> None:
     from . import sessions
     from .i18n import apply_lang_parameter
+    from .input_guard import refuse_hostile_input
     from .security import set_security_headers
 
+    app.before_request(refuse_hostile_input)  # first: nothing else reads a value it refuses
     sessions.register(app)
     app.before_request(apply_lang_parameter)
     app.after_request(set_security_headers)
@@ -76,6 +115,9 @@ def register_template_helpers(app: Flask) -> None:
     from .i18n import LANGUAGES
     from .navigation import NAV_ITEMS
     from .services.campaign import current_phase, current_year
+    from .services.intents import new_token
+
+    app.jinja_env.globals["new_form_token"] = new_token  # one-time token of a create form (_forms.intent)
 
     @app.context_processor
     def inject() -> dict:

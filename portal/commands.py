@@ -30,7 +30,11 @@ def init_db(demo_if_empty: bool) -> None:
     builtin.ensure_builtin()
     click.echo("Database is up to date; built-in frameworks and years are present.")
     if demo_if_empty and demo.is_empty():
-        _seed(24, 6)
+        try:
+            _seed(24, 6)
+        except demo.DemoInProduction:
+            click.echo("PORTAL_ENV=production: no demo data is loaded; create the first account with "
+                       "`flask --app wsgi create-user --role admin`.")
 
 
 @click.command("seed-demo")
@@ -42,6 +46,9 @@ def seed_demo(branches: int, members_per_branch: int) -> None:
 
     try:
         _seed(branches, members_per_branch)
+    except demo.DemoInProduction:
+        raise click.ClickException("PORTAL_ENV=production: the demo district is never loaded into a real "
+                                   "portal.") from None
     except demo.DemoRefused:
         raise click.ClickException(
             "The database already holds a district; the demo loads only into an empty one.") from None

@@ -36,9 +36,18 @@ def _database_url(instance_path: Path) -> str:
 def load(instance_path: str) -> dict:
     path = Path(instance_path)
     path.mkdir(parents=True, exist_ok=True)
-    production = os.environ.get("PORTAL_ENV", "development") == "production"
+    env = os.environ.get("PORTAL_ENV", "development").strip().lower()
+    if env not in ("development", "production"):
+        # A typo ("prod") must not quietly run a real portal without its production safeguards.
+        raise ConfigError(f"PORTAL_ENV must be 'development' or 'production', not {env!r}")
+    production = env == "production"
+    base_url = os.environ.get("PORTAL_BASE_URL", "")
+    if production and not base_url:
+        raise ConfigError("PORTAL_BASE_URL must be set when PORTAL_ENV=production (the portal's address "
+                          "in feeds, e-mails and QR codes)")
     return {
         "PORTAL_ENV": "production" if production else "development",
+        "PORTAL_BASE_URL": base_url or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}",
         "SECRET_KEY": _secret_key(path, production),
         "SQLALCHEMY_DATABASE_URI": _database_url(path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -56,9 +65,12 @@ def load(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("PORTAL_TIMEZONE", "Asia/Shanghai"),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed sign-ins counted in the database (services/throttle.py), shared by every worker.
+        "LOGIN_THROTTLE_WINDOW_SECONDS": int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)),
+        "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", 10)),
+        "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", 50)),
+        # Number of reverse proxies in front of the portal whose X-Forwarded-For/-Proto are trusted.
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", 0)),
         # The dashboard keeps each year's per-branch figures until the next audited change, and at most
         # this long (deadlines passing change them too); 0 computes them afresh on every request.
         "DASHBOARD_CACHE_SECONDS": int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60)),

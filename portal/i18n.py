@@ -1,4 +1,5 @@
-"""Interface language: 简体中文 by default, English on request; `?lang=` switches and remembers."""
+"""Interface language: 简体中文 by default, English on request; `?lang=` switches it for the session, and a
+person's stored preference (their account page) applies when they log in."""
 from __future__ import annotations
 
 from flask import flash, has_request_context, request, session
@@ -28,8 +29,6 @@ def apply_lang_parameter() -> None:
     if lang not in LANGUAGES:
         flash(_l("Unknown language “%(code)s”; the interface stays as it was.", code=lang[:16]), "warning")
         return
+    # Only this session: a GET changes nothing stored. The person's own preference is a POST from
+    # their account page (auth.account_language).
     session["lang"] = lang
-    if current_user.is_authenticated:
-        from .services.accounts import set_locale
-
-        set_locale(current_user, lang)

@@ -21,9 +21,21 @@ def _role(*roles: Role) -> Rule:
     return lambda user, obj: user.role in roles
 
 
+def _member_of(obj: Any) -> User | None:
+    from .extensions import db
+
+    member_id = getattr(obj, "member_id", None)
+    return db.session.get(User, member_id) if member_id else None
+
+
 def _branch_id_of(obj: Any) -> int | None:
+    """The branch an object belongs to now. A member's assessment and pledge follow the member's current
+    branch, never the copy taken when they were made: after a move, the new secretary has them, the old one not."""
     if isinstance(obj, Branch):
         return obj.id
+    if isinstance(obj, (Assessment, Pledge)) and obj.member_id is not None:
+        member = _member_of(obj)
+        return member.branch_id if member else None
     return getattr(obj, "branch_id", None)
 
 
@@ -32,12 +44,29 @@ def _same_branch(user, obj) -> bool:
     return branch_id is not None and user.branch_id == branch_id
 
 
+def _not(rule: Rule) -> Rule:
+    return lambda user, obj: not rule(user, obj)
+
+
 def _any(*rules: Rule) -> Rule:
     return lambda user, obj: any(rule(user, obj) for rule in rules)
 
 
 def _all(*rules: Rule) -> Rule:
     return lambda user, obj: all(rule(user, obj) for rule in rules)
+
+
+def _not_own_work(user, obj) -> bool:
+    """Nobody decides on their own work: `obj` is a person, or a record about one (`member_id`)."""
+    subject_id = obj.id if isinstance(obj, User) else getattr(obj, "member_id", None)
+    return subject_id is None or subject_id != user.id
+
+
+def _of_a_secretary(user, obj) -> bool:
+    """The record is about a branch secretary (their own pledge or 五带头 self-assessment): their
+    branch has nobody above them, so the leading group or organisation section decides."""
+    member = obj if isinstance(obj, User) else _member_of(obj)
+    return member is not None and member.role == Role.SECRETARY
 
 
 def _is_member_assessment_of_self(user, obj) -> bool:
@@ -64,20 +93,8 @@ def _is_own_pledge(user, obj) -> bool:
     return isinstance(obj, Pledge) and obj.member_id == user.id
 
 
-def _not_own_pledge(user, obj) -> bool:
-    return isinstance(obj, Pledge) and obj.member_id != user.id
-
-
 def _is_published_pledge(user, obj) -> bool:
     return isinstance(obj, Pledge) and obj.status == PledgeStatus.APPROVED
-
-
-def _pledge_of_a_secretary(user, obj) -> bool:
-    # A secretary cannot approve their own pledge, so the organisation section does.
-    from .extensions import db
-
-    member = db.session.get(User, obj.member_id) if getattr(obj, "member_id", None) else None
-    return member is not None and member.role == Role.SECRETARY
 
 
 def _post_status(obj) -> str:
@@ -122,10 +139,12 @@ RULES: dict[str, Rule] = {
         _all(_is_branch_assessment, _secretary_here),
         _all(_is_member_assessment, _is_member_assessment_of_self),
     ),
-    "assessment.review": _any(
+    # Reviews: leadership reviews branches and secretaries' own 五带头; a secretary the branch's members.
+    "assessment.review": _all(_not_own_work, _any(
         _all(_is_branch_assessment, _leadership),
-        _all(_is_member_assessment, _secretary_here),
-    ),
+        _all(_is_member_assessment, _of_a_secretary, _leadership),
+        _all(_is_member_assessment, _secretary_here, _not(_of_a_secretary)),
+    )),
     "member_coverage.view": _any(_leadership, _secretary_here),
     # The checklist entry in the navigation: people who belong to a branch.
     "checklist.own": _all(_role(Role.SECRETARY, Role.MEMBER), lambda user, obj: user.branch_id is not None),
@@ -140,6 +159,8 @@ RULES: dict[str, Rule] = {
     "post.moderate": _role(Role.EDITOR),
     # Commendation.
     "nomination.create": _role(Role.SECRETARY),
+    # Whom a secretary may nominate: a person of their own branch other than themself.
+    "nomination.nominee": _all(_secretary_here, _not_own_work),
     "nomination.decide": _role(Role.LEADER),
     "objection.create": _anyone,
     "objection.view": _role(Role.LEADER),  # 领导小组 only, as the notice page promises
@@ -165,7 +186,7 @@ RULES: dict[str, Rule] = {
     "submission.request": _role(Role.ADMIN),
     "submission.submit": _secretary_here,
     "pledge.approve_branch": _role(Role.ADMIN),
-    "pledge.approve_member": _all(_secretary_here, _not_own_pledge),
+    "pledge.approve_member": _all(_secretary_here, _not_own_work, _not(_of_a_secretary)),
     "inspection.manage": _leadership,
     # Submissions: leadership follows every branch; a secretary sees their own branch's only.
     "submission.list": _role(Role.ADMIN, Role.LEADER, Role.SECRETARY),
@@ -181,8 +202,8 @@ RULES: dict[str, Rule] = {
                         _all(_is_branch_pledge, _same_branch)),
     "pledge.approve": _any(
         _all(_is_branch_pledge, _role(Role.ADMIN)),
-        _all(_is_member_pledge, _pledge_of_a_secretary, _role(Role.ADMIN)),
-        _all(_is_member_pledge, _secretary_here, _not_own_pledge),
+        _all(_is_member_pledge, _of_a_secretary, _role(Role.ADMIN)),
+        _all(_is_member_pledge, _secretary_here, _not_own_work, _not(_of_a_secretary)),
     ),
     # Brands and projects: the district list is public; a branch's secretary keeps its brand and projects.
     "brand.view": _anyone,

@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
     app.before_request(enforce_lifetimes)
 
 
+
 def _stamp_login(sender, user, **extra) -> None:
     now = int(time.time())
     session["login_at"] = now

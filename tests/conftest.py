@@ -71,7 +71,6 @@ def make_app(database_url: str, upload_root, **overrides):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "UPLOAD_FOLDER": str(upload_root),
-        "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
     }
     config.update(overrides)

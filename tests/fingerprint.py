@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from portal.extensions import db
 
-# Refusals, logins and page views are audited: they are records of the attempt, not the change.
-NOT_A_CHANGE = frozenset({"audit_event"})
+# Refusals, logins and page views are audited, refusals counted per day and failed sign-ins kept for
+# throttling: records of the attempt, not the change.
+NOT_A_CHANGE = frozenset({"audit_event", "refusal_tally", "login_failure"})
 
 
 def fingerprint(exclude: frozenset[str] = NOT_A_CHANGE) -> dict[str, str]:

@@ -24,10 +24,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, upload_folder: str, workers: int = 3, threads: int = 1):
+def gunicorn(database_url: str, upload_folder: str, workers: int = 3, threads: int = 1, **settings: str):
+    """Serve the portal with gunicorn on a free port; `settings` are extra environment variables."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="live-test-secret", UPLOAD_FOLDER=upload_folder,
-               LOGIN_RATE_LIMIT="10000 per minute")
+               **settings)
     gunicorn_bin = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
         [gunicorn_bin, "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",

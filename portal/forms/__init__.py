@@ -1,6 +1,35 @@
 """Forms: shared base and field types here; one module per blueprint beside it (portal/forms/<blueprint>.py)."""
+from __future__ import annotations
+
 from flask_wtf import FlaskForm
+
+from ..errors import Conflict, Invalid
+from ..extensions import db
+from .fields import apply_errors, errors_of
 
 
 class EmptyForm(FlaskForm):
     """A POST-only button still carries its CSRF token."""
+
+
+def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None):
+    """The one shape of a form post: validate `form`, call the service (`call()`), or answer a refusal.
+
+    `refused(errors, status, conflict)` renders the form again: 422 with {field: message} for invalid
+    input (the form's own errors, then the service's `Invalid` put beside the same fields); 409 for a
+    stale edit when `conflict_labels` ({attribute: label}) is given, with `conflict` = (message,
+    [(label, the other person's saved text)]) while the person's own text stays in the form.
+    Returns (what `call` returned, None) or (None, the refusal response). Other domain errors propagate.
+    """
+    if not form.validate():
+        return None, refused(errors_of(form), 422, None)
+    try:
+        return call(), None
+    except Invalid as error:
+        db.session.rollback()
+        return None, refused(apply_errors(form, error.field_errors), 422, None)
+    except Conflict as error:
+        if conflict_labels is None or not isinstance(error.current, dict):
+            raise
+        saved = [(str(label), error.current.get(name) or "") for name, label in conflict_labels.items()]
+        return None, refused({}, 409, (error.message, saved))

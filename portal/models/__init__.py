@@ -10,7 +10,7 @@ from .assessments import (
     Review,
     ReviewRating,
 )
-from .audit import AuditEvent
+from .audit import AuditEvent, FormIntent
 from .base import utcnow
 from .campaign import PHASE_ORDER, CampaignYear, Phase, PhaseKind
 from .campaign_work import (
@@ -51,5 +51,6 @@ from .news import (
     post_criterion,
 )
 from .people import Branch, BranchKind, Role, Unit, UnitKind, User
+from .security import LoginFailure, RefusalTally
 
 __all__ = [name for name in dir() if not name.startswith("_")]

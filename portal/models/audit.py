@@ -29,3 +29,16 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_branch_at", "branch_id", "at"),
         Index("ix_audit_event_at", "at"),
     )
+
+
+class FormIntent(db.Model):
+    """A create form's one-time token, recorded with the record it made: a replayed POST of the same form
+    (double click, resend after a timeout) makes nothing and is answered with that record
+    (services/intents.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))  # the table of the record made
+    object_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

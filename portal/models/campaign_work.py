@@ -42,6 +42,8 @@ class Pledge(db.Model):
     # 评诺: the review of how the pledge was kept.
     fulfilment_rating: Mapped[str] = mapped_column(String(24), default="")
     fulfilment_comment: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -90,6 +92,8 @@ class Submission(db.Model):
         enum_column(SubmissionStatus), default=SubmissionStatus.PENDING
     )
     note: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     document_name: Mapped[str] = mapped_column(String(255), default="")
     document_stored: Mapped[str] = mapped_column(String(80), default="")
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -128,6 +132,8 @@ class Project(db.Model):
     year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
     goal: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -142,6 +148,8 @@ class Milestone(db.Model):
     done: Mapped[bool] = mapped_column(default=False)
     done_at: Mapped[datetime | None]
     evidence: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class InspectionKind(enum.StrEnum):
@@ -165,6 +173,8 @@ class Inspection(db.Model):
     held_on: Mapped[date]
     title: Mapped[str] = mapped_column(String(200))
     findings: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -187,6 +197,8 @@ class FollowUp(db.Model):
         enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
     )
     done_at: Mapped[datetime | None]
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class Audience(enum.StrEnum):

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import enum
+import unicodedata
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -35,6 +36,22 @@ post_criterion = Table(
 )
 
 
+def search_form(text: str | None) -> str:
+    """Text as the search index holds it: NFKC, so that full-width and half-width forms (２０１２ and
+    2012, 第３次 and 第3次, ｐｄｆ and pdf) are the same text. Queries go through the same function."""
+    return unicodedata.normalize("NFKC", text or "")
+
+
+def search_document(title: str | None, summary: str | None, body_md: str | None) -> str:
+    return search_form(" ".join((title or "", summary or "", body_md or "")))
+
+
+def _search_default(context) -> str:
+    """Column default for inserts, ORM and Core alike (the demo data inserts rows in bulk)."""
+    values = context.get_current_parameters()
+    return search_document(values.get("title"), values.get("summary"), values.get("body_md"))
+
+
 class Post(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[PostCategory] = mapped_column(enum_column(PostCategory))
@@ -59,8 +76,15 @@ class Post(db.Model):
     version: Mapped[int] = mapped_column(default=1)  # optimistic lock for edits
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # What search matches against (see search_document); kept in step with the three texts below.
+    search_text: Mapped[str] = mapped_column(Text, default=_search_default)
 
     __table_args__ = (Index("ix_post_status_published", "status", "published_at"),)
+
+
+@event.listens_for(Post, "before_update")
+def _refresh_search_text(mapper, connection, post: Post) -> None:
+    post.search_text = search_document(post.title, post.summary, post.body_md)
 
 
 class PostVersion(db.Model):

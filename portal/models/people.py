@@ -57,6 +57,8 @@ class Branch(db.Model):
     brand_name: Mapped[str] = mapped_column(String(120), default="")
     brand_slogan: Mapped[str] = mapped_column(String(200), default="")
     brand_description: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -77,6 +79,10 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     # Bumped on logout-everywhere, password change and disabling: old sessions stop matching.
     session_version: Mapped[int] = mapped_column(default=1)
+    # A password someone else chose (the organisation section, a roster import) is replaced at first login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

@@ -1,16 +1,22 @@
 """Logging in and out, and creating accounts."""
 from __future__ import annotations
 
+import unicodedata
+from functools import cache
+
 from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from ..errors import Invalid
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import Branch, Role, User, utcnow
-from . import audit
+from ..text import USERNAME, canonical_username
+from . import audit, throttle
 
 # Compared against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("portal-timing-equaliser")
@@ -23,30 +29,42 @@ class LoginFailed(Exception):
     """Wrong username, wrong password or disabled account: the user is never told which."""
 
 
-def authenticate(username: str, password: str) -> User:
+def authenticate(username: str, password: str, address: str = "") -> User:
+    """The active user with this username and password.
+
+    `address` is the client address (after ProxyFix). Raises throttle.Throttled before looking at the
+    password when the account or the address has too many recent failures, and LoginFailed (counted
+    and audited) on a wrong username, wrong password or disabled account."""
     username = (username or "").strip()
+    throttle.check(username, address)
+    # The name as typed, else its canonical spelling (full-width, capitals): accounts made before names were
+    # canonical keep logging in as they are, new ones with any look-alike of their name.
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None and canonical_username(username) not in ("", username):
+        user = db.session.scalar(select(User).where(User.username == canonical_username(username)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
-        _record_failure(username, "unknown_user")
+        _record_failure(username, address, "unknown_user")
         raise LoginFailed
     if not user.check_password(password or ""):
-        _record_failure(username, "wrong_password", user)
+        _record_failure(username, address, "wrong_password", user)
         raise LoginFailed
     if not user.active:
-        _record_failure(username, "disabled", user)
+        _record_failure(username, address, "disabled", user)
         raise LoginFailed
     return user
 
 
-def _record_failure(username: str, reason: str, user: User | None = None) -> None:
+def _record_failure(username: str, address: str, reason: str, user: User | None = None) -> None:
+    throttle.record_failure(username, address)
     audit.record(user, "auth.login_failed", user, after={"username": username[:64], "reason": reason})
     db.session.commit()
 
 
 def start_session(user: User, remember: bool = False) -> None:
-    """A fresh session at login (no fixation), remembering the language the visitor chose."""
-    lang = session.get("lang")
+    """A fresh session at login (no fixation). The person's stored language wins; without one, the
+    language the visitor chose before logging in stays (a shared PC must not pass one person's on)."""
+    lang = user.locale or session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
@@ -63,6 +81,8 @@ def end_session(user: User) -> None:
     audit.record(user, "auth.logout", user)
     db.session.commit()
     forget_session()
+    if user.locale and session.get("lang") == user.locale:
+        session.pop("lang")  # their stored preference is not handed to the next person at this PC
 
 
 def forget_session() -> None:
@@ -74,12 +94,22 @@ def forget_session() -> None:
         session["lang"] = lang
 
 
-def change_password(user: User, current: str | None, new: str | None, repeat: str | None) -> None:
-    """The user's own password change: every other session of the user ends; this one goes on."""
+def change_password(user: User, current: str | None, new: str | None, repeat: str | None,
+                    address: str = "") -> None:
+    """The user's own password change: every other session of the user ends; this one goes on.
+
+    A wrong current password counts as a failed sign-in of the account (from `address`), so a borrowed
+    session cannot guess it without limit: raises throttle.Throttled like a sign-in. The new password must
+    differ from the current one (a password someone else chose is really replaced). Raises Invalid."""
     errors = {}
+    throttle.check(user.username, address)
     if not user.check_password(current or ""):
+        throttle.record_failure(user.username, address)
+        db.session.commit()
         errors["current_password"] = _l("This is not your current password.")
-    problem = password_error(new)
+    problem = password_error(new, user.username)
+    if not problem and new and user.check_password(new):
+        problem = _l("Choose a password different from your current one.")
     if problem:
         errors["new_password"] = problem
     elif new != repeat:
@@ -87,6 +117,7 @@ def change_password(user: User, current: str | None, new: str | None, repeat: st
     if errors:
         raise Invalid(str(_l("The password was not changed.")), errors)
     user.set_password(new)
+    user.must_change_password = False
     user.session_version += 1
     audit.record(user, "auth.password_changed", user)
     db.session.commit()
@@ -96,18 +127,38 @@ def change_password(user: User, current: str | None, new: str | None, repeat: st
 def load_user(session_id: str) -> User | None:
     """Flask-Login's loader: the stored id must carry the user's current session version."""
     user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    if parse_int(user_id) is None or parse_int(version) is None:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    user = db.session.get(User, parse_int(user_id))
+    if user is None or not user.active or user.session_version != parse_int(version):
         return None
     return user
 
 
-def password_error(password: str | None):
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def password_error(password: str | None, username: str | None = None):
+    """Why `password` may not be used, or None (OWASP ASVS 5.0 V6.2: at least 8 characters, no
+    composition rules, not a common password, not containing the account's name).
+
+    "Common" is zxcvbn's list of the 30,000 most used passwords, or anything zxcvbn guesses in under
+    a thousand tries (repeats, keyboard rows, sequences such as `aaaaaaaa`)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         return _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+    folded = unicodedata.normalize("NFKC", password).casefold()
+    name = canonical_username(username)
+    if len(name) >= 3 and name in folded:  # a two-letter name (li) would rule out too many passwords
+        return _l("The password must not contain the username.")
+    # zxcvbn refuses more than 72 characters; a longer passphrase is judged by its beginning.
+    if folded in _common_passwords() or zxcvbn(password[:72])["score"] == 0:
+        return _l("This password is one of the most common ones and easy to guess. Choose another.")
     return None
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
 
 
 def branch_error(role: Role, branch: Branch | None):
@@ -119,20 +170,31 @@ def branch_error(role: Role, branch: Branch | None):
 def user_errors(*, username: str, password: str | None, role: Role, branch: Branch | None,
                 username_taken: bool | None = None) -> dict:
     """The rules for a new account, as {field: message}; shared by the admin form and the roster import.
-    `username_taken` may be given when the caller already looked it up (in bulk)."""
+    `password` None: the caller generates one. `username_taken` may be given when the caller already
+    looked it up (in bulk)."""
     errors = {}
     if not username or len(username) > 64:
         errors["username"] = _l("Enter a username of at most 64 characters.")
+    elif not USERNAME.fullmatch(username):
+        errors["username"] = _l("Use 2 to 40 letters a–z, digits, dots, hyphens or underscores.")
     else:
         if username_taken is None:
-            username_taken = bool(db.session.scalar(select(User.id).where(User.username == username)))
+            username_taken = username_exists(username)
         if username_taken:
             errors["username"] = _l("This username is already taken.")
-    if message := password_error(password):
+    if password is not None and (message := password_error(password, username)):
         errors["password"] = message
     if message := branch_error(role, branch):
         errors["branch"] = message
     return errors
+
+
+def username_exists(username: str) -> bool:
+    """Whether `username` or a look-alike of it (same canonical spelling; older accounts may have capitals)
+    is already an account's name."""
+    name = canonical_username(username)
+    return bool(db.session.scalar(select(User.id).where(or_(User.username == name,
+                                                             func.lower(User.username) == name)).limit(1)))
 
 
 def create_user(
@@ -144,8 +206,11 @@ def create_user(
     role: Role,
     branch: Branch | None = None,
     post_title: str = "",
+    must_change_password: bool = False,
 ) -> User:
-    username = (username or "").strip()
+    """A new account; `must_change_password` when someone other than its owner chose the password.
+    Raises Invalid({field: message}) on a taken username, weak password or missing branch."""
+    username = canonical_username(username)
     errors = user_errors(username=username, password=password, role=role, branch=branch)
     if errors:
         raise Invalid("invalid user", errors)
@@ -155,6 +220,7 @@ def create_user(
         role=role,
         branch_id=branch.id if branch else None,
         post_title=post_title,
+        must_change_password=must_change_password,
     )
     user.set_password(password)
     db.session.add(user)

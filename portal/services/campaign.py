@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import PHASE_ORDER, CampaignYear, Phase, PhaseKind, Role
+from ..text import EARLIEST, LATEST
 from . import audit
 
 
@@ -45,21 +47,36 @@ def ensure_writable(year_id: int) -> CampaignYear:
     return year
 
 
-def parse_date(value: str | None, field: str, errors: dict, required: bool = True) -> date | None:
-    """An ISO date from a form field; a translated message in `errors[field]` when it is not one."""
+def _plausible(day: date, field: str, errors: dict) -> bool:
+    """Dates outside the campaign's plausible range are typing mistakes (and year 1 breaks time zones)."""
+    if EARLIEST <= day <= LATEST:
+        return True
+    errors[field] = _l("Enter a date between 2000-01-01 and 2100-12-31.")
+    return False
+
+
+def parse_date(value: str | date | None, field: str, errors: dict, required: bool = True) -> date | None:
+    """An ISO date from a form field (or a date a form already read); a translated message in
+    `errors[field]` when it is not one or lies outside 2000 … 2100."""
+    if isinstance(value, date):
+        return value if _plausible(value, field, errors) else None
     value = (value or "").strip()
     if not value:
         if required:
             errors[field] = _l("Enter a date.")
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         errors[field] = _l("Enter a date as YYYY-MM-DD.")
         return None
+    return day if _plausible(day, field, errors) else None
 
 
-def parse_datetime(value: str | None, field: str, errors: dict) -> datetime | None:
+def parse_datetime(value: str | datetime | None, field: str, errors: dict) -> datetime | None:
+    """A local date and time from a form field (or a naive local datetime a form already read), in UTC."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
     value = (value or "").strip()
     if not value:
         errors[field] = _l("Enter a date and time.")
@@ -68,6 +85,8 @@ def parse_datetime(value: str | None, field: str, errors: dict) -> datetime | No
         entered = datetime.fromisoformat(value).replace(tzinfo=None, second=0, microsecond=0)
     except ValueError:
         errors[field] = _l("Enter a date and time as YYYY-MM-DD HH:MM.")
+        return None
+    if not _plausible(entered.date(), field, errors):
         return None
     # People enter local time (the portal's time zone); everything is stored in UTC.
     return to_utc(entered)
@@ -126,11 +145,8 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
 
 def create_year(actor, year_no: str, theme: str) -> CampaignYear:
     errors: dict = {}
-    try:
-        number = int((year_no or "").strip())
-        if not 2000 <= number <= 2100:
-            raise ValueError
-    except ValueError:
+    number = parse_int(year_no, low=2000, high=2100)
+    if number is None:
         errors["year"] = _l("Enter a year such as 2013.")
         number = 0
     theme = (theme or "").strip()

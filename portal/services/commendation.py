@@ -13,8 +13,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 
+from .. import permissions
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import (
     Attachment,
     Branch,
@@ -137,7 +139,8 @@ def objections(nomination: Nomination) -> list[tuple[Objection, str]]:
 
 
 def nominee_options(actor: User) -> list[tuple[int, str]]:
-    return news.members_of(actor.branch_id)
+    """[(user id, name)] a secretary may nominate: the branch's people other than themself."""
+    return [option for option in news.members_of(actor.branch_id) if option[0] != actor.id]
 
 
 @dataclass
@@ -191,8 +194,11 @@ def nominate(actor: User, year: CampaignYear | None, member_id: str, deeds: str,
     if member_id:
         member_key = news.parse_id(member_id)
         member = db.session.get(User, member_key) if member_key else None
-        if member is None or member.branch_id != actor.branch_id or member.role not in (Role.MEMBER, Role.SECRETARY):
-            errors["member_id"] = _l("Choose a member of your own branch, or the branch itself.")
+        if (member is None or member.role not in (Role.MEMBER, Role.SECRETARY)
+                or not permissions.can(actor, "nomination.nominee", member)):
+            errors["member_id"] = (
+                _l("Nobody can nominate themself; the branch may be nominated instead.") if member is actor
+                else _l("Choose a member of your own branch, or the branch itself."))
     if not deeds:
         errors["deeds"] = _l("Describe the exemplary deeds (事迹材料).")
     elif len(deeds) > DEEDS_MAX:
@@ -259,7 +265,7 @@ def start_notice(actor: User, nomination: Nomination, days: str) -> Nomination:
     if nomination.status != NominationStatus.SHORTLISTED:
         raise _stale()
     low, high = NOTICE_DAYS
-    count = int(days) if str(days or "").strip().isdigit() else 0
+    count = parse_int(days) or 0
     if not low <= count <= high:
         message = _l("The public notice runs for %(low)s to %(high)s days.", low=low, high=high)
         raise Invalid(str(message), {"days": message})

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import collation
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import (
     Assessment,
     AssessmentEvent,
@@ -208,8 +209,8 @@ def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]
                                    value=raw_size[:16], size=DEFAULT_PAGE_SIZE))
     raw_page = (args.get("page") or "").strip()
     if raw_page:
-        if raw_page.isdigit() and 1 <= int(raw_page) <= MAX_PAGE:
-            filters.page = int(raw_page)
+        if parse_int(raw_page, low=1, high=MAX_PAGE) is not None:
+            filters.page = parse_int(raw_page)
         else:
             filters.notes.append(_("Unknown page “%(value)s”; showing the first page.", value=raw_page[:16]))
     return filters

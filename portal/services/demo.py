@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, insert, select
 from werkzeug.security import generate_password_hash
 
@@ -88,6 +89,10 @@ class DemoRefused(Exception):
     """The database already holds a district; the demo is only loaded on an empty one."""
 
 
+class DemoInProduction(DemoRefused):
+    """PORTAL_ENV=production: demo accounts with a published password never enter a real portal."""
+
+
 def _name(rng: random.Random, used: set[str]) -> str:
     for _ in range(1000):
         name = rng.choice(SURNAMES) + rng.choice(GIVEN)
@@ -123,6 +128,8 @@ def is_empty() -> bool:
 
 def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012,
          today: date | None = None) -> DemoSummary:
+    if current_app.config.get("PORTAL_ENV") == "production":
+        raise DemoInProduction
     if not is_empty():
         raise DemoRefused
     ensure_builtin()

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, insert, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_ids, parse_int
 from ..models import (
     Branch,
     CampaignYear,
@@ -21,6 +22,7 @@ from ..models import (
 )
 from . import audit
 from .campaign import ensure_writable, parse_date
+from .versions import check_version
 
 
 def get(inspection_id: int) -> Inspection:
@@ -38,10 +40,7 @@ def get_follow_up(follow_up_id: int) -> FollowUp:
 
 
 def _branch_ids(values: list[str], errors: dict) -> list[int]:
-    try:
-        wanted = {int(v) for v in values}
-    except ValueError:
-        wanted = set()
+    wanted = parse_ids(values) or set()
     found = set(db.session.scalars(select(Branch.id).where(Branch.id.in_(wanted)))) if wanted else set()
     if not wanted or found != wanted:
         errors["branches"] = _l("Choose at least one branch from the list.")
@@ -80,6 +79,25 @@ def create(actor, year: CampaignYear, *, kind: str, held_on: str, title: str, fi
     return inspection
 
 
+def update(actor, inspection: Inspection, *, title: str, findings: str, version: int | None = None) -> None:
+    """Save a visit's title and findings as edited on top of `version`; a stale edit is a Conflict carrying
+    the saved text. Raises Invalid for an empty or over-long title, or findings over 10000 characters."""
+    ensure_writable(inspection.year_id)
+    title, findings = (title or "").strip(), (findings or "").strip()
+    errors: dict = {}
+    if not title or len(title) > 200:
+        errors["title"] = _l("Enter a title of at most 200 characters.")
+    if len(findings) > 10000:
+        errors["findings"] = _l("The findings may have at most 10000 characters.")
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(inspection, version, shown=("title", "findings"))
+    before = {"title": inspection.title, "findings": inspection.findings}
+    inspection.title, inspection.findings = title, findings
+    audit.record(actor, "inspection.update", inspection, before=before, after={"title": title, "findings": findings})
+    db.session.commit()
+
+
 def add_follow_up(actor, inspection: Inspection, *, branch_id: str, action: str, owner: str,
                   due_on: str) -> FollowUp:
     ensure_writable(inspection.year_id)
@@ -93,10 +111,8 @@ def add_follow_up(actor, inspection: Inspection, *, branch_id: str, action: str,
     visited = set(branches_of([inspection.id])[inspection.id])
     branch = None
     if branch_id:
-        try:
-            branch = int(branch_id)
-        except ValueError:
-            branch = -1
+        branch = parse_int(branch_id)
+        branch = -1 if branch is None else branch
         if branch not in {b for b, _ in visited}:
             errors["branch_id"] = _l("Choose one of the branches visited.")
     if errors:

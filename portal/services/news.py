@@ -12,6 +12,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import (
     Branch,
     CampaignYear,
@@ -82,8 +83,7 @@ class BoardFilters:
 
 
 def _int(value) -> int | None:
-    value = (value or "").strip() if isinstance(value, str) else value
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+    return parse_int(value) if isinstance(value, str) else None
 
 
 parse_id = _int  # an id from a form or query string, or None
@@ -456,6 +456,8 @@ def parse_local_datetime(value: str) -> datetime | None:
     try:
         local = datetime.fromisoformat((value or "").strip())
     except ValueError:
+        return None
+    if not 1900 <= local.year <= 9000:  # converting year 1 or 9999 to UTC overflows
         return None
     return to_utc(local.replace(tzinfo=None))
 

@@ -11,6 +11,7 @@ from sqlalchemy import insert, or_, select
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_ids
 from ..models import (
     Branch,
     CampaignYear,
@@ -29,6 +30,7 @@ from ..models import (
 )
 from . import audit
 from .campaign import ensure_writable, parse_date
+from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
 
@@ -50,10 +52,7 @@ def items_for(subject: Subject, year: CampaignYear) -> list[tuple[int, str, str]
 
 
 def _valid_items(subject: Subject, year: CampaignYear, item_ids: list[str], errors: dict) -> list[int]:
-    try:
-        wanted = {int(i) for i in item_ids}
-    except ValueError:
-        wanted = set()
+    wanted = parse_ids(item_ids) or set()
     allowed = {row[0] for row in items_for(subject, year)}
     if not wanted:
         errors["items"] = _l("Tag the pledge with at least one criteria item.")
@@ -90,7 +89,9 @@ def create(actor, year: CampaignYear, *, for_branch: bool, text: str, item_ids: 
     return pledge
 
 
-def update(actor, pledge: Pledge, *, text: str, item_ids: list[str]) -> None:
+def update(actor, pledge: Pledge, *, text: str, item_ids: list[str], version: int | None = None) -> None:
+    """Save an edit of a draft or returned pledge made on top of `version`; a stale one is a Conflict
+    carrying the saved text."""
     year = ensure_writable(pledge.year_id)
     if pledge.status not in EDITABLE:
         raise Conflict(str(_l("Only a draft or a returned pledge can be changed.")))
@@ -99,6 +100,7 @@ def update(actor, pledge: Pledge, *, text: str, item_ids: list[str]) -> None:
     items = _valid_items(Subject.MEMBER if pledge.member_id else Subject.BRANCH, year, item_ids, errors)
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(pledge, version, shown=("text",))
     before = {"text": pledge.text, "items": tags(pledge.id)}
     pledge.text = text
     db.session.execute(pledge_item.delete().where(pledge_item.c.pledge_id == pledge.id))

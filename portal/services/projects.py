@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Branch, CampaignYear, Milestone, Project, utcnow
 from . import audit
 from .campaign import ensure_writable, parse_date
+from .versions import check_version
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ def progress_of(milestones: list[Milestone]) -> float:
     return round(100.0 * sum(m.done for m in milestones) / len(milestones), 1) if milestones else 0.0
 
 
-def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: str) -> None:
+def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: str,
+                 version: int | None = None) -> None:
+    """Save the brand as edited on top of `version`; a stale edit is a Conflict carrying the saved brand."""
     errors: dict = {}
     name, slogan, description = (name or "").strip(), (slogan or "").strip(), (description or "").strip()
     if not name or len(name) > 120:
@@ -88,6 +91,7 @@ def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: 
         errors["brand_description"] = _l("The story may have at most 5000 characters.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(branch, version, shown=("brand_name", "brand_slogan", "brand_description"))
     before = {"name": branch.brand_name, "slogan": branch.brand_slogan, "description": branch.brand_description}
     branch.brand_name, branch.brand_slogan, branch.brand_description = name, slogan, description
     audit.record(actor, "brand.update", branch, before=before,
@@ -95,8 +99,7 @@ def update_brand(actor, branch: Branch, *, name: str, slogan: str, description: 
     db.session.commit()
 
 
-def create_project(actor, branch: Branch, year: CampaignYear, *, title: str, goal: str) -> Project:
-    ensure_writable(year.id)
+def _project_fields(title: str, goal: str) -> tuple[str, str]:
     title, goal = (title or "").strip(), (goal or "").strip()
     errors: dict = {}
     if not title or len(title) > 200:
@@ -105,12 +108,30 @@ def create_project(actor, branch: Branch, year: CampaignYear, *, title: str, goa
         errors["goal"] = _l("The goal may have at most 5000 characters.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    return title, goal
+
+
+def create_project(actor, branch: Branch, year: CampaignYear, *, title: str, goal: str) -> Project:
+    ensure_writable(year.id)
+    title, goal = _project_fields(title, goal)
     project = Project(branch_id=branch.id, year_id=year.id, title=title, goal=goal)
     db.session.add(project)
     db.session.flush()
     audit.record(actor, "project.create", project, after={"title": title, "goal": goal})
     db.session.commit()
     return project
+
+
+def update_project(actor, project: Project, *, title: str, goal: str, version: int | None = None) -> None:
+    """Save a project's title and goal as edited on top of `version`; a stale edit is a Conflict carrying
+    the saved text. Raises Invalid for an empty or over-long title or goal."""
+    ensure_writable(project.year_id)
+    title, goal = _project_fields(title, goal)
+    check_version(project, version, shown=("title", "goal"))
+    before = {"title": project.title, "goal": project.goal}
+    project.title, project.goal = title, goal
+    audit.record(actor, "project.update", project, before=before, after={"title": title, "goal": goal})
+    db.session.commit()
 
 
 def add_milestone(actor, project: Project, *, title: str, measure: str, due_on: str) -> Milestone:
@@ -133,7 +154,8 @@ def add_milestone(actor, project: Project, *, title: str, measure: str, due_on: 
     return milestone
 
 
-def set_milestone(actor, milestone: Milestone, *, done: bool, evidence: str) -> None:
+def set_milestone(actor, milestone: Milestone, *, done: bool, evidence: str, version: int | None = None) -> None:
+    """Mark a milestone met (with its evidence) or not, on top of `version` (stale: Conflict)."""
     project = db.session.get(Project, milestone.project_id)
     ensure_writable(project.year_id)
     evidence = (evidence or "").strip()
@@ -145,6 +167,7 @@ def set_milestone(actor, milestone: Milestone, *, done: bool, evidence: str) -> 
         raise Invalid(str(message), {"evidence": message})
     if milestone.done == done and milestone.evidence == evidence:
         raise Conflict(str(_l("Nothing has changed.")))
+    check_version(milestone, version, shown=("evidence",))
     before = {"done": milestone.done, "evidence": milestone.evidence}
     milestone.done, milestone.evidence = done, evidence
     milestone.done_at = utcnow() if done else None

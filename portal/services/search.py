@@ -1,9 +1,11 @@
 """Searching the news board in Chinese.
 
-SQLite: an FTS5 table with the trigram tokenizer (migration n001) answers terms of three or more
-characters; shorter terms (支部, 党) have no trigram, so they fall back to LIKE. PostgreSQL: ILIKE on
-the same expression that the pg_trgm GIN index covers (3+ characters use the index; shorter ones
-still match, by scanning). Every term must match. Results highlight the terms, escaping first.
+Both sides are width-folded (NFKC): the index holds `Post.search_text` (title, summary and body in NFKC,
+migration i12h_01) and the query is folded the same way, so ２０１２ finds 2012 and 第3次 finds 第３次.
+SQLite: an FTS5 table with the trigram tokenizer answers terms of three or more characters; shorter
+terms (支部, 党) have no trigram, so they fall back to LIKE. PostgreSQL: ILIKE on the column that the
+pg_trgm GIN index covers (3+ characters use the index; shorter ones still match, by scanning). Every
+term must match. Results highlight the terms, escaping first.
 """
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ from dataclasses import dataclass
 
 import nh3
 from markupsafe import Markup, escape
-from sqlalchemy import and_, literal, or_, select, text
+from sqlalchemy import and_, select, text
 
 from ..extensions import db
 from ..models import Branch, Post
+from ..models.news import search_form
 from .news import live_clause
 
 MAX_TERMS = 5
@@ -25,7 +28,7 @@ SNIPPET = 80
 
 
 def terms_of(query: str) -> list[str]:
-    words = (query or "")[:MAX_QUERY].split()
+    words = search_form((query or "")[:MAX_QUERY]).split()
     seen: list[str] = []
     for word in words:
         if word.lower() not in (w.lower() for w in seen):
@@ -39,10 +42,6 @@ def _like_pattern(term: str) -> str:
 
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
-
-
-def _pg_document():
-    return Post.title + literal(" ") + Post.summary + literal(" ") + Post.body_md
 
 
 @dataclass
@@ -60,13 +59,19 @@ class Results:
     hits: list[Hit]
     has_more: bool
     page: int
+    cut: bool = False  # the query was longer than MAX_QUERY and only its start was searched
 
 
 def search(query: str, page: int = 1, per_page: int = 20) -> Results:
+    """Live posts matching every term of `query` (at most MAX_TERMS terms from its first MAX_QUERY
+    characters; a longer query is cut and `cut` says so), `per_page` per page, newest first."""
+    query = query or ""
+    cut = len(query) > MAX_QUERY
+    query = query[:MAX_QUERY]
     terms = terms_of(query)
     page = max(1, min(page, 1000))
     if not terms:
-        return Results(query=query, terms=[], hits=[], has_more=False, page=1)
+        return Results(query=query, terms=[], hits=[], has_more=False, page=1, cut=cut)
     stmt = select(Post, Branch.name).outerjoin(Branch, Branch.id == Post.branch_id).where(live_clause())
     if db.engine.dialect.name == "sqlite":
         long_terms = [t for t in terms if len(t) >= 3]
@@ -78,17 +83,15 @@ def search(query: str, page: int = 1, per_page: int = 20) -> Results:
         for term in terms:
             if len(term) < 3:
                 pattern = _like_pattern(term)
-                stmt = stmt.where(or_(Post.title.like(pattern, escape="\\"), Post.summary.like(pattern, escape="\\"),
-                                      Post.body_md.like(pattern, escape="\\")))
+                stmt = stmt.where(Post.search_text.like(pattern, escape="\\"))
     else:
-        document = _pg_document()
-        stmt = stmt.where(and_(*(document.ilike(_like_pattern(t), escape="\\") for t in terms)))
+        stmt = stmt.where(and_(*(Post.search_text.ilike(_like_pattern(t), escape="\\") for t in terms)))
     stmt = (stmt.order_by(Post.pinned.desc(), Post.published_at.desc(), Post.id.desc())
             .offset((page - 1) * per_page).limit(per_page + 1))
     rows = list(db.session.execute(stmt))
     hits = [Hit(post=p, branch_name=b or "", title=highlight(p.title, terms),
                 snippet=highlight(snippet(p, terms), terms)) for p, b in rows[:per_page]]
-    return Results(query=query, terms=terms, hits=hits, has_more=len(rows) > per_page, page=page)
+    return Results(query=query, terms=terms, hits=hits, has_more=len(rows) > per_page, page=page, cut=cut)
 
 
 def plain_text(post: Post) -> str:
@@ -98,10 +101,11 @@ def plain_text(post: Post) -> str:
 def snippet(post: Post, terms: list[str]) -> str:
     """The summary, or a window of the body around the first term found."""
     body = plain_text(post)
-    lowered = body.lower()
+    lowered = search_form(body).lower()
+    summary = search_form(post.summary).lower()
     for term in terms:
         at = lowered.find(term.lower())
-        if at >= 0 and term.lower() not in (post.summary or "").lower():
+        if at >= 0 and term.lower() not in summary:
             start = max(0, at - SNIPPET // 2)
             piece = body[start:start + SNIPPET]
             return ("…" if start else "") + piece + ("…" if start + SNIPPET < len(body) else "")
@@ -109,13 +113,27 @@ def snippet(post: Post, terms: list[str]) -> str:
 
 
 def highlight(value: str, terms: list[str]) -> Markup:
-    """Split the raw text at the terms, escape every piece, and wrap the matches in <mark>: user
-    text never becomes markup, and a term can never match inside an entity such as &amp;."""
+    """Find the (folded) terms in the folded text, escape every piece of the raw text, and wrap the
+    matches in <mark>: user text never becomes markup, a term can never match inside an entity such as
+    &amp;, and ２０１２ is marked for the query 2012."""
     value = value or ""
     if not terms:
         return escape(value)
-    pattern = re.compile("(" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + ")",
-                         re.IGNORECASE)
-    pieces = pattern.split(value)
+    # Fold character by character, remembering where each folded character came from.
+    folded, origin = [], []
+    for index, char in enumerate(value):
+        for piece in search_form(char):
+            folded.append(piece)
+            origin.append(index)
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
     marked = Markup("<mark>{}</mark>")
-    return Markup("").join(escape(piece) if i % 2 == 0 else marked.format(piece) for i, piece in enumerate(pieces))
+    out, done = Markup(""), 0
+    for match in pattern.finditer("".join(folded)):
+        if match.end() == match.start():
+            continue
+        start, end = origin[match.start()], origin[match.end() - 1] + 1
+        if start < done:
+            continue
+        out += escape(value[done:start]) + marked.format(value[start:end])
+        done = end
+    return out + escape(value[done:])

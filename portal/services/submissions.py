@@ -11,6 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_ids
 from ..models import (
     Branch,
     CampaignYear,
@@ -24,6 +25,7 @@ from ..models import (
 )
 from . import audit, uploads
 from .campaign import ensure_writable, parse_datetime
+from .versions import check_version
 
 UPLOAD_KIND = "submissions"
 # What the grid shows per branch; "overdue" is a pending submission past the deadline, "late" a
@@ -78,10 +80,7 @@ def create_request(actor, year: CampaignYear, *, kind: str, title: str, descript
     due = parse_datetime(deadline, "deadline", errors)
     active = select(Branch.id).where(Branch.active.is_(True))
     if branch_ids:
-        try:
-            wanted = {int(b) for b in branch_ids}
-        except ValueError:
-            wanted = set()
+        wanted = parse_ids(branch_ids) or set()
         chosen = set(db.session.scalars(active.where(Branch.id.in_(wanted)))) if wanted else set()
         if not wanted or chosen != wanted:
             errors["branches"] = _l("Choose branches from the list.")
@@ -188,7 +187,8 @@ def parse_group(roles: list[str], names: list[str], posts: list[str]) -> tuple[l
 
 
 def submit(actor, submission: Submission, *, note: str, document: FileStorage | None,
-           group: tuple[list[str], list[str], list[str]] | None = None, now: datetime | None = None) -> None:
+           group: tuple[list[str], list[str], list[str]] | None = None, now: datetime | None = None,
+           version: int | None = None) -> None:
     """Hand in (or hand in again after a return). After the deadline it is accepted but marked late."""
     request = db.session.get(SubmissionRequest, submission.request_id)
     ensure_writable(request.year_id)
@@ -205,6 +205,7 @@ def submit(actor, submission: Submission, *, note: str, document: FileStorage | 
         errors["note"] = _l("The note may have at most 2000 characters.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(submission, version, shown=("note",))
     old_stored = submission.document_stored
     if has_file:
         stored = uploads.store(document, UPLOAD_KIND, uploads.DOCUMENT_TYPES, field="document")

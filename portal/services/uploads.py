@@ -106,14 +106,18 @@ def store(file: FileStorage, kind: str, allowed: dict[str, str], field: str = "f
     with open(target, "wb") as out:
         while chunk := file.stream.read(1 << 16):
             out.write(chunk)
-    return StoredFile(original_name=_display_name(file.filename), stored_name=stored_name,
+    return StoredFile(original_name=_display_name(file.filename, allowed[content_type]), stored_name=stored_name,
                       content_type=content_type, size=size)
 
 
-def _display_name(name: str) -> str:
-    # Keep the user's name for display only (never as a path): strip directories and control chars.
+def _display_name(name: str, extension: str) -> str:
+    """The uploader's name for display and download only (never a path): no directories or control
+    characters, and the extension of what the bytes are, so that `会议记录.html` holding a PDF downloads as
+    `会议记录.pdf` and never opens as a page (nor `.bat`/`.exe`/`.lnk` as a program)."""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(ch for ch in name if ch.isprintable())[:200] or "file"
+    name = "".join(ch for ch in name if ch.isprintable())
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return f"{stem.strip()[:180] or 'file'}.{extension}"
 
 
 def remove(kind: str, stored_name: str) -> None:
@@ -124,7 +128,9 @@ def remove(kind: str, stored_name: str) -> None:
 def serve(kind: str, stored_name: str, download_name: str, content_type: str, inline: bool = False):
     """Send a stored file; the download name is encoded by Werkzeug (RFC 5987), never trusted as a path."""
     path = upload_dir(kind) / Path(stored_name).name
-    response = send_file(path, mimetype=content_type, as_attachment=not inline, download_name=download_name,
+    extension = EVIDENCE_TYPES.get(content_type) or _extension(stored_name) or "bin"
+    response = send_file(path, mimetype=content_type, as_attachment=not inline,
+                         download_name=_display_name(download_name, extension),
                          max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -1,13 +1,19 @@
 """Administration of accounts, units and branches by the organisation section (组织科)."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy import update as sql_update
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Branch, BranchKind, Role, Unit, UnitKind, User
+from ..input_guard import parse_int
+from ..models import Assessment, Branch, BranchKind, Pledge, Role, Unit, UnitKind, User
 from . import accounts, audit
+from .campaign import current_year
+from .versions import check_version
 
 PAGE_SIZE = 50
 
@@ -29,12 +35,13 @@ def get_branch(branch_id: int) -> Branch:
 def list_users(query: str = "", role: str = "", branch_id: str = "", page: int = 1) -> tuple[list[User], int]:
     stmt = select(User)
     if query:
-        like = f"%{query.strip()}%"
+        # Full-width input finds half-width names (usernames are stored canonical, NFKC).
+        like = f"%{unicodedata.normalize('NFKC', query).strip()}%"
         stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
-    if branch_id.isdigit():
-        stmt = stmt.where(User.branch_id == int(branch_id))
+    if parse_int(branch_id) is not None:
+        stmt = stmt.where(User.branch_id == parse_int(branch_id))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, page)
     users = list(db.session.scalars(stmt.order_by(User.username).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
@@ -59,7 +66,8 @@ def _role(value: str, errors: dict) -> Role | None:
 def _branch(value: str, errors: dict) -> Branch | None:
     if not value:
         return None
-    branch = db.session.get(Branch, int(value)) if str(value).isdigit() else None
+    number = parse_int(value, low=1)
+    branch = db.session.get(Branch, number) if number is not None else None
     if branch is None:
         errors["branch"] = _l("Choose a branch from the list.")
     return branch
@@ -77,10 +85,13 @@ def create(actor, *, username: str, display_name: str, password: str, role: str,
         message = _l("Names and posts may have at most 64 characters.")
         raise Invalid(str(message), {"display_name": message})
     return accounts.create_user(actor, username=username, display_name=display_name, password=password,
-                                role=role_value, branch=branch, post_title=post_title)
+                                role=role_value, branch=branch, post_title=post_title,
+                                must_change_password=True)
 
 
-def update(actor, user: User, *, display_name: str, role: str, branch_id: str, post_title: str) -> None:
+def update(actor, user: User, *, display_name: str, role: str, branch_id: str, post_title: str,
+           version: int | None = None) -> None:
+    """Save an account's name, role, branch and post, edited on top of `version` (stale: Conflict)."""
     errors: dict = {}
     role_value = _role(role, errors)
     branch = _branch(branch_id, errors)
@@ -95,13 +106,21 @@ def update(actor, user: User, *, display_name: str, role: str, branch_id: str, p
         errors["role"] = _l("You cannot take away your own administration rights.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(user, version, shown=("display_name", "post_title"))
     before = {"display_name": user.display_name, "role": user.role.value, "branch_id": user.branch_id,
               "post_title": user.post_title}
     changes_access = user.role != role_value or user.branch_id != (branch.id if branch else None)
     user.display_name, user.role, user.post_title = display_name, role_value, post_title
+    moved = user.branch_id != (branch.id if branch else None)
     user.branch_id = branch.id if branch else None
     if changes_access:  # open sessions must not keep the old role's reach
         user.session_version += 1
+    if moved and branch is not None and (year := current_year()) is not None:
+        # This year's 五带头 self-assessment and pledges move with the member (earlier years stay where they were done),
+        # so the new branch's figures count it; access follows the member's branch either way.
+        for model in (Assessment, Pledge):
+            db.session.execute(sql_update(model).where(model.member_id == user.id, model.year_id == year.id)
+                               .values(branch_id=branch.id))
     audit.record(actor, "user.update", user, before=before,
                  after={"display_name": display_name, "role": role_value.value, "branch_id": user.branch_id,
                         "post_title": post_title})
@@ -123,13 +142,14 @@ def set_active(actor, user: User, active: bool) -> None:
 
 def reset_password(actor, user: User, password: str, confirm: str) -> None:
     errors: dict = {}
-    if message := accounts.password_error(password):
+    if message := accounts.password_error(password, user.username):
         errors["password"] = message
     elif password != confirm:
         errors["confirm"] = _l("The two passwords do not match.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
     user.set_password(password)
+    user.must_change_password = True  # the organisation section knows it: the owner replaces it
     user.session_version += 1
     audit.record(actor, "user.reset_password", user)  # never the password itself
     db.session.commit()

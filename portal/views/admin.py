@@ -6,9 +6,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import Invalid
-from ..extensions import db
+from ..forms import admin as forms
+from ..forms import run_form
 from ..htmx import redirect_back, render
+from ..input_guard import parse_int
+from ..models import Branch, User
 from ..permissions import require
+from ..services import intents
 from ..services import roster as roster_service
 from ..services import users as user_service
 
@@ -21,7 +25,7 @@ def _me():
 
 def _users_page(errors=None, status=200):
     args = request.args
-    page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1
+    page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
     users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
     return render("admin/users.html", status=status, users=users, total=total, page=page,
                   page_size=user_service.PAGE_SIZE, branches=user_service.all_branches(), errors=errors or {},
@@ -37,20 +41,21 @@ def users():
 @bp.post("/users")
 @require("admin.manage")
 def create_user():
-    form = request.form
-    try:
-        user = user_service.create(_me(), username=form.get("username", ""), display_name=form.get("display_name", ""),
-                                   password=form.get("password", ""), role=form.get("role", ""),
-                                   branch_id=form.get("branch", ""), post_title=form.get("post_title", ""))
-    except Invalid as error:
-        return _users_page(error.field_errors, 422)
-    flash(_("The account “%(name)s” has been created.", name=user.username), "success")
+    form = forms.UserCreateForm()
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, User, lambda: (
+        user_service.create(_me(), username=form.username.data, display_name=form.display_name.data,
+                            password=form.password.data or "", role=form.role.data,
+                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data))),
+        lambda errors, status, _c: _users_page(errors, status))
+    if refusal:
+        return refusal
+    flash(_("The account “%(name)s” has been created.", name=user_service.get_user(done[0]).username), "success")
     return redirect_back(url_for("admin.users"))
 
 
-def _user_page(user, errors=None, status=200, failed=None):
+def _user_page(user, errors=None, status=200, failed=None, conflict=None):
     return render("admin/user.html", status=status, user=user, branches=user_service.all_branches(),
-                  errors=errors or {}, failed=failed, form=request.form)
+                  errors=errors or {}, failed=failed, form=request.form, conflict=conflict)
 
 
 @bp.get("/users/<int:user_id>")
@@ -63,13 +68,14 @@ def user(user_id: int):
 @require("admin.manage")
 def update_user(user_id: int):
     target = user_service.get_user(user_id)
-    form = request.form
-    try:
-        user_service.update(_me(), target, display_name=form.get("display_name", ""), role=form.get("role", ""),
-                            branch_id=form.get("branch", ""), post_title=form.get("post_title", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return _user_page(target, error.field_errors, 422, failed="edit")
+    form = forms.UserEditForm()
+    _done, refusal = run_form(form, lambda: user_service.update(
+        _me(), target, display_name=form.display_name.data, role=form.role.data,
+        branch_id=str(form.branch.data or ""), post_title=form.post_title.data, version=form.version.data),
+        lambda errors, status, conflict: _user_page(target, errors, status, failed="edit", conflict=conflict),
+        {"display_name": _("Name"), "post_title": _("Post")})
+    if refusal:
+        return refusal
     flash(_("The account has been saved."), "success")
     return redirect_back(url_for("admin.user", user_id=target.id))
 
@@ -78,7 +84,7 @@ def update_user(user_id: int):
 @require("admin.manage")
 def set_user_active(user_id: int):
     target = user_service.get_user(user_id)
-    active = request.form.get("active") == "1"
+    active = forms.ActiveForm().active.data == "1"
     user_service.set_active(_me(), target, active)
     flash(_("The account is enabled again.") if active else
           _("The account is disabled; its open sessions have ended."), "success")
@@ -89,21 +95,17 @@ def set_user_active(user_id: int):
 @require("admin.manage")
 def reset_password(user_id: int):
     target = user_service.get_user(user_id)
-    try:
-        user_service.reset_password(_me(), target, request.form.get("password", ""), request.form.get("confirm", ""))
-    except Invalid as error:
-        return _user_page(target, error.field_errors, 422, failed="password")
+    form = forms.PasswordResetForm()
+    _done, refusal = run_form(form, lambda: user_service.reset_password(
+        _me(), target, form.password.data or "", form.confirm.data or ""),
+        lambda errors, status, _c: _user_page(target, errors, status, failed="password"))
+    if refusal:
+        return refusal
     flash(_("The password has been reset; the user must log in again with it."), "success")
     return redirect_back(url_for("admin.user", user_id=target.id))
 
 
 # --- units and branches -----------------------------------------------------------------------
-
-def _branch_fields(form) -> dict:
-    return {"unit_name": form.get("unit_name", ""), "unit_kind": form.get("unit_kind", ""),
-            "branch_name": form.get("branch_name", ""), "branch_kind": form.get("branch_kind", ""),
-            "member_count": form.get("member_count", "")}
-
 
 def _branches_page(errors=None, status=200, failed=None):
     return render("admin/branches.html", status=status, rows=user_service.branch_overview(), errors=errors or {},
@@ -119,11 +121,13 @@ def branches():
 @bp.post("/branches")
 @require("admin.manage")
 def create_branch():
-    try:
-        branch = user_service.create_branch(_me(), **_branch_fields(request.form))
-    except Invalid as error:
-        return _branches_page(error.field_errors, 422, failed="new")
-    flash(_("The branch “%(name)s” has been added.", name=branch.name), "success")
+    form = forms.BranchForm()
+    done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Branch, lambda: user_service.create_branch(_me(), **form.service_fields())),
+        lambda errors, status, _c: _branches_page(errors, status, failed="new"))
+    if refusal:
+        return refusal
+    flash(_("The branch “%(name)s” has been added.", name=user_service.get_branch(done[0]).name), "success")
     return redirect_back(url_for("admin.branches"))
 
 
@@ -131,11 +135,11 @@ def create_branch():
 @require("admin.manage")
 def update_branch(branch_id: int):
     branch = user_service.get_branch(branch_id)
-    try:
-        user_service.update_branch(_me(), branch, **_branch_fields(request.form))
-    except Invalid as error:
-        db.session.rollback()
-        return _branches_page(error.field_errors, 422, failed=branch.id)
+    form = forms.BranchForm()
+    _done, refusal = run_form(form, lambda: user_service.update_branch(_me(), branch, **form.service_fields()),
+                              lambda errors, status, _c: _branches_page(errors, status, failed=branch.id))
+    if refusal:
+        return refusal
     flash(_("The branch has been saved."), "success")
     return redirect_back(url_for("admin.branches"))
 
@@ -144,7 +148,7 @@ def update_branch(branch_id: int):
 @require("admin.manage")
 def set_branch_active(branch_id: int):
     branch = user_service.get_branch(branch_id)
-    user_service.set_branch_active(_me(), branch, request.form.get("active") == "1")
+    user_service.set_branch_active(_me(), branch, forms.ActiveForm().active.data == "1")
     flash(_("The branch has been saved."), "success")
     return redirect_back(url_for("admin.branches"))
 
@@ -183,7 +187,7 @@ def roster_preview():
 @require("admin.manage")
 def roster_import():
     try:
-        count, generated = roster_service.import_rows(_me(), request.form.get("token", ""))
+        count, generated = roster_service.import_rows(_me(), forms.RosterImportForm().token.data)
     except Invalid as error:
         return render("admin/roster.html", preview=None, errors=error.field_errors, result=None, status=422)
     return render("admin/roster.html", preview=None, errors={}, result={"count": count, "generated": generated})

@@ -3,26 +3,18 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
 
-from ..errors import Invalid
-from ..extensions import limiter, login_manager
-from ..forms import EmptyForm
+from ..extensions import login_manager
+from ..forms import EmptyForm, run_form
+from ..forms.auth import LanguageForm, LoginForm, PasswordForm
 from ..htmx import redirect_back, render
-from ..services import accounts
+from ..i18n import DEFAULT as DEFAULT_LANGUAGE
+from ..services import accounts, throttle
 
 bp = Blueprint("auth", __name__)
-
-
-class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired()])
-    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 def safe_next(target: str | None) -> str | None:
@@ -66,14 +58,36 @@ def unauthorized():
 login_manager.user_loader(accounts.load_user)
 
 
-def _login_limit():
-    from flask import current_app
+# What a person whose password must be replaced may still reach.
+_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "static", "main.healthz"}
 
-    return current_app.config["LOGIN_RATE_LIMIT"]
+
+@bp.before_app_request
+def enforce_password_change():
+    """A password someone else chose (admin, roster import) is replaced before anything else."""
+    if (not current_user.is_authenticated or not current_user.must_change_password
+            or request.endpoint in _BEFORE_PASSWORD_CHANGE):
+        return None
+    target = url_for("auth.change_password")
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = target
+        return response
+    flash(_("Please replace the password you were given with one of your own before you go on."), "info")
+    return redirect(target)
+
+
+def _throttled(refusal, template: str, **context):
+    """429 on the same page, saying how long to wait (counted, not audited)."""
+    throttle.tally_refusal("auth.throttled")
+    response = render(template, status=429, error=_(
+        "Too many failed sign-ins for this account or from this computer. "
+        "Please wait %(minutes)s minutes and try again.", minutes=-(-refusal.retry_after // 60)), **context)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
     next_url = safe_next(request.values.get("next"))
     if request.values.get("next") and next_url is None:
@@ -84,7 +98,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.username.data, form.password.data)
+            user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr or "")
+        except throttle.Throttled as refusal:
+            return _throttled(refusal, "auth/login.html", form=form, next=next_url)
         except accounts.LoginFailed:
             form.password.errors = []
             return render("auth/login.html", form=form, next=next_url,
@@ -109,14 +125,37 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    errors = {}
-    if request.method == "POST":
-        try:
-            accounts.change_password(current_user._get_current_object(), request.form.get("current_password"),
-                                     request.form.get("new_password"), request.form.get("repeat_password"))
-        except Invalid as error:
-            errors = error.field_errors
-        else:
-            flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
-            return redirect_back(url_for("main.home"))
-    return render("auth/password.html", errors=errors, status=422 if errors else 200)
+    form = PasswordForm()
+    if request.method == "GET":
+        return render("auth/password.html", form=form)
+    try:
+        _done, refusal = run_form(form, lambda: accounts.change_password(
+            current_user._get_current_object(), form.current_password.data, form.new_password.data,
+            form.repeat_password.data, request.remote_addr or ""),
+            lambda _errors, status, _c: render("auth/password.html", form=form, status=status))
+    except throttle.Throttled as throttled:
+        return _throttled(throttled, "auth/password.html", form=form)
+    if refusal:
+        return refusal
+    flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
+    return redirect_back(url_for("main.home"))
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    form = LanguageForm(locale=current_user.locale or DEFAULT_LANGUAGE)
+    return render("auth/account.html", form=form)
+
+
+@bp.post("/account/language")
+@login_required
+def account_language():
+    """The person's stored interface language: changed only here, by their own POST."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return render("auth/account.html", form=form, status=422)
+    accounts.set_locale(current_user._get_current_object(), form.locale.data)
+    session["lang"] = form.locale.data
+    flash(_("Your interface language has been saved."), "success")
+    return redirect_back(url_for("auth.account"))

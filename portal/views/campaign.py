@@ -9,13 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..errors import Invalid
 from ..extensions import db
+from ..forms import EmptyForm, run_form
+from ..forms import campaign as forms
 from ..htmx import redirect_back, render, wants_fragment
-from ..models import CampaignYear, Pledge, Role, Subject
+from ..input_guard import parse_int
+from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
+from ..models import Inspection as InspectionRecord
 from ..permissions import authorize, can, require
 from ..services import campaign as campaign_service
 from ..services import inspections as inspection_service
+from ..services import intents
 from ..services import pledges as pledge_service
 from ..services import projects as project_service
 from ..services import submissions as submission_service
@@ -27,8 +31,8 @@ bp = Blueprint("campaign", __name__)
 def _year() -> CampaignYear:
     """The year asked for (?year=2011, read-only history) or the current one."""
     asked = request.args.get("year", "")
-    if asked.isdigit():
-        year = db.session.scalar(select(CampaignYear).where(CampaignYear.year == int(asked)))
+    if parse_int(asked) is not None:
+        year = db.session.scalar(select(CampaignYear).where(CampaignYear.year == parse_int(asked)))
         if year is None:
             abort(404)
         return year
@@ -53,11 +57,14 @@ def years():
 @bp.post("/campaign/years")
 @require("campaign.manage")
 def create_year():
-    try:
-        campaign_service.create_year(_me(), request.form.get("year"), request.form.get("theme"))
-    except Invalid as error:
-        return render("campaign/years.html", years=campaign_service.list_years(), errors=error.field_errors,
-                      failed_id="new", status=422)
+    form = forms.YearForm()
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, CampaignYear,
+        lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data)),
+        lambda errors, status, _c: render("campaign/years.html", years=campaign_service.list_years(),
+                                          errors=errors, failed_id="new", status=status))
+    if refusal:
+        return refusal
     flash(_("The campaign year has been added."), "success")
     return redirect_back(url_for("campaign.years"))
 
@@ -66,15 +73,17 @@ def create_year():
 @require("campaign.manage")
 def update_year(year_id: int):
     year = db.session.get(CampaignYear, year_id) or abort(404)
-    form = request.form
-    dates = {kind: (form.get(f"{kind}_start"), form.get(f"{kind}_end")) for kind in
-             (k.value for k in campaign_service.PHASE_ORDER)}
-    try:
-        campaign_service.update_year(_me(), year, form.get("theme"), form.get("description"), dates)
-    except Invalid as error:
-        db.session.rollback()
-        return render("campaign/years.html", years=campaign_service.list_years(), errors=error.field_errors,
-                      failed_id=year_id, status=422)
+    form = forms.year_update_form()
+
+    def save():
+        dates = {kind: (form[f"{kind}_start"].data, form[f"{kind}_end"].data) for kind in
+                 (k.value for k in campaign_service.PHASE_ORDER)}
+        campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates)
+
+    _done, refusal = run_form(form, save, lambda errors, status, _c: render(
+        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status))
+    if refusal:
+        return refusal
     flash(_("The year %(year)s has been saved.", year=year.year), "success")
     return redirect_back(url_for("campaign.years"))
 
@@ -113,15 +122,16 @@ def submissions():
 @require("submission.request")
 def create_request():
     year = campaign_service.current_year()
-    try:
-        created = submission_service.create_request(
-            _me(), year, kind=request.form.get("kind", ""), title=request.form.get("title", ""),
-            description=request.form.get("description", ""), deadline=request.form.get("deadline", ""),
-            branch_ids=request.form.getlist("branches"))
-    except Invalid as error:
-        return _submissions_page(error.field_errors, 422)
+    form = forms.RequestForm()
+    done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, SubmissionRequest, lambda: submission_service.create_request(
+            _me(), year, kind=form.kind.data, title=form.title.data, description=form.description.data,
+            deadline=form.deadline.data, branch_ids=form.branches.data)),
+        lambda errors, status, _c: _submissions_page(errors, status))
+    if refusal:
+        return refusal
     flash(_("The request has been sent to the branches."), "success")
-    return redirect_back(url_for("campaign.request_page", request_id=created.id))
+    return redirect_back(url_for("campaign.request_page", request_id=done[0]))
 
 
 @bp.get("/submissions/<int:request_id>")
@@ -138,11 +148,11 @@ def request_page(request_id: int):
                   errors={}, failed_id=None)
 
 
-def _submission_page(submission, errors=None, status=200):
+def _submission_page(submission, errors=None, status=200, conflict=None):
     req = submission_service.get_request(submission.request_id)
     return render("campaign/submission.html", status=status, req=req, submission=submission,
                   group=submission_service.leading_group(submission), errors=errors or {}, form=request.form,
-                  branch=project_service.get_branch(submission.branch_id))
+                  branch=project_service.get_branch(submission.branch_id), conflict=conflict)
 
 
 @bp.get("/submission/<int:submission_id>")
@@ -158,14 +168,13 @@ def submission(submission_id: int):
 def submit(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.submit", item)
-    form = request.form
-    try:
-        submission_service.submit(_me(), item, note=form.get("note", ""), document=request.files.get("document"),
-                                  group=(form.getlist("group_role"), form.getlist("group_name"),
-                                         form.getlist("group_post")))
-    except Invalid as error:
-        db.session.rollback()
-        return _submission_page(item, error.field_errors, 422)
+    form = forms.SubmitForm()
+    _done, refusal = run_form(form, lambda: submission_service.submit(
+        _me(), item, note=form.note.data, document=request.files.get("document"),
+        group=(form.group_role.data, form.group_name.data, form.group_post.data), version=form.version.data),
+        lambda errors, status, conflict: _submission_page(item, errors, status, conflict), {"note": _("Note")})
+    if refusal:
+        return refusal
     if item.is_late:
         flash(_("Submitted after the deadline: it is accepted but marked late."), "warning")
     else:
@@ -201,11 +210,10 @@ def accept(submission_id: int):
 def return_submission(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.request", item)
-    try:
-        submission_service.return_for_revision(_me(), item, request.form.get("reason", ""))
-    except Invalid as error:
-        return _decided(item, error.field_errors, 422)
-    return _decided(item)
+    form = forms.ReasonForm()
+    _done, refusal = run_form(form, lambda: submission_service.return_for_revision(_me(), item, form.reason.data),
+                              lambda errors, status, _c: _decided(item, errors, status))
+    return refusal or _decided(item)
 
 
 @bp.get("/submission/<int:submission_id>/document")
@@ -243,20 +251,22 @@ def pledges():
 def create_pledge():
     for_branch = request.form.get("for") == "branch"
     authorize("pledge.create_branch" if for_branch else "pledge.create_member")
-    try:
-        pledge = pledge_service.create(_me(), campaign_service.current_year(), for_branch=for_branch,
-                                       text=request.form.get("text", ""), item_ids=request.form.getlist("items"))
-    except Invalid as error:
-        return _pledges_page(error.field_errors, 422, failed="branch" if for_branch else "member")
+    form = forms.PledgeForm()
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Pledge, lambda: (
+        pledge_service.create(_me(), campaign_service.current_year(), for_branch=for_branch, text=form.text.data,
+                              item_ids=form.items.data))),
+        lambda errors, status, _c: _pledges_page(errors, status, failed="branch" if for_branch else "member"))
+    if refusal:
+        return refusal
     flash(_("The pledge is saved as a draft. Send it for approval when it is ready."), "success")
-    return redirect_back(url_for("campaign.pledge", pledge_id=pledge.id))
+    return redirect_back(url_for("campaign.pledge", pledge_id=done[0]))
 
 
 def _pledge_or_404(pledge_id: int) -> Pledge:
     return pledge_service.get(pledge_id)
 
 
-def _pledge_page(pledge, errors=None, status=200, failed=None):
+def _pledge_page(pledge, errors=None, status=200, failed=None, conflict=None):
     year = db.session.get(CampaignYear, pledge.year_id)
     subject = Subject.MEMBER if pledge.member_id else Subject.BRANCH
     return render("campaign/pledge.html", status=status, pledge=pledge, year=year,
@@ -264,7 +274,7 @@ def _pledge_page(pledge, errors=None, status=200, failed=None):
                   tags=pledge_service.tags_for([pledge.id])[pledge.id], chosen=set(pledge_service.tags(pledge.id)),
                   entries=pledge_service.entries_for([pledge.id])[pledge.id],
                   items=pledge_service.items_for(subject, year), errors=errors or {}, failed=failed,
-                  form=request.form)
+                  form=request.form, conflict=conflict)
 
 
 @bp.get("/pledges/<int:pledge_id>")
@@ -275,14 +285,17 @@ def pledge(pledge_id: int):
     return _pledge_page(item)
 
 
-def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message: str):
+def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message: str, form_class=EmptyForm,
+                   conflict_labels=None):
+    """Authorise, read the form, call the service with (pledge, form), answer: 422 beside the fields, or
+    409 with the saved text beside the person's own when `conflict_labels` are given."""
     item = _pledge_or_404(pledge_id)
     authorize(action, item)
-    try:
-        call(item)
-    except Invalid as error:
-        db.session.rollback()
-        return _pledge_page(item, error.field_errors, 422, failed=failed)
+    form = form_class()
+    _done, refusal = run_form(form, lambda: call(item, form), lambda errors, status, conflict: _pledge_page(
+        item, errors, status, failed=failed, conflict=conflict), conflict_labels)
+    if refusal:
+        return refusal
     flash(done_message, "success")
     return redirect_back(request.form.get("back") if request.form.get("back") == url_for("campaign.pledges")
                          else url_for("campaign.pledge", pledge_id=item.id))
@@ -291,46 +304,47 @@ def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message:
 @bp.post("/pledges/<int:pledge_id>")
 @login_required
 def update_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.edit", lambda p: pledge_service.update(
-        _me(), p, text=request.form.get("text", ""), item_ids=request.form.getlist("items")), "edit",
-        _("The pledge has been saved."))
+    return _pledge_action(pledge_id, "pledge.edit", lambda p, f: pledge_service.update(
+        _me(), p, text=f.text.data, item_ids=f.items.data, version=f.version.data), "edit",
+        _("The pledge has been saved."), forms.PledgeForm, {"text": _("Pledge")})
 
 
 @bp.post("/pledges/<int:pledge_id>/submit")
 @login_required
 def submit_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.edit", lambda p: pledge_service.submit(_me(), p), "edit",
+    return _pledge_action(pledge_id, "pledge.edit", lambda p, _f: pledge_service.submit(_me(), p), "edit",
                           _("The pledge has been sent for approval."))
 
 
 @bp.post("/pledges/<int:pledge_id>/approve")
 @login_required
 def approve_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.approve", lambda p: pledge_service.approve(_me(), p), "decide",
+    return _pledge_action(pledge_id, "pledge.approve", lambda p, _f: pledge_service.approve(_me(), p), "decide",
                           _("The pledge is approved and published."))
 
 
 @bp.post("/pledges/<int:pledge_id>/return")
 @login_required
 def return_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.approve", lambda p: pledge_service.return_for_revision(
-        _me(), p, request.form.get("reason", "")), "decide", _("The pledge has been returned for revision."))
+    return _pledge_action(pledge_id, "pledge.approve", lambda p, f: pledge_service.return_for_revision(
+        _me(), p, f.reason.data), "decide", _("The pledge has been returned for revision."), forms.ReasonForm)
 
 
 @bp.post("/pledges/<int:pledge_id>/entries")
 @login_required
 def add_pledge_entry(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.edit", lambda p: pledge_service.add_entry(
-        _me(), p, text=request.form.get("text", ""), happened_on=request.form.get("happened_on", "")), "entry",
-        _("The fulfilment entry has been logged."))
+    return _pledge_action(pledge_id, "pledge.edit", lambda p, f: intents.run_once(
+        _me(), f.form_token.data, PledgeEntry, lambda: pledge_service.add_entry(
+            _me(), p, text=f.text.data, happened_on=f.happened_on.data)), "entry",
+        _("The fulfilment entry has been logged."), forms.PledgeEntryForm)
 
 
 @bp.post("/pledges/<int:pledge_id>/evaluate")
 @login_required
 def evaluate_pledge(pledge_id: int):
-    return _pledge_action(pledge_id, "pledge.approve", lambda p: pledge_service.evaluate(
-        _me(), p, rating=request.form.get("rating", ""), comment=request.form.get("comment", "")), "evaluate",
-        _("The review of how the pledge was kept has been saved."))
+    return _pledge_action(pledge_id, "pledge.approve", lambda p, f: pledge_service.evaluate(
+        _me(), p, rating=f.rating.data, comment=f.comment.data), "evaluate",
+        _("The review of how the pledge was kept has been saved."), forms.PledgeReviewForm)
 
 
 # --- brands and projects ------------------------------------------------------------------------
@@ -342,14 +356,14 @@ def brands():
     return render("campaign/brands.html", year=year, rows=project_service.brands(year))
 
 
-def _brand_page(branch, errors=None, status=200, failed=None):
+def _brand_page(branch, errors=None, status=200, failed=None, conflict=None):
     year = _year()
     projects = project_service.branch_projects(branch.id, year)
     published = pledge_service.published(year, branch.id)
     return render("campaign/brand.html", status=status, year=year, branch=branch, projects=projects,
                   progress_of=project_service.progress_of, published=published,
                   tags=pledge_service.tags_for([p.id for p, _b, _m in published]),
-                  errors=errors or {}, failed=failed, form=request.form)
+                  errors=errors or {}, failed=failed, form=request.form, conflict=conflict)
 
 
 @bp.get("/brands/<int:branch_id>")
@@ -363,13 +377,14 @@ def brand(branch_id: int):
 def update_brand(branch_id: int):
     branch = project_service.get_branch(branch_id)
     authorize("brand.edit", branch)
-    try:
-        project_service.update_brand(_me(), branch, name=request.form.get("brand_name", ""),
-                                     slogan=request.form.get("brand_slogan", ""),
-                                     description=request.form.get("brand_description", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return _brand_page(branch, error.field_errors, 422, failed="brand")
+    form = forms.BrandForm()
+    _done, refusal = run_form(form, lambda: project_service.update_brand(
+        _me(), branch, name=form.brand_name.data, slogan=form.brand_slogan.data,
+        description=form.brand_description.data, version=form.version.data),
+        lambda errors, status, conflict: _brand_page(branch, errors, status, failed="brand", conflict=conflict),
+        {"brand_name": _("Brand name"), "brand_slogan": _("Slogan"), "brand_description": _("Story")})
+    if refusal:
+        return refusal
     flash(_("The brand has been saved."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=branch.id))
 
@@ -379,13 +394,33 @@ def update_brand(branch_id: int):
 def create_project(branch_id: int):
     branch = project_service.get_branch(branch_id)
     authorize("project.edit", branch)
-    try:
-        project_service.create_project(_me(), branch, campaign_service.current_year(),
-                                       title=request.form.get("title", ""), goal=request.form.get("goal", ""))
-    except Invalid as error:
-        return _brand_page(branch, error.field_errors, 422, failed="project")
+    form = forms.ProjectForm()
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Project, lambda: project_service.create_project(
+            _me(), branch, campaign_service.current_year(), title=form.title.data, goal=form.goal.data)),
+        lambda errors, status, _c: _brand_page(branch, errors, status, failed="project"))
+    if refusal:
+        return refusal
     flash(_("The project has been added. Now give it measurable milestones."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=branch.id))
+
+
+@bp.post("/projects/<int:project_id>")
+@login_required
+def update_project(project_id: int):
+    project = project_service.get_project(project_id)
+    authorize("project.edit", project)
+    form = forms.ProjectEditForm()
+    branch = project_service.get_branch(project.branch_id)
+    _done, refusal = run_form(form, lambda: project_service.update_project(
+        _me(), project, title=form.title.data, goal=form.goal.data, version=form.version.data),
+        lambda errors, status, conflict: _brand_page(branch, errors, status, failed=f"edit-{project.id}",
+                                                     conflict=conflict),
+        {"title": _("Title"), "goal": _("Goal and measurable targets")})
+    if refusal:
+        return refusal
+    flash(_("The project has been saved."), "success")
+    return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
 
 
 @bp.post("/projects/<int:project_id>/milestones")
@@ -393,12 +428,14 @@ def create_project(branch_id: int):
 def add_milestone(project_id: int):
     project = project_service.get_project(project_id)
     authorize("project.edit", project)
-    try:
-        project_service.add_milestone(_me(), project, title=request.form.get("title", ""),
-                                      measure=request.form.get("measure", ""), due_on=request.form.get("due_on", ""))
-    except Invalid as error:
-        return _brand_page(project_service.get_branch(project.branch_id), error.field_errors, 422,
-                           failed=f"project-{project.id}")
+    form = forms.MilestoneForm()
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Milestone, lambda: project_service.add_milestone(
+            _me(), project, title=form.title.data, measure=form.measure.data, due_on=form.due_on.data)),
+        lambda errors, status, _c: _brand_page(project_service.get_branch(project.branch_id), errors, status,
+                                               failed=f"project-{project.id}"))
+    if refusal:
+        return refusal
     flash(_("The milestone has been added."), "success")
     return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
 
@@ -409,21 +446,27 @@ def update_milestone(milestone_id: int):
     milestone = project_service.get_milestone(milestone_id)
     project = project_service.get_project(milestone.project_id)
     authorize("project.edit", project)
-    try:
-        project_service.set_milestone(_me(), milestone, done=request.form.get("done") == "1",
-                                      evidence=request.form.get("evidence", ""))
-    except Invalid as error:
-        db.session.rollback()
+    form = forms.MilestoneDoneForm()
+
+    def row(errors=None, status=200, conflict=None):
+        return render("campaign/brand.html", block="milestone_row", status=status, m=milestone, project=project,
+                      branch=project_service.get_branch(project.branch_id), errors=errors or {},
+                      failed=f"milestone-{milestone.id}" if status != 200 else None,
+                      year=db.session.get(CampaignYear, project.year_id), form=request.form, conflict=conflict)
+
+    def refused(errors, status, conflict):
         if wants_fragment():
-            return render("campaign/brand.html", block="milestone_row", status=422, m=milestone, project=project,
-                          branch=project_service.get_branch(project.branch_id), errors=error.field_errors,
-                          failed=f"milestone-{milestone.id}", year=db.session.get(CampaignYear, project.year_id))
-        return _brand_page(project_service.get_branch(project.branch_id), error.field_errors, 422,
-                           failed=f"milestone-{milestone.id}")
+            return row(errors, status, conflict)
+        return _brand_page(project_service.get_branch(project.branch_id), errors, status,
+                           failed=f"milestone-{milestone.id}", conflict=conflict)
+
+    _done, refusal = run_form(form, lambda: project_service.set_milestone(
+        _me(), milestone, done=form.done.data == "1", evidence=form.evidence.data, version=form.version.data),
+        refused, {"evidence": _("Evidence")})
+    if refusal:
+        return refusal
     if wants_fragment():
-        return render("campaign/brand.html", block="milestone_row", m=milestone, project=project,
-                      branch=project_service.get_branch(project.branch_id), errors={}, failed=None,
-                      year=db.session.get(CampaignYear, project.year_id))
+        return row()
     return redirect_back(url_for("campaign.brand", branch_id=project.branch_id))
 
 
@@ -447,19 +490,21 @@ def inspections():
 @bp.post("/inspections")
 @require("inspection.manage")
 def create_inspection():
-    try:
-        created = inspection_service.create(
-            _me(), campaign_service.current_year(), kind=request.form.get("kind", ""),
-            held_on=request.form.get("held_on", ""), title=request.form.get("title", ""),
-            findings=request.form.get("findings", ""), branch_ids=request.form.getlist("branches"))
-    except Invalid as error:
-        return _inspections_page(error.field_errors, 422)
+    form = forms.InspectionForm()
+    done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, InspectionRecord, lambda: inspection_service.create(
+            _me(), campaign_service.current_year(), kind=form.kind.data, held_on=form.held_on.data,
+            title=form.title.data, findings=form.findings.data, branch_ids=form.branches.data)),
+        lambda errors, status, _c: _inspections_page(errors, status))
+    if refusal:
+        return refusal
     flash(_("The visit has been recorded. Add its follow-up actions."), "success")
-    return redirect_back(url_for("campaign.inspection", inspection_id=created.id))
+    return redirect_back(url_for("campaign.inspection", inspection_id=done[0]))
 
 
-def _inspection_page(inspection, errors=None, status=200):
-    return render("campaign/inspection.html", status=status, inspection=inspection,
+def _inspection_page(inspection, errors=None, status=200, failed=None, conflict=None):
+    return render("campaign/inspection.html", status=status, inspection=inspection, failed=failed,
+                  conflict=conflict,
                   year=db.session.get(CampaignYear, inspection.year_id),
                   visited=inspection_service.branches_of([inspection.id])[inspection.id],
                   follow_ups=inspection_service.follow_ups(inspection), errors=errors or {}, form=request.form,
@@ -472,16 +517,33 @@ def inspection(inspection_id: int):
     return _inspection_page(inspection_service.get(inspection_id))
 
 
+@bp.post("/inspections/<int:inspection_id>")
+@require("inspection.manage")
+def update_inspection(inspection_id: int):
+    item = inspection_service.get(inspection_id)
+    form = forms.InspectionEditForm()
+    _done, refusal = run_form(form, lambda: inspection_service.update(
+        _me(), item, title=form.title.data, findings=form.findings.data, version=form.version.data),
+        lambda errors, status, conflict: _inspection_page(item, errors, status, failed="edit", conflict=conflict),
+        {"title": _("Title"), "findings": _("Findings")})
+    if refusal:
+        return refusal
+    flash(_("The visit has been saved."), "success")
+    return redirect_back(url_for("campaign.inspection", inspection_id=item.id))
+
+
 @bp.post("/inspections/<int:inspection_id>/follow-ups")
 @require("inspection.manage")
 def add_follow_up(inspection_id: int):
     item = inspection_service.get(inspection_id)
-    try:
-        inspection_service.add_follow_up(_me(), item, branch_id=request.form.get("branch_id", ""),
-                                         action=request.form.get("action", ""), owner=request.form.get("owner", ""),
-                                         due_on=request.form.get("due_on", ""))
-    except Invalid as error:
-        return _inspection_page(item, error.field_errors, 422)
+    form = forms.follow_up_form(item.held_on)
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, FollowUp, lambda: inspection_service.add_follow_up(
+            _me(), item, branch_id=str(form.branch_id.data or ""), action=form.action.data, owner=form.owner.data,
+            due_on=form.due_on.data)),
+        lambda errors, status, _c: _inspection_page(item, errors, status))
+    if refusal:
+        return refusal
     flash(_("The follow-up action has been added."), "success")
     return redirect_back(url_for("campaign.inspection", inspection_id=item.id))
 
@@ -490,7 +552,8 @@ def add_follow_up(inspection_id: int):
 @require("inspection.manage")
 def follow_up_status(follow_up_id: int):
     follow_up = inspection_service.get_follow_up(follow_up_id)
-    inspection_service.set_follow_up_status(_me(), follow_up, request.form.get("status", ""))
+    form = forms.FollowUpStatusForm()  # the service refuses an unknown status (422) with its own message
+    inspection_service.set_follow_up_status(_me(), follow_up, form.status.data or "")
     if wants_fragment():
         item = inspection_service.get(follow_up.inspection_id)
         row = next(r for r in inspection_service.follow_ups(item) if r[0].id == follow_up.id)

@@ -8,6 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Conflict, Invalid
 from ..htmx import redirect_back, render, wants_fragment
+from ..input_guard import parse_int
 from ..models import Role, Subject
 from ..permissions import authorize, can
 from ..services import checklist as service
@@ -23,9 +24,10 @@ def _year_number() -> int | None:
     raw = request.values.get("year")
     if raw in (None, ""):
         return None
-    if not raw.isdigit():
+    number = parse_int(raw)
+    if number is None:
         abort(404)
-    return int(raw)
+    return number
 
 
 def _target(kind: str, owner_id: int) -> service.Target:

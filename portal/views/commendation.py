@@ -6,13 +6,14 @@ from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import Invalid
-from ..extensions import db
+from ..forms import commendation as forms
+from ..forms import run_form
 from ..htmx import redirect_back, render
-from ..models import Role
+from ..input_guard import parse_int
+from ..models import Nomination, Objection, Role
 from ..permissions import authorize, can, require
 from ..services import commendation as service
-from ..services import uploads
+from ..services import intents, uploads
 from ..services.campaign import current_year
 
 bp = Blueprint("commendation", __name__)
@@ -44,14 +45,15 @@ def index():
 @bp.post("/commendation/nominations")
 @require("nomination.create")
 def nominate():
-    try:
-        created = service.nominate(_me(), current_year(), request.form.get("member_id", ""),
-                                   request.form.get("deeds", ""), request.files.getlist("files"))
-    except Invalid as error:
-        db.session.rollback()
-        return _index_page(error.field_errors, 422)
+    form = forms.NominationForm()
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Nomination, lambda: (
+        service.nominate(_me(), current_year(), str(form.member_id.data or ""), form.deeds.data,
+                         request.files.getlist("files")))),
+        lambda errors, status, _c: _index_page(errors, status))
+    if refusal:
+        return refusal
     flash(_("The nomination has been sent to the leading group."), "success")
-    return redirect_back(url_for("commendation.nomination", nomination_id=created.id))
+    return redirect_back(url_for("commendation.nomination", nomination_id=done[0]))
 
 
 def _nomination_page(nomination, errors=None, status=200):
@@ -97,36 +99,30 @@ def shortlist(nomination_id: int):
 @require("nomination.decide")
 def start_notice(nomination_id: int):
     item = service.get_nomination(nomination_id)
-    try:
-        service.start_notice(_me(), item, request.form.get("days", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
-    return _decided(item, _("The public notice has started."))
+    form = forms.NoticeForm()
+    _done, refusal = run_form(form, lambda: service.start_notice(_me(), item, str(form.days.data)),
+                              lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("The public notice has started."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/commend")
 @require("nomination.decide")
 def commend(nomination_id: int):
     item = service.get_nomination(nomination_id)
-    try:
-        service.commend(_me(), item, request.form.get("level", ""), request.form.get("note", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
-    return _decided(item, _("Commended: the exemplar is on the honour roll."))
+    form = forms.CommendForm()
+    _done, refusal = run_form(form, lambda: service.commend(_me(), item, form.level.data, form.note.data),
+                              lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("Commended: the exemplar is on the honour roll."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/reject")
 @require("nomination.decide")
 def reject(nomination_id: int):
     item = service.get_nomination(nomination_id)
-    try:
-        service.reject(_me(), item, request.form.get("note", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
-    return _decided(item, _("The nomination has been closed without commendation."))
+    form = forms.NoteForm()
+    _done, refusal = run_form(form, lambda: service.reject(_me(), item, form.note.data),
+                              lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("The nomination has been closed without commendation."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/objections")
@@ -135,12 +131,11 @@ def object_to(nomination_id: int):
     item = service.get_nomination(nomination_id)
     authorize("objection.create", item)
     authorize("nomination.view", item)
-    try:
-        service.object_to(_me(), item, request.form.get("text", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return _nomination_page(item, error.field_errors, 422)
-    return _decided(item, _("Your objection has been sent to the leading group, and only to them."))
+    form = forms.ObjectionForm()
+    _done, refusal = run_form(form, lambda: intents.run_once(
+        _me(), form.form_token.data, Objection, lambda: service.object_to(_me(), item, form.text.data)),
+        lambda errors, status, _c: _nomination_page(item, errors, status))
+    return refusal or _decided(item, _("Your objection has been sent to the leading group, and only to them."))
 
 
 @bp.post("/commendation/nominations/<int:nomination_id>/feature")
@@ -158,6 +153,6 @@ def feature(nomination_id: int):
 def honours():
     year = request.args.get("year", "")
     level = request.args.get("level", "")
-    year_no = int(year) if year.isdigit() and len(year) == 4 else None
+    year_no = parse_int(year, low=1000, high=9999)
     return render("commendation/honours.html", groups=service.honour_roll(year_no, level),
                   years=service.honour_years(), chosen_year=year_no, chosen_level=level)

@@ -18,9 +18,11 @@ TITLES = {
     405: lambda: _("This action is not available here"),
     409: lambda: _("This record has changed"),
     413: lambda: _("The file is too large"),
+    414: lambda: _("The address is too long"),
     422: lambda: _("Please check what you entered"),
     429: lambda: _("Too many attempts"),
     500: lambda: _("Something went wrong on our side"),
+    503: lambda: _("The service is unavailable for a moment"),
 }
 MESSAGES = {
     400: lambda: _("Please go back and try again."),
@@ -30,9 +32,11 @@ MESSAGES = {
     405: lambda: _("Please use the buttons on the page."),
     409: lambda: _("Someone changed this record meanwhile. Reload the page to see its current state."),
     413: lambda: _("Files may be at most 10 MB."),
+    414: lambda: _("Please shorten what you searched for, or go back and use the links on the page."),
     422: lambda: _("Some of what you entered is not valid."),
     429: lambda: _("Too many attempts in a short time. Please wait a minute and try again."),
     500: lambda: _("The error has been logged. Please try again later."),
+    503: lambda: _("Please try again in a few minutes. If it persists, tell the organisation section."),
 }
 
 
@@ -65,20 +69,14 @@ def register(app: Flask) -> None:
             return error
         if (error.code or 500) >= 500:
             db.session.rollback()
-        if error.code in (403, 429):
-            _audit_refusal(error.code)
+        if error.code == 403:
+            _count_refusal()
         return error_response(error.code or 500)
 
 
-def _audit_refusal(code: int) -> None:
-    """Denied access and rate-limited logins go into the audit log."""
-    from flask import request
-    from flask_login import current_user
-
-    from ..services import audit
+def _count_refusal() -> None:
+    """Refused requests are counted per day, not each audited: a flood must not fill the audit log."""
+    from ..services import throttle
 
     db.session.rollback()
-    actor = current_user._get_current_object() if current_user.is_authenticated else None
-    audit.record(actor, "access.denied" if code == 403 else "auth.rate_limited", None,
-                 after={"method": request.method, "path": request.path[:200]})
-    db.session.commit()
+    throttle.tally_refusal("access.denied")

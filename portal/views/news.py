@@ -7,12 +7,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import labels
-from ..errors import Conflict, Invalid
+from ..errors import Conflict
 from ..extensions import db
+from ..forms import news as forms
+from ..forms import run_form
 from ..htmx import redirect_back, render, wants_fragment
-from ..models import PostCategory
+from ..input_guard import parse_int
+from ..links import external_url
+from ..models import Post, PostCategory
 from ..permissions import authorize, require
-from ..services import images, uploads
+from ..services import images, intents, uploads
 from ..services import news as news_service
 from ..services import search as search_service
 
@@ -25,7 +29,7 @@ def _me():
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and len(value) < 6 else 1
+    return parse_int(value, low=1, high=99_999) or 1
 
 
 # --- board, search, feed -----------------------------------------------------------------------
@@ -57,9 +61,9 @@ def feed():
     title = _("Excellence campaign news")
     if category:
         title = f"{title} · {labels.POST_CATEGORY[PostCategory(category)]}"
-    body = news_service.atom(category, feed_url=request.url, board_url=url_for("news.board", _external=True),
-                             post_url=lambda post_id: url_for("news.post", post_id=post_id, _external=True),
-                             title=title)
+    body = news_service.atom(category, feed_url=external_url("news.feed", category=category or None),
+                             board_url=external_url("news.board"),
+                             post_url=lambda post_id: external_url("news.post", post_id=post_id), title=title)
     return Response(body, mimetype="application/atom+xml", headers={"Cache-Control": "public, max-age=300"})
 
 
@@ -101,7 +105,7 @@ def _form_page(template_post=None, data=None, errors=None, status=200, conflict=
     return render("news/edit.html", block="post_form", status=status, post=template_post, data=data,
                   errors=errors or {}, branches=branches, members=members,
                   criteria=news_service.criteria_options(), conflict=conflict,
-                  chosen=([int(c) for c in data.criteria if str(c).isdigit()] if data is not None else
+                  chosen=([c for c in (parse_int(v) for v in data.criteria) if c is not None] if data is not None else
                           news_service.selected_criteria(template_post) if template_post else []))
 
 
@@ -120,14 +124,15 @@ def new():
 @bp.post("/news")
 @require("post.create")
 def create():
-    data = news_service.PostInput.from_form(request.form)
-    try:
-        created = news_service.create_post(_me(), data, request.files.get("cover"))
-    except Invalid as error:
-        db.session.rollback()
-        return _form_page(data=data, errors=error.field_errors, status=422)
+    form = forms.PostForm()
+    shown = news_service.PostInput.from_form(request.form)  # what the person typed, to show it again
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Post, lambda: (
+        news_service.create_post(_me(), form.as_input(), request.files.get("cover")))),
+        lambda errors, status, _c: _form_page(data=shown, errors=errors, status=status))
+    if refusal:
+        return refusal
     flash(_("The draft has been saved. Submit it for review when it is ready."), "success")
-    return redirect_back(url_for("news.post", post_id=created.id))
+    return redirect_back(url_for("news.post", post_id=done[0]))
 
 
 @bp.get("/news/<int:post_id>/edit")
@@ -143,16 +148,17 @@ def edit(post_id: int):
 def update(post_id: int):
     item = news_service.get_post(post_id)
     authorize("post.edit", item)
-    data = news_service.PostInput.from_form(request.form)
+    form = forms.PostForm()
+    shown = news_service.PostInput.from_form(request.form)
     try:
-        news_service.update_post(_me(), item, data, request.form.get("version"), request.files.get("cover"))
-    except Invalid as error:
+        _done, refusal = run_form(form, lambda: news_service.update_post(
+            _me(), item, form.as_input(), form.version.data, request.files.get("cover")),
+            lambda errors, status, _c: _form_page(item, shown, errors, status))
+    except Conflict as error:  # the post page shows the whole current post beside the person's version
         db.session.rollback()
-        return _form_page(item, data, error.field_errors, 422)
-    except Conflict as error:
-        db.session.rollback()
-        current = news_service.get_post(post_id)
-        return _form_page(current, data, {}, 409, conflict=error.message)
+        return _form_page(news_service.get_post(post_id), shown, {}, 409, conflict=error.message)
+    if refusal:
+        return refusal
     flash(_("The post has been saved."), "success")
     return redirect_back(url_for("news.post", post_id=item.id))
 
@@ -194,26 +200,23 @@ def publish(post_id: int):
 @require("post.moderate")
 def schedule(post_id: int):
     item = news_service.get_post(post_id)
-    try:
-        news_service.schedule_post(_me(), item, request.form.get("publish_at", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return render("news/post.html", status=422, page=news_service.post_details(item),
-                      errors=error.field_errors)
-    return _moderated(item, _("Scheduled: it appears on the board at the chosen time."))
+    form = forms.ScheduleForm()
+    _done, refusal = run_form(form, lambda: news_service.schedule_post(
+        _me(), item, form.publish_at.data.isoformat() if form.publish_at.data else ""),
+        lambda errors, status, _c: render("news/post.html", status=status, page=news_service.post_details(item),
+                                          errors=errors))
+    return refusal or _moderated(item, _("Scheduled: it appears on the board at the chosen time."))
 
 
 @bp.post("/news/<int:post_id>/return")
 @require("post.moderate")
 def return_post(post_id: int):
     item = news_service.get_post(post_id)
-    try:
-        news_service.return_post(_me(), item, request.form.get("reason", ""))
-    except Invalid as error:
-        db.session.rollback()
-        return render("news/post.html", status=422, page=news_service.post_details(item),
-                      errors=error.field_errors)
-    return _moderated(item, _("Returned to the author with your reason."))
+    form = forms.ReasonForm()
+    _done, refusal = run_form(form, lambda: news_service.return_post(_me(), item, form.reason.data),
+                              lambda errors, status, _c: render("news/post.html", status=status,
+                                                                page=news_service.post_details(item), errors=errors))
+    return refusal or _moderated(item, _("Returned to the author with your reason."))
 
 
 @bp.post("/news/<int:post_id>/unpublish")
@@ -228,7 +231,6 @@ def unpublish(post_id: int):
 @require("post.moderate")
 def flag(post_id: int):
     item = news_service.get_post(post_id)
-    name = request.form.get("flag", "")
-    value = request.form.get("value") == "1"
-    news_service.set_flag(_me(), item, name, value)
+    form = forms.FlagForm()  # the service refuses an unknown setting
+    news_service.set_flag(_me(), item, form.flag.data or "", form.value.data == "1")
     return _moderated(item, _("The post has been updated."))

@@ -13,8 +13,9 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
 def test_production_uses_given_secret_and_secure_cookies(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://portal.edu.local")
     settings = config.load(str(tmp_path))
-    assert settings["SECRET_KEY"] == "s3cret"
+    assert settings["SECRET_KEY"] == "s3cret" and settings["PORTAL_BASE_URL"] == "https://portal.edu.local"
     assert settings["SESSION_COOKIE_SECURE"] is True
 
 
@@ -55,3 +56,12 @@ def test_sqlite_connections_are_configured(app):
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+def test_production_refuses_to_start_without_its_base_url(monkeypatch, tmp_path):
+    """Absolute links (feeds, e-mails, QR codes) never come from the request's Host header."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
+    with pytest.raises(config.ConfigError, match="PORTAL_BASE_URL"):
+        config.load(str(tmp_path))

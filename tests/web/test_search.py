@@ -89,3 +89,27 @@ def test_search_index_follows_edits(app, secretary, reader, posts):
 
 def test_search_needs_login(client):
     assert client.get("/news/search?q=支部").status_code in (302, 401)
+
+
+@pytest.mark.parametrize("stored, query", [
+    ("２０１２年度创先争优", "2012"),
+    ("2012年度创先争优", "２０１２"),
+    ("第3次推进会", "第３次"),
+    ("第３次推进会", "第3次"),
+    ("ＰＤＦ材料", "pdf"),
+    ("年终总结", "年终\u3000总结"),  # an ideographic space separates terms like a space
+])
+def test_search_folds_full_and_half_width(reader, secretary, stored, query):
+    make_post(secretary, title=stored, body="正文")
+    response = reader.get("/news/search", query_string={"q": query})
+    assert len(_ids(response)) == 1, (stored, query)
+    assert "<mark>" in response.get_data(as_text=True)
+
+
+def test_editing_a_post_refolds_its_search_text(app, reader, secretary):
+    from portal.extensions import db
+
+    post = make_post(secretary, title="普通标题", body="正文")
+    post.title = "第３次推进会"
+    db.session.commit()
+    assert _ids(reader.get("/news/search", query_string={"q": "第3次"})) == [post.id]

@@ -1,0 +1,68 @@
+"""Forms of the admin blueprint: accounts, units and branches, the roster import."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import Length, ValidationError
+
+from ..models import BranchKind, Role, UnitKind
+from ..services import accounts
+from .fields import Choice, FormToken, HiddenId, Id, Identifier, Text
+
+_PASSWORD = [Length(max=200, message=_l("At most %(n)s characters.", n=200))]
+
+
+class _UserFields(FlaskForm):
+    display_name = Text(_l("Name"), max_length=64)
+    role = Choice(_l("Role"), choices=Role, required=True)
+    branch = Id(_l("Branch"))
+    post_title = Text(_l("Post"), max_length=64)
+
+
+class UserCreateForm(_UserFields):
+    username = Identifier(_l("Username"))  # canonical: look-alikes of a taken name are the same name
+    password = PasswordField(_l("Initial password"), validators=_PASSWORD)
+    form_token = FormToken()
+
+    # The account rules themselves are the service's (accounts.*_error); asked here too so that one
+    # refused form lists every problem at once.
+    def validate_password(self, field):
+        if message := accounts.password_error(field.data):
+            raise ValidationError(message)
+
+    def validate_branch(self, field):
+        role = Role(self.role.data) if self.role.data in Role._value2member_map_ else None
+        if role and field.data is None and (message := accounts.branch_error(role, None)):
+            raise ValidationError(message)
+
+
+class UserEditForm(_UserFields):
+    version = HiddenId()
+
+
+class ActiveForm(FlaskForm):
+    active = Choice(choices=("0", "1"), required=True)
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=_PASSWORD)
+    confirm = PasswordField(_l("Repeat"), validators=_PASSWORD)
+
+
+class BranchForm(FlaskForm):
+    unit_name = Text(_l("School or office"), max_length=120, required=True)
+    unit_kind = Choice(_l("Kind of unit"), choices=UnitKind, required=True)
+    branch_name = Text(_l("Branch"), max_length=120, required=True)
+    branch_kind = Choice(_l("Kind of branch"), choices=BranchKind, required=True)
+    member_count = Id(_l("Members"), minimum=0, maximum=10000, message=_l("Enter a whole number from 0 to 10000."))
+    form_token = FormToken()
+
+    def service_fields(self) -> dict:
+        return {"unit_name": self.unit_name.data, "unit_kind": self.unit_kind.data,
+                "branch_name": self.branch_name.data, "branch_kind": self.branch_kind.data,
+                "member_count": str(self.member_count.data or 0)}
+
+
+class RosterImportForm(FlaskForm):
+    token = Text(max_length=64)

@@ -1,0 +1,35 @@
+"""Forms of the auth blueprint: log in, change my password, my interface language.
+Field names are a contract (DESIGN.md)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from ..i18n import LANGUAGES
+from .fields import Text
+
+# Passwords are never stripped or normalised (they are what the person chose); only bounded, so a
+# megabyte "password" is not hashed.
+_PASSWORD = [Length(max=200, message=_l("At most %(n)s characters.", n=200))]
+
+
+class LoginForm(FlaskForm):
+    username = Text(_l("Username"), max_length=64, required=_l("Please enter your username."))
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Please enter your password.")),
+                                                         *_PASSWORD])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=_PASSWORD)
+    new_password = PasswordField(_l("New password (at least 8 characters)"), validators=_PASSWORD)
+    repeat_password = PasswordField(_l("New password again"), validators=_PASSWORD)
+
+
+class LanguageForm(FlaskForm):
+    """The person's stored interface language (their account page)."""
+
+    locale = RadioField(_l("Interface language"), validators=[DataRequired()],
+                        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])

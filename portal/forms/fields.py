@@ -1,0 +1,346 @@
+"""Shared field types: every form's input is normalised and bounded here, once.
+
+- `Text` / `LongText`: stripped; NUL and other control characters refused (a long text keeps newlines and
+  tabs); zero-width-only or whitespace-only input is empty, so `required=True` refuses `\\u200b\\u200b`;
+  at most `max_length` characters (the model column's length).
+- `Identifier`: a username, NFKC-normalised and case-folded, limited to `[a-z0-9._-]`, 2–40 characters, so
+  look-alikes (`ｓｅｃ０１`, `sec01` + a zero-width space) become the same name or are refused.
+- `Day` / `Moment`: a date / local date-time between 2000-01-01 and 2100-12-31; `not_before` ties a due date
+  to the event it follows.
+- `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer).
+- `Choice`: one of the values offered, nothing else.
+
+Every message is translated and never carries what the person typed (GOTCHAS: lazy strings are "safe").
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, StringField, TextAreaField
+from wtforms.validators import ValidationError
+from wtforms.widgets import HiddenInput
+
+from ..services.intents import TOKEN
+from ..text import EARLIEST, LATEST, MAX_ID, USERNAME, canonical_username, clean_text
+
+
+def errors_of(form) -> dict[str, str]:
+    """The first error of each invalid field, as {field name: message}, for the templates' `error` macro."""
+    return {name: str(messages[0]) for name, messages in form.errors.items() if messages}
+
+
+def apply_errors(form, field_errors: dict) -> dict[str, str]:
+    """Put a service's `Invalid(field_errors)` beside the form's fields (unknown names stay in the dict for
+    the template); returns the combined {field: message}."""
+    for name, message in field_errors.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*list(field.errors or []), message]
+    return {**errors_of(form), **{k: str(v) for k, v in field_errors.items()}}
+
+
+class _Normalised:
+    """Text normalisation shared by one-line and multi-line fields."""
+
+    multiline = False
+
+    def __init__(self, label=None, validators=None, *, max_length: int = 200, required: bool | str = False,
+                 **kwargs):
+        """`required` may be the message to show when the field is empty."""
+        super().__init__(label, validators, **kwargs)
+        self.max_length = max_length
+        self.required = required
+        self._refused = False
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data, self._refused = clean_text(valuelist[0], self.multiline)
+
+    def _value(self):
+        return self.data or ""
+
+    def pre_validate(self, form):
+        if self._refused:
+            raise ValidationError(_l("Remove the control characters (invisible codes) from this text.")
+                                  if self.multiline else
+                                  _l("Use one line of plain text, without control characters."))
+        if self.required and not self.data:
+            raise ValidationError(_l("This field is required.") if self.required is True else self.required)
+        if self.data and len(self.data) > self.max_length:
+            raise ValidationError(_l("At most %(n)s characters.", n=self.max_length))
+
+
+class Text(_Normalised, StringField):
+    """One line of text; `data` is always a str."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("default", "")
+        super().__init__(label, validators, **kwargs)
+
+
+class LongText(_Normalised, TextAreaField):
+    """Several lines of text (newlines and tabs kept); `data` is always a str."""
+
+    multiline = True
+
+    def __init__(self, label=None, validators=None, *, max_length: int = 20000, **kwargs):
+        kwargs.setdefault("default", "")
+        super().__init__(label, validators, max_length=max_length, **kwargs)
+
+
+class Identifier(StringField):
+    """A username: canonical spelling (see `canonical_username`), `[a-z0-9._-]`, 2 to 40 characters."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("default", "")
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = canonical_username(valuelist[0])
+
+    def pre_validate(self, form):
+        if not self.data:
+            raise ValidationError(_l("This field is required."))
+        if not USERNAME.fullmatch(self.data):
+            raise ValidationError(_l("Use 2 to 40 letters a–z, digits, dots, hyphens or underscores."))
+
+
+class _Bounded(Field):
+    """A date or date-time within EARLIEST … LATEST; blank is None (refused when `required`)."""
+
+    formats: tuple[str, ...] = ()
+
+    def __init__(self, label=None, validators=None, *, required: bool = False, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.required = required
+        self._unreadable = False
+
+    def _parse(self, text: str):
+        raise NotImplementedError
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = (valuelist[0] or "").strip()
+        self.data, self._unreadable = None, False
+        if not text:
+            return
+        try:
+            self.data = self._parse(text)
+        except ValueError:
+            self._unreadable = True
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat()[:16] if self.data else ""
+
+    def pre_validate(self, form):
+        if self._unreadable:
+            raise ValidationError(_l("Enter a valid date."))
+        if self.data is None:
+            if self.required:
+                raise ValidationError(_l("This field is required."))
+            return
+        day = self.data.date() if isinstance(self.data, datetime) else self.data
+        if not EARLIEST <= day <= LATEST:
+            raise ValidationError(_l("Enter a date between 2000-01-01 and 2100-12-31."))
+
+
+class Day(_Bounded):
+    """A calendar date (`<input type="date">`, YYYY-MM-DD); `data` is a `date` or None."""
+
+    def _parse(self, text):
+        return date.fromisoformat(text[:10]) if len(text) == 10 else _raise()
+
+
+class Moment(_Bounded):
+    """A local date and time (`<input type="datetime-local">`); `data` is a naive `datetime` or None."""
+
+    def _parse(self, text):
+        if len(text) > 19:
+            _raise()
+        return datetime.fromisoformat(text)
+
+
+def _raise():
+    raise ValueError
+
+
+def not_before(other: str, message=None):
+    """Validator: this date is not before the date in field `other` (a follow-up is due on or after its
+    visit). Silent when either is empty; the other field's own checks speak for it."""
+
+    def check(form, field):
+        earlier = form[other].data
+        if field.data and earlier and _as_date(field.data) < _as_date(earlier):
+            raise ValidationError(message or _l("This date cannot be before the date it follows."))
+
+    return check
+
+
+def not_before_day(earliest: date, message=None):
+    """Validator: this date is on or after `earliest` (e.g. the visit a follow-up belongs to)."""
+
+    def check(form, field):
+        if field.data and earliest and _as_date(field.data) < earliest:
+            raise ValidationError(message or _l("This date cannot be before the date it follows."))
+
+    return check
+
+
+def recent(days: int = 366, message=None):
+    """Validator: not in the distant past (a deadline more than `days` ago is a typing mistake)."""
+
+    def check(form, field):
+        if field.data and _as_date(field.data) < date.today() - timedelta(days=days):
+            raise ValidationError(message or _l("This date is too far in the past."))
+
+    return check
+
+
+def _as_date(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+class Id(Field):
+    """A record id (1 … 2**31 - 1), or any whole number from `minimum` to `maximum`; blank is None
+    (refused when `required`)."""
+
+    def __init__(self, label=None, validators=None, *, required: bool = False, minimum: int = 1,
+                 maximum: int = MAX_ID, message=None, **kwargs):
+        """`message` replaces "Choose an entry from the list." for a value out of range."""
+        super().__init__(label, validators, **kwargs)
+        self.required = required
+        self.minimum, self.maximum = minimum, maximum
+        self.message = message
+        self._bad = False
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = (valuelist[0] or "").strip()
+        self.data, self._bad = None, False
+        if text:
+            number = _to_id(text)
+            self.data = number if number is not None and self.minimum <= number <= self.maximum else None
+            self._bad = self.data is None
+
+    def _value(self):
+        return self.raw_data[0] if self.raw_data else ("" if self.data is None else str(self.data))
+
+    def pre_validate(self, form):
+        if self._bad:
+            raise ValidationError(self.message or _l("Choose an entry from the list."))
+        if self.required and self.data is None:
+            raise ValidationError(_l("This field is required."))
+
+
+class HiddenId(Id):
+    """The version an edit was loaded with, carried in a hidden input. Blank is None (no comparison); a
+    mangled value is 0, i.e. a version no record has, so the save is answered as a conflict (409) with
+    both texts rather than with an error on a field the person cannot see."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, minimum=0, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self._bad:
+            self.data, self._bad = 0, False
+
+
+class IdList(Field):
+    """Several ids from checkboxes or a multiple select; `data` is a list of distinct ints in order."""
+
+    def __init__(self, label=None, validators=None, *, max_count: int = 1000, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_count = max_count
+        self._bad = False
+
+    def process_formdata(self, valuelist):
+        values = [_to_id((v or "").strip()) for v in valuelist if (v or "").strip()]
+        self._bad = any(v is None for v in values) or len(values) > self.max_count
+        self.data = list(dict.fromkeys(v for v in values if v is not None))
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def pre_validate(self, form):
+        if self._bad:
+            raise ValidationError(_l("Choose entries from the list."))
+
+
+class TextList(Field):
+    """Several one-line texts under one name (rows of a small table, e.g. a leading group); each is
+    normalised like `Text`, empty ones kept in place so rows stay aligned."""
+
+    def __init__(self, label=None, validators=None, *, max_length: int = 200, max_count: int = 200, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_length, self.max_count = max_length, max_count
+        self._refused = False
+
+    def process_formdata(self, valuelist):
+        cleaned = [clean_text(value) for value in valuelist]
+        self.data = [text for text, _refused in cleaned]
+        self._refused = any(refused for _text, refused in cleaned)
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def pre_validate(self, form):
+        if self._refused:
+            raise ValidationError(_l("Use one line of plain text, without control characters."))
+        if len(self.data) > self.max_count or any(len(text) > self.max_length for text in self.data):
+            raise ValidationError(_l("At most %(n)s characters.", n=self.max_length))
+
+
+class FormToken(Field):
+    """The one-time token of a create form (services/intents.py). A malformed token is ignored, never an
+    error: without one the form still works, only without replay protection."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist):
+        value = (valuelist[0] or "").strip() if valuelist else ""
+        self.data = value if TOKEN.fullmatch(value) else None
+
+    def _value(self):
+        return self.data or ""
+
+
+def _to_id(text: str) -> int | None:
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+class Choice(Field):
+    """One value from `choices` (an iterable of str, or an Enum class); blank is "" (refused when
+    `required`). Unknown values are refused, never passed on."""
+
+    def __init__(self, label=None, validators=None, *, choices=(), required: bool = False, **kwargs):
+        kwargs.setdefault("default", "")
+        super().__init__(label, validators, **kwargs)
+        self.choices = [getattr(c, "value", c) for c in choices]
+        self.required = required
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = (valuelist[0] or "").strip()
+
+    def _value(self):
+        return self.data or ""
+
+    def pre_validate(self, form):
+        if not self.data:
+            if self.required:
+                raise ValidationError(_l("Choose an entry from the list."))
+            return
+        if self.data not in self.choices:
+            raise ValidationError(_l("Choose an entry from the list."))

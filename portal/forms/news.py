@@ -1,0 +1,43 @@
+"""Forms of the news blueprint: writing a post, and the editors' moderation."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+from ..models import PostCategory
+from ..services.news import BODY_MAX, SUMMARY_MAX, TITLE_MAX, PostInput
+from .fields import Choice, FormToken, HiddenId, Id, IdList, LongText, Moment, Text
+
+
+class PostForm(FlaskForm):
+    category = Choice(_l("Category"), choices=PostCategory)
+    title = Text(_l("Title"), max_length=TITLE_MAX)
+    summary = LongText(_l("Summary"), max_length=SUMMARY_MAX)
+    body_md = LongText(_l("Text"), max_length=BODY_MAX)
+    branch_id = Id(_l("Branch"))
+    member_id = Id(_l("Member"))
+    criteria = IdList(_l("Criteria"))
+    remove_cover = Choice(choices=("1",))
+    version = HiddenId()
+    form_token = FormToken()
+
+    def as_input(self) -> PostInput:
+        """The cleaned values, as the news service takes them (it still applies the domain's rules:
+        required fields, whom a person may write about, which criteria exist)."""
+        return PostInput(category=self.category.data, title=self.title.data, summary=self.summary.data,
+                         body_md=self.body_md.data, branch_id=str(self.branch_id.data or ""),
+                         member_id=str(self.member_id.data or ""), criteria=[str(c) for c in self.criteria.data],
+                         remove_cover=self.remove_cover.data == "1")
+
+
+class ScheduleForm(FlaskForm):
+    publish_at = Moment(_l("Publish at"))
+
+
+class ReasonForm(FlaskForm):
+    reason = LongText(_l("Reason"), max_length=2000)
+
+
+class FlagForm(FlaskForm):
+    flag = Choice(choices=("pinned", "featured"), required=True)
+    value = Choice(choices=("0", "1"))

@@ -1,0 +1,10 @@
+"""Absolute links (feeds, e-mails, QR codes) built on the configured PORTAL_BASE_URL, never on the
+request's Host header, which any client can forge."""
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+
+def external_url(endpoint: str, **values) -> str:
+    """`PORTAL_BASE_URL` + the path of `endpoint` (e.g. "http://portal.school.local/news/12")."""
+    return current_app.config["PORTAL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)

@@ -1,0 +1,154 @@
+"""The shared field types normalise and bound input once (portal/forms/fields.py)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+
+from portal.forms.fields import (
+    Choice,
+    Day,
+    Id,
+    Identifier,
+    IdList,
+    LongText,
+    Moment,
+    Text,
+    canonical_username,
+    not_before,
+    recent,
+)
+
+
+class Sample(FlaskForm):
+    class Meta:
+        csrf = False
+
+    title = Text(max_length=10, required=True)
+    note = LongText(max_length=50)
+    username = Identifier()
+    held_on = Day(required=True)
+    due_on = Day(validators=[not_before("held_on")])
+    deadline = Moment(validators=[recent()])
+    branch = Id()
+    items = IdList()
+    kind = Choice(choices=("forum", "visit"), required=True)
+
+
+GOOD = {"title": "标题", "note": "a\nb\tc", "username": "sec01", "held_on": "2012-05-01", "due_on": "2012-05-02",
+        "deadline": "", "branch": "7", "items": ["3", "4", "3"], "kind": "forum"}
+
+
+@pytest.fixture
+def form_for(app):
+    def build(**changes):
+        data = MultiDict()
+        for key, value in {**GOOD, **changes}.items():
+            for one in value if isinstance(value, list) else [value]:
+                data.add(key, one)
+        with app.test_request_context(method="POST", data=data):
+            form = Sample()
+            form.validate()
+            return form
+    return build
+
+
+def test_good_input_is_normalised(form_for):
+    form = form_for(title="  标题\u200b ", username="  SEC01 ")
+    assert form.errors == {}
+    assert form.title.data == "标题" and form.note.data == "a\nb\tc" and form.username.data == "sec01"
+    assert form.held_on.data == date(2012, 5, 1) and form.branch.data == 7 and form.items.data == [3, 4]
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "a\x07", "two\nlines"])
+def test_one_line_text_refuses_control_characters(form_for, value):
+    assert "title" in form_for(title=value).errors
+
+
+def test_long_text_keeps_newlines_but_refuses_nul(form_for):
+    assert "note" not in form_for(note="line\r\nline").errors
+    assert "note" in form_for(note="a\x00").errors
+
+
+@pytest.mark.parametrize("value", ["", "   ", "\u200b\u200b", "\u3000\ufeff", "\u200d \u2060"])
+def test_invisible_text_counts_as_empty(form_for, value):
+    form = form_for(title=value)
+    assert form.title.data == "" and "title" in form.errors
+
+
+def test_length_is_bounded(form_for):
+    assert "title" in form_for(title="x" * 11).errors
+    assert "note" in form_for(note="x" * 51).errors
+
+
+@pytest.mark.parametrize("value", ["ｓｅｃ０１", "sec01\u200b", "SEC01", " Sec01 "])
+def test_look_alike_usernames_become_the_same_name(form_for, value):
+    form = form_for(username=value)
+    assert form.username.data == "sec01" and "username" not in form.errors
+    assert canonical_username(value) == "sec01"
+
+
+@pytest.mark.parametrize("value", ["a", "x" * 41, "sec 01", "sec01<b>", "张三", "sec\x0001", ""])
+def test_usernames_outside_the_safe_alphabet_are_refused(form_for, value):
+    assert "username" in form_for(username=value).errors
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31", "2012-13-01", "x",
+                                   "2012-1-1", "２０１２-01-01"])
+def test_dates_outside_the_campaign_range_are_refused(form_for, value):
+    assert "held_on" in form_for(held_on=value, due_on="").errors
+
+
+def test_a_due_date_is_not_before_the_event_it_follows(form_for):
+    assert "due_on" in form_for(held_on="2012-05-01", due_on="2012-04-30").errors
+    assert "due_on" not in form_for(held_on="2012-05-01", due_on="2012-05-01").errors
+
+
+def test_moments_are_bounded_and_not_in_the_distant_past(form_for):
+    soon = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    assert form_for(deadline=soon).deadline.data is not None
+    assert "deadline" in form_for(deadline="0001-01-01T00:00").errors
+    assert "deadline" in form_for(deadline="2001-01-01T00:00").errors
+    assert "deadline" in form_for(deadline="2012-01-01T00:00+08:00").errors
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "2147483648", "99999999999999999999", "1e3", "٣", "x"])
+def test_ids_out_of_range_are_refused(form_for, value):
+    assert "branch" in form_for(branch=value).errors
+    assert "items" in form_for(items=["1", value]).errors
+
+
+def test_blank_id_is_none(form_for):
+    form = form_for(branch="", items=[])
+    assert form.branch.data is None and form.items.data == [] and not form.errors
+
+
+@pytest.mark.parametrize("value", ["meeting", "FORUM", "", "forum\x00"])
+def test_unknown_choices_are_refused(form_for, value):
+    assert "kind" in form_for(kind=value).errors
+
+
+def test_errors_are_translated(app, form_for):
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        from flask_babel import force_locale
+
+        with force_locale("zh"):
+            form = form_for(title="\u200b")
+            assert all(not message.isascii() for message in map(str, form.errors["title"]))
+
+
+def test_a_mangled_version_is_zero_not_an_error(app):
+    from portal.forms.fields import HiddenId
+
+    class Edit(FlaskForm):
+        class Meta:
+            csrf = False
+
+        version = HiddenId()
+
+    for raw, expected in (("3", 3), ("", None), ("x", 0), ("99999999999999", 0), ("-1", 0)):
+        with app.test_request_context(method="POST", data={"version": raw}):
+            form = Edit()
+            assert form.validate() and form.version.data == expected

@@ -1,0 +1,313 @@
+"""The form layer through the test client: hostile input is refused beside its field (422) and writes
+nothing; a replayed create form makes one record; a stale edit is a 409 that shows both texts."""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import FollowUp, Inspection, Milestone, Pledge, Post, Project, SubmissionRequest, User
+from portal.services import campaign, inspections, pledges, projects
+
+from ..unit.test_campaign import item_ids
+
+TOKEN = "replay-token-0123456789"
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def post_form(**changes) -> dict:
+    return {"category": "experience", "title": "经验交流", "summary": "", "body_md": "正文", **changes}
+
+
+FIRST, SECOND = "第一位保存的文字", "第二位没保存的文字"
+
+
+def stale_edit(first, second, url: str, data: dict, field: str, loaded: str) -> str:
+    """`first` saves `field` on top of version `loaded`, then `second` saves on the same version: the
+    second is a 409 whose page shows both texts. Returns that page."""
+    assert first.form_post(url, {**data, field: FIRST, "version": loaded}).status_code == 303
+    stale = second.form_post(url, {**data, field: SECOND, "version": loaded})
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and FIRST in page and SECOND in page and 'class="conflict"' in page
+    return page
+
+
+def version_on(page: str) -> str:
+    return re.search(r'name="version" value="(\d+)"', page).group(1)
+
+
+# --- hostile input: 422 beside the field, nothing written -----------------------------------------
+
+@pytest.mark.parametrize("text", ["承诺\x00", "\u200b\u200b", "   ", "x" * 2001])
+def test_pledge_text_that_cannot_be_kept_is_refused(client, member, text):
+    client.login(member)
+    response = client.form_post("/pledges", {"for": "member", "text": text, "items": item_ids()})
+    assert response.status_code == 422 and 'id="member-text-error"' in response.get_data(as_text=True)
+    assert count(Pledge) == 0
+
+
+@pytest.mark.parametrize("items", [["2147483648"], ["99999999999999999999"], ["-1"], ["x"]])
+def test_out_of_range_ids_are_refused(client, member, items):
+    client.login(member)
+    response = client.form_post("/pledges", {"for": "member", "text": "承诺", "items": items})
+    assert response.status_code == 422 and count(Pledge) == 0
+
+
+@pytest.mark.parametrize("deadline", ["0001-01-01T00:00", "9999-12-31T23:59", "2001-01-01T00:00", "x\x00"])
+def test_implausible_deadlines_are_refused(client, admin, branch, deadline):
+    client.login(admin)
+    response = client.form_post("/submissions", {"title": "报送", "kind": "plan", "deadline": deadline})
+    assert response.status_code == 422 and 'id="deadline-error"' in response.get_data(as_text=True)
+    assert count(SubmissionRequest) == 0
+
+
+def test_request_title_of_invisible_characters_is_empty(client, admin, branch):
+    client.login(admin)
+    soon = (date.today() + timedelta(days=5)).isoformat() + "T12:00"
+    response = client.form_post("/submissions", {"title": "\u200b\u200b", "kind": "plan", "deadline": soon})
+    assert response.status_code == 422 and 'id="title-error"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("due", ["1900-01-01", "9999-01-01"])
+def test_milestones_are_due_within_the_plausible_range(client, secretary, branch, due):
+    project = projects.create_project(secretary, branch, campaign.current_year(), title="品牌项目", goal="")
+    client.login(secretary)
+    response = client.form_post(f"/projects/{project.id}/milestones", {"title": "目标", "due_on": due})
+    assert response.status_code == 422 and count(Milestone) == 0
+
+
+def test_a_follow_up_is_not_due_before_its_visit(client, leader, branch):
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+                               title="座谈会", findings="", branch_ids=[str(branch.id)])
+    client.login(leader)
+    response = client.form_post(f"/inspections/{visit.id}/follow-ups", {
+        "branch_id": str(branch.id), "action": "整改", "owner": "书记", "due_on": "2000-01-01"})
+    assert response.status_code == 422 and count(FollowUp) == 0
+    response = client.form_post(f"/inspections/{visit.id}/follow-ups", {
+        "branch_id": str(branch.id), "action": "整改", "owner": "书记", "due_on": date.today().isoformat()})
+    assert response.status_code == 303 and count(FollowUp) == 1
+
+
+# --- one record per intent ---------------------------------------------------------------------------
+
+def test_a_create_form_carries_a_fresh_token(client, member):
+    client.login(member)
+    first, second = (re.findall(r'name="form_token" value="([^"]+)"', client.get("/pledges").get_data(as_text=True))
+                     for _ in range(2))
+    assert first and second and not set(first) & set(second)
+
+
+def test_a_replayed_pledge_form_makes_one_pledge(client, member):
+    client.login(member)
+    data = {"for": "member", "text": "带头上好每一堂课", "items": item_ids(), "form_token": TOKEN}
+    first, again = client.form_post("/pledges", data), client.form_post("/pledges", data)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    assert count(Pledge) == 1
+
+
+def test_a_replayed_form_after_a_refusal_still_creates_once(client, member):
+    client.login(member)
+    data = {"for": "member", "text": "", "items": item_ids(), "form_token": TOKEN}
+    assert client.form_post("/pledges", data).status_code == 422
+    data["text"] = "改正后的承诺"
+    assert client.form_post("/pledges", data).status_code == 303
+    assert client.form_post("/pledges", data).status_code == 303
+    assert count(Pledge) == 1
+
+
+def test_replays_make_one_project_milestone_inspection_and_follow_up(client, app, secretary, leader, branch):
+    client.login(secretary)
+    for _ in range(2):
+        assert client.form_post(f"/brands/{branch.id}/projects",
+                                {"title": "品牌项目", "form_token": TOKEN + "p"}).status_code == 303
+    project = db.session.scalar(select(Project))
+    for _ in range(2):
+        assert client.form_post(f"/projects/{project.id}/milestones", {
+            "title": "目标", "due_on": date.today().isoformat(), "form_token": TOKEN + "m"}).status_code == 303
+    assert count(Project) == 1 and count(Milestone) == 1
+    other = app.test_client()
+    other.login(leader)
+    data = {"kind": "forum", "held_on": date.today().isoformat(), "title": "座谈会", "branches": [str(branch.id)],
+            "form_token": TOKEN + "i"}
+    locations = {other.form_post("/inspections", data).headers["Location"] for _ in range(2)}
+    assert len(locations) == 1 and count(Inspection) == 1
+
+
+def test_someone_elses_token_is_not_answered_with_their_record(client, app, member, secretary):
+    client.login(member)
+    client.form_post("/pledges", {"for": "member", "text": "我的承诺", "items": item_ids(), "form_token": TOKEN})
+    other = app.test_client()
+    other.login(secretary)
+    response = other.form_post("/pledges", {"for": "member", "text": "他的承诺", "items": item_ids(),
+                                            "form_token": TOKEN})
+    assert response.status_code == 409 and count(Pledge) == 1
+
+
+# --- conflicts keep both texts ------------------------------------------------------------------------
+
+def test_two_people_editing_one_pledge(client, app, secretary):
+    pledge = pledges.create(secretary, campaign.current_year(), for_branch=True, text="原来的承诺",
+                            item_ids=item_ids("branch"))
+    colleague = UserFactory_secretary(secretary)
+    first, second = client, app.test_client()
+    first.login(secretary)
+    second.login(colleague)
+    loaded = version_on(first.get(f"/pledges/{pledge.id}").get_data(as_text=True))
+    assert version_on(second.get(f"/pledges/{pledge.id}").get_data(as_text=True)) == loaded
+    page = stale_edit(first, second, f"/pledges/{pledge.id}", {"items": item_ids("branch")}, "text", loaded)
+    assert version_on(page) == str(int(loaded) + 1)  # saving again after comparing is possible
+    db.session.refresh(pledge)
+    assert pledge.text == FIRST and pledge.version == int(loaded) + 1
+
+
+def UserFactory_secretary(secretary) -> User:
+    """A second secretary of the same branch (e.g. a deputy), who may edit the branch pledge too."""
+    from ..factories import UserFactory
+
+    return UserFactory(role=secretary.role, branch=secretary.branch)
+
+
+def test_two_people_editing_one_brand(client, app, secretary, admin, branch):
+    first, second = client, app.test_client()
+    first.login(secretary)
+    second.login(admin)
+    loaded = version_on(first.get(f"/brands/{branch.id}").get_data(as_text=True))
+    second.get(f"/brands/{branch.id}")
+    stale_edit(first, second, f"/brands/{branch.id}", {"brand_name": "红烛先锋"}, "brand_description", loaded)
+    db.session.refresh(branch)
+    assert branch.brand_description == FIRST
+
+
+def test_two_people_editing_one_post(client, app, editor, secretary):
+    client.login(secretary)
+    created = client.form_post("/news", post_form(title="原标题", body_md="原文"))
+    post = db.session.scalar(select(Post))
+    assert created.status_code == 303
+    other = app.test_client()
+    other.login(editor)
+    loaded = str(post.version)
+    stale_edit(client, other, f"/news/{post.id}/edit", post_form(), "body_md", loaded)
+    db.session.refresh(post)
+    assert post.body_md == FIRST
+
+
+# --- accounts ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["ｓｅｃ０１", "sec01\u200b", "SEC01", " Sec01 "])
+def test_look_alike_usernames_are_refused_as_taken(client, admin, branch, name):
+    from ..factories import UserFactory
+
+    UserFactory(username="sec01", branch=branch)
+    client.login(admin)
+    response = client.form_post("/admin/users", {"username": name, "password": "longenough", "role": "member",
+                                                 "branch": str(branch.id), "display_name": "张"})
+    assert response.status_code == 422 and 'id="username-error"' in response.get_data(as_text=True)
+    assert count(User) == 2
+
+
+def test_new_usernames_are_stored_canonical_and_log_in_by_any_spelling(client, app, admin, branch):
+    client.login(admin)
+    data = {"username": "ＷＡＮＧ.Li", "password": "longenough", "role": "member", "branch": str(branch.id),
+            "display_name": "王丽", "form_token": TOKEN}
+    assert client.form_post("/admin/users", data).status_code == 303
+    assert client.form_post("/admin/users", data).status_code == 303  # a replay makes no second account
+    assert db.session.scalars(select(User.username).where(User.username.like("%wang%"))).all() == ["wang.li"]
+    other = app.test_client()
+    assert other.login("WANG.LI", "longenough").status_code == 303
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "<b>x</b>", "张三", "x" * 41])
+def test_unsafe_usernames_are_refused(client, admin, branch, name):
+    client.login(admin)
+    response = client.form_post("/admin/users", {"username": name, "password": "longenough", "role": "member",
+                                                 "branch": str(branch.id)})
+    assert response.status_code == 422 and count(User) == 1
+
+
+def test_two_admins_editing_one_account(client, app, admin, member):
+    from ..factories import UserFactory
+
+    other_admin = UserFactory(role=admin.role)
+    first, second = client, app.test_client()
+    first.login(admin)
+    second.login(other_admin)
+    loaded = version_on(first.get(f"/admin/users/{member.id}").get_data(as_text=True))
+    form = {"role": "member", "branch": str(member.branch_id)}
+    stale_edit(first, second, f"/admin/users/{member.id}", form, "display_name", loaded)
+    db.session.refresh(member)
+    assert member.display_name == FIRST
+
+
+# --- news ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes", [{"title": "标题\x00"}, {"title": "\u200b\u200b"}, {"body_md": "正文\x00"},
+                                     {"category": "gossip"}, {"branch_id": "2147483648"},
+                                     {"criteria": ["99999999999999999999"]}])
+def test_hostile_post_input_is_refused_and_nothing_is_saved(client, secretary, changes):
+    client.login(secretary)
+    response = client.form_post("/news", post_form(**changes))
+    assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert count(Post) == 0
+
+
+def test_a_replayed_draft_makes_one_post(client, secretary):
+    client.login(secretary)
+    first, again = (client.form_post("/news", post_form(form_token=TOKEN)) for _ in range(2))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"] and count(Post) == 1
+
+
+# --- commendation --------------------------------------------------------------------------------------
+
+def test_a_replayed_nomination_makes_one_and_answers_as_the_first(client, secretary, member):
+    from portal.models import Nomination
+
+    client.login(secretary)
+    data = {"member_id": str(member.id), "deeds": "扎根教学一线。", "form_token": TOKEN}
+    first, again = (client.form_post("/commendation/nominations", data) for _ in range(2))
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"] and count(Nomination) == 1
+
+
+@pytest.mark.parametrize("data", [{"member_id": "99999999999999999999", "deeds": "事迹"},
+                                  {"member_id": "", "deeds": "\u200b"}, {"member_id": "", "deeds": "事迹\x00"}])
+def test_hostile_nominations_are_refused(client, secretary, data):
+    from portal.models import Nomination
+
+    client.login(secretary)
+    assert client.form_post("/commendation/nominations", data).status_code == 422 and count(Nomination) == 0
+
+
+def test_two_people_editing_one_project(client, app, secretary, branch):
+    from ..factories import UserFactory
+
+    project = projects.create_project(secretary, branch, campaign.current_year(), title="品牌项目", goal="原目标")
+    deputy = UserFactory(role=secretary.role, branch=branch)
+    first, second = client, app.test_client()
+    first.login(secretary)
+    second.login(deputy)
+    page = first.get(f"/brands/{branch.id}").get_data(as_text=True)
+    loaded = re.search(rf'/projects/{project.id}" class="form" novalidate>\s*<input[^>]+>\s*<input type="hidden" '
+                       r'name="version" value="(\d+)"', page).group(1)
+    stale_edit(first, second, f"/projects/{project.id}", {"title": "品牌项目"}, "goal", loaded)
+    db.session.refresh(project)
+    assert project.goal == FIRST and project.version == int(loaded) + 1
+
+
+def test_two_people_editing_one_visit(client, app, leader, admin, branch):
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+                               title="座谈会", findings="原记录", branch_ids=[str(branch.id)])
+    first, second = client, app.test_client()
+    first.login(leader)
+    second.login(admin)
+    loaded = version_on(first.get(f"/inspections/{visit.id}").get_data(as_text=True))
+    stale_edit(first, second, f"/inspections/{visit.id}", {"title": "座谈会"}, "findings", loaded)
+    db.session.refresh(visit)
+    assert visit.findings == FIRST
