@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.models import Role
 from portal.services.builtin import ensure_builtin
 
@@ -162,9 +162,6 @@ PER_TEST_EXTENSIONS = ("portal.dashboard_figures",)
 def app(shared_app):
     app = shared_app
     config = dict(app.config)
-    # Flask-Limiter keeps its switch on the (global) extension object: another app's init_app (the rate-limit
-    # tests make their own) turns it on for every app. Set it back to this app's setting.
-    limiter.enabled = app.config["RATELIMIT_ENABLED"]
     with app.app_context():
         ensure_builtin()
         yield app
