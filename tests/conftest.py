@@ -144,10 +144,24 @@ class PortalClient(FlaskClient):
         return self.post(url, data=data, headers=headers, **kwargs)
 
 
-@pytest.fixture
-def app(database_url, upload_root):
+@pytest.fixture(scope="session")
+def shared_app(database_url, upload_root):
+    """One app for the session: building one compiles ~100 URL rules and, on first use, every template
+    (about half a second each time). Each test still starts from the same configuration and empty tables."""
     app = make_app(database_url, upload_root)
     app.test_client_class = PortalClient
+    return app
+
+
+# What a test may leave in the shared app besides its configuration: the dashboard's kept figures (keyed by
+# ids that the next test's data reuses).
+PER_TEST_EXTENSIONS = ("portal.dashboard_figures",)
+
+
+@pytest.fixture
+def app(shared_app):
+    app = shared_app
+    config = dict(app.config)
     with app.app_context():
         ensure_builtin()
         yield app
@@ -155,6 +169,10 @@ def app(database_url, upload_root):
         empty_tables()
         db.session.remove()
         db.engine.dispose()
+    app.config.clear()
+    app.config.update(config)
+    for name in PER_TEST_EXTENSIONS:
+        app.extensions.pop(name, None)
 
 
 @pytest.fixture
