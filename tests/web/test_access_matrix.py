@@ -261,6 +261,20 @@ def _post_version(world, role):
     return {**_news_form(world, role), "version": str(post.version)}
 
 
+def _project_version(world, role):
+    from portal.models import Project
+
+    project = db.session.get(Project, world.extra["project"])
+    return {"title": f"品牌项目（{role}）", "goal": "全年完成。", "version": str(project.version)}
+
+
+def _inspection_version(world, role):
+    from portal.models import Inspection
+
+    inspection = db.session.get(Inspection, world.extra["inspection"])
+    return {"title": f"督察（{role}）", "findings": "台账齐全。", "version": str(inspection.version)}
+
+
 def _note_version(world, role):
     row = db.session.scalar(select(ItemResult).join(Assessment).where(
         Assessment.branch_id == world.branch.id, Assessment.subject == Subject.BRANCH,
@@ -344,6 +358,9 @@ FORMS: dict[str, tuple] = {
     "checklist.review": (lambda w, r: {"rating": "good", "comment": "扎实。", "improvements": "继续。"},
                          _submit_branch_checklist),
     "news.create": (_news_form, None),
+    "auth.account_language": (lambda w, r: {"locale": "en"}, None),
+    "campaign.update_project": (_project_version, None),
+    "campaign.update_inspection": (_inspection_version, None),
     "news.update": (_post_version, None),
     "news.schedule": (lambda w, r: {"publish_at": (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")}, None),
     "news.return_post": (lambda w, r: {"reason": "请补充图片。"}, None),
