@@ -81,7 +81,7 @@ def referenced_files(execute) -> set[str]:
     same snapshot as the data being backed up."""
     found: set[str] = set()
     for kind, table, column in REFERENCES:
-        sql = f'SELECT "{column}" FROM "{table}" WHERE "{column}" <> \'\''  # noqa: S608 (names are constants)
+        sql = f'SELECT "{column}" FROM "{table}" WHERE "{column}" <> \'\''  # noqa: S608  # nosec B608 - names are constants
         found.update(f"{kind}/{row[0]}" for row in execute(sql))
     return found
 

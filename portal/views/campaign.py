@@ -480,7 +480,7 @@ def _milestone_changed(milestone, project):
                        branch=project_service.get_branch(project.branch_id), errors={}, failed=None, year=year,
                        form=request.form, conflict=None)
     milestones = next(ms for p, ms in project_service.branch_projects(project.branch_id, year) if p.id == project.id)
-    return render("campaign/_milestone_changed.html", row_html=Markup(row), project=project,  # noqa: S704 - rendered by Jinja
+    return render("campaign/_milestone_changed.html", row_html=Markup(row), project=project,  # noqa: S704  # nosec B704 - rendered by Jinja
                   progress=project_service.progress_of(milestones))
 
 
