@@ -228,12 +228,17 @@ def test_a_backup_fails_loudly_when_a_listed_file_is_missing(app, runner, world,
     assert list((tmp_path / "out").glob("*")) == []
 
 
-def test_clean_uploads_lists_orphans_and_removes_them_only_when_asked(app, runner, world):
-    root = Path(app.config["UPLOAD_FOLDER"])
+def test_clean_uploads_lists_orphans_and_removes_them_only_when_asked(app, runner, world, tmp_path):
+    # Its own upload folder: files other tests left in the shared one would crowd the audited list.
+    evidence = db.session.get(Evidence, world.evidence_id)
+    shared = Path(app.config["UPLOAD_FOLDER"]) / "evidence" / evidence.stored_name
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    root = tmp_path
+    (root / "evidence").mkdir()
+    kept = root / "evidence" / evidence.stored_name
+    kept.write_bytes(shared.read_bytes())
     orphan = root / "evidence" / "orphan-from-a-crash.png"
     orphan.write_bytes(PNG)
-    evidence = db.session.get(Evidence, world.evidence_id)
-    kept = root / "evidence" / evidence.stored_name
     events = _count(AuditEvent)
     dry = runner.invoke(args=["clean-uploads", "--min-age", "0"])
     assert dry.exit_code == 0 and str(orphan) in dry.output and str(kept) not in dry.output
