@@ -670,7 +670,20 @@
     if (fold && window.matchMedia && window.matchMedia("(max-width: 760px)").matches) fold.open = false;
   }
 
+  // Items reached by a link keep clear of the sticky bar, whatever its height on this screen.
+  function measureStickyBar() {
+    var bar = document.querySelector(".checklist-bar");
+    if (bar) document.documentElement.style.setProperty("--sticky-bar-height", bar.offsetHeight + "px");
+  }
+
+  window.addEventListener("resize", measureStickyBar);
+
   document.addEventListener("DOMContentLoaded", function () {
+    measureStickyBar();
+    if (window.location.hash && document.querySelector(".checklist-bar")) {
+      var reached = document.getElementById(window.location.hash.slice(1));
+      if (reached) reached.scrollIntoView();  // again, now that the bar's height is known
+    }
     narrowScreenMenu();
     reconcileDrafts(document);
   });

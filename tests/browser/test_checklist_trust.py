@@ -322,3 +322,17 @@ def test_unsent_text_in_any_form_warns_before_leaving(page, live_server, member)
     page.wait_for_timeout(500)
     assert asked == ["beforeunload"]
     assert page.input_value("#member-text") == "每周家访一次"
+
+
+def test_an_item_reached_from_the_missing_list_is_not_hidden_under_the_sticky_bar(page, live_server, secretary,
+                                                                                   branch):
+    open_checklist(page, live_server, secretary, branch)
+    page.click(".checklist-bar .workflow-form button[type=submit]")  # nothing assessed: refused, with the list
+    links = page.locator(".missing-items a")
+    links.first.wait_for()
+    links.nth(5).click()
+    item_id = links.nth(5).get_attribute("href").lstrip("#")
+    page.wait_for_timeout(300)
+    bar = page.locator(".checklist-bar").bounding_box()
+    item = page.locator(f"#{item_id}").bounding_box()
+    assert item["y"] >= bar["y"] + bar["height"] - 1
