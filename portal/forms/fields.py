@@ -9,6 +9,8 @@
   to the event it follows.
 - `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer).
 - `Choice`: one of the values offered, nothing else.
+- `Upload` / `UploadList`: the file(s) chosen, empty file inputs left out; what a file may be is
+  services/uploads.py's one rule.
 
 Every message is translated and never carries what the person typed (GOTCHAS: lazy strings are "safe").
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
 from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
@@ -324,11 +327,14 @@ class Choice(Field):
     """One value from `choices` (an iterable of str, or an Enum class); blank is "" (refused when
     `required`). Unknown values are refused, never passed on."""
 
-    def __init__(self, label=None, validators=None, *, choices=(), required: bool = False, **kwargs):
+    def __init__(self, label=None, validators=None, *, choices=(), required: bool = False, message=None,
+                 **kwargs):
+        """`message` replaces "Choose an entry from the list." (for a blank required value too)."""
         kwargs.setdefault("default", "")
         super().__init__(label, validators, **kwargs)
         self.choices = [getattr(c, "value", c) for c in choices]
         self.required = required
+        self.message = message
 
     def process_formdata(self, valuelist):
         if valuelist:
@@ -340,7 +346,35 @@ class Choice(Field):
     def pre_validate(self, form):
         if not self.data:
             if self.required:
-                raise ValidationError(_l("Choose an entry from the list."))
+                raise ValidationError(self.message or _l("Choose an entry from the list."))
             return
         if self.data not in self.choices:
-            raise ValidationError(_l("Choose an entry from the list."))
+            raise ValidationError(self.message or _l("Choose an entry from the list."))
+
+
+class Upload(Field):
+    """One uploaded file (`<input type="file">`); `data` is the FileStorage, or None when no file was
+    chosen. What a file may be (type, size, name) is decided where it is stored (services/uploads.py),
+    so that every upload of the portal is judged by one rule."""
+
+    def process_formdata(self, valuelist):
+        self.data = next((v for v in valuelist if isinstance(v, FileStorage) and v.filename), None)
+
+
+class UploadList(Field):
+    """Several files under one name (`<input type="file" multiple>`); `data` is a list of FileStorage,
+    the empty file inputs left out. At most `max_count`."""
+
+    def __init__(self, label=None, validators=None, *, max_count: int = 10, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_count = max_count
+
+    def process_formdata(self, valuelist):
+        self.data = [v for v in valuelist if isinstance(v, FileStorage) and v.filename]
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def pre_validate(self, form):
+        if len(self.data) > self.max_count:
+            raise ValidationError(_l("Attach at most %(n)s files.", n=self.max_count))

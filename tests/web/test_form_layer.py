@@ -320,3 +320,96 @@ def test_two_people_editing_one_visit(client, app, leader, admin, branch):
     stale_edit(first, second, f"/inspections/{visit.id}", {"title": "座谈会"}, "findings", loaded)
     db.session.refresh(visit)
     assert visit.findings == FIRST
+
+
+# --- checklist (forms/checklist.py) ---------------------------------------------------------------------
+
+def _item_url(branch, item, what: str) -> str:
+    return f"/checklist/branch/{branch.id}/items/{item.id}/{what}"
+
+
+@pytest.mark.parametrize("what, data", [
+    ("result", {"result": "excellent"}),
+    ("result", {"result": ""}),
+    ("result", {"result": "met", "note": "说明\x07"}),
+    ("result", {"result": "met", "note": "x" * 2001}),
+    ("note", {"note": "说明\x1b[31m"}),
+    ("note", {"note": "y" * 2001, "note_version": "0"}),
+    ("evidence", {"note": "说明\x0b"}),
+])
+def test_hostile_checklist_input_is_refused_beside_the_item_and_writes_nothing(client, secretary, branch, what,
+                                                                              data):
+    from portal.models import Subject
+
+    from ..checklist_helpers import items
+    from ..fingerprint import changed, fingerprint
+
+    item = items(Subject.BRANCH)[0]
+    client.login(secretary)
+    before = fingerprint()
+    response = client.form_post(_item_url(branch, item, what), data, htmx=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in text
+    assert re.search(rf'id="item-{item.id}-error"[^>]*data-server-error>[^<]+<', text)  # the message, beside it
+    assert changed(before, fingerprint()) == []
+    page = client.form_post(_item_url(branch, item, what), data)  # without JavaScript: the page, 422
+    assert page.status_code == 422 and "<html" in page.get_data(as_text=True)
+    assert changed(before, fingerprint()) == []
+
+
+def test_a_checklist_note_is_stored_clean_and_a_click_without_a_note_keeps_it(client, secretary, branch):
+    from portal.models import ItemResult, Result, Subject
+
+    from ..checklist_helpers import items
+
+    item = items(Subject.BRANCH)[0]
+    client.login(secretary)
+    assert client.form_post(_item_url(branch, item, "note"), {"note": "\u200b 会议记录 \u3000\r\n",
+                                                                 "note_version": "0"}, htmx=True).status_code == 200
+    assert client.form_post(_item_url(branch, item, "result"), {"result": "met"}, htmx=True).status_code == 200
+    row = db.session.scalar(select(ItemResult))
+    assert (row.note, row.note_version, row.result) == ("会议记录", 1, Result.MET)
+    # A mangled version is a conflict (409) with both texts, never a 500 or a silent overwrite.
+    response = client.form_post(_item_url(branch, item, "note"), {"note": "新的", "note_version": "x1"}, htmx=True)
+    assert response.status_code == 409 and "会议记录" in response.get_data(as_text=True)
+    db.session.refresh(row)
+    assert row.note == "会议记录"
+
+
+@pytest.mark.parametrize("url_end, data, error_id", [
+    ("review", {"rating": "splendid", "comment": "好"}, 'id="review-rating-error"'),
+    ("review", {"rating": "good", "comment": "\u200b\u200b"}, 'id="review-comment-error"'),
+    ("review", {"rating": "good", "comment": "好", "improvements": "z" * 2001}, 'id="review-improvements-error"'),
+    ("return", {"reason": "   "}, 'id="return-reason-error"'),
+    ("return", {"reason": "原因\x08"}, 'id="return-reason-error"'),
+])
+def test_hostile_review_and_return_are_refused_beside_the_field(client, leader, branch, url_end, data, error_id):
+    from portal.models import AssessmentStatus, Result
+
+    from ..checklist_helpers import make_assessment
+    from ..fingerprint import changed, fingerprint
+
+    make_assessment(branch, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(leader)
+    before = fingerprint()
+    response = client.form_post(f"/checklist/branch/{branch.id}/{url_end}", data)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and error_id in text
+    assert f'aria-describedby="{error_id[4:-1]}"' in text  # the field points at its error
+    assert changed(before, fingerprint()) == []
+    if url_end == "review" and data["comment"] == "好":  # what was typed comes back from the form
+        assert ">好</textarea>" in text
+
+
+def test_a_review_keeps_the_cleaned_text(client, leader, branch):
+    from portal.models import AssessmentStatus, Result, Review
+
+    from ..checklist_helpers import make_assessment
+
+    make_assessment(branch, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(leader)
+    response = client.form_post(f"/checklist/branch/{branch.id}/review",
+                                {"rating": "good", "comment": " 作用明显\u200b ", "improvements": "\u200b"})
+    assert response.status_code == 303
+    review = db.session.scalar(select(Review))
+    assert (review.comment, review.improvements) == ("作用明显", "")
