@@ -100,6 +100,7 @@ def _raw_request(base: str, request: bytes) -> bytes:
     """Send `request` as it is on a fresh connection and read the whole answer (the server closes it). The
     request is sent from a thread, so that an answer written before the server read all of it still
     arrives."""
+    import contextlib
     import socket
     import threading
     from urllib.parse import urlsplit
@@ -107,10 +108,8 @@ def _raw_request(base: str, request: bytes) -> bytes:
     parts = urlsplit(base)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
         def send():
-            try:
+            with contextlib.suppress(OSError):  # the server answered and closed before reading everything
                 sock.sendall(request)
-            except OSError:  # the server answered and closed before reading everything: fine
-                pass
 
         sender = threading.Thread(target=send)
         sender.start()
