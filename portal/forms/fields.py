@@ -43,6 +43,42 @@ def apply_errors(form, field_errors: dict) -> dict[str, str]:
     return {**errors_of(form), **{k: str(v) for k, v in field_errors.items()}}
 
 
+class Shown:
+    """What a form page shows again in its fields: `get(name, default)` / `getlist(name)`, as templates
+    read a posted form. Built from the WTForms form that refused (or, for a page shown afresh, from
+    nothing: every `get` is its default), so what comes back is what the form read: text cleaned as it
+    would be saved, a value that could not be read (a date, an id) as it was typed, and nothing the form
+    does not declare."""
+
+    def __init__(self, form=None):
+        self._form = form
+
+    def _field(self, name: str):
+        return self._form._fields.get(name) if self._form is not None else None
+
+    def getlist(self, name: str) -> list[str]:
+        field = self._field(name)
+        if field is None or not field.raw_data:
+            return []
+        if isinstance(field, (_Normalised, TextList)):
+            data = field.data
+            return [str(v) for v in (data if isinstance(data, list) else [data])]
+        return [str(v) for v in field.raw_data if isinstance(v, str)]
+
+    def get(self, name: str, default=None):
+        values = self.getlist(name)
+        return values[0] if values else default
+
+    def __contains__(self, name: str) -> bool:
+        field = self._field(name)
+        return bool(field is not None and field.raw_data)
+
+
+def shown(form=None) -> Shown:
+    """`Shown(form)`: the typed values a refused `form` shows again; `shown()` for a fresh page."""
+    return Shown(form)
+
+
 class _Normalised:
     """Text normalisation shared by one-line and multi-line fields."""
 
@@ -300,6 +336,27 @@ class TextList(Field):
             raise ValidationError(_l("Use one line of plain text, without control characters."))
         if len(self.data) > self.max_count or any(len(text) > self.max_length for text in self.data):
             raise ValidationError(_l("At most %(n)s characters.", n=self.max_length))
+
+
+class LocalPath(Field):
+    """A page of this site to go back to after a post (`<input type="hidden" name="back">`): a path that
+    starts with one "/" and `prefix`, printable ASCII, at most 300 characters; anything else is None, so
+    that the view falls back to its own page (never a redirect to another site)."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label=None, validators=None, *, prefix: str = "/", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.prefix = prefix
+
+    def process_formdata(self, valuelist):
+        value = (valuelist[0] or "") if valuelist else ""
+        safe = (len(value) <= 300 and value.isascii() and value.isprintable() and value.startswith(self.prefix)
+                and value.startswith("/") and not value.startswith("//") and "\\" not in value)
+        self.data = value if safe else None
+
+    def _value(self):
+        return self.data or ""
 
 
 class FormToken(Field):
