@@ -5,11 +5,19 @@ from flask_wtf import FlaskForm
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from .fields import apply_errors, errors_of
+from .fields import LocalPath, apply_errors, errors_of
 
 
 class EmptyForm(FlaskForm):
     """A POST-only button still carries its CSRF token."""
+
+
+class BackForm(FlaskForm):
+    """Where a button on a list sends the person back to after its post (hidden `back`, a page of this
+    site; None for anything else). Read beside the action's own form; the view checks the page is one it
+    offers."""
+
+    back = LocalPath()
 
 
 def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None,

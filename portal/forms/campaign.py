@@ -15,7 +15,6 @@ from .fields import (
     HiddenId,
     Id,
     IdList,
-    LocalPath,
     LongText,
     Moment,
     Text,
@@ -92,12 +91,6 @@ class PledgeCreateForm(PledgeForm):
 
 
 setattr(PledgeCreateForm, "for", Choice(choices=("branch", "member")))  # noqa: B010
-
-
-class BackForm(FlaskForm):
-    """Where a button on a list sends the person back to after its post (`back`, a page of this site)."""
-
-    back = LocalPath(prefix="/")
 
 
 class PledgeEntryForm(FlaskForm):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import labels
 from ..extensions import db
-from ..forms import EmptyForm, run_form
+from ..forms import BackForm, EmptyForm, run_form
 from ..forms import campaign as forms
 from ..forms.fields import shown
 from ..htmx import redirect_back, render, wants_fragment
@@ -54,7 +54,8 @@ def _me():
 @bp.get("/campaign/years")
 @require("campaign.manage")
 def years():
-    return render("campaign/years.html", years=campaign_service.list_years(), errors={}, failed_id=None)
+    return render("campaign/years.html", years=campaign_service.list_years(), errors={}, failed_id=None,
+                  form=shown())
 
 
 @bp.post("/campaign/years")
@@ -65,7 +66,7 @@ def create_year():
         _me(), form.form_token.data, CampaignYear,
         lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data)),
         lambda errors, status, _c: render("campaign/years.html", years=campaign_service.list_years(),
-                                          errors=errors, failed_id="new", status=status))
+                                          errors=errors, failed_id="new", status=status, form=shown(form)))
     if refusal:
         return refusal
     flash(_("The campaign year has been added."), "success")
@@ -84,7 +85,8 @@ def update_year(year_id: int):
         campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates)
 
     _done, refusal = run_form(form, save, lambda errors, status, _c: render(
-        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status))
+        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status,
+        form=shown(form)))
     if refusal:
         return refusal
     flash(_("The year %(year)s has been saved.", year=year.year), "success")
@@ -312,7 +314,7 @@ def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message:
     if refusal:
         return refusal
     flash(done_message, "success")
-    back = forms.BackForm().back.data
+    back = BackForm().back.data
     return redirect_back(back if back == url_for("campaign.pledges") else url_for("campaign.pledge", pledge_id=item.id))
 
 
