@@ -527,3 +527,32 @@ def test_a_pledge_sent_for_approval_while_being_edited_says_so(client, app, secr
     assert "原来的承诺" in text.split('class="conflict"', 1)[1] and "我改过的承诺" in text
     db.session.refresh(pledge)
     assert (pledge.text, pledge.status) == ("原来的承诺", PledgeStatus.PENDING)
+
+
+@pytest.mark.parametrize("back", ["https://evil.example/news", "//evil.example/news", "/admin/users", "/news\x07"])
+def test_a_way_back_off_the_offered_pages_is_ignored(client, editor, secretary, back):
+    client.login(secretary)
+    assert client.form_post("/news", post_form()).status_code == 303
+    post = db.session.scalar(select(Post))
+    client.form_post(f"/news/{post.id}/submit")
+    client.form_post("/logout")
+    client.login(editor)
+    response = client.form_post(f"/news/{post.id}/publish", {"back": back})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/news/{post.id}")
+
+
+def test_a_way_back_to_the_queue_is_followed(client, editor, secretary):
+    client.login(secretary)
+    client.form_post("/news", post_form())
+    post = db.session.scalar(select(Post))
+    client.form_post(f"/news/{post.id}/submit")
+    client.form_post("/logout")
+    client.login(editor)
+    response = client.form_post(f"/news/{post.id}/publish", {"back": "/news/queue"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/news/queue")
+
+
+def test_a_new_pledge_for_someone_unknown_is_refused(client, member):
+    client.login(member)
+    response = client.form_post("/pledges", {"for": "<b>x</b>", "text": "承诺", "items": item_ids()})
+    assert response.status_code == 422 and count(Pledge) == 0
