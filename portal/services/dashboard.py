@@ -28,6 +28,7 @@ from ..models import (
     AssessmentStatus,
     AuditEvent,
     Branch,
+    BranchLevel,
     CampaignYear,
     Criterion,
     Framework,
@@ -108,6 +109,7 @@ class Filters:
     kind: UnitKind | None = None
     status: str | None = None  # an AssessmentStatus value or NOT_STARTED
     q: str = ""
+    grade: str = ""  # a BranchLevel value: the grade in force (分类定级, services/grading.py)
     sort: str = DEFAULT_SORT
     descending: bool = False
     page: int = 1
@@ -133,6 +135,7 @@ class Filters:
             "kind": self.kind.value if self.kind else "",
             "status": self.status or "",
             "q": self.q,
+            "grade": self.grade,
             "sort": self.sort_param if self.sort_param != DEFAULT_SORT else "",
             "per_page": self.per_page_param,
         }
@@ -149,7 +152,7 @@ class Filters:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.kind or self.status or self.q)
+        return bool(self.kind or self.status or self.q or self.grade)
 
 
 def years() -> list[CampaignYear]:
@@ -190,6 +193,12 @@ def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]
         else:
             filters.notes.append(_("Unknown status “%(value)s” was ignored.", value=raw_status[:16]))
     filters.q = (args.get("q") or "").strip()[:SEARCH_MAX]
+    raw_grade = (args.get("grade") or "").strip()
+    if raw_grade:
+        if raw_grade in {level.value for level in BranchLevel}:
+            filters.grade = raw_grade
+        else:
+            filters.notes.append(_("Unknown grade “%(value)s” was ignored.", value=raw_grade[:16]))
     raw_sort = (args.get("sort") or "").strip()
     if raw_sort:
         column = raw_sort.lstrip("-")
@@ -604,6 +613,11 @@ def overview(args, today: date | None = None) -> Overview:
         if all_rows and filters.year.is_current:
             ensure_snapshot(filters.year, today, all_rows)
         rows = sort_rows([r for r in all_rows if matches(r, filters)], filters, criteria)
+        if filters.grade:
+            from .grading import branch_ids_graded
+
+            graded = branch_ids_graded(filters.year, filters.grade)
+            rows = [r for r in rows if r.branch_id in graded]
         clamp_page(filters, len(rows))
         line = timeline(filters.year)
     return Overview(

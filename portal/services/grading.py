@@ -287,3 +287,56 @@ def history(branch_id: int) -> list[tuple[CampaignYear, GradeRecord | None, int]
         out.append((year, record, movement(previous, grade)))
         previous = grade
     return out
+
+
+@dataclass
+class Verdict:
+    """The branch page's 群众评议 and 分类定级 section for one year."""
+
+    round: object  # AppraisalRound | None
+    result: object  # appraisal.BranchResult | None
+    history: list[tuple[CampaignYear, GradeRecord | None, int]]
+
+
+def branch_verdict(branch: Branch, year: CampaignYear, *, with_results: bool, with_grades: bool) -> Verdict:
+    """The year's appraisal results (when the viewer may see them) and the grade of every year with its
+    movement (when the viewer may see grades). Three queries at most."""
+    round_ = appraisal.round_for(year) if with_results else None
+    return Verdict(round_, appraisal.branch_result(round_, branch.id) if round_ else None,
+                   history(branch.id) if with_grades else [])
+
+
+@dataclass
+class VerdictCell:
+    """The dashboard's and the export's appraisal and grade columns for one branch and year."""
+
+    ballots: int = 0
+    satisfaction: float | None = None  # None below the round's minimum
+    score: float | None = None
+    grade: str | None = None
+    confirmed: bool = False
+
+
+def verdict_cells(year: CampaignYear, branch_ids: list[int]) -> dict[int, VerdictCell]:
+    """{branch id: VerdictCell} for one page of branches: one GROUP BY over the overall answers and one query
+    of grade records, whatever the number of branches."""
+    cells = {branch_id: VerdictCell() for branch_id in branch_ids}
+    if not branch_ids:
+        return cells
+    round_ = appraisal.round_for(year)
+    if round_ is not None:
+        for branch_id, result in appraisal.results(round_, branch_ids, overall_only=True).items():
+            cell = cells[branch_id]
+            cell.ballots = result.ballots
+            if result.shown:
+                cell.satisfaction, cell.score = result.total.overall.satisfaction, result.total.overall.score
+    for (_year_id, branch_id), record in grades_by_branch([year.id], branch_ids).items():
+        cells[branch_id].grade, cells[branch_id].confirmed = record.grade, record.confirmed is not None
+    return cells
+
+
+def branch_ids_graded(year: CampaignYear, grade: str) -> set[int]:
+    """Branches whose grade in force (confirmed, else proposed) for `year` is `grade`; one query."""
+    return set(db.session.scalars(select(GradeRecord.branch_id).where(
+        GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
+        func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == grade)))
