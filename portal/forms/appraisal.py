@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from ..models import BranchLevel, MemberLevel, RaterGroup
 from ..services.appraisal import MAX_CODES_PER_REQUEST
 from ..services.grading import REASON_MAX
-from .fields import Choice, Day, HiddenId, Id, LongText, Text, TextList
+from .fields import Choice, Day, HiddenId, Id, LongText, Text, TextList, WholeNumber
 
 
 def answers_from(data, prefix: str) -> dict[int, str]:
@@ -27,10 +27,10 @@ class BallotForm(FlaskForm):
 
 class RoundForm(FlaskForm):
     groups = TextList(_l("Rater groups"), max_length=24, max_count=len(RaterGroup))
-    weight_satisfied = Id(_l("Satisfied"), minimum=0, maximum=100, required=True)
-    weight_fairly = Id(_l("Fairly satisfied"), minimum=0, maximum=100, required=True)
-    weight_basically = Id(_l("Basically satisfied"), minimum=0, maximum=100, required=True)
-    weight_dissatisfied = Id(_l("Dissatisfied"), minimum=0, maximum=100, required=True)
+    weight_satisfied = WholeNumber(_l("Satisfied"), minimum=0, maximum=100, required=True)
+    weight_fairly = WholeNumber(_l("Fairly satisfied"), minimum=0, maximum=100, required=True)
+    weight_basically = WholeNumber(_l("Basically satisfied"), minimum=0, maximum=100, required=True)
+    weight_dissatisfied = WholeNumber(_l("Dissatisfied"), minimum=0, maximum=100, required=True)
     min_ballots = Id(_l("Minimum ballots before results are shown"), minimum=1, maximum=1000, required=True)
     member_min_answers = Id(_l("Minimum answers about a member before they are shown"), minimum=1, maximum=100,
                             required=True)
@@ -49,16 +49,17 @@ class VoidForm(FlaskForm):
 
 
 class PolicyForm(FlaskForm):
-    weight_self = Id(_l("Weight of the self-assessment score"), minimum=0, maximum=100, required=True)
-    weight_review = Id(_l("Weight of the leader review"), minimum=0, maximum=100, required=True)
-    weight_appraisal = Id(_l("Weight of the appraisal score"), minimum=0, maximum=100, required=True)
-    advanced_min = Id(_l("先进 from a composite score of"), minimum=0, maximum=100, required=True)
-    ordinary_min = Id(_l("一般 from a composite score of (below: 后进)"), minimum=0, maximum=100, required=True)
-    advanced_min_satisfaction = Id(_l("Never 先进 below this satisfaction rate (%)"), minimum=0, maximum=100,
-                                   required=True)
-    member_excellent_min = Id(_l("优秀 from"), minimum=0, maximum=100, required=True)
-    member_qualified_min = Id(_l("合格 from"), minimum=0, maximum=100, required=True)
-    member_basic_min = Id(_l("基本合格 from (below: 不合格)"), minimum=0, maximum=100, required=True)
+    weight_self = WholeNumber(_l("Weight of the self-assessment score"), minimum=0, maximum=100, required=True)
+    weight_review = WholeNumber(_l("Weight of the leader review"), minimum=0, maximum=100, required=True)
+    weight_appraisal = WholeNumber(_l("Weight of the appraisal score"), minimum=0, maximum=100, required=True)
+    advanced_min = WholeNumber(_l("先进 from a composite score of"), minimum=0, maximum=100, required=True)
+    ordinary_min = WholeNumber(_l("一般 from a composite score of (below: 后进)"), minimum=0, maximum=100,
+                               required=True)
+    advanced_min_satisfaction = WholeNumber(_l("Never 先进 below this satisfaction rate (per cent)"), minimum=0,
+                                            maximum=100, required=True)
+    member_excellent_min = WholeNumber(_l("优秀 from"), minimum=0, maximum=100, required=True)
+    member_qualified_min = WholeNumber(_l("合格 from"), minimum=0, maximum=100, required=True)
+    member_basic_min = WholeNumber(_l("基本合格 from (below: 不合格)"), minimum=0, maximum=100, required=True)
 
 
 class ConfirmForm(FlaskForm):
