@@ -141,6 +141,14 @@ def propose(actor: User, year: CampaignYear) -> int:
     """(Re)compute every active branch's and member's proposal for `year` from the inputs now. Confirmed
     grades keep their confirmation; a record's inputs and proposal are refreshed. Returns the number of
     records written. Audited once, as a count ("grading.proposed")."""
+    written = write_proposals(year)
+    audit.record(actor, "grading.proposed", None, after={"year": year.year, "records": written})
+    db.session.commit()
+    return written
+
+
+def write_proposals(year: CampaignYear) -> int:
+    """The work of `propose`, added to the current transaction (no audit, no commit: the demo seed uses it)."""
     policy = policy_for(year)
     weights = {"self": policy.weight_self, "review": policy.weight_review, "appraisal": policy.weight_appraisal}
     round_ = appraisal.round_for(year)
@@ -169,8 +177,7 @@ def propose(actor: User, year: CampaignYear) -> int:
         score = composite(inputs, weights)
         written += _upsert(existing, year, branch_id, member_id, inputs, None, score,
                            propose_member(score, policy))
-    audit.record(actor, "grading.proposed", None, after={"year": year.year, "records": written})
-    db.session.commit()
+    db.session.flush()
     return written
 
 

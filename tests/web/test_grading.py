@@ -126,7 +126,7 @@ def test_member_appraisal_is_anonymous_and_covered(client, branch, secretary, me
     client.form_post("/logout")
     client.login(secretary)
     results = client.get(f"/appraisal/branch/{branch.id}/results").get_data(as_text=True)
-    assert "1 of 2" in results or "2 人中 1 人" in results or "1 / 2" in results
+    assert '<progress max="2" value="1"' in results
     # The secretary's own answers; then both people are above the minimum of 2 answers.
     assert client.form_post("/appraisal/members", {f"m{secretary.id}": "fairly",
                                                    f"m{member.id}": "fairly"}).status_code == 303
