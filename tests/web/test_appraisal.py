@@ -206,3 +206,25 @@ def test_appraisal_codes_command_prints_codes(runner, branch, admin):
     assert appraisal.code_counts(round_, branch.id)["parents"].issued == 3
     assert runner.invoke(args=["appraisal-codes", "--branch", "99999", "--group", "parents",
                                "--count", "3"]).exit_code != 0
+
+
+def test_ballot_questions_slips_and_results_are_valid_html(client, branch, secretary, tmp_path):
+    """The pages the crawl of test_html_validity cannot reach (a code's questions, a refusal, the slips sheet that
+    only a POST answers, results) pass the Nu Html Checker."""
+    from .test_html_validity import VNU, run_vnu
+
+    if not VNU.exists():
+        pytest.fail("vnu-jar is missing: run `make test` (it runs npm ci).")
+    round_ = open_round(secretary, minimum=1)
+    code = appraisal.generate_codes(secretary, round_, branch, "parents", 1)[0]
+    pages = {"questions": client.get(f"/appraisal?code={code}"),
+             "missing-answer": client.form_post("/appraisal", {"code": code, "step": "answers"})}
+    assert _vote(client, code, round_).status_code == 303
+    pages["used"] = client.get(f"/appraisal?code={code}")
+    client.login(secretary)
+    pages["slips"] = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "staff", "count": "3"})
+    pages["results"] = client.get(f"/appraisal/branch/{branch.id}/results")
+    pages["members"] = client.get("/appraisal/members")
+    for name, response in pages.items():
+        (tmp_path / f"{name}.html").write_text(response.get_data(as_text=True), encoding="utf-8")
+    assert [m for m in run_vnu(tmp_path) if m.get("type") == "error"] == []
