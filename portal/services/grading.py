@@ -347,3 +347,22 @@ def branch_ids_graded(year: CampaignYear, grade: str) -> set[int]:
     return set(db.session.scalars(select(GradeRecord.branch_id).where(
         GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
         func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == grade)))
+
+
+APPRAISAL_FILTERS = ("few", "low")  # fewer ballots than the minimum; satisfaction below the 先进 threshold
+
+
+def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
+    """Branches whose appraisal this year is "few" (fewer ballots than the round's minimum, none included) or
+    "low" (shown, with a satisfaction rate below the policy's `advanced_min_satisfaction`, 60 % by default).
+    One GROUP BY over the overall answers."""
+    round_ = appraisal.round_for(year)
+    branch_ids = list(db.session.scalars(select(Branch.id)))
+    if round_ is None:
+        return set(branch_ids) if which == "few" else set()
+    found = appraisal.results(round_, branch_ids, overall_only=True)
+    if which == "few":
+        return {branch_id for branch_id, result in found.items() if not result.shown}
+    limit = policy_for(year).advanced_min_satisfaction
+    return {branch_id for branch_id, result in found.items()
+            if result.shown and result.total.overall.satisfaction < limit}

@@ -55,19 +55,26 @@ def _throttle_or_none():
         throttle.check_refusals(THROTTLE_SCOPE, _address(), current_app.config["APPRAISAL_REFUSALS_PER_ADDRESS"],
                                 _window())
     except throttle.Throttled as throttled:
+        db.session.rollback()  # the tally's transaction starts with its write (SQLite, GOTCHAS)
         throttle.tally_refusal("appraisal.throttled")
+        message = _("Too many codes were refused from this connection. Please wait %(minutes)s minutes and try "
+                    "again.", minutes=max(1, throttled.retry_after // 60))
         response = render("appraisal/ballot.html", status=429, step="code", form=forms.BallotForm(),
-                          refusal=_("Too many codes were refused from this connection. Please wait %(minutes)s "
-                                    "minutes and try again.", minutes=max(1, throttled.retry_after // 60)),
-                          errors={})
+                          minimum=_minimum(), refusal=message, errors={})
         response.headers["Retry-After"] = str(throttled.retry_after)
         return response
     return None
 
 
+def _minimum() -> int:
+    """The current round's minimum number of ballots, for the ballot page's note on what is kept."""
+    round_ = service.round_for(current_year())
+    return round_.min_ballots if round_ else 10
+
+
 def _refused(form, refusal: service.BallotRefused):
     throttle.record_refusal(THROTTLE_SCOPE, _address(), _window())
-    return render("appraisal/ballot.html", status=refusal.status_code, step="code", form=form,
+    return render("appraisal/ballot.html", status=refusal.status_code, step="code", form=form, minimum=_minimum(),
                   refusal=_refusal_message(refusal.reason), errors={})
 
 
@@ -86,7 +93,8 @@ def ballot():
     if not code or (request.method == "POST" and not form.validate()):
         status = 422 if request.method == "POST" else 200
         errors = {"code": _("Enter the code from your slip.")} if request.method == "POST" else {}
-        return render("appraisal/ballot.html", status=status, step="code", form=form, refusal=None, errors=errors)
+        return render("appraisal/ballot.html", status=status, step="code", form=form, refusal=None, errors=errors,
+                      minimum=_minimum())
     throttled = _throttle_or_none()
     if throttled is not None:
         return throttled
@@ -118,6 +126,7 @@ def hub():
     round_ = service.round_for(year)
     me = _me()
     return render("appraisal/hub.html", year=year, round=round_, is_open=bool(round_ and service.is_open(round_)),
+                  ballot_url=external_url("appraisal.ballot"),
                   own_branch=me.branch if me.branch_id else None,
                   taken_part=bool(round_ and me.branch_id and service.has_taken_part(round_, me)))
 

@@ -204,3 +204,26 @@ def test_round_settings_are_the_admin_s_and_validated(client, admin, leader):
     assert client.form_post("/grades/policy", {**policy, "advanced_min": "40"}).status_code == 422
     assert client.form_post("/grades/policy", policy).status_code == 303
     assert grading.policy_for(current_year()).advanced_min == 50
+
+
+def test_dashboard_appraisal_column_filter_and_exports(client, branch, other_branch, leader, admin):
+    import csv
+    import io
+
+    round_ = open_round(admin, minimum=3)
+    _ballots(round_, branch, admin, ["satisfied", "satisfied", "fairly"])  # shown, 100 %
+    _ballots(round_, other_branch, admin, ["fairly", "basically", "dissatisfied"])  # shown, 33.3 %
+    client.login(leader)
+    low = client.get("/dashboard?appraisal=low").get_data(as_text=True).split("<tbody>", 1)[1]
+    assert other_branch.name in low and branch.name not in low
+    assert "33%" in low
+    few = client.get("/dashboard?appraisal=few").get_data(as_text=True)
+    assert branch.name not in few.split("<tbody>", 1)[-1] and other_branch.name not in few.split("<tbody>", 1)[-1]
+    bogus = client.get("/dashboard?appraisal=bogus")
+    assert bogus.status_code == 200 and "bogus" in bogus.get_data(as_text=True)  # ignored, with a note
+    rows = list(csv.reader(io.StringIO(client.get("/dashboard/export.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    header = rows[0]
+    ballots, rate = header.index("评议票数"), header.index("满意率 %")
+    by_name = {row[0]: row for row in rows[1:]}
+    assert (by_name[branch.name][ballots], by_name[branch.name][rate]) == ("3", "100.0")
+    assert by_name[other_branch.name][rate] == "33.3"
