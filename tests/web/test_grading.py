@@ -227,3 +227,21 @@ def test_dashboard_appraisal_column_filter_and_exports(client, branch, other_bra
     by_name = {row[0]: row for row in rows[1:]}
     assert (by_name[branch.name][ballots], by_name[branch.name][rate]) == ("3", "100.0")
     assert by_name[other_branch.name][rate] == "33.3"
+
+
+def test_proposing_again_keeps_confirmations_and_follows_a_moved_member(branch, other_branch, secretary, member,
+                                                                        leader, admin):
+    open_round(admin)
+    year = current_year()
+    assert grading.propose(leader, year) == 2 + 2  # two branches, the secretary and the member
+    record = db.session.scalar(select(GradeRecord).where(GradeRecord.member_id == member.id))
+    grading.confirm(secretary, record, "qualified", "")
+    member.branch_id = other_branch.id
+    db.session.commit()
+    grading.propose(leader, year)
+    db.session.refresh(record)
+    assert (record.branch_id, record.confirmed, record.version) == (other_branch.id, "qualified", 3)
+    assert db.session.scalar(select(func.count()).select_from(GradeRecord).where(
+        GradeRecord.member_id == member.id)) == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "grading.proposed")) == 2
