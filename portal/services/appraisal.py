@@ -7,6 +7,11 @@ audited per ballot; code generation and voiding are audited as counts. Results a
 minimum number of ballots, and a group breakdown is hidden whenever the groups left out would be a set of fewer
 than that many ballots (nobody can subtract their way to a small group).
 
+Known limit (PostgreSQL): the code's UPDATE and the ballot's INSERT share one transaction, so until VACUUM FREEZE
+they carry the same `xmin`, and the heap order (`ctid`) of used codes and of ballots follows the order of casting. A
+database superuser who also knows a slip's code could pair them. SQLite keeps no such trace (ballot tables are
+WITHOUT ROWID, ordered by their random key; a code row is updated in place).
+
 Scale and weights: the scale 满意 / 比较满意 / 基本满意 / 不满意 is the one the national 创先争优 campaign used for
 群众评议 (DESIGN.md). The source document (source/000, 教育党工委 implementation plan) sets no weights; the default
 100 / 80 / 60 / 0 is this portal's, the usual convention of Chinese satisfaction appraisals (比较满意 counted as
