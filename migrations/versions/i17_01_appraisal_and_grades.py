@@ -3,13 +3,13 @@ verdicts (random keys, no SQLite rowid, date only), member appraisal participati
 records. The unused early tables `appraisal` (typed-in counts) and `branch_grade` are replaced.
 
 Revision ID: i17_01
-Revises: i12h_01
+Revises: i12x_01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i17_01'
-down_revision = 'i12h_01'
+down_revision = 'i12x_01'
 branch_labels = None
 depends_on = None
 

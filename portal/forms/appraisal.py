@@ -1,6 +1,7 @@
 """Forms of the appraisal blueprint (群众评议, 民主评议党员, 分类定级)."""
 from __future__ import annotations
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
@@ -22,7 +23,21 @@ def answers_from(data, prefix: str) -> dict[int, str]:
 
 
 class BallotForm(FlaskForm):
+    """The public ballot: the code, and on the second step (`step` = "answers") one radio group per question,
+    named q<question id>."""
+
     code = Text(_l("Appraisal code"), max_length=40)
+    step = Choice(choices=["answers"])
+
+    def answers(self) -> dict[int, str]:
+        return answers_from(request.form, "q") if request.method == "POST" else {}
+
+
+class MemberAppraisalForm(FlaskForm):
+    """民主评议党员: one radio group per member of the branch, named m<user id>."""
+
+    def answers(self) -> dict[int, str]:
+        return answers_from(request.form, "m") if request.method == "POST" else {}
 
 
 class RoundForm(FlaskForm):

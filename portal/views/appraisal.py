@@ -11,8 +11,8 @@ from markupsafe import Markup
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..forms import EmptyForm, run_form
 from ..forms import appraisal as forms
+from ..forms import run_form
 from ..htmx import redirect_back, render
 from ..links import external_url
 from ..models import Branch, RaterGroup
@@ -80,7 +80,7 @@ def _refused(form, refusal: service.BallotRefused):
 
 def _questions_page(form, opened: service.OpenCode, errors=None, status=200):
     return render("appraisal/ballot.html", status=status, step="questions", form=form, opened=opened,
-                  answers=forms.answers_from(request.form, "q"), errors=errors or {}, refusal=None)
+                  answers=form.answers(), errors=errors or {}, refusal=None)
 
 
 @bp.route("/appraisal", methods=["GET", "POST"])
@@ -100,9 +100,9 @@ def ballot():
         return throttled
     try:
         opened = service.check_code(code)
-        if request.method == "GET" or request.form.get("step") != "answers":
+        if request.method == "GET" or form.step.data != "answers":
             return _questions_page(form, opened)
-        service.cast_ballot(code, forms.answers_from(request.form, "q"))
+        service.cast_ballot(code, form.answers())
     except service.BallotRefused as refusal:
         db.session.rollback()
         return _refused(form, refusal)
@@ -244,12 +244,13 @@ def results(branch_id: int):
 
 def _members_page(errors=None, status=200):
     me = _me()
+    form = forms.MemberAppraisalForm()
     round_ = service.round_for(current_year())
     return render("appraisal/members.html", status=status, round=round_,
                   is_open=bool(round_ and service.is_open(round_)),
                   taken_part=bool(round_ and service.has_taken_part(round_, me)),
-                  members=service.branch_members(me.branch_id), answers=forms.answers_from(request.form, "m"),
-                  form=EmptyForm(), errors=errors or {})
+                  members=service.branch_members(me.branch_id), answers=form.answers(), form=form,
+                  errors=errors or {})
 
 
 @bp.get("/appraisal/members")
@@ -264,9 +265,8 @@ def appraise_members():
     round_ = service.round_for(current_year())
     if round_ is None:
         raise NotFound()
-    form = EmptyForm()
-    _done, refusal = run_form(form, lambda: service.appraise_members(_me(), round_,
-                                                                    forms.answers_from(request.form, "m")),
+    form = forms.MemberAppraisalForm()
+    _done, refusal = run_form(form, lambda: service.appraise_members(_me(), round_, form.answers()),
                               lambda errors, status, _c: _members_page(errors, status))
     if refusal:
         return refusal
@@ -299,12 +299,7 @@ def propose():
         raise NotFound()
     count = grading.propose(_me(), year)
     flash(_("Proposals computed for %(n)s branches and members.", n=count), "success")
-    return redirect_back(request.form.get("next") if _safe_next() else url_for("appraisal.grades"))
-
-
-def _safe_next() -> bool:
-    target = request.form.get("next", "")
-    return target.startswith("/") and not target.startswith("//")
+    return redirect_back(url_for("appraisal.grades"))
 
 
 @bp.post("/grades/<int:record_id>/confirm")
