@@ -112,6 +112,10 @@ def _post_is_live(obj) -> bool:
     return obj is not None and is_live(obj)
 
 
+def _is_issued_bulletin(user, obj) -> bool:
+    return getattr(obj, "is_issued", False) is True
+
+
 def _nomination_is_public(obj) -> bool:
     return _post_status(obj) in ("notice", "commended")
 
@@ -211,6 +215,15 @@ RULES: dict[str, Rule] = {
     "project.edit": _secretary_here,
     "inspection.view": _leadership,
     # --- campaign and administration rules end here ---
+    # 通报 (bulletins): the leading group and the organisation section draft, edit (drafts only: the service
+    # refuses an issued one) and issue them; an issued bulletin is published, so everyone logged in may
+    # download its documents.
+    "bulletin.view": _leadership,
+    "bulletin.draft": _leadership,
+    "bulletin.edit": _leadership,
+    "bulletin.issue": _leadership,
+    "bulletin.download": _any(_leadership, _is_issued_bulletin),
+    # --- bulletin rules end here ---
 }
 
 

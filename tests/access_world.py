@@ -86,8 +86,25 @@ def build_campaign(world) -> None:
                        milestone=milestone.id, inspection=inspection.id, follow_up=follow_up.id)
 
 
+def build_bulletins(world) -> None:
+    """A draft bulletin and an issued one (of the current year), drafted and issued by the leader."""
+    from flask import current_app, g
+
+    from portal.services import bulletins
+
+    leader = world.users["leader"]
+    g.pop("current_year", None)  # the test's app context outlives the tables emptied between worlds
+    with current_app.test_request_context("/"):
+        year = bulletins.choose_year(None)
+        draft = bulletins.create_draft(leader, year, bulletins.new_draft_input(year))
+        issued = bulletins.create_draft(leader, year, bulletins.new_draft_input(year))
+        bulletins.issue(leader, issued, issued.version)
+    world.extra.update(draft_bulletin=draft.id, issued_bulletin=issued.id)
+
+
 # The blueprints whose pages show what each builder makes (the home page and the dashboard show it all).
 build_news.areas = ("news", "main", "dashboard")
 build_commendation.areas = ("commendation", "main", "dashboard")
 build_campaign.areas = ("campaign", "main", "dashboard")
-BUILDERS = [build_news, build_commendation, build_campaign]
+build_bulletins.areas = ("bulletins",)
+BUILDERS = [build_news, build_commendation, build_campaign, build_bulletins]

@@ -219,6 +219,18 @@ TABLE: dict[str, tuple] = {
     "campaign.update_inspection": ("POST", "/inspections/" + X % "inspection", LEADERSHIP, {}),
     "campaign.add_follow_up": ("POST", "/inspections/" + X % "inspection" + "/follow-ups", LEADERSHIP, {}),
     "campaign.follow_up_status": ("POST", "/follow-ups/" + X % "follow_up" + "/status", LEADERSHIP, {}),
+    # --- 通报: the leading group and the organisation section draft, edit and issue; an issued bulletin's
+    # documents are published, so everyone logged in downloads them.
+    "bulletins.index": ("GET", "/bulletins", LEADERSHIP, {}),
+    "bulletins.new": ("GET", "/bulletins/new", LEADERSHIP, {}),
+    "bulletins.create": ("POST", "/bulletins", LEADERSHIP, {}),
+    "bulletins.show": ("GET", "/bulletins/" + X % "draft_bulletin", LEADERSHIP, {}),
+    "bulletins.edit": ("GET", "/bulletins/" + X % "draft_bulletin" + "/edit", LEADERSHIP, {}),
+    "bulletins.update": ("POST", "/bulletins/" + X % "draft_bulletin" + "/edit", LEADERSHIP, {}),
+    "bulletins.issue": ("POST", "/bulletins/" + X % "draft_bulletin" + "/issue", LEADERSHIP, {}),
+    "bulletins.docx": ("GET", "/bulletins/" + X % "issued_bulletin" + ".docx", EVERYONE, {}),
+    "bulletins.docx@draft": ("GET", "/bulletins/" + X % "draft_bulletin" + ".docx", LEADERSHIP, {}),
+    "bulletins.pdf": ("GET", "/bulletins/" + X % "issued_bulletin" + ".pdf", EVERYONE, {}),
     # --- administration: the organisation section only.
     "admin.users": ("GET", "/admin/users", ADMIN, {}),
     "admin.create_user": ("POST", "/admin/users", ADMIN, {}),
@@ -413,6 +425,11 @@ FORMS: dict[str, tuple] = {
     "admin.set_branch_active": (lambda w, r: {"active": "0"}, None),
     "admin.roster_preview": (lambda w, r: {"file": _csv(w)}, None),
     "admin.roster_import": (_preview, None),
+    "bulletins.create": (lambda w, r: {"title": "通报", "heading": "一、总体情况", "body": "进展顺利。",
+                                       "copy_to": ""}, None),
+    "bulletins.update": (lambda w, r: {"title": "通报（修改）", "heading": "一、总体情况", "body": "进展顺利。",
+                                       "copy_to": "", "version": "1"}, None),
+    "bulletins.issue": (lambda w, r: {"version": "1"}, None),
 }
 
 
