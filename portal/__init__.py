@@ -83,9 +83,9 @@ def register_database(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, auth, bulletins, campaign, checklist, commendation, dashboard, main, news
+    from .views import admin, auth, bulletins, campaign, checklist, commendation, dashboard, main, news, noticeboard
 
-    for module in (main, auth, checklist, dashboard, news, commendation, campaign, bulletins, admin):
+    for module in (main, auth, checklist, dashboard, news, commendation, campaign, bulletins, noticeboard, admin):
         app.register_blueprint(module.bp)
 
 

@@ -224,6 +224,11 @@ RULES: dict[str, Rule] = {
     "bulletin.issue": _leadership,
     "bulletin.download": _any(_leadership, _is_issued_bulletin),
     # --- bulletin rules end here ---
+    # 党务公开栏 sheets: a branch's sheet for its secretary, the leading group and the organisation section;
+    # the 公示 sheet for those who put up notices (secretaries, the publicity section, leadership).
+    "noticeboard.view": _any(_leadership, _secretary_here),
+    "notice_sheet.view": _role(Role.SECRETARY, Role.EDITOR, Role.LEADER, Role.ADMIN),
+    # --- notice board rules end here ---
 }
 
 

@@ -156,17 +156,19 @@ def draft_sections(figures: dict) -> list[dict]:
                 "The %(year)s campaign year (%(theme)s) has no recorded progress yet: no Party organisation has "
                 "assessed itself against the Five Goods so far. There is nothing to report yet; the next bulletin "
                 "will report the progress.", year=year, theme=figures["theme"])}])
-        sections = [{"heading": gettext("Overall situation"), "body": gettext(
+        overall = gettext(
             "As of %(day)s, of the %(branches)s Party organisations of the system, %(submitted)s have submitted "
             "their Five Goods self-assessment and %(reviewed)s of these have been reviewed by the leading group. "
-            "The average progress is %(progress)s%% and the average score %(score)s. %(coverage)s%% of the "
-            "members (%(done)s of %(total)s) have submitted their Five Leads self-assessment. Submissions overdue: "
-            "%(overdue)s.",
+            "The average progress is %(progress)s%% and the average score %(score)s.",
             day=_chinese_date(date.fromisoformat(figures["as_of"])), branches=figures["branches"],
             submitted=figures["submitted"], reviewed=figures["reviewed"],
-            progress=_number(figures["average_progress"]), score=_number(figures["average_score"]),
-            coverage=_number(figures["coverage"]), done=figures["members_done"], total=figures["members_total"],
-            overdue=figures["overdue"])}]
+            progress=_number(figures["average_progress"]), score=_number(figures["average_score"]))
+        if figures["members_total"]:
+            overall += gettext("%(coverage)s%% of the members (%(done)s of %(total)s) have submitted their Five "
+                               "Leads self-assessment.", coverage=_number(figures["coverage"]),
+                               done=figures["members_done"], total=figures["members_total"])
+        overall += gettext("Submissions overdue: %(overdue)s.", overdue=figures["overdue"])
+        sections = [{"heading": gettext("Overall situation"), "body": overall}]
         lines = [gettext("%(criterion)s: average score %(score)s, progress %(progress)s%%.",
                          criterion=c["title"], score=_number(c["score"]), progress=_number(c["progress"]))
                  for c in figures["criteria"]]

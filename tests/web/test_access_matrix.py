@@ -231,6 +231,9 @@ TABLE: dict[str, tuple] = {
     "bulletins.docx": ("GET", "/bulletins/" + X % "issued_bulletin" + ".docx", EVERYONE, {}),
     "bulletins.docx@draft": ("GET", "/bulletins/" + X % "draft_bulletin" + ".docx", LEADERSHIP, {}),
     "bulletins.pdf": ("GET", "/bulletins/" + X % "issued_bulletin" + ".pdf", EVERYONE, {}),
+    # --- 党务公开栏: a branch's sheet for its secretary and leadership; the 公示 sheet for those who post notices.
+    "noticeboard.branch": ("GET", "/branches/{w.branch.id}/noticeboard", {"secretary"} | LEADERSHIP, {}),
+    "noticeboard.notices": ("GET", "/commendation/notice-sheet", SECRETARIES | EDITORS | LEADERSHIP, {}),
     # --- administration: the organisation section only.
     "admin.users": ("GET", "/admin/users", ADMIN, {}),
     "admin.create_user": ("POST", "/admin/users", ADMIN, {}),
