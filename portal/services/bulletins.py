@@ -29,11 +29,12 @@ from ..models import (
     BulletinStatus,
     CampaignYear,
     Grade,
+    Post,
     PostCategory,
     User,
     utcnow,
 )
-from . import audit, dashboard, news
+from . import audit, dashboard, markdown, news
 
 TITLE_MAX = 200
 HEADING_MAX = 60
@@ -392,3 +393,31 @@ def bulletin_figures_now(bulletin: Bulletin) -> dict:
     if bulletin.figures is not None:
         return bulletin.figures
     return figures_for(year_of(bulletin))
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+def seed_demo(today: date) -> None:
+    """The demo's two issued bulletins: one on the finished 2011 campaign year (issued late that year, as
+    history) and one on the current 2012 year (issued a few days ago), both drafted from the figures by the
+    demo's leader. Built as a request would build them (Chinese text, addresses at PORTAL_BASE_URL)."""
+    from datetime import datetime, time, timedelta
+
+    from flask_babel import to_utc
+
+    leader = db.session.scalar(select(User).where(User.username == "leader"))
+    years = {y.year: y for y in dashboard.years()}
+    if leader is None or not {2011, 2012} <= set(years):
+        return
+    with current_app.test_request_context("/"):
+        for number_year, days_ago in ((2011, 300), (2012, 5)):
+            year = years[number_year]
+            bulletin = create_draft(leader, year, new_draft_input(year))
+            issue(leader, bulletin, bulletin.version)
+            moment = to_utc(datetime.combine(today - timedelta(days=days_ago), time(10, 0))).replace(tzinfo=None)
+            bulletin.issued_at = moment
+            post = db.session.get(Post, bulletin.post_id)
+            post.published_at = post.submitted_at = moment
+            post.body_md = _post_markdown(bulletin)
+            post.body_html = markdown.render(post.body_md)
+            db.session.commit()
