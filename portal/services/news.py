@@ -454,13 +454,24 @@ def submit_post(actor: User, post: Post) -> Post:
                        submitted_at=utcnow(), return_reason="")
 
 
+PUBLISHABLE = (PostStatus.PENDING, PostStatus.SCHEDULED, PostStatus.UNPUBLISHED)
+
+
+def publishable_from(actor: User, post: Post) -> tuple[PostStatus, ...]:
+    """The states from which `actor` may publish `post`: the publicity section publishes what was submitted,
+    scheduled or taken down, and its own drafts directly (nobody reviews the reviewers' own posts)."""
+    if actor.role != Role.EDITOR:
+        return ()
+    own = (PostStatus.DRAFT, PostStatus.RETURNED) if post.author_id == actor.id else ()
+    return PUBLISHABLE + own
+
+
 def publish_post(actor: User, post: Post) -> Post:
     if actor.role != Role.EDITOR:
         raise NotAllowed(str(_l("Only the publicity section publishes posts.")))
     now = utcnow()
-    return _transition(actor, post, "post.publish",
-                       (PostStatus.PENDING, PostStatus.SCHEDULED, PostStatus.UNPUBLISHED), PostStatus.PUBLISHED,
-                       published_at=now, publish_at=None, return_reason="")
+    return _transition(actor, post, "post.publish", publishable_from(actor, post), PostStatus.PUBLISHED,
+                       published_at=now, publish_at=None, return_reason="", submitted_at=post.submitted_at or now)
 
 
 def parse_local_datetime(value: str) -> datetime | None:

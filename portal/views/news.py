@@ -27,6 +27,12 @@ def _me():
     return current_user._get_current_object()
 
 
+@bp.context_processor
+def helpers() -> dict:
+    """`publishable_from(post)`: the states from which the person may publish the post (the service's rule)."""
+    return {"publishable_from": lambda post: news_service.publishable_from(_me(), post)}
+
+
 def _page_number() -> int:
     value = request.args.get("page", "1")
     return parse_int(value, low=1, high=99_999) or 1
