@@ -183,6 +183,7 @@ AUDIT_ACTION = {
     "pledge.entry": _l("recorded progress on a pledge"),
     "pledge.evaluate": _l("evaluated a pledge"),
     "post.create": _l("drafted a post"),
+    "post.add_image": _l("put an image into a post"),
     "post.edit": _l("edited a post"),
     "post.submit": _l("submitted a post for review"),
     "post.publish": _l("published a post"),

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from werkzeug.datastructures import FileStorage
 
 from portal.models import Subject, utcnow
-from portal.services import campaign, commendation, inspections, news, pledges, projects, submissions
+from portal.services import campaign, commendation, images, inspections, news, pledges, projects, submissions
 
 from .news_helpers import image_file
 
@@ -30,7 +30,8 @@ def _post(author, title: str, cover: FileStorage | None = None):
 
 
 def build_news(world) -> None:
-    """A draft of the secretary, a post of the member waiting for the editors, a published post with a cover."""
+    """A draft of the secretary, a post of the member waiting for the editors, a published post with a cover,
+    an image put into a post's text."""
     users = world.users
     draft = _post(users["secretary"], "支部草稿")
     pending = _post(users["member"], "待审稿件")
@@ -38,7 +39,9 @@ def build_news(world) -> None:
     published = _post(users["secretary"], "已发布的风采", cover=image_file(size=(64, 48)))
     news.submit_post(users["secretary"], published)
     news.publish_post(users["editor"], published)
-    world.extra.update(draft_post=draft.id, pending_post=pending.id, published_post=published.id)
+    inline = images.store_inline(users["secretary"], image_file(size=(40, 30)))
+    world.extra.update(draft_post=draft.id, pending_post=pending.id, published_post=published.id,
+                       inline_image=inline.stored_name)
 
 
 def build_commendation(world) -> None:

@@ -1,4 +1,5 @@
-"""bulletins (通报): sections drafted from the dashboard's figures, issued with a 发文字号 unique per year
+"""bulletins (通报): sections drafted from the dashboard's figures, issued with a 发文字号 unique per year;
+images put into posts with the rich-text editor
 
 Revision ID: i18_01
 Revises: i12h_01
@@ -49,8 +50,21 @@ def upgrade():
         sqlite_autoincrement=True,  # ids named by the audit log are never reused (see models.AUTOINCREMENT_TABLES)
     )
     op.create_index(op.f('ix_bulletin_year_id'), 'bulletin', ['year_id'])
+    op.create_table(
+        'post_image',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('stored_name', sa.String(length=80), nullable=False),
+        sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_post_image_uploaded_by_id_user'),
+                                ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_post_image')),
+        sa.UniqueConstraint('stored_name', name=op.f('uq_post_image_stored_name')),
+        sqlite_autoincrement=True,
+    )
 
 
 def downgrade():
+    op.drop_table('post_image')
     op.drop_index(op.f('ix_bulletin_year_id'), table_name='bulletin')
     op.drop_table('bulletin')

@@ -47,6 +47,7 @@ from .news import (
     Objection,
     Post,
     PostCategory,
+    PostImage,
     PostRead,
     PostStatus,
     PostVersion,
@@ -60,7 +61,7 @@ from .security import LoginFailure, RefusalTally
 AUTOINCREMENT_TABLES = (
     "unit", "branch", "user", "campaign_year", "framework", "item", "assessment", "evidence", "pledge",
     "pledge_entry", "submission_request", "submission", "project", "milestone", "inspection", "follow_up",
-    "post", "nomination", "attachment", "objection", "bulletin",
+    "post", "nomination", "attachment", "objection", "bulletin", "post_image",
 )
 for _name in AUTOINCREMENT_TABLES:
     Post.metadata.tables[_name].dialect_options["sqlite"]["autoincrement"] = True

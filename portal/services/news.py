@@ -288,9 +288,15 @@ class PostInput:
     @classmethod
     def from_form(cls, form) -> PostInput:
         return cls(category=form.get("category", ""), title=form.get("title", ""),
-                   summary=form.get("summary", ""), body_md=form.get("body_md", ""),
+                   summary=form.get("summary", ""), body_md=body_of(form.get("body_md", ""), form.get("body_html")),
                    branch_id=form.get("branch_id", ""), member_id=form.get("member_id", ""),
                    criteria=form.getlist("criteria"), remove_cover=form.get("remove_cover") == "1")
+
+
+def body_of(body_md: str, body_html: str | None) -> str:
+    """The post's Markdown: from the rich-text editor's HTML when it sent some (cleaned and converted, see
+    markdown.from_html), else the Markdown typed in the plain text area (the page without JavaScript)."""
+    return markdown.from_html(body_html) if (body_html or "").strip() else (body_md or "")
 
 
 @dataclass

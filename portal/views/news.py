@@ -2,9 +2,10 @@
 Views parse, authorise, call one service, render."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
 
 from .. import labels
 from ..errors import Conflict
@@ -30,7 +31,9 @@ def _me():
 @bp.context_processor
 def helpers() -> dict:
     """`publishable_from(post)`: the states from which the person may publish the post (the service's rule)."""
-    return {"publishable_from": lambda post: news_service.publishable_from(_me(), post)}
+    from ..services.markdown import safe_html
+
+    return {"publishable_from": lambda post: news_service.publishable_from(_me(), post), "rich_body": safe_html}
 
 
 def _page_number() -> int:
@@ -94,6 +97,29 @@ def cover(post_id: int, size: str = "full"):
         abort(404)
     return uploads.serve(images.COVER_KIND, stored, f"post-{item.id}-{size}.{stored.rsplit('.', 1)[-1]}",
                          images.content_type_of(stored), inline=True)
+
+
+@bp.post("/news/images")
+@require("post.create")
+def upload_image():
+    """The rich-text editor's image upload (fetch with the X-CSRFToken header): 201 with the image's address,
+    or 422 with the reason."""
+    from ..errors import Invalid
+
+    try:
+        record = images.store_inline(_me(), request.files.get("image") or FileStorage())
+    except Invalid as error:
+        db.session.rollback()
+        return jsonify(error=str(error.field_errors.get("image") or error.message)), 422
+    return jsonify(url=url_for("news.inline_image", name=record.stored_name)), 201
+
+
+@bp.get("/news/images/<name>")
+@login_required
+def inline_image(name: str):
+    record = images.get_inline(name)
+    return uploads.serve(images.INLINE_KIND, record.stored_name, record.stored_name,
+                         images.content_type_of(record.stored_name), inline=True)
 
 
 @bp.get("/news/<int:post_id>/history")

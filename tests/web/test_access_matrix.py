@@ -38,6 +38,7 @@ from ..checklist_helpers import current_year, items, make_assessment, year
 from ..conftest import empty_tables
 from ..factories import BranchFactory, UserFactory
 from ..fingerprint import changed, fingerprint
+from ..news_helpers import image_bytes
 
 ROLES = ["anonymous", "member", "secretary", "other_secretary", "editor", "leader", "admin"]
 EVERYONE = {"member", "secretary", "other_secretary", "editor", "leader", "admin"}
@@ -141,6 +142,8 @@ TABLE: dict[str, tuple] = {
     "news.post": ("GET", "/news/" + X % "draft_post", {"secretary", "editor", "leader", "admin"}, {}),
     "news.post@published": ("GET", "/news/" + X % "published_post", EVERYONE, {}),
     "news.cover": ("GET", "/news/" + X % "published_post" + "/cover/thumb", EVERYONE, {}),
+    "news.upload_image": ("POST", "/news/images", WRITERS, {}),
+    "news.inline_image": ("GET", "/news/images/" + X % "inline_image", EVERYONE, {}),
     "news.history": ("GET", "/news/" + X % "draft_post" + "/history", EDITORS, {}),
     "news.mine": ("GET", "/news/mine", WRITERS, {}),
     "news.new": ("GET", "/news/new", WRITERS, {}),
@@ -373,6 +376,7 @@ FORMS: dict[str, tuple] = {
     "checklist.review": (lambda w, r: {"rating": "good", "comment": "扎实。", "improvements": "继续。"},
                          _submit_branch_checklist),
     "news.create": (_news_form, None),
+    "news.upload_image": (lambda w, r: {"image": image_bytes(name="inline.png", size=(20, 20))}, None),
     "auth.account_language": (lambda w, r: {"locale": "en"}, None),
     "campaign.update_project": (_project_version, None),
     "campaign.update_inspection": (_inspection_version, None),
