@@ -132,10 +132,31 @@ def history(post_id: int):
 
 # --- drafting --------------------------------------------------------------------------------
 
+def _kept_cover():
+    """(token, file name) of the cover chosen on this refused form, kept for the next try (or the one kept
+    before); None when there is none. A file that is not a picture is reported beside the cover field."""
+    from ..errors import Invalid
+
+    try:
+        kept = news_service.keep_cover(_me(), request.files.get("cover"))
+    except Invalid:
+        db.session.rollback()
+        kept = None
+    if kept is None and news_service.kept_cover(_me(), request.form.get("kept_cover")):
+        return request.form["kept_cover"], news_service.kept_cover(_me(), request.form["kept_cover"])[1]
+    return kept
+
+
+def _kept():
+    found = news_service.kept_cover(_me(), request.form.get("kept_cover"))
+    return found[0] if found else None
+
+
 def _form_page(template_post=None, data=None, errors=None, status=200, conflict=None):
     branches, members = news_service.subject_options(_me(), template_post)
+    kept = _kept_cover() if request.method == "POST" and status in (409, 422) else None
     return render("news/edit.html", block="post_form", status=status, post=template_post, data=data,
-                  errors=errors or {}, branches=branches, members=members,
+                  errors=errors or {}, branches=branches, members=members, kept_cover=kept,
                   criteria=news_service.criteria_options(), conflict=conflict,
                   chosen=([c for c in (parse_int(v) for v in data.criteria) if c is not None] if data is not None else
                           news_service.selected_criteria(template_post) if template_post else []))
@@ -159,7 +180,7 @@ def create():
     form = forms.PostForm()
     shown = news_service.PostInput.from_form(request.form)  # what the person typed, to show it again
     done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Post, lambda: (
-        news_service.create_post(_me(), form.as_input(), request.files.get("cover")))),
+        news_service.create_post(_me(), form.as_input(), request.files.get("cover"), _kept()))),
         lambda errors, status, _c: _form_page(data=shown, errors=errors, status=status))
     if refusal:
         return refusal
@@ -184,7 +205,7 @@ def update(post_id: int):
     shown = news_service.PostInput.from_form(request.form)
     try:
         _done, refusal = run_form(form, lambda: news_service.update_post(
-            _me(), item, form.as_input(), form.version.data, request.files.get("cover")),
+            _me(), item, form.as_input(), form.version.data, request.files.get("cover"), _kept()),
             lambda errors, status, _c: _form_page(item, shown, errors, status))
     except Conflict as error:  # the post page shows the whole current post beside the person's version
         db.session.rollback()

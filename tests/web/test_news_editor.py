@@ -87,3 +87,21 @@ def test_pictures_are_uploaded_recorded_and_served(client, secretary, leader, ap
                       headers={"X-CSRFToken": other.csrf_token()}).status_code == 403
     assert changed(before, fingerprint()) == []
     assert client.get("/news/images/not-a-stored-name.png").status_code == 404
+
+
+def test_a_chosen_cover_survives_a_refused_save(client, secretary, member):
+    client.login(secretary)
+    data, name = image_bytes(name="封面.png", size=(400, 300))
+    refused = client.form_post("/news", _form(title="", body_md="正文", cover=(data, name)))
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    token = re.search(r'name="kept_cover" value="([^"]+)"', page).group(1)
+    assert "封面.png" in page
+    # Another person cannot use the token; the author's next save takes the kept picture.
+    other = client.application.test_client()
+    other.login(member)
+    other.form_post("/news", _form(title="别人的", body_md="正文", kept_cover=token))
+    assert db.session.scalar(select(Post).where(Post.title == "别人的")).cover_stored == ""
+    assert client.form_post("/news", _form(title="有封面", body_md="正文", kept_cover=token)).status_code == 303
+    post = db.session.scalar(select(Post).where(Post.title == "有封面"))
+    assert post.cover_stored and client.get(f"/news/{post.id}/cover/thumb").status_code == 200
