@@ -103,3 +103,22 @@ def test_noticeboard_prints_without_chrome_and_its_qr_codes_lead_to_the_pages(
     page.goto(f"{live_server}/branches/{branch.id}/noticeboard?size=a3")
     page.emulate_media(media="print")
     screenshot(page, "noticeboard-a3-print")
+
+
+def test_the_checklist_prints_on_a4_portrait_without_chrome(page, live_server, branch, secretary):
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    make_assessment(branch, answer_all=Result.MET)
+    login(page, live_server, secretary.username, PASSWORD)
+    page.goto(f"{live_server}/checklist/branch/{branch.id}")
+    page.wait_for_selector("#checklist-bar")
+    reader = PdfReader(io.BytesIO(page.pdf(prefer_css_page_size=True)))
+    box = reader.pages[0].mediabox
+    assert abs(float(box.width) - 595.28) < 1 and abs(float(box.height) - 841.89) < 1  # A4 portrait
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "退出" not in text and "创先争优活动平台" not in text  # the header (log-out button, portal name)
+    # NFKC: Chromium's PDF text maps some characters to their Kangxi radical look-alikes (⼩ for 小).
+    assert branch.name in unicodedata.normalize("NFKC", text).replace(" ", "").replace("\n", "")
