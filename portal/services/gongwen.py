@@ -378,10 +378,20 @@ def document_html(bulletin: Bulletin) -> str:
         "table": TABLE_PT}, **document_context(bulletin))
 
 
+def _keep_pillow_strict() -> None:
+    """Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would let a truncated
+    upload pass as a picture (images.store_cover refuses those); the bulletin draws no image, so it is reset."""
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 def pdf_bytes(bulletin: Bulletin) -> bytes:
     """The bulletin as PDF (WeasyPrint): the same layout, Noto CJK faces embedded, text selectable. The
     template's stylesheet is inline and it loads nothing: no URL is fetched while rendering."""
     from weasyprint import HTML
+
+    _keep_pillow_strict()
 
     def refuse(url: str, *args, **kwargs):
         raise ValueError("the bulletin document loads no resources")

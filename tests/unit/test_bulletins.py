@@ -232,3 +232,13 @@ def test_the_pdf_is_a4_with_embedded_fonts_and_extractable_chinese(ctx, leader, 
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "2", "-", str(tmp_path / "page")],
                        input=data, check=True)  # nosec B603 B607 - fixed arguments, a test tool
         assert sorted(p.name for p in tmp_path.glob("page-*.png"))
+
+
+def test_making_a_pdf_leaves_truncated_pictures_refused(ctx, leader):
+    """WeasyPrint's import turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process; covers must still
+    refuse a truncated picture after a bulletin's PDF was made."""
+    from PIL import ImageFile
+
+    bulletin = _draft(leader)
+    gongwen.pdf_bytes(bulletin)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
