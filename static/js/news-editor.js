@@ -98,8 +98,10 @@
     editor.content.setAttribute("role", "textbox");
     editor.content.setAttribute("aria-multiline", "true");
     editor.content.setAttribute("aria-label", t.label);
+    /* The name says what the button does and keeps its visible letters (B, I, H2), as speech input needs. */
     Array.prototype.forEach.call(holder.querySelectorAll("button"), function (button) {
-      button.setAttribute("aria-label", button.title);
+      var shown = (button.textContent || "").trim();
+      button.setAttribute("aria-label", /^[A-Za-z0-9]+$/.test(shown) ? button.title + " " + shown : button.title);
     });
     textarea.hidden = true;
     textarea.required = false;
