@@ -87,11 +87,11 @@
         {name: "bold", title: t.bold}, {name: "italic", title: t.italic},
         {name: "heading2", title: t.heading}, {name: "paragraph", title: t.paragraph},
         {name: "quote", title: t.quote}, {name: "olist", title: t.olist}, {name: "ulist", title: t.ulist},
-        {name: "link", title: t.link, result: function () {
+        {name: "link", title: t.link, icon: t.link, result: function () {
           var url = window.prompt(t.linkPrompt, "https://");
           if (url) { window.pell.exec("createLink", url); }
         }},
-        {name: "image", title: t.image, result: function () { picker.click(); }}
+        {name: "image", title: t.image, icon: t.imageShort, result: function () { picker.click(); }}
       ]
     });
     editor.content.innerHTML = source.innerHTML;
@@ -101,12 +101,16 @@
     /* The name says what the button does and keeps its visible letters (B, I, H2), as speech input needs. */
     Array.prototype.forEach.call(holder.querySelectorAll("button"), function (button) {
       var shown = (button.textContent || "").trim();
-      button.setAttribute("aria-label", /^[A-Za-z0-9]+$/.test(shown) ? button.title + " " + shown : button.title);
+      button.setAttribute("aria-label", /^[A-Za-z0-9]+$/.test(shown) && shown !== button.title
+        ? button.title + " " + shown : button.title);
     });
     textarea.hidden = true;
     textarea.required = false;
     var label = document.querySelector('label[for="body_md"]');
-    if (label) { label.addEventListener("click", function () { editor.content.focus(); }); }
+    if (label) {  /* the Markdown hint no longer applies: the label says what the field is */
+      label.textContent = t.label;
+      label.addEventListener("click", function () { editor.content.focus(); });
+    }
     field.value = editor.content.innerHTML;
 
     picker.addEventListener("change", function () {
