@@ -126,7 +126,12 @@ def add_follow_up(actor, inspection: Inspection, *, branch_id: str, action: str,
     return follow_up
 
 
-def set_follow_up_status(actor, follow_up: FollowUp, status: str) -> None:
+def set_follow_up_status(actor, follow_up: FollowUp, status: str, version: int | None = None) -> None:
+    """Mark a follow-up done or open it again, on top of the `version` the person's row was loaded with.
+
+    Raises Invalid for an unknown status; Conflict when someone changed the follow-up meanwhile (its
+    `current` holds the saved "status" and "version", for the page to show beside the person's click) or
+    when it already has this status; Conflict for a past (read-only) year."""
     inspection = db.session.get(Inspection, follow_up.inspection_id)
     ensure_writable(inspection.year_id)
     try:
@@ -134,7 +139,9 @@ def set_follow_up_status(actor, follow_up: FollowUp, status: str) -> None:
     except ValueError:
         message = _l("Choose a status.")
         raise Invalid(str(message), {"status": message}) from None
+    check_version(follow_up, version, shown=("status",))
     if follow_up.status == value:
+        db.session.rollback()
         raise Conflict(str(_l("The follow-up already has this status.")))
     before = {"status": follow_up.status.value}
     follow_up.status = value
