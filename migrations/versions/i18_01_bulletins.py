@@ -2,13 +2,13 @@
 images put into posts with the rich-text editor
 
 Revision ID: i18_01
-Revises: i12h_01
+Revises: i12x_01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i18_01'
-down_revision = 'i12h_01'
+down_revision = 'i12x_01'
 branch_labels = None
 depends_on = None
 
