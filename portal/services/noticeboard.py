@@ -27,7 +27,10 @@ def qr_svg(url: str, label: str) -> Markup:
     readers. segno escapes the title; the rest is segno's own markup."""
     import segno
 
-    svg = segno.make(url, error="m").svg_inline(scale=3, title=label, svgclass="qr", lineclass="qr__modules")
+    # omitsize: a viewBox instead of a fixed size, so that the code scales to the size the sheet's CSS gives it
+    # (a longer address makes a denser code, which a fixed 3 px a module would crop at 28 mm).
+    svg = segno.make(url, error="m").svg_inline(scale=3, omitsize=True, title=label, svgclass="qr",
+                                                lineclass="qr__modules")
     # segno's own markup (a path of module coordinates); the only text in it, the title, segno escapes.
     return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704  # nosec B704
 

@@ -67,8 +67,11 @@ def _decode(image) -> list[str]:
 
 @pytest.mark.skipif(not shutil.which("zbarimg"), reason="make test installs zbar-tools")
 def test_noticeboard_prints_without_chrome_and_its_qr_codes_lead_to_the_pages(
-        app, page, live_server, branch, secretary, member, admin, editor):
+        app, browser, live_server, branch, secretary, member, admin, editor):
     built = build_noticeboard(branch, secretary, member, admin, editor)
+    # A printer's resolution, not a screen's: at 96 dpi a 28 mm code of a long address has under 4 px a module.
+    context = browser.new_context(locale="zh-CN", viewport={"width": 900, "height": 1200}, device_scale_factor=3)
+    page = context.new_page()
     base = app.config["PORTAL_BASE_URL"].rstrip("/")
     login(page, live_server, secretary.username, PASSWORD)
     page.goto(f"{live_server}/branches/{branch.id}/noticeboard")
@@ -79,7 +82,6 @@ def test_noticeboard_prints_without_chrome_and_its_qr_codes_lead_to_the_pages(
     assert "尚未批准的承诺" not in sheet.inner_text()
     image = ARTIFACTS / "noticeboard-a4-print.png"
     ARTIFACTS.mkdir(exist_ok=True)
-    page.set_viewport_size({"width": 900, "height": 1200})
     page.screenshot(path=str(image), full_page=True)
     # Each QR code alone (zbarimg reads them one by one most reliably), then all of them must decode.
     urls = []
@@ -103,6 +105,7 @@ def test_noticeboard_prints_without_chrome_and_its_qr_codes_lead_to_the_pages(
     page.goto(f"{live_server}/branches/{branch.id}/noticeboard?size=a3")
     page.emulate_media(media="print")
     screenshot(page, "noticeboard-a3-print")
+    context.close()
 
 
 def test_the_checklist_prints_on_a4_portrait_without_chrome(page, live_server, branch, secretary):

@@ -42,3 +42,14 @@ def test_the_notice_sheet_lists_nominations_under_notice(client, app, secretary,
     assert member.display_name in page and "公示至" in page
     urls = re.findall(r'class="sheet-entry__url">([^<]+)<', page)
     assert urls == [f"{app.config['PORTAL_BASE_URL'].rstrip('/')}/commendation/nominations/{nomination.id}"]
+
+
+def test_qr_codes_scale_to_the_sheet_whatever_the_address(app):
+    """A longer address makes a denser code: the SVG carries a viewBox and no fixed size, so the sheet's CSS
+    scales it whole (a fixed size was cropped at 28 mm, and the code could not be read)."""
+    from portal.services.noticeboard import qr_svg
+
+    for url in ("http://x/", "http://portal.school.local:8000/brands/123456#project-987654"):
+        svg = str(qr_svg(url, "码"))
+        assert svg.startswith('<svg role="img" viewBox="0 0 ') and "width=" not in svg.split(">", 1)[0]
+        assert "<title>码</title>" in svg
