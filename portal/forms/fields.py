@@ -360,8 +360,8 @@ class LocalPath(Field):
 
 
 class FormToken(Field):
-    """The one-time token of a create form (services/intents.py). A malformed token is ignored, never an
-    error: without one the form still works, only without replay protection."""
+    """The one-time token of a create form (services/intents.py). A malformed token reads as None, which
+    intents.run_once refuses (400): a create without its token could not be told from its own replay."""
 
     widget = HiddenInput()
 
