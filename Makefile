@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test lint pytest install install-dev translations i18n browser bench clean
+.PHONY: run test lint pytest install install-dev translations i18n browser documents bench clean
 
 run: install translations
 	$(BIN)/flask --app wsgi init-db --demo-if-empty
@@ -14,7 +14,7 @@ run: install translations
 	@echo "Serving on http://127.0.0.1:$(PORT)"
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
-test: install-dev translations browser node_modules/.installed lint pytest
+test: install-dev translations browser documents node_modules/.installed lint pytest
 
 lint:
 	$(BIN)/ruff check .
@@ -62,6 +62,21 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk zbar-tools >/dev/null; \
 	  else \
 	    echo "Chromium or zbarimg is missing: install the Debian packages 'chromium', 'fonts-noto-cjk' and 'zbar-tools'." >&2; exit 1; \
+	  fi; \
+	fi
+
+# The 通报's PDF (WeasyPrint needs Debian's pango and harfbuzz-subset) and the tests' document tools:
+# pdftoppm (poppler-utils) turns PDF pages into images, zbarimg (zbar-tools) decodes QR codes.
+DOCUMENT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils zbar-tools
+documents:
+	@if ! command -v pdftoppm >/dev/null 2>&1 || ! command -v zbarimg >/dev/null 2>&1 \
+	    || ! ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" \
+	    || ! ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0"; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing $(DOCUMENT_PACKAGES)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DOCUMENT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "Install the Debian packages: $(DOCUMENT_PACKAGES)" >&2; exit 1; \
 	  fi; \
 	fi
 

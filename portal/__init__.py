@@ -83,9 +83,11 @@ def register_database(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, appraisal, auth, campaign, checklist, commendation, dashboard, main, news
+    from .views import (admin, appraisal, auth, bulletins, campaign, checklist, commendation, dashboard, main, news,
+                        noticeboard)
 
-    for module in (main, auth, checklist, dashboard, news, commendation, campaign, admin, appraisal):
+    for module in (main, auth, checklist, dashboard, news, commendation, campaign, bulletins, noticeboard, admin,
+                   appraisal):
         app.register_blueprint(module.bp)
 
 

@@ -76,4 +76,9 @@ def load(instance_path: str) -> dict:
         # The dashboard keeps each year's per-branch figures until the next audited change, and at most
         # this long (deadlines passing change them too); 0 computes them afresh on every request.
         "DASHBOARD_CACHE_SECONDS": int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60)),
+        # The 通报's 发文字号 prefix (沪卢教党〔2012〕3号), the issuing organ that signs it and prints it (版记),
+        # and whom it is copied to (抄送) unless the draft says otherwise.
+        "BULLETIN_NUMBER_PREFIX": os.environ.get("BULLETIN_NUMBER_PREFIX", "沪卢教党"),
+        "BULLETIN_ISSUER": os.environ.get("BULLETIN_ISSUER", "中共卢湾区教育工作委员会"),
+        "BULLETIN_COPY_TO": os.environ.get("BULLETIN_COPY_TO", "区委组织部，区委宣传部"),
     }

@@ -21,5 +21,6 @@ NAV_ITEMS = [
     ("campaign.pledges", _l("Pledges"), "pledge.list"),
     ("campaign.brands", _l("Brands and projects"), "brand.view"),
     ("campaign.inspections", _l("Supervision"), "inspection.view"),
+    ("bulletins.index", _l("Bulletins"), "bulletin.view"),
     ("admin.users", _l("Administration"), "admin.manage"),
 ]

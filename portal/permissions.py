@@ -112,6 +112,10 @@ def _post_is_live(obj) -> bool:
     return obj is not None and is_live(obj)
 
 
+def _is_issued_bulletin(user, obj) -> bool:
+    return getattr(obj, "is_issued", False) is True
+
+
 def _nomination_is_public(obj) -> bool:
     return _post_status(obj) in ("notice", "commended")
 
@@ -231,6 +235,20 @@ RULES: dict[str, Rule] = {
         _all(_secretary_here, _not(_of_a_secretary)),
     )),
     # --- appraisal and grading rules end here ---
+    # 通报 (bulletins): the leading group and the organisation section draft, edit (drafts only: the service
+    # refuses an issued one) and issue them; an issued bulletin is published, so everyone logged in may
+    # download its documents.
+    "bulletin.view": _leadership,
+    "bulletin.draft": _leadership,
+    "bulletin.edit": _leadership,
+    "bulletin.issue": _leadership,
+    "bulletin.download": _any(_leadership, _is_issued_bulletin),
+    # --- bulletin rules end here ---
+    # 党务公开栏 sheets: a branch's sheet for its secretary, the leading group and the organisation section;
+    # the 公示 sheet for those who put up notices (secretaries, the publicity section, leadership).
+    "noticeboard.view": _any(_leadership, _secretary_here),
+    "notice_sheet.view": _role(Role.SECRETARY, Role.EDITOR, Role.LEADER, Role.ADMIN),
+    # --- notice board rules end here ---
 }
 
 

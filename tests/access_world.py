@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from werkzeug.datastructures import FileStorage
 
 from portal.models import Subject, utcnow
-from portal.services import campaign, commendation, inspections, news, pledges, projects, submissions
+from portal.services import campaign, commendation, images, inspections, news, pledges, projects, submissions
 
 from .news_helpers import image_file
 
@@ -30,7 +30,8 @@ def _post(author, title: str, cover: FileStorage | None = None):
 
 
 def build_news(world) -> None:
-    """A draft of the secretary, a post of the member waiting for the editors, a published post with a cover."""
+    """A draft of the secretary, a post of the member waiting for the editors, a published post with a cover,
+    an image put into a post's text."""
     users = world.users
     draft = _post(users["secretary"], "支部草稿")
     pending = _post(users["member"], "待审稿件")
@@ -38,7 +39,9 @@ def build_news(world) -> None:
     published = _post(users["secretary"], "已发布的风采", cover=image_file(size=(64, 48)))
     news.submit_post(users["secretary"], published)
     news.publish_post(users["editor"], published)
-    world.extra.update(draft_post=draft.id, pending_post=pending.id, published_post=published.id)
+    inline = images.store_inline(users["secretary"], image_file(size=(40, 30)))
+    world.extra.update(draft_post=draft.id, pending_post=pending.id, published_post=published.id,
+                       inline_image=inline.stored_name)
 
 
 def build_commendation(world) -> None:
@@ -107,9 +110,26 @@ def build_appraisal(world) -> None:
     world.extra.update(round=round_.id, branch_grade=records[None], member_grade=records[world.users["member"].id])
 
 
+def build_bulletins(world) -> None:
+    """A draft bulletin and an issued one (of the current year), drafted and issued by the leader."""
+    from flask import current_app, g
+
+    from portal.services import bulletins
+
+    leader = world.users["leader"]
+    g.pop("current_year", None)  # the test's app context outlives the tables emptied between worlds
+    with current_app.test_request_context("/"):
+        year = bulletins.choose_year(None)
+        draft = bulletins.create_draft(leader, year, bulletins.new_draft_input(year))
+        issued = bulletins.create_draft(leader, year, bulletins.new_draft_input(year))
+        bulletins.issue(leader, issued, issued.version)
+    world.extra.update(draft_bulletin=draft.id, issued_bulletin=issued.id)
+
+
 # The blueprints whose pages show what each builder makes (the home page and the dashboard show it all).
 build_news.areas = ("news", "main", "dashboard")
 build_commendation.areas = ("commendation", "main", "dashboard")
 build_campaign.areas = ("campaign", "main", "dashboard")
 build_appraisal.areas = ("appraisal", "main", "dashboard")
-BUILDERS = [build_news, build_commendation, build_campaign, build_appraisal]
+build_bulletins.areas = ("bulletins",)
+BUILDERS = [build_news, build_commendation, build_campaign, build_appraisal, build_bulletins]

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from ..models import PostCategory
-from ..services.news import BODY_MAX, SUMMARY_MAX, TITLE_MAX, PostInput
+from ..services.news import BODY_MAX, SUMMARY_MAX, TITLE_MAX, PostInput, body_of
 from .fields import Choice, FormToken, HiddenId, Id, IdList, LongText, Moment, Text, Upload
 
 
@@ -14,6 +14,8 @@ class PostForm(FlaskForm):
     title = Text(_l("Title"), max_length=TITLE_MAX)
     summary = LongText(_l("Summary"), max_length=SUMMARY_MAX)
     body_md = LongText(_l("Text"), max_length=BODY_MAX)
+    # The rich-text editor's HTML (pasted Word/WPS text can be large before cleaning); made Markdown in as_input.
+    body_html = LongText(_l("Text"), max_length=BODY_MAX * 20)
     branch_id = Id(_l("Branch"))
     member_id = Id(_l("Member"))
     criteria = IdList(_l("Criteria"))
@@ -26,7 +28,8 @@ class PostForm(FlaskForm):
         """The cleaned values, as the news service takes them (it still applies the domain's rules:
         required fields, whom a person may write about, which criteria exist)."""
         return PostInput(category=self.category.data, title=self.title.data, summary=self.summary.data,
-                         body_md=self.body_md.data, branch_id=str(self.branch_id.data or ""),
+                         body_md=body_of(self.body_md.data, self.body_html.data),
+                         branch_id=str(self.branch_id.data or ""),
                          member_id=str(self.member_id.data or ""), criteria=[str(c) for c in self.criteria.data],
                          remove_cover=self.remove_cover.data == "1")
 

@@ -49,6 +49,7 @@ from .campaign_work import (
     inspection_branch,
     pledge_item,
 )
+from .documents import Bulletin, BulletinStatus
 from .frameworks import Criterion, Framework, Item, Subject
 from .news import (
     Attachment,
@@ -58,6 +59,7 @@ from .news import (
     Objection,
     Post,
     PostCategory,
+    PostImage,
     PostRead,
     PostStatus,
     PostVersion,
@@ -71,7 +73,7 @@ from .security import LoginFailure, RefusalTally
 AUTOINCREMENT_TABLES = (
     "unit", "branch", "user", "campaign_year", "framework", "item", "assessment", "evidence", "pledge",
     "pledge_entry", "submission_request", "submission", "project", "milestone", "inspection", "follow_up",
-    "post", "nomination", "attachment", "objection", "appraisal_round", "grade_record",
+    "post", "nomination", "attachment", "objection", "appraisal_round", "grade_record", "bulletin", "post_image",
 )
 for _name in AUTOINCREMENT_TABLES:
     Post.metadata.tables[_name].dialect_options["sqlite"]["autoincrement"] = True

@@ -95,6 +95,16 @@ class PostRead(db.Model):
     read_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PostImage(db.Model):
+    """An image put into a post's text with the rich-text editor (stored under uploads/inline); the text names
+    it by its address, this row names the file for backups and `clean-uploads`."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class PostVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"), index=True)

@@ -38,8 +38,8 @@ def _encode(image: Image.Image, name: str) -> FileStorage:
     return FileStorage(stream=buffer, filename=name)
 
 
-def store_cover(file: FileStorage, field: str = "cover") -> Cover:
-    """Check, decode, re-encode and store a cover image and its thumbnail. Raises Invalid (422)."""
+def _decoded(file: FileStorage, field: str) -> Image.Image:
+    """The upload as a decoded, upright image; Invalid (422) when it is not a picture of a sane size."""
     uploads.check(file, uploads.IMAGE_TYPES, field)
     message = fill(_l("“%(name)s” could not be read as an image. Please choose a JPEG, PNG, GIF or WebP "
                       "picture."), name=(file.filename or "")[:80])
@@ -49,9 +49,14 @@ def store_cover(file: FileStorage, field: str = "cover") -> Cover:
             if source.width * source.height > MAX_PIXELS:
                 raise Invalid(message, {field: message})
             source.load()
-            image = ImageOps.exif_transpose(source)
+            return ImageOps.exif_transpose(source)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
         raise Invalid(message, {field: message}) from None
+
+
+def store_cover(file: FileStorage, field: str = "cover") -> Cover:
+    """Check, decode, re-encode and store a cover image and its thumbnail. Raises Invalid (422)."""
+    image = _decoded(file, field)
     image.thumbnail(COVER_MAX)
     cover = uploads.store(_encode(image, "cover"), COVER_KIND, uploads.IMAGE_TYPES, field)
     thumb_image = ImageOps.fit(image, THUMB_SIZE)
@@ -67,3 +72,40 @@ def remove_cover(stored: str, thumb: str) -> None:
 
 def content_type_of(stored: str) -> str:
     return "image/png" if stored.endswith(".png") else "image/jpeg"
+
+
+INLINE_KIND = "inline"
+INLINE_MAX = (1600, 1600)
+
+
+def store_inline(actor, file: FileStorage, field: str = "image"):
+    """An image for a post's text (the rich-text editor's "image" button, or a picture pasted from Word):
+    checked, decoded, scaled to at most INLINE_MAX, re-encoded (no metadata, nothing but pixels), stored and
+    recorded as a PostImage. Raises Invalid (422). Audited as post.add_image; commits."""
+    from ..extensions import db
+    from ..models import PostImage
+    from . import audit
+
+    image = _decoded(file, field)
+    image.thumbnail(INLINE_MAX)
+    stored = uploads.store(_encode(image, "image"), INLINE_KIND, uploads.IMAGE_TYPES, field)
+    record = PostImage(stored_name=stored.stored_name, uploaded_by_id=actor.id)
+    db.session.add(record)
+    db.session.flush()
+    audit.record(actor, "post.add_image", record, after={"stored_name": record.stored_name})
+    db.session.commit()
+    return record
+
+
+def get_inline(stored_name: str):
+    """The PostImage stored as `stored_name`; NotFound (404) for any other name."""
+    from sqlalchemy import select
+
+    from ..errors import NotFound
+    from ..extensions import db
+    from ..models import PostImage
+
+    record = db.session.scalar(select(PostImage).where(PostImage.stored_name == (stored_name or "")[:80]))
+    if record is None:
+        raise NotFound()
+    return record

@@ -288,9 +288,15 @@ class PostInput:
     @classmethod
     def from_form(cls, form) -> PostInput:
         return cls(category=form.get("category", ""), title=form.get("title", ""),
-                   summary=form.get("summary", ""), body_md=form.get("body_md", ""),
+                   summary=form.get("summary", ""), body_md=body_of(form.get("body_md", ""), form.get("body_html")),
                    branch_id=form.get("branch_id", ""), member_id=form.get("member_id", ""),
                    criteria=form.getlist("criteria"), remove_cover=form.get("remove_cover") == "1")
+
+
+def body_of(body_md: str, body_html: str | None) -> str:
+    """The post's Markdown: from the rich-text editor's HTML when it sent some (cleaned and converted, see
+    markdown.from_html), else the Markdown typed in the plain text area (the page without JavaScript)."""
+    return markdown.from_html(body_html) if (body_html or "").strip() else (body_md or "")
 
 
 @dataclass
@@ -367,16 +373,55 @@ def _set_criteria(post: Post, criterion_ids: list[int]) -> None:
         db.session.execute(insert(post_criterion), [{"post_id": post.id, "criterion_id": c} for c in criterion_ids])
 
 
-def _store_cover(cover: FileStorage | None) -> images.Cover | None:
+KEPT_COVER_SALT = "news.kept-cover"
+KEPT_COVER_SECONDS = 24 * 3600
+
+
+def keep_cover(actor: User, cover: FileStorage | None) -> tuple[str, str] | None:
+    """A cover chosen on a form that was refused (422) is stored at once, so that the person need not choose
+    it again: returns (signed token for the form's hidden `kept_cover`, the file's name), or None when no
+    file was chosen. Raises Invalid when the file is not a picture. The token names the stored files and
+    the person; an unused one leaves files that `clean-uploads` removes (no row names them)."""
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
     if cover is None or not cover.filename:
         return None
+    stored = images.store_cover(cover)
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=KEPT_COVER_SALT)
+    name = (cover.filename or "")[:80]
+    return signer.dumps({"user": actor.id, "stored": stored.stored, "thumb": stored.thumb, "name": name}), name
+
+
+def kept_cover(actor: User, token: str | None) -> tuple[images.Cover, str] | None:
+    """The cover a `keep_cover` token names, if the token is genuine, recent and this person's; else None."""
+    from flask import current_app
+    from itsdangerous import BadData, URLSafeTimedSerializer
+
+    if not token:
+        return None
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=KEPT_COVER_SALT)
+    try:
+        value = signer.loads(token, max_age=KEPT_COVER_SECONDS)
+    except BadData:
+        return None
+    if not isinstance(value, dict) or value.get("user") != actor.id:
+        return None
+    return images.Cover(stored=str(value["stored"]), thumb=str(value["thumb"])), str(value.get("name", ""))
+
+
+def _store_cover(cover: FileStorage | None, kept: images.Cover | None = None) -> images.Cover | None:
+    if cover is None or not cover.filename:
+        return kept
     return images.store_cover(cover)
 
 
-def create_post(actor: User, data: PostInput, cover: FileStorage | None = None) -> Post:
-    """A new draft by `actor`; the first version is kept."""
+def create_post(actor: User, data: PostInput, cover: FileStorage | None = None,
+                kept: images.Cover | None = None) -> Post:
+    """A new draft by `actor`; the first version is kept. `kept`: a cover stored by an earlier refused save
+    (see keep_cover), used when no new file is chosen."""
     clean = _validate(actor, data, None)
-    stored = _store_cover(cover)
+    stored = _store_cover(cover, kept)
     from .campaign import current_year
 
     year = current_year()
@@ -394,7 +439,7 @@ def create_post(actor: User, data: PostInput, cover: FileStorage | None = None) 
 
 
 def update_post(actor: User, post: Post, data: PostInput, expected_version: str | int | None,
-                cover: FileStorage | None = None) -> Post:
+                cover: FileStorage | None = None, kept: images.Cover | None = None) -> Post:
     """Save an edit made on top of `expected_version`; a stale version is a Conflict (409), never a
     silent overwrite. The version is bumped with a guarded UPDATE so two simultaneous saves cannot
     both win."""
@@ -404,7 +449,7 @@ def update_post(actor: User, post: Post, data: PostInput, expected_version: str 
                               "below; compare it with the current text and save again.", v=post.version)),
                        current=post)
     clean = _validate(actor, data, post)
-    stored = _store_cover(cover)
+    stored = _store_cover(cover, kept)
     before = _snapshot(post)
     claimed = db.session.execute(
         update(Post).where(Post.id == post.id, Post.version == expected).values(version=expected + 1)
@@ -454,13 +499,24 @@ def submit_post(actor: User, post: Post) -> Post:
                        submitted_at=utcnow(), return_reason="")
 
 
+PUBLISHABLE = (PostStatus.PENDING, PostStatus.SCHEDULED, PostStatus.UNPUBLISHED)
+
+
+def publishable_from(actor: User, post: Post) -> tuple[PostStatus, ...]:
+    """The states from which `actor` may publish `post`: the publicity section publishes what was submitted,
+    scheduled or taken down, and its own drafts directly (nobody reviews the reviewers' own posts)."""
+    if actor.role != Role.EDITOR:
+        return ()
+    own = (PostStatus.DRAFT, PostStatus.RETURNED) if post.author_id == actor.id else ()
+    return PUBLISHABLE + own
+
+
 def publish_post(actor: User, post: Post) -> Post:
     if actor.role != Role.EDITOR:
         raise NotAllowed(str(_l("Only the publicity section publishes posts.")))
     now = utcnow()
-    return _transition(actor, post, "post.publish",
-                       (PostStatus.PENDING, PostStatus.SCHEDULED, PostStatus.UNPUBLISHED), PostStatus.PUBLISHED,
-                       published_at=now, publish_at=None, return_reason="")
+    return _transition(actor, post, "post.publish", publishable_from(actor, post), PostStatus.PUBLISHED,
+                       published_at=now, publish_at=None, return_reason="", submitted_at=post.submitted_at or now)
 
 
 def parse_local_datetime(value: str) -> datetime | None:

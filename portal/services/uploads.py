@@ -69,6 +69,7 @@ REFERENCES = (
     ("evidence", "evidence", "stored_name"),
     ("covers", "post", "cover_stored"),
     ("covers", "post", "cover_thumb_stored"),
+    ("inline", "post_image", "stored_name"),
     ("nominations", "attachment", "stored_name"),
     ("submissions", "submission", "document_stored"),
 )

@@ -16,7 +16,7 @@ from ..input_guard import parse_int
 from ..models import Nomination, Objection, Role
 from ..permissions import authorize, can, require
 from ..services import commendation as service
-from ..services import intents, uploads
+from ..services import intents, markdown, uploads
 from ..services.campaign import current_year
 
 bp = Blueprint("commendation", __name__)
@@ -63,6 +63,7 @@ def _nomination_page(nomination, errors=None, status=200, form=None, conflict=No
     decision on a stale page (409), the saved status and decision note beside it (`conflict`)."""
     show_objections = can(_me(), "objection.view", nomination)
     return render("commendation/nomination.html", status=status, row=service.row_for(nomination),
+                  deeds_html=markdown.safe_html(nomination.deeds),
                   attachments=service.attachments(nomination),
                   objections=service.objections(nomination) if show_objections else [],
                   notice_running=service.notice_running(nomination), notice_over=service.notice_over(nomination),

@@ -2,9 +2,10 @@
 Views parse, authorise, call one service, render."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
 
 from .. import labels
 from ..errors import Conflict
@@ -26,6 +27,14 @@ bp = Blueprint("news", __name__)
 
 def _me():
     return current_user._get_current_object()
+
+
+@bp.context_processor
+def helpers() -> dict:
+    """`publishable_from(post)`: the states from which the person may publish the post (the service's rule)."""
+    from ..services.markdown import safe_html
+
+    return {"publishable_from": lambda post: news_service.publishable_from(_me(), post), "rich_body": safe_html}
 
 
 def _page_number() -> int:
@@ -91,6 +100,29 @@ def cover(post_id: int, size: str = "full"):
                          images.content_type_of(stored), inline=True)
 
 
+@bp.post("/news/images")
+@require("post.create")
+def upload_image():
+    """The rich-text editor's image upload (fetch with the X-CSRFToken header): 201 with the image's address,
+    or 422 with the reason."""
+    from ..errors import Invalid
+
+    try:
+        record = images.store_inline(_me(), request.files.get("image") or FileStorage())
+    except Invalid as error:
+        db.session.rollback()
+        return jsonify(error=str(error.field_errors.get("image") or error.message)), 422
+    return jsonify(url=url_for("news.inline_image", name=record.stored_name)), 201
+
+
+@bp.get("/news/images/<name>")
+@login_required
+def inline_image(name: str):
+    record = images.get_inline(name)
+    return uploads.serve(images.INLINE_KIND, record.stored_name, record.stored_name,
+                         images.content_type_of(record.stored_name), inline=True)
+
+
 @bp.get("/news/<int:post_id>/history")
 @login_required
 def history(post_id: int):
@@ -101,10 +133,31 @@ def history(post_id: int):
 
 # --- drafting --------------------------------------------------------------------------------
 
+def _kept_cover():
+    """(token, file name) of the cover chosen on this refused form, kept for the next try (or the one kept
+    before); None when there is none. A file that is not a picture is reported beside the cover field."""
+    from ..errors import Invalid
+
+    try:
+        kept = news_service.keep_cover(_me(), request.files.get("cover"))
+    except Invalid:
+        db.session.rollback()
+        kept = None
+    if kept is None and news_service.kept_cover(_me(), request.form.get("kept_cover")):
+        return request.form["kept_cover"], news_service.kept_cover(_me(), request.form["kept_cover"])[1]
+    return kept
+
+
+def _kept():
+    found = news_service.kept_cover(_me(), request.form.get("kept_cover"))
+    return found[0] if found else None
+
+
 def _form_page(template_post=None, data=None, errors=None, status=200, conflict=None):
     branches, members = news_service.subject_options(_me(), template_post)
+    kept = _kept_cover() if request.method == "POST" and status in (409, 422) else None
     return render("news/edit.html", block="post_form", status=status, post=template_post, data=data,
-                  errors=errors or {}, branches=branches, members=members,
+                  errors=errors or {}, branches=branches, members=members, kept_cover=kept,
                   criteria=news_service.criteria_options(), conflict=conflict,
                   chosen=([c for c in (parse_int(v) for v in data.criteria) if c is not None] if data is not None else
                           news_service.selected_criteria(template_post) if template_post else []))
@@ -128,7 +181,7 @@ def create():
     form = forms.PostForm()
     typed = news_service.PostInput.from_form(shown(form))  # what the form read, to show it again
     done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Post, lambda: (
-        news_service.create_post(_me(), form.as_input(), form.cover.data))),
+        news_service.create_post(_me(), form.as_input(), form.cover.data, _kept()))),
         lambda errors, status, _c: _form_page(data=typed, errors=errors, status=status))
     if refusal:
         return refusal
@@ -153,7 +206,7 @@ def update(post_id: int):
     typed = news_service.PostInput.from_form(shown(form))
     try:
         _done, refusal = run_form(form, lambda: news_service.update_post(
-            _me(), item, form.as_input(), form.version.data, form.cover.data),
+            _me(), item, form.as_input(), form.version.data, form.cover.data, _kept()),
             lambda errors, status, _c: _form_page(item, typed, errors, status))
     except Conflict as error:  # the post page shows the whole current post beside the person's version
         db.session.rollback()

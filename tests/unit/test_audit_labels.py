@@ -8,7 +8,7 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 # Codes built at run time (f-strings), spelled out.
 BUILT = {"checklist.submit", "checklist.return", "checklist.review", "post.pin", "post.feature",
          "submission.accept", "submission.return"}
-CODE = re.compile(r'"((?:access|auth|branch|brand|campaign_year|checklist|follow_up|inspection|milestone|'
+CODE = re.compile(r'"((?:access|auth|branch|brand|bulletin|campaign_year|checklist|follow_up|inspection|milestone|'
                   r'nomination|objection|pledge|post|project|roster|submission|submission_request|upload|user)\.[a-z_]+)"')
 
 PERMISSION = re.compile(r'can\([^,()]+,\s*"[a-z_]+\.[a-z_]+"')

@@ -61,3 +61,14 @@ def test_a_district_of_one_branch(app):
     """The smallest demo (one branch, one member) seeds without a branch having handed in its plan."""
     demo.seed(branches=1, members_per_branch=1)
     assert db.session.scalar(select(func.count()).select_from(Branch)) == 1
+
+
+def test_demo_has_issued_bulletins_of_2011_and_2012(app):
+    from portal.models import Bulletin, BulletinStatus, Post, PostCategory
+
+    demo.seed(branches=4, members_per_branch=2)
+    rows = db.session.execute(select(Bulletin.number_year, Bulletin.number, Bulletin.status, Bulletin.post_id)
+                              .order_by(Bulletin.number_year)).all()
+    assert [(y, n, s) for y, n, s, _p in rows] == [(2011, 1, BulletinStatus.ISSUED), (2012, 1, BulletinStatus.ISSUED)]
+    posts = db.session.scalars(select(Post).where(Post.id.in_([p for *_r, p in rows]))).all()
+    assert {p.category for p in posts} == {PostCategory.BULLETIN} and all("〔20" in p.title for p in posts)

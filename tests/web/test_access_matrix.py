@@ -38,6 +38,7 @@ from ..checklist_helpers import current_year, items, make_assessment, year
 from ..conftest import empty_tables
 from ..factories import BranchFactory, UserFactory
 from ..fingerprint import changed, fingerprint
+from ..news_helpers import image_bytes
 
 ROLES = ["anonymous", "member", "secretary", "other_secretary", "editor", "leader", "admin"]
 EVERYONE = {"member", "secretary", "other_secretary", "editor", "leader", "admin"}
@@ -141,6 +142,8 @@ TABLE: dict[str, tuple] = {
     "news.post": ("GET", "/news/" + X % "draft_post", {"secretary", "editor", "leader", "admin"}, {}),
     "news.post@published": ("GET", "/news/" + X % "published_post", EVERYONE, {}),
     "news.cover": ("GET", "/news/" + X % "published_post" + "/cover/thumb", EVERYONE, {}),
+    "news.upload_image": ("POST", "/news/images", WRITERS, {}),
+    "news.inline_image": ("GET", "/news/images/" + X % "inline_image", EVERYONE, {}),
     "news.history": ("GET", "/news/" + X % "draft_post" + "/history", EDITORS, {}),
     "news.mine": ("GET", "/news/mine", WRITERS, {}),
     "news.new": ("GET", "/news/new", WRITERS, {}),
@@ -219,6 +222,21 @@ TABLE: dict[str, tuple] = {
     "campaign.update_inspection": ("POST", "/inspections/" + X % "inspection", LEADERSHIP, {}),
     "campaign.add_follow_up": ("POST", "/inspections/" + X % "inspection" + "/follow-ups", LEADERSHIP, {}),
     "campaign.follow_up_status": ("POST", "/follow-ups/" + X % "follow_up" + "/status", LEADERSHIP, {}),
+    # --- 通报: the leading group and the organisation section draft, edit and issue; an issued bulletin's
+    # documents are published, so everyone logged in downloads them.
+    "bulletins.index": ("GET", "/bulletins", LEADERSHIP, {}),
+    "bulletins.new": ("GET", "/bulletins/new", LEADERSHIP, {}),
+    "bulletins.create": ("POST", "/bulletins", LEADERSHIP, {}),
+    "bulletins.show": ("GET", "/bulletins/" + X % "draft_bulletin", LEADERSHIP, {}),
+    "bulletins.edit": ("GET", "/bulletins/" + X % "draft_bulletin" + "/edit", LEADERSHIP, {}),
+    "bulletins.update": ("POST", "/bulletins/" + X % "draft_bulletin" + "/edit", LEADERSHIP, {}),
+    "bulletins.issue": ("POST", "/bulletins/" + X % "draft_bulletin" + "/issue", LEADERSHIP, {}),
+    "bulletins.docx": ("GET", "/bulletins/" + X % "issued_bulletin" + ".docx", EVERYONE, {}),
+    "bulletins.docx@draft": ("GET", "/bulletins/" + X % "draft_bulletin" + ".docx", LEADERSHIP, {}),
+    "bulletins.pdf": ("GET", "/bulletins/" + X % "issued_bulletin" + ".pdf", EVERYONE, {}),
+    # --- 党务公开栏: a branch's sheet for its secretary and leadership; the 公示 sheet for those who post notices.
+    "noticeboard.branch": ("GET", "/branches/{w.branch.id}/noticeboard", {"secretary"} | LEADERSHIP, {}),
+    "noticeboard.notices": ("GET", "/commendation/notice-sheet", SECRETARIES | EDITORS | LEADERSHIP, {}),
     # --- administration: the organisation section only.
     "admin.users": ("GET", "/admin/users", ADMIN, {}),
     "admin.create_user": ("POST", "/admin/users", ADMIN, {}),
@@ -428,6 +446,7 @@ FORMS: dict[str, tuple] = {
     "checklist.review": (lambda w, r: {"rating": "good", "comment": "扎实。", "improvements": "继续。"},
                          _submit_branch_checklist),
     "news.create": (_news_form, None),
+    "news.upload_image": (lambda w, r: {"image": image_bytes(name="inline.png", size=(20, 20))}, None),
     "auth.account_language": (lambda w, r: {"locale": "en"}, None),
     "campaign.update_project": (_project_version, None),
     "campaign.update_inspection": (_inspection_version, None),
@@ -483,6 +502,11 @@ FORMS: dict[str, tuple] = {
     "admin.set_branch_active": (lambda w, r: {"active": "0"}, None),
     "admin.roster_preview": (lambda w, r: {"file": _csv(w)}, None),
     "admin.roster_import": (_preview, None),
+    "bulletins.create": (lambda w, r: {"title": "通报", "heading": "一、总体情况", "body": "进展顺利。",
+                                       "copy_to": ""}, None),
+    "bulletins.update": (lambda w, r: {"title": "通报（修改）", "heading": "一、总体情况", "body": "进展顺利。",
+                                       "copy_to": "", "version": "1"}, None),
+    "bulletins.issue": (lambda w, r: {"version": "1"}, None),
 }
 
 

@@ -137,3 +137,16 @@ def test_unknown_nomination_is_404(app, leader):
 def test_pages_need_login(client):
     for url in ("/commendation", "/commendation/honours"):
         assert client.get(url).status_code in (302, 401)
+
+
+def test_the_deeds_page_renders_markdown_as_sanitised_html(app, client, secretary, member, leader):
+    """Issue 18: the 事迹 page showed the raw Markdown; it renders it, and nothing executable survives."""
+    from portal.services import commendation as service
+    from portal.services.campaign import current_year
+
+    deeds = "## 主要事迹\n\n**带头**服务师生。\n\n<script>alert(1)</script>[x](javascript:alert(1))"
+    nomination = service.nominate(secretary, current_year(), str(member.id), deeds)
+    client.login(leader)
+    page = client.get(f"/commendation/nominations/{nomination.id}").get_data(as_text=True)
+    assert "<h2>主要事迹</h2>" in page and "<strong>带头</strong>" in page
+    assert "## 主要事迹" not in page and "<script>alert" not in page and "href=\"javascript:" not in page

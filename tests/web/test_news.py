@@ -265,3 +265,22 @@ def test_board_with_htmx_but_without_more_is_a_whole_page(app, member, secretary
     assert response.status_code == 200 and "<html" in text
     assert f'id="post-{post.id}"' in text  # the filter applied: the bulletin is listed, the exemplar not
     assert re.findall(r'id="post-(\d+)"', text) == [str(post.id)]
+
+
+def test_the_publicity_section_publishes_its_own_posts_directly(client, editor, secretary):
+    """Issue 18: an editor's own draft needs no review by itself; another author's draft still goes through
+    submission first."""
+    from portal.models import PostStatus
+
+    from ..news_helpers import make_post
+
+    own = make_post(editor, title="宣传科稿件", status=PostStatus.DRAFT)
+    theirs = make_post(secretary, title="支部草稿", status=PostStatus.DRAFT)
+    client.login(editor)
+    assert "立即发布" in client.get(f"/news/{own.id}").get_data(as_text=True)
+    assert "立即发布" not in client.get(f"/news/{theirs.id}").get_data(as_text=True)
+    assert client.form_post(f"/news/{own.id}/publish").status_code == 303
+    assert client.form_post(f"/news/{theirs.id}/publish").status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Post, own.id).status == PostStatus.PUBLISHED
+    assert db.session.get(Post, theirs.id).status == PostStatus.DRAFT

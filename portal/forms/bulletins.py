@@ -1,0 +1,58 @@
+"""Forms of the bulletins blueprint: drafting and editing a 通报, issuing it."""
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
+
+from ..services.bulletins import BODY_MAX, COPY_TO_MAX, HEADING_MAX, SECTIONS_MAX, TITLE_MAX, BulletinInput
+from ..text import clean_text
+from .fields import FormToken, HiddenId, Id, Text
+
+
+class BulletinForm(FlaskForm):
+    """Title, 抄送 and up to SECTIONS_MAX sections, each a `heading` and a `body` sent in order (the
+    inputs repeat their names, so that the page may hold any number of them)."""
+
+    title = Text(_l("Title"), max_length=TITLE_MAX, required=_l("Give the bulletin a title."))
+    copy_to = Text(_l("Copy to (抄送)"), max_length=COPY_TO_MAX)
+    corrects = Id(_l("Corrects"))
+    version = HiddenId()
+    form_token = FormToken()
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        headings, bodies = request.form.getlist("heading"), request.form.getlist("body")
+        self.sections, self.sections_error = [], None
+        if len(headings) != len(bodies) or len(headings) > SECTIONS_MAX:
+            self.sections_error = _l("Send at most %(n)s sections, each with a heading and a text.", n=SECTIONS_MAX)
+        for heading, body in zip(headings, bodies, strict=False):
+            heading, bad_heading = clean_text(heading)
+            body, bad_body = clean_text(body, multiline=True)
+            if bad_heading or bad_body:
+                self.sections_error = _l("Remove the control characters (invisible codes) from this text.")
+            elif len(heading) > HEADING_MAX or len(body) > BODY_MAX:
+                self.sections_error = _l("A heading may be at most %(h)s characters and a section's text at most "
+                                         "%(b)s.", h=HEADING_MAX, b=BODY_MAX)
+            self.sections.append({"heading": heading, "body": body})
+        return ok and self.sections_error is None
+
+    @property
+    def errors(self):
+        errors = dict(super().errors)
+        if getattr(self, "sections_error", None):
+            errors["sections"] = [self.sections_error]
+        return errors
+
+    def as_input(self) -> BulletinInput:
+        return BulletinInput(self.title.data, self.sections, self.copy_to.data)
+
+
+class IssueForm(FlaskForm):
+    version = HiddenId()
+
+    def validate_version(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Reload the page and issue again."))
+
