@@ -83,8 +83,19 @@ def register_database(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import (admin, appraisal, auth, bulletins, campaign, checklist, commendation, dashboard, main, news,
-                        noticeboard)
+    from .views import (
+        admin,
+        appraisal,
+        auth,
+        bulletins,
+        campaign,
+        checklist,
+        commendation,
+        dashboard,
+        main,
+        news,
+        noticeboard,
+    )
 
     for module in (main, auth, checklist, dashboard, news, commendation, campaign, bulletins, noticeboard, admin,
                    appraisal):
