@@ -24,11 +24,11 @@ from ..extensions import db
 from ..input_guard import parse_int
 from ..models import (
     AssessmentStatus,
-    BranchGrade,
+    BranchLevel,
     Bulletin,
     BulletinStatus,
     CampaignYear,
-    Grade,
+    GradeRecord,
     Post,
     PostCategory,
     User,
@@ -111,9 +111,12 @@ def figures_for(year: CampaignYear, today: date | None = None) -> dict:
     commend = [row for row in rows if row.status in done and (row.total.score or 0) >= COMMEND_SCORE]
     commend.sort(key=lambda row: -(row.total.score or 0))
     urge = [row for row in rows if row.overdue > 0 or (row.status not in done and row.total.progress < URGE_PROGRESS)]
+    # Confirmed branch grades only (分类定级 confirmed by the leading group): a bulletin reports decisions,
+    # not the system's proposals.
     grades = dict(db.session.execute(
-        select(BranchGrade.grade, func.count(BranchGrade.id)).where(BranchGrade.year_id == year.id)
-        .group_by(BranchGrade.grade)).tuples().all())
+        select(GradeRecord.confirmed, func.count(GradeRecord.id))
+        .where(GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None), GradeRecord.confirmed.isnot(None))
+        .group_by(GradeRecord.confirmed)).tuples().all())
     summary = view.summary
     return {
         "year": year.year,
@@ -130,7 +133,7 @@ def figures_for(year: CampaignYear, today: date | None = None) -> dict:
         "overdue": summary.overdue,
         "criteria": [{"title": criterion.title, "score": score, "progress": avg_progress}
                      for criterion, score, avg_progress in view.criterion_averages],
-        "grades": {grade.value: int(grades.get(grade, 0)) for grade in Grade} if grades else {},
+        "grades": {level.value: int(grades.get(level.value, 0)) for level in BranchLevel} if grades else {},
         "branch_rows": [{"name": row.name, "progress": row.total.progress, "score": row.total.score,
                          "status": row.status.value if row.status else ""} for row in rows],
         "commend": [row.name for row in commend],
