@@ -83,9 +83,9 @@ def register_database(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, auth, campaign, checklist, commendation, dashboard, main, news
+    from .views import admin, auth, campaign, checklist, commendation, dashboard, main, news, notifications
 
-    for module in (main, auth, checklist, dashboard, news, commendation, campaign, admin):
+    for module in (main, auth, checklist, dashboard, news, commendation, campaign, admin, notifications):
         app.register_blueprint(module.bp)
 
 
@@ -132,6 +132,7 @@ def register_template_helpers(app: Flask) -> None:
             "current_phase": current_phase(year),
             "is_fragment": wants_fragment(),
             "lang_url": _lang_url,
+            "unread_notifications": _unread_notifications,
         }
 
 
@@ -157,6 +158,18 @@ def _lang_url(code: str) -> str:
 
     args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
     return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+
+
+def _unread_notifications() -> int:
+    """The header's unread count (one query, only where the header is drawn)."""
+    from flask import g
+
+    from .services.notifications import unread_count
+
+    user = _current_user()
+    if g.get("database_down") or not getattr(user, "is_authenticated", False):
+        return 0
+    return unread_count(user)
 
 
 def _current_user():

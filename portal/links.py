@@ -8,3 +8,9 @@ from flask import current_app, url_for
 def external_url(endpoint: str, **values) -> str:
     """`PORTAL_BASE_URL` + the path of `endpoint` (e.g. "http://portal.school.local/news/12")."""
     return current_app.config["PORTAL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The path of `endpoint` inside the portal (e.g. "/checklist/branch/3?year=2012"), inside a request or
+    outside one (a command, the task queue): notifications store it, e-mails prefix PORTAL_BASE_URL."""
+    return current_app.url_map.bind("portal.invalid").build(endpoint, values)

@@ -8,10 +8,20 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portal.models import Subject, utcnow
-from portal.services import campaign, commendation, inspections, news, pledges, projects, submissions
+from portal.models import Notification, Subject, utcnow
+from portal.services import (
+    campaign,
+    commendation,
+    inspections,
+    news,
+    notifications,
+    pledges,
+    projects,
+    submissions,
+)
 
 from .news_helpers import image_file
 
@@ -86,8 +96,20 @@ def build_campaign(world) -> None:
                        milestone=milestone.id, inspection=inspection.id, follow_up=follow_up.id)
 
 
+def build_notifications(world) -> None:
+    """One unread notification for every person; the member's is the one the matrix marks read."""
+    from portal.extensions import db
+
+    for role, user in world.users.items():
+        notifications.notify([user], "post.published", f"matrix:{role}", "/news", what="稿件")
+    db.session.commit()
+    world.extra["notification"] = db.session.scalar(select(Notification.id).where(
+        Notification.recipient_id == world.users["member"].id))
+
+
 # The blueprints whose pages show what each builder makes (the home page and the dashboard show it all).
 build_news.areas = ("news", "main", "dashboard")
 build_commendation.areas = ("commendation", "main", "dashboard")
 build_campaign.areas = ("campaign", "main", "dashboard")
-BUILDERS = [build_news, build_commendation, build_campaign]
+build_notifications.areas = ("notifications", "main")
+BUILDERS = [build_news, build_commendation, build_campaign, build_notifications]

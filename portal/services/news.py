@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
+from ..links import path_for
 from ..models import (
     Branch,
     CampaignYear,
@@ -30,7 +31,7 @@ from ..models import (
     post_criterion,
     utcnow,
 )
-from . import audit, images, markdown
+from . import audit, images, markdown, notifications
 
 PER_PAGE = 10
 TITLE_MAX = 200
@@ -444,9 +445,23 @@ def _transition(actor: User, post: Post, action: str, allowed_from: tuple[PostSt
     post.status = to
     for name, value in changes.items():
         setattr(post, name, value)
-    audit.record(actor, action, post, before=before, after=_snapshot(post))
+    event = audit.record(actor, action, post, before=before, after=_snapshot(post))
+    _notify(event, post, to)
     db.session.commit()
     return post
+
+
+def _notify(event, post: Post, to: PostStatus) -> None:
+    """The editors hear of a post waiting; the author of a post returned (with the reason) or published."""
+    if to == PostStatus.PENDING:
+        notifications.notify_event(event, notifications.editors(), "post.waiting",
+                                   path_for("news.post", post_id=post.id), what=post.title)
+    elif to == PostStatus.RETURNED and post.author_id:
+        notifications.notify_event(event, [post.author_id], "post.returned", path_for("news.edit", post_id=post.id),
+                                   what=post.title, reason=post.return_reason)
+    elif to == PostStatus.PUBLISHED and post.author_id and post.author_id != event.actor_id:
+        notifications.notify_event(event, [post.author_id], "post.published", path_for("news.post", post_id=post.id),
+                                   what=post.title)
 
 
 def submit_post(actor: User, post: Post) -> Post:

@@ -12,7 +12,7 @@ from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..models import Branch, User
 from ..permissions import require
-from ..services import intents
+from ..services import auditlog, intents
 from ..services import roster as roster_service
 from ..services import users as user_service
 
@@ -191,3 +191,28 @@ def roster_import():
     except Invalid as error:
         return render("admin/roster.html", preview=None, errors=error.field_errors, result=None, status=422)
     return render("admin/roster.html", preview=None, errors={}, result={"count": count, "generated": generated})
+
+
+# --- the audit log ---------------------------------------------------------------------------------------
+
+@bp.get("/audit")
+@require("audit.log")
+def audit():
+    """The audit log for the organisation section: ?user=, branch, kind, start, end, page."""
+    filters = auditlog.parse_filters(request.args)
+    page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
+    return render("admin/audit.html", status=422 if filters.errors else 200, filters=filters,
+                  listing=auditlog.page_of(filters, page), branches=user_service.all_branches(),
+                  kinds=auditlog.kind_options())
+
+
+@bp.get("/audit.csv")
+@require("audit.log")
+def audit_csv():
+    from flask import Response
+
+    filters = auditlog.parse_filters(request.args)
+    response = Response(auditlog.csv_text(filters), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
+    return response

@@ -12,7 +12,7 @@ from ..input_guard import parse_int
 from ..models import Role, Subject
 from ..permissions import authorize, can
 from ..services import checklist as service
-from ..services import uploads
+from ..services import notifications, uploads, workqueue
 
 bp = Blueprint("checklist", __name__, url_prefix="/checklist")
 
@@ -182,7 +182,8 @@ def delete_evidence(evidence_id: int):
 
 # --- workflow -------------------------------------------------------------------------------------------------
 
-def _workflow(target: service.Target, change, done_message: str, show_missing: bool = False):
+def _workflow(target: service.Target, change, done_message: str, show_missing: bool = False, then=None):
+    """Run a workflow change; on success flash `done_message` and go back to the page (or to `then()`)."""
     from flask import flash
 
     try:
@@ -193,7 +194,7 @@ def _workflow(target: service.Target, change, done_message: str, show_missing: b
     except Conflict as error:
         return _render_page(target, status=409, message=error.message)
     flash(done_message, "success")
-    return redirect_back(page_url(target))
+    return redirect_back(then() if then else page_url(target))
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/submit")
@@ -218,9 +219,29 @@ def return_(kind: str, owner_id: int):
 def review(kind: str, owner_id: int):
     target = _target(kind, owner_id)
     authorize("assessment.review", target.permission_object())
+    reviewed_id = target.assessment.id if target.assessment else None
+    # "保存并打开下一个": after saving, the oldest other self-assessment on the reviewer's queue.
+    then = (lambda: workqueue.next_review_url(target.year, reviewed_id) or url_for("main.home",
+                                                                                   _anchor="review-queue")
+            ) if request.form.get("next") else None
     return _workflow(target, lambda: service.review(current_user, target, request.form.get("rating"),
                                                     request.form.get("comment"), request.form.get("improvements")),
-                     _("Your review has been saved."))
+                     _("Your review has been saved."), then=then)
+
+
+@bp.post("/member/<int:owner_id>/remind")
+@login_required
+def remind(owner_id: int):
+    """The secretary's 提醒: notify a member of the branch who has not submitted their self-assessment."""
+    from flask import flash
+
+    target = _target("member", owner_id)
+    authorize("member.remind", target.member)
+    if notifications.remind_self_assessment(current_user, target.member, target.year):
+        flash(_("%(name)s has been reminded.", name=target.member.display_name), "success")
+    else:
+        flash(_("%(name)s has already been reminded today.", name=target.member.display_name), "info")
+    return redirect_back(url_for("main.home", _anchor="members-queue"))
 
 
 # --- the branch's members ------------------------------------------------------------------------------------

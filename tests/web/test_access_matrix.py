@@ -219,6 +219,14 @@ TABLE: dict[str, tuple] = {
     "campaign.update_inspection": ("POST", "/inspections/" + X % "inspection", LEADERSHIP, {}),
     "campaign.add_follow_up": ("POST", "/inspections/" + X % "inspection" + "/follow-ups", LEADERSHIP, {}),
     "campaign.follow_up_status": ("POST", "/follow-ups/" + X % "follow_up" + "/status", LEADERSHIP, {}),
+    "campaign.follow_up": ("GET", "/follow-ups/" + X % "follow_up", {"secretary", "leader", "admin"}, {}),
+    "campaign.answer_follow_up": ("POST", "/follow-ups/" + X % "follow_up" + "/answer", {"secretary"}, {}),
+    "checklist.remind": ("POST", M + "/remind", {"secretary"}, {}),
+    "notifications.index": ("GET", "/notifications", EVERYONE, {}),
+    # Someone else's notification is not found: nothing tells it from one that does not exist.
+    "notifications.read": ("POST", "/notifications/" + X % "notification" + "/read", {"member"},
+                           dict.fromkeys(EVERYONE - {"member"}, 404)),
+    "notifications.read_all": ("POST", "/notifications/read-all", EVERYONE, {}),
     # --- administration: the organisation section only.
     "admin.users": ("GET", "/admin/users", ADMIN, {}),
     "admin.create_user": ("POST", "/admin/users", ADMIN, {}),
@@ -399,6 +407,7 @@ FORMS: dict[str, tuple] = {
     "campaign.add_follow_up": (lambda w, r: {"branch_id": str(w.branch.id), "action": "整改", "owner": "书记",
                                              "due_on": TODAY}, None),
     "campaign.follow_up_status": (lambda w, r: {"status": "done"}, None),
+    "campaign.answer_follow_up": (lambda w, r: {"response": "已整改", "done": "1"}, None),
     "admin.create_user": (lambda w, r: {"username": "new01", "display_name": "新老师", "password": "long-enough-42",
                                         "role": "member", "branch": str(w.branch.id)}, None),
     "admin.update_user": (lambda w, r: {"display_name": "新名字", "role": "member", "branch": str(w.branch.id),
