@@ -66,7 +66,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, login_manager, mail, migrate
     from .i18n import select_locale
 
     db.init_app(app)
@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    mail.init_app(app)
 
 
 def register_database(app: Flask) -> None:

@@ -74,4 +74,14 @@ def load(instance_path: str) -> dict:
         # The dashboard keeps each year's per-branch figures until the next audited change, and at most
         # this long (deadlines passing change them too); 0 computes them afresh on every request.
         "DASHBOARD_CACHE_SECONDS": int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60)),
+        # E-mail (Flask-Mailman over SMTP): without MAIL_SERVER nothing is sent and notifications wait in the
+        # portal (services/reminders.py). Always the SMTP backend, also under test (tests run a real server).
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "on"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", 30)),
     }

@@ -186,6 +186,7 @@ AUDIT_ACTION = {
     "post.submit": _l("submitted a post for review"),
     "post.publish": _l("published a post"),
     "post.schedule": _l("scheduled a post"),
+    "post.publish_scheduled": _l("published a scheduled post at its time"),
     "post.return": _l("returned a post"),
     "post.unpublish": _l("unpublished a post"),
     "post.pin": _l("pinned or unpinned a post"),
@@ -203,6 +204,7 @@ AUDIT_ACTION = {
     "user.disable": _l("disabled an account"),
     "user.reset_password": _l("reset a password"),
     "user.set_locale": _l("changed the interface language"),
+    "user.email_preference": _l("changed how notifications are e-mailed"),
 }
 
 

@@ -168,7 +168,9 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     def user_row(username, role, branch_id=None, post_title="", display_name=None):
         return {"username": username, "display_name": display_name or _name(rng, used_names),
                 "password_hash": password_hash, "role": role, "branch_id": branch_id,
-                "post_title": post_title, "active": True, "session_version": 1, "created_at": now}
+                "post_title": post_title, "active": True, "session_version": 1, "created_at": now,
+                # Example addresses (a reserved domain, RFC 2606): reminders can be tried with a local SMTP server.
+                "email": f"{username}@example.org", "email_preference": "digest"}
 
     rows = [
         user_row("admin", Role.ADMIN, post_title="组织科科长"),

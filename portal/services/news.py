@@ -506,6 +506,24 @@ def schedule_post(actor: User, post: Post, when: str) -> Post:
                        PostStatus.SCHEDULED, publish_at=moment, published_at=moment, return_reason="")
 
 
+def publish_due(now: datetime | None = None) -> int:
+    """Publish the scheduled posts whose time (`publish_at`, naive UTC) has come: status published, the audit
+    event "post.publish_scheduled" (no actor: the task queue does it), their authors told. A scheduled post is
+    already shown on the board from its time on (`live_clause`); this makes its state say so. Returns how many."""
+    now = now or utcnow()
+    due = list(db.session.scalars(select(Post).where(Post.status == PostStatus.SCHEDULED, Post.publish_at <= now)
+                                  .with_for_update()))
+    for post in due:
+        before = _snapshot(post)
+        post.status, post.publish_at = PostStatus.PUBLISHED, None
+        event = audit.record(None, "post.publish_scheduled", post, before=before, after=_snapshot(post))
+        if post.author_id:
+            notifications.notify_event(event, [post.author_id], "post.published",
+                                       path_for("news.post", post_id=post.id), what=post.title)
+    db.session.commit()
+    return len(due)
+
+
 def return_post(actor: User, post: Post, reason: str) -> Post:
     reason = (reason or "").strip()
     if not reason:

@@ -45,7 +45,8 @@ def create_user():
     done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, User, lambda: (
         user_service.create(_me(), username=form.username.data, display_name=form.display_name.data,
                             password=form.password.data or "", role=form.role.data,
-                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data))),
+                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data,
+                            email=form.email.data))),
         lambda errors, status, _c: _users_page(errors, status))
     if refusal:
         return refusal
@@ -71,7 +72,8 @@ def update_user(user_id: int):
     form = forms.UserEditForm()
     _done, refusal = run_form(form, lambda: user_service.update(
         _me(), target, display_name=form.display_name.data, role=form.role.data,
-        branch_id=str(form.branch.data or ""), post_title=form.post_title.data, version=form.version.data),
+        branch_id=str(form.branch.data or ""), post_title=form.post_title.data, version=form.version.data,
+        email=form.email.data),
         lambda errors, status, conflict: _user_page(target, errors, status, failed="edit", conflict=conflict),
         {"display_name": _("Name"), "post_title": _("Post")})
     if refusal:

@@ -113,6 +113,7 @@ TABLE: dict[str, tuple] = {
     "auth.change_password": ("GET", "/account/password", EVERYONE, {}),
     "auth.account": ("GET", "/account", EVERYONE, {}),
     "auth.account_language": ("POST", "/account/language", EVERYONE, {"locale": "en"}),
+    "auth.account_notifications": ("POST", "/account/notifications", EVERYONE, {}),
     "checklist.index": ("GET", "/checklist", {"member", "secretary", "other_secretary", "leader", "admin"}, {}),
     "checklist.branch": ("GET", B, {"member", "secretary", "leader", "admin"}, {}),
     "checklist.member": ("GET", M, {"member", "secretary", "leader", "admin"}, {}),
@@ -241,6 +242,8 @@ TABLE: dict[str, tuple] = {
     # A branch with nothing recorded (branch A's records keep it from being deleted: 409).
     "admin.delete_branch": ("POST", "/admin/branches/" + X % "empty_branch" + "/delete", ADMIN, {}),
     "admin.roster": ("GET", "/admin/roster", ADMIN, {}),
+    "admin.audit": ("GET", "/admin/audit", ADMIN, {}),
+    "admin.audit_csv": ("GET", "/admin/audit.csv", ADMIN, {}),
     "admin.roster_preview": ("POST", "/admin/roster", ADMIN, {}),
     # Importing needs the token of an earlier preview (FORMS makes one).
     "admin.roster_import": ("POST", "/admin/roster/import", ADMIN, {}),
@@ -408,6 +411,7 @@ FORMS: dict[str, tuple] = {
                                              "due_on": TODAY}, None),
     "campaign.follow_up_status": (lambda w, r: {"status": "done"}, None),
     "campaign.answer_follow_up": (lambda w, r: {"response": "已整改", "done": "1"}, None),
+    "auth.account_notifications": (lambda w, r: {"email_preference": "immediate"}, None),
     "admin.create_user": (lambda w, r: {"username": "new01", "display_name": "新老师", "password": "long-enough-42",
                                         "role": "member", "branch": str(w.branch.id)}, None),
     "admin.update_user": (lambda w, r: {"display_name": "新名字", "role": "member", "branch": str(w.branch.id),
