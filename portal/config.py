@@ -84,4 +84,6 @@ def load(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
         "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", 30)),
+        # The daily digest goes out at the first run of send-reminders from this local hour on (0-23).
+        "MAIL_DIGEST_HOUR": int(os.environ.get("MAIL_DIGEST_HOUR", 7)),
     }

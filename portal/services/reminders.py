@@ -5,7 +5,7 @@
    "submission.overdue:<id>", so running again writes none twice).
 2. E-mail what is due to each active person with an address, by their preference (User.email_preference):
    "immediate" gets one message per notification, "digest" (the default) one message a day (local day,
-   PORTAL_TIMEZONE) listing every notification, "none" nothing. Due means unread and not e-mailed yet.
+   PORTAL_TIMEZONE, from MAIL_DIGEST_HOUR on) listing every notification, "none" nothing. Due means unread and not e-mailed yet.
    Each notification is e-mailed at most once: it is claimed (emailed_at set, committed) before the message
    goes out, and released again when sending fails, so a concurrent run skips it and the next run retries it.
    A reminder that no longer applies (the member has submitted, the submission was handed in) is not sent.
@@ -168,10 +168,12 @@ def _connection():
                                use_tls=config["MAIL_USE_TLS"], timeout=config["MAIL_TIMEOUT"])
 
 
-def _is_digest_day(user: User, now: datetime) -> bool:
-    if user.last_digest_at is None:
-        return True
-    return to_user_timezone(user.last_digest_at).date() < to_user_timezone(now).date()
+def _is_digest_time(user: User, now: datetime) -> bool:
+    """True from MAIL_DIGEST_HOUR (local time) on, once per local day."""
+    local = to_user_timezone(now)
+    if local.hour < current_app.config.get("MAIL_DIGEST_HOUR", 7):
+        return False
+    return user.last_digest_at is None or to_user_timezone(user.last_digest_at).date() < local.date()
 
 
 def send_due_emails(now: datetime | None = None) -> Result:
@@ -198,7 +200,7 @@ def send_due_emails(now: datetime | None = None) -> Result:
     for user, notes in per_user.values():
         if user.email_preference == "immediate":
             batches.extend((user, [note], False) for note in notes)
-        elif _is_digest_day(user, now):
+        elif _is_digest_time(user, now):
             batches.append((user, notes, True))
     if not batches:
         return result

@@ -40,7 +40,7 @@ def smtp(app):
     controller.start()
     inbox.port = controller.port
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, PORTAL_BASE_URL=BASE,
-                      MAIL_DEFAULT_SENDER="创先争优活动平台 <noreply@example.org>")
+                      MAIL_DEFAULT_SENDER="创先争优活动平台 <noreply@example.org>", MAIL_DIGEST_HOUR=0)
     yield inbox
     controller.stop()
 
@@ -73,6 +73,11 @@ def test_digest_is_sent_once_with_a_decoded_subject_and_a_link(app, runner, smtp
     with app.test_request_context():
         result = reminders.send_due_emails(utcnow() + timedelta(days=1))
     assert result.sent == 1 and len(smtp.messages) == 2
+    # Before the digest hour nothing goes out.
+    app.config["MAIL_DIGEST_HOUR"] = 24
+    _note(secretary, "d")
+    with app.test_request_context():
+        assert reminders.send_due_emails(utcnow() + timedelta(days=2)).sent == 0
     assert str(smtp.messages[1][1]["Subject"]) == "[创先争优] 您有 1 条新通知"
 
 

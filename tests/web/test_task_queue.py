@@ -48,7 +48,7 @@ def consumer(app, queue, queue_url, database_url, upload_root, tmp_path):
         env = {**os.environ, "DATABASE_URL": database_url, "TASK_QUEUE_URL": queue_url, "SECRET_KEY": "test-secret",
                "UPLOAD_FOLDER": str(upload_root), "PORTAL_BASE_URL": "http://cxzy.example.org",
                "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(mail_port), "TASK_RETRIES": "10",
-               "TASK_RETRY_DELAY_SECONDS": "1", "PORTAL_ENV": "development"}
+               "TASK_RETRY_DELAY_SECONDS": "1", "PORTAL_ENV": "development", "MAIL_DIGEST_HOUR": "0"}
         log = open(tmp_path / "consumer.log", "w")  # noqa: SIM115 - closed with the process below
         process = subprocess.Popen(  # nosec B603 - the project's own consumer, fixed arguments
             [str(CONSUMER), "portal.tasks.huey", "--workers", "1", "--worker-type", "thread", "--no-periodic",

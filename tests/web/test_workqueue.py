@@ -232,3 +232,18 @@ def test_admin_overdue_requests_and_phase_dates(client, admin, branch, other_bra
     db.session.commit()
     calendar = _section(client.get("/").get_data(as_text=True), "calendar-queue")
     assert 'href="/campaign/years"' in calendar
+
+
+def test_next_step_follows_the_state(client, secretary, member, branch, leader):
+    client.login(secretary)
+    assert "下一步：逐项评定本支部五个好各项指标" in client.get("/").get_data(as_text=True)
+    assessment = make_assessment(branch, status=AssessmentStatus.RETURNED)
+    assessment.return_reason = "补充材料"
+    db.session.commit()
+    assert "按退回理由修改（见上方" in client.get("/").get_data(as_text=True)
+    assessment.status = AssessmentStatus.SUBMITTED
+    db.session.commit()
+    assert "自评正等待领导小组点评" in client.get("/").get_data(as_text=True)
+    client.login(leader)
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="#review-queue">下一步：按先后顺序点评等待中的 1 份自评。</a>' in page
