@@ -5,7 +5,8 @@
    "submission.overdue:<id>", so running again writes none twice).
 2. E-mail what is due to each active person with an address, by their preference (User.email_preference):
    "immediate" gets one message per notification, "digest" (the default) one message a day (local day,
-   PORTAL_TIMEZONE, from MAIL_DIGEST_HOUR on) listing every notification, "none" nothing. Due means unread and not e-mailed yet.
+   PORTAL_TIMEZONE, from MAIL_DIGEST_HOUR on) listing every notification, "none" nothing. Due means unread
+   and not e-mailed yet.
    Each notification is e-mailed at most once: it is claimed (emailed_at set, committed) before the message
    goes out, and released again when sending fails, so a concurrent run skips it and the next run retries it.
    A reminder that no longer applies (the member has submitted, the submission was handed in) is not sent.
