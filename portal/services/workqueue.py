@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import url_for
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
+from ..links import path_for
 from ..models import (
     Assessment,
     AssessmentStatus,
@@ -94,8 +94,8 @@ class WorkQueue:
 
 def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
     if assessment.member_id is not None:
-        return url_for("checklist.member", owner_id=assessment.member_id, year=year.year)
-    return url_for("checklist.branch", owner_id=assessment.branch_id, year=year.year)
+        return path_for("checklist.member", owner_id=assessment.member_id, year=year.year)
+    return path_for("checklist.branch", owner_id=assessment.branch_id, year=year.year)
 
 
 # --- leader ---------------------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def _nominations_to_decide(year: CampaignYear, now: datetime) -> list[Entry]:
             .join(Branch, Branch.id == Nomination.branch_id).outerjoin(User, User.id == Nomination.member_id)
             .where(Nomination.year_id == year.id, waiting).order_by(Nomination.created_at, Nomination.id))
     return [Entry(f"nomination.{status.value}", f"{member_name or '—'} · {branch_name}",
-                  url_for("commendation.nomination", nomination_id=nid), since=created)
+                  path_for("commendation.nomination", nomination_id=nid), since=created)
             for nid, status, created, branch_name, member_name in db.session.execute(stmt)]
 
 
@@ -159,7 +159,7 @@ def _returned_work(user: User, year: CampaignYear) -> list[Entry]:
             select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.RETURNED, cond)
             .order_by(Pledge.updated_at)):
         kind = "returned.branch_pledge" if pledge.member_id is None else "returned.own_pledge"
-        out.append(Entry(kind, pledge.text[:80], url_for("campaign.pledge", pledge_id=pledge.id),
+        out.append(Entry(kind, pledge.text[:80], path_for("campaign.pledge", pledge_id=pledge.id),
                          since=pledge.updated_at, detail=pledge.return_reason, object_id=pledge.id))
     if user.role == Role.SECRETARY:
         for sub_id, title, reason, decided in db.session.execute(
@@ -167,12 +167,12 @@ def _returned_work(user: User, year: CampaignYear) -> list[Entry]:
                 .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
                 .where(SubmissionRequest.year_id == year.id, Submission.branch_id == user.branch_id,
                        Submission.status == SubmissionStatus.RETURNED).order_by(Submission.decided_at)):
-            out.append(Entry("returned.submission", title, url_for("campaign.submission", submission_id=sub_id),
+            out.append(Entry("returned.submission", title, path_for("campaign.submission", submission_id=sub_id),
                              since=decided, detail=reason, object_id=sub_id))
     for post_id, title, reason, updated in db.session.execute(
             select(Post.id, Post.title, Post.return_reason, Post.updated_at)
             .where(Post.author_id == user.id, Post.status == PostStatus.RETURNED).order_by(Post.updated_at)):
-        out.append(Entry("returned.post", title, url_for("news.edit", post_id=post_id), since=updated,
+        out.append(Entry("returned.post", title, path_for("news.edit", post_id=post_id), since=updated,
                          detail=reason, object_id=post_id))
     out.sort(key=lambda e: e.since or datetime.min)
     return out
@@ -191,7 +191,7 @@ def members_owing(year: CampaignYear, branch_id: int, exclude_user_id: int | Non
     if exclude_user_id is not None:
         stmt = stmt.where(User.id != exclude_user_id)
     return [Entry(f"owing.{status.value if status else 'not_started'}", name,
-                  url_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid)
+                  path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid)
             for uid, name, status, updated in db.session.execute(stmt)]
 
 
@@ -202,7 +202,7 @@ def _submissions_due(year: CampaignYear, branch_id: int, now: datetime) -> list[
                    Submission.status == SubmissionStatus.PENDING,
                    SubmissionRequest.deadline < now + timedelta(days=DUE_SOON_DAYS))
             .order_by(SubmissionRequest.deadline))
-    return [Entry("submission.due", title, url_for("campaign.submission", submission_id=sid), due=deadline,
+    return [Entry("submission.due", title, path_for("campaign.submission", submission_id=sid), due=deadline,
                   object_id=sid) for sid, title, deadline in db.session.execute(stmt)]
 
 
@@ -214,7 +214,7 @@ def _follow_ups(year: CampaignYear, branch_id: int) -> list[Entry]:
             .where(Inspection.year_id == year.id, FollowUp.branch_id == branch_id,
                    FollowUp.status == FollowUpStatus.OPEN)
             .order_by(FollowUp.due_on, FollowUp.id))
-    return [Entry("follow_up", action[:120], url_for("campaign.follow_up", follow_up_id=fid), due=due_on,
+    return [Entry("follow_up", action[:120], path_for("campaign.follow_up", follow_up_id=fid), due=due_on,
                   object_id=fid) for fid, action, due_on, _held in db.session.execute(stmt)]
 
 
@@ -224,14 +224,14 @@ def _own_work(user: User, year: CampaignYear) -> list[Entry]:
     assessment = db.session.scalar(select(Assessment).where(Assessment.year_id == year.id,
                                                             Assessment.member_id == user.id))
     if assessment is None or assessment.status == AssessmentStatus.DRAFT:
-        out.append(Entry("own.assessment", "", url_for("checklist.member", owner_id=user.id, year=year.year),
+        out.append(Entry("own.assessment", "", path_for("checklist.member", owner_id=user.id, year=year.year),
                          since=assessment.created_at if assessment else None))
     pledge_states = set(db.session.scalars(select(Pledge.status).where(Pledge.year_id == year.id,
                                                                        Pledge.member_id == user.id)))
     if not pledge_states:
-        out.append(Entry("own.pledge_missing", "", url_for("campaign.pledges")))
+        out.append(Entry("own.pledge_missing", "", path_for("campaign.pledges")))
     elif pledge_states == {PledgeStatus.DRAFT}:
-        out.append(Entry("own.pledge_draft", "", url_for("campaign.pledges")))
+        out.append(Entry("own.pledge_draft", "", path_for("campaign.pledges")))
     return out
 
 
@@ -239,7 +239,7 @@ def _member_pledges_to_approve(user: User, year: CampaignYear) -> list[Entry]:
     from .pledges import awaiting
 
     return [Entry("approve.pledge", f"{member_name or branch_name}: {pledge.text[:60]}",
-                  url_for("campaign.pledge", pledge_id=pledge.id), since=pledge.updated_at, object_id=pledge.id)
+                  path_for("campaign.pledge", pledge_id=pledge.id), since=pledge.updated_at, object_id=pledge.id)
             for pledge, branch_name, member_name in reversed(awaiting(user, year))]
 
 
@@ -248,7 +248,7 @@ def _member_pledges_to_approve(user: User, year: CampaignYear) -> list[Entry]:
 def _posts_waiting() -> list[Entry]:
     stmt = (select(Post.id, Post.title, Post.submitted_at).where(Post.status == PostStatus.PENDING)
             .order_by(Post.submitted_at, Post.id))
-    return [Entry("post.pending", title, url_for("news.post", post_id=pid), since=submitted, object_id=pid)
+    return [Entry("post.pending", title, path_for("news.post", post_id=pid), since=submitted, object_id=pid)
             for pid, title, submitted in db.session.execute(stmt)]
 
 
@@ -259,7 +259,7 @@ def _submissions_to_decide(year: CampaignYear) -> list[Entry]:
             .where(SubmissionRequest.year_id == year.id, Submission.status == SubmissionStatus.SUBMITTED)
             .order_by(Submission.submitted_at))
     return [Entry("approve.submission", f"{branch_name} · {title}",
-                  url_for("campaign.submission", submission_id=sid), since=submitted, object_id=sid)
+                  path_for("campaign.submission", submission_id=sid), since=submitted, object_id=sid)
             for sid, title, branch_name, submitted in db.session.execute(stmt)]
 
 
@@ -274,7 +274,7 @@ def _overdue_requests(year: CampaignYear, now: datetime) -> list[Entry]:
                    Submission.status == SubmissionStatus.PENDING)
             .group_by(SubmissionRequest.id, SubmissionRequest.title, SubmissionRequest.deadline)
             .order_by(SubmissionRequest.deadline))
-    return [Entry("request.overdue", title, url_for("campaign.request_page", request_id=rid), due=deadline,
+    return [Entry("request.overdue", title, path_for("campaign.request_page", request_id=rid), due=deadline,
                   detail=str(count), object_id=rid) for rid, title, deadline, count in db.session.execute(stmt)]
 
 
@@ -283,11 +283,11 @@ def _calendar(year: CampaignYear, today: date) -> list[Entry]:
     phase before the year's last phase has ended."""
     phases = list(db.session.scalars(select(Phase).where(Phase.year_id == year.id)))
     present = {p.kind for p in phases}
-    out = [Entry(f"phase.missing.{kind.value}", "", url_for("campaign.years")) for kind in PhaseKind
+    out = [Entry(f"phase.missing.{kind.value}", "", path_for("campaign.years")) for kind in PhaseKind
            if kind not in present]
     if phases and not any(p.starts_on <= today <= p.ends_on for p in phases) \
             and today < max(p.ends_on for p in phases):
-        out.append(Entry("phase.gap", "", url_for("campaign.years")))
+        out.append(Entry("phase.gap", "", path_for("campaign.years")))
     return out
 
 

@@ -61,3 +61,36 @@ def test_a_district_of_one_branch(app):
     """The smallest demo (one branch, one member) seeds without a branch having handed in its plan."""
     demo.seed(branches=1, members_per_branch=1)
     assert db.session.scalar(select(func.count()).select_from(Branch)) == 1
+
+
+def test_demo_history_climbs_to_today_without_invented_drops(app):
+    """Issue 15: the progress chart's stored days lead up to today's live figures, never above them."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import ProgressSnapshot
+    from portal.services import dashboard
+    from portal.services.campaign import current_year
+
+    demo.seed(branches=6, members_per_branch=2)
+    live = {row.branch_id: row.total.progress for row in dashboard.build_rows(current_year())}
+    lines = defaultdict(list)
+    for snap in db.session.scalars(select(ProgressSnapshot).order_by(ProgressSnapshot.day)):
+        lines[snap.branch_id].append(snap.progress)
+    assert set(lines) == set(live)
+    for branch_id, line in lines.items():
+        assert line == sorted(line) and line[-1] <= live[branch_id]
+
+
+def test_demo_people_have_addresses_and_something_to_act_on(app):
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import Notification, User
+
+    demo.seed(branches=12, members_per_branch=2)
+    leader = db.session.scalar(select(User).where(User.username == "leader"))
+    assert leader.email == "leader@example.org" and leader.email_preference == "digest"
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.recipient_id == leader.id)) > 0
