@@ -152,13 +152,24 @@ def _current_year_or_none(current_year):
 
 
 def _lang_url(code: str) -> str:
-    """This very page (its query kept) in another language."""
-    from urllib.parse import urlencode
+    """This very page (its query kept) in another language.
+
+    A page drawn in answer to a form (a POST that was refused, e.g. an incomplete submit) has no address of
+    its own to GET: the link leads to the page the form was sent from (the Referer, when it is this site's),
+    else to the home page."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
 
     from flask import request
 
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
-    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+    if request.method == "GET":
+        path, args = request.path, list(request.args.items(multi=True))
+    else:
+        referrer = urlsplit(request.referrer or "")
+        same_site = referrer.netloc == request.host and referrer.path.startswith("/")
+        path = referrer.path if same_site else "/"
+        args = parse_qsl(referrer.query, keep_blank_values=True) if same_site else []
+    kept = [(key, value) for key, value in args if key != "lang"]
+    return f"{path}?{urlencode([*kept, ('lang', code)])}"
 
 
 def _unread_notifications() -> int:

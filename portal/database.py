@@ -1,6 +1,9 @@
 """Engine settings per backend. SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
 from __future__ import annotations
 
+import os
+import sqlite3
+
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -29,7 +32,22 @@ def _begin_statement() -> str:
     return "BEGIN"
 
 
+class DatabaseFileMissing(sqlite3.OperationalError):
+    """The SQLite file the portal was configured with is gone (deleted, a volume not mounted)."""
+
+
 def _configure_sqlite(engine: Engine) -> None:
+    path = engine.url.database
+
+    @event.listens_for(engine, "do_connect")
+    def refuse_a_missing_file(dialect, connection_record, cargs, cparams):
+        """While serving requests, never let SQLite create an empty database in place of a missing one: the
+        pages would answer "nothing here" and /healthz "ok". The request fails as the database being down
+        (503); `flask --app wsgi init-db` (no request) creates a new database on purpose."""
+        if (has_request_context() and path and path != ":memory:" and not path.startswith("file:")
+                and not os.path.exists(path)):
+            raise DatabaseFileMissing(f"the database file {path} is missing")
+
     # SQLAlchemy's documented recipe: let SQLAlchemy, not pysqlite, issue BEGIN.
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, connection_record):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, current_app, flash, session
+from flask import Flask, current_app, flash, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_in
 
@@ -24,8 +24,18 @@ def _stamp_login(sender, user, **extra) -> None:
     session["seen_at"] = now
 
 
+# Requests that never need to know who is asking: they must not load the user (and so ask the database),
+# so that the stylesheet and the health check still answer while the database is down.
+SESSIONLESS_ENDPOINTS = frozenset({"static", "main.healthz"})
+
+
+def is_sessionless() -> bool:
+    """True for a request of an endpoint in SESSIONLESS_ENDPOINTS (static files, /healthz)."""
+    return request.endpoint in SESSIONLESS_ENDPOINTS
+
+
 def enforce_lifetimes() -> None:
-    if not current_user.is_authenticated:
+    if is_sessionless() or not current_user.is_authenticated:
         return
     now = int(time.time())
     login_at, seen_at = session.get("login_at"), session.get("seen_at")

@@ -13,6 +13,7 @@ from ..forms.auth import EmailPreferenceForm, LanguageForm, LoginForm, PasswordF
 from ..htmx import redirect_back, render
 from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..services import accounts, throttle
+from ..sessions import is_sessionless
 
 bp = Blueprint("auth", __name__)
 
@@ -46,14 +47,14 @@ login_manager.user_loader(accounts.load_user)
 
 
 # What a person whose password must be replaced may still reach.
-_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "static", "main.healthz"}
+_BEFORE_PASSWORD_CHANGE = {"auth.change_password", "auth.logout"}
 
 
 @bp.before_app_request
 def enforce_password_change():
     """A password someone else chose (admin, roster import) is replaced before anything else."""
-    if (not current_user.is_authenticated or not current_user.must_change_password
-            or request.endpoint in _BEFORE_PASSWORD_CHANGE):
+    if (request.endpoint in _BEFORE_PASSWORD_CHANGE or is_sessionless() or not current_user.is_authenticated
+            or not current_user.must_change_password):
         return None
     target = url_for("auth.change_password")
     if request.headers.get("HX-Request") == "true":

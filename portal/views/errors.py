@@ -51,6 +51,8 @@ MESSAGES = {
     500: lambda: _("The error has been logged. Please try again later."),
     503: lambda: _("Please try again in a few minutes. If it persists, tell the organisation section."),
 }
+# Forms a person sends without being logged in: a token problem there is the form's, not the session's.
+PUBLIC_FORMS = frozenset({"auth.login"})
 # Problems with the whole page rather than with the row acted on: shown in the page's alert region.
 PAGE_SCOPE = {401, 429, 500, 502, 503, 504}
 
@@ -107,6 +109,12 @@ def _forget_user_while_database_is_down() -> None:
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        from flask_login import current_user
+
+        if request.endpoint not in PUBLIC_FORMS and not current_user.is_authenticated:
+            # The session (which holds the form token) is gone, e.g. its cookie was deleted or it expired:
+            # say so, with the log-in link back to this page, rather than blaming the form.
+            return error_response(401)
         return error_response(400, _("The form has expired or was not sent from the portal. "
                                      "Please reload the page and try again."), page_scope=True)
 

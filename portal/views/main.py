@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask_login import current_user, login_required
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..extensions import db
 from ..htmx import render
@@ -20,10 +21,22 @@ def home():
 
 @bp.get("/healthz")
 def healthz():
+    """{"status": "ok", "database": "ok"} (200) when the database answers and holds the portal's schema;
+    503 with "database": "unavailable" when it does not answer, "not initialised" when it is empty (e.g. an
+    SQLite file that was removed and has not been restored or created by `flask --app wsgi init-db`).
+    Always JSON, whoever asks (cookies are ignored: see sessions.SESSIONLESS_ENDPOINTS)."""
     try:
-        db.session.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:  # any driver error means the database does not answer
+        revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as error:
+        db.session.rollback()
+        missing_schema = "no such table" in str(error) and "alembic_version" in str(error)
+        return jsonify(status="error", database="not initialised" if missing_schema else "unavailable"), 503
+    except ProgrammingError:  # PostgreSQL: the table does not exist
+        db.session.rollback()
+        return jsonify(status="error", database="not initialised"), 503
+    except Exception:  # any other driver error means the database does not answer
         db.session.rollback()
         return jsonify(status="error", database="unavailable"), 503
-    return jsonify(status="ok", database=database)
+    if revision is None:
+        return jsonify(status="error", database="not initialised"), 503
+    return jsonify(status="ok", database="ok")

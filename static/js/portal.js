@@ -11,6 +11,11 @@
 // - Focus stays on the same control after a swap (matched by id); results and errors are announced through
 //   the one live region (#announcer).
 // - One record per intent: a form that is being sent cannot be sent again until it is answered.
+// - A note travels with a result click or an upload only when it was typed in this tab and not yet saved;
+//   a click never sends text the person has not touched (it could be older than another person's save),
+//   and never while another person's text stands beside it (the person decides, with "Save note").
+// - A draft restored from this browser's storage is shown, marked unsaved, with "save" and "discard": it is
+//   never saved by itself (it may be another tab's half-typed text or an abandoned one).
 (function () {
   "use strict";
 
@@ -124,6 +129,7 @@
     if (!slot) { if (alsoOnPage) showPageAlert(node); return; }
     slot.textContent = "";
     slot.appendChild(node);
+    slot.setAttribute("data-error-from", actionOf(ctx));
     slot.hidden = false;
   }
 
@@ -220,25 +226,67 @@
     });
   }
 
-  // After a swap (or on load): keep the draft of what is not saved yet, forget the draft of what is.
+  // After a swap (or on load): keep the draft of what is not saved yet, forget the draft of what is. A draft
+  // that differs from the saved text is put back in its field, marked unsaved, and left to the person: saved
+  // with "Save note" (against the version it was typed on, so a newer save by someone else is a conflict,
+  // never overwritten) or thrown away with "Discard".
   function reconcileDrafts(root) {
     draftFields(root).forEach(function (field) {
       var draft = readDraft(field);
       if (!draft) return;
       if (draft.text === field.defaultValue && !field.hasAttribute("data-unsaved")) {
         dropDraft(field);
-      } else if (field.value === field.defaultValue && draft.text !== field.value) {
+      } else if (field.value === field.defaultValue && draft.text !== field.value &&
+                 !field.hasAttribute("data-unsaved") && !field.hasAttribute("data-conflict")) {
+        var version = versionField(field);
+        field.setAttribute("data-server-version", version ? version.value : "");
         field.value = draft.text;
-        var version = field.form && field.form.querySelector("[name$=_version]");
         if (version && draft.version != null) version.value = draft.version;
+        field.setAttribute("data-restored", "");
         var details = field.closest("details");
         if (details) details.open = true;
-        saveState(field, "unsaved");
+        saveState(field, "restored");
+        offerDiscard(field);
         announce(text("restored"));
-        scheduleAutosave(field);
       }
     });
   }
+
+  function versionField(field) {
+    return field.form && field.form.querySelector("[name$=_version]");
+  }
+
+  function offerDiscard(field) {
+    var holder = field.form && field.form.querySelector("[data-save-state]");
+    if (!holder || holder.parentNode.querySelector("[data-discard-draft]")) return;
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button button--small";
+    discard.setAttribute("data-discard-draft", field.id);
+    discard.textContent = text("discard");
+    holder.insertAdjacentElement("afterend", discard);
+  }
+
+  function settleRestored(field) {
+    field.removeAttribute("data-restored");
+    var discard = field.form && field.form.querySelector("[data-discard-draft]");
+    if (discard) discard.remove();
+  }
+
+  document.addEventListener("click", function (evt) {
+    var discard = evt.target.closest && evt.target.closest("[data-discard-draft]");
+    if (!discard) return;
+    var field = document.getElementById(discard.getAttribute("data-discard-draft"));
+    if (!field) return;
+    field.value = field.defaultValue;
+    var version = versionField(field);
+    if (version && field.hasAttribute("data-server-version")) version.value = field.getAttribute("data-server-version");
+    dropDraft(field);
+    settleRestored(field);
+    saveState(field, "");
+    announce(text("discarded"));
+    field.focus();
+  });
 
   var autosaveTimers = {};
 
@@ -249,7 +297,8 @@
     autosaveTimers[id] = window.setTimeout(function () {
       var current = document.getElementById(id);  // the row may have been replaced meanwhile
       // Not while another person's text stands beside it: after a conflict the person decides.
-      if (!current || current === document.activeElement || !current.form || current.hasAttribute("data-conflict")) return;
+      if (!current || current === document.activeElement || !current.form || current.hasAttribute("data-conflict") ||
+          current.hasAttribute("data-restored")) return;
       // A request of the row is under way (a result click or upload that carries the text itself):
       // look again once it is answered.
       var row = current.closest("[data-row]");
@@ -263,6 +312,7 @@
   document.addEventListener("input", function (evt) {
     var field = evt.target;
     if (!field.matches || !field.matches("textarea[data-draft-key]")) return;
+    settleRestored(field);  // typing in a restored draft makes it the person's text again
     if (field.value === field.defaultValue && !field.hasAttribute("data-unsaved")) {
       dropDraft(field);
       saveState(field, "saved");
@@ -283,9 +333,26 @@
     if (evt.target.closest && evt.target.closest("#page-alert a")) leavingOnPurpose = true;
   }, true);
 
+  // Every form that sends something (pledges, posts, projects, reviews, notes…): text typed and not sent.
+  var TYPED = "form[method=post] textarea, form[method=post] input[type=text], form[method=post] input:not([type])";
+
+  function typedAndNotSent() {
+    return Array.prototype.some.call(document.querySelectorAll(TYPED), function (field) {
+      return field.value !== field.defaultValue && !field.closest("[data-no-guard]");
+    });
+  }
+
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    // A whole-page form sent on purpose leaves the page with its text; an htmx form stays on the page.
+    if (!evt.defaultPrevented && form.matches && !form.hasAttribute("hx-post")) leavingOnPurpose = true;
+  });
+
+  window.addEventListener("pageshow", function () { leavingOnPurpose = false; });
+
   window.addEventListener("beforeunload", function (evt) {
     if (leavingOnPurpose) return;
-    var unsaved = draftFields(document).some(function (field) { return field.value !== field.defaultValue; });
+    var unsaved = typedAndNotSent();
     if (unsaved) {
       evt.preventDefault();
       evt.returnValue = text("leave");
@@ -294,6 +361,86 @@
   });
 
   // --- htmx request lifecycle -----------------------------------------------------------------------
+  // A click or an upload carries the row's note only when it was typed in this tab and is not saved yet, and
+  // not while another person's text stands beside it or a restored draft waits for the person's decision.
+  // Otherwise the note (and its version) are left out and the server keeps the saved note as it is.
+  function dropUntypedNote(ctx, row) {
+    var body = ctx.request.body;
+    if (!body || !body.has || !body.has("note") || !row) return;
+    var form = ctx.request.form;
+    if (form && form.querySelector("textarea[name=note]")) return;  // the note's own form: an explicit save
+    var field = row.querySelector("textarea[name=note]");
+    var carry = field && isDirty(field) && !field.hasAttribute("data-conflict") && !field.hasAttribute("data-restored");
+    if (!carry) {
+      body.delete("note");
+      body.delete("note_version");
+    }
+  }
+
+  // Saves queued in one row are sent one after another, each built when it was clicked: a later one still
+  // names the version the earlier one replaced. When that earlier save was this tab's own and succeeded,
+  // the later one follows on from the version it made (never across another person's save: that stays a
+  // conflict).
+  var ownSaves = {};  // row id -> {version sent: version made}
+
+  function followOwnSaves(ctx) {
+    var body = ctx.request && ctx.request.body;
+    if (!ctx.portalRow || !body || !body.get || !body.has("note_version")) return;
+    var chain = ownSaves[ctx.portalRow] || {};
+    var version = body.get("note_version");
+    var seen = 0;
+    while (Object.prototype.hasOwnProperty.call(chain, version) && seen++ < 50) version = chain[version];
+    body.set("note_version", version);
+    ctx.portalNoteVersion = version;
+  }
+
+  // Read from the answer as soon as it arrives: the row's next request may be issued before it is swapped.
+  function recordOwnSave(ctx) {
+    if (!ctx.portalRow || ctx.portalNoteVersion == null || !ctx.text) return;
+    var answer = document.createElement("template");
+    answer.innerHTML = ctx.text;
+    var made = answer.content.querySelector("input[name=note_version]");
+    if (!made || made.value === ctx.portalNoteVersion) return;
+    (ownSaves[ctx.portalRow] = ownSaves[ctx.portalRow] || {})[ctx.portalNoteVersion] = made.value;
+  }
+
+  // A message about one action of a row (a refused upload) stays in the row while other actions of the
+  // row redraw it (a note saved on leaving the field); the next try of the same action replaces it.
+  function actionOf(ctx) {
+    var form = ctx.request && ctx.request.form;
+    return (form && form.getAttribute("action")) || (ctx.request && ctx.request.action) || "";
+  }
+
+  function clearOwnError(ctx, row) {
+    var slot = row && row.querySelector("[data-error-slot]");
+    if (!slot) return;
+    var from = slot.getAttribute("data-error-from");
+    if (!from || from === actionOf(ctx)) {
+      slot.textContent = "";
+      slot.removeAttribute("data-error-from");
+      slot.removeAttribute("data-server-error");
+    }
+  }
+
+  function carryError(ctx, target) {
+    var slot = target && target.querySelector("[data-error-slot]");
+    if (slot && slot.textContent.trim() && slot.getAttribute("data-error-from") &&
+        slot.getAttribute("data-error-from") !== actionOf(ctx)) {
+      ctx.portalCarriedError = {html: slot.innerHTML, from: slot.getAttribute("data-error-from")};
+    }
+  }
+
+  function restoreCarriedError(ctx, root) {
+    var slot = root && root.querySelector("[data-error-slot]");
+    if (!slot) return;
+    if (ctx.response && ctx.response.status >= 400 && slot.textContent.trim()) {
+      slot.setAttribute("data-error-from", actionOf(ctx));  // the server drew this action's error in the row
+    } else if (ctx.portalCarriedError && !slot.textContent.trim()) {
+      slot.innerHTML = ctx.portalCarriedError.html;
+      slot.setAttribute("data-error-from", ctx.portalCarriedError.from);
+    }
+  }
+
   document.addEventListener("htmx:config:request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     if (!ctx || !ctx.request) return;
@@ -303,8 +450,8 @@
       ctx.portalRow = row.id;
       ctx.portalSeq = ++sequence;
       latestByRow[row.id] = ctx.portalSeq;
-      var slot = row.querySelector("[data-error-slot]");
-      if (slot && !slot.hasAttribute("data-server-error")) slot.textContent = "";
+      clearOwnError(ctx, row);
+      dropUntypedNote(ctx, row);
     }
     markPending(ctx);
     draftFields(row).forEach(function (field) {
@@ -317,6 +464,7 @@
 
   document.addEventListener("htmx:before:request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
+    if (ctx) followOwnSaves(ctx);  // issued now, after the row's earlier requests were answered
     var form = ctx && ctx.request && ctx.request.form;
     if (form && form.hasAttribute("data-create")) disableSubmits(form);
   });
@@ -329,6 +477,7 @@
       ctx.target = document.getElementById(ctx.target.id) || ctx.target;
     }
     if (ctx.response.status < 400) {
+      recordOwnSave(ctx);
       hidePageAlert();  // the portal answers again: an earlier page-level problem is over
       return;
     }
@@ -372,8 +521,9 @@
       start: typeof active.selectionStart === "number" ? active.selectionStart : null,
       end: typeof active.selectionEnd === "number" ? active.selectionEnd : null,
     } : null;
-    ctx.portalTyped = draftFields(target).filter(function (field) {
-      return field.id && field.value !== field.defaultValue;
+    carryError(ctx, target);
+    ctx.portalTyped = draftFields(target).filter(function (field) {  // a restored draft is restored again
+      return field.id && field.value !== field.defaultValue && !field.hasAttribute("data-restored");
     }).map(function (field) { return {id: field.id, value: field.value}; });
   });
 
@@ -398,12 +548,25 @@
         }
       }
     }
-    var root = ctx.target && ctx.target.isConnected ? ctx.target : document;
-    var news = root.querySelector ? root.querySelector("[data-announce]") : null;
-    if (ctx.target && ctx.target.matches && ctx.target.matches("[data-announce]")) news = ctx.target;
-    if (news) announce(news.getAttribute("data-announce"));
-    reconcileDrafts(document);
+    var root = swappedRoot(ctx);
+    restoreCarriedError(ctx, root);
+    if (root) {
+      var news = root.matches && root.matches("[data-announce]") ? root : root.querySelector("[data-announce]");
+      if (news) announce(news.getAttribute("data-announce"));
+      else if (ctx.response && ctx.response.status < 400 && ctx.request && ctx.request.method === "POST") {
+        announce(text("saved"));  // a row without its own words (a milestone, a follow-up): say it was saved
+      }
+      reconcileDrafts(root);
+    }
   });
+
+  // The element that now stands where the request's target stood (an outerHTML swap replaces it).
+  function swappedRoot(ctx) {
+    var target = ctx.target && ctx.target.nodeType === 1 ? ctx.target : null;
+    if (!target) return null;
+    if (target.isConnected) return target;
+    return target.id ? document.getElementById(target.id) : null;
+  }
 
   document.addEventListener("htmx:finally:request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
@@ -507,7 +670,20 @@
     if (fold && window.matchMedia && window.matchMedia("(max-width: 760px)").matches) fold.open = false;
   }
 
+  // Items reached by a link keep clear of the sticky bar, whatever its height on this screen.
+  function measureStickyBar() {
+    var bar = document.querySelector(".checklist-bar");
+    if (bar) document.documentElement.style.setProperty("--sticky-bar-height", bar.offsetHeight + "px");
+  }
+
+  window.addEventListener("resize", measureStickyBar);
+
   document.addEventListener("DOMContentLoaded", function () {
+    measureStickyBar();
+    if (window.location.hash && document.querySelector(".checklist-bar")) {
+      var reached = document.getElementById(window.location.hash.slice(1));
+      if (reached) reached.scrollIntoView();  // again, now that the bar's height is known
+    }
     narrowScreenMenu();
     reconcileDrafts(document);
   });

@@ -121,8 +121,13 @@ def test_a_draft_survives_an_expired_session_and_comes_back_after_logging_in(pag
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"**/checklist/branch/{branch.id}*")
-    page.locator(f"#note-{third.id}-state[data-state=saved]").wait_for()
+    # The draft is back in its field, marked as restored and not saved: the person decides.
+    page.locator(f"#note-{third.id}-state[data-state=restored]").wait_for()
     assert page.input_value(f"#note-{third.id}") == "会话过期前写的说明"
+    assert saved(third.id) is None
+    screenshot(page, "draft-restored-zh")
+    page.click(f"#note-save-{third.id}")
+    page.locator(f"#note-{third.id}-state[data-state=saved]").wait_for()
     assert saved(third.id).note == "会话过期前写的说明"
 
 
@@ -208,3 +213,126 @@ def test_on_a_phone_the_header_is_small_and_the_buttons_big(browser, live_server
     heights = phone.eval_on_selector_all(".result-button", "buttons => buttons.map(b => b.offsetHeight)")
     assert min(heights) >= 44
     context.close()
+
+
+def test_a_stale_tab_that_never_typed_never_erases_a_saved_note(page, live_server, secretary, branch):
+    open_checklist(page, live_server, secretary, branch)
+    item = items(Subject.BRANCH)[4]
+    other = page.context.new_page()
+    other.goto(f"{live_server}/checklist/branch/{branch.id}")
+    other.locator(f"#item-{item.id} summary").click()
+    other.fill(f"#note-{item.id}", "另一页保存的说明")
+    other.click(f"#note-save-{item.id}")
+    other.locator(f"#note-{item.id}-state[data-state=saved]").wait_for()
+    other.close()
+    # This tab still shows the empty note it loaded; the person only ticks results and uploads.
+    for result in ("met", "partly"):
+        page.click(f"#result-{item.id}-{result}")
+        page.locator(f"#result-{item.id}-{result}[aria-pressed=true]").wait_for()
+        row = saved(item.id)
+        assert row.result.value == result and row.note == "另一页保存的说明"
+    assert page.locator(f"#item-{item.id} details[open]").count() == 1  # a saved note opens its details
+    page.set_input_files(f"#file-{item.id}", files=[{"name": "照片.png", "mimeType": "image/png", "buffer": PNG}])
+    page.click(f"#upload-{item.id}")
+    page.locator(f"#item-{item.id} .evidence-list li").wait_for()
+    assert saved(item.id).note == "另一页保存的说明"
+    assert page.input_value(f"#note-{item.id}") == "另一页保存的说明"  # the row now shows what is saved
+
+
+def test_saving_again_while_the_first_save_is_under_way_is_not_a_conflict(page, live_server, secretary, branch):
+    open_checklist(page, live_server, secretary, branch)
+    item = items(Subject.BRANCH)[5]
+    page.locator(f"#item-{item.id} summary").click()
+    slow_link(page, 600)
+    page.fill(f"#note-{item.id}", "第一稿")
+    page.click(f"#note-save-{item.id}")
+    page.fill(f"#note-{item.id}", "第一稿，又补充了一句")  # typed on while the first save travels
+    page.click(f"#result-{item.id}-met")  # queued behind it, carrying the longer text
+    page.locator(f"#result-{item.id}-met[aria-pressed=true]").wait_for()
+    page.locator(f"#item-{item.id}:not([aria-busy])").wait_for()
+    assert page.locator(f"#note-{item.id}-theirs").count() == 0  # no conflict with one's own save
+    row = saved(item.id)
+    assert row.note == "第一稿，又补充了一句" and row.result == Result.MET
+
+
+def test_a_draft_from_another_tab_is_offered_not_saved_by_itself(page, live_server, secretary, branch):
+    open_checklist(page, live_server, secretary, branch)
+    item = items(Subject.BRANCH)[6]
+    page.locator(f"#item-{item.id} summary").click()
+    page.fill(f"#note-{item.id}", "还在写的半句话")  # kept as a draft in this browser, not yet saved
+    second = page.context.new_page()
+    second.on("dialog", lambda dialog: dialog.accept())
+    second.goto(f"{live_server}/checklist/branch/{branch.id}")
+    second.locator(f"#note-{item.id}-state[data-state=restored]").wait_for()
+    assert second.input_value(f"#note-{item.id}") == "还在写的半句话"
+    second.focus(f"#note-{item.id}")
+    second.focus(f"#result-{item.id}-met")  # leaving the restored field does not save it
+    second.wait_for_timeout(900)
+    assert saved(item.id) is None
+    second.click(f"#result-{item.id}-met")  # nor does a click in its row
+    second.locator(f"#result-{item.id}-met[aria-pressed=true]").wait_for()
+    assert saved(item.id).note == ""
+    second.click(f"[data-discard-draft=note-{item.id}]")
+    assert second.input_value(f"#note-{item.id}") == ""
+    second.close()
+    # The first tab's own save is not a conflict with anything the second tab did.
+    page.click(f"#note-save-{item.id}")
+    page.locator(f"#note-{item.id}-state[data-state=saved]").wait_for()
+    assert page.locator(f"#note-{item.id}-theirs").count() == 0
+    assert saved(item.id).note == "还在写的半句话"
+
+
+def test_a_refused_upload_stays_said_while_the_note_is_saved_and_the_row_is_announced(
+        page, live_server, secretary, branch):
+    open_checklist(page, live_server, secretary, branch)
+    first, item = items(Subject.BRANCH)[7:9]
+    page.click(f"#result-{first.id}-met")  # an earlier announcement on the page
+    page.locator(f"#result-{first.id}-met[aria-pressed=true]").wait_for()
+    page.locator(f"#item-{item.id} summary").click()
+    page.evaluate("""id => {
+        const files = new DataTransfer();
+        files.items.add(new File([new Uint8Array(11 * 1024 * 1024)], "太大.pdf", {type: "application/pdf"}));
+        document.getElementById(id).files = files.files;
+    }""", f"file-{item.id}")
+    page.click(f"#upload-{item.id}")
+    page.locator(f"#item-{item.id}-error:has-text('10 MB')").wait_for()
+    page.fill(f"#note-{item.id}", "文件太大，改交纸质材料")
+    page.focus(f"#result-{item.id}-partly")  # leaving the field saves the note and redraws the row
+    page.locator(f"#note-{item.id}-state[data-state=saved]").wait_for()
+    assert "10 MB" in page.inner_text(f"#item-{item.id}-error")
+    page.click(f"#result-{item.id}-partly")
+    page.locator(f"#result-{item.id}-partly[aria-pressed=true]").wait_for()
+    number = page.inner_text(f"#item-{item.id} .item__number")
+    page.locator(f"#announcer:has-text('{number}')").wait_for(state="attached")
+    assert "基本达标" in page.inner_text("#announcer")
+
+
+def test_unsent_text_in_any_form_warns_before_leaving(page, live_server, member):
+    login(page, live_server, member.username, PASSWORD)
+    page.goto(f"{live_server}/pledges")
+    page.fill("#member-text", "每周家访一次")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    page.evaluate("() => document.querySelector('a[href=\"/\"]').click()")
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    assert page.input_value("#member-text") == "每周家访一次"
+
+
+def test_an_item_reached_from_the_missing_list_is_not_hidden_under_the_sticky_bar(page, live_server, secretary,
+                                                                                   branch):
+    open_checklist(page, live_server, secretary, branch)
+    page.click(".checklist-bar .workflow-form button[type=submit]")  # nothing assessed: refused, with the list
+    links = page.locator(".missing-items a")
+    links.first.wait_for()
+    links.nth(5).click()
+    item_id = links.nth(5).get_attribute("href").lstrip("#")
+    page.wait_for_timeout(300)
+    bar = page.locator(".checklist-bar").bounding_box()
+    item = page.locator(f"#{item_id}").bounding_box()
+    assert item["y"] >= bar["y"] + bar["height"] - 1

@@ -110,3 +110,75 @@ def test_error_pages_are_valid_html(app, failing_app, client, member, other_bran
     errors = [f"{Path(m.get('url', '')).name}: {m['message']}" for m in messages
               if m.get("type") == "error" and "hx-" not in m["message"]]
     assert errors == []
+
+
+def test_with_the_database_down_static_files_and_healthz_still_answer_a_logged_in_browser(
+        app, client, secretary, upload_root, tmp_path):
+    """The stylesheet of the 503 page and the health check never ask the database who is logged in."""
+    client.login(secretary)
+    down = make_app(f"sqlite:///{tmp_path}/missing/portal.sqlite3", upload_root, PROPAGATE_EXCEPTIONS=False)
+    browser = down.test_client()
+    browser.set_cookie("session", client.get_cookie("session").value)
+    css = browser.get("/static/css/portal.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    health = browser.get("/healthz")
+    assert health.status_code == 503 and health.is_json
+    assert health.get_json() == {"status": "error", "database": "unavailable"}
+
+
+def test_a_removed_sqlite_file_is_not_silently_replaced_by_an_empty_one(upload_root, tmp_path):
+    """While serving, a missing database file means the database is down (503), never a new empty database
+    that answers "nothing here" and an "ok" health check."""
+    path = tmp_path / "portal.sqlite3"
+    served = make_app(f"sqlite:///{path}", upload_root, PROPAGATE_EXCEPTIONS=False)
+    with served.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    assert served.test_client().get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    with served.app_context():
+        from portal.extensions import db
+
+        db.engine.dispose()
+    path.unlink()
+    health = served.test_client().get("/healthz")
+    assert health.status_code == 503 and health.get_json()["database"] == "unavailable"
+    assert not path.exists()
+
+
+def test_an_empty_database_is_not_healthy(upload_root, tmp_path):
+    empty = make_app(f"sqlite:///{tmp_path}/empty.sqlite3", upload_root, PROPAGATE_EXCEPTIONS=False)
+    with empty.app_context():
+        from portal.extensions import db
+
+        db.session.execute(db.text("CREATE TABLE unrelated (id INTEGER)"))
+        db.session.commit()
+    health = empty.test_client().get("/healthz")
+    assert health.status_code == 503 and health.get_json()["database"] == "not initialised"
+
+
+def test_a_deleted_session_cookie_is_reported_as_an_ended_session_not_a_stale_form(client, secretary, branch):
+    client.login(secretary)
+    token = client.csrf_token()
+    client.delete_cookie("session")  # the person cleared cookies, or the browser dropped the session
+    response = client.post(f"/checklist/branch/{branch.id}/items/{items(Subject.BRANCH)[0].id}/result",
+                           data={"result": "met", "csrf_token": token}, headers=HX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 401 and 'data-scope="page"' in body and "/login?next=" in body
+    page = client.post(f"/checklist/branch/{branch.id}/submit", data={"csrf_token": token})
+    assert page.status_code == 401 and "重新登录" in page.get_data(as_text=True)
+    # The log-in form itself keeps its own message: there the form is what is stale.
+    login = client.post("/login", data={"username": "x", "password": "y", "csrf_token": "stale"})
+    assert login.status_code == 400
+
+
+def test_the_language_link_of_a_refused_form_leads_to_the_page_it_came_from(client, secretary, branch):
+    client.login(secretary)
+    page = f"/checklist/branch/{branch.id}?year=2012"
+    client.get(page)
+    response = client.post(f"/checklist/branch/{branch.id}/submit", data={"csrf_token": client.csrf_token()},
+                           headers={"Referer": f"http://localhost{page}"})
+    assert response.status_code == 422  # nothing is assessed yet: the submit is refused on the same page
+    body = response.get_data(as_text=True)
+    assert f'href="/checklist/branch/{branch.id}?year=2012&amp;lang=en"' in body
+    assert "/submit?lang=" not in body
