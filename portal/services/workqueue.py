@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -42,6 +42,8 @@ from ..models import (
 from ..models.base import utcnow
 
 DUE_SOON_DAYS = 3  # a submission whose deadline is this close (or passed) is on the secretary's queue
+# At most this many entries per section are listed (the oldest); a longer section links to its full list.
+SHOWN = 25
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class WorkQueue:
     """The person's queue, in sections; a section the role has not is an empty list."""
 
     reviews: list[Entry] = field(default_factory=list)  # leader: self-assessments waiting for review
+    reviews_total: int = 0
     nominations: list[Entry] = field(default_factory=list)  # leader: nominations to decide
     returned: list[Entry] = field(default_factory=list)  # secretary, member: returned work with the reason
     members_owing: list[Entry] = field(default_factory=list)  # secretary: members yet to submit
@@ -86,10 +89,11 @@ class WorkQueue:
     approvals: list[Entry] = field(default_factory=list)  # admin, secretary: pledges and submissions to decide
     overdue_requests: list[Entry] = field(default_factory=list)  # admin: requests branches have not met
     calendar: list[Entry] = field(default_factory=list)  # admin: phase dates to set
+    shown: int = SHOWN  # entries listed per section; a section with more says so and links to its full list
 
     @property
     def total(self) -> int:
-        return sum(len(v) for v in vars(self).values())
+        return sum(len(v) for v in vars(self).values() if isinstance(v, list))
 
 
 def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
@@ -100,16 +104,20 @@ def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
 
 # --- leader ---------------------------------------------------------------------------------------------
 
-def review_queue(year: CampaignYear) -> list[Entry]:
-    """Self-assessments waiting for the leading group's 点评, oldest submission first: every branch's
-    五个好 and the branch secretaries' own 五带头 (rule "assessment.review" in portal/permissions.py)."""
+def _waiting_for_review(year: CampaignYear, member):
+    return and_(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED,
+                or_(Assessment.subject == Subject.BRANCH, member.role == Role.SECRETARY))
+
+
+def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entry]:
+    """Self-assessments waiting for the leading group's 点评, oldest submission first (at most `limit`): every
+    branch's 五个好 and the branch secretaries' own 五带头 (rule "assessment.review" in portal/permissions.py)."""
     member = aliased(User)
     stmt = (select(Assessment, Branch.name, member.display_name)
             .join(Branch, Branch.id == Assessment.branch_id)
             .outerjoin(member, member.id == Assessment.member_id)
-            .where(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED,
-                   or_(Assessment.subject == Subject.BRANCH, member.role == Role.SECRETARY))
-            .order_by(Assessment.submitted_at, Assessment.id))
+            .where(_waiting_for_review(year, member))
+            .order_by(Assessment.submitted_at, Assessment.id).limit(limit))
     out = []
     for assessment, branch_name, member_name in db.session.execute(stmt):
         title = f"{branch_name} · {member_name}" if member_name else branch_name
@@ -119,10 +127,17 @@ def review_queue(year: CampaignYear) -> list[Entry]:
     return out
 
 
+def review_count(year: CampaignYear) -> int:
+    member = aliased(User)
+    return int(db.session.scalar(select(func.count(Assessment.id))
+                                 .outerjoin(member, member.id == Assessment.member_id)
+                                 .where(_waiting_for_review(year, member))) or 0)
+
+
 def next_review_url(year: CampaignYear, after_assessment_id: int) -> str | None:
     """The review page of the oldest other self-assessment on the leading group's queue ("保存并打开下一个"),
     or None when the queue is empty."""
-    entries = [e for e in review_queue(year) if e.object_id != after_assessment_id]
+    entries = [e for e in review_queue(year, limit=2) if e.object_id != after_assessment_id]
     return entries[0].url if entries else None
 
 
@@ -131,7 +146,8 @@ def _nominations_to_decide(year: CampaignYear, now: datetime) -> list[Entry]:
                   and_(Nomination.status == NominationStatus.NOTICE, Nomination.notice_ends_at < now))
     stmt = (select(Nomination.id, Nomination.status, Nomination.created_at, Branch.name, User.display_name)
             .join(Branch, Branch.id == Nomination.branch_id).outerjoin(User, User.id == Nomination.member_id)
-            .where(Nomination.year_id == year.id, waiting).order_by(Nomination.created_at, Nomination.id))
+            .where(Nomination.year_id == year.id, waiting).order_by(Nomination.created_at, Nomination.id)
+            .limit(SHOWN + 1))
     return [Entry(f"nomination.{status.value}", f"{member_name or '—'} · {branch_name}",
                   path_for("commendation.nomination", nomination_id=nid), since=created)
             for nid, status, created, branch_name, member_name in db.session.execute(stmt)]
@@ -240,14 +256,14 @@ def _member_pledges_to_approve(user: User, year: CampaignYear) -> list[Entry]:
 
     return [Entry("approve.pledge", f"{member_name or branch_name}: {pledge.text[:60]}",
                   path_for("campaign.pledge", pledge_id=pledge.id), since=pledge.updated_at, object_id=pledge.id)
-            for pledge, branch_name, member_name in reversed(awaiting(user, year))]
+            for pledge, branch_name, member_name in reversed(awaiting(user, year))][:SHOWN + 1]
 
 
 # --- editor and admin ----------------------------------------------------------------------------------------
 
 def _posts_waiting() -> list[Entry]:
     stmt = (select(Post.id, Post.title, Post.submitted_at).where(Post.status == PostStatus.PENDING)
-            .order_by(Post.submitted_at, Post.id))
+            .order_by(Post.submitted_at, Post.id).limit(SHOWN + 1))
     return [Entry("post.pending", title, path_for("news.post", post_id=pid), since=submitted, object_id=pid)
             for pid, title, submitted in db.session.execute(stmt)]
 
@@ -257,7 +273,7 @@ def _submissions_to_decide(year: CampaignYear) -> list[Entry]:
             .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
             .join(Branch, Branch.id == Submission.branch_id)
             .where(SubmissionRequest.year_id == year.id, Submission.status == SubmissionStatus.SUBMITTED)
-            .order_by(Submission.submitted_at))
+            .order_by(Submission.submitted_at).limit(SHOWN + 1))
     return [Entry("approve.submission", f"{branch_name} · {title}",
                   path_for("campaign.submission", submission_id=sid), since=submitted, object_id=sid)
             for sid, title, branch_name, submitted in db.session.execute(stmt)]
@@ -265,8 +281,6 @@ def _submissions_to_decide(year: CampaignYear) -> list[Entry]:
 
 def _overdue_requests(year: CampaignYear, now: datetime) -> list[Entry]:
     """Submission requests past their deadline that some branches have not met, with how many."""
-    from sqlalchemy import func
-
     stmt = (select(SubmissionRequest.id, SubmissionRequest.title, SubmissionRequest.deadline,
                    func.count(Submission.id))
             .join(Submission, Submission.request_id == SubmissionRequest.id)
@@ -300,6 +314,7 @@ def for_user(user: User, year: CampaignYear | None, now: datetime | None = None)
     now = now or utcnow()
     if user.role == Role.LEADER:
         queue.reviews = review_queue(year)
+        queue.reviews_total = review_count(year) if len(queue.reviews) > SHOWN else len(queue.reviews)
         queue.nominations = _nominations_to_decide(year, now)
     if user.role in (Role.SECRETARY, Role.MEMBER) and user.branch_id:
         queue.returned = _returned_work(user, year)

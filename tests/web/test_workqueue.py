@@ -247,3 +247,14 @@ def test_next_step_follows_the_state(client, secretary, member, branch, leader):
     client.login(leader)
     page = client.get("/").get_data(as_text=True)
     assert '<a href="#review-queue">下一步：按先后顺序点评等待中的 1 份自评。</a>' in page
+
+
+def test_a_long_review_queue_lists_the_oldest_and_links_to_the_rest(client, leader):
+    from portal.services import workqueue
+
+    for days in range(workqueue.SHOWN + 2):
+        _submitted(BranchFactory(), days)
+    client.login(leader)
+    queue = _section(client.get("/").get_data(as_text=True), "review-queue")
+    assert f"({workqueue.SHOWN + 2})" in queue and queue.count("<li>") == workqueue.SHOWN
+    assert f"等待 {workqueue.SHOWN + 1} 天" in queue and 'href="/dashboard?status=submitted"' in queue
