@@ -314,7 +314,7 @@ def for_user(user: User, year: CampaignYear | None, now: datetime | None = None)
     now = now or utcnow()
     if user.role == Role.LEADER:
         queue.reviews = review_queue(year)
-        queue.reviews_total = review_count(year) if len(queue.reviews) > SHOWN else len(queue.reviews)
+        queue.reviews_total = review_count(year)  # always asked: the page's query count never varies
         queue.nominations = _nominations_to_decide(year, now)
     if user.role in (Role.SECRETARY, Role.MEMBER) and user.branch_id:
         queue.returned = _returned_work(user, year)
