@@ -258,3 +258,22 @@ def test_a_long_review_queue_lists_the_oldest_and_links_to_the_rest(client, lead
     queue = _section(client.get("/").get_data(as_text=True), "review-queue")
     assert f"({workqueue.SHOWN + 2})" in queue and queue.count("<li>") == workqueue.SHOWN
     assert f"等待 {workqueue.SHOWN + 1} 天" in queue and 'href="/dashboard?status=submitted"' in queue
+
+
+def test_home_query_count_does_not_grow_with_the_queue(client, leader, secretary, branch):
+    from ..factories import UserFactory as People
+    from .test_checklist_queries import count
+
+    def home(user):
+        client.login(user)
+        client.get("/")
+        return count(client, "GET", "/")
+
+    _submitted(branch, 1)  # the branch's own assessment exists in both measurements
+    before = (home(leader), home(secretary))
+    for days in range(30):
+        other = BranchFactory()
+        _submitted(other, days)
+        People(role=Role.MEMBER, branch=branch)
+    make_nomination(secretary, member=People(role=Role.MEMBER, branch=branch))
+    assert (home(leader), home(secretary)) == before
