@@ -220,10 +220,13 @@ def review(kind: str, owner_id: int):
     target = _target(kind, owner_id)
     authorize("assessment.review", target.permission_object())
     reviewed_id = target.assessment.id if target.assessment else None
-    # "保存并打开下一个": after saving, the oldest other self-assessment on the reviewer's queue.
-    then = (lambda: workqueue.next_review_url(target.year, reviewed_id) or url_for("main.home",
-                                                                                   _anchor="review-queue")
-            ) if request.form.get("next") else None
+
+    def next_on_queue() -> str:
+        """"保存并打开下一个": the oldest other self-assessment on the queue, else the queue itself."""
+        return (workqueue.next_review_url(target.year, reviewed_id)
+                or url_for("main.home", _anchor="review-queue"))
+
+    then = next_on_queue if request.form.get("next") else None
     return _workflow(target, lambda: service.review(current_user, target, request.form.get("rating"),
                                                     request.form.get("comment"), request.form.get("improvements")),
                      _("Your review has been saved."), then=then)
