@@ -42,6 +42,17 @@ def _create_postgres_database(base_url: str) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL, skip the tests that judge only the markup pages send (axe, the Nu checker): the HTML does
+    not depend on the database, and the SQLite run of the same commit has judged it."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="markup only: judged in the SQLite run")
+    for item in items:
+        if item.get_closest_marker("markup"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     base = os.environ.get("TEST_DATABASE_URL")

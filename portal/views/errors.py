@@ -59,15 +59,20 @@ PAGE_SCOPE = {401, 429, 500, 502, 503, 504}
 
 def current_page() -> str | None:
     """The page the person is looking at: for htmx the browser's address (the request itself may be a
-    POST of a fragment), else the requested page itself when it is a GET. Only a path on this site."""
+    POST of a fragment); for a whole-page form the page it was sent from (the Referer); else the requested
+    page itself when it is a GET. Only a path on this site, else None."""
     from .auth import safe_next
 
     if request.headers.get("HX-Request") == "true":
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        if current.netloc != request.host:
-            return None
-        return safe_next(current.path + (f"?{current.query}" if current.query else ""))
-    return request.full_path.rstrip("?") if request.method == "GET" else None
+        address = request.headers.get("HX-Current-URL", "")
+    elif request.method == "GET":
+        return request.full_path.rstrip("?")
+    else:
+        address = request.referrer or ""
+    current = urlsplit(address)
+    if current.netloc != request.host:
+        return None
+    return safe_next(current.path + (f"?{current.query}" if current.query else ""))
 
 
 def login_url() -> str:
@@ -116,7 +121,8 @@ def register(app: Flask) -> None:
             # say so, with the log-in link back to this page, rather than blaming the form.
             return error_response(401)
         return error_response(400, _("The form has expired or was not sent from the portal. "
-                                     "Please reload the page and try again."), page_scope=True)
+                                     "Please reload the page and try again: what you typed is kept in this "
+                                     "browser and offered again in the form."), page_scope=True)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
@@ -131,6 +137,9 @@ def register(app: Flask) -> None:
         with contextlib.suppress(Exception):  # the connection itself may be gone; the page must still render
             db.session.rollback()
         _forget_user_while_database_is_down()
+        if request.method == "GET":
+            return error_response(503, _("The database cannot be reached at the moment. Please try again in a "
+                                         "few minutes."))
         return error_response(503, _("The database cannot be reached at the moment. Nothing you typed was saved; "
                                      "please try again in a few minutes."))
 

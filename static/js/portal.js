@@ -36,12 +36,18 @@
   }
 
   // --- announcements --------------------------------------------------------------------------------
+  // Each message is a new line in the live region (a later one never cuts off an earlier one: a refused
+  // upload and the note saved a moment later are both heard); old lines go after a while.
   function announce(message) {
     var region = document.getElementById("announcer");
     if (!region || !message) return;
-    region.textContent = "";
-    // A fresh text node a moment later, so that the same message twice is announced twice.
-    window.setTimeout(function () { region.textContent = message; }, 30);
+    window.setTimeout(function () {
+      var line = document.createElement("p");
+      line.textContent = message;
+      region.appendChild(line);
+      while (region.childElementCount > 3) region.removeChild(region.firstElementChild);
+      window.setTimeout(function () { if (line.parentNode) line.remove(); }, 15000);
+    }, 30);
   }
 
   // --- page-level alert -----------------------------------------------------------------------------
@@ -148,7 +154,9 @@
       showRowError(ctx, node, true);
     }
     markPendingFieldsUnsaved(rowOf(ctx));
-    announce(node.textContent.replace(/\s+/g, " ").trim());
+    var row = rowOf(ctx);
+    var number = row && row.querySelector(".item__number");
+    announce(((number ? number.textContent + " " : "") + node.textContent).replace(/\s+/g, " ").trim());
   }
 
   // --- pending state and "last click wins" ----------------------------------------------------------
@@ -327,6 +335,122 @@
     if (field.matches && field.matches("textarea[data-autosave]") && isDirty(field)) scheduleAutosave(field);
   });
 
+  // --- drafts of whole-page forms (a post, a pledge, a project, a review…) ------------------------------
+  // What is typed in a form that sends the whole page is kept in this browser (per person, form and field)
+  // until the portal has taken it: a refused send (expired session, stale form, database down) or a page
+  // left by mistake never loses it; the next time the form is opened it is offered again (save or discard).
+  // A draft marked "sent" is dropped once a page other than the log-in or an error page is reached (the
+  // send worked), or once the form shows it as saved.
+  var PAGE_DRAFT = "form:";
+
+  function pageFields(root) {
+    return Array.prototype.filter.call((root || document).querySelectorAll(
+      "form[method=post]:not([hx-post]) textarea[id], form[method=post]:not([hx-post]) input[type=text][id]"),
+    function (field) { return !field.closest("[data-no-guard]") && !field.hasAttribute("data-draft-key"); });
+  }
+
+  function pageDraftKey(field) {
+    var user = text("user");
+    var form = field.form;
+    if (!user || !form) return null;
+    var action = new URL(form.getAttribute("action") || window.location.pathname, window.location.href).pathname;
+    return DRAFT_PREFIX + PAGE_DRAFT + user + ":" + action + "#" + field.id;
+  }
+
+  function readStored(key) {
+    try { return JSON.parse(window.localStorage.getItem(key) || "null"); } catch (e) { return null; }
+  }
+
+  function store(key, value) {
+    try {
+      if (value === null) window.localStorage.removeItem(key);
+      else window.localStorage.setItem(key, JSON.stringify(value));
+    } catch (e) { /* private mode or full: the field itself still holds the text */ }
+  }
+
+  document.addEventListener("input", function (evt) {
+    var field = evt.target;
+    if (!field.matches || pageFields(field.form || undefined).indexOf(field) < 0) return;
+    var key = pageDraftKey(field);
+    if (!key) return;
+    settlePageRestored(field);
+    store(key, field.value === field.defaultValue ? null : {text: field.value, at: Date.now()});
+  });
+
+  document.addEventListener("submit", function (evt) {
+    if (evt.defaultPrevented || !evt.target.matches || evt.target.hasAttribute("hx-post")) return;
+    pageFields(evt.target).forEach(function (field) {
+      var key = pageDraftKey(field);
+      if (key && field.value !== field.defaultValue) store(key, {text: field.value, at: Date.now(), sent: true});
+    });
+  });
+
+  function settlePageRestored(field) {
+    if (!field.hasAttribute("data-restored")) return;
+    field.removeAttribute("data-restored");
+    var notice = document.getElementById(field.id + "-draft");
+    if (notice) notice.remove();
+  }
+
+  function offerPageDraft(field, key, draft) {
+    field.value = draft.text;
+    field.setAttribute("data-restored", "");
+    var notice = document.createElement("p");
+    notice.className = "draft-notice";
+    notice.id = field.id + "-draft";
+    notice.setAttribute("role", "status");
+    notice.textContent = text("restoredForm") + " ";
+    var discard = document.createElement("button");
+    discard.type = "button";
+    discard.className = "button button--small";
+    discard.textContent = text("discard");
+    discard.addEventListener("click", function () {
+      field.value = field.defaultValue;
+      store(key, null);
+      settlePageRestored(field);
+      announce(text("discarded"));
+      field.focus();
+    });
+    notice.appendChild(discard);
+    field.insertAdjacentElement("afterend", notice);
+    var details = field.closest("details");
+    if (details) details.open = true;
+  }
+
+  function reconcilePageDrafts() {
+    if (!text("user")) return;
+    var prefix = DRAFT_PREFIX + PAGE_DRAFT + text("user") + ":";
+    var keepsDrafts = !!document.querySelector("[data-keeps-drafts]");
+    var here = {};
+    pageFields(document).forEach(function (field) { var key = pageDraftKey(field); if (key) here[key] = field; });
+    var keys = [];
+    try {
+      for (var i = 0; i < window.localStorage.length; i++) {
+        var key = window.localStorage.key(i);
+        if (key && key.indexOf(prefix) === 0) keys.push(key);
+      }
+    } catch (e) { return; }
+    keys.forEach(function (key) {
+      var draft = readStored(key);
+      if (!draft || Date.now() - draft.at > DRAFT_DAYS * 86400000) { store(key, null); return; }
+      var field = here[key];
+      if (field) {
+        var refused = field.form && field.form.querySelector(".field__error, .conflict, [data-conflict-notice]");
+        if (field.value === draft.text && refused) {
+          // Drawn again as typed beside an error or another person's text: still not saved.
+          store(key, {text: draft.text, at: draft.at});
+          field.setAttribute("data-unsent", "");
+        } else if (field.value === draft.text) {
+          store(key, null);  // the form shows it as saved
+        } else if (field.value === field.defaultValue) {
+          offerPageDraft(field, key, draft);
+        }
+      } else if (draft.sent && !keepsDrafts) {
+        store(key, null);  // sent, and the portal went on to another page: it was taken
+      }
+    });
+  }
+
   // The next steps offered by the page alert (log in again, reload) leave on purpose: the drafts are kept.
   var leavingOnPurpose = false;
   document.addEventListener("click", function (evt) {
@@ -338,7 +462,8 @@
 
   function typedAndNotSent() {
     return Array.prototype.some.call(document.querySelectorAll(TYPED), function (field) {
-      return field.value !== field.defaultValue && !field.closest("[data-no-guard]");
+      return (field.value !== field.defaultValue || field.hasAttribute("data-unsent")) &&
+        !field.closest("[data-no-guard]") && !field.hasAttribute("data-restored");
     });
   }
 
@@ -522,21 +647,51 @@
       end: typeof active.selectionEnd === "number" ? active.selectionEnd : null,
     } : null;
     carryError(ctx, target);
-    ctx.portalTyped = draftFields(target).filter(function (field) {  // a restored draft is restored again
-      return field.id && field.value !== field.defaultValue && !field.hasAttribute("data-restored");
-    }).map(function (field) { return {id: field.id, value: field.value}; });
+    // Text not saved yet (typed meanwhile, refused, or in conflict with another person's) outlives the redraw,
+    // with the version it stands on and, in a conflict, the other person's text beside it. A restored draft
+    // is not carried: it is offered again from storage.
+    ctx.portalTyped = draftFields(target).filter(function (field) {
+      return field.id && !field.hasAttribute("data-restored") &&
+        (field.value !== field.defaultValue || field.hasAttribute("data-unsaved") || field.hasAttribute("data-conflict"));
+    }).map(function (field) {
+      var version = versionField(field);
+      var theirs = field.getAttribute("aria-describedby") && document.getElementById(field.getAttribute("aria-describedby"));
+      return {id: field.id, value: field.value, version: version ? version.value : null,
+              refused: field.hasAttribute("data-unsaved"),
+              conflict: field.hasAttribute("data-conflict") ? (theirs ? theirs.outerHTML : "") : null};
+    });
   });
+
+  function carryTyped(typed) {
+    var field = document.getElementById(typed.id);
+    if (!field || field.hasAttribute("data-conflict") || field.hasAttribute("data-unsaved")) return;  // the server's own word
+    if (field.defaultValue === typed.value) return;  // saved as typed (a conflict resolved by saving it)
+    field.value = typed.value;
+    var version = versionField(field);
+    // Text the server refused stands on the version it was typed on (a newer save by someone else is then a
+    // conflict, not overwritten); text typed during this tab's own save follows on from the version it made.
+    if (typed.refused && typed.conflict === null && version && typed.version !== null) version.value = typed.version;
+    if (typed.conflict !== null) {
+      field.setAttribute("data-conflict", "");
+      if (version && typed.version !== null) version.value = typed.version;  // "save" still replaces theirs knowingly
+      if (typed.conflict) {
+        var holder = document.createElement("template");
+        holder.innerHTML = typed.conflict;
+        var panel = holder.content.firstElementChild;
+        if (panel) {
+          field.insertAdjacentElement("afterend", panel);
+          field.setAttribute("aria-describedby", panel.id);
+          field.parentNode.classList.add("item__note-fields--conflict");
+        }
+      }
+    }
+    saveState(field, "unsaved");
+  }
 
   document.addEventListener("htmx:after:swap", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     if (!ctx || ctx.swap === "none") return;
-    (ctx.portalTyped || []).forEach(function (typed) {
-      var field = document.getElementById(typed.id);
-      if (field && field.defaultValue !== typed.value) {  // typed on while the request was under way
-        field.value = typed.value;
-        saveState(field, "unsaved");
-      }
-    });
+    (ctx.portalTyped || []).forEach(carryTyped);
     var focus = ctx.portalFocus;
     var active = document.activeElement;
     if (focus && (!active || active === document.body || !active.isConnected)) {
@@ -686,5 +841,6 @@
     }
     narrowScreenMenu();
     reconcileDrafts(document);
+    reconcilePageDrafts();
   });
 })();

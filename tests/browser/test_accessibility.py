@@ -9,7 +9,7 @@ from portal.services import demo
 
 from ..crawl import DEMO_ROLES, crawl
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.markup]
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 

@@ -336,3 +336,56 @@ def test_an_item_reached_from_the_missing_list_is_not_hidden_under_the_sticky_ba
     bar = page.locator(".checklist-bar").bounding_box()
     item = page.locator(f"#{item_id}").bounding_box()
     assert item["y"] >= bar["y"] + bar["height"] - 1
+
+
+def test_a_whole_page_form_keeps_its_text_through_an_expired_session(page, live_server, member):
+    from portal.models import Pledge
+
+    login(page, live_server, member.username, PASSWORD)
+    page.goto(f"{live_server}/pledges")
+    page.fill("#member-text", "每月为学生义务辅导一次，坚持一学年")
+    page.locator("input[name=items]").first.check()
+    db.session.commit()
+    member.session_version += 1  # the session ends while the person types
+    db.session.commit()
+    page.locator("form:has(#member-text) button[type=submit]").click()
+    page.wait_for_url("**/login?next=/pledges*")
+    page.fill("#username", member.username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/pledges")
+    page.locator("#member-text-draft").wait_for()  # put back, with "discard" beside it
+    assert page.input_value("#member-text") == "每月为学生义务辅导一次，坚持一学年"
+    screenshot(page, "form-draft-restored-zh")
+    db.session.commit()
+    assert db.session.scalar(select(func.count(Pledge.id))) == 0
+    page.locator("input[name=items]").first.check()
+    page.locator("form:has(#member-text) button[type=submit]").click()
+    page.wait_for_url("**/pledges/*")
+    db.session.commit()
+    assert db.session.scalar(select(Pledge.text)) == "每月为学生义务辅导一次，坚持一学年"
+    page.goto(f"{live_server}/pledges")  # sent and taken: not offered again
+    page.wait_for_timeout(200)
+    assert page.locator("#member-text-draft").count() == 0 and page.input_value("#member-text") == ""
+
+
+def test_a_note_conflict_stays_until_the_person_decides_whatever_else_they_click(page, live_server, secretary, branch):
+    open_checklist(page, live_server, secretary, branch)
+    item = items(Subject.BRANCH)[9]
+    other = page.context.new_page()
+    other.goto(f"{live_server}/checklist/branch/{branch.id}")
+    for tab, text in ((other, "甲页保存的说明"), (page, "乙页写的说明")):
+        tab.locator(f"#item-{item.id} summary").click()
+        tab.fill(f"#note-{item.id}", text)
+        tab.click(f"#note-save-{item.id}")
+    other.close()
+    page.locator(f"#note-{item.id}-theirs").wait_for()
+    page.click(f"#result-{item.id}-not_met")  # another action in the row redraws it
+    page.locator(f"#result-{item.id}-not_met[aria-pressed=true]").wait_for()
+    assert page.locator(f"#note-{item.id}-theirs").is_visible()  # theirs still beside mine
+    assert page.input_value(f"#note-{item.id}") == "乙页写的说明"
+    assert saved(item.id).note == "甲页保存的说明"
+    page.click(f"#note-save-{item.id}")  # one save replaces theirs, knowingly
+    page.locator(f"#note-{item.id}-state[data-state=saved]").wait_for()
+    row = saved(item.id)
+    assert row.note == "乙页写的说明" and row.result == Result.NOT_MET

@@ -82,6 +82,7 @@ def test_server_error_for_htmx_is_a_page_problem_that_swaps_nothing(failing_app)
     assert 'data-scope="page"' in body and "<html" not in body and "data-reload" in body
 
 
+@pytest.mark.markup
 def test_error_pages_are_valid_html(app, failing_app, client, member, other_branch, database_url, upload_root,
                                     tmp_path):
     """The Nu Html Checker on every error page shape (the crawl only reaches pages that work)."""

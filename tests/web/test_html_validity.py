@@ -20,6 +20,8 @@ VNU = Path(__file__).parents[2] / "node_modules" / "vnu-jar" / "build" / "dist" 
 CANARY = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>canary</title></head>'
           "<body><p><div>block in a paragraph</div></p></body></html>")
 
+pytestmark = pytest.mark.markup
+
 
 @pytest.fixture
 def demo_district(app):
