@@ -5,20 +5,31 @@ from flask_wtf import FlaskForm
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from .fields import apply_errors, errors_of
+from .fields import LocalPath, apply_errors, errors_of
 
 
 class EmptyForm(FlaskForm):
     """A POST-only button still carries its CSRF token."""
 
 
-def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None):
+class BackForm(FlaskForm):
+    """Where a button on a list sends the person back to after its post (hidden `back`, a page of this
+    site; None for anything else). Read beside the action's own form; the view checks the page is one it
+    offers."""
+
+    back = LocalPath()
+
+
+def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None,
+             conflict_words: dict | None = None):
     """The one shape of a form post: validate `form`, call the service (`call()`), or answer a refusal.
 
     `refused(errors, status, conflict)` renders the form again: 422 with {field: message} for invalid
     input (the form's own errors, then the service's `Invalid` put beside the same fields); 409 for a
     stale edit when `conflict_labels` ({attribute: label}) is given, with `conflict` = (message,
-    [(label, the other person's saved text)]) while the person's own text stays in the form.
+    [(label, the other person's saved text)]) while the person's own text stays in the form; a saved value
+    that is a code (a status) is shown in words through `conflict_words` ({attribute: {value: words}}, e.g.
+    labels.FOLLOW_UP_STATUS).
     Returns (what `call` returned, None) or (None, the refusal response). Other domain errors propagate.
     """
     if not form.validate():
@@ -31,5 +42,15 @@ def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None
     except Conflict as error:
         if conflict_labels is None or not isinstance(error.current, dict):
             raise
-        saved = [(str(label), error.current.get(name) or "") for name, label in conflict_labels.items()]
+        words = conflict_words or {}
+        saved = [(str(label), _in_words(error.current.get(name), words.get(name)))
+                 for name, label in conflict_labels.items()]
         return None, refused({}, 409, (error.message, saved))
+
+
+def _in_words(value, words: dict | None) -> str:
+    if value is None:
+        return ""
+    if words is not None and value in words:
+        return str(words[value])
+    return str(value)

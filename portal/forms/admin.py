@@ -8,7 +8,7 @@ from wtforms.validators import Length, ValidationError
 
 from ..models import BranchKind, Role, UnitKind
 from ..services import accounts
-from .fields import Choice, FormToken, HiddenId, Id, Identifier, Text
+from .fields import Choice, FormToken, HiddenId, Id, Identifier, Text, Upload
 
 _PASSWORD = [Length(max=200, message=_l("At most %(n)s characters.", n=200))]
 
@@ -63,6 +63,10 @@ class BranchForm(FlaskForm):
         return {"unit_name": self.unit_name.data, "unit_kind": self.unit_kind.data,
                 "branch_name": self.branch_name.data, "branch_kind": self.branch_kind.data,
                 "member_count": str(self.member_count.data or 0)}
+
+
+class RosterFileForm(FlaskForm):
+    file = Upload(_l("Roster file"))  # which file a roster may be: services/roster.py
 
 
 class RosterImportForm(FlaskForm):

@@ -19,6 +19,7 @@ from .fields import (
     Moment,
     Text,
     TextList,
+    Upload,
     not_before_day,
     recent,
 )
@@ -55,7 +56,8 @@ class RequestForm(FlaskForm):
 
 
 class SubmitForm(FlaskForm):
-    note = LongText(_l("Note"), max_length=5000)
+    document = Upload(_l("Document"))  # optional when one was handed in before; the service decides
+    note = LongText(_l("Note"), max_length=2000)
     group_role = TextList(max_length=24)
     group_name = TextList(max_length=64)
     group_post = TextList(max_length=64)
@@ -66,11 +68,29 @@ class ReasonForm(FlaskForm):
     reason = LongText(_l("Reason"), max_length=1000)
 
 
+class DecisionForm(FlaskForm):
+    """Accepting a submission as it was seen: the version its row or page was loaded with."""
+
+    version = HiddenId()
+
+
+class SubmissionReturnForm(ReasonForm):
+    version = HiddenId()
+
+
 class PledgeForm(FlaskForm):
     text = LongText(_l("Pledge"), max_length=2000, required=True)
     items = IdList(_l("Criteria items"))
     form_token = FormToken()
     version = HiddenId()
+
+
+class PledgeCreateForm(PledgeForm):
+    """A new pledge; field `for` says whose: "branch" or the member's own (a Python keyword, so the field
+    is set below)."""
+
+
+setattr(PledgeCreateForm, "for", Choice(choices=("branch", "member")))  # noqa: B010
 
 
 class PledgeEntryForm(FlaskForm):
@@ -146,7 +166,8 @@ def follow_up_form(held_on) -> FlaskForm:
 
 
 class FollowUpStatusForm(FlaskForm):
-    status = Choice(choices=FollowUpStatus, required=True)
+    status = Choice(choices=FollowUpStatus, required=True, message=_l("Choose a status."))
+    version = HiddenId()
 
 
 class FollowUpAnswerForm(FlaskForm):
@@ -154,3 +175,4 @@ class FollowUpAnswerForm(FlaskForm):
 
     response = LongText(_l("What the branch has done"), max_length=5000, required=True)
     done = Choice(choices=["1"])
+    version = HiddenId()

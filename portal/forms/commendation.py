@@ -5,28 +5,35 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from ..models import CommendationLevel
-from ..services.commendation import DEEDS_MAX, NOTICE_DAYS
-from .fields import Choice, FormToken, Id, LongText
+from ..services.commendation import DEEDS_MAX, MAX_ATTACHMENTS, NOTICE_DAYS
+from .fields import Choice, FormToken, HiddenId, Id, LongText, UploadList
 
 
 class NominationForm(FlaskForm):
     member_id = Id(_l("Nominee"))  # blank: the branch itself
     deeds = LongText(_l("Exemplary deeds"), max_length=DEEDS_MAX)
+    files = UploadList(_l("Attachments"), max_count=MAX_ATTACHMENTS)
     form_token = FormToken()
 
 
-class NoticeForm(FlaskForm):
+class DecisionForm(FlaskForm):
+    """A decision of the leading group, taken on the nomination as its page showed it."""
+
+    version = HiddenId()
+
+
+class NoticeForm(DecisionForm):
     days = Id(_l("Days"), minimum=NOTICE_DAYS[0], maximum=NOTICE_DAYS[1], required=True,
               message=_l("The public notice runs for %(low)s to %(high)s days.", low=NOTICE_DAYS[0],
                          high=NOTICE_DAYS[1]))
 
 
-class CommendForm(FlaskForm):
+class CommendForm(DecisionForm):
     level = Choice(_l("Level"), choices=CommendationLevel)
     note = LongText(_l("Note"), max_length=2000)
 
 
-class NoteForm(FlaskForm):
+class NoteForm(DecisionForm):
     note = LongText(_l("Note"), max_length=2000)
 
 

@@ -9,6 +9,8 @@
   to the event it follows.
 - `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer).
 - `Choice`: one of the values offered, nothing else.
+- `Upload` / `UploadList`: the file(s) chosen, empty file inputs left out; what a file may be is
+  services/uploads.py's one rule.
 
 Every message is translated and never carries what the person typed (GOTCHAS: lazy strings are "safe").
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
 from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
@@ -38,6 +41,42 @@ def apply_errors(form, field_errors: dict) -> dict[str, str]:
         if field is not None:
             field.errors = [*list(field.errors or []), message]
     return {**errors_of(form), **{k: str(v) for k, v in field_errors.items()}}
+
+
+class Shown:
+    """What a form page shows again in its fields: `get(name, default)` / `getlist(name)`, as templates
+    read a posted form. Built from the WTForms form that refused (or, for a page shown afresh, from
+    nothing: every `get` is its default), so what comes back is what the form read: text cleaned as it
+    would be saved, a value that could not be read (a date, an id) as it was typed, and nothing the form
+    does not declare."""
+
+    def __init__(self, form=None):
+        self._form = form
+
+    def _field(self, name: str):
+        return self._form._fields.get(name) if self._form is not None else None
+
+    def getlist(self, name: str) -> list[str]:
+        field = self._field(name)
+        if field is None or not field.raw_data:
+            return []
+        if isinstance(field, (_Normalised, TextList)):
+            data = field.data
+            return [str(v) for v in (data if isinstance(data, list) else [data])]
+        return [str(v) for v in field.raw_data if isinstance(v, str)]
+
+    def get(self, name: str, default=None):
+        values = self.getlist(name)
+        return values[0] if values else default
+
+    def __contains__(self, name: str) -> bool:
+        field = self._field(name)
+        return bool(field is not None and field.raw_data)
+
+
+def shown(form=None) -> Shown:
+    """`Shown(form)`: the typed values a refused `form` shows again; `shown()` for a fresh page."""
+    return Shown(form)
 
 
 class _Normalised:
@@ -299,6 +338,27 @@ class TextList(Field):
             raise ValidationError(_l("At most %(n)s characters.", n=self.max_length))
 
 
+class LocalPath(Field):
+    """A page of this site to go back to after a post (`<input type="hidden" name="back">`): a path that
+    starts with one "/" and `prefix`, printable ASCII, at most 300 characters; anything else is None, so
+    that the view falls back to its own page (never a redirect to another site)."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label=None, validators=None, *, prefix: str = "/", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.prefix = prefix
+
+    def process_formdata(self, valuelist):
+        value = (valuelist[0] or "") if valuelist else ""
+        safe = (len(value) <= 300 and value.isascii() and value.isprintable() and value.startswith(self.prefix)
+                and value.startswith("/") and not value.startswith("//") and "\\" not in value)
+        self.data = value if safe else None
+
+    def _value(self):
+        return self.data or ""
+
+
 class FormToken(Field):
     """The one-time token of a create form (services/intents.py). A malformed token is ignored, never an
     error: without one the form still works, only without replay protection."""
@@ -324,11 +384,14 @@ class Choice(Field):
     """One value from `choices` (an iterable of str, or an Enum class); blank is "" (refused when
     `required`). Unknown values are refused, never passed on."""
 
-    def __init__(self, label=None, validators=None, *, choices=(), required: bool = False, **kwargs):
+    def __init__(self, label=None, validators=None, *, choices=(), required: bool = False, message=None,
+                 **kwargs):
+        """`message` replaces "Choose an entry from the list." (for a blank required value too)."""
         kwargs.setdefault("default", "")
         super().__init__(label, validators, **kwargs)
         self.choices = [getattr(c, "value", c) for c in choices]
         self.required = required
+        self.message = message
 
     def process_formdata(self, valuelist):
         if valuelist:
@@ -340,7 +403,35 @@ class Choice(Field):
     def pre_validate(self, form):
         if not self.data:
             if self.required:
-                raise ValidationError(_l("Choose an entry from the list."))
+                raise ValidationError(self.message or _l("Choose an entry from the list."))
             return
         if self.data not in self.choices:
-            raise ValidationError(_l("Choose an entry from the list."))
+            raise ValidationError(self.message or _l("Choose an entry from the list."))
+
+
+class Upload(Field):
+    """One uploaded file (`<input type="file">`); `data` is the FileStorage, or None when no file was
+    chosen. What a file may be (type, size, name) is decided where it is stored (services/uploads.py),
+    so that every upload of the portal is judged by one rule."""
+
+    def process_formdata(self, valuelist):
+        self.data = next((v for v in valuelist if isinstance(v, FileStorage) and v.filename), None)
+
+
+class UploadList(Field):
+    """Several files under one name (`<input type="file" multiple>`); `data` is a list of FileStorage,
+    the empty file inputs left out. At most `max_count`."""
+
+    def __init__(self, label=None, validators=None, *, max_count: int = 10, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_count = max_count
+
+    def process_formdata(self, valuelist):
+        self.data = [v for v in valuelist if isinstance(v, FileStorage) and v.filename]
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def pre_validate(self, form):
+        if len(self.data) > self.max_count:
+            raise ValidationError(_l("Attach at most %(n)s files.", n=self.max_count))

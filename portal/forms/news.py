@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 
 from ..models import PostCategory
 from ..services.news import BODY_MAX, SUMMARY_MAX, TITLE_MAX, PostInput
-from .fields import Choice, FormToken, HiddenId, Id, IdList, LongText, Moment, Text
+from .fields import Choice, FormToken, HiddenId, Id, IdList, LongText, Moment, Text, Upload
 
 
 class PostForm(FlaskForm):
@@ -18,6 +18,7 @@ class PostForm(FlaskForm):
     member_id = Id(_l("Member"))
     criteria = IdList(_l("Criteria"))
     remove_cover = Choice(choices=("1",))
+    cover = Upload(_l("Cover image"))  # what an image may be: services/images.py
     version = HiddenId()
     form_token = FormToken()
 

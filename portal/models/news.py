@@ -140,6 +140,9 @@ class Nomination(db.Model):
     decided_at: Mapped[datetime | None]
     post_id: Mapped[int | None] = mapped_column(ForeignKey("post.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Optimistic lock: every change (a decision, an objection) moves it on; decisions carry the version
+    # their page showed (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class Attachment(db.Model):

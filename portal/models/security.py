@@ -26,8 +26,9 @@ class LoginFailure(db.Model):
 
 class RefusalTally(db.Model):
     """How many requests were refused (403) or throttled (429) per day: counted, not each audited,
-    so that an anonymous flood cannot fill the audit log."""
+    so that an anonymous flood cannot fill the audit log. Repeated requests for one missing stored file
+    are counted here too ("missing:<digest of its name>"), audited only the first time each day."""
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)  # UTC date
-    kind: Mapped[str] = mapped_column(String(32), primary_key=True)  # "access.denied" | "auth.throttled"
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)  # "access.denied", "missing:<digest>", …
     count: Mapped[int] = mapped_column(default=0)

@@ -358,8 +358,10 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     db.session.commit()
 
 
-def set_note(actor: User, target: Target, item_id: int, note: str | None, expected_version: str | None) -> None:
-    """Replace the note if nobody changed it since `expected_version`; otherwise 409 with the current text."""
+def set_note(actor: User, target: Target, item_id: int, note: str | None,
+             expected_version: int | str | None) -> None:
+    """Replace the note if nobody changed it since `expected_version` (the note's version the person's row
+    was loaded with; None or 0: a note never saved); otherwise Conflict (409) with the current text."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
         message = _l("A note may have at most %(n)s characters.", n=NOTE_MAX)
@@ -405,7 +407,7 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None, expect
 
 def answer_item(actor: User, target: Target, item_id: int, result: str | None = None,
                 upload: FileStorage | None | bool = False, note: str | None = None,
-                note_version: str | None = None) -> None:
+                note_version: int | str | None = None) -> None:
     """One click on an item: its result, or an uploaded file (`upload`: the file, None when the upload
     form came without one; False for a result click), and the note typed beside it (when sent),
     so that what was typed is saved with the click rather than lost.

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 
@@ -32,6 +32,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, news, notifications, uploads
+from .versions import check_version
 
 ATTACHMENT_KIND = "nominations"
 ATTACHMENT_TYPES = {**uploads.DOCUMENT_TYPES, **uploads.IMAGE_TYPES}
@@ -261,14 +262,28 @@ def _stale() -> Conflict:
     return Conflict(str(_l("This nomination has moved on meanwhile. Reload the page to see where it stands.")))
 
 
-def shortlist(actor: User, nomination: Nomination) -> Nomination:
+def _claim(nomination: Nomination, version: int | None) -> None:
+    """Claim the next version for a decision taken on the page loaded at `version` (None: no comparison).
+    Raises Conflict carrying the saved "status" and "decision_note" when the nomination changed meanwhile
+    (another decision, or an objection raised during the public notice)."""
+    try:
+        check_version(nomination, version, shown=("status", "decision_note"))
+    except Conflict as error:
+        raise Conflict(str(_l("This nomination changed while you were deciding (another decision, or a new "
+                              "objection). Look at it again before you decide.")), current=error.current) from None
+
+
+def shortlist(actor: User, nomination: Nomination, version: int | None = None) -> Nomination:
+    """Move a submitted nomination to the shortlist (leaders only; `version`: see `_claim`)."""
     _require_leader(actor)
     if nomination.status != NominationStatus.SUBMITTED:
         raise _stale()
+    _claim(nomination, version)
     return _change(actor, nomination, "nomination.shortlist", status=NominationStatus.SHORTLISTED)
 
 
-def start_notice(actor: User, nomination: Nomination, days: str) -> Nomination:
+def start_notice(actor: User, nomination: Nomination, days: str, version: int | None = None) -> Nomination:
+    """Start the 公示 for `days` (NOTICE_DAYS, else Invalid) on a shortlisted nomination (`version`: `_claim`)."""
     _require_leader(actor)
     if nomination.status != NominationStatus.SHORTLISTED:
         raise _stale()
@@ -277,6 +292,7 @@ def start_notice(actor: User, nomination: Nomination, days: str) -> Nomination:
     if not low <= count <= high:
         message = _l("The public notice runs for %(low)s to %(high)s days.", low=low, high=high)
         raise Invalid(str(message), {"days": message})
+    _claim(nomination, version)
     now = utcnow()
     return _change(actor, nomination, "nomination.notice", status=NominationStatus.NOTICE,
                    notice_starts_at=now, notice_ends_at=now + timedelta(days=count))
@@ -298,6 +314,9 @@ def object_to(actor: User, nomination: Nomination, text: str) -> Objection:
         raise Invalid(str(message), {"text": message})
     objection = Objection(nomination_id=nomination.id, author_id=actor.id, text=text, created_at=utcnow())
     db.session.add(objection)
+    # A decision taken on a page that did not show this objection is then a conflict.
+    db.session.execute(update(Nomination).where(Nomination.id == nomination.id)
+                       .values(version=Nomination.version + 1).execution_options(synchronize_session=False))
     db.session.flush()
     audit.record(actor, "objection.create", objection, branch_id=nomination.branch_id,
                  after={"nomination_id": nomination.id})
@@ -305,7 +324,9 @@ def object_to(actor: User, nomination: Nomination, text: str) -> Objection:
     return objection
 
 
-def commend(actor: User, nomination: Nomination, level: str, note: str = "") -> Nomination:
+def commend(actor: User, nomination: Nomination, level: str, note: str = "",
+            version: int | None = None) -> Nomination:
+    """Commend at `level` once the notice is over (else Conflict); `version`: see `_claim`."""
     _require_leader(actor)
     if nomination.status != NominationStatus.NOTICE:
         raise _stale()
@@ -315,12 +336,14 @@ def commend(actor: User, nomination: Nomination, level: str, note: str = "") -> 
     if level not in CommendationLevel._value2member_map_:
         message = _l("Choose the level of the commendation.")
         raise Invalid(str(message), {"level": message})
+    _claim(nomination, version)
     return _change(actor, nomination, "nomination.commend", status=NominationStatus.COMMENDED,
                    level=CommendationLevel(level), decision_note=(note or "").strip()[:2000],
                    decided_by_id=actor.id, decided_at=utcnow())
 
 
-def reject(actor: User, nomination: Nomination, note: str) -> Nomination:
+def reject(actor: User, nomination: Nomination, note: str, version: int | None = None) -> Nomination:
+    """Close an open nomination without commendation; `note` (the reason) is required; `version`: `_claim`."""
     _require_leader(actor)
     if nomination.status not in OPEN_STATUSES:
         raise _stale()
@@ -328,6 +351,7 @@ def reject(actor: User, nomination: Nomination, note: str) -> Nomination:
     if not note:
         message = _l("Give the reason for not commending.")
         raise Invalid(str(message), {"note": message})
+    _claim(nomination, version)
     return _change(actor, nomination, "nomination.reject", status=NominationStatus.REJECTED,
                    decision_note=note[:2000], decided_by_id=actor.id, decided_at=utcnow())
 

@@ -130,10 +130,12 @@ def add_follow_up(actor, inspection: Inspection, *, branch_id: str, action: str,
     return follow_up
 
 
-def answer_follow_up(actor, follow_up: FollowUp, response: str, done: bool) -> None:
+def answer_follow_up(actor, follow_up: FollowUp, response: str, done: bool, version: int | None = None) -> None:
     """The branch's secretary answers a follow-up assigned to the branch: what was done (required, at most
-    5000 characters) and, when `done`, closes it. Raises Invalid for an empty answer, Conflict when the
-    follow-up is closed already. Permission: rule "follow_up.answer" (portal/permissions.py)."""
+    5000 characters) and, when `done`, closes it, on top of the `version` the page was loaded with. Raises
+    Invalid for an empty answer; Conflict when the follow-up is closed already or was changed meanwhile (its
+    `current` holds the saved "response", "status" and "version"). Permission: rule "follow_up.answer"
+    (portal/permissions.py)."""
     inspection = db.session.get(Inspection, follow_up.inspection_id)
     ensure_writable(inspection.year_id)
     response = (response or "").strip()
@@ -142,6 +144,7 @@ def answer_follow_up(actor, follow_up: FollowUp, response: str, done: bool) -> N
         raise Invalid(str(message), {"response": message})
     if follow_up.status == FollowUpStatus.DONE:
         raise Conflict(str(_l("This follow-up is closed already.")))
+    check_version(follow_up, version, shown=("response", "status"))
     before = {"response": follow_up.response, "status": follow_up.status.value}
     follow_up.response = response
     follow_up.answered_at = utcnow()
@@ -153,7 +156,12 @@ def answer_follow_up(actor, follow_up: FollowUp, response: str, done: bool) -> N
     db.session.commit()
 
 
-def set_follow_up_status(actor, follow_up: FollowUp, status: str) -> None:
+def set_follow_up_status(actor, follow_up: FollowUp, status: str, version: int | None = None) -> None:
+    """Mark a follow-up done or open it again, on top of the `version` the person's row was loaded with.
+
+    Raises Invalid for an unknown status; Conflict when someone changed the follow-up meanwhile (its
+    `current` holds the saved "status" and "version", for the page to show beside the person's click) or
+    when it already has this status; Conflict for a past (read-only) year."""
     inspection = db.session.get(Inspection, follow_up.inspection_id)
     ensure_writable(inspection.year_id)
     try:
@@ -161,7 +169,9 @@ def set_follow_up_status(actor, follow_up: FollowUp, status: str) -> None:
     except ValueError:
         message = _l("Choose a status.")
         raise Invalid(str(message), {"status": message}) from None
+    check_version(follow_up, version, shown=("status",))
     if follow_up.status == value:
+        db.session.rollback()
         raise Conflict(str(_l("The follow-up already has this status.")))
     before = {"status": follow_up.status.value}
     follow_up.status = value

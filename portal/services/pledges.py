@@ -34,6 +34,14 @@ from .campaign import ensure_writable, parse_date
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
+# Why an edit cannot be saved when the pledge moved on while it was being edited.
+_STATUS_CHANGED = {
+    PledgeStatus.PENDING: _l("While you were editing, this pledge was sent for approval, so it can no longer be "
+                             "changed. Your text is kept below; the approver can return the pledge if it needs "
+                             "your changes."),
+    PledgeStatus.APPROVED: _l("While you were editing, this pledge was approved and published, so it can no "
+                              "longer be changed. Your text is kept below for reference."),
+}
 
 
 def get(pledge_id: int) -> Pledge:
@@ -92,10 +100,13 @@ def create(actor, year: CampaignYear, *, for_branch: bool, text: str, item_ids: 
 
 def update(actor, pledge: Pledge, *, text: str, item_ids: list[str], version: int | None = None) -> None:
     """Save an edit of a draft or returned pledge made on top of `version`; a stale one is a Conflict
-    carrying the saved text."""
+    carrying the saved text. A pledge that left the draft while being edited (sent for approval, approved)
+    is a Conflict that says so, also carrying the saved text, so that the page shows it beside the
+    person's own text."""
     year = ensure_writable(pledge.year_id)
     if pledge.status not in EDITABLE:
-        raise Conflict(str(_l("Only a draft or a returned pledge can be changed.")))
+        raise Conflict(str(_STATUS_CHANGED.get(pledge.status, _STATUS_CHANGED[PledgeStatus.PENDING])),
+                       current={"text": pledge.text, "version": pledge.version})
     errors: dict = {}
     text = _check_text(text, errors)
     items = _valid_items(Subject.MEMBER if pledge.member_id else Subject.BRANCH, year, item_ids, errors)

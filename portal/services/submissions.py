@@ -45,6 +45,7 @@ class GridRow:
     state: str
     submitted_at: datetime | None
     return_reason: str
+    version: int  # the submission's version, carried by the accept and return forms of its row
 
 
 def get_request(request_id: int) -> SubmissionRequest:
@@ -133,7 +134,8 @@ def _state_expr(deadline, now: datetime):
 def grid(request: SubmissionRequest, now: datetime | None = None) -> list[GridRow]:
     """Every branch asked, with its state, in one query."""
     state = _state_expr(literal(request.deadline), now or utcnow())
-    stmt = (select(Submission.id, Branch.id, Branch.name, state, Submission.submitted_at, Submission.return_reason)
+    stmt = (select(Submission.id, Branch.id, Branch.name, state, Submission.submitted_at, Submission.return_reason,
+                   Submission.version)
             .join(Branch, Branch.id == Submission.branch_id)
             .where(Submission.request_id == request.id).order_by(Branch.name))
     return [GridRow(*row) for row in db.session.execute(stmt)]
@@ -247,11 +249,17 @@ def submit(actor, submission: Submission, *, note: str, document: FileStorage | 
         uploads.remove(UPLOAD_KIND, old_stored)
 
 
-def _decide(actor, submission: Submission, status: SubmissionStatus, reason: str = "") -> None:
+def _decide(actor, submission: Submission, status: SubmissionStatus, reason: str = "",
+            version: int | None = None) -> None:
+    """Accept or return what was handed in, as the organisation section saw it (`version`: the version its
+    page or grid row was loaded with; None skips the comparison). Raises Conflict when it is not handed in
+    (any more), and a Conflict carrying the saved note and document name when the branch handed it in again
+    (or another decision was made) meanwhile, so that nobody accepts a document they have not seen."""
     request = db.session.get(SubmissionRequest, submission.request_id)
     ensure_writable(request.year_id)
     if submission.status != SubmissionStatus.SUBMITTED:
         raise Conflict(str(_l("Only a submission that has been handed in can be accepted or returned.")))
+    check_version(submission, version, shown=("note", "document_name"))
     before = {"status": submission.status.value}
     submission.status = status
     submission.return_reason = reason
@@ -265,16 +273,18 @@ def _decide(actor, submission: Submission, status: SubmissionStatus, reason: str
     db.session.commit()
 
 
-def accept(actor, submission: Submission) -> None:
-    _decide(actor, submission, SubmissionStatus.ACCEPTED)
+def accept(actor, submission: Submission, version: int | None = None) -> None:
+    """Accept a handed-in submission (see `_decide` for `version` and the conflicts raised)."""
+    _decide(actor, submission, SubmissionStatus.ACCEPTED, version=version)
 
 
-def return_for_revision(actor, submission: Submission, reason: str) -> None:
+def return_for_revision(actor, submission: Submission, reason: str, version: int | None = None) -> None:
+    """Return a handed-in submission with `reason` (1 to 1000 characters, else Invalid); see `_decide`."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 1000:
         message = _l("Say what the branch must change (at most 1000 characters).")
         raise Invalid(str(message), {"reason": message})
-    _decide(actor, submission, SubmissionStatus.RETURNED, reason)
+    _decide(actor, submission, SubmissionStatus.RETURNED, reason, version=version)
 
 
 def serve_document(submission: Submission):

@@ -72,21 +72,27 @@ def record_failure(username: str | None, address: str) -> None:
                         LoginFailure(scope="address", key=address[:128])])
 
 
-def tally_refusal(kind: str) -> None:
-    """Count one refused (403) or throttled (429) request for today (UTC), in its own commit.
+def tally_refusal(kind: str, commit: bool = True) -> bool:
+    """Count one refused (403) or throttled (429) request, or a repeated fault, for today (UTC).
 
-    `kind` is an audit-style action name ("access.denied", "auth.throttled"). An UPDATE first; the row
-    for a new day is inserted once, and a concurrent insert of the same row is retried as an update."""
+    `kind` is an audit-style action name ("access.denied", "auth.throttled") or another key of at most
+    32 characters. An UPDATE first; the row for a new day is inserted once, and a concurrent insert of the
+    same row is retried as an update. Commits unless `commit` is false. Returns True for the day's first
+    count of `kind` (exactly one caller per day and kind sees True, even under concurrency)."""
     from sqlalchemy.exc import IntegrityError
 
     day = utcnow().date()
     bump = update(RefusalTally).where(RefusalTally.day == day, RefusalTally.kind == kind).values(
         count=RefusalTally.count + 1)
+    first = False
     if db.session.execute(bump).rowcount == 0:
         try:
             with db.session.begin_nested():
                 db.session.add(RefusalTally(day=day, kind=kind, count=1))
+            first = True
         except IntegrityError:
             db.session.execute(bump)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    return first
 

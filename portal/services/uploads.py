@@ -110,14 +110,23 @@ def orphans(min_age_seconds: int = 3600) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime)
 
 
-def record_missing(actor, error: FileMissing, path: str) -> None:
-    """Audit (and commit) that `error`'s file was asked for at `path` and is not in storage."""
-    from ..extensions import db
-    from . import audit
+def record_missing(actor, error: FileMissing, path: str) -> bool:
+    """Audit (and commit) that `error`'s file was asked for at `path` and is not in storage: once per file
+    per day (UTC), the day's first request; later requests for it only count (refusal_tally, under a key
+    made from the file's name), so that a page polling a lost image cannot flood the audit log.
+    Returns True when this request wrote the audit entry."""
+    import hashlib
 
-    audit.record(actor, "access.file_missing", None,
-                 after={"kind": error.kind, "stored_name": error.stored_name, "path": path[:200]})
+    from ..extensions import db
+    from . import audit, throttle
+
+    digest = hashlib.sha256(f"{error.kind}/{error.stored_name}".encode()).hexdigest()[:24]
+    first = throttle.tally_refusal(f"missing:{digest}", commit=False)
+    if first:
+        audit.record(actor, "access.file_missing", None,
+                     after={"kind": error.kind, "stored_name": error.stored_name, "path": path[:200]})
     db.session.commit()
+    return first
 
 
 def remove_orphans(paths: list[Path]) -> list[Path]:

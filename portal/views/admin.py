@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..errors import Invalid
 from ..forms import admin as forms
 from ..forms import run_form
+from ..forms.fields import shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..models import Branch, User
@@ -23,13 +24,13 @@ def _me():
     return current_user._get_current_object()
 
 
-def _users_page(errors=None, status=200):
+def _users_page(errors=None, status=200, form=None):
     args = request.args
     page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
     users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
     return render("admin/users.html", status=status, users=users, total=total, page=page,
                   page_size=user_service.PAGE_SIZE, branches=user_service.all_branches(), errors=errors or {},
-                  form=request.form)
+                  form=shown(form))
 
 
 @bp.get("/users")
@@ -47,16 +48,16 @@ def create_user():
                             password=form.password.data or "", role=form.role.data,
                             branch_id=str(form.branch.data or ""), post_title=form.post_title.data,
                             email=form.email.data))),
-        lambda errors, status, _c: _users_page(errors, status))
+        lambda errors, status, _c: _users_page(errors, status, form))
     if refusal:
         return refusal
     flash(_("The account “%(name)s” has been created.", name=user_service.get_user(done[0]).username), "success")
     return redirect_back(url_for("admin.users"))
 
 
-def _user_page(user, errors=None, status=200, failed=None, conflict=None):
+def _user_page(user, errors=None, status=200, failed=None, conflict=None, form=None):
     return render("admin/user.html", status=status, user=user, branches=user_service.all_branches(),
-                  errors=errors or {}, failed=failed, form=request.form, conflict=conflict)
+                  errors=errors or {}, failed=failed, form=shown(form), conflict=conflict)
 
 
 @bp.get("/users/<int:user_id>")
@@ -74,7 +75,8 @@ def update_user(user_id: int):
         _me(), target, display_name=form.display_name.data, role=form.role.data,
         branch_id=str(form.branch.data or ""), post_title=form.post_title.data, version=form.version.data,
         email=form.email.data),
-        lambda errors, status, conflict: _user_page(target, errors, status, failed="edit", conflict=conflict),
+        lambda errors, status, conflict: _user_page(target, errors, status, failed="edit", conflict=conflict,
+                                                    form=form),
         {"display_name": _("Name"), "post_title": _("Post")})
     if refusal:
         return refusal
@@ -100,7 +102,7 @@ def reset_password(user_id: int):
     form = forms.PasswordResetForm()
     _done, refusal = run_form(form, lambda: user_service.reset_password(
         _me(), target, form.password.data or "", form.confirm.data or ""),
-        lambda errors, status, _c: _user_page(target, errors, status, failed="password"))
+        lambda errors, status, _c: _user_page(target, errors, status, failed="password", form=form))
     if refusal:
         return refusal
     flash(_("The password has been reset; the user must log in again with it."), "success")
@@ -109,9 +111,9 @@ def reset_password(user_id: int):
 
 # --- units and branches -----------------------------------------------------------------------
 
-def _branches_page(errors=None, status=200, failed=None):
+def _branches_page(errors=None, status=200, failed=None, form=None):
     return render("admin/branches.html", status=status, rows=user_service.branch_overview(), errors=errors or {},
-                  failed=failed, form=request.form)
+                  failed=failed, form=shown(form))
 
 
 @bp.get("/branches")
@@ -126,7 +128,7 @@ def create_branch():
     form = forms.BranchForm()
     done, refusal = run_form(form, lambda: intents.run_once(
         _me(), form.form_token.data, Branch, lambda: user_service.create_branch(_me(), **form.service_fields())),
-        lambda errors, status, _c: _branches_page(errors, status, failed="new"))
+        lambda errors, status, _c: _branches_page(errors, status, failed="new", form=form))
     if refusal:
         return refusal
     flash(_("The branch “%(name)s” has been added.", name=user_service.get_branch(done[0]).name), "success")
@@ -139,7 +141,7 @@ def update_branch(branch_id: int):
     branch = user_service.get_branch(branch_id)
     form = forms.BranchForm()
     _done, refusal = run_form(form, lambda: user_service.update_branch(_me(), branch, **form.service_fields()),
-                              lambda errors, status, _c: _branches_page(errors, status, failed=branch.id))
+                              lambda errors, status, _c: _branches_page(errors, status, failed=branch.id, form=form))
     if refusal:
         return refusal
     flash(_("The branch has been saved."), "success")
@@ -176,7 +178,7 @@ def roster():
 @require("admin.manage")
 def roster_preview():
     try:
-        preview = roster_service.preview(request.files.get("file"))
+        preview = roster_service.preview(forms.RosterFileForm().file.data)
     except Invalid as error:
         return render("admin/roster.html", preview=None, errors=error.field_errors, result=None, status=422)
     # A file with bad rows is answered 422 with the row-by-row report; nothing is kept for import.

@@ -6,12 +6,15 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import labels
 from ..extensions import db
-from ..forms import EmptyForm, run_form
+from ..forms import BackForm, EmptyForm, run_form
 from ..forms import campaign as forms
+from ..forms.fields import shown
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
 from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
@@ -51,7 +54,8 @@ def _me():
 @bp.get("/campaign/years")
 @require("campaign.manage")
 def years():
-    return render("campaign/years.html", years=campaign_service.list_years(), errors={}, failed_id=None)
+    return render("campaign/years.html", years=campaign_service.list_years(), errors={}, failed_id=None,
+                  form=shown())
 
 
 @bp.post("/campaign/years")
@@ -62,7 +66,7 @@ def create_year():
         _me(), form.form_token.data, CampaignYear,
         lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data)),
         lambda errors, status, _c: render("campaign/years.html", years=campaign_service.list_years(),
-                                          errors=errors, failed_id="new", status=status))
+                                          errors=errors, failed_id="new", status=status, form=shown(form)))
     if refusal:
         return refusal
     flash(_("The campaign year has been added."), "success")
@@ -81,7 +85,8 @@ def update_year(year_id: int):
         campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates)
 
     _done, refusal = run_form(form, save, lambda errors, status, _c: render(
-        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status))
+        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status,
+        form=shown(form)))
     if refusal:
         return refusal
     flash(_("The year %(year)s has been saved.", year=year.year), "success")
@@ -99,10 +104,10 @@ def make_current(year_id: int):
 
 # --- submission requests (报送) ------------------------------------------------------------------
 
-def _submissions_page(errors=None, status=200):
+def _submissions_page(errors=None, status=200, form=None):
     year = _year()
     me = _me()
-    context = {"year": year, "errors": errors or {}, "form": request.form}
+    context = {"year": year, "errors": errors or {}, "form": shown(form)}
     if me.role == Role.SECRETARY:
         context["due"] = submission_service.due_for_branch(year, me.branch_id) if me.branch_id else []
     else:
@@ -127,7 +132,7 @@ def create_request():
         _me(), form.form_token.data, SubmissionRequest, lambda: submission_service.create_request(
             _me(), year, kind=form.kind.data, title=form.title.data, description=form.description.data,
             deadline=form.deadline.data, branch_ids=form.branches.data)),
-        lambda errors, status, _c: _submissions_page(errors, status))
+        lambda errors, status, _c: _submissions_page(errors, status, form))
     if refusal:
         return refusal
     flash(_("The request has been sent to the branches."), "success")
@@ -148,11 +153,13 @@ def request_page(request_id: int):
                   errors={}, failed_id=None)
 
 
-def _submission_page(submission, errors=None, status=200, conflict=None):
+def _submission_page(submission, errors=None, status=200, conflict=None, failed="submit", form=None):
+    """The submission; `failed` says which of its forms ("submit" or "decide") the errors and the conflict
+    belong to, `form` the refused form whose typed values are shown again."""
     req = submission_service.get_request(submission.request_id)
     return render("campaign/submission.html", status=status, req=req, submission=submission,
-                  group=submission_service.leading_group(submission), errors=errors or {}, form=request.form,
-                  branch=project_service.get_branch(submission.branch_id), conflict=conflict)
+                  group=submission_service.leading_group(submission), errors=errors or {}, form=shown(form),
+                  branch=project_service.get_branch(submission.branch_id), conflict=conflict, failed=failed)
 
 
 @bp.get("/submission/<int:submission_id>")
@@ -170,9 +177,10 @@ def submit(submission_id: int):
     authorize("submission.submit", item)
     form = forms.SubmitForm()
     _done, refusal = run_form(form, lambda: submission_service.submit(
-        _me(), item, note=form.note.data, document=request.files.get("document"),
+        _me(), item, note=form.note.data, document=form.document.data,
         group=(form.group_role.data, form.group_name.data, form.group_post.data), version=form.version.data),
-        lambda errors, status, conflict: _submission_page(item, errors, status, conflict), {"note": _("Note")})
+        lambda errors, status, conflict: _submission_page(item, errors, status, conflict, form=form),
+        {"note": _("Note")})
     if refusal:
         return refusal
     if item.is_late:
@@ -182,18 +190,22 @@ def submit(submission_id: int):
     return redirect_back(url_for("campaign.submission", submission_id=item.id))
 
 
-def _decided(item, errors=None, status=200):
-    """After accept/return: the grid row for htmx, else back to the grid."""
+def _decided(item, errors=None, status=200, conflict=None):
+    """After accept/return: the grid row for htmx, else back to the grid. Refused: the row (htmx) or the
+    submission's page with the errors, or with the branch's newer note and document beside the decision."""
     if wants_fragment():
         req = submission_service.get_request(item.request_id)
         rows = submission_service.grid(req)
         return render("campaign/request.html", block="grid_update", status=status, req=req, rows=rows,
                       counts=submission_service.count_states(rows),
                       row=next(r for r in rows if r.submission_id == item.id), errors=errors or {},
-                      failed_id=item.id if errors else None)
-    if errors:
-        return _submission_page(item, errors, status)
+                      failed_id=item.id if status != 200 else None, conflict=conflict)
+    if status != 200:
+        return _submission_page(item, errors, status, conflict, failed="decide")
     return redirect_back(url_for("campaign.request_page", request_id=item.request_id))
+
+
+_DECISION_SHOWN = {"note": _l("Note"), "document_name": _l("Document")}
 
 
 @bp.post("/submission/<int:submission_id>/accept")
@@ -201,8 +213,11 @@ def _decided(item, errors=None, status=200):
 def accept(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.request", item)
-    submission_service.accept(_me(), item)
-    return _decided(item)
+    form = forms.DecisionForm()
+    _done, refusal = run_form(form, lambda: submission_service.accept(_me(), item, version=form.version.data),
+                              lambda errors, status, conflict: _decided(item, errors, status, conflict),
+                              _DECISION_SHOWN)
+    return refusal or _decided(item)
 
 
 @bp.post("/submission/<int:submission_id>/return")
@@ -210,9 +225,10 @@ def accept(submission_id: int):
 def return_submission(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.request", item)
-    form = forms.ReasonForm()
-    _done, refusal = run_form(form, lambda: submission_service.return_for_revision(_me(), item, form.reason.data),
-                              lambda errors, status, _c: _decided(item, errors, status))
+    form = forms.SubmissionReturnForm()
+    _done, refusal = run_form(form, lambda: submission_service.return_for_revision(
+        _me(), item, form.reason.data, version=form.version.data),
+        lambda errors, status, conflict: _decided(item, errors, status, conflict), _DECISION_SHOWN)
     return refusal or _decided(item)
 
 
@@ -226,7 +242,7 @@ def submission_document(submission_id: int):
 
 # --- pledges (公开承诺) --------------------------------------------------------------------------
 
-def _pledges_page(errors=None, status=200, failed=None):
+def _pledges_page(errors=None, status=200, failed=None, form=None):
     year = _year()
     me = _me()
     mine = pledge_service.mine(me, year)
@@ -236,7 +252,7 @@ def _pledges_page(errors=None, status=200, failed=None):
     ids = [p.id for p, _b, _m in mine + awaiting + published]
     return render("campaign/pledges.html", status=status, year=year, mine=mine, awaiting=awaiting,
                   published=published, tags=pledge_service.tags_for(ids), errors=errors or {}, failed=failed,
-                  form=request.form, branch_items=pledge_service.items_for(Subject.BRANCH, year),
+                  form=shown(form), branch_items=pledge_service.items_for(Subject.BRANCH, year),
                   member_items=pledge_service.items_for(Subject.MEMBER, year))
 
 
@@ -249,13 +265,14 @@ def pledges():
 @bp.post("/pledges")
 @login_required
 def create_pledge():
-    for_branch = request.form.get("for") == "branch"
+    form = forms.PledgeCreateForm()
+    for_branch = form["for"].data == "branch"
     authorize("pledge.create_branch" if for_branch else "pledge.create_member")
-    form = forms.PledgeForm()
     done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Pledge, lambda: (
         pledge_service.create(_me(), campaign_service.current_year(), for_branch=for_branch, text=form.text.data,
                               item_ids=form.items.data))),
-        lambda errors, status, _c: _pledges_page(errors, status, failed="branch" if for_branch else "member"))
+        lambda errors, status, _c: _pledges_page(errors, status, failed="branch" if for_branch else "member",
+                                                   form=form))
     if refusal:
         return refusal
     flash(_("The pledge is saved as a draft. Send it for approval when it is ready."), "success")
@@ -266,7 +283,7 @@ def _pledge_or_404(pledge_id: int) -> Pledge:
     return pledge_service.get(pledge_id)
 
 
-def _pledge_page(pledge, errors=None, status=200, failed=None, conflict=None):
+def _pledge_page(pledge, errors=None, status=200, failed=None, conflict=None, form=None):
     year = db.session.get(CampaignYear, pledge.year_id)
     subject = Subject.MEMBER if pledge.member_id else Subject.BRANCH
     return render("campaign/pledge.html", status=status, pledge=pledge, year=year,
@@ -274,7 +291,7 @@ def _pledge_page(pledge, errors=None, status=200, failed=None, conflict=None):
                   tags=pledge_service.tags_for([pledge.id])[pledge.id], chosen=set(pledge_service.tags(pledge.id)),
                   entries=pledge_service.entries_for([pledge.id])[pledge.id],
                   items=pledge_service.items_for(subject, year), errors=errors or {}, failed=failed,
-                  form=request.form, conflict=conflict)
+                  form=shown(form), conflict=conflict)
 
 
 @bp.get("/pledges/<int:pledge_id>")
@@ -293,12 +310,12 @@ def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message:
     authorize(action, item)
     form = form_class()
     _done, refusal = run_form(form, lambda: call(item, form), lambda errors, status, conflict: _pledge_page(
-        item, errors, status, failed=failed, conflict=conflict), conflict_labels)
+        item, errors, status, failed=failed, conflict=conflict, form=form), conflict_labels)
     if refusal:
         return refusal
     flash(done_message, "success")
-    return redirect_back(request.form.get("back") if request.form.get("back") == url_for("campaign.pledges")
-                         else url_for("campaign.pledge", pledge_id=item.id))
+    back = BackForm().back.data
+    return redirect_back(back if back == url_for("campaign.pledges") else url_for("campaign.pledge", pledge_id=item.id))
 
 
 @bp.post("/pledges/<int:pledge_id>")
@@ -356,14 +373,14 @@ def brands():
     return render("campaign/brands.html", year=year, rows=project_service.brands(year))
 
 
-def _brand_page(branch, errors=None, status=200, failed=None, conflict=None):
+def _brand_page(branch, errors=None, status=200, failed=None, conflict=None, form=None):
     year = _year()
     projects = project_service.branch_projects(branch.id, year)
     published = pledge_service.published(year, branch.id)
     return render("campaign/brand.html", status=status, year=year, branch=branch, projects=projects,
                   progress_of=project_service.progress_of, published=published,
                   tags=pledge_service.tags_for([p.id for p, _b, _m in published]),
-                  errors=errors or {}, failed=failed, form=request.form, conflict=conflict)
+                  errors=errors or {}, failed=failed, form=shown(form), conflict=conflict)
 
 
 @bp.get("/brands/<int:branch_id>")
@@ -381,7 +398,8 @@ def update_brand(branch_id: int):
     _done, refusal = run_form(form, lambda: project_service.update_brand(
         _me(), branch, name=form.brand_name.data, slogan=form.brand_slogan.data,
         description=form.brand_description.data, version=form.version.data),
-        lambda errors, status, conflict: _brand_page(branch, errors, status, failed="brand", conflict=conflict),
+        lambda errors, status, conflict: _brand_page(branch, errors, status, failed="brand", conflict=conflict,
+                                                     form=form),
         {"brand_name": _("Brand name"), "brand_slogan": _("Slogan"), "brand_description": _("Story")})
     if refusal:
         return refusal
@@ -398,7 +416,7 @@ def create_project(branch_id: int):
     _done, refusal = run_form(form, lambda: intents.run_once(
         _me(), form.form_token.data, Project, lambda: project_service.create_project(
             _me(), branch, campaign_service.current_year(), title=form.title.data, goal=form.goal.data)),
-        lambda errors, status, _c: _brand_page(branch, errors, status, failed="project"))
+        lambda errors, status, _c: _brand_page(branch, errors, status, failed="project", form=form))
     if refusal:
         return refusal
     flash(_("The project has been added. Now give it measurable milestones."), "success")
@@ -415,7 +433,7 @@ def update_project(project_id: int):
     _done, refusal = run_form(form, lambda: project_service.update_project(
         _me(), project, title=form.title.data, goal=form.goal.data, version=form.version.data),
         lambda errors, status, conflict: _brand_page(branch, errors, status, failed=f"edit-{project.id}",
-                                                     conflict=conflict),
+                                                     conflict=conflict, form=form),
         {"title": _("Title"), "goal": _("Goal and measurable targets")})
     if refusal:
         return refusal
@@ -433,7 +451,7 @@ def add_milestone(project_id: int):
         _me(), form.form_token.data, Milestone, lambda: project_service.add_milestone(
             _me(), project, title=form.title.data, measure=form.measure.data, due_on=form.due_on.data)),
         lambda errors, status, _c: _brand_page(project_service.get_branch(project.branch_id), errors, status,
-                                               failed=f"project-{project.id}"))
+                                               failed=f"project-{project.id}", form=form))
     if refusal:
         return refusal
     flash(_("The milestone has been added."), "success")
@@ -452,13 +470,13 @@ def update_milestone(milestone_id: int):
         return render("campaign/brand.html", block="milestone_row", status=status, m=milestone, project=project,
                       branch=project_service.get_branch(project.branch_id), errors=errors or {},
                       failed=f"milestone-{milestone.id}" if status != 200 else None,
-                      year=db.session.get(CampaignYear, project.year_id), form=request.form, conflict=conflict)
+                      year=db.session.get(CampaignYear, project.year_id), form=shown(form), conflict=conflict)
 
     def refused(errors, status, conflict):
         if wants_fragment():
             return row(errors, status, conflict)
         return _brand_page(project_service.get_branch(project.branch_id), errors, status,
-                           failed=f"milestone-{milestone.id}", conflict=conflict)
+                           failed=f"milestone-{milestone.id}", conflict=conflict, form=form)
 
     _done, refusal = run_form(form, lambda: project_service.set_milestone(
         _me(), milestone, done=form.done.data == "1", evidence=form.evidence.data, version=form.version.data),
@@ -478,7 +496,7 @@ def _milestone_changed(milestone, project):
     year = db.session.get(CampaignYear, project.year_id)
     row = render_block("campaign/brand.html", "milestone_row", m=milestone, project=project,
                        branch=project_service.get_branch(project.branch_id), errors={}, failed=None, year=year,
-                       form=request.form, conflict=None)
+                       form=shown(), conflict=None)
     milestones = next(ms for p, ms in project_service.branch_projects(project.branch_id, year) if p.id == project.id)
     return render("campaign/_milestone_changed.html", row_html=Markup(row), project=project,  # noqa: S704  # nosec B704 - rendered by Jinja
                   progress=project_service.progress_of(milestones))
@@ -486,13 +504,13 @@ def _milestone_changed(milestone, project):
 
 # --- supervision (督察) --------------------------------------------------------------------------
 
-def _inspections_page(errors=None, status=200):
+def _inspections_page(errors=None, status=200, form=None):
     year = _year()
     listed = inspection_service.list_for(year)
     return render("campaign/inspections.html", status=status, year=year, listed=listed,
                   branches_of=inspection_service.branches_of([i.id for i, _o, _d in listed]),
                   overdue=inspection_service.overdue_follow_ups(year),
-                  branches=user_service.all_branches(active_only=True), errors=errors or {}, form=request.form)
+                  branches=user_service.all_branches(active_only=True), errors=errors or {}, form=shown(form))
 
 
 @bp.get("/inspections")
@@ -509,19 +527,19 @@ def create_inspection():
         _me(), form.form_token.data, InspectionRecord, lambda: inspection_service.create(
             _me(), campaign_service.current_year(), kind=form.kind.data, held_on=form.held_on.data,
             title=form.title.data, findings=form.findings.data, branch_ids=form.branches.data)),
-        lambda errors, status, _c: _inspections_page(errors, status))
+        lambda errors, status, _c: _inspections_page(errors, status, form))
     if refusal:
         return refusal
     flash(_("The visit has been recorded. Add its follow-up actions."), "success")
     return redirect_back(url_for("campaign.inspection", inspection_id=done[0]))
 
 
-def _inspection_page(inspection, errors=None, status=200, failed=None, conflict=None):
+def _inspection_page(inspection, errors=None, status=200, failed=None, conflict=None, form=None):
     return render("campaign/inspection.html", status=status, inspection=inspection, failed=failed,
                   conflict=conflict,
                   year=db.session.get(CampaignYear, inspection.year_id),
                   visited=inspection_service.branches_of([inspection.id])[inspection.id],
-                  follow_ups=inspection_service.follow_ups(inspection), errors=errors or {}, form=request.form,
+                  follow_ups=inspection_service.follow_ups(inspection), errors=errors or {}, form=shown(form),
                   today=date.today())
 
 
@@ -538,7 +556,8 @@ def update_inspection(inspection_id: int):
     form = forms.InspectionEditForm()
     _done, refusal = run_form(form, lambda: inspection_service.update(
         _me(), item, title=form.title.data, findings=form.findings.data, version=form.version.data),
-        lambda errors, status, conflict: _inspection_page(item, errors, status, failed="edit", conflict=conflict),
+        lambda errors, status, conflict: _inspection_page(item, errors, status, failed="edit", conflict=conflict,
+                                                         form=form),
         {"title": _("Title"), "findings": _("Findings")})
     if refusal:
         return refusal
@@ -555,7 +574,7 @@ def add_follow_up(inspection_id: int):
         _me(), form.form_token.data, FollowUp, lambda: inspection_service.add_follow_up(
             _me(), item, branch_id=str(form.branch_id.data or ""), action=form.action.data, owner=form.owner.data,
             due_on=form.due_on.data)),
-        lambda errors, status, _c: _inspection_page(item, errors, status))
+        lambda errors, status, _c: _inspection_page(item, errors, status, form=form))
     if refusal:
         return refusal
     flash(_("The follow-up action has been added."), "success")
@@ -566,24 +585,37 @@ def add_follow_up(inspection_id: int):
 @require("inspection.manage")
 def follow_up_status(follow_up_id: int):
     follow_up = inspection_service.get_follow_up(follow_up_id)
-    form = forms.FollowUpStatusForm()  # the service refuses an unknown status (422) with its own message
-    inspection_service.set_follow_up_status(_me(), follow_up, form.status.data or "")
+    item = inspection_service.get(follow_up.inspection_id)
+    form = forms.FollowUpStatusForm()
+
+    def refused(errors, status, conflict):  # a stale click shows the status someone else saved, in words
+        if wants_fragment():
+            return _follow_up_row(item, follow_up, status, errors, conflict)
+        return _inspection_page(item, errors, status, failed=f"follow-up-{follow_up.id}", conflict=conflict)
+
+    _done, refusal = run_form(form, lambda: inspection_service.set_follow_up_status(
+        _me(), follow_up, form.status.data or "", version=form.version.data), refused, {"status": _("Status")},
+        {"status": labels.FOLLOW_UP_STATUS})
+    if refusal:
+        return refusal
     if wants_fragment():
-        item = inspection_service.get(follow_up.inspection_id)
-        row = next(r for r in inspection_service.follow_ups(item) if r[0].id == follow_up.id)
-        return render("campaign/inspection.html", block="follow_up_row", fu=row[0], branch_name=row[1],
-                      inspection=item, year=db.session.get(CampaignYear, item.year_id),
-                      today=date.today())
+        return _follow_up_row(item, follow_up)
     return redirect_back(url_for("campaign.inspection", inspection_id=follow_up.inspection_id))
 
 
+def _follow_up_row(item, follow_up, status=200, errors=None, conflict=None):
+    row = next(r for r in inspection_service.follow_ups(item) if r[0].id == follow_up.id)
+    return render("campaign/inspection.html", block="follow_up_row", status=status, fu=row[0], branch_name=row[1],
+                  inspection=item, year=db.session.get(CampaignYear, item.year_id), today=date.today(),
+                  errors=errors or {}, failed=f"follow-up-{follow_up.id}" if status != 200 else None,
+                  conflict=conflict)
 
-def _follow_up_page(follow_up: FollowUp, errors=None, status=200):
+def _follow_up_page(follow_up: FollowUp, errors=None, status=200, conflict=None):
     inspection = inspection_service.get(follow_up.inspection_id)
     return render("campaign/follow_up.html", status=status, follow_up=follow_up, inspection=inspection,
                   branch=project_service.get_branch(follow_up.branch_id) if follow_up.branch_id else None,
                   year=db.session.get(CampaignYear, inspection.year_id), errors=errors or {}, form=request.form,
-                  today=date.today())
+                  today=date.today(), conflict=conflict)
 
 
 @bp.get("/follow-ups/<int:follow_up_id>")
@@ -602,8 +634,9 @@ def answer_follow_up(follow_up_id: int):
     authorize("follow_up.answer", item)
     form = forms.FollowUpAnswerForm()
     _done, refusal = run_form(form, lambda: inspection_service.answer_follow_up(
-        _me(), item, form.response.data, form.done.data == "1"),
-        lambda errors, status, _c: _follow_up_page(item, errors, status))
+        _me(), item, form.response.data, form.done.data == "1", version=form.version.data),
+        lambda errors, status, conflict: _follow_up_page(item, errors, status, conflict),
+        {"response": _("What the branch has done")})
     if refusal:
         return refusal
     flash(_("Your answer has been saved."), "success")

@@ -1,12 +1,17 @@
 """Self-assessment checklists: the page, inline answers (htmx fragments or plain posts), evidence, workflow."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import Conflict, Invalid
+from ..extensions import db
+from ..forms import EmptyForm
+from ..forms import checklist as forms
+from ..forms.fields import apply_errors, errors_of
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
 from ..models import Role, Subject
@@ -66,12 +71,15 @@ def page(kind: str, owner_id: int):
 
 def _render_page(target: service.Target, status: int = 200, errors: dict | None = None,
                  item_errors: dict | None = None, message: str | None = None, conflict: dict | None = None,
-                 drafts: dict | None = None, show_missing: bool = False):
+                 drafts: dict | None = None, show_missing: bool = False, form: FlaskForm | None = None):
+    """The whole checklist; after a refused review or return, `form` holds what was typed (re-shown in
+    the review forms) and `errors` {field: message} go beside its fields."""
     checklist = service.load(target)
     return render("checklist/checklist.html", status=status, checklist=checklist, target=target,
                   kind=KIND_OF[target.subject], years=service.all_years(), errors=errors or {},
                   item_errors=item_errors or {}, message=message, conflict=conflict or {}, drafts=drafts or {},
-                  show_missing=show_missing,
+                  show_missing=show_missing, review_form=form if isinstance(form, forms.ReviewForm) else None,
+                  return_form=form if isinstance(form, forms.ReturnForm) else None,
                   **_abilities(target))
 
 
@@ -89,12 +97,13 @@ def _abilities(target: service.Target) -> dict:
 # --- one item: result, note, evidence -----------------------------------------------------------------------
 
 def _item_response(target: service.Target, item_id: int, status: int = 200, error: str | None = None,
-                   conflict: dict | None = None):
+                   conflict: dict | None = None, form: FlaskForm | None = None):
     """After an item changed (or failed to): the row plus out-of-band progress for htmx; else the page.
 
-    On failure the note the person sent stays in the field (marked unsaved), beside the other person's
-    text when the failure is a conflict."""
-    draft = request.form.get("note") if status >= 400 else None
+    On failure the note the person sent (`form`'s cleaned note) stays in the field, marked unsaved,
+    beside the other person's text when the failure is a conflict."""
+    typed = form.typed_note() if isinstance(form, forms.ItemForm) else None
+    draft = typed if status >= 400 else None
     if not wants_fragment():
         if status < 400:
             return redirect_back(page_url(target, f"item-{item_id}"))
@@ -104,10 +113,11 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
                                target.year)
     checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
     section = checklist.section_of(item_id)
+    note_saved = status < 400 and typed is not None
     return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
                   kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
                   item_error=error, conflict=conflict, oob=status < 400, draft_note=draft, announce=status < 400,
-                  note_saved=status < 400 and "note" in request.form, **_abilities(fresh))
+                  note_saved=note_saved, **_abilities(fresh))
 
 
 def _editable_target(kind: str, owner_id: int) -> service.Target:
@@ -116,52 +126,48 @@ def _editable_target(kind: str, owner_id: int) -> service.Target:
     return target
 
 
-def _run_item_change(target: service.Target, item_id: int, change):
+def _run_item_change(target: service.Target, item_id: int, form_class, change):
+    """Read `form_class`, then `change(form)`: the one service call. A refused form or an `Invalid` is 422
+    beside the item (its first error, in the person's language), a stale note 409 with both texts, an
+    over-long upload 413; nothing is written by a refused form."""
     try:
-        change()
+        form = form_class()  # reading the body of a multipart post may already find it too long
+        if not form.validate():
+            return _item_response(target, item_id, 422, error=next(iter(errors_of(form).values())), form=form)
+        change(form)
     except Invalid as error:
-        return _item_response(target, item_id, 422, error=error.message)
+        return _item_response(target, item_id, 422, error=error.message, form=form)
     except Conflict as error:
-        return _item_response(target, item_id, 409, error=error.message, conflict=error.current)
+        return _item_response(target, item_id, 409, error=error.message, conflict=error.current, form=form)
     except RequestEntityTooLarge:
         return _item_response(target, item_id, 413, error=_("Files may be at most 10 MB."))
-    return _item_response(target, item_id)
-
-
-def _typed_note() -> tuple[str | None, str | None]:
-    """The note sent along with a click (None when the request carried none)."""
-    return request.form.get("note"), request.form.get("note_version")
+    return _item_response(target, item_id, form=form)
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/result")
 @login_required
 def set_result(kind: str, owner_id: int, item_id: int):
     target = _editable_target(kind, owner_id)
-    note, version = _typed_note()
-    return _run_item_change(target, item_id, lambda: service.answer_item(
-        current_user, target, item_id, result=request.form.get("result"), note=note, note_version=version))
+    return _run_item_change(target, item_id, forms.ResultForm, lambda form: service.answer_item(
+        current_user, target, item_id, result=form.result.data, note=form.typed_note(),
+        note_version=form.note_version.data))
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/note")
 @login_required
 def set_note(kind: str, owner_id: int, item_id: int):
     target = _editable_target(kind, owner_id)
-    return _run_item_change(target, item_id, lambda: service.set_note(
-        current_user, target, item_id, request.form.get("note"), request.form.get("note_version")))
+    return _run_item_change(target, item_id, forms.NoteForm, lambda form: service.set_note(
+        current_user, target, item_id, form.note.data, form.note_version.data))
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/items/<int:item_id>/evidence")
 @login_required
 def add_evidence(kind: str, owner_id: int, item_id: int):
     target = _editable_target(kind, owner_id)
-
-    def change():
-        # Reading request.files parses the body: an over-long upload raises 413 inside the change.
-        file = request.files.get("file")
-        note, version = _typed_note()
-        service.answer_item(current_user, target, item_id, upload=file, note=note, note_version=version)
-
-    return _run_item_change(target, item_id, change)
+    return _run_item_change(target, item_id, forms.EvidenceForm, lambda form: service.answer_item(
+        current_user, target, item_id, upload=form.file.data, note=form.typed_note(),
+        note_version=form.note_version.data))
 
 
 @bp.get("/evidence/<int:evidence_id>")
@@ -177,22 +183,26 @@ def evidence(evidence_id: int):
 def delete_evidence(evidence_id: int):
     record, target, item_id = service.evidence_with_target(evidence_id)
     authorize("assessment.edit", target.permission_object())
-    return _run_item_change(target, item_id, lambda: service.delete_evidence(current_user, target, record, item_id))
+    return _run_item_change(target, item_id, EmptyForm,
+                            lambda _form: service.delete_evidence(current_user, target, record, item_id))
 
 
 # --- workflow -------------------------------------------------------------------------------------------------
 
-def _workflow(target: service.Target, change, done_message: str, show_missing: bool = False, then=None):
-    """Run a workflow change; on success flash `done_message` and go back to the page (or to `then()`)."""
-    from flask import flash
-
+def _workflow(target: service.Target, form: FlaskForm, change, done_message: str, show_missing: bool = False,
+              then=None):
+    """Validate `form`, call `change()`, answer: the page again with the errors beside the fields (422) or
+    the reason it cannot change now (409); else a flash and back (303) to the page, or to `then()`."""
+    if not form.validate():
+        return _render_page(target, status=422, errors=errors_of(form), form=form, show_missing=show_missing)
     try:
         change()
     except Invalid as error:
-        return _render_page(target, status=422, errors=error.field_errors, message=error.message,
-                            show_missing=show_missing)
+        db.session.rollback()
+        return _render_page(target, status=422, errors=apply_errors(form, error.field_errors),
+                            message=error.message, form=form, show_missing=show_missing)
     except Conflict as error:
-        return _render_page(target, status=409, message=error.message)
+        return _render_page(target, status=409, message=error.message, form=form)
     flash(done_message, "success")
     return redirect_back(then() if then else page_url(target))
 
@@ -201,7 +211,7 @@ def _workflow(target: service.Target, change, done_message: str, show_missing: b
 @login_required
 def submit(kind: str, owner_id: int):
     target = _editable_target(kind, owner_id)
-    return _workflow(target, lambda: service.submit(current_user, target),
+    return _workflow(target, EmptyForm(), lambda: service.submit(current_user, target),
                      _("Submitted. It is locked until it is reviewed or returned."), show_missing=True)
 
 
@@ -210,7 +220,8 @@ def submit(kind: str, owner_id: int):
 def return_(kind: str, owner_id: int):
     target = _target(kind, owner_id)
     authorize("assessment.review", target.permission_object())
-    return _workflow(target, lambda: service.return_for_revision(current_user, target, request.form.get("reason")),
+    form = forms.ReturnForm()
+    return _workflow(target, form, lambda: service.return_for_revision(current_user, target, form.reason.data),
                      _("Returned with your reason; it can be edited again."))
 
 
@@ -227,8 +238,9 @@ def review(kind: str, owner_id: int):
                 or url_for("main.home", _anchor="review-queue"))
 
     then = next_on_queue if request.form.get("next") else None
-    return _workflow(target, lambda: service.review(current_user, target, request.form.get("rating"),
-                                                    request.form.get("comment"), request.form.get("improvements")),
+    form = forms.ReviewForm()
+    return _workflow(target, form, lambda: service.review(current_user, target, form.rating.data, form.comment.data,
+                                                          form.improvements.data),
                      _("Your review has been saved."), then=then)
 
 
@@ -236,8 +248,6 @@ def review(kind: str, owner_id: int):
 @login_required
 def remind(owner_id: int):
     """The secretary's 提醒: notify a member of the branch who has not submitted their self-assessment."""
-    from flask import flash
-
     target = _target("member", owner_id)
     authorize("member.remind", target.member)
     if notifications.remind_self_assessment(current_user, target.member, target.year):

@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 from .. import labels
 from ..errors import Conflict
 from ..extensions import db
+from ..forms import BackForm, run_form
 from ..forms import news as forms
-from ..forms import run_form
+from ..forms.fields import shown
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
 from ..links import external_url
@@ -74,7 +75,7 @@ def feed():
 def post(post_id: int):
     item = news_service.get_post(post_id)
     authorize("post.view", item)
-    return render("news/post.html", page=news_service.read_post(item, _me()), errors={})
+    return render("news/post.html", page=news_service.read_post(item, _me()), errors={}, form=shown())
 
 
 @bp.get("/news/<int:post_id>/cover")
@@ -125,10 +126,10 @@ def new():
 @require("post.create")
 def create():
     form = forms.PostForm()
-    shown = news_service.PostInput.from_form(request.form)  # what the person typed, to show it again
+    typed = news_service.PostInput.from_form(shown(form))  # what the form read, to show it again
     done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, Post, lambda: (
-        news_service.create_post(_me(), form.as_input(), request.files.get("cover")))),
-        lambda errors, status, _c: _form_page(data=shown, errors=errors, status=status))
+        news_service.create_post(_me(), form.as_input(), form.cover.data))),
+        lambda errors, status, _c: _form_page(data=typed, errors=errors, status=status))
     if refusal:
         return refusal
     flash(_("The draft has been saved. Submit it for review when it is ready."), "success")
@@ -149,14 +150,14 @@ def update(post_id: int):
     item = news_service.get_post(post_id)
     authorize("post.edit", item)
     form = forms.PostForm()
-    shown = news_service.PostInput.from_form(request.form)
+    typed = news_service.PostInput.from_form(shown(form))
     try:
         _done, refusal = run_form(form, lambda: news_service.update_post(
-            _me(), item, form.as_input(), form.version.data, request.files.get("cover")),
-            lambda errors, status, _c: _form_page(item, shown, errors, status))
+            _me(), item, form.as_input(), form.version.data, form.cover.data),
+            lambda errors, status, _c: _form_page(item, typed, errors, status))
     except Conflict as error:  # the post page shows the whole current post beside the person's version
         db.session.rollback()
-        return _form_page(news_service.get_post(post_id), shown, {}, 409, conflict=error.message)
+        return _form_page(news_service.get_post(post_id), typed, {}, 409, conflict=error.message)
     if refusal:
         return refusal
     flash(_("The post has been saved."), "success")
@@ -184,8 +185,8 @@ def queue():
 
 def _moderated(item, message: str):
     flash(message, "success")
-    return redirect_back(request.form.get("back") if request.form.get("back", "").startswith("/news")
-                         else url_for("news.post", post_id=item.id))
+    back = BackForm().back.data or ""
+    return redirect_back(back if back.startswith("/news") else url_for("news.post", post_id=item.id))
 
 
 @bp.post("/news/<int:post_id>/publish")
@@ -204,7 +205,7 @@ def schedule(post_id: int):
     _done, refusal = run_form(form, lambda: news_service.schedule_post(
         _me(), item, form.publish_at.data.isoformat() if form.publish_at.data else ""),
         lambda errors, status, _c: render("news/post.html", status=status, page=news_service.post_details(item),
-                                          errors=errors))
+                                          errors=errors, form=shown(form)))
     return refusal or _moderated(item, _("Scheduled: it appears on the board at the chosen time."))
 
 
@@ -215,7 +216,8 @@ def return_post(post_id: int):
     form = forms.ReasonForm()
     _done, refusal = run_form(form, lambda: news_service.return_post(_me(), item, form.reason.data),
                               lambda errors, status, _c: render("news/post.html", status=status,
-                                                                page=news_service.post_details(item), errors=errors))
+                                                                page=news_service.post_details(item), errors=errors,
+                                                                form=shown(form)))
     return refusal or _moderated(item, _("Returned to the author with your reason."))
 
 

@@ -13,12 +13,17 @@ from portal.forms.fields import (
     Id,
     Identifier,
     IdList,
+    LocalPath,
     LongText,
     Moment,
     Text,
+    TextList,
+    Upload,
+    UploadList,
     canonical_username,
     not_before,
     recent,
+    shown,
 )
 
 
@@ -152,3 +157,78 @@ def test_a_mangled_version_is_zero_not_an_error(app):
         with app.test_request_context(method="POST", data={"version": raw}):
             form = Edit()
             assert form.validate() and form.version.data == expected
+
+
+# --- files, the way back, what a refused form shows again ------------------------------------------------
+
+class Files(FlaskForm):
+    class Meta:
+        csrf = False
+
+    file = Upload()
+    files = UploadList(max_count=2)
+    back = LocalPath(prefix="/news")
+    title = Text(max_length=10)
+    branch = Id()
+    items = IdList()
+    rows = TextList()
+    kind = Choice(choices=("a", "b"), required=True, message="pick one")
+
+
+def _files_form(app, data: dict, files: dict | None = None):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    body = MultiDict()
+    for key, value in data.items():
+        for one in value if isinstance(value, list) else [value]:
+            body.add(key, one)
+    for key, names in (files or {}).items():
+        for name in names:
+            body.add(key, FileStorage(io.BytesIO(b"x"), filename=name))
+    ctx = app.test_request_context(method="POST", data=body, content_type="multipart/form-data")
+    ctx.push()
+    form = Files()
+    form.validate()
+    ctx.pop()
+    return form
+
+
+def test_uploads_leave_out_empty_file_inputs_and_bound_their_number(app):
+    form = _files_form(app, {"kind": "a"}, {"file": ["", "a.pdf"], "files": ["", "b.pdf"]})
+    assert form.file.data.filename == "a.pdf" and [f.filename for f in form.files.data] == ["b.pdf"]
+    assert form.errors == {}
+    form = _files_form(app, {"kind": "a"}, {"files": ["1.pdf", "2.pdf", "3.pdf"]})
+    assert "files" in form.errors
+    form = _files_form(app, {"kind": "a"})
+    assert form.file.data is None and form.files.data == [] and form.errors == {}
+
+
+@pytest.mark.parametrize("value, kept", [
+    ("/news/queue", True), ("/news?page=2", True), ("/admin", False), ("//evil.example/news", False),
+    ("https://evil.example/news", False), ("/news\\..", False), ("/news/\u6d4b", False), ("/news\x07", False),
+    ("/news/" + "x" * 300, False), ("", False),
+])
+def test_a_way_back_is_a_page_of_this_site_under_its_prefix(app, value, kept):
+    form = _files_form(app, {"kind": "a", "back": value})
+    assert form.back.data == (value if kept else None)
+
+
+def test_a_choice_can_say_its_own_message(app):
+    assert _files_form(app, {"kind": "c"}).errors == {"kind": ["pick one"]}
+    assert _files_form(app, {}).errors == {"kind": ["pick one"]}
+
+
+def test_shown_gives_back_what_the_form_read(app):
+    form = _files_form(app, {"kind": "z", "title": " 标题\u200b ", "branch": "99999999999", "items": ["3", "x"],
+                             "rows": [" a ", ""]})
+    typed = shown(form)
+    assert typed.get("title") == "标题"  # cleaned as it would be saved
+    assert typed.get("branch") == "99999999999"  # unreadable: as typed, to be corrected
+    assert typed.getlist("items") == ["3", "x"] and typed.getlist("rows") == ["a", ""]
+    assert typed.get("kind") == "z" and "kind" in typed
+    assert typed.get("back", "default") == "default" and "back" not in typed  # not sent
+    assert typed.get("csrf_token") is None and typed.get("undeclared", "d") == "d"
+    fresh = shown()
+    assert fresh.get("title", "") == "" and fresh.getlist("items") == [] and "title" not in fresh

@@ -48,6 +48,28 @@ def test_a_missing_evidence_file_is_a_translated_404_and_audited(app, world):
     assert _count(AuditEvent) == events + 1
 
 
+def test_a_missing_file_is_audited_once_a_day_however_often_it_is_asked_for(app, world):
+    from portal.models import RefusalTally
+
+    root = Path(app.config["UPLOAD_FOLDER"])
+    evidence = db.session.get(Evidence, world.evidence_id)
+    (root / "evidence" / evidence.stored_name).unlink()
+    for path in root.glob("nominations/*"):
+        path.unlink()
+    client = _client(app, world.users["secretary"])
+    for _ in range(5):
+        assert client.get(f"/checklist/evidence/{world.evidence_id}").status_code == 404
+    leader = _client(app, world.users["leader"])
+    for _ in range(3):  # another file: its own entry, also once
+        assert leader.get(f"/commendation/nominations/{world.extra['nomination']}/files/"
+                          f"{world.extra['attachment']}").status_code == 404
+    missing = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "access.file_missing")
+                                 .order_by(AuditEvent.id)).all()
+    assert [event.after["kind"] for event in missing] == ["evidence", "nominations"]
+    counts = sorted(db.session.scalars(select(RefusalTally.count).where(RefusalTally.kind.like("missing:%"))))
+    assert counts == [3, 5]  # every request is still counted
+
+
 def test_missing_cover_and_attachment_files_are_404_too(app, world):
     root = Path(app.config["UPLOAD_FOLDER"])
     for path in list((root / "covers").glob("*")) + list((root / "nominations").glob("*")):

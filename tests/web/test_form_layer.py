@@ -320,3 +320,239 @@ def test_two_people_editing_one_visit(client, app, leader, admin, branch):
     stale_edit(first, second, f"/inspections/{visit.id}", {"title": "座谈会"}, "findings", loaded)
     db.session.refresh(visit)
     assert visit.findings == FIRST
+
+
+# --- checklist (forms/checklist.py) ---------------------------------------------------------------------
+
+def _item_url(branch, item, what: str) -> str:
+    return f"/checklist/branch/{branch.id}/items/{item.id}/{what}"
+
+
+@pytest.mark.parametrize("what, data", [
+    ("result", {"result": "excellent"}),
+    ("result", {"result": ""}),
+    ("result", {"result": "met", "note": "说明\x07"}),
+    ("result", {"result": "met", "note": "x" * 2001}),
+    ("note", {"note": "说明\x1b[31m"}),
+    ("note", {"note": "y" * 2001, "note_version": "0"}),
+    ("evidence", {"note": "说明\x0b"}),
+])
+def test_hostile_checklist_input_is_refused_beside_the_item_and_writes_nothing(client, secretary, branch, what,
+                                                                              data):
+    from portal.models import Subject
+
+    from ..checklist_helpers import items
+    from ..fingerprint import changed, fingerprint
+
+    item = items(Subject.BRANCH)[0]
+    client.login(secretary)
+    before = fingerprint()
+    response = client.form_post(_item_url(branch, item, what), data, htmx=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in text
+    assert re.search(rf'id="item-{item.id}-error"[^>]*data-server-error>[^<]+<', text)  # the message, beside it
+    assert changed(before, fingerprint()) == []
+    page = client.form_post(_item_url(branch, item, what), data)  # without JavaScript: the page, 422
+    assert page.status_code == 422 and "<html" in page.get_data(as_text=True)
+    assert changed(before, fingerprint()) == []
+
+
+def test_a_checklist_note_is_stored_clean_and_a_click_without_a_note_keeps_it(client, secretary, branch):
+    from portal.models import ItemResult, Result, Subject
+
+    from ..checklist_helpers import items
+
+    item = items(Subject.BRANCH)[0]
+    client.login(secretary)
+    assert client.form_post(_item_url(branch, item, "note"), {"note": "\u200b 会议记录 \u3000\r\n",
+                                                                 "note_version": "0"}, htmx=True).status_code == 200
+    assert client.form_post(_item_url(branch, item, "result"), {"result": "met"}, htmx=True).status_code == 200
+    row = db.session.scalar(select(ItemResult))
+    assert (row.note, row.note_version, row.result) == ("会议记录", 1, Result.MET)
+    # A mangled version is a conflict (409) with both texts, never a 500 or a silent overwrite.
+    response = client.form_post(_item_url(branch, item, "note"), {"note": "新的", "note_version": "x1"}, htmx=True)
+    assert response.status_code == 409 and "会议记录" in response.get_data(as_text=True)
+    db.session.refresh(row)
+    assert row.note == "会议记录"
+
+
+@pytest.mark.parametrize("url_end, data, error_id", [
+    ("review", {"rating": "splendid", "comment": "好"}, 'id="review-rating-error"'),
+    ("review", {"rating": "good", "comment": "\u200b\u200b"}, 'id="review-comment-error"'),
+    ("review", {"rating": "good", "comment": "好", "improvements": "z" * 2001}, 'id="review-improvements-error"'),
+    ("return", {"reason": "   "}, 'id="return-reason-error"'),
+    ("return", {"reason": "原因\x08"}, 'id="return-reason-error"'),
+])
+def test_hostile_review_and_return_are_refused_beside_the_field(client, leader, branch, url_end, data, error_id):
+    from portal.models import AssessmentStatus, Result
+
+    from ..checklist_helpers import make_assessment
+    from ..fingerprint import changed, fingerprint
+
+    make_assessment(branch, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(leader)
+    before = fingerprint()
+    response = client.form_post(f"/checklist/branch/{branch.id}/{url_end}", data)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and error_id in text
+    assert f'aria-describedby="{error_id[4:-1]}"' in text  # the field points at its error
+    assert changed(before, fingerprint()) == []
+    if url_end == "review" and data["comment"] == "好":  # what was typed comes back from the form
+        assert ">好</textarea>" in text
+
+
+def test_a_review_keeps_the_cleaned_text(client, leader, branch):
+    from portal.models import AssessmentStatus, Result, Review
+
+    from ..checklist_helpers import make_assessment
+
+    make_assessment(branch, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(leader)
+    response = client.form_post(f"/checklist/branch/{branch.id}/review",
+                                {"rating": "good", "comment": " 作用明显\u200b ", "improvements": "\u200b"})
+    assert response.status_code == 303
+    review = db.session.scalar(select(Review))
+    assert (review.comment, review.improvements) == ("作用明显", "")
+
+
+# --- decisions and status changes on a stale page: 409 with what is saved now --------------------------
+
+def test_a_follow_up_marked_done_on_a_stale_row_is_a_conflict(client, app, leader, admin, branch):
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+                               title="座谈会", findings="", branch_ids=[str(branch.id)])
+    follow_up = inspections.add_follow_up(leader, visit, branch_id="", action="整改台账", owner="书记",
+                                          due_on=date.today().isoformat())
+    client.login(leader)
+    page = client.get(f"/inspections/{visit.id}").get_data(as_text=True)
+    loaded = re.search(rf'/follow-ups/{follow_up.id}/status"[^>]*>\s*<input[^>]+>\s*<input type="hidden" '
+                       r'name="version" value="(\d+)"', page).group(1)
+    other = app.test_client()
+    other.login(admin)
+    url = f"/follow-ups/{follow_up.id}/status"
+    assert other.form_post(url, {"status": "done", "version": loaded}).status_code == 303
+    assert other.form_post(url, {"status": "open", "version": str(int(loaded) + 1)}).status_code == 303
+    stale = client.form_post(url, {"status": "done", "version": loaded}, htmx=True)  # it looks open again
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and f'id="follow-up-{follow_up.id}"' in text and "<html" not in text
+    assert "状态: 未完成" in text or "状态：未完成" in text  # the saved status, in words
+    whole = client.form_post(url, {"status": "done", "version": loaded})
+    assert whole.status_code == 409 and "<html" in whole.get_data(as_text=True)
+    assert f'id="follow-up-{follow_up.id}-status-error"' in whole.get_data(as_text=True)
+    db.session.refresh(follow_up)
+    assert (follow_up.status.value, follow_up.version) == ("open", int(loaded) + 2)
+
+
+def test_a_submission_handed_in_again_is_not_accepted_unseen(client, app, admin, secretary, branch):
+    import io
+
+    from portal.models import SubmissionStatus
+    from portal.services import submissions
+
+    from ..unit.test_campaign import make_request
+
+    request = make_request(admin, kind="general")
+    mine = submissions.submission_for(request, branch.id)
+    pdf = b"%PDF-1.4\n" + b"1" * 300
+    branch_client = app.test_client()
+    branch_client.login(secretary)
+
+    def hand_in(note: str):
+        return branch_client.form_post(f"/submission/{mine.id}/submit", {
+            "note": note, "version": str(db.session.get(type(mine), mine.id).version),
+            "document": (io.BytesIO(pdf), "方案.pdf")}, content_type="multipart/form-data")
+
+    assert hand_in("第一稿").status_code == 303
+    client.login(admin)
+    grid = client.get(f"/submissions/{request.id}").get_data(as_text=True)
+    seen = re.search(rf'/submission/{mine.id}/accept"[^>]*>\s*<input[^>]+><input type="hidden" name="version" '
+                     r'value="(\d+)"', grid).group(1)
+    colleague = app.test_client()
+    colleague.login(admin)  # another member of the organisation section returns it meanwhile …
+    assert colleague.form_post(f"/submission/{mine.id}/return", {"reason": "请补充", "version": seen}).status_code \
+        == 303
+    db.session.expire_all()
+    assert hand_in("第二稿").status_code == 303  # … and the branch hands in a new version
+    stale = client.form_post(f"/submission/{mine.id}/accept", {"version": seen}, htmx=True)
+    assert stale.status_code == 409 and "查看已报送的内容" in stale.get_data(as_text=True)
+    page = client.form_post(f"/submission/{mine.id}/accept", {"version": seen})
+    assert page.status_code == 409 and "第二稿" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(mine), mine.id).status == SubmissionStatus.SUBMITTED
+    fresh = str(db.session.get(type(mine), mine.id).version)
+    assert client.form_post(f"/submission/{mine.id}/accept", {"version": fresh}).status_code == 303
+
+
+def test_a_decision_on_a_nomination_that_drew_an_objection_meanwhile_is_a_conflict(app, secretary, leader,
+                                                                                   member):
+    from portal.models import Nomination, NominationStatus
+
+    from ..news_helpers import make_nomination
+
+    nomination = make_nomination(secretary, status=NominationStatus.NOTICE, notice_days_left=3)
+    decider = app.test_client()
+    decider.login(leader)
+    page = decider.get(f"/commendation/nominations/{nomination.id}").get_data(as_text=True)
+    seen = re.search(r'name="version" value="(\d+)"', page).group(1)
+    objector = app.test_client()
+    objector.login(member)
+    assert objector.form_post(f"/commendation/nominations/{nomination.id}/objections",
+                              {"text": "事迹与实际不符"}).status_code == 303
+    response = decider.form_post(f"/commendation/nominations/{nomination.id}/reject",
+                                 {"note": "不予表彰", "version": seen})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "新的异议" in text and 'class="conflict"' in text
+    assert ">不予表彰</textarea>" in text  # the reason typed stays in its field
+    db.session.expire_all()
+    assert db.session.get(Nomination, nomination.id).status == NominationStatus.NOTICE
+    fresh = re.search(r'name="version" value="(\d+)"', text).group(1)
+    assert decider.form_post(f"/commendation/nominations/{nomination.id}/reject",
+                             {"note": "不予表彰", "version": fresh}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Nomination, nomination.id).status == NominationStatus.REJECTED
+
+
+def test_a_pledge_sent_for_approval_while_being_edited_says_so(client, app, secretary):
+    from portal.models import PledgeStatus
+
+    pledge = pledges.create(secretary, campaign.current_year(), for_branch=True, text="原来的承诺",
+                            item_ids=item_ids("branch"))
+    client.login(secretary)
+    loaded = version_on(client.get(f"/pledges/{pledge.id}").get_data(as_text=True))
+    pledges.submit(secretary, pledge)  # e.g. from another tab
+    response = client.form_post(f"/pledges/{pledge.id}", {"text": "我改过的承诺", "items": item_ids("branch"),
+                                                          "version": loaded})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "在您编辑期间，该承诺已提交审核" in text  # the specific message, not the generic one
+    assert "原来的承诺" in text.split('class="conflict"', 1)[1] and "我改过的承诺" in text
+    db.session.refresh(pledge)
+    assert (pledge.text, pledge.status) == ("原来的承诺", PledgeStatus.PENDING)
+
+
+@pytest.mark.parametrize("back", ["https://evil.example/news", "//evil.example/news", "/admin/users", "/news\x07"])
+def test_a_way_back_off_the_offered_pages_is_ignored(client, editor, secretary, back):
+    client.login(secretary)
+    assert client.form_post("/news", post_form()).status_code == 303
+    post = db.session.scalar(select(Post))
+    client.form_post(f"/news/{post.id}/submit")
+    client.form_post("/logout")
+    client.login(editor)
+    response = client.form_post(f"/news/{post.id}/publish", {"back": back})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/news/{post.id}")
+
+
+def test_a_way_back_to_the_queue_is_followed(client, editor, secretary):
+    client.login(secretary)
+    client.form_post("/news", post_form())
+    post = db.session.scalar(select(Post))
+    client.form_post(f"/news/{post.id}/submit")
+    client.form_post("/logout")
+    client.login(editor)
+    response = client.form_post(f"/news/{post.id}/publish", {"back": "/news/queue"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/news/queue")
+
+
+def test_a_new_pledge_for_someone_unknown_is_refused(client, member):
+    client.login(member)
+    response = client.form_post("/pledges", {"for": "<b>x</b>", "text": "承诺", "items": item_ids()})
+    assert response.status_code == 422 and count(Pledge) == 0

@@ -94,3 +94,53 @@ def test_a_nul_anywhere_is_refused_before_the_database(app, secretary, member, b
     assert response.status_code == 400
     assert "控制字符" in response.get_data(as_text=True)
     assert [_count(m) for m in (AuditEvent, Post, ItemResult, Pledge)] == counts
+
+
+def _raw_request(base: str, request: bytes) -> bytes:
+    """Send `request` as it is on a fresh connection and read the whole answer (the server closes it). The
+    request is sent from a thread, so that an answer written before the server read all of it still
+    arrives."""
+    import contextlib
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        def send():
+            with contextlib.suppress(OSError):  # the server answered and closed before reading everything
+                sock.sendall(request)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+        sender.join()
+    return answer
+
+
+def test_what_gunicorn_refuses_itself_gets_the_portals_translated_page(database_url, upload_root):
+    """Through gunicorn with ./gunicorn.conf.py: a 20 KB URL reaches the portal (its 414 page); a request
+    line over gunicorn's own 1 MB cap and a request with too many headers are refused by gunicorn, which
+    then answers with the portal's page in Chinese rather than its English one."""
+    import requests
+
+    from ..liveserver import gunicorn
+
+    with gunicorn(database_url, str(upload_root), workers=1) as base:
+        response = requests.get(base + "/news/search", params={"q": "长" * 2500}, timeout=30)  # ~22 KB line
+        assert response.status_code == 414 and "地址过长" in response.text
+        huge = b"GET /news/search?q=" + b"a" * (1024 * 1024 + 16) + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        answer = _raw_request(base, huge)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 414 ") and b"charset=utf-8" in head
+        assert "地址过长" in body.decode() and "URI Too Long" not in body.decode()
+        many = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(200)) + b"\r\n"
+        answer = _raw_request(base, many)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 431 ") and "无法处理该请求" in body.decode()
+        assert requests.get(base + "/healthz", timeout=10).status_code == 200  # the worker serves on

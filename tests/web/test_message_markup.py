@@ -46,8 +46,7 @@ def test_an_unknown_language_is_echoed_escaped(app, member):
     _assert_escaped(response)
 
 
-@pytest.mark.parametrize("case", ["cover_not_an_image_type", "cover_unreadable", "attachment", "evidence",
-                                  "result"])
+@pytest.mark.parametrize("case", ["cover_not_an_image_type", "cover_unreadable", "attachment", "evidence"])
 def test_field_errors_echo_file_names_and_values_escaped(app, world, case):
     secretary = world.users["secretary"]
     client = _client(app, secretary)
@@ -62,12 +61,24 @@ def test_field_errors_echo_file_names_and_values_escaped(app, world, case):
         "attachment": ("/commendation/nominations", {"member_id": str(nominee.id), "deeds": "事迹",
                                                      "files": (io.BytesIO(b"plain text"), MARK + ".pdf")}),
         "evidence": (items + "/evidence", {"file": (io.BytesIO(b"plain text"), MARK + ".pdf")}),
-        "result": (items + "/result", {"result": MARK}),
     }[case]
     response = client.form_post(url, data, content_type="multipart/form-data")
     assert response.status_code == 422
     _assert_escaped(response)
     assert (_count(Post), _count(Nomination), _count(Evidence), _count(AuditEvent)) == before
+
+
+def test_an_unknown_result_is_refused_without_echoing_it(app, world):
+    """The checklist's result form (forms/checklist.py) refuses a value it does not offer with its own
+    message, which names no typed value at all."""
+    client = _client(app, world.users["secretary"])
+    before = (_count(Evidence), _count(AuditEvent))
+    response = client.form_post(f"/checklist/branch/{world.branch.id}/items/{world.item_id}/result",
+                                {"result": MARK}, htmx=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "不是有效的评定结果" in page
+    assert MARK not in page and ESCAPED not in page
+    assert (_count(Evidence), _count(AuditEvent)) == before
 
 
 def test_the_roster_upload_echoes_its_file_name_escaped(app, admin):
