@@ -277,3 +277,15 @@ def test_home_query_count_does_not_grow_with_the_queue(client, leader, secretary
         People(role=Role.MEMBER, branch=branch)
     make_nomination(secretary, member=People(role=Role.MEMBER, branch=branch))
     assert (home(leader), home(secretary)) == before
+
+
+def test_a_stale_follow_up_answer_is_a_conflict(client, secretary, branch, other_branch):
+    mine, _theirs = _follow_up(branch, other_branch)
+    stale = mine.version
+    mine.version += 1  # someone changed it meanwhile (e.g. the leader's status button)
+    db.session.commit()
+    client.login(secretary)
+    response = client.form_post(f"/follow-ups/{mine.id}/answer", {"response": "我的答复", "version": str(stale)})
+    assert response.status_code == 409 and "我的答复" in response.get_data(as_text=True)
+    db.session.refresh(mine)
+    assert mine.response == "" and mine.status == FollowUpStatus.OPEN
