@@ -54,14 +54,16 @@ i18n: install
 	$(BIN)/pybabel update -i messages.pot -d portal/translations -l zh --no-fuzzy-matching
 	rm -f messages.pot
 
-# Browser tests drive Debian's Chromium; install it (and CJK fonts) when missing and we can.
+# Browser tests drive Debian's Chromium; install it (and CJK fonts, and zbar-tools whose zbarimg decodes the
+# appraisal slips' QR codes) when missing and we can.
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "noto sans cjk" \
+	    || ! command -v zbarimg >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing chromium and fonts-noto-cjk..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	    echo "Installing chromium, fonts-noto-cjk and zbar-tools..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk zbar-tools >/dev/null; \
 	  else \
-	    echo "Chromium is missing: install the Debian packages 'chromium' and 'fonts-noto-cjk'." >&2; exit 1; \
+	    echo "Chromium or zbarimg is missing: install the Debian packages 'chromium', 'fonts-noto-cjk' and 'zbar-tools'." >&2; exit 1; \
 	  fi; \
 	fi
 

@@ -84,9 +84,20 @@ def register_database(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import admin, auth, campaign, checklist, commendation, dashboard, main, news, notifications
+    from .views import (
+        admin,
+        appraisal,
+        auth,
+        campaign,
+        checklist,
+        commendation,
+        dashboard,
+        main,
+        news,
+        notifications,
+    )
 
-    for module in (main, auth, checklist, dashboard, news, commendation, campaign, admin, notifications):
+    for module in (main, auth, checklist, dashboard, news, commendation, campaign, admin, appraisal, notifications):
         app.register_blueprint(module.bp)
 
 

@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(clean_uploads)
     app.cli.add_command(send_reminders)
     app.cli.add_command(__import__("portal.views.dashboard", fromlist=["_"]).snapshot_progress)
+    app.cli.add_command(__import__("portal.views.appraisal", fromlist=["_"]).appraisal_codes)
 
 
 @click.command("init-db")

@@ -3,18 +3,20 @@ from flask_babel import lazy_gettext as _l
 
 from .models import (
     AssessmentStatus,
-    Audience,
     BranchKind,
+    BranchLevel,
     CommendationLevel,
     FollowUpStatus,
-    Grade,
     GroupRole,
     InspectionKind,
+    Level,
+    MemberLevel,
     NominationStatus,
     PhaseKind,
     PledgeStatus,
     PostCategory,
     PostStatus,
+    RaterGroup,
     Result,
     ReviewRating,
     Role,
@@ -120,12 +122,27 @@ INSPECTION_KIND = {
     InspectionKind.RESEARCH_VISIT: _l("One-day research visit"),
 }
 FOLLOW_UP_STATUS = {FollowUpStatus.OPEN: _l("Open"), FollowUpStatus.DONE: _l("Done")}
-AUDIENCE = {
-    Audience.TEACHERS: _l("Teachers"),
-    Audience.STUDENTS: _l("Students"),
-    Audience.PARENTS: _l("Parents"),
+RATER_GROUP = {
+    RaterGroup.STAFF: _l("Staff"),
+    RaterGroup.MEMBERS: _l("Party members"),
+    RaterGroup.STUDENTS: _l("Students"),
+    RaterGroup.PARENTS: _l("Parents"),
+    RaterGroup.COMMUNITY: _l("Community residents"),
 }
-GRADE = {Grade.ADVANCED: _l("Advanced"), Grade.ORDINARY: _l("Ordinary"), Grade.LAGGING: _l("Lagging")}
+LEVEL = {
+    Level.SATISFIED: _l("Satisfied"),
+    Level.FAIRLY: _l("Fairly satisfied"),
+    Level.BASICALLY: _l("Basically satisfied"),
+    Level.DISSATISFIED: _l("Dissatisfied"),
+}
+GRADE = {BranchLevel.ADVANCED: _l("Advanced"), BranchLevel.ORDINARY: _l("Ordinary"),
+         BranchLevel.LAGGING: _l("Lagging")}
+MEMBER_GRADE = {
+    MemberLevel.EXCELLENT: _l("Excellent"),
+    MemberLevel.QUALIFIED: _l("Qualified"),
+    MemberLevel.BASIC: _l("Basically qualified"),
+    MemberLevel.UNQUALIFIED: _l("Unqualified"),
+}
 
 
 def resolved(mapping: dict) -> dict:

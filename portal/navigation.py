@@ -14,6 +14,8 @@ NAV_ITEMS = [
     ("news.queue", _l("Review queue"), "post.moderate"),
     ("commendation.index", _l("Commendation"), "home.view"),
     ("commendation.honours", _l("Honour roll"), "honours.view"),
+    ("appraisal.hub", _l("Appraisal"), "appraisal.hub"),
+    ("appraisal.grades", _l("Grades"), "grading.propose"),
     # --- campaign and administration entries ---
     ("campaign.submissions", _l("Submissions"), "submission.list"),
     ("campaign.pledges", _l("Pledges"), "pledge.list"),

@@ -215,6 +215,26 @@ RULES: dict[str, Rule] = {
     "follow_up.view": _any(_leadership, _secretary_here),
     "follow_up.answer": _secretary_here,
     # --- campaign and administration rules end here ---
+    # 群众评议: the organisation section runs rounds; a branch's codes are issued by its secretary or the
+    # organisation section; results go to leadership and the branch's secretary; members of a branch appraise
+    # each other (民主评议党员) and the secretary sees who has taken part.
+    "appraisal.manage": _role(Role.ADMIN),
+    "appraisal.hub": _role(Role.ADMIN, Role.LEADER, Role.SECRETARY, Role.MEMBER),
+    "appraisal.codes": _any(_role(Role.ADMIN), _secretary_here),
+    "appraisal.results": _any(_leadership, _secretary_here),
+    "appraisal.take_part": _all(_role(Role.MEMBER, Role.SECRETARY), lambda user, obj: user.branch_id is not None),
+    # 分类定级: the organisation section sets the policy; leadership has proposals computed; the leading group
+    # confirms branch grades; a member's grade is confirmed by the branch's secretary (a secretary's own by
+    # the leading group), never by the person graded.
+    "grading.policy": _role(Role.ADMIN),
+    "grading.propose": _leadership,
+    "grading.view": _any(_leadership, _secretary_here),
+    "grading.confirm_branch": _role(Role.LEADER),
+    "grading.confirm_member": _all(_not_own_work, _any(
+        _all(_of_a_secretary, _role(Role.LEADER)),
+        _all(_secretary_here, _not(_of_a_secretary)),
+    )),
+    # --- appraisal and grading rules end here ---
     # Work queues and notifications: everyone reads their own notifications (services/notifications.py
     # only ever loads the reader's own); a secretary reminds a member of their own branch, not themself.
     "notification.view": _anyone,

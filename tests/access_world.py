@@ -96,6 +96,27 @@ def build_campaign(world) -> None:
                        milestone=milestone.id, inspection=inspection.id, follow_up=follow_up.id)
 
 
+def build_appraisal(world) -> None:
+    """An open appraisal round of the current year with three ballots for branch A, and the grade proposals
+    (branch A's, and the member's)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import GradeRecord
+    from portal.services import appraisal, grading
+
+    from .appraisal_helpers import open_round
+
+    admin = world.users["admin"]
+    round_ = open_round(admin, minimum=3)
+    for code in appraisal.generate_codes(admin, round_, world.branch, "parents", 3):
+        appraisal.cast_ballot(code, {q.id: "satisfied" for q in round_.questions})
+    grading.propose(admin, campaign.current_year())
+    records = {r.member_id: r.id for r in db.session.scalars(
+        select(GradeRecord).where(GradeRecord.branch_id == world.branch.id))}
+    world.extra.update(round=round_.id, branch_grade=records[None], member_grade=records[world.users["member"].id])
+
+
 def build_notifications(world) -> None:
     """One unread notification for every person; the member's is the one the matrix marks read."""
     from portal.extensions import db
@@ -111,5 +132,6 @@ def build_notifications(world) -> None:
 build_news.areas = ("news", "main", "dashboard")
 build_commendation.areas = ("commendation", "main", "dashboard")
 build_campaign.areas = ("campaign", "main", "dashboard")
+build_appraisal.areas = ("appraisal", "main", "dashboard")
 build_notifications.areas = ("notifications", "main")
-BUILDERS = [build_news, build_commendation, build_campaign, build_notifications]
+BUILDERS = [build_news, build_commendation, build_campaign, build_appraisal, build_notifications]

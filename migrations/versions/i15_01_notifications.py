@@ -2,13 +2,13 @@
 a branch's answer to an inspection follow-up
 
 Revision ID: i15_01
-Revises: i12x_01
+Revises: i17_01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i15_01'
-down_revision = 'i12x_01'
+down_revision = 'i17_01'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@
   look-alikes (`ｓｅｃ０１`, `sec01` + a zero-width space) become the same name or are refused.
 - `Day` / `Moment`: a date / local date-time between 2000-01-01 and 2100-12-31; `not_before` ties a due date
   to the event it follows.
-- `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer).
+- `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer); `WholeNumber` from 0 on.
 - `Choice`: one of the values offered, nothing else.
 - `Upload` / `UploadList`: the file(s) chosen, empty file inputs left out; what a file may be is
   services/uploads.py's one rule.
@@ -277,6 +277,21 @@ class Id(Field):
             raise ValidationError(_l("This field is required."))
 
 
+class WholeNumber(Id):
+    """A whole number from `minimum` (which may be 0) to `maximum`, e.g. a weight or a threshold in %; blank is
+    None (refused when `required`)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = (valuelist[0] or "").strip()
+        self.data, self._bad = None, False
+        if text:
+            number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
+            self.data = number if number is not None and self.minimum <= number <= self.maximum else None
+            self._bad = self.data is None
+
+
 class HiddenId(Id):
     """The version an edit was loaded with, carried in a hidden input. Blank is None (no comparison); a
     mangled value is 0, i.e. a version no record has, so the save is answered as a conflict (409) with
@@ -360,8 +375,8 @@ class LocalPath(Field):
 
 
 class FormToken(Field):
-    """The one-time token of a create form (services/intents.py). A malformed token is ignored, never an
-    error: without one the form still works, only without replay protection."""
+    """The one-time token of a create form (services/intents.py). A malformed token reads as None, which
+    intents.run_once refuses (400): a create without its token could not be told from its own replay."""
 
     widget = HiddenInput()
 

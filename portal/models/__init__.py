@@ -1,4 +1,20 @@
 """The portal's domain model. Import models from here."""
+from .appraisal import (
+    LEVELS,
+    AppraisalCode,
+    AppraisalQuestion,
+    AppraisalRound,
+    Ballot,
+    BallotAnswer,
+    BranchLevel,
+    GradeRecord,
+    GradingPolicy,
+    Level,
+    MemberAppraisalTaking,
+    MemberLevel,
+    MemberVerdict,
+    RaterGroup,
+)
 from .assessments import (
     RESULT_SCORE,
     Assessment,
@@ -14,12 +30,8 @@ from .audit import AuditEvent, FormIntent
 from .base import utcnow
 from .campaign import PHASE_ORDER, CampaignYear, Phase, PhaseKind
 from .campaign_work import (
-    Appraisal,
-    Audience,
-    BranchGrade,
     FollowUp,
     FollowUpStatus,
-    Grade,
     GroupRole,
     Inspection,
     InspectionKind,
@@ -60,7 +72,7 @@ from .security import LoginFailure, RefusalTally
 AUTOINCREMENT_TABLES = (
     "unit", "branch", "user", "campaign_year", "framework", "item", "assessment", "evidence", "pledge",
     "pledge_entry", "submission_request", "submission", "project", "milestone", "inspection", "follow_up",
-    "post", "nomination", "attachment", "objection",
+    "post", "nomination", "attachment", "objection", "appraisal_round", "grade_record",
 )
 for _name in AUTOINCREMENT_TABLES:
     Post.metadata.tables[_name].dialect_options["sqlite"]["autoincrement"] = True

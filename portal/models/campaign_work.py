@@ -1,4 +1,4 @@
-"""Running the campaign: pledges, submission requests, brand projects, supervision, appraisal, grading."""
+"""Running the campaign: pledges, submission requests, brand projects, supervision, progress snapshots."""
 from __future__ import annotations
 
 import enum
@@ -202,49 +202,6 @@ class FollowUp(db.Model):
     answered_at: Mapped[datetime | None]
     # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-
-
-class Audience(enum.StrEnum):
-    TEACHERS = "teachers"
-    STUDENTS = "students"
-    PARENTS = "parents"
-
-
-class Appraisal(db.Model):
-    """群众评议: counts of 满意/比较满意/基本满意/不满意 from one audience for one branch and year."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"))
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
-    audience: Mapped[Audience] = mapped_column(enum_column(Audience))
-    satisfied: Mapped[int] = mapped_column(default=0)
-    fairly_satisfied: Mapped[int] = mapped_column(default=0)
-    basically_satisfied: Mapped[int] = mapped_column(default=0)
-    dissatisfied: Mapped[int] = mapped_column(default=0)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (UniqueConstraint("year_id", "branch_id", "audience"),)
-
-
-class Grade(enum.StrEnum):
-    ADVANCED = "advanced"  # 先进
-    ORDINARY = "ordinary"  # 一般
-    LAGGING = "lagging"  # 后进
-
-
-class BranchGrade(db.Model):
-    """分类定级 of a branch for a year."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"))
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
-    grade: Mapped[Grade] = mapped_column(enum_column(Grade))
-    comment: Mapped[str] = mapped_column(Text, default="")
-    graded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    graded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    __table_args__ = (UniqueConstraint("year_id", "branch_id"),)
 
 
 class ProgressSnapshot(db.Model):

@@ -211,10 +211,11 @@ PHASE_TASKS: dict[PhaseKind, dict[Role, list]] = {
         Role.EDITOR: [(_l("Report on the leader reviews on the news board."), None)],
     },
     PhaseKind.APPRAISAL: {
-        Role.ADMIN: [(_l("Collect the public appraisal of every branch."), None)],
-        Role.LEADER: [(_l("Follow the public appraisal and the open follow-ups."), "campaign.inspections")],
-        Role.SECRETARY: [(_l("Organise the appraisal by teachers, students and parents."), None)],
-        Role.MEMBER: [(_l("Take part in the public appraisal."), None)],
+        Role.ADMIN: [(_l("Collect the public appraisal of every branch."), "appraisal.round_settings")],
+        Role.LEADER: [(_l("Follow the public appraisal and the open follow-ups."), "campaign.inspections"),
+                      (_l("Confirm the branches' grades."), "appraisal.grades")],
+        Role.SECRETARY: [(_l("Organise the appraisal by teachers, students and parents."), "appraisal.hub")],
+        Role.MEMBER: [(_l("Take part in the public appraisal."), "appraisal.members")],
         Role.EDITOR: [(_l("Publicise how the appraisal works."), None)],
     },
     PhaseKind.COMMEND: {

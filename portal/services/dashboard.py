@@ -27,6 +27,7 @@ from ..models import (
     AssessmentStatus,
     AuditEvent,
     Branch,
+    BranchLevel,
     CampaignYear,
     Criterion,
     Framework,
@@ -107,6 +108,8 @@ class Filters:
     kind: UnitKind | None = None
     status: str | None = None  # an AssessmentStatus value or NOT_STARTED
     q: str = ""
+    grade: str = ""  # a BranchLevel value: the grade in force (分类定级, services/grading.py)
+    appraisal: str = ""  # "few" (below the minimum of ballots) or "low" (satisfaction below the threshold)
     sort: str = DEFAULT_SORT
     descending: bool = False
     page: int = 1
@@ -132,6 +135,8 @@ class Filters:
             "kind": self.kind.value if self.kind else "",
             "status": self.status or "",
             "q": self.q,
+            "grade": self.grade,
+            "appraisal": self.appraisal,
             "sort": self.sort_param if self.sort_param != DEFAULT_SORT else "",
             "per_page": self.per_page_param,
         }
@@ -148,7 +153,7 @@ class Filters:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.kind or self.status or self.q)
+        return bool(self.kind or self.status or self.q or self.grade or self.appraisal)
 
 
 def years() -> list[CampaignYear]:
@@ -189,6 +194,18 @@ def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]
         else:
             filters.notes.append(_("Unknown status “%(value)s” was ignored.", value=raw_status[:16]))
     filters.q = (args.get("q") or "").strip()[:SEARCH_MAX]
+    raw_grade = (args.get("grade") or "").strip()
+    if raw_grade:
+        if raw_grade in {level.value for level in BranchLevel}:
+            filters.grade = raw_grade
+        else:
+            filters.notes.append(_("Unknown grade “%(value)s” was ignored.", value=raw_grade[:16]))
+    raw_appraisal = (args.get("appraisal") or "").strip()
+    if raw_appraisal:
+        if raw_appraisal in ("few", "low"):
+            filters.appraisal = raw_appraisal
+        else:
+            filters.notes.append(_("Unknown appraisal filter “%(value)s” was ignored.", value=raw_appraisal[:16]))
     raw_sort = (args.get("sort") or "").strip()
     if raw_sort:
         column = raw_sort.lstrip("-")
@@ -601,6 +618,15 @@ def overview(args, today: date | None = None) -> Overview:
     if filters.year is not None:
         all_rows = district_rows(filters.year, now)
         rows = sort_rows([r for r in all_rows if matches(r, filters)], filters, criteria)
+        if filters.grade or filters.appraisal:  # 分类定级 and 群众评议 filters: one query each
+            from .grading import branch_ids_by_appraisal, branch_ids_graded
+
+            if filters.grade:
+                graded = branch_ids_graded(filters.year, filters.grade)
+                rows = [r for r in rows if r.branch_id in graded]
+            if filters.appraisal:
+                appraised = branch_ids_by_appraisal(filters.year, filters.appraisal)
+                rows = [r for r in rows if r.branch_id in appraised]
         clamp_page(filters, len(rows))
         line = timeline(filters.year)
         if all_rows and filters.year.is_current:

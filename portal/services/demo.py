@@ -199,6 +199,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     _seed_posts(rng, years[2012], branch_ids, secretaries, today)
     seed_campaign_work(today)  # 报送, pledges, a brand project, a visit with an overdue follow-up
     __import__("portal.services.commendation", fromlist=["seed_demo_all"]).seed_demo_all(today)  # news + 评选表彰
+    __import__("portal.services.appraisal_demo", fromlist=["seed_demo"]).seed_demo(today)  # 群众评议 + 分类定级
     _seed_notifications(years[2012])
     db.session.commit()
     return DemoSummary(branches=len(branch_ids), members=len(members),

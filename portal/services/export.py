@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from .. import labels
 from ..models import CampaignYear, Criterion, Result
-from . import dashboard
+from . import dashboard, grading
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="F0F2F5")
@@ -68,8 +68,18 @@ def header(criteria: list[Criterion]) -> list[str]:
     columns += [_("Overall progress %"), _("Overall score"), _("Items not met"), _("Assessment status"),
                 _("Review rating"), _("Plan submission"), _("Overdue submissions"), _("Published pledges"),
                 _("Exemplar posts"), _("Members self-assessed"), _("Members"),
-                _("Last activity (%(zone)s)", zone=zone_label())]
+                _("Last activity (%(zone)s)", zone=zone_label()),
+                _("Appraisal ballots"), _("Appraisal score"), _("Satisfaction rate %"), _("Grade"),
+                _("Grade confirmed")]
     return columns
+
+
+def verdict_values(cell) -> list:
+    """The appraisal and grade columns of one branch (a grading.VerdictCell): figures are blank below the round's
+    minimum of ballots."""
+    grade = str(labels.GRADE[cell.grade]) if cell.grade else ""
+    confirmed = (_("yes") if cell.confirmed else _("no")) if grade else ""
+    return [cell.ballots, cell.score, cell.satisfaction, grade, confirmed]
 
 
 def row_values(row: dashboard.Row, criteria: list[Criterion]) -> list:
@@ -136,8 +146,9 @@ def workbook(overview: dashboard.Overview) -> bytes:
         ws.column_dimensions["A"].width = 30
         ws.column_dimensions["B"].width = 24
         ws.append(_cells(ws, header(criteria), HEADER_FONT, HEADER_FILL))
+        verdicts = grading.verdict_cells(year, [row.branch_id for row in rows])
         for row in rows:
-            ws.append(neutralise_row(row_values(row, criteria)))
+            ws.append(neutralise_row(row_values(row, criteria) + verdict_values(verdicts[row.branch_id])))
     _item_sheet(book, overview, used)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -176,8 +187,9 @@ def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
 
     writer.writerow(neutralise_row(header(overview.criteria)))
     yield "\ufeff" + flush()
+    verdicts = grading.verdict_cells(overview.filters.year, [row.branch_id for row in overview.rows])
     for row in overview.rows:
-        values = row_values(row, overview.criteria)
+        values = row_values(row, overview.criteria) + verdict_values(verdicts[row.branch_id])
         writer.writerow(neutralise_row(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
                                         for v in values]))
         yield flush()

@@ -39,16 +39,27 @@ def _replayed(actor, token: str, kind: str) -> int | None:
     return intent.object_id
 
 
+class FormOutdated(DomainError):
+    """A create form sent without its one-time token: not a form the portal drew (a page cached from before
+    the token existed, or a hand-made request). Without the token a replay could not be recognised, so
+    nothing is made; the person sends the form again from a freshly loaded page (their text is kept in the
+    browser, see static/js/portal.js)."""
+
+    status_code = 400
+
+
 def run_once(actor, token: str | None, model, create) -> tuple[int, bool]:
     """Call `create()` (a service that makes and commits one `model` record) at most once per `token`.
 
     Returns (record id, replayed): replayed is True when the token was used before, and then nothing is
-    called. Without a (well-formed) token the call simply happens. Domain errors from `create` roll the
-    token back with everything else, so the corrected form can be sent again with it.
-    Raises Conflict when the token belongs to another person's or another kind of form.
+    called. Domain errors from `create` roll the token back with everything else, so the corrected form can
+    be sent again with it.
+    Raises FormOutdated (400) without a well-formed token, Conflict when the token belongs to another
+    person's or another kind of form.
     """
     if not token or not TOKEN.fullmatch(token):
-        return create().id, False
+        raise FormOutdated(str(_l("This form is out of date, so nothing was saved. Open the page again and "
+                                  "send the form once more: what you typed is offered again.")))
     kind = model.__tablename__
     if (found := _replayed(actor, token, kind)) is not None:
         return found, True

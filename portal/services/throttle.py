@@ -96,3 +96,25 @@ def tally_refusal(kind: str, commit: bool = True) -> bool:
         db.session.commit()
     return first
 
+
+
+def check_refusals(scope: str, address: str, limit: int, window_seconds: int) -> None:
+    """Raise Throttled when `address` had `limit` refused attempts of `scope` (≤ 8 characters, e.g. "ballot")
+    within the last `window_seconds`. Only refusals are counted, never successful uses: a school's staff
+    voting from behind one proxy are not slowed, while guessing codes is (ASVS 5.0 V6.3.1)."""
+    since = utcnow() - timedelta(seconds=window_seconds)
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(LoginFailure.at)).where(
+            LoginFailure.scope == scope, LoginFailure.key == address[:128], LoginFailure.at >= since)).one()
+    if count >= limit and oldest is not None:
+        wait = oldest + timedelta(seconds=window_seconds) - utcnow()
+        raise Throttled(max(int(wait.total_seconds()) + 1, 1))
+
+
+def record_refusal(scope: str, address: str, window_seconds: int) -> None:
+    """Count one refused attempt of `scope` from `address` and forget older ones, in its own commit (the
+    refused request's own work was rolled back)."""
+    db.session.execute(delete(LoginFailure).where(
+        LoginFailure.scope == scope, LoginFailure.at < utcnow() - timedelta(seconds=window_seconds)))
+    db.session.add(LoginFailure(scope=scope, key=address[:128]))
+    db.session.commit()

@@ -237,8 +237,8 @@ def review(kind: str, owner_id: int):
         return (workqueue.next_review_url(target.year, reviewed_id)
                 or url_for("main.home", _anchor="review-queue"))
 
-    then = next_on_queue if request.form.get("next") else None
     form = forms.ReviewForm()
+    then = next_on_queue if form.next.data == "1" else None
     return _workflow(target, form, lambda: service.review(current_user, target, form.rating.data, form.comment.data,
                                                           form.improvements.data),
                      _("Your review has been saved."), then=then)

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from ..errors import NotFound
 from ..htmx import render
 from ..permissions import authorize, can, require
-from ..services import charts, dashboard, export
+from ..services import charts, dashboard, export, grading
 
 bp = Blueprint("dashboard", __name__)
 
@@ -34,7 +34,9 @@ def helpers() -> dict:
 @require("dashboard.view")
 def overview():
     data = dashboard.overview(request.args)
-    return render("dashboard/overview.html", block="dashboard", view=data, filters=data.filters)
+    verdicts = grading.verdict_cells(data.filters.year, [row.branch_id for row in data.page_rows]) \
+        if data.filters.year else {}
+    return render("dashboard/overview.html", block="dashboard", view=data, filters=data.filters, verdicts=verdicts)
 
 
 def _download(name: str, body, content_type: str) -> Response:
@@ -72,7 +74,9 @@ def _branch_view(branch):
         with_members=can(current_user, "member_coverage.view", branch),
         with_audit=can(current_user, "branch.audit.view", branch),
     )
-    return render("dashboard/branch.html", block="branch", page=page, branch=branch)
+    verdict = grading.branch_verdict(branch, page.year, with_results=can(current_user, "appraisal.results", branch),
+                                     with_grades=can(current_user, "grading.view", branch)) if page else None
+    return render("dashboard/branch.html", block="branch", page=page, branch=branch, verdict=verdict)
 
 
 @bp.get("/branches/<int:branch_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
+from ..forms.notifications import ReadForm
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..permissions import require
@@ -25,10 +26,12 @@ def index():
 @require("notification.view")
 def read(notification_id: int):
     """Mark one read; with `open` set, go on to the place it links to. Another person's is 404."""
+    form = ReadForm()
+    form.validate()  # bad values are dropped: the mark is made, the way back is the first page
     notification = service.mark_read(current_user, notification_id)
-    if request.form.get("open") and notification.link.startswith("/") and not notification.link.startswith("//"):
+    if form.open.data == "1" and notification.link.startswith("/") and not notification.link.startswith("//"):
         return redirect(notification.link, code=303)
-    return redirect_back(url_for("notifications.index", page=request.form.get("page") or None))
+    return redirect_back(url_for("notifications.index", page=form.page.data if not form.page.errors else None))
 
 
 @bp.post("/read-all")

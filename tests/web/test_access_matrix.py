@@ -247,6 +247,29 @@ TABLE: dict[str, tuple] = {
     "admin.roster_preview": ("POST", "/admin/roster", ADMIN, {}),
     # Importing needs the token of an earlier preview (FORMS makes one).
     "admin.roster_import": ("POST", "/admin/roster/import", ADMIN, {}),
+    # --- 群众评议 and 分类定级: the ballot is public (a one-time code, no login); the organisation section
+    # runs rounds and rules; a branch's codes are its secretary's and the organisation section's; results
+    # and member grades go to leadership and the branch's secretary; the leading group confirms branch
+    # grades, the secretary members' grades; members of a branch appraise each other.
+    "appraisal.ballot": ("GET", "/appraisal", PUBLIC, {}),
+    "appraisal.ballot@post": ("POST", "/appraisal", PUBLIC, {}),
+    "appraisal.thanks": ("GET", "/appraisal/thanks", PUBLIC, {}),
+    "appraisal.hub": ("GET", "/appraisal/overview", BRANCH_PEOPLE | LEADERSHIP, {}),
+    "appraisal.round_settings": ("GET", "/appraisal/round", ADMIN, {}),
+    "appraisal.save_round": ("POST", "/appraisal/round", ADMIN, {}),
+    "appraisal.codes": ("GET", "/appraisal/branch/{w.branch.id}/codes", {"secretary", "admin"}, {}),
+    "appraisal.generate": ("POST", "/appraisal/branch/{w.branch.id}/codes", {"secretary", "admin"}, {}),
+    "appraisal.void": ("POST", "/appraisal/branch/{w.branch.id}/codes/void", {"secretary", "admin"}, {}),
+    "appraisal.results": ("GET", "/appraisal/branch/{w.branch.id}/results", {"secretary"} | LEADERSHIP, {}),
+    "appraisal.members": ("GET", "/appraisal/members", BRANCH_PEOPLE, {}),
+    "appraisal.appraise_members": ("POST", "/appraisal/members", BRANCH_PEOPLE, {}),
+    "appraisal.grades": ("GET", "/grades", LEADERSHIP, {}),
+    "appraisal.propose": ("POST", "/grades/propose", LEADERSHIP, {}),
+    "appraisal.confirm": ("POST", "/grades/" + X % "branch_grade" + "/confirm", LEADERS, {}),
+    "appraisal.confirm@member": ("POST", "/grades/" + X % "member_grade" + "/confirm", {"secretary"}, {}),
+    "appraisal.member_grades": ("GET", "/grades/branch/{w.branch.id}/members", {"secretary"} | LEADERSHIP, {}),
+    "appraisal.policy": ("GET", "/grades/policy", ADMIN, {}),
+    "appraisal.save_policy": ("POST", "/grades/policy", ADMIN, {}),
 }
 
 
@@ -360,8 +383,55 @@ def _pledge_items(subject):
                                 "items": [str(pledges.items_for(subject, current_year())[0][0])]}
 
 
+def _ballot(world, role):
+    """A fresh code of branch A's round for each sender, and every question answered."""
+    from portal.models import AppraisalRound
+    from portal.services import appraisal
+
+    round_ = db.session.get(AppraisalRound, world.extra["round"])
+    code = appraisal.generate_codes(world.users["admin"], round_, world.branch, "parents", 1)[0]
+    return {"code": code, "step": "answers", **{f"q{q.id}": "fairly" for q in round_.questions}}
+
+
+def _member_answers(world, role):
+    from portal.services import appraisal
+
+    return {f"m{m.id}": "satisfied" for m in appraisal.branch_members(world.users[role].branch_id)}
+
+
+def _confirm(key, grade):
+    def data(world, role):
+        from portal.models import GradeRecord
+
+        record = db.session.get(GradeRecord, world.extra[key])
+        return {"grade": grade, "reason": "经领导小组复核。", "version": str(record.version)}
+    return data
+
+
+def _codes_to_void(world):
+    from portal.models import AppraisalRound
+    from portal.services import appraisal
+
+    appraisal.generate_codes(world.users["admin"], db.session.get(AppraisalRound, world.extra["round"]),
+                             world.branch, "staff", 2)
+
+
+_POLICY = {"weight_self": "50", "weight_review": "25", "weight_appraisal": "25", "advanced_min": "80",
+           "ordinary_min": "60", "advanced_min_satisfaction": "70", "member_excellent_min": "90",
+           "member_qualified_min": "70", "member_basic_min": "50"}
 TODAY = date.today().isoformat()
 FORMS: dict[str, tuple] = {
+    "appraisal.ballot@post": (_ballot, None),
+    "appraisal.save_round": (lambda w, r: {"groups": ["staff", "parents"], "weight_satisfied": "100",
+                                           "weight_fairly": "85", "weight_basically": "60", "weight_dissatisfied": "0",
+                                           "min_ballots": "12", "member_min_answers": "3", "opens_on": TODAY,
+                                           "closes_on": (date.today() + timedelta(days=9)).isoformat()}, None),
+    "appraisal.generate": (lambda w, r: {"group": "parents", "count": "2"}, None),
+    "appraisal.void": (lambda w, r: {"group": ""}, _codes_to_void),
+    "appraisal.appraise_members": (_member_answers, None),
+    "appraisal.confirm": (_confirm("branch_grade", "lagging"), None),
+    "appraisal.confirm@member": (_confirm("member_grade", "excellent"), None),
+    "appraisal.save_policy": (lambda w, r: _POLICY, None),
     "checklist.set_result": (lambda w, r: {"result": "not_met"}, None),
     "checklist.set_note": (_note_version, None),
     "checklist.add_evidence": (lambda w, r: {"file": _png()}, None),

@@ -112,6 +112,20 @@ def test_a_create_form_carries_a_fresh_token(client, member):
     assert first and second and not set(first) & set(second)
 
 
+@pytest.mark.parametrize("token", ["", "short", "含中文的令牌令牌令牌令牌令牌令牌"])
+def test_a_create_without_its_one_time_token_makes_nothing_and_says_so(client, member, token):
+    """Without the token a replay could not be told from a new intent: nothing is made (400, a page-level
+    message with the way back to the form)."""
+    client.login(member)
+    data = {"for": "member", "text": "带头上好每一堂课", "items": item_ids(), "form_token": token}
+    response = client.form_post("/pledges", data, headers={"Referer": "http://localhost/pledges"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "表单已过时" in body and 'href="/pledges"' in body
+    htmx = client.form_post("/pledges", data, htmx=True)
+    assert htmx.status_code == 400 and 'data-scope="row"' in htmx.get_data(as_text=True)
+    assert count(Pledge) == 0
+
+
 def test_a_replayed_pledge_form_makes_one_pledge(client, member):
     client.login(member)
     data = {"for": "member", "text": "带头上好每一堂课", "items": item_ids(), "form_token": TOKEN}

@@ -1,0 +1,531 @@
+"""群众评议: appraisal rounds, one-time codes, the anonymous ballot, 民主评议党员 and the results.
+
+Anonymity rules (DESIGN.md, issue #17): a ballot is stored with its branch, rater group and date (portal time
+zone) only; the code it was cast with is marked used in the same transaction by a conditional UPDATE (so the
+same code sent twice at once counts once) and keeps no time of use. Ballot rows have random keys. Nothing is
+audited per ballot; code generation and voiding are audited as counts. Results are hidden below the round's
+minimum number of ballots, and a group breakdown is hidden whenever the groups left out would be a set of fewer
+than that many ballots (nobody can subtract their way to a small group).
+
+Known limit (PostgreSQL): the code's UPDATE and the ballot's INSERT share one transaction, so until VACUUM FREEZE
+they carry the same `xmin`, and the heap order (`ctid`) of used codes and of ballots follows the order of casting. A
+database superuser who also knows a slip's code could pair them. SQLite keeps no such trace (ballot tables are
+WITHOUT ROWID, ordered by their random key; a code row is updated in place).
+
+Scale and weights: the scale 满意 / 比较满意 / 基本满意 / 不满意 is the one the national 创先争优 campaign used for
+群众评议 (DESIGN.md). The source document (source/000, 教育党工委 implementation plan) sets no weights; the default
+100 / 80 / 60 / 0 is this portal's, the usual convention of Chinese satisfaction appraisals (比较满意 counted as
+80 %, 基本满意 as a pass at 60 %, 不满意 as nothing), and the organisation section may change it per round.
+Satisfaction rate (满意率) = (满意 + 比较满意) / ballots.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+
+from ..errors import DomainError, Invalid, NotFound
+from ..extensions import db
+from ..models import (
+    LEVELS,
+    AppraisalCode,
+    AppraisalQuestion,
+    AppraisalRound,
+    Ballot,
+    BallotAnswer,
+    Branch,
+    CampaignYear,
+    Criterion,
+    Framework,
+    Level,
+    MemberAppraisalTaking,
+    MemberVerdict,
+    RaterGroup,
+    Role,
+    Subject,
+    User,
+)
+from . import audit
+
+# 31 characters without 0/O, 1/I/L: nothing to misread on a printed slip. 12 characters = 59 bits of entropy;
+# at the throttle's 20 refused tries per address per 15 minutes, guessing one of 10,000 live codes takes
+# longer than the universe has existed.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+MAX_CODES_PER_REQUEST = 500
+DEFAULT_WEIGHTS = {Level.SATISFIED: 100, Level.FAIRLY: 80, Level.BASICALLY: 60, Level.DISSATISFIED: 0}
+
+
+class BallotRefused(DomainError):
+    """A ballot code that cannot be used: `reason` is unknown (404), used (409), voided (410) or closed (403)."""
+
+    STATUS = {"unknown": 404, "used": 409, "voided": 410, "closed": 403}
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = self.STATUS[reason]
+
+
+# --- codes ----------------------------------------------------------------------------------------------
+
+def new_code() -> str:
+    """A fresh code, e.g. "K7QM-2XHP-9TAW" (three groups of four for reading aloud and typing)."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def canonical_code(text: str | None) -> str:
+    """The code as hashed: full-width folded (NFKC), upper case, separators and spaces dropped; the
+    look-alikes O→0 is not needed (neither is in the alphabet) but a typed O or I is read as 0/1 and fails."""
+    folded = unicodedata.normalize("NFKC", text or "").upper()
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())[:64]
+
+
+def code_hash(text: str | None) -> str:
+    """SHA-256 (hex) of the canonical code: a fast hash is enough for 59 random bits (GOTCHAS)."""
+    return hashlib.sha256(canonical_code(text).encode()).hexdigest()
+
+
+# --- rounds ---------------------------------------------------------------------------------------------
+
+def local_today() -> date:
+    """Today in the portal's time zone (PORTAL_TIMEZONE), the day a round opens and closes by."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def round_for(year: CampaignYear | None) -> AppraisalRound | None:
+    if year is None:
+        return None
+    return db.session.scalar(select(AppraisalRound).where(AppraisalRound.year_id == year.id))
+
+
+def get_round(round_id: int) -> AppraisalRound:
+    found = db.session.get(AppraisalRound, round_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def is_open(round_: AppraisalRound, today: date | None = None) -> bool:
+    """Ballots are taken from `opens_on` to `closes_on` inclusive (portal time zone)."""
+    today = today or local_today()
+    return round_.opens_on <= today <= round_.closes_on
+
+
+def _branch_criteria() -> list[Criterion]:
+    return list(db.session.scalars(
+        select(Criterion).join(Framework).where(Framework.subject == Subject.BRANCH).order_by(Criterion.position)))
+
+
+@dataclass
+class RoundSettings:
+    """What the organisation section sets for a round (validated by `save_round`)."""
+
+    groups: list[str]
+    weight_satisfied: int = 100
+    weight_fairly: int = 80
+    weight_basically: int = 60
+    weight_dissatisfied: int = 0
+    min_ballots: int = 10
+    member_min_answers: int = 3
+    opens_on: date | None = None
+    closes_on: date | None = None
+
+
+def _validate(settings: RoundSettings) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not settings.groups or any(g not in set(RaterGroup) for g in settings.groups):
+        errors["groups"] = str(_l("Choose at least one rater group."))
+    weights = [settings.weight_satisfied, settings.weight_fairly, settings.weight_basically,
+               settings.weight_dissatisfied]
+    if any(w is None or not 0 <= w <= 100 for w in weights):
+        errors["weight_satisfied"] = str(_l("Weights are whole numbers from 0 to 100."))
+    elif not weights[0] >= weights[1] >= weights[2] >= weights[3]:
+        errors["weight_satisfied"] = str(_l("Each level weighs at least as much as the level below it."))
+    if settings.min_ballots is None or not 1 <= settings.min_ballots <= 1000:
+        errors["min_ballots"] = str(_l("Enter a number from 1 to 1000."))
+    if settings.member_min_answers is None or not 1 <= settings.member_min_answers <= 100:
+        errors["member_min_answers"] = str(_l("Enter a number from 1 to 100."))
+    if settings.opens_on is None:
+        errors["opens_on"] = str(_l("This field is required."))
+    if settings.closes_on is None:
+        errors["closes_on"] = str(_l("This field is required."))
+    elif settings.opens_on and settings.closes_on < settings.opens_on:
+        errors["closes_on"] = str(_l("The round cannot close before it opens."))
+    return errors
+
+
+def save_round(actor: User, year: CampaignYear, settings: RoundSettings) -> AppraisalRound:
+    """Create or change the year's round. Questions (one per 五个好 criterion, then the overall one) are made
+    with the round from the framework's current titles and never rewritten. Raises Invalid(field errors).
+    Audited ("appraisal.round_created" / "appraisal.round_changed")."""
+    errors = _validate(settings)
+    if errors:
+        raise Invalid(str(_l("Please correct the marked fields.")), errors)
+    round_ = round_for(year)
+    values = {
+        "groups": ",".join(g for g in RaterGroup if g in settings.groups),
+        "weight_satisfied": settings.weight_satisfied, "weight_fairly": settings.weight_fairly,
+        "weight_basically": settings.weight_basically, "weight_dissatisfied": settings.weight_dissatisfied,
+        "min_ballots": settings.min_ballots, "member_min_answers": settings.member_min_answers,
+        "opens_on": settings.opens_on, "closes_on": settings.closes_on,
+    }
+    if round_ is None:
+        round_ = AppraisalRound(year_id=year.id, **values)
+        for position, criterion in enumerate(_branch_criteria(), start=1):
+            round_.questions.append(AppraisalQuestion(
+                criterion_id=criterion.id, position=position,
+                text=str(_l("How satisfied are you with the branch on “%(criterion)s”?",
+                            criterion=criterion.title))))
+        round_.questions.append(AppraisalQuestion(
+            criterion_id=None, position=len(round_.questions) + 1,
+            text=str(_l("Overall, how satisfied are you with this Party branch?"))))
+        db.session.add(round_)
+        db.session.flush()
+        audit.record(actor, "appraisal.round_created", round_, after=_jsonable(values))
+    else:
+        before = _jsonable({key: getattr(round_, key) for key in values})
+        for key, value in values.items():
+            setattr(round_, key, value)
+        round_.version += 1
+        audit.record(actor, "appraisal.round_changed", round_, before=before, after=_jsonable(values))
+    db.session.commit()
+    return round_
+
+
+def _jsonable(values: dict) -> dict:
+    return {key: value.isoformat() if isinstance(value, date) else value for key, value in values.items()}
+
+
+# --- issuing and voiding codes --------------------------------------------------------------------------
+
+def generate_codes(actor: User | None, round_: AppraisalRound, branch: Branch, group: str, count: int,
+                   today: date | None = None) -> list[str]:
+    """Make `count` (1–500) one-time codes for `branch` and rater `group`; only their hashes are stored, so the
+    returned codes are the only copy (print them now). Audited as a count ("appraisal.codes_generated").
+    Raises Invalid for an unknown group, a group not in the round, or a count out of range."""
+    if group not in round_.groups.split(","):
+        raise Invalid(str(_l("This rater group is not part of the round.")),
+                      {"group": str(_l("This rater group is not part of the round."))})
+    if not 1 <= count <= MAX_CODES_PER_REQUEST:
+        raise Invalid(str(_l("Enter a number from 1 to %(n)s.", n=MAX_CODES_PER_REQUEST)),
+                      {"count": str(_l("Enter a number from 1 to %(n)s.", n=MAX_CODES_PER_REQUEST))})
+    today = today or local_today()
+    codes = [new_code() for _ in range(count)]
+    db.session.execute(insert(AppraisalCode), [
+        {"round_id": round_.id, "branch_id": branch.id, "rater_group": RaterGroup(group),
+         "code_hash": code_hash(code), "used": False, "voided": False, "created_on": today} for code in codes])
+    audit.record(actor, "appraisal.codes_generated", branch, branch_id=branch.id,
+                 after={"round": round_.id, "group": group, "count": count})
+    db.session.commit()
+    return codes
+
+
+def void_codes(actor: User, round_: AppraisalRound, branch: Branch, group: str | None) -> int:
+    """Void every unused code of `branch` (of one rater `group`, or all groups when None). Returns how many.
+    Audited as a count ("appraisal.codes_voided")."""
+    stmt = update(AppraisalCode).where(
+        AppraisalCode.round_id == round_.id, AppraisalCode.branch_id == branch.id,
+        AppraisalCode.used.is_(False), AppraisalCode.voided.is_(False)).values(voided=True)
+    if group:
+        if group not in set(RaterGroup):
+            message = str(_l("Choose an entry from the list."))
+            raise Invalid(message, {"group": message})
+        stmt = stmt.where(AppraisalCode.rater_group == RaterGroup(group))
+    count = db.session.execute(stmt).rowcount
+    audit.record(actor, "appraisal.codes_voided", branch, branch_id=branch.id,
+                 after={"round": round_.id, "group": group or "", "count": count})
+    db.session.commit()
+    return count
+
+
+@dataclass
+class CodeCounts:
+    issued: int = 0
+    used: int = 0
+    voided: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.issued - self.used - self.voided
+
+
+def code_counts(round_: AppraisalRound, branch_id: int) -> dict[RaterGroup, CodeCounts]:
+    """{group: issued/used/voided} of a branch's codes in one GROUP BY."""
+    rows = db.session.execute(
+        select(AppraisalCode.rater_group, func.count(), func.count().filter(AppraisalCode.used.is_(True)),
+               func.count().filter(AppraisalCode.voided.is_(True)))
+        .where(AppraisalCode.round_id == round_.id, AppraisalCode.branch_id == branch_id)
+        .group_by(AppraisalCode.rater_group))
+    counts = {group: CodeCounts() for group in round_.group_list}
+    for group, issued, used, voided in rows:
+        counts[RaterGroup(group)] = CodeCounts(int(issued), int(used or 0), int(voided or 0))
+    return counts
+
+
+# --- the ballot -----------------------------------------------------------------------------------------
+
+@dataclass
+class OpenCode:
+    """A code that may vote now, with what the ballot page shows."""
+
+    code: str
+    round: AppraisalRound
+    branch: Branch
+    group: RaterGroup
+
+
+def check_code(text: str | None, today: date | None = None) -> OpenCode:
+    """The code's round, branch and group if it may vote today; else BallotRefused(unknown / used / voided /
+    closed). Reads only."""
+    row = db.session.scalar(select(AppraisalCode).where(AppraisalCode.code_hash == code_hash(text)))
+    if row is None or not canonical_code(text):
+        raise BallotRefused("unknown")
+    if row.voided:
+        raise BallotRefused("voided")
+    if row.used:
+        raise BallotRefused("used")
+    round_ = db.session.get(AppraisalRound, row.round_id)
+    if not is_open(round_, today):
+        raise BallotRefused("closed")
+    return OpenCode(canonical_code(text), round_, db.session.get(Branch, row.branch_id), row.rater_group)
+
+
+def cast_ballot(text: str | None, answers: dict[int, str], today: date | None = None) -> None:
+    """Count one ballot: every question of the code's round answered with a Level value.
+
+    In one transaction: the code is marked used by `UPDATE … WHERE used = false AND voided = false` (a second
+    request with the same code at the same moment updates nothing and is refused as used), then the ballot
+    (branch, group, date) and its answers are inserted under a random key. Nothing is audited and nothing
+    about the request is kept. Raises BallotRefused (nothing counted) or Invalid({"q<id>": message}) for a
+    missing or unknown answer."""
+    opened = check_code(text, today)
+    questions = opened.round.questions
+    errors = {f"q{q.id}": str(_l("Choose one answer.")) for q in questions
+              if answers.get(q.id) not in set(Level)}
+    if errors:
+        raise Invalid(str(_l("Please answer every question.")), errors)
+    today = today or local_today()
+    marked = db.session.execute(
+        update(AppraisalCode)
+        .where(AppraisalCode.code_hash == code_hash(text), AppraisalCode.used.is_(False),
+               AppraisalCode.voided.is_(False))
+        .values(used=True)).rowcount
+    if marked != 1:
+        db.session.rollback()
+        raise BallotRefused("used")
+    ballot_id = secrets.token_hex(16)
+    db.session.execute(insert(Ballot).values(id=ballot_id, round_id=opened.round.id, branch_id=opened.branch.id,
+                                             rater_group=opened.group, cast_on=today))
+    db.session.execute(insert(BallotAnswer), [
+        {"ballot_id": ballot_id, "question_id": q.id, "level": Level(answers[q.id])} for q in questions])
+    db.session.commit()
+
+
+# --- results --------------------------------------------------------------------------------------------
+
+def weighted_score(counts: dict, weights: dict) -> float | None:
+    """Σ(weight × count) / ballots, 0–100, rounded to 0.1; None without ballots.
+    E.g. 6 满意, 3 比较满意, 1 不满意 at 100/80/60/0 → (600 + 240) / 10 = 84.0."""
+    total = sum(counts.get(level, 0) for level in LEVELS)
+    if total == 0:
+        return None
+    return round(sum(weights[level] * counts.get(level, 0) for level in LEVELS) / total, 1)
+
+
+def satisfaction_rate(counts: dict) -> float | None:
+    """(满意 + 比较满意) / ballots in %, rounded to 0.1; None without ballots. E.g. 6, 3, 0, 1 → 90.0."""
+    total = sum(counts.get(level, 0) for level in LEVELS)
+    if total == 0:
+        return None
+    return round(100.0 * (counts.get(Level.SATISFIED, 0) + counts.get(Level.FAIRLY, 0)) / total, 1)
+
+
+@dataclass
+class Figures:
+    """Counts per level of one set of answers with the derived figures."""
+
+    counts: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+
+    @property
+    def ballots(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def score(self) -> float | None:
+        return weighted_score(self.counts, self.weights)
+
+    @property
+    def satisfaction(self) -> float | None:
+        return satisfaction_rate(self.counts)
+
+
+@dataclass
+class GroupResult:
+    group: RaterGroup | None  # None: all groups
+    overall: Figures
+    per_question: dict[int, Figures]
+
+
+@dataclass
+class BranchResult:
+    """A branch's results. `shown` is False below the minimum (only the ballot count is then known);
+    `groups` lists the groups that may be shown on their own (empty when that would expose a small set)."""
+
+    ballots: int
+    minimum: int
+    total: GroupResult | None
+    groups: list[GroupResult]
+
+    @property
+    def shown(self) -> bool:
+        return self.total is not None
+
+
+def visible_groups(per_group_ballots: dict, minimum: int) -> set:
+    """Groups whose figures may be shown on their own: each has ≥ minimum ballots, and the ballots of the
+    groups left out are either none or ≥ minimum together, so a small set is never exposed by subtraction
+    from the total. E.g. minimum 10: {staff 12, parents 15} → both; {staff 12, parents 3} → none."""
+    shown = {group for group, n in per_group_ballots.items() if n >= minimum}
+    hidden_total = sum(n for group, n in per_group_ballots.items() if group not in shown)
+    if 0 < hidden_total < minimum:
+        return set()
+    return shown
+
+
+def results(round_: AppraisalRound, branch_ids: list[int] | None = None,
+            overall_only: bool = False) -> dict[int, BranchResult]:
+    """{branch_id: BranchResult} of a round, for the given branches (all when None), from one GROUP BY over
+    the answers (branch, group, question, level → count). `overall_only` reads the overall question alone
+    (the dashboard's column)."""
+    weights = round_.weights
+    overall_q = next((q.id for q in round_.questions if q.is_overall), None)
+    stmt = (select(Ballot.branch_id, Ballot.rater_group, BallotAnswer.question_id, BallotAnswer.level, func.count())
+            .join(BallotAnswer, BallotAnswer.ballot_id == Ballot.id)
+            .where(Ballot.round_id == round_.id)
+            .group_by(Ballot.branch_id, Ballot.rater_group, BallotAnswer.question_id, BallotAnswer.level))
+    if branch_ids is not None:
+        stmt = stmt.where(Ballot.branch_id.in_(branch_ids))
+    if overall_only:
+        stmt = stmt.where(BallotAnswer.question_id == overall_q)
+    cells: dict[int, dict] = {}
+    for branch_id, group, question_id, level, count in db.session.execute(stmt):
+        cells.setdefault(branch_id, {}).setdefault(RaterGroup(group), {}).setdefault(question_id, {})[
+            Level(level)] = int(count)
+    out: dict[int, BranchResult] = {}
+    for branch_id in (branch_ids if branch_ids is not None else cells):
+        by_group = cells.get(branch_id, {})
+        per_group_ballots = {g: sum(qs.get(overall_q, {}).values()) for g, qs in by_group.items()}
+        ballots = sum(per_group_ballots.values())
+        if ballots < round_.min_ballots:
+            out[branch_id] = BranchResult(ballots, round_.min_ballots, None, [])
+            continue
+
+        def figures(groups, by_group=by_group) -> dict[int, Figures]:
+            per_question: dict[int, Figures] = {}
+            for g in groups:
+                for question_id, counts in by_group.get(g, {}).items():
+                    merged = per_question.setdefault(question_id, Figures({}, weights)).counts
+                    for level, n in counts.items():
+                        merged[level] = merged.get(level, 0) + n
+            return per_question
+
+        total_q = figures(by_group.keys())
+        total = GroupResult(None, total_q.get(overall_q, Figures({}, weights)), total_q)
+        shown = visible_groups(per_group_ballots, round_.min_ballots)
+        groups = []
+        for g in round_.group_list:
+            if g in shown:
+                group_q = figures([g])
+                groups.append(GroupResult(g, group_q.get(overall_q, Figures({}, weights)), group_q))
+        out[branch_id] = BranchResult(ballots, round_.min_ballots, total, groups)
+    return out
+
+
+def branch_result(round_: AppraisalRound | None, branch_id: int) -> BranchResult | None:
+    if round_ is None:
+        return None
+    return results(round_, [branch_id])[branch_id]
+
+
+# --- 民主评议党员 (member appraisal) -----------------------------------------------------------------------
+
+def branch_members(branch_id: int) -> list[User]:
+    """The people a branch's member appraisal is about: its active members and secretary, by name."""
+    return list(db.session.scalars(select(User).where(
+        User.branch_id == branch_id, User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY]))
+        .order_by(User.display_name, User.id)))
+
+
+def has_taken_part(round_: AppraisalRound, user: User) -> bool:
+    return db.session.scalar(select(func.count()).select_from(MemberAppraisalTaking).where(
+        MemberAppraisalTaking.round_id == round_.id, MemberAppraisalTaking.user_id == user.id)) > 0
+
+
+def appraise_members(actor: User, round_: AppraisalRound, answers: dict[int, str],
+                     today: date | None = None) -> None:
+    """A member's appraisal of everyone in their branch, themselves included, once per round.
+
+    Writes that `actor` took part (MemberAppraisalTaking) and, apart from it, one MemberVerdict per member
+    appraised (member, level, date, random key): nothing ties a verdict to its author. Not audited per answer
+    (anonymity); the participation row is the record. Raises BallotRefused("closed") outside the round's dates,
+    BallotRefused("used") when already taken part (also when two posts race: the unique participation row),
+    Invalid({"m<id>": message}) for a missing answer."""
+    from sqlalchemy.exc import IntegrityError
+
+    if not is_open(round_, today):
+        raise BallotRefused("closed")
+    if has_taken_part(round_, actor):
+        raise BallotRefused("used")
+    members = branch_members(actor.branch_id)
+    errors = {f"m{m.id}": str(_l("Choose one answer.")) for m in members if answers.get(m.id) not in set(Level)}
+    if errors:
+        raise Invalid(str(_l("Please answer for every member.")), errors)
+    today = today or local_today()
+    try:
+        db.session.add(MemberAppraisalTaking(round_id=round_.id, user_id=actor.id, branch_id=actor.branch_id))
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise BallotRefused("used") from None
+    db.session.execute(insert(MemberVerdict), [
+        {"id": secrets.token_hex(16), "round_id": round_.id, "member_id": m.id, "level": Level(answers[m.id]),
+         "cast_on": today} for m in members])
+    db.session.commit()
+
+
+@dataclass
+class MemberLine:
+    member: User
+    taken_part: bool
+    figures: Figures | None  # None below the round's member minimum
+
+
+def member_coverage(round_: AppraisalRound, branch_id: int) -> list[MemberLine]:
+    """Per member of a branch: whether they took part ("一个都不能少") and, from `member_min_answers` answers on,
+    the figures of the answers about them. Two GROUP BY queries."""
+    members = branch_members(branch_id)
+    ids = [m.id for m in members]
+    taken = set(db.session.scalars(select(MemberAppraisalTaking.user_id).where(
+        MemberAppraisalTaking.round_id == round_.id, MemberAppraisalTaking.user_id.in_(ids))))
+    counts: dict[int, dict] = {}
+    for member_id, level, n in db.session.execute(
+            select(MemberVerdict.member_id, MemberVerdict.level, func.count())
+            .where(MemberVerdict.round_id == round_.id, MemberVerdict.member_id.in_(ids))
+            .group_by(MemberVerdict.member_id, MemberVerdict.level)):
+        counts.setdefault(member_id, {})[Level(level)] = int(n)
+    lines = []
+    for member in members:
+        found = Figures(counts.get(member.id, {}), round_.weights)
+        lines.append(MemberLine(member, member.id in taken,
+                                found if found.ballots >= round_.member_min_answers else None))
+    return lines

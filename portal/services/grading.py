@@ -1,0 +1,377 @@
+"""分类定级: the system proposes a grade per branch (先进 / 一般 / 后进) and per member (优秀 / 合格 / 基本合格 /
+不合格) each year; the leading group confirms a branch's grade, the branch's secretary a member's, either with a reason
+when it differs from the proposal (audited).
+
+Composite score (0–100) = Σ weight × input / Σ weights of the inputs present, from
+- the self-assessment score (checklist: met 1, partly 0.5, not met 0, services/progress.py),
+- the leader review rating (领导点评, latest of the year: 好 100, 较好 80, 一般 60, 差 0) — branches only,
+- the appraisal score (群众评议 weighted score, or for members the 民主评议党员 score), when shown (≥ minimum).
+Branch thresholds: composite ≥ advanced_min → 先进, ≥ ordinary_min → 一般, else 后进; and, the rule of the
+organisation section, a branch whose satisfaction rate is below `advanced_min_satisfaction` % — or unknown,
+because too few ballots were cast — is never proposed 先进. Member thresholds likewise (优秀 / 合格 / 基本合格).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import (
+    Assessment,
+    Branch,
+    BranchLevel,
+    CampaignYear,
+    GradeRecord,
+    GradingPolicy,
+    MemberLevel,
+    Review,
+    ReviewRating,
+    Subject,
+    User,
+    utcnow,
+)
+from . import appraisal, audit, progress
+
+REVIEW_SCORE = {ReviewRating.GOOD: 100.0, ReviewRating.FAIRLY_GOOD: 80.0, ReviewRating.AVERAGE: 60.0,
+                ReviewRating.POOR: 0.0}
+BRANCH_ORDER = [BranchLevel.LAGGING, BranchLevel.ORDINARY, BranchLevel.ADVANCED]
+REASON_MAX = 2000
+
+
+def composite(inputs: dict[str, float | None], weights: dict[str, int]) -> float | None:
+    """Weighted mean of the inputs present, rounded to 0.1; None when none is present or all weights are 0.
+    E.g. self 90, review 80, appraisal 70 at 40/30/30 → (3600 + 2400 + 2100) / 100 = 81.0; without the
+    appraisal → (3600 + 2400) / 70 = 85.7."""
+    present = [(weights.get(key, 0), value) for key, value in inputs.items() if value is not None]
+    total = sum(weight for weight, _value in present)
+    if total <= 0:
+        return None
+    return round(sum(weight * value for weight, value in present) / total, 1)
+
+
+def propose_branch(score: float | None, satisfaction: float | None, policy: GradingPolicy) -> BranchLevel:
+    """先进 / 一般 / 后进 from the composite score and the satisfaction rate (%); see the module docstring.
+    No composite at all is 一般 (nothing to judge by: the leading group decides)."""
+    if score is None:
+        return BranchLevel.ORDINARY
+    if score >= policy.advanced_min:
+        if satisfaction is not None and satisfaction >= policy.advanced_min_satisfaction:
+            return BranchLevel.ADVANCED
+        return BranchLevel.ORDINARY
+    return BranchLevel.ORDINARY if score >= policy.ordinary_min else BranchLevel.LAGGING
+
+
+def propose_member(score: float | None, policy: GradingPolicy) -> MemberLevel:
+    """优秀 / 合格 / 基本合格 / 不合格 from the member's composite score; none at all is 合格."""
+    if score is None:
+        return MemberLevel.QUALIFIED
+    if score >= policy.member_excellent_min:
+        return MemberLevel.EXCELLENT
+    if score >= policy.member_qualified_min:
+        return MemberLevel.QUALIFIED
+    return MemberLevel.BASIC if score >= policy.member_basic_min else MemberLevel.UNQUALIFIED
+
+
+def policy_for(year: CampaignYear) -> GradingPolicy:
+    """The year's policy, or the defaults (not stored until the organisation section saves one)."""
+    found = db.session.scalar(select(GradingPolicy).where(GradingPolicy.year_id == year.id))
+    if found is not None:
+        return found
+    defaults = {c.name: c.default.arg for c in GradingPolicy.__table__.columns if c.default is not None}
+    defaults.pop("version", None)
+    return GradingPolicy(year_id=year.id, **defaults)
+
+
+POLICY_FIELDS = ("weight_self", "weight_review", "weight_appraisal", "advanced_min", "ordinary_min",
+                 "advanced_min_satisfaction", "member_excellent_min", "member_qualified_min", "member_basic_min")
+
+
+def save_policy(actor: User, year: CampaignYear, values: dict) -> GradingPolicy:
+    """Store the year's weights (whole numbers 0–100, not all 0) and thresholds (0–100, advanced ≥ ordinary,
+    excellent ≥ qualified ≥ basic). Raises Invalid(field errors). Audited ("grading.policy_changed")."""
+    errors: dict[str, str] = {}
+    for name in POLICY_FIELDS:
+        value = values.get(name)
+        if value is None or not 0 <= value <= 100:
+            errors[name] = str(_l("Enter a number from 0 to 100."))
+    if not errors:
+        if values["weight_self"] + values["weight_review"] + values["weight_appraisal"] == 0:
+            errors["weight_self"] = str(_l("At least one weight must be above 0."))
+        if values["advanced_min"] < values["ordinary_min"]:
+            errors["advanced_min"] = str(_l("The threshold for 先进 cannot be below the one for 一般."))
+        if not values["member_excellent_min"] >= values["member_qualified_min"] >= values["member_basic_min"]:
+            errors["member_excellent_min"] = str(_l("The member thresholds must go down from 优秀 to 基本合格."))
+    if errors:
+        raise Invalid(str(_l("Please correct the marked fields.")), errors)
+    policy = policy_for(year)
+    before = {name: getattr(policy, name) for name in POLICY_FIELDS} if policy.id else None
+    for name in POLICY_FIELDS:
+        setattr(policy, name, values[name])
+    if policy.id:
+        policy.version += 1
+    db.session.add(policy)
+    db.session.flush()
+    audit.record(actor, "grading.policy_changed", policy, before=before,
+                 after={name: values[name] for name in POLICY_FIELDS})
+    db.session.commit()
+    return policy
+
+
+# --- inputs, in SQL -------------------------------------------------------------------------------------
+
+def _self_scores(year: CampaignYear, subject: Subject) -> dict[int, float | None]:
+    """{branch id (branch assessments) or member id (member assessments): checklist score} in one GROUP BY."""
+    key = Assessment.branch_id if subject == Subject.BRANCH else Assessment.member_id
+    stmt = progress.tally_query(key).where(Assessment.year_id == year.id, Assessment.subject == subject)
+    return {row[0]: progress.tally_of(row[1:8]).score for row in db.session.execute(stmt)}
+
+
+def _review_scores(year: CampaignYear) -> dict[int, float]:
+    """{branch id: score of the latest leader review of the branch this year}."""
+    latest = (select(Review.branch_id, func.max(Review.id).label("last"))
+              .where(Review.year_id == year.id, Review.member_id.is_(None)).group_by(Review.branch_id).subquery())
+    rows = db.session.execute(select(Review.branch_id, Review.rating).join(latest, Review.id == latest.c.last))
+    return {branch_id: REVIEW_SCORE[ReviewRating(rating)] for branch_id, rating in rows}
+
+
+def propose(actor: User, year: CampaignYear) -> int:
+    """(Re)compute every active branch's and member's proposal for `year` from the inputs now. Confirmed
+    grades keep their confirmation; a record's inputs and proposal are refreshed. Returns the number of
+    records written. Audited once, as a count ("grading.proposed")."""
+    written = write_proposals(year)
+    audit.record(actor, "grading.proposed", None, after={"year": year.year, "records": written})
+    db.session.commit()
+    return written
+
+
+def write_proposals(year: CampaignYear) -> int:
+    """The work of `propose`, added to the current transaction (no audit, no commit: the demo seed uses it)."""
+    policy = policy_for(year)
+    weights = {"self": policy.weight_self, "review": policy.weight_review, "appraisal": policy.weight_appraisal}
+    round_ = appraisal.round_for(year)
+    branch_ids = list(db.session.scalars(select(Branch.id).where(Branch.active.is_(True))))
+    found = appraisal.results(round_, branch_ids, overall_only=True) if round_ else {}
+    self_scores, review_scores = _self_scores(year, Subject.BRANCH), _review_scores(year)
+    # A branch's record by branch, a member's by member (who may have moved to another branch since).
+    existing = {(member_id or f"branch-{branch_id}"): (record_id, version)
+                for record_id, branch_id, member_id, version in db.session.execute(
+                    select(GradeRecord.id, GradeRecord.branch_id, GradeRecord.member_id, GradeRecord.version)
+                    .where(GradeRecord.year_id == year.id))}
+    new_rows: list[dict] = []
+    changed_rows: list[dict] = []
+    now = utcnow()
+
+    def keep(branch_id, member_id, inputs, satisfaction, score, proposed) -> int:
+        row = {"self_score": inputs["self"], "review_score": inputs["review"], "appraisal_score": inputs["appraisal"],
+               "satisfaction": satisfaction, "composite": score, "proposed": proposed.value, "proposed_at": now}
+        found = existing.get(member_id or f"branch-{branch_id}")
+        if found is None:
+            new_rows.append({**row, "year_id": year.id, "branch_id": branch_id, "member_id": member_id, "reason": "",
+                             "version": 1})
+        else:  # a new proposal makes an open confirmation form stale (409), as any edit would
+            changed_rows.append({**row, "id": found[0], "branch_id": branch_id, "version": found[1] + 1})
+        return 1
+
+    written = 0
+    for branch_id in branch_ids:
+        result = found.get(branch_id)
+        figures = result.total.overall if result and result.shown else None
+        inputs = {"self": self_scores.get(branch_id), "review": review_scores.get(branch_id),
+                  "appraisal": figures.score if figures else None}
+        score = composite(inputs, weights)
+        satisfaction = figures.satisfaction if figures else None
+        written += keep(branch_id, None, inputs, satisfaction, score, propose_branch(score, satisfaction, policy))
+    member_scores = _self_scores(year, Subject.MEMBER)
+    members = db.session.execute(select(User.id, User.branch_id).where(
+        User.active.is_(True), User.branch_id.isnot(None), User.role.in_(["member", "secretary"]))).all()
+    member_appraisal = _member_appraisal_scores(round_) if round_ else {}
+    for member_id, branch_id in members:
+        inputs = {"self": member_scores.get(member_id), "review": None,
+                  "appraisal": member_appraisal.get(member_id)}
+        score = composite(inputs, weights)
+        written += keep(branch_id, member_id, inputs, None, score, propose_member(score, policy))
+    # Bulk statements: a district of 300 branches × 40 members is 12,000 records a year.
+    if new_rows:
+        db.session.execute(insert(GradeRecord), new_rows)
+    if changed_rows:
+        db.session.execute(update(GradeRecord), changed_rows)
+    return written
+
+
+def _member_appraisal_scores(round_) -> dict[int, float]:
+    """{member id: 民主评议 weighted score} for members with at least the round's member minimum of answers."""
+    from ..models import MemberVerdict
+
+    counts: dict[int, dict] = {}
+    for member_id, level, n in db.session.execute(
+            select(MemberVerdict.member_id, MemberVerdict.level, func.count())
+            .where(MemberVerdict.round_id == round_.id).group_by(MemberVerdict.member_id, MemberVerdict.level)):
+        counts.setdefault(member_id, {})[level] = int(n)
+    return {member_id: appraisal.weighted_score(c, round_.weights) for member_id, c in counts.items()
+            if sum(c.values()) >= round_.member_min_answers}
+
+
+# --- confirming -----------------------------------------------------------------------------------------
+
+def get_record(record_id: int) -> GradeRecord:
+    record = db.session.get(GradeRecord, record_id)
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def confirm(actor: User, record: GradeRecord, grade: str, reason: str, version: int | None = None) -> GradeRecord:
+    """Confirm `grade` for the record (a branch: a BranchLevel value; a member: a MemberLevel value). A grade
+    other than the proposal needs a reason (an override). Raises Invalid (unknown grade, missing reason),
+    Conflict (the record changed since the form was loaded: `version`). Audited ("grading.confirmed" or
+    "grading.overridden", before/after)."""
+    allowed = set(BranchLevel) if record.member_id is None else set(MemberLevel)
+    if grade not in allowed:
+        raise Invalid(str(_l("Choose an entry from the list.")), {"grade": str(_l("Choose an entry from the list."))})
+    reason = (reason or "").strip()
+    if grade != record.proposed and not reason:
+        raise Invalid(str(_l("Give a reason for a grade other than the proposal.")),
+                      {"reason": str(_l("Give a reason for a grade other than the proposal."))})
+    if len(reason) > REASON_MAX:
+        raise Invalid(str(_l("At most %(n)s characters.", n=REASON_MAX)),
+                      {"reason": str(_l("At most %(n)s characters.", n=REASON_MAX))})
+    if version is not None and version != record.version:
+        raise Conflict(str(_l("Someone changed this grade meanwhile; reload the page.")))
+    before = {"proposed": record.proposed, "confirmed": record.confirmed, "reason": record.reason}
+    record.confirmed, record.reason = grade, reason
+    record.confirmed_by_id, record.confirmed_at = actor.id, utcnow()
+    record.version += 1
+    action = "grading.confirmed" if grade == record.proposed else "grading.overridden"
+    audit.record(actor, action, record, before=before,
+                 after={"proposed": record.proposed, "confirmed": grade, "reason": reason,
+                        "composite": record.composite})
+    db.session.commit()
+    return record
+
+
+# --- reading --------------------------------------------------------------------------------------------
+
+@dataclass
+class GradeRow:
+    record: GradeRecord
+    name: str
+
+
+def branch_grades(year: CampaignYear, grade: str = "") -> list[GradeRow]:
+    """The year's branch grade records with branch names, by name; `grade` filters on the grade in force."""
+    stmt = (select(GradeRecord, Branch.name).join(Branch, Branch.id == GradeRecord.branch_id)
+            .where(GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None)).order_by(Branch.name))
+    if grade:
+        stmt = stmt.where(func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == grade)
+    return [GradeRow(record, name) for record, name in db.session.execute(stmt)]
+
+
+def member_grades(year: CampaignYear, branch_id: int) -> list[GradeRow]:
+    stmt = (select(GradeRecord, User.display_name).join(User, User.id == GradeRecord.member_id)
+            .where(GradeRecord.year_id == year.id, GradeRecord.branch_id == branch_id)
+            .order_by(User.display_name))
+    return [GradeRow(record, name) for record, name in db.session.execute(stmt)]
+
+
+def grades_by_branch(year_ids: list[int], branch_ids: list[int] | None = None) -> dict[tuple[int, int], GradeRecord]:
+    """{(year id, branch id): branch grade record} for the given years (and branches), one query."""
+    stmt = select(GradeRecord).where(GradeRecord.year_id.in_(year_ids), GradeRecord.member_id.is_(None))
+    if branch_ids is not None:
+        stmt = stmt.where(GradeRecord.branch_id.in_(branch_ids))
+    return {(r.year_id, r.branch_id): r for r in db.session.scalars(stmt)}
+
+
+def movement(earlier: str | None, later: str | None) -> int:
+    """+1 up, -1 down, 0 same or unknown, between two branch grades (后进 < 一般 < 先进)."""
+    if earlier not in set(BranchLevel) or later not in set(BranchLevel):
+        return 0
+    return (BRANCH_ORDER.index(BranchLevel(later)) > BRANCH_ORDER.index(BranchLevel(earlier))) - (
+        BRANCH_ORDER.index(BranchLevel(later)) < BRANCH_ORDER.index(BranchLevel(earlier)))
+
+
+def history(branch_id: int) -> list[tuple[CampaignYear, GradeRecord | None, int]]:
+    """A branch's grade per campaign year, oldest first, with the movement from the year before."""
+    years = list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
+    records = grades_by_branch([y.id for y in years], [branch_id])
+    out, previous = [], None
+    for year in years:
+        record = records.get((year.id, branch_id))
+        grade = record.grade if record else None
+        out.append((year, record, movement(previous, grade)))
+        previous = grade
+    return out
+
+
+@dataclass
+class Verdict:
+    """The branch page's 群众评议 and 分类定级 section for one year."""
+
+    round: object  # AppraisalRound | None
+    result: object  # appraisal.BranchResult | None
+    history: list[tuple[CampaignYear, GradeRecord | None, int]]
+
+
+def branch_verdict(branch: Branch, year: CampaignYear, *, with_results: bool, with_grades: bool) -> Verdict:
+    """The year's appraisal results (when the viewer may see them) and the grade of every year with its
+    movement (when the viewer may see grades). Three queries at most."""
+    round_ = appraisal.round_for(year) if with_results else None
+    return Verdict(round_, appraisal.branch_result(round_, branch.id) if round_ else None,
+                   history(branch.id) if with_grades else [])
+
+
+@dataclass
+class VerdictCell:
+    """The dashboard's and the export's appraisal and grade columns for one branch and year."""
+
+    ballots: int = 0
+    satisfaction: float | None = None  # None below the round's minimum
+    score: float | None = None
+    grade: str | None = None
+    confirmed: bool = False
+
+
+def verdict_cells(year: CampaignYear, branch_ids: list[int]) -> dict[int, VerdictCell]:
+    """{branch id: VerdictCell} for one page of branches: one GROUP BY over the overall answers and one query
+    of grade records, whatever the number of branches."""
+    cells = {branch_id: VerdictCell() for branch_id in branch_ids}
+    if not branch_ids:
+        return cells
+    round_ = appraisal.round_for(year)
+    if round_ is not None:
+        for branch_id, result in appraisal.results(round_, branch_ids, overall_only=True).items():
+            cell = cells[branch_id]
+            cell.ballots = result.ballots
+            if result.shown:
+                cell.satisfaction, cell.score = result.total.overall.satisfaction, result.total.overall.score
+    for (_year_id, branch_id), record in grades_by_branch([year.id], branch_ids).items():
+        cells[branch_id].grade, cells[branch_id].confirmed = record.grade, record.confirmed is not None
+    return cells
+
+
+def branch_ids_graded(year: CampaignYear, grade: str) -> set[int]:
+    """Branches whose grade in force (confirmed, else proposed) for `year` is `grade`; one query."""
+    return set(db.session.scalars(select(GradeRecord.branch_id).where(
+        GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
+        func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == grade)))
+
+
+APPRAISAL_FILTERS = ("few", "low")  # fewer ballots than the minimum; satisfaction below the 先进 threshold
+
+
+def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
+    """Branches whose appraisal this year is "few" (fewer ballots than the round's minimum, none included) or
+    "low" (shown, with a satisfaction rate below the policy's `advanced_min_satisfaction`, 60 % by default).
+    One GROUP BY over the overall answers."""
+    round_ = appraisal.round_for(year)
+    branch_ids = list(db.session.scalars(select(Branch.id)))
+    if round_ is None:
+        return set(branch_ids) if which == "few" else set()
+    found = appraisal.results(round_, branch_ids, overall_only=True)
+    if which == "few":
+        return {branch_id for branch_id, result in found.items() if not result.shown}
+    limit = policy_for(year).advanced_min_satisfaction
+    return {branch_id for branch_id, result in found.items()
+            if result.shown and result.total.overall.satisfaction < limit}

@@ -1,0 +1,391 @@
+"""群众评议 (the public ballot, rounds, codes and slips, results), 民主评议党员 and 分类定级.
+Views parse, authorise, call one service, render."""
+from __future__ import annotations
+
+import click
+import segno
+from flask import Blueprint, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..forms import appraisal as forms
+from ..forms import run_form
+from ..htmx import redirect_back, render
+from ..links import external_url
+from ..models import Branch, RaterGroup
+from ..permissions import authorize, require
+from ..services import appraisal as service
+from ..services import grading, throttle
+from ..services.campaign import current_year
+
+bp = Blueprint("appraisal", __name__)
+
+THROTTLE_SCOPE = "ballot"
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _refusal_message(reason: str) -> str:
+    return {
+        "unknown": _("This code is not known. Check it letter by letter (the code has 12 letters and digits); "
+                     "nothing has been counted."),
+        "used": _("This code has already been used: each code counts once. Nothing more has been counted."),
+        "voided": _("This code has been withdrawn by the branch. Nothing has been counted; ask the branch for a "
+                    "new slip."),
+        "closed": _("The appraisal is not open for this code at the moment. Nothing has been counted."),
+    }[reason]
+
+
+def _window() -> int:
+    return current_app.config["LOGIN_THROTTLE_WINDOW_SECONDS"]
+
+
+def _address() -> str:
+    return request.remote_addr or ""
+
+
+def _throttle_or_none():
+    """The 429 page when this client has had too many refused codes lately; else None."""
+    try:
+        throttle.check_refusals(THROTTLE_SCOPE, _address(), current_app.config["APPRAISAL_REFUSALS_PER_ADDRESS"],
+                                _window())
+    except throttle.Throttled as throttled:
+        db.session.rollback()  # the tally's transaction starts with its write (SQLite, GOTCHAS)
+        throttle.tally_refusal("appraisal.throttled")
+        message = _("Too many codes were refused from this connection. Please wait %(minutes)s minutes and try "
+                    "again.", minutes=max(1, throttled.retry_after // 60))
+        response = render("appraisal/ballot.html", status=429, step="code", form=forms.BallotForm(),
+                          minimum=_minimum(), refusal=message, errors={})
+        response.headers["Retry-After"] = str(throttled.retry_after)
+        return response
+    return None
+
+
+def _minimum() -> int:
+    """The current round's minimum number of ballots, for the ballot page's note on what is kept."""
+    round_ = service.round_for(current_year())
+    return round_.min_ballots if round_ else 10
+
+
+def _refused(form, refusal: service.BallotRefused):
+    throttle.record_refusal(THROTTLE_SCOPE, _address(), _window())
+    return render("appraisal/ballot.html", status=refusal.status_code, step="code", form=form, minimum=_minimum(),
+                  refusal=_refusal_message(refusal.reason), errors={})
+
+
+def _questions_page(form, opened: service.OpenCode, errors=None, status=200):
+    return render("appraisal/ballot.html", status=status, step="questions", form=form, opened=opened,
+                  answers=form.answers(), errors=errors or {}, refusal=None)
+
+
+@bp.route("/appraisal", methods=["GET", "POST"])
+def ballot():
+    """The public ballot: no login. GET shows the code field (filled from ?code=, e.g. a scanned slip) or, with
+    a valid code, the questions; POST with the code alone checks it; POST with answers casts the ballot."""
+    form = forms.BallotForm() if request.method == "POST" else forms.BallotForm(data={"code": request.args.get(
+        "code", "")[:40]})
+    code = form.code.data if request.method == "POST" else (request.args.get("code") or "")[:40]
+    if not code or (request.method == "POST" and not form.validate()):
+        status = 422 if request.method == "POST" else 200
+        errors = {"code": _("Enter the code from your slip.")} if request.method == "POST" else {}
+        return render("appraisal/ballot.html", status=status, step="code", form=form, refusal=None, errors=errors,
+                      minimum=_minimum())
+    throttled = _throttle_or_none()
+    if throttled is not None:
+        return throttled
+    try:
+        opened = service.check_code(code)
+        if request.method == "GET" or form.step.data != "answers":
+            return _questions_page(form, opened)
+        service.cast_ballot(code, form.answers())
+    except service.BallotRefused as refusal:
+        db.session.rollback()
+        return _refused(form, refusal)
+    except Invalid as invalid:
+        db.session.rollback()
+        return _questions_page(form, opened, invalid.field_errors, 422)
+    return redirect_back(url_for("appraisal.thanks"))
+
+
+@bp.get("/appraisal/thanks")
+def thanks():
+    return render("appraisal/thanks.html")
+
+
+# --- logged-in pages ------------------------------------------------------------------------------------
+
+@bp.get("/appraisal/overview")
+@require("appraisal.hub")
+def hub():
+    year = current_year()
+    round_ = service.round_for(year)
+    me = _me()
+    return render("appraisal/hub.html", year=year, round=round_, is_open=bool(round_ and service.is_open(round_)),
+                  ballot_url=external_url("appraisal.ballot"),
+                  own_branch=me.branch if me.branch_id else None,
+                  taken_part=bool(round_ and me.branch_id and service.has_taken_part(round_, me)))
+
+
+def _round_page(errors=None, status=200, form=None):
+    year = current_year()
+    round_ = service.round_for(year)
+    if form is None:
+        form = forms.RoundForm(obj=round_) if round_ else forms.RoundForm(data={
+            "groups": list(RaterGroup), "weight_satisfied": 100, "weight_fairly": 80, "weight_basically": 60,
+            "weight_dissatisfied": 0, "min_ballots": 10, "member_min_answers": 3})
+        if round_:
+            form.groups.data = round_.groups.split(",")
+    return render("appraisal/round.html", status=status, year=year, round=round_, form=form, errors=errors or {})
+
+
+@bp.get("/appraisal/round")
+@require("appraisal.manage")
+def round_settings():
+    return _round_page()
+
+
+@bp.post("/appraisal/round")
+@require("appraisal.manage")
+def save_round():
+    form = forms.RoundForm()
+    year = current_year()
+    if year is None:
+        raise NotFound()
+    settings = lambda: service.RoundSettings(  # noqa: E731 - built after validation
+        groups=form.groups.data, weight_satisfied=form.weight_satisfied.data, weight_fairly=form.weight_fairly.data,
+        weight_basically=form.weight_basically.data, weight_dissatisfied=form.weight_dissatisfied.data,
+        min_ballots=form.min_ballots.data, member_min_answers=form.member_min_answers.data,
+        opens_on=form.opens_on.data, closes_on=form.closes_on.data)
+    _done, refusal = run_form(form, lambda: service.save_round(_me(), year, settings()),
+                              lambda errors, status, _c: _round_page(errors, status, form))
+    if refusal:
+        return refusal
+    flash(_("The appraisal round is saved."), "success")
+    return redirect_back(url_for("appraisal.round_settings"))
+
+
+def _branch_and_round(branch_id: int, action: str):
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound()
+    authorize(action, branch)
+    round_ = service.round_for(current_year())
+    return branch, round_
+
+
+def _codes_page(branch, round_, errors=None, status=200, form=None):
+    return render("appraisal/codes.html", status=status, branch=branch, round=round_,
+                  counts=service.code_counts(round_, branch.id) if round_ else {},
+                  form=form or forms.CodesForm(), void_form=forms.VoidForm(), errors=errors or {})
+
+
+@bp.get("/appraisal/branch/<int:branch_id>/codes")
+@login_required
+def codes(branch_id: int):
+    branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
+    return _codes_page(branch, round_)
+
+
+def qr_svg(url: str) -> Markup:
+    """An inline SVG QR code of `url` (segno, error correction M, no XML declaration)."""
+    svg = segno.make(url, error="m", micro=False).svg_inline(scale=3, border=4, omitsize=True, light="#fff")
+    return Markup(svg)  # noqa: S704  # nosec B704 - segno's SVG of a URL we built, not user input
+
+
+@bp.post("/appraisal/branch/<int:branch_id>/codes")
+@login_required
+def generate(branch_id: int):
+    """Generate codes and answer with the printable sheet at once: the codes are stored only hashed, so this
+    response is the only place they ever appear."""
+    branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
+    if round_ is None:
+        raise Conflict(_("There is no appraisal round for the current year yet."))
+    form = forms.CodesForm()
+    made, refusal = run_form(form, lambda: service.generate_codes(_me(), round_, branch, form.group.data,
+                                                                 form.count.data),
+                             lambda errors, status, _c: _codes_page(branch, round_, errors, status, form))
+    if refusal:
+        return refusal
+    slips = [(code, qr_svg(external_url("appraisal.ballot", code=code))) for code in made]
+    response = render("appraisal/slips.html", branch=branch, round=round_, group=RaterGroup(form.group.data),
+                      slips=slips, ballot_url=external_url("appraisal.ballot"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/appraisal/branch/<int:branch_id>/codes/void")
+@login_required
+def void(branch_id: int):
+    branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
+    if round_ is None:
+        raise Conflict(_("There is no appraisal round for the current year yet."))
+    form = forms.VoidForm()
+    count, refusal = run_form(form, lambda: service.void_codes(_me(), round_, branch, form.group.data or None),
+                              lambda errors, status, _c: _codes_page(branch, round_, errors, status))
+    if refusal:
+        return refusal
+    flash(_("%(n)s unused codes were voided.", n=count), "success")
+    return redirect_back(url_for("appraisal.codes", branch_id=branch.id))
+
+
+@bp.get("/appraisal/branch/<int:branch_id>/results")
+@login_required
+def results(branch_id: int):
+    branch, round_ = _branch_and_round(branch_id, "appraisal.results")
+    return render("appraisal/results.html", branch=branch, round=round_,
+                  result=service.branch_result(round_, branch.id),
+                  members=service.member_coverage(round_, branch.id) if round_ else [])
+
+
+def _members_page(errors=None, status=200):
+    me = _me()
+    form = forms.MemberAppraisalForm()
+    round_ = service.round_for(current_year())
+    return render("appraisal/members.html", status=status, round=round_,
+                  is_open=bool(round_ and service.is_open(round_)),
+                  taken_part=bool(round_ and service.has_taken_part(round_, me)),
+                  members=service.branch_members(me.branch_id), answers=form.answers(), form=form,
+                  errors=errors or {})
+
+
+@bp.get("/appraisal/members")
+@require("appraisal.take_part")
+def members():
+    return _members_page()
+
+
+@bp.post("/appraisal/members")
+@require("appraisal.take_part")
+def appraise_members():
+    round_ = service.round_for(current_year())
+    if round_ is None:
+        raise NotFound()
+    form = forms.MemberAppraisalForm()
+    _done, refusal = run_form(form, lambda: service.appraise_members(_me(), round_, form.answers()),
+                              lambda errors, status, _c: _members_page(errors, status))
+    if refusal:
+        return refusal
+    flash(_("Thank you: your appraisal is counted. Nobody can see what you answered."), "success")
+    return redirect_back(url_for("appraisal.members"))
+
+
+# --- 分类定级 -----------------------------------------------------------------------------------------------
+
+def _grades_page(errors=None, status=200):
+    year = current_year()
+    grade = request.args.get("grade", "")
+    grade = grade if grade in grading.BRANCH_ORDER else ""
+    return render("appraisal/grades.html", status=status, year=year, grade=grade,
+                  rows=grading.branch_grades(year, grade) if year else [], policy=grading.policy_for(year) if year
+                  else None, form=forms.ConfirmForm(), errors=errors or {})
+
+
+@bp.get("/grades")
+@require("grading.propose")
+def grades():
+    return _grades_page()
+
+
+@bp.post("/grades/propose")
+@require("grading.propose")
+def propose():
+    year = current_year()
+    if year is None:
+        raise NotFound()
+    count = grading.propose(_me(), year)
+    flash(_("Proposals computed for %(n)s branches and members.", n=count), "success")
+    return redirect_back(url_for("appraisal.grades"))
+
+
+@bp.post("/grades/<int:record_id>/confirm")
+@login_required
+def confirm(record_id: int):
+    record = grading.get_record(record_id)
+    authorize("grading.confirm_branch" if record.member_id is None else "grading.confirm_member", record)
+    form = forms.ConfirmForm()
+    back = (url_for("appraisal.grades") if record.member_id is None
+            else url_for("appraisal.member_grades", branch_id=record.branch_id))
+    _done, refusal = run_form(
+        form, lambda: grading.confirm(_me(), record, form.grade.data, form.reason.data, form.version.data),
+        lambda errors, status, _c: (_grades_page(errors, status) if record.member_id is None
+                                    else _member_grades_page(record.branch_id, errors, status)))
+    if refusal:
+        return refusal
+    flash(_("The grade is confirmed."), "success")
+    return redirect_back(back)
+
+
+def _member_grades_page(branch_id: int, errors=None, status=200):
+    year = current_year()
+    branch = db.session.get(Branch, branch_id)
+    return render("appraisal/member_grades.html", status=status, year=year, branch=branch,
+                  rows=grading.member_grades(year, branch_id) if year else [], form=forms.ConfirmForm(),
+                  errors=errors or {})
+
+
+@bp.get("/grades/branch/<int:branch_id>/members")
+@login_required
+def member_grades(branch_id: int):
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound()
+    authorize("grading.view", branch)
+    return _member_grades_page(branch_id)
+
+
+def _policy_page(errors=None, status=200, form=None):
+    year = current_year()
+    policy = grading.policy_for(year) if year else None
+    return render("appraisal/policy.html", status=status, year=year,
+                  form=form or forms.PolicyForm(data={name: int(getattr(policy, name))
+                                                      for name in grading.POLICY_FIELDS} if policy else None),
+                  errors=errors or {})
+
+
+@bp.get("/grades/policy")
+@require("grading.policy")
+def policy():
+    return _policy_page()
+
+
+@bp.post("/grades/policy")
+@require("grading.policy")
+def save_policy():
+    year = current_year()
+    if year is None:
+        raise NotFound()
+    form = forms.PolicyForm()
+    _done, refusal = run_form(form, lambda: grading.save_policy(
+        _me(), year, {name: getattr(form, name).data for name in grading.POLICY_FIELDS}),
+        lambda errors, status, _c: _policy_page(errors, status, form))
+    if refusal:
+        return refusal
+    flash(_("The grading rules are saved."), "success")
+    return redirect_back(url_for("appraisal.policy"))
+
+
+@click.command("appraisal-codes")
+@click.option("--branch", "branch_id", required=True, type=int, help="The branch's id.")
+@click.option("--group", required=True, type=click.Choice([g.value for g in RaterGroup]))
+@click.option("--count", required=True, type=click.IntRange(1, service.MAX_CODES_PER_REQUEST))
+def appraisal_codes(branch_id: int, group: str, count: int) -> None:
+    """Print COUNT new one-time appraisal codes for a branch and rater group, one per line (stored hashed:
+    this output is the only copy). Audited as a count."""
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        raise click.ClickException(f"No branch with id {branch_id}.")
+    round_ = service.round_for(current_year())
+    if round_ is None:
+        raise click.ClickException("There is no appraisal round for the current year.")
+    try:
+        made = service.generate_codes(None, round_, branch, group, count)
+    except Invalid as invalid:
+        raise click.ClickException(invalid.message) from None
+    for code in made:
+        click.echo(code)
+

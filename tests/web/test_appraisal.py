@@ -1,0 +1,230 @@
+"""The public ballot at /appraisal: no login, one use per code, concurrent double use counts once, refusals
+(unknown / used / voided / closed) count nothing, refused codes are rate-limited per client; codes and slips."""
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import AppraisalCode, AuditEvent, Ballot, BallotAnswer, LoginFailure
+from portal.services import appraisal
+
+from ..appraisal_helpers import answers_for, open_round
+
+
+def _counts():
+    db.session.commit()
+    return (db.session.scalar(select(func.count()).select_from(Ballot)),
+            db.session.scalar(select(func.count()).select_from(BallotAnswer)))
+
+
+def _vote(client, code, round_, **overrides):
+    return client.form_post("/appraisal", {"code": code, "step": "answers", **answers_for(round_, **overrides)})
+
+
+def test_a_code_votes_once_without_login(client, branch, secretary):
+    round_ = open_round(secretary)
+    code = appraisal.generate_codes(secretary, round_, branch, "parents", 1)[0]
+    page = client.get(f"/appraisal?code={code}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert branch.name in html and 'type="radio"' in html
+    assert "Not kept" in html or "不保存" in html or "not kept" in html.lower() or "不会" in html
+    response = _vote(client, code, round_, q6="fairly")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/appraisal/thanks")
+    assert _counts() == (1, len(round_.questions))
+    ballot = db.session.scalar(select(Ballot))
+    assert (ballot.branch_id, ballot.rater_group, ballot.cast_on) == (branch.id, "parents", appraisal.local_today())
+    assert db.session.scalar(select(AppraisalCode.used)) is True
+    again = _vote(client, code, round_)
+    assert again.status_code == 409
+    assert _counts() == (1, len(round_.questions))
+    # No audit event of a ballot: only the code generation, as a count.
+    actions = list(db.session.scalars(select(AuditEvent.action)))
+    assert "appraisal.codes_generated" in actions and not [a for a in actions if "ballot" in a]
+
+
+def test_a_typed_code_in_any_spelling_is_the_same_code(client, branch, secretary):
+    round_ = open_round(secretary)
+    code = appraisal.generate_codes(secretary, round_, branch, "staff", 1)[0]
+    typed = " " + code.replace("-", "").lower() + " "
+    assert client.form_post("/appraisal", {"code": typed}).status_code == 200
+    assert _vote(client, typed, round_).status_code == 303
+    assert _counts()[0] == 1
+
+
+def test_missing_answers_count_nothing_and_keep_the_code(client, branch, secretary):
+    round_ = open_round(secretary)
+    code = appraisal.generate_codes(secretary, round_, branch, "staff", 1)[0]
+    data = answers_for(round_)
+    data.pop(f"q{round_.questions[0].id}")
+    response = client.form_post("/appraisal", {"code": code, "step": "answers", **data})
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert _counts() == (0, 0)
+    assert db.session.scalar(select(AppraisalCode.used)) is False
+    bad = answers_for(round_, level="delighted")
+    assert client.form_post("/appraisal", {"code": code, "step": "answers", **bad}).status_code == 422
+    assert _counts() == (0, 0)
+
+
+@pytest.mark.parametrize("case, status", [("unknown", 404), ("voided", 410), ("closed", 403), ("not_yet", 403)])
+def test_refused_codes_count_nothing(client, branch, secretary, case, status):
+    today = appraisal.local_today()
+    dates = {"closed": (today - timedelta(days=20), today - timedelta(days=1)),
+             "not_yet": (today + timedelta(days=1), today + timedelta(days=20))}.get(case, (None, None))
+    round_ = open_round(secretary, opens=dates[0], closes=dates[1])
+    code = appraisal.generate_codes(secretary, round_, branch, "students", 1)[0]
+    if case == "voided":
+        assert appraisal.void_codes(secretary, round_, branch, "students") == 1
+    if case == "unknown":
+        code = "2345-6789-ABCD"
+    response = _vote(client, code, round_)
+    assert response.status_code == status
+    html = response.get_data(as_text=True)
+    assert 'id="ballot-refusal"' in html and ("nothing" in html.lower() or "没有" in html)
+    assert _counts() == (0, 0)
+    assert client.get(f"/appraisal?code={code}").status_code == status
+
+
+def test_refused_codes_are_rate_limited_per_client(client, app, branch, secretary):
+    app.config["APPRAISAL_REFUSALS_PER_ADDRESS"] = 3
+    round_ = open_round(secretary)
+    good = appraisal.generate_codes(secretary, round_, branch, "staff", 1)[0]
+    for _ in range(3):
+        assert client.form_post("/appraisal", {"code": "ZZZZ-ZZZZ-ZZZZ"}).status_code == 404
+    throttled = client.form_post("/appraisal", {"code": good})
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert _vote(client, good, round_).status_code == 429
+    assert _counts() == (0, 0)
+    # Another client address is not slowed; only refusals were recorded, with no code.
+    other = client.form_post("/appraisal", {"code": good}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other.status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.scope == "ballot")) == 3
+
+
+def test_successful_ballots_are_not_throttled_or_recorded(client, app, branch, secretary):
+    app.config["APPRAISAL_REFUSALS_PER_ADDRESS"] = 2
+    round_ = open_round(secretary)
+    for code in appraisal.generate_codes(secretary, round_, branch, "staff", 5):
+        assert _vote(client, code, round_).status_code == 303
+    assert _counts()[0] == 5
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 0
+
+
+def test_the_same_code_sent_twice_at_once_counts_once(app, branch, secretary):
+    """Threads against the session's database file (SQLite) or PostgreSQL: one ballot, the other refused."""
+    round_ = open_round(secretary)
+    code = appraisal.generate_codes(secretary, round_, branch, "community", 1)[0]
+    answers = {q.id: "satisfied" for q in round_.questions}
+    db.session.commit()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def cast():
+        # A POST request context, as the ballot runs in (on SQLite: BEGIN IMMEDIATE, portal/database.py).
+        with app.test_request_context("/appraisal", method="POST"):
+            barrier.wait()
+            try:
+                appraisal.cast_ballot(code, answers)
+                outcomes.append("counted")
+            except appraisal.BallotRefused as refused:
+                outcomes.append(refused.reason)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=cast) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["counted"] + ["used"] * 5
+    assert _counts() == (1, len(round_.questions))
+
+
+def test_codes_page_generates_a_printable_sheet_with_qr_codes(client, branch, secretary):
+    open_round(secretary)
+    client.login(secretary)
+    assert client.get(f"/appraisal/branch/{branch.id}/codes").status_code == 200
+    sheet = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "parents", "count": "4"})
+    assert sheet.status_code == 200 and sheet.headers["Cache-Control"] == "no-store"
+    html = sheet.get_data(as_text=True)
+    codes = re.findall(r"<code>([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})</code>", html)
+    assert len(codes) == 4 and html.count('<svg viewBox') == 4
+    stored = set(db.session.scalars(select(AppraisalCode.code_hash)))
+    assert stored == {appraisal.code_hash(code) for code in codes}
+    assert not any(code in html.replace(f"<code>{code}</code>", "") for code in codes[:0])
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.codes_generated"))
+    assert event.after == {"round": event.after["round"], "group": "parents", "count": 4}
+    assert not any(code in str(event.after) for code in codes)
+
+
+@pytest.mark.parametrize("count", ["0", "501", "x", ""])
+def test_bad_code_counts_are_refused(client, branch, secretary, count):
+    open_round(secretary)
+    client.login(secretary)
+    response = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "parents", "count": count})
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(AppraisalCode)) == 0
+
+
+def test_codes_are_the_branch_secretary_s_or_the_admin_s(client, branch, other_secretary, member, admin, leader):
+    open_round(admin)
+    for user, status in ((other_secretary, 403), (member, 403), (leader, 403), (admin, 200)):
+        client.login(user)
+        assert client.get(f"/appraisal/branch/{branch.id}/codes").status_code == status
+        assert client.form_post(f"/appraisal/branch/{branch.id}/codes",
+                                {"group": "staff", "count": "1"}).status_code == status
+        client.form_post("/logout")
+
+
+def test_bulk_void(client, branch, secretary):
+    round_ = open_round(secretary)
+    used = appraisal.generate_codes(secretary, round_, branch, "staff", 1)[0]
+    appraisal.cast_ballot(used, {q.id: "satisfied" for q in round_.questions})
+    appraisal.generate_codes(secretary, round_, branch, "staff", 3)
+    appraisal.generate_codes(secretary, round_, branch, "parents", 2)
+    client.login(secretary)
+    assert client.form_post(f"/appraisal/branch/{branch.id}/codes/void", {"group": "staff"}).status_code == 303
+    counts = appraisal.code_counts(round_, branch.id)
+    assert (counts["staff"].used, counts["staff"].voided, counts["parents"].voided) == (1, 3, 0)
+    assert client.form_post(f"/appraisal/branch/{branch.id}/codes/void", {"group": ""}).status_code == 303
+    assert appraisal.code_counts(round_, branch.id)["parents"].voided == 2
+    assert _counts()[0] == 1
+
+
+def test_appraisal_codes_command_prints_codes(runner, branch, admin):
+    round_ = open_round(admin)
+    result = runner.invoke(args=["appraisal-codes", "--branch", str(branch.id), "--group", "parents",
+                                 "--count", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.split()
+    assert len(lines) == 3 and all(re.fullmatch(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", line) for line in lines)
+    assert appraisal.code_counts(round_, branch.id)["parents"].issued == 3
+    assert runner.invoke(args=["appraisal-codes", "--branch", "99999", "--group", "parents",
+                               "--count", "3"]).exit_code != 0
+
+
+def test_ballot_questions_slips_and_results_are_valid_html(client, branch, secretary, tmp_path):
+    """The pages the crawl of test_html_validity cannot reach (a code's questions, a refusal, the slips sheet that
+    only a POST answers, results) pass the Nu Html Checker."""
+    from .test_html_validity import VNU, run_vnu
+
+    if not VNU.exists():
+        pytest.fail("vnu-jar is missing: run `make test` (it runs npm ci).")
+    round_ = open_round(secretary, minimum=1)
+    code = appraisal.generate_codes(secretary, round_, branch, "parents", 1)[0]
+    pages = {"questions": client.get(f"/appraisal?code={code}"),
+             "missing-answer": client.form_post("/appraisal", {"code": code, "step": "answers"})}
+    assert _vote(client, code, round_).status_code == 303
+    pages["used"] = client.get(f"/appraisal?code={code}")
+    client.login(secretary)
+    pages["slips"] = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "staff", "count": "3"})
+    pages["results"] = client.get(f"/appraisal/branch/{branch.id}/results")
+    pages["members"] = client.get("/appraisal/members")
+    for name, response in pages.items():
+        (tmp_path / f"{name}.html").write_text(response.get_data(as_text=True), encoding="utf-8")
+    assert [m for m in run_vnu(tmp_path) if m.get("type") == "error"] == []
