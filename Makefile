@@ -11,7 +11,9 @@ export FLASK_APP := wsgi
 run: install translations
 	$(BIN)/flask --app wsgi init-db --demo-if-empty
 	$(BIN)/flask --app wsgi demo-accounts
-	@echo "Serving on http://127.0.0.1:$(PORT)"
+	@echo "Serving on http://127.0.0.1:$(PORT) (task queue consumer beside it: reminders, snapshots, publishing)"
+	@trap 'kill $$consumer 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/huey_consumer portal.tasks.huey --workers 1 --worker-type thread --quiet & consumer=$$!; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: install-dev translations browser documents node_modules/.installed lint pytest

@@ -66,7 +66,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, login_manager, mail, migrate
     from .i18n import select_locale
 
     db.init_app(app)
@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    mail.init_app(app)
 
 
 def register_database(app: Flask) -> None:
@@ -95,10 +96,11 @@ def register_blueprints(app: Flask) -> None:
         main,
         news,
         noticeboard,
+        notifications,
     )
 
     for module in (main, auth, checklist, dashboard, news, commendation, campaign, bulletins, noticeboard, admin,
-                   appraisal):
+                   appraisal, notifications):
         app.register_blueprint(module.bp)
 
 
@@ -145,6 +147,7 @@ def register_template_helpers(app: Flask) -> None:
             "current_phase": current_phase(year),
             "is_fragment": wants_fragment(),
             "lang_url": _lang_url,
+            "unread_notifications": _unread_notifications,
         }
 
 
@@ -181,6 +184,18 @@ def _lang_url(code: str) -> str:
         args = parse_qsl(referrer.query, keep_blank_values=True) if same_site else []
     kept = [(key, value) for key, value in args if key != "lang"]
     return f"{path}?{urlencode([*kept, ('lang', code)])}"
+
+
+def _unread_notifications() -> int:
+    """The header's unread count (one query, only where the header is drawn)."""
+    from flask import g
+
+    from .services.notifications import unread_count
+
+    user = _current_user()
+    if g.get("database_down") or not getattr(user, "is_authenticated", False):
+        return 0
+    return unread_count(user)
 
 
 def _current_user():

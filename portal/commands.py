@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(backup)
     app.cli.add_command(restore)
     app.cli.add_command(clean_uploads)
+    app.cli.add_command(send_reminders)
     app.cli.add_command(__import__("portal.views.dashboard", fromlist=["_"]).snapshot_progress)
     app.cli.add_command(__import__("portal.views.appraisal", fromlist=["_"]).appraisal_codes)
 
@@ -147,3 +148,17 @@ def restore(backup_file: str, force: bool) -> None:
     except service.BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Restored the backup of {manifest['created_at']} ({len(manifest['files'])} files).")
+
+
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Write the due reminders (submissions due in 3 days or overdue) and e-mail every notification that is due,
+    each at most once (run it from cron, or let the task queue run it hourly). Exits 1 when some e-mail could
+    not be sent; those are retried by the next run."""
+    from .services import reminders
+
+    result = reminders.send_reminders()
+    click.echo(f"Reminders written: {result.written}; e-mails sent: {result.sent}; failed: {result.failed}; "
+               f"no longer needed: {result.skipped}.")
+    if result.failed:
+        raise click.exceptions.Exit(1)

@@ -81,4 +81,16 @@ def load(instance_path: str) -> dict:
         "BULLETIN_NUMBER_PREFIX": os.environ.get("BULLETIN_NUMBER_PREFIX", "沪卢教党"),
         "BULLETIN_ISSUER": os.environ.get("BULLETIN_ISSUER", "中共卢湾区教育工作委员会"),
         "BULLETIN_COPY_TO": os.environ.get("BULLETIN_COPY_TO", "区委组织部，区委宣传部"),
+        # E-mail (Flask-Mailman over SMTP): without MAIL_SERVER nothing is sent and notifications wait in the
+        # portal (services/reminders.py). Always the SMTP backend, also under test (tests run a real server).
+        "MAIL_BACKEND": "smtp",
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "on"),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", 30)),
+        # The daily digest goes out at the first run of send-reminders from this local hour on (0-23).
+        "MAIL_DIGEST_HOUR": int(os.environ.get("MAIL_DIGEST_HOUR", 7)),
     }

@@ -181,6 +181,8 @@ AUDIT_ACTION = {
     "checklist.review": _l("reviewed the self-assessment"),
     "follow_up.create": _l("recorded an inspection follow-up"),
     "follow_up.status": _l("updated an inspection follow-up"),
+    "follow_up.answer": _l("answered an inspection follow-up"),
+    "notification.remind": _l("reminded a member to submit the self-assessment"),
     "inspection.update": _l("edited the findings of a visit"),
     "inspection.create": _l("recorded an inspection"),
     "milestone.create": _l("added a project milestone"),
@@ -205,6 +207,7 @@ AUDIT_ACTION = {
     "post.submit": _l("submitted a post for review"),
     "post.publish": _l("published a post"),
     "post.schedule": _l("scheduled a post"),
+    "post.publish_scheduled": _l("published a scheduled post at its time"),
     "post.return": _l("returned a post"),
     "post.unpublish": _l("unpublished a post"),
     "post.pin": _l("pinned or unpinned a post"),
@@ -222,4 +225,30 @@ AUDIT_ACTION = {
     "user.disable": _l("disabled an account"),
     "user.reset_password": _l("reset a password"),
     "user.set_locale": _l("changed the interface language"),
+    "user.email_preference": _l("changed how notifications are e-mailed"),
+}
+
+
+# Work queue entries (services/workqueue.py), in words; "%(title)s" is the entry's own title.
+QUEUE_ENTRY = {
+    "returned.branch_assessment": _l("The branch's Five Goods self-assessment was returned"),
+    "returned.own_assessment": _l("Your Five Leads self-assessment was returned"),
+    "returned.branch_pledge": _l("The branch's pledge was returned"),
+    "returned.own_pledge": _l("Your pledge was returned"),
+    "returned.submission": _l("A submission was returned"),
+    "returned.post": _l("Your post was returned"),
+    "own.assessment": _l("Assess yourself against the Five Leads and submit it"),
+    "own.pledge_missing": _l("Write your public pledge"),
+    "own.pledge_draft": _l("Send your pledge for approval"),
+    "owing.not_started": _l("not started"),
+    "owing.draft": _l("in progress"),
+    "owing.returned": _l("returned for revision"),
+    "approve.pledge": _l("Pledge waiting for approval"),
+    "approve.submission": _l("Submission handed in, to accept or return"),
+    "nomination.submitted": _l("to shortlist"),
+    "nomination.shortlisted": _l("to put under public notice"),
+    "nomination.notice": _l("public notice over: to decide"),
+    "assessment.branch": _l("Five Goods self-assessment"),
+    "assessment.secretary": _l("Secretary's Five Leads self-assessment"),
+    "phase.gap": _l("Today falls outside every phase of the campaign calendar: set the phase dates"),
 }

@@ -214,6 +214,10 @@ RULES: dict[str, Rule] = {
     "brand.edit": _any(_secretary_here, _role(Role.ADMIN)),
     "project.edit": _secretary_here,
     "inspection.view": _leadership,
+    # An inspection follow-up assigned to a branch: leadership follows all; the branch's secretary opens
+    # and answers their branch's (the follow-up only, not the findings about other branches).
+    "follow_up.view": _any(_leadership, _secretary_here),
+    "follow_up.answer": _secretary_here,
     # --- campaign and administration rules end here ---
     # 群众评议: the organisation section runs rounds; a branch's codes are issued by its secretary or the
     # organisation section; results go to leadership and the branch's secretary; members of a branch appraise
@@ -249,6 +253,12 @@ RULES: dict[str, Rule] = {
     "noticeboard.view": _any(_leadership, _secretary_here),
     "notice_sheet.view": _role(Role.SECRETARY, Role.EDITOR, Role.LEADER, Role.ADMIN),
     # --- notice board rules end here ---
+    # Work queues and notifications: everyone reads their own notifications (services/notifications.py
+    # only ever loads the reader's own); a secretary reminds a member of their own branch, not themself.
+    "notification.view": _anyone,
+    "member.remind": _all(_secretary_here, _not_own_work),
+    # The full audit log (every branch, every person) is the organisation section's.
+    "audit.log": _role(Role.ADMIN),
 }
 
 

@@ -8,10 +8,21 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from portal.models import Subject, utcnow
-from portal.services import campaign, commendation, images, inspections, news, pledges, projects, submissions
+from portal.models import Notification, Subject, utcnow
+from portal.services import (
+    campaign,
+    commendation,
+    images,
+    inspections,
+    news,
+    notifications,
+    pledges,
+    projects,
+    submissions,
+)
 
 from .news_helpers import image_file
 
@@ -124,6 +135,15 @@ def build_bulletins(world) -> None:
         issued = bulletins.create_draft(leader, year, bulletins.new_draft_input(year))
         bulletins.issue(leader, issued, issued.version)
     world.extra.update(draft_bulletin=draft.id, issued_bulletin=issued.id)
+def build_notifications(world) -> None:
+    """One unread notification for every person; the member's is the one the matrix marks read."""
+    from portal.extensions import db
+
+    for role, user in world.users.items():
+        notifications.notify([user], "post.published", f"matrix:{role}", "/news", what="稿件")
+    db.session.commit()
+    world.extra["notification"] = db.session.scalar(select(Notification.id).where(
+        Notification.recipient_id == world.users["member"].id))
 
 
 # The blueprints whose pages show what each builder makes (the home page and the dashboard show it all).
@@ -132,4 +152,5 @@ build_commendation.areas = ("commendation", "main", "dashboard")
 build_campaign.areas = ("campaign", "main", "dashboard")
 build_appraisal.areas = ("appraisal", "main", "dashboard")
 build_bulletins.areas = ("bulletins",)
-BUILDERS = [build_news, build_commendation, build_campaign, build_appraisal, build_bulletins]
+build_notifications.areas = ("notifications", "main")
+BUILDERS = [build_news, build_commendation, build_campaign, build_appraisal, build_bulletins, build_notifications]

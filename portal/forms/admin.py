@@ -18,6 +18,7 @@ class _UserFields(FlaskForm):
     role = Choice(_l("Role"), choices=Role, required=True)
     branch = Id(_l("Branch"))
     post_title = Text(_l("Post"), max_length=64)
+    email = Text(_l("E-mail"), max_length=254)
 
 
 class UserCreateForm(_UserFields):

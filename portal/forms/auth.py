@@ -33,3 +33,12 @@ class LanguageForm(FlaskForm):
 
     locale = RadioField(_l("Interface language"), validators=[DataRequired()],
                         choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()])
+
+
+class EmailPreferenceForm(FlaskForm):
+    """How notifications reach the person by e-mail (their account page)."""
+
+    email_preference = RadioField(_l("E-mail about notifications"), validators=[DataRequired()],
+                                  choices=[SelectChoice("digest", _l("A daily digest")),
+                                           SelectChoice("immediate", _l("Each one as it comes")),
+                                           SelectChoice("none", _l("No e-mail: only in the portal"))])

@@ -168,3 +168,11 @@ def follow_up_form(held_on) -> FlaskForm:
 class FollowUpStatusForm(FlaskForm):
     status = Choice(choices=FollowUpStatus, required=True, message=_l("Choose a status."))
     version = HiddenId()
+
+
+class FollowUpAnswerForm(FlaskForm):
+    """A branch secretary's answer to an inspection follow-up; `done` closes it."""
+
+    response = LongText(_l("What the branch has done"), max_length=5000, required=True)
+    done = Choice(choices=["1"])
+    version = HiddenId()

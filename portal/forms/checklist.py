@@ -49,3 +49,4 @@ class ReviewForm(FlaskForm):
     rating = Choice(_l("Rating"), choices=ReviewRating, required=True, message=_l("Choose a rating."))
     comment = LongText(_l("Comment"), max_length=NOTE_MAX, required=_l("Write a comment."))
     improvements = LongText(_l("Required improvements"), max_length=NOTE_MAX)
+    next = Choice(choices=["1"])  # the "保存并打开下一个" button: go on to the next on the review queue

@@ -65,6 +65,7 @@ from .news import (
     PostVersion,
     post_criterion,
 )
+from .notifications import EmailPreference, Notification
 from .people import Branch, BranchKind, Role, Unit, UnitKind, User
 from .security import LoginFailure, RefusalTally
 

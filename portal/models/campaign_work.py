@@ -197,6 +197,9 @@ class FollowUp(db.Model):
         enum_column(FollowUpStatus), default=FollowUpStatus.OPEN
     )
     done_at: Mapped[datetime | None]
+    # The branch's answer: what it did about the follow-up (its secretary writes it).
+    response: Mapped[str] = mapped_column(Text, default="", server_default="")
+    answered_at: Mapped[datetime | None]
     # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 

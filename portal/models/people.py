@@ -85,6 +85,10 @@ class User(UserMixin, db.Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # E-mail for notifications (optional) and how they are sent: none, immediate, or a daily digest.
+    email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    email_preference: Mapped[str] = mapped_column(String(16), default="digest", server_default="digest")
+    last_digest_at: Mapped[datetime | None]  # UTC; at most one digest per local day
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
 

@@ -1,6 +1,7 @@
 """Logging in and out, and creating accounts."""
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 
@@ -14,7 +15,7 @@ from zxcvbn import zxcvbn
 from ..errors import Invalid
 from ..extensions import db
 from ..input_guard import parse_int
-from ..models import Branch, Role, User, utcnow
+from ..models import Branch, EmailPreference, Role, User, utcnow
 from ..text import USERNAME, canonical_username
 from . import audit, throttle
 
@@ -207,6 +208,7 @@ def create_user(
     branch: Branch | None = None,
     post_title: str = "",
     must_change_password: bool = False,
+    email: str = "",
 ) -> User:
     """A new account; `must_change_password` when someone other than its owner chose the password.
     Raises Invalid({field: message}) on a taken username, weak password or missing branch."""
@@ -221,6 +223,7 @@ def create_user(
         branch_id=branch.id if branch else None,
         post_title=post_title,
         must_change_password=must_change_password,
+        email=email,
     )
     user.set_password(password)
     db.session.add(user)
@@ -239,4 +242,34 @@ def set_locale(user: User, locale: str) -> None:
         return
     audit.record(user, "user.set_locale", user, before={"locale": user.locale}, after={"locale": locale})
     user.locale = locale
+    db.session.commit()
+
+
+# An address the mail server can be given: one local part, one domain with a dot, nothing that would let a
+# header be split or a second address slip in (RFC 5322 allows more; a school intranet needs no more).
+EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,190}\.[A-Za-z]{2,24}$")
+
+
+def normalise_email(value: str | None) -> str:
+    return (value or "").strip().lower()
+
+
+def email_error(email: str) -> str | None:
+    """None for an empty (no e-mail) or plausible address; else the message for the field."""
+    if email and (len(email) > 254 or not EMAIL.fullmatch(email)):
+        return str(_l("Enter an e-mail address such as name@school.edu.cn, or leave it empty."))
+    return None
+
+
+def set_email_preference(user: User, preference: str) -> None:
+    """The person's own choice of how notifications reach them by e-mail: none, immediate, or a daily digest.
+    Raises Invalid for a value outside EmailPreference."""
+    if preference not in EmailPreference._value2member_map_:
+        message = _l("Choose how you want to be told.")
+        raise Invalid(str(message), {"email_preference": message})
+    if user.email_preference == preference:
+        return
+    audit.record(user, "user.email_preference", user, before={"email_preference": user.email_preference},
+                 after={"email_preference": preference})
+    user.email_preference = preference
     db.session.commit()

@@ -18,6 +18,7 @@ from .. import collation
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..i18n import fill
+from ..links import path_for
 from ..models import (
     Assessment,
     AssessmentEvent,
@@ -36,7 +37,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, progress, uploads
+from . import audit, notifications, progress, uploads
 from .campaign import current_year
 
 EVIDENCE_KIND = "evidence"
@@ -496,14 +497,43 @@ def delete_evidence(actor: User, target: Target, evidence: Evidence, item_id: in
 
 # --- workflow ---------------------------------------------------------------------------------------------
 
-def _transition(actor: User, assessment: Assessment, action: str, to: AssessmentStatus, comment: str = "") -> None:
+def _transition(actor: User, assessment: Assessment, action: str, to: AssessmentStatus, comment: str = ""):
+    """Move the assessment, write its visible history and the audit event; returns the audit event."""
     before = assessment.status
     assessment.status = to
     assessment.updated_at = utcnow()
     db.session.add(AssessmentEvent(assessment_id=assessment.id, actor_id=actor.id, action=action,
                                    from_status=before.value, to_status=to.value, comment=comment))
-    audit.record(actor, f"checklist.{action}", assessment, branch_id=assessment.branch_id,
-                 before={"status": before.value}, after={"status": to.value, "comment": comment})
+    return audit.record(actor, f"checklist.{action}", assessment, branch_id=assessment.branch_id,
+                        before={"status": before.value}, after={"status": to.value, "comment": comment})
+
+
+def _whose(target: Target) -> str:
+    """Whose self-assessment, in words for a notification: the branch's name, or the member's."""
+    return target.member.display_name if target.member else target.branch.name
+
+
+def _owners(target: Target) -> list[int]:
+    """Who is told what happened to a self-assessment: the member, or the branch's secretaries."""
+    if target.member:
+        return [target.member.id]
+    return notifications.secretaries_of(target.branch.id)
+
+
+def _reviewers(target: Target) -> list[int]:
+    """Who reviews it (rule "assessment.review"): the leading group for a branch and for a secretary's own,
+    the branch's secretaries (but never the member themself) for a member's."""
+    from ..models import Role
+
+    if target.member is None or target.member.role == Role.SECRETARY:
+        return notifications.leaders()
+    return [uid for uid in notifications.secretaries_of(target.branch.id) if uid != target.member.id]
+
+
+def _link(target: Target) -> str:
+    if target.member:
+        return path_for("checklist.member", owner_id=target.member.id, year=target.year.year)
+    return path_for("checklist.branch", owner_id=target.branch.id, year=target.year.year)
 
 
 def submit(actor: User, target: Target) -> None:
@@ -520,7 +550,8 @@ def submit(actor: User, target: Target) -> None:
                              "before submitting.", n=missing)), {})
     assessment.submitted_at = utcnow()
     assessment.return_reason = ""
-    _transition(actor, assessment, "submit", AssessmentStatus.SUBMITTED)
+    event = _transition(actor, assessment, "submit", AssessmentStatus.SUBMITTED)
+    notifications.notify_event(event, _reviewers(target), "assessment.waiting", _link(target), what=_whose(target))
     db.session.commit()
 
 
@@ -532,7 +563,9 @@ def return_for_revision(actor: User, target: Target, reason: str | None) -> None
     _ensure_writable_year(target)
     assessment = _require_submitted(target)
     assessment.return_reason = reason[:NOTE_MAX]
-    _transition(actor, assessment, "return", AssessmentStatus.RETURNED, reason[:NOTE_MAX])
+    event = _transition(actor, assessment, "return", AssessmentStatus.RETURNED, reason[:NOTE_MAX])
+    notifications.notify_event(event, _owners(target), "assessment.returned", _link(target), what=_whose(target),
+                               reason=reason[:500])
     db.session.commit()
 
 
@@ -555,7 +588,9 @@ def review(actor: User, target: Target, rating: str | None, comment: str | None,
                         branch_id=assessment.branch_id, member_id=assessment.member_id, rating=parsed,
                         comment=comment[:NOTE_MAX], improvements=(improvements or "").strip()[:NOTE_MAX])
     db.session.add(new_review)
-    _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, comment[:200])
+    event = _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, comment[:200])
+    notifications.notify_event(event, _owners(target), "assessment.reviewed", _link(target), what=_whose(target),
+                               rating=parsed.value)
     db.session.commit()
     return new_review
 

@@ -17,6 +17,7 @@ from .. import permissions
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
+from ..links import path_for
 from ..models import (
     Attachment,
     Branch,
@@ -30,7 +31,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, news, uploads
+from . import audit, news, notifications, uploads
 from .versions import check_version
 
 ATTACHMENT_KIND = "nominations"
@@ -245,7 +246,14 @@ def _change(actor: User, nomination: Nomination, action: str, **changes) -> Nomi
     before = _snapshot(nomination)
     for name, value in changes.items():
         setattr(nomination, name, value)
-    audit.record(actor, action, nomination, before=before, after=_snapshot(nomination))
+    event = audit.record(actor, action, nomination, before=before, after=_snapshot(nomination))
+    if nomination.status in (NominationStatus.COMMENDED, NominationStatus.REJECTED):
+        # The nominating secretary and the nominee hear the decision.
+        nominee = db.session.get(User, nomination.member_id) if nomination.member_id else None
+        notifications.notify_event(event, [nomination.nominated_by_id, nomination.member_id],
+                                   "nomination.decided",
+                                   path_for("commendation.nomination", nomination_id=nomination.id),
+                                   what=nominee.display_name if nominee else "", decision=nomination.status.value)
     db.session.commit()
     return nomination
 

@@ -17,7 +17,6 @@ from functools import cached_property
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from .. import collation
 from ..extensions import db
@@ -618,8 +617,6 @@ def overview(args, today: date | None = None) -> Overview:
     line: list = []
     if filters.year is not None:
         all_rows = district_rows(filters.year, now)
-        if all_rows and filters.year.is_current:
-            ensure_snapshot(filters.year, today, all_rows)
         rows = sort_rows([r for r in all_rows if matches(r, filters)], filters, criteria)
         if filters.grade or filters.appraisal:  # 分类定级 and 群众评议 filters: one query each
             from .grading import branch_ids_by_appraisal, branch_ids_graded
@@ -632,6 +629,8 @@ def overview(args, today: date | None = None) -> Overview:
                 rows = [r for r in rows if r.branch_id in appraised]
         clamp_page(filters, len(rows))
         line = timeline(filters.year)
+        if all_rows and filters.year.is_current:
+            line = with_live_today(line, today, all_rows)
     return Overview(
         filters=filters, years=all_years, criteria=criteria, rows=rows, all_branches=len(all_rows),
         summary=summarise(rows, now, _overdue_follow_ups(today)),
@@ -673,17 +672,15 @@ def take_snapshot(year: CampaignYear, day: date | None = None, rows: list[Row] |
     return len(rows)
 
 
-def ensure_snapshot(year: CampaignYear, day: date, rows: list[Row]) -> None:
-    """Take today's snapshot when nobody has yet (so the chart moves without cron); one cheap check."""
-    present = db.session.scalar(select(func.count(ProgressSnapshot.id)).where(
-        ProgressSnapshot.year_id == year.id, ProgressSnapshot.day == day))
-    if present:
-        return
-    try:
-        take_snapshot(year, day, rows)
-    except SQLAlchemyError:  # a convenience only: a busy or read-only database must not break the page
-        db.session.rollback()
-        current_app.logger.warning("Could not take the progress snapshot of %s", day, exc_info=True)
+def with_live_today(line: list[tuple[date, float, float | None]], today: date,
+                    rows: list[Row]) -> list[tuple[date, float, float | None]]:
+    """The stored daily points before `today`, then today's from the live figures `rows` (averaged as
+    `timeline` averages the snapshots). A page never writes a snapshot: the task queue's periodic task does
+    (portal/tasks.py), so the chart moves with or without the worker."""
+    scores = [row.total.score for row in rows if row.total.score is not None]
+    point = (today, round(sum(row.total.progress for row in rows) / len(rows), 1),
+             round(sum(scores) / len(scores), 1) if scores else None)
+    return [p for p in line if p[0] < today] + [point]
 
 
 # --- the item-level results of all branches (for the export) ---------------------------------------

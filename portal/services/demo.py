@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
+from ..links import path_for
 from ..models import (
     PHASE_ORDER,
     Assessment,
@@ -168,7 +169,9 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     def user_row(username, role, branch_id=None, post_title="", display_name=None):
         return {"username": username, "display_name": display_name or _name(rng, used_names),
                 "password_hash": password_hash, "role": role, "branch_id": branch_id,
-                "post_title": post_title, "active": True, "session_version": 1, "created_at": now}
+                "post_title": post_title, "active": True, "session_version": 1, "created_at": now,
+                # Example addresses (a reserved domain, RFC 2606): reminders can be tried with a local SMTP server.
+                "email": f"{username}@example.org", "email_preference": "digest"}
 
     rows = [
         user_row("admin", Role.ADMIN, post_title="组织科科长"),
@@ -198,6 +201,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     __import__("portal.services.commendation", fromlist=["seed_demo_all"]).seed_demo_all(today)  # news + 评选表彰
     __import__("portal.services.appraisal_demo", fromlist=["seed_demo"]).seed_demo(today)  # 群众评议 + 分类定级
     __import__("portal.services.bulletins", fromlist=["seed_demo"]).seed_demo(today)  # 通报 of 2011 and 2012
+    _seed_notifications(years[2012])
     db.session.commit()
     return DemoSummary(branches=len(branch_ids), members=len(members),
                        accounts=[(u, DEMO_PASSWORD, d) for u, d in DEMO_ACCOUNTS])
@@ -329,15 +333,46 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
 
 
 def _seed_snapshots(rng, year, branch_ids, today):
-    """Two weeks of daily progress so the dashboard's time chart has a history."""
+    """Two weeks of daily progress so the dashboard's time chart has a history: each branch's line climbs
+    steadily to where its answers stand today (never above it, so today's live point shows no invented drop),
+    with the branch's present score."""
+    from .dashboard import build_rows
+
+    db.session.flush()
+    now = {row.branch_id: (row.total.progress, row.total.score) for row in build_rows(year)}
     rows = []
     for branch_id in branch_ids:
-        level = rng.uniform(0, 30)
+        final, score = now.get(branch_id, (0.0, None))
+        start = final * rng.uniform(0.2, 0.6)
         for days_ago in range(14, 0, -1):
-            level = min(100.0, level + rng.uniform(0, 6))
+            level = start + (final - start) * (14 - days_ago) / 14
             rows.append({"year_id": year.id, "branch_id": branch_id, "day": today - timedelta(days=days_ago),
-                         "progress": round(level, 1), "score": round(rng.uniform(60, 95), 1)})
+                         "progress": min(final, round(level, 1)), "score": score})
     db.session.execute(insert(ProgressSnapshot), rows)
+
+
+def _seed_notifications(year) -> None:
+    """What the demo's state would have told people: the leading group of each branch self-assessment waiting
+    for review, the secretaries of returned ones (with the reason), the editor of posts waiting."""
+    from . import notifications
+    from .workqueue import review_queue
+
+    branch = {a.id: a for a in db.session.scalars(select(Assessment).where(
+        Assessment.year_id == year.id, Assessment.status == AssessmentStatus.RETURNED,
+        Assessment.member_id.is_(None)))}
+    leaders = notifications.leaders()
+    for entry in review_queue(year)[:20]:
+        notifications.notify(leaders, "assessment.waiting", f"demo:assessment.waiting:{entry.object_id}",
+                             entry.url, what=entry.title)
+    names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
+    for assessment in branch.values():
+        notifications.notify(notifications.secretaries_of(assessment.branch_id), "assessment.returned",
+                             f"demo:assessment.returned:{assessment.id}",
+                             path_for("checklist.branch", owner_id=assessment.branch_id, year=year.year),
+                             what=names[assessment.branch_id], reason=assessment.return_reason)
+    for post_id, title in db.session.execute(select(Post.id, Post.title).where(Post.status == PostStatus.PENDING)):
+        notifications.notify(notifications.editors(), "post.waiting", f"demo:post.waiting:{post_id}",
+                             path_for("news.post", post_id=post_id), what=title)
 
 
 def _seed_posts(rng, year, branch_ids, secretaries, today):

@@ -17,7 +17,7 @@ from ..models import (
     Subject,
     User,
 )
-from . import progress
+from . import progress, workqueue
 from .campaign import current_year
 from .campaign import tasks_for as campaign_tasks
 from .news import latest as news_latest
@@ -38,6 +38,7 @@ class Home:
     latest_posts: list[Post] = field(default_factory=list)
     phase_tasks: list[tuple[str, str | None]] = field(default_factory=list)  # campaign: what to do now
     due_submissions: int = 0
+    queue: workqueue.WorkQueue = field(default_factory=workqueue.WorkQueue)  # what waits for the person
 
 
 def _assessment(year: CampaignYear, branch_id: int, member_id: int | None) -> Assessment | None:
@@ -73,6 +74,7 @@ def for_user(user: User) -> Home:
     if year is None:
         return home
     home.phase_tasks, home.due_submissions = campaign_tasks(user, year)
+    home.queue = workqueue.for_user(user, year)
     if user.branch_id and user.role in (Role.SECRETARY, Role.MEMBER):
         home.branch_assessment = _assessment(year, user.branch_id, None)
         home.branch_tally = _tally_of(home.branch_assessment)

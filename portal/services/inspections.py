@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, insert, select
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_ids, parse_int
+from ..links import path_for
 from ..models import (
     Branch,
     CampaignYear,
@@ -20,7 +21,7 @@ from ..models import (
     inspection_branch,
     utcnow,
 )
-from . import audit
+from . import audit, notifications
 from .campaign import ensure_writable, parse_date
 from .versions import check_version
 
@@ -120,10 +121,39 @@ def add_follow_up(actor, inspection: Inspection, *, branch_id: str, action: str,
     follow_up = FollowUp(inspection_id=inspection.id, branch_id=branch, action=action, owner=owner, due_on=due)
     db.session.add(follow_up)
     db.session.flush()
-    audit.record(actor, "follow_up.create", follow_up,
-                 after={"action": action, "owner": owner, "due_on": str(due), "branch_id": branch})
+    event = audit.record(actor, "follow_up.create", follow_up,
+                         after={"action": action, "owner": owner, "due_on": str(due), "branch_id": branch})
+    notifications.notify_event(event, notifications.secretaries_of(branch), "follow_up.assigned",
+                               path_for("campaign.follow_up", follow_up_id=follow_up.id), what=action[:200],
+                               due=str(due))
     db.session.commit()
     return follow_up
+
+
+def answer_follow_up(actor, follow_up: FollowUp, response: str, done: bool, version: int | None = None) -> None:
+    """The branch's secretary answers a follow-up assigned to the branch: what was done (required, at most
+    5000 characters) and, when `done`, closes it, on top of the `version` the page was loaded with. Raises
+    Invalid for an empty answer; Conflict when the follow-up is closed already or was changed meanwhile (its
+    `current` holds the saved "response", "status" and "version"). Permission: rule "follow_up.answer"
+    (portal/permissions.py)."""
+    inspection = db.session.get(Inspection, follow_up.inspection_id)
+    ensure_writable(inspection.year_id)
+    response = (response or "").strip()
+    if not response or len(response) > 5000:
+        message = _l("Say what the branch has done (at most 5000 characters).")
+        raise Invalid(str(message), {"response": message})
+    if follow_up.status == FollowUpStatus.DONE:
+        raise Conflict(str(_l("This follow-up is closed already.")))
+    check_version(follow_up, version, shown=("response", "status"))
+    before = {"response": follow_up.response, "status": follow_up.status.value}
+    follow_up.response = response
+    follow_up.answered_at = utcnow()
+    if done:
+        follow_up.status = FollowUpStatus.DONE
+        follow_up.done_at = utcnow()
+    audit.record(actor, "follow_up.answer", follow_up, before=before,
+                 after={"response": response, "status": follow_up.status.value})
+    db.session.commit()
 
 
 def set_follow_up_status(actor, follow_up: FollowUp, status: str, version: int | None = None) -> None:

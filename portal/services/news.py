@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
+from ..links import path_for
 from ..models import (
     Branch,
     CampaignYear,
@@ -30,7 +31,7 @@ from ..models import (
     post_criterion,
     utcnow,
 )
-from . import audit, images, markdown
+from . import audit, images, markdown, notifications
 
 PER_PAGE = 10
 TITLE_MAX = 200
@@ -489,9 +490,23 @@ def _transition(actor: User, post: Post, action: str, allowed_from: tuple[PostSt
     post.status = to
     for name, value in changes.items():
         setattr(post, name, value)
-    audit.record(actor, action, post, before=before, after=_snapshot(post))
+    event = audit.record(actor, action, post, before=before, after=_snapshot(post))
+    _notify(event, post, to)
     db.session.commit()
     return post
+
+
+def _notify(event, post: Post, to: PostStatus) -> None:
+    """The editors hear of a post waiting; the author of a post returned (with the reason) or published."""
+    if to == PostStatus.PENDING:
+        notifications.notify_event(event, notifications.editors(), "post.waiting",
+                                   path_for("news.post", post_id=post.id), what=post.title)
+    elif to == PostStatus.RETURNED and post.author_id:
+        notifications.notify_event(event, [post.author_id], "post.returned", path_for("news.edit", post_id=post.id),
+                                   what=post.title, reason=post.return_reason)
+    elif to == PostStatus.PUBLISHED and post.author_id and post.author_id != event.actor_id:
+        notifications.notify_event(event, [post.author_id], "post.published", path_for("news.post", post_id=post.id),
+                                   what=post.title)
 
 
 def submit_post(actor: User, post: Post) -> Post:
@@ -545,6 +560,24 @@ def schedule_post(actor: User, post: Post, when: str) -> Post:
     # published_at carries the scheduled moment so that the board orders the post when it goes live.
     return _transition(actor, post, "post.schedule", (PostStatus.PENDING, PostStatus.UNPUBLISHED),
                        PostStatus.SCHEDULED, publish_at=moment, published_at=moment, return_reason="")
+
+
+def publish_due(now: datetime | None = None) -> int:
+    """Publish the scheduled posts whose time (`publish_at`, naive UTC) has come: status published, the audit
+    event "post.publish_scheduled" (no actor: the task queue does it), their authors told. A scheduled post is
+    already shown on the board from its time on (`live_clause`); this makes its state say so. Returns how many."""
+    now = now or utcnow()
+    due = list(db.session.scalars(select(Post).where(Post.status == PostStatus.SCHEDULED, Post.publish_at <= now)
+                                  .with_for_update()))
+    for post in due:
+        before = _snapshot(post)
+        post.status, post.publish_at = PostStatus.PUBLISHED, None
+        event = audit.record(None, "post.publish_scheduled", post, before=before, after=_snapshot(post))
+        if post.author_id:
+            notifications.notify_event(event, [post.author_id], "post.published",
+                                       path_for("news.post", post_id=post.id), what=post.title)
+    db.session.commit()
+    return len(due)
 
 
 def return_post(actor: User, post: Post, reason: str) -> Post:

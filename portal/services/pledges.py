@@ -12,6 +12,7 @@ from sqlalchemy import insert, or_, select
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_ids
+from ..links import path_for
 from ..models import (
     Branch,
     CampaignYear,
@@ -28,7 +29,7 @@ from ..models import (
     pledge_item,
     utcnow,
 )
-from . import audit
+from . import audit, notifications
 from .campaign import ensure_writable, parse_date
 from .versions import check_version
 
@@ -128,9 +129,29 @@ def _move(actor, pledge: Pledge, allowed_from: tuple, to: PledgeStatus, action: 
     pledge.status = to
     for name, value in changes.items():
         setattr(pledge, name, value)
-    audit.record(actor, action, pledge, before=before, after={"status": to.value, **{
+    event = audit.record(actor, action, pledge, before=before, after={"status": to.value, **{
         k: v for k, v in changes.items() if k == "return_reason"}})
+    _notify(event, pledge, to)
     db.session.commit()
+
+
+def _notify(event, pledge: Pledge, to: PledgeStatus) -> None:
+    """Tell the approver that a pledge waits (rule "pledge.approve"), or its owner how it was decided."""
+    link = path_for("campaign.pledge", pledge_id=pledge.id)
+    what = pledge.text[:60]
+    member = member_of(pledge)
+    if to == PledgeStatus.PENDING:
+        if member is None or member.role == Role.SECRETARY:
+            approvers = notifications.admins()
+        else:
+            approvers = [uid for uid in notifications.secretaries_of(pledge.branch_id) if uid != member.id]
+        notifications.notify_event(event, approvers, "pledge.waiting", link, what=what)
+        return
+    owners = [member.id] if member else notifications.secretaries_of(pledge.branch_id)
+    if to == PledgeStatus.RETURNED:
+        notifications.notify_event(event, owners, "pledge.returned", link, what=what, reason=pledge.return_reason)
+    elif to == PledgeStatus.APPROVED:
+        notifications.notify_event(event, owners, "pledge.approved", link, what=what)
 
 
 def submit(actor, pledge: Pledge) -> None:

@@ -1,7 +1,7 @@
 """Importing the staff roster (CSV or XLSX): parse, check every row, preview, then import all or nothing.
 
 Accepted headers (Chinese or English): 用户名/username, 姓名/display_name, 角色/role, 支部/branch,
-职务/post_title. A role is its Chinese label or its code; a branch its exact name.
+职务/post_title, 邮箱/email (optional). A role is its Chinese label or its code; a branch its exact name.
 
 Initial passwords are never taken from the file nor written to disk (ASVS 5.0 V6): a 初始密码/password column is
 ignored, and what the preview keeps until the import is the checked rows without it. Every imported account gets
@@ -36,9 +36,10 @@ COLUMNS = {
     "role": ("role", "角色"),
     "branch": ("branch", "支部", "所在支部"),
     "post_title": ("post_title", "post", "职务"),
+    "email": ("email", "e-mail", "邮箱", "电子邮箱"),
 }
 IGNORED = ("password", "初始密码", "密码")
-FIELDS = ("username", "display_name", "role", "branch", "post_title")
+FIELDS = ("username", "display_name", "role", "branch", "post_title", "email")
 REQUIRED = ("username", "display_name", "role")
 TOKEN = re.compile(r"^[0-9a-f]{32}\.csv$")
 
@@ -51,6 +52,7 @@ class RosterRow:
     role: str
     branch: str
     post_title: str
+    email: str = ""
     errors: list[str] = field(default_factory=list)
 
 
@@ -142,6 +144,7 @@ def _parse_table(table: list[list[str]]) -> list[RosterRow]:
     for line, cells in enumerate(table[1:], start=2):
         values = {column: (cells[index].strip() if index < len(cells) else "") for column, index in columns.items()}
         values["username"] = canonical_username(values.get("username", ""))  # look-alikes are one name
+        values["email"] = accounts.normalise_email(values.get("email", ""))
         rows.append(RosterRow(line, *(values.get(c, "") for c in FIELDS)))
     _check(rows)
     return rows
@@ -172,6 +175,8 @@ def _check(rows: list[RosterRow]) -> None:
             row.errors.append(str(_l("Enter a name of at most 64 characters.")))
         if len(row.post_title) > 64:
             row.errors.append(str(_l("The post may have at most 64 characters.")))
+        if message := accounts.email_error(row.email):
+            row.errors.append(message)
         if row.username in seen:
             row.errors.append(str(_l("Duplicate of row %(line)s.", line=seen[row.username])))
         elif row.username:
@@ -236,7 +241,8 @@ def import_rows(actor, token: str) -> tuple[int, list[tuple[str, str]]]:
         values.append({"username": row.username, "display_name": row.display_name,
                        "password_hash": generate_password_hash(password, method="pbkdf2:sha256:1000"),
                        "role": roles[row.role.lower()],
-                       "branch_id": branches.get(row.branch), "post_title": row.post_title, "active": True,
+                       "branch_id": branches.get(row.branch), "post_title": row.post_title, "email": row.email,
+                       "email_preference": "digest", "active": True,
                        "session_version": 1, "created_at": now, "must_change_password": True})
     db.session.execute(insert(User), values)
     created = list(db.session.scalars(select(User).where(User.username.in_([v["username"] for v in values]))))

@@ -6,24 +6,28 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone
 from sqlalchemy import and_, case, func, insert, literal, select
 from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_ids
+from ..links import path_for
 from ..models import (
     Branch,
     CampaignYear,
     GroupRole,
     LeadingGroupMember,
     RequestKind,
+    Role,
     Submission,
     SubmissionRequest,
     SubmissionStatus,
+    User,
     utcnow,
 )
-from . import audit, uploads
+from . import audit, notifications, uploads
 from .campaign import ensure_writable, parse_datetime
 from .versions import check_version
 
@@ -99,10 +103,21 @@ def create_request(actor, year: CampaignYear, *, kind: str, title: str, descript
         {"request_id": request.id, "branch_id": b, "status": SubmissionStatus.PENDING, "note": "",
          "document_name": "", "document_stored": "", "is_late": False, "return_reason": ""}
         for b in sorted(chosen)])
-    audit.record(actor, "submission_request.create", request,
-                 after={"title": title, "kind": kind_value.value, "deadline": str(due), "branches": len(chosen)})
+    event = audit.record(actor, "submission_request.create", request,
+                         after={"title": title, "kind": kind_value.value, "deadline": str(due),
+                                "branches": len(chosen)})
+    secretaries = db.session.scalars(select(User.id).where(
+        User.role == Role.SECRETARY, User.active.is_(True), User.branch_id.in_(chosen)))
+    notifications.notify_event(event, list(secretaries), "submission.requested",
+                               path_for("campaign.request_page", request_id=request.id), what=title,
+                               due=local_text(due))
     db.session.commit()
     return request
+
+
+def local_text(moment: datetime) -> str:
+    """A stored naive-UTC time as the portal's local "YYYY-MM-DD HH:MM" (for notification texts)."""
+    return to_user_timezone(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _state_expr(deadline, now: datetime):
@@ -249,8 +264,12 @@ def _decide(actor, submission: Submission, status: SubmissionStatus, reason: str
     submission.status = status
     submission.return_reason = reason
     submission.decided_at = utcnow()
-    audit.record(actor, f"submission.{'accept' if status == SubmissionStatus.ACCEPTED else 'return'}",
-                 submission, before=before, after={"status": status.value, "reason": reason})
+    event = audit.record(actor, f"submission.{'accept' if status == SubmissionStatus.ACCEPTED else 'return'}",
+                         submission, before=before, after={"status": status.value, "reason": reason})
+    kind = "submission.accepted" if status == SubmissionStatus.ACCEPTED else "submission.returned"
+    notifications.notify_event(event, notifications.secretaries_of(submission.branch_id), kind,
+                               path_for("campaign.submission", submission_id=submission.id), what=request.title,
+                               reason=reason)
     db.session.commit()
 
 

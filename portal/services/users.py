@@ -74,10 +74,13 @@ def _branch(value: str, errors: dict) -> Branch | None:
 
 
 def create(actor, *, username: str, display_name: str, password: str, role: str, branch_id: str,
-           post_title: str) -> User:
+           post_title: str, email: str = "") -> User:
     errors: dict = {}
     role_value = _role(role, errors)
     branch = _branch(branch_id, errors)
+    email = accounts.normalise_email(email)
+    if message := accounts.email_error(email):
+        errors["email"] = message
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
     display_name, post_title = (display_name or "").strip(), (post_title or "").strip()
@@ -86,13 +89,17 @@ def create(actor, *, username: str, display_name: str, password: str, role: str,
         raise Invalid(str(message), {"display_name": message})
     return accounts.create_user(actor, username=username, display_name=display_name, password=password,
                                 role=role_value, branch=branch, post_title=post_title,
-                                must_change_password=True)
+                                must_change_password=True, email=email)
 
 
 def update(actor, user: User, *, display_name: str, role: str, branch_id: str, post_title: str,
-           version: int | None = None) -> None:
-    """Save an account's name, role, branch and post, edited on top of `version` (stale: Conflict)."""
+           version: int | None = None, email: str | None = None) -> None:
+    """Save an account's name, role, branch, post and e-mail address (None: left as it is), edited on top of
+    `version` (stale: Conflict)."""
     errors: dict = {}
+    email = user.email if email is None else accounts.normalise_email(email)
+    if message := accounts.email_error(email):
+        errors["email"] = message
     role_value = _role(role, errors)
     branch = _branch(branch_id, errors)
     display_name, post_title = (display_name or "").strip(), (post_title or "").strip()
@@ -108,9 +115,9 @@ def update(actor, user: User, *, display_name: str, role: str, branch_id: str, p
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
     check_version(user, version, shown=("display_name", "post_title"))
     before = {"display_name": user.display_name, "role": user.role.value, "branch_id": user.branch_id,
-              "post_title": user.post_title}
+              "post_title": user.post_title, "email": user.email}
     changes_access = user.role != role_value or user.branch_id != (branch.id if branch else None)
-    user.display_name, user.role, user.post_title = display_name, role_value, post_title
+    user.display_name, user.role, user.post_title, user.email = display_name, role_value, post_title, email
     moved = user.branch_id != (branch.id if branch else None)
     user.branch_id = branch.id if branch else None
     if changes_access:  # open sessions must not keep the old role's reach
@@ -123,7 +130,7 @@ def update(actor, user: User, *, display_name: str, role: str, branch_id: str, p
                                .values(branch_id=branch.id))
     audit.record(actor, "user.update", user, before=before,
                  after={"display_name": display_name, "role": role_value.value, "branch_id": user.branch_id,
-                        "post_title": post_title})
+                        "post_title": post_title, "email": email})
     db.session.commit()
 
 

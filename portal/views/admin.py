@@ -13,7 +13,7 @@ from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..models import Branch, User
 from ..permissions import require
-from ..services import intents
+from ..services import auditlog, intents
 from ..services import roster as roster_service
 from ..services import users as user_service
 
@@ -46,7 +46,8 @@ def create_user():
     done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, User, lambda: (
         user_service.create(_me(), username=form.username.data, display_name=form.display_name.data,
                             password=form.password.data or "", role=form.role.data,
-                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data))),
+                            branch_id=str(form.branch.data or ""), post_title=form.post_title.data,
+                            email=form.email.data))),
         lambda errors, status, _c: _users_page(errors, status, form))
     if refusal:
         return refusal
@@ -72,7 +73,8 @@ def update_user(user_id: int):
     form = forms.UserEditForm()
     _done, refusal = run_form(form, lambda: user_service.update(
         _me(), target, display_name=form.display_name.data, role=form.role.data,
-        branch_id=str(form.branch.data or ""), post_title=form.post_title.data, version=form.version.data),
+        branch_id=str(form.branch.data or ""), post_title=form.post_title.data, version=form.version.data,
+        email=form.email.data),
         lambda errors, status, conflict: _user_page(target, errors, status, failed="edit", conflict=conflict,
                                                     form=form),
         {"display_name": _("Name"), "post_title": _("Post")})
@@ -193,3 +195,28 @@ def roster_import():
     except Invalid as error:
         return render("admin/roster.html", preview=None, errors=error.field_errors, result=None, status=422)
     return render("admin/roster.html", preview=None, errors={}, result={"count": count, "generated": generated})
+
+
+# --- the audit log ---------------------------------------------------------------------------------------
+
+@bp.get("/audit")
+@require("audit.log")
+def audit():
+    """The audit log for the organisation section: ?user=, branch, kind, start, end, page."""
+    filters = auditlog.parse_filters(request.args)
+    page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
+    return render("admin/audit.html", status=422 if filters.errors else 200, filters=filters,
+                  listing=auditlog.page_of(filters, page), branches=user_service.all_branches(),
+                  kinds=auditlog.kind_options())
+
+
+@bp.get("/audit.csv")
+@require("audit.log")
+def audit_csv():
+    from flask import Response
+
+    filters = auditlog.parse_filters(request.args)
+    response = Response(auditlog.csv_text(filters), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
+    return response

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import login_manager
 from ..forms import EmptyForm, run_form
-from ..forms.auth import LanguageForm, LoginForm, PasswordForm
+from ..forms.auth import EmailPreferenceForm, LanguageForm, LoginForm, PasswordForm
 from ..htmx import redirect_back, render
 from ..i18n import DEFAULT as DEFAULT_LANGUAGE
 from ..services import accounts, throttle
@@ -129,11 +129,28 @@ def change_password():
     return redirect_back(url_for("main.home"))
 
 
+def _account_page(form=None, mail_form=None, status=200):
+    form = form or LanguageForm(locale=current_user.locale or DEFAULT_LANGUAGE)
+    mail_form = mail_form or EmailPreferenceForm(email_preference=current_user.email_preference)
+    return render("auth/account.html", form=form, mail_form=mail_form, status=status)
+
+
 @bp.route("/account", methods=["GET"])
 @login_required
 def account():
-    form = LanguageForm(locale=current_user.locale or DEFAULT_LANGUAGE)
-    return render("auth/account.html", form=form)
+    return _account_page()
+
+
+@bp.post("/account/notifications")
+@login_required
+def account_notifications():
+    """The person's own choice of e-mail about notifications (none, immediate, daily digest)."""
+    form = EmailPreferenceForm()
+    if not form.validate_on_submit():
+        return _account_page(mail_form=form, status=422)
+    accounts.set_email_preference(current_user._get_current_object(), form.email_preference.data)
+    flash(_("Your choice of e-mail has been saved."), "success")
+    return redirect_back(url_for("auth.account"))
 
 
 @bp.post("/account/language")
@@ -142,7 +159,7 @@ def account_language():
     """The person's stored interface language: changed only here, by their own POST."""
     form = LanguageForm()
     if not form.validate_on_submit():
-        return render("auth/account.html", form=form, status=422)
+        return _account_page(form=form, status=422)
     accounts.set_locale(current_user._get_current_object(), form.locale.data)
     session["lang"] = form.locale.data
     flash(_("Your interface language has been saved."), "success")

@@ -609,3 +609,35 @@ def _follow_up_row(item, follow_up, status=200, errors=None, conflict=None):
                   inspection=item, year=db.session.get(CampaignYear, item.year_id), today=date.today(),
                   errors=errors or {}, failed=f"follow-up-{follow_up.id}" if status != 200 else None,
                   conflict=conflict)
+
+def _follow_up_page(follow_up: FollowUp, errors=None, status=200, conflict=None):
+    inspection = inspection_service.get(follow_up.inspection_id)
+    return render("campaign/follow_up.html", status=status, follow_up=follow_up, inspection=inspection,
+                  branch=project_service.get_branch(follow_up.branch_id) if follow_up.branch_id else None,
+                  year=db.session.get(CampaignYear, inspection.year_id), errors=errors or {}, form=request.form,
+                  today=date.today(), conflict=conflict)
+
+
+@bp.get("/follow-ups/<int:follow_up_id>")
+@login_required
+def follow_up(follow_up_id: int):
+    """One follow-up: leadership sees any; a secretary their own branch's, and answers it."""
+    item = inspection_service.get_follow_up(follow_up_id)
+    authorize("follow_up.view", item)
+    return _follow_up_page(item)
+
+
+@bp.post("/follow-ups/<int:follow_up_id>/answer")
+@login_required
+def answer_follow_up(follow_up_id: int):
+    item = inspection_service.get_follow_up(follow_up_id)
+    authorize("follow_up.answer", item)
+    form = forms.FollowUpAnswerForm()
+    _done, refusal = run_form(form, lambda: inspection_service.answer_follow_up(
+        _me(), item, form.response.data, form.done.data == "1", version=form.version.data),
+        lambda errors, status, conflict: _follow_up_page(item, errors, status, conflict),
+        {"response": _("What the branch has done")})
+    if refusal:
+        return refusal
+    flash(_("Your answer has been saved."), "success")
+    return redirect_back(url_for("campaign.follow_up", follow_up_id=item.id))

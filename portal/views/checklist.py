@@ -17,7 +17,7 @@ from ..input_guard import parse_int
 from ..models import Role, Subject
 from ..permissions import authorize, can
 from ..services import checklist as service
-from ..services import uploads
+from ..services import notifications, uploads, workqueue
 
 bp = Blueprint("checklist", __name__, url_prefix="/checklist")
 
@@ -189,9 +189,10 @@ def delete_evidence(evidence_id: int):
 
 # --- workflow -------------------------------------------------------------------------------------------------
 
-def _workflow(target: service.Target, form: FlaskForm, change, done_message: str, show_missing: bool = False):
+def _workflow(target: service.Target, form: FlaskForm, change, done_message: str, show_missing: bool = False,
+              then=None):
     """Validate `form`, call `change()`, answer: the page again with the errors beside the fields (422) or
-    the reason it cannot change now (409); else a flash and back (303)."""
+    the reason it cannot change now (409); else a flash and back (303) to the page, or to `then()`."""
     if not form.validate():
         return _render_page(target, status=422, errors=errors_of(form), form=form, show_missing=show_missing)
     try:
@@ -203,7 +204,7 @@ def _workflow(target: service.Target, form: FlaskForm, change, done_message: str
     except Conflict as error:
         return _render_page(target, status=409, message=error.message, form=form)
     flash(done_message, "success")
-    return redirect_back(page_url(target))
+    return redirect_back(then() if then else page_url(target))
 
 
 @bp.post("/<any(branch,member):kind>/<int:owner_id>/submit")
@@ -229,10 +230,31 @@ def return_(kind: str, owner_id: int):
 def review(kind: str, owner_id: int):
     target = _target(kind, owner_id)
     authorize("assessment.review", target.permission_object())
+    reviewed_id = target.assessment.id if target.assessment else None
+
+    def next_on_queue() -> str:
+        """"保存并打开下一个": the oldest other self-assessment on the queue, else the queue itself."""
+        return (workqueue.next_review_url(target.year, reviewed_id)
+                or url_for("main.home", _anchor="review-queue"))
+
     form = forms.ReviewForm()
+    then = next_on_queue if form.next.data == "1" else None
     return _workflow(target, form, lambda: service.review(current_user, target, form.rating.data, form.comment.data,
                                                           form.improvements.data),
-                     _("Your review has been saved."))
+                     _("Your review has been saved."), then=then)
+
+
+@bp.post("/member/<int:owner_id>/remind")
+@login_required
+def remind(owner_id: int):
+    """The secretary's 提醒: notify a member of the branch who has not submitted their self-assessment."""
+    target = _target("member", owner_id)
+    authorize("member.remind", target.member)
+    if notifications.remind_self_assessment(current_user, target.member, target.year):
+        flash(_("%(name)s has been reminded.", name=target.member.display_name), "success")
+    else:
+        flash(_("%(name)s has already been reminded today.", name=target.member.display_name), "info")
+    return redirect_back(url_for("main.home", _anchor="members-queue"))
 
 
 # --- the branch's members ------------------------------------------------------------------------------------

@@ -72,3 +72,34 @@ def test_demo_has_issued_bulletins_of_2011_and_2012(app):
     assert [(y, n, s) for y, n, s, _p in rows] == [(2011, 1, BulletinStatus.ISSUED), (2012, 1, BulletinStatus.ISSUED)]
     posts = db.session.scalars(select(Post).where(Post.id.in_([p for *_r, p in rows]))).all()
     assert {p.category for p in posts} == {PostCategory.BULLETIN} and all("〔20" in p.title for p in posts)
+def test_demo_history_climbs_to_today_without_invented_drops(app):
+    """Issue 15: the progress chart's stored days lead up to today's live figures, never above them."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import ProgressSnapshot
+    from portal.services import dashboard
+    from portal.services.campaign import current_year
+
+    demo.seed(branches=6, members_per_branch=2)
+    live = {row.branch_id: row.total.progress for row in dashboard.build_rows(current_year())}
+    lines = defaultdict(list)
+    for snap in db.session.scalars(select(ProgressSnapshot).order_by(ProgressSnapshot.day)):
+        lines[snap.branch_id].append(snap.progress)
+    assert set(lines) == set(live)
+    for branch_id, line in lines.items():
+        assert line == sorted(line) and line[-1] <= live[branch_id]
+
+
+def test_demo_people_have_addresses_and_something_to_act_on(app):
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.models import Notification, User
+
+    demo.seed(branches=12, members_per_branch=2)
+    leader = db.session.scalar(select(User).where(User.username == "leader"))
+    assert leader.email == "leader@example.org" and leader.email_preference == "digest"
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.recipient_id == leader.id)) > 0

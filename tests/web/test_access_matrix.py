@@ -114,6 +114,7 @@ TABLE: dict[str, tuple] = {
     "auth.change_password": ("GET", "/account/password", EVERYONE, {}),
     "auth.account": ("GET", "/account", EVERYONE, {}),
     "auth.account_language": ("POST", "/account/language", EVERYONE, {"locale": "en"}),
+    "auth.account_notifications": ("POST", "/account/notifications", EVERYONE, {}),
     "checklist.index": ("GET", "/checklist", {"member", "secretary", "other_secretary", "leader", "admin"}, {}),
     "checklist.branch": ("GET", B, {"member", "secretary", "leader", "admin"}, {}),
     "checklist.member": ("GET", M, {"member", "secretary", "leader", "admin"}, {}),
@@ -237,6 +238,14 @@ TABLE: dict[str, tuple] = {
     # --- 党务公开栏: a branch's sheet for its secretary and leadership; the 公示 sheet for those who post notices.
     "noticeboard.branch": ("GET", "/branches/{w.branch.id}/noticeboard", {"secretary"} | LEADERSHIP, {}),
     "noticeboard.notices": ("GET", "/commendation/notice-sheet", SECRETARIES | EDITORS | LEADERSHIP, {}),
+    "campaign.follow_up": ("GET", "/follow-ups/" + X % "follow_up", {"secretary", "leader", "admin"}, {}),
+    "campaign.answer_follow_up": ("POST", "/follow-ups/" + X % "follow_up" + "/answer", {"secretary"}, {}),
+    "checklist.remind": ("POST", M + "/remind", {"secretary"}, {}),
+    "notifications.index": ("GET", "/notifications", EVERYONE, {}),
+    # Someone else's notification is not found: nothing tells it from one that does not exist.
+    "notifications.read": ("POST", "/notifications/" + X % "notification" + "/read", {"member"},
+                           dict.fromkeys(EVERYONE - {"member"}, 404)),
+    "notifications.read_all": ("POST", "/notifications/read-all", EVERYONE, {}),
     # --- administration: the organisation section only.
     "admin.users": ("GET", "/admin/users", ADMIN, {}),
     "admin.create_user": ("POST", "/admin/users", ADMIN, {}),
@@ -251,6 +260,8 @@ TABLE: dict[str, tuple] = {
     # A branch with nothing recorded (branch A's records keep it from being deleted: 409).
     "admin.delete_branch": ("POST", "/admin/branches/" + X % "empty_branch" + "/delete", ADMIN, {}),
     "admin.roster": ("GET", "/admin/roster", ADMIN, {}),
+    "admin.audit": ("GET", "/admin/audit", ADMIN, {}),
+    "admin.audit_csv": ("GET", "/admin/audit.csv", ADMIN, {}),
     "admin.roster_preview": ("POST", "/admin/roster", ADMIN, {}),
     # Importing needs the token of an earlier preview (FORMS makes one).
     "admin.roster_import": ("POST", "/admin/roster/import", ADMIN, {}),
@@ -488,6 +499,8 @@ FORMS: dict[str, tuple] = {
     "campaign.add_follow_up": (lambda w, r: {"branch_id": str(w.branch.id), "action": "整改", "owner": "书记",
                                              "due_on": TODAY}, None),
     "campaign.follow_up_status": (lambda w, r: {"status": "done"}, None),
+    "campaign.answer_follow_up": (lambda w, r: {"response": "已整改", "done": "1"}, None),
+    "auth.account_notifications": (lambda w, r: {"email_preference": "immediate"}, None),
     "admin.create_user": (lambda w, r: {"username": "new01", "display_name": "新老师", "password": "long-enough-42",
                                         "role": "member", "branch": str(w.branch.id)}, None),
     "admin.update_user": (lambda w, r: {"display_name": "新名字", "role": "member", "branch": str(w.branch.id),

@@ -1,0 +1,13 @@
+"""Forms of the notifications blueprint."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+from .fields import Choice, Id
+
+
+class ReadForm(FlaskForm):
+    """Mark one notification read; `open` goes on to the place it links to, `page` back to the list's page."""
+
+    open = Choice(choices=["1"])
+    page = Id(minimum=1, maximum=99_999)

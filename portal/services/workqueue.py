@@ -1,0 +1,335 @@
+"""Who needs to act: each person's work queue, computed from the state of the campaign year.
+
+Every entry says what waits, since when (days waiting) or by when (due, overdue), and links to the exact
+page where the person acts. Each list is oldest first and read in one query; nothing is stored, so the
+queue always follows the state. Entries only ever name records the person may act on (their own, their
+branch's, or the district's for the leading group and the organisation section), so a queue never
+reveals another branch's data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..links import path_for
+from ..models import (
+    Assessment,
+    AssessmentStatus,
+    Branch,
+    CampaignYear,
+    FollowUp,
+    FollowUpStatus,
+    Inspection,
+    Nomination,
+    NominationStatus,
+    Phase,
+    PhaseKind,
+    Pledge,
+    PledgeStatus,
+    Post,
+    PostStatus,
+    Role,
+    Subject,
+    Submission,
+    SubmissionRequest,
+    SubmissionStatus,
+    User,
+)
+from ..models.base import utcnow
+
+DUE_SOON_DAYS = 3  # a submission whose deadline is this close (or passed) is on the secretary's queue
+# At most this many entries per section are listed (the oldest); a longer section links to its full list.
+SHOWN = 25
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing waiting for the person. `since` (UTC) is when it started waiting; `due` (UTC) is a deadline;
+    `detail` carries a reason or a note written by someone else (escaped when shown)."""
+
+    kind: str
+    title: str
+    url: str
+    since: datetime | None = None
+    due: datetime | date | None = None
+    detail: str = ""
+    object_id: int | None = None
+
+    def days_waiting(self, now: datetime | None = None) -> int:
+        """Whole days since `since` (0 on the first day)."""
+        if self.since is None:
+            return 0
+        return max(0, ((now or utcnow()) - self.since).days)
+
+    def overdue(self, now: datetime | None = None) -> bool:
+        if self.due is None:
+            return False
+        if isinstance(self.due, datetime):
+            return self.due < (now or utcnow())
+        return self.due < (now or utcnow()).date()
+
+
+@dataclass
+class WorkQueue:
+    """The person's queue, in sections; a section the role has not is an empty list."""
+
+    reviews: list[Entry] = field(default_factory=list)  # leader: self-assessments waiting for review
+    reviews_total: int = 0
+    nominations: list[Entry] = field(default_factory=list)  # leader: nominations to decide
+    returned: list[Entry] = field(default_factory=list)  # secretary, member: returned work with the reason
+    members_owing: list[Entry] = field(default_factory=list)  # secretary: members yet to submit
+    submissions_due: list[Entry] = field(default_factory=list)  # secretary: due in 3 days or overdue
+    follow_ups: list[Entry] = field(default_factory=list)  # secretary: inspection follow-ups to answer
+    own: list[Entry] = field(default_factory=list)  # member, secretary: own self-assessment and pledge to do
+    posts: list[Entry] = field(default_factory=list)  # editor: posts waiting; author: posts returned
+    approvals: list[Entry] = field(default_factory=list)  # admin, secretary: pledges and submissions to decide
+    overdue_requests: list[Entry] = field(default_factory=list)  # admin: requests branches have not met
+    calendar: list[Entry] = field(default_factory=list)  # admin: phase dates to set
+    shown: int = SHOWN  # entries listed per section; a section with more says so and links to its full list
+
+    @property
+    def total(self) -> int:
+        return sum(len(v) for v in vars(self).values() if isinstance(v, list))
+
+
+def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
+    if assessment.member_id is not None:
+        return path_for("checklist.member", owner_id=assessment.member_id, year=year.year)
+    return path_for("checklist.branch", owner_id=assessment.branch_id, year=year.year)
+
+
+# --- leader ---------------------------------------------------------------------------------------------
+
+def _waiting_for_review(year: CampaignYear, member):
+    return and_(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED,
+                or_(Assessment.subject == Subject.BRANCH, member.role == Role.SECRETARY))
+
+
+def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entry]:
+    """Self-assessments waiting for the leading group's 点评, oldest submission first (at most `limit`): every
+    branch's 五个好 and the branch secretaries' own 五带头 (rule "assessment.review" in portal/permissions.py)."""
+    member = aliased(User)
+    stmt = (select(Assessment, Branch.name, member.display_name)
+            .join(Branch, Branch.id == Assessment.branch_id)
+            .outerjoin(member, member.id == Assessment.member_id)
+            .where(_waiting_for_review(year, member))
+            .order_by(Assessment.submitted_at, Assessment.id).limit(limit))
+    out = []
+    for assessment, branch_name, member_name in db.session.execute(stmt):
+        title = f"{branch_name} · {member_name}" if member_name else branch_name
+        out.append(Entry("assessment.branch" if member_name is None else "assessment.secretary", title,
+                         _checklist_url(assessment, year), since=assessment.submitted_at,
+                         object_id=assessment.id))
+    return out
+
+
+def review_count(year: CampaignYear) -> int:
+    member = aliased(User)
+    return int(db.session.scalar(select(func.count(Assessment.id))
+                                 .outerjoin(member, member.id == Assessment.member_id)
+                                 .where(_waiting_for_review(year, member))) or 0)
+
+
+def next_review_url(year: CampaignYear, after_assessment_id: int) -> str | None:
+    """The review page of the oldest other self-assessment on the leading group's queue ("保存并打开下一个"),
+    or None when the queue is empty."""
+    entries = [e for e in review_queue(year, limit=2) if e.object_id != after_assessment_id]
+    return entries[0].url if entries else None
+
+
+def _nominations_to_decide(year: CampaignYear, now: datetime) -> list[Entry]:
+    waiting = or_(Nomination.status.in_([NominationStatus.SUBMITTED, NominationStatus.SHORTLISTED]),
+                  and_(Nomination.status == NominationStatus.NOTICE, Nomination.notice_ends_at < now))
+    stmt = (select(Nomination.id, Nomination.status, Nomination.created_at, Branch.name, User.display_name)
+            .join(Branch, Branch.id == Nomination.branch_id).outerjoin(User, User.id == Nomination.member_id)
+            .where(Nomination.year_id == year.id, waiting).order_by(Nomination.created_at, Nomination.id)
+            .limit(SHOWN + 1))
+    return [Entry(f"nomination.{status.value}", f"{member_name or '—'} · {branch_name}",
+                  path_for("commendation.nomination", nomination_id=nid), since=created)
+            for nid, status, created, branch_name, member_name in db.session.execute(stmt)]
+
+
+# --- secretary and member ------------------------------------------------------------------------------------
+
+def _returned_work(user: User, year: CampaignYear) -> list[Entry]:
+    """The user's returned self-assessments and pledges (and, for a secretary, the branch's), with the
+    reason and the page to put them right."""
+    out = []
+    cond = Assessment.member_id == user.id
+    if user.role == Role.SECRETARY:
+        cond = or_(cond, and_(Assessment.branch_id == user.branch_id, Assessment.member_id.is_(None)))
+    for assessment in db.session.scalars(
+            select(Assessment).where(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.RETURNED,
+                                     cond).order_by(Assessment.updated_at)):
+        kind = "returned.branch_assessment" if assessment.member_id is None else "returned.own_assessment"
+        out.append(Entry(kind, "", _checklist_url(assessment, year), since=assessment.updated_at,
+                         detail=assessment.return_reason, object_id=assessment.id))
+    cond = Pledge.member_id == user.id
+    if user.role == Role.SECRETARY:
+        cond = or_(cond, and_(Pledge.branch_id == user.branch_id, Pledge.member_id.is_(None)))
+    for pledge in db.session.scalars(
+            select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.RETURNED, cond)
+            .order_by(Pledge.updated_at)):
+        kind = "returned.branch_pledge" if pledge.member_id is None else "returned.own_pledge"
+        out.append(Entry(kind, pledge.text[:80], path_for("campaign.pledge", pledge_id=pledge.id),
+                         since=pledge.updated_at, detail=pledge.return_reason, object_id=pledge.id))
+    if user.role == Role.SECRETARY:
+        for sub_id, title, reason, decided in db.session.execute(
+                select(Submission.id, SubmissionRequest.title, Submission.return_reason, Submission.decided_at)
+                .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+                .where(SubmissionRequest.year_id == year.id, Submission.branch_id == user.branch_id,
+                       Submission.status == SubmissionStatus.RETURNED).order_by(Submission.decided_at)):
+            out.append(Entry("returned.submission", title, path_for("campaign.submission", submission_id=sub_id),
+                             since=decided, detail=reason, object_id=sub_id))
+    for post_id, title, reason, updated in db.session.execute(
+            select(Post.id, Post.title, Post.return_reason, Post.updated_at)
+            .where(Post.author_id == user.id, Post.status == PostStatus.RETURNED).order_by(Post.updated_at)):
+        out.append(Entry("returned.post", title, path_for("news.edit", post_id=post_id), since=updated,
+                         detail=reason, object_id=post_id))
+    out.sort(key=lambda e: e.since or datetime.min)
+    return out
+
+
+def members_owing(year: CampaignYear, branch_id: int, exclude_user_id: int | None = None) -> list[Entry]:
+    """Active members of the branch whose own 五带头 self-assessment is not submitted (or reviewed) yet,
+    the ones who have not started first ("no member left out")."""
+    done = [AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]
+    stmt = (select(User.id, User.display_name, Assessment.status, Assessment.updated_at)
+            .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id))
+            .where(User.branch_id == branch_id, User.active.is_(True),
+                   User.role.in_([Role.MEMBER, Role.SECRETARY]),
+                   or_(Assessment.id.is_(None), Assessment.status.not_in(done)))
+            .order_by(Assessment.updated_at.is_not(None), Assessment.updated_at, User.id))
+    if exclude_user_id is not None:
+        stmt = stmt.where(User.id != exclude_user_id)
+    return [Entry(f"owing.{status.value if status else 'not_started'}", name,
+                  path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid)
+            for uid, name, status, updated in db.session.execute(stmt)]
+
+
+def _submissions_due(year: CampaignYear, branch_id: int, now: datetime) -> list[Entry]:
+    stmt = (select(Submission.id, SubmissionRequest.title, SubmissionRequest.deadline)
+            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+            .where(SubmissionRequest.year_id == year.id, Submission.branch_id == branch_id,
+                   Submission.status == SubmissionStatus.PENDING,
+                   SubmissionRequest.deadline < now + timedelta(days=DUE_SOON_DAYS))
+            .order_by(SubmissionRequest.deadline))
+    return [Entry("submission.due", title, path_for("campaign.submission", submission_id=sid), due=deadline,
+                  object_id=sid) for sid, title, deadline in db.session.execute(stmt)]
+
+
+def _follow_ups(year: CampaignYear, branch_id: int) -> list[Entry]:
+    """Open follow-ups of inspections assigned to the branch, soonest due first (the branch's own part
+    only: the inspection's findings about other branches are not shown)."""
+    stmt = (select(FollowUp.id, FollowUp.action, FollowUp.due_on, Inspection.held_on)
+            .join(Inspection, Inspection.id == FollowUp.inspection_id)
+            .where(Inspection.year_id == year.id, FollowUp.branch_id == branch_id,
+                   FollowUp.status == FollowUpStatus.OPEN)
+            .order_by(FollowUp.due_on, FollowUp.id))
+    return [Entry("follow_up", action[:120], path_for("campaign.follow_up", follow_up_id=fid), due=due_on,
+                  object_id=fid) for fid, action, due_on, _held in db.session.execute(stmt)]
+
+
+def _own_work(user: User, year: CampaignYear) -> list[Entry]:
+    """The person's own 五带头 self-assessment until it is submitted, and their pledge until it is sent."""
+    out = []
+    assessment = db.session.scalar(select(Assessment).where(Assessment.year_id == year.id,
+                                                            Assessment.member_id == user.id))
+    if assessment is None or assessment.status == AssessmentStatus.DRAFT:
+        out.append(Entry("own.assessment", "", path_for("checklist.member", owner_id=user.id, year=year.year),
+                         since=assessment.created_at if assessment else None))
+    pledge_states = set(db.session.scalars(select(Pledge.status).where(Pledge.year_id == year.id,
+                                                                       Pledge.member_id == user.id)))
+    if not pledge_states:
+        out.append(Entry("own.pledge_missing", "", path_for("campaign.pledges")))
+    elif pledge_states == {PledgeStatus.DRAFT}:
+        out.append(Entry("own.pledge_draft", "", path_for("campaign.pledges")))
+    return out
+
+
+def _member_pledges_to_approve(user: User, year: CampaignYear) -> list[Entry]:
+    from .pledges import awaiting
+
+    return [Entry("approve.pledge", f"{member_name or branch_name}: {pledge.text[:60]}",
+                  path_for("campaign.pledge", pledge_id=pledge.id), since=pledge.updated_at, object_id=pledge.id)
+            for pledge, branch_name, member_name in reversed(awaiting(user, year))][:SHOWN + 1]
+
+
+# --- editor and admin ----------------------------------------------------------------------------------------
+
+def _posts_waiting() -> list[Entry]:
+    stmt = (select(Post.id, Post.title, Post.submitted_at).where(Post.status == PostStatus.PENDING)
+            .order_by(Post.submitted_at, Post.id).limit(SHOWN + 1))
+    return [Entry("post.pending", title, path_for("news.post", post_id=pid), since=submitted, object_id=pid)
+            for pid, title, submitted in db.session.execute(stmt)]
+
+
+def _submissions_to_decide(year: CampaignYear) -> list[Entry]:
+    stmt = (select(Submission.id, SubmissionRequest.title, Branch.name, Submission.submitted_at)
+            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+            .join(Branch, Branch.id == Submission.branch_id)
+            .where(SubmissionRequest.year_id == year.id, Submission.status == SubmissionStatus.SUBMITTED)
+            .order_by(Submission.submitted_at).limit(SHOWN + 1))
+    return [Entry("approve.submission", f"{branch_name} · {title}",
+                  path_for("campaign.submission", submission_id=sid), since=submitted, object_id=sid)
+            for sid, title, branch_name, submitted in db.session.execute(stmt)]
+
+
+def _overdue_requests(year: CampaignYear, now: datetime) -> list[Entry]:
+    """Submission requests past their deadline that some branches have not met, with how many."""
+    stmt = (select(SubmissionRequest.id, SubmissionRequest.title, SubmissionRequest.deadline,
+                   func.count(Submission.id))
+            .join(Submission, Submission.request_id == SubmissionRequest.id)
+            .where(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now,
+                   Submission.status == SubmissionStatus.PENDING)
+            .group_by(SubmissionRequest.id, SubmissionRequest.title, SubmissionRequest.deadline)
+            .order_by(SubmissionRequest.deadline))
+    return [Entry("request.overdue", title, path_for("campaign.request_page", request_id=rid), due=deadline,
+                  detail=str(count), object_id=rid) for rid, title, deadline, count in db.session.execute(stmt)]
+
+
+def _calendar(year: CampaignYear, today: date) -> list[Entry]:
+    """Phases of the current year that have no dates yet, and a calendar that leaves today outside every
+    phase before the year's last phase has ended."""
+    phases = list(db.session.scalars(select(Phase).where(Phase.year_id == year.id)))
+    present = {p.kind for p in phases}
+    out = [Entry(f"phase.missing.{kind.value}", "", path_for("campaign.years")) for kind in PhaseKind
+           if kind not in present]
+    if phases and not any(p.starts_on <= today <= p.ends_on for p in phases) \
+            and today < max(p.ends_on for p in phases):
+        out.append(Entry("phase.gap", "", path_for("campaign.years")))
+    return out
+
+
+def for_user(user: User, year: CampaignYear | None, now: datetime | None = None) -> WorkQueue:
+    """The user's work queue in `year` (the current campaign year; None gives an empty queue).
+    `now` is naive UTC (defaults to the present)."""
+    queue = WorkQueue()
+    if year is None:
+        return queue
+    now = now or utcnow()
+    if user.role == Role.LEADER:
+        queue.reviews = review_queue(year)
+        queue.reviews_total = review_count(year)  # always asked: the page's query count never varies
+        queue.nominations = _nominations_to_decide(year, now)
+    if user.role in (Role.SECRETARY, Role.MEMBER) and user.branch_id:
+        queue.returned = _returned_work(user, year)
+        queue.own = _own_work(user, year)
+    elif user.role in (Role.EDITOR,):
+        queue.returned = _returned_work(user, year)
+    if user.role == Role.SECRETARY and user.branch_id:
+        queue.members_owing = members_owing(year, user.branch_id, exclude_user_id=user.id)
+        queue.submissions_due = _submissions_due(year, user.branch_id, now)
+        queue.follow_ups = _follow_ups(year, user.branch_id)
+        queue.approvals = _member_pledges_to_approve(user, year)
+    if user.role == Role.EDITOR:
+        queue.posts = _posts_waiting()
+    if user.role == Role.ADMIN:
+        queue.approvals = _submissions_to_decide(year) + _member_pledges_to_approve(user, year)
+        queue.overdue_requests = _overdue_requests(year, now)
+        queue.calendar = _calendar(year, now.date())
+    return queue

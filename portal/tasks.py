@@ -1,0 +1,116 @@
+"""Background work on a huey task queue, run by its consumer beside gunicorn (`make run` starts both):
+
+    .venv/bin/huey_consumer portal.tasks.huey --workers 1 --worker-type thread
+
+Storage: `TASK_QUEUE_URL` — `redis://host:6379/0` for Redis (several servers share one queue); empty (the
+default) or `sqlite:///path` for SQLite, by default `instance/tasks.sqlite3` beside the portal's database.
+
+Periodic tasks (times in UTC), each enqueuing one task:
+- every 10 minutes: reminders and e-mail (services/reminders.py); failed e-mails make the task fail, and the
+  queue retries it (TASK_RETRIES times, TASK_RETRY_DELAY_SECONDS apart); the next run picks them up anyway;
+- hourly: the day's progress snapshot of every branch (services/dashboard.take_snapshot), which the
+  dashboard's progress-over-time chart reads (the page itself never writes it);
+- every minute: scheduled posts whose time has come are published (services/news.publish_due).
+
+Each task runs in an application context of an app built from the same environment as the web server's
+(DATABASE_URL, MAIL_*, PORTAL_BASE_URL, ...). Importing this module never creates the app.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from .config import ConfigError
+
+log = logging.getLogger(__name__)
+INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+RETRIES = int(os.environ.get("TASK_RETRIES", 3))
+RETRY_DELAY = int(os.environ.get("TASK_RETRY_DELAY_SECONDS", 300))
+
+
+def make_queue(url: str | None) -> Huey:
+    """A huey instance named "portal" on the storage `url` names (see the module's docstring)."""
+    url = (url or "").strip()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey("portal", url=url)
+    if url.startswith("sqlite:///"):
+        filename = url[len("sqlite:///"):]
+    elif url:
+        raise ConfigError("TASK_QUEUE_URL must be redis://…, rediss://…, unix://… or sqlite:///…")
+    else:
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        filename = str(INSTANCE / "tasks.sqlite3")
+    return SqliteHuey("portal", filename=filename)
+
+
+huey = make_queue(os.environ.get("TASK_QUEUE_URL"))
+_app = None
+
+
+def _context():
+    """The app's context for a task; the app is built once per consumer process."""
+    global _app
+    if _app is None:
+        from . import create_app
+
+        _app = create_app()
+    return _app.app_context()
+
+
+class MailNotSent(RuntimeError):
+    """Some e-mail could not be sent; raising it makes huey retry the task."""
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def send_reminders() -> dict:
+    """Write the due reminders and e-mail what is due; returns the counts (written, sent, failed, skipped)."""
+    from .services import reminders
+
+    with _context():
+        result = reminders.send_reminders()
+    if result.failed:
+        log.warning("%s e-mail(s) not sent; the task will be retried", result.failed)
+        raise MailNotSent(f"{result.failed} e-mail(s) not sent")
+    return vars(result)
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def snapshot_progress() -> int:
+    """Upsert today's progress snapshot of every branch of the current year; returns how many branches."""
+    from .services import dashboard
+    from .services.campaign import current_year
+
+    with _context():
+        year = current_year()
+        if year is None:
+            return 0
+        return dashboard.take_snapshot(year)
+
+
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def publish_scheduled() -> int:
+    """Publish the scheduled posts whose time has come (and tell their authors); returns how many."""
+    from .services import news
+
+    with _context():
+        return news.publish_due()
+
+
+# The schedule: each periodic task only enqueues the work above, so the work is retried and its result kept
+# (huey keeps no result of a periodic task and retries it only until its next run).
+@huey.periodic_task(crontab(minute="*/10"))
+def every_ten_minutes() -> None:
+    send_reminders()
+
+
+@huey.periodic_task(crontab(minute="5"))
+def every_hour() -> None:
+    snapshot_progress()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def every_minute() -> None:
+    publish_scheduled()

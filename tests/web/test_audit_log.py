@@ -1,0 +1,103 @@
+"""/admin/audit: the organisation section reads the whole audit log, filtered, in words, paged; CSV export."""
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AssessmentStatus, AuditEvent, Result, utcnow
+
+from ..checklist_helpers import make_assessment
+
+
+def _event(actor, action, branch=None, at=None, before=None, after=None, ip="10.0.0.1", object_type="assessment",
+           object_id=1):
+    event = AuditEvent(actor_id=actor.id, actor_name=actor.username, action=action, object_type=object_type,
+                       object_id=object_id, branch_id=branch.id if branch else None, before=before, after=after,
+                       at=at or utcnow(), ip=ip)
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def test_a_return_shows_its_reason_old_and_new_values_and_address(client, admin, leader, branch):
+    make_assessment(branch, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(leader)
+    client.form_post(f"/checklist/branch/{branch.id}/return", {"reason": "请补充佐证"},
+                     environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    client.login(admin)
+    page = client.get(f"/admin/audit?user={leader.username}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "退回了自评以便修改" in html and "理由：请补充佐证" in html
+    assert "submitted → returned" in html and "192.0.2.7" in html
+    assert branch.name in html and "自评 #" in html
+
+
+def test_filters_by_person_branch_kind_and_dates(client, admin, leader, secretary, branch, other_branch):
+    old = _event(secretary, "pledge.submit", branch, at=utcnow() - timedelta(days=10))
+    mine = _event(secretary, "checklist.submit", branch)
+    theirs = _event(leader, "checklist.review", other_branch)
+    client.login(admin)
+
+    def ids(query):
+        html = client.get("/admin/audit" + query).get_data(as_text=True)
+        return {e.id for e in (old, mine, theirs) if f'id="audit-{e.id}"' in html}
+
+    assert ids(f"?user={secretary.username}") == {old.id, mine.id}
+    assert ids(f"?branch={other_branch.id}") == {theirs.id}
+    assert ids("?kind=checklist") == {mine.id, theirs.id}
+    assert ids("?kind=checklist.review") == {theirs.id}
+    start = (utcnow() - timedelta(days=2)).date().isoformat()
+    assert ids(f"?start={start}") == {mine.id, theirs.id}
+    end = (utcnow() - timedelta(days=5)).date().isoformat()
+    assert ids(f"?end={end}") == {old.id}
+
+
+@pytest.mark.parametrize("query", ["?start=yesterday", "?branch=abc", "?kind=drop.table",
+                                   "?start=2012-05-02&end=2012-05-01"])
+def test_bad_filters_are_422_with_a_message(client, admin, query):
+    client.login(admin)
+    response = client.get("/admin/audit" + query)
+    assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_paged_in_sql(client, admin, secretary, branch):
+    for i in range(55):
+        _event(secretary, "checklist.set_result", branch, at=utcnow() - timedelta(minutes=i), object_id=i)
+    client.login(admin)
+    first = client.get("/admin/audit").get_data(as_text=True)
+    assert first.count('<tr id="audit-') == 50 and "第 1 页，共 2 页" in first
+    second = client.get("/admin/audit?page=2").get_data(as_text=True)
+    assert second.count('<tr id="audit-') == 56 - 50  # the admin's own sign-in is an event too
+
+
+def test_csv_export_is_neutralised(client, admin, secretary, branch):
+    _event(secretary, "pledge.update", branch, before={"text": "旧"}, after={"text": "=HYPERLINK(\"x\")"},
+           object_type="pledge")
+    client.login(admin)
+    response = client.get(f"/admin/audit.csv?user={secretary.username}")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 2 and rows[1][1] == secretary.username
+    assert "text: 旧 → =HYPERLINK" in rows[1][5]
+    # A cell that would start a formula is neutralised.
+    _event(secretary, "=cmd|' /C calc'!A0", branch)
+    rows = list(csv.reader(io.StringIO(client.get(f"/admin/audit.csv?user={secretary.username}")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1][3].startswith("'=")
+
+
+def test_only_the_organisation_section(client, leader, secretary, editor):
+    for user in (leader, secretary, editor):
+        client.login(user)
+        assert client.get("/admin/audit").status_code == 403
+        assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_branch_page_trail_links_to_the_log(client, admin, leader, branch):
+    client.login(admin)
+    assert f'href="/admin/audit?branch={branch.id}"' in client.get(f"/branches/{branch.id}").get_data(as_text=True)
+    client.login(leader)
+    assert "/admin/audit" not in client.get(f"/branches/{branch.id}").get_data(as_text=True)

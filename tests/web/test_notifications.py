@@ -1,0 +1,224 @@
+"""In-app notifications: one test per kind, each from the event that causes it; the header count, the list,
+marking read (one, all, someone else's refused) and no duplicate from a retried request."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import (
+    AssessmentStatus,
+    Inspection,
+    InspectionKind,
+    NominationStatus,
+    Notification,
+    Pledge,
+    PledgeStatus,
+    Result,
+    Role,
+    Submission,
+    SubmissionStatus,
+    inspection_branch,
+    utcnow,
+)
+
+from ..checklist_helpers import current_year, make_assessment
+from ..factories import UserFactory
+from ..news_helpers import POST_FORM, make_nomination
+
+
+def _notes(user, kind=None):
+    stmt = select(Notification).where(Notification.recipient_id == user.id)
+    if kind:
+        stmt = stmt.where(Notification.kind == kind)
+    return list(db.session.scalars(stmt.order_by(Notification.id)))
+
+
+def _count() -> int:
+    return db.session.scalar(select(func.count(Notification.id)))
+
+
+def test_branch_submit_tells_the_leaders_and_return_tells_the_secretary(client, secretary, leader, branch,
+                                                                        other_secretary):
+    second_leader = UserFactory(role=Role.LEADER)
+    make_assessment(branch, answer_all=Result.MET)
+    client.login(secretary)
+    assert client.form_post(f"/checklist/branch/{branch.id}/submit").status_code == 303
+    for person in (leader, second_leader):
+        [note] = _notes(person, "assessment.waiting")
+        assert note.params["what"] == branch.name and note.link.startswith(f"/checklist/branch/{branch.id}")
+    assert not _notes(secretary) and not _notes(other_secretary)
+    client.login(leader)
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-unread="1"' in page
+    assert client.form_post(f"/checklist/branch/{branch.id}/return", {"reason": "佐证不足"}).status_code == 303
+    # A retried request (the same post again) changes nothing and notifies nobody again.
+    assert client.form_post(f"/checklist/branch/{branch.id}/return", {"reason": "佐证不足"}).status_code == 409
+    [note] = _notes(secretary, "assessment.returned")
+    assert note.params["reason"] == "佐证不足"
+    assert not _notes(other_secretary)
+    client.login(secretary)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "自评已被退回：佐证不足" in page
+
+
+def test_review_tells_the_member(client, secretary, member, branch):
+    make_assessment(branch, member=member, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(secretary)
+    assert client.form_post(f"/checklist/member/{member.id}/review",
+                            {"rating": "good", "comment": "很好"}).status_code == 303
+    [note] = _notes(member, "assessment.reviewed")
+    client.login(member)
+    assert "已获点评：好" in client.get("/notifications").get_data(as_text=True)
+
+
+def test_member_submit_tells_the_secretary(client, secretary, member, branch, leader):
+    make_assessment(branch, member=member, answer_all=Result.MET)
+    client.login(member)
+    assert client.form_post(f"/checklist/member/{member.id}/submit").status_code == 303
+    assert len(_notes(secretary, "assessment.waiting")) == 1 and not _notes(leader)
+
+
+def test_pledge_waiting_approved_and_returned(client, secretary, member, branch):
+    pledge = Pledge(year_id=current_year().id, branch_id=branch.id, member_id=member.id, author_id=member.id,
+                    text="每月读一本书", status=PledgeStatus.DRAFT)
+    db.session.add(pledge)
+    db.session.commit()
+    client.login(member)
+    assert client.form_post(f"/pledges/{pledge.id}/submit").status_code == 303
+    assert len(_notes(secretary, "pledge.waiting")) == 1
+    client.login(secretary)
+    assert client.form_post(f"/pledges/{pledge.id}/return", {"reason": "再具体些"}).status_code == 303
+    [note] = _notes(member, "pledge.returned")
+    assert note.params["reason"] == "再具体些" and note.link == f"/pledges/{pledge.id}"
+    client.login(member)
+    client.form_post(f"/pledges/{pledge.id}/submit")
+    client.login(secretary)
+    assert client.form_post(f"/pledges/{pledge.id}/approve").status_code == 303
+    assert len(_notes(member, "pledge.approved")) == 1
+
+
+def test_submission_request_accept_and_return(client, admin, secretary, branch, other_branch, other_secretary):
+    client.login(admin)
+    deadline = (utcnow() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    response = client.form_post("/submissions", {"title": "报送实施方案", "kind": "plan", "deadline": deadline,
+                                                 "branches": [str(branch.id)]})
+    assert response.status_code == 303
+    [note] = _notes(secretary, "submission.requested")
+    assert note.params["what"] == "报送实施方案" and not _notes(other_secretary)
+    client.login(secretary)
+    # The link goes to the secretary's own submission.
+    submission_url = client.get(note.link).headers["Location"]
+    submission = db.session.get(Submission, int(submission_url.rsplit("/", 1)[-1]))
+    assert submission.branch_id == branch.id
+    submission.status = SubmissionStatus.SUBMITTED  # handed in (the upload itself is tested in test_campaign)
+    db.session.commit()
+    client.login(admin)
+    assert client.form_post(submission_url + "/return", {"reason": "缺少成员名单"}).status_code == 303
+    [note] = _notes(secretary, "submission.returned")
+    assert note.params["reason"] == "缺少成员名单"
+
+
+def test_follow_up_assigned_tells_the_branch_secretary(client, leader, secretary, other_secretary, branch):
+    inspection = Inspection(year_id=current_year().id, kind=InspectionKind.FORUM, held_on=date.today(), title="座谈会")
+    db.session.add(inspection)
+    db.session.flush()
+    db.session.execute(inspection_branch.insert().values(inspection_id=inspection.id, branch_id=branch.id))
+    db.session.commit()
+    client.login(leader)
+    response = client.form_post(f"/inspections/{inspection.id}/follow-ups",
+                                {"branch_id": str(branch.id), "action": "完善制度", "owner": "书记",
+                                 "due_on": (date.today() + timedelta(days=3)).isoformat()})
+    assert response.status_code == 303
+    [note] = _notes(secretary, "follow_up.assigned")
+    assert note.link.startswith("/follow-ups/") and not _notes(other_secretary)
+    client.login(secretary)
+    assert client.get(note.link).status_code == 200
+
+
+def test_nomination_decided_tells_the_nominator(client, leader, secretary, member):
+    nomination = make_nomination(secretary, member=member, status=NominationStatus.SHORTLISTED)
+    client.login(leader)
+    assert client.form_post(f"/commendation/nominations/{nomination.id}/reject",
+                            {"note": "事迹不够突出"}).status_code == 303
+    assert len(_notes(secretary, "nomination.decided")) == 1
+    assert _notes(secretary, "nomination.decided")[0].params["decision"] == "rejected"
+
+
+def test_post_waiting_returned_published(client, editor, member):
+    client.login(member)
+    response = client.form_post("/news", POST_FORM)
+    assert response.status_code == 303
+    post_id = int(response.headers["Location"].rstrip("/").split("/")[-2 if "edit" in response.headers[
+        "Location"] else -1])
+    assert client.form_post(f"/news/{post_id}/submit").status_code == 303
+    assert len(_notes(editor, "post.waiting")) == 1
+    client.login(editor)
+    assert client.form_post(f"/news/{post_id}/return", {"reason": "请补充照片"}).status_code == 303
+    [note] = _notes(member, "post.returned")
+    assert note.params["reason"] == "请补充照片"
+    client.login(member)
+    client.form_post(f"/news/{post_id}/submit")
+    client.login(editor)
+    assert client.form_post(f"/news/{post_id}/publish").status_code == 303
+    assert len(_notes(member, "post.published")) == 1
+
+
+def test_list_newest_first_and_mark_read(client, secretary, member, branch):
+    for days in (3, 1, 2):
+        db.session.add(Notification(recipient_id=member.id, kind="post.published", event_key=f"k{days}",
+                                    params={"what": f"稿件{days}"}, link="/news",
+                                    created_at=utcnow() - timedelta(days=days)))
+    db.session.commit()
+    client.login(member)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert page.index("稿件1") < page.index("稿件2") < page.index("稿件3")
+    assert 'data-unread="3"' in page
+    newest = _notes(member)[1]
+    response = client.form_post(f"/notifications/{newest.id}/read", {"open": "1"})
+    assert response.status_code == 303 and response.headers["Location"] == "/news"
+    db.session.refresh(newest)
+    assert newest.read_at is not None
+    assert 'data-unread="2"' in client.get("/").get_data(as_text=True)
+    assert client.form_post("/notifications/read-all").status_code == 303
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.read_at.is_(None))) == 0
+    assert 'data-unread="0"' in client.get("/").get_data(as_text=True)
+
+
+def test_someone_elses_notification_is_refused(client, member, other_member):
+    theirs = Notification(recipient_id=other_member.id, kind="post.published", event_key="x",
+                          params={"what": "别人的稿件"}, link="/news")
+    db.session.add(theirs)
+    db.session.commit()
+    client.login(member)
+    assert client.form_post(f"/notifications/{theirs.id}/read").status_code == 404
+    assert client.form_post("/notifications/99999/read").status_code == 404
+    assert "别人的稿件" not in client.get("/notifications").get_data(as_text=True)
+    client.form_post("/notifications/read-all")
+    db.session.refresh(theirs)
+    assert theirs.read_at is None
+
+
+def test_marking_read_needs_csrf_and_login(client, member):
+    note = Notification(recipient_id=member.id, kind="post.published", event_key="x", params={"what": "t"})
+    db.session.add(note)
+    db.session.commit()
+    assert client.post(f"/notifications/{note.id}/read").status_code in (302, 400, 401)
+    client.login(member)
+    assert client.post(f"/notifications/{note.id}/read").status_code == 400
+    db.session.refresh(note)
+    assert note.read_at is None
+
+
+@pytest.mark.parametrize("url", ["/notifications"])
+def test_pages_need_login(client, url):
+    assert client.get(url).status_code in (302, 401)
+
+
+def test_the_same_event_is_never_written_twice(app, member):
+    from portal.services import notifications
+
+    for _ in range(2):
+        notifications.notify([member, member.id], "post.published", "post.publish:1", "/news/1", what="稿件")
+        db.session.commit()
+    assert _count() == 1

@@ -1,0 +1,111 @@
+"""The task queue for real: a huey consumer process (the one `make run` starts) on SQLite storage, or on
+Redis when TASK_QUEUE_URL=redis://… is set (.ci/run does so with PostgreSQL), runs the periodic tasks'
+work against the test database, and retries e-mail that could not be sent."""
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from portal import tasks
+from portal.extensions import db
+from portal.models import Notification, Post, PostStatus, ProgressSnapshot, Result, utcnow
+from portal.services import notifications
+
+from ..checklist_helpers import make_assessment
+from ..news_helpers import make_post
+from .test_reminders import Inbox, _free_port
+
+CONSUMER = Path(sys.executable).with_name("huey_consumer")
+
+
+@pytest.fixture
+def queue_url(tmp_path):
+    return os.environ.get("TASK_QUEUE_URL") or f"sqlite:///{tmp_path / 'tasks.sqlite3'}"
+
+
+@pytest.fixture
+def queue(app, queue_url, monkeypatch):
+    """The test process enqueues on the same storage as the consumer."""
+    storage = tasks.make_queue(queue_url).storage
+    monkeypatch.setattr(tasks.huey, "storage", storage)
+    tasks.huey.flush()
+    yield tasks.huey
+    tasks.huey.flush()
+
+
+@pytest.fixture
+def consumer(app, queue, queue_url, database_url, upload_root, tmp_path):
+    """Start a consumer process with `mail_port`; yields a function that starts it (once)."""
+    started = []
+
+    def start(mail_port: int):
+        env = {**os.environ, "DATABASE_URL": database_url, "TASK_QUEUE_URL": queue_url, "SECRET_KEY": "test-secret",
+               "UPLOAD_FOLDER": str(upload_root), "PORTAL_BASE_URL": "http://cxzy.example.org",
+               "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(mail_port), "TASK_RETRIES": "10",
+               "TASK_RETRY_DELAY_SECONDS": "1", "PORTAL_ENV": "development", "MAIL_DIGEST_HOUR": "0"}
+        log = open(tmp_path / "consumer.log", "w")  # noqa: SIM115 - closed with the process below
+        process = subprocess.Popen(  # nosec B603 - the project's own consumer, fixed arguments
+            [str(CONSUMER), "portal.tasks.huey", "--workers", "1", "--worker-type", "thread", "--no-periodic",
+             "--delay", "0.1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        started.append((process, log))
+        return process
+
+    yield start
+    for process, log in started:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def _wait(condition, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_consumer_snapshots_progress_and_publishes_scheduled_posts(app, queue, consumer, branch, member):
+    make_assessment(branch, answer_all=Result.MET)
+    post = make_post(member, title="定时发布的稿件", status=PostStatus.SCHEDULED,
+                     publish_at=utcnow() - timedelta(minutes=1))
+    consumer(_free_port())
+    assert tasks.snapshot_progress().get(blocking=True, timeout=60) == 1
+    assert tasks.publish_scheduled().get(blocking=True, timeout=60) == 1
+    db.session.rollback()  # end the read transaction: see what the consumer committed
+    snap = db.session.scalar(select(ProgressSnapshot))
+    assert snap.branch_id == branch.id and snap.day == date.today() and snap.progress == 100.0
+    assert db.session.get(Post, post.id).status == PostStatus.PUBLISHED
+    [note] = db.session.scalars(select(Notification).where(Notification.recipient_id == member.id))
+    assert note.kind == "post.published"
+
+
+def test_failed_email_is_retried_by_the_queue(app, queue, consumer, member):
+    member.email = "mem@example.org"
+    db.session.commit()
+    notifications.notify([member], "post.published", "q1", "/news/1", what="稿件")
+    db.session.commit()
+    port = _free_port()
+    consumer(port)  # no SMTP server there yet: the first attempts fail
+    handle = tasks.send_reminders()
+    time.sleep(2)
+    assert db.session.scalar(select(Notification.emailed_at)) is None
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert _wait(lambda: inbox.messages), "the retried task did not send the e-mail"
+        assert handle.get(blocking=True, timeout=60)["sent"] == 1
+    finally:
+        server.stop()
+    [(to, message)] = inbox.messages
+    assert to == ["mem@example.org"] and "稿件" in message.get_content()
+    db.session.rollback()  # end the read transaction: see what the consumer committed
+    assert db.session.scalar(select(func.count(Notification.id)).where(Notification.emailed_at.is_(None))) == 0
