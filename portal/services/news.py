@@ -201,11 +201,11 @@ def read_post(post: Post, reader: User) -> PostPage:
     with "database is locked" under concurrent readers. So the read transaction is ended first and
     the counter is a transaction of its own whose first statement is the write."""
     if is_live(post):
-        post_id = post.id
-        db.session.commit()
+        post_id, reader_id = post.id, reader.id  # read before the commit: afterwards they would be reloaded,
+        db.session.commit()                      # opening a read transaction the write could not upgrade
         dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
         reads = PostRead.__table__
-        first = db.session.execute(dialect_insert(reads).values(post_id=post_id, user_id=reader.id, read_at=utcnow())
+        first = db.session.execute(dialect_insert(reads).values(post_id=post_id, user_id=reader_id, read_at=utcnow())
                                    .on_conflict_do_nothing().returning(reads.c.post_id)).first()
         if first is not None:
             # updated_at set to itself: otherwise its onupdate would stamp every read as an edit.

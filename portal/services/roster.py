@@ -80,14 +80,18 @@ def _read_table(data: bytes, ext: str) -> list[list[str]]:
     if ext == "xlsx":
         from openpyxl import load_workbook
 
+        # A read-only workbook parses its sheet while the rows are read: a broken sheet (bad XML, a character
+        # reference XML forbids, an unreadable date) fails there, so the reading is inside the same guard.
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                return [["" if v is None else str(v).strip() for v in row]
+                        for row in sheet.iter_rows(values_only=True)]
+            finally:
+                workbook.close()
         except Exception as error:  # openpyxl raises many kinds for a broken workbook
             raise _malformed(_l("The file could not be read as an Excel workbook.")) from error
-        sheet = workbook.worksheets[0]
-        table = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
-        return table
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK by default
         try:
             text = data.decode(encoding)

@@ -131,3 +131,26 @@ def test_look_alike_usernames_are_one_name(admin, branch, secretary):
     preview = roster.preview(upload(text))
     assert {row.line for row in preview.bad_rows} == {2, 4}
     assert [row.username for row in preview.rows] == [secretary.username, "wang01", "wang01"]
+
+
+@pytest.mark.parametrize("bad_cell", ['<c r="A2" t="inlineStr"><is><t>&#x1;</t></is></c>',
+                                      '<c r="A2" t="d"><v>notadate</v></c>', '<c r="A2"'])
+def test_a_workbook_whose_sheet_is_broken_is_refused_with_a_message(admin, bad_cell):
+    """openpyxl reads a read-only sheet while the rows are iterated: the failure comes there, not at load."""
+    import zipfile
+
+    source = io.BytesIO(xlsx([["用户名", "姓名", "角色", "支部"], ["a1", "甲", "党员", "一支部"]]).read())
+    broken = io.BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(broken, "w") as copy:
+        for info in original.infolist():
+            data = original.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                start = text.index('<c r="A2"')
+                end = text.index("</c>", start) + len("</c>")
+                data = (text[:start] + bad_cell + text[end:]).encode()
+            copy.writestr(info, data)
+    broken.seek(0)
+    with pytest.raises(Invalid) as error:
+        roster.preview(FileStorage(stream=broken, filename="roster.xlsx"))
+    assert "Excel" in str(error.value.message) or "file" in error.value.field_errors
