@@ -54,3 +54,14 @@ def _in_words(value, words: dict | None) -> str:
     if words is not None and value in words:
         return str(words[value])
     return str(value)
+
+
+def validated(form: FlaskForm) -> FlaskForm:
+    """`form`, validated: for a small action form (a switch, a flag) that has no page of its own to show errors on.
+
+    Raises Invalid (422, the first error as the message; the errors handler answers in the person's language)
+    when a value is missing or not one of the choices, so a wrong value is never read as "off"."""
+    if not form.validate():
+        errors = errors_of(form)
+        raise Invalid(str(next(iter(errors.values()), "")), errors)
+    return form

@@ -44,4 +44,4 @@ class ReasonForm(FlaskForm):
 
 class FlagForm(FlaskForm):
     flag = Choice(choices=("pinned", "featured"), required=True)
-    value = Choice(choices=("0", "1"))
+    value = Choice(choices=("0", "1"), required=True)

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..errors import Invalid
 from ..forms import admin as forms
-from ..forms import run_form
+from ..forms import run_form, validated
 from ..forms.fields import shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
@@ -88,7 +88,7 @@ def update_user(user_id: int):
 @require("admin.manage")
 def set_user_active(user_id: int):
     target = user_service.get_user(user_id)
-    active = forms.ActiveForm().active.data == "1"
+    active = validated(forms.ActiveForm()).active.data == "1"
     user_service.set_active(_me(), target, active)
     flash(_("The account is enabled again.") if active else
           _("The account is disabled; its open sessions have ended."), "success")
@@ -152,7 +152,7 @@ def update_branch(branch_id: int):
 @require("admin.manage")
 def set_branch_active(branch_id: int):
     branch = user_service.get_branch(branch_id)
-    user_service.set_branch_active(_me(), branch, forms.ActiveForm().active.data == "1")
+    user_service.set_branch_active(_me(), branch, validated(forms.ActiveForm()).active.data == "1")
     flash(_("The branch has been saved."), "success")
     return redirect_back(url_for("admin.branches"))
 

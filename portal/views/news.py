@@ -10,7 +10,7 @@ from werkzeug.datastructures import FileStorage
 from .. import labels
 from ..errors import Conflict
 from ..extensions import db
-from ..forms import BackForm, run_form
+from ..forms import BackForm, run_form, validated
 from ..forms import news as forms
 from ..forms.fields import shown
 from ..htmx import redirect_back, render, wants_fragment
@@ -286,6 +286,6 @@ def unpublish(post_id: int):
 @require("post.moderate")
 def flag(post_id: int):
     item = news_service.get_post(post_id)
-    form = forms.FlagForm()  # the service refuses an unknown setting
+    form = validated(forms.FlagForm())
     news_service.set_flag(_me(), item, form.flag.data or "", form.value.data == "1")
     return _moderated(item, _("The post has been updated."))

@@ -144,3 +144,15 @@ def test_what_gunicorn_refuses_itself_gets_the_portals_translated_page(database_
         head, _, body = answer.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 431 ") and "无法处理该请求" in body.decode()
         assert requests.get(base + "/healthz", timeout=10).status_code == 200  # the worker serves on
+
+
+@pytest.mark.parametrize("data", [{"active": "2"}, {"active": "on"}, {}])
+def test_a_switch_with_a_wrong_or_missing_value_changes_nothing(client, admin, member, branch, data):
+    """A value that is not one of the switch's choices is refused (422), never read as "off"."""
+    from portal.models import Branch, User
+
+    client.login(admin)
+    for url in (f"/admin/users/{member.id}/active", f"/admin/branches/{branch.id}/active"):
+        assert client.form_post(url, data).status_code == 422, url
+    db.session.expire_all()
+    assert db.session.get(User, member.id).active and db.session.get(Branch, branch.id).active
