@@ -303,8 +303,9 @@ def test_a_refused_upload_stays_said_while_the_note_is_saved_and_the_row_is_anno
     page.click(f"#result-{item.id}-partly")
     page.locator(f"#result-{item.id}-partly[aria-pressed=true]").wait_for()
     number = page.inner_text(f"#item-{item.id} .item__number")
-    page.locator(f"#announcer:has-text('{number}')").wait_for(state="attached")
-    assert "基本达标" in page.inner_text("#announcer")
+    # The redrawn row's own words, as a new line after the earlier ones (which are not cut off).
+    page.locator(f"#announcer p:has-text('{number} 项：基本达标')").wait_for(state="attached")
+    assert "10 MB" in page.inner_text("#announcer")
 
 
 def test_unsent_text_in_any_form_warns_before_leaving(page, live_server, member):
