@@ -1,17 +1,25 @@
 """Run every bench_*.py: `python -m bench` (or `make bench`).
 
-Environment: BENCH_BRANCHES (default 300), BENCH_MEMBERS (40), BENCH_SMALL (10), BENCH_ROUNDS (25),
-BENCH_DATABASE_URL (a PostgreSQL server to use instead of SQLite files), BENCH_ONLY (substring of case names).
+Environment: BENCH_SIZES (branches of each district, default "20,300,2000"), BENCH_MEMBERS (40),
+BENCH_ROUNDS (25), BENCH_WORKERS (gunicorn workers, 2), BENCH_DATABASE_URL (a PostgreSQL server to use
+instead of SQLite files), BENCH_ONLY (substring of case names), BENCH_DATA (where seeded SQLite districts
+are kept and reused while the code they depend on is unchanged; default bench-data/), BENCH_REUSE=any
+(reuse the district seeded last whatever code seeded it, e.g. to compare a change on the same data),
+CONCURRENCY_SECONDS (30; 0 skips the 8-client run at the largest size).
+
+Prints one table: per page, its median time as a ratio to /healthz in the same run at every size, its SQL
+query count at every size (they must be equal), and the bytes of the largest district's answer.
 """
 from __future__ import annotations
 
 import importlib
 import os
 import pkgutil
+import shutil
 import sys
 from pathlib import Path
 
-from . import harness
+from . import concurrency, harness
 
 
 def load_modules() -> list:
@@ -26,50 +34,83 @@ def load_cases(modules) -> list[harness.Case]:
 
 
 def main() -> int:
+    work = harness.workdir()
+    try:
+        return run(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # working copies of the districts (the kept ones stay)
+
+
+def run(work: Path) -> int:
     from tests.liveserver import gunicorn
 
-    big_n = int(os.environ.get("BENCH_BRANCHES", 300))
-    small_n = int(os.environ.get("BENCH_SMALL", 10))
+    sizes = [int(n) for n in os.environ.get("BENCH_SIZES", "20,300,2000").split(",")]
     members = int(os.environ.get("BENCH_MEMBERS", 40))
     rounds = int(os.environ.get("BENCH_ROUNDS", 25))
+    workers = int(os.environ.get("BENCH_WORKERS", 2))
     modules = load_modules()
     cases = load_cases(modules)
     for case in cases:
         case.rounds = min(case.rounds, rounds)
-    work = harness.workdir()
-    print(f"Seeding districts of {small_n} and {big_n} branches × {members} members in {work} ...", flush=True)
-    small = harness.District(small_n, members).build(work)
-    big = harness.District(big_n, members).build(work)
-    for district in (small, big):
+
+    def prepare(district):
         for module in modules:  # extra data a module measures at size (e.g. 5,000 posts)
             if hasattr(module, "prepare"):
                 module.prepare(district)
-    print(f"  seeded {big_n} branches in {big.extra['seed_seconds']:.1f} s", flush=True)
 
-    queries = {case.name: (harness.count_queries(case, small), harness.count_queries(case, big)) for case in cases}
-    rows = []
-    with gunicorn(big.url, str(work / "uploads"), workers=1) as base:
-        for case in cases:
-            rows.append((case, harness.time_case(base, case, big)))
+    districts = []
+    for n in sizes:
+        print(f"District of {n} branches × {members} members ...", flush=True)
+        district = harness.District(n, members).build(work, prepare)
+        seconds = district.extra["seed_seconds"]
+        print(f"  seeded in {seconds:.1f} s" if seconds is not None else "  reused (seeded before by this code)",
+              flush=True)
+        districts.append(district)
 
-    header = (f"{'page':<38} {'median ms':>10} {'healthz ms':>10} {'ratio':>7} "
-              f"{'queries@' + str(small_n):>11} {'queries@' + str(big_n):>12} {'bytes':>9} {'vs page':>9}")
+    queries = {case.name: [harness.count_queries(case, d) for d in districts] for case in cases}
+    timed: dict[str, list[dict]] = {case.name: [] for case in cases}
+    load = None
+    for district in districts:
+        with gunicorn(district.url, str(work / "uploads"), workers=workers) as base:
+            for case in cases:
+                timed[case.name].append(harness.time_case(base, case, district))
+            if district is districts[-1] and os.environ.get("CONCURRENCY_SECONDS") != "0":
+                load = concurrency.run(base, district)
+
+    ratio_heads = " ".join(f"{'×@' + str(n):>8}" for n in sizes)
+    query_heads = " ".join(f"{'q@' + str(n):>7}" for n in sizes)
+    header = (f"{'page':<40} {ratio_heads} {'ms@' + str(sizes[-1]):>9} {query_heads} "
+              f"{'bytes':>9} {'vs page':>8}")
     print()
     print(header)
     print("-" * len(header))
     unstable = []
-    for case, row in rows:
-        q_small, q_big = queries[case.name]
-        if q_small != q_big:
+    for case in cases:
+        counts, rows = queries[case.name], timed[case.name]
+        if len(set(counts)) > 1:
             unstable.append(case.name)
-        share = f"{100 * row['bytes'] / row['page_bytes']:.0f}%" if row.get("page_bytes") else ""
-        print(f"{case.name:<38} {row['ms']:>10.1f} {row['healthz_ms']:>10.2f} {row['ratio']:>7.1f} "
-              f"{q_small:>11} {q_big:>12} {row['bytes']:>9} {share:>9}")
+        last = rows[-1]
+        share = f"{100 * last['bytes'] / last['page_bytes']:.0f}%" if last.get("page_bytes") else ""
+        ratios = " ".join(f"{row['ratio']:>8.1f}" for row in rows)
+        counted = " ".join(f"{count:>7}" for count in counts)
+        failed = [f"{code}@{n}" for n, row in zip(sizes, rows, strict=True) for code in row.get("failures", [])]
+        print(f"{case.name:<40} {ratios} {last['ms']:>9.1f} {counted} {last['bytes']:>9} {share:>8}"
+              + (f"  failed: {' '.join(sorted(set(failed)))}" if failed else ""))
+    health = " ".join(f"{rows['healthz_ms']:.2f}" for rows in timed[cases[0].name]) if cases else ""
+    print(f"\n/healthz median ms at each size (first case's run): {health}")
+    for district in districts:
+        if district.extra["seed_seconds"] is not None:
+            print(f"seed-demo {district.branches} × {members}: {district.extra['seed_seconds']:.1f} s")
+    if load:
+        print(f"concurrency at {sizes[-1]} branches: {load['clients']} clients for {load['seconds']:.0f} s, "
+              f"{load['reads']} reads and {load['ticks']} ticks, {load['errors_5xx']} answers 5xx; read p99 "
+              f"{load['p99_loaded_ms']:.0f} ms under load against {load['p99_alone_ms']:.0f} ms alone "
+              f"({load['p99_ratio']:.1f}×)")
     print()
     if unstable:
         print("Query count grows with the district for: " + ", ".join(unstable))
         return 1
-    print(f"Query counts are the same at {small_n} and {big_n} branches for every page.")
+    print(f"Query counts are the same at {', '.join(map(str, sizes))} branches for every page.")
     return 0
 
 

@@ -36,8 +36,7 @@ def prepare(district: District) -> None:
 
 
 def record_change(district: District, n: int) -> None:
-    """An audited change elsewhere in the district, as a secretary's tick would make: the dashboard's
-    kept figures are out of date, so the next request aggregates the district afresh."""
+    """An audited change with no branch, as an admin's would be."""
     from portal.extensions import db
 
     with district.app.app_context():
@@ -46,18 +45,48 @@ def record_change(district: District, n: int) -> None:
         db.session.commit()
 
 
+def tick_elsewhere(district: District, n: int) -> None:
+    """A real tick on another branch's checklist (through the checklist service, audited), as a secretary
+    somewhere in the district makes: every figure the next page shows must already include it."""
+    from portal.extensions import db
+    from portal.models import Assessment, AssessmentStatus, CampaignYear, Criterion, Framework, Item, Subject
+    from portal.services import checklist
+
+    with district.app.app_context():
+        if "tick_branch" not in district.extra:
+            own = _branch(district)
+            locked = select(Assessment.branch_id).join(CampaignYear, CampaignYear.id == Assessment.year_id).where(
+                CampaignYear.is_current.is_(True), Assessment.member_id.is_(None),
+                Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]))
+            district.extra["tick_branch"] = db.session.scalar(
+                select(Branch.id).where(Branch.id != own, Branch.id.not_in(locked)).order_by(Branch.id.desc()))
+            district.extra["tick_item"] = db.session.scalar(
+                select(Item.id).join(Criterion).join(Framework).where(Framework.subject == Subject.BRANCH,
+                                                                      Item.year_id.is_(None))
+                .order_by(Criterion.position, Item.position).limit(1))
+        branch_id = district.extra["tick_branch"]
+        secretary = db.session.scalar(select(User).where(User.branch_id == branch_id, User.role == "secretary"))
+        target = checklist.target_for(Subject.BRANCH, branch_id, checklist.resolve_year(None))
+        checklist.set_item_result(secretary, target, district.extra["tick_item"], "met" if n % 2 else "partly")
+        db.session.remove()
+
+
 def _branch(district: District) -> int:
     return district.scalar(select(User.branch_id).where(User.username == "sec01"))
 
 
 CASES = [
     Case("dashboard overview (leader)", "leader", "/dashboard"),
-    Case("dashboard overview, after a change", "leader", "/dashboard", before=record_change),
+    Case("dashboard overview, after a tick", "leader", "/dashboard", before=tick_elsewhere),
+    Case("dashboard overview, after an admin change", "leader", "/dashboard", before=record_change),
     Case("dashboard page 4, sorted by score", "leader", "/dashboard?sort=-score&page=4"),
+    Case("dashboard sorted by score, after a tick", "leader", "/dashboard?sort=-score&page=4",
+         before=tick_elsewhere),
     Case("dashboard filtered (htmx)", "leader", "/dashboard?status=submitted&sort=-score", htmx=True,
          full_page="/dashboard?status=submitted&sort=-score"),
+    Case("dashboard, per_page=all", "leader", "/dashboard?per_page=all", rounds=5),
     Case("branch page (leader)", "leader", lambda d: f"/branches/{_branch(d)}"),
-    Case("branch page, after a change", "leader", lambda d: f"/branches/{_branch(d)}", before=record_change),
+    Case("branch page, after a tick", "leader", lambda d: f"/branches/{_branch(d)}", before=tick_elsewhere),
     Case("our branch (secretary)", "sec01", "/our-branch"),
     Case("export XLSX, all branches", "leader", "/dashboard/export.xlsx", rounds=3),
     Case("news board", "mem01", "/news"),

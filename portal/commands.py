@@ -19,8 +19,22 @@ def register(app: Flask) -> None:
     app.cli.add_command(restore)
     app.cli.add_command(clean_uploads)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(rebuild_figures)
     app.cli.add_command(__import__("portal.views.dashboard", fromlist=["_"]).snapshot_progress)
     app.cli.add_command(__import__("portal.views.appraisal", fromlist=["_"]).appraisal_codes)
+
+
+@click.command("rebuild-figures")
+def rebuild_figures() -> None:
+    """Recompute the kept per-assessment tallies from the item results (after a bulk load or a restore made
+    outside the portal; the portal keeps them up to date itself). Safe while the portal serves: one
+    transaction."""
+    from .services import tallies
+
+    before = len(tallies.differences())
+    rows = tallies.rebuild()
+    db.session.commit()
+    click.echo(f"Rebuilt {rows} tally rows ({before} differed from the item results).")
 
 
 @click.command("init-db")

@@ -20,6 +20,7 @@ from .assessments import (
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
+    AssessmentTally,
     Evidence,
     ItemResult,
     Result,

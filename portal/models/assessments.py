@@ -135,3 +135,20 @@ class Review(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="raise")
+
+
+class AssessmentTally(db.Model):
+    """The figures of one assessment on one criterion, kept up to date in the transaction of every change
+    to its answers (services/tallies.py), so that pages read them instead of aggregating item results.
+    Derived data: `flask --app wsgi rebuild-figures` recomputes every row from the item results."""
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True)
+    total: Mapped[int] = mapped_column(default=0)  # applicable items (n/a included)
+    met: Mapped[int] = mapped_column(default=0)
+    partly: Mapped[int] = mapped_column(default=0)
+    not_met: Mapped[int] = mapped_column(default=0)
+    na: Mapped[int] = mapped_column(default=0)
+    weight_scored: Mapped[float] = mapped_column(default=0.0)
+    weight_earned: Mapped[float] = mapped_column(default=0.0)
+    last_answer_at: Mapped[datetime | None]  # the newest item result's updated_at (UTC)

@@ -37,7 +37,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, notifications, progress, uploads
+from . import audit, notifications, progress, tallies, uploads
 from .campaign import current_year
 
 EVIDENCE_KIND = "evidence"
@@ -300,7 +300,9 @@ def _lock_assessment(target: Target) -> Assessment:
     if target.assessment is None:
         dialect = db.session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Assessment).values(**values)
-        db.session.execute(insert.on_conflict_do_nothing())
+        created = db.session.execute(insert.on_conflict_do_nothing().returning(Assessment.id)).scalar()
+        if created is not None:
+            tallies.mark(created)  # a new checklist: its rows (every item not assessed) come with it
     stmt = select(Assessment).where(Assessment.year_id == target.year.id)
     if target.member:
         stmt = stmt.where(Assessment.member_id == target.member.id)
@@ -320,6 +322,7 @@ def _upsert_result(assessment: Assessment, item: Item, actor: User, values: dict
     changes = {k: v for k, v in row.items() if k in values or k in ("updated_by_id", "updated_at")}
     stmt = insert.values(**row).on_conflict_do_update(index_elements=["assessment_id", "item_id"], set_=changes)
     db.session.execute(stmt)
+    tallies.mark(assessment.id)  # the kept figures follow in this transaction
 
 
 def _existing(assessment: Assessment, item: Item) -> ItemResult | None:
@@ -399,6 +402,7 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None,
         if changed.rowcount != 1:
             db.session.rollback()
             raise Conflict(str(_l("Someone else changed this note meanwhile. Reload the page.")))
+        tallies.mark(assessment.id)  # the answer's time moved: the kept last answer follows
     assessment.updated_at = utcnow()
     audit.record(actor, "checklist.set_note", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "note": old_note}, after={"item_id": item.id, "note": note})

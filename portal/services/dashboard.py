@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
@@ -25,6 +25,7 @@ from ..models import (
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
+    AssessmentTally,
     AuditEvent,
     Branch,
     BranchLevel,
@@ -324,11 +325,19 @@ class Overview:
         return [avg_progress for _criterion, _score, avg_progress in self.criterion_averages]
 
 
-def branch_tallies(year: CampaignYear) -> tuple[dict[int, dict[int, Tally]], dict[int, datetime]]:
+def branch_tallies(year: CampaignYear, only: frozenset[int] | None = None,
+                   ) -> tuple[dict[int, dict[int, Tally]], dict[int, datetime]]:
     """({branch_id: {criterion_id: Tally}}, {branch_id: last item answer}) for every branch
-    assessment of the year, in one GROUP BY query."""
-    stmt = (progress.tally_query(Assessment.branch_id, Criterion.id, extra_columns=[func.max(ItemResult.updated_at)])
+    assessment of the year (or those of the branches `only`), read from the kept tallies in one query."""
+    from . import tallies as kept
+
+    kept.apply_pending()
+    stmt = (select(Assessment.branch_id, AssessmentTally.criterion_id, *progress.tally_columns(),
+                   AssessmentTally.last_answer_at)
+            .join(AssessmentTally, AssessmentTally.assessment_id == Assessment.id)
             .where(Assessment.year_id == year.id, Assessment.member_id.is_(None)))
+    if only is not None:
+        stmt = stmt.where(Assessment.branch_id.in_(only))
     tallies: dict[int, dict[int, Tally]] = defaultdict(dict)
     answered: dict[int, datetime] = {}
     for row in db.session.execute(stmt):
@@ -339,10 +348,12 @@ def branch_tallies(year: CampaignYear) -> tuple[dict[int, dict[int, Tally]], dic
     return tallies, answered
 
 
-def _branches() -> list[tuple[int, str, str, UnitKind, str]]:
-    return list(db.session.execute(
-        select(Branch.id, Branch.name, Unit.name, Unit.kind, Branch.brand_name)
-        .join(Unit, Unit.id == Branch.unit_id).where(Branch.active.is_(True)).order_by(Branch.name)))
+def _branches(only: frozenset[int] | None = None) -> list[tuple[int, str, str, UnitKind, str]]:
+    stmt = (select(Branch.id, Branch.name, Unit.name, Unit.kind, Branch.brand_name)
+            .join(Unit, Unit.id == Branch.unit_id).where(Branch.active.is_(True)).order_by(Branch.name))
+    if only is not None:
+        stmt = stmt.where(Branch.id.in_(only))
+    return list(db.session.execute(stmt))
 
 
 def _latest_per_branch(rows: Iterable[tuple]) -> dict[int, object]:
@@ -350,29 +361,35 @@ def _latest_per_branch(rows: Iterable[tuple]) -> dict[int, object]:
     return dict(tuple(row) for row in rows)  # later rows win
 
 
-def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
-    """One row per active branch for the year, in a constant number of grouped queries."""
+def build_rows(year: CampaignYear, now: datetime | None = None, only: frozenset[int] | None = None) -> list[Row]:
+    """One row per active branch for the year (or per active branch among `only`, the ids of some
+    branches), in a constant number of grouped queries."""
     now = now or utcnow()
-    rows = {bid: Row(bid, name, unit_name, kind, brand) for bid, name, unit_name, kind, brand in _branches()}
+    rows = {bid: Row(bid, name, unit_name, kind, brand) for bid, name, unit_name, kind, brand in _branches(only)}
     if not rows:
         return []
-    tallies, answered = branch_tallies(year)
+
+    def among(column):
+        """No condition for the whole district; `column IN only` for some branches."""
+        return column.in_(only) if only is not None else and_(True)
+
+    tallies, answered = branch_tallies(year, only)
     for branch_id, cells in tallies.items():
         if branch_id in rows:
             rows[branch_id].cells = cells
 
     statuses = dict(db.session.execute(
         select(Assessment.branch_id, Assessment.status)
-        .where(Assessment.year_id == year.id, Assessment.member_id.is_(None))).all())
+        .where(Assessment.year_id == year.id, Assessment.member_id.is_(None), among(Assessment.branch_id))).all())
 
     # Last activity: the newest answer, change of any assessment (branch or member's) or audited change.
     activity: dict[int, datetime] = dict(answered)
     changes = db.session.execute(
         select(Assessment.branch_id, func.max(Assessment.updated_at))
-        .where(Assessment.year_id == year.id).group_by(Assessment.branch_id))
+        .where(Assessment.year_id == year.id, among(Assessment.branch_id)).group_by(Assessment.branch_id))
     audited = db.session.execute(
         select(AuditEvent.branch_id, func.max(AuditEvent.at))
-        .where(AuditEvent.branch_id.isnot(None), audit.changes_work())
+        .where(AuditEvent.branch_id.isnot(None), audit.changes_work(), among(AuditEvent.branch_id))
         .group_by(AuditEvent.branch_id))
     for branch_id, last in (*changes, *audited):
         if last and (branch_id not in activity or last > activity[branch_id]):
@@ -381,7 +398,7 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
     # The newest leader review of each branch for the year.
     ratings = _latest_per_branch(db.session.execute(
         select(Review.branch_id, Review.rating)
-        .where(Review.year_id == year.id, Review.member_id.is_(None))
+        .where(Review.year_id == year.id, Review.member_id.is_(None), among(Review.branch_id))
         .order_by(Review.created_at, Review.id)))
 
     # Plan submission: the status for the newest plan request of the year (no row yet = pending).
@@ -389,7 +406,8 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
         SubmissionRequest.year_id == year.id, SubmissionRequest.kind == RequestKind.PLAN)
         .order_by(SubmissionRequest.deadline.desc(), SubmissionRequest.id.desc()).limit(1).scalar_subquery())
     plans = dict(db.session.execute(
-        select(Submission.branch_id, Submission.status).where(Submission.request_id == plan_request)).all())
+        select(Submission.branch_id, Submission.status)
+        .where(Submission.request_id == plan_request, among(Submission.branch_id))).all())
     has_plan_request = db.session.scalar(select(func.count()).select_from(SubmissionRequest).where(
         SubmissionRequest.year_id == year.id, SubmissionRequest.kind == RequestKind.PLAN)) > 0
 
@@ -400,18 +418,18 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
         .join(SubmissionRequest, and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now))
         .outerjoin(Submission, and_(Submission.request_id == SubmissionRequest.id,
                                     Submission.branch_id == Branch.id))
-        .where(Branch.active.is_(True), (Submission.id.is_(None)) | Submission.status.in_(
+        .where(Branch.active.is_(True), among(Branch.id), (Submission.id.is_(None)) | Submission.status.in_(
             [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]))
         .group_by(Branch.id)).all())
 
     pledges = dict(db.session.execute(
         select(Pledge.branch_id, func.count(Pledge.id))
-        .where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.APPROVED)
+        .where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.APPROVED, among(Pledge.branch_id))
         .group_by(Pledge.branch_id)).all())
     posts = dict(db.session.execute(
         select(Post.branch_id, func.count(Post.id))
         .where(Post.year_id == year.id, Post.status == PostStatus.PUBLISHED,
-               Post.category.in_(EXEMPLAR_CATEGORIES), Post.branch_id.isnot(None))
+               Post.category.in_(EXEMPLAR_CATEGORIES), Post.branch_id.isnot(None), among(Post.branch_id))
         .group_by(Post.branch_id)).all())
     coverage = {branch_id: (int(total), int(done)) for branch_id, total, done in db.session.execute(
         select(User.branch_id, func.count(User.id), func.count(Assessment.id))
@@ -419,7 +437,7 @@ def build_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
         .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id,
                                     Assessment.status.in_(DONE_STATUSES)))
         .where(User.branch_id.isnot(None), User.active.is_(True),
-               User.role.in_([Role.MEMBER, Role.SECRETARY]))
+               User.role.in_([Role.MEMBER, Role.SECRETARY]), among(User.branch_id))
         .group_by(User.branch_id))}
 
     for branch_id, row in rows.items():
@@ -445,32 +463,86 @@ def data_version() -> tuple:
 
 _CACHE_KEY = "portal.dashboard_figures"
 _CACHE_ENTRIES = 16
+# Audited actions whose effect on the overview stays within the branch the event names: after them only
+# that branch's row is aggregated again. Any other change (a person moved between branches, a branch
+# renamed or disabled, a new submission request, a year made current, …) recomputes the whole district.
+BRANCH_LOCAL_ACTIONS = frozenset({"checklist", "pledge", "submission", "post", "brand", "nomination",
+                                  "inspection", "follow_up", "milestone", "project", "objection"})
+BRANCH_WIDE_EXCEPTIONS = frozenset({"post.edit"})  # an edit may move a post to another branch
+# Audited actions that change nothing the overview shows (grades and appraisal are read by their own queries).
+OVERVIEW_UNCHANGED = ("grading.", "appraisal.", "bulletin.", "notification.", "user.set_locale",
+                      "user.email_preference", "user.reset_password", "upload.clean")
+MAX_BRANCH_REFRESH = 200  # more changed branches than this since the last look: recompute the district
 
 
-def _kept(name: str, year: CampaignYear, compute):
-    """compute(), kept in this worker until the next audited change or for DASHBOARD_CACHE_SECONDS,
-    whichever comes first. What is kept is shared between requests: read it, never change it.
-    (Kept as objects: a pickle round trip of 300 rows costs about as much as a whole page.)"""
+@dataclass
+class _Kept:
+    """A year's rows as aggregated at `clock` (monotonic seconds) and brought up to `version`."""
+
+    clock: float
+    version: tuple
+    rows: list[Row]
+    derived: dict = field(default_factory=dict)  # name → value computed from `rows` (e.g. district averages)
+
+
+def _changed_branches(since: tuple) -> frozenset[int] | None:
+    """The branches that audited changes after the event `since` (id, time) touched, when each change is
+    confined to the branch it names (see BRANCH_LOCAL_ACTIONS); None when the whole district must be
+    aggregated again. One query over the events since, by primary key."""
+    if not since:
+        return None
+    events = db.session.execute(
+        select(AuditEvent.action, AuditEvent.branch_id).where(AuditEvent.id > since[0], audit.changes_work())
+        .order_by(AuditEvent.id).limit(MAX_BRANCH_REFRESH + 1)).all()
+    if len(events) > MAX_BRANCH_REFRESH:
+        return None
+    changed = set()
+    for action, branch_id in events:
+        if action.startswith(OVERVIEW_UNCHANGED):
+            continue
+        if (branch_id is None or action in BRANCH_WIDE_EXCEPTIONS
+                or action.split(".", 1)[0] not in BRANCH_LOCAL_ACTIONS):
+            return None
+        changed.add(branch_id)
+    return frozenset(changed)
+
+
+def _kept_rows(year: CampaignYear, now: datetime | None) -> _Kept:
+    """The year's rows, kept in this worker (see `district_rows`)."""
     seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)
-    if seconds <= 0:
-        return compute()
-    cache: dict = current_app.extensions.setdefault(_CACHE_KEY, {})
-    key = (name, year.id, data_version())
     clock = time.monotonic()
-    kept = cache.get(key)
-    if kept is not None and clock - kept[0] < seconds:
-        return kept[1]
-    value = compute()
+    if seconds <= 0:
+        return _Kept(clock, (), build_rows(year, now))
+    version = data_version()
+    cache: dict = current_app.extensions.setdefault(_CACHE_KEY, {})
+    kept = cache.get(year.id)
+    if kept is not None and clock - kept.clock < seconds:
+        if kept.version == version:
+            return kept
+        changed = _changed_branches(kept.version)
+        if changed is not None:
+            fresh = {row.branch_id: row for row in build_rows(year, now, only=changed)}
+            known = {row.branch_id for row in kept.rows}
+            if fresh.keys() <= known:  # a branch that appeared needs its place among the others
+                rows = [fresh.get(row.branch_id, row) for row in kept.rows
+                        if row.branch_id not in changed or row.branch_id in fresh]
+                kept = cache[year.id] = _Kept(kept.clock, version, rows)  # expires with the full computation
+                return kept
     if len(cache) >= _CACHE_ENTRIES:
         cache.clear()
-    cache[key] = (clock, value)
-    return value
+    kept = cache[year.id] = _Kept(clock, version, build_rows(year, now))
+    return kept
 
 
 def district_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
-    """`build_rows` of the year, kept (see `_kept`): filtering, sorting and paging the dashboard, and
-    opening branch pages, do not aggregate the whole district again."""
-    return _kept("rows", year, lambda: build_rows(year, now))
+    """`build_rows` of the year, kept in this worker for DASHBOARD_CACHE_SECONDS after it was computed in full
+    (0: computed on every call): filtering, sorting and paging the dashboard, and opening branch pages, do not
+    aggregate the whole district again. After an audited change confined to some branches (a tick, a
+    submission, a pledge, …) only those branches' rows are aggregated again, so the figures include every
+    change at once and a change costs what its branch costs; any other change recomputes the district.
+    What is kept is shared between requests: read it, never change it. (Kept as objects: a pickle round
+    trip of 300 rows costs about as much as a whole page.)"""
+    return _kept_rows(year, now).rows
 
 
 @dataclass(frozen=True)
@@ -481,16 +553,24 @@ class DistrictAverages:
 
 
 def district_averages(year: CampaignYear, criteria: list[Criterion]) -> DistrictAverages:
-    """The averages over every active branch that a branch page compares its branch with, kept (see `_kept`)."""
-    def compute() -> DistrictAverages:
+    """The averages over every active branch that a branch page compares its branch with: from the kept rows
+    (see `district_rows`), computed once per version of them."""
+    if current_app.config.get("DASHBOARD_CACHE_SECONDS", 0) <= 0:
         tallies, _answered = branch_tallies(year)
-        active_ids = db.session.scalars(select(Branch.id).where(Branch.active.is_(True)))
-        cells = [tallies.get(bid, {}) for bid in active_ids]
-        average_progress, average_score = progress.averages([progress.overall(c) for c in cells])
-        return DistrictAverages(criteria=criterion_averages(cells, criteria), progress=average_progress,
-                                score=average_score)
+        active_ids = db.session.scalars(select(Branch.id).where(Branch.active.is_(True)).order_by(Branch.id))
+        return _averages([tallies.get(bid, {}) for bid in active_ids], criteria)
+    kept = _kept_rows(year, None)
+    key = ("averages", tuple(c.id for c in criteria))
+    if key not in kept.derived:
+        cells = [row.cells for row in sorted(kept.rows, key=lambda row: row.branch_id)]
+        kept.derived[key] = _averages(cells, criteria)
+    return kept.derived[key]
 
-    return _kept("averages", year, compute)
+
+def _averages(cells: list[dict[int, Tally]], criteria: list[Criterion]) -> DistrictAverages:
+    average_progress, average_score = progress.averages([progress.overall(c) for c in cells])
+    return DistrictAverages(criteria=criterion_averages(cells, criteria), progress=average_progress,
+                            score=average_score)
 
 
 def matches(row: Row, filters: Filters) -> bool:
@@ -605,6 +685,45 @@ def clamp_page(filters: Filters, count: int) -> None:
         filters.page = pages
 
 
+MAX_VIEWS = 64  # filtered and sorted views kept per version of the rows
+
+
+@dataclass(frozen=True)
+class _View:
+    """What a filter and sort make of the kept rows: the same whatever page is shown."""
+
+    rows: list[Row]
+    criterion_averages: list[tuple[Criterion, float | None, float]]
+    summary: Summary  # without the overdue follow-ups, counted per request
+
+
+def _view(kept: _Kept, filters: Filters, criteria: list[Criterion], now: datetime) -> _View:
+    """The filtered, sorted rows with their summary, computed once per version of the kept rows and view
+    (paging through the result, or opening it again, reuses it). The inactivity flag is judged at the time
+    of that computation, which the version's DASHBOARD_CACHE_SECONDS bound."""
+    key = ("view", filters.kind, filters.status, filters.q, filters.sort, filters.descending,
+           tuple(c.id for c in criteria))
+    view = kept.derived.get(key)
+    if view is None:
+        rows = sort_rows([r for r in kept.rows if matches(r, filters)], filters, criteria)
+        view = _View(rows=rows, criterion_averages=criterion_averages([r.cells for r in rows], criteria),
+                     summary=summarise(rows, now))
+        if sum(1 for k in kept.derived if k[0] == "view") >= MAX_VIEWS:
+            for old in [k for k in kept.derived if k[0] == "view"]:
+                del kept.derived[old]
+        kept.derived[key] = view
+    return view
+
+
+def _timeline_kept(kept: _Kept, year: CampaignYear, today: date) -> list[tuple[date, float, float | None]]:
+    """The district's daily averages, once per version of the kept rows and day (a snapshot taken by this
+    worker drops them at once; one taken by the cron command shows within DASHBOARD_CACHE_SECONDS)."""
+    key = ("timeline", today)
+    if key not in kept.derived:
+        kept.derived[key] = timeline(year)
+    return kept.derived[key]
+
+
 def overview(args, today: date | None = None) -> Overview:
     """The whole overview page for the query-string `args`; unknown values become notes."""
     today = today or date.today()
@@ -612,29 +731,33 @@ def overview(args, today: date | None = None) -> Overview:
     all_years = years()
     criteria = branch_criteria()
     filters = parse_filters(args, all_years, criteria)
-    rows: list[Row] = []
+    view = _View(rows=[], criterion_averages=criterion_averages([], criteria), summary=summarise([], now))
     all_rows: list[Row] = []
     line: list = []
     if filters.year is not None:
-        all_rows = district_rows(filters.year, now)
-        rows = sort_rows([r for r in all_rows if matches(r, filters)], filters, criteria)
+        kept = _kept_rows(filters.year, now)
+        all_rows = kept.rows
+        view = _view(kept, filters, criteria, now)
         if filters.grade or filters.appraisal:  # 分类定级 and 群众评议 filters: one query each
             from .grading import branch_ids_by_appraisal, branch_ids_graded
 
+            rows = view.rows
             if filters.grade:
                 graded = branch_ids_graded(filters.year, filters.grade)
                 rows = [r for r in rows if r.branch_id in graded]
             if filters.appraisal:
                 appraised = branch_ids_by_appraisal(filters.year, filters.appraisal)
                 rows = [r for r in rows if r.branch_id in appraised]
-        clamp_page(filters, len(rows))
-        line = timeline(filters.year)
+            view = _View(rows=rows, criterion_averages=criterion_averages([r.cells for r in rows], criteria),
+                         summary=summarise(rows, now))
+        clamp_page(filters, len(view.rows))
+        line = _timeline_kept(kept, filters.year, today)
         if all_rows and filters.year.is_current:
             line = with_live_today(line, today, all_rows)
     return Overview(
-        filters=filters, years=all_years, criteria=criteria, rows=rows, all_branches=len(all_rows),
-        summary=summarise(rows, now, _overdue_follow_ups(today)),
-        criterion_averages=criterion_averages([r.cells for r in rows], criteria), timeline=line, now=now,
+        filters=filters, years=all_years, criteria=criteria, rows=view.rows, all_branches=len(all_rows),
+        summary=replace(view.summary, overdue_follow_ups=_overdue_follow_ups(today)),
+        criterion_averages=view.criterion_averages, timeline=line, now=now,
     )
 
 

@@ -17,9 +17,11 @@ from ..extensions import db
 from ..links import path_for
 from ..models import (
     PHASE_ORDER,
+    RESULT_SCORE,
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
+    AssessmentTally,
     Branch,
     BranchKind,
     CampaignYear,
@@ -42,7 +44,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import markdown
+from . import markdown, tallies
 from .builtin import ensure_builtin
 from .campaign import seed_demo as seed_campaign_work
 
@@ -94,15 +96,29 @@ class DemoInProduction(DemoRefused):
     """PORTAL_ENV=production: demo accounts with a published password never enter a real portal."""
 
 
+# Characters of the given names above, combined two at a time when the names of the list are used up.
+GIVEN_CHARS = sorted(set("".join(GIVEN)))
+
+
 def _name(rng: random.Random, used: set[str]) -> str:
-    for _ in range(1000):
+    """An invented name not used before and never a real person's: a surname and a given name of the list,
+    and once those (about 3,000) are taken, a surname and two characters of the given names (about 300,000
+    more); past that a numbered name. Each try is one random draw, so a district of 82,000 people costs
+    a few draws per person, not a thousand."""
+    short_tries = 20 if len(used) < 0.8 * len(SURNAMES) * len(GIVEN) else 0  # the list is about used up
+    for _ in range(short_tries):
         name = rng.choice(SURNAMES) + rng.choice(GIVEN)
         if name not in used and name not in FORBIDDEN_NAMES:
             used.add(name)
             return name
-    # The pool is exhausted at very large sizes: allow repeats, still never a real name.
-    name = rng.choice(SURNAMES) + rng.choice(GIVEN)
-    return name if name not in FORBIDDEN_NAMES else "林" + rng.choice(GIVEN)
+    for _ in range(50):
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN_CHARS) + rng.choice(GIVEN_CHARS)
+        if name not in used and name not in FORBIDDEN_NAMES:
+            used.add(name)
+            return name
+    name = f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{len(used) + 1}"  # only past about 300,000 people
+    used.add(name)
+    return name
 
 
 def _unit_names(count: int) -> list[tuple[str, UnitKind]]:
@@ -134,6 +150,8 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     if not is_empty():
         raise DemoRefused
     ensure_builtin()
+    db.session.flush()
+    tallies.suspend()  # bulk inserts below, and the kept tallies with them (see _count)
     rng = random.Random(seed_value)
     today = today or date.today()
     now = utcnow()
@@ -148,7 +166,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     for name, kind in _unit_names(branches):
         unit_rows.append({"name": name, "kind": kind, "address": f"{name[:3]}{rng.randint(1, 999)}号",
                           "created_at": now})
-    db.session.execute(insert(Unit), unit_rows)
+    db.session.execute(insert(Unit.__table__), unit_rows)
     units = list(db.session.execute(select(Unit.id, Unit.name, Unit.kind).order_by(Unit.id)))
     for i, (unit_id, unit_name, kind) in enumerate(units):
         big = kind in (UnitKind.MIDDLE, UnitKind.VOCATIONAL)
@@ -162,7 +180,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
             "brand_description": f"{unit_name}党组织围绕“{brand[0]}”品牌,结合学校实际开展创先争优活动。",
             "active": True, "created_at": now,
         })
-    db.session.execute(insert(Branch), branch_rows)
+    db.session.execute(insert(Branch.__table__), branch_rows)
     branch_ids = list(db.session.scalars(select(Branch.id).order_by(Branch.id)))
 
     # People: the fixed demo accounts, a secretary per branch, members.
@@ -183,7 +201,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
         for k in range(1, members_per_branch + 1):
             username = "mem01" if (n == 1 and k == 1) else f"m{n:03d}-{k:02d}"
             rows.append(user_row(username, Role.MEMBER, branch_id, rng.choice(POSTS_TITLES)))
-    db.session.execute(insert(User), rows)
+    db.session.execute(insert(User.__table__), rows)
 
     frameworks = {f.subject: f for f in db.session.scalars(select(Framework))}
     leader_id = db.session.scalar(select(User.id).where(User.username == "leader"))
@@ -221,8 +239,9 @@ def _make_current(years: dict[int, CampaignYear], current: int, today: date) -> 
     db.session.flush()
 
 
-def _items_for(framework: Framework, year: CampaignYear) -> list[tuple[int, str]]:
-    stmt = (select(Item.id, Item.text).join(Criterion).where(
+def _items_for(framework: Framework, year: CampaignYear) -> list[tuple[int, str, int, float]]:
+    """(id, text, criterion id, weight) of every item a checklist of the year holds, in order."""
+    stmt = (select(Item.id, Item.text, Item.criterion_id, Item.weight).join(Criterion).where(
         Criterion.framework_id == framework.id, Item.active.is_(True),
         (Item.year_id.is_(None)) | (Item.year_id == year.id)).order_by(Criterion.position, Item.position))
     return list(db.session.execute(stmt))
@@ -233,9 +252,12 @@ def _when(rng: random.Random, today: date, max_days: int) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randint(0, 11), rng.randint(0, 59))
 
 
+PICKED_RESULTS = [Result.MET, Result.PARTLY, Result.NOT_MET, Result.NOT_APPLICABLE]
+PICKED_CUMULATIVE = [70, 90, 96, 100]  # weights 70, 20, 6, 4, summed once (the same draws as weights=)
+
+
 def _pick_result(rng: random.Random) -> Result:
-    return rng.choices([Result.MET, Result.PARTLY, Result.NOT_MET, Result.NOT_APPLICABLE],
-                       weights=[70, 20, 6, 4])[0]
+    return rng.choices(PICKED_RESULTS, cum_weights=PICKED_CUMULATIVE)[0]
 
 
 def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today):
@@ -280,23 +302,30 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             "reviewed_at": updated if status == AssessmentStatus.REVIEWED else None,
             "created_at": updated - timedelta(days=10), "updated_at": updated,
         })
-    db.session.execute(insert(Assessment), assessment_rows)
+    db.session.execute(insert(Assessment.__table__), assessment_rows)
     ids = {(b, m): a for a, b, m in db.session.execute(
         select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
-    result_rows, event_rows, review_rows = [], [], []
+    result_rows, event_rows, review_rows, tally_rows = [], [], [], []
     for branch_id, member_id, items, fraction, status, by in plan:
         assessment_id = ids[(branch_id, member_id)]
         done = round(len(items) * fraction)
-        for item_id, text in items[:done]:
+        counts = {cid: [0, 0, 0, 0, 0, 0.0, 0.0, None] for _i, _t, cid, _w in items}
+        for _item_id, _text, cid, _weight in items:
+            counts[cid][0] += 1
+        for item_id, text, cid, weight in items[:done]:
             result = _pick_result(rng)
+            answered_at = past if finished else _when(rng, today, 20)
+            _count(counts[cid], result, weight, answered_at)
             result_rows.append({
                 "assessment_id": assessment_id, "item_id": item_id, "result": result,
                 "note": rng.choice(["", "", "已召开专题会议,见会议记录。", "相关制度已汇编成册。",
                                     "组织党员参加志愿服务三次。"]) if result == Result.MET else "",
-                "item_text": text, "note_version": 0, "updated_by_id": by,
-                "updated_at": past if finished else _when(rng, today, 20),
+                "item_text": text, "note_version": 0, "updated_by_id": by, "updated_at": answered_at,
             })
+        tally_rows.extend({"assessment_id": assessment_id, "criterion_id": cid, "total": c[0], "met": c[1],
+                           "partly": c[2], "not_met": c[3], "na": c[4], "weight_scored": c[5], "weight_earned": c[6],
+                           "last_answer_at": c[7]} for cid, c in counts.items())
         submitted_at = past if finished else _when(rng, today, 10)
         if status in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED, AssessmentStatus.RETURNED):
             event_rows.append({"assessment_id": assessment_id, "actor_id": by, "action": "submit",
@@ -323,13 +352,26 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
                     "created_at": submitted_at + timedelta(days=1),
                 })
     for chunk in range(0, len(result_rows), 5000):
-        db.session.execute(insert(ItemResult), result_rows[chunk:chunk + 5000])
+        db.session.execute(insert(ItemResult.__table__), result_rows[chunk:chunk + 5000])
+    for chunk in range(0, len(tally_rows), 5000):
+        db.session.execute(insert(AssessmentTally.__table__), tally_rows[chunk:chunk + 5000])
     if event_rows:
-        db.session.execute(insert(AssessmentEvent), event_rows)
+        db.session.execute(insert(AssessmentEvent.__table__), event_rows)
     if review_rows:
-        db.session.execute(insert(Review), review_rows)
+        db.session.execute(insert(Review.__table__), review_rows)
     if not finished:
         _seed_snapshots(rng, year, branch_ids, today)
+
+
+def _count(tally: list, result: Result, weight: float, answered_at: datetime) -> None:
+    """Add one answer to a criterion's [total, met, partly, not met, n/a, weight scored, weight earned, last
+    answer] as progress.tally_query counts it (the seed writes the kept tallies with the answers)."""
+    index = {Result.MET: 1, Result.PARTLY: 2, Result.NOT_MET: 3, Result.NOT_APPLICABLE: 4}[result]
+    tally[index] += 1
+    if result != Result.NOT_APPLICABLE:
+        tally[5] += weight
+        tally[6] += weight * RESULT_SCORE[result]
+    tally[7] = answered_at if tally[7] is None or answered_at > tally[7] else tally[7]
 
 
 def _seed_snapshots(rng, year, branch_ids, today):
@@ -348,7 +390,7 @@ def _seed_snapshots(rng, year, branch_ids, today):
             level = start + (final - start) * (14 - days_ago) / 14
             rows.append({"year_id": year.id, "branch_id": branch_id, "day": today - timedelta(days=days_ago),
                          "progress": min(final, round(level, 1)), "score": score})
-    db.session.execute(insert(ProgressSnapshot), rows)
+    db.session.execute(insert(ProgressSnapshot.__table__), rows)
 
 
 def _seed_notifications(year) -> None:

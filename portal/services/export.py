@@ -1,30 +1,30 @@
 """The overview as a spreadsheet (XLSX, one sheet per year plus the item-level results) and as CSV.
 
-The workbook is built in openpyxl's write-only mode (rows streamed into the file, never held as
-cell objects) and written once, so 300 branches × three years cost little memory; CSV is made
-line by line.
+The workbook is written by XlsxWriter in constant-memory mode: each row goes to disk as it is written and
+is never held as cell objects, in one pass over the rows, into a temporary file that is then sent in
+chunks; so 2,000 branches × three years cost the same little memory as 20. CSV is made line by line.
 """
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import BinaryIO
 
+import xlsxwriter
 from flask import current_app
 from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from .. import labels
 from ..models import CampaignYear, Criterion, Result
 from . import dashboard, grading
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="F0F2F5")
-SECTION_FILL = PatternFill("solid", fgColor="FDECEA")
+HEADER_STYLE = {"bold": True, "bg_color": "#F0F2F5", "pattern": 1}
+SECTION_STYLE = {"bold": True, "bg_color": "#FDECEA", "pattern": 1}
+CHUNK_BYTES = 64 * 1024
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
@@ -109,30 +109,25 @@ def _sheet_title(text: str, used: set[str]) -> str:
     return title
 
 
-def _cells(ws, values, font=None, fill=None, wrap=False) -> list:
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(ws, value=neutralise(value))
-        if font:
-            cell.font = font
-        if fill:
-            cell.fill = fill
-        if wrap:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cells.append(cell)
-    return cells
-
-
 def years_for_export(overview: dashboard.Overview) -> list[CampaignYear]:
     """The chosen year first, then the others, newest first."""
     chosen = overview.filters.year
     return [chosen] + [y for y in overview.years if y.id != chosen.id] if chosen else []
 
 
-def workbook(overview: dashboard.Overview) -> bytes:
-    """XLSX: a sheet per campaign year (same filters and sort), then the chosen year's item results."""
+def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
+    """XLSX into `out`: a sheet per campaign year (same filters and sort), then the chosen year's item results.
+
+    Cells are written row by row (constant-memory mode keeps one row in memory); text is never read as a
+    formula, URL or number, and every value goes through `neutralise` as well."""
     criteria = overview.criteria
-    book = Workbook(write_only=True)
+    book = xlsxwriter.Workbook(out, {
+        "constant_memory": True, "in_memory": False, "tmpdir": tempfile.gettempdir(),
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",
+    })
+    heading = book.add_format(HEADER_STYLE)
+    section = book.add_format(SECTION_STYLE)
     used: set[str] = set()
     for year in years_for_export(overview):
         if year.id == overview.filters.year.id:
@@ -141,37 +136,55 @@ def workbook(overview: dashboard.Overview) -> bytes:
             filters = replace(overview.filters, year=year)
             rows = dashboard.sort_rows([r for r in dashboard.district_rows(year, overview.now)
                                         if dashboard.matches(r, filters)], filters, criteria)
-        ws = book.create_sheet(_sheet_title(f"{year.year} {year.theme}", used))
-        ws.freeze_panes = "B2"
-        ws.column_dimensions["A"].width = 30
-        ws.column_dimensions["B"].width = 24
-        ws.append(_cells(ws, header(criteria), HEADER_FONT, HEADER_FILL))
+        ws = book.add_worksheet(_sheet_title(f"{year.year} {year.theme}", used))
+        ws.freeze_panes(1, 1)
+        ws.set_column(0, 0, 30)
+        ws.set_column(1, 1, 24)
+        ws.write_row(0, 0, neutralise_row(header(criteria)), heading)
         verdicts = grading.verdict_cells(year, [row.branch_id for row in rows])
-        for row in rows:
-            ws.append(neutralise_row(row_values(row, criteria) + verdict_values(verdicts[row.branch_id])))
-    _item_sheet(book, overview, used)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        for index, row in enumerate(rows, start=1):
+            ws.write_row(index, 0, neutralise_row(row_values(row, criteria) + verdict_values(verdicts[row.branch_id])))
+    _item_sheet(book, overview, used, heading, section)
+    book.close()
 
 
-def _item_sheet(book: Workbook, overview: dashboard.Overview, used: set[str]) -> None:
+def _item_sheet(book, overview: dashboard.Overview, used: set[str], heading, section) -> None:
     """Rows in the framework's order (criterion heading, then its items), a column per branch."""
     year = overview.filters.year
     grid = dashboard.item_grid(year)
     branches = overview.rows
-    ws = book.create_sheet(_sheet_title(_("%(year)s item results", year=year.year), used))
-    ws.freeze_panes = "D2"
-    ws.column_dimensions["C"].width = 50
-    ws.append(_cells(ws, [_("Criterion"), _("No."), _("Item")] + [b.name for b in branches],
-                     HEADER_FONT, HEADER_FILL))
+    ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), used))
+    ws.freeze_panes(1, 3)
+    ws.set_column(2, 2, 50)
+    ws.write_row(0, 0, neutralise_row([_("Criterion"), _("No."), _("Item")] + [b.name for b in branches]), heading)
     result_label = {result: str(label) for result, label in labels.RESULT.items()}  # translate once
+    line = 1
     for criterion, items in grid.criteria:
-        ws.append(_cells(ws, [f"{criterion.position}. {criterion.title}", "", ""], HEADER_FONT, SECTION_FILL))
+        ws.write_row(line, 0, neutralise_row([f"{criterion.position}. {criterion.title}", "", ""]), section)
+        line += 1
         for item in items:
             answers = [grid.results.get((b.branch_id, item.id), Result.NOT_ASSESSED) for b in branches]
-            ws.append(neutralise_row([criterion.title, f"{criterion.position}.{item.position}", item.text]
-                                     + [result_label[a] for a in answers]))
+            ws.write_row(line, 0, neutralise_row([criterion.title, f"{criterion.position}.{item.position}", item.text]
+                                                 + [result_label[a] for a in answers]))
+            line += 1
+
+
+def workbook(overview: dashboard.Overview) -> bytes:
+    """The whole XLSX as bytes (tests and small callers; the download streams `xlsx_chunks` instead)."""
+    buffer = io.BytesIO()
+    write_workbook(overview, buffer)
+    return buffer.getvalue()
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    """The file's bytes in CHUNK_BYTES pieces; the (temporary) file is closed, and so removed, at the end or
+    when the client goes away."""
+    try:
+        handle.seek(0)
+        while chunk := handle.read(CHUNK_BYTES):
+            yield chunk
+    finally:
+        handle.close()
 
 
 def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
@@ -199,12 +212,20 @@ def filename(overview: dashboard.Overview, extension: str) -> str:
     return f"dashboard-{overview.filters.year.year}.{extension}"
 
 
-def xlsx(args) -> tuple[str, bytes] | None:
-    """(file name, workbook) of the overview for the query-string `args`; None without a year."""
+def xlsx(args) -> tuple[str, Iterator[bytes]] | None:
+    """(file name, the workbook's bytes in chunks) of the overview for the query-string `args`; None without a
+    year. The workbook is written in full (in this request, which the labels and time zone need) to a
+    temporary file that the chunks then read and remove: memory stays flat whatever the district's size."""
     overview = dashboard.overview(args)
     if overview.filters.year is None:
         return None
-    return filename(overview, "xlsx"), workbook(overview)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks when the download ends
+    try:
+        write_workbook(overview, handle)
+    except BaseException:
+        handle.close()
+        raise
+    return filename(overview, "xlsx"), _chunks(handle)
 
 
 def csv_export(args) -> tuple[str, Iterator[str]] | None:

@@ -63,12 +63,17 @@ def get_post(post_id: int) -> Post:
     return post
 
 
+BRANCH_MENU_MAX = 60  # more active branches than this: the board filters by a part of the name instead
+BRANCH_Q_MAX = 60
+
+
 @dataclass
 class BoardFilters:
     category: str = ""
     branch_id: int | None = None
     criterion_id: int | None = None
     year: int | None = None
+    branch_q: str = ""  # part of a branch's name (the filter of a district too big for one menu)
 
     @classmethod
     def parse(cls, args) -> BoardFilters:
@@ -79,10 +84,11 @@ class BoardFilters:
             branch_id=_int(args.get("branch")),
             criterion_id=_int(args.get("criterion")),
             year=_int(args.get("year")),
+            branch_q=(args.get("branch_q") or "").strip()[:BRANCH_Q_MAX],
         )
 
     def query_args(self) -> dict:
-        return {k: v for k, v in {"category": self.category, "branch": self.branch_id,
+        return {k: v for k, v in {"category": self.category, "branch": self.branch_id, "branch_q": self.branch_q,
                                   "criterion": self.criterion_id, "year": self.year}.items() if v}
 
 
@@ -130,6 +136,8 @@ def board(filters: BoardFilters, page: int = 1, per_page: int = PER_PAGE) -> Boa
         stmt = stmt.where(Post.category == PostCategory(filters.category))
     if filters.branch_id:
         stmt = stmt.where(Post.branch_id == filters.branch_id)
+    if filters.branch_q:
+        stmt = stmt.where(Branch.name.contains(filters.branch_q, autoescape=True))
     if filters.criterion_id:
         stmt = stmt.where(Post.id.in_(select(post_criterion.c.post_id)
                                       .where(post_criterion.c.criterion_id == filters.criterion_id)))
@@ -148,17 +156,29 @@ def latest(limit: int = 5) -> list[Post]:
 
 @dataclass
 class FilterOptions:
-    branches: list[tuple[int, str]]
+    branches: list[tuple[int, str]]  # empty when there are too many for one menu (see BRANCH_MENU_MAX)
     criteria: list[tuple[int, str, str]]  # id, framework name, title
     years: list[int]
+    chosen_branch: str = ""  # the name of the branch filtered by id, when the menu is not shown
 
 
-def filter_options() -> FilterOptions:
+def filter_options(filters: BoardFilters | None = None) -> FilterOptions:
+    """The board's filter choices. Up to BRANCH_MENU_MAX active branches are offered as a menu; a bigger
+    district gets a name field instead (a menu of 2,000 branches is unusable and weighs 100 KB), so the
+    page costs the same whatever the district's size."""
+    menu = list(db.session.execute(
+        select(Branch.id, Branch.name).where(Branch.active.is_(True)).order_by(Branch.name)
+        .limit(BRANCH_MENU_MAX + 1)).tuples())
+    chosen = ""
+    if len(menu) > BRANCH_MENU_MAX:
+        menu = []
+        if filters is not None and filters.branch_id:
+            chosen = db.session.scalar(select(Branch.name).where(Branch.id == filters.branch_id)) or ""
     return FilterOptions(
-        branches=list(db.session.execute(
-            select(Branch.id, Branch.name).where(Branch.active.is_(True)).order_by(Branch.name)).tuples()),
+        branches=menu,
         criteria=criteria_options(),
         years=list(db.session.scalars(select(CampaignYear.year).order_by(CampaignYear.year.desc()))),
+        chosen_branch=chosen,
     )
 
 

@@ -101,15 +101,30 @@ def tally_of(values) -> Tally:
 
 
 def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
-    """{assessment_id: {criterion_id: Tally}} for many assessments in one query."""
+    """{assessment_id: {criterion_id: Tally}} for many assessments in one query, read from the kept tallies
+    (services/tallies.py: the same figures as `tally_query`, kept up to date with every change)."""
+    from ..models import AssessmentTally
+    from . import tallies as kept
+
     ids = list(assessment_ids)
     if not ids:
         return {}
-    stmt = tally_query(Assessment.id, Criterion.id).where(Assessment.id.in_(ids))
+    kept.apply_pending()
     out: dict[int, dict[int, Tally]] = {i: {} for i in ids}
-    for row in db.session.execute(stmt):
-        out[row[0]][row[1]] = tally_of(row[2:9])
+    for start in range(0, len(ids), 500):
+        stmt = select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
+            AssessmentTally.assessment_id.in_(ids[start:start + 500]))
+        for row in db.session.execute(stmt):
+            out[row[0]][row[1]] = tally_of(row[2:9])
     return out
+
+
+def tally_columns() -> list:
+    """The seven kept tally columns, in `tally_of` order."""
+    from ..models import AssessmentTally
+
+    return [AssessmentTally.total, AssessmentTally.met, AssessmentTally.partly, AssessmentTally.not_met,
+            AssessmentTally.na, AssessmentTally.weight_scored, AssessmentTally.weight_earned]
 
 
 def overall(per_criterion: dict[int, Tally]) -> Tally:

@@ -51,7 +51,7 @@ def board():
     result = news_service.board(filters, _page_number())
     if request.args.get("more") and wants_fragment():  # "load more": just the next posts
         return render("news/board.html", block="more", result=result)
-    return render("news/board.html", result=result, options=news_service.filter_options())
+    return render("news/board.html", result=result, options=news_service.filter_options(filters))
 
 
 @bp.get("/news/search")

@@ -1,0 +1,179 @@
+"""Per-assessment, per-criterion tallies kept in `assessment_tally`, so that pages read figures instead of
+aggregating item results on every view.
+
+The figures are those of `progress.tally_query` (progress = assessed / applicable items, score = weighted
+results; the same SQL, so the same numbers). They are brought up to date in the same transaction as the
+change that moves them:
+
+- an answer written through the ORM (an `ItemResult` or `Assessment` added, changed or removed) is noticed
+  at flush;
+- the checklist's own writes (Core upserts) name their assessment with `mark(assessment_id)`;
+- a change to the framework (`Item`, `Criterion`) recomputes every assessment's rows;
+- rows go with their assessment (ON DELETE CASCADE).
+
+Before the transaction commits (and at every flush) the marked assessments' rows are deleted and inserted
+again from the item results in two statements. Bulk loads that bypass the ORM (the demo seed) call
+`rebuild()`; `flask --app wsgi rebuild-figures` does the same for an operator, and the tests compare the
+kept rows with a computation from scratch after random ticks.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Assessment, AssessmentTally, Criterion, Item, ItemResult
+from . import progress
+
+_MARKS = "portal.tally_marks"  # session.info key: assessment ids to bring up to date
+_RESET = "portal.tally_reset"  # session.info key: assessments whose answers were removed (rows may go)
+_ALL = "portal.tally_all"  # session.info key: every assessment (the framework changed)
+_SUSPENDED = "portal.tally_suspended"  # session.info key: a bulk load rebuilds at its end
+# Item and criterion columns that change which items an assessment counts, or their weight.
+FRAMEWORK_COLUMNS = {"weight", "active", "year_id", "criterion_id", "framework_id"}
+TALLY_COLUMNS = ["assessment_id", "criterion_id", "total", "met", "partly", "not_met", "na", "weight_scored",
+                 "weight_earned", "last_answer_at"]
+
+
+def _computed(assessment_ids: Iterable[int] | None = None):
+    """SELECT of the tally rows from the item results: of the given assessments, or of all (None)."""
+    stmt = progress.tally_query(Assessment.id, Criterion.id, extra_columns=[func.max(ItemResult.updated_at)])
+    if assessment_ids is not None:
+        stmt = stmt.where(Assessment.id.in_(list(assessment_ids)))
+    return stmt
+
+
+def mark(assessment_id: int, session: Session | None = None) -> None:
+    """Bring this assessment's tallies up to date before the current transaction commits (for writes that
+    bypass the ORM, e.g. the checklist's upserts)."""
+    session = session or db.session()
+    session.info.setdefault(_MARKS, set()).add(assessment_id)
+
+
+def suspend(session: Session | None = None) -> None:
+    """Stop following changes in this transaction: a bulk load that calls `rebuild()` before it commits.
+    The transaction's end (commit or rollback) lifts it."""
+    session = session or db.session()
+    session.info[_SUSPENDED] = True
+
+
+def reset(assessment_ids: Iterable[int], connection=None) -> None:
+    """Delete these assessments' rows and insert them again from the item results (when answers were removed,
+    a retired item's criterion may lose its row)."""
+    ids = sorted(set(assessment_ids))
+    run = (connection or db.session.connection()).execute
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        run(delete(AssessmentTally).where(AssessmentTally.assessment_id.in_(chunk)))
+        run(insert(AssessmentTally).from_select(TALLY_COLUMNS, _computed(chunk)))
+
+
+def refresh(assessment_ids: Iterable[int], connection=None) -> None:
+    """Recompute the tallies of these assessments from their item results, in the current transaction of
+    `connection` (default: the session's): one INSERT … SELECT … ON CONFLICT DO UPDATE per 500 assessments.
+    An answer never changes which criteria an assessment has rows for (only a framework change does, and
+    that rebuilds), so upserting the computed rows is enough."""
+    ids = sorted(set(assessment_ids))
+    if not ids:
+        return
+    connection = connection or db.session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        stmt = dialect.insert(AssessmentTally).from_select(TALLY_COLUMNS, _computed(ids[start:start + 500]))
+        connection.execute(stmt.on_conflict_do_update(
+            index_elements=["assessment_id", "criterion_id"],
+            set_={name: stmt.excluded[name] for name in TALLY_COLUMNS[2:]}))
+
+
+def rebuild(connection=None) -> int:
+    """Recompute every assessment's tallies from the item results; returns the number of rows. The caller
+    commits."""
+    run = (connection or db.session.connection()).execute
+    run(delete(AssessmentTally))
+    run(insert(AssessmentTally).from_select(TALLY_COLUMNS, _computed()))
+    return int(run(select(func.count()).select_from(AssessmentTally)).scalar_one())
+
+
+def differences() -> list[tuple]:
+    """Rows where the kept tallies and a computation from scratch disagree (empty when they agree):
+    (assessment id, criterion id, kept values or None, computed values or None)."""
+    kept = {(r[0], r[1]): tuple(r[2:]) for r in db.session.execute(select(
+        *(getattr(AssessmentTally, name) for name in TALLY_COLUMNS)))}
+    computed = {(r[0], r[1]): tuple(r[2:]) for r in db.session.execute(_computed())}
+    return [(key[0], key[1], kept.get(key), computed.get(key)) for key in sorted(kept.keys() | computed.keys())
+            if kept.get(key) != computed.get(key)]
+
+
+def apply_pending(session: Session | None = None) -> None:
+    """Write what the transaction's changes so far call for (readers call this first, so that they see
+    their own transaction's changes)."""
+    session = session or db.session()
+    if session.info.get(_SUSPENDED):
+        return
+    if session.info.get(_ALL):
+        _forget(session)
+        rebuild(session.connection())
+        return
+    removed = session.info.pop(_RESET, set())
+    if removed:
+        reset(removed, session.connection())
+    marks = session.info.pop(_MARKS, set()) - removed
+    if marks:
+        refresh(marks, session.connection())
+
+
+def _noticed(session: Session, flush_context) -> None:
+    """after_flush: the assessments whose answers the ORM just wrote; a framework change (an item or
+    criterion added, removed, or its weight, activity, year or place changed) concerns every assessment."""
+    if session.info.get(_SUSPENDED):
+        return
+    marks = session.info.setdefault(_MARKS, set())
+    for obj in session.new:
+        if isinstance(obj, ItemResult):
+            marks.add(obj.assessment_id)
+        elif isinstance(obj, Assessment):
+            marks.add(obj.id)
+        elif isinstance(obj, (Item, Criterion)):
+            session.info[_ALL] = True
+    for obj in session.deleted:
+        if isinstance(obj, ItemResult):
+            session.info.setdefault(_RESET, set()).add(obj.assessment_id)
+        elif isinstance(obj, (Item, Criterion)):
+            session.info[_ALL] = True
+    for obj in session.dirty:
+        if isinstance(obj, ItemResult):
+            marks.add(obj.assessment_id)
+        elif isinstance(obj, Assessment) and _changed(obj, {"framework_id", "year_id"}):
+            marks.add(obj.id)
+        elif isinstance(obj, (Item, Criterion)) and _changed(obj, FRAMEWORK_COLUMNS):
+            session.info[_ALL] = True
+
+
+def _changed(obj, columns: set[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in columns if name in state.attrs)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    apply_pending(session)
+
+
+def _before_commit(session: Session) -> None:
+    apply_pending(session)
+
+
+def _forget(session: Session, *args) -> None:
+    for key in (_MARKS, _RESET, _ALL, _SUSPENDED):
+        session.info.pop(key, None)
+
+
+def register() -> None:
+    """Listen to every ORM session once per process."""
+    for name, listener in (("after_flush", _noticed), ("after_flush_postexec", _after_flush),
+                           ("before_commit", _before_commit), ("after_commit", _forget),
+                           ("after_rollback", _forget)):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

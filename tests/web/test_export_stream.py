@@ -1,0 +1,39 @@
+"""The XLSX export is written once to a temporary file and sent in chunks: the answer is streamed, the file
+is gone afterwards, and its content is the same as the workbook written in memory."""
+from __future__ import annotations
+
+import io
+import tempfile
+
+from openpyxl import load_workbook
+
+from portal.services import dashboard, export
+
+from ..dashboard_helpers import build_district
+
+
+def test_xlsx_is_streamed_from_a_temporary_file_that_goes_afterwards(client, app, leader, monkeypatch):
+    build_district(4)
+    opened = []
+    real = tempfile.TemporaryFile
+
+    def spy(*args, **kwargs):
+        handle = real(*args, **kwargs)
+        opened.append(handle)
+        return handle
+
+    monkeypatch.setattr(export.tempfile, "TemporaryFile", spy)
+    monkeypatch.setattr(export, "CHUNK_BYTES", 1024)
+    client.login(leader)
+    response = client.get("/dashboard/export.xlsx", buffered=False)
+    assert response.status_code == 200 and response.is_streamed
+    chunks = list(response.response)
+    response.close()
+    assert len(chunks) > 2 and all(len(chunk) <= 1024 for chunk in chunks)
+    assert opened and all(handle.closed for handle in opened)
+    book = load_workbook(io.BytesIO(b"".join(chunks)), read_only=True)
+    with app.test_request_context("/dashboard/export.xlsx"):
+        app.preprocess_request()
+        same = load_workbook(io.BytesIO(export.workbook(dashboard.overview({}))), read_only=True)
+        assert [list(book[name].iter_rows(values_only=True)) for name in book.sheetnames] == \
+            [list(same[name].iter_rows(values_only=True)) for name in same.sheetnames]
