@@ -146,8 +146,15 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+NAMES_LISTED = 30  # a district of 2,000 branches would name hundreds; the attachment lists them all
+
+
 def _names(names: list[str]) -> str:
-    return "、".join(names)
+    """Names joined with 、; past NAMES_LISTED, the first of them and how many more (a drafted section stays
+    within BODY_MAX whatever the district's size)."""
+    if len(names) <= NAMES_LISTED:
+        return "、".join(names)
+    return gettext("%(names)s and %(n)s more", names="、".join(names[:NAMES_LISTED]), n=len(names) - NAMES_LISTED)
 
 
 def draft_sections(figures: dict) -> list[dict]:

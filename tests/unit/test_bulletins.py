@@ -242,3 +242,17 @@ def test_making_a_pdf_leaves_truncated_pictures_refused(ctx, leader):
     bulletin = _draft(leader)
     gongwen.pdf_bytes(bulletin)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+def test_a_big_districts_draft_names_some_branches_and_counts_the_rest(ctx, leader, monkeypatch):
+    """At 2,000 branches hundreds are behind: the drafted section names the first ones and counts the others,
+    so that the draft stays valid (the demo seed of a big district drafts one)."""
+    monkeypatch.setattr(bulletins, "NAMES_LISTED", 2)
+    make_assessment(BranchFactory(), status=AssessmentStatus.REVIEWED, answer_all=Result.MET)
+    BranchFactory(), BranchFactory(), BranchFactory(), BranchFactory()  # four not started: all to be urged
+    figures = bulletins.figures_for(current_year())
+    urged = figures["urge"]
+    assert len(urged) >= 4
+    body = "\n".join(s["body"] for s in bulletins.draft_sections(figures))
+    assert "、".join(urged[:2]) + f"等另外 {len(urged) - 2} 个" in body and urged[2] not in body
+    _issue(leader, _draft(leader))  # valid
