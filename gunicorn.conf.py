@@ -7,8 +7,14 @@ search queries with a note and refuses URLs over 16 KB with its own translated 4
 
 post_worker_init: what gunicorn still refuses itself (a line over 1 MB, oversized headers, a malformed
 request) is answered with the portal's translated error page rather than gunicorn's English one
-(portal/server_errors.py)."""
+(portal/server_errors.py).
+
+timeout: a sync worker that has not finished its request within `timeout` seconds is aborted by the arbiter,
+and the request is answered 500 ("WORKER TIMEOUT" in the log). gunicorn's default of 30 s cut off the XLSX
+export of 2,000 branches (about 3 s of server time, several times that on a busy machine) and the bench saw
+500s; legitimately long downloads (exports, bulletin PDFs) get 120 s, a hung worker is still replaced."""
 limit_request_line = 0
+timeout = 120
 
 
 def post_worker_init(worker):

@@ -71,7 +71,9 @@ def run(work: Path) -> int:
     timed: dict[str, list[dict]] = {case.name: [] for case in cases}
     load = None
     for district in districts:
-        with gunicorn(district.url, str(work / "uploads"), workers=workers) as base:
+        log = harness.data_folder() / f"gunicorn-{district.branches}.log"  # tracebacks of any 5xx
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with gunicorn(district.url, str(work / "uploads"), workers=workers, log=str(log)) as base:
             for case in cases:
                 timed[case.name].append(harness.time_case(base, case, district))
             if district is districts[-1] and os.environ.get("CONCURRENCY_SECONDS") != "0":

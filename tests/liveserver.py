@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,16 +25,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, upload_folder: str, workers: int = 3, threads: int = 1, **settings: str):
-    """Serve the portal with gunicorn on a free port; `settings` are extra environment variables."""
+def gunicorn(database_url: str, upload_folder: str, workers: int = 3, threads: int = 1, log: str | None = None,
+             **settings: str):
+    """Serve the portal with gunicorn on a free port; `settings` are extra environment variables. `log`: a file
+    for gunicorn's output (its tracebacks), appended to; without it the output is kept in a temporary file
+    and shown if gunicorn does not start (an unread pipe would fill and block the workers' logging)."""
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, SECRET_KEY="live-test-secret", UPLOAD_FOLDER=upload_folder,
                **settings)
     gunicorn_bin = str(Path(sys.executable).with_name("gunicorn"))
+    output = open(log, "ab") if log else tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [gunicorn_bin, "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
          "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -44,7 +49,8 @@ def gunicorn(database_url: str, upload_folder: str, workers: int = 3, threads: i
             except requests.RequestException:  # not listening yet, or workers still booting
                 time.sleep(0.2)
         else:
-            raise RuntimeError("gunicorn did not start: " + process.stdout.read().decode(errors="replace"))
+            output.seek(0)
+            raise RuntimeError("gunicorn did not start: " + output.read().decode(errors="replace"))
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -52,6 +58,7 @@ def gunicorn(database_url: str, upload_folder: str, workers: int = 3, threads: i
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+        output.close()
 
 
 class Browserless:

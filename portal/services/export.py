@@ -74,25 +74,40 @@ def header(criteria: list[Criterion]) -> list[str]:
     return columns
 
 
-def verdict_values(cell) -> list:
+class Names:
+    """The labels an export writes, each translated once per export: a lazy label turned into text costs a
+    translation lookup, and 2,000 branches × three years × six labels made that a second and a half."""
+
+    def __init__(self):
+        self.unit_kind = {k: str(v) for k, v in labels.UNIT_KIND.items()}
+        self.status = {k: str(v) for k, v in labels.ASSESSMENT_STATUS.items()}
+        self.rating = {k: str(v) for k, v in labels.REVIEW_RATING.items()}
+        self.plan = {k: str(v) for k, v in labels.SUBMISSION_STATUS.items()}
+        self.grade = {k: str(v) for k, v in labels.GRADE.items()}
+        self.not_started, self.yes, self.no = _("Not started"), _("yes"), _("no")
+
+
+def verdict_values(cell, names: Names | None = None) -> list:
     """The appraisal and grade columns of one branch (a grading.VerdictCell): figures are blank below the round's
     minimum of ballots."""
-    grade = str(labels.GRADE[cell.grade]) if cell.grade else ""
-    confirmed = (_("yes") if cell.confirmed else _("no")) if grade else ""
+    names = names or Names()
+    grade = names.grade[cell.grade] if cell.grade else ""
+    confirmed = (names.yes if cell.confirmed else names.no) if grade else ""
     return [cell.ballots, cell.score, cell.satisfaction, grade, confirmed]
 
 
-def row_values(row: dashboard.Row, criteria: list[Criterion]) -> list:
+def row_values(row: dashboard.Row, criteria: list[Criterion], names: Names | None = None) -> list:
+    names = names or Names()
     total = row.total
-    values: list = [row.name, row.unit_name, str(labels.UNIT_KIND[row.unit_kind])]
+    values: list = [row.name, row.unit_name, names.unit_kind[row.unit_kind]]
     for criterion in criteria:
         tally = row.cells.get(criterion.id)
         values += [tally.score if tally else None, tally.progress if tally else None]
     values += [
         total.progress, total.score, total.not_met,
-        str(labels.ASSESSMENT_STATUS[row.status]) if row.status else _("Not started"),
-        str(labels.REVIEW_RATING[row.rating]) if row.rating else "",
-        str(labels.SUBMISSION_STATUS[row.plan_status]) if row.plan_status else "",
+        names.status[row.status] if row.status else names.not_started,
+        names.rating[row.rating] if row.rating else "",
+        names.plan[row.plan_status] if row.plan_status else "",
         row.overdue, row.pledges, row.posts, row.members_done, row.members_total,
         local_time(row.last_activity),
     ]
@@ -129,6 +144,7 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     heading = book.add_format(HEADER_STYLE)
     section = book.add_format(SECTION_STYLE)
     used: set[str] = set()
+    names = Names()
     for year in years_for_export(overview):
         if year.id == overview.filters.year.id:
             rows = overview.rows
@@ -143,7 +159,8 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
         ws.write_row(0, 0, neutralise_row(header(criteria)), heading)
         verdicts = grading.verdict_cells(year, [row.branch_id for row in rows])
         for index, row in enumerate(rows, start=1):
-            ws.write_row(index, 0, neutralise_row(row_values(row, criteria) + verdict_values(verdicts[row.branch_id])))
+            ws.write_row(index, 0, neutralise_row(row_values(row, criteria, names)
+                                                  + verdict_values(verdicts[row.branch_id], names)))
     _item_sheet(book, overview, used, heading, section)
     book.close()
 
@@ -201,8 +218,9 @@ def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
     writer.writerow(neutralise_row(header(overview.criteria)))
     yield "\ufeff" + flush()
     verdicts = grading.verdict_cells(overview.filters.year, [row.branch_id for row in overview.rows])
+    names = Names()
     for row in overview.rows:
-        values = row_values(row, overview.criteria) + verdict_values(verdicts[row.branch_id])
+        values = row_values(row, overview.criteria, names) + verdict_values(verdicts[row.branch_id], names)
         writer.writerow(neutralise_row(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
                                         for v in values]))
         yield flush()

@@ -37,3 +37,42 @@ def test_xlsx_is_streamed_from_a_temporary_file_that_goes_afterwards(client, app
         same = load_workbook(io.BytesIO(export.workbook(dashboard.overview({}))), read_only=True)
         assert [list(book[name].iter_rows(values_only=True)) for name in book.sheetnames] == \
             [list(same[name].iter_rows(values_only=True)) for name in same.sheetnames]
+
+
+def _translations_per_export(app, monkeypatch) -> int:
+    import flask_babel
+
+    calls = [0]
+    real = flask_babel.Domain.gettext
+
+    def counting(self, *args, **kwargs):
+        calls[0] += 1
+        return real(self, *args, **kwargs)
+
+    with app.test_request_context("/dashboard/export.xlsx"):
+        app.preprocess_request()
+        overview = dashboard.overview({"per_page": "all"})
+        monkeypatch.setattr(flask_babel.Domain, "gettext", counting)
+        export.workbook(overview)
+        monkeypatch.setattr(flask_babel.Domain, "gettext", real)
+    return calls[0]
+
+
+def test_the_export_translates_its_labels_once_not_per_branch(app, monkeypatch):
+    """The bench's 500s at 2,000 branches were gunicorn's worker timeout (the sync worker is aborted after
+    `timeout` seconds and the request answered 500): a label translated per cell made the export grow
+    with the district. The translations an export makes do not depend on its size."""
+    from ..factories import BranchFactory
+
+    build_district(3)
+    small = _translations_per_export(app, monkeypatch)
+    BranchFactory.create_batch(9)
+    assert _translations_per_export(app, monkeypatch) == small  # four times the branches, the same labels
+
+
+def test_gunicorn_gives_long_downloads_time():
+    import runpy
+    from pathlib import Path
+
+    settings = runpy.run_path(str(Path(__file__).parents[2] / "gunicorn.conf.py"))
+    assert settings["timeout"] >= 120
