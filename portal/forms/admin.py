@@ -70,4 +70,15 @@ class RosterFileForm(FlaskForm):
 
 
 class RosterImportForm(FlaskForm):
+    """Confirming a preview: its token and fingerprint (the changes shown), and whether leavers are disabled."""
+
     token = Text(max_length=64)
+    fingerprint = Text(max_length=64)
+    filename = Text(max_length=120)
+    disable_leavers = Choice(choices=("1",))
+
+
+class SlipsForm(FlaskForm):
+    """Printing activation slips: for one branch, or (blank) for every branch of the import."""
+
+    branch = Id()
