@@ -35,6 +35,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from werkzeug.datastructures import FileStorage
 
 from .. import labels
+from ..database import writing
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import (
@@ -457,23 +458,27 @@ class ImportFailed(Exception):
 
 def run(import_id: int) -> dict:
     """The task's work: import a queued roster in short transactions, all or nothing. Returns the summary."""
-    job = db.session.get(RosterImport, import_id)
-    if job is None or job.status != ImportStatus.QUEUED:
-        return {}
-    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
-    job.status = ImportStatus.RUNNING
-    db.session.commit()
+    db.session.rollback()
+    with writing():
+        job = db.session.get(RosterImport, import_id)
+        if job is None or job.status != ImportStatus.QUEUED:
+            db.session.rollback()
+            return {}
+        actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        job.status = ImportStatus.RUNNING
+        db.session.commit()
     try:
         summary = _run(job, actor)
     except Exception as error:  # any failure: undo the batches, say why
         db.session.rollback()
         message = str(error) if isinstance(error, ImportFailed | Invalid | NotFound) else \
             str(_l("The import failed; nothing was imported."))
-        _undo(job.id)
-        job = db.session.get(RosterImport, import_id)
-        job.status, job.error, job.finished_at = ImportStatus.FAILED, message[:500], utcnow()
-        audit.record(actor, "roster.failed", job, after={"error": message[:200]})
-        db.session.commit()
+        with writing():
+            _undo(job.id)
+            job = db.session.get(RosterImport, import_id)
+            job.status, job.error, job.finished_at = ImportStatus.FAILED, message[:500], utcnow()
+            audit.record(actor, "roster.failed", job, after={"error": message[:200]})
+            db.session.commit()
         if not isinstance(error, ImportFailed | Invalid | NotFound):
             raise
         return {}
@@ -482,7 +487,8 @@ def run(import_id: int) -> dict:
 
 
 def _undo(import_id: int) -> None:
-    """Remove the accounts the failed import's batches wrote (still disabled, never used)."""
+    """Remove the accounts the failed import's batches wrote (still disabled, never used); their "user.create"
+    events stay, followed by the import's "roster.failed"."""
     db.session.execute(delete(User).where(User.roster_import_id == import_id, User.active.is_(False),
                                           User.last_login_at.is_(None)))
     db.session.commit()
@@ -499,6 +505,13 @@ def _run(job: RosterImport, actor) -> dict:
         raise ImportFailed(str(_l("Accounts or branches changed after the preview: nothing was imported. Upload "
                                   "the file again and check the new preview.")))
     leavers = plan.leavers if job.disable_leavers else []
+    with writing():
+        return _write(job, actor, plan, leavers)
+
+
+def _write(job: RosterImport, actor, plan: Plan, leavers: list[Change]) -> dict:
+    db.session.rollback()  # a read begun before (deferred) would fail to write: begin again, IMMEDIATE
+    job = db.session.get(RosterImport, job.id)
     job.total = len(plan.creates) + len(plan.updates) + len(leavers)
     db.session.commit()
     rows = {row.line: row for row in plan.rows}
@@ -513,6 +526,14 @@ def _run(job: RosterImport, actor) -> dict:
              "email": row.email if with_email else "", "email_preference": "digest", "active": False,
              "session_version": 1, "created_at": now, "must_change_password": False,
              "roster_import_id": job.id} for row in chunk])
+        made = dict(db.session.execute(select(User.username, User.id).where(
+            User.username.in_([row.username for row in chunk]))).all())
+        # Their audit events go with them, so that the last transaction stays short (a failed import's undo
+        # is recorded by "roster.failed").
+        db.session.execute(insert(AuditEvent), [
+            _event(actor, "user.create", made[row.username], row.branch_id,
+                   after={"username": row.username, "role": row.role_value.value, "branch_id": row.branch_id,
+                          "via": "roster", "import": job.id}, at=now) for row in chunk])
         job.done = start_at + len(chunk)
         db.session.commit()
     # 2. One short transaction: switch them on, apply the updates and the leavers, check, audit.
@@ -522,10 +543,7 @@ def _run(job: RosterImport, actor) -> dict:
         raise ImportFailed(str(_l("Some new accounts could not be written: nothing was imported.")))
     db.session.execute(update(User).where(User.roster_import_id == job.id, User.active.is_(False))
                        .values(active=True), execution_options={"synchronize_session": False})
-    events = [_event(actor, "user.create", uid, rows[c.line].branch_id,
-                     after={"username": c.username, "role": rows[c.line].role_value.value,
-                            "branch_id": rows[c.line].branch_id, "via": "roster"}, at=now)
-              for c in plan.creates for uid in [created[c.username]]]
+    events: list[dict] = []
     if plan.updates:
         _apply_updates(plan, rows, with_post, with_email, actor, events, now)
     if leavers:
@@ -537,7 +555,8 @@ def _run(job: RosterImport, actor) -> dict:
         events += [_event(actor, "user.disable", c.user_id, None, before={"active": True},
                           after={"active": False, "via": "roster"}, at=now) for c in leavers]
     _recheck_secretaries()
-    db.session.execute(insert(AuditEvent), events)
+    if events:
+        db.session.execute(insert(AuditEvent), events)
     summary = {"created": len(plan.creates), "updated": len(plan.updates), "disabled": len(leavers),
                "unchanged": plan.unchanged}
     job = db.session.get(RosterImport, job.id)

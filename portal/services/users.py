@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 from sqlalchemy import update as sql_update
+from sqlalchemy.orm import aliased
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db

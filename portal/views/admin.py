@@ -6,14 +6,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import Invalid
-from ..forms import admin as forms
 from ..forms import EmptyForm, run_form, validated
+from ..forms import admin as forms
 from ..forms.fields import shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
+from ..links import external_url
 from ..models import Branch, User
 from ..permissions import require
-from ..links import external_url
 from ..services import activation, auditlog, firstrun, intents
 from ..services import roster as roster_service
 from ..services import users as user_service

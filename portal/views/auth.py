@@ -7,12 +7,12 @@ from flask import Blueprint, flash, make_response, redirect, request, session, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..errors import Invalid
 from ..extensions import login_manager
 from ..forms import EmptyForm, run_form
 from ..forms.auth import ActivationForm, EmailPreferenceForm, LanguageForm, LoginForm, PasswordForm
 from ..htmx import redirect_back, render
 from ..i18n import DEFAULT as DEFAULT_LANGUAGE
-from ..errors import Invalid
 from ..services import accounts, activation, throttle
 from ..sessions import is_sessionless
 
