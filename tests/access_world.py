@@ -171,4 +171,5 @@ build_appraisal.areas = ("appraisal", "main", "dashboard")
 build_bulletins.areas = ("bulletins",)
 build_notifications.areas = ("notifications", "main")
 build_roster.areas = ("admin",)
-BUILDERS = [build_roster, build_news, build_commendation, build_campaign, build_appraisal, build_bulletins, build_notifications]
+BUILDERS = [build_roster, build_news, build_commendation, build_campaign, build_appraisal, build_bulletins,
+            build_notifications]

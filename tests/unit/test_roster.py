@@ -8,10 +8,10 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from portal import tasks
 from portal.errors import Invalid, NotFound
 from portal.extensions import db
 from portal.models import AuditEvent, Role, User
-from portal import tasks
 from portal.services import activation, roster
 
 

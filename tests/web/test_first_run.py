@@ -83,8 +83,9 @@ def test_a_refused_year_form_shows_the_typed_dates_not_the_stored_ones(client, a
 
 def test_one_active_secretary_per_branch_in_the_services(client, admin, branch, secretary):
     client.login(admin)
-    refused = client.form_post("/admin/users", {"username": "second", "display_name": "第二书记", "password": "long-enough-42",
-                                                "role": "secretary", "branch": str(branch.id)})
+    refused = client.form_post("/admin/users", {"username": "second", "display_name": "第二书记",
+                                                "password": "long-enough-42", "role": "secretary",
+                                                "branch": str(branch.id)})
     assert refused.status_code == 422
     body = refused.get_data(as_text=True)
     assert secretary.display_name in body and 'value="second"' in body and 'value="第二书记"' in body

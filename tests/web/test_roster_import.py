@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal import tasks
 from portal.extensions import db
-from portal.models import AuditEvent, Branch, ImportStatus, Role, RosterImport, User
+from portal.models import AuditEvent, ImportStatus, Role, RosterImport, User
 from portal.services import roster
 
 from ..factories import BranchFactory, UserFactory
@@ -71,7 +71,8 @@ def test_import_runs_in_the_background_and_people_activate_with_their_codes(clie
                                           "new_password": "123", "repeat_password": "123"})
     assert weak.status_code == 422 and codes["wangli"] in weak.get_data(as_text=True)
     ok = client.form_post("/activate", {"username": "wangli", "code": codes["wangli"].lower(),
-                                        "new_password": "书香路-我的密码-2012", "repeat_password": "书香路-我的密码-2012"})
+                                        "new_password": "书香路-我的密码-2012",
+                                        "repeat_password": "书香路-我的密码-2012"})
     assert ok.status_code == 303
     assert client.get("/").status_code == 200
     db.session.expire_all()
@@ -80,7 +81,8 @@ def test_import_runs_in_the_background_and_people_activate_with_their_codes(clie
     # Single use.
     client.form_post("/logout", {})
     again = client.form_post("/activate", {"username": "wangli", "code": codes["wangli"],
-                                           "new_password": "another-good-pass-9", "repeat_password": "another-good-pass-9"})
+                                           "new_password": "another-good-pass-9",
+                                           "repeat_password": "another-good-pass-9"})
     assert again.status_code == 422
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "auth.activated")) == 1
 
@@ -108,7 +110,8 @@ def test_reimport_previews_every_change_and_disables_leavers_only_when_ticked(cl
 def test_a_file_giving_a_branch_two_secretaries_is_refused_naming_the_rows(client, admin):
     branch = BranchFactory(name="丙校党支部")
     client.login(admin)
-    page = upload(client, HEADER + f"a1,甲,支部书记,{branch.name},\nb1,乙,党员,{branch.name},\nc1,丙,支部书记,{branch.name},\n")
+    page = upload(client, HEADER + f"a1,甲,支部书记,{branch.name},\nb1,乙,党员,{branch.name},\n"
+                                   f"c1,丙,支部书记,{branch.name},\n")
     body = page.get_data(as_text=True)
     assert page.status_code == 422
     assert "2、4" in body and branch.name in body
