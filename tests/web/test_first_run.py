@@ -111,3 +111,19 @@ def test_the_branch_registry_shows_secretary_kind_members_and_status(client, adm
     assert "没有书记" in body.split(f'id="branch-{empty.id}"')[1].split("</tr>")[0] or "No secretary" in body
     # Pinyin order: 阿 (a) before anything later in the alphabet.
     assert body.index(f'id="branch-{empty.id}"') < body.index(f'id="branch-{branch.id}"') or branch.name < "a"
+
+
+def test_a_refused_branch_form_keeps_what_was_typed_and_zero_members_is_a_number(client, admin):
+    BranchFactory(name="已有党支部")
+    client.login(admin)
+    refused = client.form_post("/admin/branches", {"unit_name": "新学校甲", "unit_kind": "middle",
+                                                   "branch_name": "已有党支部", "branch_kind": "branch",
+                                                   "member_count": "0"})
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True).split("new-unit_name")[2]
+    assert 'value="新学校甲"' in body and 'value="已有党支部"' in body
+    assert '<option value="middle" selected>' in body.replace("  ", " ")
+    ok = client.form_post("/admin/branches", {"unit_name": "新学校乙", "unit_kind": "primary",
+                                              "branch_name": "新学校乙党支部", "branch_kind": "branch",
+                                              "member_count": "0"})
+    assert ok.status_code == 303
