@@ -23,7 +23,7 @@ def empty_install(tmp_path):
                UPLOAD_FOLDER=str(tmp_path / "uploads"), TASK_QUEUE_URL=f"sqlite:///{tmp_path / 'tasks.sqlite3'}",
                PORTAL_BASE_URL="http://portal.school.local")
     env.pop("TEST_DATABASE_URL", None)
-    run = dict(cwd=ROOT, env=env, check=True, capture_output=True)
+    run = {"cwd": ROOT, "env": env, "check": True, "capture_output": True}
     subprocess.run([FLASK, "--app", "wsgi", "init-db"], **run)  # noqa: S603  # nosec B603 - fixed arguments
     subprocess.run([FLASK, "--app", "wsgi", "create-user", "--username", "zuzhike", "--display-name", "组织科",  # noqa: S603  # nosec B603
                     "--role", "admin", "--password", ADMIN_PASSWORD], **run)
