@@ -185,6 +185,7 @@ TABLE: dict[str, tuple] = {
     "campaign.create_year": ("POST", "/campaign/years", ADMIN, {}),
     "campaign.update_year": ("POST", "/campaign/years/" + X % "year", ADMIN, {}),
     "campaign.make_current": ("POST", "/campaign/years/" + X % "past_year" + "/current", ADMIN, {}),
+    "campaign.open_next_phase": ("POST", "/campaign/years/" + X % "year" + "/next-phase", ADMIN, {}),
     "campaign.submissions": ("GET", "/submissions", SECRETARIES | LEADERSHIP, {}),
     "campaign.create_request": ("POST", "/submissions", ADMIN, {}),
     # A secretary opening a request is sent on to their own branch's submission.
@@ -481,6 +482,7 @@ FORMS: dict[str, tuple] = {
     "commendation.feature": (lambda w, r: {}, _commended),
     "campaign.create_year": (lambda w, r: {"year": "2013", "theme": "新的一年"}, None),
     "campaign.update_year": (_year_form, None),
+    "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": "2099-12-31"}, None),
     "campaign.create_request": (lambda w, r: {"kind": "plan", "title": "报送总结", "description": "",
                                               "deadline": "2099-01-01T08:00"}, None),
     "campaign.submit": (_submission_form, _return_submission),
