@@ -67,6 +67,8 @@ def load(instance_path: str) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         # Failed sign-ins counted in the database (services/throttle.py), shared by every worker.
         "LOGIN_THROTTLE_WINDOW_SECONDS": int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60)),
+        # How long a one-time activation code (roster import, re-issued by the organisation section) is valid.
+        "ACTIVATION_CODE_DAYS": int(os.environ.get("ACTIVATION_CODE_DAYS", 30)),
         "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", 10)),
         "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", 50)),
         # Refused ballot codes per client address within the window (guessing protection of /appraisal).

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
@@ -19,6 +21,19 @@ def configure_engine_events(app: Flask) -> None:
 
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Set by work outside a request that writes (a task of the queue): its transactions begin IMMEDIATE too.
+_WRITING: ContextVar[bool] = ContextVar("portal_writing", default=False)
+
+
+@contextmanager
+def writing():
+    """Transactions begun inside take SQLite's write lock up front (BEGIN IMMEDIATE), as a POST's do: for a task
+    that reads then writes while people save (a deferred BEGIN would fail at once with "database is locked")."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
 
 
 def _begin_statement() -> str:
@@ -27,7 +42,7 @@ def _begin_statement() -> str:
     Reads keep a deferred BEGIN: under WAL they never wait for a writer. A GET that writes
     (a read counter) must do so in a transaction whose first statement is the write.
     Outside a request (commands, scripts) BEGIN stays deferred too."""
-    if has_request_context() and request.method not in READ_ONLY_METHODS:
+    if _WRITING.get() or (has_request_context() and request.method not in READ_ONLY_METHODS):
         return "BEGIN IMMEDIATE"
     return "BEGIN"
 

@@ -8,6 +8,7 @@ from .models import (
     CommendationLevel,
     FollowUpStatus,
     GroupRole,
+    ImportStatus,
     InspectionKind,
     Level,
     MemberLevel,
@@ -151,6 +152,14 @@ def resolved(mapping: dict) -> dict:
     return {key: str(value) for key, value in mapping.items()}
 
 
+IMPORT_STATUS = {
+    ImportStatus.QUEUED: _l("Waiting for the task queue"),
+    ImportStatus.RUNNING: _l("Importing"),
+    ImportStatus.DONE: _l("Imported"),
+    ImportStatus.FAILED: _l("Failed: nothing was imported"),
+}
+
+
 # What an audited change was, in words (the branch page's trail of recent changes); unknown codes show as they are.
 AUDIT_ACTION = {
     "auth.login": _l("signed in"),
@@ -215,6 +224,13 @@ AUDIT_ACTION = {
     "project.create": _l("started a project"),
     "project.update": _l("edited a project"),
     "roster.import": _l("imported the roster"),
+    "roster.queued": _l("started a roster import"),
+    "roster.failed": _l("saw a roster import fail"),
+    "roster.template": _l("downloaded the roster template"),
+    "campaign_year.next_phase": _l("opened the next phase"),
+    "user.activation_issued": _l("issued activation codes"),
+    "auth.activated": _l("activated the account with a code"),
+    "auth.activation_failed": _l("tried an activation code that did not match"),
     "submission.submit": _l("handed in a document"),
     "submission.accept": _l("accepted a document"),
     "submission.return": _l("returned a document"),

@@ -12,6 +12,9 @@ Periodic tasks (times in UTC), each enqueuing one task:
   dashboard's progress-over-time chart reads (the page itself never writes it);
 - every minute: scheduled posts whose time has come are published (services/news.publish_due).
 
+On demand: a roster import the organisation section confirmed (services/roster.run), never retried (a failed
+import has undone itself and says why; the admin uploads again).
+
 Each task runs in an application context of an app built from the same environment as the web server's
 (DATABASE_URL, MAIL_*, PORTAL_BASE_URL, ...). Importing this module never creates the app.
 """
@@ -19,8 +22,10 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
+from flask import has_app_context
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 
 from .config import ConfigError
@@ -51,8 +56,11 @@ _app = None
 
 
 def _context():
-    """The app's context for a task; the app is built once per consumer process."""
+    """The app's context for a task; the app is built once per consumer process. A task run in place (huey's
+    immediate mode, in tests) uses the app it was called from."""
     global _app
+    if has_app_context():
+        return nullcontext()
     if _app is None:
         from . import create_app
 
@@ -97,6 +105,15 @@ def publish_scheduled() -> int:
 
     with _context():
         return news.publish_due()
+
+
+@huey.task(retries=0)
+def import_roster(import_id: int) -> dict:
+    """Import a previewed roster in short batches, all or nothing; returns what it did."""
+    from .services import roster
+
+    with _context():
+        return roster.run(import_id)
 
 
 # The schedule: each periodic task only enqueues the work above, so the work is retried and its result kept

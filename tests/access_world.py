@@ -147,10 +147,29 @@ def build_notifications(world) -> None:
 
 
 # The blueprints whose pages show what each builder makes (the home page and the dashboard show it all).
+def build_roster(world) -> None:
+    """A finished roster import whose one new account has not activated yet."""
+    from portal.extensions import db
+    from portal.models import ImportStatus, Role, RosterImport, User
+    from portal.services import activation
+
+    job = RosterImport(token="0" * 32 + ".csv", filename="roster.csv", status=ImportStatus.DONE, total=1, done=1,
+                       summary={"created": 1, "updated": 0, "disabled": 0, "unchanged": 0},
+                       created_by_id=world.users["admin"].id)
+    db.session.add(job)
+    db.session.flush()
+    db.session.add(User(username="imported1", display_name="新人", password_hash=activation.NO_PASSWORD,
+                        role=Role.MEMBER, branch_id=world.branch.id, roster_import_id=job.id))
+    db.session.commit()
+    world.extra["roster_import"] = job.id
+
+
 build_news.areas = ("news", "main", "dashboard")
 build_commendation.areas = ("commendation", "main", "dashboard")
 build_campaign.areas = ("campaign", "main", "dashboard")
 build_appraisal.areas = ("appraisal", "main", "dashboard")
 build_bulletins.areas = ("bulletins",)
 build_notifications.areas = ("notifications", "main")
-BUILDERS = [build_news, build_commendation, build_campaign, build_appraisal, build_bulletins, build_notifications]
+build_roster.areas = ("admin",)
+BUILDERS = [build_roster, build_news, build_commendation, build_campaign, build_appraisal, build_bulletins,
+            build_notifications]

@@ -8,7 +8,7 @@ from wtforms.validators import Length, ValidationError
 
 from ..models import BranchKind, Role, UnitKind
 from ..services import accounts
-from .fields import Choice, FormToken, HiddenId, Id, Identifier, Text, Upload
+from .fields import Choice, FormToken, HiddenId, Id, Identifier, Text, Upload, WholeNumber
 
 _PASSWORD = [Length(max=200, message=_l("At most %(n)s characters.", n=200))]
 
@@ -56,7 +56,9 @@ class BranchForm(FlaskForm):
     unit_kind = Choice(_l("Kind of unit"), choices=UnitKind, required=True)
     branch_name = Text(_l("Branch"), max_length=120, required=True)
     branch_kind = Choice(_l("Kind of branch"), choices=BranchKind, required=True)
-    member_count = Id(_l("Members"), minimum=0, maximum=10000, message=_l("Enter a whole number from 0 to 10000."))
+    # A whole number, 0 included (an Id is never 0: a new branch with no members yet was refused).
+    member_count = WholeNumber(_l("Members"), minimum=0, maximum=10000,
+                               message=_l("Enter a whole number from 0 to 10000."))
     form_token = FormToken()
 
     def service_fields(self) -> dict:
@@ -70,4 +72,15 @@ class RosterFileForm(FlaskForm):
 
 
 class RosterImportForm(FlaskForm):
+    """Confirming a preview: its token and fingerprint (the changes shown), and whether leavers are disabled."""
+
     token = Text(max_length=64)
+    fingerprint = Text(max_length=64)
+    filename = Text(max_length=120)
+    disable_leavers = Choice(choices=("1",))
+
+
+class SlipsForm(FlaskForm):
+    """Printing activation slips: for one branch, or (blank) for every branch of the import."""
+
+    branch = Id()

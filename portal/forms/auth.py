@@ -42,3 +42,12 @@ class EmailPreferenceForm(FlaskForm):
                                   choices=[SelectChoice("digest", _l("A daily digest")),
                                            SelectChoice("immediate", _l("Each one as it comes")),
                                            SelectChoice("none", _l("No e-mail: only in the portal"))])
+
+
+class ActivationForm(FlaskForm):
+    """A person's first sign-in with the one-time code on their slip: they choose their own password."""
+
+    username = Text(_l("Username"), max_length=64, required=_l("Please enter your username."))
+    code = Text(_l("Activation code"), max_length=40, required=_l("Please enter the code on your slip."))
+    new_password = PasswordField(_l("New password (at least 8 characters)"), validators=_PASSWORD)
+    repeat_password = PasswordField(_l("New password again"), validators=_PASSWORD)

@@ -46,6 +46,13 @@ def year_update_form() -> FlaskForm:
     return type("YearUpdateForm", (_YearUpdate,), fields)()
 
 
+class NextPhaseForm(FlaskForm):
+    """开启下一阶段: when the next phase starts (today by default) and ends."""
+
+    start = Day(_l("From"), required=True)
+    end = Day(_l("To"), required=True)
+
+
 class RequestForm(FlaskForm):
     kind = Choice(_l("Kind"), choices=RequestKind, required=True)
     title = Text(_l("Title"), max_length=200, required=True)

@@ -68,6 +68,7 @@ from .news import (
 )
 from .notifications import EmailPreference, Notification
 from .people import Branch, BranchKind, Role, Unit, UnitKind, User
+from .roster import ImportStatus, RosterImport
 from .security import LoginFailure, RefusalTally
 
 # Tables whose ids the audit log names: on SQLite they are AUTOINCREMENT, so a deleted newest row's id is
@@ -76,6 +77,7 @@ AUTOINCREMENT_TABLES = (
     "unit", "branch", "user", "campaign_year", "framework", "item", "assessment", "evidence", "pledge",
     "pledge_entry", "submission_request", "submission", "project", "milestone", "inspection", "follow_up",
     "post", "nomination", "attachment", "objection", "appraisal_round", "grade_record", "bulletin", "post_image",
+    "roster_import",
 )
 for _name in AUTOINCREMENT_TABLES:
     Post.metadata.tables[_name].dialect_options["sqlite"]["autoincrement"] = True

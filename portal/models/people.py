@@ -89,6 +89,12 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     email_preference: Mapped[str] = mapped_column(String(16), default="digest", server_default="digest")
     last_digest_at: Mapped[datetime | None]  # UTC; at most one digest per local day
+    # A one-time activation code (services/activation.py), stored as its SHA-256: the code is random enough that a
+    # fast hash protects it; its owner sets their own password with it. NULL once used.
+    activation_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    activation_expires_at: Mapped[datetime | None]  # UTC
+    # The roster import that made the account; until that import is finished the account stays disabled.
+    roster_import_id: Mapped[int | None] = mapped_column(index=True)  # no foreign key: provenance only
 
     branch: Mapped[Branch | None] = relationship(lazy="joined")
 

@@ -168,6 +168,21 @@ def branch_error(role: Role, branch: Branch | None):
     return None
 
 
+def secretary_error(role: Role | None, branch_id: int | None, user_id: int | None = None):
+    """A branch has one active secretary: why `user_id` (None: a new account) cannot be its secretary, or None."""
+    if role != Role.SECRETARY or not branch_id:
+        return None
+    stmt = select(User.display_name, User.username).where(
+        User.branch_id == branch_id, User.role == Role.SECRETARY, User.active.is_(True))
+    if user_id is not None:
+        stmt = stmt.where(User.id != user_id)
+    other = db.session.execute(stmt.limit(1)).first()
+    if other is None:
+        return None
+    return _l("This branch already has a secretary: %(name)s (%(username)s). A branch has one secretary: give "
+              "that person another role first.", name=other.display_name, username=other.username)
+
+
 def user_errors(*, username: str, password: str | None, role: Role, branch: Branch | None,
                 username_taken: bool | None = None) -> dict:
     """The rules for a new account, as {field: message}; shared by the admin form and the roster import.
@@ -214,6 +229,8 @@ def create_user(
     Raises Invalid({field: message}) on a taken username, weak password or missing branch."""
     username = canonical_username(username)
     errors = user_errors(username=username, password=password, role=role, branch=branch)
+    if "branch" not in errors and (message := secretary_error(role, branch.id if branch else None)):
+        errors["role"] = message
     if errors:
         raise Invalid("invalid user", errors)
     user = User(

@@ -143,6 +143,67 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
     db.session.commit()
 
 
+def next_phase(year: CampaignYear, today: date | None = None) -> Phase | None:
+    """The phase "开启下一阶段" opens: the one after today's phase; between phases, the next to come; when the
+    whole calendar lies in the past (a rerun, or the built-in dates of a new install), the first."""
+    today = today or date.today()
+    phases = list(year.phases)
+    if not phases:
+        return None
+    now = year.phase_on(today)
+    if now is not None:
+        later = [p for p in phases if p.position > now.position]
+        return later[0] if later else None
+    coming = [p for p in phases if p.starts_on > today]
+    return coming[0] if coming else phases[0]
+
+
+def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | None,
+                    today: date | None = None) -> Phase:
+    """Close today's phase and open the next from `start` (default today) to `end`: today's phase ends the day
+    before, and later phases that would overlap move on, keeping their lengths. Raises Invalid (field errors on
+    `start` and `end`) or Conflict."""
+    from datetime import timedelta
+
+    _ensure_not_past(year)
+    today = today or date.today()
+    target = next_phase(year, today)
+    if target is None:
+        raise Conflict(str(_l("The last phase is running: there is no next phase to open.")))
+    start = start or today
+    errors: dict = {}
+    if end is None:
+        errors["end"] = _l("Enter a date.")
+    elif end < start:
+        errors["end"] = _l("A phase cannot end before it starts.")
+    current = year.phase_on(today)
+    if current is not None and start <= current.starts_on:
+        errors["start"] = _l("The next phase must start after the current one began (%(day)s).",
+                             day=current.starts_on.isoformat())
+    if errors:
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    before = {p.kind.value: [str(p.starts_on), str(p.ends_on)] for p in year.phases}
+    for phase in year.phases:
+        if phase.position < target.position and phase.ends_on >= start:
+            phase.ends_on = start - timedelta(days=1)  # closes (today's phase: yesterday, when opening today)
+            if phase.starts_on > phase.ends_on:
+                phase.starts_on = phase.ends_on
+    target.starts_on, target.ends_on = start, end
+    previous_end = end
+    for phase in year.phases:
+        if phase.position > target.position and phase.starts_on <= previous_end:
+            length = phase.ends_on - phase.starts_on
+            phase.starts_on = previous_end + timedelta(days=1)
+            phase.ends_on = phase.starts_on + max(length, timedelta(0))
+        if phase.position > target.position:
+            previous_end = phase.ends_on
+    audit.record(actor, "campaign_year.next_phase", year, before=before,
+                 after={p.kind.value: [str(p.starts_on), str(p.ends_on)] for p in year.phases} | {
+                     "opened": target.kind.value})
+    db.session.commit()
+    return target
+
+
 def create_year(actor, year_no: str, theme: str) -> CampaignYear:
     errors: dict = {}
     number = parse_int(year_no, low=2000, high=2100)

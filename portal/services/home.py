@@ -17,7 +17,7 @@ from ..models import (
     Subject,
     User,
 )
-from . import progress, workqueue
+from . import firstrun, progress, workqueue
 from .campaign import current_year
 from .campaign import tasks_for as campaign_tasks
 from .news import latest as news_latest
@@ -39,6 +39,7 @@ class Home:
     phase_tasks: list[tuple[str, str | None]] = field(default_factory=list)  # campaign: what to do now
     due_submissions: int = 0
     queue: workqueue.WorkQueue = field(default_factory=workqueue.WorkQueue)  # what waits for the person
+    setup_steps: list = field(default_factory=list)  # the admin's first-run checklist, until every step is done
 
 
 def _assessment(year: CampaignYear, branch_id: int, member_id: int | None) -> Assessment | None:
@@ -71,6 +72,9 @@ def for_user(user: User) -> Home:
     year = current_year()
     home = Home(year=year)
     home.latest_posts = news_latest(5)  # live posts (published, or scheduled and due), pinned first
+    if user.role == Role.ADMIN:
+        found = firstrun.steps()
+        home.setup_steps = [] if firstrun.is_done(found) else found
     if year is None:
         return home
     home.phase_tasks, home.due_submissions = campaign_tasks(user, year)

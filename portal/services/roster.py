@@ -1,35 +1,60 @@
-"""Importing the staff roster (CSV or XLSX): parse, check every row, preview, then import all or nothing.
+"""Importing the staff roster (花名册, CSV or XLSX): parse, check every row, preview every change, then import all
+or nothing in the background.
 
 Accepted headers (Chinese or English): 用户名/username, 姓名/display_name, 角色/role, 支部/branch,
 职务/post_title, 邮箱/email (optional). A role is its Chinese label or its code; a branch its exact name.
 
-Initial passwords are never taken from the file nor written to disk (ASVS 5.0 V6): a 初始密码/password column is
-ignored, and what the preview keeps until the import is the checked rows without it. Every imported account gets
-a generated password, shown once, which its owner replaces at first login.
+A row whose username is new makes an account; a row whose username exists updates that account's name, role,
+branch (and post and e-mail when the file has those columns). Active members and secretaries the file does not
+name are listed as leaving, and disabled only when the admin ticks that. A branch has one active secretary: a
+file that would give a branch two is refused, naming the rows.
+
+Nobody's password is taken from the file, generated or hashed per row (GOTCHAS: ~76 ms each): a 初始密码 column
+is ignored, and new accounts get one-time activation codes (services/activation.py), printed on slips, with which
+each person sets their own password.
+
+The import runs on the task queue (portal/tasks.py, `import_roster`) in short transactions so that SQLite's
+write lock is never held for more than a moment while others save: the new accounts are written disabled in
+batches of BATCH rows, then one short transaction switches them on, applies the updates and the leavers, checks
+the one-secretary rule again and writes the audit events. Any failure removes the batches written: all or
+nothing. The preview's fingerprint is checked first, so the changes made are exactly the changes shown.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from werkzeug.datastructures import FileStorage
-from werkzeug.security import generate_password_hash
 
 from .. import labels
+from ..database import writing
 from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Branch, Role, User, utcnow
+from ..models import (
+    Assessment,
+    AuditEvent,
+    Branch,
+    ImportStatus,
+    Pledge,
+    Role,
+    RosterImport,
+    User,
+    utcnow,
+)
 from ..text import canonical_username
-from . import accounts, audit, uploads
+from . import accounts, activation, audit, uploads
 
 UPLOAD_KIND = "roster"
 MAX_ROWS = 5000
+BATCH = 250
 COLUMNS = {
     "username": ("username", "用户名", "账号"),
     "display_name": ("display_name", "name", "姓名"),
@@ -41,7 +66,12 @@ COLUMNS = {
 IGNORED = ("password", "初始密码", "密码")
 FIELDS = ("username", "display_name", "role", "branch", "post_title", "email")
 REQUIRED = ("username", "display_name", "role")
+# The template's headers, in Chinese as the district writes them, and its one example row.
+TEMPLATE_HEADER = ("用户名", "姓名", "角色", "支部", "职务", "邮箱")
+TEMPLATE_EXAMPLE = ("zhangsan", "张三", "党员", "", "语文教师", "zhangsan@example.org")
 TOKEN = re.compile(r"^[0-9a-f]{32}\.csv$")
+# The people a roster speaks for: accounts of these roles that the file does not name are "leaving".
+BRANCH_ROLES = (Role.MEMBER, Role.SECRETARY)
 
 
 @dataclass
@@ -54,14 +84,34 @@ class RosterRow:
     post_title: str
     email: str = ""
     errors: list[str] = field(default_factory=list)
+    # Set by the check: the role and branch id the row means, and the existing account it updates (if any).
+    role_value: Role | None = None
+    branch_id: int | None = None
+    user_id: int | None = None
 
 
 @dataclass
-class Preview:
-    token: str
-    filename: str
+class Change:
+    """One account the import changes: "create", "update" (fields: {name: (before, after)}), "enable" or
+    "disable" (a leaver, only when ticked)."""
+
+    kind: str
+    username: str
+    display_name: str
+    line: int | None = None
+    user_id: int | None = None
+    fields: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
     rows: list[RosterRow]
-    passwords_ignored: bool = False
+    columns: set[str]
+    creates: list[Change] = field(default_factory=list)
+    updates: list[Change] = field(default_factory=list)
+    leavers: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[str] = field(default_factory=list)  # file-wide problems (two secretaries for one branch)
 
     @property
     def bad_rows(self) -> list[RosterRow]:
@@ -69,11 +119,56 @@ class Preview:
 
     @property
     def ok(self) -> bool:
-        return bool(self.rows) and not self.bad_rows
+        return bool(self.rows) and not self.bad_rows and not self.problems
+
+    def fingerprint(self) -> str:
+        """A digest of every change the preview showed (the leavers too, whether or not they are disabled)."""
+        described = [(c.kind, c.username, c.display_name, sorted(c.fields.items())) for c in
+                     self.creates + self.updates + self.leavers]
+        return hashlib.sha256(json.dumps(described, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+@dataclass
+class Preview:
+    token: str
+    filename: str
+    plan: Plan
+    passwords_ignored: bool = False
+
+    @property
+    def rows(self) -> list[RosterRow]:
+        return self.plan.rows
+
+    @property
+    def bad_rows(self) -> list[RosterRow]:
+        return self.plan.bad_rows
+
+    @property
+    def ok(self) -> bool:
+        return self.plan.ok
 
 
 def _malformed(message) -> Invalid:
     return Invalid(str(message), {"file": message})
+
+
+def _too_many() -> Invalid:
+    return _malformed(_l("A roster may have at most %(n)s rows.", n=MAX_ROWS))
+
+
+def _bounded(rows) -> list[list[str]]:
+    """The non-empty rows of `rows` (an iterator that reads the file as it goes), refused as soon as there are
+    more than MAX_ROWS below the header: a huge file is never read whole. Runs of empty rows count too, with a
+    looser bound, so that a sheet of a million blank rows is not walked to its end."""
+    table = []
+    for seen, row in enumerate(rows, start=1):
+        if seen > 3 * MAX_ROWS + 1000:
+            raise _too_many()
+        if any(row):
+            table.append(row)
+            if len(table) > MAX_ROWS + 1:
+                raise _too_many()
+    return table
 
 
 def _read_table(data: bytes, ext: str) -> list[list[str]]:
@@ -81,15 +176,18 @@ def _read_table(data: bytes, ext: str) -> list[list[str]]:
         from openpyxl import load_workbook
 
         # A read-only workbook parses its sheet while the rows are read: a broken sheet (bad XML, a character
-        # reference XML forbids, an unreadable date) fails there, so the reading is inside the same guard.
+        # reference XML forbids, an unreadable date) fails there, so the reading is inside the same guard; the
+        # row limit is checked row by row as the sheet is read.
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 sheet = workbook.worksheets[0]
-                return [["" if v is None else str(v).strip() for v in row]
-                        for row in sheet.iter_rows(values_only=True)]
+                return _bounded(["" if v is None else str(v).strip() for v in row]
+                                for row in sheet.iter_rows(values_only=True))
             finally:
                 workbook.close()
+        except Invalid:
+            raise
         except Exception as error:  # openpyxl raises many kinds for a broken workbook
             raise _malformed(_l("The file could not be read as an Excel workbook.")) from error
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK by default
@@ -103,7 +201,7 @@ def _read_table(data: bytes, ext: str) -> list[list[str]]:
     if "\x00" in text:
         raise _malformed(_l("The file is not a CSV file."))
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        return _bounded([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text)))
     except csv.Error as error:
         raise _malformed(_l("The CSV file is malformed.")) from error
 
@@ -130,18 +228,18 @@ def _role_lookup() -> dict[str, Role]:
     return lookup
 
 
-def parse(data: bytes, ext: str) -> list[RosterRow]:
-    """Rows of the file with every problem found, without writing anything."""
-    return _parse_table(_read_table(data, ext))
+def parse(data: bytes, ext: str, actor=None) -> Plan:
+    """The file's rows, every problem found, and every change it would make, without writing anything."""
+    return _plan(_read_table(data, ext), actor)
 
 
-def _parse_table(table: list[list[str]]) -> list[RosterRow]:
+def _plan(table: list[list[str]], actor=None) -> Plan:
     table = [row for row in table if any(cell for cell in row)]
     if not table:
         raise _malformed(_l("The file is empty."))
     columns = _header_map(table[0])
     if len(table) - 1 > MAX_ROWS:
-        raise _malformed(_l("A roster may have at most %(n)s rows.", n=MAX_ROWS))
+        raise _too_many()
     if len(table) == 1:
         raise _malformed(_l("The file has a header but no rows."))
     rows = []
@@ -150,20 +248,35 @@ def _parse_table(table: list[list[str]]) -> list[RosterRow]:
         values["username"] = canonical_username(values.get("username", ""))  # look-alikes are one name
         values["email"] = accounts.normalise_email(values.get("email", ""))
         rows.append(RosterRow(line, *(values.get(c, "") for c in FIELDS)))
-    _check(rows)
-    return rows
+    plan = Plan(rows=rows, columns=set(columns))
+    _check(plan, actor)
+    if plan.ok:
+        _changes(plan, actor)
+    return plan
 
 
-def _check(rows: list[RosterRow]) -> None:
+def _existing(names: list[str]) -> dict[str, tuple]:
+    """{canonical username: (id, username, display_name, role, branch_id, post_title, email, active)} for the
+    accounts the file names (older accounts may spell their name with capitals), read in chunks."""
+    found: dict[str, tuple] = {}
+    for start in range(0, len(names), 900):
+        chunk = names[start:start + 900]
+        for row in db.session.execute(select(
+                User.id, User.username, User.display_name, User.role, User.branch_id, User.post_title, User.email,
+                User.active).where(or_(User.username.in_(chunk), func.lower(User.username).in_(chunk)))):
+            found.setdefault(canonical_username(row.username), tuple(row))
+    return found
+
+
+def _check(plan: Plan, actor) -> None:
+    rows = plan.rows
     roles = _role_lookup()
     branches = {name: (bid, active) for bid, name, active in db.session.execute(
         select(Branch.id, Branch.name, Branch.active))}
-    names = [row.username for row in rows if row.username]
-    taken = set(db.session.scalars(select(func.lower(User.username)).where(
-        or_(User.username.in_(names), func.lower(User.username).in_(names))))) if names else set()
+    existing = _existing([row.username for row in rows if row.username])
     seen: dict[str, int] = {}
     for row in rows:
-        role = roles.get(row.role.lower())
+        row.role_value = role = roles.get(row.role.lower())
         if role is None:
             row.errors.append(str(_l("Unknown role “%(value)s”.", value=row.role[:40])))
         branch = None
@@ -174,6 +287,7 @@ def _check(rows: list[RosterRow]) -> None:
             elif not found[1]:
                 row.errors.append(str(_l("The branch “%(value)s” is deactivated.", value=row.branch[:60])))
             else:
+                row.branch_id = found[0]
                 branch = Branch(id=found[0])  # a stand-in: the shared rules only ask whether there is one
         if not row.display_name or len(row.display_name) > 64:
             row.errors.append(str(_l("Enter a name of at most 64 characters.")))
@@ -185,15 +299,92 @@ def _check(rows: list[RosterRow]) -> None:
             row.errors.append(str(_l("Duplicate of row %(line)s.", line=seen[row.username])))
         elif row.username:
             seen[row.username] = row.line
+        account = existing.get(row.username)
+        row.user_id = account[0] if account else None
+        if account and actor is not None and account[0] == actor.id and role not in (None, Role.ADMIN):
+            row.errors.append(str(_l("You cannot take away your own administration rights.")))
         field_errors = accounts.user_errors(
-            username=row.username, password=None,  # generated at the import
+            username=row.username, password=None,  # nobody's password comes from the file
             role=role or Role.ADMIN, branch=branch if (branch or not row.branch) else Branch(id=0),
-            username_taken=row.username in taken)
+            username_taken=False)
         row.errors.extend(str(message) for message in field_errors.values())
+    if not plan.bad_rows:
+        _check_secretaries(plan, existing)
 
 
-def preview(file: FileStorage | None) -> Preview:
-    """Check the uploaded file and keep it server-side under a random token until it is confirmed."""
+def _check_secretaries(plan: Plan, existing: dict[str, tuple]) -> None:
+    """One active secretary per branch once the file is applied: the file's secretaries, and the secretaries
+    already there whom the file does not name (a leaver stays a secretary until disabled: the rule holds
+    whether or not the admin ticks that)."""
+    named = {row.user_id for row in plan.rows if row.user_id}
+    by_branch: dict[int, list[RosterRow]] = {}
+    for row in plan.rows:
+        if row.role_value == Role.SECRETARY and row.branch_id:
+            by_branch.setdefault(row.branch_id, []).append(row)
+    if not by_branch:
+        return
+    staying = {}
+    for user_id, username, name, branch_id in db.session.execute(
+            select(User.id, User.username, User.display_name, User.branch_id).where(
+                User.role == Role.SECRETARY, User.active.is_(True), User.branch_id.in_(list(by_branch)))):
+        if user_id not in named:
+            staying[branch_id] = (username, name)
+    names = dict(db.session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(list(by_branch)))).all())
+    for branch_id, secretaries in by_branch.items():
+        if len(secretaries) > 1:
+            lines = "、".join(str(row.line) for row in secretaries)
+            message = str(_l("Rows %(lines)s all make a secretary of %(branch)s: a branch has one secretary.",
+                             lines=lines, branch=names.get(branch_id, "")))
+            plan.problems.append(message)
+            for row in secretaries:
+                row.errors.append(message)
+        elif branch_id in staying:
+            username, name = staying[branch_id]
+            row = secretaries[0]
+            message = str(_l("Row %(line)s makes a secretary of %(branch)s, which already has one: %(name)s "
+                             "(%(username)s). Give that person another role in the file first.",
+                             line=row.line, branch=names.get(branch_id, ""), name=name, username=username))
+            plan.problems.append(message)
+            row.errors.append(message)
+
+
+def _changes(plan: Plan, actor) -> None:
+    existing = _existing([row.username for row in plan.rows])
+    branch_names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
+    with_email, with_post = "email" in plan.columns, "post_title" in plan.columns
+    for row in plan.rows:
+        account = existing.get(row.username)
+        if account is None:
+            plan.creates.append(Change("create", row.username, row.display_name, row.line))
+            continue
+        user_id, _username, name, role, branch_id, post, email, active = account
+        fields: dict[str, tuple[str, str]] = {}
+        if name != row.display_name:
+            fields["display_name"] = (name, row.display_name)
+        if role != row.role_value:
+            fields["role"] = (role.value, row.role_value.value)
+        if branch_id != row.branch_id:
+            fields["branch"] = (branch_names.get(branch_id, ""), branch_names.get(row.branch_id, ""))
+        if with_post and post != row.post_title:
+            fields["post_title"] = (post, row.post_title)
+        if with_email and email != row.email:
+            fields["email"] = (email, row.email)
+        if not active:
+            fields["active"] = ("0", "1")
+        if fields:
+            plan.updates.append(Change("update", row.username, row.display_name, row.line, user_id, fields))
+        else:
+            plan.unchanged += 1
+    named = {row.user_id for row in plan.rows if row.user_id}
+    for user_id, username, name in db.session.execute(
+            select(User.id, User.username, User.display_name).where(
+                User.active.is_(True), User.role.in_(BRANCH_ROLES)).order_by(User.username)):
+        if user_id not in named and (actor is None or user_id != actor.id):
+            plan.leavers.append(Change("disable", username, name, None, user_id))
+
+
+def preview(file: FileStorage | None, actor=None) -> Preview:
+    """Check the uploaded file and keep its checked rows server-side under a random token until it is confirmed."""
     if file is None or not file.filename:
         raise _malformed(_l("Choose a file to upload."))
     ext = file.filename.rsplit(".", 1)[-1].lower() if "." in file.filename else ""
@@ -202,16 +393,19 @@ def preview(file: FileStorage | None) -> Preview:
     if ext == "xlsx":
         uploads.check(file, {m: e for m, e in uploads.DOCUMENT_TYPES.items() if e == "xlsx"})
     table = _read_table(file.stream.read(), ext)
-    rows = _parse_table(table)
+    plan = _plan(table, actor)
     header = next((row for row in table if any(row)), [])
-    # Kept until the import: the checked rows only, never the file (which may hold passwords).
+    # Kept until the import: the checked rows only (the columns the file has), never the file, which may hold
+    # passwords.
     kept = io.StringIO()
     writer = csv.writer(kept)
-    writer.writerow(FIELDS)
-    writer.writerows([getattr(row, name) for name in FIELDS] for row in rows)
+    present = [name for name in FIELDS if name in plan.columns]
+    writer.writerow(present)
+    writer.writerows([getattr(row, name) for name in present] for row in plan.rows)
     token = f"{secrets.token_hex(16)}.csv"
-    uploads.write_bytes(UPLOAD_KIND, token, kept.getvalue().encode("utf-8"))
-    return Preview(token=token, filename=file.filename[:120], rows=rows,
+    if plan.ok:
+        uploads.write_bytes(UPLOAD_KIND, token, kept.getvalue().encode("utf-8"))
+    return Preview(token=token, filename=file.filename[:120], plan=plan,
                    passwords_ignored=any(cell.strip().lower() in IGNORED for cell in header))
 
 
@@ -224,47 +418,268 @@ def load(token: str) -> tuple[bytes, str]:
     return path.read_bytes(), token.rsplit(".", 1)[-1]
 
 
-def import_rows(actor, token: str) -> tuple[int, list[tuple[str, str]]]:
-    """Import a previewed file, checked again now: any invalid row and nothing is imported (422).
-    Returns (number imported, [(username, generated password)] for every row), each password shown once.
-
-    The generated passwords are random (72 bits) and replaced at first login, so a fast hash protects them
-    as well as a slow one would a chosen password (GOTCHAS: a slow hash per row takes minutes for 5,000)."""
-    data, ext = load(token)
-    rows = parse(data, ext)
-    bad = [row for row in rows if row.errors]
-    if bad:
-        raise Invalid(str(_l("%(n)s rows are not valid: nothing was imported.", n=len(bad))),
-                      {"file": _l("%(n)s rows are not valid: nothing was imported.", n=len(bad))})
-    roles = _role_lookup()
-    branches = dict(db.session.execute(select(Branch.name, Branch.id)).all())
-    now, generated, values = utcnow(), [], []
-    for row in rows:
-        password = secrets.token_urlsafe(9)
-        generated.append((row.username, password))
-        values.append({"username": row.username, "display_name": row.display_name,
-                       "password_hash": generate_password_hash(password, method="pbkdf2:sha256:1000"),
-                       "role": roles[row.role.lower()],
-                       "branch_id": branches.get(row.branch), "post_title": row.post_title, "email": row.email,
-                       "email_preference": "digest", "active": True,
-                       "session_version": 1, "created_at": now, "must_change_password": True})
-    db.session.execute(insert(User), values)
-    created = list(db.session.scalars(select(User).where(User.username.in_([v["username"] for v in values]))))
-    for user in created:
-        audit.record(actor, "user.create", user, after={"username": user.username, "role": user.role.value,
-                                                       "branch_id": user.branch_id, "via": "roster"},
-                     branch_id=user.branch_id)
-    audit.record(actor, "roster.import", None, after={"rows": len(values), "users": sorted(u.id for u in created)})
+def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: str = "") -> RosterImport:
+    """Queue the import of a previewed file; the task (`run`) does the work. One import at a time."""
+    load(token)  # still there
+    if db.session.scalar(select(RosterImport.id).where(RosterImport.token == token)):
+        raise Invalid(str(_l("This file is already being imported.")),
+                      {"file": _l("This file is already being imported.")})
+    running = db.session.scalar(select(RosterImport.id).where(
+        RosterImport.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING])).limit(1))
+    if running:
+        message = _l("Another roster import is still running: wait until it has finished.")
+        raise Invalid(str(message), {"file": message})
+    job = RosterImport(token=token, filename=(filename or "")[:120], fingerprint=(fingerprint or "")[:64],
+                       disable_leavers=disable_leavers, created_by_id=actor.id)
+    db.session.add(job)
+    db.session.flush()
+    audit.record(actor, "roster.queued", job, after={"disable_leavers": disable_leavers})
     db.session.commit()
-    uploads.remove(UPLOAD_KIND, token)
-    return len(values), generated
+    from .. import tasks
+
+    tasks.import_roster(job.id)
+    return job
 
 
-def user_count() -> int:
-    return int(db.session.scalar(select(func.count(User.id))))
+def get_import(import_id: int) -> RosterImport:
+    job = db.session.get(RosterImport, import_id)
+    if job is None:
+        raise NotFound()
+    return job
+
+
+def latest_imports(limit: int = 5) -> list[RosterImport]:
+    return list(db.session.scalars(select(RosterImport).order_by(RosterImport.id.desc()).limit(limit)))
+
+
+class ImportFailed(Exception):
+    """The import could not be made as previewed; nothing of it is kept."""
+
+
+def run(import_id: int) -> dict:
+    """The task's work: import a queued roster in short transactions, all or nothing. Returns the summary."""
+    db.session.rollback()
+    with writing():
+        job = db.session.get(RosterImport, import_id)
+        if job is None or job.status != ImportStatus.QUEUED:
+            db.session.rollback()
+            return {}
+        actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+        job.status = ImportStatus.RUNNING
+        db.session.commit()
+    try:
+        summary = _run(job, actor)
+    except Exception as error:  # any failure: undo the batches, say why
+        db.session.rollback()
+        message = str(error) if isinstance(error, ImportFailed | Invalid | NotFound) else \
+            str(_l("The import failed; nothing was imported."))
+        with writing():
+            _undo(job.id)
+            job = db.session.get(RosterImport, import_id)
+            job.status, job.error, job.finished_at = ImportStatus.FAILED, message[:500], utcnow()
+            audit.record(actor, "roster.failed", job, after={"error": message[:200]})
+            db.session.commit()
+        if not isinstance(error, ImportFailed | Invalid | NotFound):
+            raise
+        return {}
+    uploads.remove(UPLOAD_KIND, job.token)
+    return summary
+
+
+def _undo(import_id: int) -> None:
+    """Remove the accounts the failed import's batches wrote (still disabled, never used); their "user.create"
+    events stay, followed by the import's "roster.failed"."""
+    db.session.execute(delete(User).where(User.roster_import_id == import_id, User.active.is_(False),
+                                          User.last_login_at.is_(None)))
+    db.session.commit()
+
+
+def _run(job: RosterImport, actor) -> dict:
+    data, ext = load(job.token)
+    plan = parse(data, ext, actor)
+    db.session.rollback()  # the checks only read: no transaction is kept open across the batches
+    if not plan.ok:
+        raise ImportFailed(str(_l("The roster is no longer valid (%(n)s rows): nothing was imported. Upload it "
+                                  "again to see why.", n=len(plan.bad_rows) or len(plan.problems))))
+    if plan.fingerprint() != job.fingerprint:
+        raise ImportFailed(str(_l("Accounts or branches changed after the preview: nothing was imported. Upload "
+                                  "the file again and check the new preview.")))
+    leavers = plan.leavers if job.disable_leavers else []
+    with writing():
+        return _write(job, actor, plan, leavers)
+
+
+def _write(job: RosterImport, actor, plan: Plan, leavers: list[Change]) -> dict:
+    db.session.rollback()  # a read begun before (deferred) would fail to write: begin again, IMMEDIATE
+    job = db.session.get(RosterImport, job.id)
+    job.total = len(plan.creates) + len(plan.updates) + len(leavers)
+    db.session.commit()
+    rows = {row.line: row for row in plan.rows}
+    now = utcnow()
+    with_email, with_post = "email" in plan.columns, "post_title" in plan.columns
+    # 1. The new accounts, disabled, in short batches (each its own transaction).
+    for start_at in range(0, len(plan.creates), BATCH):
+        chunk = [rows[change.line] for change in plan.creates[start_at:start_at + BATCH]]
+        db.session.execute(insert(User), [
+            {"username": row.username, "display_name": row.display_name, "password_hash": activation.NO_PASSWORD,
+             "role": row.role_value, "branch_id": row.branch_id, "post_title": row.post_title if with_post else "",
+             "email": row.email if with_email else "", "email_preference": "digest", "active": False,
+             "session_version": 1, "created_at": now, "must_change_password": False,
+             "roster_import_id": job.id} for row in chunk])
+        made = dict(db.session.execute(select(User.username, User.id).where(
+            User.username.in_([row.username for row in chunk]))).all())
+        # Their audit events go with them, so that the last transaction stays short (a failed import's undo
+        # is recorded by "roster.failed").
+        db.session.execute(insert(AuditEvent), [
+            _event(actor, "user.create", made[row.username], row.branch_id,
+                   after={"username": row.username, "role": row.role_value.value, "branch_id": row.branch_id,
+                          "via": "roster", "import": job.id}, at=now) for row in chunk])
+        job.done = start_at + len(chunk)
+        db.session.commit()
+    # 2. One short transaction: switch them on, apply the updates and the leavers, check, audit.
+    created = dict(db.session.execute(select(User.username, User.id).where(
+        User.roster_import_id == job.id, User.active.is_(False))).all())
+    if len(created) != len(plan.creates):
+        raise ImportFailed(str(_l("Some new accounts could not be written: nothing was imported.")))
+    db.session.execute(update(User).where(User.roster_import_id == job.id, User.active.is_(False))
+                       .values(active=True), execution_options={"synchronize_session": False})
+    events: list[dict] = []
+    if plan.updates:
+        _apply_updates(plan, rows, with_post, with_email, actor, events, now)
+    if leavers:
+        ids = [c.user_id for c in leavers]
+        for start_at in range(0, len(ids), 900):
+            db.session.execute(update(User).where(User.id.in_(ids[start_at:start_at + 900])).values(
+                active=False, session_version=User.session_version + 1),
+                execution_options={"synchronize_session": False})
+        events += [_event(actor, "user.disable", c.user_id, None, before={"active": True},
+                          after={"active": False, "via": "roster"}, at=now) for c in leavers]
+    _recheck_secretaries()
+    if events:
+        db.session.execute(insert(AuditEvent), events)
+    summary = {"created": len(plan.creates), "updated": len(plan.updates), "disabled": len(leavers),
+               "unchanged": plan.unchanged}
+    job = db.session.get(RosterImport, job.id)
+    job.status, job.done, job.summary, job.finished_at = ImportStatus.DONE, job.total, summary, utcnow()
+    audit.record(actor, "roster.import", job, after=summary)
+    db.session.commit()
+    return summary
+
+
+def _event(actor, action: str, user_id: int, branch_id: int | None, *, before=None, after=None, at=None) -> dict:
+    return {"actor_id": getattr(actor, "id", None), "actor_name": getattr(actor, "username", "") or "",
+            "action": action, "object_type": "user", "object_id": user_id, "branch_id": branch_id,
+            "before": before, "after": after, "at": at or utcnow(), "ip": ""}
+
+
+def _apply_updates(plan: Plan, rows: dict, with_post: bool, with_email: bool, actor, events: list, now) -> None:
+    from .campaign import current_year
+
+    values, moved = [], []
+    current = {row.user_id: row for row in plan.rows if row.user_id}
+    state = {uid: (post, email) for uid, post, email in db.session.execute(
+        select(User.id, User.post_title, User.email).where(User.id.in_([c.user_id for c in plan.updates])))}
+    for change in plan.updates:
+        row = current[change.user_id]
+        post, email = state[change.user_id]
+        access = "role" in change.fields or "branch" in change.fields or "active" in change.fields
+        values.append({"uid": change.user_id, "name": row.display_name, "role": row.role_value,
+                       "branch": row.branch_id, "post": row.post_title if with_post else post,
+                       "email": row.email if with_email else email, "bump": 1 if access else 0})
+        if "branch" in change.fields and row.branch_id:
+            moved.append({"uid": change.user_id, "to": row.branch_id})
+        events.append(_event(actor, "user.update", change.user_id, row.branch_id,
+                             before={k: v[0] for k, v in change.fields.items()},
+                             after={**{k: v[1] for k, v in change.fields.items()}, "via": "roster"}, at=now))
+    table = User.__table__  # Core: one executemany, no ORM bookkeeping per row
+    db.session.execute(update(table).where(table.c.id == bindparam("uid")).values(
+        display_name=bindparam("name"), role=bindparam("role"), branch_id=bindparam("branch"),
+        post_title=bindparam("post"), email=bindparam("email"), active=True,
+        session_version=table.c.session_version + bindparam("bump")), values)
+    year = current_year()
+    if moved and year is not None:
+        # This year's 五带头 self-assessment and pledges move with the member, as an edit by hand does.
+        for model in (Assessment, Pledge):
+            table = model.__table__
+            db.session.execute(update(table).where(table.c.member_id == bindparam("uid"),
+                                                   table.c.year_id == year.id).values(branch_id=bindparam("to")), moved)
+
+
+def _recheck_secretaries() -> None:
+    """The rule, asked of the database inside the import's last transaction: someone may have named a secretary
+    by hand since the preview."""
+    doubled = db.session.execute(
+        select(Branch.name).join(User, User.branch_id == Branch.id)
+        .where(User.role == Role.SECRETARY, User.active.is_(True))
+        .group_by(Branch.id, Branch.name).having(func.count(User.id) > 1).limit(3)).scalars().all()
+    if doubled:
+        raise ImportFailed(str(_l("The import would give %(branches)s two secretaries: nothing was imported.",
+                                  branches="、".join(doubled))))
 
 
 def discard(token: str) -> None:
     """Forget a previewed file that will not be imported."""
     if TOKEN.match(token or ""):
         uploads.remove(UPLOAD_KIND, token)
+
+
+def template(ext: str) -> bytes:
+    """The roster template: the Chinese headers and one example row (its branch: the first branch, if any)."""
+    from ..collation import sort_key
+
+    names = db.session.scalars(select(Branch.name).where(Branch.active.is_(True))).all()
+    example = list(TEMPLATE_EXAMPLE)
+    example[3] = min(names, key=sort_key) if names else "示例小学党支部"
+    if ext == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(TEMPLATE_HEADER)
+        writer.writerow(example)
+        return out.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM as Chinese
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "花名册"
+    sheet.append(list(TEMPLATE_HEADER))
+    sheet.append(example)
+    for column, width in zip("ABCDEF", (14, 10, 10, 24, 14, 26), strict=True):
+        sheet.column_dimensions[column].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def user_count() -> int:
+    return int(db.session.scalar(select(func.count(User.id))))
+
+
+def note_template(actor, ext: str) -> None:
+    """The template was downloaded (the first-run checklist ticks that step)."""
+    audit.record(actor, "roster.template", None, after={"format": ext})
+    db.session.commit()
+
+
+def _not_activated(job: RosterImport):
+    return (User.roster_import_id == job.id, User.active.is_(True), User.password_hash == activation.NO_PASSWORD)
+
+
+def pending_by_branch(job: RosterImport) -> list[tuple[int | None, str, int]]:
+    """[(branch id, branch name, people of the import who have not activated yet)], in pinyin order: one
+    GROUP BY."""
+    from ..collation import sort_key
+
+    rows = db.session.execute(
+        select(User.branch_id, Branch.name, func.count(User.id)).outerjoin(Branch, Branch.id == User.branch_id)
+        .where(*_not_activated(job)).group_by(User.branch_id, Branch.name)).all()
+    return sorted(((bid, name or "", int(n)) for bid, name, n in rows), key=lambda r: sort_key(r[1]))
+
+
+def issue_slips(actor, job: RosterImport, branch_id: int | None) -> list[activation.Slip]:
+    """Fresh codes for the import's people who have not activated yet (of `branch_id`, or all of them)."""
+    if job.status != ImportStatus.DONE:
+        raise Invalid(str(_l("The import has not finished.")), {})
+    stmt = select(User.id).where(*_not_activated(job))
+    if branch_id is not None:
+        stmt = stmt.where(User.branch_id == branch_id)
+    return activation.issue(actor, list(db.session.scalars(stmt)), reason=f"roster:{job.id}")

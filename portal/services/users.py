@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
+from sqlalchemy.orm import aliased
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -109,6 +111,8 @@ def update(actor, user: User, *, display_name: str, role: str, branch_id: str, p
         errors["post_title"] = _l("The post may have at most 64 characters.")
     if role_value and (message := accounts.branch_error(role_value, branch)):
         errors["branch"] = message
+    elif user.active and (message := accounts.secretary_error(role_value, branch.id if branch else None, user.id)):
+        errors["role"] = message
     if not errors and user.id == actor.id and role_value != Role.ADMIN:
         errors["role"] = _l("You cannot take away your own administration rights.")
     if errors:
@@ -140,6 +144,8 @@ def set_active(actor, user: User, active: bool) -> None:
         raise Conflict(str(_l("You cannot disable your own account.")))
     if user.active == active:
         raise Conflict(str(_l("The account is already in this state.")))
+    if active and (message := accounts.secretary_error(user.role, user.branch_id, user.id)):
+        raise Conflict(str(message))
     user.active = active
     user.session_version += 1
     audit.record(actor, "user.enable" if active else "user.disable", user, before={"active": not active},
@@ -164,13 +170,34 @@ def reset_password(actor, user: User, password: str, confirm: str) -> None:
 
 # --- units and branches ---------------------------------------------------------------------------
 
-def branch_overview() -> list[tuple[Branch, int]]:
-    """Branches with their unit and number of active accounts, in one query."""
-    accounts_per_branch = (select(User.branch_id, func.count(User.id).label("n")).where(User.active.is_(True))
-                           .group_by(User.branch_id).subquery())
-    stmt = (select(Branch, func.coalesce(accounts_per_branch.c.n, 0))
-            .outerjoin(accounts_per_branch, accounts_per_branch.c.branch_id == Branch.id).order_by(Branch.name))
-    return list(db.session.execute(stmt))
+@dataclass
+class BranchRow:
+    """A line of the branch registry."""
+
+    branch: Branch
+    accounts: int  # active accounts of the branch
+    members: int  # of which members and secretaries
+    secretary: str  # the active secretary's name ("" when there is none)
+    secretary_username: str
+
+
+def branch_overview() -> list[BranchRow]:
+    """Every branch with its unit, its active accounts, members and secretary: one query (GROUP BY in a subquery,
+    the secretary by a join), in pinyin order."""
+    from ..collation import sort_key
+
+    per_branch = (select(User.branch_id, func.count(User.id).label("n"),
+                         func.count(User.id).filter(User.role.in_([Role.MEMBER, Role.SECRETARY])).label("members"),
+                         func.min(User.id).filter(User.role == Role.SECRETARY).label("secretary_id"))
+                  .where(User.active.is_(True)).group_by(User.branch_id).subquery())
+    secretary = aliased(User)
+    stmt = (select(Branch, func.coalesce(per_branch.c.n, 0), func.coalesce(per_branch.c.members, 0),
+                   secretary.display_name, secretary.username)
+            .outerjoin(per_branch, per_branch.c.branch_id == Branch.id)
+            .outerjoin(secretary, secretary.id == per_branch.c.secretary_id))
+    rows = [BranchRow(branch, int(n), int(members), name or "", username or "")
+            for branch, n, members, name, username in db.session.execute(stmt)]
+    return sorted(rows, key=lambda row: sort_key(row.branch.name))
 
 
 def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_count, exclude_branch=None):

@@ -1,19 +1,20 @@
 """Administration by the organisation section (组织科): users, units and branches, the roster import."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import Invalid
+from ..forms import EmptyForm, run_form, validated
 from ..forms import admin as forms
-from ..forms import run_form, validated
 from ..forms.fields import shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
+from ..links import external_url
 from ..models import Branch, User
 from ..permissions import require
-from ..services import auditlog, intents
+from ..services import activation, auditlog, firstrun, intents
 from ..services import roster as roster_service
 from ..services import users as user_service
 
@@ -109,6 +110,14 @@ def reset_password(user_id: int):
     return redirect_back(url_for("admin.user", user_id=target.id))
 
 
+# --- the first-run checklist ----------------------------------------------------------------------
+
+@bp.get("/setup")
+@require("admin.manage")
+def setup():
+    return render("admin/setup.html", setup_steps=firstrun.steps())
+
+
 # --- units and branches -----------------------------------------------------------------------
 
 def _branches_page(errors=None, status=200, failed=None, form=None):
@@ -168,33 +177,99 @@ def delete_branch(branch_id: int):
 
 # --- roster import ------------------------------------------------------------------------------
 
+def _roster_page(preview=None, errors=None, status=200):
+    return render("admin/roster.html", preview=preview, errors=errors or {}, status=status,
+                  imports=roster_service.latest_imports())
+
+
 @bp.get("/roster")
 @require("admin.manage")
 def roster():
-    return render("admin/roster.html", preview=None, errors={}, result=None)
+    return _roster_page()
+
+
+@bp.get("/roster/template.<ext>")
+@require("admin.manage")
+def roster_template(ext: str):
+    """The roster template (Chinese headers, one example row), as CSV or XLSX."""
+    if ext not in ("csv", "xlsx"):
+        abort(404)
+    data = roster_service.template(ext)
+    roster_service.note_template(_me(), ext)
+    kind = "text/csv; charset=utf-8" if ext == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(data, content_type=kind)
+    response.headers["Content-Disposition"] = f"attachment; filename=roster-template.{ext}; " \
+                                              f"filename*=UTF-8''%E8%8A%B1%E5%90%8D%E5%86%8C%E6%A8%A1%E6%9D%BF.{ext}"
+    return response
 
 
 @bp.post("/roster")
 @require("admin.manage")
 def roster_preview():
     try:
-        preview = roster_service.preview(forms.RosterFileForm().file.data)
+        preview = roster_service.preview(forms.RosterFileForm().file.data, _me())
     except Invalid as error:
-        return render("admin/roster.html", preview=None, errors=error.field_errors, result=None, status=422)
+        return _roster_page(errors=error.field_errors, status=422)
     # A file with bad rows is answered 422 with the row-by-row report; nothing is kept for import.
-    if not preview.ok:
-        roster_service.discard(preview.token)
-    return render("admin/roster.html", preview=preview, errors={}, result=None, status=200 if preview.ok else 422)
+    return _roster_page(preview=preview, status=200 if preview.ok else 422)
 
 
 @bp.post("/roster/import")
 @require("admin.manage")
 def roster_import():
+    form = forms.RosterImportForm()
+    if not form.validate():
+        return _roster_page(errors={"file": _("Upload the file again.")}, status=422)
     try:
-        count, generated = roster_service.import_rows(_me(), forms.RosterImportForm().token.data)
+        job = roster_service.start(_me(), form.token.data, form.fingerprint.data, form.disable_leavers.data == "1",
+                                   form.filename.data)
     except Invalid as error:
-        return render("admin/roster.html", preview=None, errors=error.field_errors, result=None, status=422)
-    return render("admin/roster.html", preview=None, errors={}, result={"count": count, "generated": generated})
+        return _roster_page(errors=error.field_errors, status=422)
+    return redirect_back(url_for("admin.roster_job", import_id=job.id))
+
+
+@bp.get("/roster/imports/<int:import_id>")
+@require("admin.manage")
+def roster_job(import_id: int):
+    """The import's progress (its block is polled while it runs), then what it did and the slips to print."""
+    job = roster_service.get_import(import_id)
+    return render("admin/roster_import.html", "progress", job=job,
+                  branches=roster_service.pending_by_branch(job) if job.status.value == "done" else [])
+
+
+@bp.post("/roster/imports/<int:import_id>/slips")
+@require("admin.manage")
+def roster_slips(import_id: int):
+    """Issue fresh activation codes to the import's people who have not activated yet (of one branch, or all)
+    and answer the printable sheet: the codes exist only in this answer."""
+    job = roster_service.get_import(import_id)
+    form = validated(forms.SlipsForm())
+    slips = roster_service.issue_slips(_me(), job, form.branch.data)
+    return _slips_response(slips)
+
+
+def _slips_response(slips):
+    response = render("admin/slips.html", slips=slips, groups=_by_branch(slips),
+                      activate_url=external_url("auth.activate"), code_shown=activation.shown)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _by_branch(slips):
+    groups: dict = {}
+    for slip in slips:
+        groups.setdefault(slip.branch, []).append(slip)
+    return list(groups.items())
+
+
+@bp.post("/users/<int:user_id>/activation")
+@require("admin.manage")
+def reissue_activation(user_id: int):
+    """A new one-time code for one person (a lost slip, an expired code); the old one stops working."""
+    target = user_service.get_user(user_id)
+    validated(EmptyForm())
+    return _slips_response(activation.issue(_me(), [target.id], reason="reissue"))
 
 
 # --- the audit log ---------------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ from flask import Blueprint, flash, make_response, redirect, request, session, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..errors import Invalid
 from ..extensions import login_manager
 from ..forms import EmptyForm, run_form
-from ..forms.auth import EmailPreferenceForm, LanguageForm, LoginForm, PasswordForm
+from ..forms.auth import ActivationForm, EmailPreferenceForm, LanguageForm, LoginForm, PasswordForm
 from ..htmx import redirect_back, render
 from ..i18n import DEFAULT as DEFAULT_LANGUAGE
-from ..services import accounts, throttle
+from ..services import accounts, activation, throttle
 from ..sessions import is_sessionless
 
 bp = Blueprint("auth", __name__)
@@ -90,6 +91,11 @@ def login():
         except throttle.Throttled as refusal:
             return _throttled(refusal, "auth/login.html", form=form, next=next_url)
         except accounts.LoginFailed:
+            if activation.find(form.username.data, form.password.data) is not None:
+                # The code from the slip typed as a password: the first sign-in, which sets their own password.
+                flash(_("This is your activation code: choose your own password to finish signing in."), "info")
+                return render("auth/activate.html", form=ActivationForm(
+                    formdata=None, username=form.username.data, code=form.password.data), status=200)
             form.password.errors = []
             return render("auth/login.html", form=form, next=next_url,
                           error=_("The username or password is not correct, or the account is disabled."),
@@ -126,6 +132,32 @@ def change_password():
     if refusal:
         return refusal
     flash(_("Your password has been changed. Your other sessions have been logged out."), "success")
+    return redirect_back(url_for("main.home"))
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():
+    """The first sign-in of an account made by the organisation section: the username and the one-time code on
+    the person's slip, and the password they choose. Signs them in."""
+    form = ActivationForm()
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(url_for("main.home"))
+        form = ActivationForm(formdata=None, username=request.args.get("username", "")[:64])
+        return render("auth/activate.html", form=form)
+    if not form.validate():
+        return render("auth/activate.html", form=form, status=422)
+    try:
+        user = activation.activate(form.username.data, form.code.data, form.new_password.data,
+                                   form.repeat_password.data, request.remote_addr or "")
+    except throttle.Throttled as throttled:
+        return _throttled(throttled, "auth/activate.html", form=form)
+    except Invalid as error:
+        for name, message in error.field_errors.items():
+            form[name].errors = [message]
+        return render("auth/activate.html", form=form, status=422)
+    accounts.start_session(user)
+    flash(_("Your account is active and your password is set. Welcome!"), "success")
     return redirect_back(url_for("main.home"))
 
 

@@ -55,7 +55,7 @@ def _me():
 @require("campaign.manage")
 def years():
     return render("campaign/years.html", years=campaign_service.list_years(), errors={}, failed_id=None,
-                  form=shown())
+                  form=shown(), today=date.today(), next_phase=campaign_service.next_phase)
 
 
 @bp.post("/campaign/years")
@@ -66,7 +66,8 @@ def create_year():
         _me(), form.form_token.data, CampaignYear,
         lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data)),
         lambda errors, status, _c: render("campaign/years.html", years=campaign_service.list_years(),
-                                          errors=errors, failed_id="new", status=status, form=shown(form)))
+                                          errors=errors, failed_id="new", status=status, form=shown(form),
+                                          today=date.today(), next_phase=campaign_service.next_phase))
     if refusal:
         return refusal
     flash(_("The campaign year has been added."), "success")
@@ -86,10 +87,26 @@ def update_year(year_id: int):
 
     _done, refusal = run_form(form, save, lambda errors, status, _c: render(
         "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status,
-        form=shown(form)))
+        form=shown(form), today=date.today(), next_phase=campaign_service.next_phase))
     if refusal:
         return refusal
     flash(_("The year %(year)s has been saved.", year=year.year), "success")
+    return redirect_back(url_for("campaign.years"))
+
+
+@bp.post("/campaign/years/<int:year_id>/next-phase")
+@require("campaign.manage")
+def open_next_phase(year_id: int):
+    """开启下一阶段: today's phase closes, the next opens (its dates as typed)."""
+    year = db.session.get(CampaignYear, year_id) or abort(404)
+    form = forms.NextPhaseForm()
+    done, refusal = run_form(form, lambda: campaign_service.open_next_phase(
+        _me(), year, form.start.data, form.end.data), lambda errors, status, _c: render(
+        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=f"next-{year_id}",
+        status=status, form=shown(form), today=date.today(), next_phase=campaign_service.next_phase))
+    if refusal:
+        return refusal
+    flash(_("The phase “%(phase)s” is open.", phase=labels.PHASE[done.kind]), "success")
     return redirect_back(url_for("campaign.years"))
 
 

@@ -52,7 +52,7 @@ MESSAGES = {
     503: lambda: _("Please try again in a few minutes. If it persists, tell the organisation section."),
 }
 # Forms a person sends without being logged in: a token problem there is the form's, not the session's.
-PUBLIC_FORMS = frozenset({"auth.login"})
+PUBLIC_FORMS = frozenset({"auth.login", "auth.activate"})
 # Problems with the whole page rather than with the row acted on: shown in the page's alert region.
 PAGE_SCOPE = {401, 429, 500, 502, 503, 504}
 

@@ -185,6 +185,7 @@ TABLE: dict[str, tuple] = {
     "campaign.create_year": ("POST", "/campaign/years", ADMIN, {}),
     "campaign.update_year": ("POST", "/campaign/years/" + X % "year", ADMIN, {}),
     "campaign.make_current": ("POST", "/campaign/years/" + X % "past_year" + "/current", ADMIN, {}),
+    "campaign.open_next_phase": ("POST", "/campaign/years/" + X % "year" + "/next-phase", ADMIN, {}),
     "campaign.submissions": ("GET", "/submissions", SECRETARIES | LEADERSHIP, {}),
     "campaign.create_request": ("POST", "/submissions", ADMIN, {}),
     # A secretary opening a request is sent on to their own branch's submission.
@@ -265,6 +266,12 @@ TABLE: dict[str, tuple] = {
     "admin.roster_preview": ("POST", "/admin/roster", ADMIN, {}),
     # Importing needs the token of an earlier preview (FORMS makes one).
     "admin.roster_import": ("POST", "/admin/roster/import", ADMIN, {}),
+    "admin.setup": ("GET", "/admin/setup", ADMIN, {}),
+    "admin.roster_template": ("GET", "/admin/roster/template.csv", ADMIN, {}),
+    "admin.roster_job": ("GET", "/admin/roster/imports/" + X % "roster_import", ADMIN, {}),
+    "admin.roster_slips": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/slips", ADMIN, {}),
+    "admin.reissue_activation": ("POST", "/admin/users/{w.users[member].id}/activation", ADMIN, {}),
+    "auth.activate": ("GET", "/activate", PUBLIC, {}),
     # --- 群众评议 and 分类定级: the ballot is public (a one-time code, no login); the organisation section
     # runs rounds and rules; a branch's codes are its secretary's and the organisation section's; results
     # and member grades go to leadership and the branch's secretary; the leading group confirms branch
@@ -376,7 +383,8 @@ def _approve(key):
 
 
 def _preview(world, role):
-    return {"token": roster.preview(FileStorage(*_csv(world))).token}
+    preview = roster.preview(FileStorage(*_csv(world)))
+    return {"token": preview.token, "fingerprint": preview.plan.fingerprint()}
 
 
 def _return_pledge(key):
@@ -474,6 +482,7 @@ FORMS: dict[str, tuple] = {
     "commendation.feature": (lambda w, r: {}, _commended),
     "campaign.create_year": (lambda w, r: {"year": "2013", "theme": "新的一年"}, None),
     "campaign.update_year": (_year_form, None),
+    "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": "2099-12-31"}, None),
     "campaign.create_request": (lambda w, r: {"kind": "plan", "title": "报送总结", "description": "",
                                               "deadline": "2099-01-01T08:00"}, None),
     "campaign.submit": (_submission_form, _return_submission),
@@ -533,6 +542,14 @@ def _endpoint(key: str) -> str:
 
 def _endpoints(app) -> list[str]:
     return sorted({rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"})
+
+
+@pytest.fixture(autouse=True)
+def inline_queue(monkeypatch):
+    """A confirmed roster import runs in place, never on the instance's own task queue."""
+    from portal import tasks
+
+    monkeypatch.setattr(tasks.huey, "immediate", True)
 
 
 def test_every_route_is_in_the_table(app):

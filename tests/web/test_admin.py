@@ -118,18 +118,22 @@ def test_roster_import_mixed_file_reports_rows_and_imports_nothing(client, admin
     assert count_users() == before
 
 
-def test_roster_import_good_file(client, admin, branch):
+def test_roster_import_good_file(client, admin, branch, monkeypatch):
+    from portal import tasks
+
+    monkeypatch.setattr(tasks.huey, "immediate", True)
     client.login(admin)
     csv = f"用户名,姓名,角色,支部,职务\nok01,好人,党员,{branch.name},体育教师\nok02,又一人,支部书记,{branch.name},\n"
     response = client.form_post("/admin/roster", {"file": (io.BytesIO(csv.encode()), "名册.csv")},
                                 content_type="multipart/form-data")
     assert response.status_code == 200
     token = response.get_data(as_text=True).split('name="token" value="')[1].split('"')[0]
-    response = client.form_post("/admin/roster/import", {"token": token})
-    assert response.status_code == 200
-    assert "已导入 2 个账号" in response.get_data(as_text=True)
+    fingerprint = response.get_data(as_text=True).split('name="fingerprint" value="')[1].split('"')[0]
+    response = client.form_post("/admin/roster/import", {"token": token, "fingerprint": fingerprint})
+    assert response.status_code == 303  # to the import's page, which follows the task
+    assert "完成：2 个新账号" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(select(User.post_title).where(User.username == "ok01")) == "体育教师"
-    assert client.form_post("/admin/roster/import", {"token": token}).status_code == 404
+    assert client.form_post("/admin/roster/import", {"token": token, "fingerprint": fingerprint}).status_code == 404
 
 
 def test_roster_malformed_file(client, admin):
