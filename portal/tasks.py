@@ -10,7 +10,10 @@ Periodic tasks (times in UTC), each enqueuing one task:
   queue retries it (TASK_RETRIES times, TASK_RETRY_DELAY_SECONDS apart); the next run picks them up anyway;
 - hourly: the day's progress snapshot of every branch (services/dashboard.take_snapshot), which the
   dashboard's progress-over-time chart reads (the page itself never writes it);
-- every minute: scheduled posts whose time has come are published (services/news.publish_due).
+- every minute: scheduled posts whose time has come are published (services/news.publish_due);
+- every five minutes (SQLite) / hourly (PostgreSQL): the storage traces that could pair a used appraisal code
+  with its ballot are wiped (services/ballot_traces.py); the web server also queues the SQLite wipe when a
+  ballot's own checkpoint was blocked by a reader, and a blocked wipe is retried every 30 seconds.
 
 On demand: a roster import the organisation section confirmed (services/roster.run), never retried (a failed
 import has undone itself and says why; the admin uploads again).
@@ -116,6 +119,21 @@ def import_roster(import_id: int) -> dict:
         return roster.run(import_id)
 
 
+class TraceNotWiped(RuntimeError):
+    """The checkpoint or remix was blocked (a reader, a lock); raising it makes huey retry the task."""
+
+
+@huey.task(retries=20, retry_delay=30)
+def scrub_ballot_traces() -> bool:
+    """Wipe what the database engine keeps that could pair a used appraisal code with its ballot."""
+    from .services import ballot_traces
+
+    with _context():
+        if not ballot_traces.scrub():
+            raise TraceNotWiped("blocked; retried")
+    return True
+
+
 # The schedule: each periodic task only enqueues the work above, so the work is retried and its result kept
 # (huey keeps no result of a periodic task and retries it only until its next run).
 @huey.periodic_task(crontab(minute="*/10"))
@@ -131,3 +149,12 @@ def every_hour() -> None:
 @huey.periodic_task(crontab(minute="*"))
 def every_minute() -> None:
     publish_scheduled()
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def every_five_minutes() -> None:
+    """SQLite's checkpoint every five minutes; PostgreSQL's remix (CLUSTER, heavier) at minute 35 only."""
+    from datetime import UTC, datetime
+
+    if "postgres" not in os.environ.get("DATABASE_URL", "") or datetime.now(UTC).minute // 5 == 7:
+        scrub_ballot_traces()

@@ -7,10 +7,17 @@ audited per ballot; code generation and voiding are audited as counts. Results a
 minimum number of ballots, and a group breakdown is hidden whenever the groups left out would be a set of fewer
 than that many ballots (nobody can subtract their way to a small group).
 
-Known limit (PostgreSQL): the code's UPDATE and the ballot's INSERT share one transaction, so until VACUUM FREEZE
-they carry the same `xmin`, and the heap order (`ctid`) of used codes and of ballots follows the order of casting. A
-database superuser who also knows a slip's code could pair them. SQLite keeps no such trace (ballot tables are
-WITHOUT ROWID, ordered by their random key; a code row is updated in place).
+Threat model. What the portal keeps is safe against someone who reads the tables, including a secretary who
+printed the slips and so knows every code: no column pairs a code with a ballot. Below the tables, the database
+engine writes the code's UPDATE and the ballot's INSERT in one commit and remembers it — SQLite in its `-wal`
+file, PostgreSQL in the rows' shared `xmin` and heap order. services/ballot_traces.py wipes that: a WAL
+checkpoint (TRUNCATE) after every ballot on SQLite (retried on the task queue when a reader blocks it), and an
+hourly "remix" on PostgreSQL (all used codes and ballots rewritten in one transaction, then reordered by their
+random keys). Until the remix runs (an hour at most) a PostgreSQL reader with SELECT on both tables who knows a
+code can pair it; PostgreSQL's own WAL, backups and file-system snapshots, and anyone in control of the server
+while a person votes, remain outside what the portal can promise. Results are shown only after the round has
+closed (and from the minimum number of ballots), so that nobody compares the figures before and after one
+ballot; while a round is open only the number of ballots is shown.
 
 Scale and weights: the scale 满意 / 比较满意 / 基本满意 / 不满意 is the one the national 创先争优 campaign used for
 群众评议 (DESIGN.md). The source document (source/000, 教育党工委 implementation plan) sets no weights; the default
@@ -52,7 +59,7 @@ from ..models import (
     Subject,
     User,
 )
-from . import audit
+from . import audit, ballot_traces
 
 # 31 characters without 0/O, 1/I/L: nothing to misread on a printed slip. 12 characters = 59 bits of entropy;
 # at the throttle's 20 refused tries per address per 15 minutes, guessing one of 10,000 live codes takes
@@ -198,6 +205,8 @@ def save_round(actor: User, year: CampaignYear, settings: RoundSettings) -> Appr
         round_.version += 1
         audit.record(actor, "appraisal.round_changed", round_, before=before, after=_jsonable(values))
     db.session.commit()
+    if round_.closes_on < local_today():
+        ballot_traces.at_close()
     return round_
 
 
@@ -328,6 +337,7 @@ def cast_ballot(text: str | None, answers: dict[int, str], today: date | None = 
     db.session.execute(insert(BallotAnswer), [
         {"ballot_id": ballot_id, "question_id": q.id, "level": Level(answers[q.id])} for q in questions])
     db.session.commit()
+    ballot_traces.after_ballot()
 
 
 # --- results --------------------------------------------------------------------------------------------
@@ -501,6 +511,7 @@ def appraise_members(actor: User, round_: AppraisalRound, answers: dict[int, str
         {"id": secrets.token_hex(16), "round_id": round_.id, "member_id": m.id, "level": Level(answers[m.id]),
          "cast_on": today} for m in members])
     db.session.commit()
+    ballot_traces.after_ballot()
 
 
 @dataclass
