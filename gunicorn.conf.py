@@ -12,9 +12,15 @@ request) is answered with the portal's translated error page rather than gunicor
 timeout: a sync worker that has not finished its request within `timeout` seconds is aborted by the arbiter,
 and the request is answered 500 ("WORKER TIMEOUT" in the log). gunicorn's default of 30 s cut off the XLSX
 export of 2,000 branches (about 3 s of server time, several times that on a busy machine) and the bench saw
-500s; legitimately long downloads (exports, bulletin PDFs) get 120 s, a hung worker is still replaced."""
+500s; legitimately long downloads (exports, bulletin PDFs) get 120 s, a hung worker is still replaced.
+
+access_log_format: the path without its query string (%(U)s, not the request line %(r)s) and no Referer. A query
+can carry what must not sit in a log next to an address and a time: an appraisal code from an old slip
+(/appraisal?code=…, now redirected to /appraisal#code=…), a search term. The format is gunicorn's default
+otherwise."""
 limit_request_line = 0
 timeout = 120
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 
 
 def post_worker_init(worker):

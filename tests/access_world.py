@@ -118,7 +118,9 @@ def build_appraisal(world) -> None:
     grading.propose(admin, campaign.current_year())
     records = {r.member_id: r.id for r in db.session.scalars(
         select(GradeRecord).where(GradeRecord.branch_id == world.branch.id))}
-    world.extra.update(round=round_.id, branch_grade=records[None], member_grade=records[world.users["member"].id])
+    batch = appraisal.generate_batch(admin, round_, world.branch, "parents", 2)
+    world.extra.update(round=round_.id, branch_grade=records[None], member_grade=records[world.users["member"].id],
+                       batch=batch.id)
 
 
 def build_bulletins(world) -> None:

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from ..models import BranchLevel, MemberLevel, RaterGroup
-from ..services.appraisal import MAX_CODES_PER_REQUEST
+from ..services.appraisal import MAX_CODES_PER_REQUEST, MIN_BALLOTS_FLOOR
 from ..services.grading import REASON_MAX
-from .fields import Choice, Day, HiddenId, Id, LongText, Text, TextList, WholeNumber
+from .fields import Choice, Day, FormToken, HiddenId, Id, LongText, Text, TextList, WholeNumber
 
 
 def answers_from(data, prefix: str) -> dict[int, str]:
@@ -46,7 +46,8 @@ class RoundForm(FlaskForm):
     weight_fairly = WholeNumber(_l("Fairly satisfied"), minimum=0, maximum=100, required=True)
     weight_basically = WholeNumber(_l("Basically satisfied"), minimum=0, maximum=100, required=True)
     weight_dissatisfied = WholeNumber(_l("Dissatisfied"), minimum=0, maximum=100, required=True)
-    min_ballots = Id(_l("Minimum ballots before results are shown"), minimum=1, maximum=1000, required=True)
+    min_ballots = Id(_l("Minimum ballots before results are shown"), minimum=MIN_BALLOTS_FLOOR, maximum=1000,
+                     required=True)
     member_min_answers = Id(_l("Minimum answers about a member before they are shown"), minimum=1, maximum=100,
                             required=True)
     opens_on = Day(_l("Opens on"), required=True)
@@ -57,10 +58,16 @@ class CodesForm(FlaskForm):
     group = Choice(_l("Rater group"), choices=RaterGroup, required=True)
     count = Id(_l("Number of codes"), minimum=1, maximum=MAX_CODES_PER_REQUEST, required=True,
                message=_l("Enter a number from 1 to %(n)s.", n=MAX_CODES_PER_REQUEST))
+    form_token = FormToken()
 
 
 class VoidForm(FlaskForm):
     group = Choice(_l("Rater group"), choices=RaterGroup)  # blank: every group
+    confirm = Choice(choices=["yes"])  # blank: show the confirmation first
+
+
+class VoidOneForm(FlaskForm):
+    code = Text(_l("Code on the slip"), max_length=40, required=True)
 
 
 class PolicyForm(FlaskForm):

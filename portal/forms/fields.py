@@ -7,7 +7,9 @@
   look-alikes (`ｓｅｃ０１`, `sec01` + a zero-width space) become the same name or are refused.
 - `Day` / `Moment`: a date / local date-time between 2000-01-01 and 2100-12-31; `not_before` ties a due date
   to the event it follows.
-- `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer); `WholeNumber` from 0 on.
+- `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer); `WholeNumber` from 0 on. Digits
+  are read after NFKC folding (full-width "１２" is 12). A number out of its field's own range is refused with a
+  message naming the range; an id outside the database's range, as not one of the list's entries.
 - `Choice`: one of the values offered, nothing else.
 - `Upload` / `UploadList`: the file(s) chosen, empty file inputs left out; what a file may be is
   services/uploads.py's one rule.
@@ -16,6 +18,7 @@ Every message is translated and never carries what the person typed (GOTCHAS: la
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -272,9 +275,15 @@ class Id(Field):
 
     def pre_validate(self, form):
         if self._bad:
-            raise ValidationError(self.message or _l("Choose an entry from the list."))
+            raise ValidationError(self.message or self._range_message())
         if self.required and self.data is None:
             raise ValidationError(_l("This field is required."))
+
+    def _range_message(self):
+        """A record id picked from a list is "not in the list"; a number typed in a box names its range."""
+        if (self.minimum, self.maximum) == (1, MAX_ID):
+            return _l("Choose an entry from the list.")
+        return _l("Enter a whole number from %(low)s to %(high)s.", low=self.minimum, high=self.maximum)
 
 
 class WholeNumber(Id):
@@ -287,6 +296,7 @@ class WholeNumber(Id):
         text = (valuelist[0] or "").strip()
         self.data, self._bad = None, False
         if text:
+            text = unicodedata.normalize("NFKC", text).strip()  # full-width digits typed with a Chinese IME
             number = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
             self.data = number if number is not None and self.minimum <= number <= self.maximum else None
             self._bad = self.data is None
@@ -389,6 +399,7 @@ class FormToken(Field):
 
 
 def _to_id(text: str) -> int | None:
+    text = unicodedata.normalize("NFKC", text).strip()  # "１２" typed with a Chinese IME is 12
     if not text.isascii() or not text.isdigit() or len(text) > 10:
         return None
     number = int(text)

@@ -7,6 +7,7 @@ from .appraisal import (
     Ballot,
     BallotAnswer,
     BranchLevel,
+    CodeBatch,
     GradeRecord,
     GradingPolicy,
     Level,

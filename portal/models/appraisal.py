@@ -103,6 +103,25 @@ class AppraisalCode(db.Model):
     __table_args__ = (Index("ix_appraisal_code_round_branch_group", "round_id", "branch_id", "rater_group"),)
 
 
+class CodeBatch(db.Model):
+    """One generation of codes for a branch and rater group, so that its slips can be printed from a GET address
+    (and a second click on "generate" makes no second batch: services/intents.py). The codes themselves are not
+    stored: they are derived from `secret` and the server's SECRET_KEY (services/appraisal.batch_codes), and
+    `secret` is wiped once the batch's printing time is over, after which the sheet cannot be shown again."""
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("appraisal_round.id", ondelete="CASCADE"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    rater_group: Mapped[RaterGroup] = mapped_column(enum_column(RaterGroup))
+    count: Mapped[int]
+    secret: Mapped[str | None] = mapped_column(String(64))  # None once the printing time is over
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    printable_until: Mapped[datetime]
+
+
 class Ballot(db.Model):
     """One cast ballot: branch, rater group and the date (portal time zone). Nothing else."""
 

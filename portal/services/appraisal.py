@@ -28,10 +28,11 @@ Satisfaction rate (满意率) = (满意 + 比较满意) / ballots.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -49,6 +50,7 @@ from ..models import (
     BallotAnswer,
     Branch,
     CampaignYear,
+    CodeBatch,
     Criterion,
     Framework,
     Level,
@@ -58,6 +60,7 @@ from ..models import (
     Role,
     Subject,
     User,
+    utcnow,
 )
 from . import audit, ballot_traces
 
@@ -67,6 +70,10 @@ from . import audit, ballot_traces
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 MAX_CODES_PER_REQUEST = 500
+# The fewest ballots a round may require before a branch's results are shown. Below five, a secretary who knows
+# who received slips can often tell who answered what (with two or three ballots, one person's answers follow
+# from their own and the total); five is the usual floor of anonymous surveys. The default is 10.
+MIN_BALLOTS_FLOOR = 5
 DEFAULT_WEIGHTS = {Level.SATISFIED: 100, Level.FAIRLY: 80, Level.BASICALLY: 60, Level.DISSATISFIED: 0}
 
 
@@ -127,6 +134,11 @@ def is_open(round_: AppraisalRound, today: date | None = None) -> bool:
     return round_.opens_on <= today <= round_.closes_on
 
 
+def is_closed(round_: AppraisalRound, today: date | None = None) -> bool:
+    """True once the round's last day is over: only then are figures shown (no before/after comparison)."""
+    return (today or local_today()) > round_.closes_on
+
+
 def _branch_criteria() -> list[Criterion]:
     return list(db.session.scalars(
         select(Criterion).join(Framework).where(Framework.subject == Subject.BRANCH).order_by(Criterion.position)))
@@ -147,7 +159,7 @@ class RoundSettings:
     closes_on: date | None = None
 
 
-def _validate(settings: RoundSettings) -> dict[str, str]:
+def _validate(settings: RoundSettings, current: AppraisalRound | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not settings.groups or any(g not in set(RaterGroup) for g in settings.groups):
         errors["groups"] = str(_l("Choose at least one rater group."))
@@ -157,8 +169,12 @@ def _validate(settings: RoundSettings) -> dict[str, str]:
         errors["weight_satisfied"] = str(_l("Weights are whole numbers from 0 to 100."))
     elif not weights[0] >= weights[1] >= weights[2] >= weights[3]:
         errors["weight_satisfied"] = str(_l("Each level weighs at least as much as the level below it."))
-    if settings.min_ballots is None or not 1 <= settings.min_ballots <= 1000:
-        errors["min_ballots"] = str(_l("Enter a number from 1 to 1000."))
+    if settings.min_ballots is None or not MIN_BALLOTS_FLOOR <= settings.min_ballots <= 1000:
+        errors["min_ballots"] = str(_l("Enter a number from %(low)s to %(high)s.", low=MIN_BALLOTS_FLOOR, high=1000))
+    elif current is not None and is_open(current) and settings.min_ballots < current.min_ballots:
+        # Lowering it while ballots come in would show a branch's figures as soon as a few people have voted.
+        errors["min_ballots"] = str(_l("The minimum cannot be lowered while the round is open (it is %(n)s).",
+                                       n=current.min_ballots))
     if settings.member_min_answers is None or not 1 <= settings.member_min_answers <= 100:
         errors["member_min_answers"] = str(_l("Enter a number from 1 to 100."))
     if settings.opens_on is None:
@@ -174,10 +190,10 @@ def save_round(actor: User, year: CampaignYear, settings: RoundSettings) -> Appr
     """Create or change the year's round. Questions (one per 五个好 criterion, then the overall one) are made
     with the round from the framework's current titles and never rewritten. Raises Invalid(field errors).
     Audited ("appraisal.round_created" / "appraisal.round_changed")."""
-    errors = _validate(settings)
+    round_ = round_for(year)
+    errors = _validate(settings, round_)
     if errors:
         raise Invalid(str(_l("Please correct the marked fields.")), errors)
-    round_ = round_for(year)
     values = {
         "groups": ",".join(g for g in RaterGroup if g in settings.groups),
         "weight_satisfied": settings.weight_satisfied, "weight_fairly": settings.weight_fairly,
@@ -216,26 +232,100 @@ def _jsonable(values: dict) -> dict:
 
 # --- issuing and voiding codes --------------------------------------------------------------------------
 
-def generate_codes(actor: User | None, round_: AppraisalRound, branch: Branch, group: str, count: int,
-                   today: date | None = None) -> list[str]:
-    """Make `count` (1–500) one-time codes for `branch` and rater `group`; only their hashes are stored, so the
-    returned codes are the only copy (print them now). Audited as a count ("appraisal.codes_generated").
-    Raises Invalid for an unknown group, a group not in the round, or a count out of range."""
+def _check_generation(round_: AppraisalRound, group: str, count: int) -> None:
     if group not in round_.groups.split(","):
         raise Invalid(str(_l("This rater group is not part of the round.")),
                       {"group": str(_l("This rater group is not part of the round."))})
     if not 1 <= count <= MAX_CODES_PER_REQUEST:
         raise Invalid(str(_l("Enter a number from 1 to %(n)s.", n=MAX_CODES_PER_REQUEST)),
                       {"count": str(_l("Enter a number from 1 to %(n)s.", n=MAX_CODES_PER_REQUEST))})
-    today = today or local_today()
-    codes = [new_code() for _ in range(count)]
+
+
+def _store_codes(round_: AppraisalRound, branch: Branch, group: str, codes: list[str], today: date) -> None:
     db.session.execute(insert(AppraisalCode), [
         {"round_id": round_.id, "branch_id": branch.id, "rater_group": RaterGroup(group),
          "code_hash": code_hash(code), "used": False, "voided": False, "created_on": today} for code in codes])
+
+
+def generate_codes(actor: User | None, round_: AppraisalRound, branch: Branch, group: str, count: int,
+                   today: date | None = None) -> list[str]:
+    """Make `count` (1–500) one-time codes for `branch` and rater `group`; only their hashes are stored, so the
+    returned codes are the only copy (print them now). Audited as a count ("appraisal.codes_generated").
+    Raises Invalid for an unknown group, a group not in the round, or a count out of range."""
+    _check_generation(round_, group, count)
+    today = today or local_today()
+    codes = [new_code() for _ in range(count)]
+    _store_codes(round_, branch, group, codes, today)
     audit.record(actor, "appraisal.codes_generated", branch, branch_id=branch.id,
                  after={"round": round_.id, "group": group, "count": count})
     db.session.commit()
     return codes
+
+
+BATCH_PRINTABLE_HOURS = 12  # a jammed printer can be fixed the same day; after that the codes cannot be regenerated
+
+
+def _derived_code(batch_key: bytes, index: int) -> str:
+    """The `index`-th code of a batch: HMAC-SHA-256 of the index under the batch's key, read as 12 letters of
+    CODE_ALPHABET (256 bits taken modulo 31 twelve times: the bias is far below one in 10**60)."""
+    number = int.from_bytes(hmac.new(batch_key, str(index).encode(), hashlib.sha256).digest(), "big")
+    letters = []
+    for _ in range(CODE_LENGTH):
+        number, rest = divmod(number, len(CODE_ALPHABET))
+        letters.append(CODE_ALPHABET[rest])
+    raw = "".join(letters)
+    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def _batch_key(secret: str) -> bytes:
+    """The key a batch's codes are derived from: its stored secret AND the server's SECRET_KEY, so that a copy of
+    the database alone cannot print a batch's codes again while it is printable."""
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"appraisal-batch:" + secret.encode(),
+                    hashlib.sha256).digest()
+
+
+def generate_batch(actor: User, round_: AppraisalRound, branch: Branch, group: str, count: int,
+                   today: date | None = None) -> CodeBatch:
+    """Like `generate_codes`, as a batch whose slips can be shown again from its address for
+    BATCH_PRINTABLE_HOURS (the codes are derived from the batch's secret, which is then wiped). Raises Invalid."""
+    _check_generation(round_, group, count)
+    today = today or local_today()
+    now = utcnow()
+    batch = CodeBatch(round_id=round_.id, branch_id=branch.id, rater_group=RaterGroup(group), count=count,
+                      secret=secrets.token_hex(32), created_by_id=actor.id if actor else None, created_at=now,
+                      printable_until=now + timedelta(hours=BATCH_PRINTABLE_HOURS))
+    db.session.add(batch)
+    db.session.flush()
+    _store_codes(round_, branch, group, batch_codes(batch), today)
+    audit.record(actor, "appraisal.codes_generated", branch, branch_id=branch.id,
+                 after={"round": round_.id, "group": group, "count": count, "batch": batch.id})
+    db.session.commit()
+    return batch
+
+
+def get_batch(batch_id: int, branch: Branch) -> CodeBatch:
+    batch = db.session.get(CodeBatch, batch_id)
+    if batch is None or batch.branch_id != branch.id:
+        raise NotFound()
+    return batch
+
+
+def batch_codes(batch: CodeBatch, now: datetime | None = None) -> list[str]:
+    """The batch's codes, in slip order; [] once its printing time is over (the secret is then wiped)."""
+    if batch.secret and (now or utcnow()) > batch.printable_until:
+        forget_batch_secrets()
+    if not batch.secret:
+        return []
+    key = _batch_key(batch.secret)
+    return [_derived_code(key, index) for index in range(batch.count)]
+
+
+def forget_batch_secrets(now: datetime | None = None) -> int:
+    """Wipe the secrets of batches whose printing time is over (also run by the task queue). Returns how many."""
+    count = db.session.execute(update(CodeBatch).where(
+        CodeBatch.secret.isnot(None), CodeBatch.printable_until < (now or utcnow())).values(secret=None)).rowcount
+    db.session.commit()
+    return count
 
 
 def void_codes(actor: User, round_: AppraisalRound, branch: Branch, group: str | None) -> int:
@@ -254,6 +344,38 @@ def void_codes(actor: User, round_: AppraisalRound, branch: Branch, group: str |
                  after={"round": round_.id, "group": group or "", "count": count})
     db.session.commit()
     return count
+
+
+def unused_count(round_: AppraisalRound, branch: Branch, group: str | None) -> int:
+    """How many codes `void_codes` would void now (for its confirmation)."""
+    stmt = select(func.count()).select_from(AppraisalCode).where(
+        AppraisalCode.round_id == round_.id, AppraisalCode.branch_id == branch.id,
+        AppraisalCode.used.is_(False), AppraisalCode.voided.is_(False))
+    if group:
+        stmt = stmt.where(AppraisalCode.rater_group == RaterGroup(group))
+    return db.session.scalar(stmt)
+
+
+def void_code(actor: User, round_: AppraisalRound, branch: Branch, text: str | None) -> RaterGroup:
+    """Void one unused code of `branch` typed from its slip (a lost or spoilt slip). Returns its rater group.
+    Raises Invalid({"code": …}) when no such code of this branch's round exists or it is already used or voided.
+    Audited as a count ("appraisal.codes_voided", count 1), never with the code."""
+    row = db.session.scalar(select(AppraisalCode).where(
+        AppraisalCode.code_hash == code_hash(text), AppraisalCode.round_id == round_.id,
+        AppraisalCode.branch_id == branch.id))
+    if row is None or not canonical_code(text):
+        message = str(_l("No code of this branch's round matches. Check it letter by letter."))
+        raise Invalid(message, {"code": message})
+    if row.used or row.voided:
+        message = (str(_l("This code has already been used: its ballot counts and cannot be taken back."))
+                   if row.used else str(_l("This code has already been voided.")))
+        raise Invalid(message, {"code": message})
+    db.session.execute(update(AppraisalCode).where(AppraisalCode.id == row.id, AppraisalCode.used.is_(False))
+                       .values(voided=True))
+    audit.record(actor, "appraisal.codes_voided", branch, branch_id=branch.id,
+                 after={"round": round_.id, "group": row.rater_group.value, "count": 1})
+    db.session.commit()
+    return row.rater_group
 
 
 @dataclass
@@ -388,17 +510,24 @@ class GroupResult:
 
 @dataclass
 class BranchResult:
-    """A branch's results. `shown` is False below the minimum (only the ballot count is then known);
-    `groups` lists the groups that may be shown on their own (empty when that would expose a small set)."""
+    """A branch's results. `shown` is False while the round is open (`closed` False) or below the minimum
+    (only the ballot count is then known); `groups` lists the groups that may be shown on their own (empty
+    when that would expose a small set)."""
 
     ballots: int
     minimum: int
     total: GroupResult | None
     groups: list[GroupResult]
+    closed: bool = True
 
     @property
     def shown(self) -> bool:
         return self.total is not None
+
+    @property
+    def enough(self) -> bool:
+        """At least the minimum number of ballots (whether or not the round has closed)."""
+        return self.ballots >= self.minimum
 
 
 def visible_groups(per_group_ballots: dict, minimum: int) -> set:
@@ -413,11 +542,13 @@ def visible_groups(per_group_ballots: dict, minimum: int) -> set:
 
 
 def results(round_: AppraisalRound, branch_ids: list[int] | None = None,
-            overall_only: bool = False) -> dict[int, BranchResult]:
+            overall_only: bool = False, today: date | None = None) -> dict[int, BranchResult]:
     """{branch_id: BranchResult} of a round, for the given branches (all when None), from one GROUP BY over
     the answers (branch, group, question, level → count). `overall_only` reads the overall question alone
-    (the dashboard's column)."""
+    (the dashboard's column). While the round is open only the ballot counts are given: figures that move
+    with every ballot would tell whoever looks before and after one person votes what that person answered."""
     weights = round_.weights
+    closed = is_closed(round_, today)
     overall_q = next((q.id for q in round_.questions if q.is_overall), None)
     stmt = (select(Ballot.branch_id, Ballot.rater_group, BallotAnswer.question_id, BallotAnswer.level, func.count())
             .join(BallotAnswer, BallotAnswer.ballot_id == Ballot.id)
@@ -436,8 +567,8 @@ def results(round_: AppraisalRound, branch_ids: list[int] | None = None,
         by_group = cells.get(branch_id, {})
         per_group_ballots = {g: sum(qs.get(overall_q, {}).values()) for g, qs in by_group.items()}
         ballots = sum(per_group_ballots.values())
-        if ballots < round_.min_ballots:
-            out[branch_id] = BranchResult(ballots, round_.min_ballots, None, [])
+        if ballots < round_.min_ballots or not closed:
+            out[branch_id] = BranchResult(ballots, round_.min_ballots, None, [], closed)
             continue
 
         def figures(groups, by_group=by_group) -> dict[int, Figures]:
@@ -518,16 +649,20 @@ def appraise_members(actor: User, round_: AppraisalRound, answers: dict[int, str
 class MemberLine:
     member: User
     taken_part: bool
-    figures: Figures | None  # None below the round's member minimum
+    figures: Figures | None  # None while the round is open and below the round's member minimum
 
 
-def member_coverage(round_: AppraisalRound, branch_id: int) -> list[MemberLine]:
-    """Per member of a branch: whether they took part ("一个都不能少") and, from `member_min_answers` answers on,
-    the figures of the answers about them. Two GROUP BY queries."""
+def member_coverage(round_: AppraisalRound, branch_id: int, today: date | None = None) -> list[MemberLine]:
+    """Per member of a branch: whether they took part ("一个都不能少": the secretary needs it to remind people)
+    and, once the round has closed and from `member_min_answers` answers on, the figures of the answers about
+    them. While the round is open no figures at all: with who has taken part next to live scores, one
+    member's verdicts could be read off the change. Two GROUP BY queries."""
     members = branch_members(branch_id)
     ids = [m.id for m in members]
     taken = set(db.session.scalars(select(MemberAppraisalTaking.user_id).where(
         MemberAppraisalTaking.round_id == round_.id, MemberAppraisalTaking.user_id.in_(ids))))
+    if not is_closed(round_, today):
+        return [MemberLine(member, member.id in taken, None) for member in members]
     counts: dict[int, dict] = {}
     for member_id, level, n in db.session.execute(
             select(MemberVerdict.member_id, MemberVerdict.level, func.count())

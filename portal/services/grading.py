@@ -202,9 +202,12 @@ def write_proposals(year: CampaignYear) -> int:
 
 
 def _member_appraisal_scores(round_) -> dict[int, float]:
-    """{member id: 民主评议 weighted score} for members with at least the round's member minimum of answers."""
+    """{member id: 民主评议 weighted score} for members with at least the round's member minimum of answers,
+    once the round has closed (none while it is open: see appraisal.member_coverage)."""
     from ..models import MemberVerdict
 
+    if not appraisal.is_closed(round_):
+        return {}
     counts: dict[int, dict] = {}
     for member_id, level, n in db.session.execute(
             select(MemberVerdict.member_id, MemberVerdict.level, func.count())
@@ -371,7 +374,7 @@ def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
         return set(branch_ids) if which == "few" else set()
     found = appraisal.results(round_, branch_ids, overall_only=True)
     if which == "few":
-        return {branch_id for branch_id, result in found.items() if not result.shown}
+        return {branch_id for branch_id, result in found.items() if not result.enough}
     limit = policy_for(year).advanced_min_satisfaction
     return {branch_id for branch_id, result in found.items()
             if result.shown and result.total.overall.satisfaction < limit}

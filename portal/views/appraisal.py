@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import click
 import segno
-from flask import Blueprint, current_app, flash, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import validate_csrf
 from markupsafe import Markup
+from wtforms.validators import ValidationError
 
+from .. import labels
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
+from ..extensions import csrf, db
 from ..forms import appraisal as forms
 from ..forms import run_form
 from ..htmx import redirect_back, render
 from ..links import external_url
-from ..models import Branch, RaterGroup
+from ..models import Branch, CodeBatch, RaterGroup
 from ..permissions import authorize, require
 from ..services import appraisal as service
-from ..services import grading, throttle
+from ..services import grading, intents, throttle
 from ..services.campaign import current_year
 
 bp = Blueprint("appraisal", __name__)
@@ -78,30 +81,67 @@ def _refused(form, refusal: service.BallotRefused):
                   refusal=_refusal_message(refusal.reason), errors={})
 
 
-def _questions_page(form, opened: service.OpenCode, errors=None, status=200):
+def _questions_page(form, opened: service.OpenCode, errors=None, status=200, notice=None):
     return render("appraisal/ballot.html", status=status, step="questions", form=form, opened=opened,
-                  answers=form.answers(), errors=errors or {}, refusal=None)
+                  answers=form.answers(), errors=errors or {}, refusal=notice)
+
+
+BALLOT_ENDPOINTS = frozenset({"appraisal.ballot", "appraisal.thanks"})
+
+
+@bp.after_request
+def _no_referrer_from_the_ballot(response):
+    """The ballot pages send no Referer anywhere (an old slip's ?code= would otherwise travel on). The ballot's
+    own post needs none: its form token is checked in the view, not by the referrer check (GOTCHAS)."""
+    if request.endpoint in BALLOT_ENDPOINTS:
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _stale_token() -> bool:
+    """True when the ballot's form token is missing, expired or not this session's (the page was left open)."""
+    try:
+        validate_csrf(request.form.get("csrf_token") or request.headers.get("X-CSRFToken"))
+    except ValidationError:
+        return True
+    return False
 
 
 @bp.route("/appraisal", methods=["GET", "POST"])
+@csrf.exempt  # checked below: an expired page must not lose a parent's answers to "please log in"
 def ballot():
-    """The public ballot: no login. GET shows the code field (filled from ?code=, e.g. a scanned slip) or, with
-    a valid code, the questions; POST with the code alone checks it; POST with answers casts the ballot."""
-    form = forms.BallotForm() if request.method == "POST" else forms.BallotForm(data={"code": request.args.get(
-        "code", "")[:40]})
-    code = form.code.data if request.method == "POST" else (request.args.get("code") or "")[:40]
-    if not code or (request.method == "POST" and not form.validate()):
-        status = 422 if request.method == "POST" else 200
-        errors = {"code": _("Enter the code from your slip.")} if request.method == "POST" else {}
-        return render("appraisal/ballot.html", status=status, step="code", form=form, refusal=None, errors=errors,
-                      minimum=_minimum())
+    """The public ballot: no login. GET shows the code field; a slip's QR code opens /appraisal#code=…, whose
+    fragment never reaches the server (static/js/ballot.js fills the field; without JavaScript the person types
+    the code). An old-style ?code=… is answered with a redirect to that clean address, so the code leaves the
+    address bar, the history and the Referer. POST with the code alone checks it; POST with answers
+    (`step` = "answers") casts the ballot."""
+    if request.method == "GET":
+        if "code" in request.args:
+            typed = service.canonical_code(request.args.get("code"))
+            target = url_for("appraisal.ballot") + (f"#code={typed}" if typed else "")
+            return redirect(target, 303)
+        return render("appraisal/ballot.html", step="code", form=forms.BallotForm(meta={"csrf": False}),
+                      refusal=None, errors={}, minimum=_minimum())
+    form = forms.BallotForm(meta={"csrf": False})
+    form.validate()
+    code = form.code.data
+    if not code or form.code.errors:
+        return render("appraisal/ballot.html", status=422, step="code", form=form, refusal=None,
+                      errors={"code": _("Enter the code from your slip.")}, minimum=_minimum())
     throttled = _throttle_or_none()
     if throttled is not None:
         return throttled
     try:
         opened = service.check_code(code)
-        if request.method == "GET" or form.step.data != "answers":
+        if form.step.errors:  # not a value the page draws: someone changed the form
+            return _questions_page(form, opened, status=400, notice=_(
+                "The form was changed before it was sent, so nothing was counted. Check your answers and "
+                "submit again."))
+        if form.step.data != "answers":
             return _questions_page(form, opened)
+        if _stale_token():  # answers kept, code not used
+            return _questions_page(form, opened, status=400, notice=_(
+                "The page has expired. Please submit it once more: your answers are kept below."))
         service.cast_ballot(code, form.answers())
     except service.BallotRefused as refusal:
         db.session.rollback()
@@ -140,7 +180,8 @@ def _round_page(errors=None, status=200, form=None):
             "weight_dissatisfied": 0, "min_ballots": 10, "member_min_answers": 3})
         if round_:
             form.groups.data = round_.groups.split(",")
-    return render("appraisal/round.html", status=status, year=year, round=round_, form=form, errors=errors or {})
+    return render("appraisal/round.html", status=status, year=year, round=round_, form=form, errors=errors or {},
+                  min_floor=service.MIN_BALLOTS_FLOOR)
 
 
 @bp.get("/appraisal/round")
@@ -178,10 +219,12 @@ def _branch_and_round(branch_id: int, action: str):
     return branch, round_
 
 
-def _codes_page(branch, round_, errors=None, status=200, form=None):
+def _codes_page(branch, round_, errors=None, status=200, form=None, confirm_void=None, void_one_form=None):
     return render("appraisal/codes.html", status=status, branch=branch, round=round_,
                   counts=service.code_counts(round_, branch.id) if round_ else {},
-                  form=form or forms.CodesForm(), void_form=forms.VoidForm(), errors=errors or {})
+                  form=form or forms.CodesForm(), void_form=forms.VoidForm(), errors=errors or {},
+                  confirm_void=confirm_void, void_one_form=void_one_form or forms.VoidOneForm(),
+                  printable_hours=service.BATCH_PRINTABLE_HOURS)
 
 
 @bp.get("/appraisal/branch/<int:branch_id>/codes")
@@ -189,6 +232,11 @@ def _codes_page(branch, round_, errors=None, status=200, form=None):
 def codes(branch_id: int):
     branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
     return _codes_page(branch, round_)
+
+
+def slip_url(code: str) -> str:
+    """The address a slip's QR code opens: the code in the fragment, which browsers never send to the server."""
+    return f"{external_url('appraisal.ballot')}#code={code}"
 
 
 def qr_svg(url: str) -> Markup:
@@ -200,20 +248,32 @@ def qr_svg(url: str) -> Markup:
 @bp.post("/appraisal/branch/<int:branch_id>/codes")
 @login_required
 def generate(branch_id: int):
-    """Generate codes and answer with the printable sheet at once: the codes are stored only hashed, so this
-    response is the only place they ever appear."""
+    """Generate a batch of codes, then show its slips from the batch's own address (POST-redirect-GET: a reload
+    prints the same batch; a second click on the button, carrying the same one-time form token, makes none)."""
     branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
     if round_ is None:
         raise Conflict(_("There is no appraisal round for the current year yet."))
     form = forms.CodesForm()
-    made, refusal = run_form(form, lambda: service.generate_codes(_me(), round_, branch, form.group.data,
-                                                                 form.count.data),
-                             lambda errors, status, _c: _codes_page(branch, round_, errors, status, form))
+    done, refusal = run_form(form, lambda: intents.run_once(_me(), form.form_token.data, CodeBatch, lambda: (
+        service.generate_batch(_me(), round_, branch, form.group.data, form.count.data))),
+        lambda errors, status, _c: _codes_page(branch, round_, errors, status, form))
     if refusal:
         return refusal
-    slips = [(code, qr_svg(external_url("appraisal.ballot", code=code))) for code in made]
-    response = render("appraisal/slips.html", branch=branch, round=round_, group=RaterGroup(form.group.data),
-                      slips=slips, ballot_url=external_url("appraisal.ballot"))
+    return redirect(url_for("appraisal.slips", branch_id=branch.id, batch_id=done[0]), 303)
+
+
+@bp.get("/appraisal/branch/<int:branch_id>/codes/batches/<int:batch_id>")
+@login_required
+def slips(branch_id: int, batch_id: int):
+    """The printable A4 sheet of one batch's slips, while the batch is printable (its codes are derived from a
+    secret that is wiped afterwards)."""
+    branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
+    batch = service.get_batch(batch_id, branch)
+    codes = service.batch_codes(batch)
+    slips_ = [(code, qr_svg(slip_url(code))) for code in codes]
+    response = render("appraisal/slips.html", status=200 if codes else 410, branch=branch, round=round_
+                      or service.get_round(batch.round_id), group=batch.rater_group, batch=batch, slips=slips_,
+                      ballot_url=external_url("appraisal.ballot"))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -221,15 +281,37 @@ def generate(branch_id: int):
 @bp.post("/appraisal/branch/<int:branch_id>/codes/void")
 @login_required
 def void(branch_id: int):
+    """Void the unused codes of a group (or all groups): first a confirmation naming how many (a plain form, so
+    it works without JavaScript), then, posted again with confirm=yes, the voiding."""
     branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
     if round_ is None:
         raise Conflict(_("There is no appraisal round for the current year yet."))
     form = forms.VoidForm()
+    if form.validate() and form.confirm.data != "yes":
+        group = form.group.data or None
+        return _codes_page(branch, round_, confirm_void=(group, service.unused_count(round_, branch, group)))
     count, refusal = run_form(form, lambda: service.void_codes(_me(), round_, branch, form.group.data or None),
                               lambda errors, status, _c: _codes_page(branch, round_, errors, status))
     if refusal:
         return refusal
     flash(_("%(n)s unused codes were voided.", n=count), "success")
+    return redirect_back(url_for("appraisal.codes", branch_id=branch.id))
+
+
+@bp.post("/appraisal/branch/<int:branch_id>/codes/void-one")
+@login_required
+def void_one(branch_id: int):
+    """Void one code typed from a lost or spoilt slip."""
+    branch, round_ = _branch_and_round(branch_id, "appraisal.codes")
+    if round_ is None:
+        raise Conflict(_("There is no appraisal round for the current year yet."))
+    form = forms.VoidOneForm()
+    group, refusal = run_form(form, lambda: service.void_code(_me(), round_, branch, form.code.data),
+                              lambda errors, status, _c: _codes_page(branch, round_, errors, status,
+                                                                     void_one_form=form))
+    if refusal:
+        return refusal
+    flash(_("The code is voided (%(group)s).", group=labels.RATER_GROUP[group]), "success")
     return redirect_back(url_for("appraisal.codes", branch_id=branch.id))
 
 
@@ -239,7 +321,8 @@ def results(branch_id: int):
     branch, round_ = _branch_and_round(branch_id, "appraisal.results")
     return render("appraisal/results.html", branch=branch, round=round_,
                   result=service.branch_result(round_, branch.id),
-                  members=service.member_coverage(round_, branch.id) if round_ else [])
+                  members=service.member_coverage(round_, branch.id) if round_ else [],
+                  round_closed=bool(round_ and service.is_closed(round_)))
 
 
 def _members_page(errors=None, status=200):

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Ballot, GradeRecord
 from portal.services import appraisal, grading
 
-from ..appraisal_helpers import current_year, open_round
+from ..appraisal_helpers import close_round, current_year, open_round
 from ..conftest import make_app
 from ..factories import PASSWORD
 from .conftest import ARTIFACTS, login, screenshot
@@ -109,6 +109,7 @@ def test_leader_confirms_and_overrides_grades(browser, portal_server, branch, ot
     for target, levels in ((branch, ["satisfied"] * 3), (other_branch, ["basically", "dissatisfied", "fairly"])):
         for code, level in zip(appraisal.generate_codes(admin, round_, target, "staff", 3), levels, strict=True):
             appraisal.cast_ballot(code, {q.id: level for q in round_.questions})
+    close_round(round_)
     grading.propose(admin, current_year())
     records = {r.branch_id: r for r in db.session.scalars(select(GradeRecord).where(GradeRecord.member_id.is_(None)))}
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
@@ -126,7 +127,7 @@ def test_leader_confirms_and_overrides_grades(browser, portal_server, branch, ot
     assert "请填写理由" in page.locator("#grade-error").inner_text()
     other = page.locator(f"#confirm-{records[other_branch.id].id}")
     other.locator("select").select_option("ordinary")
-    other.locator("input[name=reason]").fill("经复核，整改已到位")
+    other.locator("input[name=reason]").fill("经复核，整改措施已经到位")
     other.locator("button").click()
     page.wait_for_selector(".flash--success")
     row = page.locator(f"#grade-{records[other_branch.id].id} .grade-confirmed")

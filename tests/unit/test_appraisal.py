@@ -18,7 +18,7 @@ from portal.models import (
 )
 from portal.services import appraisal, grading
 
-from ..appraisal_helpers import open_round
+from ..appraisal_helpers import close_round, open_round
 
 S, F, B, D = Level.SATISFIED, Level.FAIRLY, Level.BASICALLY, Level.DISSATISFIED
 WEIGHTS = appraisal.DEFAULT_WEIGHTS
@@ -128,6 +128,10 @@ def test_results_per_branch_and_group_hidden_below_the_minimum(app, branch, othe
     for level in ("basically", "dissatisfied", "satisfied"):
         vote(branch, "parents", level)
     vote(other_branch, "staff", "satisfied")
+    # While the round is open: the count only, whatever the number of ballots.
+    early = appraisal.results(round_, [branch.id])[branch.id]
+    assert (early.ballots, early.shown, early.total, early.closed) == (6, False, None, False)
+    close_round(round_)
     found = appraisal.results(round_, [branch.id, other_branch.id])
     mine = found[branch.id]
     assert mine.ballots == 6 and mine.shown

@@ -285,6 +285,9 @@ TABLE: dict[str, tuple] = {
     "appraisal.codes": ("GET", "/appraisal/branch/{w.branch.id}/codes", {"secretary", "admin"}, {}),
     "appraisal.generate": ("POST", "/appraisal/branch/{w.branch.id}/codes", {"secretary", "admin"}, {}),
     "appraisal.void": ("POST", "/appraisal/branch/{w.branch.id}/codes/void", {"secretary", "admin"}, {}),
+    "appraisal.void_one": ("POST", "/appraisal/branch/{w.branch.id}/codes/void-one", {"secretary", "admin"}, {}),
+    "appraisal.slips": ("GET", "/appraisal/branch/{w.branch.id}/codes/batches/" + X % "batch", {"secretary", "admin"},
+                        {}),
     "appraisal.results": ("GET", "/appraisal/branch/{w.branch.id}/results", {"secretary"} | LEADERSHIP, {}),
     "appraisal.members": ("GET", "/appraisal/members", BRANCH_PEOPLE, {}),
     "appraisal.appraise_members": ("POST", "/appraisal/members", BRANCH_PEOPLE, {}),
@@ -430,7 +433,7 @@ def _confirm(key, grade):
         from portal.models import GradeRecord
 
         record = db.session.get(GradeRecord, world.extra[key])
-        return {"grade": grade, "reason": "经领导小组复核。", "version": str(record.version)}
+        return {"grade": grade, "reason": "经领导小组复核，依据充分。", "version": str(record.version)}
     return data
 
 
@@ -440,6 +443,15 @@ def _codes_to_void(world):
 
     appraisal.generate_codes(world.users["admin"], db.session.get(AppraisalRound, world.extra["round"]),
                              world.branch, "staff", 2)
+
+
+def _one_code_to_void(world, role):
+    from portal.models import AppraisalRound
+    from portal.services import appraisal
+
+    code = appraisal.generate_codes(world.users["admin"], db.session.get(AppraisalRound, world.extra["round"]),
+                                    world.branch, "staff", 1)[0]
+    return {"code": code}
 
 
 _POLICY = {"weight_self": "50", "weight_review": "25", "weight_appraisal": "25", "advanced_min": "80",
@@ -453,7 +465,8 @@ FORMS: dict[str, tuple] = {
                                            "min_ballots": "12", "member_min_answers": "3", "opens_on": TODAY,
                                            "closes_on": (date.today() + timedelta(days=9)).isoformat()}, None),
     "appraisal.generate": (lambda w, r: {"group": "parents", "count": "2"}, None),
-    "appraisal.void": (lambda w, r: {"group": ""}, _codes_to_void),
+    "appraisal.void": (lambda w, r: {"group": "", "confirm": "yes"}, _codes_to_void),
+    "appraisal.void_one": (_one_code_to_void, None),
     "appraisal.appraise_members": (_member_answers, None),
     "appraisal.confirm": (_confirm("branch_grade", "lagging"), None),
     "appraisal.confirm@member": (_confirm("member_grade", "excellent"), None),

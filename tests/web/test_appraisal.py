@@ -27,11 +27,11 @@ def _vote(client, code, round_, **overrides):
 def test_a_code_votes_once_without_login(client, branch, secretary):
     round_ = open_round(secretary)
     code = appraisal.generate_codes(secretary, round_, branch, "parents", 1)[0]
-    page = client.get(f"/appraisal?code={code}")
+    page = client.form_post("/appraisal", {"code": code})  # the code typed, or filled in from a QR code
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert branch.name in html and 'type="radio"' in html
-    assert "Not kept" in html or "不保存" in html or "not kept" in html.lower() or "不会" in html
+    assert "Not kept" in html or "不与您的回答一起保存" in html
     response = _vote(client, code, round_, q6="fairly")
     assert response.status_code == 303 and response.headers["Location"].endswith("/appraisal/thanks")
     assert _counts() == (1, len(round_.questions))
@@ -84,9 +84,9 @@ def test_refused_codes_count_nothing(client, branch, secretary, case, status):
     response = _vote(client, code, round_)
     assert response.status_code == status
     html = response.get_data(as_text=True)
-    assert 'id="ballot-refusal"' in html and ("nothing" in html.lower() or "没有" in html)
+    assert 'id="ballot-refusal"' in html and ("nothing" in html.lower() or "未计" in html)
     assert _counts() == (0, 0)
-    assert client.get(f"/appraisal?code={code}").status_code == status
+    assert client.form_post("/appraisal", {"code": code}).status_code == status
 
 
 def test_refused_codes_are_rate_limited_per_client(client, app, branch, secretary):
@@ -149,16 +149,20 @@ def test_codes_page_generates_a_printable_sheet_with_qr_codes(client, branch, se
     open_round(secretary)
     client.login(secretary)
     assert client.get(f"/appraisal/branch/{branch.id}/codes").status_code == 200
-    sheet = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "parents", "count": "4"})
+    made = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "parents", "count": "4"})
+    assert made.status_code == 303 and "/codes/batches/" in made.headers["Location"]
+    sheet = client.get(made.headers["Location"])
     assert sheet.status_code == 200 and sheet.headers["Cache-Control"] == "no-store"
     html = sheet.get_data(as_text=True)
+    assert client.get(made.headers["Location"]).get_data(as_text=True) == html  # a reload: the same batch
     codes = re.findall(r"<code>([2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4})</code>", html)
     assert len(codes) == 4 and html.count('<svg viewBox') == 4
     stored = set(db.session.scalars(select(AppraisalCode.code_hash)))
     assert stored == {appraisal.code_hash(code) for code in codes}
     assert not any(code in html.replace(f"<code>{code}</code>", "") for code in codes[:0])
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "appraisal.codes_generated"))
-    assert event.after == {"round": event.after["round"], "group": "parents", "count": 4}
+    assert event.after == {"round": event.after["round"], "group": "parents", "count": 4,
+                           "batch": event.after["batch"]}
     assert not any(code in str(event.after) for code in codes)
 
 
@@ -177,7 +181,7 @@ def test_codes_are_the_branch_secretary_s_or_the_admin_s(client, branch, other_s
         client.login(user)
         assert client.get(f"/appraisal/branch/{branch.id}/codes").status_code == status
         assert client.form_post(f"/appraisal/branch/{branch.id}/codes",
-                                {"group": "staff", "count": "1"}).status_code == status
+                                {"group": "staff", "count": "1"}).status_code == (303 if status == 200 else status)
         client.form_post("/logout")
 
 
@@ -188,10 +192,15 @@ def test_bulk_void(client, branch, secretary):
     appraisal.generate_codes(secretary, round_, branch, "staff", 3)
     appraisal.generate_codes(secretary, round_, branch, "parents", 2)
     client.login(secretary)
-    assert client.form_post(f"/appraisal/branch/{branch.id}/codes/void", {"group": "staff"}).status_code == 303
+    asked = client.form_post(f"/appraisal/branch/{branch.id}/codes/void", {"group": "staff"})
+    assert asked.status_code == 200 and 'id="void-confirm"' in asked.get_data(as_text=True)
+    assert appraisal.code_counts(round_, branch.id)["staff"].voided == 0  # only asked
+    assert client.form_post(f"/appraisal/branch/{branch.id}/codes/void",
+                            {"group": "staff", "confirm": "yes"}).status_code == 303
     counts = appraisal.code_counts(round_, branch.id)
     assert (counts["staff"].used, counts["staff"].voided, counts["parents"].voided) == (1, 3, 0)
-    assert client.form_post(f"/appraisal/branch/{branch.id}/codes/void", {"group": ""}).status_code == 303
+    assert client.form_post(f"/appraisal/branch/{branch.id}/codes/void",
+                            {"group": "", "confirm": "yes"}).status_code == 303
     assert appraisal.code_counts(round_, branch.id)["parents"].voided == 2
     assert _counts()[0] == 1
 
@@ -217,12 +226,14 @@ def test_ballot_questions_slips_and_results_are_valid_html(client, branch, secre
         pytest.fail("vnu-jar is missing: run `make test` (it runs npm ci).")
     round_ = open_round(secretary, minimum=1)
     code = appraisal.generate_codes(secretary, round_, branch, "parents", 1)[0]
-    pages = {"questions": client.get(f"/appraisal?code={code}"),
+    pages = {"questions": client.form_post("/appraisal", {"code": code}),
              "missing-answer": client.form_post("/appraisal", {"code": code, "step": "answers"})}
     assert _vote(client, code, round_).status_code == 303
-    pages["used"] = client.get(f"/appraisal?code={code}")
+    pages["used"] = client.form_post("/appraisal", {"code": code})
+    pages["code"] = client.get("/appraisal")
     client.login(secretary)
-    pages["slips"] = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "staff", "count": "3"})
+    pages["slips"] = client.form_post(f"/appraisal/branch/{branch.id}/codes", {"group": "staff", "count": "3"},
+                                      follow_redirects=True)
     pages["results"] = client.get(f"/appraisal/branch/{branch.id}/results")
     pages["members"] = client.get("/appraisal/members")
     for name, response in pages.items():

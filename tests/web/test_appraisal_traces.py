@@ -2,6 +2,7 @@
 with the ballot (SQLite: the WAL file is emptied; PostgreSQL: the remix gives all rows one xmin)."""
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -20,6 +21,11 @@ def _wal_path() -> str:
     return db.engine.url.database + "-wal"
 
 
+def _wal() -> bytes:
+    path = Path(_wal_path())
+    return path.read_bytes() if path.exists() else b""
+
+
 @pytest.fixture
 def sqlite_only(app):
     if db.engine.dialect.name != "sqlite":
@@ -36,7 +42,7 @@ def test_sqlite_wal_holds_no_code_after_a_ballot(client, branch, secretary, sqli
     round_ = open_round(secretary)
     code = appraisal.generate_codes(secretary, round_, branch, "parents", 1)[0]
     assert _vote(client, code, round_).status_code == 303
-    wal = open(_wal_path(), "rb").read() if os.path.exists(_wal_path()) else b""
+    wal = _wal()
     assert appraisal.code_hash(code).encode() not in wal
     assert len(wal) == 0  # truncated: no frame of the ballot's commit is left either
     with db.engine.connect() as conn:
@@ -54,7 +60,7 @@ def test_sqlite_blocked_checkpoint_is_queued_and_done_later(client, branch, secr
     try:
         assert _vote(client, code, round_).status_code == 303
         assert queued == [1]
-        assert appraisal.code_hash(code).encode() in open(_wal_path(), "rb").read()  # what the queue must wipe
+        assert appraisal.code_hash(code).encode() in _wal()  # what the queue must wipe
     finally:
         reader.execute("COMMIT")
         reader.close()

@@ -18,7 +18,7 @@ from portal.models import (
 )
 from portal.services import appraisal, grading
 
-from ..appraisal_helpers import current_year, open_round
+from ..appraisal_helpers import close_round, current_year, open_round
 from ..factories import UserFactory
 
 
@@ -38,6 +38,7 @@ def test_leader_computes_and_confirms_proposals(client, branch, other_branch, se
     round_ = open_round(admin, minimum=4)
     _ballots(round_, branch, admin, ["satisfied"] * 4)  # score 100, satisfaction 100 %
     _ballots(round_, other_branch, admin, ["dissatisfied", "basically", "basically", "satisfied"])  # 55, 25 %
+    close_round(round_)
     _review(branch, ReviewRating.GOOD, leader)
     _review(other_branch, ReviewRating.GOOD, leader)
     client.login(leader)
@@ -64,13 +65,14 @@ def test_leader_computes_and_confirms_proposals(client, branch, other_branch, se
     assert refused.status_code == 422
     db.session.refresh(other)
     assert other.confirmed is None
-    done = client.form_post(f"/grades/{other.id}/confirm", {"grade": "lagging", "reason": "群众意见较大",
+    reason = "群众意见较大，整改未落实到位"
+    done = client.form_post(f"/grades/{other.id}/confirm", {"grade": "lagging", "reason": reason,
                                                            "version": str(other.version)})
     assert done.status_code == 303
     db.session.refresh(other)
-    assert (other.confirmed, other.reason) == ("lagging", "群众意见较大")
+    assert (other.confirmed, other.reason) == ("lagging", "群众意见较大，整改未落实到位")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "grading.overridden"))
-    assert event.after["confirmed"] == "lagging" and event.after["reason"] == "群众意见较大"
+    assert event.after["confirmed"] == "lagging" and event.after["reason"] == "群众意见较大，整改未落实到位"
     assert event.before["confirmed"] is None and event.actor_id == leader.id
     # The filter on the grades page and on the dashboard.
     filtered = client.get("/grades?grade=lagging").get_data(as_text=True)
@@ -130,6 +132,12 @@ def test_member_appraisal_is_anonymous_and_covered(client, branch, secretary, me
     # The secretary's own answers; then both people are above the minimum of 2 answers.
     assert client.form_post("/appraisal/members", {f"m{secretary.id}": "fairly",
                                                    f"m{member.id}": "fairly"}).status_code == 303
+    # While the round is open: who took part (to remind people), and no score at all.
+    results = client.get(f"/appraisal/branch/{branch.id}/results").get_data(as_text=True)
+    assert '<progress max="2" value="2"' in results and "90.0" not in results
+    assert all(line.figures is None for line in appraisal.member_coverage(round_, branch.id))
+    close_round(round_)
+    assert "90.0" in client.get(f"/appraisal/branch/{branch.id}/results").get_data(as_text=True)
     lines = {line.member.id: line for line in appraisal.member_coverage(round_, branch.id)}
     assert lines[secretary.id].figures.score == 90.0  # (100 + 80) / 2
     assert lines[member.id].figures.satisfaction == 100.0
@@ -168,6 +176,7 @@ def test_branch_page_shows_results_and_grade_movement(client, branch, secretary,
     db.session.commit()
     round_ = open_round(admin, minimum=3)
     _ballots(round_, branch, admin, ["satisfied", "fairly", "dissatisfied"])
+    close_round(round_)
     grading.propose(admin, current_year())
     client.login(secretary)
     html = client.get(f"/branches/{branch.id}").get_data(as_text=True)
@@ -214,6 +223,10 @@ def test_dashboard_appraisal_column_filter_and_exports(client, branch, other_bra
     _ballots(round_, branch, admin, ["satisfied", "satisfied", "fairly"])  # shown, 100 %
     _ballots(round_, other_branch, admin, ["fairly", "basically", "dissatisfied"])  # shown, 33.3 %
     client.login(leader)
+    # While the round is open the dashboard shows ballot counts only, and no branch is "low".
+    live = client.get("/dashboard?appraisal=low").get_data(as_text=True).split("<tbody>", 1)[-1]
+    assert other_branch.name not in live and "33%" not in live
+    close_round(round_)
     low = client.get("/dashboard?appraisal=low").get_data(as_text=True).split("<tbody>", 1)[1]
     assert other_branch.name in low and branch.name not in low
     assert "33%" in low
