@@ -19,6 +19,7 @@ from ..models import (
     Ballot,
     BallotAnswer,
     Branch,
+    BranchLevel,
     CampaignYear,
     GradeRecord,
     Level,
@@ -133,12 +134,19 @@ def _confirm_all(rng, year: CampaignYear, leader_id, secretaries: dict[int, int]
     when = datetime(day.year, day.month, day.day, 10, 0)
     db.session.execute(update(GradeRecord).where(GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None))
                        .values(confirmed=GradeRecord.proposed, confirmed_by_id=leader_id, confirmed_at=when))
-    records = list(db.session.execute(select(GradeRecord.id, GradeRecord.branch_id, GradeRecord.proposed).where(
-        GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None)).order_by(GradeRecord.branch_id)))
+    records = list(db.session.execute(
+        select(GradeRecord.id, GradeRecord.branch_id, GradeRecord.proposed, GradeRecord.satisfaction).where(
+            GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None)).order_by(GradeRecord.branch_id)))
     order = grading.BRANCH_ORDER
-    for record_id, _branch_id, proposed in records[rng.randint(0, 7)::8]:
+    policy = grading.policy_for(year)
+    for record_id, _branch_id, proposed, satisfaction in records[rng.randint(0, 7)::8]:
         index = order.index(proposed)
-        down = index > 0 and (rng.random() < 0.5 or index + 1 == len(order))
+        # Up to 先进 only where the satisfaction rule allows it (as grading.confirm enforces).
+        up_allowed = index + 1 < len(order) and (order[index + 1] != BranchLevel.ADVANCED
+                                                 or grading.may_be_advanced(satisfaction, policy))
+        down = index > 0 and (rng.random() < 0.5 or not up_allowed)
+        if not down and not up_allowed:
+            continue
         moved = order[index - 1] if down else order[index + 1]
         db.session.execute(update(GradeRecord).where(GradeRecord.id == record_id).values(
             confirmed=moved.value, reason=OVERRIDE_REASON))

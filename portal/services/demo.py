@@ -226,12 +226,13 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
 
 
 def _make_current(years: dict[int, CampaignYear], current: int, today: date) -> None:
-    """The demo's current year runs around today, in its 领导点评 phase."""
+    """The demo's current year runs around today, in its 群众评议 phase (领导点评 ended ten days ago), so that the
+    open appraisal round (services/appraisal_demo.py: five days ago to in 25 days) falls within it."""
     for year in years.values():
         year.is_current = False
     db.session.flush()
     years[current].is_current = True
-    offsets = [(-90, -61), (-60, -31), (-30, 10), (11, 30), (31, 60)]
+    offsets = [(-120, -91), (-90, -61), (-60, -11), (-10, 30), (31, 60)]
     phases = {p.kind: p for p in db.session.scalars(select(Phase).where(Phase.year_id == years[current].id))}
     for kind, (start, end) in zip(PHASE_ORDER, offsets, strict=True):
         phases[kind].starts_on = today + timedelta(days=start)

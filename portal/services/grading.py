@@ -39,6 +39,7 @@ REVIEW_SCORE = {ReviewRating.GOOD: 100.0, ReviewRating.FAIRLY_GOOD: 80.0, Review
                 ReviewRating.POOR: 0.0}
 BRANCH_ORDER = [BranchLevel.LAGGING, BranchLevel.ORDINARY, BranchLevel.ADVANCED]
 REASON_MAX = 2000
+REASON_MIN = 10  # an override names its grounds ("x" is not a reason the audit can be read by)
 
 
 def composite(inputs: dict[str, float | None], weights: dict[str, int]) -> float | None:
@@ -52,15 +53,19 @@ def composite(inputs: dict[str, float | None], weights: dict[str, int]) -> float
     return round(sum(weight * value for weight, value in present) / total, 1)
 
 
+def may_be_advanced(satisfaction: float | None, policy: GradingPolicy) -> bool:
+    """The organisation section's rule: a branch is 先进 only with a known satisfaction rate of at least
+    `advanced_min_satisfaction` %. It binds proposals, confirmations and overrides alike."""
+    return satisfaction is not None and satisfaction >= policy.advanced_min_satisfaction
+
+
 def propose_branch(score: float | None, satisfaction: float | None, policy: GradingPolicy) -> BranchLevel:
     """先进 / 一般 / 后进 from the composite score and the satisfaction rate (%); see the module docstring.
     No composite at all is 一般 (nothing to judge by: the leading group decides)."""
     if score is None:
         return BranchLevel.ORDINARY
     if score >= policy.advanced_min:
-        if satisfaction is not None and satisfaction >= policy.advanced_min_satisfaction:
-            return BranchLevel.ADVANCED
-        return BranchLevel.ORDINARY
+        return BranchLevel.ADVANCED if may_be_advanced(satisfaction, policy) else BranchLevel.ORDINARY
     return BranchLevel.ORDINARY if score >= policy.ordinary_min else BranchLevel.LAGGING
 
 
@@ -228,16 +233,28 @@ def get_record(record_id: int) -> GradeRecord:
 
 def confirm(actor: User, record: GradeRecord, grade: str, reason: str, version: int | None = None) -> GradeRecord:
     """Confirm `grade` for the record (a branch: a BranchLevel value; a member: a MemberLevel value). A grade
-    other than the proposal needs a reason (an override). Raises Invalid (unknown grade, missing reason),
-    Conflict (the record changed since the form was loaded: `version`). Audited ("grading.confirmed" or
-    "grading.overridden", before/after)."""
+    other than the proposal needs a reason of at least REASON_MIN characters (an override). A branch is never
+    confirmed 先进 below the policy's satisfaction threshold (`may_be_advanced`), whoever proposes it (a
+    proposal made before the rule changed, or an override). Raises Invalid (unknown grade, the satisfaction
+    rule, missing or too short reason), Conflict (the record changed since the form was loaded: `version`).
+    Audited ("grading.confirmed" or "grading.overridden", before/after)."""
     allowed = set(BranchLevel) if record.member_id is None else set(MemberLevel)
     if grade not in allowed:
         raise Invalid(str(_l("Choose an entry from the list.")), {"grade": str(_l("Choose an entry from the list."))})
+    if record.member_id is None and grade == BranchLevel.ADVANCED:
+        policy = policy_for(db.session.get(CampaignYear, record.year_id))
+        if not may_be_advanced(record.satisfaction, policy):
+            message = (str(_l("A branch whose satisfaction rate is below %(n)s %% cannot be 先进.",
+                              n=f"{policy.advanced_min_satisfaction:g}")) if record.satisfaction is not None
+                       else str(_l("先进 needs a satisfaction rate of at least %(n)s %%, and this branch has none "
+                                   "(too few ballots, or the appraisal has not closed).",
+                                   n=f"{policy.advanced_min_satisfaction:g}")))
+            raise Invalid(message, {"grade": message})
     reason = (reason or "").strip()
-    if grade != record.proposed and not reason:
-        raise Invalid(str(_l("Give a reason for a grade other than the proposal.")),
-                      {"reason": str(_l("Give a reason for a grade other than the proposal."))})
+    if grade != record.proposed and len(reason) < REASON_MIN:
+        message = str(_l("Give the reason for a grade other than the proposal (at least %(n)s characters).",
+                         n=REASON_MIN))
+        raise Invalid(message, {"reason": message})
     if len(reason) > REASON_MAX:
         raise Invalid(str(_l("At most %(n)s characters.", n=REASON_MAX)),
                       {"reason": str(_l("At most %(n)s characters.", n=REASON_MAX))})

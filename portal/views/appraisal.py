@@ -359,13 +359,16 @@ def appraise_members():
 
 # --- 分类定级 -----------------------------------------------------------------------------------------------
 
-def _grades_page(errors=None, status=200):
+def _grades_page(errors=None, status=200, failed=None):
+    """The branch grades of a year; `failed` = (record id, the refused ConfirmForm) shows that row's typed
+    grade and reason again with the error beside them."""
     year = current_year()
     grade = request.args.get("grade", "")
     grade = grade if grade in grading.BRANCH_ORDER else ""
     return render("appraisal/grades.html", status=status, year=year, grade=grade,
                   rows=grading.branch_grades(year, grade) if year else [], policy=grading.policy_for(year) if year
-                  else None, form=forms.ConfirmForm(), errors=errors or {})
+                  else None, form=forms.ConfirmForm(), errors=errors or {},
+                  failed_id=failed[0] if failed else None, failed_form=failed[1] if failed else None)
 
 
 @bp.get("/grades")
@@ -385,6 +388,25 @@ def propose():
     return redirect_back(url_for("appraisal.grades"))
 
 
+@bp.post("/grades")
+@require("grading.propose")
+def confirm_on_page():
+    """Confirm or override a branch grade from its row on /grades: a refusal shows the same page again, at the
+    same address, with the row's choice and reason as typed and the error beside them."""
+    form = forms.ConfirmForm()
+    record = grading.get_record(form.record.data or 0)
+    if record.member_id is not None:
+        raise NotFound()
+    authorize("grading.confirm_branch", record)
+    _done, refusal = run_form(
+        form, lambda: grading.confirm(_me(), record, form.grade.data, form.reason.data, form.version.data),
+        lambda errors, status, _c: _grades_page(errors, status, failed=(record.id, form)))
+    if refusal:
+        return refusal
+    flash(_("The grade is confirmed."), "success")
+    return redirect_back(url_for("appraisal.grades", grade=request.args.get("grade") or None))
+
+
 @bp.post("/grades/<int:record_id>/confirm")
 @login_required
 def confirm(record_id: int):
@@ -395,20 +417,21 @@ def confirm(record_id: int):
             else url_for("appraisal.member_grades", branch_id=record.branch_id))
     _done, refusal = run_form(
         form, lambda: grading.confirm(_me(), record, form.grade.data, form.reason.data, form.version.data),
-        lambda errors, status, _c: (_grades_page(errors, status) if record.member_id is None
-                                    else _member_grades_page(record.branch_id, errors, status)))
+        lambda errors, status, _c: (_grades_page(errors, status, failed=(record.id, form)) if record.member_id is None
+                                    else _member_grades_page(record.branch_id, errors, status, (record.id, form))))
     if refusal:
         return refusal
     flash(_("The grade is confirmed."), "success")
     return redirect_back(back)
 
 
-def _member_grades_page(branch_id: int, errors=None, status=200):
+def _member_grades_page(branch_id: int, errors=None, status=200, failed=None):
     year = current_year()
     branch = db.session.get(Branch, branch_id)
     return render("appraisal/member_grades.html", status=status, year=year, branch=branch,
                   rows=grading.member_grades(year, branch_id) if year else [], form=forms.ConfirmForm(),
-                  errors=errors or {})
+                  errors=errors or {}, failed_id=failed[0] if failed else None,
+                  failed_form=failed[1] if failed else None)
 
 
 @bp.get("/grades/branch/<int:branch_id>/members")

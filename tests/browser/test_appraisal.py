@@ -123,10 +123,14 @@ def test_leader_confirms_and_overrides_grades(browser, portal_server, branch, ot
     page.wait_for_selector(".flash--success")
     other = page.locator(f"#confirm-{records[other_branch.id].id}")
     other.locator("select").select_option("ordinary")
-    other.locator("button").click()  # no reason: refused
-    assert "请填写理由" in page.locator("#grade-error").inner_text()
+    other.locator("input[name=reason]").fill("太短")
+    other.locator("button").click()  # too short a reason: refused, beside the row, on /grades, as typed
     other = page.locator(f"#confirm-{records[other_branch.id].id}")
-    other.locator("select").select_option("ordinary")
+    assert "理由" in other.locator(".grade-error").inner_text()
+    assert page.url.endswith("/grades")
+    assert other.locator("select").input_value() == "ordinary"
+    assert other.locator("input[name=reason]").input_value() == "太短"
+    screenshot(page, "grades-refused")
     other.locator("input[name=reason]").fill("经复核，整改措施已经到位")
     other.locator("button").click()
     page.wait_for_selector(".flash--success")

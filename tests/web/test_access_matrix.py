@@ -294,6 +294,7 @@ TABLE: dict[str, tuple] = {
     "appraisal.grades": ("GET", "/grades", LEADERSHIP, {}),
     "appraisal.propose": ("POST", "/grades/propose", LEADERSHIP, {}),
     "appraisal.confirm": ("POST", "/grades/" + X % "branch_grade" + "/confirm", LEADERS, {}),
+    "appraisal.confirm_on_page": ("POST", "/grades", LEADERS, {}),
     "appraisal.confirm@member": ("POST", "/grades/" + X % "member_grade" + "/confirm", {"secretary"}, {}),
     "appraisal.member_grades": ("GET", "/grades/branch/{w.branch.id}/members", {"secretary"} | LEADERSHIP, {}),
     "appraisal.policy": ("GET", "/grades/policy", ADMIN, {}),
@@ -433,7 +434,8 @@ def _confirm(key, grade):
         from portal.models import GradeRecord
 
         record = db.session.get(GradeRecord, world.extra[key])
-        return {"grade": grade, "reason": "经领导小组复核，依据充分。", "version": str(record.version)}
+        return {"grade": grade, "reason": "经领导小组复核，依据充分。", "version": str(record.version),
+                "record": str(record.id)}
     return data
 
 
@@ -469,6 +471,7 @@ FORMS: dict[str, tuple] = {
     "appraisal.void_one": (_one_code_to_void, None),
     "appraisal.appraise_members": (_member_answers, None),
     "appraisal.confirm": (_confirm("branch_grade", "lagging"), None),
+    "appraisal.confirm_on_page": (_confirm("branch_grade", "lagging"), None),
     "appraisal.confirm@member": (_confirm("member_grade", "excellent"), None),
     "appraisal.save_policy": (lambda w, r: _POLICY, None),
     "checklist.set_result": (lambda w, r: {"result": "not_met"}, None),

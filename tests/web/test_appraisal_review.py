@@ -208,3 +208,62 @@ def test_a_batch_cannot_be_shown_after_its_printing_time(client, branch, secreta
     response = client.get(f"/appraisal/branch/{branch.id}/codes/batches/{batch.id}")
     assert response.status_code == 410 and 'id="batch-expired"' in response.get_data(as_text=True)
     assert db.session.get(CodeBatch, batch.id).secret is None
+
+
+# --- 5 and 10: grades ---------------------------------------------------------------------------------------
+
+def _record(branch, proposed="ordinary", satisfaction=None):
+    from portal.models import GradeRecord
+
+    record = GradeRecord(year_id=current_year().id, branch_id=branch.id, proposed=proposed, reason="",
+                         satisfaction=satisfaction, composite=88.0)
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+@pytest.mark.parametrize("proposed, satisfaction", [("advanced", 21.0), ("ordinary", 21.0), ("ordinary", None)])
+def test_never_advanced_below_the_satisfaction_rule_even_by_override(client, branch, leader, proposed,
+                                                                     satisfaction):
+    record = _record(branch, proposed, satisfaction)
+    client.login(leader)
+    refused = client.form_post("/grades", {"record": str(record.id), "grade": "advanced",
+                                           "reason": "领导小组认为该支部工作突出，应评为先进。",
+                                           "version": str(record.version)})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert f'id="grade-error-{record.id}"' in html and "60" in html
+    db.session.refresh(record)
+    assert record.confirmed is None
+
+
+def test_an_override_needs_a_reason_of_substance_and_stays_on_the_page(client, branch, leader):
+    record = _record(branch, "ordinary", 80.0)
+    client.login(leader)
+    refused = client.form_post("/grades", {"record": str(record.id), "grade": "lagging", "reason": "x",
+                                           "version": str(record.version)})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    row = html.split(f'id="confirm-{record.id}"', 1)[1].split("</form>", 1)[0]
+    assert f'id="grade-error-{record.id}"' in row and "10" in row  # beside the row, naming the length
+    assert 'value="lagging" selected' in row and 'value="x"' in row  # as typed
+    done = client.form_post("/grades", {"record": str(record.id), "grade": "lagging",
+                                        "reason": "年度督察发现问题较多，整改不到位。", "version": str(record.version)})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/grades")
+    db.session.refresh(record)
+    assert record.confirmed == "lagging"
+
+
+def test_demo_confirms_no_advanced_branch_below_the_rule(app):
+    from portal.models import GradeRecord
+    from portal.services import demo, grading
+    from portal.services.campaign import current_phase
+
+    demo.seed(branches=40, members_per_branch=2)
+    for record in db.session.scalars(select(GradeRecord).where(GradeRecord.member_id.is_(None),
+                                                               GradeRecord.confirmed == "advanced")):
+        policy = grading.policy_for(db.session.get(type(current_year()), record.year_id))
+        assert grading.may_be_advanced(record.satisfaction, policy), (record.satisfaction, record.reason)
+    year = current_year()
+    assert current_phase(year).kind == "appraisal"  # the demo's round is open during 群众评议
+    assert appraisal.is_open(appraisal.round_for(year))

@@ -158,10 +158,11 @@ def test_member_grades_are_confirmed_by_the_secretary(client, branch, secretary,
                                                          "version": str(own.version)}).status_code == 403
     assert client.form_post(f"/grades/{mine.id}/confirm", {"grade": "advanced", "reason": "",
                                                           "version": str(mine.version)}).status_code == 422
-    assert client.form_post(f"/grades/{mine.id}/confirm", {"grade": "excellent", "reason": "带头服务师生",
+    reason = "带头服务师生，群众评价很高"
+    assert client.form_post(f"/grades/{mine.id}/confirm", {"grade": "excellent", "reason": reason,
                                                           "version": str(mine.version)}).status_code == 303
     db.session.refresh(mine)
-    assert (mine.confirmed, mine.reason, mine.confirmed_by_id) == ("excellent", "带头服务师生", secretary.id)
+    assert (mine.confirmed, mine.reason, mine.confirmed_by_id) == ("excellent", reason, secretary.id)
     client.form_post("/logout")
     client.login(leader)  # the secretary's own grade goes to the leading group
     assert client.form_post(f"/grades/{own.id}/confirm", {"grade": "qualified", "reason": "",
