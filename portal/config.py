@@ -71,8 +71,9 @@ def load(instance_path: str) -> dict:
         "ACTIVATION_CODE_DAYS": int(os.environ.get("ACTIVATION_CODE_DAYS", 30)),
         "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", 10)),
         "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", 50)),
-        # Refused ballot codes per client address within the window (guessing protection of /appraisal).
-        "APPRAISAL_REFUSALS_PER_ADDRESS": int(os.environ.get("APPRAISAL_REFUSALS_PER_ADDRESS", 20)),
+        # Unknown ballot codes per client address within the window (guessing protection of /appraisal; a school
+        # behind one NAT address shares it, see views/appraisal.py).
+        "APPRAISAL_REFUSALS_PER_ADDRESS": int(os.environ.get("APPRAISAL_REFUSALS_PER_ADDRESS", 100)),
         # Number of reverse proxies in front of the portal whose X-Forwarded-For/-Proto are trusted.
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", 0)),
         # The dashboard keeps each year's per-branch figures until the next audited change, and at most

@@ -65,8 +65,8 @@ from ..models import (
 from . import audit, ballot_traces
 
 # 31 characters without 0/O, 1/I/L: nothing to misread on a printed slip. 12 characters = 59 bits of entropy;
-# at the throttle's 20 refused tries per address per 15 minutes, guessing one of 10,000 live codes takes
-# longer than the universe has existed.
+# at the throttle's 100 unknown codes per address per 15 minutes (views/appraisal.py), guessing one of 10,000
+# live codes takes an address some 2e10 years.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 MAX_CODES_PER_REQUEST = 500

@@ -26,7 +26,16 @@ from ..services.campaign import current_year
 
 bp = Blueprint("appraisal", __name__)
 
+# The ballot's guard against guessing codes: only UNKNOWN codes count, per client address, over the sign-in
+# window (LOGIN_THROTTLE_WINDOW_SECONDS, 15 minutes); from APPRAISAL_REFUSALS_PER_ADDRESS (default 100) on, the
+# address waits. A used, voided or closed code is a real slip (a parent pressing "back", a lost slip found again)
+# and tells a guesser nothing new, so it is refused without counting. 100 because a school's parents, pupils and
+# staff often reach the portal through one NAT address: a few hundred people at one gate, some mistyping a code,
+# must not lock each other out. Guessing stays hopeless: a code has 59 bits, so with 10,000 live codes one guess
+# hits with odds 10**4 / 31**12 ≈ 1.3e-14; at 100 guesses per 15 minutes (9,600 a day) an address needs some
+# 2e10 years on average, and a thousand addresses 2e7 years.
 THROTTLE_SCOPE = "ballot"
+COUNTED_REFUSALS = frozenset({"unknown"})
 
 
 def _me():
@@ -76,7 +85,8 @@ def _minimum() -> int:
 
 
 def _refused(form, refusal: service.BallotRefused):
-    throttle.record_refusal(THROTTLE_SCOPE, _address(), _window())
+    if refusal.reason in COUNTED_REFUSALS:
+        throttle.record_refusal(THROTTLE_SCOPE, _address(), _window())
     return render("appraisal/ballot.html", status=refusal.status_code, step="code", form=form, minimum=_minimum(),
                   refusal=_refusal_message(refusal.reason), errors={})
 

@@ -267,3 +267,28 @@ def test_demo_confirms_no_advanced_branch_below_the_rule(app):
     year = current_year()
     assert current_phase(year).kind == "appraisal"  # the demo's round is open during 群众评议
     assert appraisal.is_open(appraisal.round_for(year))
+
+
+# --- 17: the throttle counts guesses only -------------------------------------------------------------------
+
+def test_used_and_voided_codes_do_not_count_toward_the_throttle(client, app, branch, secretary):
+    from portal.models import LoginFailure
+
+    app.config["APPRAISAL_REFUSALS_PER_ADDRESS"] = 3
+    round_ = open_round(secretary)
+    used, voided, good = appraisal.generate_codes(secretary, round_, branch, "parents", 3)
+    assert _vote(client, used, round_).status_code == 303
+    appraisal.void_code(secretary, round_, branch, voided)
+    for _ in range(5):  # a parent pressing "back" and sending again, a withdrawn slip tried again
+        assert client.form_post("/appraisal", {"code": used}).status_code == 409
+        assert client.form_post("/appraisal", {"code": voided}).status_code == 410
+    assert db.session.scalar(select(func.count()).select_from(LoginFailure)) == 0
+    assert _vote(client, good, round_).status_code == 303
+    assert app.config["APPRAISAL_REFUSALS_PER_ADDRESS"] == 3
+
+
+def test_default_allows_a_school_behind_one_address(tmp_path, monkeypatch):
+    from portal.config import load
+
+    monkeypatch.delenv("APPRAISAL_REFUSALS_PER_ADDRESS", raising=False)
+    assert load(str(tmp_path))["APPRAISAL_REFUSALS_PER_ADDRESS"] == 100
