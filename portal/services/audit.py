@@ -16,6 +16,17 @@ def _ip() -> str:
     return (request.remote_addr or "")[:64]
 
 
+COMMAND_LINE = "@command-line"  # actor_name of changes made by a `flask --app wsgi …` command (no account)
+
+
+class CommandLine:
+    """The actor of a change made from the command line: no account, shown as "command line" in the audit log."""
+
+    id = None
+    username = COMMAND_LINE
+    is_authenticated = False
+
+
 def record(
     actor,
     action: str,

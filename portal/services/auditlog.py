@@ -22,6 +22,7 @@ from .. import labels
 from ..extensions import db
 from ..input_guard import parse_int
 from ..models import AuditEvent, Branch
+from .audit import COMMAND_LINE
 from .export import local_time, neutralise_row, zone_label
 
 PER_PAGE = 50
@@ -44,6 +45,9 @@ OBJECT_TYPE = {
     "milestone": _l("Milestone"),
     "inspection": _l("Inspection"),
     "followup": _l("Follow-up"),
+    "appraisalround": _l("Appraisal round"),
+    "graderecord": _l("Grade"),
+    "gradingpolicy": _l("Grading rules"),
 }
 REASON_KEYS = ("reason", "return_reason", "comment")
 
@@ -108,8 +112,11 @@ def kind_values() -> list[str]:
 def kind_options() -> list[tuple[str, str]]:
     """(value, label) for the kind filter: each area, then each action in words."""
     areas = sorted({a.split(".", 1)[0] for a in labels.AUDIT_ACTION})
-    return [(a, _("All of “%(area)s”", area=a)) for a in areas] + [
-        (a, f"{a} · {label}") for a, label in sorted(labels.AUDIT_ACTION.items())]
+    def area(code: str) -> str:
+        return str(labels.AUDIT_AREA.get(code, code))
+
+    return [(a, _("All of “%(area)s”", area=area(a))) for a in areas] + [
+        (a, f"{area(a.split('.', 1)[0])} · {label}") for a, label in sorted(labels.AUDIT_ACTION.items())]
 
 
 def _statement(filters: Filters):
@@ -139,6 +146,13 @@ class Line:
     changes: list[tuple[str, str, str]]  # (field, old, new)
     reason: str
 
+    @property
+    def actor(self) -> str:
+        """Who, in words: the username, or "command line" for a change made by a command."""
+        if self.event.actor_name == COMMAND_LINE:
+            return _("Command line")
+        return self.event.actor_name or ""
+
 
 def _text(value) -> str:
     if value is None:
@@ -150,15 +164,28 @@ def _text(value) -> str:
     return str(value)
 
 
+# Recorded values that are codes, in words (a grade "advanced" is 先进; a rater group "parents" is 家长).
+def _value_words(key: str, value):
+    if key in ("proposed", "confirmed") and isinstance(value, str):
+        return labels.GRADE.get(value) or labels.MEMBER_GRADE.get(value) or value
+    if key == "group" and isinstance(value, str):
+        return labels.RATER_GROUP.get(value) or (_("All groups") if value == "" else value)
+    if key == "groups" and isinstance(value, str):
+        return "、".join(str(labels.RATER_GROUP.get(g, g)) for g in value.split(",") if g)
+    return value
+
+
 def describe(event: AuditEvent, branch_name: str | None) -> Line:
     before, after = event.before or {}, event.after or {}
     changes = []
     for key in list(dict.fromkeys([*before, *after])):
         old, new = before.get(key), after.get(key)
         if old != new:
-            changes.append((key, _text(old) if key in before else "", _text(new) if key in after else ""))
+            name = str(labels.AUDIT_FIELD.get(key, key))
+            changes.append((name, _text(_value_words(key, old)) if key in before else "",
+                            _text(_value_words(key, new)) if key in after else ""))
     reason = ""
-    if event.action.endswith(".return") or event.action.endswith(".reject"):
+    if event.action.endswith((".return", ".reject", ".overridden")):
         reason = next((str(after[k]) for k in (*REASON_KEYS, "decision_note") if after.get(k)), "")
     kind = OBJECT_TYPE.get(event.object_type)
     obj = f"{kind or event.object_type} #{event.object_id}" if event.object_id is not None else (
@@ -197,7 +224,7 @@ def csv_text(filters: Filters) -> str:
     for event, name in db.session.execute(stmt):
         line = describe(event, name)
         changes = "; ".join(f"{key}: {old} → {new}" for key, old, new in line.changes)
-        writer.writerow(neutralise_row([local_time(event.at), event.actor_name, name or "", line.action, line.obj,
+        writer.writerow(neutralise_row([local_time(event.at), line.actor, name or "", line.action, line.obj,
                                         changes, line.reason, event.ip]))
     return buffer.getvalue()
 

@@ -22,6 +22,7 @@ from ..models import Branch, CodeBatch, RaterGroup
 from ..permissions import authorize, require
 from ..services import appraisal as service
 from ..services import grading, intents, throttle
+from ..services.audit import CommandLine
 from ..services.campaign import current_year
 
 bp = Blueprint("appraisal", __name__)
@@ -499,7 +500,7 @@ def appraisal_codes(branch_id: int, group: str, count: int) -> None:
     if round_ is None:
         raise click.ClickException("There is no appraisal round for the current year.")
     try:
-        made = service.generate_codes(None, round_, branch, group, count)
+        made = service.generate_codes(CommandLine(), round_, branch, group, count)
     except Invalid as invalid:
         raise click.ClickException(invalid.message) from None
     for code in made:

@@ -292,3 +292,25 @@ def test_default_allows_a_school_behind_one_address(tmp_path, monkeypatch):
 
     monkeypatch.delenv("APPRAISAL_REFUSALS_PER_ADDRESS", raising=False)
     assert load(str(tmp_path))["APPRAISAL_REFUSALS_PER_ADDRESS"] == 100
+
+
+# --- 12: the audit log in words -----------------------------------------------------------------------------
+
+def test_audit_log_names_appraisal_and_grading_events_in_chinese(client, runner, branch, admin, leader):
+    round_ = open_round(admin)
+    assert runner.invoke(args=["appraisal-codes", "--branch", str(branch.id), "--group", "parents",
+                               "--count", "2"]).exit_code == 0
+    record = _record(branch, "ordinary", 80.0)
+    client.login(leader)
+    client.form_post("/grades", {"record": str(record.id), "grade": "lagging",
+                                 "reason": "年度督察发现问题较多，整改不到位。", "version": str(record.version)})
+    client.form_post("/logout")
+    client.login(admin)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    for raw in ("appraisal.codes_generated", "grading.overridden", "graderecord #", "advanced", "ordinary",
+                "lagging", ">@command-line<"):
+        assert raw not in html.rsplit("</select>", 1)[1], raw  # the log itself (option values are codes)
+    assert "生成了评议码" in html and "命令行" in html and "后进" in html
+    assert ">全部“群众评议”<" in html and ">全部“分类定级”<" in html
+    assert client.get("/admin/audit?kind=grading").status_code == 200
+    assert round_ is not None
