@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
+from ..collation import sort_key
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
@@ -281,12 +282,20 @@ class GradeRow:
 
 
 def branch_grades(year: CampaignYear, grade: str = "") -> list[GradeRow]:
-    """The year's branch grade records with branch names, by name; `grade` filters on the grade in force."""
+    """The year's branch grade records with branch names, in pinyin order of the names (portal/collation.py;
+    code point order would put 中 before 北); `grade` filters on the grade in force."""
     stmt = (select(GradeRecord, Branch.name).join(Branch, Branch.id == GradeRecord.branch_id)
-            .where(GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None)).order_by(Branch.name))
+            .where(GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None)))
     if grade:
         stmt = stmt.where(func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == grade)
-    return [GradeRow(record, name) for record, name in db.session.execute(stmt)]
+    rows = [GradeRow(record, name) for record, name in db.session.execute(stmt)]
+    return sorted(rows, key=lambda row: sort_key(row.name))
+
+
+def graded_years() -> list[CampaignYear]:
+    """Campaign years that have branch grade records, newest first (the grades page's year selector)."""
+    return list(db.session.scalars(select(CampaignYear).where(CampaignYear.id.in_(
+        select(GradeRecord.year_id).where(GradeRecord.member_id.is_(None)))).order_by(CampaignYear.year.desc())))
 
 
 def member_grades(year: CampaignYear, branch_id: int) -> list[GradeRow]:

@@ -373,10 +373,14 @@ def appraise_members():
 def _grades_page(errors=None, status=200, failed=None):
     """The branch grades of a year; `failed` = (record id, the refused ConfirmForm) shows that row's typed
     grade and reason again with the error beside them."""
-    year = current_year()
+    current = current_year()
+    years = grading.graded_years()
+    asked = request.args.get("year", "")
+    year = next((y for y in years if str(y.year) == asked), current)
     grade = request.args.get("grade", "")
     grade = grade if grade in grading.BRANCH_ORDER else ""
-    return render("appraisal/grades.html", status=status, year=year, grade=grade,
+    return render("appraisal/grades.html", status=status, year=year, grade=grade, years=years,
+                  is_current=bool(current and year and year.id == current.id),
                   rows=grading.branch_grades(year, grade) if year else [], policy=grading.policy_for(year) if year
                   else None, form=forms.ConfirmForm(), errors=errors or {},
                   failed_id=failed[0] if failed else None, failed_form=failed[1] if failed else None)

@@ -314,3 +314,29 @@ def test_audit_log_names_appraisal_and_grading_events_in_chinese(client, runner,
     assert ">“群众评议”类全部<" in html and ">“分类定级”类全部<" in html
     assert client.get("/admin/audit?kind=grading").status_code == 200
     assert round_ is not None
+
+
+# --- 15: the grades page's order and years ------------------------------------------------------------------
+
+def test_grades_in_pinyin_order_with_past_years(client, leader):
+    from portal.models import CampaignYear, GradeRecord
+
+    from ..factories import BranchFactory
+
+    names = ["中山路小学党支部", "北京路小学党支部", "阿城幼儿园党支部"]  # code point order: 中 北 阿
+    branches = [BranchFactory(name=name) for name in names]
+    year = current_year()
+    past = db.session.scalar(select(CampaignYear).where(CampaignYear.year == year.year - 1))
+    for b in branches:
+        db.session.add(GradeRecord(year_id=year.id, branch_id=b.id, proposed="ordinary", reason=""))
+    db.session.add(GradeRecord(year_id=past.id, branch_id=branches[0].id, proposed="lagging", confirmed="lagging",
+                               reason=""))
+    db.session.commit()
+    client.login(leader)
+    html = client.get("/grades").get_data(as_text=True)
+    positions = [html.index(name) for name in ("阿城幼儿园党支部", "北京路小学党支部", "中山路小学党支部")]
+    assert positions == sorted(positions)
+    assert 'id="year-filter"' in html
+    old = client.get(f"/grades?year={past.year}").get_data(as_text=True).split("<tbody>", 1)[1]
+    assert "中山路小学党支部" in old and "北京路小学党支部" not in old and "后进" in old
+    assert 'class="inline-form grade-confirm"' not in old  # a past year is read, not confirmed here
