@@ -1,13 +1,13 @@
 """appraisal code batches: slips printed from a GET address, one batch per generate form
 
 Revision ID: b17_01
-Revises: i15_01
+Revises: i16_01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'b17_01'
-down_revision = 'i15_01'
+down_revision = 'i16_01'
 branch_labels = None
 depends_on = None
 
