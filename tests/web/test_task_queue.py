@@ -82,8 +82,8 @@ def test_the_consumer_snapshots_progress_and_publishes_scheduled_posts(app, queu
     post = make_post(member, title="定时发布的稿件", status=PostStatus.SCHEDULED,
                      publish_at=utcnow() - timedelta(minutes=1))
     consumer(_free_port())
-    assert tasks.snapshot_progress().get(blocking=True, timeout=60) == 1
-    assert tasks.publish_scheduled().get(blocking=True, timeout=60) == 1
+    assert tasks.snapshot_progress(report=True).get(blocking=True, timeout=60) == 1
+    assert tasks.publish_scheduled(report=True).get(blocking=True, timeout=60) == 1
     db.session.rollback()  # end the read transaction: see what the consumer committed
     snap = db.session.scalar(select(ProgressSnapshot))
     assert snap.branch_id == branch.id and snap.day == date.today() and snap.progress == 100.0
@@ -99,7 +99,7 @@ def test_failed_email_is_retried_by_the_queue(app, queue, consumer, member, tmp_
     db.session.commit()
     port = _free_port()
     consumer(port)  # no SMTP server there yet: the first attempts fail
-    handle = tasks.send_reminders()
+    handle = tasks.send_reminders(report=True)
     log = tmp_path / "consumer.log"
     assert _wait(lambda: "not sent" in log.read_text()), "the first attempt did not fail"
     assert db.session.scalar(select(Notification.emailed_at)) is None
