@@ -115,3 +115,20 @@ def test_failed_email_is_retried_by_the_queue(app, queue, consumer, member, tmp_
     assert to == ["mem@example.org"] and "稿件" in message.get_content()
     db.session.rollback()  # end the read transaction: see what the consumer committed
     assert db.session.scalar(select(func.count(Notification.id)).where(Notification.emailed_at.is_(None))) == 0
+
+
+def test_periodic_work_keeps_no_result_and_results_expire(app, monkeypatch):
+    """The schedule's work stores nothing in the result store (it grew by 1,440 rows a day); what is left
+    (results nobody read, final errors) is expired by the nightly task."""
+    monkeypatch.setattr(tasks, "_app", app)
+    tasks.huey.immediate = True  # in memory, each task runs when it is enqueued
+    try:
+        for periodic in (tasks.every_minute, tasks.every_ten_minutes, tasks.every_hour):
+            periodic.call_local()
+        assert tasks.huey.storage.result_store_size() == 0
+        assert tasks.snapshot_progress(report=True).get() == 0  # a caller who asks gets (and takes) the result
+        tasks.huey.storage.put_data("unread", b"x")
+        tasks.every_night.call_local()
+        assert tasks.huey.storage.result_store_size() == 0
+    finally:
+        tasks.huey.immediate = False
