@@ -246,7 +246,7 @@ def test_next_step_follows_the_state(client, secretary, member, branch, leader):
     assert "自评正等待领导小组点评" in client.get("/").get_data(as_text=True)
     client.login(leader)
     page = client.get("/").get_data(as_text=True)
-    assert '<a href="#review-queue">下一步：按先后顺序点评等待中的 1 份自评。</a>' in page
+    assert '<a href="#review-queue">下一步：按先后顺序处理等待中的 1 份自评和实施方案。</a>' in page
 
 
 def test_a_long_review_queue_lists_the_oldest_and_links_to_the_rest(client, leader):
