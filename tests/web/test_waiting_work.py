@@ -65,8 +65,7 @@ def test_secretary_queue_lists_members_self_assessments_oldest_first(client, sec
     db.session.commit()
     client.login(secretary)
     queue = _section(client.get("/").get_data(as_text=True), "approval-queue")
-    first, then = queue.index(f'href="/checklist/member/{second.id}'), queue.index(f'href="/checklist/member/{member.id}')
-    assert first < then
+    assert queue.index(f'href="/checklist/member/{second.id}') < queue.index(f'href="/checklist/member/{member.id}')
     assert f'/checklist/member/{secretary.id}' not in queue  # her own goes to the leading group
 
 
@@ -92,7 +91,8 @@ def test_admin_decisions_are_one_list_oldest_first(client, admin, secretary, oth
 def test_every_waiting_kind_is_resolved_by_real_actions():
     """Each kind that asks its reader to act names the audited actions that do that work."""
     asking = {kind for kind in notifications.TEXTS
-              if kind.endswith((".waiting", ".requested", ".due", ".overdue", ".assigned")) or kind.startswith("reminder.")}
+              if kind.endswith((".waiting", ".requested", ".due", ".overdue", ".assigned"))
+              or kind.startswith("reminder.")}
     assert asking <= notifications.WAITING
     assert set(notifications.SETTLED_BY) <= set(labels.AUDIT_ACTION)
 
@@ -119,7 +119,8 @@ def test_waiting_notifications_are_resolved_and_never_mailed(app, client, smtp, 
     assert len(waiting) == 4 and all(n.read_at is None for n in waiting)
     # The work is done: reviewed, returned, published, handed in.
     client.login(leader)
-    assert client.form_post(f"/checklist/branch/{branch.id}/review", {"rating": "good", "comment": "扎实"}).status_code == 303
+    review = {"rating": "good", "comment": "扎实"}
+    assert client.form_post(f"/checklist/branch/{branch.id}/review", review).status_code == 303
     client.login(secretary)
     assert client.form_post(f"/checklist/member/{member.id}/return", {"reason": "再具体些"}).status_code == 303
     client.login(editor)
