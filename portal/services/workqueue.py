@@ -9,7 +9,7 @@ reveals another branch's data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -26,6 +26,7 @@ from ..models import (
     Inspection,
     Nomination,
     NominationStatus,
+    Notification,
     Phase,
     PhaseKind,
     Pledge,
@@ -158,7 +159,8 @@ def _nominations_to_decide(year: CampaignYear, now: datetime) -> list[Entry]:
             .join(Branch, Branch.id == Nomination.branch_id).outerjoin(User, User.id == Nomination.member_id)
             .where(Nomination.year_id == year.id, waiting).order_by(Nomination.created_at, Nomination.id)
             .limit(SHOWN + 1))
-    return [Entry(f"nomination.{status.value}", f"{member_name or '—'} · {branch_name}",
+    # A member's nomination names the member and the branch; a branch's (先进基层党组织) names the branch.
+    return [Entry(f"nomination.{status.value}", f"{member_name} · {branch_name}" if member_name else branch_name,
                   path_for("commendation.nomination", nomination_id=nid), since=created)
             for nid, status, created, branch_name, member_name in db.session.execute(stmt)]
 
@@ -216,9 +218,24 @@ def members_owing(year: CampaignYear, branch_id: int, exclude_user_id: int | Non
             .order_by(Assessment.updated_at.is_not(None), Assessment.updated_at, User.id))
     if exclude_user_id is not None:
         stmt = stmt.where(User.id != exclude_user_id)
+    rows = db.session.execute(stmt).all()
+    reminded = _reminded_today([uid for uid, *_rest in rows])
     return [Entry(f"owing.{status.value if status else 'not_started'}", name,
-                  path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid)
-            for uid, name, status, updated in db.session.execute(stmt)]
+                  path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid,
+                  detail="reminded" if uid in reminded else "")
+            for uid, name, status, updated in rows]
+
+
+def _reminded_today(user_ids: list[int]) -> set[int]:
+    """Which of these people were reminded of their self-assessment today (the portal's local day); always one
+    query, so that the home page's query count never varies with the queue."""
+    from flask_babel import to_user_timezone, to_utc
+
+    today = to_user_timezone(utcnow()).date()
+    start = to_utc(datetime.combine(today, time.min)).replace(tzinfo=None)
+    return set(db.session.scalars(select(Notification.recipient_id).where(
+        Notification.kind == "reminder.self_assessment", Notification.created_at >= start,
+        Notification.recipient_id.in_(user_ids))))
 
 
 def _submissions_due(year: CampaignYear, branch_id: int, now: datetime) -> list[Entry]:

@@ -63,6 +63,35 @@ def test_bad_filters_are_422_with_a_message(client, admin, query):
     assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("query", ["?start=abc", "?branch=abc", "?kind=drop.table", "?start=2012-05-02&end=2012-05-01"])
+def test_the_csv_export_validates_its_filters_as_the_page_does(client, admin, secretary, branch, query):
+    _event(secretary, "checklist.submit", branch)
+    client.login(admin)
+    response = client.get("/admin/audit.csv" + query)
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_the_person_filter_matches_part_of_a_username_or_name_in_any_case(client, admin, leader, secretary, branch):
+    from ..factories import UserFactory
+
+    mine = _event(secretary, "checklist.submit", branch)
+    theirs = _event(leader, "checklist.review", branch)
+    named = UserFactory(username="Wang.Fang", display_name="王芳_100%")
+    by_name = _event(named, "pledge.submit", branch)
+    client.login(admin)
+
+    def ids(query):
+        html = client.get("/admin/audit" + query).get_data(as_text=True)
+        return {e.id for e in (mine, theirs, by_name) if f'id="audit-{e.id}"' in html}
+
+    assert ids(f"?user={secretary.username.upper()}") == {mine.id}
+    assert ids("?user=wang.") == {by_name.id}
+    assert ids("?user=王芳") == {by_name.id}
+    assert ids("?user=_100%25") == {by_name.id}  # LIKE's wildcards are plain characters here
+    assert ids("?user=%25") == {by_name.id}
+
+
 def test_paged_in_sql(client, admin, secretary, branch):
     for i in range(55):
         _event(secretary, "checklist.set_result", branch, at=utcnow() - timedelta(minutes=i), object_id=i)
