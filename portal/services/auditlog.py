@@ -47,6 +47,8 @@ OBJECT_TYPE = {
     "followup": _l("Follow-up"),
 }
 REASON_KEYS = ("reason", "return_reason", "comment")
+# Recorded to say which item of whose self-assessment an event was about: shown with the object, not as changes.
+CONTEXT_KEYS = ("item", "of", "item_id")
 
 
 @dataclass
@@ -159,6 +161,8 @@ def describe(event: AuditEvent, branch_name: str | None) -> Line:
     before, after = event.before or {}, event.after or {}
     changes = []
     for key in list(dict.fromkeys([*before, *after])):
+        if key in CONTEXT_KEYS:
+            continue
         old, new = before.get(key), after.get(key)
         if old != new:
             changes.append((key, _text(old) if key in before else "", _text(new) if key in after else ""))
@@ -168,6 +172,8 @@ def describe(event: AuditEvent, branch_name: str | None) -> Line:
     kind = OBJECT_TYPE.get(event.object_type)
     obj = f"{kind or event.object_type} #{event.object_id}" if event.object_id is not None else (
         str(kind) if kind else event.object_type)
+    # What the change was about, beside the object: "自评 #3 · 2012 · 晨曦路小学党支部 · 1.2 坚持…".
+    obj = " · ".join([obj, *(str(after[k]) for k in ("of", "item") if after.get(k))])
     return Line(event, branch_name, str(labels.AUDIT_ACTION.get(event.action, event.action)), obj, changes, reason)
 
 

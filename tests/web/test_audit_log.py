@@ -130,3 +130,28 @@ def test_branch_page_trail_links_to_the_log(client, admin, leader, branch):
     assert f'href="/admin/audit?branch={branch.id}"' in client.get(f"/branches/{branch.id}").get_data(as_text=True)
     client.login(leader)
     assert "/admin/audit" not in client.get(f"/branches/{branch.id}").get_data(as_text=True)
+
+
+def test_events_name_the_item_the_reason_and_the_rating(client, admin, leader, secretary, editor, member, branch):
+    from portal.models import PostStatus, Subject
+    from portal.services import commendation
+
+    from ..checklist_helpers import items
+    from ..news_helpers import make_nomination, make_post
+
+    client.login(secretary)
+    first = items(Subject.BRANCH)[0]
+    client.form_post(f"/checklist/branch/{branch.id}/items/{first.id}/result", {"result": "met"})
+    post = make_post(member, title="待审稿件", status=PostStatus.PENDING)
+    client.login(editor)
+    assert client.form_post(f"/news/{post.id}/return", {"reason": "请补充照片"}).status_code == 303
+    nomination = make_nomination(secretary, member=member)
+    commendation.reject(leader, nomination, "事迹不够突出")
+    make_assessment(branch, member=secretary, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(leader)
+    client.form_post(f"/checklist/member/{secretary.id}/review", {"rating": "fairly_good", "comment": "扎实"})
+    client.login(admin)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert f"{branch.name} · 1.1 " in html  # which item of whose self-assessment
+    assert "理由：请补充照片" in html and "理由：事迹不够突出" in html
+    assert "fairly_good" in html or "较好" in html
