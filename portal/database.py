@@ -1,4 +1,5 @@
-"""Engine settings per backend. SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
+"""Engine settings per backend. SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE for every
+transaction that may write (requests, task queue, CLI)."""
 from __future__ import annotations
 
 import os
@@ -21,30 +22,52 @@ def configure_engine_events(app: Flask) -> None:
 
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Set by work outside a request that writes (a task of the queue): its transactions begin IMMEDIATE too.
-_WRITING: ContextVar[bool] = ContextVar("portal_writing", default=False)
+# Set (to "BEGIN") by code that only reads and must not hold the write lock meanwhile (deferred_reads()), or
+# (to "BEGIN IMMEDIATE") by work that writes whatever the request (writing()).
+_outside_requests: ContextVar[str | None] = ContextVar("portal_sqlite_begin", default=None)
+
+
+def _begin_statement() -> str:
+    """BEGIN IMMEDIATE for every transaction that may write, so that a read-then-write transaction takes
+    the write lock up front (waiting its turn, busy_timeout) instead of failing with "database is locked"
+    when it upgrades: POST requests, the task queue's consumer and the CLI commands alike.
+    A GET request keeps a deferred BEGIN (under WAL a reader never waits for a writer); a GET that writes
+    (a read counter) does so in a transaction whose first statement is the write. Code outside a request
+    that only reads may ask for a deferred BEGIN with `deferred_reads()`."""
+    chosen = _outside_requests.get()
+    if chosen == "BEGIN IMMEDIATE":
+        return chosen
+    if has_request_context():
+        return "BEGIN" if request.method in READ_ONLY_METHODS else "BEGIN IMMEDIATE"
+    return chosen or "BEGIN IMMEDIATE"
 
 
 @contextmanager
 def writing():
-    """Transactions begun inside take SQLite's write lock up front (BEGIN IMMEDIATE), as a POST's do: for a task
-    that reads then writes while people save (a deferred BEGIN would fail at once with "database is locked")."""
-    token = _WRITING.set(True)
+    """Transactions begun inside take SQLite's write lock up front (BEGIN IMMEDIATE) wherever they run: for work
+    that reads then writes (a roster import's batches) even when called from a GET or inside deferred_reads()."""
+    token = _outside_requests.set("BEGIN IMMEDIATE")
     try:
         yield
     finally:
-        _WRITING.reset(token)
+        _outside_requests.reset(token)
 
 
-def _begin_statement() -> str:
-    """BEGIN IMMEDIATE for requests that change data, so that a read-then-write transaction takes
-    the write lock up front instead of failing with "database is locked" when it upgrades.
-    Reads keep a deferred BEGIN: under WAL they never wait for a writer. A GET that writes
-    (a read counter) must do so in a transaction whose first statement is the write.
-    Outside a request (commands, scripts) BEGIN stays deferred too."""
-    if _WRITING.get() or (has_request_context() and request.method not in READ_ONLY_METHODS):
-        return "BEGIN IMMEDIATE"
-    return "BEGIN"
+@contextmanager
+def deferred_reads():
+    """Transactions begun outside a request inside this block begin deferred (SQLite): for code that only
+    reads (a test arranging and checking data while a server serves), so that it never holds the write lock."""
+    token = _outside_requests.set("BEGIN")
+    try:
+        yield
+    finally:
+        _outside_requests.reset(token)
+
+
+def is_locked_error(error: BaseException) -> bool:
+    """True for SQLite's "database is locked" / "database is busy" (worth retrying later)."""
+    text = str(getattr(error, "orig", error)).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 class DatabaseFileMissing(sqlite3.OperationalError):

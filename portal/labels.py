@@ -328,6 +328,8 @@ QUEUE_ENTRY = {
     "owing.returned": _l("returned for revision"),
     "approve.pledge": _l("Pledge waiting for approval"),
     "approve.submission": _l("Submission handed in, to accept or return"),
+    "approve.plan": _l("Implementation plan handed in, to accept or return"),
+    "review.member_assessment": _l("Five Leads self-assessment waiting for your review"),
     "nomination.submitted": _l("to shortlist"),
     "nomination.shortlisted": _l("to put under public notice"),
     "nomination.notice": _l("public notice over: to decide"),

@@ -116,6 +116,16 @@ def _is_issued_bulletin(user, obj) -> bool:
     return getattr(obj, "is_issued", False) is True
 
 
+def _is_plan(user, obj) -> bool:
+    """A submission (or its request) of the 领导小组名单和实施方案 kind."""
+    from .extensions import db
+    from .models import RequestKind, Submission, SubmissionRequest
+
+    if isinstance(obj, Submission):
+        obj = db.session.get(SubmissionRequest, obj.request_id)
+    return isinstance(obj, SubmissionRequest) and obj.kind == RequestKind.PLAN
+
+
 def _nomination_is_public(obj) -> bool:
     return _post_status(obj) in ("notice", "commended")
 
@@ -188,6 +198,9 @@ RULES: dict[str, Rule] = {
     # Campaign administration.
     "campaign.manage": _role(Role.ADMIN),
     "submission.request": _role(Role.ADMIN),
+    # Who accepts or returns what a branch handed in: the leading group approves the implementation plans
+    # (实施方案, DESIGN.md: "Leader … approves plans"); the organisation section, which asked, everything else.
+    "submission.decide": _any(_all(_is_plan, _role(Role.LEADER)), _all(_not(_is_plan), _role(Role.ADMIN))),
     "submission.submit": _secretary_here,
     "pledge.approve_branch": _role(Role.ADMIN),
     "pledge.approve_member": _all(_secretary_here, _not_own_work, _not(_of_a_secretary)),

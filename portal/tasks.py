@@ -13,7 +13,10 @@ Periodic tasks (times in UTC), each enqueuing one task:
 - every minute: scheduled posts whose time has come are published (services/news.publish_due);
 - every five minutes (SQLite) / hourly (PostgreSQL): the storage traces that could pair a used appraisal code
   with its ballot are wiped (services/ballot_traces.py); the web server also queues the SQLite wipe when a
-  ballot's own checkpoint was blocked by a reader, and a blocked wipe is retried every 30 seconds.
+  ballot's own checkpoint was blocked by a reader, and a blocked wipe is retried every 30 seconds;
+- nightly: results nobody read are expired.
+On SQLite each task's work begins IMMEDIATE (portal/database.py) and is tried again when the database stays
+locked; the periodic work keeps no result in the queue's storage (only a caller passing report=True gets one).
 
 On demand: a roster import the organisation section confirmed (services/roster.run), never retried (a failed
 import has undone itself and says why; the admin uploads again).
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -37,6 +41,8 @@ log = logging.getLogger(__name__)
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 RETRIES = int(os.environ.get("TASK_RETRIES", 3))
 RETRY_DELAY = int(os.environ.get("TASK_RETRY_DELAY_SECONDS", 300))
+LOCK_ATTEMPTS = 4  # tries of a task's work when SQLite stays locked past its busy timeout
+LOCK_PAUSE = 1.0  # seconds before the second try; doubled each time
 
 
 def make_queue(url: str | None) -> Huey:
@@ -75,39 +81,66 @@ class MailNotSent(RuntimeError):
     """Some e-mail could not be sent; raising it makes huey retry the task."""
 
 
-@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
-def send_reminders() -> dict:
-    """Write the due reminders and e-mail what is due; returns the counts (written, sent, failed, skipped)."""
-    from .services import reminders
+def _run(work):
+    """Run `work()` in the app's context. SQLite's "database is locked" (a writer held the lock longer than the
+    busy timeout) rolls back and tries again a few times, a little later each time, before the error goes to
+    huey's own retry; every task's work is idempotent, so running it again is safe."""
+    from sqlalchemy.exc import OperationalError
+
+    from .database import is_locked_error
+    from .extensions import db
 
     with _context():
-        result = reminders.send_reminders()
+        for attempt in range(LOCK_ATTEMPTS):
+            try:
+                return work()
+            except OperationalError as error:
+                db.session.rollback()
+                if not is_locked_error(error) or attempt == LOCK_ATTEMPTS - 1:
+                    raise
+                log.warning("database locked (attempt %s of %s); trying again", attempt + 1, LOCK_ATTEMPTS)
+                time.sleep(LOCK_PAUSE * 2 ** attempt)
+        return None  # not reached
+
+
+# Each task keeps a result only when asked (`report=True`): the schedule below never reads one, so huey stores
+# none for it (huey keeps no None); what a caller asks for, it reads (and `.get()` removes it).
+@huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
+def send_reminders(report: bool = False) -> dict | None:
+    """Write the due reminders and e-mail what is due; with `report`, returns the counts (written, sent,
+    failed, skipped)."""
+    from .services import reminders
+
+    result = _run(reminders.send_reminders)
     if result.failed:
         log.warning("%s e-mail(s) not sent; the task will be retried", result.failed)
         raise MailNotSent(f"{result.failed} e-mail(s) not sent")
-    return vars(result)
+    return vars(result) if report else None
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
-def snapshot_progress() -> int:
-    """Upsert today's progress snapshot of every branch of the current year; returns how many branches."""
+def snapshot_progress(report: bool = False) -> int | None:
+    """Upsert today's progress snapshot of every branch of the current year; with `report`, returns how many
+    branches."""
     from .services import dashboard
     from .services.campaign import current_year
 
-    with _context():
+    def work() -> int:
         year = current_year()
-        if year is None:
-            return 0
-        return dashboard.take_snapshot(year)
+        return 0 if year is None else dashboard.take_snapshot(year)
+
+    count = _run(work)
+    return count if report else None
 
 
 @huey.task(retries=RETRIES, retry_delay=RETRY_DELAY)
-def publish_scheduled() -> int:
-    """Publish the scheduled posts whose time has come (and tell their authors); returns how many."""
+def publish_scheduled(report: bool = False) -> int | None:
+    """Publish the scheduled posts whose time has come (and tell their authors); with `report`, returns how
+    many."""
     from .services import news
 
-    with _context():
-        return news.publish_due()
+    count = _run(news.publish_due)
+    return count if report else None
 
 
 @huey.task(retries=0)
@@ -124,18 +157,19 @@ class TraceNotWiped(RuntimeError):
 
 
 @huey.task(retries=20, retry_delay=30)
-def scrub_ballot_traces() -> bool:
-    """Wipe what the database engine keeps that could pair a used appraisal code with its ballot."""
+def scrub_ballot_traces(report: bool = False) -> bool | None:
+    """Wipe what the database engine keeps that could pair a used appraisal code with its ballot; with
+    `report`, returns True once wiped."""
     from .services import ballot_traces
 
     with _context():
         if not ballot_traces.scrub():
             raise TraceNotWiped("blocked; retried")
-    return True
+    return True if report else None
 
 
-# The schedule: each periodic task only enqueues the work above, so the work is retried and its result kept
-# (huey keeps no result of a periodic task and retries it only until its next run).
+# The schedule: each periodic task only enqueues the work above, so that the work is retried (huey retries a
+# periodic task only until its next run). No result is kept of it.
 @huey.periodic_task(crontab(minute="*/10"))
 def every_ten_minutes() -> None:
     send_reminders()
@@ -158,3 +192,10 @@ def every_five_minutes() -> None:
 
     if "postgres" not in os.environ.get("DATABASE_URL", "") or datetime.now(UTC).minute // 5 == 7:
         scrub_ballot_traces()
+
+
+@huey.periodic_task(crontab(hour="3", minute="30"))
+def every_night() -> None:
+    """Expire what the result store still holds: results nobody read, and the errors of tasks that failed for
+    good (their traceback is in the consumer's log). A result is read within moments of being stored, if ever."""
+    huey.storage.flush_results()

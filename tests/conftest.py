@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.datastructures import MultiDict
 
 from portal import create_app
+from portal.database import deferred_reads
 from portal.extensions import db
 from portal.models import Role
 from portal.services.builtin import ensure_builtin
@@ -182,7 +183,10 @@ PER_TEST_EXTENSIONS = ("portal.dashboard_figures",)
 def app(shared_app):
     app = shared_app
     config = dict(app.config)
-    with app.app_context():
+    # The test's own session arranges and checks data while requests (or a live server) save: it begins its
+    # transactions deferred, as it did before SQLite began IMMEDIATE outside requests (portal/database.py),
+    # so that it never holds the write lock while a server waits for it.
+    with app.app_context(), deferred_reads():
         ensure_builtin()
         yield app
         db.session.remove()

@@ -11,3 +11,10 @@ class ReadForm(FlaskForm):
 
     open = Choice(choices=["1"])
     page = Id(minimum=1, maximum=99_999)
+
+
+class ReadAllForm(FlaskForm):
+    """Mark all read: only up to `up_to`, the newest notification there was when the page was drawn, so that a
+    page left open never marks read what arrived after it (and was never seen)."""
+
+    up_to = Id(required=True)

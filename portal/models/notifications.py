@@ -30,6 +30,10 @@ class Notification(db.Model):
     event_key: Mapped[str] = mapped_column(String(120))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     link: Mapped[str] = mapped_column(String(300), default="")  # path inside the portal, e.g. /checklist/branch/3
+    # The record the work is about, as the audit log names it ("assessment:17", "submission:4"): when that work
+    # is done, a "waiting" notification about it is resolved (services/notifications.settle).
+    object_key: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    resolved_at: Mapped[datetime | None]  # the work it asked for was done (it counts as read, and is never mailed)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)  # UTC
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
@@ -37,4 +41,5 @@ class Notification(db.Model):
     __table_args__ = (
         UniqueConstraint("recipient_id", "event_key"),
         Index("ix_notification_recipient_read", "recipient_id", "read_at"),
+        Index("ix_notification_object_key", "object_key"),
     )

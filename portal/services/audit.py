@@ -8,6 +8,7 @@ from sqlalchemy import and_
 
 from ..extensions import db
 from ..models import AuditEvent
+from . import notifications
 
 
 def _ip() -> str:
@@ -52,6 +53,8 @@ def record(
         ip=_ip(),
     )
     db.session.add(event)
+    # The work some "waiting for you" notifications asked for may be done now: resolve them (one place).
+    notifications.settle(action, obj)
     return event
 
 

@@ -1,6 +1,7 @@
 """Reading the audit log: the organisation section's page /admin/audit (rule "audit.log") and its CSV export.
 
-Filters: a person (`user`, their username as recorded, so events of a removed account still match), a branch,
+Filters: a person (`user`: part of their username as recorded, so events of a removed account still match, or
+of their name, in any case), a branch,
 a kind of action (a whole area such as "checklist", or one action such as "checklist.return") and a date range
 in the portal's local time zone. Newest first, paged in SQL. Each event is put in words: who, what (the
 labels of labels.AUDIT_ACTION), which object, every value that changed as old → new, a return's reason, and
@@ -21,7 +22,7 @@ from sqlalchemy import func, or_, select
 from .. import labels
 from ..extensions import db
 from ..input_guard import parse_int
-from ..models import AuditEvent, Branch
+from ..models import AuditEvent, Branch, User
 from .audit import COMMAND_LINE
 from .export import local_time, neutralise_row, zone_label
 
@@ -50,6 +51,8 @@ OBJECT_TYPE = {
     "gradingpolicy": _l("Grading rules"),
 }
 REASON_KEYS = ("reason", "return_reason", "comment")
+# Recorded to say which item of whose self-assessment an event was about: shown with the object, not as changes.
+CONTEXT_KEYS = ("item", "of", "item_id")
 
 
 @dataclass
@@ -122,7 +125,11 @@ def kind_options() -> list[tuple[str, str]]:
 def _statement(filters: Filters):
     stmt = select(AuditEvent, Branch.name).outerjoin(Branch, Branch.id == AuditEvent.branch_id)
     if filters.user:
-        stmt = stmt.where(AuditEvent.actor_name == filters.user)
+        # Part of the username as recorded (a removed account's events still match) or of the person's name,
+        # in any case: "SEC0" finds sec01 and sec02, "王" everyone called 王.
+        names = select(User.id).where(User.display_name.icontains(filters.user, autoescape=True))
+        stmt = stmt.where(or_(AuditEvent.actor_name.icontains(filters.user, autoescape=True),
+                              AuditEvent.actor_id.in_(names)))
     if filters.branch_id is not None:
         stmt = stmt.where(AuditEvent.branch_id == filters.branch_id)
     if filters.kind:
@@ -179,6 +186,8 @@ def describe(event: AuditEvent, branch_name: str | None) -> Line:
     before, after = event.before or {}, event.after or {}
     changes = []
     for key in list(dict.fromkeys([*before, *after])):
+        if key in CONTEXT_KEYS:
+            continue
         old, new = before.get(key), after.get(key)
         if old != new:
             name = str(labels.AUDIT_FIELD.get(key, key))
@@ -190,6 +199,8 @@ def describe(event: AuditEvent, branch_name: str | None) -> Line:
     kind = OBJECT_TYPE.get(event.object_type)
     obj = f"{kind or event.object_type} #{event.object_id}" if event.object_id is not None else (
         str(kind) if kind else event.object_type)
+    # What the change was about, beside the object: "自评 #3 · 2012 · 晨曦路小学党支部 · 1.2 坚持…".
+    obj = " · ".join([obj, *(str(after[k]) for k in ("of", "item") if after.get(k))])
     return Line(event, branch_name, str(labels.AUDIT_ACTION.get(event.action, event.action)), obj, changes, reason)
 
 

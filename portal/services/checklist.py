@@ -357,7 +357,8 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     assessment.updated_at = utcnow()
     audit.record(actor, "checklist.set_result", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "result": old.value},
-                 after={"item_id": item.id, "result": result.value})
+                 after={"item_id": item.id, "result": result.value, "item": _item_words(item),
+                        "of": f"{target.year.year} · {_whose(target)}"})
     db.session.commit()
 
 
@@ -501,15 +502,27 @@ def delete_evidence(actor: User, target: Target, evidence: Evidence, item_id: in
 
 # --- workflow ---------------------------------------------------------------------------------------------
 
-def _transition(actor: User, assessment: Assessment, action: str, to: AssessmentStatus, comment: str = ""):
-    """Move the assessment, write its visible history and the audit event; returns the audit event."""
+def _transition(actor: User, assessment: Assessment, action: str, to: AssessmentStatus, comment: str = "",
+                **recorded):
+    """Move the assessment, write its visible history and the audit event (with `recorded`, e.g. a review's
+    rating); returns the audit event."""
     before = assessment.status
     assessment.status = to
     assessment.updated_at = utcnow()
     db.session.add(AssessmentEvent(assessment_id=assessment.id, actor_id=actor.id, action=action,
                                    from_status=before.value, to_status=to.value, comment=comment))
     return audit.record(actor, f"checklist.{action}", assessment, branch_id=assessment.branch_id,
-                        before={"status": before.value}, after={"status": to.value, "comment": comment})
+                        before={"status": before.value}, after={"status": to.value, "comment": comment, **recorded})
+
+
+def _item_words(item) -> str:
+    """An item as the audit log names it: its number in the framework and the start of its text ("1.2 坚持…")."""
+    from ..models import Criterion
+
+    criterion = db.session.get(Criterion, item.criterion_id)
+    number = f"{criterion.position}.{item.position}" if criterion is not None else str(item.position)
+    text = item.text if len(item.text) <= 40 else item.text[:40] + "…"
+    return f"{number} {text}"
 
 
 def _whose(target: Target) -> str:
@@ -592,7 +605,7 @@ def review(actor: User, target: Target, rating: str | None, comment: str | None,
                         branch_id=assessment.branch_id, member_id=assessment.member_id, rating=parsed,
                         comment=comment[:NOTE_MAX], improvements=(improvements or "").strip()[:NOTE_MAX])
     db.session.add(new_review)
-    event = _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, comment[:200])
+    event = _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, comment[:200], rating=parsed.value)
     notifications.notify_event(event, _owners(target), "assessment.reviewed", _link(target), what=_whose(target),
                                rating=parsed.value)
     db.session.commit()

@@ -180,7 +180,7 @@ def _snapshot(nomination: Nomination) -> dict:
     return {"status": nomination.status.value, "member_id": nomination.member_id,
             "level": nomination.level.value if nomination.level else None,
             "notice_ends_at": nomination.notice_ends_at.isoformat() if nomination.notice_ends_at else None,
-            "post_id": nomination.post_id}
+            "post_id": nomination.post_id, "decision_note": nomination.decision_note}
 
 
 def nominate(actor: User, year: CampaignYear | None, member_id: str, deeds: str,

@@ -380,7 +380,7 @@ def _validate(actor: User, data: PostInput, post: Post | None) -> _Clean:
 
 def _snapshot(post: Post) -> dict:
     return {"status": post.status.value, "title": post.title, "version": post.version,
-            "pinned": post.pinned, "featured": post.featured}
+            "pinned": post.pinned, "featured": post.featured, "return_reason": post.return_reason}
 
 
 def _keep_version(actor: User, post: Post) -> None:

@@ -41,6 +41,7 @@ TEXTS = {
     "post.returned": _l("Your post \u201c%(what)s\u201d was returned: %(reason)s"),
     "post.published": _l("Your post \u201c%(what)s\u201d has been published."),
     "post.waiting": _l("A post waits for your review: \u201c%(what)s\u201d."),
+    "submission.waiting": _l("A document waits for your decision: %(what)s."),
     "reminder.self_assessment": _l("%(sender)s reminds you to finish and submit your Five Leads "
                                    "self-assessment for %(year)s."),
 }
@@ -71,10 +72,12 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> None:
     db.session.execute(stmt)
 
 
-def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", **params) -> None:
+def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", about: str = "",
+           **params) -> None:
     """Add one notification of `kind` per recipient for the event `event_key` (the caller commits).
     Recipients given twice, or already notified of this event, get none more. `link` is a path inside the
-    portal (links.path_for); params are plain values for the text."""
+    portal (links.path_for); `about` names the record the work is about ("submission:4", see object_key);
+    params are plain values for the text."""
     if kind not in TEXTS:
         raise KeyError(f"unknown notification kind: {kind}")
     ids = sorted({r if isinstance(r, int) else r.id for r in recipients if r is not None})
@@ -83,13 +86,76 @@ def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: st
     now = utcnow()
     clean = {k: v if isinstance(v, (int, float)) or v is None else str(v)[:500] for k, v in params.items()}
     _insert_ignoring_duplicates([{"recipient_id": rid, "kind": kind, "event_key": event_key[:120],
-                                  "params": clean, "link": link[:300], "created_at": now} for rid in ids])
+                                  "params": clean, "link": link[:300], "created_at": now,
+                                  "object_key": about[:60]} for rid in ids])
 
 
-def notify_event(event: AuditEvent, recipients: Iterable[User | int], kind: str, link: str = "", **params) -> None:
-    """`notify` for the event that audit.record just recorded: the audit event's id keys it."""
+def object_key(obj) -> str:
+    """A record as the audit log names it: "assessment:17"."""
+    return f"{type(obj).__name__.lower()}:{obj.id}"
+
+
+def notify_event(event: AuditEvent, recipients: Iterable[User | int], kind: str, link: str = "",
+                 about: str = "", **params) -> None:
+    """`notify` for the event that audit.record just recorded: the audit event's id keys it, and its object is
+    what the notification is about (unless `about` says otherwise)."""
     db.session.flush()
-    notify(recipients, kind, f"{kind}:{event.id}", link, **params)
+    about = about or (f"{event.object_type}:{event.object_id}" if event.object_id is not None else "")
+    notify(recipients, kind, f"{kind}:{event.id}", link, about, **params)
+
+
+# --- "waiting for you": resolved when the work is done ----------------------------------------------------
+
+def _same(obj) -> str:
+    return object_key(obj)
+
+
+def _members_reminder(obj) -> str:
+    """A member's self-assessment answers the secretary's reminder, which is about the member."""
+    member_id = getattr(obj, "member_id", None)
+    return f"user:{member_id}" if member_id else ""
+
+
+# The audited actions that do the work a "waiting" notification asks for, and the kinds they resolve, each with
+# how the record the notification names is found from the action's own object. audit.record calls `settle`
+# for every event, so whoever does the work (and however), the notifications about it stop waiting.
+SETTLED_BY: dict[str, dict] = {
+    "checklist.submit": {"reminder.self_assessment": _members_reminder},
+    "checklist.review": {"assessment.waiting": _same},
+    "checklist.return": {"assessment.waiting": _same},
+    "pledge.approve": {"pledge.waiting": _same},
+    "pledge.return": {"pledge.waiting": _same},
+    "post.publish": {"post.waiting": _same},
+    "post.schedule": {"post.waiting": _same},
+    "post.return": {"post.waiting": _same},
+    "submission.submit": {"submission.requested": _same, "submission.due": _same, "submission.overdue": _same},
+    "submission.accept": {"submission.waiting": _same},
+    "submission.return": {"submission.waiting": _same},
+    "follow_up.answer": {"follow_up.assigned": _same},
+    "follow_up.status": {"follow_up.assigned": _same},
+}
+WAITING = frozenset(kind for kinds in SETTLED_BY.values() for kind in kinds)
+
+
+def settle(action: str, obj) -> int:
+    """Resolve the waiting notifications about `obj` that `action` has done the work of: they count as read
+    and are never e-mailed (the caller commits). Returns how many."""
+    rules = SETTLED_BY.get(action)
+    if not rules or obj is None or getattr(obj, "id", None) is None:
+        return 0
+    now = utcnow()
+    count = 0
+    for kind, key_of in rules.items():
+        key = key_of(obj)
+        if not key:
+            continue
+        result = db.session.execute(
+            update(Notification).where(Notification.object_key == key, Notification.kind == kind,
+                                       Notification.resolved_at.is_(None))
+            .values(resolved_at=now, read_at=func.coalesce(Notification.read_at, now))
+            .execution_options(synchronize_session=False))
+        count += result.rowcount or 0
+    return count
 
 
 # --- who is told ------------------------------------------------------------------------------------------
@@ -129,6 +195,7 @@ class NotificationPage:
     page: int
     pages: int
     unread: int
+    newest_id: int  # the newest notification when the page was drawn ("mark all as read" goes up to it)
 
 
 def page_for(user: User, page: int = 1, per_page: int = PER_PAGE) -> NotificationPage:
@@ -141,7 +208,8 @@ def page_for(user: User, page: int = 1, per_page: int = PER_PAGE) -> Notificatio
         select(Notification).where(Notification.recipient_id == user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(per_page).offset((page - 1) * per_page)))
-    return NotificationPage(rows, page, pages, unread_count(user))
+    newest = db.session.scalar(select(func.max(Notification.id)).where(Notification.recipient_id == user.id))
+    return NotificationPage(rows, page, pages, unread_count(user), int(newest or 0))
 
 
 def own(user: User, notification_id: int) -> Notification:
@@ -162,10 +230,12 @@ def mark_read(user: User, notification_id: int) -> Notification:
     return notification
 
 
-def mark_all_read(user: User) -> int:
-    """Mark every unread notification of the user read; returns how many."""
+def mark_all_read(user: User, up_to: int) -> int:
+    """Mark the user's unread notifications read, up to the id `up_to` (the newest the person's page showed:
+    what came after it stays unread); returns how many."""
     result = db.session.execute(update(Notification).where(
-        Notification.recipient_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+        Notification.recipient_id == user.id, Notification.read_at.is_(None), Notification.id <= up_to)
+        .values(read_at=utcnow()))
     db.session.commit()
     return result.rowcount or 0
 
@@ -196,8 +266,8 @@ def remind_self_assessment(actor: User, member: User, year) -> bool:
     if exists is not None:
         return False
     notify([member.id], "reminder.self_assessment", key,
-           path_for("checklist.member", owner_id=member.id, year=year.year), sender=actor.display_name,
-           year=year.year)
+           path_for("checklist.member", owner_id=member.id, year=year.year), f"user:{member.id}",
+           sender=actor.display_name, year=year.year)
     audit.record(actor, "notification.remind", member, branch_id=member.branch_id,
                  after={"member": member.username, "year": year.year})
     db.session.commit()

@@ -97,7 +97,7 @@ def write_due_notifications(now: datetime | None = None) -> int:
     for (sub_id, _request_id, title, deadline), users in by_submission.items():
         kind = "submission.overdue" if deadline < now else "submission.due"
         notifications.notify(users, kind, f"{kind}:{sub_id}", path_for("campaign.submission", submission_id=sub_id),
-                             what=title, due=local_text(deadline), submission_id=sub_id)
+                             f"submission:{sub_id}", what=title, due=local_text(deadline), submission_id=sub_id)
     db.session.commit()
     return int(db.session.scalar(select(db.func.count(Notification.id))) - before)
 

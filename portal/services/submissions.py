@@ -106,11 +106,13 @@ def create_request(actor, year: CampaignYear, *, kind: str, title: str, descript
     event = audit.record(actor, "submission_request.create", request,
                          after={"title": title, "kind": kind_value.value, "deadline": str(due),
                                 "branches": len(chosen)})
-    secretaries = db.session.scalars(select(User.id).where(
-        User.role == Role.SECRETARY, User.active.is_(True), User.branch_id.in_(chosen)))
-    notifications.notify_event(event, list(secretaries), "submission.requested",
-                               path_for("campaign.request_page", request_id=request.id), what=title,
-                               due=local_text(due))
+    # Each branch's secretaries, about their branch's submission (resolved once it is handed in).
+    for sub_id, secretary_id in db.session.execute(
+            select(Submission.id, User.id).join(User, User.branch_id == Submission.branch_id)
+            .where(Submission.request_id == request.id, User.role == Role.SECRETARY, User.active.is_(True))):
+        notifications.notify_event(event, [secretary_id], "submission.requested",
+                                   path_for("campaign.request_page", request_id=request.id),
+                                   about=f"submission:{sub_id}", what=title, due=local_text(due))
     db.session.commit()
     return request
 
@@ -241,9 +243,15 @@ def submit(actor, submission: Submission, *, note: str, document: FileStorage | 
         db.session.add_all(LeadingGroupMember(submission_id=submission.id, group_role=role, name=name,
                                               post_title=post, position=i) for i, (role, name, post) in
                            enumerate(people))
-    audit.record(actor, "submission.submit", submission, before=before,
-                 after={"status": "submitted", "late": submission.is_late, "document": submission.document_name,
-                        "group": len(people)})
+    event = audit.record(actor, "submission.submit", submission, before=before,
+                         after={"status": "submitted", "late": submission.is_late,
+                                "document": submission.document_name, "group": len(people)})
+    # Whoever decides it (portal/permissions.py): the leading group a plan, the organisation section the rest.
+    deciders = notifications.leaders() if request.kind == RequestKind.PLAN else notifications.admins()
+    branch = db.session.get(Branch, submission.branch_id)
+    notifications.notify_event(event, deciders, "submission.waiting",
+                               path_for("campaign.submission", submission_id=submission.id),
+                               what=f"{branch.name} · {request.title}")
     db.session.commit()
     if has_file and old_stored and old_stored != submission.document_stored:
         uploads.remove(UPLOAD_KIND, old_stored)

@@ -9,7 +9,7 @@ reveals another branch's data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -26,12 +26,14 @@ from ..models import (
     Inspection,
     Nomination,
     NominationStatus,
+    Notification,
     Phase,
     PhaseKind,
     Pledge,
     PledgeStatus,
     Post,
     PostStatus,
+    RequestKind,
     Role,
     Subject,
     Submission,
@@ -77,7 +79,7 @@ class Entry:
 class WorkQueue:
     """The person's queue, in sections; a section the role has not is an empty list."""
 
-    reviews: list[Entry] = field(default_factory=list)  # leader: self-assessments waiting for review
+    reviews: list[Entry] = field(default_factory=list)  # leader: self-assessments and plans waiting for review
     reviews_total: int = 0
     nominations: list[Entry] = field(default_factory=list)  # leader: nominations to decide
     returned: list[Entry] = field(default_factory=list)  # secretary, member: returned work with the reason
@@ -86,7 +88,8 @@ class WorkQueue:
     follow_ups: list[Entry] = field(default_factory=list)  # secretary: inspection follow-ups to answer
     own: list[Entry] = field(default_factory=list)  # member, secretary: own self-assessment and pledge to do
     posts: list[Entry] = field(default_factory=list)  # editor: posts waiting; author: posts returned
-    approvals: list[Entry] = field(default_factory=list)  # admin, secretary: pledges and submissions to decide
+    # admin: submissions and pledges to decide; secretary: members' self-assessments to review, pledges to approve
+    approvals: list[Entry] = field(default_factory=list)
     overdue_requests: list[Entry] = field(default_factory=list)  # admin: requests branches have not met
     calendar: list[Entry] = field(default_factory=list)  # admin: phase dates to set
     shown: int = SHOWN  # entries listed per section; a section with more says so and links to its full list
@@ -134,6 +137,14 @@ def review_count(year: CampaignYear) -> int:
                                  .where(_waiting_for_review(year, member))) or 0)
 
 
+def plan_count(year: CampaignYear) -> int:
+    """Implementation plans handed in and waiting for the leading group's decision."""
+    return int(db.session.scalar(
+        select(func.count(Submission.id)).join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+        .where(SubmissionRequest.year_id == year.id, SubmissionRequest.kind == RequestKind.PLAN,
+               Submission.status == SubmissionStatus.SUBMITTED)) or 0)
+
+
 def next_review_url(year: CampaignYear, after_assessment_id: int) -> str | None:
     """The review page of the oldest other self-assessment on the leading group's queue ("保存并打开下一个"),
     or None when the queue is empty."""
@@ -148,7 +159,8 @@ def _nominations_to_decide(year: CampaignYear, now: datetime) -> list[Entry]:
             .join(Branch, Branch.id == Nomination.branch_id).outerjoin(User, User.id == Nomination.member_id)
             .where(Nomination.year_id == year.id, waiting).order_by(Nomination.created_at, Nomination.id)
             .limit(SHOWN + 1))
-    return [Entry(f"nomination.{status.value}", f"{member_name or '—'} · {branch_name}",
+    # A member's nomination names the member and the branch; a branch's (先进基层党组织) names the branch.
+    return [Entry(f"nomination.{status.value}", f"{member_name} · {branch_name}" if member_name else branch_name,
                   path_for("commendation.nomination", nomination_id=nid), since=created)
             for nid, status, created, branch_name, member_name in db.session.execute(stmt)]
 
@@ -206,9 +218,24 @@ def members_owing(year: CampaignYear, branch_id: int, exclude_user_id: int | Non
             .order_by(Assessment.updated_at.is_not(None), Assessment.updated_at, User.id))
     if exclude_user_id is not None:
         stmt = stmt.where(User.id != exclude_user_id)
+    rows = db.session.execute(stmt).all()
+    reminded = _reminded_today([uid for uid, *_rest in rows])
     return [Entry(f"owing.{status.value if status else 'not_started'}", name,
-                  path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid)
-            for uid, name, status, updated in db.session.execute(stmt)]
+                  path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid,
+                  detail="reminded" if uid in reminded else "")
+            for uid, name, status, updated in rows]
+
+
+def _reminded_today(user_ids: list[int]) -> set[int]:
+    """Which of these people were reminded of their self-assessment today (the portal's local day); always one
+    query, so that the home page's query count never varies with the queue."""
+    from flask_babel import to_user_timezone, to_utc
+
+    today = to_user_timezone(utcnow()).date()
+    start = to_utc(datetime.combine(today, time.min)).replace(tzinfo=None)
+    return set(db.session.scalars(select(Notification.recipient_id).where(
+        Notification.kind == "reminder.self_assessment", Notification.created_at >= start,
+        Notification.recipient_id.in_(user_ids))))
 
 
 def _submissions_due(year: CampaignYear, branch_id: int, now: datetime) -> list[Entry]:
@@ -268,15 +295,38 @@ def _posts_waiting() -> list[Entry]:
             for pid, title, submitted in db.session.execute(stmt)]
 
 
-def _submissions_to_decide(year: CampaignYear) -> list[Entry]:
+def _submissions_to_decide(year: CampaignYear, plans: bool) -> list[Entry]:
+    """Handed-in submissions waiting for a decision, oldest first: the implementation plans (the leading
+    group's, `plans`) or every other kind (the organisation section's): rule "submission.decide"."""
+    kind_cond = SubmissionRequest.kind == RequestKind.PLAN if plans else SubmissionRequest.kind != RequestKind.PLAN
     stmt = (select(Submission.id, SubmissionRequest.title, Branch.name, Submission.submitted_at)
             .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
             .join(Branch, Branch.id == Submission.branch_id)
-            .where(SubmissionRequest.year_id == year.id, Submission.status == SubmissionStatus.SUBMITTED)
-            .order_by(Submission.submitted_at).limit(SHOWN + 1))
-    return [Entry("approve.submission", f"{branch_name} · {title}",
+            .where(SubmissionRequest.year_id == year.id, Submission.status == SubmissionStatus.SUBMITTED, kind_cond)
+            .order_by(Submission.submitted_at, Submission.id).limit(SHOWN + 1))
+    return [Entry("approve.plan" if plans else "approve.submission", f"{branch_name} · {title}",
                   path_for("campaign.submission", submission_id=sid), since=submitted, object_id=sid)
             for sid, title, branch_name, submitted in db.session.execute(stmt)]
+
+
+def _member_reviews(year: CampaignYear, branch_id: int, exclude_user_id: int | None) -> list[Entry]:
+    """The branch's members' 五带头 self-assessments submitted and waiting for the secretary's review, oldest
+    first (a secretary's own goes to the leading group: rule "assessment.review")."""
+    stmt = (select(Assessment.id, Assessment.member_id, Assessment.submitted_at, User.display_name)
+            .join(User, User.id == Assessment.member_id)
+            .where(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED,
+                   User.branch_id == branch_id, User.role != Role.SECRETARY)
+            .order_by(Assessment.submitted_at, Assessment.id).limit(SHOWN + 1))
+    if exclude_user_id is not None:
+        stmt = stmt.where(User.id != exclude_user_id)
+    return [Entry("review.member_assessment", name, path_for("checklist.member", owner_id=member_id, year=year.year),
+                  since=submitted, object_id=aid) for aid, member_id, submitted, name in db.session.execute(stmt)]
+
+
+def oldest_first(*sections: list[Entry]) -> list[Entry]:
+    """Entries of several kinds as one list, the longest waiting first (an entry without a date last)."""
+    merged = [entry for section in sections for entry in section]
+    return sorted(merged, key=lambda e: (e.since is None, e.since or datetime.min))
 
 
 def _overdue_requests(year: CampaignYear, now: datetime) -> list[Entry]:
@@ -313,8 +363,9 @@ def for_user(user: User, year: CampaignYear | None, now: datetime | None = None)
         return queue
     now = now or utcnow()
     if user.role == Role.LEADER:
-        queue.reviews = review_queue(year)
-        queue.reviews_total = review_count(year)  # always asked: the page's query count never varies
+        plans = _submissions_to_decide(year, plans=True)
+        queue.reviews = oldest_first(review_queue(year), plans)
+        queue.reviews_total = review_count(year) + plan_count(year)  # always asked: the query count never varies
         queue.nominations = _nominations_to_decide(year, now)
     if user.role in (Role.SECRETARY, Role.MEMBER) and user.branch_id:
         queue.returned = _returned_work(user, year)
@@ -325,11 +376,13 @@ def for_user(user: User, year: CampaignYear | None, now: datetime | None = None)
         queue.members_owing = members_owing(year, user.branch_id, exclude_user_id=user.id)
         queue.submissions_due = _submissions_due(year, user.branch_id, now)
         queue.follow_ups = _follow_ups(year, user.branch_id)
-        queue.approvals = _member_pledges_to_approve(user, year)
+        queue.approvals = oldest_first(_member_reviews(year, user.branch_id, user.id),
+                                       _member_pledges_to_approve(user, year))
     if user.role == Role.EDITOR:
         queue.posts = _posts_waiting()
     if user.role == Role.ADMIN:
-        queue.approvals = _submissions_to_decide(year) + _member_pledges_to_approve(user, year)
+        queue.approvals = oldest_first(_submissions_to_decide(year, plans=False),
+                                       _member_pledges_to_approve(user, year))
         queue.overdue_requests = _overdue_requests(year, now)
         queue.calendar = _calendar(year, now.date())
     return queue

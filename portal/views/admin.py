@@ -278,7 +278,10 @@ def reissue_activation(user_id: int):
 @require("audit.log")
 def audit():
     """The audit log for the organisation section: ?user=, branch, kind, start, end, page."""
-    filters = auditlog.parse_filters(request.args)
+    return _audit_page(auditlog.parse_filters(request.args))
+
+
+def _audit_page(filters):
     page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
     return render("admin/audit.html", status=422 if filters.errors else 200, filters=filters,
                   listing=auditlog.page_of(filters, page), branches=user_service.all_branches(),
@@ -288,9 +291,13 @@ def audit():
 @bp.get("/audit.csv")
 @require("audit.log")
 def audit_csv():
+    """The same filters as the page, validated the same way: a malformed one answers the page with its error
+    (422), never an export of the unfiltered log."""
     from flask import Response
 
     filters = auditlog.parse_filters(request.args)
+    if filters.errors:
+        return _audit_page(filters)
     response = Response(auditlog.csv_text(filters), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"

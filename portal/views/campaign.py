@@ -229,7 +229,7 @@ _DECISION_SHOWN = {"note": _l("Note"), "document_name": _l("Document")}
 @login_required
 def accept(submission_id: int):
     item = submission_service.get_submission(submission_id)
-    authorize("submission.request", item)
+    authorize("submission.decide", item)
     form = forms.DecisionForm()
     _done, refusal = run_form(form, lambda: submission_service.accept(_me(), item, version=form.version.data),
                               lambda errors, status, conflict: _decided(item, errors, status, conflict),
@@ -241,7 +241,7 @@ def accept(submission_id: int):
 @login_required
 def return_submission(submission_id: int):
     item = submission_service.get_submission(submission_id)
-    authorize("submission.request", item)
+    authorize("submission.decide", item)
     form = forms.SubmissionReturnForm()
     _done, refusal = run_form(form, lambda: submission_service.return_for_revision(
         _me(), item, form.reason.data, version=form.version.data),

@@ -250,7 +250,13 @@ def remind(owner_id: int):
     """The secretary's 提醒: notify a member of the branch who has not submitted their self-assessment."""
     target = _target("member", owner_id)
     authorize("member.remind", target.member)
-    if notifications.remind_self_assessment(current_user, target.member, target.year):
+    try:
+        reminded = notifications.remind_self_assessment(current_user, target.member, target.year)
+    except Conflict as error:
+        # The home page was older than the member's submission: say so there, not on an error page.
+        flash(str(error), "info")
+        return redirect_back(url_for("main.home", _anchor="members-queue"))
+    if reminded:
         flash(_("%(name)s has been reminded.", name=target.member.display_name), "success")
     else:
         flash(_("%(name)s has already been reminded today.", name=target.member.display_name), "info")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, request, url_for
 from flask_login import current_user
 
-from ..forms.notifications import ReadForm
+from ..forms.notifications import ReadAllForm, ReadForm
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..permissions import require
@@ -37,5 +37,8 @@ def read(notification_id: int):
 @bp.post("/read-all")
 @require("notification.view")
 def read_all():
-    service.mark_all_read(current_user)
+    """Mark read every notification up to the newest the page showed (`up_to`); without it, none."""
+    form = ReadAllForm()
+    if form.validate():
+        service.mark_all_read(current_user, form.up_to.data)
     return redirect_back(url_for("notifications.index"))

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal import permissions
 from portal.extensions import db
-from portal.models import Assessment, CampaignYear, Framework, Subject
+from portal.models import Assessment, CampaignYear, Framework, Subject, Submission
 
 
 def _assessment(branch, member=None):
@@ -86,3 +86,17 @@ def test_disabled_rule_never_grants_other_branch(everyone, other_branch):
     assessment = _assessment(other_branch)
     assert "secretary" not in _who_can(everyone, "assessment.view", assessment)
     assert "member" not in _who_can(everyone, "assessment.view", assessment)
+
+
+def test_plans_are_decided_by_the_leading_group_other_documents_by_the_organisation_section(everyone, admin, branch):
+    """DESIGN.md: the leader approves plans (实施方案); the organisation section decides what else it asked for."""
+    from portal.models import RequestKind, SubmissionRequest
+
+    from .test_campaign import make_request
+
+    for kind, deciders in ((RequestKind.PLAN, {"leader"}), (RequestKind.GENERAL, {"admin"})):
+        request = make_request(admin, [branch], kind=kind.value)
+        assert isinstance(request, SubmissionRequest)
+        submission = db.session.scalar(select(Submission).where(Submission.request_id == request.id))
+        assert _who_can(everyone, "submission.decide", submission) == deciders
+        assert _who_can(everyone, "submission.decide", request) == deciders

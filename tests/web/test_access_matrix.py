@@ -194,8 +194,9 @@ TABLE: dict[str, tuple] = {
     "campaign.submission": ("GET", S, {"secretary"} | LEADERSHIP, {}),
     "campaign.submission_document": ("GET", S + "/document", {"secretary"} | LEADERSHIP, {}),
     "campaign.submit": ("POST", S + "/submit", {"secretary"}, {}),
-    "campaign.accept": ("POST", S + "/accept", ADMIN, {}),
-    "campaign.return_submission": ("POST", S + "/return", ADMIN, {}),
+    # The world's submission is a plan: the leading group decides it (DESIGN.md).
+    "campaign.accept": ("POST", S + "/accept", LEADERS, {}),
+    "campaign.return_submission": ("POST", S + "/return", LEADERS, {}),
     "campaign.pledges": ("GET", "/pledges", EVERYONE, {}),
     "campaign.create_pledge": ("POST", "/pledges", BRANCH_PEOPLE, {}),
     "campaign.pledge": ("GET", P % "pledge", {"member", "secretary"} | LEADERSHIP, {}),
@@ -399,7 +400,7 @@ def _return_pledge(key):
 
 
 def _return_submission(world):
-    submissions.return_for_revision(world.users["admin"], db.session.get(Submission, world.extra["submission"]),
+    submissions.return_for_revision(world.users["leader"], db.session.get(Submission, world.extra["submission"]),
                                     "请补充。")
 
 
@@ -496,6 +497,8 @@ FORMS: dict[str, tuple] = {
     "commendation.object_to": (lambda w, r: {"text": f"{r}：材料与事实不符。"}, None),
     "commendation.object_to@not_public": (lambda w, r: {"text": "材料与事实不符。"}, None),
     "commendation.feature": (lambda w, r: {}, _commended),
+    # "Mark all as read" goes up to the newest notification the page showed.
+    "notifications.read_all": (lambda w, r: {"up_to": "2147483647"}, None),
     "campaign.create_year": (lambda w, r: {"year": "2013", "theme": "新的一年"}, None),
     "campaign.update_year": (_year_form, None),
     "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": "2099-12-31"}, None),

@@ -63,6 +63,35 @@ def test_bad_filters_are_422_with_a_message(client, admin, query):
     assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("query", ["?start=abc", "?branch=abc", "?kind=drop.table", "?start=2012-05-02&end=2012-05-01"])
+def test_the_csv_export_validates_its_filters_as_the_page_does(client, admin, secretary, branch, query):
+    _event(secretary, "checklist.submit", branch)
+    client.login(admin)
+    response = client.get("/admin/audit.csv" + query)
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_the_person_filter_matches_part_of_a_username_or_name_in_any_case(client, admin, leader, secretary, branch):
+    from ..factories import UserFactory
+
+    mine = _event(secretary, "checklist.submit", branch)
+    theirs = _event(leader, "checklist.review", branch)
+    named = UserFactory(username="Wang.Fang", display_name="王芳_100%")
+    by_name = _event(named, "pledge.submit", branch)
+    client.login(admin)
+
+    def ids(query):
+        html = client.get("/admin/audit" + query).get_data(as_text=True)
+        return {e.id for e in (mine, theirs, by_name) if f'id="audit-{e.id}"' in html}
+
+    assert ids(f"?user={secretary.username.upper()}") == {mine.id}
+    assert ids("?user=wang.") == {by_name.id}
+    assert ids("?user=王芳") == {by_name.id}
+    assert ids("?user=_100%25") == {by_name.id}  # LIKE's wildcards are plain characters here
+    assert ids("?user=%25") == {by_name.id}
+
+
 def test_paged_in_sql(client, admin, secretary, branch):
     for i in range(55):
         _event(secretary, "checklist.set_result", branch, at=utcnow() - timedelta(minutes=i), object_id=i)
@@ -101,3 +130,28 @@ def test_branch_page_trail_links_to_the_log(client, admin, leader, branch):
     assert f'href="/admin/audit?branch={branch.id}"' in client.get(f"/branches/{branch.id}").get_data(as_text=True)
     client.login(leader)
     assert "/admin/audit" not in client.get(f"/branches/{branch.id}").get_data(as_text=True)
+
+
+def test_events_name_the_item_the_reason_and_the_rating(client, admin, leader, secretary, editor, member, branch):
+    from portal.models import PostStatus, Subject
+    from portal.services import commendation
+
+    from ..checklist_helpers import items
+    from ..news_helpers import make_nomination, make_post
+
+    client.login(secretary)
+    first = items(Subject.BRANCH)[0]
+    client.form_post(f"/checklist/branch/{branch.id}/items/{first.id}/result", {"result": "met"})
+    post = make_post(member, title="待审稿件", status=PostStatus.PENDING)
+    client.login(editor)
+    assert client.form_post(f"/news/{post.id}/return", {"reason": "请补充照片"}).status_code == 303
+    nomination = make_nomination(secretary, member=member)
+    commendation.reject(leader, nomination, "事迹不够突出")
+    make_assessment(branch, member=secretary, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(leader)
+    client.form_post(f"/checklist/member/{secretary.id}/review", {"rating": "fairly_good", "comment": "扎实"})
+    client.login(admin)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert f"{branch.name} · 1.1 " in html  # which item of whose self-assessment
+    assert "理由：请补充照片" in html and "理由：事迹不够突出" in html
+    assert "fairly_good" in html or "较好" in html

@@ -94,9 +94,9 @@ def test_late_submission_via_the_web_is_marked(client, admin, secretary, branch)
 
 
 def test_accept_and_return_inline_and_plain(client, admin, secretary, branch, other_branch, other_secretary):
-    request = make_request(admin)
+    request = make_request(admin, kind="general")  # the organisation section decides what it asked for
     for sec, br in ((secretary, branch), (other_secretary, other_branch)):
-        submissions.submit(sec, submissions.submission_for(request, br.id), note="", document=pdf(), group=GROUP)
+        submissions.submit(sec, submissions.submission_for(request, br.id), note="", document=pdf())
     first = submissions.submission_for(request, branch.id)
     second = submissions.submission_for(request, other_branch.id)
     client.login(admin)

@@ -87,6 +87,15 @@ def test_leader_nominations_to_decide(client, leader, secretary, member):
     client.login(leader)
     queue = _section(client.get("/").get_data(as_text=True), "nomination-queue")
     assert f'href="/commendation/nominations/{waiting.id}"' in queue and "待列入候选" in queue
+    assert f"{member.display_name} · {secretary.branch.name}</a>" in queue
+
+
+def test_a_branch_nomination_is_named_by_the_branch(client, leader, secretary, branch):
+    waiting = make_nomination(secretary)  # 先进基层党组织: the branch itself
+    client.login(leader)
+    queue = _section(client.get("/").get_data(as_text=True), "nomination-queue")
+    assert f'href="/commendation/nominations/{waiting.id}">{branch.name}</a>' in queue
+    assert "—" not in queue
 
 
 def test_secretary_sees_returned_work_with_reason_and_link(client, leader, secretary, branch):
@@ -120,8 +129,13 @@ def test_secretary_members_owing_and_remind(client, secretary, member, branch, o
     # A second click the same day writes nothing more.
     assert client.form_post(f"/checklist/member/{member.id}/remind").status_code == 303
     assert db.session.scalar(select(func.count(Notification.id))) == 1
-    # One who submitted already is not reminded; another branch's member and oneself are refused.
-    assert client.form_post(f"/checklist/member/{done.id}/remind").status_code == 409
+    queue = _section(client.get("/").get_data(as_text=True), "members-queue")
+    assert re.search(rf'<li id="owing-{member.id}">.*?今天已提醒', queue, re.S)
+    # One who submitted already (a stale page) is not reminded: back to the home page, which says so.
+    response = client.form_post(f"/checklist/member/{done.id}/remind")
+    assert response.status_code == 303 and response.headers["Location"].startswith("/")
+    assert "已提交自评，无需提醒" in client.get("/").get_data(as_text=True)
+    # Another branch's member and oneself are refused.
     assert client.form_post(f"/checklist/member/{other_member.id}/remind").status_code == 403
     assert client.form_post(f"/checklist/member/{secretary.id}/remind").status_code == 403
     assert db.session.scalar(select(func.count(Notification.id))) == 1
@@ -246,7 +260,7 @@ def test_next_step_follows_the_state(client, secretary, member, branch, leader):
     assert "自评正等待领导小组点评" in client.get("/").get_data(as_text=True)
     client.login(leader)
     page = client.get("/").get_data(as_text=True)
-    assert '<a href="#review-queue">下一步：按先后顺序点评等待中的 1 份自评。</a>' in page
+    assert '<a href="#review-queue">下一步：按先后顺序处理等待中的 1 份自评和实施方案。</a>' in page
 
 
 def test_a_long_review_queue_lists_the_oldest_and_links_to_the_rest(client, leader):
