@@ -114,7 +114,8 @@ def test_submission_request_accept_and_return(client, admin, secretary, branch, 
     submission.status = SubmissionStatus.SUBMITTED  # handed in (the upload itself is tested in test_campaign)
     db.session.commit()
     client.login(admin)
-    assert client.form_post(submission_url + "/return", {"reason": "缺少成员名单"}).status_code == 303
+    assert client.form_post(submission_url + "/return", {"reason": "缺少成员名单",
+                                                         "version": str(submission.version)}).status_code == 303
     [note] = _notes(secretary, "submission.returned")
     assert note.params["reason"] == "缺少成员名单"
 
@@ -140,7 +141,7 @@ def test_nomination_decided_tells_the_nominator(client, leader, secretary, membe
     nomination = make_nomination(secretary, member=member, status=NominationStatus.SHORTLISTED)
     client.login(leader)
     assert client.form_post(f"/commendation/nominations/{nomination.id}/reject",
-                            {"note": "事迹不够突出"}).status_code == 303
+                            {"note": "事迹不够突出", "version": str(nomination.version)}).status_code == 303
     assert len(_notes(secretary, "nomination.decided")) == 1
     assert _notes(secretary, "nomination.decided")[0].params["decision"] == "rejected"
 
