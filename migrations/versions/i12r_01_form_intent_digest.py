@@ -1,13 +1,13 @@
 """form intents remember what their form carried, so that a replayed token with other content is refused
 
 Revision ID: i12r_01
-Revises: i15_01
+Revises: i16_01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i12r_01'
-down_revision = 'i15_01'
+down_revision = 'i16_01'
 branch_labels = None
 depends_on = None
 
