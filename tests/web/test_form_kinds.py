@@ -61,7 +61,7 @@ def test_roster_cells_are_cleaned_as_the_form_fields_are(app, admin, branch, cel
     data = ("用户名,姓名,角色,支部,职务\n" + cells.replace("党员", "领导小组") + "\n").encode()
     before = fingerprint()
     with app.test_request_context(headers={"Accept-Language": "zh"}):
-        rows = roster.parse(data, "csv")
+        rows = roster.parse(data, "csv").rows
     assert rows[0].errors and needle in " ".join(rows[0].errors), rows[0].errors
     assert changed(before, fingerprint()) == []
 
@@ -69,7 +69,7 @@ def test_roster_cells_are_cleaned_as_the_form_fields_are(app, admin, branch, cel
 def test_a_roster_row_that_differs_from_an_account_only_by_separators_is_taken(app, admin, branch, secretary):
     data = f"用户名,姓名,角色\n{secretary.username.replace('-', '.')},王老师,领导小组\n".encode()
     with app.test_request_context():
-        rows = roster.parse(data, "csv")
+        rows = roster.parse(data, "csv").rows
     assert rows[0].errors and "taken" in " ".join(rows[0].errors) or "已被使用" in " ".join(rows[0].errors)
 
 
