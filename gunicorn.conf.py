@@ -2,8 +2,8 @@
 
 limit_request_line: gunicorn answers request lines over 4094 bytes with its own English "414 URI Too
 Long". 0 lifts that (gunicorn still caps a line at 1 MB) so the portal answers instead: it cuts long
-search queries with a note and refuses URLs over 16 KB with its own translated 414 page
-(portal/input_guard.py).
+search queries with a note and refuses URLs over 64 KB (input_guard.MAX_URL, which must stay below
+gunicorn's cap) with its own translated 414 page (portal/input_guard.py).
 
 post_worker_init: what gunicorn still refuses itself (a line over 1 MB, oversized headers, a malformed
 request) is answered with the portal's translated error page rather than gunicorn's English one

@@ -15,9 +15,11 @@ from .errors import DomainError
 
 # The largest value of a 32-bit signed INTEGER column (PostgreSQL's `integer`, every id here).
 MAX_ID = 2**31 - 1
-# Longer URLs are refused with the portal's own 414 page; gunicorn (gunicorn.conf.py) lets them through
-# to here instead of answering with its own English page (a search of ~1,800 Chinese characters fits).
-MAX_URL = 16 * 1024
+# Longer URLs are refused with the portal's own 414 page; gunicorn (gunicorn.conf.py, limit_request_line = 0:
+# up to 1 MB) lets them through to here instead of answering with its own English page. A search of ~7,000
+# Chinese characters (9 bytes each, percent-encoded) fits, reaches the search and is cut there with a note;
+# tests/web/test_hostile_input.py checks the two limits agree.
+MAX_URL = 64 * 1024
 # C0 controls other than tab, line feed and carriage return, DEL and the C1 controls: never typed.
 _QUERY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _FORM_CONTROL = re.compile("[\x00]")

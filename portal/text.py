@@ -1,9 +1,12 @@
-"""Typed text made safe to store: one normalisation for forms (portal/forms/fields.py) and services."""
+"""Typed text made safe to store: one normalisation for forms (portal/forms/fields.py), services and the
+roster import (every imported cell goes through `check_text` / `username_error`, as a form field would)."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from datetime import date
+
+from flask_babel import lazy_gettext as _l
 
 EARLIEST = date(2000, 1, 1)  # the campaign's plausible dates: anything outside is a typing mistake
 LATEST = date(2100, 12, 31)
@@ -13,15 +16,31 @@ MAX_ID = 2**31 - 1  # the database's integer
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 controls except \t \n \r
 _LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]")
-USERNAME = re.compile(r"[a-z0-9._-]{2,40}")
+# A username: 2 to 40 characters; letters a-z and digits, with single dots, hyphens or underscores between
+# them (never first, last or two together: `..`, `--`, `a..b` and `-x` are refused).
+USERNAME = re.compile(r"(?=.{2,40}\Z)[a-z0-9]+(?:[._-][a-z0-9]+)*")
+_SEPARATORS = str.maketrans("", "", "._-")
+# Invisible format characters (Unicode category Cf) that may stay inside text: the joiners emoji and some
+# scripts need, and tag characters (flag emoji). Every other one is refused, above all the bidirectional
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) that make text read in another order
+# than it is stored ("Trojan Source"). The INVISIBLE ones are tolerated as before (stripped at the ends).
+_FORMAT_KEPT = set(INVISIBLE) | {"\u200c", "\u200d"} | {chr(c) for c in range(0xE0020, 0xE0080)}
+
+CONTROL, FORMAT = "control", "format"  # why clean_text refused a text
 
 
-def clean_text(value: str | None, multiline: bool = False) -> tuple[str, bool]:
-    """Normalise typed text. Returns (text, refused): `refused` is true when it holds a control character
-    (NUL and friends; line breaks and tabs too unless `multiline`). Line endings become `\\n`, the ends are
-    stripped of whitespace and invisible characters; text with nothing visible becomes ""."""
+def clean_text(value: str | None, multiline: bool = False) -> tuple[str, str]:
+    """Normalise typed text. Returns (text, refused): `refused` is CONTROL when it holds a control character
+    (NUL and friends; line breaks and tabs too unless `multiline`), FORMAT when it holds an invisible format
+    character that reorders or hides text (bidi overrides and isolates, see _FORMAT_KEPT), else "".
+    Line endings become `\\n`, the ends are stripped of whitespace and invisible characters; text with
+    nothing visible becomes ""."""
     text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
-    refused = bool(_CONTROL.search(text)) or (not multiline and bool(_LINE_BREAKS.search(text.strip())))
+    refused = ""
+    if _CONTROL.search(text) or (not multiline and _LINE_BREAKS.search(text.strip())):
+        refused = CONTROL
+    elif any(unicodedata.category(c) == "Cf" and c not in _FORMAT_KEPT for c in text):
+        refused = FORMAT
     text = text.strip(INVISIBLE + " \t\n\u3000\u00a0")
     if not text.translate({ord(c): None for c in INVISIBLE}).strip():
         text = ""
@@ -34,3 +53,53 @@ def canonical_username(value: str | None) -> str:
     text = unicodedata.normalize("NFKC", value or "")
     text = text.translate({ord(c): None for c in INVISIBLE})
     return text.strip().casefold()
+
+
+def refusal_message(refused: str, multiline: bool = False):
+    """What to tell the person about a text clean_text refused (translated, without their text)."""
+    if refused == FORMAT:
+        return _l("Remove the invisible formatting characters (such as text-direction controls) from this text.")
+    return (_l("Remove the control characters (invisible codes) from this text.") if multiline else
+            _l("Use one line of plain text, without control characters."))
+
+
+def check_text(value: str | None, *, max_length: int, required=False, multiline: bool = False):
+    """One text field's whole rule, for a form field and an imported cell alike. Returns (cleaned text,
+    message or None); `required` may be the message for an empty text."""
+    text, refused = clean_text(value, multiline)
+    if refused:
+        return text, refusal_message(refused, multiline)
+    if required and not text:
+        return text, (_l("This field is required.") if required is True else required)
+    if len(text) > max_length:
+        return text, _l("At most %(n)s characters.", n=max_length)
+    return text, None
+
+
+def username_skeleton(name: str) -> str:
+    """`name` without its dots, hyphens and underscores: two usernames with one skeleton (`sec01`, `sec.01`,
+    `sec_01`) are look-alikes, and only the first may exist."""
+    return canonical_username(name).translate(_SEPARATORS)
+
+
+def username_error(name: str):
+    """Why a canonical username (see `canonical_username`) may not be used, or None: the USERNAME rule."""
+    if not name:
+        return _l("This field is required.")
+    if not USERNAME.fullmatch(name):
+        return _l("Use 2 to 40 letters a–z or digits; a dot, hyphen or underscore only between two of them.")
+    return None
+
+
+def password_text_error(password: str | None):
+    """What is wrong with a password as text, or None: never stripped or normalised (it is what the person
+    chose), at most 200 characters (a megabyte is not hashed), and no control characters (NUL, tab,
+    escape…), which no keyboard types into a password field. Whether it is a good password is
+    accounts.password_error's rule, which asks this first."""
+    value = password or ""
+    if len(value) > 200:
+        return _l("At most %(n)s characters.", n=200)
+    if _CONTROL.search(value) or _LINE_BREAKS.search(value):
+        return _l("A password cannot contain control characters (such as tab, line break, escape or other invisible "
+                  "codes). Use letters, digits, spaces and punctuation.")
+    return None

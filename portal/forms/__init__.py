@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
-from .fields import LocalPath, apply_errors, errors_of
+from .fields import LocalPath, apply_errors, errors_of, unseen_error
 
 
 class EmptyForm(FlaskForm):
@@ -25,7 +25,9 @@ def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None
     """The one shape of a form post: validate `form`, call the service (`call()`), or answer a refusal.
 
     `refused(errors, status, conflict)` renders the form again: 422 with {field: message} for invalid
-    input (the form's own errors, then the service's `Invalid` put beside the same fields); 409 for a
+    input (the form's own errors, then the service's `Invalid` put beside the same fields; an invalid field
+    the person cannot see, a Flag or hidden input, is a 422 with a message for the whole form instead,
+    fields.unseen_error); 409 for a
     stale edit when `conflict_labels` ({attribute: label}) is given, with `conflict` = (message,
     [(label, the other person's saved text)]) while the person's own text stays in the form; a saved value
     that is a code (a status) is shown in words through `conflict_words` ({attribute: {value: words}}, e.g.
@@ -33,6 +35,8 @@ def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None
     Returns (what `call` returned, None) or (None, the refusal response). Other domain errors propagate.
     """
     if not form.validate():
+        if message := unseen_error(form):  # nowhere beside a field to show it: the whole form's message
+            raise Invalid(message, errors_of(form))
         return None, refused(errors_of(form), 422, None)
     try:
         return call(), None
@@ -63,5 +67,5 @@ def validated(form: FlaskForm) -> FlaskForm:
     when a value is missing or not one of the choices, so a wrong value is never read as "off"."""
     if not form.validate():
         errors = errors_of(form)
-        raise Invalid(str(next(iter(errors.values()), "")), errors)
+        raise Invalid(unseen_error(form) or str(next(iter(errors.values()), "")), errors)
     return form

@@ -3,14 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
 from ..models import BranchKind, Role, UnitKind
 from ..services import accounts
-from .fields import Choice, FormToken, HiddenId, Id, Identifier, Text, Upload, WholeNumber
-
-_PASSWORD = [Length(max=200, message=_l("At most %(n)s characters.", n=200))]
+from .fields import Choice, Flag, FormToken, HiddenId, Id, Identifier, Password, Text, Upload, WholeNumber
 
 
 class _UserFields(FlaskForm):
@@ -23,7 +20,7 @@ class _UserFields(FlaskForm):
 
 class UserCreateForm(_UserFields):
     username = Identifier(_l("Username"))  # canonical: look-alikes of a taken name are the same name
-    password = PasswordField(_l("Initial password"), validators=_PASSWORD)
+    password = Password(_l("Initial password"))
     form_token = FormToken()
 
     # The account rules themselves are the service's (accounts.*_error); asked here too so that one
@@ -43,12 +40,12 @@ class UserEditForm(_UserFields):
 
 
 class ActiveForm(FlaskForm):
-    active = Choice(choices=("0", "1"), required=True)
+    active = Flag(_l("Active"), choices=("0", "1"), required=True)
 
 
 class PasswordResetForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=_PASSWORD)
-    confirm = PasswordField(_l("Repeat"), validators=_PASSWORD)
+    password = Password(_l("New password"))
+    confirm = Password(_l("Repeat"))
 
 
 class BranchForm(FlaskForm):

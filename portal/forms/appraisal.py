@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from ..models import BranchLevel, MemberLevel, RaterGroup
 from ..services.appraisal import MAX_CODES_PER_REQUEST, MIN_BALLOTS_FLOOR
 from ..services.grading import REASON_MAX
-from .fields import Choice, Day, FormToken, HiddenId, Id, LongText, Text, TextList, WholeNumber
+from .fields import Choice, Day, Flag, FormToken, HiddenId, Id, LongText, Text, TextList, WholeNumber
 
 
 def answers_from(data, prefix: str) -> dict[int, str]:
@@ -27,7 +27,7 @@ class BallotForm(FlaskForm):
     named q<question id>."""
 
     code = Text(_l("Appraisal code"), max_length=40)
-    step = Choice(choices=["answers"])
+    step = Flag(_l("Step"), choices=["answers"])
 
     def answers(self) -> dict[int, str]:
         return answers_from(request.form, "q") if request.method == "POST" else {}

@@ -9,10 +9,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..i18n import LANGUAGES
-from .fields import Text
+from .fields import Password, Text
 
-# Passwords are never stripped or normalised (they are what the person chose); only bounded, so a
-# megabyte "password" is not hashed.
+# The log-in's password is only bounded (a megabyte is not hashed): what is wrong with a new password is
+# the Password field's and accounts.password_error's to say, not the log-in's.
 _PASSWORD = [Length(max=200, message=_l("At most %(n)s characters.", n=200))]
 
 
@@ -24,7 +24,7 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=_PASSWORD)
-    new_password = PasswordField(_l("New password (at least 8 characters)"), validators=_PASSWORD)
+    new_password = Password(_l("New password (at least 8 characters)"))
     repeat_password = PasswordField(_l("New password again"), validators=_PASSWORD)
 
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms.validators import ValidationError
 
 from ..services.bulletins import BODY_MAX, COPY_TO_MAX, HEADING_MAX, SECTIONS_MAX, TITLE_MAX, BulletinInput
-from ..text import clean_text
+from ..text import clean_text, refusal_message
 from .fields import FormToken, HiddenId, Id, Text
 
 
@@ -18,7 +18,6 @@ class BulletinForm(FlaskForm):
     title = Text(_l("Title"), max_length=TITLE_MAX, required=_l("Give the bulletin a title."))
     copy_to = Text(_l("Copy to (抄送)"), max_length=COPY_TO_MAX)
     corrects = Id(_l("Corrects"))
-    version = HiddenId()
     form_token = FormToken()
 
     def validate(self, extra_validators=None) -> bool:
@@ -31,7 +30,7 @@ class BulletinForm(FlaskForm):
             heading, bad_heading = clean_text(heading)
             body, bad_body = clean_text(body, multiline=True)
             if bad_heading or bad_body:
-                self.sections_error = _l("Remove the control characters (invisible codes) from this text.")
+                self.sections_error = refusal_message(bad_heading or bad_body, multiline=not bad_heading)
             elif len(heading) > HEADING_MAX or len(body) > BODY_MAX:
                 self.sections_error = _l("A heading may be at most %(h)s characters and a section's text at most "
                                          "%(b)s.", h=HEADING_MAX, b=BODY_MAX)
@@ -47,6 +46,12 @@ class BulletinForm(FlaskForm):
 
     def as_input(self) -> BulletinInput:
         return BulletinInput(self.title.data, self.sections, self.copy_to.data)
+
+
+class BulletinEditForm(BulletinForm):
+    """Editing a draft, as the version it was loaded with."""
+
+    version = HiddenId()
 
 
 class IssueForm(FlaskForm):

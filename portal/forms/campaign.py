@@ -3,14 +3,18 @@ supervision (督察). Field names are those the templates and tests post. The fo
 the input; the services still decide what the domain allows."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from ..models import FollowUpStatus, InspectionKind, RequestKind, ReviewRating
-from ..services.campaign import PHASE_ORDER
+from ..services.campaign import PHASE_ORDER, year_span
 from .fields import (
+    HORIZON,
     Choice,
     Day,
+    Flag,
     FormToken,
     HiddenId,
     Id,
@@ -20,9 +24,12 @@ from .fields import (
     Text,
     TextList,
     Upload,
-    not_before_day,
-    recent,
+    horizon,
+    local_today,
+    within,
 )
+
+YEAR = timedelta(days=366)  # how far from a visit its date and its follow-ups plausibly lie
 
 
 class YearForm(FlaskForm):
@@ -57,7 +64,9 @@ class RequestForm(FlaskForm):
     kind = Choice(_l("Kind"), choices=RequestKind, required=True)
     title = Text(_l("Title"), max_length=200, required=True)
     description = LongText(_l("Description"), max_length=5000)
-    deadline = Moment(_l("Deadline"), required=True, validators=[recent()])
+    deadline = Moment(_l("Deadline"), required=True, validators=[within(
+        local_today, horizon, too_early=_l("A deadline cannot be in the past: choose %(day)s or later."),
+        too_late=_l("A deadline must fall within the campaign: choose %(day)s or earlier."))])
     branches = IdList(_l("Branches"))
     form_token = FormToken()
 
@@ -85,25 +94,39 @@ class SubmissionReturnForm(ReasonForm):
     version = HiddenId()
 
 
-class PledgeForm(FlaskForm):
+class _PledgeFields(FlaskForm):
     text = LongText(_l("Pledge"), max_length=2000, required=True)
     items = IdList(_l("Criteria items"))
-    form_token = FormToken()
+
+
+class PledgeForm(_PledgeFields):
+    """Editing a pledge, as the version it was loaded with."""
+
     version = HiddenId()
 
 
-class PledgeCreateForm(PledgeForm):
+class PledgeCreateForm(_PledgeFields):
     """A new pledge; field `for` says whose: "branch" or the member's own (a Python keyword, so the field
     is set below)."""
 
-
-setattr(PledgeCreateForm, "for", Choice(choices=("branch", "member")))  # noqa: B010
-
-
-class PledgeEntryForm(FlaskForm):
-    text = LongText(_l("What was done"), max_length=2000, required=True)
-    happened_on = Day(_l("Date"), required=True)
     form_token = FormToken()
+
+
+setattr(PledgeCreateForm, "for", Flag(_l("Whose pledge"), choices=("branch", "member")))  # noqa: B010
+
+
+def pledge_entry_form(pledge) -> FlaskForm:
+    """What was done to keep `pledge`: dated from the day the pledge was made up to today."""
+
+    class PledgeEntryForm(FlaskForm):
+        text = LongText(_l("What was done"), max_length=2000, required=True)
+        happened_on = Day(_l("Date"), required=True, validators=[within(
+            pledge.created_at.date(), local_today,
+            too_early=_l("An entry cannot be dated before its pledge was made (%(day)s)."),
+            too_late=_l("An entry records what was done: it cannot be dated after today (%(day)s)."))])
+        form_token = FormToken()
+
+    return PledgeEntryForm()
 
 
 class PledgeReviewForm(FlaskForm):
@@ -130,22 +153,35 @@ class ProjectEditForm(FlaskForm):
     version = HiddenId()
 
 
-class MilestoneForm(FlaskForm):
-    title = Text(_l("Title"), max_length=200, required=True)
-    measure = Text(_l("Measure"), max_length=200)
-    due_on = Day(_l("Due"), required=True)
-    form_token = FormToken()
+def milestone_form(project) -> FlaskForm:
+    """A milestone of `project`: due within the project's span, its campaign year (first phase's start to
+    last phase's end; a year without phases: from the day the project was set up to the campaign's horizon)."""
+    started = project.created_at.date()
+    first, last = year_span(project.year_id) or (started, started + HORIZON)
+
+    class MilestoneForm(FlaskForm):
+        title = Text(_l("Title"), max_length=200, required=True)
+        measure = Text(_l("Measure"), max_length=200)
+        due_on = Day(_l("Due"), required=True, validators=[within(
+            first, last, too_early=_l("A milestone falls due within its project's campaign year: from %(day)s."),
+            too_late=_l("A milestone falls due within its project's campaign year: by %(day)s."))])
+        form_token = FormToken()
+
+    return MilestoneForm()
 
 
 class MilestoneDoneForm(FlaskForm):
-    done = Choice(choices=("0", "1"))
+    done = Flag(_l("Done"), choices=("0", "1"))
     evidence = LongText(_l("Evidence"), max_length=2000)
     version = HiddenId()
 
 
 class InspectionForm(FlaskForm):
     kind = Choice(_l("Kind"), choices=InspectionKind, required=True)
-    held_on = Day(_l("Date"), required=True)
+    held_on = Day(_l("Date"), required=True, validators=[within(
+        lambda _form: local_today() - YEAR, lambda _form: local_today() + YEAR,
+        too_early=_l("A visit is recorded within a year of it: choose %(day)s or later."),
+        too_late=_l("A visit can be planned at most a year ahead: choose %(day)s or earlier."))])
     title = Text(_l("Title"), max_length=200, required=True)
     findings = LongText(_l("Findings"), max_length=10000)
     branches = IdList(_l("Branches"))
@@ -165,8 +201,10 @@ def follow_up_form(held_on) -> FlaskForm:
         branch_id = Id(_l("Branch"))
         action = LongText(_l("Action"), max_length=5000, required=True)
         owner = Text(_l("Owner"), max_length=64, required=True)
-        due_on = Day(_l("Due"), required=True, validators=[not_before_day(
-            held_on, _l("A follow-up cannot fall due before the visit it follows."))])
+        due_on = Day(_l("Due"), required=True, validators=[within(
+            held_on, held_on + YEAR,
+            too_early=_l("A follow-up cannot fall due before the visit it follows (%(day)s)."),
+            too_late=_l("A follow-up falls due within a year of its visit: by %(day)s."))])
         form_token = FormToken()
 
     return FollowUpForm()
@@ -181,5 +219,5 @@ class FollowUpAnswerForm(FlaskForm):
     """A branch secretary's answer to an inspection follow-up; `done` closes it."""
 
     response = LongText(_l("What the branch has done"), max_length=5000, required=True)
-    done = Choice(choices=["1"])
+    done = Flag(_l("Done"), choices=["1"])
     version = HiddenId()

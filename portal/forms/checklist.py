@@ -10,14 +10,15 @@ from flask_wtf import FlaskForm
 
 from ..models import Result, ReviewRating
 from ..services.checklist import NOTE_MAX
-from .fields import Choice, HiddenId, LongText, Upload
+from .fields import Choice, Flag, HiddenId, LongText, Upload
 
 
 class ItemForm(FlaskForm):
     """The note typed beside an item, sent along with a click (hx-include) so that it is saved with it."""
 
     note = LongText(_l("Note"), max_length=NOTE_MAX)
-    note_version = HiddenId()  # the note's version the row was loaded with; mangled → a conflict (409)
+    # The note's version the row was loaded with (mangled → a conflict, 409); asked for when a note is sent.
+    note_version = HiddenId(required_with="note")
 
     def typed_note(self) -> str | None:
         """The cleaned note, or None when the request carried no note field at all (a click from a page
@@ -49,4 +50,5 @@ class ReviewForm(FlaskForm):
     rating = Choice(_l("Rating"), choices=ReviewRating, required=True, message=_l("Choose a rating."))
     comment = LongText(_l("Comment"), max_length=NOTE_MAX, required=_l("Write a comment."))
     improvements = LongText(_l("Required improvements"), max_length=NOTE_MAX)
-    next = Choice(choices=["1"])  # the "保存并打开下一个" button: go on to the next on the review queue
+    # The "保存并打开下一个" button: go on to the next on the review queue.
+    next = Flag(_l("Save and open the next"), choices=["1"])

@@ -1,18 +1,22 @@
 """Shared field types: every form's input is normalised and bounded here, once.
 
 - `Text` / `LongText`: stripped; NUL and other control characters refused (a long text keeps newlines and
-  tabs); zero-width-only or whitespace-only input is empty, so `required=True` refuses `\\u200b\\u200b`;
-  at most `max_length` characters (the model column's length).
-- `Identifier`: a username, NFKC-normalised and case-folded, limited to `[a-z0-9._-]`, 2–40 characters, so
-  look-alikes (`ｓｅｃ０１`, `sec01` + a zero-width space) become the same name or are refused.
-- `Day` / `Moment`: a date / local date-time between 2000-01-01 and 2100-12-31; `not_before` ties a due date
-  to the event it follows.
+  tabs), and so are invisible format characters that reorder or hide text (bidi overrides and isolates);
+  zero-width-only or whitespace-only input is empty, so `required=True` refuses `\\u200b\\u200b`;
+  at most `max_length` characters (the model column's length). The rule is text.check_text, which the
+  roster import applies to every cell too.
+- `Identifier`: a username, NFKC-normalised and case-folded; see its docstring for the alphabet.
+- `Password`: never stripped or normalised; bounded, and control characters refused with their own message.
+- `Day` / `Moment`: a date / local date-time between 2000-01-01 and 2100-12-31; `within` binds it to the
+  event it belongs to (a due date never before the event it follows, and within the campaign's horizon),
+  `not_before` to another field of the form.
 - `Id` / `IdList`: whole numbers from 1 to 2**31 - 1 (the database's integer); `WholeNumber` from 0 on. Digits
   are read after NFKC folding (full-width "１２" is 12). A number out of its field's own range is refused with a
   message naming the range; an id outside the database's range, as not one of the list's entries.
 - `Choice`: one of the values offered, nothing else.
-- `Upload` / `UploadList`: the file(s) chosen, empty file inputs left out; what a file may be is
-  services/uploads.py's one rule.
+- `Upload` / `UploadList`: the file(s) chosen, empty file inputs left out (a second file sent to a one-file
+  field is refused, never dropped); what a file may be is services/uploads.py's one rule.
+- `HiddenId`: the version an edit was loaded with; missing is "form outdated" (400), never "no check".
 
 Every message is translated and never carries what the person typed (GOTCHAS: lazy strings are "safe").
 """
@@ -23,12 +27,25 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, PasswordField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..services.intents import TOKEN
-from ..text import EARLIEST, LATEST, MAX_ID, USERNAME, canonical_username, clean_text
+from ..services.intents import TOKEN, FormOutdated
+from ..text import (
+    EARLIEST,
+    LATEST,
+    MAX_ID,
+    canonical_username,
+    check_text,
+    clean_text,
+    password_text_error,
+    refusal_message,
+    username_error,
+)
+
+# How far ahead of the event it follows a date may plausibly lie: the campaign runs three years.
+HORIZON = timedelta(days=3 * 366)
 
 
 def errors_of(form) -> dict[str, str]:
@@ -93,24 +110,21 @@ class _Normalised:
         super().__init__(label, validators, **kwargs)
         self.max_length = max_length
         self.required = required
-        self._refused = False
+        self._message = None
 
     def process_formdata(self, valuelist):
         if valuelist:
-            self.data, self._refused = clean_text(valuelist[0], self.multiline)
+            self.data, self._message = check_text(valuelist[0], max_length=self.max_length,
+                                                  required=self.required, multiline=self.multiline)
 
     def _value(self):
         return self.data or ""
 
     def pre_validate(self, form):
-        if self._refused:
-            raise ValidationError(_l("Remove the control characters (invisible codes) from this text.")
-                                  if self.multiline else
-                                  _l("Use one line of plain text, without control characters."))
-        if self.required and not self.data:
+        if self._message is not None:
+            raise ValidationError(self._message)
+        if self.required and not self.data:  # not sent at all
             raise ValidationError(_l("This field is required.") if self.required is True else self.required)
-        if self.data and len(self.data) > self.max_length:
-            raise ValidationError(_l("At most %(n)s characters.", n=self.max_length))
 
 
 class Text(_Normalised, StringField):
@@ -132,7 +146,17 @@ class LongText(_Normalised, TextAreaField):
 
 
 class Identifier(StringField):
-    """A username: canonical spelling (see `canonical_username`), `[a-z0-9._-]`, 2 to 40 characters."""
+    """A username, in its canonical spelling (`canonical_username`: NFKC, so full-width is half-width;
+    case-folded; invisible characters removed), then held to the rule `text.USERNAME`:
+
+    - 2 to 40 characters, only letters a–z, digits, and the separators `.`, `-`, `_`;
+    - it starts and ends with a letter or digit, and a separator stands alone between two of them
+      (`zhang.san`, `li-ming2`, `sec01` are names; `..`, `--`, `-x`, `x.`, `a..b` are not);
+    - separators do not make a new name: `sec.01`, `sec-01` and `sec_01` are look-alikes of `sec01`, so
+      only one of them may exist (accounts.username_exists compares `text.username_skeleton`).
+
+    The log-in looks a name up by the same canonical spelling (accounts.authenticate), after the name as
+    typed, so accounts made before this rule keep logging in."""
 
     def __init__(self, label=None, validators=None, **kwargs):
         kwargs.setdefault("default", "")
@@ -143,10 +167,18 @@ class Identifier(StringField):
             self.data = canonical_username(valuelist[0])
 
     def pre_validate(self, form):
-        if not self.data:
-            raise ValidationError(_l("This field is required."))
-        if not USERNAME.fullmatch(self.data):
-            raise ValidationError(_l("Use 2 to 40 letters a–z, digits, dots, hyphens or underscores."))
+        if message := username_error(self.data):
+            raise ValidationError(message)
+
+
+class Password(PasswordField):
+    """A password: never stripped or normalised (it is what the person chose), at most 200 characters so a
+    megabyte "password" is not hashed; control characters (NUL, tab, escape…) are refused with their own
+    message, as no keyboard types them. Whether it is good enough is accounts.password_error's rule."""
+
+    def pre_validate(self, form):
+        if message := password_text_error(self.data):
+            raise ValidationError(message)
 
 
 class _Bounded(Field):
@@ -226,11 +258,43 @@ def not_before(other: str, message=None):
 def not_before_day(earliest: date, message=None):
     """Validator: this date is on or after `earliest` (e.g. the visit a follow-up belongs to)."""
 
+    return within(earliest, None, too_early=message)
+
+
+def within(earliest=None, latest=None, *, too_early=None, too_late=None):
+    """Validator binding a date to the event it belongs to: on or after `earliest` and on or before `latest`
+    (dates, or callables of the form giving them when it is checked, e.g. today; None is no bound). The messages
+    name the bound: `too_early` / `too_late` may be lazy strings with a `%(day)s` placeholder (filled with
+    the bound, never with what was typed)."""
+
     def check(form, field):
-        if field.data and earliest and _as_date(field.data) < earliest:
-            raise ValidationError(message or _l("This date cannot be before the date it follows."))
+        if not field.data:
+            return
+        day = _as_date(field.data)
+        low = earliest(form) if callable(earliest) else earliest
+        high = latest(form) if callable(latest) else latest
+        if low and day < low:
+            raise ValidationError(_bound(too_early or _l("Enter a date on or after %(day)s."), low))
+        if high and day > high:
+            raise ValidationError(_bound(too_late or _l("Enter a date on or before %(day)s."), high))
 
     return check
+
+
+def _bound(message, day: date) -> str:
+    return str(message) % {"day": day.isoformat()} if "%(day)s" in str(message) else str(message)
+
+
+def local_today(_form=None) -> date:
+    """Today where the portal is (PORTAL_TIMEZONE), the day "in the past" is measured from (a `within` bound)."""
+    from ..services.appraisal import local_today as today
+
+    return today()
+
+
+def horizon(_form=None) -> date:
+    """The last plausible day for something planned from today: the campaign's three years ahead."""
+    return local_today() + HORIZON
 
 
 def recent(days: int = 366, message=None):
@@ -303,19 +367,31 @@ class WholeNumber(Id):
 
 
 class HiddenId(Id):
-    """The version an edit was loaded with, carried in a hidden input. Blank is None (no comparison); a
-    mangled value is 0, i.e. a version no record has, so the save is answered as a conflict (409) with
-    both texts rather than with an error on a field the person cannot see."""
+    """The version an edit was loaded with, carried in a hidden input. A mangled value is 0, i.e. a version
+    no record has, so the save is answered as a conflict (409) with both texts rather than with an error on
+    a field the person cannot see. A missing or blank one is never "no check": the form did not come from a
+    page the portal drew (or from one older than the version field), so nothing is saved and the person is
+    told to reload (FormOutdated, 400). `required_with`: the version belongs to that other field only (a
+    note's version), and is asked for only when that field was sent."""
 
     widget = HiddenInput()
 
-    def __init__(self, label=None, validators=None, **kwargs):
+    def __init__(self, label=None, validators=None, *, required_with: str | None = None, **kwargs):
         super().__init__(label, validators, minimum=0, **kwargs)
+        self.required_with = required_with
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         if self._bad:
             self.data, self._bad = 0, False
+
+    def pre_validate(self, form):
+        if self.data is not None:
+            return
+        if self.required_with is not None and not form[self.required_with].raw_data:
+            return
+        raise FormOutdated(str(_l("This form is out of date, so nothing was saved. Reload the page and make "
+                                  "your change again.")))
 
 
 class IdList(Field):
@@ -351,14 +427,14 @@ class TextList(Field):
     def process_formdata(self, valuelist):
         cleaned = [clean_text(value) for value in valuelist]
         self.data = [text for text, _refused in cleaned]
-        self._refused = any(refused for _text, refused in cleaned)
+        self._refused = next((refused for _text, refused in cleaned if refused), "")
 
     def process_data(self, value):
         self.data = list(value or [])
 
     def pre_validate(self, form):
         if self._refused:
-            raise ValidationError(_l("Use one line of plain text, without control characters."))
+            raise ValidationError(refusal_message(self._refused))
         if len(self.data) > self.max_count or any(len(text) > self.max_length for text in self.data):
             raise ValidationError(_l("At most %(n)s characters.", n=self.max_length))
 
@@ -438,10 +514,18 @@ class Choice(Field):
 class Upload(Field):
     """One uploaded file (`<input type="file">`); `data` is the FileStorage, or None when no file was
     chosen. What a file may be (type, size, name) is decided where it is stored (services/uploads.py),
-    so that every upload of the portal is judged by one rule."""
+    so that every upload of the portal is judged by one rule. Two or more files under the name are
+    refused (the field takes one), never cut silently to the first."""
 
     def process_formdata(self, valuelist):
-        self.data = next((v for v in valuelist if isinstance(v, FileStorage) and v.filename), None)
+        files = [v for v in valuelist if isinstance(v, FileStorage) and v.filename]
+        self.data = files[0] if files else None
+        self._count = len(files)
+
+    def pre_validate(self, form):
+        if getattr(self, "_count", 0) > 1:
+            raise ValidationError(_l("Attach one file at a time: %(n)s were sent, and none of them was saved.",
+                                     n=self._count))
 
 
 class UploadList(Field):
@@ -461,3 +545,20 @@ class UploadList(Field):
     def pre_validate(self, form):
         if len(self.data) > self.max_count:
             raise ValidationError(_l("Attach at most %(n)s files.", n=self.max_count))
+
+
+class Flag(Choice):
+    """A value the page sets, not one a person types or picks from a visible list: a checkbox, a button's
+    value, a hidden input (`remove_cover`, a pledge's `for`). An unknown value has no place beside a field
+    to be shown in, so it is answered for the whole form (run_form: 422 with a message naming the field's
+    `label`); give every Flag a label that says what it is."""
+
+
+def unseen_error(form) -> str | None:
+    """The message for the first invalid field a person cannot see (a Flag, or a hidden input), or None:
+    run_form / validated answer those for the whole form, so that no 422 comes without its message."""
+    for field in form:
+        if field.errors and (isinstance(field, Flag) or isinstance(field.widget, HiddenInput)):
+            return str(_l("The form sent something the page does not offer for “%(field)s”: %(message)s "
+                          "Reload the page and try again.", field=str(field.label.text), message=str(field.errors[0])))
+    return None

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 
 from ..models import PostCategory
 from ..services.news import BODY_MAX, SUMMARY_MAX, TITLE_MAX, PostInput, body_of
-from .fields import Choice, FormToken, HiddenId, Id, IdList, LongText, Moment, Text, Upload
+from .fields import Choice, Flag, FormToken, HiddenId, Id, IdList, LongText, Moment, Text, Upload
 
 
 class PostForm(FlaskForm):
@@ -19,9 +19,8 @@ class PostForm(FlaskForm):
     branch_id = Id(_l("Branch"))
     member_id = Id(_l("Member"))
     criteria = IdList(_l("Criteria"))
-    remove_cover = Choice(choices=("1",))
+    remove_cover = Flag(_l("Remove the cover image"), choices=("1",))
     cover = Upload(_l("Cover image"))  # what an image may be: services/images.py
-    version = HiddenId()
     form_token = FormToken()
 
     def as_input(self) -> PostInput:
@@ -34,6 +33,12 @@ class PostForm(FlaskForm):
                          remove_cover=self.remove_cover.data == "1")
 
 
+class PostEditForm(PostForm):
+    """Editing a post, as the version it was loaded with."""
+
+    version = HiddenId()
+
+
 class ScheduleForm(FlaskForm):
     publish_at = Moment(_l("Publish at"))
 
@@ -43,5 +48,5 @@ class ReasonForm(FlaskForm):
 
 
 class FlagForm(FlaskForm):
-    flag = Choice(choices=("pinned", "featured"), required=True)
-    value = Choice(choices=("0", "1"), required=True)
+    flag = Flag(_l("Pinned or featured"), choices=("pinned", "featured"), required=True)
+    value = Flag(_l("On or off"), choices=("0", "1"), required=True)

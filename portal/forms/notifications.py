@@ -1,15 +1,16 @@
 """Forms of the notifications blueprint."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from .fields import Choice, Id
+from .fields import Flag, Id
 
 
 class ReadForm(FlaskForm):
     """Mark one notification read; `open` goes on to the place it links to, `page` back to the list's page."""
 
-    open = Choice(choices=["1"])
+    open = Flag(_l("Go on to the page it links to"), choices=["1"])
     page = Id(minimum=1, maximum=99_999)
 
 

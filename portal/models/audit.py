@@ -41,4 +41,6 @@ class FormIntent(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))  # the table of the record made
     object_id: Mapped[int | None]
+    # What the form carried (services/intents.py: a hash of its fields): a replay with other content is refused.
+    digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,7 +16,7 @@ from ..errors import Invalid
 from ..extensions import db
 from ..input_guard import parse_int
 from ..models import Branch, EmailPreference, Role, User, utcnow
-from ..text import USERNAME, canonical_username
+from ..text import canonical_username, password_text_error, username_error, username_skeleton
 from . import audit, throttle
 
 # Compared against when the username is unknown, so both failures take the same time.
@@ -38,11 +38,13 @@ def authenticate(username: str, password: str, address: str = "") -> User:
     and audited) on a wrong username, wrong password or disabled account."""
     username = (username or "").strip()
     throttle.check(username, address)
-    # The name as typed, else its canonical spelling (full-width, capitals): accounts made before names were
-    # canonical keep logging in as they are, new ones with any look-alike of their name.
+    # The name as typed, else its canonical spelling (full-width, capitals) when that is a name the rule
+    # allows (text.USERNAME, the form's Identifier): accounts made before names were canonical, or before
+    # the rule, keep logging in as they are, new ones with any look-alike of their name.
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
-    if user is None and canonical_username(username) not in ("", username):
-        user = db.session.scalar(select(User).where(User.username == canonical_username(username)))
+    name = canonical_username(username)
+    if user is None and name != username and username_error(name) is None:
+        user = db.session.scalar(select(User).where(User.username == name))
     if user is None:
         check_password_hash(_DUMMY_HASH, password or "")
         _record_failure(username, address, "unknown_user")
@@ -143,6 +145,8 @@ def password_error(password: str | None, username: str | None = None):
     "Common" is zxcvbn's list of the 30,000 most used passwords, or anything zxcvbn guesses in under
     a thousand tries (repeats, keyboard rows, sequences such as `aaaaaaaa`)."""
     password = password or ""
+    if message := password_text_error(password):
+        return message
     if len(password) < MIN_PASSWORD_LENGTH:
         return _l("The password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
     folded = unicodedata.normalize("NFKC", password).casefold()
@@ -191,13 +195,14 @@ def user_errors(*, username: str, password: str | None, role: Role, branch: Bran
     errors = {}
     if not username or len(username) > 64:
         errors["username"] = _l("Enter a username of at most 64 characters.")
-    elif not USERNAME.fullmatch(username):
-        errors["username"] = _l("Use 2 to 40 letters a–z, digits, dots, hyphens or underscores.")
+    elif message := username_error(username):
+        errors["username"] = message
     else:
         if username_taken is None:
             username_taken = username_exists(username)
         if username_taken:
-            errors["username"] = _l("This username is already taken.")
+            errors["username"] = _l("This username is already taken (or one that differs from it only by dots, "
+                                    "hyphens or underscores).")
     if password is not None and (message := password_error(password, username)):
         errors["password"] = message
     if message := branch_error(role, branch):
@@ -206,11 +211,30 @@ def user_errors(*, username: str, password: str | None, role: Role, branch: Bran
 
 
 def username_exists(username: str) -> bool:
-    """Whether `username` or a look-alike of it (same canonical spelling; older accounts may have capitals)
-    is already an account's name."""
-    name = canonical_username(username)
-    return bool(db.session.scalar(select(User.id).where(or_(User.username == name,
-                                                             func.lower(User.username) == name)).limit(1)))
+    """Whether `username` or a look-alike of it is already an account's name: the same canonical spelling
+    (older accounts may have capitals), or the same name but for its dots, hyphens and underscores
+    (`sec.01` beside `sec01`, text.username_skeleton)."""
+    return bool(usernames_taken([username]))
+
+
+def skeleton_of(column):
+    """SQL for text.username_skeleton of a stored name (lower case, separators removed)."""
+    return func.replace(func.replace(func.replace(func.lower(column), ".", ""), "-", ""), "_", "")
+
+
+def usernames_taken(names: list[str]) -> set[str]:
+    """Which of `names` (canonical spellings) an account already has, or a look-alike of (see
+    username_exists); one query for a whole roster."""
+    canonical = {canonical_username(name): username_skeleton(name) for name in names if name}
+    if not canonical:
+        return set()
+    skeletons = set(canonical.values())
+    found = set()
+    for stored, in db.session.execute(select(User.username).where(or_(
+            User.username.in_(canonical), func.lower(User.username).in_(canonical),
+            skeleton_of(User.username).in_(skeletons)))):
+        found.add(username_skeleton(stored))
+    return {name for name, skeleton in canonical.items() if skeleton in found}
 
 
 def create_user(

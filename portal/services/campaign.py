@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import Conflict, Invalid
 from ..extensions import db
@@ -93,6 +93,14 @@ def parse_datetime(value: str | datetime | None, field: str, errors: dict) -> da
 
 
 # --- years and phases -------------------------------------------------------------------------
+
+def year_span(year_id: int) -> tuple[date, date] | None:
+    """The days a campaign year's work runs over: its first phase's start to its last phase's end (None
+    when it has no phases). What belongs to the year (a project's milestones) is dated within it."""
+    start, end = db.session.execute(select(func.min(Phase.starts_on), func.max(Phase.ends_on))
+                                    .where(Phase.year_id == year_id)).one()
+    return (start, end) if start and end else None
+
 
 def list_years() -> list[CampaignYear]:
     return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year.desc())))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import BinaryIO
@@ -29,15 +30,22 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 # A cell starting with one of these is read as a formula (or DDE command) by Excel, LibreOffice and
-# Google Sheets; names and titles typed into the portal must stay text.
+# Google Sheets; names and titles typed into the portal must stay text. Their full-width forms (＝＋－＠,
+# typed with a Chinese input method) count too: a spreadsheet may fold them to these (NFKC).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def formula_like(value) -> bool:
+    """Whether a spreadsheet could read `value` as a formula."""
+    return isinstance(value, str) and unicodedata.normalize("NFKC", value[:1]).startswith(FORMULA_START)
+
+
 def neutralise(value):
-    """A cell value safe to open in a spreadsheet: text that would start a formula gets a leading
+    """A CSV cell value safe to open in a spreadsheet: text that would start a formula gets a leading
     apostrophe (shown as text, the OWASP advice); numbers, dates and other text are returned as they are.
-    Every cell of every export goes through here."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    Every cell of every CSV export goes through here; XLSX cells go through `_write_row`, which writes
+    such text as it is, as a quote-prefixed string (no visible apostrophe)."""
+    if formula_like(value):
         return "'" + value
     return value
 
@@ -124,6 +132,31 @@ def _sheet_title(text: str, used: set[str]) -> str:
     return title
 
 
+class _Formats:
+    """The workbook's cell formats, made once each: a style (HEADER_STYLE, SECTION_STYLE or none), with or
+    without the quote prefix that keeps a formula-like string a string when Excel edits the cell."""
+
+    def __init__(self, book):
+        self.book, self.made = book, {}
+
+    def get(self, style: dict | None, quoted: bool):
+        key = (id(style), quoted)
+        if key not in self.made:
+            self.made[key] = (self.book.add_format({**(style or {}), "quote_prefix": True}) if quoted else
+                              self.book.add_format(style) if style else None)
+        return self.made[key]
+
+
+def _write_row(ws, line: int, values, formats: _Formats, style: dict | None = None) -> None:
+    """One row of an XLSX sheet: formula-like text written as a string (write_string) with the quote-prefix
+    format, as typed and without a visible apostrophe; every other value as it is."""
+    for column, value in enumerate(values):
+        if formula_like(value):
+            ws.write_string(line, column, value, formats.get(style, True))
+        else:
+            ws.write(line, column, value, formats.get(style, False))
+
+
 def years_for_export(overview: dashboard.Overview) -> list[CampaignYear]:
     """The chosen year first, then the others, newest first."""
     chosen = overview.filters.year
@@ -134,15 +167,14 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     """XLSX into `out`: a sheet per campaign year (same filters and sort), then the chosen year's item results.
 
     Cells are written row by row (constant-memory mode keeps one row in memory); text is never read as a
-    formula, URL or number, and every value goes through `neutralise` as well."""
+    formula, URL or number, and formula-like text is a quote-prefixed string (`_write_row`)."""
     criteria = overview.criteria
     book = xlsxwriter.Workbook(out, {
         "constant_memory": True, "in_memory": False, "tmpdir": tempfile.gettempdir(),
         "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
         "default_date_format": "yyyy-mm-dd hh:mm:ss",
     })
-    heading = book.add_format(HEADER_STYLE)
-    section = book.add_format(SECTION_STYLE)
+    formats = _Formats(book)
     used: set[str] = set()
     names = Names()
     for year in years_for_export(overview):
@@ -156,16 +188,16 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
         ws.freeze_panes(1, 1)
         ws.set_column(0, 0, 30)
         ws.set_column(1, 1, 24)
-        ws.write_row(0, 0, neutralise_row(header(criteria)), heading)
+        _write_row(ws, 0, header(criteria), formats, HEADER_STYLE)
         verdicts = grading.verdict_cells(year, [row.branch_id for row in rows])
         for index, row in enumerate(rows, start=1):
-            ws.write_row(index, 0, neutralise_row(row_values(row, criteria, names)
-                                                  + verdict_values(verdicts[row.branch_id], names)))
-    _item_sheet(book, overview, used, heading, section)
+            _write_row(ws, index, row_values(row, criteria, names) + verdict_values(verdicts[row.branch_id], names),
+                       formats)
+    _item_sheet(book, overview, used, formats)
     book.close()
 
 
-def _item_sheet(book, overview: dashboard.Overview, used: set[str], heading, section) -> None:
+def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: _Formats) -> None:
     """Rows in the framework's order (criterion heading, then its items), a column per branch."""
     year = overview.filters.year
     grid = dashboard.item_grid(year)
@@ -173,16 +205,16 @@ def _item_sheet(book, overview: dashboard.Overview, used: set[str], heading, sec
     ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), used))
     ws.freeze_panes(1, 3)
     ws.set_column(2, 2, 50)
-    ws.write_row(0, 0, neutralise_row([_("Criterion"), _("No."), _("Item")] + [b.name for b in branches]), heading)
+    _write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [b.name for b in branches], formats, HEADER_STYLE)
     result_label = {result: str(label) for result, label in labels.RESULT.items()}  # translate once
     line = 1
     for criterion, items in grid.criteria:
-        ws.write_row(line, 0, neutralise_row([f"{criterion.position}. {criterion.title}", "", ""]), section)
+        _write_row(ws, line, [f"{criterion.position}. {criterion.title}", "", ""], formats, SECTION_STYLE)
         line += 1
         for item in items:
             answers = [grid.results.get((b.branch_id, item.id), Result.NOT_ASSESSED) for b in branches]
-            ws.write_row(line, 0, neutralise_row([criterion.title, f"{criterion.position}.{item.position}", item.text]
-                                                 + [result_label[a] for a in answers]))
+            _write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", item.text]
+                       + [result_label[a] for a in answers], formats)
             line += 1
 
 

@@ -6,10 +6,13 @@ as the creating service flushes (an `after_flush` hook), so the pair commits or 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from datetime import timedelta
 
+from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, event, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +25,7 @@ from ..models import FormIntent, utcnow
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 KEEP = timedelta(days=30)  # a form replayed later than this is a new intent (and the table stays small)
 _PENDING = "form_intent"
+_NOT_CONTENT = {"csrf_token", "form_token"}
 
 
 def new_token() -> str:
@@ -29,13 +33,38 @@ def new_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-def _replayed(actor, token: str, kind: str) -> int | None:
+def form_digest() -> str | None:
+    """A hash of what the current request's form carries (every field but the tokens, and the uploaded
+    files' names and sizes), or None outside a request: tells a true replay from the same token reused with
+    other content."""
+    if not has_request_context():
+        return None
+    digest = hashlib.sha256()
+    fields = sorted((k, v) for k, v in request.form.items(multi=True) if k not in _NOT_CONTENT)
+    files = []
+    for key, upload in request.files.items(multi=True):
+        stream = upload.stream
+        position = stream.tell() if stream.seekable() else 0
+        size = stream.seek(0, 2) if stream.seekable() else 0
+        if stream.seekable():
+            stream.seek(position)
+        files.append((key, upload.filename or "", size))
+    digest.update(json.dumps([fields, sorted(files)], ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def _replayed(actor, token: str, kind: str, digest: str | None = None) -> int | None:
     intent = db.session.scalar(select(FormIntent).where(FormIntent.token == token))
     if intent is None:
         return None
     if intent.user_id != actor.id or intent.kind != kind or intent.object_id is None:
         # Not this person's form, or another form's token: never answer with someone else's record.
         raise Conflict(str(_l("This form was already sent. Reload the page and try again.")))
+    if intent.digest and digest and intent.digest != digest:
+        # The same one-time token with other content: not a resend of the first, and not a new intent the
+        # page drew. Say so rather than answer with the first record as if this had been saved.
+        raise Conflict(str(_l("This form was already sent once with different content, so what you sent now "
+                              "was not saved. Open the page again to send it as a new entry.")))
     return intent.object_id
 
 
@@ -51,26 +80,27 @@ class FormOutdated(DomainError):
 def run_once(actor, token: str | None, model, create) -> tuple[int, bool]:
     """Call `create()` (a service that makes and commits one `model` record) at most once per `token`.
 
-    Returns (record id, replayed): replayed is True when the token was used before, and then nothing is
-    called. Domain errors from `create` roll the token back with everything else, so the corrected form can
-    be sent again with it.
-    Raises FormOutdated (400) without a well-formed token, Conflict when the token belongs to another
-    person's or another kind of form.
+    Returns (record id, replayed): replayed is True when the token was used before with the same content
+    (form_digest), and then nothing is called. Domain errors from `create` roll the token back with
+    everything else, so the corrected form can be sent again with it.
+    Raises FormOutdated (400) without a well-formed token, Conflict (409) when the token belongs to another
+    person's or another kind of form, or was sent before with different content.
     """
     if not token or not TOKEN.fullmatch(token):
         raise FormOutdated(str(_l("This form is out of date, so nothing was saved. Open the page again and "
                                   "send the form once more: what you typed is offered again.")))
     kind = model.__tablename__
-    if (found := _replayed(actor, token, kind)) is not None:
+    digest = form_digest()
+    if (found := _replayed(actor, token, kind, digest)) is not None:
         return found, True
     db.session.execute(delete(FormIntent).where(FormIntent.user_id == actor.id,
                                                 FormIntent.created_at < utcnow() - KEEP))
-    db.session.add(FormIntent(token=token, user_id=actor.id, kind=kind))
+    db.session.add(FormIntent(token=token, user_id=actor.id, kind=kind, digest=digest))
     try:
         db.session.flush()  # a simultaneous twin waits here for the first, then finds its record
     except IntegrityError:
         db.session.rollback()
-        if (found := _replayed(actor, token, kind)) is not None:
+        if (found := _replayed(actor, token, kind, digest)) is not None:
             return found, True
         raise
     db.session.info[_PENDING] = (token, model)

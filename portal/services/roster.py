@@ -49,7 +49,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..text import canonical_username
+from ..text import canonical_username, check_text, username_skeleton
 from . import accounts, activation, audit, uploads
 
 UPLOAD_KIND = "roster"
@@ -65,6 +65,8 @@ COLUMNS = {
 }
 IGNORED = ("password", "初始密码", "密码")
 FIELDS = ("username", "display_name", "role", "branch", "post_title", "email")
+# The longest text each column may hold: the account form's fields' bounds (forms/admin.py) and the columns'.
+CELL_MAX = {"username": 64, "display_name": 64, "role": 40, "branch": 120, "post_title": 64, "email": 254}
 REQUIRED = ("username", "display_name", "role")
 # The template's headers, in Chinese as the district writes them, and its one example row.
 TEMPLATE_HEADER = ("用户名", "姓名", "角色", "支部", "职务", "邮箱")
@@ -243,16 +245,31 @@ def _plan(table: list[list[str]], actor=None) -> Plan:
     if len(table) == 1:
         raise _malformed(_l("The file has a header but no rows."))
     rows = []
+    labels = _column_labels()
     for line, cells in enumerate(table[1:], start=2):
-        values = {column: (cells[index].strip() if index < len(cells) else "") for column, index in columns.items()}
+        values, errors = {}, []
+        for column, index in columns.items():
+            # Every cell is cleaned and bounded as the same field of the account form would be (text.check_text:
+            # control and bidi/format characters refused, invisible-only text empty, lengths bounded).
+            text, message = check_text(cells[index] if index < len(cells) else "", max_length=CELL_MAX[column])
+            if message is not None:
+                errors.append(str(_l("%(column)s: %(message)s", column=labels[column], message=message)))
+                text = "".join(c for c in text if c.isprintable())  # shown in the preview, never imported
+            values[column] = text
         values["username"] = canonical_username(values.get("username", ""))  # look-alikes are one name
         values["email"] = accounts.normalise_email(values.get("email", ""))
-        rows.append(RosterRow(line, *(values.get(c, "") for c in FIELDS)))
+        rows.append(RosterRow(line, *(values.get(c, "") for c in FIELDS), errors=errors))
     plan = Plan(rows=rows, columns=set(columns))
     _check(plan, actor)
     if plan.ok:
         _changes(plan, actor)
     return plan
+
+
+def _column_labels() -> dict[str, str]:
+    """The columns as the account form names its fields, in the person's language."""
+    return {"username": str(_l("Username")), "display_name": str(_l("Name")), "role": str(_l("Role")),
+            "branch": str(_l("Branch")), "post_title": str(_l("Post")), "email": str(_l("E-mail"))}
 
 
 def _existing(names: list[str]) -> dict[str, tuple]:
@@ -274,6 +291,10 @@ def _check(plan: Plan, actor) -> None:
     branches = {name: (bid, active) for bid, name, active in db.session.execute(
         select(Branch.id, Branch.name, Branch.active))}
     existing = _existing([row.username for row in rows if row.username])
+    # A name that is no account's but differs from one only by dots, hyphens or underscores (`sec.01` beside
+    # `sec01`) would make a look-alike account: refused as taken.
+    lookalikes = accounts.usernames_taken([row.username for row in rows
+                                           if row.username and row.username not in existing])
     seen: dict[str, int] = {}
     for row in rows:
         row.role_value = role = roles.get(row.role.lower())
@@ -295,10 +316,11 @@ def _check(plan: Plan, actor) -> None:
             row.errors.append(str(_l("The post may have at most 64 characters.")))
         if message := accounts.email_error(row.email):
             row.errors.append(message)
-        if row.username in seen:
-            row.errors.append(str(_l("Duplicate of row %(line)s.", line=seen[row.username])))
+        skeleton = username_skeleton(row.username)  # `sec.01` in a row below `sec01` is a duplicate too
+        if skeleton in seen:
+            row.errors.append(str(_l("Duplicate of row %(line)s.", line=seen[skeleton])))
         elif row.username:
-            seen[row.username] = row.line
+            seen[skeleton] = row.line
         account = existing.get(row.username)
         row.user_id = account[0] if account else None
         if account and actor is not None and account[0] == actor.id and role not in (None, Role.ADMIN):
@@ -306,7 +328,7 @@ def _check(plan: Plan, actor) -> None:
         field_errors = accounts.user_errors(
             username=row.username, password=None,  # nobody's password comes from the file
             role=role or Role.ADMIN, branch=branch if (branch or not row.branch) else Branch(id=0),
-            username_taken=False)
+            username_taken=row.username in lookalikes)
         row.errors.extend(str(message) for message in field_errors.values())
     if not plan.bad_rows:
         _check_secretaries(plan, existing)

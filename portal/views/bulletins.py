@@ -104,7 +104,7 @@ def edit(bulletin_id: int):
 def update(bulletin_id: int):
     bulletin = service.get_bulletin(bulletin_id)
     authorize("bulletin.edit", bulletin)
-    form = forms.BulletinForm()
+    form = forms.BulletinEditForm()
 
     def refused(errors, status, _conflict):
         shown = service.BulletinInput(request.form.get("title", ""), getattr(form, "sections", []),

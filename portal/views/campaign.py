@@ -320,12 +320,13 @@ def pledge(pledge_id: int):
 
 
 def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message: str, form_class=EmptyForm,
-                   conflict_labels=None):
+                   conflict_labels=None, form_for=None):
     """Authorise, read the form, call the service with (pledge, form), answer: 422 beside the fields, or
-    409 with the saved text beside the person's own when `conflict_labels` are given."""
+    409 with the saved text beside the person's own when `conflict_labels` are given. `form_for(pledge)`
+    builds a form bound to the pledge (its dates), instead of `form_class()`."""
     item = _pledge_or_404(pledge_id)
     authorize(action, item)
-    form = form_class()
+    form = form_for(item) if form_for is not None else form_class()
     _done, refusal = run_form(form, lambda: call(item, form), lambda errors, status, conflict: _pledge_page(
         item, errors, status, failed=failed, conflict=conflict, form=form), conflict_labels)
     if refusal:
@@ -370,7 +371,7 @@ def add_pledge_entry(pledge_id: int):
     return _pledge_action(pledge_id, "pledge.edit", lambda p, f: intents.run_once(
         _me(), f.form_token.data, PledgeEntry, lambda: pledge_service.add_entry(
             _me(), p, text=f.text.data, happened_on=f.happened_on.data)), "entry",
-        _("The fulfilment entry has been logged."), forms.PledgeEntryForm)
+        _("The fulfilment entry has been logged."), form_for=forms.pledge_entry_form)
 
 
 @bp.post("/pledges/<int:pledge_id>/evaluate")
@@ -463,7 +464,7 @@ def update_project(project_id: int):
 def add_milestone(project_id: int):
     project = project_service.get_project(project_id)
     authorize("project.edit", project)
-    form = forms.MilestoneForm()
+    form = forms.milestone_form(project)
     _done, refusal = run_form(form, lambda: intents.run_once(
         _me(), form.form_token.data, Milestone, lambda: project_service.add_milestone(
             _me(), project, title=form.title.data, measure=form.measure.data, due_on=form.due_on.data)),

@@ -202,7 +202,7 @@ def edit(post_id: int):
 def update(post_id: int):
     item = news_service.get_post(post_id)
     authorize("post.edit", item)
-    form = forms.PostForm()
+    form = forms.PostEditForm()
     typed = news_service.PostInput.from_form(shown(form))
     try:
         _done, refusal = run_form(form, lambda: news_service.update_post(

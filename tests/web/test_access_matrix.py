@@ -325,6 +325,20 @@ def _post_version(world, role):
     return {**_news_form(world, role), "version": str(post.version)}
 
 
+def _seen(model_name: str, key: str | None = None, data=lambda w, r: {}):
+    """`data`, plus the version the record's page shows now (an edit form carries it; without it the form
+    is outdated, 400). The record is world.extra[key], or for a callable `key` what it returns."""
+
+    def build(world, role):
+        import portal.models as models
+
+        record = key(world) if callable(key) else db.session.get(getattr(models, model_name), world.extra[key])
+        db.session.refresh(record)
+        return {**data(world, role), "version": str(record.version)}
+
+    return build
+
+
 def _project_version(world, role):
     from portal.models import Project
 
@@ -491,9 +505,11 @@ FORMS: dict[str, tuple] = {
     "news.return_post": (lambda w, r: {"reason": "请补充图片。"}, None),
     "news.flag": (lambda w, r: {"flag": "pinned", "value": "1"}, None),
     "commendation.nominate": (_new_member, None),
-    "commendation.start_notice": (lambda w, r: {"days": "7"}, _shortlist),
-    "commendation.commend": (lambda w, r: {"level": "district", "note": ""}, _notice_over),
-    "commendation.reject": (lambda w, r: {"note": "事迹不够突出。"}, None),
+    "commendation.shortlist": (_seen("Nomination", "nomination"), None),
+    "commendation.start_notice": (_seen("Nomination", "nomination", lambda w, r: {"days": "7"}), _shortlist),
+    "commendation.commend": (_seen("Nomination", "notice_nomination", lambda w, r: {"level": "district", "note": ""}),
+                             _notice_over),
+    "commendation.reject": (_seen("Nomination", "nomination", lambda w, r: {"note": "事迹不够突出。"}), None),
     "commendation.object_to": (lambda w, r: {"text": f"{r}：材料与事实不符。"}, None),
     "commendation.object_to@not_public": (lambda w, r: {"text": "材料与事实不符。"}, None),
     "commendation.feature": (lambda w, r: {}, _commended),
@@ -503,36 +519,40 @@ FORMS: dict[str, tuple] = {
     "campaign.update_year": (_year_form, None),
     "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": "2099-12-31"}, None),
     "campaign.create_request": (lambda w, r: {"kind": "plan", "title": "报送总结", "description": "",
-                                              "deadline": "2099-01-01T08:00"}, None),
-    "campaign.submit": (_submission_form, _return_submission),
+                                              "deadline": (date.today() + timedelta(days=30)).isoformat() + "T08:00"},
+                                None),
+    "campaign.submit": (_seen("Submission", "submission", _submission_form), _return_submission),
+    "campaign.accept": (_seen("Submission", "submission"), None),
     "campaign.submit_pledge": (lambda w, r: {}, _return_pledge("pledge")),
-    "campaign.return_submission": (lambda w, r: {"reason": "请补充附件。"}, None),
+    "campaign.return_submission": (_seen("Submission", "submission", lambda w, r: {"reason": "请补充附件。"}), None),
     "campaign.create_pledge": (_pledge_items(Subject.MEMBER), None),
-    "campaign.update_pledge": (lambda w, r: {"text": "每学期两次公开课", "items": [
-        str(pledges.items_for(Subject.MEMBER, current_year())[0][0])]}, _return_pledge("pledge")),
-    "campaign.update_pledge@branch": (lambda w, r: {"text": "班子更团结", "items": [
-        str(pledges.items_for(Subject.BRANCH, current_year())[0][0])]}, _return_pledge("branch_pledge")),
+    "campaign.update_pledge": (_seen("Pledge", "pledge", lambda w, r: {"text": "每学期两次公开课", "items": [
+        str(pledges.items_for(Subject.MEMBER, current_year())[0][0])]}), _return_pledge("pledge")),
+    "campaign.update_pledge@branch": (_seen("Pledge", "branch_pledge", lambda w, r: {"text": "班子更团结", "items": [
+        str(pledges.items_for(Subject.BRANCH, current_year())[0][0])]}), _return_pledge("branch_pledge")),
     "campaign.add_pledge_entry": (lambda w, r: {"text": "上了公开课", "happened_on": TODAY}, _approve("pledge")),
     "campaign.return_pledge": (lambda w, r: {"reason": "请写具体。"}, None),
     "campaign.return_pledge@branch": (lambda w, r: {"reason": "请写具体。"}, None),
     "campaign.evaluate_pledge": (lambda w, r: {"rating": "good", "comment": "好"}, _approve("pledge")),
     "campaign.evaluate_pledge@branch": (lambda w, r: {"rating": "good", "comment": "好"}, _approve("branch_pledge")),
-    "campaign.update_brand": (lambda w, r: {"brand_name": "书香支部", "brand_slogan": "读书明理",
-                                            "brand_description": ""}, None),
+    "campaign.update_brand": (_seen("Branch", lambda w: w.branch, lambda w, r: {
+        "brand_name": "书香支部", "brand_slogan": "读书明理", "brand_description": ""}), None),
     "campaign.create_project": (lambda w, r: {"title": "示范岗", "goal": "十名"}, None),
     "campaign.add_milestone": (lambda w, r: {"title": "读书周", "measure": "", "due_on": "2012-12-01"}, None),
-    "campaign.update_milestone": (lambda w, r: {"done": "1", "evidence": "照片"}, None),
+    "campaign.update_milestone": (_seen("Milestone", "milestone", lambda w, r: {"done": "1", "evidence": "照片"}),
+                                  None),
     "campaign.create_inspection": (lambda w, r: {"kind": "forum", "held_on": TODAY, "title": "座谈",
                                                  "findings": "", "branches": [str(w.branch.id)]}, None),
     "campaign.add_follow_up": (lambda w, r: {"branch_id": str(w.branch.id), "action": "整改", "owner": "书记",
                                              "due_on": TODAY}, None),
-    "campaign.follow_up_status": (lambda w, r: {"status": "done"}, None),
-    "campaign.answer_follow_up": (lambda w, r: {"response": "已整改", "done": "1"}, None),
+    "campaign.follow_up_status": (_seen("FollowUp", "follow_up", lambda w, r: {"status": "done"}), None),
+    "campaign.answer_follow_up": (_seen("FollowUp", "follow_up", lambda w, r: {"response": "已整改", "done": "1"}),
+                                  None),
     "auth.account_notifications": (lambda w, r: {"email_preference": "immediate"}, None),
     "admin.create_user": (lambda w, r: {"username": "new01", "display_name": "新老师", "password": "long-enough-42",
                                         "role": "member", "branch": str(w.branch.id)}, None),
-    "admin.update_user": (lambda w, r: {"display_name": "新名字", "role": "member", "branch": str(w.branch.id),
-                                        "post_title": "教师"}, None),
+    "admin.update_user": (_seen("User", lambda w: w.users["member"], lambda w, r: {
+        "display_name": "新名字", "role": "member", "branch": str(w.branch.id), "post_title": "教师"}), None),
     "admin.set_user_active": (lambda w, r: {"active": "0"}, None),
     "admin.reset_password": (lambda w, r: {"password": "another-secret-42", "confirm": "another-secret-42"}, None),
     "admin.create_branch": (lambda w, r: {"unit_name": "新学校", "unit_kind": "primary", "branch_name": "新学校党支部",

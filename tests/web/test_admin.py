@@ -40,12 +40,13 @@ def test_create_and_edit_a_user(client, admin, branch, other_branch):
     assert user.branch_id == branch.id
     assert "teacher9" in client.get("/admin/users?q=teacher").get_data(as_text=True)
     response = client.form_post(f"/admin/users/{user.id}", {"display_name": "新老师", "role": "secretary",
-                                                            "branch": str(other_branch.id), "post_title": "书记"})
+                                                            "branch": str(other_branch.id), "post_title": "书记",
+                                                            "version": str(user.version)})
     assert response.status_code == 303
     db.session.refresh(user)
     assert (user.role, user.branch_id) == (Role.SECRETARY, other_branch.id)
-    assert client.form_post(f"/admin/users/{user.id}", {"display_name": "x", "role": "member",
-                                                        "branch": ""}).status_code == 422
+    assert client.form_post(f"/admin/users/{user.id}", {"display_name": "x", "role": "member", "branch": "",
+                                                        "version": str(user.version)}).status_code == 422
 
 
 def test_disabling_a_user_ends_their_open_session_at_once(client, app, admin, member):

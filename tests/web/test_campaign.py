@@ -52,7 +52,7 @@ def test_secretary_submits_the_leading_group_and_the_grid_changes(client, app, a
     form = client.get(f"/submission/{mine.id}").get_data(as_text=True)
     assert 'name="group_name"' in form and 'enctype="multipart/form-data"' in form
     response = client.form_post(f"/submission/{mine.id}/submit",
-                                plan_form(document=(io.BytesIO(PDF), "实施方案.pdf")),
+                                plan_form(document=(io.BytesIO(PDF), "实施方案.pdf"), version=str(mine.version)),
                                 content_type="multipart/form-data")
     assert response.status_code == 303
     page = client.get(f"/submission/{mine.id}").get_data(as_text=True)
@@ -74,7 +74,8 @@ def test_submission_without_a_group_leader_is_422_and_keeps_nothing(client, admi
     client.login(secretary)
     response = client.form_post(f"/submission/{mine.id}/submit",
                                 {"note": "", "group_role": ["deputy"], "group_name": ["周二"], "group_post": ["校长"],
-                                 "document": (io.BytesIO(PDF), "plan.pdf")}, content_type="multipart/form-data")
+                                 "document": (io.BytesIO(PDF), "plan.pdf"), "version": str(mine.version)},
+                                content_type="multipart/form-data")
     assert response.status_code == 422
     assert "领导小组须有且只有一名组长" in response.get_data(as_text=True)
     db.session.refresh(mine)
@@ -86,7 +87,8 @@ def test_late_submission_via_the_web_is_marked(client, admin, secretary, branch)
     mine = submissions.submission_for(request, branch.id)
     client.login(secretary)
     response = client.form_post(f"/submission/{mine.id}/submit",
-                                plan_form(document=(io.BytesIO(PDF), "plan.pdf")), content_type="multipart/form-data")
+                                plan_form(document=(io.BytesIO(PDF), "plan.pdf"), version=str(mine.version)),
+                                content_type="multipart/form-data")
     assert response.status_code == 303
     assert "逾期" in client.get(response.headers["Location"]).get_data(as_text=True)
     db.session.refresh(mine)
@@ -100,20 +102,23 @@ def test_accept_and_return_inline_and_plain(client, admin, secretary, branch, ot
     first = submissions.submission_for(request, branch.id)
     second = submissions.submission_for(request, other_branch.id)
     client.login(admin)
+    seen = {"version": str(first.version)}  # the version the grid row was loaded with
     # htmx: the new grid row comes back
-    response = client.form_post(f"/submission/{first.id}/accept", htmx=True)
+    response = client.form_post(f"/submission/{first.id}/accept", seen, htmx=True)
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
     assert fragment.lstrip().startswith(f'<tr id="submission-{first.id}"') and 'data-state="accepted"' in fragment
     # a return without a reason: 422, the row with the message
-    response = client.form_post(f"/submission/{second.id}/return", {"reason": ""}, htmx=True)
+    response = client.form_post(f"/submission/{second.id}/return", {"reason": "", "version": str(second.version)},
+                                htmx=True)
     assert response.status_code == 422 and "field__error" in response.get_data(as_text=True)
     # plain post: 303 back to the grid
-    response = client.form_post(f"/submission/{second.id}/return", {"reason": "缺少职务"})
+    response = client.form_post(f"/submission/{second.id}/return", {"reason": "缺少职务",
+                                                                    "version": str(second.version)})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/submissions/{request.id}")
     assert "理由：缺少职务" in client.get(f"/submissions/{request.id}").get_data(as_text=True)
     # accepting twice is a conflict
-    assert client.form_post(f"/submission/{first.id}/accept").status_code == 409
+    assert client.form_post(f"/submission/{first.id}/accept", seen).status_code == 409
 
 
 @pytest.mark.parametrize("who,expected", [("other_secretary", 403), ("member", 403), ("editor", 403),
@@ -142,7 +147,8 @@ def test_past_year_writes_answer_409(client, admin, secretary, branch):
     mine = submissions.submission_for(request, branch.id)
     campaign.make_current(admin, db.session.scalar(select(CampaignYear).where(CampaignYear.year == 2011)))
     client.login(secretary)
-    response = client.form_post(f"/submission/{mine.id}/submit", plan_form(document=(io.BytesIO(PDF), "p.pdf")),
+    response = client.form_post(f"/submission/{mine.id}/submit", plan_form(document=(io.BytesIO(PDF), "p.pdf"),
+                                                                          version=str(mine.version)),
                                 content_type="multipart/form-data")
     assert response.status_code == 409
     assert "只读" in response.get_data(as_text=True)
@@ -165,7 +171,9 @@ def test_member_pledge_through_the_web(client, app, member, secretary):
     response = sec.form_post(f"/pledges/{pledge.id}/return", {"reason": ""})
     assert response.status_code == 422 and "请说明需要修改的地方" in response.get_data(as_text=True)
     assert sec.form_post(f"/pledges/{pledge.id}/return", {"reason": "写明目标"}).status_code == 303
-    edited = client.form_post(f"/pledges/{pledge.id}", {"text": "每学期两次公开课", "items": item_ids()})
+    db.session.refresh(pledge)
+    edited = client.form_post(f"/pledges/{pledge.id}", {"text": "每学期两次公开课", "items": item_ids(),
+                                                        "version": str(pledge.version)})
     assert edited.status_code == 303
     client.form_post(f"/pledges/{pledge.id}/submit")
     assert sec.form_post(f"/pledges/{pledge.id}/approve").status_code == 303
@@ -206,17 +214,22 @@ def test_pledge_form_errors_and_other_branch_privacy(client, member, other_membe
 
 def test_brand_and_project_through_the_web(client, secretary, other_secretary, branch):
     client.login(secretary)
-    assert client.form_post(f"/brands/{branch.id}", {"brand_name": "", "brand_slogan": ""}).status_code == 422
+    seen = str(branch.version)
+    assert client.form_post(f"/brands/{branch.id}", {"brand_name": "", "brand_slogan": "",
+                                                     "version": seen}).status_code == 422
     assert client.form_post(f"/brands/{branch.id}", {"brand_name": "红烛先锋", "brand_slogan": "点亮一盏灯",
-                                                     "brand_description": "故事"}).status_code == 303
+                                                     "brand_description": "故事", "version": seen}).status_code == 303
     assert client.form_post(f"/brands/{branch.id}/projects", {"title": "示范岗", "goal": "十名"}).status_code == 303
     project = projects.branch_projects(branch.id, campaign.current_year())[0][0]
     assert client.form_post(f"/projects/{project.id}/milestones",
                             {"title": "挂牌", "measure": "全部", "due_on": "2012-11-01"}).status_code == 303
     milestone = projects.branch_projects(branch.id, campaign.current_year())[0][1][0]
-    response = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": ""}, htmx=True)
+    seen = str(milestone.version)
+    response = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "", "version": seen},
+                                htmx=True)
     assert response.status_code == 422
-    response = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "照片"}, htmx=True)
+    response = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "照片", "version": seen},
+                                htmx=True)
     assert response.status_code == 200 and f'id="milestone-{milestone.id}"' in response.get_data(as_text=True)
     listing = client.get("/brands").get_data(as_text=True)
     assert "红烛先锋" in listing and '<progress max="100" value="100.0"' in listing
@@ -273,9 +286,10 @@ def test_leader_records_a_visit_and_follow_ups(client, leader, secretary, branch
     assert response.status_code == 303
     assert "逾期未完成的整改事项" in client.get("/inspections").get_data(as_text=True)
     follow_up = inspections.follow_ups(inspection)[0][0]
-    response = client.form_post(f"/follow-ups/{follow_up.id}/status", {"status": "done"}, htmx=True)
+    seen = {"status": "done", "version": str(follow_up.version)}
+    response = client.form_post(f"/follow-ups/{follow_up.id}/status", seen, htmx=True)
     assert response.status_code == 200 and "badge--ok" in response.get_data(as_text=True)
-    assert client.form_post(f"/follow-ups/{follow_up.id}/status", {"status": "done"}).status_code == 409
+    assert client.form_post(f"/follow-ups/{follow_up.id}/status", seen).status_code == 409
     client.login(secretary)
     assert client.get("/inspections").status_code == 403
     assert client.form_post("/inspections", {"kind": "forum"}).status_code == 403

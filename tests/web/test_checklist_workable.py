@@ -58,7 +58,8 @@ def test_a_milestone_answer_carries_its_projects_progress_bar(client, secretary,
         client.form_post(f"/projects/{project.id}/milestones", {"title": title, "measure": "全部",
                                                                 "due_on": "2012-11-01"})
     milestone = projects.branch_projects(branch.id, campaign.current_year())[0][1][0]
-    text = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "照片"},
+    text = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "照片",
+                                                            "version": str(milestone.version)},
                             htmx=True).get_data(as_text=True)
     assert f'id="milestone-{milestone.id}"' in text
     partial = text.split(f'<hx-partial hx-target="#project-progress-{project.id}" hx-swap="outerHTML">', 1)[1]

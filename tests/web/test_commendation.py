@@ -76,14 +76,21 @@ def test_only_leaders_decide(app, request, secretary, who):
     assert db.session.get(Nomination, nomination.id).status == NominationStatus.SUBMITTED
 
 
+def seen(nomination) -> dict:
+    """The version the nomination's page shows now (its decision forms carry it)."""
+    db.session.refresh(nomination)
+    return {"version": str(nomination.version)}
+
+
 def test_leader_runs_the_pipeline(app, secretary, member, leader, editor):
     nomination = make_nomination(secretary, member=member)
     boss = _as(app, leader)
     url = f"/commendation/nominations/{nomination.id}"
-    assert boss.form_post(url + "/shortlist").status_code == 303
-    assert boss.form_post(url + "/shortlist").status_code == 409  # already done
-    assert boss.form_post(url + "/notice", {"days": "abc"}).status_code == 422
-    assert boss.form_post(url + "/notice", {"days": "5"}).status_code == 303
+    first = seen(nomination)
+    assert boss.form_post(url + "/shortlist", first).status_code == 303
+    assert boss.form_post(url + "/shortlist", first).status_code == 409  # already done
+    assert boss.form_post(url + "/notice", {"days": "abc", **seen(nomination)}).status_code == 422
+    assert boss.form_post(url + "/notice", {"days": "5", **seen(nomination)}).status_code == 303
     # Anyone logged in sees the notice and may object; only leaders read objections.
     reader = _as(app, member)
     index = reader.get("/commendation").get_data(as_text=True)
@@ -94,15 +101,15 @@ def test_leader_runs_the_pipeline(app, secretary, member, leader, editor):
     assert "材料夸大" not in _as(app, secretary).get(url).get_data(as_text=True)
     assert "材料夸大" not in _as(app, editor).get(url).get_data(as_text=True)
     assert "材料夸大" in boss.get(url).get_data(as_text=True)
-    assert boss.form_post(url + "/commend", {"level": "district"}).status_code == 409  # notice still runs
+    assert boss.form_post(url + "/commend", {"level": "district", **seen(nomination)}).status_code == 409  # notice runs
     # The notice ends: objections are refused with a clear 409, the leader commends.
     db.session.get(Nomination, nomination.id).notice_ends_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     late = reader.form_post(url + "/objections", {"text": "晚了"})
     assert late.status_code == 409 and "公示" in late.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Objection.id))) == 1
-    assert boss.form_post(url + "/commend", {"level": ""}).status_code == 422
-    assert boss.form_post(url + "/commend", {"level": "system"}).status_code == 303
+    assert boss.form_post(url + "/commend", {"level": "", **seen(nomination)}).status_code == 422
+    assert boss.form_post(url + "/commend", {"level": "system", **seen(nomination)}).status_code == 303
     honour = f'id="honour-{nomination.id}"'
     assert honour in reader.get("/commendation/honours").get_data(as_text=True)
     assert honour in reader.get("/commendation/honours?level=system").get_data(as_text=True)
@@ -122,10 +129,10 @@ def test_reject_needs_reason(app, secretary, leader):
     nomination = make_nomination(secretary)
     boss = _as(app, leader)
     url = f"/commendation/nominations/{nomination.id}/reject"
-    assert boss.form_post(url, {"note": ""}).status_code == 422
+    assert boss.form_post(url, {"note": "", **seen(nomination)}).status_code == 422
     db.session.refresh(nomination)
     assert nomination.status == NominationStatus.SUBMITTED
-    assert boss.form_post(url, {"note": "事迹不够突出"}).status_code == 303
+    assert boss.form_post(url, {"note": "事迹不够突出", **seen(nomination)}).status_code == 303
     db.session.refresh(nomination)
     assert (nomination.status, nomination.decision_note) == (NominationStatus.REJECTED, "事迹不够突出")
 

@@ -153,7 +153,8 @@ def test_replays_make_one_project_milestone_inspection_and_follow_up(client, app
     project = db.session.scalar(select(Project))
     for _ in range(2):
         assert client.form_post(f"/projects/{project.id}/milestones", {
-            "title": "目标", "due_on": date.today().isoformat(), "form_token": TOKEN + "m"}).status_code == 303
+            "title": "目标", "due_on": campaign.year_span(project.year_id)[1].isoformat(),  # within its year
+            "form_token": TOKEN + "m"}).status_code == 303
     assert count(Project) == 1 and count(Milestone) == 1
     other = app.test_client()
     other.login(leader)
@@ -345,11 +346,11 @@ def _item_url(branch, item, what: str) -> str:
 @pytest.mark.parametrize("what, data", [
     ("result", {"result": "excellent"}),
     ("result", {"result": ""}),
-    ("result", {"result": "met", "note": "说明\x07"}),
-    ("result", {"result": "met", "note": "x" * 2001}),
-    ("note", {"note": "说明\x1b[31m"}),
+    ("result", {"result": "met", "note": "说明\x07", "note_version": "0"}),
+    ("result", {"result": "met", "note": "x" * 2001, "note_version": "0"}),
+    ("note", {"note": "说明\x1b[31m", "note_version": "0"}),
     ("note", {"note": "y" * 2001, "note_version": "0"}),
-    ("evidence", {"note": "说明\x0b"}),
+    ("evidence", {"note": "说明\x0b", "note_version": "0"}),
 ])
 def test_hostile_checklist_input_is_refused_beside_the_item_and_writes_nothing(client, secretary, branch, what,
                                                                               data):

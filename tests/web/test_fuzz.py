@@ -4,7 +4,8 @@ parameters, in every query parameter its view reads, and in every field of every
 One app and one world (the access matrix's) serve all requests of a role; CSRF is off so that a POST
 costs one request. Values are sampled: each path parameter gets every hostile value for two roles and a
 few for the others; each query parameter a few values; each form every hostile value in all its fields at
-once (a sample of them per role and form: each role draws its own).
+once (a sample of them per role and form: each role draws its own), among them bidi controls, full-width
+formula signs, punctuation-only names, implausible dates, a 2,000-character text, and two files for one field.
 Any 5xx, or an exception escaping a view, fails the test with the requests that caused it."""
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ QUERY_VALUES = ["\x00", "-1", "99999999999999999999", "²", "\u200b", "<b>x</b>"
                 "支部" * 300, "2147483648"]
 FORM_VALUES = ["\x00", "A" * 10_240, "0001-01-01T00:00", "\u200b\u200b", '<b>x</b><script>alert(1)</script>',
                "=HYPERLINK(\"http://x\",\"x\")", "+1", "-1", "@SUM(1)", "99999999999999999999", "²", "",
-               "9999-12-31", "１２３"]
+               "9999-12-31", "１２３", "\u202eevil\u2066x\u2069", "＝1+1", "..", "\x01\x1b[31m", "2000-01-01",
+               "中" * 2000]
 HOSTILE_FILE_NAMES = ["<b>x</b>.pdf", "=1+1.png", "..%2F..%2Fx.pdf", "\u200b.pdf", "a" * 300 + ".pdf"]
 # Routes whose success would end the role's session or remove the world the other requests point at:
 # fuzzed last, so that everything else is tried on the intact world first.
@@ -200,7 +202,11 @@ class Fuzzer:
             data: dict = dict.fromkeys(fields, value)
             for name in files:
                 file_name = HOSTILE_FILE_NAMES[i % len(HOSTILE_FILE_NAMES)]
-                data[name] = FileStorage(io.BytesIO(b"%PDF-1.4 not really" + value.encode()[:64]), filename=file_name)
+                body = b"%PDF-1.4 not really" + value.encode()[:64]
+                # Every other time two files under one name: refused or kept, never a 5xx.
+                data[name] = ([FileStorage(io.BytesIO(body), filename=file_name),
+                               FileStorage(io.BytesIO(body), filename="second.pdf")] if i % 2 else
+                              FileStorage(io.BytesIO(body), filename=file_name))
             self.request("POST", url, data=data, headers=headers, content_type="multipart/form-data")
 
 

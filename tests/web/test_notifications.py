@@ -114,9 +114,10 @@ def test_submission_request_accept_and_return(client, admin, leader, secretary, 
     submission.status = SubmissionStatus.SUBMITTED  # handed in (the upload itself is tested in test_campaign)
     db.session.commit()
     client.login(admin)  # a plan is the leading group's to decide (DESIGN.md), not the organisation section's
-    assert client.form_post(submission_url + "/return", {"reason": "缺少成员名单"}).status_code == 403
+    form = {"reason": "缺少成员名单", "version": str(submission.version)}
+    assert client.form_post(submission_url + "/return", form).status_code == 403
     client.login(leader)
-    assert client.form_post(submission_url + "/return", {"reason": "缺少成员名单"}).status_code == 303
+    assert client.form_post(submission_url + "/return", form).status_code == 303
     [note] = _notes(secretary, "submission.returned")
     assert note.params["reason"] == "缺少成员名单"
 
@@ -142,7 +143,7 @@ def test_nomination_decided_tells_the_nominator(client, leader, secretary, membe
     nomination = make_nomination(secretary, member=member, status=NominationStatus.SHORTLISTED)
     client.login(leader)
     assert client.form_post(f"/commendation/nominations/{nomination.id}/reject",
-                            {"note": "事迹不够突出"}).status_code == 303
+                            {"note": "事迹不够突出", "version": str(nomination.version)}).status_code == 303
     assert len(_notes(secretary, "nomination.decided")) == 1
     assert _notes(secretary, "nomination.decided")[0].params["decision"] == "rejected"
 

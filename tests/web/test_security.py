@@ -116,8 +116,8 @@ def test_a_moved_members_assessment_follows_the_member(client, admin, member, se
     make_assessment(member.branch, member)
     client.login(admin)
     assert client.form_post(f"/admin/users/{member.id}", {"display_name": member.display_name, "role": "member",
-                                                         "branch": str(other_branch.id),
-                                                         "post_title": ""}).status_code == 303
+                                                         "branch": str(other_branch.id), "post_title": "",
+                                                         "version": str(member.version)}).status_code == 303
     client.post("/logout", data={"csrf_token": client.csrf_token()})
     client.login(secretary)
     assert client.get(f"/checklist/member/{member.id}").status_code == 403

@@ -42,7 +42,8 @@ def test_a_milestone_conflict_keeps_the_losers_evidence_and_intent_beside_the_wi
 def test_refused_milestone_evidence_stays_in_the_field(client, secretary, branch):
     client.login(secretary)
     milestone = _milestone(client, branch)
-    refused = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "长" * 2001}, htmx=True)
+    refused = client.form_post(f"/milestones/{milestone.id}", {"done": "1", "evidence": "长" * 2001,
+                                                               "version": str(milestone.version)}, htmx=True)
     assert refused.status_code == 422
     assert 'value="' + "长" * 2001 + '"' in refused.get_data(as_text=True)
 

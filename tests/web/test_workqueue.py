@@ -189,8 +189,10 @@ def test_secretary_opens_and_answers_a_follow_up(client, secretary, other_secret
     assert "整改党员活动室" in page and "机密" not in page
     assert client.get(f"/follow-ups/{theirs.id}").status_code == 403
     assert client.form_post(f"/follow-ups/{theirs.id}/answer", {"response": "x"}).status_code == 403
-    assert client.form_post(f"/follow-ups/{mine.id}/answer", {"response": "  "}).status_code == 422
-    response = client.form_post(f"/follow-ups/{mine.id}/answer", {"response": "已完成改造", "done": "1"})
+    seen = str(mine.version)
+    assert client.form_post(f"/follow-ups/{mine.id}/answer", {"response": "  ", "version": seen}).status_code == 422
+    response = client.form_post(f"/follow-ups/{mine.id}/answer", {"response": "已完成改造", "done": "1",
+                                                                 "version": seen})
     assert response.status_code == 303
     db.session.refresh(mine)
     assert mine.status == FollowUpStatus.DONE and mine.response == "已完成改造"
