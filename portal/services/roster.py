@@ -376,8 +376,11 @@ def _changes(plan: Plan, actor) -> None:
     with_email, with_post = "email" in plan.columns, "post_title" in plan.columns
     for row in plan.rows:
         account = existing.get(row.username)
-        if account is None:
-            plan.creates.append(Change("create", row.username, row.display_name, row.line))
+        if account is None:  # what the new account will be, for the admin to check
+            given = {"role": row.role_value.value, "branch": branch_names.get(row.branch_id, ""),
+                     "post_title": row.post_title if with_post else "", "email": row.email if with_email else ""}
+            plan.creates.append(Change("create", row.username, row.display_name, row.line,
+                                       fields={k: ("", v) for k, v in given.items() if v}))
             continue
         user_id, _username, name, role, branch_id, post, email, active = account
         fields: dict[str, tuple[str, str]] = {}

@@ -121,8 +121,9 @@ def test_uploads_to_unwritable_storage_answer_503_and_save_nothing(app, world, u
 def test_the_roster_upload_to_unwritable_storage_answers_503(app, admin, unwritable):
     client = _client(app, admin)
     events = _count(AuditEvent)
+    # A valid roster: its preview keeps the checked file for the import, which the storage refuses.
     response = client.form_post("/admin/roster", {"file": (io.BytesIO("username,display_name,role,branch\n"
-                                                                       "u1,张三,member,\n".encode()), "r.csv")},
+                                                                       "u1,张三,editor,\n".encode()), "r.csv")},
                                 content_type="multipart/form-data")
     assert response.status_code == 503
     assert _count(AuditEvent) == events

@@ -186,4 +186,8 @@ def test_roster_column_email(client, admin, branch):
     response = client.form_post("/admin/roster", {"file": (io.BytesIO(csv_text.encode()), "r.csv")},
                                 content_type="multipart/form-data")
     page = response.get_data(as_text=True)
-    assert "t01@example.org" in page and "请输入邮箱地址" in page
+    assert response.status_code == 422 and "请输入邮箱地址" in page and "t02" in page
+    csv_text = f"用户名,姓名,角色,支部,职务,邮箱\nt01,李老师,党员,{branch.name},教师,t01@example.org\n"
+    response = client.form_post("/admin/roster", {"file": (io.BytesIO(csv_text.encode()), "r.csv")},
+                                content_type="multipart/form-data")
+    assert response.status_code == 200 and "t01@example.org" in response.get_data(as_text=True)
