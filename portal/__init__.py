@@ -154,10 +154,12 @@ def register_template_helpers(app: Flask) -> None:
     from .htmx import wants_fragment
     from .i18n import LANGUAGES
     from .navigation import NAV_ITEMS
+    from .services.appraisal import question_text
     from .services.campaign import current_phase, current_year
     from .services.intents import new_token
 
     app.jinja_env.globals["new_form_token"] = new_token  # one-time token of a create form (_forms.intent)
+    app.jinja_env.globals["question_text"] = question_text  # an appraisal question in the reader's language
 
     @app.context_processor
     def inject() -> dict:

@@ -36,6 +36,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask import g as request_globals
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
@@ -186,6 +188,31 @@ def _validate(settings: RoundSettings, current: AppraisalRound | None = None) ->
     return errors
 
 
+def _criterion_question(title: str) -> str:
+    return gettext("How satisfied are you with the branch on “%(criterion)s”?", criterion=title)
+
+
+def _overall_question() -> str:
+    return gettext("Overall, how satisfied are you with this Party branch?")
+
+
+def question_text(question: AppraisalQuestion) -> str:
+    """The question as the reader reads it. In Chinese, the wording frozen when the round was opened (a later
+    framework edit leaves the round as asked); in another language, the same question built from the
+    criterion's title in that language (Criterion.title_en, else its Chinese title). Criterion titles are
+    read once per request."""
+    if get_locale().language == "zh":
+        return question.text
+    if question.criterion_id is None:
+        return _overall_question()
+    titles = request_globals.get("_criterion_titles")
+    if titles is None:
+        rows = db.session.execute(select(Criterion.id, Criterion.title, Criterion.title_en))
+        titles = request_globals._criterion_titles = {cid: title_en or title for cid, title, title_en in rows}
+    title = titles.get(question.criterion_id)
+    return _criterion_question(title) if title else question.text
+
+
 def save_round(actor: User, year: CampaignYear, settings: RoundSettings) -> AppraisalRound:
     """Create or change the year's round. Questions (one per 五个好 criterion, then the overall one) are made
     with the round from the framework's current titles and never rewritten. Raises Invalid(field errors).
@@ -203,14 +230,12 @@ def save_round(actor: User, year: CampaignYear, settings: RoundSettings) -> Appr
     }
     if round_ is None:
         round_ = AppraisalRound(year_id=year.id, **values)
-        for position, criterion in enumerate(_branch_criteria(), start=1):
+        with force_locale("zh"):  # the wording as asked is kept in Chinese, whoever opened the round
+            for position, criterion in enumerate(_branch_criteria(), start=1):
+                round_.questions.append(AppraisalQuestion(
+                    criterion_id=criterion.id, position=position, text=_criterion_question(criterion.title)))
             round_.questions.append(AppraisalQuestion(
-                criterion_id=criterion.id, position=position,
-                text=str(_l("How satisfied are you with the branch on “%(criterion)s”?",
-                            criterion=criterion.title))))
-        round_.questions.append(AppraisalQuestion(
-            criterion_id=None, position=len(round_.questions) + 1,
-            text=str(_l("Overall, how satisfied are you with this Party branch?"))))
+                criterion_id=None, position=len(round_.questions) + 1, text=_overall_question()))
         db.session.add(round_)
         db.session.flush()
         audit.record(actor, "appraisal.round_created", round_, after=_jsonable(values))

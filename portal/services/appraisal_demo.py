@@ -10,6 +10,7 @@ import random
 import secrets
 from datetime import date, timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import insert, select, update
 
 from ..extensions import db
@@ -42,11 +43,12 @@ def _round(year: CampaignYear, opens: date, closes: date) -> AppraisalRound:
     round_ = appraisal.AppraisalRound(year_id=year.id, groups=",".join(RaterGroup), opens_on=opens, closes_on=closes,
                                       weight_satisfied=100, weight_fairly=80, weight_basically=60,
                                       weight_dissatisfied=0, min_ballots=10, member_min_answers=3)
-    for position, criterion in enumerate(appraisal._branch_criteria(), start=1):
+    with force_locale("zh"):  # as save_round words them
+        for position, criterion in enumerate(appraisal._branch_criteria(), start=1):
+            round_.questions.append(appraisal.AppraisalQuestion(
+                criterion_id=criterion.id, position=position, text=appraisal._criterion_question(criterion.title)))
         round_.questions.append(appraisal.AppraisalQuestion(
-            criterion_id=criterion.id, position=position, text=f"您对该党组织“{criterion.title}”方面是否满意？"))
-    round_.questions.append(appraisal.AppraisalQuestion(criterion_id=None, position=len(round_.questions) + 1,
-                                                        text="总体而言，您对该党组织是否满意？"))
+            criterion_id=None, position=len(round_.questions) + 1, text=appraisal._overall_question()))
     db.session.add(round_)
     db.session.flush()
     return round_

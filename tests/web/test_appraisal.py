@@ -240,3 +240,25 @@ def test_ballot_questions_slips_and_results_are_valid_html(client, branch, secre
     for name, response in pages.items():
         (tmp_path / f"{name}.html").write_text(response.get_data(as_text=True), encoding="utf-8")
     assert [m for m in run_vnu(tmp_path) if m.get("type") == "error"] == []
+
+
+def test_questions_are_asked_in_the_reader_s_language_and_kept_as_asked(app, client, branch, secretary):
+    """Opened from an English page, the round still keeps its wording in Chinese (as asked); an English reader
+    reads the same questions built from the criteria's English titles."""
+    from flask_babel import force_locale
+
+    from portal.models import Criterion
+
+    with app.test_request_context(), force_locale("en"):
+        round_ = open_round(secretary)
+    first = round_.questions[0]
+    title, title_en = db.session.execute(select(Criterion.title, Criterion.title_en)
+                                         .where(Criterion.id == first.criterion_id)).one()
+    assert title in first.text and "满意" in first.text and round_.questions[-1].text.startswith("总体")
+    code = appraisal.generate_codes(secretary, round_, branch, "parents", 1)[0]
+    chinese = client.form_post("/appraisal", {"code": code}).get_data(as_text=True)
+    assert first.text in chinese
+    client.get("/appraisal?lang=en")
+    english = client.form_post("/appraisal", {"code": code}).get_data(as_text=True)
+    assert f"How satisfied are you with the branch on “{title_en}”?" in english
+    assert "Overall, how satisfied are you with this Party branch?" in english and first.text not in english
