@@ -113,3 +113,31 @@ def test_secretary_sees_our_branch(page, live_server):
     assert page.locator("h1").inner_text() == built.branches[0].name
     assert page.locator("#branch-members tbody tr").count() == 2
     screenshot(page, "dashboard-our-branch-secretary")
+
+
+@pytest.mark.parametrize("width", [1366, 1024])
+def test_the_dashboard_and_grades_fit_the_screen_without_a_sideways_scroll(browser, live_server, leader, width):
+    """Every column of the overview (the appraisal and grade columns last) is within the table's box at the
+    widths of the district's office PCs; the grades page neither scrolls sideways (nor on a phone)."""
+    from portal.services import grading
+
+    from ..appraisal_helpers import current_year
+
+    build_district(6)
+    grading.propose(leader, current_year())
+    for viewport in ({"width": width, "height": 900}, {"width": 375, "height": 800}):
+        context = browser.new_context(locale="zh-CN", viewport=viewport)
+        page = context.new_page()
+        login(page, live_server, leader.username, PASSWORD)
+        if viewport["width"] == width:
+            page.goto(f"{live_server}/dashboard")
+            box = page.evaluate("(() => { const t = document.querySelector('.table-scroll');"
+                                " return [t.scrollWidth, t.clientWidth]; })()")
+            assert box[0] <= box[1], f"the overview scrolls sideways at {width} px: {box}"
+            grade = page.locator("#dashboard-table thead th").last
+            assert grade.inner_text().strip() == "等次" and grade.is_visible()
+        page.goto(f"{live_server}/grades")
+        assert page.locator("#grade-table tbody tr").count() == 6
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        screenshot(page, f"grades-{viewport['width']}")
+        context.close()
