@@ -425,7 +425,7 @@ def _plan_from_sheets(framework: Framework, sheets: dict) -> dict:
 
     def rows_of(name, header):
         rows = sheets[name]
-        if not rows or [c for c in rows[0][:len(header)]] != header:
+        if not rows or rows[0][:len(header)] != header:
             raise _bad_file(_l("The sheet “%(sheet)s” must start with the columns %(columns)s.", sheet=name,
                                columns="、".join(header)))
         return [(n, (row + [""] * len(header))[:len(header)]) for n, row in enumerate(rows[1:], start=2)]
@@ -574,11 +574,14 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                     matched[n] = hit
                     free.remove(hit)
         base = THEME_BASE - 1 if year_id else 0
+        # A move is a change of order among the items kept, not a new number after a row was removed.
+        was = [i.id for i in sorted(matched.values(), key=lambda i: (i.position, i.id))]
+        now = [matched[n].id for n in sorted(matched)]
         for n, wanted in enumerate(wanted_rows):
             position = base + n + 1
             item = matched.get(n)
             if item is None:
-                changes.append(Change("add", where, "", f"{wanted['text']} ({_('weight')} {wanted['weight']:g})"))
+                changes.append(Change("add", where, "", f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
 
                 def step(criterion=criterion, year_id=year_id, wanted=wanted, position=position):
                     db.session.add(Item(criterion_id=criterion.id, year_id=year_id, position=position,
@@ -591,10 +594,13 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                     kind = "restore"
                 elif item.text != wanted["text"] or _weight(item.weight) != wanted["weight"]:
                     kind = "edit"
-                else:
+                elif was.index(item.id) != now.index(item.id):
                     kind = "move"
-                changes.append(Change(kind, where, f"{item.text} ({_('weight')} {_weight(item.weight):g})",
-                                      f"{wanted['text']} ({_('weight')} {wanted['weight']:g})"))
+                else:
+                    kind = ""  # renumbered only: made, not listed
+                if kind:
+                    changes.append(Change(kind, where, f"{item.text} ({_('Weight')} {_weight(item.weight):g})",
+                                          f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
 
                 def step(item=item, wanted=wanted, position=position):
                     item.text, item.weight, item.position, item.active = (wanted["text"], wanted["weight"], position,

@@ -8,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import Invalid
-from ..forms import run_form
 from ..forms import admin as forms
+from ..forms import run_form
 from ..forms.fields import errors_of, shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
