@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
         checklist,
         commendation,
         dashboard,
+        frameworks,
         main,
         news,
         noticeboard,
@@ -104,7 +105,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (main, auth, checklist, dashboard, news, commendation, campaign, bulletins, noticeboard, admin,
-                   appraisal, notifications):
+                   frameworks, appraisal, notifications):
         app.register_blueprint(module.bp)
 
 

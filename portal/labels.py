@@ -250,6 +250,22 @@ AUDIT_ACTION = {
     "grading.proposed": _l("computed the grade proposals"),
     "grading.confirmed": _l("confirmed a grade as proposed"),
     "grading.overridden": _l("set a grade other than the proposal"),
+    "framework.criterion_update": _l("edited a criterion of a framework"),
+    "framework.item_add": _l("added a framework item"),
+    "framework.item_update": _l("edited a framework item"),
+    "framework.item_retire": _l("retired a framework item"),
+    "framework.item_restore": _l("brought back a retired framework item"),
+    "framework.import": _l("imported a framework file"),
+}
+
+# What a framework import would do to one row (the import preview).
+FRAMEWORK_CHANGE = {
+    "criterion": _l("Criterion edited"),
+    "add": _l("New item"),
+    "edit": _l("Wording or weight edited"),
+    "move": _l("Moved"),
+    "retire": _l("Retired"),
+    "restore": _l("Brought back"),
 }
 
 # The areas of audited actions, for the audit log's kind filter ("All of 群众评议").
@@ -263,6 +279,7 @@ AUDIT_AREA = {
     "campaign_year": _l("Campaign years"),
     "checklist": _l("Self-assessment"),
     "follow_up": _l("Inspection follow-ups"),
+    "framework": _l("Frameworks"),
     "grading": _l("Grades (分类定级)"),
     "inspection": _l("Inspections"),
     "milestone": _l("Project milestones"),

@@ -197,6 +197,8 @@ RULES: dict[str, Rule] = {
     # --- news board and commendation rules end here ---
     # Campaign administration.
     "campaign.manage": _role(Role.ADMIN),
+    # The framework editor (五个好 / 五带头: criteria, items, theme items, import and export).
+    "framework.manage": _role(Role.ADMIN),
     "submission.request": _role(Role.ADMIN),
     # Who accepts or returns what a branch handed in: the leading group approves the implementation plans
     # (实施方案, DESIGN.md: "Leader … approves plans"); the organisation section, which asked, everything else.

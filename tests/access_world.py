@@ -166,6 +166,14 @@ def build_roster(world) -> None:
     world.extra["roster_import"] = job.id
 
 
+def build_frameworks(world) -> None:
+    """The criterion of the world's branch item (the framework editor edits it)."""
+    from portal.extensions import db
+    from portal.models import Item
+
+    world.extra["criterion"] = db.session.get(Item, world.item_id).criterion_id
+
+
 build_news.areas = ("news", "main", "dashboard")
 build_commendation.areas = ("commendation", "main", "dashboard")
 build_campaign.areas = ("campaign", "main", "dashboard")
@@ -173,5 +181,6 @@ build_appraisal.areas = ("appraisal", "main", "dashboard")
 build_bulletins.areas = ("bulletins",)
 build_notifications.areas = ("notifications", "main")
 build_roster.areas = ("admin",)
+build_frameworks.areas = ("frameworks",)
 BUILDERS = [build_roster, build_news, build_commendation, build_campaign, build_appraisal, build_bulletins,
-            build_notifications]
+            build_notifications, build_frameworks]

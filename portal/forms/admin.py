@@ -7,7 +7,20 @@ from wtforms.validators import ValidationError
 
 from ..models import BranchKind, Role, UnitKind
 from ..services import accounts
-from .fields import Choice, Flag, FormToken, HiddenId, Id, Identifier, Password, Text, Upload, WholeNumber
+from .fields import (
+    Choice,
+    Decimal,
+    Flag,
+    FormToken,
+    HiddenId,
+    Id,
+    Identifier,
+    LongText,
+    Password,
+    Text,
+    Upload,
+    WholeNumber,
+)
 
 
 class _UserFields(FlaskForm):
@@ -81,3 +94,44 @@ class SlipsForm(FlaskForm):
     """Printing activation slips: for one branch, or (blank) for every branch of the import."""
 
     branch = Id()
+
+
+# --- the framework editor -------------------------------------------------------------------------------
+
+class _Confirmable(FlaskForm):
+    """A framework change: `confirm` = 1 once the admin has confirmed a change to a year that has started."""
+
+    confirm = Flag(_l("Confirmation of a new version"), choices=("1",))
+
+
+class CriterionForm(_Confirmable):
+    title = Text(_l("Criterion"), max_length=40, required=True)
+    title_en = Text(_l("English name"), max_length=80)
+    official_text = LongText(_l("Official wording"), max_length=5000)
+    position = WholeNumber(_l("Order"), minimum=1, maximum=100, message=_l("Enter a whole number from 1 to 100."))
+
+
+class ItemForm(_Confirmable):
+    text = LongText(_l("Wording"), max_length=1000, required=True)
+    weight = Decimal(_l("Weight"), minimum=0, maximum=100, required=True)
+    position = WholeNumber(_l("Order"), minimum=1, maximum=2000, message=_l("Enter a whole number from 1 to 2000."))
+
+
+class ItemAddForm(ItemForm):
+    criterion = Id(_l("Criterion"), required=True)
+    year = WholeNumber(_l("Campaign year"), minimum=2000, maximum=2100)  # blank: every year; else a theme item
+
+
+class ItemActiveForm(_Confirmable):
+    active = Flag(_l("Active"), choices=("0", "1"), required=True)
+
+
+class FrameworkFileForm(FlaskForm):
+    file = Upload(_l("Framework file"))
+
+
+class FrameworkImportForm(_Confirmable):
+    """Confirming an import preview: the checked content and the framework's fingerprint when it was shown."""
+
+    plan = LongText(max_length=400_000)  # under the form-memory limit (a framework is a few kB)
+    fingerprint = Text(max_length=64)

@@ -366,6 +366,31 @@ class WholeNumber(Id):
             self._bad = self.data is None
 
 
+class Decimal(Id):
+    """A number with at most two decimals from `minimum` to `maximum` (e.g. an item's weight); blank is None
+    (refused when `required`). Full-width digits and a full-width point are read too; `data` is a float."""
+
+    def __init__(self, label=None, validators=None, *, minimum: float = 0, maximum: float = 100, **kwargs):
+        super().__init__(label, validators, minimum=minimum, maximum=maximum, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = unicodedata.normalize("NFKC", (valuelist[0] or "")).strip()
+        self.data, self._bad = None, False
+        if text:
+            whole, _point, fraction = text.partition(".")
+            ok = (len(text) <= 12 and whole.isascii() and whole.isdigit() and fraction.isascii()
+                  and (fraction.isdigit() or not _point) and len(fraction) <= 2)
+            number = float(text) if ok else None
+            self.data = number if number is not None and self.minimum <= number <= self.maximum else None
+            self._bad = self.data is None
+
+    def _range_message(self):
+        return _l("Enter a number from %(low)s to %(high)s, with at most two decimals.", low=self.minimum,
+                  high=self.maximum)
+
+
 class HiddenId(Id):
     """The version an edit was loaded with, carried in a hidden input. A mangled value is 0, i.e. a version
     no record has, so the save is answered as a conflict (409) with both texts rather than with an error on

@@ -23,6 +23,9 @@ class Framework(db.Model):
     name_en: Mapped[str] = mapped_column(String(120), default="")
     subject: Mapped[Subject] = mapped_column(enum_column(Subject), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # Raised each time the organisation section confirms a change that reaches a year whose assessments have
+    # started (services/frameworks.py); answers keep the wording they were given against either way.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="framework", order_by="Criterion.position", lazy="raise"

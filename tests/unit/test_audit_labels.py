@@ -8,7 +8,8 @@ PORTAL = Path(__file__).resolve().parents[2] / "portal"
 # Codes built at run time (f-strings), spelled out.
 BUILT = {"checklist.submit", "checklist.return", "checklist.review", "post.pin", "post.feature",
          "submission.accept", "submission.return"}
-CODE = re.compile(r'"((?:access|appraisal|auth|branch|brand|bulletin|campaign_year|checklist|follow_up|grading|'
+CODE = re.compile(r'"((?:access|appraisal|auth|branch|brand|bulletin|campaign_year|checklist|follow_up|'
+                  r'framework|grading|'
                   r'inspection|milestone|nomination|notification|objection|pledge|post|project|roster|submission|submission_request|upload|user)\.[a-z_]+)"')
 
 PERMISSION = re.compile(r'can\([^,()]+,\s*"[a-z_]+\.[a-z_]+"')

@@ -273,6 +273,17 @@ TABLE: dict[str, tuple] = {
     "admin.roster_slips": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/slips", ADMIN, {}),
     "admin.reissue_activation": ("POST", "/admin/users/{w.users[member].id}/activation", ADMIN, {}),
     "auth.activate": ("GET", "/activate", PUBLIC, {}),
+    # --- the framework editor: the organisation section only (the world's 2012 has started: changes confirm).
+    "frameworks.index": ("GET", "/admin/frameworks", ADMIN, {}),
+    "frameworks.edit": ("GET", "/admin/frameworks/five_goods?year=2012", ADMIN, {}),
+    "frameworks.export": ("GET", "/admin/frameworks/five_goods/export.xlsx", ADMIN, {}),
+    "frameworks.update_criterion": ("POST", "/admin/frameworks/criteria/" + X % "criterion", ADMIN, {}),
+    "frameworks.add_item": ("POST", "/admin/frameworks/items", ADMIN, {}),
+    "frameworks.update_item": ("POST", "/admin/frameworks/items/{w.item_id}", ADMIN, {}),
+    "frameworks.set_item_active": ("POST", "/admin/frameworks/items/{w.item_id}/active", ADMIN, {}),
+    # A preview writes nothing: 200 with the changes listed.
+    "frameworks.import_preview": ("POST", "/admin/frameworks/five_goods/import", ADMIN, {"admin": 200}),
+    "frameworks.import_apply": ("POST", "/admin/frameworks/five_goods/import/apply", ADMIN, {}),
     # --- 群众评议 and 分类定级: the ballot is public (a one-time code, no login); the organisation section
     # runs rounds and rules; a branch's codes are its secretary's and the organisation section's; results
     # and member grades go to leadership and the branch's secretary; the leading group confirms branch
@@ -568,7 +579,35 @@ FORMS: dict[str, tuple] = {
     "bulletins.update": (lambda w, r: {"title": "通报（修改）", "heading": "一、总体情况", "body": "进展顺利。",
                                        "copy_to": "", "version": "1"}, None),
     "bulletins.issue": (lambda w, r: {"version": "1"}, None),
+    "frameworks.update_criterion": (lambda w, r: {"title": "领导班子建设好", "position": "1", "confirm": "1"}, None),
+    "frameworks.add_item": (lambda w, r: {"criterion": str(w.extra["criterion"]), "text": "新条目", "weight": "1",
+                                          "year": "2012", "confirm": "1"}, None),
+    "frameworks.update_item": (lambda w, r: {"text": "新的表述", "weight": "2", "confirm": "1"}, None),
+    "frameworks.set_item_active": (lambda w, r: {"active": "0", "confirm": "1"}, None),
+    "frameworks.import_preview": (lambda w, r: {"file": _framework_file()}, None),
+    "frameworks.import_apply": (lambda w, r: _framework_import(), None),
 }
+
+
+def _framework_file() -> FileStorage:
+    """The branch framework exported, with its first item's wording changed."""
+    from openpyxl import load_workbook
+
+    from portal.services import frameworks
+
+    book = load_workbook(io.BytesIO(frameworks.export_xlsx(frameworks.get_framework("five_goods"))))
+    book["条目"]["D2"] = "新的表述"
+    out = io.BytesIO()
+    book.save(out)
+    return FileStorage(io.BytesIO(out.getvalue()), filename="five_goods.xlsx")
+
+
+def _framework_import() -> dict:
+    """A confirmed import: the preview's checked content and fingerprint."""
+    from portal.services import frameworks
+
+    preview = frameworks.preview_import(frameworks.get_framework("five_goods"), _framework_file())
+    return {"plan": preview.plan, "fingerprint": preview.fingerprint, "confirm": "1"}
 
 
 def _url(template: str, world: World) -> str:

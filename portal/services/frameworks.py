@@ -1,0 +1,669 @@
+"""The framework editor of the organisation section: the criteria and items of 五个好 (branches) and 五带头
+(members), their wording, order and weight, theme items per campaign year, and a framework as a file
+(XLSX) to share between districts.
+
+Answers are never rewritten: an answer keeps the wording it was given against (`ItemResult.item_text`, which
+the checklist shows for every answered item), so an item's wording is edited in place and new checklists ask
+the new wording; an item is retired rather than deleted (a retired item stays in the checklists that answered
+it). A change that reaches a campaign year whose assessments have started is refused with NeedsConfirmation
+until the admin confirms it; a confirmed change raises the framework's version. Every change is audited and
+committed once; the kept tallies (services/tallies.py) rebuild themselves when a weight, an item's activity or
+its year changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import Assessment, CampaignYear, Criterion, Framework, Item, ItemResult
+from ..text import check_text
+from . import audit, uploads
+
+TEXT_MAX = 1000  # an item's wording
+TITLE_MAX = 40  # Criterion.title
+TITLE_EN_MAX = 80
+OFFICIAL_MAX = 5000
+WEIGHT_MAX = 100.0
+MAX_ROWS = 2000  # items in an imported file
+THEME_BASE = 100  # theme items are numbered after the framework's own (checklist order: year items last)
+SHEETS = ("框架", "准则", "条目")
+CRITERION_HEADER = ["代码", "序号", "名称", "英文名称", "原文"]
+ITEM_HEADER = ["编号", "准则代码", "序号", "表述", "权重", "年度"]
+
+
+class NeedsConfirmation(Conflict):
+    """The change reaches campaign years whose assessments have started: it is made only when confirmed."""
+
+    def __init__(self, message: str, years: list[int]):
+        super().__init__(message)
+        self.years = years
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+def all_frameworks() -> list[Framework]:
+    return list(db.session.scalars(select(Framework).order_by(Framework.id)))
+
+
+def get_framework(code: str) -> Framework:
+    framework = db.session.scalar(select(Framework).where(Framework.code == code))
+    if framework is None:
+        raise NotFound()
+    return framework
+
+
+def all_years() -> list[CampaignYear]:
+    return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
+
+
+def year_by_number(number: int | None) -> CampaignYear | None:
+    if number is None:
+        return None
+    return db.session.scalar(select(CampaignYear).where(CampaignYear.year == number))
+
+
+@dataclass
+class EditorItem:
+    item: Item
+    answers: int  # answers given to it (they keep their wording)
+
+
+@dataclass
+class EditorCriterion:
+    criterion: Criterion
+    items: list[EditorItem] = field(default_factory=list)  # the framework's own, every year
+    theme_items: list[EditorItem] = field(default_factory=list)  # the chosen year's theme items
+
+
+def editor(framework: Framework, year: CampaignYear | None) -> list[EditorCriterion]:
+    """The criteria with their items (retired ones too) and the chosen year's theme items, with how many
+    answers each item has: three queries."""
+    criteria = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == framework.id)
+                                       .order_by(Criterion.position, Criterion.id)))
+    sections = {c.id: EditorCriterion(c) for c in criteria}
+    scope = Item.year_id.is_(None) if year is None else (Item.year_id.is_(None) | (Item.year_id == year.id))
+    items = list(db.session.scalars(select(Item).where(Item.criterion_id.in_(sections), scope)
+                                    .order_by(Item.position, Item.id)))
+    counts = dict(db.session.execute(
+        select(ItemResult.item_id, func.count(ItemResult.id)).where(ItemResult.item_id.in_([i.id for i in items]))
+        .group_by(ItemResult.item_id)).all()) if items else {}
+    for item in items:
+        row = EditorItem(item, int(counts.get(item.id, 0)))
+        (sections[item.criterion_id].items if item.year_id is None else sections[item.criterion_id].theme_items
+         ).append(row)
+    return list(sections.values())
+
+
+def started_years(framework: Framework, year_ids: set[int] | None) -> list[int]:
+    """The campaign years (numbers) among `year_ids` (None: every year) that have assessments of this framework."""
+    stmt = (select(CampaignYear.year).join(Assessment, Assessment.year_id == CampaignYear.id)
+            .where(Assessment.framework_id == framework.id).distinct().order_by(CampaignYear.year))
+    if year_ids is not None:
+        if not year_ids:
+            return []
+        stmt = stmt.where(CampaignYear.id.in_(year_ids))
+    return list(db.session.scalars(stmt))
+
+
+def _guard(framework: Framework, year_ids: set[int] | None, confirmed: bool) -> list[int]:
+    """Refuse a change reaching started years unless confirmed; a confirmed one is a new version."""
+    years = started_years(framework, year_ids)
+    if years and not confirmed:
+        raise NeedsConfirmation(_("The assessments of %(years)s have started. Answers already given keep the "
+                                  "wording they were given against; confirm to make this change a new version "
+                                  "of the framework.", years="、".join(str(y) for y in years)), years)
+    if years:
+        framework.version = (framework.version or 1) + 1
+    return years
+
+
+def _lock(framework: Framework) -> Framework:
+    """The framework row, locked for this change (two admins editing at once change one after the other)."""
+    return db.session.scalar(select(Framework).where(Framework.id == framework.id).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
+def _scope_years(item_year_id: int | None) -> set[int] | None:
+    return None if item_year_id is None else {item_year_id}
+
+
+def _siblings(item: Item) -> list[Item]:
+    year = Item.year_id.is_(None) if item.year_id is None else Item.year_id == item.year_id
+    return list(db.session.scalars(select(Item).where(Item.criterion_id == item.criterion_id, year)
+                                   .order_by(Item.position, Item.id)))
+
+
+def _place(rows: list, moved, position: int | None, base: int = 0) -> None:
+    """Put `moved` at `position` (1-based, clamped) among `rows` and number them all again from base + 1."""
+    rows = [r for r in rows if r is not moved]
+    index = len(rows) if position is None else max(0, min(position - 1, len(rows)))
+    rows.insert(index, moved)
+    for number, row in enumerate(rows, start=base + 1):
+        if row.position != number:
+            row.position = number
+
+
+def _index_of(rows: list, obj) -> int:
+    return next(i for i, r in enumerate(rows, start=1) if r is obj)
+
+
+def _weight(value: float) -> float:
+    return round(float(value), 2)
+
+
+# --- editing ---------------------------------------------------------------------------------------------
+
+def get_criterion(criterion_id: int) -> Criterion:
+    criterion = db.session.get(Criterion, criterion_id)
+    if criterion is None:
+        raise NotFound()
+    return criterion
+
+
+def get_item(item_id: int) -> Item:
+    item = db.session.get(Item, item_id)
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def framework_of(criterion: Criterion) -> Framework:
+    return db.session.get(Framework, criterion.framework_id)
+
+
+def update_criterion(actor, criterion: Criterion, *, title: str, title_en: str, official_text: str,
+                     position: int | None, confirmed: bool = False) -> bool:
+    """Edit a criterion's wording and place. Returns False when nothing changed."""
+    framework = _lock(framework_of(criterion))
+    siblings = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == framework.id)
+                                       .order_by(Criterion.position, Criterion.id)))
+    before = {"title": criterion.title, "title_en": criterion.title_en, "official_text": criterion.official_text,
+              "position": _index_of(siblings, criterion)}
+    after = {"title": title, "title_en": title_en, "official_text": official_text,
+             "position": max(1, min(position or before["position"], len(siblings)))}
+    if after == before:
+        db.session.rollback()
+        return False
+    years = _guard(framework, None, confirmed)
+    criterion.title, criterion.title_en, criterion.official_text = title, title_en, official_text
+    _place(siblings, criterion, after["position"])
+    audit.record(actor, "framework.criterion_update", criterion, before=before,
+                 after={**after, "version": framework.version, "started_years": years})
+    db.session.commit()
+    return True
+
+
+def update_item(actor, item: Item, *, text: str, weight: float, position: int | None,
+                confirmed: bool = False) -> bool:
+    """Edit an item's wording, weight and place. Answers already given keep their wording. False: no change."""
+    criterion = get_criterion(item.criterion_id)
+    framework = _lock(framework_of(criterion))
+    siblings = _siblings(item)
+    before = {"text": item.text, "weight": _weight(item.weight), "position": _index_of(siblings, item)}
+    after = {"text": text, "weight": _weight(weight), "position": max(1, min(position or before["position"],
+                                                                              len(siblings)))}
+    if after == before:
+        db.session.rollback()
+        return False
+    years = _guard(framework, _scope_years(item.year_id), confirmed)
+    item.text, item.weight = text, after["weight"]
+    _place(siblings, item, after["position"], THEME_BASE - 1 if item.year_id else 0)
+    audit.record(actor, "framework.item_update", item, before=before,
+                 after={**after, "criterion": criterion.title, "version": framework.version, "started_years": years})
+    db.session.commit()
+    return True
+
+
+def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: CampaignYear | None,
+             confirmed: bool = False) -> Item:
+    """A new item at the end of the criterion: the framework's own (every year), or a theme item of `year`."""
+    framework = _lock(framework_of(criterion))
+    years = _guard(framework, _scope_years(year.id if year else None), confirmed)
+    item = Item(criterion_id=criterion.id, year_id=year.id if year else None, position=0, text=text,
+                weight=_weight(weight))
+    siblings = _siblings(item)
+    db.session.add(item)
+    _place(siblings, item, None, THEME_BASE - 1 if year else 0)
+    db.session.flush()
+    audit.record(actor, "framework.item_add", item,
+                 after={"text": text, "weight": item.weight, "criterion": criterion.title,
+                        "year": year.year if year else None, "version": framework.version, "started_years": years})
+    db.session.commit()
+    return item
+
+
+def set_item_active(actor, item: Item, active: bool, confirmed: bool = False) -> bool:
+    """Retire an item (new checklists leave it out; checklists that answered it keep it, with their answer) or
+    bring a retired one back. False: it already was so."""
+    criterion = get_criterion(item.criterion_id)
+    framework = _lock(framework_of(criterion))
+    if item.active == active:
+        db.session.rollback()
+        return False
+    years = _guard(framework, _scope_years(item.year_id), confirmed)
+    item.active = active
+    audit.record(actor, "framework.item_restore" if active else "framework.item_retire", item,
+                 before={"active": not active},
+                 after={"active": active, "text": item.text, "criterion": criterion.title,
+                        "version": framework.version, "started_years": years})
+    db.session.commit()
+    return True
+
+
+# --- the framework as a file -------------------------------------------------------------------------------
+
+def _state(framework: Framework):
+    criteria = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == framework.id)
+                                       .order_by(Criterion.position, Criterion.id)))
+    items = list(db.session.scalars(select(Item).where(Item.criterion_id.in_([c.id for c in criteria]))
+                                    .order_by(Item.position, Item.id))) if criteria else []
+    years = {y.id: y.year for y in all_years()}
+    return criteria, items, years
+
+
+def export_xlsx(framework: Framework) -> bytes:
+    """The framework as an XLSX of three sheets (框架, 准则, 条目): active items only; a theme item names its year."""
+    import xlsxwriter
+
+    criteria, items, years = _state(framework)
+    code_of = {c.id: c.code for c in criteria}
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+    bold = book.add_format({"bold": True, "bg_color": "#EEF2F7"})
+    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    sheet = book.add_worksheet(SHEETS[0])
+    sheet.set_column(0, 0, 12)
+    sheet.set_column(1, 1, 80)
+    rows = [("代码", framework.code), ("名称", framework.name), ("版本", framework.version),
+            ("说明", _("Edit the criteria's wording and the items (wording, order, weight, year); leave 编号 blank "
+                     "for a new item and delete a row to retire an item. Criteria codes must stay as they are."))]
+    for line, (key, value) in enumerate(rows):
+        sheet.write_string(line, 0, key, bold)
+        sheet.write(line, 1, value, wrap)
+    sheet = book.add_worksheet(SHEETS[1])
+    sheet.set_column(0, 1, 12)
+    sheet.set_column(2, 3, 24)
+    sheet.set_column(4, 4, 80)
+    sheet.write_row(0, 0, CRITERION_HEADER, bold)
+    for line, c in enumerate(criteria, start=1):
+        sheet.write_string(line, 0, c.code)
+        sheet.write_number(line, 1, line)
+        sheet.write_string(line, 2, c.title)
+        sheet.write_string(line, 3, c.title_en or "")
+        sheet.write_string(line, 4, c.official_text or "", wrap)
+    sheet = book.add_worksheet(SHEETS[2])
+    sheet.set_column(0, 2, 10)
+    sheet.set_column(3, 3, 70)
+    sheet.set_column(4, 5, 8)
+    sheet.write_row(0, 0, ITEM_HEADER, bold)
+    order = {c.id: n for n, c in enumerate(criteria)}
+    active = sorted((i for i in items if i.active),
+                    key=lambda i: (order[i.criterion_id], i.year_id is not None, years.get(i.year_id, 0), i.position,
+                                   i.id))
+    counters: dict = {}
+    for line, item in enumerate(active, start=1):
+        key = (item.criterion_id, item.year_id)
+        counters[key] = counters.get(key, 0) + 1
+        sheet.write_number(line, 0, item.id)
+        sheet.write_string(line, 1, code_of[item.criterion_id])
+        sheet.write_number(line, 2, counters[key])
+        sheet.write_string(line, 3, item.text, wrap)
+        sheet.write_number(line, 4, _weight(item.weight))
+        if item.year_id is not None:
+            sheet.write_number(line, 5, years[item.year_id])
+    book.close()
+    return buffer.getvalue()
+
+
+@dataclass
+class Change:
+    kind: str  # criterion, add, edit, retire, restore
+    where: str  # "1. 领导班子好" (and the year for a theme item)
+    before: str = ""
+    after: str = ""
+
+
+@dataclass
+class ImportPreview:
+    plan: str  # the checked content as JSON, carried by the confirmation form
+    fingerprint: str  # the framework as it was when the preview was made
+    changes: list[Change]
+    started: list[int]  # started years the changes reach (confirmation needed)
+    filename: str = ""
+
+
+def fingerprint(framework: Framework) -> str:
+    criteria, items, _years = _state(framework)
+    data = [[c.id, c.code, c.position, c.title, c.title_en, c.official_text] for c in criteria] + \
+           [[i.id, i.criterion_id, i.year_id, i.position, i.text, _weight(i.weight), i.active] for i in items]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=True).encode()).hexdigest()
+
+
+def _bad_file(message) -> Invalid:
+    return Invalid(str(message), {"file": str(message)})
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _read_sheets(data: bytes) -> dict[str, list[list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken workbook
+        raise _bad_file(_l("The file could not be read as an Excel workbook.")) from error
+    try:
+        names = {name.strip(): name for name in book.sheetnames}
+        missing = [name for name in SHEETS if name not in names]
+        if missing:
+            raise _bad_file(_l("The workbook has no sheet named “%(name)s”. Start from an exported framework.",
+                               name=missing[0]))
+        sheets = {}
+        for name in SHEETS:
+            rows = []
+            for seen, row in enumerate(book[names[name]].iter_rows(values_only=True), start=1):
+                if seen > 3 * MAX_ROWS:
+                    raise _bad_file(_l("A framework may have at most %(n)s items.", n=MAX_ROWS))
+                cells = [_cell(v) for v in row[:8]]
+                if any(cells):
+                    rows.append(cells)
+                    if len(rows) > MAX_ROWS + 1:
+                        raise _bad_file(_l("A framework may have at most %(n)s items.", n=MAX_ROWS))
+            sheets[name] = rows
+        return sheets
+    except Invalid:
+        raise
+    except Exception as error:
+        raise _bad_file(_l("The file could not be read as an Excel workbook.")) from error
+    finally:
+        book.close()
+
+
+def _s(value) -> str:
+    """A plan's value as text (the plan is read back from JSON: a missing value is None)."""
+    return "" if value is None else str(value)
+
+
+def _number(text: str, low: float, high: float) -> float | None:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if value != value or not low <= value <= high:  # NaN, or out of range
+        return None
+    return value
+
+
+def _plan_from_sheets(framework: Framework, sheets: dict) -> dict:
+    head = {row[0]: (row[1] if len(row) > 1 else "") for row in sheets[SHEETS[0]] if row}
+    if head.get("代码", "") != framework.code:
+        other = db.session.scalar(select(Framework.name).where(Framework.code == head.get("代码", "")))
+        if other:
+            raise _bad_file(_l("This file holds the framework “%(other)s”; it cannot be imported into “%(name)s”.",
+                               other=other, name=framework.name))
+        raise _bad_file(_l("This file does not name the framework “%(name)s” (sheet 框架, 代码).",
+                           name=framework.name))
+
+    def rows_of(name, header):
+        rows = sheets[name]
+        if not rows or rows[0][:len(header)] != header:
+            raise _bad_file(_l("The sheet “%(sheet)s” must start with the columns %(columns)s.", sheet=name,
+                               columns="、".join(header)))
+        return [(n, (row + [""] * len(header))[:len(header)]) for n, row in enumerate(rows[1:], start=2)]
+
+    return {"criteria": [dict(zip(["code", "position", "title", "title_en", "official_text"], r, strict=True))
+                         | {"row": n} for n, r in rows_of(SHEETS[1], CRITERION_HEADER)],
+            "items": [dict(zip(["id", "criterion", "position", "text", "weight", "year"], r, strict=True))
+                      | {"row": n} for n, r in rows_of(SHEETS[2], ITEM_HEADER)]}
+
+
+def _checked(framework: Framework, raw: dict) -> dict:
+    """The plan with every value checked and normalised; Invalid with every problem, row by row, otherwise."""
+    problems: list[str] = []
+
+    def problem(sheet, row, message):
+        problems.append(_("Sheet %(sheet)s, row %(row)s: %(message)s", sheet=sheet, row=row, message=message))
+
+    if not isinstance(raw, dict) or not isinstance(raw.get("criteria"), list) or not isinstance(raw.get("items"),
+                                                                                               list):
+        raise _bad_file(_l("The preview could not be read. Upload the file again."))
+    existing = {c.code: c for c in db.session.scalars(select(Criterion).where(Criterion.framework_id == framework.id))}
+    years = {y.year: y.id for y in all_years()}
+    criteria, seen_codes = [], set()
+    for entry in raw["criteria"][:MAX_ROWS]:
+        row = entry.get("row", "?") if isinstance(entry, dict) else "?"
+        entry = entry if isinstance(entry, dict) else {}
+        code = _s(entry.get("code")).strip()
+        if code not in existing:
+            problem(SHEETS[1], row, _("“%(code)s” is not a criterion code of this framework.", code=code[:40]))
+            continue
+        if code in seen_codes:
+            problem(SHEETS[1], row, _("The criterion “%(code)s” appears twice.", code=code))
+            continue
+        seen_codes.add(code)
+        values = {}
+        for key, column, limit, required in (("title", "名称", TITLE_MAX, True),
+                                             ("title_en", "英文名称", TITLE_EN_MAX, False),
+                                             ("official_text", "原文", OFFICIAL_MAX, False)):
+            text, message = check_text(_s(entry.get(key)), max_length=limit, required=required,
+                                       multiline=key == "official_text")
+            if message:
+                problem(SHEETS[1], row, f"{column}: {message}")
+            values[key] = text
+        position = _number(_s(entry.get("position")), 1, MAX_ROWS)
+        criteria.append({"code": code, "position": position or len(criteria) + 1, **values})
+    for code in sorted(set(existing) - seen_codes):
+        problems.append(_("Sheet %(sheet)s: the criterion “%(code)s” is missing; a framework's criteria cannot be "
+                          "removed.", sheet=SHEETS[1], code=code))
+    items = []
+    for entry in raw["items"][:MAX_ROWS]:
+        row = entry.get("row", "?") if isinstance(entry, dict) else "?"
+        entry = entry if isinstance(entry, dict) else {}
+        code = _s(entry.get("criterion")).strip()
+        if code not in existing:
+            problem(SHEETS[2], row, _("“%(code)s” is not a criterion code of this framework.", code=code[:40]))
+            continue
+        text, message = check_text(_s(entry.get("text")), max_length=TEXT_MAX, required=True)
+        if message:
+            problem(SHEETS[2], row, f"表述: {message}")
+        weight_text = _s(entry.get("weight")).strip()
+        weight = _number(weight_text, 0, WEIGHT_MAX) if weight_text else 1.0
+        if weight is None:
+            problem(SHEETS[2], row, _("权重 must be a number from 0 to %(max)s.", max=int(WEIGHT_MAX)))
+        year_text = _s(entry.get("year")).strip()
+        year = None
+        if year_text:
+            number = _number(year_text, 2000, 2100)
+            year = int(number) if number is not None and number.is_integer() else None
+            if year not in years:
+                problem(SHEETS[2], row, _("年度 “%(year)s” is not a campaign year.", year=year_text[:20]))
+                year = None
+        item_id = _number(_s(entry.get("id")).strip(), 1, 2**31 - 1)
+        position = _number(_s(entry.get("position")).strip(), 1, MAX_ROWS)
+        items.append({"id": int(item_id) if item_id and item_id.is_integer() else None, "criterion": code,
+                      "position": position or MAX_ROWS, "text": text, "weight": _weight(weight or 0), "year": year,
+                      "order": len(items)})
+    if not items and not problems:
+        problems.append(_("The sheet 条目 has no items."))
+    if problems:
+        shown = problems[:30]
+        if len(problems) > 30:
+            shown.append(_("… and %(n)s more problems.", n=len(problems) - 30))
+        raise Invalid(_("The file was not imported: %(n)s problems.", n=len(problems)), {"file": "\n".join(shown)})
+    return {"criteria": criteria, "items": items}
+
+
+@dataclass
+class _Diff:
+    changes: list[Change]
+    years: set[int] | None  # years the changes reach (None: every year)
+    apply: list  # callables, in order
+
+
+def _diff(framework: Framework, plan: dict) -> _Diff:
+    criteria, items, year_numbers = _state(framework)
+    year_ids = {number: yid for yid, number in year_numbers.items()}
+    by_code = {c.code: c for c in criteria}
+    changes: list[Change] = []
+    steps: list = []
+    reach_all = False
+    reached: set[int] = set()
+
+    # Criteria: wording and order (the file's 序号, ties in the file's order).
+    ordered = sorted(plan["criteria"], key=lambda c: (c["position"],))
+    for number, wanted in enumerate(ordered, start=1):
+        criterion = by_code[wanted["code"]]
+        new = (number, wanted["title"], wanted["title_en"], wanted["official_text"])
+        old = (criterion.position, criterion.title, criterion.title_en, criterion.official_text)
+        if new != old:
+            reach_all = True
+            before = f"{old[0]}. {old[1]}" + ("" if old[2:] == new[2:] else " …")
+            changes.append(Change("criterion", f"{number}. {wanted['title']}", before, f"{new[0]}. {new[1]}"))
+
+            def step(criterion=criterion, new=new):
+                criterion.position, criterion.title, criterion.title_en, criterion.official_text = new
+            steps.append(step)
+    numbers = {w["code"]: n for n, w in enumerate(ordered, start=1)}
+
+    # Items, per criterion and scope (the framework's own, or one year's theme items).
+    scopes: dict[tuple, list[dict]] = {}
+    for wanted in plan["items"]:
+        scopes.setdefault((wanted["criterion"], year_ids.get(wanted["year"]) if wanted["year"] else None),
+                          []).append(wanted)
+    current: dict[tuple, list[Item]] = {}
+    for item in items:
+        code = next(c.code for c in criteria if c.id == item.criterion_id)
+        current.setdefault((code, item.year_id), []).append(item)
+    for key in sorted(set(scopes) | set(current), key=lambda k: (numbers.get(k[0], 0), k[1] or 0)):
+        code, year_id = key
+        criterion = by_code[code]
+        where = f"{numbers.get(code, criterion.position)}. {criterion.title}" + (
+            f" · {year_numbers[year_id]}" if year_id else "")
+        wanted_rows = sorted(scopes.get(key, []), key=lambda w: (w["position"], w["order"]))
+        existing = current.get(key, [])
+        matched: dict[int, Item] = {}
+        free = list(existing)
+        for n, wanted in enumerate(wanted_rows):  # same wording: the same item (an active one first)
+            hit = next((i for i in sorted(free, key=lambda i: not i.active) if i.text == wanted["text"]), None)
+            if hit is not None:
+                matched[n] = hit
+                free.remove(hit)
+        for n, wanted in enumerate(wanted_rows):  # its id, with other wording: a wording edit
+            if n not in matched and wanted["id"]:
+                hit = next((i for i in free if i.id == wanted["id"]), None)
+                if hit is not None:
+                    matched[n] = hit
+                    free.remove(hit)
+        base = THEME_BASE - 1 if year_id else 0
+        # A move is a change of order among the items kept, not a new number after a row was removed.
+        was = [i.id for i in sorted(matched.values(), key=lambda i: (i.position, i.id))]
+        now = [matched[n].id for n in sorted(matched)]
+        for n, wanted in enumerate(wanted_rows):
+            position = base + n + 1
+            item = matched.get(n)
+            if item is None:
+                changes.append(Change("add", where, "", f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
+
+                def step(criterion=criterion, year_id=year_id, wanted=wanted, position=position):
+                    db.session.add(Item(criterion_id=criterion.id, year_id=year_id, position=position,
+                                        text=wanted["text"], weight=wanted["weight"]))
+            else:
+                if (item.text, _weight(item.weight), item.position, item.active) == (
+                        wanted["text"], wanted["weight"], position, True):
+                    continue
+                if not item.active:
+                    kind = "restore"
+                elif item.text != wanted["text"] or _weight(item.weight) != wanted["weight"]:
+                    kind = "edit"
+                elif was.index(item.id) != now.index(item.id):
+                    kind = "move"
+                else:
+                    kind = ""  # renumbered only: made, not listed
+                if kind:
+                    changes.append(Change(kind, where, f"{item.text} ({_('Weight')} {_weight(item.weight):g})",
+                                          f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
+
+                def step(item=item, wanted=wanted, position=position):
+                    item.text, item.weight, item.position, item.active = (wanted["text"], wanted["weight"], position,
+                                                                          True)
+            steps.append(step)
+            reach_all = reach_all or year_id is None
+            if year_id:
+                reached.add(year_id)
+        for item in free:
+            if item.active:
+                changes.append(Change("retire", where, item.text, ""))
+
+                def step(item=item):
+                    item.active = False
+                steps.append(step)
+                reach_all = reach_all or year_id is None
+                if year_id:
+                    reached.add(year_id)
+    return _Diff(changes, None if reach_all else reached, steps)
+
+
+def preview_import(framework: Framework, file: FileStorage | None) -> ImportPreview:
+    """Read and check an uploaded framework file; nothing is written. Invalid (422) with every problem."""
+    if file is None or not file.filename:
+        raise _bad_file(_l("Choose a file to upload."))
+    if not file.filename.lower().endswith(".xlsx"):
+        raise _bad_file(_l("Upload the framework as an XLSX file exported from this page."))
+    uploads.check(file, {m: e for m, e in uploads.DOCUMENT_TYPES.items() if e == "xlsx"})
+    plan = _checked(framework, _plan_from_sheets(framework, _read_sheets(file.stream.read())))
+    diff = _diff(framework, plan)
+    return ImportPreview(plan=json.dumps(plan, ensure_ascii=True, separators=(",", ":")),
+                         fingerprint=fingerprint(framework), changes=diff.changes,
+                         started=started_years(framework, diff.years) if diff.changes else [],
+                         filename=file.filename[:120])
+
+
+def apply_import(actor, framework: Framework, plan_json: str, expected: str, confirmed: bool = False) -> int:
+    """Make the previewed changes, all or nothing, if the framework is still as it was when previewed.
+    Returns the number of changes."""
+    try:
+        raw = json.loads(plan_json or "")
+    except ValueError:
+        raise _bad_file(_l("The preview could not be read. Upload the file again.")) from None
+    framework = _lock(framework)
+    if fingerprint(framework) != (expected or ""):
+        db.session.rollback()
+        raise Conflict(_("The framework was changed after this preview was made. Upload the file again."))
+    plan = _checked(framework, raw)
+    diff = _diff(framework, plan)
+    if not diff.changes:
+        db.session.rollback()
+        return 0
+    years = _guard(framework, diff.years, confirmed)
+    try:
+        for step in diff.apply:
+            step()
+        audit.record(actor, "framework.import", framework,
+                     after={"changes": len(diff.changes),
+                            "kinds": {k: sum(1 for c in diff.changes if c.kind == k)
+                                      for k in sorted({c.kind for c in diff.changes})},
+                            "version": framework.version, "started_years": years})
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(diff.changes)

@@ -1,0 +1,357 @@
+"""The framework editor (organisation section): criteria, items and theme items of 五个好 / 五带头; answers keep
+the wording they were given against; a started year changes only after a confirmation; a framework as an XLSX
+file (export → edit → import round-trips, a preview first, all or nothing, bad files answered 422 in Chinese)."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import AuditEvent, Criterion, Framework, Item, ItemResult, Result, Subject
+from portal.services import tallies
+
+from ..checklist_helpers import current_year, items, make_assessment, year
+
+BRANCH_EDITOR = "/admin/frameworks/five_goods"
+
+
+def framework(code="five_goods") -> Framework:
+    return db.session.scalar(select(Framework).where(Framework.code == code))
+
+
+def fresh(obj):
+    db.session.expire_all()
+    return db.session.get(type(obj), obj.id)
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("framework.%"))))
+
+
+def xlsx(data: bytes, name="framework.xlsx"):
+    return {"file": (io.BytesIO(data), name)}
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    client.login(admin)
+    return client
+
+
+# --- who may ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("who", ["secretary", "member", "leader", "editor"])
+def test_only_the_organisation_section_edits_frameworks(client, request, admin, who):
+    client.login(request.getfixturevalue(who))
+    item = items(Subject.BRANCH)[0]
+    criterion_id = item.criterion_id
+    assert client.get("/admin/frameworks").status_code == 403
+    assert client.get(BRANCH_EDITOR).status_code == 403
+    assert client.get(BRANCH_EDITOR + "/export.xlsx").status_code == 403
+    assert client.form_post(f"/admin/frameworks/items/{item.id}", {"text": "改", "weight": "1"}).status_code == 403
+    assert client.form_post(f"/admin/frameworks/items/{item.id}/active", {"active": "0"}).status_code == 403
+    assert client.form_post("/admin/frameworks/items", {"criterion": str(criterion_id), "text": "新",
+                                                        "weight": "1"}).status_code == 403
+    assert client.form_post(f"/admin/frameworks/criteria/{criterion_id}", {"title": "改"}).status_code == 403
+    assert fresh(item).text == item.text and fresh(item).active
+    assert audit_actions() == []
+
+
+def test_the_editor_shows_both_frameworks_in_chinese(admin_client):
+    page = admin_client.get("/admin/frameworks?lang=zh").get_data(as_text=True)
+    assert "五个好" in page and "五带头" in page
+    page = admin_client.get(BRANCH_EDITOR + "?year=2012").get_data(as_text=True)
+    assert "领导班子好" in page and "深入学习实践科学发展观" in page
+    assert "总结有效做法,建立党建工作长效管理机制" in page  # 2012's theme item
+    assert "添加条目" in page and "导出" in page
+    assert admin_client.get("/admin/frameworks/nothing").status_code == 404
+
+
+# --- editing with no assessment yet: no confirmation --------------------------------------------------------
+
+def test_edit_an_item_before_any_assessment(admin_client):
+    first, second = items(Subject.BRANCH)[:2]
+    response = admin_client.form_post(f"/admin/frameworks/items/{second.id}?year=2012",
+                                      {"text": "  新的表述  ", "weight": "2.5", "position": "1"})
+    assert response.status_code == 303 and "year=2012" in response.headers["Location"]
+    second, first = fresh(second), fresh(first)
+    assert (second.text, second.weight, second.position, first.position) == ("新的表述", 2.5, 1, 2)
+    assert framework().version == 1  # nothing had started: no new version
+    assert audit_actions() == ["framework.item_update"]
+
+
+def test_invalid_input_is_shown_beside_the_fields(admin_client):
+    item = items(Subject.BRANCH)[0]
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": "\u200b", "weight": "abc"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="i{item.id}-text-error"' in page and f'id="i{item.id}-weight-error"' in page
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": "x", "weight": "101"})
+    assert response.status_code == 422
+    assert fresh(item).text == item.text
+
+
+def test_add_items_for_every_year_and_theme_items_for_one(admin_client, branch, other_branch):
+    criterion = db.session.get(Criterion, items(Subject.BRANCH)[0].criterion_id)
+    response = admin_client.form_post("/admin/frameworks/items", {"criterion": str(criterion.id),
+                                                                  "text": "每年都问的新条目", "weight": "1"})
+    assert response.status_code == 303
+    response = admin_client.form_post("/admin/frameworks/items", {"criterion": str(criterion.id),
+                                                                  "text": "2012 年主题条目", "weight": "1",
+                                                                  "year": "2012"})
+    assert response.status_code == 303
+    theme = db.session.scalar(select(Item).where(Item.text == "2012 年主题条目"))
+    assert theme.year_id == year(2012).id and theme.position >= 100
+    texts_2012 = [i.text for i in items(Subject.BRANCH, year(2012))]
+    texts_2011 = [i.text for i in items(Subject.BRANCH, year(2011))]
+    assert "2012 年主题条目" in texts_2012 and "2012 年主题条目" not in texts_2011
+    assert "每年都问的新条目" in texts_2011
+    response = admin_client.form_post("/admin/frameworks/items", {"criterion": str(criterion.id),
+                                                                  "text": "x", "weight": "1", "year": "2099"})
+    assert response.status_code == 422
+    assert sorted(audit_actions()) == ["framework.item_add", "framework.item_add"]
+
+
+def test_edit_a_criterion(admin_client):
+    criteria = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == framework().id)
+                                       .order_by(Criterion.position)))
+    response = admin_client.form_post(f"/admin/frameworks/criteria/{criteria[1].id}",
+                                      {"title": "党员队伍建设好", "title_en": "Members", "official_text": "说明",
+                                       "position": "1"})
+    assert response.status_code == 303
+    assert (fresh(criteria[1]).title, fresh(criteria[1]).position, fresh(criteria[0]).position) == (
+        "党员队伍建设好", 1, 2)
+    response = admin_client.form_post(f"/admin/frameworks/criteria/{criteria[1].id}", {"title": ""})
+    assert response.status_code == 422
+
+
+# --- a started year: old answers keep their wording; changes need confirmation -------------------------------
+
+def test_old_answers_keep_their_wording_and_a_started_year_asks_for_confirmation(admin_client, branch,
+                                                                                 other_branch):
+    make_assessment(branch, answer_all=Result.MET)  # 2012 has started
+    item = items(Subject.BRANCH)[0]
+    old = item.text
+    url = f"/admin/frameworks/items/{item.id}"
+    response = admin_client.form_post(url, {"text": "新的表述", "weight": "1", "position": "1"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "2012" in page and 'name="confirm" value="1"' in page and 'value="新的表述"' in page
+    assert fresh(item).text == old and audit_actions() == []  # nothing changed yet
+    response = admin_client.form_post(url, {"text": "新的表述", "weight": "1", "position": "1", "confirm": "1"})
+    assert response.status_code == 303
+    assert fresh(item).text == "新的表述" and framework().version == 2
+    answer = db.session.scalar(select(ItemResult).where(ItemResult.item_id == item.id))
+    assert answer.item_text == old and answer.result == Result.MET
+    # The answered checklist shows the wording it was answered against; an unanswered one, the new wording.
+    answered = admin_client.get(f"/checklist/branch/{branch.id}").get_data(as_text=True)
+    unanswered = admin_client.get(f"/checklist/branch/{other_branch.id}").get_data(as_text=True)
+    assert old in answered and "新的表述" not in answered
+    assert "新的表述" in unanswered
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "framework.item_update"))
+    assert event.before["text"] == old and event.after["text"] == "新的表述" and event.after["version"] == 2
+    assert tallies.differences() == []
+
+
+def test_retiring_keeps_answered_items_and_leaves_them_out_of_new_checklists(admin_client, branch, other_branch):
+    make_assessment(branch, answer_all=Result.MET)
+    item = items(Subject.BRANCH)[0]
+    url = f"/admin/frameworks/items/{item.id}/active"
+    assert admin_client.form_post(url, {"active": "0"}).status_code == 409
+    assert fresh(item).active
+    assert admin_client.form_post(url, {"active": "0", "confirm": "1"}).status_code == 303
+    assert not fresh(item).active
+    assert f'id="item-{item.id}"' in admin_client.get(f"/checklist/branch/{branch.id}").get_data(as_text=True)
+    assert f'id="item-{item.id}"' not in admin_client.get(f"/checklist/branch/{other_branch.id}").get_data(
+        as_text=True)
+    assert db.session.scalar(select(ItemResult.item_text).where(ItemResult.item_id == item.id)) == item.text
+    assert tallies.differences() == []
+    assert admin_client.form_post(url, {"active": "1", "confirm": "1"}).status_code == 303
+    assert fresh(item).active and audit_actions() == ["framework.item_retire", "framework.item_restore"]
+
+
+def test_a_weight_change_in_a_started_year_rebuilds_the_figures(admin_client, branch):
+    make_assessment(branch, answer_all=Result.MET)
+    item = items(Subject.BRANCH)[0]
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": item.text, "weight": "3",
+                                                                             "confirm": "1"})
+    assert response.status_code == 303 and fresh(item).weight == 3.0
+    assert tallies.differences() == []
+
+
+def test_a_theme_item_of_an_unstarted_year_needs_no_confirmation(admin_client, branch):
+    make_assessment(branch, answer_all=Result.MET)  # 2012 started, 2011 not (in this world)
+    theme = db.session.scalar(select(Item).where(Item.year_id == year(2011).id))
+    response = admin_client.form_post(f"/admin/frameworks/items/{theme.id}", {"text": "改过的2011主题条目",
+                                                                              "weight": "1"})
+    assert response.status_code == 303 and framework().version == 1
+
+
+def test_the_confirmation_page_works_without_javascript(admin_client, branch):
+    make_assessment(branch, answer_all=Result.MET)
+    criterion = db.session.get(Criterion, items(Subject.BRANCH)[0].criterion_id)
+    response = admin_client.form_post("/admin/frameworks/items?year=2012",
+                                      {"criterion": str(criterion.id), "text": "新条目", "weight": "1",
+                                       "year": "2012"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert 'action="/admin/frameworks/items?year=2012"' in page and "<script" not in page.split("<main")[1]
+    assert db.session.scalar(select(Item).where(Item.text == "新条目")) is None
+
+
+# --- the framework as a file ---------------------------------------------------------------------------------
+
+def test_export_then_import_unchanged_changes_nothing(admin_client):
+    data = admin_client.get(BRANCH_EDITOR + "/export.xlsx").data
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["框架", "准则", "条目"] and book["框架"]["B1"].value == "five_goods"
+    response = admin_client.post(BRANCH_EDITOR + "/import", data={"csrf_token": admin_client.csrf_token(),
+                                                                   **xlsx(data)}, content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "没有需要修改的内容" in admin_client.get(BRANCH_EDITOR).get_data(as_text=True) or \
+        "import-preview" in response.get_data(as_text=True)
+    assert 'name="plan"' not in response.get_data(as_text=True)
+
+
+def _edited(data: bytes) -> bytes:
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["条目"]
+    sheet["D2"] = "深入学习实践科学发展观,并用以指导工作"  # wording of the first item
+    sheet["E3"] = 2  # weight of the second
+    sheet.delete_rows(4)  # retire the third
+    sheet.append(["", "leadership", 99, "新增:班子成员联系师生", 1, None])
+    sheet.append(["", "membership", 1, "2011 年的新主题条目", 1.5, 2011])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _preview(client, data: bytes, name="framework.xlsx"):
+    return client.post(BRANCH_EDITOR + "/import", data={"csrf_token": client.csrf_token(), **xlsx(data, name)},
+                       content_type="multipart/form-data")
+
+
+def _hidden(page: str, name: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))
+
+
+def test_import_previews_then_applies_all_changes_and_round_trips(admin_client, branch):
+    before = {i.id: i.text for i in items(Subject.BRANCH)}
+    first, second, third = items(Subject.BRANCH)[:3]
+    data = _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data)
+    response = _preview(admin_client, data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for words in ("并用以指导工作", "新增:班子成员联系师生", "2011 年的新主题条目", third.text):
+        assert words in page
+    assert {i.id: i.text for i in items(Subject.BRANCH)} == before  # the preview wrote nothing
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply",
+                                      {"plan": _hidden(page, "plan"), "fingerprint": _hidden(page, "fingerprint")})
+    assert response.status_code == 303, response.get_data(as_text=True)[-3000:]
+    assert fresh(first).text == "深入学习实践科学发展观,并用以指导工作"
+    assert fresh(second).weight == 2.0 and not fresh(third).active
+    assert db.session.scalar(select(Item).where(Item.text == "新增:班子成员联系师生")).year_id is None
+    assert db.session.scalar(select(Item).where(Item.text == "2011 年的新主题条目")).year_id == year(2011).id
+    assert audit_actions() == ["framework.import"]
+    assert tallies.differences() == []
+    # Round trip: what is exported now imports as "nothing to change".
+    again = admin_client.get(BRANCH_EDITOR + "/export.xlsx").data
+    rows = list(load_workbook(io.BytesIO(again))["条目"].iter_rows(values_only=True))
+    assert any(r[3] == "新增:班子成员联系师生" for r in rows) and not any(r[3] == third.text for r in rows)
+    assert 'name="plan"' not in _preview(admin_client, again).get_data(as_text=True)
+
+
+def test_an_import_reaching_a_started_year_asks_for_confirmation(admin_client, branch):
+    make_assessment(branch, answer_all=Result.MET)
+    first = items(Subject.BRANCH)[0]
+    old = first.text
+    page = _preview(admin_client, _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data)).get_data(
+        as_text=True)
+    assert 'name="confirm"' in page
+    fields = {"plan": _hidden(page, "plan"), "fingerprint": _hidden(page, "fingerprint")}
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", fields)
+    assert response.status_code == 409 and fresh(first).text == old
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", {**fields, "confirm": "1"})
+    assert response.status_code == 303 and framework().version == 2
+    assert db.session.scalar(select(ItemResult.item_text).where(ItemResult.item_id == first.id)) == old
+
+
+def test_an_import_is_refused_when_the_framework_changed_since_the_preview(admin_client):
+    page = _preview(admin_client, _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data)).get_data(
+        as_text=True)
+    item = items(Subject.BRANCH)[5]
+    assert admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": "中途改了",
+                                                                         "weight": "1"}).status_code == 303
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", {"plan": _hidden(page, "plan"),
+                                                                        "fingerprint": _hidden(page, "fingerprint")})
+    assert response.status_code == 409
+    assert db.session.scalar(select(Item).where(Item.text == "新增:班子成员联系师生")) is None
+
+
+def _book(change) -> bytes:
+    from portal.services.frameworks import export_xlsx
+
+    book = load_workbook(io.BytesIO(export_xlsx(framework())))
+    change(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("data, name, words", [
+    (b"not a workbook at all", "framework.xlsx", "文件"),
+    (b"a,b\n", "framework.csv", "XLSX"),
+    ("five_leads", "framework.xlsx", "五带头"),
+    ("no_sheet", "framework.xlsx", "条目"),
+    ("bad_rows", "framework.xlsx", "第 2 行"),
+    ("bad_header", "framework.xlsx", "表述"),
+    ("unknown_criterion", "framework.xlsx", "nosuch"),
+])
+def test_bad_files_are_refused_in_chinese(admin_client, data, name, words):
+    def other_framework(book):
+        book["框架"]["B1"] = "five_leads"
+
+    def no_sheet(book):
+        del book["条目"]
+
+    def bad_rows(book):
+        book["条目"]["D2"] = ""
+        book["条目"]["E3"] = "很重"
+        book["条目"]["F4"] = 1999
+
+    def bad_header(book):
+        book["条目"]["D1"] = "内容"
+
+    def unknown_criterion(book):
+        book["条目"]["B2"] = "nosuch"
+
+    changes = {"five_leads": other_framework, "no_sheet": no_sheet, "bad_rows": bad_rows, "bad_header": bad_header,
+               "unknown_criterion": unknown_criterion}
+    if isinstance(data, str):
+        data = _book(changes[data])
+    before = {i.id: (i.text, i.weight, i.active) for i in db.session.scalars(select(Item))}
+    response = admin_client.post(BRANCH_EDITOR + "/import?lang=zh",
+                                 data={"csrf_token": admin_client.csrf_token(), **xlsx(data, name)},
+                                 content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert words in page and 'id="import-file-error"' in page
+    assert {i.id: (i.text, i.weight, i.active) for i in db.session.scalars(select(Item))} == before
+
+
+def test_a_tampered_plan_is_checked_again(admin_client):
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", {"plan": "{not json", "fingerprint": "x"})
+    assert response.status_code in (409, 422)
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", {"plan": "[]", "fingerprint": "x"})
+    assert response.status_code in (409, 422)
+    assert audit_actions() == []
+
+
+def test_the_current_year_is_the_default_for_new_checklists(admin_client, branch):
+    assert current_year().year == 2012
