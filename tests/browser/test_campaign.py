@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def test_request_submit_and_grid(browser, live_server, admin, secretary, branch, other_branch, tmp_path):
+def test_request_submit_and_grid(browser, live_server, admin, leader, secretary, branch, other_branch, tmp_path):
     admin_page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
     login(admin_page, live_server, admin.username, PASSWORD)
     admin_page.click("nav.main-nav >> text=报送")
@@ -22,6 +22,7 @@ def test_request_submit_and_grid(browser, live_server, admin, secretary, branch,
     admin_page.fill("#deadline", (utcnow() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"))
     admin_page.click("text=下发通知")
     admin_page.wait_for_url("**/submissions/*")
+    grid_url = admin_page.url
     row = admin_page.locator("tr", has_text=branch.name)
     assert row.locator("[data-state]").get_attribute("data-state") == "pending"
     screenshot(admin_page, "campaign-grid-before")
@@ -50,7 +51,13 @@ def test_request_submit_and_grid(browser, live_server, admin, secretary, branch,
     assert row.locator("[data-state]").get_attribute("data-state") == "submitted"
     assert admin_page.locator("tr", has_text=other_branch.name).locator("[data-state]").get_attribute(
         "data-state") == "pending"
-    # Accept inline (htmx swaps the row).
+    assert row.locator("button:has-text('通过')").count() == 0  # a plan is the leading group's to decide
+    # The leading group accepts inline (htmx swaps the row).
+    admin_page.context.close()
+    admin_page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(admin_page, live_server, leader.username, PASSWORD)
+    admin_page.goto(grid_url)
+    row = admin_page.locator("tr", has_text=branch.name)
     row.locator("button:has-text('通过')").click()
     admin_page.locator(f"tr:has-text('{branch.name}') [data-state=accepted]").wait_for()
     accepted = admin_page.locator("#grid-summary [data-state=accepted]").locator("xpath=..")

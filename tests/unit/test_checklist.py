@@ -211,7 +211,11 @@ def test_every_change_is_audited(branch, secretary):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "checklist.set_result"))
     assert event.actor_id == secretary.id and event.branch_id == branch.id
     assert event.before == {"item_id": item.id, "result": "not_assessed"}
-    assert event.after == {"item_id": item.id, "result": "met"}
+    # The item and whose checklist it is are named, so that the audit log reads without looking them up.
+    after = dict(event.after)
+    label, of = after.pop("item"), after.pop("of")
+    assert after == {"item_id": item.id, "result": "met"}
+    assert label.split(" ", 1)[1] in item.text and branch.name in of
     assert db.session.scalar(select(AuditEvent.after).where(AuditEvent.action == "checklist.set_note"))["note"] == \
         "见会议记录"
 
