@@ -46,9 +46,10 @@ def apply_lang_parameter() -> None:
     session["lang"] = lang
 
 
-def when(value, empty: str = "—") -> str:
+def when(value, date_only: bool = False, empty: str = "—") -> str:
     """The portal's one way to write a moment, on pages and in e-mail alike: a stored time (naive UTC, or an ISO
-    text of one) as "2012-11-27 17:00" in the portal's time zone (PORTAL_TIMEZONE), a date as "2012-11-27"."""
+    text of one) as "2012-11-27 17:00" in the portal's time zone (PORTAL_TIMEZONE), a date (or with `date_only`, a
+    time's local day) as "2012-11-27"."""
     from datetime import date, datetime
 
     from flask_babel import format_date, format_datetime
@@ -61,6 +62,8 @@ def when(value, empty: str = "—") -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
+        if date_only:
+            return format_date(value, "yyyy-MM-dd")  # the day in the portal's time zone
         if value.tzinfo is not None:
             from datetime import UTC
 

@@ -103,3 +103,14 @@ def test_demo_people_have_addresses_and_something_to_act_on(app):
     leader = db.session.scalar(select(User).where(User.username == "leader"))
     assert leader.email == "leader@example.org" and leader.email_preference == "digest"
     assert db.session.scalar(select(func.count(Notification.id)).where(Notification.recipient_id == leader.id)) > 0
+
+
+def test_demo_deadlines_fall_in_the_working_day(app):
+    """Deadlines are seeded at 17:00 in the portal's time zone (stored as UTC), not at 01:00 at night."""
+    from flask_babel import to_user_timezone
+
+    from portal.models import SubmissionRequest
+
+    demo.seed(branches=4, members_per_branch=2)
+    deadlines = list(db.session.scalars(select(SubmissionRequest.deadline)))
+    assert deadlines and {to_user_timezone(d).hour for d in deadlines} == {17}
