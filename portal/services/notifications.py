@@ -75,18 +75,19 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> None:
     db.session.execute(stmt)
 
 
-def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", about: str = "",
-           **params) -> None:
+def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", about: str = "", *,
+           at=None, **params) -> None:
     """Add one notification of `kind` per recipient for the event `event_key` (the caller commits).
     Recipients given twice, or already notified of this event, get none more. `link` is a path inside the
     portal (links.path_for); `about` names the record the work is about ("submission:4", see object_key);
-    params are plain values for the text."""
+    params are plain values for the text. `at` is when the event happened (now unless given: the demo's
+    history)."""
     if kind not in TEXTS:
         raise KeyError(f"unknown notification kind: {kind}")
     ids = sorted({r if isinstance(r, int) else r.id for r in recipients if r is not None})
     if not ids:
         return
-    now = utcnow()
+    now = at or utcnow()
     clean = {k: v if isinstance(v, (int, float)) or v is None else str(v)[:500] for k, v in params.items()}
     _insert_ignoring_duplicates([{"recipient_id": rid, "kind": kind, "event_key": event_key[:120],
                                   "params": clean, "link": link[:300], "created_at": now,
