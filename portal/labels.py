@@ -413,6 +413,15 @@ AUDIT_FIELD = {
     "updated": _l("accounts updated"),
     "disabled": _l("accounts disabled"),
     "unchanged": _l("accounts unchanged"),
+    # frameworks (the framework editor and its import)
+    "criterion": _l("criterion"),
+    "title_en": _l("English title"),
+    "official_text": _l("official wording"),
+    "position": _l("position"),
+    "weight": _l("weight"),
+    "started_years": _l("years whose assessments had started"),
+    "changes": _l("changes"),
+    "kinds": _l("changes by kind"),
 }
 # Recorded to say what an event was about (which item of whose self-assessment): shown with the object, not as a
 # change.
@@ -425,6 +434,9 @@ EMAIL_PREFERENCE = {EmailPreference.NONE: _l("Only in the portal"),
                     EmailPreference.IMMEDIATE: _l("One e-mail per notification"),
                     EmailPreference.DIGEST: _l("A daily digest")}
 LOCALE = {"zh": _l("Chinese"), "en": _l("English")}
+# What a framework import changed, by kind (services/frameworks.py: the diff's change kinds).
+FRAMEWORK_CHANGE = {"criterion": _l("criteria edited"), "add": _l("items added"), "edit": _l("items edited"),
+                    "retire": _l("items retired"), "restore": _l("items restored")}
 YES_NO = {True: _l("Yes"), False: lazy_pgettext("answer", "No")}
 
 # Recorded values that are codes, in words, by field ("object.field" first: a status means one thing of a post,
@@ -454,6 +466,7 @@ AUDIT_VALUE = {
     "confirmed": {**GRADE, **MEMBER_GRADE},
     "email_preference": EMAIL_PREFERENCE,
     "locale": LOCALE,
+    "kinds": FRAMEWORK_CHANGE,  # a dict: its keys are the codes
 }
 # Recorded ids (or usernames) of records, shown as the record's name: field → what it refers to.
 AUDIT_REFERENCE = {

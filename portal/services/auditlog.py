@@ -245,9 +245,9 @@ def _words(object_type: str, key: str, value, names: Names) -> str:
     if isinstance(value, list):
         return "、".join(_words(object_type, key, v, names) if not isinstance(v, list) else
                         " – ".join(map(str, v)) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{labels.audit_field_label(k, object_type)}: {_words(object_type, k, v, names)}"
-                         for k, v in value.items())
+    if isinstance(value, dict):  # its keys are codes of this field (codes), or fields of their own
+        return _("; ").join(_("%(field)s: %(value)s", field=codes.get(k) or labels.audit_field_label(k, object_type),
+                              value=_words(object_type, k, v, names)) for k, v in value.items())
     return str(value)
 
 
@@ -292,6 +292,8 @@ def unlabelled(event: AuditEvent) -> list[str]:
             codes = labels.audit_value_labels(key, event.object_type)
             if codes and isinstance(value, str) and value and key != "groups" and value not in codes:
                 missing.append(f"{key}={value}")
+            if codes and isinstance(value, dict):
+                missing.extend(f"{key}.{k}" for k in value if k not in codes)
     return missing
 
 
