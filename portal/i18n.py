@@ -44,3 +44,31 @@ def apply_lang_parameter() -> None:
     # Only this session: a GET changes nothing stored. The person's own preference is a POST from
     # their account page (auth.account_language).
     session["lang"] = lang
+
+
+def when(value, date_only: bool = False, empty: str = "—") -> str:
+    """The portal's one way to write a moment, on pages and in e-mail alike: a stored time (naive UTC, or an ISO
+    text of one) as "2012-11-27 17:00" in the portal's time zone (PORTAL_TIMEZONE), a date (or with `date_only`, a
+    time's local day) as "2012-11-27"."""
+    from datetime import date, datetime
+
+    from flask_babel import format_date, format_datetime
+
+    if value is None or value == "":
+        return empty
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if date_only:
+            return format_date(value, "yyyy-MM-dd")  # the day in the portal's time zone
+        if value.tzinfo is not None:
+            from datetime import UTC
+
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return format_datetime(value, "yyyy-MM-dd HH:mm")
+    if isinstance(value, date):
+        return format_date(value, "yyyy-MM-dd")
+    return str(value)

@@ -1,11 +1,14 @@
 """Translated names of the domain's enumerations, for templates and exports."""
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from .models import (
     AssessmentStatus,
     BranchKind,
     BranchLevel,
+    BulletinStatus,
     CommendationLevel,
+    EmailPreference,
     FollowUpStatus,
     GroupRole,
     ImportStatus,
@@ -18,6 +21,7 @@ from .models import (
     PostCategory,
     PostStatus,
     RaterGroup,
+    RequestKind,
     Result,
     ReviewRating,
     Role,
@@ -296,10 +300,13 @@ AUDIT_AREA = {
     "user": _l("Accounts"),
 }
 
-# What the values recorded by appraisal and grading events are called (audit log: changes old → new).
+# What each recorded field is called (audit log: changes old → new). "object.field" names a field whose meaning
+# depends on the record ("group" of a submission request is a number of people, of an appraisal code a rater group).
 AUDIT_FIELD = {
+    # appraisal and grading
     "round": _l("round"),
     "group": _l("rater group"),
+    "submissionrequest.group": _l("people named"),
     "count": _l("number"),
     "batch": _l("batch"),
     "proposed": _l("proposed"),
@@ -326,7 +333,170 @@ AUDIT_FIELD = {
     "member_excellent_min": _l("优秀 from"),
     "member_qualified_min": _l("合格 from"),
     "member_basic_min": _l("基本合格 from"),
+    # workflow and records
+    "status": _l("status"),
+    "comment": _l("comment"),
+    "return_reason": _l("reason for return"),
+    "decision_note": _l("decision note"),
+    "rating": _l("rating"),
+    "result": _l("result"),
+    "note": _l("note"),
+    "title": _l("title"),
+    "text": _l("text"),
+    "items": _l("indicators"),
+    "version": _l("version"),
+    "pinned": _l("pinned"),
+    "featured": _l("featured"),
+    "number": _l("document number"),
+    "sections": _l("sections"),
+    "level": _l("commendation level"),
+    "member_id": _l("nominee"),
+    "notice_ends_at": _l("public notice until"),
+    "post_id": _l("story"),
+    "nomination_id": _l("nomination"),
+    "entry_id": _l("progress entry"),
+    "on": _l("date"),
+    "evidence_id": _l("evidence file"),
+    "name": _l("name"),
+    "size": _l("size (bytes)"),
+    "stored_name": _l("stored file"),
+    "path": _l("address"),
+    "files": _l("files"),
+    "removed": _l("files removed"),
+    "kind": _l("kind"),
+    "branch.kind": _l("branch type"),
+    "unit": _l("unit"),
+    "unit_kind": _l("unit type"),
+    "branch": _l("branch"),
+    "pledge.branch": _l("the branch's pledge"),
+    "branch_id": _l("branch"),
+    "branches": _l("branches"),
+    "member_count": _l("members"),
+    "slogan": _l("slogan"),
+    "description": _l("description"),
+    "goal": _l("goal"),
+    "done": _l("done"),
+    "evidence": _l("evidence"),
+    "due_on": _l("due on"),
+    "held_on": _l("held on"),
+    "findings": _l("findings"),
+    "action": _l("action to take"),
+    "owner": _l("responsible"),
+    "response": _l("response"),
+    "deadline": _l("deadline"),
+    "document": _l("document"),
+    "late": _l("late"),
+    "theme": _l("theme"),
+    "phases": _l("phase dates"),
+    "current": _l("current year"),
+    "opened": _l("phase opened"),
+    "mobilise": PHASE[PhaseKind.MOBILISE],
+    "pledge": PHASE[PhaseKind.PLEDGE],
+    "review": PHASE[PhaseKind.REVIEW],
+    "appraisal": PHASE[PhaseKind.APPRAISAL],
+    "commend": PHASE[PhaseKind.COMMEND],
+    "username": _l("username"),
+    "display_name": _l("name"),
+    "role": _l("role"),
+    "post_title": _l("job title"),
+    "email": _l("e-mail"),
+    "email_preference": _l("e-mail notifications"),
+    "locale": _l("interface language"),
+    "active": _l("active"),
+    "users": _l("accounts"),
+    "expires": _l("expires"),
+    "member": _l("member"),
+    "format": _l("file format"),
+    "disable_leavers": _l("disable those not listed"),
+    "error": _l("error"),
+    "created": _l("accounts added"),
+    "updated": _l("accounts updated"),
+    "disabled": _l("accounts disabled"),
+    "unchanged": _l("accounts unchanged"),
+    # frameworks (the framework editor and its import)
+    "criterion": _l("criterion"),
+    "title_en": _l("English title"),
+    "official_text": _l("official wording"),
+    "position": _l("position"),
+    "weight": _l("weight"),
+    "started_years": _l("years whose assessments had started"),
+    "changes": _l("changes"),
+    "kinds": _l("changes by kind"),
 }
+# Recorded to say what an event was about (which item of whose self-assessment): shown with the object, not as a
+# change.
+AUDIT_CONTEXT = ("item", "of", "item_id")
+
+BULLETIN_STATUS = {BulletinStatus.DRAFT: _l("Draft"), BulletinStatus.ISSUED: lazy_pgettext("bulletin", "Issued")}
+REQUEST_KIND = {RequestKind.PLAN: _l("Leading group and implementation plan"),
+                RequestKind.GENERAL: _l("Other material")}
+EMAIL_PREFERENCE = {EmailPreference.NONE: _l("Only in the portal"),
+                    EmailPreference.IMMEDIATE: _l("One e-mail per notification"),
+                    EmailPreference.DIGEST: _l("A daily digest")}
+LOCALE = {"zh": _l("Chinese"), "en": _l("English")}
+# What a framework import changed, by kind (services/frameworks.py: the diff's change kinds).
+FRAMEWORK_CHANGE = {"criterion": _l("criteria edited"), "add": _l("items added"), "edit": _l("items edited"),
+                    "retire": _l("items retired"), "restore": _l("items restored")}
+YES_NO = {True: _l("Yes"), False: lazy_pgettext("answer", "No")}
+
+# Recorded values that are codes, in words, by field ("object.field" first: a status means one thing of a post,
+# another of a pledge).
+AUDIT_VALUE = {
+    "assessment.status": ASSESSMENT_STATUS,
+    "pledge.status": PLEDGE_STATUS,
+    "submission.status": SUBMISSION_STATUS,
+    "post.status": POST_STATUS,
+    "nomination.status": NOMINATION_STATUS,
+    "followup.status": FOLLOW_UP_STATUS,
+    "bulletin.status": BULLETIN_STATUS,
+    "status": {},  # by record only
+    "result": RESULT,
+    "rating": REVIEW_RATING,
+    "level": COMMENDATION_LEVEL,
+    "role": ROLE,
+    "unit_kind": UNIT_KIND,
+    "kind": {},  # by record only
+    "branch.kind": BRANCH_KIND,
+    "inspection.kind": INSPECTION_KIND,
+    "submissionrequest.kind": REQUEST_KIND,
+    "group": RATER_GROUP,
+    "groups": RATER_GROUP,
+    "opened": PHASE,
+    "proposed": {**GRADE, **MEMBER_GRADE},
+    "confirmed": {**GRADE, **MEMBER_GRADE},
+    "email_preference": EMAIL_PREFERENCE,
+    "locale": LOCALE,
+    "kinds": FRAMEWORK_CHANGE,  # a dict: its keys are the codes
+}
+# Recorded ids (or usernames) of records, shown as the record's name: field → what it refers to.
+AUDIT_REFERENCE = {
+    "branch_id": "branch",
+    "branches": "branch",  # a list of ids (an inspection's branches) or a count (a submission request's)
+    "member_id": "user",
+    "users": "user",
+    "member": "username",
+    "post_id": "post",
+    "round": "appraisalround",
+    "nomination_id": "nomination",
+}
+# Recorded times (ISO text, UTC as stored): shown in the portal's time zone.
+AUDIT_TIME = ("deadline", "expires", "notice_ends_at")
+
+
+def audit_field_label(key: str, object_type: str = ""):
+    """The words for a recorded field (the code itself when it has none)."""
+    return AUDIT_FIELD.get(f"{object_type}.{key}") or AUDIT_FIELD.get(key, key)
+
+
+def audit_value_labels(key: str, object_type: str | None = None) -> dict:
+    """The words for the codes a field records: of this record's field, or (no record named) every record's."""
+    if object_type is not None:
+        return AUDIT_VALUE.get(f"{object_type}.{key}") or AUDIT_VALUE.get(key) or {}
+    merged = dict(AUDIT_VALUE.get(key) or {})
+    for name, mapping in AUDIT_VALUE.items():
+        if name.endswith(f".{key}"):
+            merged.update(mapping)
+    return merged
 
 
 # Work queue entries (services/workqueue.py), in words; "%(title)s" is the entry's own title.

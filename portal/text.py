@@ -103,3 +103,15 @@ def password_text_error(password: str | None):
         return _l("A password cannot contain control characters (such as tab, line break, escape or other invisible "
                   "codes). Use letters, digits, spaces and punctuation.")
     return None
+
+
+OPENING_QUOTES = "“‘「『《〈\"'"
+
+
+def quoted(title) -> str:
+    """A title in Chinese quotation marks, “…”, unless it already opens with a quotation mark or a title mark of
+    its own (“三会一课”进课堂 stays as it is: never ““三会一课”进课堂”)."""
+    text = "" if title is None else str(title)
+    if not text or text[0] in OPENING_QUOTES:
+        return text
+    return f"“{text}”"

@@ -16,27 +16,31 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_utc
+from flask_babel import lazy_pgettext, to_utc
 from sqlalchemy import func, or_, select
 
 from .. import labels
 from ..extensions import db
+from ..i18n import when
 from ..input_guard import parse_int
-from ..models import AuditEvent, Branch, User
+from ..models import AuditEvent, Branch, Bulletin, Inspection, Post, Project, SubmissionRequest, User
+from ..text import quoted
 from .audit import COMMAND_LINE
 from .export import local_time, neutralise_row, zone_label
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000  # rows in one CSV; narrow the filters for more
 
-# The object an event names, in words.
+# The object an event names, in words ("Post" alone is also a person's job title: the context tells them apart).
 OBJECT_TYPE = {
     "assessment": _l("Self-assessment"),
     "pledge": _l("Pledge"),
     "pledgeentry": _l("Pledge progress"),
     "submission": _l("Submission"),
     "submissionrequest": _l("Submission request"),
-    "post": _l("Post"),
+    "post": lazy_pgettext("news board", "Post"),
+    "postimage": _l("Image in a post"),
+    "bulletin": _l("Bulletin"),
     "nomination": _l("Nomination"),
     "objection": _l("Objection"),
     "user": _l("Account"),
@@ -49,10 +53,28 @@ OBJECT_TYPE = {
     "appraisalround": _l("Appraisal round"),
     "graderecord": _l("Grade"),
     "gradingpolicy": _l("Grading rules"),
+    "rosterimport": _l("Roster import"),
 }
+# Objects shown with their name beside their number, and where the name is.
+OBJECT_NAME = {
+    "post": (Post.id, Post.title),
+    "bulletin": (Bulletin.id, Bulletin.title),
+    "submissionrequest": (SubmissionRequest.id, SubmissionRequest.title),
+    "project": (Project.id, Project.title),
+    "inspection": (Inspection.id, Inspection.title),
+    "user": (User.id, User.display_name),
+    "branch": (Branch.id, Branch.name),
+}
+# Records a recorded id (labels.AUDIT_REFERENCE) refers to, and where their names are.
+REFERENCE_NAME = {
+    "branch": (Branch.id, Branch.name),
+    "user": (User.id, User.display_name),
+    "username": (User.username, User.display_name),
+    "post": (Post.id, Post.title),
+}
+MANY_SHOWN = 10  # names listed of a long list of ids ("and 40 more")
 REASON_KEYS = ("reason", "return_reason", "comment")
-# Recorded to say which item of whose self-assessment an event was about: shown with the object, not as changes.
-CONTEXT_KEYS = ("item", "of", "item_id")
+CONTEXT_KEYS = labels.AUDIT_CONTEXT
 
 
 @dataclass
@@ -112,14 +134,19 @@ def kind_values() -> list[str]:
     return sorted({a.split(".", 1)[0] for a in actions}) + actions
 
 
-def kind_options() -> list[tuple[str, str]]:
-    """(value, label) for the kind filter: each area, then each action in words."""
-    areas = sorted({a.split(".", 1)[0] for a in labels.AUDIT_ACTION})
-    def area(code: str) -> str:
-        return str(labels.AUDIT_AREA.get(code, code))
+def kind_options() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The kind filter's choices, by area in words: (area's name, [(value, label)]), the first choice of each area
+    being the whole area ("All of them")."""
+    areas: dict[str, list[tuple[str, str]]] = {}
+    for action, label in labels.AUDIT_ACTION.items():
+        areas.setdefault(action.split(".", 1)[0], []).append((action, str(label)))
+    groups = []
+    for area, actions in areas.items():
+        name = str(labels.AUDIT_AREA.get(area, area))
+        groups.append((name, [(area, _("All kinds in “%(area)s”", area=name)), *sorted(actions, key=lambda a: a[1])]))
+    from ..collation import sort_key
 
-    return [(a, _("All of “%(area)s”", area=area(a))) for a in areas] + [
-        (a, f"{area(a.split('.', 1)[0])} · {label}") for a, label in sorted(labels.AUDIT_ACTION.items())]
+    return sorted(groups, key=lambda group: sort_key(group[0]))
 
 
 def _statement(filters: Filters):
@@ -150,7 +177,7 @@ class Line:
     branch_name: str | None
     action: str
     obj: str
-    changes: list[tuple[str, str, str]]  # (field, old, new)
+    changes: list[tuple[str, str | None, str]]  # (field, old or None when only set, new)
     reason: str
 
     @property
@@ -161,28 +188,71 @@ class Line:
         return self.event.actor_name or ""
 
 
-def _text(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, (dict, list)):
-        import json
+class Names:
+    """The names of the records a page of events refers to, fetched once per kind of record (one query each)."""
 
-        return json.dumps(value, ensure_ascii=False)
+    def __init__(self, events: list[AuditEvent]):
+        wanted: dict[str, set] = {}
+        for event in events:
+            if event.object_id is not None and event.object_type in OBJECT_NAME:
+                wanted.setdefault(f"object:{event.object_type}", set()).add(event.object_id)
+            for values in (event.before or {}, event.after or {}):
+                for key, value in values.items():
+                    kind = _reference(event.object_type, key)
+                    if kind and value not in (None, ""):
+                        ids = value if isinstance(value, list) else [value]
+                        wanted.setdefault(kind, set()).update(i for i in ids[:MANY_SHOWN] if isinstance(i, (int, str)))
+        self.found: dict[str, dict] = {}
+        for kind, ids in wanted.items():
+            key, name = OBJECT_NAME[kind[7:]] if kind.startswith("object:") else REFERENCE_NAME[kind]
+            ids = {i for i in ids if isinstance(i, str) == (key.type.python_type is str)}
+            rows = db.session.execute(select(key, name).where(key.in_(ids))).tuples().all() if ids else []
+            self.found[kind] = dict(rows)
+
+    def get(self, kind: str, value):
+        return self.found.get(kind, {}).get(value)
+
+
+def _reference(object_type: str, key: str) -> str | None:
+    return labels.AUDIT_REFERENCE.get(f"{object_type}.{key}", labels.AUDIT_REFERENCE.get(key))
+
+
+def _words(object_type: str, key: str, value, names: Names) -> str:
+    """A recorded value in words: a code's label, 是/否, a record's name for its id, a time in the portal's time
+    zone, "—" for nothing."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(labels.YES_NO[value])
+    kind = _reference(object_type, key)
+    if kind and isinstance(value, (int, str, list)) and not (isinstance(value, int) and key == "branches"):
+        ids = value if isinstance(value, list) else [value]
+        shown = [names.get(kind, i) or (f"#{i}" if isinstance(i, int) else str(i)) for i in ids[:MANY_SHOWN]]
+        if kind == "username" and isinstance(value, str) and names.get(kind, value):
+            shown = [f"{names.get(kind, value)} ({value})"]
+        text = "、".join(shown)
+        return text if len(ids) <= MANY_SHOWN else _("%(names)s and %(n)s more", names=text, n=len(ids) - MANY_SHOWN)
+    if key in labels.AUDIT_TIME:
+        return when(value)
+    codes = labels.audit_value_labels(key, object_type)
+    if codes:
+        if key == "groups" and isinstance(value, str):
+            return "、".join(str(codes.get(g, g)) for g in value.split(",") if g)
+        if key == "group" and value == "":
+            return _("All groups")
+        if isinstance(value, str):
+            return str(codes.get(value, value))
+    if isinstance(value, list):
+        return "、".join(_words(object_type, key, v, names) if not isinstance(v, list) else
+                        " – ".join(map(str, v)) for v in value)
+    if isinstance(value, dict):  # its keys are codes of this field (codes), or fields of their own
+        return _("; ").join(_("%(field)s: %(value)s", field=codes.get(k) or labels.audit_field_label(k, object_type),
+                              value=_words(object_type, k, v, names)) for k, v in value.items())
     return str(value)
 
 
-# Recorded values that are codes, in words (a grade "advanced" is 先进; a rater group "parents" is 家长).
-def _value_words(key: str, value):
-    if key in ("proposed", "confirmed") and isinstance(value, str):
-        return labels.GRADE.get(value) or labels.MEMBER_GRADE.get(value) or value
-    if key == "group" and isinstance(value, str):
-        return labels.RATER_GROUP.get(value) or (_("All groups") if value == "" else value)
-    if key == "groups" and isinstance(value, str):
-        return "、".join(str(labels.RATER_GROUP.get(g, g)) for g in value.split(",") if g)
-    return value
-
-
-def describe(event: AuditEvent, branch_name: str | None) -> Line:
+def describe(event: AuditEvent, branch_name: str | None, names: Names | None = None) -> Line:
+    names = names if names is not None else Names([event])
     before, after = event.before or {}, event.after or {}
     changes = []
     for key in list(dict.fromkeys([*before, *after])):
@@ -190,18 +260,41 @@ def describe(event: AuditEvent, branch_name: str | None) -> Line:
             continue
         old, new = before.get(key), after.get(key)
         if old != new:
-            name = str(labels.AUDIT_FIELD.get(key, key))
-            changes.append((name, _text(_value_words(key, old)) if key in before else "",
-                            _text(_value_words(key, new)) if key in after else ""))
+            name = str(labels.audit_field_label(key, event.object_type))
+            # A field the event only set (a creation) shows its value alone: old is None then.
+            changes.append((name, _words(event.object_type, key, old, names) if key in before else None,
+                            _words(event.object_type, key, new, names) if key in after else "—"))
     reason = ""
     if event.action.endswith((".return", ".reject", ".overridden")):
         reason = next((str(after[k]) for k in (*REASON_KEYS, "decision_note") if after.get(k)), "")
     kind = OBJECT_TYPE.get(event.object_type)
     obj = f"{kind or event.object_type} #{event.object_id}" if event.object_id is not None else (
         str(kind) if kind else event.object_type)
+    title = names.get(f"object:{event.object_type}", event.object_id)
+    if title:
+        obj = f"{obj} {quoted(title)}"
     # What the change was about, beside the object: "自评 #3 · 2012 · 晨曦路小学党支部 · 1.2 坚持…".
     obj = " · ".join([obj, *(str(after[k]) for k in ("of", "item") if after.get(k))])
     return Line(event, branch_name, str(labels.AUDIT_ACTION.get(event.action, event.action)), obj, changes, reason)
+
+
+def unlabelled(event: AuditEvent) -> list[str]:
+    """The recorded fields and codes of `event` that have no words (tests: every event reads in words)."""
+    missing = [] if event.action in labels.AUDIT_ACTION else [event.action]
+    if event.object_type and event.object_type not in OBJECT_TYPE:
+        missing.append(event.object_type)
+    for values in (event.before or {}, event.after or {}):
+        for key, value in values.items():
+            if key in CONTEXT_KEYS:
+                continue
+            if labels.audit_field_label(key, event.object_type) == key:
+                missing.append(key)
+            codes = labels.audit_value_labels(key, event.object_type)
+            if codes and isinstance(value, str) and value and key != "groups" and value not in codes:
+                missing.append(f"{key}={value}")
+            if codes and isinstance(value, dict):
+                missing.extend(f"{key}.{k}" for k in value if k not in codes)
+    return missing
 
 
 @dataclass
@@ -220,7 +313,9 @@ def page_of(filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> AuditP
     page = min(max(1, page), pages)
     rows = db.session.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                               .limit(per_page).offset((page - 1) * per_page))
-    return AuditPage([describe(event, name) for event, name in rows], page, pages, total)
+    rows = list(rows)
+    names = Names([event for event, _name in rows])
+    return AuditPage([describe(event, name, names) for event, name in rows], page, pages, total)
 
 
 def csv_text(filters: Filters) -> str:
@@ -232,10 +327,20 @@ def csv_text(filters: Filters) -> str:
     writer.writerow([_("Time (%(zone)s)", zone=zone_label()), _("Person"), _("Branch"), _("Action"),
                      _("Object"), _("Changes"), _("Reason"), _("Client address")])
     stmt = _statement(filters).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(EXPORT_LIMIT)
-    for event, name in db.session.execute(stmt):
-        line = describe(event, name)
-        changes = "; ".join(f"{key}: {old} → {new}" for key, old, new in line.changes)
-        writer.writerow(neutralise_row([local_time(event.at), line.actor, name or "", line.action, line.obj,
-                                        changes, line.reason, event.ip]))
+    rows = list(db.session.execute(stmt))
+    for start in range(0, len(rows), 1000):  # names fetched a thousand events at a time
+        chunk = rows[start:start + 1000]
+        names = Names([event for event, _name in chunk])
+        for event, name in chunk:
+            _write_line(writer, describe(event, name, names), name)
     return buffer.getvalue()
+
+
+def _write_line(writer, line: Line, name: str | None) -> None:
+    event = line.event
+    changes = _("; ").join(_("%(field)s: %(value)s", field=key, value=new) if old is None else
+                           _("%(field)s: %(old)s → %(new)s", field=key, old=old, new=new)
+                           for key, old, new in line.changes)
+    writer.writerow(neutralise_row([local_time(event.at), line.actor, name or "", line.action, line.obj,
+                                    changes, line.reason, event.ip]))
 

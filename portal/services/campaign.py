@@ -357,8 +357,10 @@ def seed_demo(today: date) -> None:
     secretaries = dict(db.session.execute(select(User.branch_id, User.id).where(User.role == Role.SECRETARY)).all())
 
     def at(days: int, hour: int = 9) -> datetime:
+        """`hour` o'clock local time (PORTAL_TIMEZONE), `days` from today, stored as UTC like every time: a
+        deadline "at 17" is 17:00 in Beijing, not 01:00 at night."""
         day = today + timedelta(days=days)
-        return datetime(day.year, day.month, day.day, hour, 0)
+        return to_utc(datetime(day.year, day.month, day.day, hour, 0)).replace(tzinfo=None)
 
     # 报送: the plan request, deadline five days ago, every state of the grid; and one due soon.
     db.session.execute(insert(SubmissionRequest), [

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH = 640
@@ -94,7 +95,7 @@ def histogram(chart_id: str, title: str, values: Sequence[float], *, bins: int =
         x = left + index * bar_w
         low, high = round(index * step), round((index + 1) * step)
         label = f"{low}–{high}%"
-        labels.append(f"{label}: {count}")
+        labels.append(_("%(field)s: %(value)s", field=label, value=count))
         body.append(f'<rect class="chart__bar" x="{x + 6:.1f}" y="{height - bottom - h:.1f}" '
                     f'width="{bar_w - 12:.1f}" height="{h:.1f}"/>'
                     f'<text class="chart__value" x="{x + bar_w / 2:.1f}" y="{height - bottom - h - 4:.1f}" '
@@ -149,7 +150,7 @@ def line(chart_id: str, title: str, points: Sequence[tuple[date, float, float | 
         lx = left + offset * 180
         body.append(f'<line class="chart__line chart__line--{name}" x1="{lx}" y1="10" x2="{lx + 24}" y2="10"/>'
                     f'<text class="chart__legend" x="{lx + 30}" y="14">{escape(label)}</text>')
-        desc.append(f"{label}: {_fmt(values[0][1])} → {_fmt(values[-1][1])}")
+        desc.append(_("%(field)s: %(old)s → %(new)s", field=label, old=_fmt(values[0][1]), new=_fmt(values[-1][1])))
     first, last = points[0][0], points[-1][0]
     body.append(f'<text class="chart__tick" x="{left}" y="{height - bottom + 18}">{first.isoformat()}</text>'
                 f'<text class="chart__tick" x="{WIDTH - right}" y="{height - bottom + 18}" text-anchor="end">'

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import aliased
@@ -16,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from .. import permissions
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
+from ..i18n import when
 from ..input_guard import parse_int
 from ..links import path_for
 from ..models import (
@@ -303,7 +303,7 @@ def object_to(actor: User, nomination: Nomination, text: str) -> Objection:
     if not notice_running(nomination):
         if nomination.status == NominationStatus.NOTICE and notice_over(nomination):
             raise Conflict(str(_l("The public notice ended on %(when)s: objections are no longer accepted.",
-                                  when=format_datetime(nomination.notice_ends_at, "yyyy-MM-dd HH:mm"))))
+                                  when=when(nomination.notice_ends_at))))
         raise Conflict(str(_l("This nomination is not under public notice: objections are not accepted.")))
     text = (text or "").strip()
     if not text:
@@ -332,7 +332,7 @@ def commend(actor: User, nomination: Nomination, level: str, note: str = "",
         raise _stale()
     if not notice_over(nomination):
         raise Conflict(str(_l("The public notice runs until %(when)s; commend after it has ended.",
-                              when=format_datetime(nomination.notice_ends_at, "yyyy-MM-dd HH:mm"))))
+                              when=when(nomination.notice_ends_at))))
     if level not in CommendationLevel._value2member_map_:
         message = _l("Choose the level of the commendation.")
         raise Invalid(str(message), {"level": message})

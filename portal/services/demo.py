@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from werkzeug.security import generate_password_hash
 
 from ..extensions import db
@@ -29,6 +29,7 @@ from ..models import (
     Framework,
     Item,
     ItemResult,
+    Notification,
     Phase,
     Post,
     PostCategory,
@@ -395,27 +396,105 @@ def _seed_snapshots(rng, year, branch_ids, today):
 
 
 def _seed_notifications(year) -> None:
-    """What the demo's state would have told people: the leading group of each branch self-assessment waiting
-    for review, the secretaries of returned ones (with the reason), the editor of posts waiting."""
+    """What the demo's state would have told people, as the services tell it (notifications.notify, each about
+    its record, so that doing the work settles it), dated when each event happened: self-assessments waiting
+    for review (the leading group; a member's, their secretary), returned (with the reason) and reviewed; the
+    submission requests each branch received, the plans handed in (the leading group; settled once decided),
+    returned or accepted, and the plan overdue; posts waiting for the editor; follow-ups assigned. Work already
+    done leaves its "waiting" notification settled at the time it was done."""
     from . import notifications
-    from .workqueue import review_queue
 
-    branch = {a.id: a for a in db.session.scalars(select(Assessment).where(
-        Assessment.year_id == year.id, Assessment.status == AssessmentStatus.RETURNED,
-        Assessment.member_id.is_(None)))}
-    leaders = notifications.leaders()
-    for entry in review_queue(year)[:20]:
-        notifications.notify(leaders, "assessment.waiting", f"demo:assessment.waiting:{entry.object_id}",
-                             entry.url, what=entry.title)
     names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
-    for assessment in branch.values():
-        notifications.notify(notifications.secretaries_of(assessment.branch_id), "assessment.returned",
-                             f"demo:assessment.returned:{assessment.id}",
-                             path_for("checklist.branch", owner_id=assessment.branch_id, year=year.year),
-                             what=names[assessment.branch_id], reason=assessment.return_reason)
-    for post_id, title in db.session.execute(select(Post.id, Post.title).where(Post.status == PostStatus.PENDING)):
+    people = dict(db.session.execute(select(User.id, User.display_name)).all())
+    leaders = notifications.leaders()
+    secretaries = {b: notifications.secretaries_of(b) for b in names}
+    settled: list[tuple[str, str, datetime]] = []  # (kind, object key, when the work was done)
+
+    # 自评: waiting, returned, reviewed.
+    happened: dict[tuple[int, str], datetime] = {(a, action): at for a, action, at in db.session.execute(
+        select(AssessmentEvent.assessment_id, AssessmentEvent.action, func.max(AssessmentEvent.at))
+        .group_by(AssessmentEvent.assessment_id, AssessmentEvent.action))}
+    ratings = dict(db.session.execute(select(Review.assessment_id, Review.rating)
+                                      .where(Review.year_id == year.id)).tuples().all())
+    for a in db.session.scalars(select(Assessment).where(Assessment.year_id == year.id, Assessment.status.in_(
+            [AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.REVIEWED]))):
+        about = f"assessment:{a.id}"
+        if a.member_id is None:
+            whose, link = names[a.branch_id], path_for("checklist.branch", owner_id=a.branch_id, year=year.year)
+            reviewers, owners = leaders, secretaries[a.branch_id]
+        else:
+            whose = f"{names[a.branch_id]} · {people[a.member_id]}"
+            link = path_for("checklist.member", owner_id=a.member_id, year=year.year)
+            reviewers = [s for s in secretaries[a.branch_id] if s != a.member_id]
+            owners = [a.member_id]
+        notifications.notify(reviewers, "assessment.waiting", f"demo:assessment.waiting:{a.id}", link, about,
+                             at=happened.get((a.id, "submit"), a.submitted_at), what=whose)
+        if a.status == AssessmentStatus.RETURNED:
+            done = happened.get((a.id, "return"), a.updated_at)
+            settled.append(("assessment.waiting", about, done))
+            notifications.notify(owners, "assessment.returned", f"demo:assessment.returned:{a.id}", link, about,
+                                 at=done, what=whose, reason=a.return_reason)
+        elif a.status == AssessmentStatus.REVIEWED:
+            done = happened.get((a.id, "review"), a.reviewed_at)
+            settled.append(("assessment.waiting", about, done))
+            if a.id in ratings:
+                notifications.notify(owners, "assessment.reviewed", f"demo:assessment.reviewed:{a.id}", link, about,
+                                     at=done, what=whose, rating=ratings[a.id].value)
+
+    # 报送: requested, handed in (waiting for a decision), returned, accepted, overdue.
+    from flask_babel import force_locale, to_utc
+
+    from ..models import RequestKind, Submission, SubmissionRequest, SubmissionStatus
+    from .submissions import local_text
+
+    rows = db.session.execute(select(Submission, SubmissionRequest).join(
+        SubmissionRequest, SubmissionRequest.id == Submission.request_id).where(SubmissionRequest.year_id == year.id))
+    now = utcnow()
+    for sub, req in rows:
+        about, link = f"submission:{sub.id}", path_for("campaign.submission", submission_id=sub.id)
+        owners = secretaries.get(sub.branch_id, [])
+        with force_locale("zh"):
+            due = local_text(req.deadline)
+        notifications.notify(owners, "submission.requested", f"demo:submission.requested:{sub.id}",
+                             path_for("campaign.request_page", request_id=req.id), about, at=req.created_at,
+                             what=req.title, due=due)
+        if sub.status == SubmissionStatus.PENDING:
+            if req.deadline < now:  # as send-reminders words it (same event key: never sent twice)
+                notifications.notify(owners, "submission.overdue", f"submission.overdue:{sub.id}", link, about,
+                                     at=req.deadline, what=req.title, due=due, submission_id=sub.id)
+            continue
+        settled.append(("submission.requested", about, sub.submitted_at))
+        deciders = leaders if req.kind == RequestKind.PLAN else notifications.admins()
+        notifications.notify(deciders, "submission.waiting", f"demo:submission.waiting:{sub.id}", link, about,
+                             at=sub.submitted_at, what=f"{names[sub.branch_id]} · {req.title}")
+        if sub.status in (SubmissionStatus.RETURNED, SubmissionStatus.ACCEPTED):
+            settled.append(("submission.waiting", about, sub.decided_at))
+            kind = "submission.returned" if sub.status == SubmissionStatus.RETURNED else "submission.accepted"
+            notifications.notify(owners, kind, f"demo:{kind}:{sub.id}", link, about, at=sub.decided_at,
+                                 what=req.title, reason=sub.return_reason)
+
+    # Posts waiting for the editor.
+    for post_id, title, at in db.session.execute(select(Post.id, Post.title, Post.submitted_at)
+                                                 .where(Post.status == PostStatus.PENDING)):
         notifications.notify(notifications.editors(), "post.waiting", f"demo:post.waiting:{post_id}",
-                             path_for("news.post", post_id=post_id), what=title)
+                             path_for("news.post", post_id=post_id), f"post:{post_id}", at=at, what=title)
+
+    # Inspection follow-ups assigned to a branch, still open.
+    from ..models import FollowUp, FollowUpStatus, Inspection
+
+    for follow_up, held_on in db.session.execute(select(FollowUp, Inspection.held_on).join(
+            Inspection, Inspection.id == FollowUp.inspection_id).where(
+            Inspection.year_id == year.id, FollowUp.branch_id.is_not(None), FollowUp.status == FollowUpStatus.OPEN)):
+        notifications.notify(secretaries.get(follow_up.branch_id, []), "follow_up.assigned",
+                             f"demo:follow_up.assigned:{follow_up.id}",
+                             path_for("campaign.follow_up", follow_up_id=follow_up.id), f"followup:{follow_up.id}",
+                             at=to_utc(datetime(held_on.year, held_on.month, held_on.day, 9, 0)).replace(tzinfo=None),
+                             what=follow_up.action, due=follow_up.due_on.isoformat())
+
+    # Work already done: its "waiting" notifications were settled when it was done.
+    for kind, about, done in settled:
+        db.session.execute(update(Notification).where(Notification.kind == kind, Notification.object_key == about)
+                           .values(resolved_at=done, read_at=done))
 
 
 def _seed_posts(rng, year, branch_ids, secretaries, today):

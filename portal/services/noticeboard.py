@@ -95,10 +95,11 @@ def branch_sheet(branch: Branch, year: CampaignYear) -> BranchSheet:
 def notice_sheet() -> list[Entry]:
     """The nominations whose 公示 runs now, each with its nominee, branch, the notice's end and a QR code of
     its page (where objections are raised)."""
-    from flask_babel import format_datetime
     from flask_babel import gettext as _
 
-    return [_entry(row.nominee, [row.branch_name, _("Public notice until %(when)s", when=format_datetime(
-        row.nomination.notice_ends_at, "yyyy-MM-dd HH:mm"))],
+    from ..i18n import when
+
+    return [_entry(row.nominee, [row.branch_name, _("Public notice until %(when)s",
+                                                   when=when(row.nomination.notice_ends_at))],
         external_url("commendation.nomination", nomination_id=row.nomination.id)) for row in commendation.notices()]
 

@@ -19,28 +19,30 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import AuditEvent, Notification, Role, User
 from ..models.base import utcnow
+from ..text import quoted
 
 PER_PAGE = 30
 
 # The text of each kind, rendered in the reader's language; params are the values the event recorded
-# (names and reasons other people typed: plain text, escaped where shown).
+# (names and reasons other people typed: plain text, escaped where shown). "%(title)s" is the recorded `what` in
+# quotation marks, once (text.quoted: a title that opens with its own quotation mark gets none more).
 TEXTS = {
     "assessment.returned": _l("The self-assessment of %(what)s was returned: %(reason)s"),
     "assessment.reviewed": _l("The self-assessment of %(what)s has been reviewed: %(rating)s."),
     "assessment.waiting": _l("A self-assessment waits for your review: %(what)s."),
-    "pledge.returned": _l("The pledge \u201c%(what)s\u201d was returned: %(reason)s"),
-    "pledge.approved": _l("The pledge \u201c%(what)s\u201d was approved and is published."),
+    "pledge.returned": _l("The pledge %(title)s was returned: %(reason)s"),
+    "pledge.approved": _l("The pledge %(title)s was approved and is published."),
     "pledge.waiting": _l("A pledge waits for your approval: %(what)s."),
-    "submission.requested": _l("New submission request \u201c%(what)s\u201d, due %(due)s."),
-    "submission.due": _l("The submission \u201c%(what)s\u201d is due on %(due)s."),
-    "submission.overdue": _l("The submission \u201c%(what)s\u201d is overdue since %(due)s."),
-    "submission.returned": _l("The submission \u201c%(what)s\u201d was returned: %(reason)s"),
-    "submission.accepted": _l("The submission \u201c%(what)s\u201d was accepted."),
+    "submission.requested": _l("New submission request %(title)s, due %(due)s."),
+    "submission.due": _l("The submission %(title)s is due on %(due)s."),
+    "submission.overdue": _l("The submission %(title)s is overdue since %(due)s."),
+    "submission.returned": _l("The submission %(title)s was returned: %(reason)s"),
+    "submission.accepted": _l("The submission %(title)s was accepted."),
     "follow_up.assigned": _l("An inspection follow-up was assigned to your branch, due %(due)s: %(what)s"),
     "nomination.decided": _l("The nomination of %(what)s was decided: %(decision)s."),
-    "post.returned": _l("Your post \u201c%(what)s\u201d was returned: %(reason)s"),
-    "post.published": _l("Your post \u201c%(what)s\u201d has been published."),
-    "post.waiting": _l("A post waits for your review: \u201c%(what)s\u201d."),
+    "post.returned": _l("Your post %(title)s was returned: %(reason)s"),
+    "post.published": _l("Your post %(title)s has been published."),
+    "post.waiting": _l("A post waits for your review: %(title)s."),
     "submission.waiting": _l("A document waits for your decision: %(what)s."),
     "reminder.self_assessment": _l("%(sender)s reminds you to finish and submit your Five Leads "
                                    "self-assessment for %(year)s."),
@@ -59,6 +61,7 @@ def text_of(notification: Notification) -> str:
     for key, value in (notification.params or {}).items():
         label = coded.get(key, {}).get(value)
         params[key] = str(label) if label is not None else ("" if value is None else str(value))
+    params["title"] = quoted(params.get("what", ""))
     try:
         return str(template) % params
     except (KeyError, ValueError, TypeError):  # a catalog entry that lost a placeholder
@@ -72,18 +75,19 @@ def _insert_ignoring_duplicates(rows: list[dict]) -> None:
     db.session.execute(stmt)
 
 
-def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", about: str = "",
-           **params) -> None:
+def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", about: str = "", *,
+           at=None, **params) -> None:
     """Add one notification of `kind` per recipient for the event `event_key` (the caller commits).
     Recipients given twice, or already notified of this event, get none more. `link` is a path inside the
     portal (links.path_for); `about` names the record the work is about ("submission:4", see object_key);
-    params are plain values for the text."""
+    params are plain values for the text. `at` is when the event happened (now unless given: the demo's
+    history)."""
     if kind not in TEXTS:
         raise KeyError(f"unknown notification kind: {kind}")
     ids = sorted({r if isinstance(r, int) else r.id for r in recipients if r is not None})
     if not ids:
         return
-    now = utcnow()
+    now = at or utcnow()
     clean = {k: v if isinstance(v, (int, float)) or v is None else str(v)[:500] for k, v in params.items()}
     _insert_ignoring_duplicates([{"recipient_id": rid, "kind": kind, "event_key": event_key[:120],
                                   "params": clean, "link": link[:300], "created_at": now,

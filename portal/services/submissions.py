@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from sqlalchemy import and_, case, func, insert, literal, select
 from werkzeug.datastructures import FileStorage
 
@@ -118,8 +117,10 @@ def create_request(actor, year: CampaignYear, *, kind: str, title: str, descript
 
 
 def local_text(moment: datetime) -> str:
-    """A stored naive-UTC time as the portal's local "YYYY-MM-DD HH:MM" (for notification texts)."""
-    return to_user_timezone(moment).strftime("%Y-%m-%d %H:%M")
+    """A stored naive-UTC time as the portal writes times everywhere (i18n.when), for notification texts."""
+    from ..i18n import when
+
+    return when(moment)
 
 
 def _state_expr(deadline, now: datetime):

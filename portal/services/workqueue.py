@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
@@ -281,7 +282,7 @@ def _own_work(user: User, year: CampaignYear) -> list[Entry]:
 def _member_pledges_to_approve(user: User, year: CampaignYear) -> list[Entry]:
     from .pledges import awaiting
 
-    return [Entry("approve.pledge", f"{member_name or branch_name}: {pledge.text[:60]}",
+    return [Entry("approve.pledge", _("%(field)s: %(value)s", field=member_name or branch_name, value=pledge.text[:60]),
                   path_for("campaign.pledge", pledge_id=pledge.id), since=pledge.updated_at, object_id=pledge.id)
             for pledge, branch_name, member_name in reversed(awaiting(user, year))][:SHOWN + 1]
 

@@ -103,3 +103,47 @@ def test_demo_people_have_addresses_and_something_to_act_on(app):
     leader = db.session.scalar(select(User).where(User.username == "leader"))
     assert leader.email == "leader@example.org" and leader.email_preference == "digest"
     assert db.session.scalar(select(func.count(Notification.id)).where(Notification.recipient_id == leader.id)) > 0
+
+
+def test_demo_deadlines_fall_in_the_working_day(app):
+    """Deadlines are seeded at 17:00 in the portal's time zone (stored as UTC), not at 01:00 at night."""
+    from flask_babel import to_user_timezone
+
+    from portal.models import SubmissionRequest
+
+    demo.seed(branches=4, members_per_branch=2)
+    deadlines = list(db.session.scalars(select(SubmissionRequest.deadline)))
+    assert deadlines and {to_user_timezone(d).hour for d in deadlines} == {17}
+
+
+def test_demo_notifications_follow_the_demo_state(app):
+    """Each notification is about its record (so doing the work settles it), dated when its event happened; the
+    leading group hears of every plan waiting, sec02 of its returned plan; work done is settled."""
+    from portal.models import Notification, RequestKind, Submission, SubmissionRequest, SubmissionStatus
+    from portal.services import auditlog
+    from portal.services.campaign import current_year
+
+    demo.seed(branches=8, members_per_branch=2)
+    current = current_year()
+    notes = list(db.session.scalars(select(Notification)))
+    assert notes and all(n.object_key for n in notes)
+    assert len({n.created_at.date() for n in notes}) > 5  # spread like the events, not all at the seed time
+    users = {u.username: u.id for u in db.session.scalars(select(User))}
+
+    def keys(username, kind, unresolved=True):
+        return {n.object_key for n in notes if n.recipient_id == users[username] and n.kind == kind
+                and (n.resolved_at is None or not unresolved)}
+
+    plans = {s.id: s for s in db.session.scalars(select(Submission).join(SubmissionRequest).where(
+        SubmissionRequest.kind == RequestKind.PLAN, SubmissionRequest.year_id == current.id))}
+    waiting = {f"submission:{i}" for i, s in plans.items() if s.status == SubmissionStatus.SUBMITTED}
+    assert waiting and keys("leader", "submission.waiting") == waiting
+    sec02_branch = db.session.scalar(select(User.branch_id).where(User.username == "sec02"))
+    returned = [i for i, s in plans.items() if s.status == SubmissionStatus.RETURNED and s.branch_id == sec02_branch]
+    assert keys("sec02", "submission.returned") == {f"submission:{returned[0]}"}
+    handed = {f"submission:{i}" for i, s in plans.items() if s.status != SubmissionStatus.PENDING}
+    assert not keys("sec02", "submission.requested") & handed  # settled when it was handed in
+    # Every event the demo recorded reads in words in the audit log.
+    from portal.models import AuditEvent
+
+    assert [auditlog.unlabelled(e) for e in db.session.scalars(select(AuditEvent)) if auditlog.unlabelled(e)] == []

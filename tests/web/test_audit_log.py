@@ -31,7 +31,7 @@ def test_a_return_shows_its_reason_old_and_new_values_and_address(client, admin,
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "退回了自评以便修改" in html and "理由：请补充佐证" in html
-    assert "submitted → returned" in html and "192.0.2.7" in html
+    assert "状态：已提交 → 已退回" in html and "192.0.2.7" in html
     assert branch.name in html and "自评 #" in html
 
 
@@ -110,7 +110,7 @@ def test_csv_export_is_neutralised(client, admin, secretary, branch):
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 2 and rows[1][1] == secretary.username
-    assert "text: 旧 → =HYPERLINK" in rows[1][5]
+    assert "内容：旧 → =HYPERLINK" in rows[1][5]
     # A cell that would start a formula is neutralised.
     _event(secretary, "=cmd|' /C calc'!A0", branch)
     rows = list(csv.reader(io.StringIO(client.get(f"/admin/audit.csv?user={secretary.username}")
@@ -155,3 +155,45 @@ def test_events_name_the_item_the_reason_and_the_rating(client, admin, leader, s
     assert f"{branch.name} · 1.1 " in html  # which item of whose self-assessment
     assert "理由：请补充照片" in html and "理由：事迹不够突出" in html
     assert "fairly_good" in html or "较好" in html
+
+
+def test_events_read_in_chinese_words_with_names_and_local_times(client, admin, editor, secretary, member, branch,
+                                                                  other_branch):
+    """Field names and codes are words, booleans 是/否, nothing —, ids the records' names, times Beijing time; a
+    post is a 稿件 (not the 职务 of a person), a bulletin a 通报; every event of the page has words for all it
+    recorded."""
+    from portal.models import PostStatus
+    from portal.services import auditlog, news, submissions, users
+    from portal.services.campaign import current_year
+
+    from ..news_helpers import make_post
+
+    post = make_post(member, title="“三会一课”进课堂", status=PostStatus.PUBLISHED)
+    news.set_flag(editor, post, "pinned", True)
+    submissions.create_request(admin, current_year(), kind="plan", title="报送实施方案", description="",
+                               deadline="2031-06-30T17:00", branch_ids=None)
+    users.update(admin, member, display_name=member.display_name, role="member", branch_id=str(other_branch.id),
+                 post_title="教师")
+    _event(admin, "bulletin.issue", object_type="bulletin", object_id=999,
+                            before={"status": "draft"}, after={"status": "issued", "number": ""})
+    client.login(admin)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    lines = auditlog.page_of(auditlog.Filters()).lines
+    assert [auditlog.unlabelled(line.event) for line in lines] == [[]] * len(lines)
+    assert "置顶：否 → 是" in html and "pinned" not in html
+    assert "稿件 #" in html and "“三会一课”进课堂" in html and "““" not in html and "职务 #" not in html
+    assert "通报 #999" in html and "状态：草稿 → 已印发" in html and "发文字号：—" in html
+    assert "截止时间：2031-06-30 17:00" in html  # entered and shown in Beijing time, not UTC
+    assert "类型：领导小组名单和实施方案" in html
+    assert f"党组织：{branch.name} → {other_branch.name}" in html  # branch_id: 1 → 2, by name
+    assert "角色：党员 → 党员" not in html and "status:" not in html and "branch_id" not in html
+
+
+def test_the_kind_filter_reads_as_areas_with_chinese_names(client, admin):
+    client.login(admin)
+    html = client.get("/admin/audit").get_data(as_text=True)
+    select = html[html.index('id="audit-kind"'):html.index("</select>", html.index('id="audit-kind"'))]
+    assert '<optgroup label="自评">' in select and '<optgroup label="登录">' in select
+    assert ">全部（自评）</option>" in select
+    assert "“access”" not in select and "“checklist”" not in select and "auth.login ·" not in select
+    assert "access" not in select.replace('value="access', "")  # codes only as values

@@ -305,3 +305,21 @@ def test_a_stale_follow_up_answer_is_a_conflict(client, secretary, branch, other
     assert response.status_code == 409 and "我的答复" in response.get_data(as_text=True)
     db.session.refresh(mine)
     assert mine.response == "" and mine.status == FollowUpStatus.OPEN
+
+
+def test_times_read_alike_on_the_home_page_and_in_the_notification(client, secretary, branch):
+    """One way to write a time (i18n.when), in the portal's time zone: the home page's "截止" and the text of the
+    notification (and so of its e-mail) both read "YYYY-MM-DD HH:MM", never "YYYY/MM/DD"."""
+    import re
+
+    from portal.i18n import when
+    from portal.services.submissions import local_text
+
+    request, _submission = _request(branch, timedelta(days=2), title="即将到期的报送")
+    client.login(secretary)
+    queue = _section(client.get("/").get_data(as_text=True), "submissions-queue")
+    with client.application.test_request_context():
+        written = when(request.deadline)
+        assert local_text(request.deadline) == written
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", written) and written in queue
+    assert not re.search(r"\d{4}/\d\d?/\d\d?", queue)
