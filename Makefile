@@ -50,7 +50,7 @@ translations: install
 
 # After adding user-visible strings: extract them and merge into the catalog, then translate.
 i18n: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot . >/dev/null
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o messages.pot . >/dev/null
 	$(BIN)/pybabel update -i messages.pot -d portal/translations -l zh --no-fuzzy-matching
 	rm -f messages.pot
 

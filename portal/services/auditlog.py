@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_utc
+from flask_babel import lazy_pgettext, to_utc
 from sqlalchemy import func, or_, select
 
 from .. import labels
@@ -36,7 +36,7 @@ OBJECT_TYPE = {
     "pledgeentry": _l("Pledge progress"),
     "submission": _l("Submission"),
     "submissionrequest": _l("Submission request"),
-    "post": _l("Post"),
+    "post": lazy_pgettext("news post", "Post"),  # a news post, not a person's 职务 ("Post" of the user forms)
     "nomination": _l("Nomination"),
     "objection": _l("Objection"),
     "user": _l("Account"),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from datetime import datetime
 
 import pytest
+from flask_babel import to_user_timezone
 from sqlalchemy import func, select
 
 from portal.errors import Conflict, Invalid
@@ -19,6 +21,7 @@ from portal.models import (
     PostCategory,
     PostStatus,
     Result,
+    utcnow,
 )
 from portal.services import bulletins, dashboard, gongwen
 
@@ -75,10 +78,15 @@ def test_issuing_numbers_per_year_freezes_figures_and_publishes(ctx, leader):
     _issue(leader, second)
     _issue(leader, first)
     assert (second.number, first.number) == (1, 2)
-    assert first.document_number == f"沪卢教党〔{current_year().year}〕2号"
+    # Numbered by the calendar year of issue (the portal's time zone), whatever campaign year it is about.
+    this_year = to_user_timezone(utcnow()).year
+    assert first.document_number == f"沪卢教党〔{this_year}〕2号"
     old = _draft(leader, year(2011))
     _issue(leader, old)
-    assert old.document_number == "沪卢教党〔2011〕1号"  # each year counts from 1
+    assert old.document_number == f"沪卢教党〔{this_year}〕3号"
+    earlier = _draft(leader, year(2011))
+    bulletins.issue(leader, earlier, earlier.version, at=datetime(2011, 12, 28, 2, 0))
+    assert earlier.document_number == "沪卢教党〔2011〕1号"  # each calendar year counts from 1
     post = db.session.get(Post, first.post_id)
     assert (post.category, post.status) == (PostCategory.BULLETIN, PostStatus.PUBLISHED)
     assert first.document_number in post.title and f"/bulletins/{first.id}.pdf" in post.body_html
@@ -115,7 +123,7 @@ def test_a_correction_references_the_issued_one(ctx, leader):
     db.session.rollback()
     _issue(leader, original)
     data = bulletins.new_draft_input(current_year(), corrects=original)
-    assert data.title.startswith(f"关于{original.document_number}的更正")
+    assert data.title == f"关于{original.document_number}通报的更正"  # not the corrected title again
     correction = bulletins.create_draft(leader, current_year(), data, original.id)
     _issue(leader, correction)
     assert correction.corrects_id == original.id and correction.number == original.number + 1
