@@ -15,6 +15,7 @@ from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import DomainError, Invalid, NotFound
 from ..i18n import fill
@@ -50,6 +51,11 @@ class StorageUnavailable(DomainError):
     def __init__(self):
         super().__init__(str(_l("Files cannot be stored at the moment, so nothing was saved. Please try again "
                                 "later; if it persists, tell the organisation section.")))
+
+
+class FileTooLarge(RequestEntityTooLarge):
+    """A chosen file over MAX_UPLOAD_BYTES (413): unlike a request too large to be read at all, it is known to
+    be a file, so the message names the file limit."""
 
 
 class FileMissing(NotFound):
@@ -214,9 +220,7 @@ def check(file: FileStorage | None, allowed: dict[str, str], field: str = "file"
     stream.seek(0)
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if size > limit:
-        from werkzeug.exceptions import RequestEntityTooLarge
-
-        raise RequestEntityTooLarge()
+        raise FileTooLarge()
     if size == 0:
         raise Invalid(str(_l("The file is empty.")), {field: _l("The file is empty.")})
     head = stream.read(8192)

@@ -104,14 +104,20 @@ def cover(post_id: int, size: str = "full"):
 @require("post.create")
 def upload_image():
     """The rich-text editor's image upload (fetch with the X-CSRFToken header): 201 with the image's address,
-    or 422 with the reason."""
+    or 422 / 413 with the reason, as JSON (the editor shows it)."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     from ..errors import Invalid
+    from .errors import too_large
 
     try:
         record = images.store_inline(_me(), request.files.get("image") or FileStorage())
     except Invalid as error:
         db.session.rollback()
         return jsonify(error=str(error.field_errors.get("image") or error.message)), 422
+    except RequestEntityTooLarge:  # the picture alone is over the limit (or the whole request, which is just it)
+        db.session.rollback()
+        return jsonify(error=too_large(uploads.FileTooLarge())[1]), 413
     return jsonify(url=url_for("news.inline_image", name=record.stored_name)), 201
 
 

@@ -21,8 +21,12 @@
     return fetch(url, {method: "POST", body: data, credentials: "same-origin",
                        headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}})
       .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok || !body.url) { throw new Error(body.error || String(response.status)); }
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (!response.ok || !body.url) {
+            var failure = new Error(body.error || String(response.status));
+            failure.reason = body.error || "";  /* the server's words: too large, not a picture… */
+            throw failure;
+          }
           return body.url;
         });
       });
@@ -72,9 +76,9 @@
         if (image) { image.src = url; } else { editor.content.focus(); window.pell.exec("insertImage", url); }
         status.textContent = "";
         sync();
-      }, function () {
+      }, function (failure) {
         if (image) { image.remove(); }
-        status.textContent = t.uploadFailed;
+        status.textContent = failure && failure.reason ? t.uploadFailed + " " + failure.reason : t.uploadFailed;
         sync();
       });
     }
