@@ -301,6 +301,19 @@ def removing(kind: str, stored_name: str) -> Iterator[None]:
         _forget(aside)
 
 
+def content_disposition(name: str, fallback: str, inline: bool = False) -> str:
+    """The Content-Disposition of a download named `name` (any language): RFC 6266 with `filename*` in
+    RFC 5987 (UTF-8, every character but letters, digits and ``_.-~`` percent-encoded, so that quotes,
+    semicolons and commas in a title cannot break the header), and before it an ASCII `filename=` (`fallback`
+    reduced to letters, digits, ``._-``) for the clients that do not read `filename*`."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in fallback)
+    ascii_name = ascii_name.lstrip("._") or "download"  # no hidden file, no way up a directory
+    return (f'{"inline" if inline else "attachment"}; filename="{ascii_name}"; '
+            f"filename*=UTF-8''{quote(name, safe='')}")
+
+
 def serve(kind: str, stored_name: str, download_name: str, content_type: str, inline: bool = False):
     """Send a stored file; the download name is encoded by Werkzeug (RFC 5987), never trusted as a path.
     Raises FileMissing (404, audited) when the file is not in storage."""

@@ -2,8 +2,6 @@
 Views parse, authorise, call one service, render."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,7 +14,7 @@ from ..htmx import redirect_back, render
 from ..models import Bulletin
 from ..permissions import authorize, require
 from ..services import bulletins as service
-from ..services import gongwen, intents
+from ..services import gongwen, intents, uploads
 
 bp = Blueprint("bulletins", __name__)
 
@@ -176,7 +174,9 @@ def _document(bulletin_id: int, suffix: str, content_type: str, make) -> Respons
     authorize("bulletin.download", bulletin)
     response = Response(make(bulletin), content_type=content_type)
     name = f"{bulletin.document_number}{bulletin.title}"[:120] + suffix
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    fallback = (f"bulletin-{bulletin.number_year}-{bulletin.number}" if bulletin.is_issued
+                else f"bulletin-draft-{bulletin.id}") + suffix
+    response.headers["Content-Disposition"] = uploads.content_disposition(name, fallback)
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 

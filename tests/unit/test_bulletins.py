@@ -155,7 +155,7 @@ def test_an_empty_year_makes_a_valid_document_saying_so(ctx, leader):
     assert bulletin.figures["empty"] is True
     document = _open_docx(gongwen.docx_bytes(bulletin))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "尚未记录任何情况" in text and len(document.tables) == 0
+    assert "尚未记录任何情况" in text and len(document.tables) == 1  # the 版记's table only
     assert "暂无可通报" in _pdf_text(gongwen.pdf_bytes(bulletin)).replace("\n", "")
 
 
@@ -199,18 +199,18 @@ def test_the_docx_follows_gb_t_9704_and_carries_the_dashboards_figures(ctx, lead
     assert heading.runs[0].font.name == "黑体" and heading.runs[0].font.size == Pt(16)
     # The figures: the criteria table equals the dashboard's averages, the branch table its rows.
     view = dashboard.overview({"year": str(current_year().year), "per_page": "all"})
-    criteria, branches = document.tables
+    criteria, branches, imprint = document.tables  # the 版记 is a table floated to the foot of the last page
     assert [[c.text for c in row.cells] for row in criteria.rows[1:]] == [
         [c.title, gongwen.figure(score), gongwen.figure(progress)] for c, score, progress in view.criterion_averages]
     assert [row.cells[1].text for row in branches.rows[1:]] == [row.name for row in view.rows]
     assert [row.cells[3].text for row in branches.rows[1:]] == [gongwen.figure(row.total.score) for row in view.rows]
-    for table in document.tables:  # the header row repeats across pages
+    for table in (criteria, branches):  # the header row repeats across pages
         assert table.rows[0]._tr.trPr.find(
             "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader") is not None
     # Page numbers are a PAGE field between dashes; the 版记 names the copy-to and the printing organ.
     footer_xml = section.footer._element.xml
     assert "PAGE" in footer_xml and "— " in footer_xml
-    assert any(t.startswith("抄送：") for t in texts) and any("印发" in t for t in texts)
+    assert imprint.rows[0].cells[0].text.startswith("抄送：") and "印发" in imprint.rows[-1].cells[0].text
 
 
 def test_the_pdf_is_a4_with_embedded_fonts_and_extractable_chinese(ctx, leader, tmp_path):
