@@ -325,7 +325,7 @@ def _stale(bulletin: Bulletin) -> Conflict:
     text = "\n\n".join("\n".join(part for part in (s.get("heading", ""), s.get("body", "")) if part)
                        for s in bulletin.sections or [])
     return Conflict(str(_l("Someone else saved this draft meanwhile (now version %(v)s). Your text is still in "
-                           "the form below; the saved text is shown beside it. Compare them and save again to "
+                           "the form below; the saved text is shown above it. Compare them and save again to "
                            "keep your version.", v=bulletin.version)),
                     current={"title": bulletin.title, "sections": text, "copy_to": bulletin.copy_to})
 
