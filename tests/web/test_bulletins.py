@@ -171,6 +171,8 @@ def test_issuing_from_an_outdated_preview_says_so_with_the_way_back(client, lead
     ({"heading": ["一", "二", "三"], "body": ["只有一段"]}, "收到了 3 个标题、1 段正文"),
     ({"corrects": "abc"}, "要更正的通报不是平台上的通报"),
     ({"corrects": "999999"}, "只能更正已印发"),
+    ({"title": "关于\u202e报通的"}, "title-error"),  # bidi controls: refused by the shared text field (i12r)
+    ({"heading": ["一、\u202e情况", "二"]}, "sections-error"),
 ])
 def test_forged_bulletin_posts_get_a_message_that_fits(client, leader, form, message):
     client.login(leader)
