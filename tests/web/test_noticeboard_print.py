@@ -47,7 +47,6 @@ def _pages(client, url: str, app) -> int:
     stylesheet = CSS(filename=str(Path(app.static_folder) / "css" / "portal.css"))
     pdf = HTML(string=html).write_pdf(stylesheets=[stylesheet])
     _keep_pillow_strict()
-    Path(f"/tmp/sheet-{url.rsplit('=', 1)[-1]}.pdf").write_bytes(pdf)  # to look at
     return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
 
 
