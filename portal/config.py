@@ -84,6 +84,8 @@ def load(instance_path: str) -> dict:
         "BULLETIN_NUMBER_PREFIX": os.environ.get("BULLETIN_NUMBER_PREFIX", "沪卢教党"),
         "BULLETIN_ISSUER": os.environ.get("BULLETIN_ISSUER", "中共卢湾区教育工作委员会"),
         "BULLETIN_COPY_TO": os.environ.get("BULLETIN_COPY_TO", "区委组织部，区委宣传部"),
+        # Who hears objections to a 公示 (named on the printed notice sheet: the public has no accounts).
+        "NOTICE_OBJECTIONS_TO": os.environ.get("NOTICE_OBJECTIONS_TO", "中共卢湾区教育工作委员会组织科"),
         # E-mail (Flask-Mailman over SMTP): without MAIL_SERVER nothing is sent and notifications wait in the
         # portal (services/reminders.py). Always the SMTP backend, also under test (tests run a real server).
         "MAIL_BACKEND": "smtp",

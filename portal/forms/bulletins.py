@@ -17,15 +17,20 @@ class BulletinForm(FlaskForm):
 
     title = Text(_l("Title"), max_length=TITLE_MAX, required=_l("Give the bulletin a title."))
     copy_to = Text(_l("Copy to (抄送)"), max_length=COPY_TO_MAX)
-    corrects = Id(_l("Corrects"))
+    corrects = Id(_l("Corrects"), message=_l("The bulletin to correct is not one of the portal's bulletins. Open "
+                                             "the issued bulletin and choose “Draft a correction” there."))
     form_token = FormToken()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         headings, bodies = request.form.getlist("heading"), request.form.getlist("body")
         self.sections, self.sections_error = [], None
-        if len(headings) != len(bodies) or len(headings) > SECTIONS_MAX:
-            self.sections_error = _l("Send at most %(n)s sections, each with a heading and a text.", n=SECTIONS_MAX)
+        if len(headings) != len(bodies):
+            self.sections_error = _l("Each section has one heading field and one text field, but %(h)s headings and "
+                                     "%(b)s texts arrived. Please use the form on this page.", h=len(headings),
+                                     b=len(bodies))
+        elif len(headings) > SECTIONS_MAX:
+            self.sections_error = _l("A bulletin has at most %(n)s sections.", n=SECTIONS_MAX)
         for heading, body in zip(headings, bodies, strict=False):
             heading, bad_heading = clean_text(heading)
             body, bad_body = clean_text(body, multiline=True)
@@ -43,6 +48,14 @@ class BulletinForm(FlaskForm):
         if getattr(self, "sections_error", None):
             errors["sections"] = [self.sections_error]
         return errors
+
+    def typed_sections(self) -> list[dict]:
+        """Every heading and text sent, paired in order (a missing half empty), for showing them again."""
+        from itertools import zip_longest
+
+        return [{"heading": h, "body": b} for h, b in zip_longest(
+            request.form.getlist("heading")[:SECTIONS_MAX], request.form.getlist("body")[:SECTIONS_MAX],
+            fillvalue="")]
 
     def as_input(self) -> BulletinInput:
         return BulletinInput(self.title.data, self.sections, self.copy_to.data)

@@ -30,7 +30,7 @@ class Bulletin(db.Model):
     sections: Mapped[list] = mapped_column(JSON, default=list)  # [{"heading": str, "body": str}, ...]
     copy_to: Mapped[str] = mapped_column(String(300), default="")  # 抄送
     prefix: Mapped[str] = mapped_column(String(40), default="")  # the 发文字号's organ prefix, kept at issue
-    number_year: Mapped[int | None]  # 〔2012〕: the campaign year the figures are about
+    number_year: Mapped[int | None]  # 〔2012〕: the calendar year of issue (offices number by it), not the campaign's
     number: Mapped[int | None]  # N号, per number_year, from 1
     figures: Mapped[dict | None] = mapped_column(JSON)  # frozen at issue
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("bulletin.id", ondelete="SET NULL"))

@@ -1,7 +1,9 @@
 """The 通报 (bulletin): drafted from the dashboard's current figures, edited, issued with a 发文字号.
 
-Source document 六(二): the committee "通报活动情况". Issuing assigns the next 发文字号 of the bulletin's
-campaign year (〔2012〕N号, N from 1, unique per year), freezes the figures as they were at that moment and
+Source document 六(二): the committee "通报活动情况". Issuing assigns the next 发文字号 of the calendar year
+of issue (〔2012〕N号, N from 1 each calendar year, unique per year: offices number their documents by the year
+they are issued in, whatever year the text is about, so a bulletin on the 2011 campaign issued in January 2012
+is 〔2012〕1号; the portal's time zone decides the year), freezes the figures as they were at that moment and
 publishes the bulletin on the news board under 活动通报 (and so in the Atom feed). An issued bulletin never
 changes; a correction is a new bulletin that names the one it corrects.
 
@@ -11,7 +13,7 @@ and the dashboard never disagree; grades (分类定级) are counted here in one 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import force_locale, gettext, to_user_timezone
@@ -34,7 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, dashboard, markdown, news
+from . import audit, dashboard, news
 
 TITLE_MAX = 200
 HEADING_MAX = 60
@@ -55,6 +57,12 @@ def get_bulletin(bulletin_id: int) -> Bulletin:
     if bulletin is None:
         raise NotFound()
     return bulletin
+
+
+def find_bulletin(bulletin_id) -> Bulletin | None:
+    """The bulletin with this id, or None (a form's reference that may name nothing)."""
+    number = parse_int(str(bulletin_id or ""), low=1)
+    return db.session.get(Bulletin, number) if number else None
 
 
 @dataclass
@@ -266,16 +274,20 @@ def default_title(year: CampaignYear) -> str:
         return gettext("Bulletin on the progress of the %(year)s Create-and-Strive campaign", year=year.year)
 
 
-def new_draft_input(year: CampaignYear, corrects: Bulletin | None = None) -> BulletinInput:
-    """What the 起草通报 form starts with: the year's figures as text, or, for a correction, the corrected
-    bulletin's own text under a title saying what it corrects."""
+def new_draft_input(year: CampaignYear, corrects: Bulletin | None = None, today: date | None = None) -> BulletinInput:
+    """What the 起草通报 form starts with: the year's figures (as of `today`, default the portal's today) as
+    text, or, for a correction, the corrected bulletin's own text under a title saying what it corrects."""
     if corrects is not None:
-        with force_locale("zh"):
-            title = gettext("Correction to %(number)s", number=corrects.document_number)
-        return BulletinInput(f"{title} {corrects.title}"[:TITLE_MAX], [dict(s) for s in corrects.sections],
-                             corrects.copy_to)
-    return BulletinInput(default_title(year), draft_sections(figures_for(year)),
+        return BulletinInput(correction_title(corrects), [dict(s) for s in corrects.sections], corrects.copy_to)
+    return BulletinInput(default_title(year), draft_sections(figures_for(year, today)),
                          current_app.config["BULLETIN_COPY_TO"])
+
+
+def correction_title(corrects: Bulletin) -> str:
+    """The title of a correction, as offices write it: 关于沪卢教党〔2011〕1号通报的更正 (the corrected
+    title is not repeated: the number names it)."""
+    with force_locale("zh"):
+        return gettext("Correction of bulletin %(number)s", number=corrects.document_number)[:TITLE_MAX]
 
 
 def create_draft(actor: User, year: CampaignYear, data: BulletinInput,
@@ -285,10 +297,10 @@ def create_draft(actor: User, year: CampaignYear, data: BulletinInput,
     clean = _validate(data)
     corrects = None
     if corrects_id not in (None, ""):
-        corrects_number = parse_int(str(corrects_id))
-        corrects = db.session.get(Bulletin, corrects_number) if corrects_number else None
+        corrects = find_bulletin(corrects_id)
         if corrects is None or not corrects.is_issued:
-            message = _l("Only an issued bulletin can be corrected.")
+            message = _l("The bulletin to correct must be an issued one (it has a document number); this one "
+                         "is not. Open the issued bulletin and choose “Draft a correction” there.")
             raise Invalid(str(message), {"corrects": message})
         year = year_of(corrects)
     bulletin = Bulletin(year_id=year.id, status=BulletinStatus.DRAFT, title=clean.title, sections=clean.sections,
@@ -307,11 +319,21 @@ def ensure_draft(bulletin: Bulletin) -> None:
                               "draft a correction.")))
 
 
+def _stale(bulletin: Bulletin) -> Conflict:
+    """The Conflict of an edit made on an older version: carries the saved text (title, sections as one text,
+    抄送), so that the form shows it beside the person's own, which stays in the form."""
+    text = "\n\n".join("\n".join(part for part in (s.get("heading", ""), s.get("body", "")) if part)
+                       for s in bulletin.sections or [])
+    return Conflict(str(_l("Someone else saved this draft meanwhile (now version %(v)s). Your text is still in "
+                           "the form below; the saved text is shown above it. Compare them and save again to "
+                           "keep your version.", v=bulletin.version)),
+                    current={"title": bulletin.title, "sections": text, "copy_to": bulletin.copy_to})
+
+
 def _check_version(bulletin: Bulletin, expected_version) -> int:
     expected = parse_int(str(expected_version or ""))
     if expected is None or expected != bulletin.version:
-        raise Conflict(str(_l("Someone else saved this bulletin meanwhile. Reload it and make your change again.")),
-                       current=bulletin)
+        raise _stale(bulletin)
     return expected
 
 
@@ -329,7 +351,9 @@ def update_draft(actor: User, bulletin: Bulletin, data: BulletinInput, expected_
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         db.session.rollback()
-        raise Conflict(str(_l("Someone else saved this bulletin meanwhile. Reload it and make your change again.")))
+        db.session.refresh(bulletin)
+        ensure_draft(bulletin)
+        raise _stale(bulletin)
     db.session.refresh(bulletin)
     audit.record(actor, "bulletin.update", bulletin, before=before, after=_snapshot(bulletin))
     db.session.commit()
@@ -352,26 +376,41 @@ def _post_markdown(bulletin: Bulletin) -> str:
     return "\n\n".join(parts)
 
 
-def issue(actor: User, bulletin: Bulletin, expected_version) -> Bulletin:
-    """Issue a draft: the next 发文字号 of its campaign year, the figures frozen as they are now, the issuing
-    organ and prefix of the configuration kept, and a post published under 活动通报. Conflict (409) when it was
-    issued or edited meanwhile. The number is taken atomically: the guarded UPDATE claims the draft, and the
-    unique (number_year, number) makes a simultaneous issue of another draft take the next number."""
+def next_number(at: datetime | None = None) -> tuple[int, int]:
+    """(calendar year, N) of the 发文字号 a bulletin issued at `at` (UTC, default now) would get: the next of
+    the calendar year of issue in the portal's time zone. The confirmation page shows it; `issue` takes it
+    (or the one after, when another bulletin took it meanwhile)."""
+    number_year = to_user_timezone(at or utcnow()).year
+    taken = db.session.scalar(select(func.coalesce(func.max(Bulletin.number), 0))
+                              .where(Bulletin.number_year == number_year))
+    return number_year, int(taken or 0) + 1
+
+
+def preview_number(number_year: int, number: int) -> str:
+    return f"{current_app.config['BULLETIN_NUMBER_PREFIX']}〔{number_year}〕{number}号"
+
+
+def issue(actor: User, bulletin: Bulletin, expected_version, at: datetime | None = None) -> Bulletin:
+    """Issue a draft: the next 发文字号 of the calendar year of issue, the figures frozen as they are at `at`
+    (UTC, default now; the demo issues in the past), the issuing organ and prefix of the configuration kept,
+    and a post published under 活动通报. Conflict (409) when it was issued or edited meanwhile. The number is
+    taken atomically: the guarded UPDATE claims the draft, and the unique (number_year, number) makes a
+    simultaneous issue of another draft take the next number."""
     ensure_draft(bulletin)
     expected = _check_version(bulletin, expected_version)
-    year = year_of(bulletin)
-    figures = bulletin_figures_now(bulletin)
+    moment = at or utcnow()
+    figures = bulletin.figures if bulletin.figures is not None else figures_for(
+        year_of(bulletin), to_user_timezone(moment).date())
     config = current_app.config
     for _attempt in range(ISSUE_ATTEMPTS):
-        number = int(db.session.scalar(select(func.coalesce(func.max(Bulletin.number), 0))
-                                       .where(Bulletin.number_year == year.year)) or 0) + 1
+        number_year, number = next_number(moment)
         try:
             claimed = db.session.execute(
                 update(Bulletin).where(Bulletin.id == bulletin.id, Bulletin.version == expected,
                                        Bulletin.status == BulletinStatus.DRAFT)
-                .values(status=BulletinStatus.ISSUED, number_year=year.year, number=number, figures=figures,
+                .values(status=BulletinStatus.ISSUED, number_year=number_year, number=number, figures=figures,
                         prefix=config["BULLETIN_NUMBER_PREFIX"], issuer=config["BULLETIN_ISSUER"],
-                        issued_by_id=actor.id, issued_at=utcnow(), version=expected + 1, updated_at=utcnow())
+                        issued_by_id=actor.id, issued_at=moment, version=expected + 1, updated_at=utcnow())
                 .execution_options(synchronize_session=False))
         except IntegrityError:
             db.session.rollback()
@@ -408,10 +447,12 @@ def bulletin_figures_now(bulletin: Bulletin) -> dict:
 # --- the demo ------------------------------------------------------------------------------------
 
 def seed_demo(today: date) -> None:
-    """The demo's two issued bulletins: one on the finished 2011 campaign year (issued late that year, as
-    history) and one on the current 2012 year (issued a few days ago), both drafted from the figures by the
-    demo's leader. Built as a request would build them (Chinese text, addresses at PORTAL_BASE_URL)."""
-    from datetime import datetime, time, timedelta
+    """The demo's two issued bulletins, each dated and figured within its campaign year: one on the finished
+    2011 year, issued on 28 December 2011 (after that year's reviews; 〔2011〕1号, figures as of that day), and
+    one on the current 2012 year, whose phases the demo runs around the seed day, issued a few days before it
+    (numbered by that calendar year of issue). Both drafted by the demo's leader from the figures as of their
+    issue day, as a request would build them (Chinese text, addresses at PORTAL_BASE_URL)."""
+    from datetime import time, timedelta
 
     from flask_babel import to_utc
 
@@ -420,14 +461,11 @@ def seed_demo(today: date) -> None:
     if leader is None or not {2011, 2012} <= set(years):
         return
     with current_app.test_request_context("/"):
-        for number_year, days_ago in ((2011, 300), (2012, 5)):
-            year = years[number_year]
-            bulletin = create_draft(leader, year, new_draft_input(year))
-            issue(leader, bulletin, bulletin.version)
-            moment = to_utc(datetime.combine(today - timedelta(days=days_ago), time(10, 0))).replace(tzinfo=None)
-            bulletin.issued_at = moment
+        for campaign_year, day in ((2011, date(2011, 12, 28)), (2012, today - timedelta(days=5))):
+            year = years[campaign_year]
+            moment = to_utc(datetime.combine(day, time(10, 0))).replace(tzinfo=None)
+            bulletin = create_draft(leader, year, new_draft_input(year, today=day))
+            issue(leader, bulletin, bulletin.version, at=moment)
             post = db.session.get(Post, bulletin.post_id)
             post.published_at = post.submitted_at = moment
-            post.body_md = _post_markdown(bulletin)
-            post.body_html = markdown.render(post.body_md)
             db.session.commit()

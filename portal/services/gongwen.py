@@ -70,6 +70,7 @@ def document_context(bulletin: Bulletin) -> dict:
                 "printed": gettext("Printed %(day)s", day=printed),
                 "corrects": gettext("This bulletin corrects %(number)s.", number=_corrected_number(bulletin)),
                 "doc_title": gettext("Bulletin"),
+                "draft_mark": gettext("Draft: not issued"),
             },
         }
 
@@ -140,6 +141,8 @@ def docx_bytes(bulletin: Bulletin) -> bytes:
                 run.font.color.rgb = RGBColor.from_string(color)
         return p
 
+    if not bulletin.is_issued:  # a draft says so on every page, in the header, large and red
+        _draft_mark(section, labels["draft_mark"])
     # 版头: the issuing organ's mark in red, the 发文字号, the red rule.
     mark = paragraph(ctx["issuer"] + labels["doc_title"], face=XIAOBIAOSONG, size=30, indent=False,
                      align=WD_ALIGN_PARAGRAPH.CENTER, color=RED)
@@ -189,27 +192,98 @@ def docx_bytes(bulletin: Bulletin) -> bytes:
                 for n, row in enumerate(figures["branch_rows"], start=1)],
                [14, 70, 24, 20, 28], WD_TABLE_ALIGNMENT.CENTER)
 
-    # 版记 at the end: 抄送, then the printing organ and date, between rules.
-    paragraph()
-    if bulletin.copy_to:
-        copy = paragraph(f"{labels['copy_to']}{bulletin.copy_to}", size=FOOTER_PT, indent=False)
-        copy.paragraph_format.left_indent = Pt(FOOTER_PT)
-        _rule(copy, "top", "000000", 8)
-    imprint = paragraph("", size=FOOTER_PT, indent=False)
-    imprint.paragraph_format.left_indent = Pt(FOOTER_PT)
-    imprint.paragraph_format.tab_stops.add_tab_stop(Mm(BLOCK_WIDTH_MM - 4), alignment=2)  # right tab
-    run = imprint.add_run(f"{ctx['issuer']}\t{labels['printed']}")
-    _font(run.font, FANGSONG, FOOTER_PT)
-    _rule(imprint, "top", "000000", 4 if bulletin.copy_to else 8)
-    _rule(imprint, "bottom", "000000", 8)
+    # 版记 (GB/T 9704 7.4) at the foot of the last page: a table floated to the bottom of the text block of the
+    # page it is anchored on (w:tblpPr tblpYSpec="bottom" relative to the margins), anchored after the last
+    # paragraph; its rules are the table's borders.
+    _imprint(document, [f"{labels['copy_to']}{bulletin.copy_to}"] if bulletin.copy_to else [],
+             ctx["issuer"], labels["printed"])
 
     _page_numbers(section)
     _font_alternatives(document)
+    _properties(document.core_properties, bulletin, ctx["issuer"])
     out = io.BytesIO()
-    document.core_properties.title = f"{bulletin.document_number} {bulletin.title}".strip()
-    document.core_properties.author = ctx["issuer"]
     document.save(out)
     return out.getvalue()
+
+
+def _properties(properties, bulletin: Bulletin, issuer: str) -> None:
+    """The document's own properties, as an office's file has them: the committee as author, created and
+    modified at the moment of issue (a draft: now), nothing of the library that wrote it."""
+    from ..models import utcnow
+
+    moment = bulletin.issued_at or utcnow()
+    properties.title = f"{bulletin.document_number} {bulletin.title}".strip()
+    properties.author = properties.last_modified_by = issuer
+    properties.created = properties.modified = moment
+    properties.comments = properties.keywords = properties.subject = properties.category = ""
+    properties.revision = 1
+    properties.last_printed = moment
+
+
+def _draft_mark(section, text: str) -> None:
+    """"草稿" at the top of every page of a draft (both the odd and the even pages' headers)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import RGBColor
+
+    for header in (section.header, section.even_page_header):
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = p.add_run(text)
+        _font(run.font, HEITI, TITLE_PT)
+        run.font.bold = True
+        run.font.color.rgb = RGBColor.from_string(RED)
+
+
+def _imprint(document, lines: list[str], issuer: str, printed: str) -> None:
+    """The 版记 as a one-column table at the bottom of the last page's text block: 抄送 (if any), then the
+    printing organ left and the printing date right; a thick rule above and below, a thin one between."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    table = document.add_table(rows=len(lines) + 1, cols=1)
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    place = OxmlElement("w:tblpPr")
+    for name, value in (("leftFromText", "0"), ("rightFromText", "0"), ("topFromText", "0"),
+                        ("bottomFromText", "0"), ("vertAnchor", "margin"), ("horzAnchor", "margin"),
+                        ("tblpXSpec", "center"), ("tblpYSpec", "bottom")):
+        place.set(qn(f"w:{name}"), value)
+    tbl_pr.insert(0, place)
+    width = OxmlElement("w:tblW")
+    width.set(qn("w:w"), str(round(BLOCK_WIDTH_MM / 25.4 * 1440)))
+    width.set(qn("w:type"), "dxa")
+    tbl_pr.append(width)
+    rows = table.rows
+    for index, row in enumerate(rows):
+        cell = row.cells[0]
+        cell.width = Mm(BLOCK_WIDTH_MM)
+        borders = OxmlElement("w:tcBorders")
+        for side in ("top", "bottom"):
+            edge = OxmlElement(f"w:{side}")
+            first_or_last = (side == "top" and index == 0) or (side == "bottom" and index == len(rows) - 1)
+            edge.set(qn("w:val"), "single")
+            edge.set(qn("w:sz"), "8" if first_or_last else "4")
+            edge.set(qn("w:color"), "000000")
+            borders.append(edge)
+        for side in ("left", "right"):
+            edge = OxmlElement(f"w:{side}")
+            edge.set(qn("w:val"), "nil")
+            borders.append(edge)
+        cell._tc.get_or_add_tcPr().append(borders)
+        p = cell.paragraphs[0]
+        p.paragraph_format.first_line_indent = Pt(0)
+        p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(FOOTER_PT)
+        p.paragraph_format.line_spacing = Pt(FOOTER_PT * 1.8)
+        if index < len(lines):
+            run = p.add_run(lines[index])
+        else:
+            p.paragraph_format.tab_stops.add_tab_stop(Mm(BLOCK_WIDTH_MM - 10), alignment=WD_ALIGN_PARAGRAPH.RIGHT)
+            run = p.add_run(f"{issuer}\t{printed}")
+        _font(run.font, FANGSONG, FOOTER_PT)
+    document.add_paragraph()  # a floating table needs a paragraph after it to anchor on
 
 
 def _font(font, face: str, size: float) -> None:

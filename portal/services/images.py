@@ -43,14 +43,19 @@ def _decoded(file: FileStorage, field: str) -> Image.Image:
     uploads.check(file, uploads.IMAGE_TYPES, field)
     message = fill(_l("“%(name)s” could not be read as an image. Please choose a JPEG, PNG, GIF or WebP "
                       "picture."), name=(file.filename or "")[:80])
+    too_many = fill(_l("“%(name)s” has too many pixels: a picture may have at most %(n)s million. Please make it "
+                       "smaller (for example 4000 × 3000) and choose it again."), name=(file.filename or "")[:80],
+                    n=MAX_PIXELS // 1_000_000)
     try:
         file.stream.seek(0)
         with Image.open(file.stream) as source:
             if source.width * source.height > MAX_PIXELS:
-                raise Invalid(message, {field: message})
+                raise Invalid(too_many, {field: too_many})
             source.load()
             return ImageOps.exif_transpose(source)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError):
+    except Image.DecompressionBombError:
+        raise Invalid(too_many, {field: too_many}) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise Invalid(message, {field: message}) from None
 
 

@@ -3,7 +3,11 @@ notice boards and the school network platform), printable on A4 or A3, each entr
 on the portal; and the same kind of sheet for the nominations under 公示.
 
 QR codes encode `PORTAL_BASE_URL` + the page's path (links.external_url), never the request's Host: they are
-read by phones on the intranet, which reach the portal at that address. They are inline SVG (segno): no
+read by phones on the intranet, which reach the portal at that address. The pages are the portal's, for people
+with an account (staff and members): the sheets say so, and name the people whom anyone else (parents,
+students, the public, who have no account) tells an opinion or an objection: the branch's secretary on a
+branch sheet, the committee's organisation section (NOTICE_OBJECTIONS_TO) on the 公示 sheet. The year's theme
+has no page of its own, so it has no code. They are inline SVG (segno): no
 image requests, nothing for the strict CSP to refuse, and they print sharp at any size.
 """
 from __future__ import annotations
@@ -42,7 +46,7 @@ class Entry:
     heading: str
     lines: list[str]
     url: str
-    qr: Markup
+    qr: Markup | None
     extra: list[tuple[str, bool, str]] = field(default_factory=list)  # milestones: (title, done, due)
 
 
@@ -54,6 +58,7 @@ def _entry(heading: str, lines: list[str], url: str) -> Entry:
 class BranchSheet:
     branch: Branch
     year: CampaignYear
+    contact: str  # whom opinions go to: the branch's secretary (or the branch itself when it has none)
     theme: Entry
     brand: Entry | None
     pledges: list[Entry]
@@ -73,8 +78,8 @@ def branch_sheet(branch: Branch, year: CampaignYear) -> BranchSheet:
     the branch and its members, the projects with their milestones, and the latest exemplar story."""
     from flask_babel import gettext as _
 
-    theme = _entry(_("Campaign theme %(year)s: %(theme)s", year=year.year, theme=year.theme),
-                   [year.description], external_url("main.home"))
+    theme = Entry(_("Campaign theme %(year)s: %(theme)s", year=year.year, theme=year.theme),
+                  [line for line in [year.description] if line], "", None)
     brand_url = external_url("campaign.brand", branch_id=branch.id)
     brand = _entry(_("Our brand: %(name)s", name=branch.brand_name), [branch.brand_slogan, branch.brand_description],
                    brand_url) if branch.brand_name else None
@@ -89,7 +94,18 @@ def branch_sheet(branch: Branch, year: CampaignYear) -> BranchSheet:
         project_entries.append(entry)
     post = latest_exemplar(branch.id)
     exemplar = _entry(post.title, [post.summary], external_url("news.post", post_id=post.id)) if post else None
-    return BranchSheet(branch, year, theme, brand, pledge_entries, project_entries, exemplar)
+    return BranchSheet(branch, year, _contact(branch), theme, brand, pledge_entries, project_entries, exemplar)
+
+
+def _contact(branch: Branch) -> str:
+    from flask_babel import gettext as _
+
+    from ..models import Role, User
+
+    secretary = db.session.scalar(select(User.display_name).where(
+        User.branch_id == branch.id, User.role == Role.SECRETARY, User.active.is_(True)).order_by(User.id).limit(1))
+    return _("the branch secretary, %(name)s", name=secretary) if secretary else _("the branch (%(name)s)",
+                                                                                     name=branch.name)
 
 
 def notice_sheet() -> list[Entry]:

@@ -15,6 +15,7 @@ from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import DomainError, Invalid, NotFound
 from ..i18n import fill
@@ -50,6 +51,11 @@ class StorageUnavailable(DomainError):
     def __init__(self):
         super().__init__(str(_l("Files cannot be stored at the moment, so nothing was saved. Please try again "
                                 "later; if it persists, tell the organisation section.")))
+
+
+class FileTooLarge(RequestEntityTooLarge):
+    """A chosen file over MAX_UPLOAD_BYTES (413): unlike a request too large to be read at all, it is known to
+    be a file, so the message names the file limit."""
 
 
 class FileMissing(NotFound):
@@ -214,9 +220,7 @@ def check(file: FileStorage | None, allowed: dict[str, str], field: str = "file"
     stream.seek(0)
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if size > limit:
-        from werkzeug.exceptions import RequestEntityTooLarge
-
-        raise RequestEntityTooLarge()
+        raise FileTooLarge()
     if size == 0:
         raise Invalid(str(_l("The file is empty.")), {field: _l("The file is empty.")})
     head = stream.read(8192)
@@ -295,6 +299,19 @@ def removing(kind: str, stored_name: str) -> Iterator[None]:
         raise
     if moved:
         _forget(aside)
+
+
+def content_disposition(name: str, fallback: str, inline: bool = False) -> str:
+    """The Content-Disposition of a download named `name` (any language): RFC 6266 with `filename*` in
+    RFC 5987 (UTF-8, every character but letters, digits and ``_.-~`` percent-encoded, so that quotes,
+    semicolons and commas in a title cannot break the header), and before it an ASCII `filename=` (`fallback`
+    reduced to letters, digits, ``._-``) for the clients that do not read `filename*`."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in fallback)
+    ascii_name = ascii_name.lstrip("._") or "download"  # no hidden file, no way up a directory
+    return (f'{"inline" if inline else "attachment"}; filename="{ascii_name}"; '
+            f"filename*=UTF-8''{quote(name, safe='')}")
 
 
 def serve(kind: str, stored_name: str, download_name: str, content_type: str, inline: bool = False):

@@ -14,7 +14,7 @@ from ..input_guard import parse_int
 from ..links import external_url
 from ..models import Branch, User
 from ..permissions import require
-from ..services import activation, auditlog, firstrun, intents
+from ..services import activation, auditlog, firstrun, intents, uploads
 from ..services import roster as roster_service
 from ..services import users as user_service
 
@@ -199,8 +199,7 @@ def roster_template(ext: str):
     kind = "text/csv; charset=utf-8" if ext == "csv" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = Response(data, content_type=kind)
-    response.headers["Content-Disposition"] = f"attachment; filename=roster-template.{ext}; " \
-                                              f"filename*=UTF-8''%E8%8A%B1%E5%90%8D%E5%86%8C%E6%A8%A1%E6%9D%BF.{ext}"
+    response.headers["Content-Disposition"] = uploads.content_disposition(f"花名册模板.{ext}", f"roster-template.{ext}")
     return response
 
 
@@ -300,5 +299,5 @@ def audit_csv():
         return _audit_page(filters)
     response = Response(auditlog.csv_text(filters), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = "attachment; filename=audit-log.csv"
+    response.headers["Content-Disposition"] = uploads.content_disposition("audit-log.csv", "audit-log.csv")
     return response

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 
 import click
 from flask import Blueprint, Response, current_app, request, url_for
@@ -11,7 +10,7 @@ from flask_login import current_user, login_required
 from ..errors import NotFound
 from ..htmx import render
 from ..permissions import authorize, can, require
-from ..services import charts, dashboard, export, grading
+from ..services import charts, dashboard, export, grading, uploads
 
 bp = Blueprint("dashboard", __name__)
 
@@ -41,7 +40,8 @@ def overview():
 
 def _download(name: str, body, content_type: str) -> Response:
     response = Response(body, content_type=content_type)  # as given: `mimetype=` would add a charset
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    suffix = name.rpartition(".")[2]
+    response.headers["Content-Disposition"] = uploads.content_disposition(name, f"dashboard-export.{suffix}")
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -30,7 +30,7 @@ TITLES = {
     404: lambda: _("Page not found"),
     405: lambda: _("This action is not available here"),
     409: lambda: _("This record has changed"),
-    413: lambda: _("The file is too large"),
+    413: lambda: _("What was sent is too large"),
     414: lambda: _("The address is too long"),
     422: lambda: _("Please check what you entered"),
     429: lambda: _("Too many attempts"),
@@ -44,7 +44,7 @@ MESSAGES = {
     404: lambda: _("The page or record you asked for does not exist (any more)."),
     405: lambda: _("Please use the buttons on the page."),
     409: lambda: _("Someone changed this record meanwhile. Reload the page to see its current state."),
-    413: lambda: _("Files may be at most 10 MB."),
+    413: lambda: _("What was sent is too large."),
     414: lambda: _("Please shorten what you searched for, or go back and use the links on the page."),
     422: lambda: _("Some of what you entered is not valid."),
     429: lambda: _("Too many attempts in a short time. Please wait a minute and try again."),
@@ -80,7 +80,8 @@ def login_url() -> str:
     return url_for("auth.login", next=back) if back else url_for("auth.login")
 
 
-def error_response(status: int, message: str | None = None, page_scope: bool | None = None):
+def error_response(status: int, message: str | None = None, page_scope: bool | None = None,
+                   title: str | None = None):
     """The error as a page, or for htmx as a message that is not swapped over the target.
 
     `page_scope` marks a problem with the whole page (default: by status, see PAGE_SCOPE)."""
@@ -91,7 +92,7 @@ def error_response(status: int, message: str | None = None, page_scope: bool | N
         status=status,
         code=status,
         scope=scope,
-        title=TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])(),
+        title=title or TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])(),
         message=message or MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])(),
         login_url=login_url() if status == 401 else None,
         reload_url=current_page(),
@@ -99,6 +100,31 @@ def error_response(status: int, message: str | None = None, page_scope: bool | N
     if fragment:
         response.headers["HX-Reswap"] = "none"  # never swap an error over the person's work
     return response
+
+
+def too_large(error: HTTPException | None = None) -> tuple[str, str]:
+    """(title, message) of a 413 that fits what was sent: a chosen file over the file limit; a request over
+    the whole limit (files and text together); or a text too long to be read as a form field (the request
+    itself was small enough: Werkzeug's limit on a form's text fields)."""
+    from flask import current_app
+
+    from ..services.uploads import FileTooLarge
+
+    file_mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    if isinstance(error, FileTooLarge):
+        return _("The file is too large"), _("Files may be at most %(mb)s MB.", mb=file_mb)
+    total = request.content_length or 0
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    if limit and total > limit:
+        if (request.mimetype or "") == "multipart/form-data":
+            return TITLES[413](), _("What was sent is larger than %(total)s MB in all: a file may be at most %(mb)s "
+                                    "MB, and the text and the files of one form together at most %(total)s MB. Go "
+                                    "back: the text you typed is offered again in the form.",
+                                    total=limit // (1024 * 1024), mb=file_mb)
+        return TITLES[413](), _("What was sent is larger than %(total)s MB. Go back and shorten it: the text you "
+                                "typed is offered again in the form.", total=limit // (1024 * 1024))
+    return TITLES[413](), _("A text in the form is too long to be accepted. Go back and shorten it (a long text can "
+                            "be split into several posts): the text you typed is offered again in the form.")
 
 
 def _forget_user_while_database_is_down() -> None:
@@ -155,7 +181,20 @@ def register(app: Flask) -> None:
             db.session.rollback()
         if error.code == 403:
             _count_refusal()
+        if error.code == 413:
+            title, message = too_large(error)
+            if _wants_json():  # the news editor's picture upload (fetch) shows the reason itself
+                from flask import jsonify
+
+                return jsonify(error=message), 413
+            return error_response(413, message, title=title)
         return error_response(error.code or 500)
+
+
+def _wants_json() -> bool:
+    accepted = request.accept_mimetypes
+    return accepted.best_match(["application/json", "text/html"]) == "application/json" and \
+        accepted["application/json"] > accepted["text/html"]
 
 
 def _audit_missing_file(error: FileMissing) -> None:

@@ -104,14 +104,20 @@ def cover(post_id: int, size: str = "full"):
 @require("post.create")
 def upload_image():
     """The rich-text editor's image upload (fetch with the X-CSRFToken header): 201 with the image's address,
-    or 422 with the reason."""
+    or 422 / 413 with the reason, as JSON (the editor shows it)."""
+    from werkzeug.exceptions import RequestEntityTooLarge
+
     from ..errors import Invalid
+    from .errors import too_large
 
     try:
         record = images.store_inline(_me(), request.files.get("image") or FileStorage())
     except Invalid as error:
         db.session.rollback()
         return jsonify(error=str(error.field_errors.get("image") or error.message)), 422
+    except RequestEntityTooLarge:  # the picture alone is over the limit (or the whole request, which is just it)
+        db.session.rollback()
+        return jsonify(error=too_large(uploads.FileTooLarge())[1]), 413
     return jsonify(url=url_for("news.inline_image", name=record.stored_name)), 201
 
 
@@ -163,6 +169,18 @@ def _form_page(template_post=None, data=None, errors=None, status=200, conflict=
                           news_service.selected_criteria(template_post) if template_post else []))
 
 
+def _note_foreign_images() -> None:
+    """Pictures the text named but the portal cannot show (outside addresses, which the intranet and the
+    page's security policy do not load, or sources that are not pictures) were left out: say so."""
+    from ..services.markdown import foreign_images
+
+    count = foreign_images(request.form.get("body_md", ""), request.form.get("body_html"))
+    if count:
+        flash(_("%(n)s picture(s) were left out: only pictures uploaded to the portal can be shown (pictures from "
+                "other websites cannot be loaded on the intranet). Insert them with the editor's picture button.",
+                n=count), "warning")
+
+
 @bp.get("/news/mine")
 @require("post.mine")
 def mine():
@@ -186,6 +204,7 @@ def create():
     if refusal:
         return refusal
     flash(_("The draft has been saved. Submit it for review when it is ready."), "success")
+    _note_foreign_images()
     return redirect_back(url_for("news.post", post_id=done[0]))
 
 
@@ -214,6 +233,7 @@ def update(post_id: int):
     if refusal:
         return refusal
     flash(_("The post has been saved."), "success")
+    _note_foreign_images()
     return redirect_back(url_for("news.post", post_id=item.id))
 
 

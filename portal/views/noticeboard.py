@@ -1,7 +1,7 @@
 """党务公开栏 sheets (A4 or A3, print CSS only) for a branch, and the 公示 sheet of nominations under notice."""
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from flask_login import login_required
 
 from ..htmx import render
@@ -30,4 +30,5 @@ def branch(branch_id: int):
 @bp.get("/commendation/notice-sheet")
 @require("notice_sheet.view")
 def notices():
-    return render("noticeboard/notices.html", entries=noticeboard.notice_sheet(), size=_size())
+    return render("noticeboard/notices.html", entries=noticeboard.notice_sheet(), size=_size(),
+                  contact=current_app.config["NOTICE_OBJECTIONS_TO"])

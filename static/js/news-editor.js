@@ -21,8 +21,12 @@
     return fetch(url, {method: "POST", body: data, credentials: "same-origin",
                        headers: {"X-CSRFToken": csrfToken(), "Accept": "application/json"}})
       .then(function (response) {
-        return response.json().then(function (body) {
-          if (!response.ok || !body.url) { throw new Error(body.error || String(response.status)); }
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (!response.ok || !body.url) {
+            var failure = new Error(body.error || String(response.status));
+            failure.reason = body.error || "";  /* the server's words: too large, not a picture… */
+            throw failure;
+          }
           return body.url;
         });
       });
@@ -44,10 +48,14 @@
     if (!textarea || !source || !texts || !window.pell) { return; }
     var t = texts.dataset;
     var form = textarea.form;
-    var field = document.createElement("input");
-    field.type = "hidden";
-    field.name = "body_html";
-    form.appendChild(field);
+    var field = document.getElementById("body_html");  /* the page's own field: portal.js keeps its drafts */
+    if (!field) {
+      field = document.createElement("textarea");
+      field.id = field.name = "body_html";
+      field.hidden = true;
+      form.appendChild(field);
+    }
+    var restored = field.hasAttribute("data-restored") && field.value;  /* a draft offered again by portal.js */
     var status = document.createElement("p");
     status.className = "rich-editor__status";
     status.setAttribute("role", "status");
@@ -63,7 +71,7 @@
 
     function sync() {
       field.value = editor.content.innerHTML;
-      textarea.dispatchEvent(new Event("input", {bubbles: true}));  /* the unsaved-text warning follows */
+      field.dispatchEvent(new Event("input", {bubbles: true}));  /* kept as a draft; the unsaved-text warning follows */
     }
 
     function insertUploaded(blob, name, image) {
@@ -72,9 +80,9 @@
         if (image) { image.src = url; } else { editor.content.focus(); window.pell.exec("insertImage", url); }
         status.textContent = "";
         sync();
-      }, function () {
+      }, function (failure) {
         if (image) { image.remove(); }
-        status.textContent = t.uploadFailed;
+        status.textContent = failure && failure.reason ? t.uploadFailed + " " + failure.reason : t.uploadFailed;
         sync();
       });
     }
@@ -94,7 +102,7 @@
         {name: "image", title: t.image, icon: t.imageShort, result: function () { picker.click(); }}
       ]
     });
-    editor.content.innerHTML = source.innerHTML;
+    editor.content.innerHTML = restored || source.innerHTML;
     editor.content.setAttribute("role", "textbox");
     editor.content.setAttribute("aria-multiline", "true");
     editor.content.setAttribute("aria-label", t.label);
@@ -111,7 +119,7 @@
       label.textContent = t.label;
       label.addEventListener("click", function () { editor.content.focus(); });
     }
-    field.value = editor.content.innerHTML;
+    if (!restored) { field.defaultValue = field.value = editor.content.innerHTML; }  /* as loaded: not unsaved */
 
     picker.addEventListener("change", function () {
       if (picker.files && picker.files[0]) { insertUploaded(picker.files[0], picker.files[0].name, null); }
@@ -131,6 +139,9 @@
     });
   }
 
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); }
-  else { start(); }
+  /* After portal.js has offered the drafts of the page's fields (its own DOMContentLoaded handler), so that a
+     draft of the editor's text, restored into #body_html, is what the editor starts with. */
+  function startAfterDrafts() { window.setTimeout(start, 0); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", startAfterDrafts); }
+  else { startAfterDrafts(); }
 }());

@@ -345,7 +345,8 @@
 
   function pageFields(root) {
     return Array.prototype.filter.call((root || document).querySelectorAll(
-      "form[method=post]:not([hx-post]) textarea[id], form[method=post]:not([hx-post]) input[type=text][id]"),
+      "form[method=post]:not([hx-post]) textarea[id], form[method=post]:not([hx-post]) input[type=text][id], " +
+      "form[method=post]:not([hx-post]) input:not([type])[id]"),  /* an input without a type is a text input */
     function (field) { return !field.closest("[data-no-guard]") && !field.hasAttribute("data-draft-key"); });
   }
 

@@ -49,3 +49,23 @@ def test_secretary_writes_with_the_rich_editor_and_inserts_a_picture(page, live_
     # write a style attribute into the editable text: the CSP blocks applying it, which is harmless, and the
     # server drops every style attribute anyway.
     assert [v for v in violations if "script-src" in v[1]] == []
+
+
+def test_what_was_typed_in_the_editor_comes_back_after_a_413(page, live_server, secretary):
+    """A send refused as too large (a summary of 6 MB) leaves the page; the way back to the form offers the
+    title and the editor's text again (issue 18, second round: the editor's HTML is a field of the page,
+    kept as a draft in this browser like any other)."""
+    login(page, live_server, secretary.username, PASSWORD)
+    page.goto(f"{live_server}/news/new")
+    page.locator(".pell-content").wait_for()
+    page.fill("#title", "我的长文标题")
+    page.click(".pell-content")
+    page.keyboard.type("这是我在编辑器里输入的正文。")
+    page.evaluate("() => { document.getElementById('summary').value = '长'.repeat(2 * 1024 * 1024); }")
+    page.evaluate("() => document.getElementById('body_md').form.requestSubmit()")
+    page.wait_for_selector("text=提交的内容过大")
+    page.click("text=返回表单")
+    page.locator(".pell-content").wait_for()
+    page.wait_for_function("() => document.querySelector('.pell-content').innerText.includes('编辑器里输入的正文')")
+    assert page.input_value("#title") == "我的长文标题"
+    screenshot(page, "news-after-413")

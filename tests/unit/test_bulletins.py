@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+from datetime import datetime
 
 import pytest
+from flask_babel import to_user_timezone
 from sqlalchemy import func, select
 
 from portal.errors import Conflict, Invalid
@@ -19,6 +21,7 @@ from portal.models import (
     PostCategory,
     PostStatus,
     Result,
+    utcnow,
 )
 from portal.services import bulletins, dashboard, gongwen
 
@@ -75,10 +78,15 @@ def test_issuing_numbers_per_year_freezes_figures_and_publishes(ctx, leader):
     _issue(leader, second)
     _issue(leader, first)
     assert (second.number, first.number) == (1, 2)
-    assert first.document_number == f"沪卢教党〔{current_year().year}〕2号"
+    # Numbered by the calendar year of issue (the portal's time zone), whatever campaign year it is about.
+    this_year = to_user_timezone(utcnow()).year
+    assert first.document_number == f"沪卢教党〔{this_year}〕2号"
     old = _draft(leader, year(2011))
     _issue(leader, old)
-    assert old.document_number == "沪卢教党〔2011〕1号"  # each year counts from 1
+    assert old.document_number == f"沪卢教党〔{this_year}〕3号"
+    earlier = _draft(leader, year(2011))
+    bulletins.issue(leader, earlier, earlier.version, at=datetime(2011, 12, 28, 2, 0))
+    assert earlier.document_number == "沪卢教党〔2011〕1号"  # each calendar year counts from 1
     post = db.session.get(Post, first.post_id)
     assert (post.category, post.status) == (PostCategory.BULLETIN, PostStatus.PUBLISHED)
     assert first.document_number in post.title and f"/bulletins/{first.id}.pdf" in post.body_html
@@ -115,7 +123,7 @@ def test_a_correction_references_the_issued_one(ctx, leader):
     db.session.rollback()
     _issue(leader, original)
     data = bulletins.new_draft_input(current_year(), corrects=original)
-    assert data.title.startswith(f"关于{original.document_number}的更正")
+    assert data.title == f"关于{original.document_number}通报的更正"  # not the corrected title again
     correction = bulletins.create_draft(leader, current_year(), data, original.id)
     _issue(leader, correction)
     assert correction.corrects_id == original.id and correction.number == original.number + 1
@@ -147,7 +155,7 @@ def test_an_empty_year_makes_a_valid_document_saying_so(ctx, leader):
     assert bulletin.figures["empty"] is True
     document = _open_docx(gongwen.docx_bytes(bulletin))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "尚未记录任何情况" in text and len(document.tables) == 0
+    assert "尚未记录任何情况" in text and len(document.tables) == 1  # the 版记's table only
     assert "暂无可通报" in _pdf_text(gongwen.pdf_bytes(bulletin)).replace("\n", "")
 
 
@@ -191,18 +199,18 @@ def test_the_docx_follows_gb_t_9704_and_carries_the_dashboards_figures(ctx, lead
     assert heading.runs[0].font.name == "黑体" and heading.runs[0].font.size == Pt(16)
     # The figures: the criteria table equals the dashboard's averages, the branch table its rows.
     view = dashboard.overview({"year": str(current_year().year), "per_page": "all"})
-    criteria, branches = document.tables
+    criteria, branches, imprint = document.tables  # the 版记 is a table floated to the foot of the last page
     assert [[c.text for c in row.cells] for row in criteria.rows[1:]] == [
         [c.title, gongwen.figure(score), gongwen.figure(progress)] for c, score, progress in view.criterion_averages]
     assert [row.cells[1].text for row in branches.rows[1:]] == [row.name for row in view.rows]
     assert [row.cells[3].text for row in branches.rows[1:]] == [gongwen.figure(row.total.score) for row in view.rows]
-    for table in document.tables:  # the header row repeats across pages
+    for table in (criteria, branches):  # the header row repeats across pages
         assert table.rows[0]._tr.trPr.find(
             "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader") is not None
     # Page numbers are a PAGE field between dashes; the 版记 names the copy-to and the printing organ.
     footer_xml = section.footer._element.xml
     assert "PAGE" in footer_xml and "— " in footer_xml
-    assert any(t.startswith("抄送：") for t in texts) and any("印发" in t for t in texts)
+    assert imprint.rows[0].cells[0].text.startswith("抄送：") and "印发" in imprint.rows[-1].cells[0].text
 
 
 def test_the_pdf_is_a4_with_embedded_fonts_and_extractable_chinese(ctx, leader, tmp_path):

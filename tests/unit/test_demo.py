@@ -67,9 +67,22 @@ def test_demo_has_issued_bulletins_of_2011_and_2012(app):
     from portal.models import Bulletin, BulletinStatus, Post, PostCategory
 
     demo.seed(branches=4, members_per_branch=2)
+    from flask_babel import to_user_timezone
+
     rows = db.session.execute(select(Bulletin.number_year, Bulletin.number, Bulletin.status, Bulletin.post_id)
                               .order_by(Bulletin.number_year)).all()
-    assert [(y, n, s) for y, n, s, _p in rows] == [(2011, 1, BulletinStatus.ISSUED), (2012, 1, BulletinStatus.ISSUED)]
+    # 〔year〕: the calendar year of issue. The 2011 one is dated, and figured, within 2011; the 2012 one a few
+    # days before the seed day (the demo runs its current year, 2012, around that day).
+    issued = {b.year_id: b for b in db.session.scalars(select(Bulletin))}
+    assert len(issued) == 2 and all(b.status == BulletinStatus.ISSUED and b.number == 1 for b in issued.values())
+    by_year = {db.session.get(CampaignYear, y).year: b for y, b in issued.items()}
+    assert by_year[2011].document_number.endswith("〔2011〕1号")
+    assert to_user_timezone(by_year[2011].issued_at).date() == date(2011, 12, 28)
+    assert by_year[2011].figures["as_of"] == "2011-12-28"
+    assert "2011年12月28日" in by_year[2011].sections[0]["body"] and "2026" not in str(by_year[2011].sections)
+    day_2012 = to_user_timezone(by_year[2012].issued_at).date()
+    assert day_2012 == date.today() - timedelta(days=5) and by_year[2012].figures["as_of"] == day_2012.isoformat()
+    assert by_year[2012].number_year == day_2012.year
     posts = db.session.scalars(select(Post).where(Post.id.in_([p for *_r, p in rows]))).all()
     assert {p.category for p in posts} == {PostCategory.BULLETIN} and all("〔20" in p.title for p in posts)
 def test_demo_history_climbs_to_today_without_invented_drops(app):

@@ -18,7 +18,7 @@ def test_the_branch_sheet_shows_what_is_published_with_a_qr_code_each(client, ap
                  campaign.current_year().theme):
         assert text in page, text
     assert "尚未批准的承诺" not in page  # only published (approved) pledges
-    assert page.count('<svg role="img"') == 6  # theme, brand, two pledges, project, story: nothing else
+    assert page.count('<svg role="img"') == 5  # brand, two pledges, project, story (the theme has no page)
     for pledge_id in built["pledges"]:
         assert f"{base}/pledges/{pledge_id}" in page
     assert f"{base}/news/{built['post']}" in page and 'class="sheet sheet--a4"' in page
