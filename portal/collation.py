@@ -14,3 +14,12 @@ def sort_key(text: str) -> tuple[str, str]:
     from pypinyin import lazy_pinyin
 
     return " ".join(lazy_pinyin(text)).casefold(), text
+
+
+STORED_KEY_MAX = 255
+
+
+def stored_key(text: str | None) -> str:
+    """The pinyin part of `sort_key`, as stored beside a name (`Branch.sort_key`, `User.sort_key`) so that lists
+    ORDER BY (sort_key, name) in SQL and page with LIMIT."""
+    return sort_key(text or "")[0][:STORED_KEY_MAX]

@@ -52,6 +52,7 @@ from .campaign_work import (
     pledge_item,
 )
 from .documents import Bulletin, BulletinStatus
+from .figures import BranchSummary
 from .frameworks import Criterion, Framework, Item, Subject
 from .news import (
     Attachment,

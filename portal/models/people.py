@@ -5,10 +5,11 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import collation
 from ..extensions import db
 from .base import enum_column, utcnow
 
@@ -34,6 +35,13 @@ class BranchKind(enum.StrEnum):
     BRANCH = "branch"  # 党支部
 
 
+def _key_of(column: str):
+    """Column default: the stored pinyin key of the row's `column` (Core inserts, e.g. the demo seed's, too)."""
+    def default(context) -> str:
+        return collation.stored_key(context.get_current_parameters().get(column))
+    return default
+
+
 class Unit(db.Model):
     """A school or office of the district."""
 
@@ -52,6 +60,8 @@ class Branch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"), unique=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    # The name's pinyin (collation.stored_key), kept with it: lists ORDER BY (sort_key, name).
+    sort_key: Mapped[str] = mapped_column(String(255), default=_key_of("name"), server_default="", index=True)
     kind: Mapped[BranchKind] = mapped_column(enum_column(BranchKind), default=BranchKind.BRANCH)
     member_count: Mapped[int] = mapped_column(default=0)
     brand_name: Mapped[str] = mapped_column(String(120), default="")
@@ -69,6 +79,9 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
+    # The name's pinyin (collation.stored_key), kept with it: lists ORDER BY (sort_key, display_name).
+    sort_key: Mapped[str] = mapped_column(String(255), default=_key_of("display_name"), server_default="",
+                                          index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
     branch_id: Mapped[int | None] = mapped_column(
@@ -114,3 +127,13 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+
+@event.listens_for(Branch.name, "set")
+def _branch_renamed(target: Branch, value, _old, _initiator) -> None:
+    target.sort_key = collation.stored_key(value)
+
+
+@event.listens_for(User.display_name, "set")
+def _user_renamed(target: User, value, _old, _initiator) -> None:
+    target.sort_key = collation.stored_key(value)

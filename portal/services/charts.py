@@ -75,12 +75,14 @@ def bars(chart_id: str, title: str, entries: Sequence[tuple[str, float | None]],
 
 
 def histogram(chart_id: str, title: str, values: Sequence[float], *, bins: int = 5,
-              axis_label: str = "") -> Markup:
-    """How many branches fall in each progress band (0–20 %, …, 80–100 %)."""
+              axis_label: str = "", counts: Sequence[int] | None = None) -> Markup:
+    """How many branches fall in each progress band (0–20 %, …, 80–100 %): counted from `values`, or given
+    as `counts` (one per band, e.g. counted in SQL)."""
     step = 100 / bins
-    counts = [0] * bins
-    for value in values:
-        counts[min(bins - 1, int(max(0.0, value) // step))] += 1
+    if counts is None:
+        counts = [0] * bins
+        for value in values:
+            counts[min(bins - 1, int(max(0.0, value) // step))] += 1
     left, bottom, top = 40, 40, 16
     height = 220
     plot_h = height - top - bottom

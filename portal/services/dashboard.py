@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, or_, select, true
 
 from .. import collation
 from ..extensions import db
@@ -29,9 +29,11 @@ from ..models import (
     AuditEvent,
     Branch,
     BranchLevel,
+    BranchSummary,
     CampaignYear,
     Criterion,
     Framework,
+    GradeRecord,
     Item,
     ItemResult,
     Pledge,
@@ -54,7 +56,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, progress
+from . import audit, figures, progress
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -289,32 +291,29 @@ class Overview:
     filters: Filters
     years: list[CampaignYear]
     criteria: list[Criterion]
-    rows: list[Row]
+    rows: list[Row]  # the rows on this page (every matching row when the page holds them all)
+    count: int  # rows that match the filters, on every page
     all_branches: int  # before filtering
     summary: Summary
     criterion_averages: list[tuple[Criterion, float | None, float]]  # (criterion, avg score, avg progress)
     timeline: list[tuple[date, float, float | None]]  # (day, avg progress, avg score)
     now: datetime
+    progress_counts: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BINS)  # branches per band
 
     @property
     def pages(self) -> int:
-        return page_count(len(self.rows), self.filters.per_page)
+        return page_count(self.count, self.filters.per_page)
 
     @property
     def first_index(self) -> int:
-        """Index into `rows` of the first row on the page."""
+        """Index among the matching rows of the first row on the page."""
         size = self.filters.per_page
         return (self.filters.page - 1) * size if size else 0
 
     @property
     def page_rows(self) -> list[Row]:
         """The rows of the table on this page (summary and charts cover every row that matches)."""
-        size = self.filters.per_page
-        return self.rows[self.first_index:self.first_index + size] if size else self.rows
-
-    @property
-    def progress_values(self) -> list[float]:
-        return [row.total.progress for row in self.rows]
+        return self.rows
 
     @property
     def criterion_scores(self) -> list[tuple[str, float | None]]:
@@ -363,7 +362,8 @@ def _latest_per_branch(rows: Iterable[tuple]) -> dict[int, object]:
 
 def build_rows(year: CampaignYear, now: datetime | None = None, only: frozenset[int] | None = None) -> list[Row]:
     """One row per active branch for the year (or per active branch among `only`, the ids of some
-    branches), in a constant number of grouped queries."""
+    branches), aggregated afresh from the records in a constant number of grouped queries: the reference
+    that the kept summaries (services/figures.py) are tested against; pages read those."""
     now = now or utcnow()
     rows = {bid: Row(bid, name, unit_name, kind, brand) for bid, name, unit_name, kind, brand in _branches(only)}
     if not rows:
@@ -452,99 +452,6 @@ def build_rows(year: CampaignYear, now: datetime | None = None, only: frozenset[
     return list(rows.values())
 
 
-def data_version() -> tuple:
-    """(id, time) of the newest audited change to the work (see audit.changes_work). Every change goes through
-    a service that audits it in the same transaction, so this moves whenever the figures may have."""
-    newest = db.session.execute(
-        select(AuditEvent.id, AuditEvent.at).where(audit.changes_work())
-        .order_by(AuditEvent.id.desc()).limit(1)).first()
-    return tuple(newest) if newest else ()
-
-
-_CACHE_KEY = "portal.dashboard_figures"
-_CACHE_ENTRIES = 16
-# Audited actions whose effect on the overview stays within the branch the event names: after them only
-# that branch's row is aggregated again. Any other change (a person moved between branches, a branch
-# renamed or disabled, a new submission request, a year made current, …) recomputes the whole district.
-BRANCH_LOCAL_ACTIONS = frozenset({"checklist", "pledge", "submission", "post", "brand", "nomination",
-                                  "inspection", "follow_up", "milestone", "project", "objection"})
-BRANCH_WIDE_EXCEPTIONS = frozenset({"post.edit"})  # an edit may move a post to another branch
-# Audited actions that change nothing the overview shows (grades and appraisal are read by their own queries).
-OVERVIEW_UNCHANGED = ("grading.", "appraisal.", "bulletin.", "notification.", "user.set_locale",
-                      "user.email_preference", "user.reset_password", "upload.clean")
-MAX_BRANCH_REFRESH = 200  # more changed branches than this since the last look: recompute the district
-
-
-@dataclass
-class _Kept:
-    """A year's rows as aggregated at `clock` (monotonic seconds) and brought up to `version`."""
-
-    clock: float
-    version: tuple
-    rows: list[Row]
-    derived: dict = field(default_factory=dict)  # name → value computed from `rows` (e.g. district averages)
-
-
-def _changed_branches(since: tuple) -> frozenset[int] | None:
-    """The branches that audited changes after the event `since` (id, time) touched, when each change is
-    confined to the branch it names (see BRANCH_LOCAL_ACTIONS); None when the whole district must be
-    aggregated again. One query over the events since, by primary key."""
-    if not since:
-        return None
-    events = db.session.execute(
-        select(AuditEvent.action, AuditEvent.branch_id).where(AuditEvent.id > since[0], audit.changes_work())
-        .order_by(AuditEvent.id).limit(MAX_BRANCH_REFRESH + 1)).all()
-    if len(events) > MAX_BRANCH_REFRESH:
-        return None
-    changed = set()
-    for action, branch_id in events:
-        if action.startswith(OVERVIEW_UNCHANGED):
-            continue
-        if (branch_id is None or action in BRANCH_WIDE_EXCEPTIONS
-                or action.split(".", 1)[0] not in BRANCH_LOCAL_ACTIONS):
-            return None
-        changed.add(branch_id)
-    return frozenset(changed)
-
-
-def _kept_rows(year: CampaignYear, now: datetime | None) -> _Kept:
-    """The year's rows, kept in this worker (see `district_rows`)."""
-    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)
-    clock = time.monotonic()
-    if seconds <= 0:
-        return _Kept(clock, (), build_rows(year, now))
-    version = data_version()
-    cache: dict = current_app.extensions.setdefault(_CACHE_KEY, {})
-    kept = cache.get(year.id)
-    if kept is not None and clock - kept.clock < seconds:
-        if kept.version == version:
-            return kept
-        changed = _changed_branches(kept.version)
-        if changed is not None:
-            fresh = {row.branch_id: row for row in build_rows(year, now, only=changed)}
-            known = {row.branch_id for row in kept.rows}
-            if fresh.keys() <= known:  # a branch that appeared needs its place among the others
-                rows = [fresh.get(row.branch_id, row) for row in kept.rows
-                        if row.branch_id not in changed or row.branch_id in fresh]
-                kept = cache[year.id] = _Kept(kept.clock, version, rows)  # expires with the full computation
-                return kept
-    if len(cache) >= _CACHE_ENTRIES:
-        cache.clear()
-    kept = cache[year.id] = _Kept(clock, version, build_rows(year, now))
-    return kept
-
-
-def district_rows(year: CampaignYear, now: datetime | None = None) -> list[Row]:
-    """`build_rows` of the year, kept in this worker for DASHBOARD_CACHE_SECONDS after it was computed in full
-    (0: computed on every call): filtering, sorting and paging the dashboard, and opening branch pages, do not
-    aggregate the whole district again. After an audited change confined to some branches (a tick, a
-    submission, a pledge, …) only those branches' rows are aggregated again, so the figures include every
-    change at once and a change costs what its branch costs; any other change recomputes the district.
-    What is kept is shared between requests: read it, never change it. (Kept as objects: a pickle round
-    trip of 300 rows costs about as much as a whole page.)"""
-    return _kept_rows(year, now).rows
-
-
 @dataclass(frozen=True)
 class DistrictAverages:
     criteria: list[tuple[Criterion, float | None, float]]  # (criterion, avg score, avg progress)
@@ -553,38 +460,14 @@ class DistrictAverages:
 
 
 def district_averages(year: CampaignYear, criteria: list[Criterion]) -> DistrictAverages:
-    """The averages over every active branch that a branch page compares its branch with: from the kept rows
-    (see `district_rows`), computed once per version of them."""
-    if current_app.config.get("DASHBOARD_CACHE_SECONDS", 0) <= 0:
-        tallies, _answered = branch_tallies(year)
-        active_ids = db.session.scalars(select(Branch.id).where(Branch.active.is_(True)).order_by(Branch.id))
-        return _averages([tallies.get(bid, {}) for bid in active_ids], criteria)
-    kept = _kept_rows(year, None)
-    key = ("averages", tuple(c.id for c in criteria))
-    if key not in kept.derived:
-        cells = [row.cells for row in sorted(kept.rows, key=lambda row: row.branch_id)]
-        kept.derived[key] = _averages(cells, criteria)
-    return kept.derived[key]
+    """The averages over every active branch that a branch page compares its branch with, from the kept
+    summaries: two aggregate queries."""
+    from . import tallies as kept
 
-
-def _averages(cells: list[dict[int, Tally]], criteria: list[Criterion]) -> DistrictAverages:
-    average_progress, average_score = progress.averages([progress.overall(c) for c in cells])
-    return DistrictAverages(criteria=criterion_averages(cells, criteria), progress=average_progress,
-                            score=average_score)
-
-
-def matches(row: Row, filters: Filters) -> bool:
-    if filters.kind and row.unit_kind != filters.kind:
-        return False
-    if filters.status:
-        status = row.status.value if row.status else NOT_STARTED
-        if status != filters.status:
-            return False
-    if filters.q:
-        needle = filters.q.casefold()
-        if needle not in row.name.casefold() and needle not in (row.brand_name or "").casefold():
-            return False
-    return True
+    kept.apply_pending(summaries=True)
+    found = _aggregate(year, Filters(year=year), utcnow())
+    return DistrictAverages(criteria=_criterion_averages(year, Filters(year=year), criteria, found.count),
+                            progress=found.all_progress, score=found.all_score)
 
 
 _STATUS_ORDER = {None: 0, AssessmentStatus.DRAFT: 1, AssessmentStatus.RETURNED: 2,
@@ -593,62 +476,6 @@ _RATING_ORDER = {None: 0, ReviewRating.POOR: 1, ReviewRating.AVERAGE: 2, ReviewR
                  ReviewRating.GOOD: 4}
 _PLAN_ORDER = {None: 0, SubmissionStatus.PENDING: 1, SubmissionStatus.RETURNED: 2,
                SubmissionStatus.SUBMITTED: 3, SubmissionStatus.ACCEPTED: 4}
-
-
-def _sort_key(column: str, criteria: list[Criterion]):
-    """Key function; rows without a value sort as the lowest, ties by name."""
-    by_position = {f"c{c.position}": c.id for c in criteria}
-
-    def number(value):
-        return (value is not None, value if value is not None else 0.0)
-
-    keys = {
-        "progress": lambda r: r.total.progress,
-        "score": lambda r: number(r.total.score),
-        "status": lambda r: _STATUS_ORDER[r.status],
-        "rating": lambda r: _RATING_ORDER[r.rating],
-        "plan": lambda r: _PLAN_ORDER[r.plan_status],
-        "pledges": lambda r: r.pledges,
-        "posts": lambda r: r.posts,
-        "coverage": lambda r: (r.coverage, r.members_total),
-        "activity": lambda r: (r.last_activity is not None, r.last_activity or datetime.min),
-    }
-    if column in by_position:
-        cid = by_position[column]
-        return lambda r: number(r.cells[cid].score if cid in r.cells else None)
-    return keys.get(column)
-
-
-def sort_rows(rows: list[Row], filters: Filters, criteria: list[Criterion]) -> list[Row]:
-    rows = sorted(rows, key=lambda r: collation.sort_key(r.name))  # by pinyin
-    key = _sort_key(filters.sort, criteria)
-    if key is None:  # by name
-        return list(reversed(rows)) if filters.descending else rows
-    return sorted(rows, key=key, reverse=filters.descending)  # stable: ties stay by name
-
-
-def summarise(rows: list[Row], now: datetime, overdue_follow_ups: int = 0) -> Summary:
-    summary = Summary(branches=len(rows), overdue_follow_ups=overdue_follow_ups)
-    if not rows:
-        return summary
-    totals = [row.total for row in rows]
-    summary.submitted = sum(1 for row in rows if row.status in DONE_STATUSES)
-    summary.average_progress, summary.average_score = progress.averages(totals)
-    summary.items_not_met = sum(t.not_met for t in totals)
-    summary.inactive = sum(1 for row in rows if row.inactive(now))
-    summary.overdue = sum(row.overdue for row in rows)
-    return summary
-
-
-def criterion_averages(cells: list[dict[int, Tally]],
-                       criteria: list[Criterion]) -> list[tuple[Criterion, float | None, float]]:
-    """Per criterion, over the branches' cells ({criterion id: Tally} each): the average score over
-    branches that have one, and the average progress."""
-    out = []
-    for criterion in criteria:
-        avg_progress, avg_score = progress.averages([c.get(criterion.id, Tally()) for c in cells])
-        out.append((criterion, avg_score, avg_progress))
-    return out
 
 
 def _overdue_follow_ups(today: date) -> int:
@@ -685,79 +512,243 @@ def clamp_page(filters: Filters, count: int) -> None:
         filters.page = pages
 
 
-MAX_VIEWS = 64  # filtered and sorted views kept per version of the rows
+# --- the overview, paged, sorted and filtered in SQL over the kept summaries ------------------------
+
+HISTOGRAM_BINS = 5  # progress bands of the distribution chart: 0–20 %, …, 80–100 %
+_TIMELINE_KEY = "portal.dashboard_timeline"
+S = BranchSummary
+
+
+def _binary(column):
+    """A text column compared by code point, as Python compares strings (PostgreSQL's database collation may
+    ignore spaces and case, which would reorder pinyin keys)."""
+    return column.collate("C") if db.engine.dialect.name == "postgresql" else column
+
+
+def _summaries(*columns):
+    """SELECT columns FROM the summaries with their branch and unit."""
+    return (select(*columns).select_from(S).join(Branch, Branch.id == S.branch_id)
+            .join(Unit, Unit.id == Branch.unit_id))
+
+
+def _in_year(year: CampaignYear) -> list:
+    return [S.year_id == year.id, Branch.active.is_(True)]
+
+
+def _matching(year: CampaignYear, filters: Filters) -> list:
+    """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal)."""
+    conditions = []
+    if filters.kind:
+        conditions.append(Unit.kind == filters.kind)
+    if filters.status:
+        conditions.append(S.status.is_(None) if filters.status == NOT_STARTED
+                          else S.status == AssessmentStatus(filters.status))
+    if filters.q:
+        needle = filters.q.casefold()
+        conditions.append(or_(func.lower(Branch.name).contains(needle, autoescape=True),
+                              func.lower(Branch.brand_name).contains(needle, autoescape=True)))
+    if filters.grade:  # 分类定级: the grade in force (confirmed, else proposed)
+        conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
+            GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
+            func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == filters.grade)))
+    if filters.appraisal:  # 群众评议: computed from the ballots (one GROUP BY)
+        from .grading import branch_ids_by_appraisal
+
+        conditions.append(S.branch_id.in_(sorted(branch_ids_by_appraisal(year, filters.appraisal))))
+    return conditions
 
 
 @dataclass(frozen=True)
-class _View:
-    """What a filter and sort make of the kept rows: the same whatever page is shown."""
+class _Figures:
+    """Aggregates over the summaries of a year: of the matching rows and of every active branch."""
 
-    rows: list[Row]
-    criterion_averages: list[tuple[Criterion, float | None, float]]
-    summary: Summary  # without the overdue follow-ups, counted per request
-
-
-def _view(kept: _Kept, filters: Filters, criteria: list[Criterion], now: datetime) -> _View:
-    """The filtered, sorted rows with their summary, computed once per version of the kept rows and view
-    (paging through the result, or opening it again, reuses it). The inactivity flag is judged at the time
-    of that computation, which the version's DASHBOARD_CACHE_SECONDS bound."""
-    key = ("view", filters.kind, filters.status, filters.q, filters.sort, filters.descending,
-           tuple(c.id for c in criteria))
-    view = kept.derived.get(key)
-    if view is None:
-        rows = sort_rows([r for r in kept.rows if matches(r, filters)], filters, criteria)
-        view = _View(rows=rows, criterion_averages=criterion_averages([r.cells for r in rows], criteria),
-                     summary=summarise(rows, now))
-        if sum(1 for k in kept.derived if k[0] == "view") >= MAX_VIEWS:
-            for old in [k for k in kept.derived if k[0] == "view"]:
-                del kept.derived[old]
-        kept.derived[key] = view
-    return view
+    count: int = 0
+    all_count: int = 0
+    submitted: int = 0
+    average_progress: float = 0.0
+    average_score: float | None = None
+    not_met: int = 0
+    inactive: int = 0
+    bands: tuple[int, ...] = (0,) * HISTOGRAM_BINS
+    all_progress: float = 0.0
+    all_score: float | None = None
 
 
-def _timeline_kept(kept: _Kept, year: CampaignYear, today: date) -> list[tuple[date, float, float | None]]:
-    """The district's daily averages, once per version of the kept rows and day (a snapshot taken by this
-    worker drops them at once; one taken by the cron command shows within DASHBOARD_CACHE_SECONDS)."""
-    key = ("timeline", today)
-    if key not in kept.derived:
-        kept.derived[key] = timeline(year)
-    return kept.derived[key]
+def _average(total, count) -> float | None:
+    return round(float(total) / count, 1) if count else None
+
+
+def _aggregate(year: CampaignYear, filters: Filters, now: datetime) -> _Figures:
+    """The summary cards, the distribution chart and the district's averages: one aggregate query."""
+    conditions = _matching(year, filters)
+    match = and_(*conditions) if conditions else true()
+
+    def total(condition, value=1):
+        return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
+
+    step = 100 / HISTOGRAM_BINS
+    bands = [total(and_(match, S.progress >= index * step, S.progress < (index + 1) * step))
+             for index in range(HISTOGRAM_BINS - 1)]
+    bands.append(total(and_(match, S.progress >= (HISTOGRAM_BINS - 1) * step)))
+    scored = S.score.isnot(None)
+    quiet = or_(S.last_activity.is_(None), S.last_activity < now - timedelta(days=INACTIVE_DAYS))
+    row = db.session.execute(_summaries(
+        func.count(), total(match), total(and_(match, S.status.in_(DONE_STATUSES))), total(match, S.progress),
+        total(and_(match, scored), S.score), total(and_(match, scored)), total(match, S.not_met),
+        total(and_(match, quiet)), func.coalesce(func.sum(S.progress), 0), total(scored, S.score), total(scored),
+        *bands).where(*_in_year(year))).one()
+    all_count, count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:8]
+    all_progress, all_score_sum, all_scored = row[8:11]
+    return _Figures(count=int(count), all_count=int(all_count), submitted=int(submitted),
+                    average_progress=_average(progress_sum, int(count)) or 0.0,
+                    average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
+                    inactive=int(inactive), bands=tuple(int(n) for n in row[11:]),
+                    all_progress=_average(all_progress, int(all_count)) or 0.0,
+                    all_score=_average(all_score_sum, int(all_scored)))
+
+
+def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
+                        count: int) -> list[tuple[Criterion, float | None, float]]:
+    """Per criterion, over the matching branches: the average score over those that have one, and the
+    average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies."""
+    t = AssessmentTally
+    rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(
+        _summaries(t.criterion_id, func.sum(figures.progress_of(t)), func.sum(figures.score_of(t)),
+                   func.count(figures.score_of(t)))
+        .join(t, t.assessment_id == S.assessment_id)
+        .where(*_in_year(year), *_matching(year, filters)).group_by(t.criterion_id))}
+    out = []
+    for criterion in criteria:
+        progress_sum, score_sum, scored = rows.get(criterion.id, (0, None, 0))
+        out.append((criterion, _average(score_sum, int(scored or 0)),
+                    _average(progress_sum or 0, count) or 0.0))
+    return out
+
+
+def _order(filters: Filters, criteria: list[Criterion]) -> list:
+    """ORDER BY of the sort column (rows without a value the lowest), ties by name in pinyin order."""
+    by_name = [_binary(Branch.sort_key), _binary(Branch.name)]
+    column = filters.sort
+    by_position = {f"c{c.position}": c.id for c in criteria}
+
+    def ranked(column, order: dict) -> object:
+        return case(*((column == value, rank) for value, rank in order.items() if value is not None), else_=0)
+
+    if column in by_position:
+        t = AssessmentTally
+        keys = [select(figures.score_of(t)).where(t.assessment_id == S.assessment_id,
+                                                  t.criterion_id == by_position[column]).scalar_subquery()]
+    else:
+        keys = {
+            "progress": [S.progress], "score": [S.score], "status": [ranked(S.status, _STATUS_ORDER)],
+            "rating": [ranked(S.rating, _RATING_ORDER)], "plan": [ranked(S.plan_status, _PLAN_ORDER)],
+            "pledges": [S.pledges], "posts": [S.posts], "coverage": [S.coverage, S.members_total],
+            "activity": [S.last_activity],
+        }.get(column)
+    if keys is None:  # by name
+        return [key.desc() for key in by_name] if filters.descending else by_name
+    return [key.desc().nulls_last() if filters.descending else key.asc().nulls_first() for key in keys] + by_name
+
+
+def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion], now: datetime) -> list[Row]:
+    """The matching rows of the filters' page (every matching row when `per_page` is None), sorted, with their
+    criterion cells and overdue submissions: three queries, whatever the size of the district."""
+    size = filters.per_page
+    stmt = (_summaries(S.branch_id, Branch.name, Unit.name, Unit.kind, Branch.brand_name, S.assessment_id, S.status,
+                       S.rating, S.plan_status, S.pledges, S.posts, S.members_total, S.members_done,
+                       S.last_activity)
+            .where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria)))
+    if size:
+        stmt = stmt.limit(size).offset((filters.page - 1) * size)
+    rows, assessments = [], {}
+    for (branch_id, name, unit_name, kind, brand, assessment_id, status, rating, plan, pledges, posts,
+         members_total, members_done, last) in db.session.execute(stmt):
+        row = Row(branch_id, name, unit_name, kind, brand, status=status, rating=rating, plan_status=plan,
+                  pledges=pledges, posts=posts, members_total=members_total, members_done=members_done,
+                  last_activity=last)
+        rows.append(row)
+        if assessment_id is not None:
+            assessments[assessment_id] = row
+    if not rows:
+        return rows
+    # The page's branches: by id for a page, by the same conditions when the page holds every match.
+    if size:
+        among_assessments = AssessmentTally.assessment_id.in_(list(assessments))
+        among_branches = S.branch_id.in_([row.branch_id for row in rows])
+    else:
+        among_assessments = AssessmentTally.assessment_id.in_(
+            _summaries(S.assessment_id).where(*_in_year(year), *_matching(year, filters)))
+        among_branches = and_(*_matching(year, filters)) if _matching(year, filters) else true()
+    if assessments:
+        for row in db.session.execute(select(AssessmentTally.assessment_id, AssessmentTally.criterion_id,
+                                             *progress.tally_columns()).where(among_assessments)):
+            if row[0] in assessments:
+                assessments[row[0]].cells[row[1]] = progress.tally_of(row[2:9])
+    overdue = dict(db.session.execute(_overdue(year, now, S.branch_id).where(among_branches)
+                                      .group_by(S.branch_id)).all())
+    for row in rows:
+        row.overdue = int(overdue.get(row.branch_id, 0))
+    return rows
+
+
+def _overdue(year: CampaignYear, now: datetime, *columns):
+    """SELECT columns, count of overdue submissions (every request of the year past its deadline that the
+    branch has not handed in) over the year's active branches; the caller adds conditions."""
+    return (_summaries(*columns, func.count(SubmissionRequest.id))
+            .join(SubmissionRequest, and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now))
+            .outerjoin(Submission, and_(Submission.request_id == SubmissionRequest.id,
+                                        Submission.branch_id == S.branch_id))
+            .where(*_in_year(year), or_(Submission.id.is_(None), Submission.status.in_(
+                [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]))))
+
+
+def _timeline_kept(year: CampaignYear, today: date) -> list[tuple[date, float, float | None]]:
+    """The district's daily averages, kept in this worker per year and day for DASHBOARD_CACHE_SECONDS (only
+    the days before today are read from them: today's point is live)."""
+    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return timeline(year)
+    cache: dict = current_app.extensions.setdefault(_TIMELINE_KEY, {})
+    clock = time.monotonic()
+    kept = cache.get((year.id, today))
+    if kept is None or clock - kept[0] >= seconds:
+        if len(cache) >= 16:
+            cache.clear()
+        kept = cache[(year.id, today)] = (clock, timeline(year))
+    return kept[1]
 
 
 def overview(args, today: date | None = None) -> Overview:
-    """The whole overview page for the query-string `args`; unknown values become notes."""
+    """The whole overview page for the query-string `args`; unknown values become notes. A constant number of
+    queries over the kept summaries, whatever the size of the district."""
+    from . import tallies as kept
+
     today = today or date.today()
     now = utcnow()
     all_years = years()
     criteria = branch_criteria()
     filters = parse_filters(args, all_years, criteria)
-    view = _View(rows=[], criterion_averages=criterion_averages([], criteria), summary=summarise([], now))
-    all_rows: list[Row] = []
-    line: list = []
-    if filters.year is not None:
-        kept = _kept_rows(filters.year, now)
-        all_rows = kept.rows
-        view = _view(kept, filters, criteria, now)
-        if filters.grade or filters.appraisal:  # 分类定级 and 群众评议 filters: one query each
-            from .grading import branch_ids_by_appraisal, branch_ids_graded
-
-            rows = view.rows
-            if filters.grade:
-                graded = branch_ids_graded(filters.year, filters.grade)
-                rows = [r for r in rows if r.branch_id in graded]
-            if filters.appraisal:
-                appraised = branch_ids_by_appraisal(filters.year, filters.appraisal)
-                rows = [r for r in rows if r.branch_id in appraised]
-            view = _View(rows=rows, criterion_averages=criterion_averages([r.cells for r in rows], criteria),
-                         summary=summarise(rows, now))
-        clamp_page(filters, len(view.rows))
-        line = _timeline_kept(kept, filters.year, today)
-        if all_rows and filters.year.is_current:
-            line = with_live_today(line, today, all_rows)
+    if filters.year is None:
+        return Overview(filters=filters, years=all_years, criteria=criteria, rows=[], count=0, all_branches=0,
+                        summary=Summary(overdue_follow_ups=_overdue_follow_ups(today)),
+                        criterion_averages=[(c, None, 0.0) for c in criteria], timeline=[], now=now)
+    year = filters.year
+    kept.apply_pending(summaries=True)  # this transaction's own changes, if any
+    found = _aggregate(year, filters, now)
+    clamp_page(filters, found.count)
+    rows = summary_rows(year, filters, criteria, now)
+    overdue = db.session.scalar(_overdue(year, now).where(*_matching(year, filters)))
+    summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
+                      average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
+                      overdue=int(overdue or 0), overdue_follow_ups=_overdue_follow_ups(today))
+    line = _timeline_kept(year, today)
+    if found.all_count and year.is_current:
+        line = [p for p in line if p[0] < today] + [(today, found.all_progress, found.all_score)]
     return Overview(
-        filters=filters, years=all_years, criteria=criteria, rows=view.rows, all_branches=len(all_rows),
-        summary=replace(view.summary, overdue_follow_ups=_overdue_follow_ups(today)),
-        criterion_averages=view.criterion_averages, timeline=line, now=now,
+        filters=filters, years=all_years, criteria=criteria, rows=rows, count=found.count,
+        all_branches=found.all_count, summary=summary,
+        criterion_averages=_criterion_averages(year, filters, criteria, found.count), timeline=line, now=now,
+        progress_counts=list(found.bands),
     )
 
 
@@ -785,25 +776,21 @@ def take_snapshot(year: CampaignYear, day: date | None = None, rows: list[Row] |
 
     Snapshots are derived figures (recomputable from the answers), not anybody's change, so they
     are not audited."""
+    from . import tallies as kept
+
     day = day or date.today()
-    rows = rows if rows is not None else build_rows(year)
-    if not rows:
+    if rows is not None:
+        values = snapshot_rows(year, day, rows)
+    else:  # the kept summaries of the active branches
+        kept.apply_pending(summaries=True)
+        values = [{"year_id": year.id, "branch_id": branch_id, "day": day, "progress": value, "score": score}
+                  for branch_id, value, score in db.session.execute(
+                      _summaries(S.branch_id, S.progress, S.score).where(*_in_year(year)))]
+    if not values:
         return 0
-    _upsert(ProgressSnapshot.__table__, snapshot_rows(year, day, rows),
-            ["year_id", "branch_id", "day"], ["progress", "score"])
+    _upsert(ProgressSnapshot.__table__, values, ["year_id", "branch_id", "day"], ["progress", "score"])
     db.session.commit()
-    return len(rows)
-
-
-def with_live_today(line: list[tuple[date, float, float | None]], today: date,
-                    rows: list[Row]) -> list[tuple[date, float, float | None]]:
-    """The stored daily points before `today`, then today's from the live figures `rows` (averaged as
-    `timeline` averages the snapshots). A page never writes a snapshot: the task queue's periodic task does
-    (portal/tasks.py), so the chart moves with or without the worker."""
-    scores = [row.total.score for row in rows if row.total.score is not None]
-    point = (today, round(sum(row.total.progress for row in rows) / len(rows), 1),
-             round(sum(scores) / len(scores), 1) if scores else None)
-    return [p for p in line if p[0] < today] + [point]
+    return len(values)
 
 
 # --- the item-level results of all branches (for the export) ---------------------------------------

@@ -45,7 +45,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import markdown, tallies
+from . import figures, markdown, tallies
 from .builtin import ensure_builtin
 from .campaign import seed_demo as seed_campaign_work
 
@@ -219,6 +219,8 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     seed_campaign_work(today)  # 报送, pledges, a brand project, a visit with an overdue follow-up
     __import__("portal.services.commendation", fromlist=["seed_demo_all"]).seed_demo_all(today)  # news + 评选表彰
     __import__("portal.services.appraisal_demo", fromlist=["seed_demo"]).seed_demo(today)  # 群众评议 + 分类定级
+    db.session.flush()
+    figures.rebuild(db.session.connection())  # the branch summaries the bulletins' figures are read from
     __import__("portal.services.bulletins", fromlist=["seed_demo"]).seed_demo(today)  # 通报 of 2011 and 2012
     _seed_notifications(years[2012])
     db.session.commit()

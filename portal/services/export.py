@@ -181,9 +181,8 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
         if year.id == overview.filters.year.id:
             rows = overview.rows
         else:
-            filters = replace(overview.filters, year=year)
-            rows = dashboard.sort_rows([r for r in dashboard.district_rows(year, overview.now)
-                                        if dashboard.matches(r, filters)], filters, criteria)
+            rows = dashboard.summary_rows(year, replace(overview.filters, year=year, page=1, per_page=None),
+                                          criteria, overview.now)
         ws = book.add_worksheet(_sheet_title(f"{year.year} {year.theme}", used))
         ws.freeze_panes(1, 1)
         ws.set_column(0, 0, 30)
@@ -262,11 +261,16 @@ def filename(overview: dashboard.Overview, extension: str) -> str:
     return f"dashboard-{overview.filters.year.year}.{extension}"
 
 
+def _every_row(args) -> dashboard.Overview:
+    """The overview of the query-string `args` with every matching row (an export is not paged)."""
+    return dashboard.overview({**dict(args.items()), "per_page": dashboard.ALL, "page": ""})
+
+
 def xlsx(args) -> tuple[str, Iterator[bytes]] | None:
     """(file name, the workbook's bytes in chunks) of the overview for the query-string `args`; None without a
     year. The workbook is written in full (in this request, which the labels and time zone need) to a
     temporary file that the chunks then read and remove: memory stays flat whatever the district's size."""
-    overview = dashboard.overview(args)
+    overview = _every_row(args)
     if overview.filters.year is None:
         return None
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks when the download ends
@@ -279,7 +283,7 @@ def xlsx(args) -> tuple[str, Iterator[bytes]] | None:
 
 
 def csv_export(args) -> tuple[str, Iterator[str]] | None:
-    overview = dashboard.overview(args)
+    overview = _every_row(args)
     if overview.filters.year is None:
         return None
     return filename(overview, "csv"), csv_lines(overview)

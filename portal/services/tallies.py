@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Assessment, AssessmentTally, Criterion, Item, ItemResult
-from . import progress
+from . import figures, progress
 
 _MARKS = "portal.tally_marks"  # session.info key: assessment ids to bring up to date
 _RESET = "portal.tally_reset"  # session.info key: assessments whose answers were removed (rows may go)
@@ -107,22 +107,28 @@ def differences() -> list[tuple]:
             if kept.get(key) != computed.get(key)]
 
 
-def apply_pending(session: Session | None = None) -> None:
+def apply_pending(session: Session | None = None, *, summaries: bool = False) -> None:
     """Write what the transaction's changes so far call for (readers call this first, so that they see
-    their own transaction's changes)."""
+    their own transaction's changes); with `summaries`, the branch summaries too (services/figures.py: they
+    are written once, before the commit or for a reader of them, since a service may still write rows the
+    ORM does not see after a flush)."""
     session = session or db.session()
     if session.info.get(_SUSPENDED):
         return
     if session.info.get(_ALL):
         _forget(session)
         rebuild(session.connection())
-        return
-    removed = session.info.pop(_RESET, set())
-    if removed:
-        reset(removed, session.connection())
-    marks = session.info.pop(_MARKS, set()) - removed
-    if marks:
-        refresh(marks, session.connection())
+        figures.mark_all(session)
+    else:
+        removed = session.info.pop(_RESET, set())
+        if removed:
+            reset(removed, session.connection())
+        marks = session.info.pop(_MARKS, set()) - removed
+        if marks:
+            refresh(marks, session.connection())
+        figures.mark_assessments(session, marks | removed)  # their branches' summaries read these tallies
+    if summaries:
+        figures.apply_pending(session)
 
 
 def _noticed(session: Session, flush_context) -> None:
@@ -130,6 +136,7 @@ def _noticed(session: Session, flush_context) -> None:
     criterion added, removed, or its weight, activity, year or place changed) concerns every assessment."""
     if session.info.get(_SUSPENDED):
         return
+    figures.noticed(session)
     marks = session.info.setdefault(_MARKS, set())
     for obj in session.new:
         if isinstance(obj, ItemResult):
@@ -162,12 +169,15 @@ def _after_flush(session: Session, flush_context) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    apply_pending(session)
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the commit's own flush comes after this event: its changes must be noticed first
+    apply_pending(session, summaries=True)
 
 
 def _forget(session: Session, *args) -> None:
     for key in (_MARKS, _RESET, _ALL, _SUSPENDED):
         session.info.pop(key, None)
+    figures.forget(session)
 
 
 def register() -> None:

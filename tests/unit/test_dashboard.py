@@ -170,8 +170,8 @@ def test_every_sort_orders_rows(app, sort):
 
 def test_sort_by_score_puts_unscored_last_when_descending(app):
     build_district(3)
-    db.session.execute(Assessment.__table__.delete().where(Assessment.branch_id == db.session.scalar(
-        select(func.min(Assessment.branch_id)))))
+    db.session.delete(db.session.scalar(select(Assessment).where(Assessment.branch_id == db.session.scalar(
+        select(func.min(Assessment.branch_id))))))
     db.session.commit()
     rows = _overview(sort="-score").rows
     assert rows[-1].total.score is None

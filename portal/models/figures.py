@@ -1,0 +1,51 @@
+"""The kept summary of each branch per campaign year: what the dashboard shows, filters on and sorts by."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .assessments import AssessmentStatus, ReviewRating
+from .base import enum_column
+from .campaign_work import SubmissionStatus
+
+
+class BranchSummary(db.Model):
+    """One branch in one campaign year, as the dashboard reads it: its checklist's counts (summed over the
+    criteria of `assessment_tally`), progress and score, workflow, latest leader review, plan submission, counts
+    of pledges and exemplar posts, members' coverage and last activity. Kept up to date in the transaction of
+    every change (services/figures.py); derived data: `flask --app wsgi rebuild-figures` recomputes it.
+    Nothing here depends on the clock (overdue submissions and "quiet for 14 days" are judged when read)."""
+
+    __tablename__ = "branch_summary"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
+    assessment_id: Mapped[int | None]  # the branch's 五个好 self-assessment of the year, if started
+    status: Mapped[AssessmentStatus | None] = mapped_column(enum_column(AssessmentStatus))
+    total: Mapped[int] = mapped_column(default=0)
+    met: Mapped[int] = mapped_column(default=0)
+    partly: Mapped[int] = mapped_column(default=0)
+    not_met: Mapped[int] = mapped_column(default=0)
+    na: Mapped[int] = mapped_column(default=0)
+    weight_scored: Mapped[float] = mapped_column(default=0.0)
+    weight_earned: Mapped[float] = mapped_column(default=0.0)
+    progress: Mapped[float] = mapped_column(default=0.0)  # 0..100, rounded to 0.1 (for sorting and averages)
+    score: Mapped[float | None]  # 0..100, rounded to 0.1; None while nothing is assessed
+    rating: Mapped[ReviewRating | None] = mapped_column(enum_column(ReviewRating))
+    plan_status: Mapped[SubmissionStatus | None] = mapped_column(enum_column(SubmissionStatus))
+    pledges: Mapped[int] = mapped_column(default=0)
+    posts: Mapped[int] = mapped_column(default=0)
+    members_total: Mapped[int] = mapped_column(default=0)
+    members_done: Mapped[int] = mapped_column(default=0)
+    coverage: Mapped[float] = mapped_column(default=0.0)  # % of members done, rounded to 0.1
+    last_activity: Mapped[datetime | None]  # UTC
+
+    __table_args__ = (
+        Index("ix_branch_summary_year_progress", "year_id", "progress"),
+        Index("ix_branch_summary_year_score", "year_id", "score"),
+        Index("ix_branch_summary_year_activity", "year_id", "last_activity"),
+    )

@@ -1,0 +1,283 @@
+"""The kept per-branch, per-year summary (`branch_summary`) that the dashboard pages, sorts and filters in SQL.
+
+Each row holds what `dashboard.build_rows` used to aggregate on every view: the branch checklist's counts
+(summed from `assessment_tally`), its progress and score, workflow status, the newest leader review, the plan
+submission, approved pledges, published exemplar posts, members' coverage and the last activity. The rows are
+computed by one INSERT … SELECT … ON CONFLICT DO UPDATE (`_computed`), in the transaction of the change:
+
+- the ORM's writes are noticed at flush (an assessment, review, submission, pledge, post, person or audit
+  event names its branch; a campaign year or a submission request concerns every branch of its year);
+- an answer written by the checklist's Core upserts reaches us through `tallies.mark` (its assessment);
+- a framework change (every tally rebuilt) recomputes every row.
+
+`tallies.apply_pending` calls `apply_pending` here after bringing the tallies up to date, so that a tick is
+two statements: its assessment's tallies, then its branch's rows. `rebuild()` recomputes everything (the demo
+seed, `flask --app wsgi rebuild-figures`), and `differences()` compares the kept rows with a fresh computation.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Numeric,
+    and_,
+    case,
+    cast,
+    delete,
+    event,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from ..models import (
+    Assessment,
+    AssessmentStatus,
+    AssessmentTally,
+    AuditEvent,
+    Branch,
+    BranchSummary,
+    CampaignYear,
+    Pledge,
+    PledgeStatus,
+    Post,
+    PostCategory,
+    PostStatus,
+    RequestKind,
+    Review,
+    Role,
+    Submission,
+    SubmissionRequest,
+    SubmissionStatus,
+    User,
+)
+
+_BRANCHES = "portal.figures_branches"  # session.info key: branch ids whose rows to recompute
+_YEARS = "portal.figures_years"  # session.info key: year ids whose rows (every branch) to recompute
+_ALL = "portal.figures_all"  # session.info key: recompute every row
+_ASSESSMENTS = "portal.figures_assessments"  # session.info key: assessments whose branches' rows to recompute
+EXEMPLAR_CATEGORIES = (PostCategory.BRANCH_EXEMPLAR, PostCategory.MEMBER_EXEMPLAR)
+DONE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
+COLUMNS = ["year_id", "branch_id", "assessment_id", "status", "total", "met", "partly", "not_met", "na",
+           "weight_scored", "weight_earned", "progress", "score", "rating", "plan_status", "pledges", "posts",
+           "members_total", "members_done", "coverage", "last_activity"]
+_FLOOR = datetime(1900, 1, 1)
+
+
+def round1(expr):
+    """round(expr, 1) as a float on SQLite and PostgreSQL (whose round takes a numeric)."""
+    return cast(func.round(cast(expr, Numeric), 1), Float)
+
+
+def progress_of(t):
+    """SQL of `Tally.progress` over columns named like the tally's (total, met, partly, not_met, na)."""
+    applicable = t.total - t.na
+    return case((t.total == 0, 0.0), (applicable == 0, 100.0),
+                else_=round1(100.0 * (t.met + t.partly + t.not_met) / func.nullif(applicable, 0)))
+
+
+def score_of(t):
+    """SQL of `Tally.score` over columns named weight_scored and weight_earned (NULL while nothing is assessed)."""
+    return case((t.weight_scored > 0, round1(100.0 * t.weight_earned / func.nullif(t.weight_scored, 0))),
+                else_=None)
+
+
+def _newest(dialect: str, *columns):
+    """The newest of some timestamps, NULLs left out (NULL when all are)."""
+    if dialect == "postgresql":
+        return func.greatest(*columns)
+    floor = literal(_FLOOR, DateTime)
+    return type_coerce(func.nullif(func.max(*(func.coalesce(c, floor) for c in columns)), floor), DateTime)
+
+
+def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
+              year_ids: Iterable[int] = (), everything: bool = False):
+    """SELECT of the summary rows (in COLUMNS order) of the given branches, of the branches of the given
+    assessments, of every branch in the given years, or of every branch and year."""
+    a = aliased(Assessment)
+    t = AssessmentTally
+    other = aliased(Assessment)
+    member_assessment = aliased(Assessment)
+    b_id, y_id = Branch.id, CampaignYear.id
+    rating = (select(Review.rating).where(Review.branch_id == b_id, Review.year_id == y_id,
+                                          Review.member_id.is_(None))
+              .order_by(Review.created_at.desc(), Review.id.desc()).limit(1).scalar_subquery())
+    plan_requests = select(SubmissionRequest.id).where(SubmissionRequest.year_id == y_id,
+                                                       SubmissionRequest.kind == RequestKind.PLAN)
+    newest_plan = (plan_requests.order_by(SubmissionRequest.deadline.desc(), SubmissionRequest.id.desc())
+                   .limit(1).scalar_subquery())
+    plan_status = case((exists(plan_requests), func.coalesce(
+        select(Submission.status).where(Submission.request_id == newest_plan, Submission.branch_id == b_id)
+        .scalar_subquery(), SubmissionStatus.PENDING.value)), else_=None)
+    pledges = (select(func.count(Pledge.id)).where(Pledge.branch_id == b_id, Pledge.year_id == y_id,
+                                                   Pledge.status == PledgeStatus.APPROVED).scalar_subquery())
+    posts = (select(func.count(Post.id)).where(
+        Post.branch_id == b_id, Post.year_id == y_id, Post.status == PostStatus.PUBLISHED,
+        Post.category.in_(EXEMPLAR_CATEGORIES)).scalar_subquery())
+    people = and_(User.branch_id == b_id, User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY]))
+    members_total = select(func.count(User.id)).where(people).scalar_subquery()
+    members_done = (select(func.count(User.id)).select_from(User).join(member_assessment, and_(
+        member_assessment.member_id == User.id, member_assessment.year_id == y_id,
+        member_assessment.status.in_(DONE_STATUSES))).where(people).scalar_subquery())
+    changed = (select(func.max(other.updated_at)).where(other.branch_id == b_id, other.year_id == y_id)
+               .scalar_subquery())
+    audited = (select(func.max(AuditEvent.at)).where(
+        AuditEvent.branch_id == b_id, AuditEvent.action.not_like("auth.%"),
+        AuditEvent.action.not_like("access.%")).scalar_subquery())
+    sums = [func.coalesce(func.sum(getattr(t, name)), 0).label(name)
+            for name in ("total", "met", "partly", "not_met", "na")]
+    weights = [func.coalesce(func.sum(getattr(t, name)), 0.0).label(name)
+               for name in ("weight_scored", "weight_earned")]
+    chosen = []
+    branch_ids, assessment_ids, year_ids = list(branch_ids), list(assessment_ids), list(year_ids)
+    if branch_ids:
+        chosen.append(b_id.in_(branch_ids))
+    if assessment_ids:
+        chosen.append(b_id.in_(select(Assessment.branch_id).where(Assessment.id.in_(assessment_ids))))
+    if year_ids:
+        chosen.append(y_id.in_(year_ids))
+    inner = (
+        select(y_id.label("year_id"), b_id.label("branch_id"), a.id.label("assessment_id"), a.status.label("status"),
+               *sums, *weights, rating.label("rating"), plan_status.label("plan_status"), pledges.label("pledges"),
+               posts.label("posts"), members_total.label("members_total"), members_done.label("members_done"),
+               func.max(t.last_answer_at).label("answered"), changed.label("changed"), audited.label("audited"))
+        .select_from(Branch).join(CampaignYear, true())
+        .outerjoin(a, and_(a.branch_id == b_id, a.year_id == y_id, a.member_id.is_(None)))
+        .outerjoin(t, t.assessment_id == a.id)
+        .where(true() if everything else (or_(*chosen) if chosen else false()))
+        .group_by(y_id, b_id, a.id, a.status)
+    ).subquery()
+    c = inner.c
+    coverage = case((c.members_total > 0, round1(100.0 * c.members_done / func.nullif(c.members_total, 0))),
+                    else_=0.0)
+    return select(c.year_id, c.branch_id, c.assessment_id, c.status, c.total, c.met, c.partly, c.not_met, c.na,
+                  c.weight_scored, c.weight_earned, progress_of(c), score_of(c), c.rating, c.plan_status, c.pledges,
+                  c.posts, c.members_total, c.members_done, coverage,
+                  _newest(dialect, c.answered, c.changed, c.audited)).where(true())  # (an upsert's SELECT needs one)
+
+
+def _upsert(connection, select_stmt) -> None:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(BranchSummary).from_select(COLUMNS, select_stmt)
+    connection.execute(stmt.on_conflict_do_update(
+        index_elements=["year_id", "branch_id"], set_={name: stmt.excluded[name] for name in COLUMNS[2:]}))
+
+
+def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
+            year_ids: Iterable[int] = ()) -> None:
+    """Recompute the rows of these branches (all years), of the branches of these assessments, and of every
+    branch in these years: one statement (bounded IN lists of 500 per statement)."""
+    branch_ids, assessment_ids, year_ids = sorted(set(branch_ids)), sorted(set(assessment_ids)), sorted(set(year_ids))
+    if not (branch_ids or assessment_ids or year_ids):
+        return
+    dialect = connection.dialect.name
+    for start in range(0, max(len(branch_ids), len(assessment_ids), 1), 500):
+        _upsert(connection, _computed(dialect, branch_ids[start:start + 500], assessment_ids[start:start + 500],
+                                      year_ids if start == 0 else ()))
+
+
+def rebuild(connection) -> int:
+    """Recompute every row; returns the number of rows. The caller commits."""
+    connection.execute(delete(BranchSummary))
+    connection.execute(insert(BranchSummary).from_select(COLUMNS, _computed(connection.dialect.name,
+                                                                            everything=True)))
+    return int(connection.execute(select(func.count()).select_from(BranchSummary)).scalar_one())
+
+
+def differences(session: Session) -> list[tuple]:
+    """Rows where the kept summary and a fresh computation disagree (empty when they agree):
+    ((year id, branch id), kept values or None, computed values or None)."""
+    connection = session.connection()
+    kept = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(
+        select(*(getattr(BranchSummary, name) for name in COLUMNS)))}
+    computed = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(
+        _computed(connection.dialect.name, everything=True))}
+    return [(key, kept.get(key), computed.get(key)) for key in sorted(kept.keys() | computed.keys())
+            if kept.get(key) != computed.get(key)]
+
+
+def mark_branch(session: Session, branch_id: int | None) -> None:
+    if branch_id is not None:
+        session.info.setdefault(_BRANCHES, set()).add(branch_id)
+
+
+def mark_all(session: Session) -> None:
+    session.info[_ALL] = True
+
+
+def mark_assessments(session: Session, assessment_ids: Iterable[int]) -> None:
+    """The branches of these assessments (whose tallies were just written) need their rows again."""
+    session.info.setdefault(_ASSESSMENTS, set()).update(assessment_ids)
+
+
+def apply_pending(session: Session) -> None:
+    """Write what the transaction's changes call for: one statement (`tallies.apply_pending(summaries=True)`
+    calls this after the tallies, before the commit and for readers of the summaries)."""
+    if session.info.pop(_ALL, False):
+        forget(session)
+        rebuild(session.connection())
+        return
+    branches = session.info.pop(_BRANCHES, set())
+    years = session.info.pop(_YEARS, set())
+    assessments = session.info.pop(_ASSESSMENTS, set())
+    if branches or assessments or years:  # (asking for the connection would begin a transaction)
+        refresh(session.connection(), branches, assessments, years)
+
+
+# Models whose rows name the branch whose summary they move (an edit may move them from one branch to another).
+_BRANCH_MODELS = (Assessment, Review, Submission, Pledge, Post, AuditEvent)
+
+
+def noticed(session: Session) -> None:
+    """after_flush: remember the branches (and years) whose rows the flushed changes move."""
+    branches = session.info.setdefault(_BRANCHES, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, AuditEvent):
+            if obj.branch_id is not None and not obj.action.startswith(("auth.", "access.")):
+                branches.add(obj.branch_id)
+        elif isinstance(obj, (*_BRANCH_MODELS, User)):
+            branches.update(_values(obj, "branch_id"))
+        elif isinstance(obj, Branch):
+            branches.add(obj.id)
+        elif isinstance(obj, CampaignYear):
+            session.info.setdefault(_YEARS, set()).add(obj.id)
+        elif isinstance(obj, SubmissionRequest):
+            session.info.setdefault(_YEARS, set()).update(_values(obj, "year_id"))
+    branches.discard(None)
+
+
+def _values(obj, name: str) -> set:
+    """The attribute's value now and, if this flush changed it, before."""
+    from sqlalchemy import inspect
+
+    history = inspect(obj).attrs[name].history
+    values = {getattr(obj, name, None)} if not history.has_changes() else set(history.added) | set(history.deleted)
+    if not history.has_changes():
+        values |= set(history.unchanged)
+    return values
+
+
+def forget(session: Session) -> None:
+    for key in (_BRANCHES, _YEARS, _ALL, _ASSESSMENTS):
+        session.info.pop(key, None)
+
+
+def _moved(target, value, old, initiator) -> None:
+    """Nothing to do: listening with active_history loads the old branch of an expired row before it is
+    replaced, so that the flush sees both branches of a move (`_values`)."""
+
+
+for _model in (*_BRANCH_MODELS, User):
+    if _model is not AuditEvent:
+        event.listen(_model.branch_id, "set", _moved, active_history=True)

@@ -1,0 +1,167 @@
+"""The kept branch summaries (branch_summary) always agree with a fresh computation: after every kind of change
+(ticks, notes, submitting, returning and reviewing a checklist, members' self-assessments, pledges, plan
+submissions and new requests, posts published by hand and by the task queue, grades, people moved or disabled,
+branches added, framework edits, direct ORM writes), with the same SQL from scratch (`figures.differences`)
+and with the dashboard's Python reference aggregation (`dashboard.build_rows`). `rebuild-figures` repairs what a
+bulk load bypassed."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+
+from portal.extensions import db
+from portal.models import (
+    BranchSummary,
+    Item,
+    Post,
+    PostCategory,
+    PostStatus,
+    RequestKind,
+    Result,
+    Subject,
+    Submission,
+    SubmissionRequest,
+    utcnow,
+)
+from portal.services import checklist, dashboard, figures, news, pledges, submissions
+from tests.dashboard_helpers import branch_items, build_district, year
+from tests.factories import BranchFactory, UnitFactory, UserFactory
+
+FIELDS = ("status", "rating", "plan_status", "pledges", "posts", "members_total", "members_done", "last_activity")
+
+
+def agree() -> None:
+    """Kept = the same SQL from scratch = the Python reference, for every active branch of the current year."""
+    differences = figures.differences(db.session)
+    assert not differences, "\n".join(map(str, differences))
+    kept = {row.branch_id: row for row in db.session.scalars(
+        select(BranchSummary).where(BranchSummary.year_id == year().id))}
+    for row in dashboard.build_rows(year()):
+        summary = kept[row.branch_id]
+        assert {name: getattr(summary, name) for name in FIELDS} == {name: getattr(row, name) for name in FIELDS}
+        total = row.total
+        assert (summary.total, summary.met, summary.partly, summary.not_met, summary.na) == (
+            total.total, total.met, total.partly, total.not_met, total.na), row.name
+        assert abs(summary.progress - total.progress) < 0.051
+        assert (summary.score is None) == (total.score is None)
+        assert summary.coverage == row.coverage
+    db.session.rollback()  # nothing above may leave changes behind
+
+
+def answer_all(actor, target) -> None:
+    for section in checklist.load(target).sections:
+        for row in section.rows:
+            owner = target.member.id if target.member else target.branch.id
+            checklist.set_item_result(actor, checklist.target_for(target.subject, owner, year()), row.item.id, "met")
+
+
+def test_every_kind_of_change_keeps_the_summaries_exact(app, leader, admin):
+    built = build_district(4)
+    agree()
+    rng = random.Random(14)
+    items = branch_items(year())
+    values = [r.value for r in Result]
+    for _ in range(12):  # ticks on random branches
+        i = rng.randrange(4)
+        target = checklist.target_for(Subject.BRANCH, built.branches[i].id, year())
+        if target.status.value not in ("submitted", "reviewed"):
+            checklist.set_item_result(built.secretaries[i], target, rng.choice(items).id, rng.choice(values))
+            agree()
+
+    draft = built.branches[0]  # branch 0 is a draft: submit, return, submit, review
+    target = checklist.target_for(Subject.BRANCH, draft.id, year())
+    checklist.set_note(built.secretaries[0], target, items[0].id, "已完成", None)
+    agree()
+    answer_all(built.secretaries[0], target)
+    checklist.submit(built.secretaries[0], target)
+    agree()
+    checklist.return_for_revision(leader, checklist.target_for(Subject.BRANCH, draft.id, year()), "请补充")
+    agree()
+    checklist.submit(built.secretaries[0], checklist.target_for(Subject.BRANCH, draft.id, year()))
+    checklist.review(leader, checklist.target_for(Subject.BRANCH, draft.id, year()), "fairly_good", "较好", "")
+    agree()
+
+    member = built.members[1]  # a member's own self-assessment: coverage
+    mine = checklist.target_for(Subject.MEMBER, member.id, year())
+    answer_all(member, mine)
+    checklist.submit(member, checklist.target_for(Subject.MEMBER, member.id, year()))
+    agree()
+
+    pledge = pledges.create(built.secretaries[2], year(), for_branch=True, text="每月开展一次主题党日活动。",
+                            item_ids=[str(items[0].id)])
+    agree()
+    pledges.submit(built.secretaries[2], pledge)
+    pledges.approve(admin, pledge)
+    agree()
+
+    plan = db.session.scalar(select(SubmissionRequest).where(SubmissionRequest.kind == RequestKind.PLAN))
+    handed = db.session.scalar(select(Submission).where(Submission.request_id == plan.id,
+                                                        Submission.branch_id == built.branches[1].id))
+    if handed is None:
+        handed = Submission(request_id=plan.id, branch_id=built.branches[1].id)
+        db.session.add(handed)
+    handed.document_name = handed.document_stored = "plan.pdf"  # as if uploaded before
+    db.session.commit()
+    agree()
+    submissions.submit(built.secretaries[1], handed, note="已报送", document=None,
+                       group=(["leader"], ["林思远"], ["书记"]))
+    agree()
+    submissions.create_request(admin, year(), kind="plan", title="新的实施方案", description="",
+                               deadline=(utcnow() + timedelta(days=10)).date().isoformat(),
+                               branch_ids=[str(b.id) for b in built.branches])
+    agree()
+
+    post = Post(category=PostCategory.BRANCH_EXEMPLAR, title="定时发布", year_id=year().id,
+                branch_id=built.branches[3].id, status=PostStatus.SCHEDULED,
+                publish_at=utcnow() - timedelta(minutes=1))
+    db.session.add(post)
+    db.session.commit()
+    agree()
+    assert news.publish_due() == 1  # the task queue's job
+    agree()
+
+    moved = built.members[0]
+    moved.branch_id = built.branches[3].id  # a person moves: two branches' coverage
+    db.session.commit()
+    agree()
+    built.members[2].active = False
+    db.session.commit()
+    agree()
+
+    fresh = BranchFactory(unit=UnitFactory(name="新建路小学"), name="新建路小学党支部")
+    UserFactory(username="newmem", branch=fresh)
+    agree()
+
+    item = db.session.get(Item, items[1].id)
+    item.weight = 2.5  # a framework edit: every score moves
+    db.session.commit()
+    agree()
+
+
+def test_a_rolled_back_change_leaves_the_summaries_as_they_were(app):
+    built = build_district(2)
+    target = checklist.target_for(Subject.BRANCH, built.branches[0].id, year())
+    item = branch_items(year())[0]
+    checklist.set_item_result(built.secretaries[0], target, item.id, "met")
+    checklist.set_item_result(built.secretaries[0], target, item.id, "met")  # unchanged: rolled back
+    agree()
+
+
+def test_rebuild_figures_repairs_a_bulk_load(app, runner):
+    build_district(3)
+    db.session.execute(delete(BranchSummary))
+    db.session.commit()
+    assert figures.differences(db.session) != []
+    result = runner.invoke(args=["rebuild-figures"])
+    assert result.exit_code == 0, result.output
+    assert "branch summaries" in result.output
+    agree()
+
+
+def test_the_demo_seed_writes_summaries_that_agree(app):
+    from portal.services import demo
+
+    demo.seed(branches=3, members_per_branch=3)
+    agree()
