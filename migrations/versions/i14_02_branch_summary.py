@@ -1,5 +1,5 @@
 """kept branch summaries (per branch and year, what the dashboard pages, sorts and filters in SQL) and stored pinyin
-sort keys of branch and people's names
+sort keys of branch and people's names; ballots indexed by round and branch
 
 Revision ID: i14_02
 Revises: i14_01
@@ -76,6 +76,7 @@ def upgrade():
     op.create_index('ix_branch_summary_year_progress', 'branch_summary', ['year_id', 'progress'])
     op.create_index('ix_branch_summary_year_score', 'branch_summary', ['year_id', 'score'])
     op.create_index('ix_branch_summary_year_activity', 'branch_summary', ['year_id', 'last_activity'])
+    op.create_index('ix_ballot_round_branch', 'ballot', ['round_id', 'branch_id', 'rater_group'])
     # The portal's own computation (services/figures.py), as rebuild-figures runs it.
     from portal.services import figures
 
@@ -83,6 +84,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_ballot_round_branch', table_name='ballot')
     op.drop_table('branch_summary')
     for table in ('user', 'branch'):
         with op.batch_alter_table(table) as batch:
