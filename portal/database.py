@@ -70,6 +70,12 @@ def is_locked_error(error: BaseException) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
+def begins_immediate(session) -> bool:
+    """Whether this session's transactions on SQLite take the write lock when they begin (a request that
+    changes data): what it read since is what other writers will see it change from."""
+    return session.get_bind().dialect.name == "sqlite" and _begin_statement() == "BEGIN IMMEDIATE"
+
+
 class DatabaseFileMissing(sqlite3.OperationalError):
     """The SQLite file the portal was configured with is gone (deleted, a volume not mounted)."""
 

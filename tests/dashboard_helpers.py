@@ -128,16 +128,19 @@ def at(days_ago: int) -> datetime:
     return utcnow() - timedelta(days=days_ago)
 
 
-def count_statements(client, url: str) -> int:
-    """SQL statements that one GET of `url` runs."""
+def count_statements(client, url: str, *, htmx: bool = False, method: str = "GET", data: dict | None = None) -> int:
+    """SQL statements that one request of `url` runs (a POST as an htmx request with the CSRF token)."""
     found = []
 
     def count(*args):
         found.append(args[2])
 
+    headers = {"HX-Request": "true"} if htmx or method == "POST" else {}
+    if method == "POST":
+        headers["X-CSRFToken"] = client.csrf_token()
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        assert client.get(url).status_code == 200
+        assert client.open(url, method=method, data=data, headers=headers).status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     return len(found)

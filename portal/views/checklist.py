@@ -109,8 +109,8 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
             return redirect_back(page_url(target, f"item-{item_id}"))
         return _render_page(target, status=status, item_errors={item_id: error}, conflict={item_id: conflict},
                             drafts={item_id: draft})
-    fresh = service.target_for(target.subject, target.member.id if target.member else target.branch.id,
-                               target.year)
+    fresh = target if status < 400 and target.assessment is not None else service.target_for(
+        target.subject, target.member.id if target.member else target.branch.id, target.year)  # as written
     checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
     section = checklist.section_of(item_id)
     note_saved = status < 400 and typed is not None
