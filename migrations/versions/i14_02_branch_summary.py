@@ -2,7 +2,7 @@
 sort keys of branch and people's names; ballots indexed by round and branch
 
 Revision ID: i14_02
-Revises: i14_01
+Revises: fw_01
 Create Date: 2026-12-01 11:30:00
 
 `branch_summary` is derived data (portal/services/figures.py keeps it up to date with every change); the upgrade
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'i14_02'
-down_revision = 'i14_01'
+down_revision = 'fw_01'
 branch_labels = None
 depends_on = None
 
