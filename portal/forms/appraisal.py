@@ -88,4 +88,4 @@ class ConfirmForm(FlaskForm):
     grade = Choice(_l("Grade"), choices=[*BranchLevel, *MemberLevel], required=True)
     reason = LongText(_l("Reason (required when the grade differs from the proposal)"), max_length=REASON_MAX)
     version = HiddenId()
-    record = HiddenId()  # the grade record, when the form posts to the grades page itself
+    record = Id()  # the grade record, when the form posts to the grades page itself (absent on its own page)

@@ -204,7 +204,10 @@ class Names:
                         wanted.setdefault(kind, set()).update(i for i in ids[:MANY_SHOWN] if isinstance(i, (int, str)))
         self.found: dict[str, dict] = {}
         for kind, ids in wanted.items():
-            key, name = OBJECT_NAME[kind[7:]] if kind.startswith("object:") else REFERENCE_NAME[kind]
+            found = OBJECT_NAME.get(kind[7:]) if kind.startswith("object:") else REFERENCE_NAME.get(kind)
+            if found is None:  # a record without a name of its own (an appraisal round): shown by its number
+                continue
+            key, name = found
             ids = {i for i in ids if isinstance(i, str) == (key.type.python_type is str)}
             rows = db.session.execute(select(key, name).where(key.in_(ids))).tuples().all() if ids else []
             self.found[kind] = dict(rows)

@@ -136,6 +136,10 @@ def ballot():
     form = forms.BallotForm(meta={"csrf": False})
     form.validate()
     code = form.code.data
+    if form.step.data != "answers" and _stale_token():  # the code step of a page left open: the code is kept
+        return render("appraisal/ballot.html", status=400, step="code", form=form, refusal=None,
+                      errors={"code": _("The page has expired. Please check the code and continue once more.")},
+                      minimum=_minimum())
     if not code or form.code.errors:
         return render("appraisal/ballot.html", status=422, step="code", form=form, refusal=None,
                       errors={"code": _("Enter the code from your slip.")}, minimum=_minimum())

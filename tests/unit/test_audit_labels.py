@@ -186,3 +186,13 @@ def test_every_code_of_an_enumeration_has_words():
                               ("submission", SubmissionStatus), ("nomination", NominationStatus),
                               ("followup", FollowUpStatus), ("bulletin", BulletinStatus)]:
         assert set(enum) <= set(labels.audit_value_labels("status", object_type)), object_type
+
+
+def test_every_recorded_reference_is_named_or_shown_by_number():
+    """A recorded id refers to a kind the log can name, or (an appraisal round, a nomination) is shown as #id:
+    never a page error."""
+    from portal.services import auditlog
+
+    named = set(auditlog.REFERENCE_NAME)
+    unnamed = {kind for kind in labels.AUDIT_REFERENCE.values() if kind not in named}
+    assert unnamed <= {"appraisalround", "nomination"}, unnamed

@@ -312,7 +312,7 @@ def test_audit_log_names_appraisal_and_grading_events_in_chinese(client, runner,
                 "lagging", ">@command-line<"):
         assert raw not in html.rsplit("</select>", 1)[1], raw  # the log itself (option values are codes)
     assert "生成了评议码" in html and "命令行" in html and "后进" in html
-    assert ">“群众评议”类全部<" in html and ">“分类定级”类全部<" in html
+    assert ">全部（群众评议）<" in html and ">全部（分类定级）<" in html
     assert client.get("/admin/audit?kind=grading").status_code == 200
     assert round_ is not None
 

@@ -91,14 +91,16 @@ def test_one_active_secretary_per_branch_in_the_services(client, admin, branch, 
     assert secretary.display_name in body and 'value="second"' in body and 'value="第二书记"' in body
     member = UserFactory(username="mem9", role=Role.MEMBER, branch=branch)
     promoted = client.form_post(f"/admin/users/{member.id}", {"display_name": member.display_name, "role": "secretary",
-                                                             "branch": str(branch.id), "post_title": ""})
+                                                             "branch": str(branch.id), "post_title": "",
+                                                             "version": str(member.version)})
     assert promoted.status_code == 422
     db.session.expire_all()
     assert db.session.get(User, member.id).role == Role.MEMBER
     # Disabled, the old secretary no longer counts; enabling them again beside a new one is refused.
     client.form_post(f"/admin/users/{secretary.id}/active", {"active": "0"})
     assert client.form_post(f"/admin/users/{member.id}", {"display_name": member.display_name, "role": "secretary",
-                                                         "branch": str(branch.id), "post_title": ""}).status_code == 303
+                                                         "branch": str(branch.id), "post_title": "",
+                                                             "version": str(member.version)}).status_code == 303
     assert client.form_post(f"/admin/users/{secretary.id}/active", {"active": "1"}).status_code == 409
 
 

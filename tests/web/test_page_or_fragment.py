@@ -27,7 +27,7 @@ CASES = {
     ("news/search.html", "results"): ("member", "GET", "/news/search?q=%E9%A3%8E%E9%87%87", None,
                                       'id="search-results"'),
     ("news/edit.html", "post_form"): ("secretary", "POST", "/news", {"title": ""}, "<form"),
-    ("campaign/request.html", "grid_update"): ("admin", "POST", "/submission/{w.extra[submission]}/return",
+    ("campaign/request.html", "grid_update"): ("leader", "POST", "/submission/{w.extra[submission]}/return",
                                                {"reason": ""}, "{w.branch.name}"),
     ("campaign/brand.html", "milestone_row"): ("secretary", "POST", "/milestones/{w.extra[milestone]}",
                                                {"done": "1", "evidence": ""}, "读书月"),

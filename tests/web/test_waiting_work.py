@@ -51,7 +51,7 @@ def test_plans_wait_on_the_leaders_queue_and_the_leader_decides_them(client, adm
     assert f'href="/submission/{mine.id}"' in queue and "实施方案" in queue
     [note] = _notes(leader, "submission.waiting")
     assert note.read_at is None
-    assert client.form_post(f"/submission/{mine.id}/accept").status_code == 303
+    assert client.form_post(f"/submission/{mine.id}/accept", {"version": str(mine.version)}).status_code == 303
     db.session.refresh(note)
     assert note.resolved_at is not None and note.read_at is not None
     assert f'href="/submission/{mine.id}"' not in client.get("/").get_data(as_text=True)
