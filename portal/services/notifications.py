@@ -123,18 +123,24 @@ def _members_reminder(obj) -> str:
 # The audited actions that do the work a "waiting" notification asks for, and the kinds they resolve, each with
 # how the record the notification names is found from the action's own object. audit.record calls `settle`
 # for every event, so whoever does the work (and however), the notifications about it stop waiting.
+# A "returned" notification asks its reader to put the work right: it is settled when they hand it in again, and
+# a stale one when the work is returned again or decided (settle runs inside audit.record, before the new
+# event's own notification is written, so a second return leaves only its own notification open).
 SETTLED_BY: dict[str, dict] = {
-    "checklist.submit": {"reminder.self_assessment": _members_reminder},
-    "checklist.review": {"assessment.waiting": _same},
-    "checklist.return": {"assessment.waiting": _same},
-    "pledge.approve": {"pledge.waiting": _same},
-    "pledge.return": {"pledge.waiting": _same},
-    "post.publish": {"post.waiting": _same},
-    "post.schedule": {"post.waiting": _same},
-    "post.return": {"post.waiting": _same},
-    "submission.submit": {"submission.requested": _same, "submission.due": _same, "submission.overdue": _same},
-    "submission.accept": {"submission.waiting": _same},
-    "submission.return": {"submission.waiting": _same},
+    "checklist.submit": {"reminder.self_assessment": _members_reminder, "assessment.returned": _same},
+    "checklist.review": {"assessment.waiting": _same, "assessment.returned": _same},
+    "checklist.return": {"assessment.waiting": _same, "assessment.returned": _same},
+    "pledge.submit": {"pledge.returned": _same},
+    "pledge.approve": {"pledge.waiting": _same, "pledge.returned": _same},
+    "pledge.return": {"pledge.waiting": _same, "pledge.returned": _same},
+    "post.submit": {"post.returned": _same},
+    "post.publish": {"post.waiting": _same, "post.returned": _same},
+    "post.schedule": {"post.waiting": _same, "post.returned": _same},
+    "post.return": {"post.waiting": _same, "post.returned": _same},
+    "submission.submit": {"submission.requested": _same, "submission.due": _same, "submission.overdue": _same,
+                          "submission.returned": _same},
+    "submission.accept": {"submission.waiting": _same, "submission.returned": _same},
+    "submission.return": {"submission.waiting": _same, "submission.returned": _same},
     "follow_up.answer": {"follow_up.assigned": _same},
     "follow_up.status": {"follow_up.assigned": _same},
 }
