@@ -339,6 +339,7 @@ AUDIT_FIELD = {
     "return_reason": _l("reason for return"),
     "decision_note": _l("decision note"),
     "rating": _l("rating"),
+    "improvements": _l("required improvements"),
     "result": _l("result"),
     "note": _l("note"),
     "title": _l("title"),

@@ -23,7 +23,18 @@ from .. import labels
 from ..extensions import db
 from ..i18n import when
 from ..input_guard import parse_int
-from ..models import AuditEvent, Branch, Bulletin, Inspection, Post, Project, SubmissionRequest, User
+from ..models import (
+    Assessment,
+    AuditEvent,
+    Branch,
+    Bulletin,
+    CampaignYear,
+    Inspection,
+    Post,
+    Project,
+    SubmissionRequest,
+    User,
+)
 from ..text import quoted
 from .audit import COMMAND_LINE
 from .export import local_time, neutralise_row, zone_label
@@ -180,12 +191,19 @@ class Line:
     changes: list[tuple[str, str | None, str]]  # (field, old or None when only set, new)
     reason: str
 
+    actor_display: str = ""  # the person's name now (their account may be gone: then the username)
+
     @property
     def actor(self) -> str:
-        """Who, in words: the username, or "command line" for a change made by a command."""
+        """Who, in words: the person's name, or "command line" for a change made by a command."""
         if self.event.actor_name == COMMAND_LINE:
             return _("Command line")
-        return self.event.actor_name or ""
+        return self.actor_display or self.event.actor_name or ""
+
+    @property
+    def username(self) -> str:
+        """The username as recorded (shown beside the name: a title attribute, a CSV column of its own)."""
+        return "" if self.event.actor_name == COMMAND_LINE else (self.event.actor_name or "")
 
 
 class Names:
@@ -194,7 +212,9 @@ class Names:
     def __init__(self, events: list[AuditEvent]):
         wanted: dict[str, set] = {}
         for event in events:
-            if event.object_id is not None and event.object_type in OBJECT_NAME:
+            if event.actor_id is not None:
+                wanted.setdefault("user", set()).add(event.actor_id)
+            if event.object_id is not None and event.object_type in (*OBJECT_NAME, "assessment"):
                 wanted.setdefault(f"object:{event.object_type}", set()).add(event.object_id)
             for values in (event.before or {}, event.after or {}):
                 for key, value in values.items():
@@ -204,6 +224,9 @@ class Names:
                         wanted.setdefault(kind, set()).update(i for i in ids[:MANY_SHOWN] if isinstance(i, (int, str)))
         self.found: dict[str, dict] = {}
         for kind, ids in wanted.items():
+            if kind == "object:assessment":
+                self.found[kind] = _assessment_names(ids)
+                continue
             found = OBJECT_NAME.get(kind[7:]) if kind.startswith("object:") else REFERENCE_NAME.get(kind)
             if found is None:  # a record without a name of its own (an appraisal round): shown by its number
                 continue
@@ -214,6 +237,23 @@ class Names:
 
     def get(self, kind: str, value):
         return self.found.get(kind, {}).get(value)
+
+
+def _assessment_names(ids: set) -> dict[int, str]:
+    """Self-assessments named by whose and which year ("蔡思远的2012年度五带头自评"), in one query."""
+    rows = db.session.execute(
+        select(Assessment.id, Assessment.member_id, User.display_name, Branch.name, CampaignYear.year)
+        .join(CampaignYear, CampaignYear.id == Assessment.year_id)
+        .join(Branch, Branch.id == Assessment.branch_id)
+        .outerjoin(User, User.id == Assessment.member_id)
+        .where(Assessment.id.in_({i for i in ids if isinstance(i, int)}))).tuples().all()
+    names = {}
+    for assessment_id, member_id, member_name, branch_name, year in rows:
+        if member_id is not None:
+            names[assessment_id] = _("%(who)s's %(year)s Five Leads self-assessment", who=member_name, year=year)
+        else:
+            names[assessment_id] = _("%(who)s's %(year)s Five Goods self-assessment", who=branch_name, year=year)
+    return names
 
 
 def _reference(object_type: str, key: str) -> str | None:
@@ -274,11 +314,18 @@ def describe(event: AuditEvent, branch_name: str | None, names: Names | None = N
     obj = f"{kind or event.object_type} #{event.object_id}" if event.object_id is not None else (
         str(kind) if kind else event.object_type)
     title = names.get(f"object:{event.object_type}", event.object_id)
-    if title:
+    context = ("of", "item")
+    if title and event.object_type == "assessment":
+        obj, context = title, ("item",)  # its name says whose and which year: the recorded "of" would repeat it
+    elif title and event.object_type == "user":
+        obj = f"{kind} {quoted(title)}"  # a person by name: the account's number means nothing to a reader
+    elif title:
         obj = f"{obj} {quoted(title)}"
-    # What the change was about, beside the object: "自评 #3 · 2012 · 晨曦路小学党支部 · 1.2 坚持…".
-    obj = " · ".join([obj, *(str(after[k]) for k in ("of", "item") if after.get(k))])
-    return Line(event, branch_name, str(labels.AUDIT_ACTION.get(event.action, event.action)), obj, changes, reason)
+    # What the change was about, beside the object: "晨曦路小学党支部2012年度五个好自评 · 1.2 坚持…".
+    obj = " · ".join([obj, *(str(after[k]) for k in context if after.get(k))])
+    actor = names.get("user", event.actor_id) if event.actor_id is not None else None
+    return Line(event, branch_name, str(labels.AUDIT_ACTION.get(event.action, event.action)), obj, changes, reason,
+                actor or "")
 
 
 def unlabelled(event: AuditEvent) -> list[str]:
@@ -327,7 +374,7 @@ def csv_text(filters: Filters) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow([_("Time (%(zone)s)", zone=zone_label()), _("Person"), _("Branch"), _("Action"),
+    writer.writerow([_("Time (%(zone)s)", zone=zone_label()), _("Person"), _("Username"), _("Branch"), _("Action"),
                      _("Object"), _("Changes"), _("Reason"), _("Client address")])
     stmt = _statement(filters).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(EXPORT_LIMIT)
     rows = list(db.session.execute(stmt))
@@ -344,6 +391,6 @@ def _write_line(writer, line: Line, name: str | None) -> None:
     changes = _("; ").join(_("%(field)s: %(value)s", field=key, value=new) if old is None else
                            _("%(field)s: %(old)s → %(new)s", field=key, old=old, new=new)
                            for key, old, new in line.changes)
-    writer.writerow(neutralise_row([local_time(event.at), line.actor, name or "", line.action, line.obj,
+    writer.writerow(neutralise_row([local_time(event.at), line.actor, line.username, name or "", line.action, line.obj,
                                     changes, line.reason, event.ip]))
 

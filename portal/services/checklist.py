@@ -621,7 +621,9 @@ def review(actor: User, target: Target, rating: str | None, comment: str | None,
                         branch_id=assessment.branch_id, member_id=assessment.member_id, rating=parsed,
                         comment=comment[:NOTE_MAX], improvements=(improvements or "").strip()[:NOTE_MAX])
     db.session.add(new_review)
-    event = _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, comment[:200], rating=parsed.value)
+    # The audit event records every field the review writes: rating, the whole comment, required improvements.
+    event = _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, new_review.comment,
+                        rating=parsed.value, improvements=new_review.improvements)
     notifications.notify_event(event, _owners(target), "assessment.reviewed", _link(target), what=_whose(target),
                                rating=parsed.value)
     db.session.commit()

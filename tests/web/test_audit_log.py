@@ -32,7 +32,7 @@ def test_a_return_shows_its_reason_old_and_new_values_and_address(client, admin,
     html = page.get_data(as_text=True)
     assert "退回了自评以便修改" in html and "理由：请补充佐证" in html
     assert "状态：已提交 → 已退回" in html and "192.0.2.7" in html
-    assert branch.name in html and "自评 #" in html
+    assert f"{branch.name}2012年度五个好自评" in html  # whose self-assessment, and which year
 
 
 def test_filters_by_person_branch_kind_and_dates(client, admin, leader, secretary, branch, other_branch):
@@ -109,13 +109,14 @@ def test_csv_export_is_neutralised(client, admin, secretary, branch):
     response = client.get(f"/admin/audit.csv?user={secretary.username}")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert len(rows) == 2 and rows[1][1] == secretary.username
-    assert "内容：旧 → =HYPERLINK" in rows[1][5]
+    assert rows[0][1:3] == ["人员", "用户名"]
+    assert len(rows) == 2 and rows[1][1:3] == [secretary.display_name, secretary.username]
+    assert "内容：旧 → =HYPERLINK" in rows[1][6]
     # A cell that would start a formula is neutralised.
     _event(secretary, "=cmd|' /C calc'!A0", branch)
     rows = list(csv.reader(io.StringIO(client.get(f"/admin/audit.csv?user={secretary.username}")
                                        .get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[1][3].startswith("'=")
+    assert rows[1][4].startswith("'=")
 
 
 def test_only_the_organisation_section(client, leader, secretary, editor):
@@ -152,7 +153,7 @@ def test_events_name_the_item_the_reason_and_the_rating(client, admin, leader, s
     client.form_post(f"/checklist/member/{secretary.id}/review", {"rating": "fairly_good", "comment": "扎实"})
     client.login(admin)
     html = client.get("/admin/audit").get_data(as_text=True)
-    assert f"{branch.name} · 1.1 " in html  # which item of whose self-assessment
+    assert f"{branch.name}2012年度五个好自评 · 1.1 " in html  # which item of whose self-assessment
     assert "理由：请补充照片" in html and "理由：事迹不够突出" in html
     assert "fairly_good" in html or "较好" in html
 
@@ -197,3 +198,28 @@ def test_the_kind_filter_reads_as_areas_with_chinese_names(client, admin):
     assert ">全部（自评）</option>" in select
     assert "“access”" not in select and "“checklist”" not in select and "auth.login ·" not in select
     assert "access" not in select.replace('value="access', "")  # codes only as values
+
+
+def test_events_name_people_and_self_assessments_in_one_lookup(client, admin, leader, secretary, member, branch):
+    """Self-assessments by whose and which year, people by name (the username in a title), a review's every
+    field recorded, and the names of a page fetched in a fixed number of statements however many owners."""
+    from ..dashboard_helpers import count_statements
+    from ..factories import UserFactory
+
+    make_assessment(branch, member=member, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
+    client.login(secretary)
+    assert client.form_post(f"/checklist/member/{member.id}/review",
+                            {"rating": "good", "comment": "很扎实", "improvements": "多带徒弟"}).status_code == 303
+    client.login(admin)
+    html = client.get(f"/admin/audit?user={secretary.username}").get_data(as_text=True)
+    assert f"{member.display_name}的2012年度五带头自评" in html
+    assert "整改要求：多带徒弟" in html and "意见：很扎实" in html
+    assert f'title="{secretary.username}">{secretary.display_name}</a>' in html
+    logins = client.get("/admin/audit?kind=auth").get_data(as_text=True)
+    assert f"账号 “{admin.display_name}”" in logins and "账号 #" not in logins
+    few = count_statements(client, "/admin/audit")
+    for _ in range(6):
+        person = UserFactory(branch=branch)
+        assessment = make_assessment(branch, member=person)
+        _event(person, "checklist.submit", branch, object_id=assessment.id)
+    assert count_statements(client, "/admin/audit") == few
