@@ -273,31 +273,32 @@ FRAMEWORK_CHANGE = {
 }
 
 # The areas of audited actions, for the audit log's kind filter ("All of 群众评议").
+# Areas of the audit log's kind filter (their own context: "Projects" elsewhere heads a count column).
 AUDIT_AREA = {
-    "access": _l("Access"),
-    "appraisal": _l("Public appraisal (群众评议)"),
-    "auth": _l("Signing in"),
-    "branch": _l("Branches"),
-    "brand": _l("Branch brands"),
-    "bulletin": _l("Bulletins"),
-    "campaign_year": _l("Campaign years"),
-    "checklist": _l("Self-assessment"),
-    "follow_up": _l("Inspection follow-ups"),
-    "framework": _l("Frameworks"),
-    "grading": _l("Grades (分类定级)"),
-    "inspection": _l("Inspections"),
-    "milestone": _l("Project milestones"),
-    "nomination": _l("Nominations"),
-    "notification": _l("Notifications"),
-    "objection": _l("Objections"),
-    "pledge": _l("Pledges"),
-    "post": _l("News board"),
-    "project": _l("Projects"),
-    "roster": _l("Roster"),
-    "submission": _l("Submissions"),
-    "submission_request": _l("Submission requests"),
-    "upload": _l("Uploaded files"),
-    "user": _l("Accounts"),
+    "access": lazy_pgettext("audit area", "Access"),
+    "appraisal": lazy_pgettext("audit area", "Public appraisal (群众评议)"),
+    "auth": lazy_pgettext("audit area", "Signing in"),
+    "branch": lazy_pgettext("audit area", "Branches"),
+    "brand": lazy_pgettext("audit area", "Branch brands"),
+    "bulletin": lazy_pgettext("audit area", "Bulletins"),
+    "campaign_year": lazy_pgettext("audit area", "Campaign years"),
+    "checklist": lazy_pgettext("audit area", "Self-assessment"),
+    "follow_up": lazy_pgettext("audit area", "Inspection follow-ups"),
+    "framework": lazy_pgettext("audit area", "Frameworks"),
+    "grading": lazy_pgettext("audit area", "Grades (分类定级)"),
+    "inspection": lazy_pgettext("audit area", "Inspections"),
+    "milestone": lazy_pgettext("audit area", "Project milestones"),
+    "nomination": lazy_pgettext("audit area", "Nominations"),
+    "notification": lazy_pgettext("audit area", "Notifications"),
+    "objection": lazy_pgettext("audit area", "Objections"),
+    "pledge": lazy_pgettext("audit area", "Pledges"),
+    "post": lazy_pgettext("audit area", "News board"),
+    "project": lazy_pgettext("audit area", "Projects"),
+    "roster": lazy_pgettext("audit area", "Roster"),
+    "submission": lazy_pgettext("audit area", "Submissions"),
+    "submission_request": lazy_pgettext("audit area", "Submission requests"),
+    "upload": lazy_pgettext("audit area", "Uploaded files"),
+    "user": lazy_pgettext("audit area", "Accounts"),
 }
 
 # What each recorded field is called (audit log: changes old → new). "object.field" names a field whose meaning
@@ -431,9 +432,11 @@ AUDIT_CONTEXT = ("item", "of", "item_id")
 BULLETIN_STATUS = {BulletinStatus.DRAFT: _l("Draft"), BulletinStatus.ISSUED: lazy_pgettext("bulletin", "Issued")}
 REQUEST_KIND = {RequestKind.PLAN: _l("Leading group and implementation plan"),
                 RequestKind.GENERAL: _l("Other material")}
-EMAIL_PREFERENCE = {EmailPreference.NONE: _l("Only in the portal"),
+# How notifications reach a person by e-mail: the one set of words for the account page's choice and the audit
+# log (forms/auth.py builds its choices from it, in this order).
+EMAIL_PREFERENCE = {EmailPreference.DIGEST: _l("A daily digest"),
                     EmailPreference.IMMEDIATE: _l("One e-mail per notification"),
-                    EmailPreference.DIGEST: _l("A daily digest")}
+                    EmailPreference.NONE: _l("No e-mail: only in the portal")}
 LOCALE = {"zh": _l("Chinese"), "en": _l("English")}
 # What a framework import changed, by kind (services/frameworks.py: the diff's change kinds).
 FRAMEWORK_CHANGE = {"criterion": _l("criteria edited"), "add": _l("items added"), "edit": _l("items edited"),

@@ -105,13 +105,12 @@ def password_text_error(password: str | None):
     return None
 
 
-OPENING_QUOTES = "“‘「『《〈\"'"
-
-
 def quoted(title) -> str:
-    """A title in Chinese quotation marks, “…”, unless it already opens with a quotation mark or a title mark of
-    its own (“三会一课”进课堂 stays as it is: never ““三会一课”进课堂”)."""
+    """A title in quotation marks, by one rule: “…”, or 「…」 when the title has Chinese double quotation marks
+    of its own (left alone inside), so that quotes never nest as ““三会一课”进课堂” or end up unmatched."""
     text = "" if title is None else str(title)
-    if not text or text[0] in OPENING_QUOTES:
+    if not text:
         return text
+    if "“" in text or "”" in text:
+        return f"「{text}」"
     return f"“{text}”"

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..i18n import LANGUAGES
+from ..labels import EMAIL_PREFERENCE
 from .fields import Password, Text
 
 # The log-in's password is only bounded (a megabyte is not hashed): what is wrong with a new password is
@@ -39,9 +40,7 @@ class EmailPreferenceForm(FlaskForm):
     """How notifications reach the person by e-mail (their account page)."""
 
     email_preference = RadioField(_l("E-mail about notifications"), validators=[DataRequired()],
-                                  choices=[SelectChoice("digest", _l("A daily digest")),
-                                           SelectChoice("immediate", _l("Each one as it comes")),
-                                           SelectChoice("none", _l("No e-mail: only in the portal"))])
+                                  choices=[SelectChoice(code.value, label) for code, label in EMAIL_PREFERENCE.items()])
 
 
 class ActivationForm(FlaskForm):

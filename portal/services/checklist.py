@@ -542,8 +542,13 @@ def _item_words(item) -> str:
 
 
 def _whose(target: Target) -> str:
-    """Whose self-assessment, in words for a notification: the branch's name, or the member's."""
-    return target.member.display_name if target.member else target.branch.name
+    """Whose self-assessment, in words for a notification (notifications.whose_words)."""
+    return notifications.whose_words(target.branch.name, target.member.display_name if target.member else None)
+
+
+def _yours(target: Target) -> dict:
+    """The notification's params that word it for the member whose own self-assessment it is."""
+    return {"yours": 1} if target.member else {}
 
 
 def _owners(target: Target) -> list[int]:
@@ -598,7 +603,7 @@ def return_for_revision(actor: User, target: Target, reason: str | None) -> None
     assessment.return_reason = reason[:NOTE_MAX]
     event = _transition(actor, assessment, "return", AssessmentStatus.RETURNED, reason[:NOTE_MAX])
     notifications.notify_event(event, _owners(target), "assessment.returned", _link(target), what=_whose(target),
-                               reason=reason[:500])
+                               reason=reason[:500], **_yours(target))
     db.session.commit()
 
 
@@ -625,7 +630,7 @@ def review(actor: User, target: Target, rating: str | None, comment: str | None,
     event = _transition(actor, assessment, "review", AssessmentStatus.REVIEWED, new_review.comment,
                         rating=parsed.value, improvements=new_review.improvements)
     notifications.notify_event(event, _owners(target), "assessment.reviewed", _link(target), what=_whose(target),
-                               rating=parsed.value)
+                               rating=parsed.value, **_yours(target))
     db.session.commit()
     return new_review
 

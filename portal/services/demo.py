@@ -405,6 +405,7 @@ def _seed_notifications(year) -> None:
     returned or accepted, and the plan overdue; posts waiting for the editor; follow-ups assigned. Work already
     done leaves its "waiting" notification settled at the time it was done."""
     from . import notifications
+    from .notifications import whose_words
 
     names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
     people = dict(db.session.execute(select(User.id, User.display_name)).all())
@@ -421,11 +422,12 @@ def _seed_notifications(year) -> None:
     for a in db.session.scalars(select(Assessment).where(Assessment.year_id == year.id, Assessment.status.in_(
             [AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.REVIEWED]))):
         about = f"assessment:{a.id}"
+        yours = {"yours": 1} if a.member_id is not None else {}  # worded for the member: "您的自评…"
+        whose = whose_words(names[a.branch_id], people[a.member_id] if a.member_id is not None else None)
         if a.member_id is None:
-            whose, link = names[a.branch_id], path_for("checklist.branch", owner_id=a.branch_id, year=year.year)
+            link = path_for("checklist.branch", owner_id=a.branch_id, year=year.year)
             reviewers, owners = leaders, secretaries[a.branch_id]
         else:
-            whose = f"{names[a.branch_id]} · {people[a.member_id]}"
             link = path_for("checklist.member", owner_id=a.member_id, year=year.year)
             reviewers = [s for s in secretaries[a.branch_id] if s != a.member_id]
             owners = [a.member_id]
@@ -435,13 +437,13 @@ def _seed_notifications(year) -> None:
             done = happened.get((a.id, "return"), a.updated_at)
             settled.append(("assessment.waiting", about, done))
             notifications.notify(owners, "assessment.returned", f"demo:assessment.returned:{a.id}", link, about,
-                                 at=done, what=whose, reason=a.return_reason)
+                                 at=done, what=whose, reason=a.return_reason, **yours)
         elif a.status == AssessmentStatus.REVIEWED:
             done = happened.get((a.id, "review"), a.reviewed_at)
             settled.append(("assessment.waiting", about, done))
             if a.id in ratings:
                 notifications.notify(owners, "assessment.reviewed", f"demo:assessment.reviewed:{a.id}", link, about,
-                                     at=done, what=whose, rating=ratings[a.id].value)
+                                     at=done, what=whose, rating=ratings[a.id].value, **yours)
 
     # 报送: requested, handed in (waiting for a decision), returned, accepted, overdue.
     from flask_babel import force_locale, to_utc

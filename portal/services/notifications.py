@@ -48,10 +48,20 @@ TEXTS = {
                                    "self-assessment for %(year)s."),
 }
 
+# The same events told to the person whose own work it is (params "yours": 1): "您的自评已被退回：…".
+TEXTS_YOURS = {
+    "assessment.returned": _l("Your self-assessment was returned: %(reason)s"),
+    "assessment.reviewed": _l("Your self-assessment has been reviewed: %(rating)s."),
+    "pledge.returned": _l("Your pledge %(title)s was returned: %(reason)s"),
+    "pledge.approved": _l("Your pledge %(title)s was approved and is published."),
+}
+
 
 def text_of(notification: Notification) -> str:
-    """The notification's sentence in the current language (plain text)."""
-    template = TEXTS.get(notification.kind)
+    """The notification's sentence in the current language (plain text), worded for its reader: to the person
+    whose own work it is, "your"."""
+    yours = (notification.params or {}).get("yours")
+    template = (TEXTS_YOURS.get(notification.kind) if yours else None) or TEXTS.get(notification.kind)
     if template is None:
         return notification.kind
     from .. import labels
@@ -66,6 +76,11 @@ def text_of(notification: Notification) -> str:
         return str(template) % params
     except (KeyError, ValueError, TypeError):  # a catalog entry that lost a placeholder
         return str(template)
+
+
+def whose_words(branch_name: str, member_name: str | None = None) -> str:
+    """Whose work, in words for a notification: the branch's name, or "branch · member" (the demo's alike)."""
+    return f"{branch_name} · {member_name}" if member_name else branch_name
 
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> None:

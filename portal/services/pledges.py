@@ -140,7 +140,11 @@ def _notify(event, pledge: Pledge, to: PledgeStatus) -> None:
     link = path_for("campaign.pledge", pledge_id=pledge.id)
     what = pledge.text[:60]
     member = member_of(pledge)
+    yours = {"yours": 1} if member else {}  # the member's own pledge: "您的承诺…"
     if to == PledgeStatus.PENDING:
+        # Whose pledge waits, as every "waiting" notification names it: the branch (and the member).
+        branch = db.session.get(Branch, pledge.branch_id)
+        what = f"{notifications.whose_words(branch.name, member.display_name if member else None)} · {what}"
         if member is None or member.role == Role.SECRETARY:
             approvers = notifications.admins()
         else:
@@ -149,9 +153,10 @@ def _notify(event, pledge: Pledge, to: PledgeStatus) -> None:
         return
     owners = [member.id] if member else notifications.secretaries_of(pledge.branch_id)
     if to == PledgeStatus.RETURNED:
-        notifications.notify_event(event, owners, "pledge.returned", link, what=what, reason=pledge.return_reason)
+        notifications.notify_event(event, owners, "pledge.returned", link, what=what, reason=pledge.return_reason,
+                                   **yours)
     elif to == PledgeStatus.APPROVED:
-        notifications.notify_event(event, owners, "pledge.approved", link, what=what)
+        notifications.notify_event(event, owners, "pledge.approved", link, what=what, **yours)
 
 
 def submit(actor, pledge: Pledge) -> None:

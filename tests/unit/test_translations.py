@@ -54,7 +54,9 @@ def test_chinese_text_uses_full_width_colons():
 def test_titles_are_quoted_once():
     from portal.text import quoted
 
+    # One rule: “…”, or 「…」 around a title with double quotation marks of its own (left alone inside).
     assert quoted("报送实施方案") == "“报送实施方案”"
-    assert quoted("“三会一课”进课堂") == "“三会一课”进课堂"
-    assert quoted("《条例》学习体会") == "《条例》学习体会"
-    assert quoted("") == ""
+    assert quoted("“三会一课”进课堂") == "「“三会一课”进课堂」"
+    assert quoted("关于开展“向十八大献礼”主题党日活动的通报") == "「关于开展“向十八大献礼”主题党日活动的通报」"
+    assert quoted("《条例》学习体会") == "“《条例》学习体会”"
+    assert quoted("") == "" and quoted(None) == ""

@@ -246,6 +246,6 @@ def test_texts_quote_a_title_once_and_never_say_submission_twice(app):
                                    params={"what": "报送创先争优活动实施方案", "due": "2012-11-27 17:00"}))
     assert overdue.startswith("“报送创先争优活动实施方案”已于 2012-11-27 17:00 截止") and "报送“报送" not in overdue
     waiting = text_of(Notification(kind="post.waiting", params={"what": "“三会一课”进课堂"}))
-    assert waiting == "有稿件等待您审核：“三会一课”进课堂。"
+    assert waiting == "有稿件等待您审核：「“三会一课”进课堂」。"
     returned = text_of(Notification(kind="submission.returned", params={"what": "小结", "reason": "缺页"}))
     assert returned == "报送材料“小结”已被退回：缺页"
