@@ -49,3 +49,14 @@ def make_assessment(branch, member=None, status=AssessmentStatus.DRAFT, year_obj
                                       item_text=item.text))
     db.session.commit()
     return assessment
+
+
+def make_pledge(branch, member, status=None, text: str = "每月读一本书"):
+    """A member's own pledge in the current year (a draft unless `status` says otherwise)."""
+    from portal.models import Pledge, PledgeStatus
+
+    pledge = Pledge(year_id=current_year().id, branch_id=branch.id, member_id=member.id, author_id=member.id,
+                    text=text, status=status or PledgeStatus.DRAFT)
+    db.session.add(pledge)
+    db.session.commit()
+    return pledge

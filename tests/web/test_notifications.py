@@ -12,7 +12,6 @@ from portal.models import (
     InspectionKind,
     NominationStatus,
     Notification,
-    Pledge,
     PledgeStatus,
     Result,
     Role,
@@ -22,7 +21,7 @@ from portal.models import (
     utcnow,
 )
 
-from ..checklist_helpers import current_year, make_assessment
+from ..checklist_helpers import current_year, make_assessment, make_pledge
 from ..factories import UserFactory
 from ..news_helpers import POST_FORM, make_nomination
 
@@ -80,10 +79,7 @@ def test_member_submit_tells_the_secretary(client, secretary, member, branch, le
 
 
 def test_pledge_waiting_approved_and_returned(client, secretary, member, branch):
-    pledge = Pledge(year_id=current_year().id, branch_id=branch.id, member_id=member.id, author_id=member.id,
-                    text="每月读一本书", status=PledgeStatus.DRAFT)
-    db.session.add(pledge)
-    db.session.commit()
+    pledge = make_pledge(branch, member, PledgeStatus.DRAFT)
     client.login(member)
     assert client.form_post(f"/pledges/{pledge.id}/submit").status_code == 303
     assert len(_notes(secretary, "pledge.waiting")) == 1

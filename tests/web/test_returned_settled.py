@@ -3,10 +3,10 @@ again, and a stale one is settled when the work is returned a second time (only 
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AssessmentStatus, Notification, Pledge, PledgeStatus, Result
+from portal.models import AssessmentStatus, Notification, PledgeStatus, Result
 from portal.services import submissions
 
-from ..checklist_helpers import current_year, make_assessment
+from ..checklist_helpers import make_assessment, make_pledge
 from ..unit.test_campaign import GROUP, make_request, pdf
 
 
@@ -76,10 +76,7 @@ def test_a_returned_plan_is_settled_when_it_is_handed_in_again(admin, leader, se
 
 
 def test_a_returned_pledge_is_settled_when_it_is_sent_again(client, secretary, member, branch):
-    pledge = Pledge(year_id=current_year().id, branch_id=branch.id, member_id=member.id, author_id=member.id,
-                    text="每月读一本书", status=PledgeStatus.PENDING)
-    db.session.add(pledge)
-    db.session.commit()
+    pledge = make_pledge(branch, member, PledgeStatus.PENDING)
     client.login(secretary)
     assert client.form_post(f"/pledges/{pledge.id}/return", {"reason": "再具体些"}).status_code == 303
     assert len(_open(member, "pledge.returned")) == 1

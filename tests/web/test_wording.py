@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from portal import labels
 from portal.extensions import db
-from portal.models import AssessmentStatus, Notification, Pledge, PledgeStatus, Result
+from portal.models import AssessmentStatus, Notification, PledgeStatus, Result
 
-from ..checklist_helpers import current_year, make_assessment
+from ..checklist_helpers import make_assessment, make_pledge
 
 CATALOG = Path(__file__).parents[2] / "portal" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
 
@@ -65,10 +65,7 @@ def test_a_branch_self_assessment_is_told_by_the_branchs_name(client, leader, se
 
 
 def test_a_waiting_pledge_names_whose_it_is(client, secretary, member, branch):
-    pledge = Pledge(year_id=current_year().id, branch_id=branch.id, member_id=member.id, author_id=member.id,
-                    text="每月读一本书", status=PledgeStatus.DRAFT)
-    db.session.add(pledge)
-    db.session.commit()
+    pledge = make_pledge(branch, member, PledgeStatus.DRAFT)
     client.login(member)
     assert client.form_post(f"/pledges/{pledge.id}/submit").status_code == 303
     [waiting] = _notes(secretary, "pledge.waiting")
