@@ -248,12 +248,14 @@ def _change(actor: User, nomination: Nomination, action: str, **changes) -> Nomi
         setattr(nomination, name, value)
     event = audit.record(actor, action, nomination, before=before, after=_snapshot(nomination))
     if nomination.status in (NominationStatus.COMMENDED, NominationStatus.REJECTED):
-        # The nominating secretary and the nominee hear the decision.
+        # The nominating secretary and the nominee hear the decision, and why a nomination was not commended.
         nominee = db.session.get(User, nomination.member_id) if nomination.member_id else None
+        what = nominee.display_name if nominee else db.session.get(Branch, nomination.branch_id).name
+        why = {"reason": nomination.decision_note[:500]} if nomination.status == NominationStatus.REJECTED else {}
         notifications.notify_event(event, [nomination.nominated_by_id, nomination.member_id],
                                    "nomination.decided",
                                    path_for("commendation.nomination", nomination_id=nomination.id),
-                                   what=nominee.display_name if nominee else "", decision=nomination.status.value)
+                                   what=what, decision=nomination.status.value, **why)
     db.session.commit()
     return nomination
 

@@ -56,12 +56,19 @@ TEXTS_YOURS = {
     "pledge.approved": _l("Your pledge %(title)s was approved and is published."),
 }
 
+# The same events with the reason that was given (params "reason"): a nomination not commended says why.
+TEXTS_WITH_REASON = {
+    "nomination.decided": _l("The nomination of %(what)s was decided: %(decision)s. Reason: %(reason)s"),
+}
+
 
 def text_of(notification: Notification) -> str:
     """The notification's sentence in the current language (plain text), worded for its reader: to the person
     whose own work it is, "your"."""
-    yours = (notification.params or {}).get("yours")
-    template = (TEXTS_YOURS.get(notification.kind) if yours else None) or TEXTS.get(notification.kind)
+    given = notification.params or {}
+    template = ((TEXTS_YOURS.get(notification.kind) if given.get("yours") else None)
+                or (TEXTS_WITH_REASON.get(notification.kind) if given.get("reason") else None)
+                or TEXTS.get(notification.kind))
     if template is None:
         return notification.kind
     from .. import labels

@@ -142,6 +142,9 @@ def test_nomination_decided_tells_the_nominator(client, leader, secretary, membe
                             {"note": "事迹不够突出", "version": str(nomination.version)}).status_code == 303
     assert len(_notes(secretary, "nomination.decided")) == 1
     assert _notes(secretary, "nomination.decided")[0].params["decision"] == "rejected"
+    client.login(secretary)  # the reason is told with the decision
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f"对{member.display_name}的推荐已有结果：未表彰。理由：事迹不够突出" in page
 
 
 def test_post_waiting_returned_published(client, editor, member):
