@@ -1,10 +1,13 @@
 """Writing audit events. Every service that changes a record calls `record` before its commit."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import and_
+from sqlalchemy import and_, insert
 
 from ..extensions import db
 from ..models import AuditEvent
@@ -28,6 +31,16 @@ class CommandLine:
     is_authenticated = False
 
 
+def _row(actor, action: str, object_type: str, object_id, branch_id, before, after, at) -> dict:
+    actor_id = getattr(actor, "id", None) if actor is not None else None
+    row = {"actor_id": actor_id if getattr(actor, "is_authenticated", True) else None,
+           "actor_name": getattr(actor, "username", "") or "", "action": action, "object_type": object_type,
+           "object_id": object_id, "branch_id": branch_id, "before": before, "after": after, "ip": _ip()}
+    if at is not None:  # when it happened, if not now (the demo's history)
+        row["at"] = at
+    return row
+
+
 def record(
     actor,
     action: str,
@@ -36,26 +49,41 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     branch_id: int | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction (the caller commits)."""
-    actor_id = getattr(actor, "id", None) if actor is not None else None
+    """Add an audit event to the current transaction (the caller commits). `at`: when it happened, if not now."""
     if branch_id is None and obj is not None:
         branch_id = getattr(obj, "branch_id", None)
-    event = AuditEvent(
-        actor_id=actor_id if getattr(actor, "is_authenticated", True) else None,
-        actor_name=getattr(actor, "username", "") or "",
-        action=action,
-        object_type=type(obj).__name__.lower() if obj is not None else "",
-        object_id=getattr(obj, "id", None) if obj is not None else None,
-        branch_id=branch_id,
-        before=before,
-        after=after,
-        ip=_ip(),
-    )
+    event = AuditEvent(**_row(actor, action, type(obj).__name__.lower() if obj is not None else "",
+                              getattr(obj, "id", None) if obj is not None else None, branch_id, before, after, at))
     db.session.add(event)
     # The work some "waiting for you" notifications asked for may be done now: resolve them (one place).
     notifications.settle(action, obj)
     return event
+
+
+@dataclass
+class Past:
+    """An event that happened before it is recorded (the demo's history): the object by its type and id."""
+
+    actor: Any
+    action: str
+    object_type: str
+    object_id: int | None
+    branch_id: int | None
+    at: datetime
+    before: dict | None = None
+    after: dict | None = None
+
+
+def record_history(events: Iterable[Past]) -> int:
+    """Add many past events at their own times in one INSERT (the caller commits). Their notifications, if
+    any, are written already settled by whoever writes the history (services/demo.py), so none is settled here."""
+    rows = [_row(e.actor, e.action, e.object_type, e.object_id, e.branch_id, e.before, e.after, e.at)
+            for e in events]
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(AuditEvent.__table__), rows[start:start + 5000])
+    return len(rows)
 
 
 def changes_work():

@@ -291,7 +291,7 @@ def correction_title(corrects: Bulletin) -> str:
 
 
 def create_draft(actor: User, year: CampaignYear, data: BulletinInput,
-                 corrects_id: str | int | None = None) -> Bulletin:
+                 corrects_id: str | int | None = None, at: datetime | None = None) -> Bulletin:
     """A new draft of `year` by `actor`. `corrects_id` names an issued bulletin that this one corrects
     (Invalid when it is not an issued bulletin). Audited as bulletin.create."""
     clean = _validate(data)
@@ -308,7 +308,7 @@ def create_draft(actor: User, year: CampaignYear, data: BulletinInput,
                         drafted_by_id=actor.id, version=1)
     db.session.add(bulletin)
     db.session.flush()
-    audit.record(actor, "bulletin.create", bulletin, after=_snapshot(bulletin))
+    audit.record(actor, "bulletin.create", bulletin, after=_snapshot(bulletin), at=at)  # at: the demo's history
     db.session.commit()
     return bulletin
 
@@ -424,10 +424,10 @@ def issue(actor: User, bulletin: Bulletin, expected_version, at: datetime | None
     db.session.refresh(bulletin)
     post = news.publish_direct(actor, category=PostCategory.BULLETIN, title=f"{bulletin.document_number} "
                                f"{bulletin.title}", summary=_summary(bulletin), body_md=_post_markdown(bulletin),
-                               branch_id=None, member_id=None)
+                               branch_id=None, member_id=None, at=at)
     post.year_id = bulletin.year_id
     bulletin.post_id = post.id
-    audit.record(actor, "bulletin.issue", bulletin, before={"status": "draft"}, after=_snapshot(bulletin))
+    audit.record(actor, "bulletin.issue", bulletin, before={"status": "draft"}, after=_snapshot(bulletin), at=at)
     db.session.commit()
     return bulletin
 
@@ -464,7 +464,7 @@ def seed_demo(today: date) -> None:
         for campaign_year, day in ((2011, date(2011, 12, 28)), (2012, today - timedelta(days=5))):
             year = years[campaign_year]
             moment = to_utc(datetime.combine(day, time(10, 0))).replace(tzinfo=None)
-            bulletin = create_draft(leader, year, new_draft_input(year, today=day))
+            bulletin = create_draft(leader, year, new_draft_input(year, today=day), at=moment - timedelta(hours=1))
             issue(leader, bulletin, bulletin.version, at=moment)
             post = db.session.get(Post, bulletin.post_id)
             post.published_at = post.submitted_at = moment

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import func, insert, select, update
@@ -45,7 +46,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import figures, markdown, tallies
+from . import audit, figures, markdown, tallies
 from .builtin import ensure_builtin
 from .campaign import seed_demo as seed_campaign_work
 
@@ -311,6 +312,15 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
         select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
     result_rows, event_rows, review_rows, tally_rows = [], [], [], []
+    # The same history in the audit log, at its own times, as the services would have recorded it.
+    accounts = {uid: SimpleNamespace(id=uid, username=name) for uid, name in
+                db.session.execute(select(User.id, User.username))}
+    history: list[audit.Past] = []
+
+    def happened(assessment_id, branch_id, actor_id, action, before, after, at):
+        history.append(audit.Past(accounts.get(actor_id), f"checklist.{action}", "assessment", assessment_id,
+                                  branch_id, at, {"status": before}, after))
+
     for branch_id, member_id, items, fraction, status, by in plan:
         assessment_id = ids[(branch_id, member_id)]
         done = round(len(items) * fraction)
@@ -335,16 +345,22 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             event_rows.append({"assessment_id": assessment_id, "actor_id": by, "action": "submit",
                                "from_status": "draft", "to_status": "submitted", "comment": "",
                                "at": submitted_at})
+            happened(assessment_id, branch_id, by, "submit", "draft", {"status": "submitted", "comment": ""},
+                     submitted_at)
         if status == AssessmentStatus.RETURNED:
             event_rows.append({"assessment_id": assessment_id, "actor_id": leader_id, "action": "return",
                                "from_status": "submitted", "to_status": "returned",
                                "comment": "请补充“工作机制好”各项的佐证材料。",
                                "at": submitted_at + timedelta(hours=5)})
+            happened(assessment_id, branch_id, leader_id, "return", "submitted",
+                     {"status": "returned", "comment": "请补充“工作机制好”各项的佐证材料。"},
+                     submitted_at + timedelta(hours=5))
         if status == AssessmentStatus.REVIEWED:
             reviewer = leader_id if member_id is None else None
             event_rows.append({"assessment_id": assessment_id, "actor_id": reviewer, "action": "review",
                                "from_status": "submitted", "to_status": "reviewed", "comment": "",
                                "at": submitted_at + timedelta(days=1)})
+            after = {"status": "reviewed", "comment": ""}
             if member_id is None:
                 review_rows.append({
                     "assessment_id": assessment_id, "year_id": year.id, "reviewer_id": leader_id,
@@ -355,6 +371,11 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
                     "improvements": "进一步总结提炼支部品牌经验,加强宣传。",
                     "created_at": submitted_at + timedelta(days=1),
                 })
+                after = {"status": "reviewed", "comment": review_rows[-1]["comment"],
+                         "rating": review_rows[-1]["rating"].value, "improvements": review_rows[-1]["improvements"]}
+            # A member's is reviewed by their secretary (the visible history leaves the reviewer unnamed).
+            happened(assessment_id, branch_id, reviewer or secretaries.get(branch_id), "review", "submitted", after,
+                     submitted_at + timedelta(days=1))
     for chunk in range(0, len(result_rows), 5000):
         db.session.execute(insert(ItemResult.__table__), result_rows[chunk:chunk + 5000])
     for chunk in range(0, len(tally_rows), 5000):
@@ -363,6 +384,7 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
         db.session.execute(insert(AssessmentEvent.__table__), event_rows)
     if review_rows:
         db.session.execute(insert(Review.__table__), review_rows)
+    audit.record_history(history)
     if not finished:
         _seed_snapshots(rng, year, branch_ids, today)
 

@@ -632,13 +632,14 @@ def set_flag(actor: User, post: Post, flag: str, value: bool) -> Post:
 
 
 def publish_direct(actor: User, *, category: PostCategory, title: str, summary: str, body_md: str,
-                   branch_id: int | None, member_id: int | None, featured: bool = False) -> Post:
+                   branch_id: int | None, member_id: int | None, featured: bool = False,
+                   at: datetime | None = None) -> Post:
     """A post published at once, for the commendation pipeline's "make a featured post". The
-    caller audits and commits with its own change."""
+    caller audits and commits with its own change. `at`: when, if not now (the demo's history)."""
     from .campaign import current_year
 
     year = current_year()
-    now = utcnow()
+    now = at or utcnow()
     post = Post(category=category, title=title[:TITLE_MAX], summary=summary[:SUMMARY_MAX], body_md=body_md,
                 body_html=markdown.render(body_md), branch_id=branch_id, member_id=member_id,
                 author_id=actor.id, year_id=year.id if year else None, status=PostStatus.PUBLISHED,
@@ -646,7 +647,7 @@ def publish_direct(actor: User, *, category: PostCategory, title: str, summary: 
     db.session.add(post)
     db.session.flush()
     _keep_version(actor, post)
-    audit.record(actor, "post.publish", post, after=_snapshot(post))
+    audit.record(actor, "post.publish", post, after=_snapshot(post), at=at)
     return post
 
 
