@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..database import is_locked_error
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import render, wants_fragment
@@ -162,7 +163,10 @@ def register(app: Flask) -> None:
         app.logger.error("database unavailable: %s", error)
         with contextlib.suppress(Exception):  # the connection itself may be gone; the page must still render
             db.session.rollback()
-        _forget_user_while_database_is_down()
+        if not is_locked_error(error):
+            # Only busy (another transaction held the write lock too long), the database still answers: the
+            # page keeps the person's header and navigation. Down or broken: render without asking it again.
+            _forget_user_while_database_is_down()
         if request.method == "GET":
             return error_response(503, _("The database cannot be reached at the moment. Please try again in a "
                                          "few minutes."))
