@@ -43,6 +43,7 @@ class YearForm(FlaskForm):
 class _YearUpdate(FlaskForm):
     theme = Text(_l("Theme"), max_length=120)
     description = LongText(_l("Description"), max_length=5000)
+    version = HiddenId()
 
 
 def year_update_form() -> FlaskForm:

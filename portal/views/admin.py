@@ -120,9 +120,9 @@ def setup():
 
 # --- units and branches -----------------------------------------------------------------------
 
-def _branches_page(errors=None, status=200, failed=None, form=None):
+def _branches_page(errors=None, status=200, failed=None, form=None, conflict=None):
     return render("admin/branches.html", status=status, rows=user_service.branch_overview(), errors=errors or {},
-                  failed=failed, form=shown(form))
+                  failed=failed, form=shown(form), conflict=conflict)
 
 
 @bp.get("/branches")
@@ -148,9 +148,12 @@ def create_branch():
 @require("admin.manage")
 def update_branch(branch_id: int):
     branch = user_service.get_branch(branch_id)
-    form = forms.BranchForm()
-    _done, refusal = run_form(form, lambda: user_service.update_branch(_me(), branch, **form.service_fields()),
-                              lambda errors, status, _c: _branches_page(errors, status, failed=branch.id, form=form))
+    form = forms.BranchEditForm()
+    _done, refusal = run_form(
+        form, lambda: user_service.update_branch(_me(), branch, version=form.version.data, **form.service_fields()),
+        lambda errors, status, conflict: _branches_page(errors, status, failed=branch.id, form=form,
+                                                        conflict=conflict),
+        {"name": _("Branch"), "member_count": _("Members")})
     if refusal:
         return refusal
     flash(_("The branch has been saved."), "success")
