@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..errors import Invalid
 from ..forms import EmptyForm, run_form, validated
 from ..forms import admin as forms
-from ..forms.fields import shown
+from ..forms.fields import errors_of, shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..links import external_url
@@ -209,8 +209,11 @@ def roster_template(ext: str):
 @bp.post("/roster")
 @require("admin.manage")
 def roster_preview():
+    form = forms.RosterFileForm()
+    if not form.validate():  # e.g. two files for the one roster: refused, never cut to the first
+        return _roster_page(errors=errors_of(form), status=422)
     try:
-        preview = roster_service.preview(forms.RosterFileForm().file.data, _me())
+        preview = roster_service.preview(form.file.data, _me())
     except Invalid as error:
         return _roster_page(errors=error.field_errors, status=422)
     # A file with bad rows is answered 422 with the row-by-row report; nothing is kept for import.
