@@ -1,13 +1,13 @@
 """campaign years carry a version number (optimistic lock for the year form)
 
 Revision ID: i12r_02
-Revises: fw_01
+Revises: i14_02
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i12r_02'
-down_revision = 'fw_01'
+down_revision = 'i14_02'
 branch_labels = None
 depends_on = None
 
