@@ -31,9 +31,9 @@ def _begin_statement() -> str:
     """BEGIN IMMEDIATE for every transaction that may write, so that a read-then-write transaction takes
     the write lock up front (waiting its turn, busy_timeout) instead of failing with "database is locked"
     when it upgrades: POST requests, the task queue's consumer and the CLI commands alike.
-    A GET request keeps a deferred BEGIN (under WAL a reader never waits for a writer); a GET that writes
-    (a read counter) does so in a transaction whose first statement is the write. Code outside a request
-    that only reads may ask for a deferred BEGIN with `deferred_reads()`."""
+    A GET request keeps a deferred BEGIN (under WAL a reader never waits for a writer); its first write (an
+    audit entry, a read counter) upgrades the transaction first (`_upgrade_before_writing`). Code outside a
+    request that only reads may ask for a deferred BEGIN with `deferred_reads()`."""
     chosen = _outside_requests.get()
     if chosen == "BEGIN IMMEDIATE":
         return chosen
@@ -107,4 +107,38 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql(_begin_statement())
+        statement = _begin_statement()
+        connection.exec_driver_sql(statement)
+        connection.info[_DEFERRED] = statement == "BEGIN"
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(connection):
+        connection.info.pop(_DEFERRED, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before_writing(connection, cursor, statement, parameters, context, executemany):
+        if connection.info.get(_DEFERRED) and statement.lstrip()[:7].upper().startswith(_WRITES):
+            _upgrade_before_writing(connection, cursor.connection)
+
+    @event.listens_for(engine, "savepoint")
+    def before_savepoint(connection, name):
+        # A savepoint is taken to write; the upgrade must come before it (COMMIT would end the savepoint).
+        if connection.info.get(_DEFERRED):
+            _upgrade_before_writing(connection, connection.connection.driver_connection)
+
+
+_DEFERRED = "portal_sqlite_deferred"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _upgrade_before_writing(connection, dbapi_connection) -> None:
+    """The first write in a deferred transaction (a GET that audits, counts a read, records a missing file):
+    SQLite cannot upgrade a read transaction while another connection writes — it fails at once with
+    "database is locked" (or, once the other has committed, because its snapshot is stale), whatever the busy
+    timeout. So the read transaction, which has written nothing, is ended and the write goes on in a BEGIN
+    IMMEDIATE transaction that waits its turn like a POST's. The reads before it saw an earlier snapshot: fine
+    for what a GET writes (inserts and counters), which never depends on a read being the latest."""
+    connection.info[_DEFERRED] = False
+    dbapi_connection.execute("COMMIT")
+    dbapi_connection.execute("BEGIN IMMEDIATE")

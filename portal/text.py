@@ -14,6 +14,11 @@ MAX_ID = 2**31 - 1  # the database's integer
 
 # Characters that show nothing: a text made only of these (and spaces) is empty.
 INVISIBLE = "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f"
+# Characters that are not invisible formatting but still print as nothing (fillers, a blank braille cell,
+# variation selectors, vowels with no shape): with spaces and INVISIBLE, text made only of them is blank.
+BLANK_LOOKING = ("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u1cbb\u1cbc\u2800"
+                 + "".join(chr(c) for c in range(0xFE00, 0xFE10)))
+_BLANK = frozenset(INVISIBLE + BLANK_LOOKING)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 controls except \t \n \r
 _LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]")
 # A username: 2 to 40 characters; letters a-z and digits, with single dots, hyphens or underscores between
@@ -42,9 +47,15 @@ def clean_text(value: str | None, multiline: bool = False) -> tuple[str, str]:
     elif any(unicodedata.category(c) == "Cf" and c not in _FORMAT_KEPT for c in text):
         refused = FORMAT
     text = text.strip(INVISIBLE + " \t\n\u3000\u00a0")
-    if not text.translate({ord(c): None for c in INVISIBLE}).strip():
+    if looks_blank(text):
         text = ""
     return text, refused
+
+
+def looks_blank(text: str) -> bool:
+    """True when `text` prints as nothing: only whitespace (any script's), invisible and blank-looking
+    characters (Hangul fillers, the blank braille cell…)."""
+    return all(c.isspace() or c in _BLANK for c in text)
 
 
 def canonical_username(value: str | None) -> str:

@@ -77,6 +77,10 @@ class BranchForm(FlaskForm):
                 "member_count": str(self.member_count.data or 0)}
 
 
+class BranchEditForm(BranchForm):
+    version = HiddenId()
+
+
 class RosterFileForm(FlaskForm):
     file = Upload(_l("Roster file"))  # which file a roster may be: services/roster.py
 

@@ -25,6 +25,7 @@ from .fields import (
     TextList,
     Upload,
     horizon,
+    in_future,
     local_today,
     within,
 )
@@ -42,6 +43,7 @@ class YearForm(FlaskForm):
 class _YearUpdate(FlaskForm):
     theme = Text(_l("Theme"), max_length=120)
     description = LongText(_l("Description"), max_length=5000)
+    version = HiddenId()
 
 
 def year_update_form() -> FlaskForm:
@@ -64,9 +66,9 @@ class RequestForm(FlaskForm):
     kind = Choice(_l("Kind"), choices=RequestKind, required=True)
     title = Text(_l("Title"), max_length=200, required=True)
     description = LongText(_l("Description"), max_length=5000)
-    deadline = Moment(_l("Deadline"), required=True, validators=[within(
-        local_today, horizon, too_early=_l("A deadline cannot be in the past: choose %(day)s or later."),
-        too_late=_l("A deadline must fall within the campaign: choose %(day)s or earlier."))])
+    deadline = Moment(_l("Deadline"), required=True, validators=[
+        in_future(_l("A deadline must be in the future: choose a time after %(now)s.")),
+        within(None, horizon, too_late=_l("A deadline must fall within the campaign: choose %(day)s or earlier."))])
     branches = IdList(_l("Branches"))
     form_token = FormToken()
 

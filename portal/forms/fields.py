@@ -292,6 +292,28 @@ def local_today(_form=None) -> date:
     return today()
 
 
+def local_now() -> datetime:
+    """Now where the portal is (PORTAL_TIMEZONE), naive, as a `Moment` field reads what was typed."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).replace(tzinfo=None)
+
+
+def in_future(message=None):
+    """Validator for a `Moment`: later than now in the portal's time zone (a deadline an hour ago today would
+    be overdue the moment it is set). The message may name the current time with `%(now)s`."""
+
+    def check(form, field):
+        if isinstance(field.data, datetime) and field.data <= local_now():
+            text = str(message or _l("Choose a time in the future (after %(now)s)."))
+            raise ValidationError(text % {"now": local_now().strftime("%Y-%m-%d %H:%M")}
+                                  if "%(now)s" in text else text)
+
+    return check
+
+
 def horizon(_form=None) -> date:
     """The last plausible day for something planned from today: the campaign's three years ahead."""
     return local_today() + HORIZON

@@ -50,3 +50,9 @@ class ReasonForm(FlaskForm):
 class FlagForm(FlaskForm):
     flag = Flag(_l("Pinned or featured"), choices=("pinned", "featured"), required=True)
     value = Flag(_l("On or off"), choices=("0", "1"), required=True)
+
+
+class InlineImageForm(FlaskForm):
+    """The rich-text editor's image upload: one image (a second one is refused, never dropped)."""
+
+    image = Upload(_l("Image"))

@@ -27,6 +27,8 @@ class CampaignYear(db.Model):
     year: Mapped[int] = mapped_column(unique=True)
     theme: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Optimistic lock for the year form: a save made on an older version is a conflict (services/versions.py).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     # Which year is current is an admin setting, not the calendar's; at most one row is current.
     is_current: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,6 @@ the client address.
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -37,7 +36,7 @@ from ..models import (
 )
 from ..text import quoted
 from .audit import COMMAND_LINE
-from .export import local_time, neutralise_row, zone_label
+from .export import csv_writer, local_time, zone_label
 
 PER_PAGE = 50
 EXPORT_LIMIT = 50_000  # rows in one CSV; narrow the filters for more
@@ -373,7 +372,7 @@ def csv_text(filters: Filters) -> str:
     every cell formula-neutralised like the other exports (services/export.py)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow([_("Time (%(zone)s)", zone=zone_label()), _("Person"), _("Username"), _("Branch"), _("Action"),
                      _("Object"), _("Changes"), _("Reason"), _("Client address")])
     stmt = _statement(filters).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(EXPORT_LIMIT)
@@ -391,6 +390,6 @@ def _write_line(writer, line: Line, name: str | None) -> None:
     changes = _("; ").join(_("%(field)s: %(value)s", field=key, value=new) if old is None else
                            _("%(field)s: %(old)s → %(new)s", field=key, old=old, new=new)
                            for key, old, new in line.changes)
-    writer.writerow(neutralise_row([local_time(event.at), line.actor, line.username, name or "", line.action, line.obj,
-                                    changes, line.reason, event.ip]))
+    writer.writerow([local_time(event.at), line.actor, line.username, name or "", line.action, line.obj, changes,
+                     line.reason, event.ip])
 

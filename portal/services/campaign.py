@@ -15,6 +15,7 @@ from ..input_guard import parse_int
 from ..models import PHASE_ORDER, CampaignYear, Phase, PhaseKind, Role
 from ..text import EARLIEST, LATEST
 from . import audit
+from .versions import check_version
 
 
 def current_year() -> CampaignYear | None:
@@ -94,6 +95,22 @@ def parse_datetime(value: str | datetime | None, field: str, errors: dict) -> da
 
 # --- years and phases -------------------------------------------------------------------------
 
+def phase_span(year: CampaignYear, today: date | None = None) -> tuple[date, date]:
+    """Where a year's phases may plausibly lie: from the year before it (preparation) to two years after
+    (the rectification and summing-up of a long campaign); anything else is a typing mistake. A year run
+    now under an earlier number (a new install's built-in year, the first-run walk opening its phases
+    today) may also lie around today."""
+    this_year = (today or date.today()).year
+    return date(min(year.year, this_year) - 1, 1, 1), date(max(year.year, this_year) + 2, 12, 31)
+
+
+def _check_span(year: CampaignYear, field: str, day: date | None, errors: dict) -> None:
+    first, last = phase_span(year)
+    if day is not None and field not in errors and not first <= day <= last:
+        errors[field] = _l("The phases of %(year)s lie between %(first)s and %(last)s.", year=year.year,
+                           first=first.isoformat(), last=last.isoformat())
+
+
 def year_span(year_id: int) -> tuple[date, date] | None:
     """The days a campaign year's work runs over: its first phase's start to its last phase's end (None
     when it has no phases). What belongs to the year (a project's milestones) is dated within it."""
@@ -112,8 +129,10 @@ def _ensure_not_past(year: CampaignYear) -> None:
         raise Conflict(str(_l("%(year)s is a past campaign year: its records are read-only.", year=year.year)))
 
 
-def update_year(actor, year: CampaignYear, theme: str, description: str, dates: dict[str, tuple[str, str]]) -> None:
-    """Edit a year's theme and its phases' dates. Phases must follow each other without overlap."""
+def update_year(actor, year: CampaignYear, theme: str, description: str, dates: dict[str, tuple[str, str]],
+                version: int | None = None) -> None:
+    """Edit a year's theme and its phases' dates, made on top of `version` (a stale save is a Conflict showing
+    the saved theme). Phases lie within phase_span and follow each other without overlap."""
     _ensure_not_past(year)
     errors: dict = {}
     theme = (theme or "").strip()
@@ -124,6 +143,8 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
         start_raw, end_raw = dates.get(kind.value, ("", ""))
         start = parse_date(start_raw, f"{kind.value}_start", errors)
         end = parse_date(end_raw, f"{kind.value}_end", errors)
+        _check_span(year, f"{kind.value}_start", start, errors)
+        _check_span(year, f"{kind.value}_end", end, errors)
         if start and end and end < start:
             errors[f"{kind.value}_end"] = _l("A phase cannot end before it starts.")
         parsed[kind] = (start, end)
@@ -135,6 +156,7 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
         previous_end = end or previous_end
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    check_version(year, version, shown=("theme",))
     phases = {phase.kind: phase for phase in year.phases}
     before = {"theme": year.theme, "phases": {p.kind.value: [str(p.starts_on), str(p.ends_on)] for p in year.phases}}
     year.theme = theme
@@ -184,6 +206,8 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
         errors["end"] = _l("Enter a date.")
     elif end < start:
         errors["end"] = _l("A phase cannot end before it starts.")
+    _check_span(year, "start", start, errors)
+    _check_span(year, "end", end, errors)
     current = year.phase_on(today)
     if current is not None and start <= current.starts_on:
         errors["start"] = _l("The next phase must start after the current one began (%(day)s).",

@@ -43,7 +43,7 @@ def formula_like(value) -> bool:
 def neutralise(value):
     """A CSV cell value safe to open in a spreadsheet: text that would start a formula gets a leading
     apostrophe (shown as text, the OWASP advice); numbers, dates and other text are returned as they are.
-    Every cell of every CSV export goes through here; XLSX cells go through `_write_row`, which writes
+    Every cell of every CSV export goes through here; XLSX cells go through `write_row`, which writes
     such text as it is, as a quote-prefixed string (no visible apostrophe)."""
     if formula_like(value):
         return "'" + value
@@ -52,6 +52,41 @@ def neutralise(value):
 
 def neutralise_row(values) -> list:
     return [neutralise(v) for v in values]
+
+
+def unneutralise(value: str) -> str:
+    """A cell read back from a CSV the portal wrote (a roster made from its template): the apostrophe
+    `neutralise` put before formula-like text is taken off again."""
+    return value[1:] if value.startswith("'") and formula_like(value[1:]) else value
+
+
+class SafeCsvWriter:
+    """`csv.writer` whose every cell goes through `neutralise`: the one way the portal writes CSV for people
+    (exports, the audit log, the roster template). tests/unit/test_export_writers.py finds writers that bypass it."""
+
+    def __init__(self, out, **options):
+        self._writer = csv.writer(out, **options)
+
+    def writerow(self, values) -> None:
+        self._writer.writerow(neutralise_row(values))
+
+    def writerows(self, rows) -> None:
+        for values in rows:
+            self.writerow(values)
+
+
+def csv_writer(out, **options) -> SafeCsvWriter:
+    return SafeCsvWriter(out, **options)
+
+
+# Text is never read as a formula, URL or number (formula-like text is also quote-prefixed by write_row).
+SAFE_WORKBOOK = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def new_workbook(out, **options) -> xlsxwriter.Workbook:
+    """An XlsxWriter workbook with SAFE_WORKBOOK's options: the one way the portal makes XLSX files; write its
+    cells with `write_row` / `write_cell` and a `Formats` of the book."""
+    return xlsxwriter.Workbook(out, {**options, **SAFE_WORKBOOK})
 
 
 def zone_label() -> str:
@@ -132,7 +167,7 @@ def _sheet_title(text: str, used: set[str]) -> str:
     return title
 
 
-class _Formats:
+class Formats:
     """The workbook's cell formats, made once each: a style (HEADER_STYLE, SECTION_STYLE or none), with or
     without the quote prefix that keeps a formula-like string a string when Excel edits the cell."""
 
@@ -147,14 +182,18 @@ class _Formats:
         return self.made[key]
 
 
-def _write_row(ws, line: int, values, formats: _Formats, style: dict | None = None) -> None:
-    """One row of an XLSX sheet: formula-like text written as a string (write_string) with the quote-prefix
-    format, as typed and without a visible apostrophe; every other value as it is."""
-    for column, value in enumerate(values):
-        if formula_like(value):
-            ws.write_string(line, column, value, formats.get(style, True))
-        else:
-            ws.write(line, column, value, formats.get(style, False))
+def write_row(ws, line: int, values, formats: Formats, style: dict | None = None, first: int = 0) -> None:
+    """One row of an XLSX sheet from column `first`: formula-like text written as a string (write_string) with
+    the quote-prefix format, as typed and without a visible apostrophe; every other value as it is."""
+    for column, value in enumerate(values, start=first):
+        write_cell(ws, line, column, value, formats, style)
+
+
+def write_cell(ws, line: int, column: int, value, formats: Formats, style: dict | None = None) -> None:
+    if formula_like(value):
+        ws.write_string(line, column, value, formats.get(style, True))
+    else:
+        ws.write(line, column, value, formats.get(style, False))
 
 
 def years_for_export(overview: dashboard.Overview) -> list[CampaignYear]:
@@ -167,14 +206,11 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     """XLSX into `out`: a sheet per campaign year (same filters and sort), then the chosen year's item results.
 
     Cells are written row by row (constant-memory mode keeps one row in memory); text is never read as a
-    formula, URL or number, and formula-like text is a quote-prefixed string (`_write_row`)."""
+    formula, URL or number, and formula-like text is a quote-prefixed string (`write_row`)."""
     criteria = overview.criteria
-    book = xlsxwriter.Workbook(out, {
-        "constant_memory": True, "in_memory": False, "tmpdir": tempfile.gettempdir(),
-        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-        "default_date_format": "yyyy-mm-dd hh:mm:ss",
-    })
-    formats = _Formats(book)
+    book = new_workbook(out, constant_memory=True, in_memory=False, tmpdir=tempfile.gettempdir(),
+                        default_date_format="yyyy-mm-dd hh:mm:ss")
+    formats = Formats(book)
     used: set[str] = set()
     names = Names()
     for year in years_for_export(overview):
@@ -187,16 +223,16 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
         ws.freeze_panes(1, 1)
         ws.set_column(0, 0, 30)
         ws.set_column(1, 1, 24)
-        _write_row(ws, 0, header(criteria), formats, HEADER_STYLE)
+        write_row(ws, 0, header(criteria), formats, HEADER_STYLE)
         verdicts = grading.verdict_cells(year, [row.branch_id for row in rows])
         for index, row in enumerate(rows, start=1):
-            _write_row(ws, index, row_values(row, criteria, names) + verdict_values(verdicts[row.branch_id], names),
+            write_row(ws, index, row_values(row, criteria, names) + verdict_values(verdicts[row.branch_id], names),
                        formats)
     _item_sheet(book, overview, used, formats)
     book.close()
 
 
-def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: _Formats) -> None:
+def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: Formats) -> None:
     """Rows in the framework's order (criterion heading, then its items), a column per branch."""
     year = overview.filters.year
     grid = dashboard.item_grid(year)
@@ -204,15 +240,15 @@ def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: _Fo
     ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), used))
     ws.freeze_panes(1, 3)
     ws.set_column(2, 2, 50)
-    _write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [b.name for b in branches], formats, HEADER_STYLE)
+    write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [b.name for b in branches], formats, HEADER_STYLE)
     result_label = {result: str(label) for result, label in labels.RESULT.items()}  # translate once
     line = 1
     for criterion, items in grid.criteria:
-        _write_row(ws, line, [f"{criterion.position}. {criterion.title}", "", ""], formats, SECTION_STYLE)
+        write_row(ws, line, [f"{criterion.position}. {criterion.title}", "", ""], formats, SECTION_STYLE)
         line += 1
         for item in items:
             answers = [grid.results.get((b.branch_id, item.id), Result.NOT_ASSESSED) for b in branches]
-            _write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", item.text]
+            write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", item.text]
                        + [result_label[a] for a in answers], formats)
             line += 1
 
@@ -238,7 +274,7 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
 def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
     """The chosen year's overview as CSV (UTF-8 with a byte-order mark, so Excel reads Chinese)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
 
     def flush() -> str:
         text = buffer.getvalue()
@@ -246,14 +282,14 @@ def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(neutralise_row(header(overview.criteria)))
+    writer.writerow(header(overview.criteria))
     yield "\ufeff" + flush()
     verdicts = grading.verdict_cells(overview.filters.year, [row.branch_id for row in overview.rows])
     names = Names()
     for row in overview.rows:
         values = row_values(row, overview.criteria, names) + verdict_values(verdicts[row.branch_id], names)
-        writer.writerow(neutralise_row(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
-                                        for v in values]))
+        writer.writerow(["" if v is None else v.isoformat(sep=" ") if hasattr(v, "isoformat") else v
+                         for v in values])
         yield flush()
 
 

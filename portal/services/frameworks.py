@@ -272,15 +272,18 @@ def _state(framework: Framework):
 
 def export_xlsx(framework: Framework) -> bytes:
     """The framework as an XLSX of three sheets (框架, 准则, 条目): active items only; a theme item names its year."""
-    import xlsxwriter
+    from . import export
 
     criteria, items, years = _state(framework)
     code_of = {c.id: c.code for c in criteria}
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
-    bold = book.add_format({"bold": True, "bg_color": "#EEF2F7"})
-    wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    book = export.new_workbook(buffer, in_memory=True)
+    formats = export.Formats(book)
+    bold, wrap = {"bold": True, "bg_color": "#EEF2F7"}, {"text_wrap": True, "valign": "top"}
+
+    def cell(line, column, value, style=None):  # formula-like text stays text (export.write_cell)
+        export.write_cell(sheet, line, column, value, formats, style)
+
     sheet = book.add_worksheet(SHEETS[0])
     sheet.set_column(0, 0, 12)
     sheet.set_column(1, 1, 80)
@@ -288,24 +291,24 @@ def export_xlsx(framework: Framework) -> bytes:
             ("说明", _("Edit the criteria's wording and the items (wording, order, weight, year); leave 编号 blank "
                      "for a new item and delete a row to retire an item. Criteria codes must stay as they are."))]
     for line, (key, value) in enumerate(rows):
-        sheet.write_string(line, 0, key, bold)
-        sheet.write(line, 1, value, wrap)
+        cell(line, 0, key, bold)
+        cell(line, 1, value, wrap)
     sheet = book.add_worksheet(SHEETS[1])
     sheet.set_column(0, 1, 12)
     sheet.set_column(2, 3, 24)
     sheet.set_column(4, 4, 80)
-    sheet.write_row(0, 0, CRITERION_HEADER, bold)
+    export.write_row(sheet, 0, CRITERION_HEADER, formats, bold)
     for line, c in enumerate(criteria, start=1):
-        sheet.write_string(line, 0, c.code)
-        sheet.write_number(line, 1, line)
-        sheet.write_string(line, 2, c.title)
-        sheet.write_string(line, 3, c.title_en or "")
-        sheet.write_string(line, 4, c.official_text or "", wrap)
+        cell(line, 0, c.code)
+        cell(line, 1, line)
+        cell(line, 2, c.title)
+        cell(line, 3, c.title_en or "")
+        cell(line, 4, c.official_text or "", wrap)
     sheet = book.add_worksheet(SHEETS[2])
     sheet.set_column(0, 2, 10)
     sheet.set_column(3, 3, 70)
     sheet.set_column(4, 5, 8)
-    sheet.write_row(0, 0, ITEM_HEADER, bold)
+    export.write_row(sheet, 0, ITEM_HEADER, formats, bold)
     order = {c.id: n for n, c in enumerate(criteria)}
     active = sorted((i for i in items if i.active),
                     key=lambda i: (order[i.criterion_id], i.year_id is not None, years.get(i.year_id, 0), i.position,
@@ -314,13 +317,13 @@ def export_xlsx(framework: Framework) -> bytes:
     for line, item in enumerate(active, start=1):
         key = (item.criterion_id, item.year_id)
         counters[key] = counters.get(key, 0) + 1
-        sheet.write_number(line, 0, item.id)
-        sheet.write_string(line, 1, code_of[item.criterion_id])
-        sheet.write_number(line, 2, counters[key])
-        sheet.write_string(line, 3, item.text, wrap)
-        sheet.write_number(line, 4, _weight(item.weight))
+        cell(line, 0, item.id)
+        cell(line, 1, code_of[item.criterion_id])
+        cell(line, 2, counters[key])
+        cell(line, 3, item.text, wrap)
+        cell(line, 4, _weight(item.weight))
         if item.year_id is not None:
-            sheet.write_number(line, 5, years[item.year_id])
+            cell(line, 5, years[item.year_id])
     book.close()
     return buffer.getvalue()
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import NotFound
@@ -44,6 +44,8 @@ TEXTS = {
     "post.published": _l("Your post %(title)s has been published."),
     "post.waiting": _l("A post waits for your review: %(title)s."),
     "submission.waiting": _l("A document waits for your decision: %(what)s."),
+    "file.missing": _l("A stored file is missing: %(what)s (asked for at %(path)s). Restore it from a backup, "
+                       "or ask whoever uploaded it to upload it again."),
     "reminder.self_assessment": _l("%(sender)s reminds you to finish and submit your Five Leads "
                                    "self-assessment for %(year)s."),
 }
@@ -214,6 +216,57 @@ def secretaries_of(branch_id: int | None) -> list[int]:
     return _active(select(User.id).where(User.role == Role.SECRETARY, User.branch_id == branch_id))
 
 
+# --- files missing from storage -----------------------------------------------------------------------------
+
+def missing_file_key(kind: str, stored_name: str) -> str:
+    """What a "file.missing" notification is about: the stored file (folder and server-made name)."""
+    return f"file:{kind}/{stored_name}"[:60]
+
+
+def notify_missing_file(kind: str, stored_name: str, path: str) -> None:
+    """Tell the organisation section (the admins) that a file a row names is not in storage: one notification
+    per file and admin, however often it is asked for (the caller commits). Settled when the row goes (at once
+    by uploads.removing, else when read) or the file is back (settle_restored_files)."""
+    key = missing_file_key(kind, stored_name)
+    notify(admins(), "file.missing", f"file.missing:{kind}/{stored_name}", "", key,
+           what=f"{kind}/{stored_name}", path=path[:200])
+
+
+def settle_missing_file(kind: str, stored_name: str) -> int:
+    """The row naming the file was removed: its "file missing" notifications stop waiting (caller commits)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Notification).where(Notification.object_key == missing_file_key(kind, stored_name),
+                                   Notification.kind == "file.missing", Notification.resolved_at.is_(None))
+        .values(resolved_at=now, read_at=func.coalesce(Notification.read_at, now))
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+def settle_restored_files() -> int:
+    """Settle the "file missing" notifications whose file is back in storage or no longer named by any row
+    (checked when the organisation section reads its notifications); commits when it settled any."""
+    from . import uploads
+
+    keys = set(db.session.scalars(select(Notification.object_key).where(
+        Notification.kind == "file.missing", Notification.resolved_at.is_(None)).distinct()))
+    if not keys:
+        return 0
+    named = uploads.referenced_files(lambda sql: db.session.execute(text(sql)))
+    count = 0
+    for key in keys:
+        kind, _, stored_name = key.removeprefix("file:").partition("/")
+        try:
+            back = (uploads.upload_dir(kind) / stored_name).is_file()
+        except uploads.StorageUnavailable:
+            continue
+        if back or f"{kind}/{stored_name}" not in named:
+            count += settle_missing_file(kind, stored_name)
+    if count:
+        db.session.commit()
+    return count
+
+
 # --- reading and marking -----------------------------------------------------------------------------------
 
 def unread_count(user: User) -> int:
@@ -232,6 +285,8 @@ class NotificationPage:
 
 def page_for(user: User, page: int = 1, per_page: int = PER_PAGE) -> NotificationPage:
     """The user's notifications, newest first, one page (paged in SQL)."""
+    if user.role == Role.ADMIN:
+        settle_restored_files()
     total = int(db.session.scalar(select(func.count(Notification.id))
                                   .where(Notification.recipient_id == user.id)) or 0)
     pages = max(1, -(-total // per_page))

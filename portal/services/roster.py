@@ -50,7 +50,7 @@ from ..models import (
     utcnow,
 )
 from ..text import canonical_username, check_text, username_skeleton
-from . import accounts, activation, audit, uploads
+from . import accounts, activation, audit, export, uploads
 
 UPLOAD_KIND = "roster"
 MAX_ROWS = 5000
@@ -203,7 +203,8 @@ def _read_table(data: bytes, ext: str) -> list[list[str]]:
     if "\x00" in text:
         raise _malformed(_l("The file is not a CSV file."))
     try:
-        return _bounded([cell.strip() for cell in row] for row in csv.reader(io.StringIO(text)))
+        # A CSV made from the template carries `'` before formula-like text (services/export.py): taken off.
+        return _bounded([export.unneutralise(cell.strip()) for cell in row] for row in csv.reader(io.StringIO(text)))
     except csv.Error as error:
         raise _malformed(_l("The CSV file is malformed.")) from error
 
@@ -423,7 +424,7 @@ def preview(file: FileStorage | None, actor=None) -> Preview:
     # Kept until the import: the checked rows only (the columns the file has), never the file, which may hold
     # passwords.
     kept = io.StringIO()
-    writer = csv.writer(kept)
+    writer = csv.writer(kept)  # internal: read back by the import, never opened in a spreadsheet
     present = [name for name in FIELDS if name in plan.columns]
     writer.writerow(present)
     writer.writerows([getattr(row, name) for name in present] for row in plan.rows)
@@ -657,21 +658,19 @@ def template(ext: str) -> bytes:
     example[3] = min(names, key=sort_key) if names else "示例小学党支部"
     if ext == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = export.csv_writer(out)
         writer.writerow(TEMPLATE_HEADER)
         writer.writerow(example)
         return out.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM as Chinese
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "花名册"
-    sheet.append(list(TEMPLATE_HEADER))
-    sheet.append(example)
-    for column, width in zip("ABCDEF", (14, 10, 10, 24, 14, 26), strict=True):
-        sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    book = export.new_workbook(buffer, in_memory=True)
+    formats = export.Formats(book)
+    sheet = book.add_worksheet("花名册")
+    export.write_row(sheet, 0, TEMPLATE_HEADER, formats)
+    export.write_row(sheet, 1, example, formats)
+    for column, width in enumerate((14, 10, 10, 24, 14, 26)):
+        sheet.set_column(column, column, width)
+    book.close()
     return buffer.getvalue()
 
 

@@ -125,13 +125,14 @@ def record_missing(actor, error: FileMissing, path: str) -> bool:
     import hashlib
 
     from ..extensions import db
-    from . import audit, throttle
+    from . import audit, notifications, throttle
 
     digest = hashlib.sha256(f"{error.kind}/{error.stored_name}".encode()).hexdigest()[:24]
     first = throttle.tally_refusal(f"missing:{digest}", commit=False)
     if first:
         audit.record(actor, "access.file_missing", None,
                      after={"kind": error.kind, "stored_name": error.stored_name, "path": path[:200]})
+    notifications.notify_missing_file(error.kind, error.stored_name, path)
     db.session.commit()
     return first
 
@@ -277,6 +278,13 @@ def remove(kind: str, stored_name: str) -> None:
     _forget(path)
 
 
+def _settle_missing(kind: str, stored_name: str) -> None:
+    """A file whose row goes is no longer missing: its notification to the organisation section is settled."""
+    from . import notifications
+
+    notifications.settle_missing_file(kind, stored_name)
+
+
 @contextmanager
 def removing(kind: str, stored_name: str) -> Iterator[None]:
     """Around a change that deletes the row of a stored file and commits: the file is first renamed aside
@@ -292,6 +300,7 @@ def removing(kind: str, stored_name: str) -> Iterator[None]:
         except OSError:
             raise StorageUnavailable() from None
     try:
+        _settle_missing(kind, stored_name)  # in the change's transaction: settled if and only if it commits
         yield
     except BaseException:
         if moved:

@@ -253,9 +253,11 @@ def create_branch(actor, **fields) -> Branch:
     return branch
 
 
-def update_branch(actor, branch: Branch, **fields) -> None:
+def update_branch(actor, branch: Branch, version: int | None = None, **fields) -> None:
+    """Edit a branch and its unit, made on top of `version` (a stale save is a Conflict showing what was saved)."""
     unit_name, unit_kind, branch_name, branch_kind, count = _branch_fields(exclude_branch=branch, **fields)
     unit = branch.unit
+    check_version(branch, version, shown=("name", "member_count"))
     before = {"unit": unit.name, "unit_kind": unit.kind.value, "branch": branch.name, "kind": branch.kind.value,
               "member_count": branch.member_count}
     unit.name, unit.kind = unit_name, unit_kind

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..errors import Invalid
 from ..forms import EmptyForm, run_form, validated
 from ..forms import admin as forms
-from ..forms.fields import shown
+from ..forms.fields import errors_of, shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
 from ..links import external_url
@@ -120,9 +120,9 @@ def setup():
 
 # --- units and branches -----------------------------------------------------------------------
 
-def _branches_page(errors=None, status=200, failed=None, form=None):
+def _branches_page(errors=None, status=200, failed=None, form=None, conflict=None):
     return render("admin/branches.html", status=status, rows=user_service.branch_overview(), errors=errors or {},
-                  failed=failed, form=shown(form))
+                  failed=failed, form=shown(form), conflict=conflict)
 
 
 @bp.get("/branches")
@@ -148,9 +148,12 @@ def create_branch():
 @require("admin.manage")
 def update_branch(branch_id: int):
     branch = user_service.get_branch(branch_id)
-    form = forms.BranchForm()
-    _done, refusal = run_form(form, lambda: user_service.update_branch(_me(), branch, **form.service_fields()),
-                              lambda errors, status, _c: _branches_page(errors, status, failed=branch.id, form=form))
+    form = forms.BranchEditForm()
+    _done, refusal = run_form(
+        form, lambda: user_service.update_branch(_me(), branch, version=form.version.data, **form.service_fields()),
+        lambda errors, status, conflict: _branches_page(errors, status, failed=branch.id, form=form,
+                                                        conflict=conflict),
+        {"name": _("Branch"), "member_count": _("Members")})
     if refusal:
         return refusal
     flash(_("The branch has been saved."), "success")
@@ -206,8 +209,11 @@ def roster_template(ext: str):
 @bp.post("/roster")
 @require("admin.manage")
 def roster_preview():
+    form = forms.RosterFileForm()
+    if not form.validate():  # e.g. two files for the one roster: refused, never cut to the first
+        return _roster_page(errors=errors_of(form), status=422)
     try:
-        preview = roster_service.preview(forms.RosterFileForm().file.data, _me())
+        preview = roster_service.preview(form.file.data, _me())
     except Invalid as error:
         return _roster_page(errors=error.field_errors, status=422)
     # A file with bad rows is answered 422 with the row-by-row report; nothing is kept for import.

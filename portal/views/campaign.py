@@ -83,11 +83,13 @@ def update_year(year_id: int):
     def save():
         dates = {kind: (form[f"{kind}_start"].data, form[f"{kind}_end"].data) for kind in
                  (k.value for k in campaign_service.PHASE_ORDER)}
-        campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates)
+        campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates,
+                                     version=form.version.data)
 
-    _done, refusal = run_form(form, save, lambda errors, status, _c: render(
+    _done, refusal = run_form(form, save, lambda errors, status, conflict: render(
         "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status,
-        form=shown(form), today=date.today(), next_phase=campaign_service.next_phase))
+        form=shown(form), today=date.today(), next_phase=campaign_service.next_phase, conflict=conflict),
+        {"theme": _("Theme")})
     if refusal:
         return refusal
     flash(_("The year %(year)s has been saved.", year=year.year), "success")

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..database import is_locked_error
 from ..errors import DomainError
 from ..extensions import db
 from ..htmx import render, wants_fragment
@@ -80,11 +81,26 @@ def login_url() -> str:
     return url_for("auth.login", next=back) if back else url_for("auth.login")
 
 
+def wants_json() -> bool:
+    """A caller that asked for JSON (the rich-text editor's fetch) and not for a page: errors answer it as
+    {"error": reason, "status": code}, never an HTML page it cannot show."""
+    accepted = request.accept_mimetypes
+    return (request.headers.get("HX-Request") != "true"
+            and accepted.best_match(["text/html", "application/json"]) == "application/json"
+            and accepted["application/json"] > accepted["text/html"])
+
+
 def error_response(status: int, message: str | None = None, page_scope: bool | None = None,
                    title: str | None = None):
     """The error as a page, or for htmx as a message that is not swapped over the target.
 
     `page_scope` marks a problem with the whole page (default: by status, see PAGE_SCOPE)."""
+    if wants_json():
+        from flask import jsonify
+
+        body = jsonify(error=message or MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])(),
+                       status=status)
+        return body, status
     fragment = wants_fragment()  # a boosted, history-restore or full htmx request gets the whole page
     scope = "page" if (status in PAGE_SCOPE if page_scope is None else page_scope) else "row"
     response = render(
@@ -162,7 +178,10 @@ def register(app: Flask) -> None:
         app.logger.error("database unavailable: %s", error)
         with contextlib.suppress(Exception):  # the connection itself may be gone; the page must still render
             db.session.rollback()
-        _forget_user_while_database_is_down()
+        if not is_locked_error(error):
+            # Only busy (another transaction held the write lock too long), the database still answers: the
+            # page keeps the person's header and navigation. Down or broken: render without asking it again.
+            _forget_user_while_database_is_down()
         if request.method == "GET":
             return error_response(503, _("The database cannot be reached at the moment. Please try again in a "
                                          "few minutes."))

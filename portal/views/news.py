@@ -12,7 +12,7 @@ from ..errors import Conflict
 from ..extensions import db
 from ..forms import BackForm, run_form, validated
 from ..forms import news as forms
-from ..forms.fields import shown
+from ..forms.fields import errors_of, shown
 from ..htmx import redirect_back, render, wants_fragment
 from ..input_guard import parse_int
 from ..links import external_url
@@ -111,13 +111,19 @@ def upload_image():
     from .errors import too_large
 
     try:
-        record = images.store_inline(_me(), request.files.get("image") or FileStorage())
+        form = forms.InlineImageForm()
+        if not form.validate():  # two images under the one name: refused, never cut to the first
+            errors = errors_of(form)
+            return jsonify(error=str(errors.get("image") or next(iter(errors.values())))), 422
+        record = images.store_inline(_me(), form.image.data or FileStorage())
     except Invalid as error:
         db.session.rollback()
         return jsonify(error=str(error.field_errors.get("image") or error.message)), 422
     except RequestEntityTooLarge:  # the picture alone is over the limit (or the whole request, which is just it)
         db.session.rollback()
         return jsonify(error=too_large(uploads.FileTooLarge())[1]), 413
+    # Other refusals (expired form 400, storage 503, 403) are answered as JSON by the error handler, which
+    # sees the editor's Accept: application/json (views/errors.py wants_json).
     return jsonify(url=url_for("news.inline_image", name=record.stored_name)), 201
 
 

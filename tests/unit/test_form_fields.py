@@ -77,10 +77,21 @@ def test_long_text_keeps_newlines_but_refuses_nul(form_for):
     assert "note" in form_for(note="a\x00").errors
 
 
-@pytest.mark.parametrize("value", ["", "   ", "\u200b\u200b", "\u3000\ufeff", "\u200d \u2060"])
+@pytest.mark.parametrize("value", ["", "   ", "\u200b\u200b", "\u3000\ufeff", "\u200d \u2060",
+                                   "\u3164", "\u2800\u2800", "\u115f\u1160", "\uffa0", "\u2003\u3164 \ufe0f",
+                                   "\u2800\u200b\u3164"])
 def test_invisible_text_counts_as_empty(form_for, value):
     form = form_for(title=value)
     assert form.title.data == "" and "title" in form.errors
+
+
+@pytest.mark.parametrize("value", ["\u3164", "\u2800", "\u115f\u1160", "\uffa0 ", "\u2002\u2800"])
+def test_blank_looking_text_is_blank_in_the_shared_check(value):
+    from portal.text import check_text
+
+    assert check_text(value, max_length=10, required=True)[0] == ""
+    assert check_text(value, max_length=10, required=True)[1] is not None
+    assert check_text(f"党{value}建", max_length=10)[0] == f"党{value}建"  # inside visible text they stay
 
 
 def test_length_is_bounded(form_for):

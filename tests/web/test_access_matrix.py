@@ -398,7 +398,7 @@ def _commended(world):
 
 def _year_form(world, role):
     year = db.session.get(CampaignYear, world.extra["year"])
-    form = {"theme": year.theme + "（修订）", "description": "说明"}
+    form = {"theme": year.theme + "（修订）", "description": "说明", "version": str(year.version)}
     for phase in year.phases:
         form[f"{phase.kind.value}_start"] = phase.starts_on.isoformat()
         form[f"{phase.kind.value}_end"] = phase.ends_on.isoformat()
@@ -528,7 +528,8 @@ FORMS: dict[str, tuple] = {
     "notifications.read_all": (lambda w, r: {"up_to": "2147483647"}, None),
     "campaign.create_year": (lambda w, r: {"year": "2013", "theme": "新的一年"}, None),
     "campaign.update_year": (_year_form, None),
-    "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": "2099-12-31"}, None),
+    "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": (date.today() + timedelta(days=20)).isoformat()},
+                                 None),
     "campaign.create_request": (lambda w, r: {"kind": "plan", "title": "报送总结", "description": "",
                                               "deadline": (date.today() + timedelta(days=30)).isoformat() + "T08:00"},
                                 None),
@@ -568,9 +569,9 @@ FORMS: dict[str, tuple] = {
     "admin.reset_password": (lambda w, r: {"password": "another-secret-42", "confirm": "another-secret-42"}, None),
     "admin.create_branch": (lambda w, r: {"unit_name": "新学校", "unit_kind": "primary", "branch_name": "新学校党支部",
                                           "branch_kind": "branch", "member_count": "12"}, None),
-    "admin.update_branch": (lambda w, r: {"unit_name": w.branch.unit.name, "unit_kind": "primary",
-                                          "branch_name": w.branch.name + "（改）", "branch_kind": "branch",
-                                          "member_count": "11"}, None),
+    "admin.update_branch": (_seen("Branch", lambda w: w.branch, lambda w, r: {
+        "unit_name": w.branch.unit.name, "unit_kind": "primary", "branch_name": w.branch.name + "（改）",
+        "branch_kind": "branch", "member_count": "11"}), None),
     "admin.set_branch_active": (lambda w, r: {"active": "0"}, None),
     "admin.roster_preview": (lambda w, r: {"file": _csv(w)}, None),
     "admin.roster_import": (_preview, None),

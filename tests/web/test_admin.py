@@ -92,7 +92,8 @@ def test_branches_crud_through_the_web(client, admin, branch, member):
     assert client.form_post("/admin/branches", {**fields, "member_count": "many"}).status_code == 422
     assert client.form_post("/admin/branches", fields).status_code == 303
     created = db.session.scalar(select(Branch).where(Branch.name == "新建路小学党支部"))
-    assert client.form_post(f"/admin/branches/{created.id}", {**fields, "branch_name": branch.name}).status_code == 422
+    assert client.form_post(f"/admin/branches/{created.id}", {**fields, "branch_name": branch.name,
+                                                              "version": created.version}).status_code == 422
     assert client.form_post(f"/admin/branches/{created.id}/active", {"active": "0"}).status_code == 303
     assert client.form_post(f"/admin/branches/{branch.id}/delete").status_code == 409
     assert client.form_post(f"/admin/branches/{created.id}/delete").status_code == 303
@@ -142,3 +143,19 @@ def test_roster_malformed_file(client, admin):
     response = client.form_post("/admin/roster", {"file": (io.BytesIO(b"\x00\x01garbage"), "roster.exe")},
                                 content_type="multipart/form-data")
     assert response.status_code == 422 and "CSV 或 XLSX" in response.get_data(as_text=True)
+
+
+def test_a_stale_branch_form_is_refused_with_the_typed_text_kept(client, admin, branch):
+    client.login(admin)
+    loaded = {"unit_name": branch.unit.name, "unit_kind": branch.unit.kind.value, "branch_name": branch.name,
+              "branch_kind": branch.kind.value, "member_count": "9", "version": branch.version}
+    saved = client.form_post(f"/admin/branches/{branch.id}", {**loaded, "branch_name": "先保存的支部"})
+    assert saved.status_code == 303
+    response = client.form_post(f"/admin/branches/{branch.id}", {**loaded, "branch_name": "我后来输入的支部"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "我后来输入的支部" in page and "先保存的支部" in page
+    assert client.form_post(f"/admin/branches/{branch.id}", {k: v for k, v in loaded.items()
+                                                             if k != "version"}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Branch, branch.id).name == "先保存的支部"

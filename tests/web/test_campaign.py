@@ -302,7 +302,7 @@ def test_years_page_and_phase_edit(client, admin, secretary):
     page = client.get("/campaign/years").get_data(as_text=True)
     assert "向十八大献礼" in page and "只读" in page
     year = campaign.current_year()
-    data = {"theme": "", "description": ""}
+    data = {"theme": "", "description": "", "version": year.version}
     for phase in year.phases:
         data[f"{phase.kind.value}_start"] = phase.starts_on.isoformat()
         data[f"{phase.kind.value}_end"] = phase.ends_on.isoformat()
@@ -310,7 +310,7 @@ def test_years_page_and_phase_edit(client, admin, secretary):
     data["theme"] = "新的主题"
     assert client.form_post(f"/campaign/years/{year.id}", data).status_code == 303
     past = db.session.scalar(select(CampaignYear).where(CampaignYear.year == 2010))
-    assert client.form_post(f"/campaign/years/{past.id}", data).status_code == 409
+    assert client.form_post(f"/campaign/years/{past.id}", {**data, "version": past.version}).status_code == 409
     client.login(secretary)
     assert client.get("/campaign/years").status_code == 403
 
@@ -342,3 +342,38 @@ def test_home_says_what_to_do_in_the_current_phase(client, admin, secretary, bra
     home = client.get("/").get_data(as_text=True)
     assert "当前阶段“公开承诺”您要做的事" in home and "撰写支部承诺并提交审核" in home
     assert "本支部有 1 项报送待完成" in home
+
+
+def _year_form(year, **changes) -> dict:
+    data = {"theme": year.theme, "description": year.description or "", "version": year.version}
+    for phase in year.phases:
+        data[f"{phase.kind.value}_start"] = phase.starts_on.isoformat()
+        data[f"{phase.kind.value}_end"] = phase.ends_on.isoformat()
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("first,day", [(True, "2000-01-01"), (False, "2099-12-31")])
+def test_phase_dates_lie_around_their_year(client, admin, first, day):
+    year = campaign.current_year()
+    kind = campaign.PHASE_ORDER[0 if first else -1].value
+    field = f"{kind}_start" if first else f"{kind}_end"
+    client.login(admin)
+    response = client.form_post(f"/campaign/years/{year.id}", _year_form(year, **{field: day}))
+    assert response.status_code == 422
+    first, last = campaign.phase_span(year)
+    assert f"{first.isoformat()}" in response.get_data(as_text=True) and f"{last.isoformat()}" in \
+        response.get_data(as_text=True)
+
+
+def test_a_stale_year_form_is_refused_with_the_typed_text_kept(client, admin):
+    year = campaign.current_year()
+    client.login(admin)
+    loaded = _year_form(year)
+    assert client.form_post(f"/campaign/years/{year.id}", {**loaded, "theme": "先保存的主题"}).status_code == 303
+    response = client.form_post(f"/campaign/years/{year.id}", {**loaded, "theme": "我后来输入的主题"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "我后来输入的主题" in page and "先保存的主题" in page
+    db.session.expire_all()
+    assert campaign.current_year().theme == "先保存的主题"

@@ -271,3 +271,43 @@ def test_clean_uploads_lists_orphans_and_removes_them_only_when_asked(app, runne
     assert not orphan.exists() and kept.exists()
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "upload.clean")).one()
     assert "evidence/orphan-from-a-crash.png" in event.after["files"]
+
+
+def test_a_missing_file_notifies_the_admins_once_and_is_settled_when_it_is_back(app, world, admin):
+    """"已通知组织科" is true: each admin gets one notification per missing file, however often it is asked for;
+    it stops waiting once the file is back in storage (or its row is gone)."""
+    from portal.models import Notification
+
+    evidence = db.session.get(Evidence, world.evidence_id)
+    path = Path(app.config["UPLOAD_FOLDER"]) / "evidence" / evidence.stored_name
+    kept = path.read_bytes()
+    path.unlink()
+    client = _client(app, world.users["secretary"])
+    for _ in range(3):
+        response = client.get(f"/checklist/evidence/{world.evidence_id}")
+        assert response.status_code == 404 and "已通知组织科" in response.get_data(as_text=True)
+    notes = db.session.scalars(select(Notification).where(Notification.kind == "file.missing")).all()
+    admins = {n.recipient_id for n in notes}
+    assert admin.id in admins and len(notes) == len(admins)
+    assert all(n.resolved_at is None for n in notes)
+    page = _client(app, admin).get("/notifications").get_data(as_text=True)
+    assert evidence.stored_name in page, page[page.find("<main"):][:3000]
+    path.write_bytes(kept)
+    _client(app, admin).get("/notifications")
+    db.session.expire_all()
+    assert all(n.resolved_at is not None for n in
+               db.session.scalars(select(Notification).where(Notification.kind == "file.missing")))
+
+
+def test_a_missing_files_notification_is_settled_when_its_row_is_deleted(app, world, admin):
+    from portal.models import Notification
+
+    evidence = db.session.get(Evidence, world.evidence_id)
+    (Path(app.config["UPLOAD_FOLDER"]) / "evidence" / evidence.stored_name).unlink()
+    client = _client(app, world.users["secretary"])
+    assert client.get(f"/checklist/evidence/{world.evidence_id}").status_code == 404
+    response = client.form_post(f"/checklist/evidence/{world.evidence_id}/delete", {})
+    assert response.status_code in (200, 303), response.status_code
+    db.session.expire_all()
+    notes = db.session.scalars(select(Notification).where(Notification.kind == "file.missing")).all()
+    assert notes and all(n.resolved_at is not None for n in notes)

@@ -68,7 +68,7 @@ def test_a_refused_next_phase_keeps_the_typed_dates(client, admin):
 def test_a_refused_year_form_shows_the_typed_dates_not_the_stored_ones(client, admin):
     client.login(admin)
     year = _current()
-    data = {"theme": "我输入的主题", "description": "我的说明"}
+    data = {"theme": "我输入的主题", "description": "我的说明", "version": year.version}
     for n, kind in enumerate(campaign.PHASE_ORDER):
         data[f"{kind.value}_start"] = f"2031-0{n + 1}-01"
         data[f"{kind.value}_end"] = f"2031-0{n + 1}-20"

@@ -76,6 +76,24 @@ def test_implausible_deadlines_are_refused(client, admin, branch, deadline):
     assert count(SubmissionRequest) == 0
 
 
+@pytest.mark.parametrize("minutes", [-90, -1, 0])
+def test_a_deadline_earlier_today_is_refused_as_not_in_the_future(app, client, admin, branch, minutes):
+    """Compared as date and time in the portal's time zone: an hour ago today is already overdue."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).replace(tzinfo=None)
+    client.login(admin)
+    deadline = (now + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M")
+    response = client.form_post("/submissions", {"title": "报送", "kind": "plan", "deadline": deadline})
+    assert response.status_code == 422
+    assert "截止时间须在将来" in response.get_data(as_text=True)
+    assert count(SubmissionRequest) == 0
+    later = (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    response = client.form_post("/submissions", {"title": "报送", "kind": "plan", "deadline": later})
+    assert response.status_code == 303 and count(SubmissionRequest) == 1
+
+
 def test_request_title_of_invisible_characters_is_empty(client, admin, branch):
     client.login(admin)
     soon = (date.today() + timedelta(days=5)).isoformat() + "T12:00"

@@ -105,3 +105,28 @@ def test_a_chosen_cover_survives_a_refused_save(client, secretary, member):
     assert client.form_post("/news", _form(title="有封面", body_md="正文", kept_cover=token)).status_code == 303
     post = db.session.scalar(select(Post).where(Post.title == "有封面"))
     assert post.cover_stored and client.get(f"/news/{post.id}/cover/thumb").status_code == 200
+
+
+def test_two_pictures_in_one_upload_are_refused_and_errors_answer_json(client, secretary, app, monkeypatch):
+    """The editor's upload takes one image: two are refused (422, nothing stored), and its other refusals
+    (an expired form, storage that cannot be written) come as JSON with the reason, not as an HTML page."""
+    from portal.services import uploads as upload_service
+
+    client.login(secretary)
+    first, second = image_bytes(name="a.png", size=(10, 10)), image_bytes(name="b.png", size=(10, 10))
+    before = fingerprint()
+    both = client.post("/news/images", data={"image": [first, second]},
+                       headers={"X-CSRFToken": client.csrf_token(), "Accept": "application/json"})
+    assert both.status_code == 422 and "2" in both.get_json()["error"]
+    stale = client.post("/news/images", data={"image": image_bytes(name="c.png", size=(10, 10))},
+                        headers={"X-CSRFToken": "made-up", "Accept": "application/json"})
+    assert stale.status_code == 400 and stale.is_json and stale.get_json()["error"]
+
+    def refuse(*args, **kwargs):
+        raise upload_service.StorageUnavailable()
+
+    monkeypatch.setattr(upload_service, "upload_dir", refuse)
+    full = client.post("/news/images", data={"image": image_bytes(name="d.png", size=(10, 10))},
+                       headers={"X-CSRFToken": client.csrf_token(), "Accept": "application/json"})
+    assert full.status_code == 503 and full.is_json and full.get_json()["error"]
+    assert changed(before, fingerprint()) == []

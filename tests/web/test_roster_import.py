@@ -179,3 +179,12 @@ def test_reissued_code_replaces_the_old_one(client, admin, member):
     new = client.form_post("/activate", {"username": member.username, "code": code2,
                                          "new_password": "a-fine-pass-2012", "repeat_password": "a-fine-pass-2012"})
     assert new.status_code == 303
+
+
+def test_two_roster_files_are_refused_never_cut_to_the_first(client, admin):
+    client.login(admin)
+    one = (io.BytesIO("用户名,姓名,角色\nzhang01,张一,党员\n".encode()), "a.csv")
+    two = (io.BytesIO("用户名,姓名,角色\nli01,李一,党员\n".encode()), "b.csv")
+    response = client.form_post("/admin/roster", {"file": [one, two]}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "2" in response.get_data(as_text=True) and "zhang01" not in response.get_data(as_text=True)
