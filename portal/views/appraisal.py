@@ -196,7 +196,8 @@ def _round_page(errors=None, status=200, form=None):
         if round_:
             form.groups.data = round_.groups.split(",")
     return render("appraisal/round.html", status=status, year=year, round=round_, form=form, errors=errors or {},
-                  min_floor=service.MIN_BALLOTS_FLOOR)
+                  min_floor=service.MIN_BALLOTS_FLOOR,
+                  member_floor=service.MEMBER_MIN_FLOOR)
 
 
 @bp.get("/appraisal/round")
@@ -337,7 +338,7 @@ def results(branch_id: int):
     return render("appraisal/results.html", branch=branch, round=round_,
                   result=service.branch_result(round_, branch.id),
                   members=service.member_coverage(round_, branch.id) if round_ else [],
-                  round_closed=bool(round_ and service.is_closed(round_)))
+                  round_closed=bool(round_ and service.is_closed(round_)), member_floor=service.MEMBER_MIN_FLOOR)
 
 
 def _members_page(errors=None, status=200):
