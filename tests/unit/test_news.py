@@ -1,8 +1,7 @@
 """News board services: sanitising, the workflow, optimistic locking, scheduling, read counts, covers."""
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
-
-import re
 
 import pytest
 from PIL import Image
