@@ -269,6 +269,10 @@ def _jsonable(values: dict) -> dict:
 # --- issuing and voiding codes --------------------------------------------------------------------------
 
 def _check_generation(round_: AppraisalRound, group: str, count: int) -> None:
+    if is_closed(round_):  # a slip that no ballot box would take (ahead of the opening is fine: slips go out first)
+        message = str(_l("The appraisal round closed on %(day)s: codes for it could never be used. No codes were "
+                         "made.", day=round_.closes_on.isoformat()))
+        raise Invalid(message, {"count": message})
     if group not in round_.groups.split(","):
         raise Invalid(str(_l("This rater group is not part of the round.")),
                       {"group": str(_l("This rater group is not part of the round."))})
@@ -287,7 +291,7 @@ def generate_codes(actor: User | None, round_: AppraisalRound, branch: Branch, g
                    today: date | None = None) -> list[str]:
     """Make `count` (1–500) one-time codes for `branch` and rater `group`; only their hashes are stored, so the
     returned codes are the only copy (print them now). Audited as a count ("appraisal.codes_generated").
-    Raises Invalid for an unknown group, a group not in the round, or a count out of range."""
+    Raises Invalid for a closed round, an unknown group, a group not in the round, or a count out of range."""
     _check_generation(round_, group, count)
     today = today or local_today()
     codes = [new_code() for _ in range(count)]
