@@ -141,8 +141,13 @@ def ballot():
                       errors={"code": _("The page has expired. Please check the code and continue once more.")},
                       minimum=_minimum())
     if not code or form.code.errors:
+        # Something typed that cannot be a code (e.g. 5,000 characters pasted) is said to be no code, not asked for.
+        message = (_("This is not a valid appraisal code: it is too long. The code on a slip has 12 letters and "
+                     "digits, such as 2345-6789-ABCD.") if (code or "").strip()
+                   else _("Enter the code from your slip."))
+        form.code.data = (code or "")[:40]  # the field takes 40 characters: not the whole paste back
         return render("appraisal/ballot.html", status=422, step="code", form=form, refusal=None,
-                      errors={"code": _("Enter the code from your slip.")}, minimum=_minimum())
+                      errors={"code": message}, minimum=_minimum())
     throttled = _throttle_or_none()
     if throttled is not None:
         return throttled

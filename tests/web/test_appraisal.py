@@ -221,6 +221,17 @@ def test_appraisal_codes_command_prints_codes(runner, branch, admin):
                                "--count", "3"]).exit_code != 0
 
 
+def test_a_very_long_code_is_said_to_be_invalid_not_missing(client, branch, secretary):
+    open_round(secretary)
+    response = client.form_post("/appraisal", {"code": "A" * 5000})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "请输入评议票上的评议码。" not in html and "不是有效的评议码" in html and "过长" in html
+    assert "A" * 100 not in html  # not echoed back whole
+    assert "请输入评议票上的评议码。" in client.form_post("/appraisal", {"code": "  "}).get_data(as_text=True)
+    assert _counts() == (0, 0)
+
+
 def test_appraisal_codes_command_refuses_a_closed_round(runner, branch, admin):
     round_ = close_round(open_round(admin))
     result = runner.invoke(args=["appraisal-codes", "--branch", str(branch.id), "--group", "parents",
