@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from ..models import BranchLevel, MemberLevel, RaterGroup
-from ..services.appraisal import MAX_CODES_PER_REQUEST, MIN_BALLOTS_FLOOR
+from ..services.appraisal import MAX_CODES_PER_REQUEST, MEMBER_MIN_FLOOR, MIN_BALLOTS_FLOOR
 from ..services.grading import REASON_MAX
 from .fields import Choice, Day, Flag, FormToken, HiddenId, Id, LongText, Text, TextList, WholeNumber
 
@@ -48,8 +48,8 @@ class RoundForm(FlaskForm):
     weight_dissatisfied = WholeNumber(_l("Dissatisfied"), minimum=0, maximum=100, required=True)
     min_ballots = Id(_l("Minimum ballots before results are shown"), minimum=MIN_BALLOTS_FLOOR, maximum=1000,
                      required=True)
-    member_min_answers = Id(_l("Minimum answers about a member before they are shown"), minimum=1, maximum=100,
-                            required=True)
+    member_min_answers = Id(_l("Minimum answers about a member before they are shown"), minimum=MEMBER_MIN_FLOOR,
+                            maximum=100, required=True)
     opens_on = Day(_l("Opens on"), required=True)
     closes_on = Day(_l("Closes on"), required=True)
 

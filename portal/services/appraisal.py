@@ -76,6 +76,13 @@ MAX_CODES_PER_REQUEST = 500
 # who received slips can often tell who answered what (with two or three ballots, one person's answers follow
 # from their own and the total); five is the usual floor of anonymous surveys. The default is 10.
 MIN_BALLOTS_FLOOR = 5
+# The fewest answers about one member (民主评议党员) a round may require before that member's score is shown.
+# Why 3 and not 5 like MIN_BALLOTS_FLOOR: a branch may have as few as three full members (a branch is set up
+# with three or more), and members answer about one another, so a floor of 5 would leave small branches with no
+# member scores at all. Three is safe only together with `member_score_shown`, which never counts one answer:
+# whoever looks (a secretary, a member who took part) may have answered about the person, and subtracting their
+# own answer from the score must still leave at least three other members' verdicts mixed together.
+MEMBER_MIN_FLOOR = 3
 DEFAULT_WEIGHTS = {Level.SATISFIED: 100, Level.FAIRLY: 80, Level.BASICALLY: 60, Level.DISSATISFIED: 0}
 
 
@@ -177,8 +184,12 @@ def _validate(settings: RoundSettings, current: AppraisalRound | None = None) ->
         # Lowering it while ballots come in would show a branch's figures as soon as a few people have voted.
         errors["min_ballots"] = str(_l("The minimum cannot be lowered while the round is open (it is %(n)s).",
                                        n=current.min_ballots))
-    if settings.member_min_answers is None or not 1 <= settings.member_min_answers <= 100:
-        errors["member_min_answers"] = str(_l("Enter a number from 1 to 100."))
+    if settings.member_min_answers is None or not MEMBER_MIN_FLOOR <= settings.member_min_answers <= 100:
+        errors["member_min_answers"] = str(_l("Enter a number from %(low)s to %(high)s.", low=MEMBER_MIN_FLOOR,
+                                              high=100))
+    elif current is not None and is_open(current) and settings.member_min_answers < current.member_min_answers:
+        errors["member_min_answers"] = str(_l("The minimum cannot be lowered while the round is open (it is %(n)s).",
+                                              n=current.member_min_answers))
     if settings.opens_on is None:
         errors["opens_on"] = str(_l("This field is required."))
     if settings.closes_on is None:
@@ -258,6 +269,10 @@ def _jsonable(values: dict) -> dict:
 # --- issuing and voiding codes --------------------------------------------------------------------------
 
 def _check_generation(round_: AppraisalRound, group: str, count: int) -> None:
+    if is_closed(round_):  # a slip that no ballot box would take (ahead of the opening is fine: slips go out first)
+        message = str(_l("The appraisal round closed on %(day)s: codes for it could never be used. No codes were "
+                         "made.", day=round_.closes_on.isoformat()))
+        raise Invalid(message, {"count": message})
     if group not in round_.groups.split(","):
         raise Invalid(str(_l("This rater group is not part of the round.")),
                       {"group": str(_l("This rater group is not part of the round."))})
@@ -276,7 +291,7 @@ def generate_codes(actor: User | None, round_: AppraisalRound, branch: Branch, g
                    today: date | None = None) -> list[str]:
     """Make `count` (1–500) one-time codes for `branch` and rater `group`; only their hashes are stored, so the
     returned codes are the only copy (print them now). Audited as a count ("appraisal.codes_generated").
-    Raises Invalid for an unknown group, a group not in the round, or a count out of range."""
+    Raises Invalid for a closed round, an unknown group, a group not in the round, or a count out of range."""
     _check_generation(round_, group, count)
     today = today or local_today()
     codes = [new_code() for _ in range(count)]
@@ -670,6 +685,15 @@ def appraise_members(actor: User, round_: AppraisalRound, answers: dict[int, str
     ballot_traces.after_ballot()
 
 
+def member_score_shown(answers: int, round_: AppraisalRound) -> bool:
+    """Whether a score built from `answers` answers about one member may be shown: at least the round's member
+    minimum (never below MEMBER_MIN_FLOOR, whatever an older round holds) of answers *besides one*. Answers are
+    one per member who took part (MemberAppraisalTaking is unique per person and round), so these are distinct
+    members; and the one left out is the viewer's own, should they have answered: a secretary who subtracts
+    their own verdict from the score still faces at least the minimum of other members' verdicts."""
+    return answers - 1 >= max(round_.member_min_answers, MEMBER_MIN_FLOOR)
+
+
 @dataclass
 class MemberLine:
     member: User
@@ -679,7 +703,8 @@ class MemberLine:
 
 def member_coverage(round_: AppraisalRound, branch_id: int, today: date | None = None) -> list[MemberLine]:
     """Per member of a branch: whether they took part ("一个都不能少": the secretary needs it to remind people)
-    and, once the round has closed and from `member_min_answers` answers on, the figures of the answers about
+    and, once the round has closed and from `member_min_answers` answers besides the viewer's own on
+    (`member_score_shown`), the figures of the answers about
     them. While the round is open no figures at all: with who has taken part next to live scores, one
     member's verdicts could be read off the change. Two GROUP BY queries."""
     members = branch_members(branch_id)
@@ -698,5 +723,5 @@ def member_coverage(round_: AppraisalRound, branch_id: int, today: date | None =
     for member in members:
         found = Figures(counts.get(member.id, {}), round_.weights)
         lines.append(MemberLine(member, member.id in taken,
-                                found if found.ballots >= round_.member_min_answers else None))
+                                found if member_score_shown(found.ballots, round_) else None))
     return lines

@@ -208,7 +208,8 @@ def write_proposals(year: CampaignYear) -> int:
 
 
 def _member_appraisal_scores(round_) -> dict[int, float]:
-    """{member id: 民主评议 weighted score} for members with at least the round's member minimum of answers,
+    """{member id: 民主评议 weighted score} for members with the round's member minimum of answers besides one
+    (appraisal.member_score_shown: the secretary who confirms may have answered),
     once the round has closed (none while it is open: see appraisal.member_coverage)."""
     from ..models import MemberVerdict
 
@@ -220,7 +221,7 @@ def _member_appraisal_scores(round_) -> dict[int, float]:
             .where(MemberVerdict.round_id == round_.id).group_by(MemberVerdict.member_id, MemberVerdict.level)):
         counts.setdefault(member_id, {})[level] = int(n)
     return {member_id: appraisal.weighted_score(c, round_.weights) for member_id, c in counts.items()
-            if sum(c.values()) >= round_.member_min_answers}
+            if appraisal.member_score_shown(sum(c.values()), round_)}
 
 
 # --- confirming -----------------------------------------------------------------------------------------

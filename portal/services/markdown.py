@@ -54,15 +54,33 @@ def _clean(html: str, tags: set[str], **options) -> str:
     return _IMG.sub(lambda m: m.group(0) if re.search(r"\ssrc=", m.group(0)) else "", cleaned)
 
 
+TOP_HEADING, LAST_HEADING = 2, 4  # a text's headings: h2 (the page's title is its h1) to h4
+
+
+def _markdown_html(text: str) -> str:
+    """markdown-it's HTML of `text`, headings shifted so that the text's highest heading is an h2 when it uses
+    `#` (`# 标题` / `## 小标题` become h2 / h3, as an <h1> / <h2> pasted from Word does through `from_html`),
+    texts whose headings start at `##` or below as written; levels past h4 stay h4. Typed Markdown and pasted
+    HTML come through here alike, so the two paths cannot disagree."""
+    env: dict = {}
+    tokens = _md.parse(text or "", env)
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    shift = max(0, TOP_HEADING - min(levels)) if levels else 0
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + shift, LAST_HEADING)}"
+    return _md.renderer.render(tokens, _md.options, env)
+
+
 def render(text: str) -> str:
-    html = _md.render(text or "")
+    html = _markdown_html(text)
     return _EMPTY_HEAD.sub("", _clean(html, ALLOWED_TAGS, link_rel="noopener noreferrer"))
 
 
 def foreign_images(text: str, html: str | None = None) -> int:
     """How many images of the text (the editor's HTML when it sent some, else the Markdown) are not the
     portal's own uploads, i.e. are dropped by `render`: for a note to the person who wrote it."""
-    source = html if (html or "").strip() else _md.render(text or "")
+    source = html if (html or "").strip() else _markdown_html(text)
     found = 0
     for match in _IMG.finditer(source):
         src = re.search(r"\ssrc=(\"[^\"]*\"|'[^']*'|[^\s>]+)", match.group(0))
@@ -90,9 +108,8 @@ def from_html(html: str) -> str:
     import markdownify
 
     cleaned = _clean(flatten(html or ""), PASTE_TAGS, clean_content_tags={"script", "style"}, link_rel=None)
-    # A post's headings start at h2 (the page's title is its h1) and end at h4, as typed Markdown allows.
-    for tag, kept in (("h1", "h2"), ("h5", "h4"), ("h6", "h4")):
-        cleaned = cleaned.replace(f"<{tag}>", f"<{kept}>").replace(f"</{tag}>", f"</{kept}>")
+    # Headings stay at their levels here (<h1> becomes `#`): `render` shifts them to h2… for the page, the same
+    # way for typed Markdown and for pasted HTML.
     text = markdownify.markdownify(cleaned, heading_style="ATX", bullets="-", strong_em_symbol="*",
                                    escape_underscores=False)
     text = "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").split("\n"))

@@ -141,8 +141,13 @@ def ballot():
                       errors={"code": _("The page has expired. Please check the code and continue once more.")},
                       minimum=_minimum())
     if not code or form.code.errors:
+        # Something typed that cannot be a code (e.g. 5,000 characters pasted) is said to be no code, not asked for.
+        message = (_("This is not a valid appraisal code: it is too long. The code on a slip has 12 letters and "
+                     "digits, such as 2345-6789-ABCD.") if (code or "").strip()
+                   else _("Enter the code from your slip."))
+        form.code.data = (code or "")[:40]  # the field takes 40 characters: not the whole paste back
         return render("appraisal/ballot.html", status=422, step="code", form=form, refusal=None,
-                      errors={"code": _("Enter the code from your slip.")}, minimum=_minimum())
+                      errors={"code": message}, minimum=_minimum())
     throttled = _throttle_or_none()
     if throttled is not None:
         return throttled
@@ -196,7 +201,8 @@ def _round_page(errors=None, status=200, form=None):
         if round_:
             form.groups.data = round_.groups.split(",")
     return render("appraisal/round.html", status=status, year=year, round=round_, form=form, errors=errors or {},
-                  min_floor=service.MIN_BALLOTS_FLOOR)
+                  min_floor=service.MIN_BALLOTS_FLOOR,
+                  member_floor=service.MEMBER_MIN_FLOOR)
 
 
 @bp.get("/appraisal/round")
@@ -337,7 +343,7 @@ def results(branch_id: int):
     return render("appraisal/results.html", branch=branch, round=round_,
                   result=service.branch_result(round_, branch.id),
                   members=service.member_coverage(round_, branch.id) if round_ else [],
-                  round_closed=bool(round_ and service.is_closed(round_)))
+                  round_closed=bool(round_ and service.is_closed(round_)), member_floor=service.MEMBER_MIN_FLOOR)
 
 
 def _members_page(errors=None, status=200):

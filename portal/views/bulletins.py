@@ -96,7 +96,8 @@ def show(bulletin_id: int):
     """The bulletin as it reads (a draft's preview, with the year's current figures)."""
     bulletin = service.get_bulletin(bulletin_id)
     return render("bulletins/show.html", **gongwen.document_context(bulletin), figure=gongwen.figure,
-                  year=service.year_of(bulletin))
+                  year=service.year_of(bulletin),
+                  issue_year=None if bulletin.is_issued else service.next_number()[0])
 
 
 @bp.get("/bulletins/<int:bulletin_id>/edit")

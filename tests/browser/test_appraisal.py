@@ -154,3 +154,34 @@ def test_leader_confirms_and_overrides_grades(browser, portal_server, branch, ot
     assert other_branch.name in page.locator("table").inner_text()
     assert branch.name not in page.locator("table tbody").inner_text()
     context.close()
+
+
+def test_grades_read_on_a_375_px_phone_in_english(browser, portal_server, branch, other_branch, leader, admin):
+    """Headers broke letter by letter (S/a/t/i/s…) at 375 px: no header word is split, nothing overflows the page,
+    and each branch's confirm form sits below its figures at the card's full width."""
+    open_round(admin, minimum=3)
+    grading.propose(admin, current_year())
+    for width, lang in ((375, "en"), (375, "zh"), (1366, "en")):
+        context = browser.new_context(locale="en-GB", viewport={"width": width, "height": 800})
+        page = context.new_page()
+        login(page, portal_server, leader.username, PASSWORD)
+        page.goto(f"{portal_server}/grades?lang={lang}")
+        page.wait_for_selector("#grade-table")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        # A header split inside a word is as tall as many lines while its widest word is cut: each visible
+        # header's lines are at most its words.
+        for box in page.evaluate("""[...document.querySelectorAll('#grade-table thead th')].map(th => {
+            const r = th.getBoundingClientRect(), lh = parseFloat(getComputedStyle(th).lineHeight) || 20;
+            return {visible: th.closest('thead').getBoundingClientRect().width > 2, text: th.textContent.trim(),
+                    lines: Math.round((r.height - 14) / lh),
+                    words: th.textContent.trim().split(/\\s+/).length,
+                    wrap: getComputedStyle(th).overflowWrap}; })"""):
+            assert box["wrap"] != "anywhere"
+            if box["visible"]:
+                assert box["lines"] <= box["words"] + 1, (width, lang, box)
+        form = page.locator("#grade-table .grade-confirm").first.bounding_box()
+        figures = page.locator("#grade-table tbody td.num").first.bounding_box()
+        if width < 600:
+            assert form["y"] >= figures["y"] + figures["height"] - 1 and form["width"] > width * 0.6
+        screenshot(page, f"grades-{width}-{lang}")
+        context.close()

@@ -130,3 +130,39 @@ def test_the_checklist_prints_on_a4_portrait_without_chrome(page, live_server, b
     assert "退出" not in text and "创先争优活动平台" not in text  # the header (log-out button, portal name)
     # NFKC: Chromium's PDF text maps some characters to their Kangxi radical look-alikes (⼩ for 小).
     assert branch.name in unicodedata.normalize("NFKC", text).replace(" ", "").replace("\n", "")
+
+
+def test_the_fullest_demo_branch_s_noticeboard_prints_on_one_a4_page(app, browser, live_server):
+    """Branch 1 of the demo printed on two pages (the second held only the closing line): the fullest branch's
+    sheet, printed by Chromium at the sheet's own page size, is one A4 page with the closing line on it."""
+    import io
+
+    from pypdf import PdfReader
+
+    from portal.models import Branch
+    from portal.services import demo, noticeboard
+
+    demo.seed()
+    year = current_year()
+
+    def size(branch):
+        sheet = noticeboard.branch_sheet(branch, year)
+        entries = [sheet.theme, sheet.brand, sheet.exemplar, *sheet.pledges, *sheet.projects]
+        return sum(1 + len(e.lines) + len(e.extra) for e in entries if e), sum(len(e.heading) for e in entries if e)
+
+    branches = list(db.session.scalars(select(Branch).order_by(Branch.id)))
+    fullest = max(branches, key=size)
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    login(page, live_server, "leader", demo.DEMO_PASSWORD)
+    for branch_id in sorted({branches[0].id, fullest.id}):  # the demo's branch 1 (ids go on across tests)
+        assert page.goto(f"{live_server}/branches/{branch_id}/noticeboard").status == 200
+        pdf = page.pdf(prefer_css_page_size=True)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / f"noticeboard-{branch_id}.pdf").write_bytes(pdf)  # to look at (pdftoppm -png)
+        reader = PdfReader(io.BytesIO(pdf))
+        box = reader.pages[0].mediabox
+        assert abs(float(box.width) - 595.28) < 1 and abs(float(box.height) - 841.89) < 1  # A4 portrait
+        assert "反映" in reader.pages[-1].extract_text()  # the closing line
+        assert len(reader.pages) == 1, (branch_id, size(db.session.get(Branch, branch_id)), len(reader.pages))
+    context.close()

@@ -1,4 +1,5 @@
 """News board services: sanitising, the workflow, optimistic locking, scheduling, read counts, covers."""
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -66,6 +67,21 @@ def test_markdown_payloads_are_made_harmless(payload):
             if name in ("href", "src"):
                 scheme = (value or "").split(":", 1)[0].strip().lower()
                 assert ":" not in (value or "") or scheme in ("http", "https", "mailto"), (payload, value)
+
+
+@pytest.mark.parametrize("markdown_text, html_text, expected", [
+    ("# 标题\n\n正文", "<h1>标题</h1><p>正文</p>", ["<h2>标题</h2>"]),
+    ("# 一\n\n## 二\n\n### 三", "<h1>一</h1><h2>二</h2><h3>三</h3>", ["<h2>一</h2>", "<h3>二</h3>", "<h4>三</h4>"]),
+    ("## 二\n\n### 三", "<h2>二</h2><h3>三</h3>", ["<h2>二</h2>", "<h3>三</h3>"]),
+    ("# 一\n\n###### 六", "<h1>一</h1><h6>六</h6>", ["<h2>一</h2>", "<h4>六</h4>"]),
+])
+def test_markdown_and_pasted_html_headings_agree(markdown_text, html_text, expected):
+    """`# 标题` was dropped to bare text while a pasted <h1> became an <h2>: both now shift to the same levels."""
+    typed = markdown.render(markdown_text)
+    pasted = markdown.render(markdown.from_html(html_text))
+    assert typed == pasted
+    assert re.findall(r"<h\d>[^<]*</h\d>", typed) == expected
+    assert "<h1>" not in typed
 
 
 def test_ordinary_markdown_survives():

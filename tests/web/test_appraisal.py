@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import AppraisalCode, AuditEvent, Ballot, BallotAnswer, LoginFailure
 from portal.services import appraisal
 
-from ..appraisal_helpers import answers_for, open_round
+from ..appraisal_helpers import answers_for, close_round, open_round
 
 
 def _counts():
@@ -75,8 +75,11 @@ def test_refused_codes_count_nothing(client, branch, secretary, case, status):
     today = appraisal.local_today()
     dates = {"closed": (today - timedelta(days=20), today - timedelta(days=1)),
              "not_yet": (today + timedelta(days=1), today + timedelta(days=20))}.get(case, (None, None))
-    round_ = open_round(secretary, opens=dates[0], closes=dates[1])
-    code = appraisal.generate_codes(secretary, round_, branch, "students", 1)[0]
+    round_ = open_round(secretary, opens=dates[0] and min(dates[0], today), closes=dates[1] and max(dates[1], today))
+    code = appraisal.generate_codes(secretary, round_, branch, "students", 1)[0]  # made while the round was open
+    if dates[0]:
+        round_.opens_on, round_.closes_on = dates
+        db.session.commit()
     if case == "voided":
         assert appraisal.void_codes(secretary, round_, branch, "students") == 1
     if case == "unknown":
@@ -216,6 +219,27 @@ def test_appraisal_codes_command_prints_codes(runner, branch, admin):
     assert appraisal.code_counts(round_, branch.id)["parents"].issued == 3
     assert runner.invoke(args=["appraisal-codes", "--branch", "99999", "--group", "parents",
                                "--count", "3"]).exit_code != 0
+
+
+def test_a_very_long_code_is_said_to_be_invalid_not_missing(client, branch, secretary):
+    open_round(secretary)
+    response = client.form_post("/appraisal", {"code": "A" * 5000})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "请输入评议票上的评议码。" not in html and "不是有效的评议码" in html and "过长" in html
+    assert "A" * 100 not in html  # not echoed back whole
+    assert "请输入评议票上的评议码。" in client.form_post("/appraisal", {"code": "  "}).get_data(as_text=True)
+    assert _counts() == (0, 0)
+
+
+def test_appraisal_codes_command_refuses_a_closed_round(runner, branch, admin):
+    round_ = close_round(open_round(admin))
+    result = runner.invoke(args=["appraisal-codes", "--branch", str(branch.id), "--group", "parents",
+                                 "--count", "3"])
+    assert result.exit_code != 0
+    assert "closed" in result.output or "结束" in result.output, result.output
+    assert not re.search(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}", result.output)
+    assert appraisal.code_counts(round_, branch.id)["parents"].issued == 0
 
 
 def test_ballot_questions_slips_and_results_are_valid_html(client, branch, secretary, tmp_path):

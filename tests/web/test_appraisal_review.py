@@ -62,6 +62,18 @@ def test_minimum_is_at_least_five_and_not_lowered_while_open(client, admin):
     assert client.form_post("/appraisal/round", _round_data(min_ballots="12")).status_code == 303  # raised: fine
 
 
+@pytest.mark.parametrize("typed", ["1", "2"])
+def test_member_minimum_has_a_floor_and_is_not_lowered_while_open(client, admin, typed):
+    client.login(admin)
+    refused = client.form_post("/appraisal/round", _round_data(member_min_answers=typed))
+    assert refused.status_code == 422 and appraisal.round_for(current_year()) is None
+    assert client.form_post("/appraisal/round", _round_data(member_min_answers="5")).status_code == 303
+    lowered = client.form_post("/appraisal/round", _round_data(member_min_answers="4"))
+    assert lowered.status_code == 422 and "5" in lowered.get_data(as_text=True)
+    assert appraisal.round_for(current_year()).member_min_answers == 5
+    assert client.form_post("/appraisal/round", _round_data(member_min_answers="6")).status_code == 303
+
+
 # --- 9 and 18: numbers --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed", ["-1", "0", "1000000000", "abc"])

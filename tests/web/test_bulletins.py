@@ -35,6 +35,9 @@ def test_leader_drafts_from_the_figures_previews_and_issues(client, leader):
                                                                                 "body": "继续推进。"}
     preview = client.get(f"/bulletins/{bulletin.id}").get_data(as_text=True)
     assert "（印发时编号）" in preview and "第二段。" in preview and branch.name in preview
+    # Numbered by the calendar year of issue, not the campaign year the bulletin is about (as the confirmation).
+    today = to_user_timezone(utcnow()).year
+    assert f"印发当年（今天印发即{today}年）的下一个发文字号" in preview and "2012年度的下一个发文字号" not in preview
     # Issuing goes through a confirmation page that names the number and says it cannot be undone.
     number = f"沪卢教党〔{to_user_timezone(utcnow()).year}〕1号"  # the calendar year of issue
     confirm_url = f"/bulletins/{bulletin.id}/issue?version={bulletin.version}"

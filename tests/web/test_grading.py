@@ -1,7 +1,7 @@
 """分类定级 through the web: proposals from the inputs, the leading group confirms or overrides with a reason
 (audited), member grades confirmed by the secretary; 民主评议党员; results, the branch page, the dashboard's column
 and filter."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -137,11 +137,36 @@ def test_member_appraisal_is_anonymous_and_covered(client, branch, secretary, me
     assert '<progress max="2" value="2"' in results and "90.0" not in results
     assert all(line.figures is None for line in appraisal.member_coverage(round_, branch.id))
     close_round(round_)
-    assert "90.0" in client.get(f"/appraisal/branch/{branch.id}/results").get_data(as_text=True)
+    # Closed, but two answers about the member: the secretary, subtracting her own, would read the member's
+    # verdict. A row holding a minimum below the floor (an older round) is held to the floor as well.
+    assert "90.0" not in client.get(f"/appraisal/branch/{branch.id}/results").get_data(as_text=True)
     lines = {line.member.id: line for line in appraisal.member_coverage(round_, branch.id)}
-    assert lines[secretary.id].figures.score == 90.0  # (100 + 80) / 2
-    assert lines[member.id].figures.satisfaction == 100.0
+    assert all(line.figures is None for line in lines.values())
     assert all(line.taken_part for line in lines.values())
+
+
+def test_member_scores_need_the_minimum_besides_the_viewer_s_own_answer(client, branch, secretary, member, admin):
+    round_ = open_round(admin)
+    assert round_.member_min_answers == 3
+    others = [UserFactory(role=Role.MEMBER, branch=branch) for _ in range(2)]
+    everyone = [secretary, member, *others]
+    for person in everyone[:3]:  # three answers about each: the minimum, but one of them may be the reader's
+        appraisal.appraise_members(person, round_, {m.id: "satisfied" for m in everyone})
+    close_round(round_)
+    assert all(line.figures is None for line in appraisal.member_coverage(round_, branch.id))
+    grading.propose(admin, current_year())
+    assert all(r.appraisal_score is None for r in db.session.scalars(
+        select(GradeRecord).where(GradeRecord.member_id.isnot(None))))
+    round_.closes_on = appraisal.local_today() + timedelta(days=1)  # open again for one more person
+    db.session.commit()
+    appraisal.appraise_members(everyone[3], round_, {m.id: "fairly" for m in everyone})
+    close_round(round_)
+    lines = {line.member.id: line for line in appraisal.member_coverage(round_, branch.id)}
+    assert lines[member.id].figures.score == 95.0  # (3 × 100 + 80) / 4: three answers besides any one reader's
+    grading.propose(admin, current_year())
+    assert db.session.scalar(select(GradeRecord.appraisal_score).where(GradeRecord.member_id == member.id)) == 95.0
+    client.login(secretary)
+    assert "95.0" in client.get(f"/appraisal/branch/{branch.id}/results").get_data(as_text=True)
 
 
 def test_member_grades_are_confirmed_by_the_secretary(client, branch, secretary, member, admin, leader):
