@@ -233,6 +233,7 @@ TABLE: dict[str, tuple] = {
     "bulletins.show": ("GET", "/bulletins/" + X % "draft_bulletin", LEADERSHIP, {}),
     "bulletins.edit": ("GET", "/bulletins/" + X % "draft_bulletin" + "/edit", LEADERSHIP, {}),
     "bulletins.update": ("POST", "/bulletins/" + X % "draft_bulletin" + "/edit", LEADERSHIP, {}),
+    "bulletins.confirm_issue": ("GET", "/bulletins/" + X % "draft_bulletin" + "/issue", LEADERSHIP, {}),
     "bulletins.issue": ("POST", "/bulletins/" + X % "draft_bulletin" + "/issue", LEADERSHIP, {}),
     "bulletins.docx": ("GET", "/bulletins/" + X % "issued_bulletin" + ".docx", EVERYONE, {}),
     "bulletins.docx@draft": ("GET", "/bulletins/" + X % "draft_bulletin" + ".docx", LEADERSHIP, {}),
