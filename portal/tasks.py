@@ -168,6 +168,17 @@ def scrub_ballot_traces(report: bool = False) -> bool | None:
     return True if report else None
 
 
+@huey.task(retries=3, retry_delay=60)
+def forget_personal_leftovers(report: bool = False) -> dict | None:
+    """Nightly: roster previews (personal data) older than a day, and the secrets of activation-slip batches
+    whose printing time is over. With `report`, returns what was removed."""
+    from .services import activation, roster
+
+    with _context():
+        done = {"previews": roster.remove_stale_previews(), "slip_batches": activation.forget_batch_secrets()}
+    return done if report else None
+
+
 # The schedule: each periodic task only enqueues the work above, so that the work is retried (huey retries a
 # periodic task only until its next run). No result is kept of it.
 @huey.periodic_task(crontab(minute="*/10"))
@@ -199,3 +210,4 @@ def every_night() -> None:
     """Expire what the result store still holds: results nobody read, and the errors of tasks that failed for
     good (their traceback is in the consumer's log). A result is read within moments of being stored, if ever."""
     huey.storage.flush_results()
+    forget_personal_leftovers()

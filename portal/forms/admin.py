@@ -95,9 +95,23 @@ class RosterImportForm(FlaskForm):
 
 
 class SlipsForm(FlaskForm):
-    """Printing activation slips: for one branch, or (blank) for every branch of the import."""
+    """Printing activation slips: `branch` is a branch id, "all" for every branch, or blank for the people
+    without a branch (never read as "all"); `confirm` is the number of earlier codes the admin agreed to replace."""
 
-    branch = Id()
+    branch = Text(max_length=12)
+    confirm = WholeNumber(minimum=0, maximum=1_000_000)
+
+    def validate_branch(self, field):
+        if field.raw_data is None or field.raw_data == [] or not (
+                field.data in ("", "all") or (field.data or "").isdigit()):
+            raise ValidationError(_l("Choose an entry from the list."))
+
+
+class ReissueForm(FlaskForm):
+    """A new activation code for one person; `confirm` = 1 when the admin agreed to replace the code printed
+    earlier."""
+
+    confirm = WholeNumber(minimum=0, maximum=1)
 
 
 # --- the framework editor -------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ from .news import (
 )
 from .notifications import EmailPreference, Notification
 from .people import Branch, BranchKind, Role, Unit, UnitKind, User
-from .roster import ImportStatus, RosterImport
+from .roster import ImportStatus, RosterImport, SlipBatch
 from .security import LoginFailure, RefusalTally
 
 # Tables whose ids the audit log names: on SQLite they are AUTOINCREMENT, so a deleted newest row's id is

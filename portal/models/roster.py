@@ -43,3 +43,21 @@ class RosterImport(db.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+class SlipBatch(db.Model):
+    """One printing of activation slips (a branch of an import, its people without a branch, all of them, or one
+    account), so that the sheet is shown from a GET address (POST-redirect-GET: a reload or the back button
+    shows the same codes and never issues new ones). The codes are not stored: each is derived from `secret`, the
+    server's SECRET_KEY and the account (services/activation.py), and `secret` is wiped once the printing time is
+    over, after which the sheet cannot be shown again."""
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("roster_import.id", ondelete="SET NULL"))
+    user_ids: Mapped[list[int]] = mapped_column(JSON)
+    secret: Mapped[str | None] = mapped_column(String(64))  # None once the printing time is over
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    printable_until: Mapped[datetime]

@@ -5,6 +5,11 @@ A code is 12 characters from an alphabet without look-alikes (about 59 bits): gu
 the sign-in throttle, so it is stored as a plain SHA-256 (GOTCHAS: no slow hash per row; 5,000 codes are issued
 in milliseconds). Codes are single-use, expire after ACTIVATION_CODE_DAYS, and issuing a new one replaces the
 old one. Every issue and every use is audited (never the code itself).
+
+Slips are printed in batches (models.SlipBatch) shown from a GET address, so that a reload or the back button
+shows the same sheet and never issues codes again: a batch's codes are derived from its secret, the server's
+SECRET_KEY and each account, and the secret is wiped after PRINTABLE_HOURS. A slip whose code has since been
+used or replaced is left off the sheet.
 """
 from __future__ import annotations
 
@@ -16,11 +21,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 
-from ..errors import Invalid
+from ..errors import Invalid, NotFound
 from ..extensions import db
-from ..models import Branch, User, utcnow
+from ..models import Branch, SlipBatch, User, utcnow
 from ..text import canonical_username
 from . import accounts, audit, throttle
 
@@ -29,6 +34,7 @@ LENGTH = 12
 # An account made for an activation code has no password anyone could type: Werkzeug reads this as no match.
 NO_PASSWORD = "!activation"  # noqa: S105  # nosec B105 - not a password: a hash no password matches
 BATCH = 500
+PRINTABLE_HOURS = 12  # a jammed printer can be fixed the same day; after that the sheet cannot be shown again
 
 
 def new_code() -> str:
@@ -61,31 +67,98 @@ class Slip:
     expires_at: datetime
 
 
-def issue(actor, user_ids: list[int], reason: str = "reissue") -> list[Slip]:
-    """A fresh code for each account (replacing any earlier one), in short batches; returns the slips, ordered
-    by branch and name. The codes exist only in the return value."""
+def _derived(secret: str, user_id: int) -> str:
+    """The code of `user_id` in a batch: HMAC-SHA-256 under the batch's secret and SECRET_KEY, read as LENGTH
+    letters of ALPHABET (32 letters: 5 bits each, no bias). A copy of the database alone cannot print it."""
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"activation-batch:" + secret.encode(),
+                   hashlib.sha256).digest()
+    number = int.from_bytes(hmac.new(key, str(user_id).encode(), hashlib.sha256).digest(), "big")
+    letters = []
+    for _ in range(LENGTH):
+        number, rest = divmod(number, len(ALPHABET))
+        letters.append(ALPHABET[rest])
+    return "".join(letters)
+
+
+def pending_codes(user_ids: list[int]) -> int:
+    """How many of these accounts hold an unused code already (printed earlier): printing again replaces them."""
+    count = 0
+    for start in range(0, len(user_ids), 900):
+        count += db.session.scalar(select(func.count(User.id)).where(
+            User.id.in_(user_ids[start:start + 900]), User.activation_hash.isnot(None))) or 0
+    return int(count)
+
+
+def issue(actor, user_ids: list[int], reason: str = "reissue", import_id: int | None = None) -> SlipBatch:
+    """A fresh code for each account (replacing any earlier one), in short batches, as one printable SlipBatch.
+    The codes are never stored: `slips(batch)` derives them again while the batch is printable."""
     expires = utcnow() + timedelta(days=current_app.config.get("ACTIVATION_CODE_DAYS", 30))
-    slips: list[Slip] = []
-    rows = db.session.execute(
-        select(User.id, User.username, User.display_name, Branch.name)
-        .outerjoin(Branch, Branch.id == User.branch_id).where(User.id.in_(user_ids))).all() if user_ids else []
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start:start + BATCH]
-        values = []
-        for user_id, username, name, branch in chunk:
-            code = new_code()
-            values.append({"uid": user_id, "hash": digest(code), "expires": expires})
-            slips.append(Slip(user_id, username, name, branch or "", code, expires))
+    now = utcnow()
+    batch = SlipBatch(import_id=import_id, user_ids=list(user_ids), secret=secrets.token_hex(32),
+                      created_by_id=getattr(actor, "id", None), created_at=now,
+                      printable_until=now + timedelta(hours=PRINTABLE_HOURS))
+    db.session.add(batch)
+    db.session.flush()
+    for start in range(0, len(user_ids), BATCH):
+        chunk = user_ids[start:start + BATCH]
+        values = [{"uid": uid, "hash": digest(_derived(batch.secret, uid)), "expires": expires} for uid in chunk]
         table = User.__table__  # Core: one executemany, no ORM bookkeeping per row
         db.session.execute(update(table).where(table.c.id == bindparam("uid")).values(
             activation_hash=bindparam("hash"), activation_expires_at=bindparam("expires")), values)
         audit.record(actor, "user.activation_issued", None,
-                     after={"users": [row[0] for row in chunk], "reason": reason, "expires": expires.isoformat()})
+                     after={"users": chunk, "reason": reason, "expires": expires.isoformat(), "batch": batch.id})
         db.session.commit()  # one short write per batch
+    if not user_ids:
+        db.session.commit()
+    return batch
+
+
+def get_batch(batch_id: int) -> SlipBatch:
+    batch = db.session.get(SlipBatch, batch_id)
+    if batch is None:
+        raise NotFound()
+    return batch
+
+
+def slips(batch: SlipBatch) -> list[Slip]:
+    """The batch's slips whose codes still work (not used, not replaced), ordered by branch and name; [] once
+    the printing time is over (the secret is then wiped)."""
+    if batch.secret and utcnow() > batch.printable_until:
+        forget_batch_secrets()
+    if not batch.secret:
+        return []
+    result: list[Slip] = []
+    ids = list(batch.user_ids or [])
+    for start in range(0, len(ids), 900):
+        for user_id, username, name, branch, held, expires in db.session.execute(
+                select(User.id, User.username, User.display_name, Branch.name, User.activation_hash,
+                       User.activation_expires_at)
+                .outerjoin(Branch, Branch.id == User.branch_id).where(User.id.in_(ids[start:start + 900]))):
+            code = _derived(batch.secret, user_id)
+            if held and hmac.compare_digest(held, digest(code)):
+                result.append(Slip(user_id, username, name, branch or "", code, expires))
     from ..collation import sort_key
 
-    slips.sort(key=lambda s: (sort_key(s.branch), sort_key(s.display_name), s.username))
-    return slips
+    result.sort(key=lambda s: (sort_key(s.branch), sort_key(s.display_name), s.username))
+    return result
+
+
+def forget_batch_secrets() -> int:
+    """Wipe the secrets of slip batches whose printing time is over (also run nightly). Returns how many."""
+    count = db.session.execute(update(SlipBatch).where(
+        SlipBatch.secret.isnot(None), SlipBatch.printable_until < utcnow()).values(secret=None)).rowcount
+    db.session.commit()
+    return count
+
+
+def state(user: User) -> str:
+    """The account's activation state: "activated" (has a password of its own), "none" (no code issued yet),
+    "pending" (a code that works until activation_expires_at) or "expired"."""
+    if user.activation_hash is None:
+        return "none" if user.password_hash == NO_PASSWORD else "activated"
+    if user.activation_expires_at is None or user.activation_expires_at < utcnow():
+        return "expired"
+    return "pending"
 
 
 def pending(user: User) -> bool:

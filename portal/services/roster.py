@@ -36,7 +36,7 @@ from werkzeug.datastructures import FileStorage
 
 from .. import labels
 from ..database import writing
-from ..errors import Invalid, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     Assessment,
@@ -505,6 +505,7 @@ def run(import_id: int) -> dict:
             job.status, job.error, job.finished_at = ImportStatus.FAILED, message[:500], utcnow()
             audit.record(actor, "roster.failed", job, after={"error": message[:200]})
             db.session.commit()
+        uploads.remove(UPLOAD_KIND, job.token)  # personal data: not kept for an import that will not run again
         if not isinstance(error, ImportFailed | Invalid | NotFound):
             raise
         return {}
@@ -513,10 +514,16 @@ def run(import_id: int) -> dict:
 
 
 def _undo(import_id: int) -> None:
-    """Remove the accounts the failed import's batches wrote (still disabled, never used); their "user.create"
-    events stay, followed by the import's "roster.failed"."""
-    db.session.execute(delete(User).where(User.roster_import_id == import_id, User.active.is_(False),
-                                          User.last_login_at.is_(None)))
+    """Remove the accounts the failed import's batches wrote (still disabled, never used) and their
+    "user.create" events: the log keeps only the import's "roster.failed", never accounts that do not exist."""
+    made = list(db.session.scalars(select(User.id).where(
+        User.roster_import_id == import_id, User.active.is_(False), User.last_login_at.is_(None))))
+    for start_at in range(0, len(made), 900):
+        chunk = made[start_at:start_at + 900]
+        db.session.execute(delete(AuditEvent).where(AuditEvent.action == "user.create",
+                                                    AuditEvent.object_type == "user",
+                                                    AuditEvent.object_id.in_(chunk)))
+        db.session.execute(delete(User).where(User.id.in_(chunk)))
     db.session.commit()
 
 
@@ -643,9 +650,31 @@ def _recheck_secretaries() -> None:
                                   branches="、".join(doubled))))
 
 
+PREVIEW_HOURS = 24
+
+
+def remove_stale_previews(now: float | None = None) -> int:
+    """Remove previewed rosters (personal data) older than PREVIEW_HOURS that no queued or running import is
+    about to read. Returns how many were removed."""
+    import time
+
+    directory = uploads.upload_dir(UPLOAD_KIND)
+    busy = set(db.session.scalars(select(RosterImport.token).where(
+        RosterImport.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]))))
+    limit = (now or time.time()) - PREVIEW_HOURS * 3600
+    removed = 0
+    for path in directory.glob("*.csv"):
+        if TOKEN.match(path.name) and path.name not in busy and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def discard(token: str) -> None:
-    """Forget a previewed file that will not be imported."""
-    if TOKEN.match(token or ""):
+    """Forget a previewed file that will not be imported (superseded by a newer preview), unless an import of it
+    is queued or running."""
+    if TOKEN.match(token or "") and not db.session.scalar(select(RosterImport.id).where(
+            RosterImport.token == token, RosterImport.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]))):
         uploads.remove(UPLOAD_KIND, token)
 
 
@@ -699,11 +728,42 @@ def pending_by_branch(job: RosterImport) -> list[tuple[int | None, str, int]]:
     return sorted(((bid, name or "", int(n)) for bid, name, n in rows), key=lambda r: sort_key(r[1]))
 
 
-def issue_slips(actor, job: RosterImport, branch_id: int | None) -> list[activation.Slip]:
-    """Fresh codes for the import's people who have not activated yet (of `branch_id`, or all of them)."""
+class ReplacesCodes(Conflict):
+    """Printing these slips would replace codes printed earlier: asked again with the count confirmed."""
+
+    def __init__(self, count: int):
+        super().__init__(str(_l("%(n)s of these people already have a code printed earlier: printing again "
+                                "replaces those codes, and the slips printed before stop working.", n=count)))
+        self.count = count
+
+
+SLIPS_ALL = "all"  # the explicit scope "every branch"; a blank scope means the people without a branch
+
+
+def slip_people(job: RosterImport, scope: str) -> list[int]:
+    """The import's people who have not activated yet: of every branch (`scope` "all"), of the branch whose id
+    `scope` is, or without a branch (`scope` "")."""
+    if job.status == ImportStatus.FAILED:
+        raise Invalid(str(_l("This import failed, so it has no slips: %(reason)s", reason=job.error or "")), {})
     if job.status != ImportStatus.DONE:
         raise Invalid(str(_l("The import has not finished.")), {})
     stmt = select(User.id).where(*_not_activated(job))
-    if branch_id is not None:
-        stmt = stmt.where(User.branch_id == branch_id)
-    return activation.issue(actor, list(db.session.scalars(stmt)), reason=f"roster:{job.id}")
+    if scope == "":
+        stmt = stmt.where(User.branch_id.is_(None))
+    elif scope != SLIPS_ALL:
+        if not scope.isdigit():
+            raise Invalid(str(_l("Choose an entry from the list.")), {})
+        stmt = stmt.where(User.branch_id == int(scope))
+    return list(db.session.scalars(stmt.order_by(User.id)))
+
+
+def issue_slips(actor, job: RosterImport, scope: str, confirmed: int | None = None):
+    """Fresh codes for the import's people of `scope` (see slip_people), as one printable SlipBatch. When some
+    of them hold a code printed earlier, raises ReplacesCodes unless `confirmed` is that number."""
+    people = slip_people(job, scope)
+    if not people:
+        raise Invalid(str(_l("Nobody of this choice is waiting for a code.")), {})
+    replaced = activation.pending_codes(people)
+    if replaced and confirmed != replaced:
+        raise ReplacesCodes(replaced)
+    return activation.issue(actor, people, reason=f"roster:{job.id}", import_id=job.id)

@@ -1,13 +1,13 @@
 """Administration by the organisation section (组织科): users, units and branches, the roster import."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..errors import Invalid
-from ..forms import EmptyForm, run_form, validated
 from ..forms import admin as forms
+from ..forms import run_form, validated
 from ..forms.fields import errors_of, shown
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
@@ -58,7 +58,8 @@ def create_user():
 
 def _user_page(user, errors=None, status=200, failed=None, conflict=None, form=None):
     return render("admin/user.html", status=status, user=user, branches=user_service.all_branches(),
-                  errors=errors or {}, failed=failed, form=shown(form), conflict=conflict)
+                  errors=errors or {}, failed=failed, form=shown(form), conflict=conflict,
+                  activation_state=activation.state(user))
 
 
 @bp.get("/users/<int:user_id>")
@@ -216,6 +217,10 @@ def roster_preview():
         preview = roster_service.preview(form.file.data, _me())
     except Invalid as error:
         return _roster_page(errors=error.field_errors, status=422)
+    # The previous preview of this session is superseded: its rows (personal data) are removed now.
+    roster_service.discard(session.pop("roster_preview", ""))
+    if preview.ok:
+        session["roster_preview"] = preview.token
     # A file with bad rows is answered 422 with the row-by-row report; nothing is kept for import.
     return _roster_page(preview=preview, status=200 if preview.ok else 422)
 
@@ -238,25 +243,41 @@ def roster_import():
 @require("admin.manage")
 def roster_job(import_id: int):
     """The import's progress (its block is polled while it runs), then what it did and the slips to print."""
-    job = roster_service.get_import(import_id)
-    return render("admin/roster_import.html", "progress", job=job,
-                  branches=roster_service.pending_by_branch(job) if job.status.value == "done" else [])
+    return _import_page(roster_service.get_import(import_id))
+
+
+def _import_page(job, status=200, replaces=None, scope=None):
+    return render("admin/roster_import.html", "progress", status=status, job=job,
+                  branches=roster_service.pending_by_branch(job) if job.status.value == "done" else [],
+                  replaces=replaces, scope=scope)
 
 
 @bp.post("/roster/imports/<int:import_id>/slips")
 @require("admin.manage")
 def roster_slips(import_id: int):
-    """Issue fresh activation codes to the import's people who have not activated yet (of one branch, or all)
-    and answer the printable sheet: the codes exist only in this answer."""
+    """Issue fresh activation codes to the import's people who have not activated yet (of one branch, of those
+    without a branch, or of all: `branch` = id, "" or "all"), then show the sheet from its own address
+    (POST-redirect-GET: a reload or the back button never issues codes again). When some of them hold codes
+    printed earlier, the admin is asked first, with how many will stop working."""
     job = roster_service.get_import(import_id)
     form = validated(forms.SlipsForm())
-    slips = roster_service.issue_slips(_me(), job, form.branch.data)
-    return _slips_response(slips)
+    try:
+        batch = roster_service.issue_slips(_me(), job, form.branch.data, form.confirm.data)
+    except roster_service.ReplacesCodes as asked:
+        return _import_page(job, 409, replaces=asked.count, scope=form.branch.data)
+    return redirect(url_for("admin.slips", batch_id=batch.id), 303)
 
 
-def _slips_response(slips):
-    response = render("admin/slips.html", slips=slips, groups=_by_branch(slips),
-                      activate_url=external_url("auth.activate"), code_shown=activation.shown)
+@bp.get("/slips/<int:batch_id>")
+@require("admin.manage")
+def slips(batch_id: int):
+    """A printed batch of activation slips, shown again on reload while it is printable (its codes still
+    working); nothing is issued here."""
+    batch = activation.get_batch(batch_id)
+    items = activation.slips(batch)
+    response = render("admin/slips.html", slips=items, groups=_by_branch(items), batch=batch,
+                      printable=bool(batch.secret), activate_url=external_url("auth.activate"),
+                      code_shown=activation.shown)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -271,10 +292,14 @@ def _by_branch(slips):
 @bp.post("/users/<int:user_id>/activation")
 @require("admin.manage")
 def reissue_activation(user_id: int):
-    """A new one-time code for one person (a lost slip, an expired code); the old one stops working."""
+    """A new one-time code for one person (a lost slip, an expired code); the old one stops working (asked
+    first when there is one). The slip is shown from the batch's address, as for an import."""
     target = user_service.get_user(user_id)
-    validated(EmptyForm())
-    return _slips_response(activation.issue(_me(), [target.id], reason="reissue"))
+    form = validated(forms.ReissueForm())
+    if activation.pending_codes([target.id]) and form.confirm.data != 1:
+        return _user_page(target, status=409, failed="activation")
+    batch = activation.issue(_me(), [target.id], reason="reissue")
+    return redirect(url_for("admin.slips", batch_id=batch.id), 303)
 
 
 # --- the audit log ---------------------------------------------------------------------------------------

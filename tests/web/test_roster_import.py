@@ -54,8 +54,11 @@ def test_import_runs_in_the_background_and_people_activate_with_their_codes(clie
     assert job.status == ImportStatus.DONE and job.summary["created"] == 2
     wangli = db.session.scalar(select(User).where(User.username == "wangli"))
     assert wangli.active and wangli.role == Role.SECRETARY and not wangli.check_password("")
-    # The slips: one POST issues the codes and answers the sheet; nothing readable is stored.
-    sheet = client.form_post(f"/admin/roster/imports/{job.id}/slips", {})
+    # The slips: one POST issues the codes, then the sheet is shown from its own address; nothing readable is
+    # stored.
+    made = client.form_post(f"/admin/roster/imports/{job.id}/slips", {"branch": "all"})
+    assert made.status_code == 303
+    sheet = client.get(made.headers["Location"])
     assert sheet.status_code == 200 and sheet.headers["Cache-Control"] == "no-store"
     text = sheet.get_data(as_text=True)
     codes = dict(re.findall(r'id="slip-([a-z]+)".*?data-code="([A-Z0-9]+)"', text, re.S))
@@ -168,10 +171,14 @@ def test_the_xlsx_row_limit_is_checked_while_reading(app, monkeypatch):
 
 def test_reissued_code_replaces_the_old_one(client, admin, member):
     client.login(admin)
-    first = client.form_post(f"/admin/users/{member.id}/activation", {})
-    second = client.form_post(f"/admin/users/{member.id}/activation", {})
+    first = client.get(client.form_post(f"/admin/users/{member.id}/activation", {}).headers["Location"])
     code1 = re.search(r'data-code="([A-Z0-9]+)"', first.get_data(as_text=True)).group(1)
+    asked = client.form_post(f"/admin/users/{member.id}/activation", {})
+    assert asked.status_code == 409 and 'id="reissue-confirm"' in asked.get_data(as_text=True)
+    second = client.get(client.form_post(f"/admin/users/{member.id}/activation", {"confirm": "1"})
+                        .headers["Location"])
     code2 = re.search(r'data-code="([A-Z0-9]+)"', second.get_data(as_text=True)).group(1)
+    assert code1 != code2
     client.form_post("/logout", {})
     old = client.form_post("/activate", {"username": member.username, "code": code1,
                                          "new_password": "a-fine-pass-2012", "repeat_password": "a-fine-pass-2012"})
