@@ -114,6 +114,8 @@ class Plan:
     leavers: list[Change] = field(default_factory=list)
     unchanged: int = 0
     problems: list[str] = field(default_factory=list)  # file-wide problems (two secretaries for one branch)
+    # Secretaries the file leaves out while naming a new one for their branch: the import needs the leavers tick.
+    needs_tick: list[str] = field(default_factory=list)
 
     @property
     def bad_rows(self) -> list[RosterRow]:
@@ -332,13 +334,15 @@ def _check(plan: Plan, actor) -> None:
             username_taken=row.username in lookalikes)
         row.errors.extend(str(message) for message in field_errors.values())
     if not plan.bad_rows:
-        _check_secretaries(plan, existing)
+        _check_secretaries(plan, existing, actor)
 
 
-def _check_secretaries(plan: Plan, existing: dict[str, tuple]) -> None:
-    """One active secretary per branch once the file is applied: the file's secretaries, and the secretaries
-    already there whom the file does not name (a leaver stays a secretary until disabled: the rule holds
-    whether or not the admin ticks that)."""
+def _check_secretaries(plan: Plan, existing: dict[str, tuple], actor=None) -> None:
+    """One active secretary per branch once the planned changes are applied: the file's secretaries (an account
+    the file names has the role and branch the file gives it), and the secretaries already there whom the file
+    does not name. Such a secretary is a leaver: when the file names a new secretary for her branch, the preview
+    is offered and the import needs the tick that disables the leavers (plan.needs_tick says so); a branch that
+    would still have two active secretaries is refused, naming the rows."""
     named = {row.user_id for row in plan.rows if row.user_id}
     by_branch: dict[int, list[RosterRow]] = {}
     for row in plan.rows:
@@ -351,7 +355,7 @@ def _check_secretaries(plan: Plan, existing: dict[str, tuple]) -> None:
             select(User.id, User.username, User.display_name, User.branch_id).where(
                 User.role == Role.SECRETARY, User.active.is_(True), User.branch_id.in_(list(by_branch)))):
         if user_id not in named:
-            staying[branch_id] = (username, name)
+            staying[branch_id] = (username, name, actor is not None and user_id == actor.id)
     names = dict(db.session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(list(by_branch)))).all())
     for branch_id, secretaries in by_branch.items():
         if len(secretaries) > 1:
@@ -362,8 +366,15 @@ def _check_secretaries(plan: Plan, existing: dict[str, tuple]) -> None:
             for row in secretaries:
                 row.errors.append(message)
         elif branch_id in staying:
-            username, name = staying[branch_id]
+            username, name, is_actor = staying[branch_id]
             row = secretaries[0]
+            if not is_actor:  # a leaver: disabled with the tick, after which the branch has one secretary
+                plan.needs_tick.append(str(_l(
+                    "%(name)s (%(username)s), secretary of %(branch)s, is not in the file, and row %(line)s makes "
+                    "a new secretary of that branch: tick “disable the accounts that are not in the file” (or "
+                    "give %(name)s another role in the file).", name=name, username=username,
+                    branch=names.get(branch_id, ""), line=row.line)))
+                continue
             message = str(_l("Row %(line)s makes a secretary of %(branch)s, which already has one: %(name)s "
                              "(%(username)s). Give that person another role in the file first.",
                              line=row.line, branch=names.get(branch_id, ""), name=name, username=username))
@@ -444,6 +455,12 @@ def load(token: str) -> tuple[bytes, str]:
     return path.read_bytes(), token.rsplit(".", 1)[-1]
 
 
+def reread(token: str, actor=None) -> Plan:
+    """The plan of a kept preview, checked again against the database as it is now."""
+    data, ext = load(token)
+    return parse(data, ext, actor)
+
+
 def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: str = "") -> RosterImport:
     """Queue the import of a previewed file; the task (`run`) does the work. One import at a time."""
     load(token)  # still there
@@ -455,6 +472,11 @@ def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: 
     if running:
         message = _l("Another roster import is still running: wait until it has finished.")
         raise Invalid(str(message), {"file": message})
+    if not disable_leavers:
+        plan = reread(token, actor)
+        if plan.ok and plan.needs_tick:
+            message = " ".join(plan.needs_tick)
+            raise Invalid(message, {"disable_leavers": message})
     job = RosterImport(token=token, filename=(filename or "")[:120], fingerprint=(fingerprint or "")[:64],
                        disable_leavers=disable_leavers, created_by_id=actor.id)
     db.session.add(job)
@@ -646,8 +668,9 @@ def _recheck_secretaries() -> None:
         .where(User.role == Role.SECRETARY, User.active.is_(True))
         .group_by(Branch.id, Branch.name).having(func.count(User.id) > 1).limit(3)).scalars().all()
     if doubled:
-        raise ImportFailed(str(_l("The import would give %(branches)s two secretaries: nothing was imported.",
-                                  branches="、".join(doubled))))
+        raise ImportFailed(str(_l("The import would give %(branches)s two secretaries: nothing was imported. "
+                                  "Tick “disable the accounts that are not in the file” or give the old secretary "
+                                  "another role in the file.", branches="、".join(doubled))))
 
 
 PREVIEW_HOURS = 24

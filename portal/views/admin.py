@@ -235,6 +235,10 @@ def roster_import():
         job = roster_service.start(_me(), form.token.data, form.fingerprint.data, form.disable_leavers.data == "1",
                                    form.filename.data)
     except Invalid as error:
+        if "disable_leavers" in error.field_errors:  # the same preview again, with what resolves it
+            preview = roster_service.Preview(token=form.token.data, filename=form.filename.data,
+                                             plan=roster_service.reread(form.token.data, _me()))
+            return _roster_page(preview=preview, errors=error.field_errors, status=422)
         return _roster_page(errors=error.field_errors, status=422)
     return redirect_back(url_for("admin.roster_job", import_id=job.id))
 

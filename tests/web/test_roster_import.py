@@ -125,9 +125,42 @@ def test_a_file_naming_a_second_secretary_beside_the_one_there_is_refused(client
     branch = BranchFactory(name="丁校党支部")
     UserFactory(username="oldsec", display_name="老书记", role=Role.SECRETARY, branch=branch)
     client.login(admin)
-    page = upload(client, HEADER + f"newsec,新书记,支部书记,{branch.name},\n")
+    page = upload(client, HEADER + f"oldsec,老书记,支部书记,{branch.name},\nnewsec,新书记,支部书记,{branch.name},\n")
     assert page.status_code == 422
     assert "老书记" in page.get_data(as_text=True)
+
+
+def test_a_secretary_who_left_is_replaced_with_the_leavers_tick(client, admin, inline_queue):
+    """The one-secretary rule counts the planned changes: the old secretary is not in the file, so the tick
+    that disables leavers resolves it; the preview is offered and says so; without the tick the import is
+    refused (422) naming the tick, with the preview kept."""
+    branch = BranchFactory(name="戊校党支部")
+    old = UserFactory(username="oldsec", display_name="老书记", role=Role.SECRETARY, branch=branch)
+    client.login(admin)
+    page = upload(client, HEADER + f"newsec,新书记,支部书记,{branch.name},\n")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="needs-tick"' in body and "老书记" in body
+    refused = confirm(client, page)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="needs-tick"' in text and 'id="roster-confirm"' in text
+    assert db.session.scalar(select(func.count(User.id)).where(User.username == "newsec")) == 0
+    done = confirm(client, page, disable_leavers=True)
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert not db.session.get(User, old.id).active
+    new = db.session.scalar(select(User).where(User.username == "newsec"))
+    assert new.active and new.role == Role.SECRETARY
+
+
+def test_an_old_secretary_given_another_role_in_the_file_needs_no_tick(client, admin, inline_queue):
+    branch = BranchFactory(name="己校党支部")
+    old = UserFactory(username="oldsec", display_name="老书记", role=Role.SECRETARY, branch=branch)
+    client.login(admin)
+    page = upload(client, HEADER + f"oldsec,老书记,党员,{branch.name},\nnewsec,新书记,支部书记,{branch.name},\n")
+    assert page.status_code == 200 and 'id="needs-tick"' not in page.get_data(as_text=True)
+    assert confirm(client, page).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, old.id).role == Role.MEMBER
 
 
 def test_the_template_downloads_with_chinese_headers_and_one_example_row(client, admin):
