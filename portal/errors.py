@@ -4,6 +4,7 @@ from __future__ import annotations
 
 class DomainError(Exception):
     status_code = 400
+    title = None  # a heading fitting this refusal; None: the status code's (views/errors.TITLES)
 
     def __init__(self, message: str = "", field_errors: dict[str, str] | None = None):
         super().__init__(message)

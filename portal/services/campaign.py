@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from sqlalchemy import func, select
 
+from .. import labels
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..input_guard import parse_int
@@ -148,12 +149,7 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
         if start and end and end < start:
             errors[f"{kind.value}_end"] = _l("A phase cannot end before it starts.")
         parsed[kind] = (start, end)
-    previous_end = None
-    for kind in PHASE_ORDER:
-        start, end = parsed[kind]
-        if start and previous_end and start <= previous_end and f"{kind.value}_start" not in errors:
-            errors[f"{kind.value}_start"] = _l("A phase must start after the previous one ends.")
-        previous_end = end or previous_end
+    _calendar_errors(parsed, errors)
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
     check_version(year, version, shown=("theme",))
@@ -173,6 +169,42 @@ def update_year(actor, year: CampaignYear, theme: str, description: str, dates: 
     db.session.commit()
 
 
+def _calendar_errors(parsed: dict, errors: dict) -> None:
+    """The one rule of a year's calendar (the year form and "开启下一阶段" alike): every phase has both dates,
+    none ends before it starts, and each starts after the previous one ends. Adds {field: message} to `errors`
+    (fields named like the year form's: "<kind>_start", "<kind>_end")."""
+    previous_end = None
+    for kind in PHASE_ORDER:
+        start, end = parsed[kind]
+        if start and end and end < start and f"{kind.value}_end" not in errors:
+            errors[f"{kind.value}_end"] = _l("A phase cannot end before it starts.")
+        if start and previous_end and start <= previous_end and f"{kind.value}_start" not in errors:
+            errors[f"{kind.value}_start"] = _l("A phase must start after the previous one ends.")
+        previous_end = end or previous_end
+
+
+class LastPhase(Conflict):
+    """"开启下一阶段" while the last phase runs."""
+
+    title = _l("This is already the last phase")
+
+
+def next_phase_defaults(year: CampaignYear, today: date | None = None) -> tuple[date, date] | None:
+    """The dates "开启下一阶段" proposes, valid under open_next_phase's rule: from today, or from the day after
+    the current phase began when it began today (or later); to the next phase's planned end, or as long as it
+    was planned. None when there is no next phase."""
+    from datetime import timedelta
+
+    today = today or date.today()
+    target = next_phase(year, today)
+    if target is None:
+        return None
+    current = year.phase_on(today)
+    start = today if current is None or current.starts_on < today else current.starts_on + timedelta(days=1)
+    end = target.ends_on if target.ends_on >= start else start + (target.ends_on - target.starts_on)
+    return start, end
+
+
 def next_phase(year: CampaignYear, today: date | None = None) -> Phase | None:
     """The phase "开启下一阶段" opens: the one after today's phase; between phases, the next to come; when the
     whole calendar lies in the past (a rerun, or the built-in dates of a new install), the first."""
@@ -190,17 +222,21 @@ def next_phase(year: CampaignYear, today: date | None = None) -> Phase | None:
 
 def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | None,
                     today: date | None = None) -> Phase:
-    """Close today's phase and open the next from `start` (default today) to `end`: today's phase ends the day
-    before, and later phases that would overlap move on, keeping their lengths. Raises Invalid (field errors on
-    `start` and `end`) or Conflict."""
+    """Close today's phase and open the next from `start` (default: next_phase_defaults) to `end`: earlier phases
+    end the day before `start`, and later phases that would overlap move on, keeping their lengths. The whole
+    resulting calendar must pass the year form's rule (_calendar_errors). Raises Invalid (field errors on
+    `start` and `end`), LastPhase or Conflict."""
     from datetime import timedelta
 
     _ensure_not_past(year)
     today = today or date.today()
     target = next_phase(year, today)
     if target is None:
-        raise Conflict(str(_l("The last phase is running: there is no next phase to open.")))
-    start = start or today
+        raise LastPhase(str(_l("The last phase, “%(phase)s”, is running: there is no next phase to open. Its end "
+                               "date can be changed in the year's form above.",
+                               phase=labels.PHASE[year.phase_on(today).kind] if year.phase_on(today) else "")))
+    defaults = next_phase_defaults(year, today)
+    start = start or defaults[0]
     errors: dict = {}
     if end is None:
         errors["end"] = _l("Enter a date.")
@@ -214,21 +250,30 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
                              day=current.starts_on.isoformat())
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
-    before = {p.kind.value: [str(p.starts_on), str(p.ends_on)] for p in year.phases}
+    # The resulting calendar, computed first and checked with the year form's rule before anything is written.
+    planned = {p.kind: [p.starts_on, p.ends_on] for p in year.phases}
     for phase in year.phases:
-        if phase.position < target.position and phase.ends_on >= start:
-            phase.ends_on = start - timedelta(days=1)  # closes (today's phase: yesterday, when opening today)
-            if phase.starts_on > phase.ends_on:
-                phase.starts_on = phase.ends_on
-    target.starts_on, target.ends_on = start, end
+        if phase.position < target.position and planned[phase.kind][1] >= start:
+            planned[phase.kind][1] = start - timedelta(days=1)  # closes (today's phase: yesterday, when opening today)
+    planned[target.kind] = [start, end]
     previous_end = end
     for phase in year.phases:
-        if phase.position > target.position and phase.starts_on <= previous_end:
+        if phase.position > target.position and planned[phase.kind][0] <= previous_end:
             length = phase.ends_on - phase.starts_on
-            phase.starts_on = previous_end + timedelta(days=1)
-            phase.ends_on = phase.starts_on + max(length, timedelta(0))
+            planned[phase.kind] = [previous_end + timedelta(days=1), previous_end + timedelta(days=1) + length]
         if phase.position > target.position:
-            previous_end = phase.ends_on
+            previous_end = planned[phase.kind][1]
+    calendar: dict = {}
+    _calendar_errors({kind: tuple(planned.get(kind, (None, None))) for kind in PHASE_ORDER}, calendar)
+    if calendar:
+        first = next(kind for kind in PHASE_ORDER if {f"{kind.value}_start", f"{kind.value}_end"} & set(calendar))
+        errors["start"] = _l("From %(day)s the phases would overlap (“%(phase)s” would have to start before it "
+                             "ends or before the previous phase ends). Choose a later date, or change the year's "
+                             "dates in the form above.", day=start.isoformat(), phase=labels.PHASE[first])
+        raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
+    before = {p.kind.value: [str(p.starts_on), str(p.ends_on)] for p in year.phases}
+    for phase in year.phases:
+        phase.starts_on, phase.ends_on = planned[phase.kind]
     audit.record(actor, "campaign_year.next_phase", year, before=before,
                  after={p.kind.value: [str(p.starts_on), str(p.ends_on)] for p in year.phases} | {
                      "opened": target.kind.value})

@@ -51,11 +51,16 @@ def _me():
 
 # --- years and phases --------------------------------------------------------------------------
 
+def _years_page(errors=None, failed_id=None, status=200, form=None, conflict=None):
+    return render("campaign/years.html", years=campaign_service.list_years(), errors=errors or {},
+                  failed_id=failed_id, status=status, form=shown(form), today=date.today(), conflict=conflict,
+                  next_phase=campaign_service.next_phase, next_phase_defaults=campaign_service.next_phase_defaults)
+
+
 @bp.get("/campaign/years")
 @require("campaign.manage")
 def years():
-    return render("campaign/years.html", years=campaign_service.list_years(), errors={}, failed_id=None,
-                  form=shown(), today=date.today(), next_phase=campaign_service.next_phase)
+    return _years_page()
 
 
 @bp.post("/campaign/years")
@@ -65,9 +70,7 @@ def create_year():
     _done, refusal = run_form(form, lambda: intents.run_once(
         _me(), form.form_token.data, CampaignYear,
         lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data)),
-        lambda errors, status, _c: render("campaign/years.html", years=campaign_service.list_years(),
-                                          errors=errors, failed_id="new", status=status, form=shown(form),
-                                          today=date.today(), next_phase=campaign_service.next_phase))
+        lambda errors, status, _c: _years_page(errors, "new", status, form))
     if refusal:
         return refusal
     flash(_("The campaign year has been added."), "success")
@@ -86,10 +89,8 @@ def update_year(year_id: int):
         campaign_service.update_year(_me(), year, form.theme.data, form.description.data, dates,
                                      version=form.version.data)
 
-    _done, refusal = run_form(form, save, lambda errors, status, conflict: render(
-        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=year_id, status=status,
-        form=shown(form), today=date.today(), next_phase=campaign_service.next_phase, conflict=conflict),
-        {"theme": _("Theme")})
+    _done, refusal = run_form(form, save, lambda errors, status, conflict: _years_page(
+        errors, year_id, status, form, conflict), {"theme": _("Theme")})
     if refusal:
         return refusal
     flash(_("The year %(year)s has been saved.", year=year.year), "success")
@@ -103,9 +104,8 @@ def open_next_phase(year_id: int):
     year = db.session.get(CampaignYear, year_id) or abort(404)
     form = forms.NextPhaseForm()
     done, refusal = run_form(form, lambda: campaign_service.open_next_phase(
-        _me(), year, form.start.data, form.end.data), lambda errors, status, _c: render(
-        "campaign/years.html", years=campaign_service.list_years(), errors=errors, failed_id=f"next-{year_id}",
-        status=status, form=shown(form), today=date.today(), next_phase=campaign_service.next_phase))
+        _me(), year, form.start.data, form.end.data),
+        lambda errors, status, _c: _years_page(errors, f"next-{year_id}", status, form))
     if refusal:
         return refusal
     flash(_("The phase “%(phase)s” is open.", phase=labels.PHASE[done.kind]), "success")

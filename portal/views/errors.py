@@ -171,7 +171,8 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if isinstance(error, FileMissing):
             _audit_missing_file(error)
-        return error_response(error.status_code, error.message or None)
+        return error_response(error.status_code, error.message or None,
+                              title=str(error.title) if error.title else None)
 
     @app.errorhandler(OperationalError)
     def database_down(error: OperationalError):

@@ -1,0 +1,123 @@
+"""开启下一阶段 (issue 16, tester's findings 4, 5, 10): the proposed dates are always accepted, the resulting
+calendar passes the year form's own rule or nothing is written (422, typed values kept), and a click while the
+last phase runs is answered with a fitting title."""
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.errors import Invalid
+from portal.extensions import db
+from portal.models import PHASE_ORDER, CampaignYear
+from portal.services import campaign
+
+
+def _current():
+    return db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
+
+
+def _set_calendar(year, first: date, lengths=(10, 10, 10, 10, 10), gap=0):
+    day = first
+    for phase, length in zip(year.phases, lengths, strict=True):
+        phase.starts_on, phase.ends_on = day, day + timedelta(days=length - 1)
+        day = phase.ends_on + timedelta(days=1 + gap)
+    db.session.commit()
+
+
+def _valid(year) -> bool:
+    errors: dict = {}
+    campaign._calendar_errors({p.kind: (p.starts_on, p.ends_on) for p in year.phases}, errors)
+    return not errors
+
+
+def test_the_proposed_dates_are_accepted_on_every_day_of_the_calendar(app, admin):
+    """Whatever day it is (first day of a phase, its last, between phases, before or after the calendar), the
+    dates the form proposes are dates the service accepts, and the result is a valid calendar."""
+    year = _current()
+    first = date(2030, 3, 1)
+    for offset in range(-3, 62, 2):
+        for gap in (0, 3):
+            _set_calendar(year, first, gap=gap)
+            today = first + timedelta(days=offset)
+            proposed = campaign.next_phase_defaults(year, today)
+            if proposed is None:  # the last phase runs
+                continue
+            campaign.open_next_phase(admin, year, proposed[0], proposed[1], today=today)
+            db.session.expire_all()
+            year = _current()
+            assert _valid(year), (offset, gap)
+            # The next proposal (after opening) is accepted too: never "today" again when today's phase began today.
+            again = campaign.next_phase_defaults(year, today)
+            current = year.phase_on(today)
+            if again and current is not None:
+                assert again[0] > current.starts_on
+
+
+def test_the_page_proposes_tomorrow_when_the_current_phase_began_today(client, admin):
+    client.login(admin)
+    year = _current()
+    today = date.today()
+    _set_calendar(year, today - timedelta(days=30), lengths=(31, 10, 10, 10, 10))
+    assert client.form_post(f"/campaign/years/{year.id}/next-phase", {
+        "start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat()}).status_code == 303
+    page = client.get("/campaign/years").get_data(as_text=True)
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert f'id="next-start-{year.id}" name="start" value="{tomorrow}"' in page
+
+
+def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_changes(client, admin):
+    """Between phases, a start before earlier phases' starts used to squeeze them into overlapping days."""
+    client.login(admin)
+    year = _current()
+    _set_calendar(year, date(2030, 3, 1), gap=5)
+    before = [(p.starts_on, p.ends_on) for p in year.phases]
+    today = date.today()
+    # Choose a start before the calendar: earlier phases would have to end before they start.
+    response = client.form_post(f"/campaign/years/{year.id}/next-phase", {"start": "2030-02-01", "end": "2030-02-20"})
+    if today < date(2030, 3, 1):  # the first phase is the next: its own dates, valid
+        assert response.status_code == 303
+        return
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="2030-02-01"' in body
+    db.session.expire_all()
+    assert [(p.starts_on, p.ends_on) for p in _current().phases] == before
+
+
+def test_random_starts_either_refused_or_leave_a_valid_calendar(app, admin):
+    rng = random.Random(16)
+    year = _current()
+    first = date(2030, 3, 1)
+    for _ in range(60):
+        _set_calendar(year, first, gap=rng.choice((0, 4)))
+        before = [(p.starts_on, p.ends_on) for p in year.phases]
+        today = first + timedelta(days=rng.randrange(-5, 70))
+        start = first + timedelta(days=rng.randrange(-20, 80))
+        end = start + timedelta(days=rng.randrange(0, 20))
+        try:
+            campaign.open_next_phase(admin, year, start, end, today=today)
+        except Invalid:
+            db.session.rollback()
+            db.session.expire_all()
+            year = _current()
+            assert [(p.starts_on, p.ends_on) for p in year.phases] == before
+            continue
+        except campaign.LastPhase:
+            db.session.rollback()
+            continue
+        db.session.expire_all()
+        year = _current()
+        assert _valid(year), (today, start, end)
+
+
+def test_next_phase_while_the_last_phase_runs_has_a_fitting_title(client, admin):
+    client.login(admin)
+    year = _current()
+    today = date.today()
+    _set_calendar(year, today - timedelta(days=45), lengths=(10, 10, 10, 10, 30))
+    assert year.phase_on(today).kind == PHASE_ORDER[-1]
+    response = client.form_post(f"/campaign/years/{year.id}/next-phase", {
+        "start": today.isoformat(), "end": (today + timedelta(days=3)).isoformat()})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "This record has changed" not in body and "该记录已发生变化" not in body
+    assert "This is already the last phase" in body or "已是最后一个阶段" in body
