@@ -23,3 +23,10 @@ def stored_key(text: str | None) -> str:
     """The pinyin part of `sort_key`, as stored beside a name (`Branch.sort_key`, `User.sort_key`) so that lists
     ORDER BY (sort_key, name) in SQL and page with LIMIT."""
     return sort_key(text or "")[0][:STORED_KEY_MAX]
+def in_pinyin_order(items, name=lambda item: item, before=None) -> list:
+    """`items` in pinyin order of `name(item)` (then the characters); `before(item)`, when given, groups first
+    (e.g. a deadline, or "not started" before "started"). Every list of people and branches goes through here,
+    so that switching to sort keys stored with the names (ordered and paged in SQL) changes one place."""
+    if before is None:
+        return sorted(items, key=lambda item: sort_key(name(item) or ""))
+    return sorted(items, key=lambda item: (before(item), sort_key(name(item) or "")))

@@ -137,10 +137,10 @@ def slips(batch: SlipBatch) -> list[Slip]:
             code = _derived(batch.secret, user_id)
             if held and hmac.compare_digest(held, digest(code)):
                 result.append(Slip(user_id, username, name, branch or "", code, expires))
-    from ..collation import sort_key
+    from ..collation import in_pinyin_order, sort_key
 
-    result.sort(key=lambda s: (sort_key(s.branch), sort_key(s.display_name), s.username))
-    return result
+    return in_pinyin_order(sorted(result, key=lambda s: s.username), lambda s: s.display_name,
+                           before=lambda s: sort_key(s.branch))
 
 
 def forget_batch_secrets() -> int:

@@ -35,6 +35,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from werkzeug.datastructures import FileStorage
 
 from .. import labels
+from ..collation import in_pinyin_order
 from ..database import writing
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -413,9 +414,9 @@ def _changes(plan: Plan, actor) -> None:
         else:
             plan.unchanged += 1
     named = {row.user_id for row in plan.rows if row.user_id}
-    for user_id, username, name in db.session.execute(
+    for user_id, username, name in in_pinyin_order(db.session.execute(
             select(User.id, User.username, User.display_name).where(
-                User.active.is_(True), User.role.in_(BRANCH_ROLES)).order_by(User.username)):
+                User.active.is_(True), User.role.in_(BRANCH_ROLES)).order_by(User.id)), lambda row: row[2]):
         if user_id not in named and (actor is None or user_id != actor.id):
             plan.leavers.append(Change("disable", username, name, None, user_id))
 
@@ -743,12 +744,10 @@ def _not_activated(job: RosterImport):
 def pending_by_branch(job: RosterImport) -> list[tuple[int | None, str, int]]:
     """[(branch id, branch name, people of the import who have not activated yet)], in pinyin order: one
     GROUP BY."""
-    from ..collation import sort_key
-
     rows = db.session.execute(
         select(User.branch_id, Branch.name, func.count(User.id)).outerjoin(Branch, Branch.id == User.branch_id)
         .where(*_not_activated(job)).group_by(User.branch_id, Branch.name)).all()
-    return sorted(((bid, name or "", int(n)) for bid, name, n in rows), key=lambda r: sort_key(r[1]))
+    return in_pinyin_order(((bid, name or "", int(n)) for bid, name, n in rows), lambda r: r[1])
 
 
 class ReplacesCodes(Conflict):

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import aliased
 
+from ..collation import in_pinyin_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
@@ -44,17 +45,20 @@ def list_users(query: str = "", role: str = "", branch_id: str = "", page: int =
         stmt = stmt.where(User.role == Role(role))
     if parse_int(branch_id) is not None:
         stmt = stmt.where(User.branch_id == parse_int(branch_id))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, page)
-    users = list(db.session.scalars(stmt.order_by(User.username).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return users, int(total)
+    # In pinyin order of the name: the names (not the accounts) are read and ordered, then one page is loaded.
+    names = db.session.execute(stmt.with_only_columns(User.id, User.display_name)
+                               .order_by(User.username)).all()  # pinyin-ok: ties by username
+    ids = [row[0] for row in in_pinyin_order(names, lambda row: row[1])][(page - 1) * PAGE_SIZE:][:PAGE_SIZE]
+    loaded = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [loaded[i] for i in ids], len(names)
 
 
 def all_branches(active_only: bool = False) -> list[Branch]:
-    stmt = select(Branch).order_by(Branch.name)
+    stmt = select(Branch)
     if active_only:
         stmt = stmt.where(Branch.active.is_(True))
-    return list(db.session.scalars(stmt))
+    return in_pinyin_order(db.session.scalars(stmt), lambda branch: branch.name)
 
 
 def _role(value: str, errors: dict) -> Role | None:
@@ -184,8 +188,6 @@ class BranchRow:
 def branch_overview() -> list[BranchRow]:
     """Every branch with its unit, its active accounts, members and secretary: one query (GROUP BY in a subquery,
     the secretary by a join), in pinyin order."""
-    from ..collation import sort_key
-
     per_branch = (select(User.branch_id, func.count(User.id).label("n"),
                          func.count(User.id).filter(User.role.in_([Role.MEMBER, Role.SECRETARY])).label("members"),
                          func.min(User.id).filter(User.role == Role.SECRETARY).label("secretary_id"))
@@ -197,7 +199,7 @@ def branch_overview() -> list[BranchRow]:
             .outerjoin(secretary, secretary.id == per_branch.c.secretary_id))
     rows = [BranchRow(branch, int(n), int(members), name or "", username or "")
             for branch, n, members, name, username in db.session.execute(stmt)]
-    return sorted(rows, key=lambda row: sort_key(row.branch.name))
+    return in_pinyin_order(rows, lambda row: row.branch.name)
 
 
 def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_count, exclude_branch=None):
