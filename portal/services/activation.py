@@ -181,16 +181,25 @@ def find(username: str, code: str) -> User | None:
     return user
 
 
+# Wrong activation codes are counted per client address only, apart from wrong passwords (throttle scope
+# "activate"): never under the username, whose owner must still be able to sign in, and never in the address's
+# sign-in count, which would lock out everybody behind the same NAT (the admin too). Generous: a school of 300
+# staff activating behind one address, each mistyping a code or two, makes ~600 refusals; 300 in 15 minutes lets
+# that happen over an afternoon, while a guesser gets 300 tries per 15 minutes against ~2^59 codes per account
+# (about 10^-13 per account a day): the code's entropy is the protection, the count only slows floods.
+CODE_FAILURES_PER_ADDRESS = 300
+CODE_WINDOW_SECONDS = 15 * 60
+
+
 def activate(username: str, code: str, new: str | None, repeat: str | None, address: str = "") -> User:
-    """The person's own first password, set with their code; the code is used up. Raises Invalid (a wrong or
-    expired code counts as a failed sign-in, throttled like one)."""
-    throttle.check(username, address)
+    """The person's own first password, set with their code; the code is used up. Raises Invalid, or
+    throttle.Throttled when the address typed too many wrong codes (CODE_FAILURES_PER_ADDRESS)."""
+    throttle.check_refusals("activate", address, CODE_FAILURES_PER_ADDRESS, CODE_WINDOW_SECONDS)
     user = find(username, code)
     errors: dict = {}
     if user is None:
-        throttle.record_failure(username, address)
         audit.record(None, "auth.activation_failed", None, after={"username": (username or "")[:64]})
-        db.session.commit()
+        throttle.record_refusal("activate", address, CODE_WINDOW_SECONDS)  # commits
         errors["code"] = _l("This code does not match the username, has expired or has been used. Ask the "
                             "organisation section for a new slip.")
         raise Invalid(str(errors["code"]), errors)
