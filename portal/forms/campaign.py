@@ -37,6 +37,7 @@ class YearForm(FlaskForm):
     year = Id(_l("Year"), minimum=2000, maximum=2100, required=True,
               message=_l("Enter a year between 2000 and 2100."))
     theme = Text(_l("Theme"), max_length=120, required=True)
+    start = Day(_l("First phase starts"))  # blank: campaign.new_year_start
     form_token = FormToken()
 
 
@@ -53,6 +54,12 @@ def year_update_form() -> FlaskForm:
         fields[f"{kind.value}_start"] = Day()
         fields[f"{kind.value}_end"] = Day()
     return type("YearUpdateForm", (_YearUpdate,), fields)()
+
+
+class MakeCurrentForm(FlaskForm):
+    """Making a year the current one; `confirm` = "1" once the admin has read what that changes."""
+
+    confirm = Flag(_l("Confirmation"), choices=("1",))
 
 
 class NextPhaseForm(FlaskForm):

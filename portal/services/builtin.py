@@ -85,12 +85,22 @@ YEARS = [
 ]
 
 
-def default_phases(year: int) -> list[tuple[date, date]]:
-    """Five phases spread over the campaign year (June to December, as the plan started mid-year)."""
+def default_phases(year: int, start: date | None = None) -> list[tuple[date, date]]:
+    """Five phases spread over the campaign year (June to December, as the plan started mid-year); from `start`
+    instead when given, each phase as long as in that plan (so that a year made in December begins with its
+    first phase, not in its last)."""
     bounds = [(date(year, 6, 10), date(year, 7, 15)), (date(year, 7, 16), date(year, 9, 15)),
               (date(year, 9, 16), date(year, 10, 31)), (date(year, 11, 1), date(year, 11, 30)),
               (date(year, 12, 1), date(year, 12, 31))]
-    return bounds
+    if start is None:
+        return bounds
+    from datetime import timedelta
+
+    moved, day = [], start
+    for first, last in bounds:
+        moved.append((day, day + (last - first)))
+        day = day + (last - first) + timedelta(days=1)
+    return moved
 
 
 def ensure_builtin() -> None:

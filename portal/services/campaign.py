@@ -281,12 +281,26 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
     return target
 
 
-def create_year(actor, year_no: str, theme: str) -> CampaignYear:
+def new_year_start(number: int, today: date | None = None) -> date:
+    """Where a new year's first phase starts by default: today for this year (or a later year already begun),
+    else the plan's usual 10 June of that year."""
+    today = today or date.today()
+    return today if number <= today.year else date(number, 6, 10)
+
+
+def create_year(actor, year_no: str, theme: str, start: date | None = None, today: date | None = None) -> CampaignYear:
+    """A new campaign year whose five phases follow each other from `start` (default new_year_start): today or
+    later for a year not yet over."""
     errors: dict = {}
+    today = today or date.today()
     number = parse_int(year_no, low=2000, high=2100)
     if number is None:
         errors["year"] = _l("Enter a year such as 2013.")
         number = 0
+    if number and start is None:
+        start = new_year_start(number, today)
+    if start is not None and number >= today.year and start < today:
+        errors["start"] = _l("The first phase starts today or later.")
     theme = (theme or "").strip()
     if not theme or len(theme) > 120:
         errors["theme"] = _l("Enter a theme of at most 120 characters.")
@@ -299,7 +313,8 @@ def create_year(actor, year_no: str, theme: str) -> CampaignYear:
     year = CampaignYear(year=number, theme=theme, description="", is_current=False)
     db.session.add(year)
     db.session.flush()
-    for position, (kind, (start, end)) in enumerate(zip(PHASE_ORDER, default_phases(number), strict=True), 1):
+    for position, (kind, (start, end)) in enumerate(zip(PHASE_ORDER, default_phases(number, start),
+                                                                        strict=True), 1):
         db.session.add(Phase(year_id=year.id, kind=kind, position=position, starts_on=start, ends_on=end))
     audit.record(actor, "campaign_year.create", year, after={"year": number, "theme": theme})
     db.session.commit()

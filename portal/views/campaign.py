@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .. import labels
 from ..extensions import db
-from ..forms import BackForm, EmptyForm, run_form
+from ..forms import BackForm, EmptyForm, run_form, validated
 from ..forms import campaign as forms
 from ..forms.fields import shown
 from ..htmx import redirect_back, render, wants_fragment
@@ -69,7 +69,8 @@ def create_year():
     form = forms.YearForm()
     _done, refusal = run_form(form, lambda: intents.run_once(
         _me(), form.form_token.data, CampaignYear,
-        lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data)),
+        lambda: campaign_service.create_year(_me(), str(form.year.data or ""), form.theme.data,
+                                                 form.start.data)),
         lambda errors, status, _c: _years_page(errors, "new", status, form))
     if refusal:
         return refusal
@@ -116,6 +117,9 @@ def open_next_phase(year_id: int):
 @require("campaign.manage")
 def make_current(year_id: int):
     year = db.session.get(CampaignYear, year_id) or abort(404)
+    if validated(forms.MakeCurrentForm()).confirm.data != "1":
+        # Everybody's work moves to that year: asked first, saying what happens and how to switch back.
+        return _years_page(failed_id=f"current-{year_id}", status=409)
     campaign_service.make_current(_me(), year)
     flash(_("%(year)s is now the current campaign year.", year=year.year), "success")
     return redirect_back(url_for("campaign.years"))
