@@ -313,9 +313,9 @@ def create_year(actor, year_no: str, theme: str, start: date | None = None, toda
     year = CampaignYear(year=number, theme=theme, description="", is_current=False)
     db.session.add(year)
     db.session.flush()
-    for position, (kind, (start, end)) in enumerate(zip(PHASE_ORDER, default_phases(number, start),
-                                                                        strict=True), 1):
-        db.session.add(Phase(year_id=year.id, kind=kind, position=position, starts_on=start, ends_on=end))
+    for position, (kind, (first, last)) in enumerate(zip(PHASE_ORDER, default_phases(number, start),
+                                                          strict=True), 1):
+        db.session.add(Phase(year_id=year.id, kind=kind, position=position, starts_on=first, ends_on=last))
     audit.record(actor, "campaign_year.create", year, after={"year": number, "theme": theme})
     db.session.commit()
     return year

@@ -568,6 +568,8 @@ FORMS: dict[str, tuple] = {
         "display_name": "新名字", "role": "member", "branch": str(w.branch.id), "post_title": "教师"}), None),
     "admin.set_user_active": (lambda w, r: {"active": "0"}, None),
     "admin.reset_password": (lambda w, r: {"password": "another-secret-42", "confirm": "another-secret-42"}, None),
+    "admin.roster_slips": (lambda w, r: {"branch": "all"}, None),
+    "campaign.make_current": (lambda w, r: {"confirm": "1"}, None),
     "admin.create_branch": (lambda w, r: {"unit_name": "新学校", "unit_kind": "primary", "branch_name": "新学校党支部",
                                           "branch_kind": "branch", "member_count": "12"}, None),
     "admin.update_branch": (_seen("Branch", lambda w: w.branch, lambda w, r: {

@@ -13,7 +13,8 @@ from portal.models import AuditEvent, ImportStatus, Role, RosterImport, SlipBatc
 from portal.services import roster, uploads
 
 from ..factories import BranchFactory, UserFactory
-from .test_roster_import import HEADER, confirm, inline_queue, upload  # noqa: F401 - the fixture
+from .test_roster_import import HEADER, confirm, upload
+from .test_roster_import import inline_queue as inline_queue  # the fixture
 
 CODE = re.compile(r'id="slip-([a-z0-9]+)".*?data-code="([A-Z0-9]+)"', re.S)
 
