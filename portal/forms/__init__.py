@@ -21,7 +21,7 @@ class BackForm(FlaskForm):
 
 
 def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None,
-             conflict_words: dict | None = None):
+             conflict_words: dict | None = None, check=None):
     """The one shape of a form post: validate `form`, call the service (`call()`), or answer a refusal.
 
     `refused(errors, status, conflict)` renders the form again: 422 with {field: message} for invalid
@@ -32,12 +32,18 @@ def run_form(form: FlaskForm, call, refused, conflict_labels: dict | None = None
     [(label, the other person's saved text)]) while the person's own text stays in the form; a saved value
     that is a code (a status) is shown in words through `conflict_words` ({attribute: {value: words}}, e.g.
     labels.FOLLOW_UP_STATUS).
+    `check()`, when given, is the service's own checks without writing ({field: message}): asked too when the
+    form itself is invalid, so that one refusal lists every problem (a bad number and a taken name at once).
     Returns (what `call` returned, None) or (None, the refusal response). Other domain errors propagate.
     """
     if not form.validate():
         if message := unseen_error(form):  # nowhere beside a field to show it: the whole form's message
             raise Invalid(message, errors_of(form))
-        return None, refused(errors_of(form), 422, None)
+        errors = errors_of(form)
+        if check is not None:
+            for name, problem in check().items():
+                errors.setdefault(name, problem)
+        return None, refused(errors, 422, None)
     try:
         return call(), None
     except Invalid as error:

@@ -193,9 +193,7 @@ def user_errors(*, username: str, password: str | None, role: Role, branch: Bran
     `password` None: the caller generates one. `username_taken` may be given when the caller already
     looked it up (in bulk)."""
     errors = {}
-    if not username or len(username) > 64:
-        errors["username"] = _l("Enter a username of at most 64 characters.")
-    elif message := username_error(username):
+    if message := username_error(username):  # the one username rule (2 to 40 characters), one message
         errors["username"] = message
     else:
         if username_taken is None:

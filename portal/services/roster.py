@@ -67,7 +67,9 @@ COLUMNS = {
 IGNORED = ("password", "初始密码", "密码")
 FIELDS = ("username", "display_name", "role", "branch", "post_title", "email")
 # The longest text each column may hold: the account form's fields' bounds (forms/admin.py) and the columns'.
-CELL_MAX = {"username": 64, "display_name": 64, "role": 40, "branch": 120, "post_title": 64, "email": 254}
+# A username's own rule (text.username_error: 2 to 40 characters) gives its one message; the cell's bound here
+# only keeps a huge cell from being processed.
+CELL_MAX = {"username": 200, "display_name": 64, "role": 40, "branch": 120, "post_title": 64, "email": 254}
 REQUIRED = ("username", "display_name", "role")
 # The template's headers, in Chinese as the district writes them, and its one example row.
 TEMPLATE_HEADER = ("用户名", "姓名", "角色", "支部", "职务", "邮箱")
@@ -87,6 +89,7 @@ class RosterRow:
     post_title: str
     email: str = ""
     errors: list[str] = field(default_factory=list)
+    bad: set[str] = field(default_factory=set)  # columns already refused as text: one message per problem
     # Set by the check: the role and branch id the row means, and the existing account it updates (if any).
     role_value: Role | None = None
     branch_id: int | None = None
@@ -251,18 +254,19 @@ def _plan(table: list[list[str]], actor=None) -> Plan:
     rows = []
     labels = _column_labels()
     for line, cells in enumerate(table[1:], start=2):
-        values, errors = {}, []
+        values, errors, bad = {}, [], set()
         for column, index in columns.items():
             # Every cell is cleaned and bounded as the same field of the account form would be (text.check_text:
             # control and bidi/format characters refused, invisible-only text empty, lengths bounded).
             text, message = check_text(cells[index] if index < len(cells) else "", max_length=CELL_MAX[column])
             if message is not None:
                 errors.append(str(_l("%(column)s: %(message)s", column=labels[column], message=message)))
+                bad.add(column)
                 text = "".join(c for c in text if c.isprintable())  # shown in the preview, never imported
             values[column] = text
         values["username"] = canonical_username(values.get("username", ""))  # look-alikes are one name
         values["email"] = accounts.normalise_email(values.get("email", ""))
-        rows.append(RosterRow(line, *(values.get(c, "") for c in FIELDS), errors=errors))
+        rows.append(RosterRow(line, *(values.get(c, "") for c in FIELDS), errors=errors, bad=bad))
     plan = Plan(rows=rows, columns=set(columns))
     _check(plan, actor)
     if plan.ok:
@@ -287,6 +291,12 @@ def _existing(names: list[str]) -> dict[str, tuple]:
                 User.active).where(or_(User.username.in_(chunk), func.lower(User.username).in_(chunk)))):
             found.setdefault(canonical_username(row.username), tuple(row))
     return found
+
+
+def _is_example(row: RosterRow) -> bool:
+    """The template's example row left in the file (its branch is whichever the template named)."""
+    username, name, _role, _branch, post, email = TEMPLATE_EXAMPLE
+    return (row.username, row.display_name, row.post_title, row.email) == (username, name, post, email)
 
 
 def _check(plan: Plan, actor) -> None:
@@ -314,12 +324,15 @@ def _check(plan: Plan, actor) -> None:
             else:
                 row.branch_id = found[0]
                 branch = Branch(id=found[0])  # a stand-in: the shared rules only ask whether there is one
-        if not row.display_name or len(row.display_name) > 64:
+        if "display_name" not in row.bad and (not row.display_name or len(row.display_name) > 64):
             row.errors.append(str(_l("Enter a name of at most 64 characters.")))
-        if len(row.post_title) > 64:
+        if "post_title" not in row.bad and len(row.post_title) > 64:
             row.errors.append(str(_l("The post may have at most 64 characters.")))
-        if message := accounts.email_error(row.email):
+        if "email" not in row.bad and (message := accounts.email_error(row.email)):
             row.errors.append(message)
+        if _is_example(row):
+            row.errors.append(str(_l("This is the template's example row (张三): delete it, or replace it with a "
+                                     "real person.")))
         skeleton = username_skeleton(row.username)  # `sec.01` in a row below `sec01` is a duplicate too
         if skeleton in seen:
             row.errors.append(str(_l("Duplicate of row %(line)s.", line=seen[skeleton])))
@@ -333,7 +346,7 @@ def _check(plan: Plan, actor) -> None:
             username=row.username, password=None,  # nobody's password comes from the file
             role=role or Role.ADMIN, branch=branch if (branch or not row.branch) else Branch(id=0),
             username_taken=row.username in lookalikes)
-        row.errors.extend(str(message) for message in field_errors.values())
+        row.errors.extend(str(message) for name, message in field_errors.items() if name not in row.bad)
     if not plan.bad_rows:
         _check_secretaries(plan, existing, actor)
 

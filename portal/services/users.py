@@ -240,6 +240,15 @@ def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_cou
     return unit_name, unit_kind_value, branch_name, branch_kind_value, count
 
 
+def branch_errors(exclude_branch: Branch | None = None, **fields) -> dict:
+    """The branch form's problems as the service sees them (names taken, kinds, bounds), writing nothing."""
+    try:
+        _branch_fields(exclude_branch=exclude_branch, **fields)
+    except Invalid as error:
+        return error.field_errors
+    return {}
+
+
 def create_branch(actor, **fields) -> Branch:
     unit_name, unit_kind, branch_name, branch_kind, count = _branch_fields(**fields)
     unit = Unit(name=unit_name, kind=unit_kind)

@@ -138,7 +138,8 @@ def create_branch():
     form = forms.BranchForm()
     done, refusal = run_form(form, lambda: intents.run_once(
         _me(), form.form_token.data, Branch, lambda: user_service.create_branch(_me(), **form.service_fields())),
-        lambda errors, status, _c: _branches_page(errors, status, failed="new", form=form))
+        lambda errors, status, _c: _branches_page(errors, status, failed="new", form=form),
+        check=lambda: user_service.branch_errors(**form.service_fields()))
     if refusal:
         return refusal
     flash(_("The branch “%(name)s” has been added.", name=user_service.get_branch(done[0]).name), "success")
@@ -154,7 +155,8 @@ def update_branch(branch_id: int):
         form, lambda: user_service.update_branch(_me(), branch, version=form.version.data, **form.service_fields()),
         lambda errors, status, conflict: _branches_page(errors, status, failed=branch.id, form=form,
                                                         conflict=conflict),
-        {"name": _("Branch"), "member_count": _("Members")})
+        {"name": _("Branch"), "member_count": _("Members")},
+        check=lambda: user_service.branch_errors(branch, **form.service_fields()))
     if refusal:
         return refusal
     flash(_("The branch has been saved."), "success")

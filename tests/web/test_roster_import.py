@@ -173,10 +173,11 @@ def test_the_template_downloads_with_chinese_headers_and_one_example_row(client,
     xlsx = client.get("/admin/roster/template.xlsx")
     rows = list(load_workbook(io.BytesIO(xlsx.get_data())).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("用户名", "姓名", "角色") and len(rows) == 2
-    # The template, filled in, is a valid roster.
+    # The template as downloaded is read, and its example row is refused: it is nobody's account.
     page = client.form_post("/admin/roster", {"file": (io.BytesIO(xlsx.get_data()), "t.xlsx")},
                             content_type="multipart/form-data")
-    assert page.status_code == 200
+    assert page.status_code == 422 and 'id="roster-row-2"' in page.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(User.id)).where(User.username == "zhangsan")) == 0
 
 
 def test_the_xlsx_row_limit_is_checked_while_reading(app, monkeypatch):
