@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -118,8 +120,27 @@ def create_user(username: str, display_name: str, role: str, branch_name: str, p
         user = accounts.create_user(None, username=username, display_name=display_name, password=password,
                                     role=Role(role), branch=branch)
     except Invalid as error:
-        raise click.ClickException(f"Not created: {error.field_errors}") from None
+        with force_locale(_terminal_locale()):
+            labels = {"username": _l("Username"), "display_name": _l("Name"), "password": _l("Password"),
+                      "role": _l("Role"), "branch": _l("Branch"), "email": _l("E-mail")}
+            lines = [str(_l("The account was not created:"))] + [
+                f"- {labels.get(name, name)}: {message}" for name, message in error.field_errors.items()]
+            text = "\n".join(lines)
+        click.echo(text, err=True)
+        raise SystemExit(1) from None
     click.echo(f"Created {user.username} ({role}).")
+
+
+def _terminal_locale() -> str:
+    """The language of the person at the terminal: English when their locale (LC_ALL, LC_MESSAGES, LANG) says
+    so, else the portal's default (Chinese)."""
+    import os
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value and value not in ("C", "POSIX", "C.UTF-8"):
+            return "en" if value.lower().startswith("en") else "zh"
+    return "zh"
 
 
 @click.command("backup")

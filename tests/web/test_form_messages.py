@@ -34,7 +34,8 @@ def test_one_message_per_problem(app, cells, expected):
     assert len(plan.rows[0].errors) == expected, plan.rows[0].errors
     if "u" * 70 in row:
         assert any("40" in message for message in plan.rows[0].errors)
-        assert not any("64" in message for message in plan.rows[0].errors if "用户名" in message or "sername" in message)
+        assert not any("64" in message for message in plan.rows[0].errors
+                       if "用户名" in message or "sername" in message)
 
 
 def test_the_templates_example_row_is_refused(app):
