@@ -172,10 +172,12 @@ def scrub_ballot_traces(report: bool = False) -> bool | None:
 def forget_personal_leftovers(report: bool = False) -> dict | None:
     """Nightly: roster previews (personal data) older than a day, and the secrets of activation-slip batches
     whose printing time is over. With `report`, returns what was removed."""
-    from .services import activation, roster
+    from .services import activation, branch_import, roster
 
     with _context():
-        done = {"previews": roster.remove_stale_previews(), "slip_batches": activation.forget_batch_secrets()}
+        done = {"previews": roster.remove_stale_previews()
+                + roster.remove_stale_previews(kind=branch_import.UPLOAD_KIND),
+                "slip_batches": activation.forget_batch_secrets()}
     return done if report else None
 
 

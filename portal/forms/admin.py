@@ -85,6 +85,12 @@ class RosterFileForm(FlaskForm):
     file = Upload(_l("Roster file"))  # which file a roster may be: services/roster.py
 
 
+class BranchImportForm(FlaskForm):
+    """Confirming a previewed branch file: its token."""
+
+    token = Text(max_length=64, required=True)
+
+
 class RosterImportForm(FlaskForm):
     """Confirming a preview: its token and fingerprint (the changes shown), and whether leavers are disabled."""
 

@@ -33,6 +33,7 @@ class Step:
     endpoint: str
     done: bool
     args: dict | None = None
+    also: tuple[str, str] | None = None  # another way to do it: (words, endpoint)
 
 
 def _count(stmt):
@@ -60,8 +61,8 @@ def steps(today: date | None = None) -> list[Step]:
              str(_l("Choose the current year, then give its five phases dates that run from now on, or open the "
                     "first phase today.")), "campaign.years", phases > 0),
         Step("branches", str(_l("Create the units and their branches")),
-             str(_l("One line per school or office and its Party branch; or import them from a file.")),
-             "admin.branches", branches > 0),
+             str(_l("One line per school or office and its Party branch.")),
+             "admin.branches", branches > 0, also=(str(_l("Or import them from a file")), "admin.branch_import")),
         Step("template", str(_l("Download the roster template")),
              str(_l("Fill in one row per person: username, name, role, branch, post.")),
              "admin.roster", templates > 0 or imports > 0),

@@ -690,12 +690,12 @@ def _recheck_secretaries() -> None:
 PREVIEW_HOURS = 24
 
 
-def remove_stale_previews(now: float | None = None) -> int:
-    """Remove previewed rosters (personal data) older than PREVIEW_HOURS that no queued or running import is
-    about to read. Returns how many were removed."""
+def remove_stale_previews(now: float | None = None, kind: str = UPLOAD_KIND) -> int:
+    """Remove previewed rosters (personal data), or other previews of `kind` (the branch files), older than
+    PREVIEW_HOURS that no queued or running import is about to read. Returns how many were removed."""
     import time
 
-    directory = uploads.upload_dir(UPLOAD_KIND)
+    directory = uploads.upload_dir(kind)
     busy = set(db.session.scalars(select(RosterImport.token).where(
         RosterImport.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING]))))
     limit = (now or time.time()) - PREVIEW_HOURS * 3600

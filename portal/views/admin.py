@@ -15,6 +15,7 @@ from ..links import external_url
 from ..models import Branch, User
 from ..permissions import require
 from ..services import activation, auditlog, firstrun, intents, uploads
+from ..services import branch_import as branch_files
 from ..services import roster as roster_service
 from ..services import users as user_service
 
@@ -179,6 +180,57 @@ def delete_branch(branch_id: int):
     user_service.delete_branch(_me(), branch)
     flash(_("The branch has been deleted."), "success")
     return redirect_back(url_for("admin.branches"))
+
+
+# --- branches from a file ---------------------------------------------------------------------------
+
+def _branch_import_page(preview=None, errors=None, status=200):
+    return render("admin/branch_import.html", preview=preview, errors=errors or {}, status=status)
+
+
+@bp.get("/branches/import")
+@require("admin.manage")
+def branch_import():
+    return _branch_import_page()
+
+
+@bp.get("/branches/template.<ext>")
+@require("admin.manage")
+def branch_template(ext: str):
+    """The branch list template (Chinese headers, one example row), as CSV or XLSX."""
+    if ext not in ("csv", "xlsx"):
+        abort(404)
+    kind = "text/csv; charset=utf-8" if ext == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(branch_files.template(ext), content_type=kind)
+    response.headers["Content-Disposition"] = f"attachment; filename=branches-template.{ext}; " \
+                                              f"filename*=UTF-8''%E6%94%AF%E9%83%A8%E6%A8%A1%E6%9D%BF.{ext}"
+    return response
+
+
+@bp.post("/branches/import")
+@require("admin.manage")
+def branch_import_preview():
+    try:
+        preview = branch_files.preview(forms.RosterFileForm().file.data, session.pop("branch_preview", ""))
+    except Invalid as error:
+        return _branch_import_page(errors=error.field_errors, status=422)
+    if preview.ok:
+        session["branch_preview"] = preview.token
+    return _branch_import_page(preview=preview, status=200 if preview.ok else 422)
+
+
+@bp.post("/branches/import/confirm")
+@require("admin.manage")
+def branch_import_confirm():
+    form = validated(forms.BranchImportForm())
+    try:
+        made = branch_files.apply(_me(), form.token.data)
+    except Invalid as error:
+        return _branch_import_page(errors=error.field_errors, status=422)
+    session.pop("branch_preview", None)
+    flash(_("%(n)s branches have been imported.", n=made), "success")
+    return redirect(url_for("admin.branches"), 303)
 
 
 # --- roster import ------------------------------------------------------------------------------

@@ -120,3 +120,7 @@ def test_previews_are_removed_when_superseded_and_after_a_day(client, admin, app
     old = time.time() - 25 * 3600
     os.utime(folder / second, (old, old))
     assert roster.remove_stale_previews() == 1 and not (folder / second).exists()
+    # The nightly task does it (and forgets the secrets of slip batches past their printing time).
+    from portal import tasks
+
+    assert tasks.forget_personal_leftovers.call_local(report=True) == {"previews": 0, "slip_batches": 0}
