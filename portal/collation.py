@@ -23,10 +23,28 @@ def stored_key(text: str | None) -> str:
     """The pinyin part of `sort_key`, as stored beside a name (`Branch.sort_key`, `User.sort_key`) so that lists
     ORDER BY (sort_key, name) in SQL and page with LIMIT."""
     return sort_key(text or "")[0][:STORED_KEY_MAX]
+
+
+# Every list of people and branches is ordered by one of these three: in SQL by the stored keys (so that it pages
+# with LIMIT), or, for a list put together in Python, by the same key computed.
+
+def people_order() -> tuple:
+    """ORDER BY for people: the stored pinyin of the name, the name, then the id (a stable order)."""
+    from .models import User
+
+    return User.sort_key, User.display_name, User.id
+
+
+def branch_order() -> tuple:
+    """ORDER BY for branches: the stored pinyin of the name, the name, then the id."""
+    from .models import Branch
+
+    return Branch.sort_key, Branch.name, Branch.id
+
+
 def in_pinyin_order(items, name=lambda item: item, before=None) -> list:
-    """`items` in pinyin order of `name(item)` (then the characters); `before(item)`, when given, groups first
-    (e.g. a deadline, or "not started" before "started"). Every list of people and branches goes through here,
-    so that switching to sort keys stored with the names (ordered and paged in SQL) changes one place."""
+    """`items` (put together in Python) in pinyin order of `name(item)`, then the characters; `before(item)`,
+    when given, groups first (e.g. a deadline, or "not started" before "started")."""
     if before is None:
         return sorted(items, key=lambda item: sort_key(name(item) or ""))
     return sorted(items, key=lambda item: (before(item), sort_key(name(item) or "")))

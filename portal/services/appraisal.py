@@ -41,7 +41,7 @@ from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
-from ..collation import in_pinyin_order
+from ..collation import people_order
 from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
 from ..models import (
@@ -643,9 +643,9 @@ def branch_result(round_: AppraisalRound | None, branch_id: int) -> BranchResult
 
 def branch_members(branch_id: int) -> list[User]:
     """The people a branch's member appraisal is about: its active members and secretary, by name."""
-    return in_pinyin_order(db.session.scalars(select(User).where(
+    return list(db.session.scalars(select(User).where(
         User.branch_id == branch_id, User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY]))
-        .order_by(User.id)), lambda user: user.display_name)
+        .order_by(*people_order())))
 
 
 def has_taken_part(round_: AppraisalRound, user: User) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
-from ..collation import in_pinyin_order, sort_key
+from ..collation import people_order, sort_key
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
@@ -302,9 +302,8 @@ def graded_years() -> list[CampaignYear]:
 def member_grades(year: CampaignYear, branch_id: int) -> list[GradeRow]:
     stmt = (select(GradeRecord, User.display_name).join(User, User.id == GradeRecord.member_id)
             .where(GradeRecord.year_id == year.id, GradeRecord.branch_id == branch_id)
-            .order_by(User.id))
-    return in_pinyin_order([GradeRow(record, name) for record, name in db.session.execute(stmt)],
-                           lambda row: row.name)
+            .order_by(*people_order()))
+    return [GradeRow(record, name) for record, name in db.session.execute(stmt)]
 
 
 def grades_by_branch(year_ids: list[int], branch_ids: list[int] | None = None) -> dict[tuple[int, int], GradeRecord]:

@@ -7,7 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, insert, select
 
-from ..collation import in_pinyin_order
+from ..collation import branch_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_ids, parse_int
@@ -188,8 +188,8 @@ def branches_of(inspection_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
     if inspection_ids:
         stmt = (select(inspection_branch.c.inspection_id, Branch.id, Branch.name)
                 .join(Branch, Branch.id == inspection_branch.c.branch_id)
-                .where(inspection_branch.c.inspection_id.in_(inspection_ids)))
-        for iid, bid, name in in_pinyin_order(db.session.execute(stmt), lambda row: row[2]):
+                .where(inspection_branch.c.inspection_id.in_(inspection_ids)).order_by(*branch_order()))
+        for iid, bid, name in db.session.execute(stmt):
             out[iid].append((bid, name))
     return out
 

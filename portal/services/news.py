@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.datastructures import FileStorage
 
-from ..collation import in_pinyin_order
+from ..collation import branch_order, people_order
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
@@ -167,9 +167,9 @@ def filter_options(filters: BoardFilters | None = None) -> FilterOptions:
     """The board's filter choices. Up to BRANCH_MENU_MAX active branches are offered as a menu; a bigger
     district gets a name field instead (a menu of 2,000 branches is unusable and weighs 100 KB), so the
     page costs the same whatever the district's size."""
-    menu = in_pinyin_order(db.session.execute(
-        select(Branch.id, Branch.name).where(Branch.active.is_(True)).limit(BRANCH_MENU_MAX + 1)).tuples(),
-        lambda row: row[1])
+    menu = list(db.session.execute(
+        select(Branch.id, Branch.name).where(Branch.active.is_(True)).order_by(*branch_order())
+        .limit(BRANCH_MENU_MAX + 1)).tuples())
     chosen = ""
     if len(menu) > BRANCH_MENU_MAX:
         menu = []
@@ -277,18 +277,18 @@ def versions(post: Post) -> list[tuple[PostVersion, str]]:
 def members_of(branch_id: int | None) -> list[tuple[int, str]]:
     if not branch_id:
         return []
-    return in_pinyin_order(db.session.execute(
+    return list(db.session.execute(
         select(User.id, User.display_name).where(User.branch_id == branch_id, User.active.is_(True),
                                                  User.role.in_([Role.MEMBER, Role.SECRETARY]))
-        .order_by(User.id)).tuples(), lambda row: row[1])
+        .order_by(*people_order())).tuples())
 
 
 def subject_options(actor: User, post: Post | None = None) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(branches, members) a post by `actor` may be about: their own branch and its people, or for
     editors any branch (and the people of the branch the post is already about)."""
     if actor.role == Role.EDITOR:
-        branches = in_pinyin_order(db.session.execute(select(Branch.id, Branch.name).where(
-            Branch.active.is_(True))).tuples(), lambda row: row[1])
+        branches = list(db.session.execute(select(Branch.id, Branch.name).where(Branch.active.is_(True))
+                                           .order_by(*branch_order())).tuples())
         return branches, members_of(post.branch_id if post is not None else None)
     branches = list(db.session.execute(select(Branch.id, Branch.name).where(Branch.id == actor.branch_id)).tuples())
     return branches, members_of(actor.branch_id)

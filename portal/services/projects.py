@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
-from ..collation import in_pinyin_order
+from ..collation import branch_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Branch, CampaignYear, Milestone, Project, utcnow
@@ -60,9 +60,9 @@ def brands(year: CampaignYear) -> list[BrandRow]:
             .outerjoin(Project, and_(Project.branch_id == Branch.id, Project.year_id == year.id))
             .outerjoin(Milestone, Milestone.project_id == Project.id)
             .where(Branch.active.is_(True))
-            .group_by(Branch.id, Branch.name, Branch.brand_name, Branch.brand_slogan))
-    return in_pinyin_order([BrandRow(*(int(v) if i >= 4 else v for i, v in enumerate(row)))
-                            for row in db.session.execute(stmt)], lambda row: row.branch_name)
+            .group_by(Branch.id, Branch.name, Branch.sort_key, Branch.brand_name, Branch.brand_slogan)
+            .order_by(*branch_order()))
+    return [BrandRow(*(int(v) if i >= 4 else v for i, v in enumerate(row))) for row in db.session.execute(stmt)]
 
 
 def branch_projects(branch_id: int, year: CampaignYear) -> list[tuple[Project, list[Milestone]]]:

@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from werkzeug.datastructures import FileStorage
 
 from .. import labels
-from ..collation import in_pinyin_order
+from ..collation import in_pinyin_order, people_order
 from ..database import writing
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -427,9 +427,9 @@ def _changes(plan: Plan, actor) -> None:
         else:
             plan.unchanged += 1
     named = {row.user_id for row in plan.rows if row.user_id}
-    for user_id, username, name in in_pinyin_order(db.session.execute(
+    for user_id, username, name in db.session.execute(
             select(User.id, User.username, User.display_name).where(
-                User.active.is_(True), User.role.in_(BRANCH_ROLES)).order_by(User.id)), lambda row: row[2]):
+                User.active.is_(True), User.role.in_(BRANCH_ROLES)).order_by(*people_order())):
         if user_id not in named and (actor is None or user_id != actor.id):
             plan.leavers.append(Change("disable", username, name, None, user_id))
 

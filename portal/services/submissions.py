@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, insert, literal, select
 from werkzeug.datastructures import FileStorage
 
-from ..collation import in_pinyin_order
+from ..collation import branch_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_ids
@@ -141,8 +141,8 @@ def grid(request: SubmissionRequest, now: datetime | None = None) -> list[GridRo
     stmt = (select(Submission.id, Branch.id, Branch.name, state, Submission.submitted_at, Submission.return_reason,
                    Submission.version)
             .join(Branch, Branch.id == Submission.branch_id)
-            .where(Submission.request_id == request.id))
-    return in_pinyin_order([GridRow(*row) for row in db.session.execute(stmt)], lambda row: row.branch_name)
+            .where(Submission.request_id == request.id).order_by(*branch_order()))
+    return [GridRow(*row) for row in db.session.execute(stmt)]
 
 
 def grid_row(submission: Submission) -> GridRow:
@@ -314,7 +314,7 @@ def overdue_submissions(year: CampaignYear, branch_id: int | None = None, now: d
                    SubmissionRequest.deadline < (now or utcnow())))
     if branch_id is not None:
         stmt = stmt.where(Submission.branch_id == branch_id)
-    return in_pinyin_order(db.session.execute(stmt), lambda row: row[4], before=lambda row: row[2])
+    return list(db.session.execute(stmt.order_by(SubmissionRequest.deadline, *branch_order())))
 
 
 def due_count(year: CampaignYear, branch_id: int) -> int:

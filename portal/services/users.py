@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import aliased
 
-from ..collation import in_pinyin_order
+from ..collation import branch_order, in_pinyin_order, people_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
@@ -45,20 +45,17 @@ def list_users(query: str = "", role: str = "", branch_id: str = "", page: int =
         stmt = stmt.where(User.role == Role(role))
     if parse_int(branch_id) is not None:
         stmt = stmt.where(User.branch_id == parse_int(branch_id))
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     page = max(1, page)
-    # In pinyin order of the name: the names (not the accounts) are read and ordered, then one page is loaded.
-    names = db.session.execute(stmt.with_only_columns(User.id, User.display_name)
-                               .order_by(User.username)).all()  # pinyin-ok: ties by username
-    ids = [row[0] for row in in_pinyin_order(names, lambda row: row[1])][(page - 1) * PAGE_SIZE:][:PAGE_SIZE]
-    loaded = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    return [loaded[i] for i in ids], len(names)
+    users = list(db.session.scalars(stmt.order_by(*people_order()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    return users, int(total)
 
 
 def all_branches(active_only: bool = False) -> list[Branch]:
-    stmt = select(Branch)
+    stmt = select(Branch).order_by(*branch_order())
     if active_only:
         stmt = stmt.where(Branch.active.is_(True))
-    return in_pinyin_order(db.session.scalars(stmt), lambda branch: branch.name)
+    return list(db.session.scalars(stmt))
 
 
 def _role(value: str, errors: dict) -> Role | None:

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from ..collation import in_pinyin_order
+from ..collation import people_order
 from ..extensions import db
 from ..links import path_for
 from ..models import (
@@ -217,12 +217,11 @@ def members_owing(year: CampaignYear, branch_id: int, exclude_user_id: int | Non
             .where(User.branch_id == branch_id, User.active.is_(True),
                    User.role.in_([Role.MEMBER, Role.SECRETARY]),
                    or_(Assessment.id.is_(None), Assessment.status.not_in(done)))
-            .order_by(User.id))
+            # Those who have not started first, each group in pinyin order of the name.
+            .order_by(Assessment.id.is_not(None), *people_order()))
     if exclude_user_id is not None:
         stmt = stmt.where(User.id != exclude_user_id)
-    # Those who have not started first, each group in pinyin order of the name.
-    rows = in_pinyin_order(db.session.execute(stmt).all(), lambda row: row[1],
-                           before=lambda row: row[2] is not None)
+    rows = db.session.execute(stmt).all()
     reminded = _reminded_today([uid for uid, *_rest in rows])
     return [Entry(f"owing.{status.value if status else 'not_started'}", name,
                   path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid,

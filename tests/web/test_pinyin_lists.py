@@ -1,6 +1,7 @@
 """Lists of people and branches in pinyin order (issue 16, tester's finding 6): 阿 (a) before 书 (shu) before
 云 (yun) before 赵 (zhao), never code-point order (书 U+4E66 < 云 U+4E91 < 丽 U+4E3D…). Every list goes through
-collation.in_pinyin_order; a source scan keeps SQL name ordering from coming back."""
+collation (people_order, branch_order: the stored keys in SQL; in_pinyin_order in Python); a source scan
+keeps code-point ordering by name from coming back."""
 import re
 from pathlib import Path
 
@@ -51,8 +52,8 @@ def test_the_secretarys_members_owing_are_in_pinyin_order(app):
 
 
 def test_no_service_orders_names_by_code_point():
-    """A name ordered in SQL is code-point order (until sort keys are stored): lists go through
-    collation.in_pinyin_order instead."""
+    """A name ordered in SQL is code-point order: lists order by collation.people_order / branch_order (the
+    stored pinyin keys) instead."""
     pattern = re.compile(r"order_by\([^)]*(User\.display_name|User\.username|Branch\.name|Unit\.name)")
     allowed = {"dashboard.py"}  # the dashboard's own paged tables (another branch of work)
     offenders = [f"{path.name}:{number}" for path in Path("portal/services").glob("*.py") if path.name not in allowed
