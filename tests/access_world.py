@@ -160,10 +160,12 @@ def build_roster(world) -> None:
                        created_by_id=world.users["admin"].id)
     db.session.add(job)
     db.session.flush()
-    db.session.add(User(username="imported1", display_name="新人", password_hash=activation.NO_PASSWORD,
-                        role=Role.MEMBER, branch_id=world.branch.id, roster_import_id=job.id))
+    newcomer = User(username="imported1", display_name="新人", password_hash=activation.NO_PASSWORD,
+                    role=Role.MEMBER, branch_id=world.branch.id, roster_import_id=job.id)
+    db.session.add(newcomer)
     db.session.commit()
     world.extra["roster_import"] = job.id
+    world.extra["slip_batch"] = activation.issue(world.users["admin"], [newcomer.id], import_id=job.id).id
 
 
 def build_frameworks(world) -> None:

@@ -30,7 +30,7 @@ from portal.models import (
     Submission,
     utcnow,
 )
-from portal.services import checklist, commendation, pledges, roster, submissions
+from portal.services import branch_import, checklist, commendation, pledges, roster, submissions
 from portal.services.builtin import ensure_builtin
 
 from ..access_world import BUILDERS, OBJECTION, PDF
@@ -273,6 +273,12 @@ TABLE: dict[str, tuple] = {
     "admin.roster_job": ("GET", "/admin/roster/imports/" + X % "roster_import", ADMIN, {}),
     "admin.roster_slips": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/slips", ADMIN, {}),
     "admin.reissue_activation": ("POST", "/admin/users/{w.users[member].id}/activation", ADMIN, {}),
+    "admin.slips": ("GET", "/admin/slips/" + X % "slip_batch", ADMIN, {}),
+    "admin.branch_import": ("GET", "/admin/branches/import", ADMIN, {}),
+    "admin.branch_template": ("GET", "/admin/branches/template.xlsx", ADMIN, {}),
+    "admin.branch_import_preview": ("POST", "/admin/branches/import", ADMIN, {}),
+    # Importing needs the token of an earlier preview (FORMS makes one).
+    "admin.branch_import_confirm": ("POST", "/admin/branches/import/confirm", ADMIN, {}),
     "auth.activate": ("GET", "/activate", PUBLIC, {}),
     # --- the framework editor: the organisation section only (the world's 2012 has started: changes confirm).
     "frameworks.index": ("GET", "/admin/frameworks", ADMIN, {}),
@@ -325,6 +331,11 @@ def _png(name: str = "a.png"):
 def _csv(world):
     text = f"用户名,姓名,角色,支部\nroster01,名册导入,党员,{world.branch.name}\n"
     return (io.BytesIO(text.encode()), "名册.csv")
+
+
+def _branch_csv(_world):
+    text = "单位,单位类型,支部名称,支部类型,党员数\n矩阵小学,小学,矩阵小学党支部,党支部,3\n"
+    return (io.BytesIO(text.encode()), "支部.csv")
 
 
 def _news_form(world, role):
@@ -568,7 +579,7 @@ FORMS: dict[str, tuple] = {
         "display_name": "新名字", "role": "member", "branch": str(w.branch.id), "post_title": "教师"}), None),
     "admin.set_user_active": (lambda w, r: {"active": "0"}, None),
     "admin.reset_password": (lambda w, r: {"password": "another-secret-42", "confirm": "another-secret-42"}, None),
-    "admin.roster_slips": (lambda w, r: {"branch": "all"}, None),
+    "admin.roster_slips": (lambda w, r: {"branch": "all", "confirm": "1"}, None),  # the world printed one
     "campaign.make_current": (lambda w, r: {"confirm": "1"}, None),
     "admin.create_branch": (lambda w, r: {"unit_name": "新学校", "unit_kind": "primary", "branch_name": "新学校党支部",
                                           "branch_kind": "branch", "member_count": "12"}, None),
@@ -577,6 +588,9 @@ FORMS: dict[str, tuple] = {
         "branch_kind": "branch", "member_count": "11"}), None),
     "admin.set_branch_active": (lambda w, r: {"active": "0"}, None),
     "admin.roster_preview": (lambda w, r: {"file": _csv(w)}, None),
+    "admin.branch_import_preview": (lambda w, r: {"file": _branch_csv(w)}, None),
+    "admin.branch_import_confirm": (lambda w, r: {"token": branch_import.preview(FileStorage(*_branch_csv(w))).token},
+                                    None),
     "admin.roster_import": (_preview, None),
     "bulletins.create": (lambda w, r: {"title": "通报", "heading": "一、总体情况", "body": "进展顺利。",
                                        "copy_to": ""}, None),
