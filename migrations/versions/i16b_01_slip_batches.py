@@ -1,13 +1,13 @@
 """activation slip batches: printed slips are shown from a GET address (POST-redirect-GET)
 
 Revision ID: i16b_01
-Revises: i14_02
+Revises: i12r_02
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i16b_01'
-down_revision = 'i14_02'
+down_revision = 'i12r_02'
 branch_labels = None
 depends_on = None
 
