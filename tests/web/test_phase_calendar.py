@@ -34,7 +34,7 @@ def test_the_proposed_dates_are_accepted_on_every_day_of_the_calendar(app, admin
     """Whatever day it is (first day of a phase, its last, between phases, before or after the calendar), the
     dates the form proposes are dates the service accepts, and the result is a valid calendar."""
     year = _current()
-    first = date(2030, 3, 1)
+    first = date.today() + timedelta(days=30)  # within the forms' horizon
     for offset in range(-3, 62, 2):
         for gap in (0, 3):
             _set_calendar(year, first, gap=gap)
@@ -69,16 +69,15 @@ def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_cha
     """Between phases, a start before earlier phases' starts used to squeeze them into overlapping days."""
     client.login(admin)
     year = _current()
-    _set_calendar(year, date(2030, 3, 1), gap=5)
-    before = [(p.starts_on, p.ends_on) for p in year.phases]
     today = date.today()
-    # Choose a start before the calendar: earlier phases would have to end before they start.
-    response = client.form_post(f"/campaign/years/{year.id}/next-phase", {"start": "2030-02-01", "end": "2030-02-20"})
-    if today < date(2030, 3, 1):  # the first phase is the next: its own dates, valid
-        assert response.status_code == 303
-        return
+    _set_calendar(year, today - timedelta(days=12), gap=5)  # today lies between the first and second phase
+    assert year.phase_on(today) is None
+    before = [(p.starts_on, p.ends_on) for p in year.phases]
+    early = today - timedelta(days=30)  # before the calendar: the first phase would end before it starts
+    response = client.form_post(f"/campaign/years/{year.id}/next-phase", {
+        "start": early.isoformat(), "end": (early + timedelta(days=5)).isoformat()})
     body = response.get_data(as_text=True)
-    assert response.status_code == 422 and 'value="2030-02-01"' in body
+    assert response.status_code == 422 and f'value="{early.isoformat()}"' in body
     db.session.expire_all()
     assert [(p.starts_on, p.ends_on) for p in _current().phases] == before
 
@@ -86,7 +85,7 @@ def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_cha
 def test_random_starts_either_refused_or_leave_a_valid_calendar(app, admin):
     rng = random.Random(16)
     year = _current()
-    first = date(2030, 3, 1)
+    first = date.today() + timedelta(days=30)  # within the forms' horizon
     for _ in range(60):
         _set_calendar(year, first, gap=rng.choice((0, 4)))
         before = [(p.starts_on, p.ends_on) for p in year.phases]
