@@ -304,6 +304,7 @@ AUDIT_AREA = {
 # What each recorded field is called (audit log: changes old → new). "object.field" names a field whose meaning
 # depends on the record ("group" of a submission request is a number of people, of an appraisal code a rater group).
 AUDIT_FIELD = {
+    "via": _l("made through"),  # an account or branch made by an import, not by hand
     # appraisal and grading
     "round": _l("round"),
     "group": _l("rater group"),
@@ -446,6 +447,7 @@ YES_NO = {True: _l("Yes"), False: lazy_pgettext("answer", "No")}
 # Recorded values that are codes, in words, by field ("object.field" first: a status means one thing of a post,
 # another of a pledge).
 AUDIT_VALUE = {
+    "via": {"roster": _l("roster import"), "file": _l("import from a file")},
     "assessment.status": ASSESSMENT_STATUS,
     "pledge.status": PLEDGE_STATUS,
     "submission.status": SUBMISSION_STATUS,

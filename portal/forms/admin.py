@@ -109,7 +109,7 @@ class SlipsForm(FlaskForm):
 
     def validate_branch(self, field):
         if field.raw_data is None or field.raw_data == [] or not (
-                field.data in ("", "all") or (field.data or "").isdigit()):
+                field.data in ("", "all") or (field.data or "").isascii() and (field.data or "").isdigit()):
             raise ValidationError(_l("Choose an entry from the list."))
 
 

@@ -9,7 +9,6 @@ preview removes the one it supersedes, and the nightly task removes any older th
 """
 from __future__ import annotations
 
-import csv
 import io
 import secrets
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Branch, BranchKind, Unit, UnitKind
 from ..text import check_text
-from . import audit, uploads
+from . import audit, export, uploads
 from .roster import TOKEN, _malformed, _read_table
 
 UPLOAD_KIND = "branches"
@@ -150,7 +149,7 @@ def check(table: list[list[str]]) -> list[BranchRow]:
 
 def _kept(rows: list[BranchRow]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = export.csv_writer(out)  # read back by _read_table, which takes the neutralising apostrophe off
     writer.writerow(COLUMNS)
     writer.writerows([row.unit_name, row.unit_kind, row.branch_name, row.branch_kind, row.member_count]
                      for row in rows)
@@ -212,19 +211,17 @@ def apply(actor, token: str) -> int:
 def template(ext: str) -> bytes:
     if ext == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = export.csv_writer(out)
         writer.writerow(TEMPLATE_HEADER)
         writer.writerow(TEMPLATE_EXAMPLE)
         return out.getvalue().encode("utf-8-sig")  # Excel opens UTF-8 with a BOM as Chinese
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "支部"
-    sheet.append(list(TEMPLATE_HEADER))
-    sheet.append(list(TEMPLATE_EXAMPLE))
-    for column, width in zip("ABCDE", (24, 12, 28, 12, 10), strict=True):
-        sheet.column_dimensions[column].width = width
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    book = export.new_workbook(buffer, in_memory=True)
+    formats = export.Formats(book)
+    sheet = book.add_worksheet("支部")
+    export.write_row(sheet, 0, TEMPLATE_HEADER, formats)
+    export.write_row(sheet, 1, TEMPLATE_EXAMPLE, formats)
+    for column, width in enumerate((24, 12, 28, 12, 10)):
+        sheet.set_column(column, column, width)
+    book.close()
     return buffer.getvalue()

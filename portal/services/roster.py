@@ -786,7 +786,7 @@ def slip_people(job: RosterImport, scope: str) -> list[int]:
     if scope == "":
         stmt = stmt.where(User.branch_id.is_(None))
     elif scope != SLIPS_ALL:
-        if not scope.isdigit():
+        if not (scope.isascii() and scope.isdigit() and int(scope) < 2**31):  # the database's integer
             raise Invalid(str(_l("Choose an entry from the list.")), {})
         stmt = stmt.where(User.branch_id == int(scope))
     return list(db.session.scalars(stmt.order_by(User.id)))
