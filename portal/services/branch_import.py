@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Branch, BranchKind, Unit, UnitKind
 from ..text import check_text
 from . import audit, export, uploads
-from .roster import TOKEN, _malformed, _read_table
+from .roster import TOKEN, _malformed, _read_table, header_map
 
 UPLOAD_KIND = "branches"
 MAX_ROWS = 2000
@@ -76,26 +76,12 @@ def _lookup(kinds: dict) -> dict[str, object]:
     return found
 
 
-def _header_map(header: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = name.strip().lower()
-        for column, aliases in COLUMNS.items():
-            if key in aliases and column not in found:
-                found[column] = index
-    missing = [c for c in REQUIRED if c not in found]
-    if missing:
-        raise _malformed(_l("The first row must name the columns; missing: %(columns)s.",
-                            columns=", ".join(COLUMNS[c][2] for c in missing)))
-    return found
-
-
 def check(table: list[list[str]]) -> list[BranchRow]:
     """Every row of the file with its problems (the branch form's rules, all at once), writing nothing."""
     table = [row for row in table if any(cell for cell in row)]
     if not table:
         raise _malformed(_l("The file is empty."))
-    columns = _header_map(table[0])
+    columns = header_map(table[0], COLUMNS, REQUIRED, 2)
     if len(table) - 1 > MAX_ROWS:
         raise _malformed(_l("A file may have at most %(n)s rows.", n=MAX_ROWS))
     if len(table) == 1:

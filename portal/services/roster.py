@@ -215,17 +215,20 @@ def _read_table(data: bytes, ext: str) -> list[list[str]]:
         raise _malformed(_l("The CSV file is malformed.")) from error
 
 
-def _header_map(header: list[str]) -> dict[str, int]:
+def header_map(header: list[str], columns: dict[str, tuple], required, shown: int) -> dict[str, int]:
+    """Column name → index in a file's first row, matching each column's aliases (case-insensitive); a missing
+    required column is refused (Invalid), named by its alias at position `shown`. Shared by the roster and the
+    branch import."""
     found: dict[str, int] = {}
     for index, name in enumerate(header):
         key = name.strip().lower()
-        for column, aliases in COLUMNS.items():
+        for column, aliases in columns.items():
             if key in aliases and column not in found:
                 found[column] = index
-    missing = [c for c in REQUIRED if c not in found]
+    missing = [c for c in required if c not in found]
     if missing:
         raise _malformed(_l("The first row must name the columns; missing: %(columns)s.",
-                            columns=", ".join(COLUMNS[c][1] for c in missing)))
+                            columns=", ".join(columns[c][shown] for c in missing)))
     return found
 
 
@@ -246,7 +249,7 @@ def _plan(table: list[list[str]], actor=None) -> Plan:
     table = [row for row in table if any(cell for cell in row)]
     if not table:
         raise _malformed(_l("The file is empty."))
-    columns = _header_map(table[0])
+    columns = header_map(table[0], COLUMNS, REQUIRED, 1)
     if len(table) - 1 > MAX_ROWS:
         raise _too_many()
     if len(table) == 1:
