@@ -76,6 +76,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    # Flask-Login's "basic" protection only marks a session not fresh (this portal never asks for freshness);
+    # to do so it writes "_fresh" into every anonymous session it sees, so that a stray anonymous request
+    # (the browser's favicon, a 404) answers with a Set-Cookie that can land after the login's and log the
+    # person straight out again. Sessions end by version, idle and absolute lifetimes instead (sessions.py).
+    login_manager.session_protection = None
     mail.init_app(app)
 
 

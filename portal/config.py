@@ -60,6 +60,10 @@ def load(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": int(os.environ.get("SESSION_ABSOLUTE_SECONDS", 12 * 3600)),
+        # The cookie lives as long as the absolute lifetime from login, so it need not be re-sent on every
+        # answer; a Set-Cookie only where the session changed keeps a slow answer to an older request from
+        # overwriting a newer session (login, logout, language) in the browser.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_IDLE_SECONDS": int(os.environ.get("SESSION_IDLE_SECONDS", 2 * 3600)),
         "SESSION_ABSOLUTE_SECONDS": int(os.environ.get("SESSION_ABSOLUTE_SECONDS", 12 * 3600)),
         "BABEL_DEFAULT_LOCALE": "zh",

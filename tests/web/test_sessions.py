@@ -116,3 +116,22 @@ def test_throttling_holds_across_gunicorn_workers_behind_a_proxy(database_url, u
         assert [attempt(base, f"nobody{n}", "x", "192.168.1.1") for n in range(4)] == [401] * 4
         results = [attempt(base, person.username, PASSWORD, f"192.168.1.{n + 1}") for n, person in enumerate(staff)]
         assert results == [303] * 24
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/no-such-page", "/login", "/healthz", "/static/css/portal.css"])
+def test_a_request_that_changes_nothing_sends_no_session_cookie(app, member, path):
+    """A browser sends some requests (its favicon, a prefetch) with the cookie it held before logging in, and
+    their answers may arrive after the login's: any Set-Cookie on them would log the person straight out again
+    (CI saw it: the favicon's 404 rewrote the session with Flask-Login's "_fresh")."""
+    before_login = app.test_client()
+    before_login.get("/login")  # the anonymous session with its CSRF token, as the login form leaves it
+    cookie = before_login.get_cookie("session")
+    assert cookie is not None
+    assert before_login.get(path).headers.getlist("Set-Cookie") == []
+
+    logged_in = app.test_client()
+    logged_in.get("/login")
+    assert logged_in.login(member).status_code == 303
+    logged_in.get("/")  # the landing page shows (and so takes) the login's flashed message
+    for path in (path, "/", "/news"):
+        assert logged_in.get(path).headers.getlist("Set-Cookie") == []  # seen_at is refreshed once a minute
