@@ -133,5 +133,5 @@ def test_a_request_that_changes_nothing_sends_no_session_cookie(app, member, pat
     logged_in.get("/login")
     assert logged_in.login(member).status_code == 303
     logged_in.get("/")  # the landing page shows (and so takes) the login's flashed message
-    for path in (path, "/", "/news"):
-        assert logged_in.get(path).headers.getlist("Set-Cookie") == []  # seen_at is refreshed once a minute
+    for url in (path, "/", "/news"):
+        assert logged_in.get(url).headers.getlist("Set-Cookie") == []  # seen_at is refreshed once a minute
