@@ -47,7 +47,7 @@ def test_long_text_without_spaces_never_widens_the_page(page, live_server, leade
     from portal.services import notifications
 
     long_word = "长" * 40 + "x" * 400
-    other = BranchFactory(name="支部" + long_word)
+    other = BranchFactory(name=("支部" + long_word)[:120])  # the longest name a branch may have
     assessment = make_assessment(other, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
     assessment.submitted_at = utcnow() - timedelta(days=1)
     notifications.notify([leader, secretary], "post.waiting", "long", "/news", what=long_word)
