@@ -2,6 +2,7 @@
 TEST_DATABASE_URL is set), a fresh app per test, emptied tables after each test, role fixtures."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -11,8 +12,9 @@ import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, text
+from sqlalchemy import String, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Mapper
 from werkzeug.datastructures import MultiDict
 
 from portal import create_app
@@ -24,6 +26,25 @@ from portal.services.builtin import ensure_builtin
 from .factories import PASSWORD, BranchFactory, UserFactory
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+@functools.cache
+def _bounded_columns(mapper: Mapper) -> tuple[tuple[str, str, int], ...]:
+    return tuple((attr.key, f"{mapper.class_.__name__}.{attr.key}", column.type.length)
+                 for attr in mapper.column_attrs for column in attr.columns
+                 if isinstance(column.type, String) and column.type.length)
+
+
+@event.listens_for(Mapper, "before_insert")
+@event.listens_for(Mapper, "before_update")
+def _refuse_what_postgresql_would(mapper, connection, target) -> None:
+    """SQLite stores a VARCHAR(120) of any length; PostgreSQL refuses it. A test that arranges data beyond a
+    column's length would pass here and fail only on PostgreSQL: fail it here too."""
+    if connection.dialect.name != "sqlite":
+        return
+    for key, name, length in _bounded_columns(mapper):
+        value = getattr(target, key, None)
+        assert not isinstance(value, str) or len(value) <= length, f"{name}: {len(value)} characters > {length}"
 
 
 def _create_postgres_database(base_url: str) -> tuple[str, callable]:
