@@ -423,6 +423,9 @@ AUDIT_FIELD = {
     "position": _l("position"),
     "weight": _l("weight"),
     "started_years": _l("years whose assessments had started"),
+    "valid_from": _l("asked from (year)"),
+    "retired_from": _l("no longer asked from (year)"),
+    "asked_again_as": _l("asked again as item"),
     "changes": _l("changes"),
     "kinds": _l("changes by kind"),
 }

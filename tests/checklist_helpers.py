@@ -15,6 +15,7 @@ from portal.models import (
     Result,
     Subject,
 )
+from portal.services.items import in_checklist
 
 
 def current_year() -> CampaignYear:
@@ -26,11 +27,11 @@ def year(number: int) -> CampaignYear:
 
 
 def items(subject: Subject, year_obj: CampaignYear | None = None) -> list[Item]:
+    """The items a new checklist of the year (default: the current one) holds, in order."""
     year_obj = year_obj or current_year()
     return list(db.session.scalars(
         select(Item).join(Criterion).join(Framework)
-        .where(Framework.subject == subject, Item.active.is_(True),
-               (Item.year_id.is_(None)) | (Item.year_id == year_obj.id))
+        .where(Framework.subject == subject, in_checklist(year_obj.id, year_obj.year))
         .order_by(Criterion.position, Item.position)))
 
 

@@ -34,6 +34,7 @@ from portal.models import (
     UnitKind,
     utcnow,
 )
+from portal.services.items import in_checklist
 
 from .factories import BranchFactory, UnitFactory, UserFactory
 
@@ -52,8 +53,7 @@ def year(number: int | None = None) -> CampaignYear:
 def branch_items(year_obj: CampaignYear) -> list[Item]:
     return list(db.session.scalars(
         select(Item).join(Criterion).join(Framework)
-        .where(Framework.subject == Subject.BRANCH, Item.active.is_(True),
-               (Item.year_id.is_(None)) | (Item.year_id == year_obj.id))
+        .where(Framework.subject == Subject.BRANCH, in_checklist(year_obj.id, year_obj.year))
         .order_by(Criterion.position, Item.position)))
 
 

@@ -49,7 +49,11 @@ class Criterion(db.Model):
 
 
 class Item(db.Model):
-    """One indicator to tick. year_id set = a theme item that only that campaign year asks for."""
+    """One indicator to tick. year_id set = a theme item that only that campaign year asks for.
+
+    Validity in campaign years (numbers, not ids: years compare by number): an item applies from `valid_from`
+    (None: from the start) until the year before `retired_from` (None: still asked). Which items a year's
+    checklist holds is decided in one place, services/items.py."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), index=True)
@@ -57,8 +61,21 @@ class Item(db.Model):
     position: Mapped[int]
     text: Mapped[str] = mapped_column(Text)
     weight: Mapped[float] = mapped_column(default=1.0)
-    # Retired items stay for the answers that were given to them; new checklists leave them out.
-    active: Mapped[bool] = mapped_column(default=True)
+    # The first campaign year it is asked in: set when it is added to a framework already in use, so that
+    # earlier (finished) years keep their checklists and figures.
+    valid_from: Mapped[int | None]
+    # The first campaign year it is no longer asked in (RETIRED_BEFORE_ANY_YEAR: asked in none). Checklists
+    # that answered it keep it, with their answer.
+    retired_from: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     criterion: Mapped[Criterion] = relationship(back_populates="items", lazy="raise")
+
+    @property
+    def active(self) -> bool:
+        """Still asked (not retired)."""
+        return self.retired_from is None
+
+
+# Item.retired_from of an item retired before any campaign year used it.
+RETIRED_BEFORE_ANY_YEAR = 0

@@ -16,6 +16,7 @@ from ..input_guard import parse_int
 from ..models import PHASE_ORDER, CampaignYear, Phase, PhaseKind, Role
 from ..text import EARLIEST, LATEST
 from . import audit
+from .items import in_checklist
 from .versions import check_version
 
 
@@ -489,7 +490,8 @@ def seed_demo(today: date) -> None:
     # 公开承诺: branch pledges in every status; members' pledges, some waiting for their secretary.
     def items_of(subject) -> list[int]:
         return db.session.scalars(select(Item.id).join(Criterion).join(Framework).where(
-            Framework.subject == subject, Item.active.is_(True), Item.year_id.is_(None)).order_by(Item.id)).all()
+            Framework.subject == subject, in_checklist(year.id, year.year), Item.year_id.is_(None))
+            .order_by(Item.id)).all()
 
     item_ids = {None: items_of(Subject.BRANCH), "member": items_of(Subject.MEMBER)}
     branch_texts = ["开展“党员示范岗”活动,每名党员结对帮扶一名青年教师。", "每月组织一次主题党日,全年不少于十二次。",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
@@ -40,6 +40,7 @@ from ..models import (
 )
 from . import audit, notifications, progress, tallies, uploads
 from .campaign import current_year
+from .items import in_checklist
 
 EVIDENCE_KIND = "evidence"
 NOTE_MAX = 2000
@@ -157,15 +158,14 @@ class Checklist:
 
 
 def _applicable_items(target: Target, only_item_id: int | None = None):
-    """Criteria and items of the framework for the year; retired items only if this assessment answered them."""
+    """Criteria and items the checklist holds (`items.in_checklist`: valid in the year, or answered by it)."""
     assessment_id = target.assessment.id if target.assessment else -1
     stmt = (
         select(Criterion, Item)
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == assessment_id))
         .where(Criterion.framework_id == target.framework.id,
-               or_(Item.year_id.is_(None), Item.year_id == target.year.id),
-               or_(Item.active.is_(True), ItemResult.id.isnot(None)))
+               in_checklist(target.year.id, target.year.year, ItemResult.id.isnot(None)))
         .order_by(Criterion.position, Item.year_id.isnot(None), Item.position, Item.id)
     )
     if only_item_id is not None:
@@ -246,8 +246,7 @@ def _blank_tallies(target: Target) -> dict[int, progress.Tally]:
     from sqlalchemy import func
 
     stmt = (select(Criterion.id, func.count(Item.id)).join(Item, Item.criterion_id == Criterion.id)
-            .where(Criterion.framework_id == target.framework.id, Item.active.is_(True),
-                   or_(Item.year_id.is_(None), Item.year_id == target.year.id))
+            .where(Criterion.framework_id == target.framework.id, in_checklist(target.year.id, target.year.year))
             .group_by(Criterion.id))
     return {cid: progress.Tally(total=int(n)) for cid, n in db.session.execute(stmt)}
 

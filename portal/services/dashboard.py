@@ -57,6 +57,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, figures, progress
+from .items import in_checklist
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -802,21 +803,21 @@ class ItemGrid:
 
 
 def item_grid(year: CampaignYear) -> ItemGrid:
-    """Every applicable 五个好 item of the year in framework order, and every branch's answer."""
+    """Every 五个好 item a branch checklist of the year holds (valid in the year, or answered by some branch) in
+    framework order, and every branch's answer."""
+    answered = (select(ItemResult.id).join(Assessment, Assessment.id == ItemResult.assessment_id)
+                .where(ItemResult.item_id == Item.id, Assessment.year_id == year.id,
+                       Assessment.member_id.is_(None)).exists())
     items = list(db.session.execute(
         select(Item, Criterion).join(Criterion).join(Framework)
-        .where(Framework.subject == Subject.BRANCH,
-               (Item.year_id.is_(None)) | (Item.year_id == year.id))
+        .where(Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year, answered))
         .order_by(Criterion.position, Item.position, Item.id)))
     answers = {(branch_id, item_id): result for branch_id, item_id, result in db.session.execute(
         select(Assessment.branch_id, ItemResult.item_id, ItemResult.result)
         .join(Assessment, Assessment.id == ItemResult.assessment_id)
         .where(Assessment.year_id == year.id, Assessment.member_id.is_(None)))}
-    answered_items = {item_id for _, item_id in answers}
     grouped: dict[int, tuple[Criterion, list[Item]]] = {}
     for item, criterion in items:
-        if not item.active and item.id not in answered_items:
-            continue  # retired and never answered this year
         grouped.setdefault(criterion.id, (criterion, []))[1].append(item)
     return ItemGrid(criteria=list(grouped.values()), results=answers)
 

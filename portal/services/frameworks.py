@@ -4,11 +4,14 @@
 
 Answers are never rewritten: an answer keeps the wording it was given against (`ItemResult.item_text`, which
 the checklist shows for every answered item), so an item's wording is edited in place and new checklists ask
-the new wording; an item is retired rather than deleted (a retired item stays in the checklists that answered
-it). A change that reaches a campaign year whose assessments have started is refused with NeedsConfirmation
-until the admin confirms it; a confirmed change raises the framework's version. Every change is audited and
-committed once; the kept tallies (services/tallies.py) rebuild themselves when a weight, an item's activity or
-its year changes.
+the new wording. Items have a validity in campaign years (services/items.py): once the framework is in use, an
+item asked every year is added from the current year on and retired from the current year on, so that earlier,
+finished years keep their checklists and figures; a theme item is added to and retired from its own year. A
+retired item stays in the checklists that answered it; bringing back an item retired from an earlier year asks
+a new version of it from the current year (the earlier years stay as they were). A change that reaches a
+campaign year whose assessments have started is refused with NeedsConfirmation until the admin confirms it; a
+confirmed change raises the framework's version. Every change is audited and committed once; the kept tallies
+(services/tallies.py) rebuild themselves when a weight, an item's validity or its year changes.
 """
 from __future__ import annotations
 
@@ -24,9 +27,10 @@ from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Assessment, CampaignYear, Criterion, Framework, Item, ItemResult
+from ..models import RETIRED_BEFORE_ANY_YEAR, Assessment, CampaignYear, Criterion, Framework, Item, ItemResult
 from ..text import check_text
 from . import audit, uploads
+from .campaign import current_year
 
 TEXT_MAX = 1000  # an item's wording
 TITLE_MAX = 40  # Criterion.title
@@ -132,8 +136,67 @@ def _lock(framework: Framework) -> Framework:
                              .execution_options(populate_existing=True))
 
 
-def _scope_years(item_year_id: int | None) -> set[int] | None:
-    return None if item_year_id is None else {item_year_id}
+def first_year(framework: Framework) -> int | None:
+    """The first campaign year (number) a new or retired item asked every year takes effect in: the current year
+    once the framework is in use (it has assessments), so that earlier years keep their checklists and figures;
+    None (from the start) before."""
+    in_use = db.session.scalar(select(Assessment.id).where(Assessment.framework_id == framework.id).limit(1))
+    year = current_year() if in_use is not None else None
+    return year.year if year else None
+
+
+def _change_year(framework: Framework, theme_year_id: int | None) -> int | None:
+    """The first year an item's addition or retirement takes effect in: a theme item's own year, else
+    `first_year`."""
+    if theme_year_id is not None:
+        return db.session.get(CampaignYear, theme_year_id).year
+    return first_year(framework)
+
+
+def _years_from(number: int | None) -> set[int] | None:
+    """The ids of the campaign years from `number` on (None: every year)."""
+    if number is None:
+        return None
+    return set(db.session.scalars(select(CampaignYear.id).where(CampaignYear.year >= number)))
+
+
+def _reach(item: Item, number: int | None) -> set[int] | None:
+    """The years (ids) a change to the item from year `number` on reaches: a theme item's own year."""
+    return {item.year_id} if item.year_id is not None else _years_from(number)
+
+
+def _new_item(criterion_id: int, year_id: int | None, start: int | None, **values) -> Item:
+    """A new item: a theme item of `year_id`, or one asked every year from `start` (None: from the start)."""
+    item = Item(criterion_id=criterion_id, year_id=year_id, valid_from=None if year_id else start, **values)
+    db.session.add(item)
+    return item
+
+
+def _retire(item: Item, start: int | None) -> None:
+    """No longer asked from year `start` on (None: in no year); the checklists that answered it keep it."""
+    item.retired_from = RETIRED_BEFORE_ANY_YEAR if start is None else start
+
+
+def _restored_in_place(item: Item, start: int | None) -> bool:
+    """Whether the retired item itself can be asked again from year `start` on (None: from the start): a theme
+    item, a framework not in use yet, or an item retired from `start` or later, so that no year between its
+    retirement and `start` gains it back."""
+    return item.year_id is not None or start is None or item.retired_from >= start
+
+
+def _restore_reach(item: Item, start: int | None) -> set[int] | None:
+    """The years (ids) bringing the item back from year `start` on reaches (`_restore`)."""
+    return _reach(item, item.retired_from if _restored_in_place(item, start) else start)
+
+
+def _restore(item: Item, start: int | None) -> Item:
+    """Ask a retired item again from year `start` on. Returns the item asked: itself, or (when it was retired
+    from a year before `start`) a new version of it from `start`, so that the years in between keep their
+    checklists and figures."""
+    if _restored_in_place(item, start):
+        item.retired_from = None
+        return item
+    return _new_item(item.criterion_id, None, start, position=item.position, text=item.text, weight=item.weight)
 
 
 def _siblings(item: Item) -> list[Item]:
@@ -214,7 +277,7 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
     if after == before:
         db.session.rollback()
         return False
-    years = _guard(framework, _scope_years(item.year_id), confirmed)
+    years = _guard(framework, _reach(item, item.valid_from), confirmed)
     item.text, item.weight = text, after["weight"]
     _place(siblings, item, after["position"], THEME_BASE - 1 if item.year_id else 0)
     audit.record(actor, "framework.item_update", item, before=before,
@@ -225,35 +288,46 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
 
 def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: CampaignYear | None,
              confirmed: bool = False) -> Item:
-    """A new item at the end of the criterion: the framework's own (every year), or a theme item of `year`."""
+    """A new item at the end of the criterion: a theme item of `year`, or one asked every year (from the current
+    year on once the framework is in use: `first_year`)."""
     framework = _lock(framework_of(criterion))
-    years = _guard(framework, _scope_years(year.id if year else None), confirmed)
-    item = Item(criterion_id=criterion.id, year_id=year.id if year else None, position=0, text=text,
-                weight=_weight(weight))
-    siblings = _siblings(item)
-    db.session.add(item)
-    _place(siblings, item, None, THEME_BASE - 1 if year else 0)
+    start = None if year else first_year(framework)
+    years = _guard(framework, {year.id} if year else _years_from(start), confirmed)
+    item = _new_item(criterion.id, year.id if year else None, start, position=0, text=text, weight=_weight(weight))
+    _place(_siblings(item), item, None, THEME_BASE - 1 if year else 0)
     db.session.flush()
     audit.record(actor, "framework.item_add", item,
                  after={"text": text, "weight": item.weight, "criterion": criterion.title,
-                        "year": year.year if year else None, "version": framework.version, "started_years": years})
+                        "year": year.year if year else None, "valid_from": item.valid_from,
+                        "version": framework.version, "started_years": years})
     db.session.commit()
     return item
 
 
 def set_item_active(actor, item: Item, active: bool, confirmed: bool = False) -> bool:
-    """Retire an item (new checklists leave it out; checklists that answered it keep it, with their answer) or
-    bring a retired one back. False: it already was so."""
+    """Retire an item from the current year on (a theme item: from its year; checklists of those years leave it
+    out, those that answered it keep it, with their answer), or bring a retired one back (`_restore`). False: it
+    already was so."""
     criterion = get_criterion(item.criterion_id)
     framework = _lock(framework_of(criterion))
     if item.active == active:
         db.session.rollback()
         return False
-    years = _guard(framework, _scope_years(item.year_id), confirmed)
-    item.active = active
-    audit.record(actor, "framework.item_restore" if active else "framework.item_retire", item,
-                 before={"active": not active},
+    start = _change_year(framework, item.year_id)
+    before = {"active": not active, "valid_from": item.valid_from, "retired_from": item.retired_from}
+    years = _guard(framework, _restore_reach(item, start) if active else _reach(item, start), confirmed)
+    asked = item
+    if active:
+        siblings = _siblings(item)
+        asked = _restore(item, start)
+        if asked is not item:  # the new version takes the place after the retired one
+            _place(siblings, asked, _index_of(siblings, item) + 1)
+            db.session.flush()
+    else:
+        _retire(item, start)
+    audit.record(actor, "framework.item_restore" if active else "framework.item_retire", item, before=before,
                  after={"active": active, "text": item.text, "criterion": criterion.title,
+                        "retired_from": item.retired_from, "asked_again_as": asked.id if asked is not item else None,
                         "version": framework.version, "started_years": years})
     db.session.commit()
     return True
@@ -348,7 +422,8 @@ class ImportPreview:
 def fingerprint(framework: Framework) -> str:
     criteria, items, _years = _state(framework)
     data = [[c.id, c.code, c.position, c.title, c.title_en, c.official_text] for c in criteria] + \
-           [[i.id, i.criterion_id, i.year_id, i.position, i.text, _weight(i.weight), i.active] for i in items]
+           [[i.id, i.criterion_id, i.year_id, i.position, i.text, _weight(i.weight), i.valid_from, i.retired_from]
+            for i in items]
     return hashlib.sha256(json.dumps(data, ensure_ascii=True).encode()).hexdigest()
 
 
@@ -530,6 +605,14 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
     steps: list = []
     reach_all = False
     reached: set[int] = set()
+    start = first_year(framework)  # an item asked every year is added and retired from this year on
+
+    def reach(years: set[int] | None) -> None:
+        nonlocal reach_all
+        if years is None:
+            reach_all = True
+        else:
+            reached.update(years)
 
     # Criteria: wording and order (the file's 序号, ties in the file's order).
     ordered = sorted(plan["criteria"], key=lambda c: (c["position"],))
@@ -577,6 +660,7 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                     matched[n] = hit
                     free.remove(hit)
         base = THEME_BASE - 1 if year_id else 0
+        scope_start = year_numbers[year_id] if year_id else start
         # A move is a change of order among the items kept, not a new number after a row was removed.
         was = [i.id for i in sorted(matched.values(), key=lambda i: (i.position, i.id))]
         now = [matched[n].id for n in sorted(matched)]
@@ -585,10 +669,11 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
             item = matched.get(n)
             if item is None:
                 changes.append(Change("add", where, "", f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
+                reach({year_id} if year_id else _years_from(start))
 
                 def step(criterion=criterion, year_id=year_id, wanted=wanted, position=position):
-                    db.session.add(Item(criterion_id=criterion.id, year_id=year_id, position=position,
-                                        text=wanted["text"], weight=wanted["weight"]))
+                    _new_item(criterion.id, year_id, start, position=position, text=wanted["text"],
+                              weight=wanted["weight"])
             else:
                 if (item.text, _weight(item.weight), item.position, item.active) == (
                         wanted["text"], wanted["weight"], position, True):
@@ -604,24 +689,22 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                 if kind:
                     changes.append(Change(kind, where, f"{item.text} ({_('Weight')} {_weight(item.weight):g})",
                                           f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
+                # An edit reaches every year the item is asked in; a new version only the years from its first.
+                in_place = item.active or _restored_in_place(item, scope_start)
+                reach(_reach(item, item.valid_from if in_place else scope_start))
 
-                def step(item=item, wanted=wanted, position=position):
-                    item.text, item.weight, item.position, item.active = (wanted["text"], wanted["weight"], position,
-                                                                          True)
+                def step(item=item, wanted=wanted, position=position, scope_start=scope_start):
+                    asked = item if item.active else _restore(item, scope_start)
+                    asked.text, asked.weight, asked.position = wanted["text"], wanted["weight"], position
             steps.append(step)
-            reach_all = reach_all or year_id is None
-            if year_id:
-                reached.add(year_id)
         for item in free:
             if item.active:
                 changes.append(Change("retire", where, item.text, ""))
+                reach(_reach(item, scope_start))
 
-                def step(item=item):
-                    item.active = False
+                def step(item=item, scope_start=scope_start):
+                    _retire(item, scope_start)
                 steps.append(step)
-                reach_all = reach_all or year_id is None
-                if year_id:
-                    reached.add(year_id)
     return _Diff(changes, None if reach_all else reached, steps)
 
 

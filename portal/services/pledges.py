@@ -31,6 +31,7 @@ from ..models import (
 )
 from . import audit, notifications
 from .campaign import ensure_writable, parse_date
+from .items import in_checklist
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
@@ -52,10 +53,10 @@ def get(pledge_id: int) -> Pledge:
 
 
 def items_for(subject: Subject, year: CampaignYear) -> list[tuple[int, str, str]]:
-    """(item id, criterion title, item text) a pledge of this subject can be tagged with."""
+    """(item id, criterion title, item text) a pledge of this subject can be tagged with: the items the year's
+    checklists hold."""
     stmt = (select(Item.id, Criterion.title, Item.text).join(Criterion).join(Framework)
-            .where(Framework.subject == subject, Item.active.is_(True),
-                   or_(Item.year_id.is_(None), Item.year_id == year.id))
+            .where(Framework.subject == subject, in_checklist(year.id, year.year))
             .order_by(Criterion.position, Item.position))
     return list(db.session.execute(stmt))
 

@@ -9,10 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
-from ..models import Assessment, Criterion, Item, ItemResult, Result
+from ..models import Assessment, CampaignYear, Criterion, Item, ItemResult, Result
+from .items import in_checklist
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,10 @@ def _count(result: Result):
     return func.coalesce(func.sum(case((ItemResult.result == result, 1), else_=0)), 0)
 
 
-def applicable_items_clause(assessment_year_id_col):
-    """Items that belong in an assessment of a given year: the framework's items for every year,
-    plus that year's theme items; retired items only where they were already answered."""
-    return and_(
-        or_(Item.year_id.is_(None), Item.year_id == assessment_year_id_col),
-        or_(Item.active.is_(True), ItemResult.id.isnot(None)),
-    )
-
-
 def tally_query(*group_by, extra_columns=()):
-    """SELECT group_by..., the Tally aggregates, extra_columns... over every applicable item of the
-    assessments the caller filters, grouped by `group_by`. One GROUP BY, whatever the number of rows."""
+    """SELECT group_by..., the Tally aggregates, extra_columns... over every item of the assessments the caller
+    filters that their checklists hold (`items.in_checklist`), grouped by `group_by`. One GROUP BY, whatever the
+    number of rows."""
     weight_scored = func.coalesce(func.sum(case(
         (ItemResult.result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), Item.weight), else_=0.0)), 0.0)
     weight_earned = func.coalesce(func.sum(case(
@@ -86,10 +79,11 @@ def tally_query(*group_by, extra_columns=()):
             _count(Result.NOT_APPLICABLE), weight_scored, weight_earned, *extra_columns,
         )
         .select_from(Assessment)
+        .join(CampaignYear, CampaignYear.id == Assessment.year_id)
         .join(Criterion, Criterion.framework_id == Assessment.framework_id)
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == Assessment.id))
-        .where(applicable_items_clause(Assessment.year_id))
+        .where(in_checklist(Assessment.year_id, CampaignYear.year, ItemResult.id.isnot(None)))
         .group_by(*group_by)
     )
 

@@ -32,8 +32,8 @@ _MARKS = "portal.tally_marks"  # session.info key: assessment ids to bring up to
 _RESET = "portal.tally_reset"  # session.info key: assessments whose answers were removed (rows may go)
 _ALL = "portal.tally_all"  # session.info key: every assessment (the framework changed)
 _SUSPENDED = "portal.tally_suspended"  # session.info key: a bulk load rebuilds at its end
-# Item and criterion columns that change which items an assessment counts, or their weight.
-FRAMEWORK_COLUMNS = {"weight", "active", "year_id", "criterion_id", "framework_id"}
+# Item and criterion columns that change which items an assessment counts (services/items.py), or their weight.
+FRAMEWORK_COLUMNS = {"weight", "valid_from", "retired_from", "year_id", "criterion_id", "framework_id"}
 TALLY_COLUMNS = ["assessment_id", "criterion_id", "total", "met", "partly", "not_met", "na", "weight_scored",
                  "weight_earned", "last_answer_at"]
 
@@ -133,7 +133,7 @@ def apply_pending(session: Session | None = None, *, summaries: bool = False) ->
 
 def _noticed(session: Session, flush_context) -> None:
     """after_flush: the assessments whose answers the ORM just wrote; a framework change (an item or
-    criterion added, removed, or its weight, activity, year or place changed) concerns every assessment."""
+    criterion added, removed, or its weight, validity, year or place changed) concerns every assessment."""
     if session.info.get(_SUSPENDED):
         return
     figures.noticed(session)

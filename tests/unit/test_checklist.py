@@ -197,7 +197,7 @@ def test_answers_keep_the_wording_they_answered(branch, secretary):
 def test_retired_item_stays_where_answered_only(branch, other_branch, secretary, other_secretary):
     item = items(Subject.BRANCH)[0]
     checklist.set_item_result(secretary, branch_target(branch), item.id, "met")
-    item.active = False
+    item.retired_from = current_year().year
     db.session.commit()
     assert any(r.item.id == item.id for s in checklist.load(branch_target(branch)).sections for r in s.rows)
     assert not any(r.item.id == item.id for s in checklist.load(branch_target(other_branch)).sections

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from portal.extensions import db
 from portal.models import (
     BranchSummary,
+    Criterion,
     Item,
     Post,
     PostCategory,
@@ -25,7 +26,7 @@ from portal.models import (
     SubmissionRequest,
     utcnow,
 )
-from portal.services import checklist, dashboard, figures, news, pledges, submissions
+from portal.services import checklist, dashboard, figures, frameworks, news, pledges, submissions
 from tests.dashboard_helpers import branch_items, build_district, year
 from tests.factories import BranchFactory, UnitFactory, UserFactory
 
@@ -137,6 +138,15 @@ def test_every_kind_of_change_keeps_the_summaries_exact(app, leader, admin):
     item = db.session.get(Item, items[1].id)
     item.weight = 2.5  # a framework edit: every score moves
     db.session.commit()
+    agree()
+    # The framework editor: an item added from the current year on, one retired, and brought back.
+    frameworks.add_item(admin, db.session.get(Criterion, item.criterion_id), text="新增条目", weight=1.0, year=None,
+                        confirmed=True)
+    agree()
+    retired = db.session.get(Item, items[2].id)
+    assert frameworks.set_item_active(admin, retired, False, confirmed=True)
+    agree()
+    assert frameworks.set_item_active(admin, db.session.get(Item, items[2].id), True, confirmed=True)
     agree()
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from flask_migrate import downgrade, upgrade
 
-from portal import create_app
-from portal.extensions import db
 from portal.models import AUTOINCREMENT_TABLES
+
+from ..migration_helpers import migrate, sqlite_app
 
 NOW = "2012-11-01 08:00:00"
 
@@ -51,12 +50,8 @@ def _counts(con: sqlite3.Connection) -> dict:
 
 
 def test_i12h_01_keeps_every_row_and_stops_id_reuse(tmp_path):
-    path = tmp_path / "old.sqlite3"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TESTING": True,
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads")})
-    with app.app_context():
-        upgrade(revision="n001")
-        db.engine.dispose()
+    app, path = sqlite_app(tmp_path)
+    migrate(app, "n001")
     con = sqlite3.connect(path)
     _framework(con)  # as the schema of n001 held it (today's models have columns that came later)
     con.commit()
@@ -65,9 +60,7 @@ def test_i12h_01_keeps_every_row_and_stops_id_reuse(tmp_path):
     _rows(con)
     before = _counts(con)
     con.close()
-    with app.app_context():
-        upgrade(revision="heads")
-        db.engine.dispose()
+    migrate(app, "heads")
     con = sqlite3.connect(path)
     con.execute("PRAGMA foreign_keys=ON")
     assert _counts(con) == before
@@ -83,9 +76,7 @@ def test_i12h_01_keeps_every_row_and_stops_id_reuse(tmp_path):
     assert con.execute("SELECT max(id) FROM evidence").fetchone()[0] == 13
     con.commit()
     con.close()
-    with app.app_context():  # and back down past every later migration: the rows survive that too
-        downgrade(revision="n001")
-        db.engine.dispose()
+    migrate(app, "n001", down=True)  # and back down past every later migration: the rows survive that too
     con = sqlite3.connect(path)
     assert con.execute("SELECT count(*) FROM item_result").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM evidence").fetchone()[0] == 2

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from portal.extensions import db
 from portal.models import Assessment, AssessmentTally, Criterion, Item, ItemResult, Result, Subject
 from portal.services import checklist, progress, tallies
-from tests.checklist_helpers import current_year, items, make_assessment
+from tests.checklist_helpers import current_year, items, make_assessment, year
 
 VALUES = [r.value for r in Result]
 
@@ -57,7 +57,8 @@ def test_orm_writes_framework_changes_and_deletions_are_followed(app, branch, ot
     db.session.commit()
     _agree()
     retired = items(Subject.BRANCH)[-1]
-    retired.active = False  # answered by the first, so it stays there; it leaves the second's checklist
+    # Retired from this year: answered by the first, so it stays there; it leaves the second's checklist.
+    retired.retired_from = current_year().year
     db.session.commit()
     _agree()
 
@@ -66,6 +67,26 @@ def test_orm_writes_framework_changes_and_deletions_are_followed(app, branch, ot
         db.session.delete(result)  # an answer removed: its retired item leaves the first's checklist too
     db.session.commit()
     _agree()
+
+    # Validity in years: an item asked from 2012 on leaves a finished 2011 checklist as it was, until its first
+    # year moves.
+    finished = make_assessment(other_branch, year_obj=year(2011), answer_all=Result.MET)
+    _agree()
+    later = Item(criterion_id=item.criterion_id, position=99, text="2012 年起的新条目",
+                 valid_from=current_year().year)
+    db.session.add(later)
+    db.session.commit()
+    _agree()
+    assert progress.overall(progress.tallies([finished.id])[finished.id]).progress == 100.0
+    assert later.id in {i.id for i in items(Subject.BRANCH)} - {i.id for i in items(Subject.BRANCH, year(2011))}
+    later.valid_from = 2011
+    db.session.commit()
+    _agree()
+    assert progress.overall(progress.tallies([finished.id])[finished.id]).progress < 100.0
+    later.retired_from = 2011  # retired from 2011 on: no longer in 2011's checklist (it has no answer there)
+    db.session.commit()
+    _agree()
+    assert progress.overall(progress.tallies([finished.id])[finished.id]).progress == 100.0
 
     db.session.execute(delete(Assessment).where(Assessment.id == second.id))
     db.session.commit()

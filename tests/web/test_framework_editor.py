@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Criterion, Framework, Item, ItemResult, Result, Subject
+from portal.models import AuditEvent, CampaignYear, Criterion, Framework, Item, ItemResult, Result, Subject
 from portal.services import tallies
 
 from ..checklist_helpers import current_year, items, make_assessment, year
@@ -355,3 +355,149 @@ def test_a_tampered_plan_is_checked_again(admin_client):
 
 def test_the_current_year_is_the_default_for_new_checklists(admin_client, branch):
     assert current_year().year == 2012
+
+
+# --- validity in years: a finished year keeps its checklists and figures ---------------------------------------
+
+def _shown(client, number: int, branches) -> dict:
+    """Everything a campaign year shows of its 五个好 checklists: the kept tallies and branch summaries, each
+    branch's checklist (items and overall progress), and the XLSX item sheet of the year."""
+    import re
+
+    from portal.models import Assessment, AssessmentTally, BranchSummary
+    from portal.services import progress
+
+    the_year = year(number)
+    tallies.apply_pending(summaries=True)
+    kept = sorted(db.session.execute(
+        select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *progress.tally_columns())
+        .join(Assessment, Assessment.id == AssessmentTally.assessment_id)
+        .where(Assessment.year_id == the_year.id)).all())
+    summaries = sorted(db.session.execute(
+        select(BranchSummary.branch_id, BranchSummary.total, BranchSummary.met, BranchSummary.progress,
+               BranchSummary.score).where(BranchSummary.year_id == the_year.id)).all())
+    pages = {}
+    for branch in branches:
+        page = client.get(f"/checklist/branch/{branch.id}?year={number}").get_data(as_text=True)
+        pages[branch.id] = (re.findall(r'id="item-(\d+)" data-row', page), re.findall(r'aria-valuenow="([^"]*)"', page))
+    book = load_workbook(io.BytesIO(client.get(f"/dashboard/export.xlsx?year={number}").data), read_only=True)
+    sheet = list(book[book.sheetnames[-1]].iter_rows(values_only=True))
+    return {"kept": kept, "summaries": summaries, "pages": pages, "sheet": sheet}
+
+
+@pytest.fixture
+def finished_and_started(branch, other_branch):
+    """2011 finished (branch reviewed, every item answered but the last; other_branch never started) and 2012
+    (current) started by branch."""
+    from portal.models import AssessmentStatus
+
+    finished = make_assessment(branch, status=AssessmentStatus.REVIEWED, year_obj=year(2011))
+    for item in items(Subject.BRANCH, year(2011))[:-1]:
+        db.session.add(ItemResult(assessment_id=finished.id, item_id=item.id, result=Result.MET, item_text=item.text))
+    db.session.commit()
+    make_assessment(branch, answer_all=Result.MET)
+    return finished
+
+
+def _agree_with_a_rebuild(runner) -> None:
+    from portal.services import figures
+
+    assert tallies.differences() == [] and figures.differences(db.session) == []
+    result = runner.invoke(args=["rebuild-figures"])
+    assert result.exit_code == 0 and "0 differed" in result.output, result.output
+
+
+def test_an_item_added_later_leaves_a_finished_year_as_it_was(admin_client, runner, branch, other_branch,
+                                                             finished_and_started):
+    before = _shown(admin_client, 2011, [branch, other_branch])
+    assert before["pages"][branch.id][0] and before["summaries"]
+    criterion = db.session.get(Criterion, items(Subject.BRANCH)[0].criterion_id)
+    fields = {"criterion": str(criterion.id), "text": "新增的每年条目", "weight": "1"}
+    page = admin_client.get(BRANCH_EDITOR + "?lang=zh").get_data(as_text=True)
+    assert "2012 年起每个活动年度" in page and "2012 年之前各年度的自评表保持原样" in page
+    response = admin_client.form_post("/admin/frameworks/items", fields)  # 2012 has started; 2011 is not reached
+    assert response.status_code == 409 and "2011" not in response.get_data(as_text=True).split("<main")[1]
+    assert admin_client.form_post("/admin/frameworks/items", {**fields, "confirm": "1"}).status_code == 303
+    added = db.session.scalar(select(Item).where(Item.text == "新增的每年条目"))
+    assert (added.valid_from, added.retired_from) == (2012, None)
+    assert _shown(admin_client, 2011, [branch, other_branch]) == before  # progress, scores, pages, export
+    # From 2012 on it is asked: the started checklist has one item more, not yet assessed.
+    assert added.id in [i.id for i in items(Subject.BRANCH)] and added.id not in [
+        i.id for i in items(Subject.BRANCH, year(2011))]
+    assert f'id="item-{added.id}"' in admin_client.get(f"/checklist/branch/{other_branch.id}").get_data(
+        as_text=True)
+    now = _shown(admin_client, 2012, [branch])
+    assert str(added.id) in now["pages"][branch.id][0]
+    _agree_with_a_rebuild(runner)
+
+
+def test_an_item_retired_later_stays_in_a_finished_year(admin_client, runner, branch, other_branch,
+                                                       finished_and_started):
+    unanswered_2011 = items(Subject.BRANCH, year(2011))[-1]  # 2011 left it unanswered; 2012 answered it
+    before = _shown(admin_client, 2011, [branch, other_branch])
+    url = f"/admin/frameworks/items/{unanswered_2011.id}/active"
+    assert admin_client.form_post(url, {"active": "0", "confirm": "1"}).status_code == 303
+    assert fresh(unanswered_2011).retired_from == 2012 and not fresh(unanswered_2011).active
+    assert _shown(admin_client, 2011, [branch, other_branch]) == before
+    # 2012: the branch that answered it keeps it; a new checklist leaves it out.
+    assert f'id="item-{unanswered_2011.id}"' in admin_client.get(f"/checklist/branch/{branch.id}").get_data(
+        as_text=True)
+    assert f'id="item-{unanswered_2011.id}"' not in admin_client.get(
+        f"/checklist/branch/{other_branch.id}").get_data(as_text=True)
+    assert "2012 年起停用" in admin_client.get(BRANCH_EDITOR + "?lang=zh").get_data(as_text=True)
+    _agree_with_a_rebuild(runner)
+    # Brought back in the same year: the item itself is asked again.
+    assert admin_client.form_post(url, {"active": "1", "confirm": "1"}).status_code == 303
+    assert fresh(unanswered_2011).active and _shown(admin_client, 2011, [branch, other_branch]) == before
+    _agree_with_a_rebuild(runner)
+
+
+def _make_current(number: int) -> None:
+    for other in db.session.scalars(select(CampaignYear)):
+        other.is_current = False
+    db.session.flush()
+    year(number).is_current = True
+    db.session.commit()
+
+
+def test_bringing_back_an_item_retired_in_an_earlier_year_asks_a_new_version(admin_client, admin, runner, branch,
+                                                                            other_branch, finished_and_started):
+    from portal.services import frameworks
+
+    item = items(Subject.BRANCH, year(2011))[-1]
+    _make_current(2011)
+    assert frameworks.set_item_active(admin, item, False, confirmed=True)
+    assert fresh(item).retired_from == 2011  # 2011 was the current year: asked no more from 2011 on
+    _make_current(2012)
+    before = _shown(admin_client, 2011, [branch, other_branch])
+    assert frameworks.set_item_active(admin, fresh(item), True, confirmed=True)
+    again = db.session.scalar(select(Item).where(Item.text == item.text, Item.id != item.id))
+    assert fresh(item).retired_from == 2011 and (again.valid_from, again.retired_from) == (2012, None)
+    assert again.position == fresh(item).position + 1
+    assert _shown(admin_client, 2011, [branch, other_branch]) == before  # 2011 still without it
+    assert again.id in [i.id for i in items(Subject.BRANCH)]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "framework.item_restore"))
+    assert event.after["asked_again_as"] == again.id
+    _agree_with_a_rebuild(runner)
+
+
+def test_an_imported_item_and_retirement_take_effect_from_the_current_year(admin_client, runner, branch,
+                                                                           other_branch, finished_and_started):
+    before = _shown(admin_client, 2011, [branch, other_branch])
+    third = items(Subject.BRANCH)[2]
+    page = _preview(admin_client, _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data)).get_data(
+        as_text=True)
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", {
+        "plan": _hidden(page, "plan"), "fingerprint": _hidden(page, "fingerprint"), "confirm": "1"})
+    assert response.status_code == 303
+    added = db.session.scalar(select(Item).where(Item.text == "新增:班子成员联系师生"))
+    assert added.valid_from == 2012 and fresh(third).retired_from == 2012
+    theme = db.session.scalar(select(Item).where(Item.text == "2011 年的新主题条目"))
+    assert theme.year_id == year(2011).id and theme.valid_from is None
+    after = _shown(admin_client, 2011, [branch, other_branch])
+    # The import also edited two items' wording and weight and added a 2011 theme item on purpose (confirmed):
+    # only those change 2011; the item added for every year and the retired one do not.
+    assert str(added.id) not in after["pages"][other_branch.id][0]
+    assert str(third.id) in after["pages"][other_branch.id][0]
+    assert str(third.id) in before["pages"][other_branch.id][0]
+    _agree_with_a_rebuild(runner)
