@@ -57,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, figures, progress
-from .items import in_checklist
+from .items import answered_wordings, in_checklist
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -800,11 +800,16 @@ def take_snapshot(year: CampaignYear, day: date | None = None, rows: list[Row] |
 class ItemGrid:
     criteria: list[tuple[Criterion, list[Item]]]
     results: dict[tuple[int, int], Result]  # (branch_id, item_id) → result
+    wordings: dict[int, str]  # item id → the wording the year's answers were given against (answered items)
+
+    def text_of(self, item: Item) -> str:
+        """The wording the year answered the item against, or its current wording while unanswered."""
+        return self.wordings.get(item.id, item.text)
 
 
 def item_grid(year: CampaignYear) -> ItemGrid:
     """Every 五个好 item a branch checklist of the year holds (valid in the year, or answered by some branch) in
-    framework order, and every branch's answer."""
+    framework order, every branch's answer, and the wording the year answered each item against."""
     answered = (select(ItemResult.id).join(Assessment, Assessment.id == ItemResult.assessment_id)
                 .where(ItemResult.item_id == Item.id, Assessment.year_id == year.id,
                        Assessment.member_id.is_(None)).exists())
@@ -819,7 +824,9 @@ def item_grid(year: CampaignYear) -> ItemGrid:
     grouped: dict[int, tuple[Criterion, list[Item]]] = {}
     for item, criterion in items:
         grouped.setdefault(criterion.id, (criterion, []))[1].append(item)
-    return ItemGrid(criteria=list(grouped.values()), results=answers)
+    wordings = answered_wordings((year.id, item.id) for item, _criterion in items)
+    return ItemGrid(criteria=list(grouped.values()), results=answers,
+                    wordings={item_id: text for (_year, item_id), text in wordings.items()})
 
 
 # --- the branch page -------------------------------------------------------------------------------

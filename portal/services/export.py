@@ -248,7 +248,7 @@ def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: For
         line += 1
         for item in items:
             answers = [grid.results.get((b.branch_id, item.id), Result.NOT_ASSESSED) for b in branches]
-            write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", item.text]
+            write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", grid.text_of(item)]
                        + [result_label[a] for a in answers], formats)
             line += 1
 

@@ -1,4 +1,4 @@
-"""Which items a campaign year's checklists hold.
+"""Which items a campaign year's checklists hold, and the wording a year's answers were given against.
 
 One rule (`in_checklist`) for every place that lists or counts a year's items: the checklist pages, the kept tallies
 (services/tallies.py) and so the branch summaries, scores, grades, dashboards and exports built on them, the
@@ -13,9 +13,14 @@ leave earlier, finished years as they were.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
 
-from ..models import Item
+from sqlalchemy import and_, false, func, or_, select
+
+from ..extensions import db
+from ..models import Assessment, Item, ItemResult
 
 
 def in_checklist(year_id, year_number, answered=None):
@@ -26,3 +31,32 @@ def in_checklist(year_id, year_number, answered=None):
                  or_(Item.retired_from.is_(None), Item.retired_from > year_number))
     return and_(or_(Item.year_id.is_(None), Item.year_id == year_id),
                 or_(false() if answered is None else answered, valid))
+
+
+def answered_wordings(year_items: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """{(year id, item id): the wording that year's answers to the item were given against} for the pairs that
+    have answers (`ItemResult.item_text`); pairs without answers are left out (show the item's current wording).
+    When one year's answers were given against different wordings (an edit confirmed mid-year), the wording
+    most of them were given against; a tie goes to the newest answer. One query per 500 items."""
+    wanted = set(year_items)
+    years = sorted({year_id for year_id, _item in wanted})
+    item_ids = sorted({item_id for _year, item_id in wanted})
+    counts: Counter = Counter()
+    newest: dict = {}
+    for start in range(0, len(item_ids), 500):
+        stmt = (select(Assessment.year_id, ItemResult.item_id, ItemResult.item_text, func.count(ItemResult.id),
+                       func.max(ItemResult.updated_at))
+                .join(Assessment, Assessment.id == ItemResult.assessment_id)
+                .where(Assessment.year_id.in_(years), ItemResult.item_id.in_(item_ids[start:start + 500]))
+                .group_by(Assessment.year_id, ItemResult.item_id, ItemResult.item_text))
+        for year_id, item_id, text, count, at in db.session.execute(stmt):
+            if (year_id, item_id) in wanted:
+                counts[(year_id, item_id, text)] = int(count)
+                newest[(year_id, item_id, text)] = at
+    chosen: dict[tuple[int, int], tuple] = {}
+    for (year_id, item_id, text), count in counts.items():
+        rank = (count, newest[(year_id, item_id, text)] or datetime.min)
+        key = (year_id, item_id)
+        if key not in chosen or rank > chosen[key][0]:
+            chosen[key] = (rank, text)
+    return {key: text for key, (_rank, text) in chosen.items()}

@@ -31,7 +31,7 @@ from ..models import (
 )
 from . import audit, notifications
 from .campaign import ensure_writable, parse_date
-from .items import in_checklist
+from .items import answered_wordings, in_checklist
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
@@ -232,14 +232,18 @@ def tags(pledge_id: int) -> list[int]:
 
 
 def tags_for(pledge_ids: list[int]) -> dict[int, list[str]]:
-    """{pledge id: [criterion · item text]} in one query."""
+    """{pledge id: [criterion · item text]} in two queries: the wording the pledge's year answered the item
+    against (`items.answered_wordings`), or its current wording while the year has no answer to it."""
     out: dict[int, list[str]] = defaultdict(list)
     if pledge_ids:
-        stmt = (select(pledge_item.c.pledge_id, Criterion.title, Item.text)
+        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item.id, Criterion.title, Item.text)
+                .join(Pledge, Pledge.id == pledge_item.c.pledge_id)
                 .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
                 .where(pledge_item.c.pledge_id.in_(pledge_ids)).order_by(Criterion.position, Item.position))
-        for pid, criterion, text in db.session.execute(stmt):
-            out[pid].append(f"{criterion} · {text}")
+        rows = db.session.execute(stmt).all()
+        answered = answered_wordings((year_id, item_id) for _pid, year_id, item_id, _c, _t in rows)
+        for pid, year_id, item_id, criterion, text in rows:
+            out[pid].append(f"{criterion} · {answered.get((year_id, item_id), text)}")
     return out
 
 

@@ -14,6 +14,7 @@ from portal.models import AuditEvent, CampaignYear, Criterion, Framework, Item, 
 from portal.services import tallies
 
 from ..checklist_helpers import current_year, items, make_assessment, year
+from ..factories import BranchFactory
 
 BRANCH_EDITOR = "/admin/frameworks/five_goods"
 
@@ -501,3 +502,42 @@ def test_an_imported_item_and_retirement_take_effect_from_the_current_year(admin
     assert str(third.id) in after["pages"][other_branch.id][0]
     assert str(third.id) in before["pages"][other_branch.id][0]
     _agree_with_a_rebuild(runner)
+
+
+# --- the wording answered, wherever an answered item is named ---------------------------------------------------
+
+def test_pledge_tags_and_the_item_sheet_show_the_wording_that_was_answered(admin_client, branch, other_branch,
+                                                                          secretary):
+    from sqlalchemy import insert
+
+    from portal.models import Pledge, PledgeStatus, pledge_item
+    from portal.services import pledges
+
+    item = items(Subject.BRANCH)[0]
+    old, title = item.text, db.session.get(Criterion, item.criterion_id).title
+    make_assessment(branch, answer_all=Result.MET)  # 2012 answered it as it was worded then
+    pledge = pledges.create(secretary, current_year(), for_branch=True, text="支部承诺", item_ids=[str(item.id)])
+    earlier = Pledge(year_id=year(2011).id, branch_id=branch.id, author_id=secretary.id, text="2011 年的承诺",
+                     status=PledgeStatus.APPROVED)  # 2011 never answered the item
+    db.session.add(earlier)
+    db.session.flush()
+    db.session.execute(insert(pledge_item), [{"pledge_id": earlier.id, "item_id": item.id}])
+    db.session.commit()
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}",
+                                      {"text": "改过的表述", "weight": "1", "position": "1", "confirm": "1"})
+    assert response.status_code == 303 and fresh(item).text == "改过的表述"
+
+    assert pledges.tags_for([pledge.id, earlier.id]) == {pledge.id: [f"{title} · {old}"],
+                                                         earlier.id: [f"{title} · 改过的表述"]}
+    page = admin_client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
+    assert f"{title} · {old}" in page and "改过的表述" not in page
+    book = load_workbook(io.BytesIO(admin_client.get("/dashboard/export.xlsx").data), read_only=True)
+    sheet = list(book[book.sheetnames[-1]].iter_rows(values_only=True))
+    assert any(row[2] == old for row in sheet) and not any(row[2] == "改过的表述" for row in sheet)
+    # Once 2012's answers were mostly given against the new wording, that is the wording shown.
+    other = make_assessment(other_branch)
+    db.session.add(ItemResult(assessment_id=other.id, item_id=item.id, result=Result.MET, item_text="改过的表述"))
+    third = make_assessment(BranchFactory())
+    db.session.add(ItemResult(assessment_id=third.id, item_id=item.id, result=Result.PARTLY, item_text="改过的表述"))
+    db.session.commit()
+    assert pledges.tags_for([pledge.id])[pledge.id] == [f"{title} · 改过的表述"]
