@@ -36,6 +36,13 @@ def _rows(engine, table):
         return sorted((tuple(r) for r in conn.execute(text(f'SELECT {listed} FROM "{table}"'))), key=repr)
 
 
+def _wait_for(condition, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.05)
+
+
 def test_backup_under_load_and_restore(app, database_url, upload_root, tmp_path):
     branch = BranchFactory()
     writer_user = UserFactory(username="writer", role=Role.SECRETARY, branch=branch)
@@ -50,6 +57,7 @@ def test_backup_under_load_and_restore(app, database_url, upload_root, tmp_path)
     db.session.commit()
     stop = threading.Event()
     errors = []
+    done = []  # one entry per answered tick: the backup is taken while they come, however busy the machine is
 
     def write(base):
         client = Browserless(base)
@@ -61,6 +69,8 @@ def test_backup_under_load_and_restore(app, database_url, upload_root, tmp_path)
             response = client.htmx_post(f"/checklist/branch/{branch_id}/items/{item_id}/result", {"result": value})
             if response.status_code != 200:
                 errors.append(response.status_code)
+            else:
+                done.append(n)
             if n % 7 == 0:
                 client.http.post(f"{base}/checklist/branch/{branch_id}/items/{item_id}/evidence",
                                  files={"file": (f"photo{n}.png", io.BytesIO(PNG), "image/png")},
@@ -70,9 +80,10 @@ def test_backup_under_load_and_restore(app, database_url, upload_root, tmp_path)
     with gunicorn(database_url, str(upload_root), workers=2) as base:
         writer = threading.Thread(target=write, args=(base,))
         writer.start()
-        time.sleep(1.5)
+        _wait_for(lambda: len(done) >= 3 or errors, "the writer's first ticks")
         archive = backup.create(tmp_path / "backups")  # while the writer is writing
-        time.sleep(0.5)
+        after = len(done)
+        _wait_for(lambda: len(done) >= after + 3 or errors, "ticks after the backup")
         stop.set()
         writer.join(timeout=30)
     assert errors == []
