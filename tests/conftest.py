@@ -197,7 +197,7 @@ def shared_app(database_url, upload_root):
 
 # What a test may leave in the shared app besides its configuration: the dashboard's kept figures (keyed by
 # ids that the next test's data reuses).
-PER_TEST_EXTENSIONS = ("portal.dashboard_figures",)
+PER_TEST_EXTENSIONS = ("portal.dashboard_figures", "portal.dashboard_timeline")
 
 
 @pytest.fixture
