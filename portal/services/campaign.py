@@ -125,9 +125,14 @@ def list_years() -> list[CampaignYear]:
     return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year.desc())))
 
 
-def _ensure_not_past(year: CampaignYear) -> None:
+def is_past(year: CampaignYear) -> bool:
+    """True for a year before the current campaign year: finished, its records read-only."""
     current = current_year()
-    if current is not None and year.year < current.year:
+    return current is not None and year.year < current.year
+
+
+def _ensure_not_past(year: CampaignYear) -> None:
+    if is_past(year):
         raise Conflict(str(_l("%(year)s is a past campaign year: its records are read-only.", year=year.year)))
 
 

@@ -30,7 +30,7 @@ from ..extensions import db
 from ..models import RETIRED_BEFORE_ANY_YEAR, Assessment, CampaignYear, Criterion, Framework, Item, ItemResult
 from ..text import check_text
 from . import audit, uploads
-from .campaign import current_year
+from .campaign import current_year, is_past
 
 TEXT_MAX = 1000  # an item's wording
 TITLE_MAX = 40  # Criterion.title
@@ -67,6 +67,12 @@ def get_framework(code: str) -> Framework:
 
 def all_years() -> list[CampaignYear]:
     return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
+
+
+def theme_years() -> list[CampaignYear]:
+    """The years a new theme item may be asked in: the current one and those to come (a finished year's
+    checklists are read-only and reviewed, so an item added to one could never be answered)."""
+    return [year for year in all_years() if not is_past(year)]
 
 
 def year_by_number(number: int | None) -> CampaignYear | None:
@@ -290,6 +296,10 @@ def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: Cam
              confirmed: bool = False) -> Item:
     """A new item at the end of the criterion: a theme item of `year`, or one asked every year (from the current
     year on once the framework is in use: `first_year`)."""
+    if year is not None and is_past(year):
+        message = _("%(year)s is a finished campaign year: its checklists can no longer take a new item.",
+                    year=year.year)
+        raise Invalid(message, {"year": message})
     framework = _lock(framework_of(criterion))
     start = None if year else first_year(framework)
     years = _guard(framework, {year.id} if year else _years_from(start), confirmed)

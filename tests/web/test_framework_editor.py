@@ -432,6 +432,23 @@ def test_an_item_added_later_leaves_a_finished_year_as_it_was(admin_client, runn
     _agree_with_a_rebuild(runner)
 
 
+def test_a_theme_item_cannot_be_added_to_a_finished_year(admin_client, runner, branch, other_branch,
+                                                          finished_and_started):
+    """A finished year's checklists are read-only and reviewed: an item added to it could never be answered and
+    would lower its figures (a breaker's finding). The form does not offer it; a crafted request is refused."""
+    before = _shown(admin_client, 2011, [branch, other_branch])
+    page = admin_client.get(BRANCH_EDITOR + "?lang=zh").get_data(as_text=True)
+    assert "仅 2012 年度" in page and "仅 2011 年度" not in page
+    criterion = db.session.get(Criterion, items(Subject.BRANCH)[0].criterion_id)
+    response = admin_client.form_post("/admin/frameworks/items", {
+        "criterion": str(criterion.id), "text": "给已结束年度的主题条目", "weight": "1", "year": "2011", "confirm": "1"})
+    assert response.status_code == 422
+    assert "2011 年是已结束的活动年度" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Item).where(Item.text == "给已结束年度的主题条目")) is None
+    assert _shown(admin_client, 2011, [branch, other_branch]) == before
+    _agree_with_a_rebuild(runner)
+
+
 def test_an_item_retired_later_stays_in_a_finished_year(admin_client, runner, branch, other_branch,
                                                        finished_and_started):
     unanswered_2011 = items(Subject.BRANCH, year(2011))[-1]  # 2011 left it unanswered; 2012 answered it
