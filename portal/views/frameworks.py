@@ -35,7 +35,8 @@ def _editor_url(framework, year=None, anchor: str = "") -> str:
 
 def _editor_page(framework, year=None, *, errors=None, failed=None, status=200, form=None, preview=None):
     return render("admin/framework.html", status=status, framework=framework, year=year, years=service.all_years(),
-                  theme_years=service.theme_years(), frameworks=service.all_frameworks(), sections=service.editor(framework, year),
+                  theme_years=service.theme_years(), frameworks=service.all_frameworks(),
+                  sections=service.editor(framework, year),
                   started=service.started_years(framework, {year.id} if year else None),
                   first_year=service.first_year(framework),
                   errors=errors or {}, failed=failed, form=shown(form), preview=preview)

@@ -441,7 +441,8 @@ def test_a_theme_item_cannot_be_added_to_a_finished_year(admin_client, runner, b
     assert "仅 2012 年度" in page and "仅 2011 年度" not in page
     criterion = db.session.get(Criterion, items(Subject.BRANCH)[0].criterion_id)
     response = admin_client.form_post("/admin/frameworks/items", {
-        "criterion": str(criterion.id), "text": "给已结束年度的主题条目", "weight": "1", "year": "2011", "confirm": "1"})
+        "criterion": str(criterion.id), "text": "给已结束年度的主题条目", "weight": "1", "year": "2011",
+        "confirm": "1"})
     assert response.status_code == 422
     assert "2011 年是已结束的活动年度" in response.get_data(as_text=True)
     assert db.session.scalar(select(Item).where(Item.text == "给已结束年度的主题条目")) is None
