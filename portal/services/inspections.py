@@ -49,6 +49,13 @@ def _branch_ids(values: list[str], errors: dict) -> list[int]:
     return sorted(found)
 
 
+def local_today() -> date:
+    """Today in the portal's zone (PORTAL_TIMEZONE): a visit dated today there is not in the future."""
+    from .appraisal import local_today as today
+
+    return today()
+
+
 def create(actor, year: CampaignYear, *, kind: str, held_on: str, title: str, findings: str,
            branch_ids: list[str], today: date | None = None) -> Inspection:
     ensure_writable(year.id)
@@ -59,7 +66,7 @@ def create(actor, year: CampaignYear, *, kind: str, held_on: str, title: str, fi
         errors["kind"] = _l("Choose the kind of visit.")
         kind_value = None
     day = parse_date(held_on, "held_on", errors)
-    if day and day > (today or date.today()):
+    if day and day > (today or local_today()):
         errors["held_on"] = _l("Record a visit once it has taken place: the date cannot be in the future.")
     title, findings = (title or "").strip(), (findings or "").strip()
     if not title or len(title) > 200:
@@ -196,7 +203,7 @@ def branches_of(inspection_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
 
 def list_for(year: CampaignYear, today: date | None = None) -> list[tuple[Inspection, int, int]]:
     """[(inspection, open follow-ups, overdue follow-ups)], newest first, in one GROUP BY query."""
-    today = today or date.today()
+    today = today or local_today()
     is_open = FollowUp.status == FollowUpStatus.OPEN
     stmt = (select(Inspection,
                    func.coalesce(func.sum(case((is_open, 1), else_=0)), 0),
@@ -222,7 +229,7 @@ def overdue_follow_ups(year: CampaignYear, branch_id: int | None = None, today: 
             .join(Inspection, Inspection.id == FollowUp.inspection_id)
             .outerjoin(Branch, Branch.id == FollowUp.branch_id)
             .where(Inspection.year_id == year.id, FollowUp.status == FollowUpStatus.OPEN,
-                   FollowUp.due_on < (today or date.today())))
+                   FollowUp.due_on < (today or local_today())))
     if branch_id is not None:
         stmt = stmt.where(FollowUp.branch_id == branch_id)
     return list(db.session.execute(stmt.order_by(FollowUp.due_on, FollowUp.id)))

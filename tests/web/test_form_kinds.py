@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.forms.fields import local_today
 from portal.models import (
     Evidence,
     FollowUp,
@@ -82,7 +83,7 @@ def test_a_pledge_entry_is_dated_from_its_pledge_to_today(client, member, secret
     pledges.approve(secretary, pledge)
     made = pledge.created_at.date()
     client.login(member)
-    for day, bound in ((made - timedelta(days=1), made), (date.today() + timedelta(days=2), date.today())):
+    for day, bound in ((made - timedelta(days=1), made), (local_today() + timedelta(days=2), local_today())):
         in_both_languages(client, lambda day=day: client.form_post(f"/pledges/{pledge.id}/entries", {
             "text": "上了公开课", "happened_on": day.isoformat(), "form_token": "entry-token-0123456789"}),
             "happened_on", bound.isoformat(), bound.isoformat())
@@ -103,10 +104,10 @@ def test_a_milestone_falls_due_within_its_projects_campaign_year(client, secreta
 
 def test_a_request_deadline_is_not_in_the_past(client, admin, branch):
     client.login(admin)
-    yesterday = (date.today() - timedelta(days=1)).isoformat() + "T12:00"
+    yesterday = (local_today() - timedelta(days=1)).isoformat() + "T12:00"
     in_both_languages(client, lambda: client.form_post("/submissions", {
         "title": "报送", "kind": "plan", "deadline": yesterday, "form_token": "request-token-0123456789"}),
-        "deadline", date.today().isoformat(), date.today().isoformat())
+        "deadline", local_today().isoformat(), local_today().isoformat())
     assert count(SubmissionRequest) == 0
 
 
@@ -114,12 +115,12 @@ def test_a_visit_is_dated_within_the_campaign_and_its_follow_ups_within_a_year(c
     client.login(leader)
     in_both_languages(client, lambda: client.form_post("/inspections", {
         "kind": "forum", "held_on": "2000-06-01", "title": "座谈会", "branches": [str(branch.id)],
-        "form_token": "visit-token-0123456789"}), "held_on", (date.today() - timedelta(days=366)).isoformat(),
+        "form_token": "visit-token-0123456789"}), "held_on", (local_today() - timedelta(days=366)).isoformat(),
         "choose")
     assert count(Inspection) == 0
-    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=local_today().isoformat(),
                                title="座谈会", findings="", branch_ids=[str(branch.id)])
-    for due in ("2100-01-01", (date.today() - timedelta(days=1)).isoformat()):
+    for due in ("2100-01-01", (local_today() - timedelta(days=1)).isoformat()):
         response = client.form_post(f"/inspections/{visit.id}/follow-ups", {
             "branch_id": str(branch.id), "action": "整改", "owner": "书记", "due_on": due,
             "form_token": "follow-token-0123456789"})
@@ -175,7 +176,7 @@ def test_a_missing_version_is_refused_as_an_outdated_form(client, app, admin, me
     from .test_campaign import GROUP, make_request, pdf
 
     pledge = pledges.create(member, campaign.current_year(), for_branch=False, text="原来的承诺", item_ids=item_ids())
-    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=local_today().isoformat(),
                                title="座谈会", findings="", branch_ids=[str(branch.id)])
     sent = submissions.submission_for(make_request(admin, [branch]), branch.id)
     submissions.submit(secretary, sent, note="", document=pdf(), group=GROUP)

@@ -5,7 +5,10 @@ previews do not linger."""
 import os
 import re
 import time
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -81,7 +84,9 @@ def test_the_account_page_shows_the_activation_state_and_reissues_one_slip(clien
     assert list(dict(CODE.findall(sheet))) == ["newbie"]
     page = client.get(f"/admin/users/{person.id}").get_data(as_text=True)
     db.session.expire_all()
-    end = db.session.get(User, person.id).activation_expires_at.strftime("%Y-%m-%d")
+    expires = db.session.get(User, person.id).activation_expires_at  # UTC, shown in the portal's zone
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    end = expires.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d")
     assert end in page.split('id="activation-state"', 1)[1].split("</p>", 1)[0]
 
 
