@@ -6,11 +6,12 @@ or is written by branch A's people; the district roles only act on it (publish, 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from portal.clock import local_today
 from portal.models import Notification, Subject, utcnow
 from portal.services import (
     campaign,
@@ -91,10 +92,10 @@ def build_campaign(world) -> None:
     pledges.submit(secretary, branch_pledge)
     project = projects.create_project(secretary, world.branch, year, title="书香校园", goal="")
     milestone = projects.add_milestone(secretary, project, title="读书月", measure="", due_on="2012-11-01")
-    inspection = inspections.create(leader, year, kind="forum", held_on=date.today().isoformat(), title="座谈会",
+    inspection = inspections.create(leader, year, kind="forum", held_on=local_today().isoformat(), title="座谈会",
                                     findings="", branch_ids=[str(world.branch.id)])
     follow_up = inspections.add_follow_up(leader, inspection, branch_id=str(world.branch.id), action="整改",
-                                          owner="书记", due_on=date.today().isoformat())
+                                          owner="书记", due_on=local_today().isoformat())
     world.extra.update(year=year.id, request=request.id, submission=submission.id, pledge=member_pledge.id,
                        secretary_pledge=secretary_pledge.id, branch_pledge=branch_pledge.id, project=project.id,
                        milestone=milestone.id, inspection=inspection.id, follow_up=follow_up.id)

@@ -31,6 +31,7 @@ from wtforms import Field, PasswordField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
 
+from ..clock import local_now, local_today
 from ..services.intents import TOKEN, FormOutdated
 from ..text import (
     EARLIEST,
@@ -285,22 +286,6 @@ def _bound(message, day: date) -> str:
     return str(message) % {"day": day.isoformat()} if "%(day)s" in str(message) else str(message)
 
 
-def local_today(_form=None) -> date:
-    """Today where the portal is (PORTAL_TIMEZONE), the day "in the past" is measured from (a `within` bound)."""
-    from ..services.appraisal import local_today as today
-
-    return today()
-
-
-def local_now() -> datetime:
-    """Now where the portal is (PORTAL_TIMEZONE), naive, as a `Moment` field reads what was typed."""
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
-
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).replace(tzinfo=None)
-
-
 def in_future(message=None):
     """Validator for a `Moment`: later than now in the portal's time zone (a deadline an hour ago today would
     be overdue the moment it is set). The message may name the current time with `%(now)s`."""
@@ -323,7 +308,7 @@ def recent(days: int = 366, message=None):
     """Validator: not in the distant past (a deadline more than `days` ago is a typing mistake)."""
 
     def check(form, field):
-        if field.data and _as_date(field.data) < date.today() - timedelta(days=days):
+        if field.data and _as_date(field.data) < local_today() - timedelta(days=days):
             raise ValidationError(message or _l("This date is too far in the past."))
 
     return check

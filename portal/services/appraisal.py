@@ -33,7 +33,6 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask import g as request_globals
@@ -41,6 +40,7 @@ from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
 
+from ..clock import local_today
 from ..collation import people_order
 from ..errors import DomainError, Invalid, NotFound
 from ..extensions import db
@@ -119,11 +119,6 @@ def code_hash(text: str | None) -> str:
 
 
 # --- rounds ---------------------------------------------------------------------------------------------
-
-def local_today() -> date:
-    """Today in the portal's time zone (PORTAL_TIMEZONE), the day a round opens and closes by."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
-
 
 def round_for(year: CampaignYear | None) -> AppraisalRound | None:
     if year is None:

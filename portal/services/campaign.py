@@ -10,6 +10,7 @@ from flask_babel import to_utc
 from sqlalchemy import func, select
 
 from .. import labels
+from ..clock import local_today
 from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..input_guard import parse_int
@@ -37,7 +38,7 @@ def current_year() -> CampaignYear | None:
 def current_phase(year: CampaignYear | None, today: date | None = None) -> Phase | None:
     if year is None:
         return None
-    return year.phase_on(today or date.today())
+    return year.phase_on(today or local_today())
 
 
 def ensure_writable(year_id: int) -> CampaignYear:
@@ -102,7 +103,7 @@ def phase_span(year: CampaignYear, today: date | None = None) -> tuple[date, dat
     (the rectification and summing-up of a long campaign); anything else is a typing mistake. A year run
     now under an earlier number (a new install's built-in year, the first-run walk opening its phases
     today) may also lie around today."""
-    this_year = (today or date.today()).year
+    this_year = (today or local_today()).year
     return date(min(year.year, this_year) - 1, 1, 1), date(max(year.year, this_year) + 2, 12, 31)
 
 
@@ -201,7 +202,7 @@ def next_phase_defaults(year: CampaignYear, today: date | None = None) -> tuple[
     was planned. None when there is no next phase."""
     from datetime import timedelta
 
-    today = today or date.today()
+    today = today or local_today()
     target = next_phase(year, today)
     if target is None:
         return None
@@ -214,7 +215,7 @@ def next_phase_defaults(year: CampaignYear, today: date | None = None) -> tuple[
 def next_phase(year: CampaignYear, today: date | None = None) -> Phase | None:
     """The phase "开启下一阶段" opens: the one after today's phase; between phases, the next to come; when the
     whole calendar lies in the past (a rerun, or the built-in dates of a new install), the first."""
-    today = today or date.today()
+    today = today or local_today()
     phases = list(year.phases)
     if not phases:
         return None
@@ -235,7 +236,7 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
     from datetime import timedelta
 
     _ensure_not_past(year)
-    today = today or date.today()
+    today = today or local_today()
     target = next_phase(year, today)
     if target is None:
         raise LastPhase(str(_l("The last phase, “%(phase)s”, is running: there is no next phase to open. Its end "
@@ -290,7 +291,7 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
 def new_year_start(number: int, today: date | None = None) -> date:
     """Where a new year's first phase starts by default: today for this year (or a later year already begun),
     else the plan's usual 10 June of that year."""
-    today = today or date.today()
+    today = today or local_today()
     return today if number <= today.year else date(number, 6, 10)
 
 
@@ -298,7 +299,7 @@ def create_year(actor, year_no: str, theme: str, start: date | None = None, toda
     """A new campaign year whose five phases follow each other from `start` (default new_year_start): today or
     later for a year not yet over."""
     errors: dict = {}
-    today = today or date.today()
+    today = today or local_today()
     number = parse_int(year_no, low=2000, high=2100)
     if number is None:
         errors["year"] = _l("Enter a year such as 2013.")

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, true
 
 from .. import collation
+from ..clock import local_today
 from ..extensions import db
 from ..input_guard import parse_int
 from ..models import (
@@ -724,7 +725,7 @@ def overview(args, today: date | None = None) -> Overview:
     queries over the kept summaries, whatever the size of the district."""
     from . import tallies as kept
 
-    today = today or date.today()
+    today = today or local_today()
     now = utcnow()
     all_years = years()
     criteria = branch_criteria()
@@ -779,7 +780,7 @@ def take_snapshot(year: CampaignYear, day: date | None = None, rows: list[Row] |
     are not audited."""
     from . import tallies as kept
 
-    day = day or date.today()
+    day = day or local_today()
     if rows is not None:
         values = snapshot_rows(year, day, rows)
     else:  # the kept summaries of the active branches

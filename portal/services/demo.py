@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, update
 from werkzeug.security import generate_password_hash
 
+from ..clock import local_today
 from ..extensions import db
 from ..links import path_for
 from ..models import (
@@ -156,7 +157,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     db.session.flush()
     tallies.suspend()  # bulk inserts below, and the kept tallies with them (see _count)
     rng = random.Random(seed_value)
-    today = today or date.today()
+    today = today or local_today()
     now = utcnow()
     password_hash = generate_password_hash(DEMO_PASSWORD)
     used_names: set[str] = set()

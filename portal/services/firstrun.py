@@ -11,6 +11,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ..clock import local_today
 from ..extensions import db
 from ..models import (
     AuditEvent,
@@ -42,7 +43,7 @@ def _count(stmt):
 
 def steps(today: date | None = None) -> list[Step]:
     """The six steps, each with whether it is done (one query)."""
-    today = today or date.today()
+    today = today or local_today()
     current = select(CampaignYear.id).where(CampaignYear.is_current.is_(True)).scalar_subquery()
     roster_done = select(RosterImport.id).where(RosterImport.status == ImportStatus.DONE)
     counts = db.session.execute(select(

@@ -7,6 +7,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, insert, select
 
+from ..clock import local_today
 from ..collation import branch_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -47,13 +48,6 @@ def _branch_ids(values: list[str], errors: dict) -> list[int]:
     if not wanted or found != wanted:
         errors["branches"] = _l("Choose at least one branch from the list.")
     return sorted(found)
-
-
-def local_today() -> date:
-    """Today in the portal's zone (PORTAL_TIMEZONE): a visit dated today there is not in the future."""
-    from .appraisal import local_today as today
-
-    return today()
 
 
 def create(actor, year: CampaignYear, *, kind: str, held_on: str, title: str, findings: str,

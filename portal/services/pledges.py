@@ -9,6 +9,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select
 
+from ..clock import local_today
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_ids
@@ -190,7 +191,7 @@ def add_entry(actor, pledge: Pledge, *, text: str, happened_on: str, today: date
     if not text or len(text) > 2000:
         errors["text"] = _l("Describe what was done (at most 2000 characters).")
     day = parse_date(happened_on, "happened_on", errors)
-    if day and day > (today or date.today()):
+    if day and day > (today or local_today()):
         errors["happened_on"] = _l("The date cannot be in the future.")
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)

@@ -2,8 +2,6 @@
 brands and projects, and supervision (督察). Views parse, authorise, call one service, render."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import labels
+from ..clock import local_today
 from ..extensions import db
 from ..forms import BackForm, EmptyForm, run_form, validated
 from ..forms import campaign as forms
@@ -53,7 +52,7 @@ def _me():
 
 def _years_page(errors=None, failed_id=None, status=200, form=None, conflict=None):
     return render("campaign/years.html", years=campaign_service.list_years(), errors=errors or {},
-                  failed_id=failed_id, status=status, form=shown(form), today=date.today(), conflict=conflict,
+                  failed_id=failed_id, status=status, form=shown(form), today=local_today(), conflict=conflict,
                   next_phase=campaign_service.next_phase, next_phase_defaults=campaign_service.next_phase_defaults)
 
 
@@ -564,7 +563,7 @@ def _inspection_page(inspection, errors=None, status=200, failed=None, conflict=
                   year=db.session.get(CampaignYear, inspection.year_id),
                   visited=inspection_service.branches_of([inspection.id])[inspection.id],
                   follow_ups=inspection_service.follow_ups(inspection), errors=errors or {}, form=shown(form),
-                  today=date.today())
+                  today=local_today())
 
 
 @bp.get("/inspections/<int:inspection_id>")
@@ -630,7 +629,7 @@ def follow_up_status(follow_up_id: int):
 def _follow_up_row(item, follow_up, status=200, errors=None, conflict=None):
     row = next(r for r in inspection_service.follow_ups(item) if r[0].id == follow_up.id)
     return render("campaign/inspection.html", block="follow_up_row", status=status, fu=row[0], branch_name=row[1],
-                  inspection=item, year=db.session.get(CampaignYear, item.year_id), today=date.today(),
+                  inspection=item, year=db.session.get(CampaignYear, item.year_id), today=local_today(),
                   errors=errors or {}, failed=f"follow-up-{follow_up.id}" if status != 200 else None,
                   conflict=conflict)
 
@@ -639,7 +638,7 @@ def _follow_up_page(follow_up: FollowUp, errors=None, status=200, conflict=None)
     return render("campaign/follow_up.html", status=status, follow_up=follow_up, inspection=inspection,
                   branch=project_service.get_branch(follow_up.branch_id) if follow_up.branch_id else None,
                   year=db.session.get(CampaignYear, inspection.year_id), errors=errors or {}, form=request.form,
-                  today=date.today(), conflict=conflict)
+                  today=local_today(), conflict=conflict)
 
 
 @bp.get("/follow-ups/<int:follow_up_id>")

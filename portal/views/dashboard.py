@@ -1,12 +1,11 @@
 """The leadership progress dashboard, its exports, and the branch page (drill-down / "our branch")."""
 from __future__ import annotations
 
-from datetime import date
-
 import click
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_login import current_user, login_required
 
+from ..clock import local_today
 from ..errors import NotFound
 from ..htmx import render
 from ..permissions import authorize, can, require
@@ -103,4 +102,4 @@ def snapshot_progress(day) -> None:
         raise click.ClickException("There is no campaign year yet.")
     the_day = day.date() if day else None
     count = dashboard.take_snapshot(year, the_day)
-    click.echo(f"Snapshot of {year.year} for {(the_day or date.today()).isoformat()}: {count} branches.")
+    click.echo(f"Snapshot of {year.year} for {(the_day or local_today()).isoformat()}: {count} branches.")

@@ -6,10 +6,12 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from portal.clock import local_today
 
 from ..liveserver import ROOT, gunicorn
 
@@ -92,7 +94,7 @@ def test_the_admin_follows_the_checklist_to_a_running_district(empty_install, pa
     # 4. The first 报送 request.
     page.goto(f"{base}/submissions")
     page.fill("#title", "报送领导小组名单和实施方案")
-    page.fill("#deadline", f"{date.today() + timedelta(days=30):%Y-%m-%d}T17:00")  # within the next three years
+    page.fill("#deadline", f"{local_today() + timedelta(days=30):%Y-%m-%d}T17:00")  # within the next three years
     with page.expect_navigation():
         page.locator("form[action$='/submissions'] button[type=submit]").first.click()
     page.goto(f"{base}/admin/setup")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from portal import permissions
+from portal.clock import local_today
 from portal.errors import Conflict, Invalid
 from portal.extensions import db
 from portal.models import (
@@ -240,7 +241,7 @@ def test_member_pledge_workflow(member, secretary):
     assert pledge.return_reason == ""
     pledges.approve(secretary, pledge)
     assert pledge.status == PledgeStatus.APPROVED and pledge.approved_by_id == secretary.id
-    entry = pledges.add_entry(member, pledge, text="上了一节公开课", happened_on=date.today().isoformat())
+    entry = pledges.add_entry(member, pledge, text="上了一节公开课", happened_on=local_today().isoformat())
     assert pledges.entries_for([pledge.id])[pledge.id] == [entry]
     pledges.evaluate(secretary, pledge, rating="good", comment="践诺扎实")
     assert pledge.fulfilment_rating == "good"
@@ -260,11 +261,11 @@ def test_pledge_validation_and_state_conflicts(member):
     with pytest.raises(Conflict):
         pledges.approve(member, pledge)
     with pytest.raises(Conflict):
-        pledges.add_entry(member, pledge, text="x", happened_on=date.today().isoformat())
+        pledges.add_entry(member, pledge, text="x", happened_on=local_today().isoformat())
     pledges.submit(member, pledge)
     pledges.approve(member, pledge)  # the service trusts the caller; the permission below forbids it
     with pytest.raises(Invalid) as error:
-        pledges.add_entry(member, pledge, text="x", happened_on=(date.today() + timedelta(days=3)).isoformat())
+        pledges.add_entry(member, pledge, text="x", happened_on=(local_today() + timedelta(days=3)).isoformat())
     assert "happened_on" in error.value.field_errors
     with pytest.raises(Invalid):
         pledges.evaluate(member, pledge, rating="excellent!", comment="")

@@ -1,9 +1,10 @@
 """Dashboard service: per-branch aggregation matches progress.py, filters, sorting, summary, snapshots."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -222,7 +223,7 @@ def test_empty_district(app):
 
 def test_snapshot_upserts_one_row_per_branch(app):
     built = build_district(3)
-    day = date.today() - timedelta(days=1)
+    day = local_today() - timedelta(days=1)
     assert dashboard.take_snapshot(year(), day) == 3
     assert dashboard.take_snapshot(year(), day) == 3  # again: updated, not duplicated
     snaps = list(db.session.scalars(select(ProgressSnapshot).where(ProgressSnapshot.day == day)))
@@ -237,15 +238,15 @@ def test_snapshot_upserts_one_row_per_branch(app):
 def test_the_overview_shows_today_live_and_writes_nothing(app):
     """Issue 15: a GET never writes the snapshot (the task queue does); today's point follows the live figures."""
     build_district(2)
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = local_today() - timedelta(days=1)
     dashboard.take_snapshot(year(), yesterday)
-    dashboard.take_snapshot(year(), date.today())
-    db.session.execute(update(ProgressSnapshot).where(ProgressSnapshot.day == date.today()).values(progress=0.0))
+    dashboard.take_snapshot(year(), local_today())
+    db.session.execute(update(ProgressSnapshot).where(ProgressSnapshot.day == local_today()).values(progress=0.0))
     db.session.commit()
     view = _overview()
     assert db.session.scalar(select(func.count(ProgressSnapshot.id))) == 4  # nothing more written
     live = round(sum(r.total.progress for r in view.rows) / len(view.rows), 1)
-    assert [p[0] for p in view.timeline] == [yesterday, date.today()]
+    assert [p[0] for p in view.timeline] == [yesterday, local_today()]
     assert view.timeline[-1][1] == live > 0  # not the stale stored 0 of today
 
 

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Assessment, AssessmentStatus, Branch, CampaignYear, ItemResult, Role, Unit, User
 from portal.services import demo
@@ -36,14 +37,14 @@ def test_demo_has_a_campaign_part_way_done_and_recent(app):
     demo.seed(branches=12, members_per_branch=3)
     current = db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
     assert current.year == 2012
-    assert current.phase_on(date.today()) is not None  # the demo runs in a live phase
+    assert current.phase_on(local_today()) is not None  # the demo runs in a live phase
     statuses = set(db.session.scalars(select(Assessment.status).where(Assessment.year_id == current.id)))
     assert AssessmentStatus.DRAFT in statuses and len(statuses) >= 2
     past = db.session.scalars(select(Assessment.status).join(CampaignYear).where(CampaignYear.year < 2012)).all()
     assert past and set(past) == {AssessmentStatus.REVIEWED}
     latest = db.session.scalar(select(func.max(ItemResult.updated_at)).join(Assessment)
                                .where(Assessment.year_id == current.id))
-    assert latest.date() >= date.today() - timedelta(days=21)
+    assert latest.date() >= local_today() - timedelta(days=21)
 
 
 def test_demo_refuses_a_database_that_has_a_district(app, runner):
@@ -81,7 +82,7 @@ def test_demo_has_issued_bulletins_of_2011_and_2012(app):
     assert by_year[2011].figures["as_of"] == "2011-12-28"
     assert "2011年12月28日" in by_year[2011].sections[0]["body"] and "2026" not in str(by_year[2011].sections)
     day_2012 = to_user_timezone(by_year[2012].issued_at).date()
-    assert day_2012 == date.today() - timedelta(days=5) and by_year[2012].figures["as_of"] == day_2012.isoformat()
+    assert day_2012 == local_today() - timedelta(days=5) and by_year[2012].figures["as_of"] == day_2012.isoformat()
     assert by_year[2012].number_year == day_2012.year
     posts = db.session.scalars(select(Post).where(Post.id.in_([p for *_r, p in rows]))).all()
     assert {p.category for p in posts} == {PostCategory.BULLETIN} and all("〔20" in p.title for p in posts)

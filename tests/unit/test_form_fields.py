@@ -1,12 +1,13 @@
 """The shared field types normalise and bound input once (portal/forms/fields.py)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
+from portal.clock import local_now
 from portal.forms.fields import (
     Choice,
     Day,
@@ -123,7 +124,7 @@ def test_a_due_date_is_not_before_the_event_it_follows(form_for):
 
 
 def test_moments_are_bounded_and_not_in_the_distant_past(form_for):
-    soon = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    soon = (local_now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     assert form_for(deadline=soon).deadline.data is not None
     assert "deadline" in form_for(deadline="0001-01-01T00:00").errors
     assert "deadline" in form_for(deadline="2001-01-01T00:00").errors

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     Assessment,
@@ -497,13 +498,13 @@ def _one_code_to_void(world, role):
 _POLICY = {"weight_self": "50", "weight_review": "25", "weight_appraisal": "25", "advanced_min": "80",
            "ordinary_min": "60", "advanced_min_satisfaction": "70", "member_excellent_min": "90",
            "member_qualified_min": "70", "member_basic_min": "50"}
-TODAY = date.today().isoformat()
+TODAY = local_today().isoformat()
 FORMS: dict[str, tuple] = {
     "appraisal.ballot@post": (_ballot, None),
     "appraisal.save_round": (lambda w, r: {"groups": ["staff", "parents"], "weight_satisfied": "100",
                                            "weight_fairly": "85", "weight_basically": "60", "weight_dissatisfied": "0",
                                            "min_ballots": "12", "member_min_answers": "3", "opens_on": TODAY,
-                                           "closes_on": (date.today() + timedelta(days=9)).isoformat()}, None),
+                                           "closes_on": (local_today() + timedelta(days=9)).isoformat()}, None),
     "appraisal.generate": (lambda w, r: {"group": "parents", "count": "2"}, None),
     "appraisal.void": (lambda w, r: {"group": "", "confirm": "yes"}, _codes_to_void),
     "appraisal.void_one": (_one_code_to_void, None),
@@ -540,10 +541,10 @@ FORMS: dict[str, tuple] = {
     "notifications.read_all": (lambda w, r: {"up_to": "2147483647"}, None),
     "campaign.create_year": (lambda w, r: {"year": "2013", "theme": "新的一年"}, None),
     "campaign.update_year": (_year_form, None),
-    "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": (date.today() + timedelta(days=20)).isoformat()},
+    "campaign.open_next_phase": (lambda w, r: {"start": TODAY, "end": (local_today() + timedelta(days=20)).isoformat()},
                                  None),
     "campaign.create_request": (lambda w, r: {"kind": "plan", "title": "报送总结", "description": "",
-                                              "deadline": (date.today() + timedelta(days=30)).isoformat() + "T08:00"},
+                                              "deadline": (local_today() + timedelta(days=30)).isoformat() + "T08:00"},
                                 None),
     "campaign.submit": (_seen("Submission", "submission", _submission_form), _return_submission),
     "campaign.accept": (_seen("Submission", "submission"), None),

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import CampaignYear, Pledge, PledgeStatus, Submission, SubmissionStatus, utcnow
 from portal.services import campaign, inspections, pledges, projects, submissions
@@ -180,7 +181,7 @@ def test_member_pledge_through_the_web(client, app, member, secretary):
     db.session.refresh(pledge)
     assert pledge.status == PledgeStatus.APPROVED
     response = client.form_post(f"/pledges/{pledge.id}/entries", {"text": "上了公开课",
-                                                                 "happened_on": date.today().isoformat()})
+                                                                 "happened_on": local_today().isoformat()})
     assert response.status_code == 303
     assert sec.form_post(f"/pledges/{pledge.id}/evaluate", {"rating": "good", "comment": "好"}).status_code == 303
     assert client.form_post(f"/pledges/{pledge.id}/evaluate", {"rating": "good"}).status_code == 403
@@ -275,14 +276,14 @@ def test_leader_records_a_visit_and_follow_ups(client, leader, secretary, branch
     client.login(leader)
     response = client.form_post("/inspections", {"kind": "forum", "held_on": "", "title": ""})
     assert response.status_code == 422
-    response = client.form_post("/inspections", {"kind": "forum", "held_on": (date.today() - timedelta(days=2))
+    response = client.form_post("/inspections", {"kind": "forum", "held_on": (local_today() - timedelta(days=2))
                                                   .isoformat(), "title": "座谈会", "findings": "问题",
                                                   "branches": [str(branch.id)]})
     assert response.status_code == 303
     inspection = inspections.list_for(campaign.current_year())[0][0]
     response = client.form_post(f"/inspections/{inspection.id}/follow-ups",
                                 {"branch_id": str(branch.id), "action": "补报方案", "owner": "书记",
-                                 "due_on": (date.today() - timedelta(days=1)).isoformat()})
+                                 "due_on": (local_today() - timedelta(days=1)).isoformat()})
     assert response.status_code == 303
     assert "逾期未完成的整改事项" in client.get("/inspections").get_data(as_text=True)
     follow_up = inspections.follow_ups(inspection)[0][0]
@@ -335,7 +336,7 @@ def test_home_says_what_to_do_in_the_current_phase(client, admin, secretary, bra
     for phase in year.phases:  # put today inside the 公开承诺 phase
         offset = {"mobilise": (-60, -31), "pledge": (-30, 10), "review": (11, 30), "appraisal": (31, 50),
                   "commend": (51, 70)}[phase.kind.value]
-        phase.starts_on, phase.ends_on = (date.today() + timedelta(days=o) for o in offset)
+        phase.starts_on, phase.ends_on = (local_today() + timedelta(days=o) for o in offset)
     db.session.commit()
     make_request(admin, [branch])
     client.login(secretary)

@@ -1,9 +1,10 @@
 """From an empty install to a running district (issue 16): the first-run checklist, phases one can run, the
 branch registry and its one secretary, and refused forms that keep what was typed."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import CampaignYear, Phase, PhaseKind, Role, User
 from portal.services import campaign, firstrun
@@ -33,7 +34,7 @@ def test_the_checklist_ticks_itself_from_the_state(client, admin):
 def test_open_the_next_phase_today_from_a_calendar_in_the_past(client, admin):
     client.login(admin)
     year = _current()
-    today = date.today()
+    today = local_today()
     response = client.form_post(f"/campaign/years/{year.id}/next-phase",
                                 {"start": today.isoformat(), "end": (today + timedelta(days=20)).isoformat()})
     assert response.status_code == 303

@@ -3,11 +3,12 @@ nothing; a replayed create form makes one record; a stale edit is a 409 that sho
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import FollowUp, Inspection, Milestone, Pledge, Post, Project, SubmissionRequest, User
 from portal.services import campaign, inspections, pledges, projects
@@ -96,7 +97,7 @@ def test_a_deadline_earlier_today_is_refused_as_not_in_the_future(app, client, a
 
 def test_request_title_of_invisible_characters_is_empty(client, admin, branch):
     client.login(admin)
-    soon = (date.today() + timedelta(days=5)).isoformat() + "T12:00"
+    soon = (local_today() + timedelta(days=5)).isoformat() + "T12:00"
     response = client.form_post("/submissions", {"title": "\u200b\u200b", "kind": "plan", "deadline": soon})
     assert response.status_code == 422 and 'id="title-error"' in response.get_data(as_text=True)
 
@@ -110,14 +111,14 @@ def test_milestones_are_due_within_the_plausible_range(client, secretary, branch
 
 
 def test_a_follow_up_is_not_due_before_its_visit(client, leader, branch):
-    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=local_today().isoformat(),
                                title="座谈会", findings="", branch_ids=[str(branch.id)])
     client.login(leader)
     response = client.form_post(f"/inspections/{visit.id}/follow-ups", {
         "branch_id": str(branch.id), "action": "整改", "owner": "书记", "due_on": "2000-01-01"})
     assert response.status_code == 422 and count(FollowUp) == 0
     response = client.form_post(f"/inspections/{visit.id}/follow-ups", {
-        "branch_id": str(branch.id), "action": "整改", "owner": "书记", "due_on": date.today().isoformat()})
+        "branch_id": str(branch.id), "action": "整改", "owner": "书记", "due_on": local_today().isoformat()})
     assert response.status_code == 303 and count(FollowUp) == 1
 
 
@@ -176,7 +177,7 @@ def test_replays_make_one_project_milestone_inspection_and_follow_up(client, app
     assert count(Project) == 1 and count(Milestone) == 1
     other = app.test_client()
     other.login(leader)
-    data = {"kind": "forum", "held_on": date.today().isoformat(), "title": "座谈会", "branches": [str(branch.id)],
+    data = {"kind": "forum", "held_on": local_today().isoformat(), "title": "座谈会", "branches": [str(branch.id)],
             "form_token": TOKEN + "i"}
     locations = {other.form_post("/inspections", data).headers["Location"] for _ in range(2)}
     assert len(locations) == 1 and count(Inspection) == 1
@@ -344,7 +345,7 @@ def test_two_people_editing_one_project(client, app, secretary, branch):
 
 
 def test_two_people_editing_one_visit(client, app, leader, admin, branch):
-    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=local_today().isoformat(),
                                title="座谈会", findings="原记录", branch_ids=[str(branch.id)])
     first, second = client, app.test_client()
     first.login(leader)
@@ -451,10 +452,10 @@ def test_a_review_keeps_the_cleaned_text(client, leader, branch):
 # --- decisions and status changes on a stale page: 409 with what is saved now --------------------------
 
 def test_a_follow_up_marked_done_on_a_stale_row_is_a_conflict(client, app, leader, admin, branch):
-    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=date.today().isoformat(),
+    visit = inspections.create(leader, campaign.current_year(), kind="forum", held_on=local_today().isoformat(),
                                title="座谈会", findings="", branch_ids=[str(branch.id)])
     follow_up = inspections.add_follow_up(leader, visit, branch_id="", action="整改台账", owner="书记",
-                                          due_on=date.today().isoformat())
+                                          due_on=local_today().isoformat())
     client.login(leader)
     page = client.get(f"/inspections/{visit.id}").get_data(as_text=True)
     loaded = re.search(rf'/follow-ups/{follow_up.id}/status"[^>]*>\s*<input[^>]+>\s*<input type="hidden" '

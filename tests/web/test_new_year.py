@@ -1,9 +1,9 @@
 """A new campaign year (issue 16, tester's finding 9): its phases start with the first one at the chosen day
 (today by default), not in its last phase; making another year current is confirmed first and can be undone."""
-from datetime import date
 
 from sqlalchemy import select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import PHASE_ORDER, CampaignYear
 
@@ -14,7 +14,7 @@ def _year(number):
 
 def test_a_new_year_starts_with_its_first_phase_today(client, admin):
     client.login(admin)
-    today = date.today()
+    today = local_today()
     number = today.year + 1 if _year(today.year) else today.year
     page = client.get("/campaign/years").get_data(as_text=True)
     assert f'name="start" type="date" value="{today.isoformat()}"' in page
@@ -28,7 +28,7 @@ def test_a_new_year_starts_with_its_first_phase_today(client, admin):
 
 def test_a_first_phase_in_the_past_is_refused_with_the_typed_values_kept(client, admin):
     client.login(admin)
-    today = date.today()
+    today = local_today()
     response = client.form_post("/campaign/years", {"year": str(today.year + 2), "theme": "回到过去",
                                                      "start": "2001-01-01"})
     body = response.get_data(as_text=True)
@@ -39,7 +39,7 @@ def test_making_another_year_current_is_confirmed_and_can_be_switched_back(clien
     client.login(admin)
     old = db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
     client.form_post("/campaign/years", {"year": str(old.year + 1), "theme": "下一年",
-                                         "start": date.today().isoformat()})
+                                         "start": local_today().isoformat()})
     new = _year(old.year + 1)
     asked = client.form_post(f"/campaign/years/{new.id}/current", {})
     assert asked.status_code == 409 and f'id="confirm-current-{new.id}"' in asked.get_data(as_text=True)

@@ -1,10 +1,11 @@
 """In-app notifications: one test per kind, each from the event that causes it; the header count, the list,
 marking read (one, all, someone else's refused) and no duplicate from a retried request."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     AssessmentStatus,
@@ -119,7 +120,7 @@ def test_submission_request_accept_and_return(client, admin, leader, secretary, 
 
 
 def test_follow_up_assigned_tells_the_branch_secretary(client, leader, secretary, other_secretary, branch):
-    inspection = Inspection(year_id=current_year().id, kind=InspectionKind.FORUM, held_on=date.today(), title="座谈会")
+    inspection = Inspection(year_id=current_year().id, kind=InspectionKind.FORUM, held_on=local_today(), title="座谈会")
     db.session.add(inspection)
     db.session.flush()
     db.session.execute(inspection_branch.insert().values(inspection_id=inspection.id, branch_id=branch.id))
@@ -127,7 +128,7 @@ def test_follow_up_assigned_tells_the_branch_secretary(client, leader, secretary
     client.login(leader)
     response = client.form_post(f"/inspections/{inspection.id}/follow-ups",
                                 {"branch_id": str(branch.id), "action": "完善制度", "owner": "书记",
-                                 "due_on": (date.today() + timedelta(days=3)).isoformat()})
+                                 "due_on": (local_today() + timedelta(days=3)).isoformat()})
     assert response.status_code == 303
     [note] = _notes(secretary, "follow_up.assigned")
     assert note.link.startswith("/follow-ups/") and not _notes(other_secretary)

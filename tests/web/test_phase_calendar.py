@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.clock import local_today
 from portal.errors import Invalid
 from portal.extensions import db
 from portal.models import PHASE_ORDER, CampaignYear
@@ -34,7 +35,7 @@ def test_the_proposed_dates_are_accepted_on_every_day_of_the_calendar(app, admin
     """Whatever day it is (first day of a phase, its last, between phases, before or after the calendar), the
     dates the form proposes are dates the service accepts, and the result is a valid calendar."""
     year = _current()
-    first = date.today() + timedelta(days=30)  # within the forms' horizon
+    first = local_today() + timedelta(days=30)  # within the forms' horizon
     for offset in range(-3, 62, 2):
         for gap in (0, 3):
             _set_calendar(year, first, gap=gap)
@@ -56,7 +57,7 @@ def test_the_proposed_dates_are_accepted_on_every_day_of_the_calendar(app, admin
 def test_the_page_proposes_tomorrow_when_the_current_phase_began_today(client, admin):
     client.login(admin)
     year = _current()
-    today = date.today()
+    today = local_today()
     _set_calendar(year, today - timedelta(days=30), lengths=(31, 10, 10, 10, 10))
     assert client.form_post(f"/campaign/years/{year.id}/next-phase", {
         "start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat()}).status_code == 303
@@ -69,7 +70,7 @@ def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_cha
     """Between phases, a start before earlier phases' starts used to squeeze them into overlapping days."""
     client.login(admin)
     year = _current()
-    today = date.today()
+    today = local_today()
     _set_calendar(year, today - timedelta(days=12), gap=5)  # today lies between the first and second phase
     assert year.phase_on(today) is None
     before = [(p.starts_on, p.ends_on) for p in year.phases]
@@ -85,7 +86,7 @@ def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_cha
 def test_random_starts_either_refused_or_leave_a_valid_calendar(app, admin):
     rng = random.Random(16)
     year = _current()
-    first = date.today() + timedelta(days=30)  # within the forms' horizon
+    first = local_today() + timedelta(days=30)  # within the forms' horizon
     for _ in range(60):
         _set_calendar(year, first, gap=rng.choice((0, 4)))
         before = [(p.starts_on, p.ends_on) for p in year.phases]
@@ -111,7 +112,7 @@ def test_random_starts_either_refused_or_leave_a_valid_calendar(app, admin):
 def test_next_phase_while_the_last_phase_runs_has_a_fitting_title(client, admin):
     client.login(admin)
     year = _current()
-    today = date.today()
+    today = local_today()
     _set_calendar(year, today - timedelta(days=45), lengths=(10, 10, 10, 10, 30))
     assert year.phase_on(today).kind == PHASE_ORDER[-1]
     response = client.form_post(f"/campaign/years/{year.id}/next-phase", {

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from portal import tasks
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import Notification, Post, PostStatus, ProgressSnapshot, Result, utcnow
 from portal.services import notifications
@@ -86,7 +87,7 @@ def test_the_consumer_snapshots_progress_and_publishes_scheduled_posts(app, queu
     assert tasks.publish_scheduled(report=True).get(blocking=True, timeout=60) == 1
     db.session.rollback()  # end the read transaction: see what the consumer committed
     snap = db.session.scalar(select(ProgressSnapshot))
-    assert snap.branch_id == branch.id and snap.day == date.today() and snap.progress == 100.0
+    assert snap.branch_id == branch.id and snap.day == local_today() and snap.progress == 100.0
     assert db.session.get(Post, post.id).status == PostStatus.PUBLISHED
     [note] = db.session.scalars(select(Notification).where(Notification.recipient_id == member.id))
     assert note.kind == "post.published"

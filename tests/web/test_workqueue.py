@@ -1,9 +1,10 @@
 """Each home page is the person's work queue: one test per queue, each from the state that causes it."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from portal.clock import local_today
 from portal.extensions import db
 from portal.models import (
     AssessmentStatus,
@@ -167,14 +168,14 @@ def test_secretary_submissions_due_and_overdue(client, secretary, branch, other_
 
 
 def _follow_up(branch, other_branch, action="整改党员活动室"):
-    inspection = Inspection(year_id=current_year().id, kind=InspectionKind.INSPECTION, held_on=date.today(),
+    inspection = Inspection(year_id=current_year().id, kind=InspectionKind.INSPECTION, held_on=local_today(),
                             title="定期督察", findings="别的支部的问题：机密")
     db.session.add(inspection)
     db.session.flush()
     mine = FollowUp(inspection_id=inspection.id, branch_id=branch.id, action=action, owner="书记",
-                    due_on=date.today() + timedelta(days=7))
+                    due_on=local_today() + timedelta(days=7))
     theirs = FollowUp(inspection_id=inspection.id, branch_id=other_branch.id, action="别的支部的整改",
-                      owner="书记", due_on=date.today())
+                      owner="书记", due_on=local_today())
     db.session.add_all([mine, theirs])
     db.session.commit()
     return mine, theirs
