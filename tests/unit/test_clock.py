@@ -1,6 +1,6 @@
 """The portal's "today" is the day in PORTAL_TIMEZONE, never the server's UTC day (portal/clock.py)."""
 import ast
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ class _Frozen(datetime):
 
     @classmethod
     def now(cls, tz=None):
-        moment = datetime(2026, 12, 1, 17, 30, tzinfo=timezone.utc)
+        moment = datetime(2026, 12, 1, 17, 30, tzinfo=UTC)
         return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
 
 
