@@ -6,23 +6,51 @@ them the way a dictionary orders them. pypinyin reads polyphones from its phrase
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+
+_DIGITS = re.compile(r"\d+")
+# Surnames whose reading differs from the character's everyday one (曾 zēng, not céng as in 曾经): the first
+# characters of a person's name are read thus. Two-character surnames first. (《百家姓》 readings, as
+# 《现代汉语词典》 gives them for surnames.)
+SURNAMES = {"万俟": "mo qi", "尉迟": "yu chi", "长孙": "zhang sun", "单于": "chan yu",
+            "曾": "zeng", "单": "shan", "覃": "qin", "区": "ou", "仇": "qiu", "朴": "piao", "解": "xie", "查": "zha",
+            "盖": "ge", "缪": "miao", "翟": "zhai", "召": "shao", "秘": "bi", "员": "yun", "繁": "po", "种": "chong",
+            "句": "gou", "冼": "xian", "褚": "chu", "燕": "yan", "任": "ren", "华": "hua", "纪": "ji", "过": "guo"}
+
+
+def _natural(reading: str) -> str:
+    """Numbers as numbers (第2 before 第10): each run of digits zero-padded to ten places."""
+    return _DIGITS.sub(lambda m: m.group().zfill(10), reading)
 
 
 @lru_cache(maxsize=16384)
-def sort_key(text: str) -> tuple[str, str]:
+def sort_key(text: str, person: bool = False) -> tuple[str, str]:
+    """(pinyin reading, text): the order of names in every list. Numbers sort as numbers; with `person`, the
+    name's surname is read as a surname (SURNAMES)."""
     from pypinyin import lazy_pinyin
 
-    return " ".join(lazy_pinyin(text)).casefold(), text
+    head = ""
+    if person:
+        surname = next((s for s in SURNAMES if text.startswith(s)), "")
+        head, text_rest = (SURNAMES[surname] + " ", text[len(surname):]) if surname else ("", text)
+    else:
+        text_rest = text
+    return _natural(head + " ".join(lazy_pinyin(text_rest))).casefold(), text
+
+
+def person_key(name: str) -> tuple[str, str]:
+    """`sort_key` of a person's name (the surname read as a surname)."""
+    return sort_key(name, person=True)
 
 
 STORED_KEY_MAX = 255
 
 
-def stored_key(text: str | None) -> str:
-    """The pinyin part of `sort_key`, as stored beside a name (`Branch.sort_key`, `User.sort_key`) so that lists
-    ORDER BY (sort_key, name) in SQL and page with LIMIT."""
-    return sort_key(text or "")[0][:STORED_KEY_MAX]
+def stored_key(text: str | None, person: bool = False) -> str:
+    """The pinyin part of `sort_key`, as stored beside a name (`Branch.sort_key`, `User.sort_key` with `person`)
+    so that lists ORDER BY (sort_key, name) in SQL and page with LIMIT."""
+    return sort_key(text or "", person)[0][:STORED_KEY_MAX]
 
 
 # Every list of people and branches is ordered by one of these three: in SQL by the stored keys (so that it pages
@@ -42,9 +70,10 @@ def branch_order() -> tuple:
     return Branch.sort_key, Branch.name, Branch.id
 
 
-def in_pinyin_order(items, name=lambda item: item, before=None) -> list:
+def in_pinyin_order(items, name=lambda item: item, before=None, person: bool = False) -> list:
     """`items` (put together in Python) in pinyin order of `name(item)`, then the characters; `before(item)`,
-    when given, groups first (e.g. a deadline, or "not started" before "started")."""
+    when given, groups first (e.g. a deadline, or "not started" before "started"); `person`: the names are
+    people's (their surnames read as surnames)."""
     if before is None:
-        return sorted(items, key=lambda item: sort_key(name(item) or ""))
-    return sorted(items, key=lambda item: (before(item), sort_key(name(item) or "")))
+        return sorted(items, key=lambda item: sort_key(name(item) or "", person))
+    return sorted(items, key=lambda item: (before(item), sort_key(name(item) or "", person)))

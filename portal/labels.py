@@ -230,6 +230,7 @@ AUDIT_ACTION = {
     "roster.import": _l("imported the roster"),
     "roster.queued": _l("started a roster import"),
     "roster.failed": _l("saw a roster import fail"),
+    "roster.cancelled": _l("cancelled a roster import before it began"),
     "roster.template": _l("downloaded the roster template"),
     "campaign_year.next_phase": _l("opened the next phase"),
     "user.activation_issued": _l("issued activation codes"),
@@ -305,6 +306,8 @@ AUDIT_AREA = {
 # depends on the record ("group" of a submission request is a number of people, of an appraisal code a rater group).
 AUDIT_FIELD = {
     "via": _l("made through"),  # an account or branch made by an import, not by hand
+    "import": _l("roster import no."),
+    "filename": _l("file"),
     # appraisal and grading
     "round": _l("round"),
     "group": _l("rater group"),

@@ -98,6 +98,7 @@ class RosterImportForm(FlaskForm):
     fingerprint = Text(max_length=64)
     filename = Text(max_length=120)
     disable_leavers = Choice(choices=("1",))
+    leavers_confirmed = Text(max_length=8)  # the number of leavers, typed, when there are many (roster.MASS_DISABLE)
 
 
 class SlipsForm(FlaskForm):

@@ -35,10 +35,10 @@ class BranchKind(enum.StrEnum):
     BRANCH = "branch"  # 党支部
 
 
-def _key_of(column: str):
+def _key_of(column: str, person: bool = False):
     """Column default: the stored pinyin key of the row's `column` (Core inserts, e.g. the demo seed's, too)."""
     def default(context) -> str:
-        return collation.stored_key(context.get_current_parameters().get(column))
+        return collation.stored_key(context.get_current_parameters().get(column), person)
     return default
 
 
@@ -80,7 +80,7 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     # The name's pinyin (collation.stored_key), kept with it: lists ORDER BY (sort_key, display_name).
-    sort_key: Mapped[str] = mapped_column(String(255), default=_key_of("display_name"), server_default="",
+    sort_key: Mapped[str] = mapped_column(String(255), default=_key_of("display_name", person=True), server_default="",
                                           index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
@@ -136,4 +136,4 @@ def _branch_renamed(target: Branch, value, _old, _initiator) -> None:
 
 @event.listens_for(User.display_name, "set")
 def _user_renamed(target: User, value, _old, _initiator) -> None:
-    target.sort_key = collation.stored_key(value)
+    target.sort_key = collation.stored_key(value, person=True)

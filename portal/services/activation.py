@@ -140,7 +140,7 @@ def slips(batch: SlipBatch) -> list[Slip]:
     from ..collation import in_pinyin_order, sort_key
 
     return in_pinyin_order(sorted(result, key=lambda s: s.username), lambda s: s.display_name,
-                           before=lambda s: sort_key(s.branch))
+                           before=lambda s: sort_key(s.branch), person=True)
 
 
 def forget_batch_secrets() -> int:

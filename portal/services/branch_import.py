@@ -81,7 +81,7 @@ def check(table: list[list[str]]) -> list[BranchRow]:
     table = [row for row in table if any(cell for cell in row)]
     if not table:
         raise _malformed(_l("The file is empty."))
-    columns = header_map(table[0], COLUMNS, REQUIRED, 2)
+    columns = header_map(table[0], COLUMNS, REQUIRED)
     if len(table) - 1 > MAX_ROWS:
         raise _malformed(_l("A file may have at most %(n)s rows.", n=MAX_ROWS))
     if len(table) == 1:
@@ -117,16 +117,19 @@ def check(table: list[list[str]]) -> list[BranchRow]:
             row.count = int(count)
         else:
             row.errors.append(str(_l("Enter a whole number from 0 to 10000.")))
+        if (row.unit_name, row.branch_name) == TEMPLATE_EXAMPLE[0:3:2]:
+            row.errors.append(str(_l("This is the template's example row (示例小学): delete it, or replace it with "
+                                     "a real branch.")))
         if row.branch_name in taken:
             row.errors.append(str(_l("Another branch already has this name.")))
         elif row.branch_name in seen_branches:
-            row.errors.append(str(_l("Duplicate of row %(line)s.", line=seen_branches[row.branch_name])))
+            row.errors.append(str(_l("Row %(line)s already names this branch.", line=seen_branches[row.branch_name])))
         elif row.branch_name:
             seen_branches[row.branch_name] = line
         if row.unit_name in units:
             row.errors.append(str(_l("Another school already has this name.")))
         elif row.unit_name in file_units:
-            row.errors.append(str(_l("Duplicate of row %(line)s.", line=file_units[row.unit_name])))
+            row.errors.append(str(_l("Row %(line)s already names this school.", line=file_units[row.unit_name])))
         elif row.unit_name:
             file_units[row.unit_name] = line
         rows.append(row)
@@ -152,7 +155,7 @@ def preview(file, previous: str = "") -> BranchPreview:
         raise _malformed(_l("Upload the file as CSV or XLSX."))
     if ext == "xlsx":
         uploads.check(file, {m: e for m, e in uploads.DOCUMENT_TYPES.items() if e == "xlsx"})
-    rows = check(_read_table(file.stream.read(), ext))
+    rows = check(_read_table(file.stream.read(), ext, MAX_ROWS))
     discard(previous)
     token = f"{secrets.token_hex(16)}.csv"
     result = BranchPreview(token=token, filename=file.filename[:120], rows=rows)
@@ -174,7 +177,7 @@ def apply(actor, token: str) -> int:
     path = uploads.upload_dir(UPLOAD_KIND) / token
     if not path.exists():
         raise NotFound(str(_l("This preview has expired. Upload the file again.")))
-    rows = check(_read_table(path.read_bytes(), "csv"))
+    rows = check(_read_table(path.read_bytes(), "csv", MAX_ROWS))
     if any(row.errors for row in rows):
         message = _l("The branches changed since the preview: nothing was imported. Upload the file again to see "
                      "why.")

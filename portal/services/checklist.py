@@ -664,7 +664,7 @@ def member_coverage(year: CampaignYear, branch: Branch) -> list[MemberCoverage]:
     # Those who still owe their self-assessment first, then by pinyin.
     done = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
     rows.sort(key=lambda row: (row[1] is not None and row[1].status in done,
-                               collation.sort_key(row[0].display_name)))
+                               collation.person_key(row[0].display_name)))
     tallies = progress.tallies([a.id for _, a in rows if a is not None])
     out = []
     for user, assessment in rows:

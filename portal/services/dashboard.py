@@ -956,7 +956,7 @@ def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
         people = people.where(User.id == viewer.id)
     # The secretary first, then everyone by pinyin.
     found = sorted(db.session.execute(people),
-                   key=lambda row: (row[2] != Role.SECRETARY, collation.sort_key(row[1])))
+                   key=lambda row: (row[2] != Role.SECRETARY, collation.person_key(row[1])))
     member_tallies = progress.tallies([aid for *_rest, aid, _s in found if aid is not None])
     lines = [MemberLine(uid, name, role, post_title, status,
                         progress.overall(member_tallies.get(aid, {})) if aid else Tally())

@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -56,11 +57,15 @@ from . import accounts, activation, audit, export, uploads
 UPLOAD_KIND = "roster"
 MAX_ROWS = 5000
 BATCH = 250
+# Disabling more people than this at once asks the admin to type how many (a one-school file with the tick
+# would disable the rest of the district): the number, not a second tick, so that it is read.
+MASS_DISABLE = 20
 COLUMNS = {
     "username": ("username", "用户名", "账号"),
-    "display_name": ("display_name", "name", "姓名"),
+    "display_name": ("display_name", "name", "姓名", "名字"),
     "role": ("role", "角色"),
-    "branch": ("branch", "支部", "所在支部"),
+    # 党组织 is the portal's own heading for a person's branch (user list, preview); 支部名称 the branch file's.
+    "branch": ("branch", "支部", "所在支部", "党组织", "所在党组织", "支部名称", "党支部"),
     "post_title": ("post_title", "post", "职务"),
     "email": ("email", "e-mail", "邮箱", "电子邮箱"),
 }
@@ -160,26 +165,28 @@ def _malformed(message) -> Invalid:
     return Invalid(str(message), {"file": message})
 
 
-def _too_many() -> Invalid:
-    return _malformed(_l("A roster may have at most %(n)s rows.", n=MAX_ROWS))
+def _too_many(limit: int = MAX_ROWS) -> Invalid:
+    return _malformed(_l("A file may have at most %(n)s rows.", n=limit))
 
 
-def _bounded(rows) -> list[list[str]]:
+def _bounded(rows, limit: int = MAX_ROWS) -> list[list[str]]:
     """The non-empty rows of `rows` (an iterator that reads the file as it goes), refused as soon as there are
-    more than MAX_ROWS below the header: a huge file is never read whole. Runs of empty rows count too, with a
+    more than `limit` below the header: a huge file is never read whole. Runs of empty rows count too, with a
     looser bound, so that a sheet of a million blank rows is not walked to its end."""
     table = []
     for seen, row in enumerate(rows, start=1):
-        if seen > 3 * MAX_ROWS + 1000:
-            raise _too_many()
+        if seen > 3 * limit + 1000:
+            raise _too_many(limit)
         if any(row):
             table.append(row)
-            if len(table) > MAX_ROWS + 1:
-                raise _too_many()
+            if len(table) > limit + 1:
+                raise _too_many(limit)
     return table
 
 
-def _read_table(data: bytes, ext: str) -> list[list[str]]:
+def _read_table(data: bytes, ext: str, limit: int = MAX_ROWS) -> list[list[str]]:
+    """The rows of a CSV (UTF-8 or GBK) or of an XLSX's first sheet, as stripped strings, at most `limit` rows
+    below the header (Invalid otherwise, and for a file that cannot be read, with what to do about it)."""
     if ext == "xlsx":
         from openpyxl import load_workbook
 
@@ -190,14 +197,17 @@ def _read_table(data: bytes, ext: str) -> list[list[str]]:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 sheet = workbook.worksheets[0]
-                return _bounded(["" if v is None else str(v).strip() for v in row]
-                                for row in sheet.iter_rows(values_only=True))
+                return _bounded((["" if v is None else str(v).strip() for v in row]
+                                 for row in sheet.iter_rows(values_only=True)), limit)
             finally:
                 workbook.close()
         except Invalid:
             raise
         except Exception as error:  # openpyxl raises many kinds for a broken workbook
             raise _malformed(_l("The file could not be read as an Excel workbook.")) from error
+    if data[:4] == b"PK\x03\x04":  # a workbook (or another zip) named .csv
+        raise _malformed(_l("This file is an Excel workbook, not a CSV file: upload it with its .xlsx name, or save "
+                            "it from Excel as CSV."))
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK by default
         try:
             text = data.decode(encoding)
@@ -210,15 +220,16 @@ def _read_table(data: bytes, ext: str) -> list[list[str]]:
         raise _malformed(_l("The file is not a CSV file."))
     try:
         # A CSV made from the template carries `'` before formula-like text (services/export.py): taken off.
-        return _bounded([export.unneutralise(cell.strip()) for cell in row] for row in csv.reader(io.StringIO(text)))
+        return _bounded(([export.unneutralise(cell.strip()) for cell in row] for row in csv.reader(io.StringIO(text))),
+                        limit)
     except csv.Error as error:
         raise _malformed(_l("The CSV file is malformed.")) from error
 
 
-def header_map(header: list[str], columns: dict[str, tuple], required, shown: int) -> dict[str, int]:
+def header_map(header: list[str], columns: dict[str, tuple], required) -> dict[str, int]:
     """Column name → index in a file's first row, matching each column's aliases (case-insensitive); a missing
-    required column is refused (Invalid), named by its alias at position `shown`. Shared by the roster and the
-    branch import."""
+    required column is refused (Invalid), named by its Chinese heading (its first alias that is not ASCII), as
+    the template writes it. Shared by the roster and the branch import."""
     found: dict[str, int] = {}
     for index, name in enumerate(header):
         key = name.strip().lower()
@@ -228,8 +239,13 @@ def header_map(header: list[str], columns: dict[str, tuple], required, shown: in
     missing = [c for c in required if c not in found]
     if missing:
         raise _malformed(_l("The first row must name the columns; missing: %(columns)s.",
-                            columns=", ".join(columns[c][shown] for c in missing)))
+                            columns="、".join(_heading(columns[c]) for c in missing)))
     return found
+
+
+def _heading(aliases: tuple[str, ...]) -> str:
+    """A column's heading as the district writes it: its first Chinese alias (else its first)."""
+    return next((alias for alias in aliases if not alias.isascii()), aliases[0])
 
 
 def _role_lookup() -> dict[str, Role]:
@@ -249,7 +265,7 @@ def _plan(table: list[list[str]], actor=None) -> Plan:
     table = [row for row in table if any(cell for cell in row)]
     if not table:
         raise _malformed(_l("The file is empty."))
-    columns = header_map(table[0], COLUMNS, REQUIRED, 1)
+    columns = header_map(table[0], COLUMNS, REQUIRED)
     if len(table) - 1 > MAX_ROWS:
         raise _too_many()
     if len(table) == 1:
@@ -388,8 +404,9 @@ def _check_secretaries(plan: Plan, existing: dict[str, tuple], actor=None) -> No
             if not is_actor:  # a leaver: disabled with the tick, after which the branch has one secretary
                 plan.needs_tick.append(str(_l(
                     "%(name)s (%(username)s), secretary of %(branch)s, is not in the file, and row %(line)s makes "
-                    "a new secretary of that branch: tick “disable the accounts that are not in the file” (or "
-                    "give %(name)s another role in the file).", name=name, username=username,
+                    "a new secretary of that branch: add %(name)s to the file with another role (党员, say); or, "
+                    "only if the file is the whole district's roster, tick “disable the accounts that are not in "
+                    "the file”.", name=name, username=username,
                     branch=names.get(branch_id, ""), line=row.line)))
                 continue
             message = str(_l("Row %(line)s makes a secretary of %(branch)s, which already has one: %(name)s "
@@ -478,8 +495,14 @@ def reread(token: str, actor=None) -> Plan:
     return parse(data, ext, actor)
 
 
-def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: str = "") -> RosterImport:
-    """Queue the import of a previewed file; the task (`run`) does the work. One import at a time."""
+def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: str = "",
+          leavers_confirmed: str = "") -> RosterImport:
+    """Queue the import of a previewed file; the task (`run`) does the work. One import at a time.
+
+    Disabling the leavers (people the file leaves out) needs the tick; more than MASS_DISABLE of them needs also
+    their number typed (`leavers_confirmed`). Raises Invalid (field `disable_leavers` or `leavers_confirmed`)
+    when either is missing, or (field `file`) when the preview is already imported or another import is queued
+    or running."""
     load(token)  # still there
     if db.session.scalar(select(RosterImport.id).where(RosterImport.token == token)):
         raise Invalid(str(_l("This file is already being imported.")),
@@ -489,11 +512,16 @@ def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: 
     if running:
         message = _l("Another roster import is still running: wait until it has finished.")
         raise Invalid(str(message), {"file": message})
-    if not disable_leavers:
-        plan = reread(token, actor)
-        if plan.ok and plan.needs_tick:
-            message = " ".join(plan.needs_tick)
-            raise Invalid(message, {"disable_leavers": message})
+    plan = reread(token, actor)
+    if not disable_leavers and plan.ok and plan.needs_tick:
+        message = " ".join(plan.needs_tick)
+        raise Invalid(message, {"disable_leavers": message})
+    leaving = len(plan.leavers)
+    if disable_leavers and leaving > MASS_DISABLE and (leavers_confirmed or "").strip() != str(leaving):
+        message = str(_l("This would disable %(n)s accounts: everyone not in the file. If they have all left, type "
+                         "%(n)s in the box to confirm; if the file is only part of the district (one school, "
+                         "say), untick it.", n=leaving))
+        raise Invalid(message, {"leavers_confirmed": message})
     job = RosterImport(token=token, filename=(filename or "")[:120], fingerprint=(fingerprint or "")[:64],
                        disable_leavers=disable_leavers, created_by_id=actor.id)
     db.session.add(job)
@@ -511,6 +539,33 @@ def get_import(import_id: int) -> RosterImport:
     if job is None:
         raise NotFound()
     return job
+
+
+# A queued import the task queue has not begun after this long is shown as waiting for a queue that may not run.
+QUEUE_PATIENCE = timedelta(seconds=20)
+
+
+def waiting_too_long(job: RosterImport, now: datetime | None = None) -> bool:
+    """Whether a queued import has waited longer than QUEUE_PATIENCE for the task queue to begin it (its consumer
+    may not be running: the page says so and offers to cancel)."""
+    return job.status == ImportStatus.QUEUED and (now or utcnow()) - job.created_at > QUEUE_PATIENCE
+
+
+def cancel(actor, job: RosterImport) -> None:
+    """Cancel an import the task queue has not begun (QUEUED): it ends as failed, nothing was imported, its kept
+    file is removed and the next import may start. A begun import cannot be cancelled: Conflict. The task, if
+    the queue begins it later, finds it no longer queued and does nothing (`run`)."""
+    with writing():
+        changed = db.session.execute(update(RosterImport).where(
+            RosterImport.id == job.id, RosterImport.status == ImportStatus.QUEUED).values(
+            status=ImportStatus.FAILED, error=str(_l("Cancelled before it began."))[:500], finished_at=utcnow()))
+        if not changed.rowcount:
+            db.session.rollback()
+            raise Conflict(str(_l("This import has already begun or ended: it can no longer be cancelled.")))
+        audit.record(actor, "roster.cancelled", job, after={"filename": job.filename})
+        db.session.commit()
+    db.session.refresh(job)
+    uploads.remove(UPLOAD_KIND, job.token)
 
 
 def latest_imports(limit: int = 5) -> list[RosterImport]:

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..forms import admin as forms
 from ..forms import run_form, validated
 from ..forms.fields import errors_of, shown
@@ -237,7 +237,7 @@ def branch_import_confirm():
 
 def _roster_page(preview=None, errors=None, status=200):
     return render("admin/roster.html", preview=preview, errors=errors or {}, status=status,
-                  imports=roster_service.latest_imports())
+                  imports=roster_service.latest_imports(), mass_disable=roster_service.MASS_DISABLE)
 
 
 @bp.get("/roster")
@@ -287,9 +287,9 @@ def roster_import():
         return _roster_page(errors={"file": _("Upload the file again.")}, status=422)
     try:
         job = roster_service.start(_me(), form.token.data, form.fingerprint.data, form.disable_leavers.data == "1",
-                                   form.filename.data)
+                                   form.filename.data, form.leavers_confirmed.data)
     except Invalid as error:
-        if "disable_leavers" in error.field_errors:  # the same preview again, with what resolves it
+        if {"disable_leavers", "leavers_confirmed"} & set(error.field_errors):  # the preview again, with the way out
             preview = roster_service.Preview(token=form.token.data, filename=form.filename.data,
                                              plan=roster_service.reread(form.token.data, _me()))
             return _roster_page(preview=preview, errors=error.field_errors, status=422)
@@ -304,10 +304,24 @@ def roster_job(import_id: int):
     return _import_page(roster_service.get_import(import_id))
 
 
+@bp.post("/roster/imports/<int:import_id>/cancel")
+@require("admin.manage")
+def roster_cancel(import_id: int):
+    """Cancel an import the task queue has not begun (its consumer may not be running); 409 once it has."""
+    job = roster_service.get_import(import_id)
+    try:
+        roster_service.cancel(_me(), job)
+    except Conflict as error:
+        flash(str(error), "error")
+        return _import_page(job, status=409)
+    flash(_("The import was cancelled: nothing was imported."), "info")
+    return redirect(url_for("admin.roster"), 303)
+
+
 def _import_page(job, status=200, replaces=None, scope=None):
     return render("admin/roster_import.html", "progress", status=status, job=job,
                   branches=roster_service.pending_by_branch(job) if job.status.value == "done" else [],
-                  replaces=replaces, scope=scope)
+                  replaces=replaces, scope=scope, stalled=roster_service.waiting_too_long(job))
 
 
 @bp.post("/roster/imports/<int:import_id>/slips")

@@ -171,8 +171,12 @@ def register(app: Flask) -> None:
         db.session.rollback()
         if isinstance(error, FileMissing):
             _audit_missing_file(error)
-        return error_response(error.status_code, error.message or None,
-                              title=str(error.title) if error.title else None)
+        title = str(error.title) if error.title else None
+        if title is None and error.status_code == 409 and error.message and getattr(error, "current", None) is None:
+            # A refusal that says why (a branch that still has people, a secretary's place taken): not "this record
+            # has changed", which is the title of a stale edit.
+            title = _("This cannot be done now")
+        return error_response(error.status_code, error.message or None, title=title)
 
     @app.errorhandler(OperationalError)
     def database_down(error: OperationalError):

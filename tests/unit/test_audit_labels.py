@@ -58,6 +58,8 @@ SPELLED_KEYS = {
                                 "weight_dissatisfied", "min_ballots", "member_min_answers", "opens_on", "closes_on"},
     # pledges._move (action passed in): the changes it made that are worth recording
     "*": {"return_reason"},
+    # roster._apply: a re-imported person's changed fields (roster.Change.fields)
+    "user.update": {"display_name", "role", "branch", "post_title", "email", "active"},
     "grading.policy_changed": {"weight_self", "weight_review", "weight_appraisal", "advanced_min", "ordinary_min",
                                "advanced_min_satisfaction", "member_excellent_min", "member_qualified_min",
                                "member_basic_min"},
@@ -65,7 +67,9 @@ SPELLED_KEYS = {
 
 
 def _record_calls():
-    """(module path, enclosing function, call) for every `audit.record(...)` in the portal."""
+    """(module path, enclosing function, call) for every `audit.record(...)` in the portal, and every other call
+    that records an action with `before`/`after` (an import's own events, written in bulk: `_event(actor,
+    "user.create", ..., after={...})`)."""
     for path in sorted(PORTAL.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
@@ -73,8 +77,13 @@ def _record_calls():
             if not isinstance(function, ast.FunctionDef):
                 continue
             for node in ast.walk(function):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "record"
-                        and getattr(node.func.value, "id", "") == "audit"):
+                if not isinstance(node, ast.Call):
+                    continue
+                if (isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+                        and getattr(node.func.value, "id", "") == "audit") or (
+                        len(node.args) > 1 and isinstance(node.args[1], ast.Constant)
+                        and isinstance(node.args[1].value, str) and "." in node.args[1].value
+                        and any(k.arg in ("before", "after") for k in node.keywords)):
                     yield path, tree, functions, function, node
 
 

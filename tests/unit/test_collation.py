@@ -20,3 +20,24 @@ def test_names_sort_by_pinyin():
 
 def test_same_reading_falls_back_to_the_characters():
     assert sorted(["李华", "李桦", "黎华"], key=collation.sort_key) == sorted(["李华", "李桦", "黎华"])
+
+
+def test_numbers_sort_as_numbers():
+    names = ["第10中学党支部", "第2中学党支部", "第1中学党支部", "第11中学党支部"]
+    assert sorted(names, key=collation.sort_key) == ["第1中学党支部", "第2中学党支部", "第10中学党支部",
+                                                     "第11中学党支部"]
+
+
+def test_surnames_are_read_as_surnames():
+    people = ["曾丽", "曹敏", "陈刚", "张伟", "单军", "邓华"]
+    # 曾 zeng (not ceng, between 曹 and 陈), 单 shan (not dan, before 邓)
+    assert sorted(people, key=collation.person_key) == ["曹敏", "陈刚", "邓华", "单军", "曾丽", "张伟"]
+    assert collation.stored_key("曾丽", person=True).startswith("zeng")
+    assert collation.stored_key("曾经的学校") .startswith("ceng")  # a place is not a person
+
+
+def test_a_persons_stored_key_reads_the_surname(app):
+    from portal.models import Branch, User
+
+    assert User(display_name="曾丽").sort_key.startswith("zeng")
+    assert Branch(name="第2中学党支部").sort_key < Branch(name="第10中学党支部").sort_key
