@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
-from ..collation import branch_order, in_pinyin_order, people_order
+from ..collation import branch_order, people_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
@@ -182,21 +182,32 @@ class BranchRow:
     secretary_username: str
 
 
-def branch_overview() -> list[BranchRow]:
-    """Every branch with its unit, its active accounts, members and secretary: one query (GROUP BY in a subquery,
-    the secretary by a join), in pinyin order."""
+def branch_overview(query: str = "", page: int = 1, only: int | None = None) -> tuple[list[BranchRow], int]:
+    """One page (PAGE_SIZE) of the branch registry, in pinyin order, and how many branches match: each branch with
+    its unit, active accounts, members and secretary. `query` matches the branch's or its unit's name (full-width
+    folded); `only` shows one branch (the one whose edit was refused). Three queries whatever the district's
+    size: the count, the page, and the figures of the page's branches (GROUP BY over their people only)."""
+    stmt = select(Branch).join(Unit, Unit.id == Branch.unit_id)
+    if only is not None:
+        stmt = stmt.where(Branch.id == only)
+    elif query.strip():
+        like = f"%{unicodedata.normalize('NFKC', query).strip()}%"
+        stmt = stmt.where(or_(Branch.name.ilike(like), Unit.name.ilike(like)))
+    total = int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    page = max(1, page)
+    found = list(db.session.scalars(stmt.options(joinedload(Branch.unit)).order_by(*branch_order())
+                                    .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+    ids = [branch.id for branch in found]
+    secretary = aliased(User)
     per_branch = (select(User.branch_id, func.count(User.id).label("n"),
                          func.count(User.id).filter(User.role.in_([Role.MEMBER, Role.SECRETARY])).label("members"),
                          func.min(User.id).filter(User.role == Role.SECRETARY).label("secretary_id"))
-                  .where(User.active.is_(True)).group_by(User.branch_id).subquery())
-    secretary = aliased(User)
-    stmt = (select(Branch, func.coalesce(per_branch.c.n, 0), func.coalesce(per_branch.c.members, 0),
-                   secretary.display_name, secretary.username)
-            .outerjoin(per_branch, per_branch.c.branch_id == Branch.id)
-            .outerjoin(secretary, secretary.id == per_branch.c.secretary_id))
-    rows = [BranchRow(branch, int(n), int(members), name or "", username or "")
-            for branch, n, members, name, username in db.session.execute(stmt)]
-    return in_pinyin_order(rows, lambda row: row.branch.name)
+                  .where(User.active.is_(True), User.branch_id.in_(ids)).group_by(User.branch_id).subquery())
+    figures = {bid: (int(n), int(members), name or "", username or "") for bid, n, members, name, username in
+               db.session.execute(select(per_branch.c.branch_id, per_branch.c.n, per_branch.c.members,
+                                         secretary.display_name, secretary.username)
+                                  .outerjoin(secretary, secretary.id == per_branch.c.secretary_id))} if ids else {}
+    return [BranchRow(branch, *figures.get(branch.id, (0, 0, "", ""))) for branch in found], total
 
 
 def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_count, exclude_branch=None):

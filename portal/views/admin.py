@@ -123,8 +123,13 @@ def setup():
 # --- units and branches -----------------------------------------------------------------------
 
 def _branches_page(errors=None, status=200, failed=None, form=None, conflict=None):
-    return render("admin/branches.html", status=status, rows=user_service.branch_overview(), errors=errors or {},
-                  failed=failed, form=shown(form), conflict=conflict)
+    """The registry, a page at a time (`q` searches, `page` pages); a refused edit shows its branch alone."""
+    page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
+    query = request.args.get("q", "")[:120]
+    rows, total = user_service.branch_overview(query, page, only=failed if isinstance(failed, int) else None)
+    return render("admin/branches.html", status=status, rows=rows, total=total, page=page, query=query,
+                  page_size=user_service.PAGE_SIZE, errors=errors or {}, failed=failed, form=shown(form),
+                  conflict=conflict)
 
 
 @bp.get("/branches")

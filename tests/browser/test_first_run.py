@@ -65,7 +65,7 @@ def test_the_admin_follows_the_checklist_to_a_running_district(empty_install, pa
     page.fill("#new-unit_name", "书香路小学")
     page.fill("#new-branch_name", "书香路小学党支部")
     with page.expect_navigation():
-        page.click("form[action$='/admin/branches'] button[type=submit]")
+        page.click("form[method=post][action$='/admin/branches'] button[type=submit]")
     page.screenshot(path=str(shots / "branch-added.png"), full_page=True)
     assert "书香路小学党支部" in page.locator("table.data").inner_text(), page.locator("main").inner_text()[-800:]
     # 3. The template, then the roster (a secretary, a member, a leader).

@@ -273,6 +273,7 @@ TABLE: dict[str, tuple] = {
     "admin.roster_template": ("GET", "/admin/roster/template.csv", ADMIN, {}),
     "admin.roster_job": ("GET", "/admin/roster/imports/" + X % "roster_import", ADMIN, {}),
     "admin.roster_slips": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/slips", ADMIN, {}),
+    "admin.roster_cancel": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/cancel", ADMIN, {}),
     "admin.reissue_activation": ("POST", "/admin/users/{w.users[member].id}/activation", ADMIN, {}),
     "admin.slips": ("GET", "/admin/slips/" + X % "slip_batch", ADMIN, {}),
     "admin.branch_import": ("GET", "/admin/branches/import", ADMIN, {}),
@@ -423,6 +424,14 @@ def _approve(key):
         owner = world.users["admin"] if key != "pledge" else world.users["secretary"]
         pledges.approve(owner, db.session.get(Pledge, world.extra[key]))
     return prepare
+
+
+def _queued_import(world):
+    """The world's roster import, queued again (as one the task queue has not begun), so that it can be cancelled."""
+    from portal.models import ImportStatus, RosterImport
+
+    db.session.get(RosterImport, world.extra["roster_import"]).status = ImportStatus.QUEUED
+    db.session.commit()
 
 
 def _preview(world, role):
@@ -581,6 +590,7 @@ FORMS: dict[str, tuple] = {
     "admin.set_user_active": (lambda w, r: {"active": "0"}, None),
     "admin.reset_password": (lambda w, r: {"password": "another-secret-42", "confirm": "another-secret-42"}, None),
     "admin.roster_slips": (lambda w, r: {"branch": "all", "confirm": "1"}, None),  # the world printed one
+    "admin.roster_cancel": (lambda w, r: {}, _queued_import),
     "campaign.make_current": (lambda w, r: {"confirm": "1"}, None),
     "admin.create_branch": (lambda w, r: {"unit_name": "新学校", "unit_kind": "primary", "branch_name": "新学校党支部",
                                           "branch_kind": "branch", "member_count": "12"}, None),

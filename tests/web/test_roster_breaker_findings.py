@@ -136,3 +136,21 @@ def test_a_refusal_that_says_why_has_a_fitting_title_and_a_way_back(client, admi
     text = refused.get_data(as_text=True)
     assert refused.status_code == 409, text
     assert "该记录已发生变化" not in text and 'id="error-back"' in text
+
+
+def test_the_branch_registry_pages_and_searches_in_sql(client, admin):
+    from tests.dashboard_helpers import count_statements
+
+    client.login(admin)
+    BranchFactory.create_batch(3)
+    few = count_statements(client, "/admin/branches")
+    made = [BranchFactory(name=f"第{i}中学党支部") for i in range(1, 56)]
+    UserFactory(role=Role.SECRETARY, branch=made[1], display_name="王丽")
+    assert count_statements(client, "/admin/branches") == few  # the page's cost does not grow with the district
+    first = client.get("/admin/branches").get_data(as_text=True)
+    assert "58 个支部" in first and first.count('<tr id="branch-') == 50 and 'rel="next"' in first
+    assert first.index("第1中学党支部") < first.index("第2中学党支部") < first.index("第10中学党支部")
+    second = client.get("/admin/branches?page=2").get_data(as_text=True)
+    assert second.count('<tr id="branch-') == 8
+    found = client.get("/admin/branches?q=第２中学").get_data(as_text=True)  # full-width digits fold
+    assert found.count('<tr id="branch-') == 1 and "王丽" in found
