@@ -827,7 +827,8 @@ def item_grid(year: CampaignYear) -> ItemGrid:
     for item, criterion in items:
         grouped.setdefault(criterion.id, (criterion, []))[1].append(item)
     wordings = answered_wordings((year.id, item.id) for item, _criterion in items)
-    return ItemGrid(criteria=list(grouped.values()), results=answers,
+    shown = criteria_as_in(year, [criterion for criterion, _items in grouped.values()])  # a finished year's own
+    return ItemGrid(criteria=[(criterion, grouped[criterion.id][1]) for criterion in shown], results=answers,
                     wordings={item_id: text for (_year, item_id), text in wordings.items()})
 
 
