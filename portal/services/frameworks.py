@@ -814,14 +814,15 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
             reached.update(years)
 
     # Criteria: wording and order (the file's 序号, ties in the file's order). The finished years keep the names
-    # and order they had (the first step keeps them, before any criterion changes).
-    steps.append(lambda: _keep_names(framework, criteria))
+    # and order they had (kept by a step before the first criterion changes).
     ordered = sorted(plan["criteria"], key=lambda c: (c["position"],))
     for number, wanted in enumerate(ordered, start=1):
         criterion = by_code[wanted["code"]]
         new = (number, wanted["title"], wanted["title_en"], wanted["official_text"])
         old = (criterion.position, criterion.title, criterion.title_en, criterion.official_text)
         if new != old:
+            if not reach_all:
+                steps.append(lambda: _keep_names(framework, criteria))
             reach_all = True
             before = f"{old[0]}. {old[1]}" + ("" if old[2:] == new[2:] else " …")
             changes.append(Change("criterion", f"{number}. {wanted['title']}", before, f"{new[0]}. {new[1]}"))
