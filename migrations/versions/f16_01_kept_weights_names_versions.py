@@ -5,13 +5,13 @@ kept_item_weight and kept_criterion_name hold a finished year's value when it ch
 every year reads the current values, as before). item.version and criterion.version start at 1.
 
 Revision ID: f16_01
-Revises: i16v_01
+Revises: c16_01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'f16_01'
-down_revision = 'i16v_01'
+down_revision = 'c16_01'
 branch_labels = None
 depends_on = None
 

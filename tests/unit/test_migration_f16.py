@@ -21,7 +21,7 @@ def _only_sqlite():
 
 def test_f16_01_adds_versions_and_empty_kept_tables_and_goes_back(tmp_path):
     app, path = sqlite_app(tmp_path)
-    migrate(app, "i16v_01")
+    migrate(app, "c16_01")
     con = sqlite3.connect(path)
     con.execute("INSERT INTO framework (id, code, name, name_en, subject, description, version) "
                 "VALUES (1, 'five_goods', '五个好', 'Five Goods', 'branch', '', 1)")
@@ -41,7 +41,7 @@ def test_f16_01_adds_versions_and_empty_kept_tables_and_goes_back(tmp_path):
     con.execute("DELETE FROM item WHERE id = 3")  # the newest id was used once: it is never given again
     con.commit()
     con.close()
-    migrate(app, "i16v_01", down=True)
+    migrate(app, "c16_01", down=True)
     con = sqlite3.connect(path)
     assert "version" not in [row[1] for row in con.execute("PRAGMA table_info(item)")]
     assert "AUTOINCREMENT" in con.execute("SELECT sql FROM sqlite_master WHERE name = 'item'").fetchone()[0]
