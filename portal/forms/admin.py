@@ -130,6 +130,7 @@ class _Confirmable(FlaskForm):
 
 
 class CriterionForm(_Confirmable):
+    version = HiddenId()  # the version the form was loaded with (a stale save is a conflict)
     title = Text(_l("Criterion"), max_length=40, required=True)
     title_en = Text(_l("English name"), max_length=80)
     official_text = LongText(_l("Official wording"), max_length=5000)
@@ -137,12 +138,14 @@ class CriterionForm(_Confirmable):
 
 
 class ItemForm(_Confirmable):
+    version = HiddenId()  # the version the form was loaded with (a stale save is a conflict)
     text = LongText(_l("Wording"), max_length=1000, required=True)
     weight = Decimal(_l("Weight"), minimum=0, maximum=100, required=True)
     position = WholeNumber(_l("Order"), minimum=1, maximum=2000, message=_l("Enter a whole number from 1 to 2000."))
 
 
 class ItemAddForm(ItemForm):
+    version = None  # a new item has none yet
     criterion = Id(_l("Criterion"), required=True)
     year = WholeNumber(_l("Campaign year"), minimum=2000, maximum=2100)  # blank: every year; else a theme item
 
@@ -159,4 +162,4 @@ class FrameworkImportForm(_Confirmable):
     """Confirming an import preview: the checked content and the framework's fingerprint when it was shown."""
 
     plan = LongText(max_length=400_000)  # under the form-memory limit (a framework is a few kB)
-    fingerprint = Text(max_length=64)
+    fingerprint = Text(max_length=160)  # the framework fingerprint and the plan signature

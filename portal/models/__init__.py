@@ -53,7 +53,15 @@ from .campaign_work import (
 )
 from .documents import Bulletin, BulletinStatus
 from .figures import BranchSummary
-from .frameworks import RETIRED_BEFORE_ANY_YEAR, Criterion, Framework, Item, Subject
+from .frameworks import (
+    RETIRED_BEFORE_ANY_YEAR,
+    Criterion,
+    Framework,
+    Item,
+    KeptCriterionName,
+    KeptItemWeight,
+    Subject,
+)
 from .news import (
     Attachment,
     CommendationLevel,

@@ -41,6 +41,9 @@ class Criterion(db.Model):
     title_en: Mapped[str] = mapped_column(String(80), default="")
     official_text: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[float] = mapped_column(default=1.0)
+    # Raised by every saved edit: a form carries the version it was loaded with, and a save made against an
+    # older one is refused (two tabs, two admins), never a silent overwrite.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     framework: Mapped[Framework] = relationship(back_populates="criteria", lazy="raise")
     items: Mapped[list[Item]] = relationship(
@@ -68,6 +71,8 @@ class Item(db.Model):
     # that answered it keep it, with their answer.
     retired_from: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by every saved edit (optimistic concurrency, as Criterion.version).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     criterion: Mapped[Criterion] = relationship(back_populates="items", lazy="raise")
 
@@ -75,6 +80,26 @@ class Item(db.Model):
     def active(self) -> bool:
         """Still asked (not retired)."""
         return self.retired_from is None
+
+
+class KeptItemWeight(db.Model):
+    """The weight an item had in a finished campaign year, kept when the weight changes later: a finished year's
+    scores and grades stay as they were (services/items.py `weight_in`)."""
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), primary_key=True)
+    weight: Mapped[float]
+
+
+class KeptCriterionName(db.Model):
+    """A criterion's name and place in a finished campaign year, kept when they change later: a finished year
+    shows the headings it had (services/items.py `criteria_as_in`)."""
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(40))
+    title_en: Mapped[str] = mapped_column(String(80), default="")
 
 
 # Item.retired_from of an item retired before any campaign year used it.

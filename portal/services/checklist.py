@@ -40,7 +40,7 @@ from ..models import (
 )
 from . import audit, notifications, progress, tallies, uploads
 from .campaign import current_year
-from .items import in_checklist
+from .items import criteria_as_in, in_checklist
 
 EVIDENCE_KIND = "evidence"
 NOTE_MAX = 2000
@@ -170,7 +170,11 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
     )
     if only_item_id is not None:
         stmt = stmt.where(Item.id == only_item_id)
-    return db.session.execute(stmt).all()
+    pairs = db.session.execute(stmt).all()
+    # A finished year shows its criteria with the names and in the order it had (`items.criteria_as_in`).
+    shown = criteria_as_in(target.year, list({c.id: c for c, _item in pairs}.values()))
+    place = {c.id: (n, c) for n, c in enumerate(shown)}
+    return sorted(((place[c.id][1], item) for c, item in pairs), key=lambda pair: place[pair[0].id][0])
 
 
 def load(target: Target, only_item_id: int | None = None) -> Checklist:

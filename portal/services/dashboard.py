@@ -58,7 +58,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, figures, progress
-from .items import answered_wordings, in_checklist
+from .items import answered_wordings, criteria_as_in, in_checklist
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -735,6 +735,7 @@ def overview(args, today: date | None = None) -> Overview:
                         summary=Summary(overdue_follow_ups=_overdue_follow_ups(today)),
                         criterion_averages=[(c, None, 0.0) for c in criteria], timeline=[], now=now)
     year = filters.year
+    criteria = criteria_as_in(year, criteria)  # a finished year's own names and order
     kept.apply_pending(summaries=True)  # this transaction's own changes, if any
     found = _aggregate(year, filters, now)
     clamp_page(filters, found.count)
@@ -826,7 +827,8 @@ def item_grid(year: CampaignYear) -> ItemGrid:
     for item, criterion in items:
         grouped.setdefault(criterion.id, (criterion, []))[1].append(item)
     wordings = answered_wordings((year.id, item.id) for item, _criterion in items)
-    return ItemGrid(criteria=list(grouped.values()), results=answers,
+    shown = criteria_as_in(year, [criterion for criterion, _items in grouped.values()])  # a finished year's own
+    return ItemGrid(criteria=[(criterion, grouped[criterion.id][1]) for criterion in shown], results=answers,
                     wordings={item_id: text for (_year, item_id), text in wordings.items()})
 
 
@@ -901,7 +903,7 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
     if filters.year is None:
         return None
     year = filters.year
-    criteria = branch_criteria()
+    criteria = criteria_as_in(year, branch_criteria())  # a finished year's own names and order
 
     district = district_averages(year, criteria)
     assessment = db.session.scalar(select(Assessment).where(

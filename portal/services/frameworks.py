@@ -16,10 +16,14 @@ confirmed change raises the framework's version. Every change is audited and com
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
+import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -27,10 +31,21 @@ from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import RETIRED_BEFORE_ANY_YEAR, Assessment, CampaignYear, Criterion, Framework, Item, ItemResult
+from ..models import (
+    RETIRED_BEFORE_ANY_YEAR,
+    Assessment,
+    CampaignYear,
+    Criterion,
+    Framework,
+    Item,
+    ItemResult,
+    KeptCriterionName,
+    KeptItemWeight,
+)
 from ..text import check_text
 from . import audit, uploads
 from .campaign import current_year, is_past
+from .versions import check_version
 
 TEXT_MAX = 1000  # an item's wording
 TITLE_MAX = 40  # Criterion.title
@@ -38,6 +53,10 @@ TITLE_EN_MAX = 80
 OFFICIAL_MAX = 5000
 WEIGHT_MAX = 100.0
 MAX_ROWS = 2000  # items in an imported file
+# An imported workbook's parts, uncompressed, as the zip directory gives them (zipfile never inflates a member
+# past its declared size): a framework of MAX_ROWS items of TEXT_MAX characters is a few MB.
+MEMBER_MAX = 16 * 1024 * 1024
+BOOK_MAX = 40 * 1024 * 1024
 THEME_BASE = 100  # theme items are numbered after the framework's own (checklist order: year items last)
 SHEETS = ("框架", "准则", "条目")
 CRITERION_HEADER = ["代码", "序号", "名称", "英文名称", "原文"]
@@ -229,6 +248,70 @@ def _weight(value: float) -> float:
     return round(float(value), 2)
 
 
+def same_words(text: str) -> str:
+    """The form two names or wordings are compared in: NFKC (full-width folded), spaces collapsed, case folded."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+
+
+def _finished_year_ids(framework: Framework) -> list[int]:
+    """The ids of the finished campaign years (`campaign.is_past`) that have assessments of this framework."""
+    current = current_year()
+    if current is None:
+        return []
+    return list(db.session.scalars(
+        select(CampaignYear.id).where(CampaignYear.year < current.year, CampaignYear.id.in_(
+            select(Assessment.year_id).where(Assessment.framework_id == framework.id)))))
+
+
+def _keep_weights(framework: Framework, items: list[Item]) -> None:
+    """Before their weight changes: the finished years keep the weight these items were scored with (a weight
+    kept already, from an earlier change, stays)."""
+    years = _finished_year_ids(framework)
+    if not years or not items:
+        return
+    kept = set(db.session.execute(select(KeptItemWeight.year_id, KeptItemWeight.item_id).where(
+        KeptItemWeight.year_id.in_(years), KeptItemWeight.item_id.in_([i.id for i in items]))).tuples())
+    db.session.add_all(KeptItemWeight(year_id=year_id, item_id=item.id, weight=item.weight)
+                       for year_id in years for item in items if (year_id, item.id) not in kept)
+
+
+def _keep_names(framework: Framework, criteria: list[Criterion]) -> None:
+    """Before a criterion is renamed or moved: the finished years keep the names and order `criteria` (the
+    framework's, in their order) had (names kept already, from an earlier change, stay)."""
+    years = _finished_year_ids(framework)
+    if not years:
+        return
+    kept = set(db.session.execute(select(KeptCriterionName.year_id, KeptCriterionName.criterion_id).where(
+        KeptCriterionName.year_id.in_(years))).tuples())
+    db.session.add_all(KeptCriterionName(year_id=year_id, criterion_id=c.id, position=number, title=c.title,
+                                         title_en=c.title_en or "")
+                       for year_id in years for number, c in enumerate(criteria, start=1)
+                       if (year_id, c.id) not in kept)
+
+
+def _title_taken(criteria: list[Criterion], criterion: Criterion, title: str) -> str | None:
+    """The message when `title` is blank or another of the framework's criteria has it (compared by
+    `same_words`); None when it may be used."""
+    if not same_words(title):
+        return _("Enter the criterion's name.")
+    if any(c.id != criterion.id and same_words(c.title) == same_words(title) for c in criteria):
+        return _("Another criterion of this framework is named “%(title)s”: each criterion needs its own name.",
+                 title=title)
+    return None
+
+
+def _wording_taken(criterion_id: int, year_id: int | None, text: str, other_than: int | None = None) -> str | None:
+    """The message when an item still asked in the same checklists (the criterion's own items, and the theme
+    items of `year_id`; for an own item, every theme item) already has this wording (`same_words`)."""
+    scope = Item.year_id.isnot(None) if year_id is None else (Item.year_id.is_(None) | (Item.year_id == year_id))
+    others = db.session.scalars(select(Item.text).where(
+        Item.criterion_id == criterion_id, Item.retired_from.is_(None), Item.id != (other_than or 0),
+        Item.year_id.is_(None) | scope))
+    if any(same_words(other) == same_words(text) for other in others):
+        return _("The criterion already has an item worded like this: each item needs its own wording.")
+    return None
+
+
 # --- editing ---------------------------------------------------------------------------------------------
 
 def get_criterion(criterion_id: int) -> Criterion:
@@ -250,11 +333,19 @@ def framework_of(criterion: Criterion) -> Framework:
 
 
 def update_criterion(actor, criterion: Criterion, *, title: str, title_en: str, official_text: str,
-                     position: int | None, confirmed: bool = False) -> bool:
-    """Edit a criterion's wording and place. Returns False when nothing changed."""
+                     position: int | None, confirmed: bool = False, version: int | None = None) -> bool:
+    """Edit a criterion's wording and place, made on top of `version` (None: no check). Returns False when
+    nothing changed. Invalid (beside 'title') for a blank name or one another criterion has; Conflict (409,
+    with the saved values) when someone saved it meanwhile. The finished years keep the names and order they
+    had (KeptCriterionName)."""
     framework = _lock(framework_of(criterion))
     siblings = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == framework.id)
                                        .order_by(Criterion.position, Criterion.id)))
+    if version is not None:  # claims the next version (a guarded UPDATE), or Conflict
+        check_version(criterion, version, shown=("title", "title_en", "official_text"))
+    if message := _title_taken(siblings, criterion, title):
+        db.session.rollback()
+        raise Invalid(message, {"title": message})
     before = {"title": criterion.title, "title_en": criterion.title_en, "official_text": criterion.official_text,
               "position": _index_of(siblings, criterion)}
     after = {"title": title, "title_en": title_en, "official_text": official_text,
@@ -263,6 +354,9 @@ def update_criterion(actor, criterion: Criterion, *, title: str, title_en: str, 
         db.session.rollback()
         return False
     years = _guard(framework, None, confirmed)
+    _keep_names(framework, siblings)
+    if version is None:
+        criterion.version = (criterion.version or 1) + 1
     criterion.title, criterion.title_en, criterion.official_text = title, title_en, official_text
     _place(siblings, criterion, after["position"])
     audit.record(actor, "framework.criterion_update", criterion, before=before,
@@ -272,10 +366,18 @@ def update_criterion(actor, criterion: Criterion, *, title: str, title_en: str, 
 
 
 def update_item(actor, item: Item, *, text: str, weight: float, position: int | None,
-                confirmed: bool = False) -> bool:
-    """Edit an item's wording, weight and place. Answers already given keep their wording. False: no change."""
+                confirmed: bool = False, version: int | None = None) -> bool:
+    """Edit an item's wording, weight and place, made on top of `version` (None: no check). Answers already
+    given keep their wording; finished years keep the weight they were scored with (KeptItemWeight). False: no
+    change. Invalid (beside 'text') when another item of the criterion has this wording; Conflict (409, with
+    the saved values) when someone saved it meanwhile."""
     criterion = get_criterion(item.criterion_id)
     framework = _lock(framework_of(criterion))
+    if version is not None:  # claims the next version (a guarded UPDATE), or Conflict
+        check_version(item, version, shown=("text", "weight"))
+    if message := _wording_taken(item.criterion_id, item.year_id, text, other_than=item.id):
+        db.session.rollback()
+        raise Invalid(message, {"text": message})
     siblings = _siblings(item)
     before = {"text": item.text, "weight": _weight(item.weight), "position": _index_of(siblings, item)}
     after = {"text": text, "weight": _weight(weight), "position": max(1, min(position or before["position"],
@@ -284,6 +386,10 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
         db.session.rollback()
         return False
     years = _guard(framework, _reach(item, item.valid_from), confirmed)
+    if after["weight"] != before["weight"]:
+        _keep_weights(framework, [item])
+    if version is None:
+        item.version = (item.version or 1) + 1
     item.text, item.weight = text, after["weight"]
     _place(siblings, item, after["position"], THEME_BASE - 1 if item.year_id else 0)
     audit.record(actor, "framework.item_update", item, before=before,
@@ -301,6 +407,9 @@ def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: Cam
                     year=year.year)
         raise Invalid(message, {"year": message})
     framework = _lock(framework_of(criterion))
+    if message := _wording_taken(criterion.id, year.id if year else None, text):
+        db.session.rollback()
+        raise Invalid(message, {"text": message})
     start = None if year else first_year(framework)
     years = _guard(framework, {year.id} if year else _years_from(start), confirmed)
     item = _new_item(criterion.id, year.id if year else None, start, position=0, text=text, weight=_weight(weight))
@@ -335,6 +444,7 @@ def set_item_active(actor, item: Item, active: bool, confirmed: bool = False) ->
             db.session.flush()
     else:
         _retire(item, start)
+    item.version = (item.version or 1) + 1
     audit.record(actor, "framework.item_restore" if active else "framework.item_retire", item, before=before,
                  after={"active": active, "text": item.text, "criterion": criterion.title,
                         "retired_from": item.retired_from, "asked_again_as": asked.id if asked is not item else None,
@@ -423,7 +533,7 @@ class Change:
 @dataclass
 class ImportPreview:
     plan: str  # the checked content as JSON, carried by the confirmation form
-    fingerprint: str  # the framework as it was when the preview was made
+    fingerprint: str  # the framework as it was when the preview was made, and the plan's signature (`_signed`)
     changes: list[Change]
     started: list[int]  # started years the changes reach (confirmation needed)
     filename: str = ""
@@ -435,6 +545,14 @@ def fingerprint(framework: Framework) -> str:
            [[i.id, i.criterion_id, i.year_id, i.position, i.text, _weight(i.weight), i.valid_from, i.retired_from]
             for i in items]
     return hashlib.sha256(json.dumps(data, ensure_ascii=True).encode()).hexdigest()
+
+
+def _signed(framework: Framework, framework_fingerprint: str, plan_json: str) -> str:
+    """"<framework fingerprint>.<signature>": the signature (HMAC of the app's secret key) covers the framework,
+    its fingerprint and the plan, so that the confirmation applies exactly the plan that was previewed."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    message = f"framework-import:{framework.id}:{framework_fingerprint}:{plan_json}".encode()
+    return f"{framework_fingerprint}.{hmac.new(key, message, hashlib.sha256).hexdigest()}"
 
 
 def _bad_file(message) -> Invalid:
@@ -449,11 +567,27 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
+def _check_sizes(data: bytes) -> None:
+    """Refuse a workbook whose parts would inflate past MEMBER_MAX (each) or BOOK_MAX (all), read from the zip
+    directory before anything is inflated (zipfile never inflates a member past its declared size)."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise _bad_file(_l("The file could not be read as an Excel workbook.")) from error
+    too_big = next((m for m in members if m.file_size > MEMBER_MAX), None)
+    if too_big is not None or sum(m.file_size for m in members) > BOOK_MAX:
+        raise _bad_file(_l("The workbook is too large to be a framework (a part of it is %(size)s MB unpacked; "
+                           "at most %(max)s MB). Start from an exported framework.",
+                           size=round((too_big.file_size if too_big else sum(m.file_size for m in members))
+                                      / 1024 / 1024), max=MEMBER_MAX // 1024 // 1024))
+
+
 def _read_sheets(data: bytes) -> dict[str, list[list[str]]]:
     from openpyxl import load_workbook
 
+    _check_sizes(data)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a broken workbook
         raise _bad_file(_l("The file could not be read as an Excel workbook.")) from error
     try:
@@ -465,10 +599,14 @@ def _read_sheets(data: bytes) -> dict[str, list[list[str]]]:
         sheets = {}
         for name in SHEETS:
             rows = []
-            for seen, row in enumerate(book[names[name]].iter_rows(values_only=True), start=1):
+            for seen, row in enumerate(book[names[name]].iter_rows(), start=1):
                 if seen > 3 * MAX_ROWS:
                     raise _bad_file(_l("A framework may have at most %(n)s items.", n=MAX_ROWS))
-                cells = [_cell(v) for v in row[:8]]
+                formula = next((c for c in row[:8] if getattr(c, "data_type", None) == "f"), None)
+                if formula is not None:
+                    raise _bad_file(_l("Sheet %(sheet)s, cell %(cell)s holds a formula; formulas are not accepted. "
+                                       "Type the value itself.", sheet=name, cell=formula.coordinate))
+                cells = [_cell(getattr(c, "value", None)) for c in row[:8]]
                 if any(cells):
                     rows.append(cells)
                     if len(rows) > MAX_ROWS + 1:
@@ -558,7 +696,12 @@ def _checked(framework: Framework, raw: dict) -> dict:
                 problem(SHEETS[1], row, f"{column}: {message}")
             values[key] = text
         position = _number(_s(entry.get("position")), 1, MAX_ROWS)
-        criteria.append({"code": code, "position": position or len(criteria) + 1, **values})
+        named = next((c for c in criteria if values["title"] and same_words(c["title"]) == same_words(
+            values["title"])), None)
+        if named is not None:
+            problem(SHEETS[1], row, _("名称 “%(title)s” is the name of the criterion in row %(other)s too: each "
+                                      "criterion needs its own name.", title=values["title"], other=named["row"]))
+        criteria.append({"code": code, "position": position or len(criteria) + 1, **values, "row": row})
     for code in sorted(set(existing) - seen_codes):
         problems.append(_("Sheet %(sheet)s: the criterion “%(code)s” is missing; a framework's criteria cannot be "
                           "removed.", sheet=SHEETS[1], code=code))
@@ -585,11 +728,16 @@ def _checked(framework: Framework, raw: dict) -> dict:
             if year not in years:
                 problem(SHEETS[2], row, _("年度 “%(year)s” is not a campaign year.", year=year_text[:20]))
                 year = None
-        item_id = _number(_s(entry.get("id")).strip(), 1, 2**31 - 1)
+        id_text = _s(entry.get("id")).strip()
+        item_id = _number(id_text, 1, 2**31 - 1)
+        item_id = int(item_id) if item_id is not None and item_id.is_integer() else None
+        if id_text and item_id is None:
+            problem(SHEETS[2], row, _("编号 “%(id)s” is not an item number; leave it blank for a new item.",
+                                      id=id_text[:20]))
         position = _number(_s(entry.get("position")).strip(), 1, MAX_ROWS)
-        items.append({"id": int(item_id) if item_id and item_id.is_integer() else None, "criterion": code,
-                      "position": position or MAX_ROWS, "text": text, "weight": _weight(weight or 0), "year": year,
-                      "order": len(items)})
+        items.append({"id": item_id, "criterion": code, "position": position or MAX_ROWS, "text": text,
+                      "weight": _weight(weight or 0), "year": year, "order": len(items), "row": row})
+    _check_item_rows(framework, existing, years, items, problem)
     if not items and not problems:
         problems.append(_("The sheet 条目 has no items."))
     if problems:
@@ -598,6 +746,45 @@ def _checked(framework: Framework, raw: dict) -> dict:
             shown.append(_("… and %(n)s more problems.", n=len(problems) - 30))
         raise Invalid(_("The file was not imported: %(n)s problems.", n=len(problems)), {"file": "\n".join(shown)})
     return {"criteria": criteria, "items": items}
+
+
+def _check_item_rows(framework: Framework, criteria: dict[str, Criterion], years: dict[int, int], items: list[dict],
+                     problem) -> None:
+    """The 条目 rows against each other and the framework: a 编号 given twice, a 编号 of an item of another
+    criterion, year or framework, and two rows of one criterion with the same wording in the same checklists
+    (`same_words`): each is a `problem(sheet, row, message)`."""
+    ids = [i["id"] for i in items if i["id"]]
+    found = {item.id: item for item in db.session.scalars(select(Item).where(Item.id.in_(ids)))} if ids else {}
+    first_row: dict[int, object] = {}
+    for entry in items:
+        if not entry["id"]:
+            continue
+        if entry["id"] in first_row:
+            problem(SHEETS[2], entry["row"], _("编号 %(id)s is given in row %(other)s too: each item has its own "
+                                               "编号; leave it blank for a new item.", id=entry["id"],
+                                               other=first_row[entry["id"]]))
+            continue
+        first_row[entry["id"]] = entry["row"]
+        item = found.get(entry["id"])
+        if item is not None and (item.criterion_id != criteria[entry["criterion"]].id
+                                 or item.year_id != years.get(entry["year"])):
+            problem(SHEETS[2], entry["row"], _("编号 %(id)s is the number of an item of another criterion, year or "
+                                               "framework; keep the row's 编号, 准则代码 and 年度 together, or leave "
+                                               "编号 blank for a new item.", id=entry["id"]))
+    seen: dict[tuple, object] = {}
+    for entry in items:
+        words = same_words(entry["text"])
+        if not words:
+            continue
+        own, theme = (entry["criterion"], None, words), (entry["criterion"], entry["year"], words)
+        # An own item shares every year's checklist: it clashes with any theme row of the criterion too.
+        clash = seen.get(theme) or seen.get(own) or (
+            next((r for (c, y, w), r in seen.items() if c == entry["criterion"] and w == words), None)
+            if entry["year"] is None else None)
+        if clash is not None:
+            problem(SHEETS[2], entry["row"], _("表述 is the same as in row %(other)s of the same criterion: each item "
+                                               "needs its own wording.", other=clash))
+        seen.setdefault(theme, entry["row"])
 
 
 @dataclass
@@ -616,6 +803,8 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
     reach_all = False
     reached: set[int] = set()
     start = first_year(framework)  # an item asked every year is added and retired from this year on
+    finished = {y.id for y in all_years() if is_past(y)}  # a theme item cannot be added to these
+    refused: list[str] = []
 
     def reach(years: set[int] | None) -> None:
         nonlocal reach_all
@@ -624,19 +813,23 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
         else:
             reached.update(years)
 
-    # Criteria: wording and order (the file's 序号, ties in the file's order).
+    # Criteria: wording and order (the file's 序号, ties in the file's order). The finished years keep the names
+    # and order they had (kept by a step before the first criterion changes).
     ordered = sorted(plan["criteria"], key=lambda c: (c["position"],))
     for number, wanted in enumerate(ordered, start=1):
         criterion = by_code[wanted["code"]]
         new = (number, wanted["title"], wanted["title_en"], wanted["official_text"])
         old = (criterion.position, criterion.title, criterion.title_en, criterion.official_text)
         if new != old:
+            if not reach_all:
+                steps.append(lambda: _keep_names(framework, criteria))
             reach_all = True
             before = f"{old[0]}. {old[1]}" + ("" if old[2:] == new[2:] else " …")
             changes.append(Change("criterion", f"{number}. {wanted['title']}", before, f"{new[0]}. {new[1]}"))
 
             def step(criterion=criterion, new=new):
                 criterion.position, criterion.title, criterion.title_en, criterion.official_text = new
+                criterion.version = (criterion.version or 1) + 1
             steps.append(step)
     numbers = {w["code"]: n for n, w in enumerate(ordered, start=1)}
 
@@ -678,6 +871,10 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
             position = base + n + 1
             item = matched.get(n)
             if item is None:
+                if year_id and year_id in finished:
+                    refused.append(_("Sheet %(sheet)s, row %(row)s: %(year)s is a finished campaign year: its "
+                                     "checklists can no longer take a new item.", sheet=SHEETS[2],
+                                     row=wanted.get("row", "?"), year=year_numbers[year_id]))
                 changes.append(Change("add", where, "", f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
                 reach({year_id} if year_id else _years_from(start))
 
@@ -705,7 +902,10 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
 
                 def step(item=item, wanted=wanted, position=position, scope_start=scope_start):
                     asked = item if item.active else _restore(item, scope_start)
+                    if _weight(asked.weight) != wanted["weight"]:
+                        _keep_weights(framework, [asked])
                     asked.text, asked.weight, asked.position = wanted["text"], wanted["weight"], position
+                    asked.version = (asked.version or 1) + 1
             steps.append(step)
         for item in free:
             if item.active:
@@ -714,7 +914,10 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
 
                 def step(item=item, scope_start=scope_start):
                     _retire(item, scope_start)
+                    item.version = (item.version or 1) + 1
                 steps.append(step)
+    if refused:
+        raise Invalid(_("The file was not imported: %(n)s problems.", n=len(refused)), {"file": "\n".join(refused)})
     return _Diff(changes, None if reach_all else reached, steps)
 
 
@@ -727,21 +930,27 @@ def preview_import(framework: Framework, file: FileStorage | None) -> ImportPrev
     uploads.check(file, {m: e for m, e in uploads.DOCUMENT_TYPES.items() if e == "xlsx"})
     plan = _checked(framework, _plan_from_sheets(framework, _read_sheets(file.stream.read())))
     diff = _diff(framework, plan)
-    return ImportPreview(plan=json.dumps(plan, ensure_ascii=True, separators=(",", ":")),
-                         fingerprint=fingerprint(framework), changes=diff.changes,
+    plan_json = json.dumps(plan, ensure_ascii=True, separators=(",", ":"))
+    return ImportPreview(plan=plan_json, fingerprint=_signed(framework, fingerprint(framework), plan_json),
+                         changes=diff.changes,
                          started=started_years(framework, diff.years) if diff.changes else [],
                          filename=file.filename[:120])
 
 
 def apply_import(actor, framework: Framework, plan_json: str, expected: str, confirmed: bool = False) -> int:
     """Make the previewed changes, all or nothing, if the framework is still as it was when previewed.
-    Returns the number of changes."""
+    `expected` is the preview's signed fingerprint (`_signed`): a plan other than the one previewed is refused
+    (Conflict, 409). Returns the number of changes."""
+    previewed, _dot, _signature = (expected or "").partition(".")
+    if not hmac.compare_digest(_signed(framework, previewed, plan_json or ""), expected or ""):
+        raise Conflict(_("This is not the content of the previewed file, so nothing was imported. Upload the "
+                         "file again."))
     try:
         raw = json.loads(plan_json or "")
     except ValueError:
         raise _bad_file(_l("The preview could not be read. Upload the file again.")) from None
     framework = _lock(framework)
-    if fingerprint(framework) != (expected or ""):
+    if fingerprint(framework) != previewed:
         db.session.rollback()
         raise Conflict(_("The framework was changed after this preview was made. Upload the file again."))
     plan = _checked(framework, raw)

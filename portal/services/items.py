@@ -9,18 +9,21 @@ pledge tags offered, the demo seed and `rebuild-figures`. An item belongs in a c
   Y < `retired_from` (or none).
 
 So an item added to a framework already in use (valid from the current year) and an item retired from a year
-leave earlier, finished years as they were.
+leave earlier, finished years as they were. So do later changes of weights and criterion names: a finished year
+keeps the weight each item was scored with (`weight_in`, KeptItemWeight) and the names and order of its criteria
+(`criteria_as_in`, KeptCriterionName), kept by services/frameworks.py when they change.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, false, func, or_, select
 
 from ..extensions import db
-from ..models import Assessment, Item, ItemResult
+from ..models import Assessment, Item, ItemResult, KeptCriterionName, KeptItemWeight
 
 
 def in_checklist(year_id, year_number, answered=None):
@@ -60,3 +63,45 @@ def answered_wordings(year_items: Iterable[tuple[int, int]]) -> dict[tuple[int, 
         if key not in chosen or rank > chosen[key][0]:
             chosen[key] = (rank, text)
     return {key: text for key, (_rank, text) in chosen.items()}
+
+
+def weight_in():
+    """SQL: the item's (`Item`'s columns) weight in a campaign year: the weight that year kept when it changed
+    later, else the current one. The query outer-joins `KeptItemWeight` on `kept_weight_join(year_id)`."""
+    return func.coalesce(KeptItemWeight.weight, Item.weight)
+
+
+def kept_weight_join(year_id):
+    """The ON clause of the outer join of `KeptItemWeight` that `weight_in(year_id)` reads."""
+    return and_(KeptItemWeight.item_id == Item.id, KeptItemWeight.year_id == year_id)
+
+
+@dataclass(frozen=True)
+class CriterionAsShown:
+    """A criterion as a finished campaign year showed it (its kept name and place); read-only."""
+
+    id: int
+    code: str
+    framework_id: int
+    position: int
+    title: str
+    title_en: str
+    official_text: str
+    weight: float
+
+
+def criteria_as_in(year, criteria: list) -> list:
+    """`criteria` (Criterion rows) as the campaign year `year` shows them: for a finished year whose criteria were
+    renamed or reordered later, CriterionAsShown copies with the kept names, in the kept order; otherwise the
+    rows themselves. One query."""
+    if year is None or not criteria:
+        return list(criteria)
+    kept = {row.criterion_id: row for row in db.session.scalars(select(KeptCriterionName).where(
+        KeptCriterionName.year_id == year.id, KeptCriterionName.criterion_id.in_([c.id for c in criteria])))}
+    if not kept:
+        return list(criteria)
+    shown = [CriterionAsShown(c.id, c.code, c.framework_id, kept[c.id].position if c.id in kept else c.position,
+                              kept[c.id].title if c.id in kept else c.title,
+                              kept[c.id].title_en if c.id in kept else c.title_en, c.official_text, c.weight)
+             for c in criteria]
+    return sorted(shown, key=lambda c: (c.position, c.id))

@@ -12,8 +12,8 @@ from functools import cached_property
 from sqlalchemy import and_, case, func, select
 
 from ..extensions import db
-from ..models import Assessment, CampaignYear, Criterion, Item, ItemResult, Result
-from .items import in_checklist
+from ..models import Assessment, CampaignYear, Criterion, Item, ItemResult, KeptItemWeight, Result
+from .items import in_checklist, kept_weight_join, weight_in
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,13 @@ def _count(result: Result):
 def tally_query(*group_by, extra_columns=()):
     """SELECT group_by..., the Tally aggregates, extra_columns... over every item of the assessments the caller
     filters that their checklists hold (`items.in_checklist`), grouped by `group_by`. One GROUP BY, whatever the
-    number of rows."""
+    number of rows. Weights are those of the assessment's year (`items.weight_in`: a finished year keeps its own)."""
+    weight = weight_in()
     weight_scored = func.coalesce(func.sum(case(
-        (ItemResult.result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), Item.weight), else_=0.0)), 0.0)
+        (ItemResult.result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), weight), else_=0.0)), 0.0)
     weight_earned = func.coalesce(func.sum(case(
-        (ItemResult.result == Result.MET, Item.weight),
-        (ItemResult.result == Result.PARTLY, Item.weight * 0.5),
+        (ItemResult.result == Result.MET, weight),
+        (ItemResult.result == Result.PARTLY, weight * 0.5),
         else_=0.0)), 0.0)
     return (
         select(
@@ -83,6 +84,7 @@ def tally_query(*group_by, extra_columns=()):
         .join(Criterion, Criterion.framework_id == Assessment.framework_id)
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == Assessment.id))
+        .outerjoin(KeptItemWeight, kept_weight_join(Assessment.year_id))
         .where(in_checklist(Assessment.year_id, CampaignYear.year, ItemResult.id.isnot(None)))
         .group_by(*group_by)
     )

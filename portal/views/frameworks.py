@@ -33,13 +33,14 @@ def _editor_url(framework, year=None, anchor: str = "") -> str:
     return url_for("frameworks.edit", code=framework.code, year=year.year if year else None) + anchor
 
 
-def _editor_page(framework, year=None, *, errors=None, failed=None, status=200, form=None, preview=None):
+def _editor_page(framework, year=None, *, errors=None, failed=None, status=200, form=None, preview=None,
+                 conflict=None):
     return render("admin/framework.html", status=status, framework=framework, year=year, years=service.all_years(),
                   theme_years=service.theme_years(), frameworks=service.all_frameworks(),
                   sections=service.editor(framework, year),
                   started=service.started_years(framework, {year.id} if year else None),
                   first_year=service.first_year(framework),
-                  errors=errors or {}, failed=failed, form=shown(form), preview=preview)
+                  errors=errors or {}, failed=failed, form=shown(form), preview=preview, conflict=conflict)
 
 
 def _confirm_page(error: NeedsConfirmation, framework, year, what: str):
@@ -51,12 +52,13 @@ def _confirm_page(error: NeedsConfirmation, framework, year, what: str):
                   fields=fields, back=_editor_url(framework, year))
 
 
-def _attempt(framework, year, form, call, failed, what):
+def _attempt(framework, year, form, call, failed, what, saved=None):
     """Validate `form`, make the change, and answer: 303 back to the editor, 422 with the errors beside the
-    fields, or 409 with the confirmation page."""
+    fields, 409 with the confirmation page, or (`saved`: {attribute: label} of an edit's saved values) 409 for
+    a stale edit, the saved values above the person's own, kept in the form."""
     try:
-        done, refusal = run_form(form, call, lambda errors, status, _c: _editor_page(
-            framework, year, errors=errors, failed=failed, status=status, form=form))
+        done, refusal = run_form(form, call, lambda errors, status, conflict: _editor_page(
+            framework, year, errors=errors, failed=failed, status=status, form=form, conflict=conflict), saved)
     except NeedsConfirmation as error:
         return _confirm_page(error, framework, year, what)
     if refusal:
@@ -86,8 +88,10 @@ def update_criterion(criterion_id: int):
     form = forms.CriterionForm()
     return _attempt(framework, year, form, lambda: service.update_criterion(
         _me(), criterion, title=form.title.data, title_en=form.title_en.data,
-        official_text=form.official_text.data, position=form.position.data, confirmed=form.confirm.data == "1"),
-        f"criterion-{criterion.id}", _("Edit the criterion “%(title)s”", title=criterion.title))
+        official_text=form.official_text.data, position=form.position.data, confirmed=form.confirm.data == "1",
+        version=form.version.data),
+        f"criterion-{criterion.id}", _("Edit the criterion “%(title)s”", title=criterion.title),
+        {"title": _("Criterion"), "title_en": _("English name"), "official_text": _("Official wording")})
 
 
 @bp.post("/items")
@@ -117,7 +121,8 @@ def update_item(item_id: int):
     form = forms.ItemForm()
     return _attempt(framework, year, form, lambda: service.update_item(
         _me(), item, text=form.text.data, weight=form.weight.data, position=form.position.data,
-        confirmed=form.confirm.data == "1"), f"item-{item.id}", _("Edit the item “%(text)s”", text=item.text))
+        confirmed=form.confirm.data == "1", version=form.version.data), f"item-{item.id}",
+        _("Edit the item “%(text)s”", text=item.text), {"text": _("Wording"), "weight": _("Weight")})
 
 
 @bp.post("/items/<int:item_id>/active")

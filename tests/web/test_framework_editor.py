@@ -76,7 +76,7 @@ def test_the_editor_shows_both_frameworks_in_chinese(admin_client):
 def test_edit_an_item_before_any_assessment(admin_client):
     first, second = items(Subject.BRANCH)[:2]
     response = admin_client.form_post(f"/admin/frameworks/items/{second.id}?year=2012",
-                                      {"text": "  新的表述  ", "weight": "2.5", "position": "1"})
+                                      {"version": "1", "text": "  新的表述  ", "weight": "2.5", "position": "1"})
     assert response.status_code == 303 and "year=2012" in response.headers["Location"]
     second, first = fresh(second), fresh(first)
     assert (second.text, second.weight, second.position, first.position) == ("新的表述", 2.5, 1, 2)
@@ -86,11 +86,13 @@ def test_edit_an_item_before_any_assessment(admin_client):
 
 def test_invalid_input_is_shown_beside_the_fields(admin_client):
     item = items(Subject.BRANCH)[0]
-    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": "\u200b", "weight": "abc"})
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"version": "1",
+                                                                             "text": "\u200b", "weight": "abc"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert f'id="i{item.id}-text-error"' in page and f'id="i{item.id}-weight-error"' in page
-    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": "x", "weight": "101"})
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"version": "1",
+                                                                             "text": "x", "weight": "101"})
     assert response.status_code == 422
     assert fresh(item).text == item.text
 
@@ -120,12 +122,13 @@ def test_edit_a_criterion(admin_client):
     criteria = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == framework().id)
                                        .order_by(Criterion.position)))
     response = admin_client.form_post(f"/admin/frameworks/criteria/{criteria[1].id}",
-                                      {"title": "党员队伍建设好", "title_en": "Members", "official_text": "说明",
+                                      {"version": "1",
+                                       "title": "党员队伍建设好", "title_en": "Members", "official_text": "说明",
                                        "position": "1"})
     assert response.status_code == 303
     assert (fresh(criteria[1]).title, fresh(criteria[1]).position, fresh(criteria[0]).position) == (
         "党员队伍建设好", 1, 2)
-    response = admin_client.form_post(f"/admin/frameworks/criteria/{criteria[1].id}", {"title": ""})
+    response = admin_client.form_post(f"/admin/frameworks/criteria/{criteria[1].id}", {"version": "2", "title": ""})
     assert response.status_code == 422
 
 
@@ -137,12 +140,13 @@ def test_old_answers_keep_their_wording_and_a_started_year_asks_for_confirmation
     item = items(Subject.BRANCH)[0]
     old = item.text
     url = f"/admin/frameworks/items/{item.id}"
-    response = admin_client.form_post(url, {"text": "新的表述", "weight": "1", "position": "1"})
+    response = admin_client.form_post(url, {"version": "1", "text": "新的表述", "weight": "1", "position": "1"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "2012" in page and 'name="confirm" value="1"' in page and 'value="新的表述"' in page
     assert fresh(item).text == old and audit_actions() == []  # nothing changed yet
-    response = admin_client.form_post(url, {"text": "新的表述", "weight": "1", "position": "1", "confirm": "1"})
+    response = admin_client.form_post(url, {"version": "1",
+                                            "text": "新的表述", "weight": "1", "position": "1", "confirm": "1"})
     assert response.status_code == 303
     assert fresh(item).text == "新的表述" and framework().version == 2
     answer = db.session.scalar(select(ItemResult).where(ItemResult.item_id == item.id))
@@ -177,7 +181,8 @@ def test_retiring_keeps_answered_items_and_leaves_them_out_of_new_checklists(adm
 def test_a_weight_change_in_a_started_year_rebuilds_the_figures(admin_client, branch):
     make_assessment(branch, answer_all=Result.MET)
     item = items(Subject.BRANCH)[0]
-    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": item.text, "weight": "3",
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"version": "1",
+                                                                             "text": item.text, "weight": "3",
                                                                              "confirm": "1"})
     assert response.status_code == 303 and fresh(item).weight == 3.0
     assert tallies.differences() == []
@@ -186,7 +191,8 @@ def test_a_weight_change_in_a_started_year_rebuilds_the_figures(admin_client, br
 def test_a_theme_item_of_an_unstarted_year_needs_no_confirmation(admin_client, branch):
     make_assessment(branch, answer_all=Result.MET)  # 2012 started, 2011 not (in this world)
     theme = db.session.scalar(select(Item).where(Item.year_id == year(2011).id))
-    response = admin_client.form_post(f"/admin/frameworks/items/{theme.id}", {"text": "改过的2011主题条目",
+    response = admin_client.form_post(f"/admin/frameworks/items/{theme.id}", {"version": "1",
+                                                                              "text": "改过的2011主题条目",
                                                                               "weight": "1"})
     assert response.status_code == 303 and framework().version == 1
 
@@ -224,7 +230,7 @@ def _edited(data: bytes) -> bytes:
     sheet["E3"] = 2  # weight of the second
     sheet.delete_rows(4)  # retire the third
     sheet.append(["", "leadership", 99, "新增:班子成员联系师生", 1, None])
-    sheet.append(["", "membership", 1, "2011 年的新主题条目", 1.5, 2011])
+    sheet.append(["", "membership", 1, "2012 年的新主题条目", 1.5, 2012])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -249,7 +255,7 @@ def test_import_previews_then_applies_all_changes_and_round_trips(admin_client, 
     response = _preview(admin_client, data)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    for words in ("并用以指导工作", "新增:班子成员联系师生", "2011 年的新主题条目", third.text):
+    for words in ("并用以指导工作", "新增:班子成员联系师生", "2012 年的新主题条目", third.text):
         assert words in page
     assert {i.id: i.text for i in items(Subject.BRANCH)} == before  # the preview wrote nothing
     response = admin_client.form_post(BRANCH_EDITOR + "/import/apply",
@@ -258,7 +264,7 @@ def test_import_previews_then_applies_all_changes_and_round_trips(admin_client, 
     assert fresh(first).text == "深入学习实践科学发展观,并用以指导工作"
     assert fresh(second).weight == 2.0 and not fresh(third).active
     assert db.session.scalar(select(Item).where(Item.text == "新增:班子成员联系师生")).year_id is None
-    assert db.session.scalar(select(Item).where(Item.text == "2011 年的新主题条目")).year_id == year(2011).id
+    assert db.session.scalar(select(Item).where(Item.text == "2012 年的新主题条目")).year_id == year(2012).id
     assert audit_actions() == ["framework.import"]
     assert tallies.differences() == []
     # Round trip: what is exported now imports as "nothing to change".
@@ -287,7 +293,7 @@ def test_an_import_is_refused_when_the_framework_changed_since_the_preview(admin
     page = _preview(admin_client, _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data)).get_data(
         as_text=True)
     item = items(Subject.BRANCH)[5]
-    assert admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"text": "中途改了",
+    assert admin_client.form_post(f"/admin/frameworks/items/{item.id}", {"version": "1", "text": "中途改了",
                                                                          "weight": "1"}).status_code == 303
     response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", {"plan": _hidden(page, "plan"),
                                                                         "fingerprint": _hidden(page, "fingerprint")})
@@ -511,11 +517,12 @@ def test_an_imported_item_and_retirement_take_effect_from_the_current_year(admin
     assert response.status_code == 303
     added = db.session.scalar(select(Item).where(Item.text == "新增:班子成员联系师生"))
     assert added.valid_from == 2012 and fresh(third).retired_from == 2012
-    theme = db.session.scalar(select(Item).where(Item.text == "2011 年的新主题条目"))
-    assert theme.year_id == year(2011).id and theme.valid_from is None
+    theme = db.session.scalar(select(Item).where(Item.text == "2012 年的新主题条目"))
+    assert theme.year_id == year(2012).id and theme.valid_from is None
     after = _shown(admin_client, 2011, [branch, other_branch])
-    # The import also edited two items' wording and weight and added a 2011 theme item on purpose (confirmed):
-    # only those change 2011; the item added for every year and the retired one do not.
+    # The import also edited two items' wording (unanswered checklists of 2011 show the new wording) and a weight
+    # (2011 keeps the weight it was scored with); the item added for every year and the retired one leave 2011
+    # as it was.
     assert str(added.id) not in after["pages"][other_branch.id][0]
     assert str(third.id) in after["pages"][other_branch.id][0]
     assert str(third.id) in before["pages"][other_branch.id][0]
@@ -542,7 +549,8 @@ def test_pledge_tags_and_the_item_sheet_show_the_wording_that_was_answered(admin
     db.session.execute(insert(pledge_item), [{"pledge_id": earlier.id, "item_id": item.id}])
     db.session.commit()
     response = admin_client.form_post(f"/admin/frameworks/items/{item.id}",
-                                      {"text": "改过的表述", "weight": "1", "position": "1", "confirm": "1"})
+                                      {"version": "1",
+                                       "text": "改过的表述", "weight": "1", "position": "1", "confirm": "1"})
     assert response.status_code == 303 and fresh(item).text == "改过的表述"
 
     assert pledges.tags_for([pledge.id, earlier.id]) == {pledge.id: [f"{title} · {old}"],
