@@ -64,8 +64,12 @@ def new_item(*, text: str, weight: float, year: CampaignYear | None,
     return _changed([(_("Wording"), "", text or ""), (_("Weight"), "", _weight(weight)), (_("Asked in"), "", asked)])
 
 
-def active_change(item: Item, active: bool) -> list[FieldChange]:
-    """Retiring an item or bringing it back: its state now and after."""
-    def state(is_active: bool) -> str:
-        return _("Asked") if is_active else _("Retired")
-    return _changed([(_("State"), state(item.active), state(active))])
+def active_change(item: Item, active: bool, first_year: int | None) -> list[FieldChange]:
+    """Retiring an item or bringing it back: its state now and after (a retirement takes effect from the theme
+    item's year, else from `first_year`: frameworks.first_year)."""
+    def state(is_active: bool, since: int | None) -> str:
+        if is_active:
+            return _("Asked")
+        return _("Retired from %(year)s", year=since) if since else _("Retired")
+    start = db.session.get(CampaignYear, item.year_id).year if item.year_id is not None else first_year
+    return _changed([(_("State"), state(item.active, item.retired_from), state(active, start))])

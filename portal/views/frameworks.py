@@ -144,7 +144,7 @@ def set_item_active(item_id: int):
         _("Retire the item “%(text)s”", text=item.text)
     return _attempt(framework, year, form, lambda: service.set_item_active(
         _me(), item, active, confirmed=form.confirm.data == "1"), f"item-{item.id}", what,
-        lambda: proposals.active_change(item, active))
+        lambda: proposals.active_change(item, active, service.first_year(framework)))
 
 
 @bp.get("/<code>/export.xlsx")

@@ -122,7 +122,7 @@ def test_the_confirmation_of_a_new_item_and_of_a_retirement_show_what_they_make(
     changes = _changes(_text(response))
     assert changes[0] == ("表述", "(无)", "新条目") and changes[-1][0] == "适用年度" and "2012" in changes[-1][2]
     response = admin_client.form_post(f"/admin/frameworks/items/{item.id}/active?lang=zh", {"active": "0"})
-    assert response.status_code == 409 and _changes(_text(response)) == [("状态", "列入自评", "已停用")]
+    assert response.status_code == 409 and _changes(_text(response)) == [("状态", "列入自评", "2012 年起停用")]
 
 
 def test_the_confirmation_of_an_import_lists_its_changes(admin_client, branch):
