@@ -148,6 +148,8 @@ class ItemAddForm(ItemForm):
     version = None  # a new item has none yet
     criterion = Id(_l("Criterion"), required=True)
     year = WholeNumber(_l("Campaign year"), minimum=2000, maximum=2100)  # blank: every year; else a theme item
+    # An item asked every year: the first year it is asked in (blank: the current year once in use).
+    valid_from = WholeNumber(_l("Asked from"), minimum=2000, maximum=2100)
 
 
 class ItemActiveForm(_Confirmable):

@@ -40,7 +40,7 @@ from ..models import (
 )
 from . import audit, notifications, progress, tallies, uploads
 from .campaign import current_year
-from .items import criteria_as_in, in_checklist
+from .items import criteria_as_in, in_checklist, retired_in, wordings_in
 
 EVIDENCE_KIND = "evidence"
 NOTE_MAX = 2000
@@ -120,7 +120,7 @@ def target_for(subject: Subject, owner_id: int, year: CampaignYear) -> Target:
 @dataclass
 class Row:
     item: Item
-    text: str  # the wording answered, or the current wording while unanswered
+    text: str  # the wording answered, or while unanswered the wording valid in the year (`items.wordings_in`)
     number: str = ""  # "2.3": criterion 2, its third item (theme items after the built-in ones)
     result: Result = Result.NOT_ASSESSED
     note: str = ""
@@ -128,6 +128,7 @@ class Row:
     updated_by: str = ""
     updated_at: datetime | None = None
     evidence: list[Evidence] = field(default_factory=list)
+    retired: bool = False  # no longer asked this year: kept because this checklist answered it
 
     @property
     def needs_support(self) -> bool:
@@ -214,6 +215,8 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
     else:
         tallies = _blank_tallies(target)
 
+    # An item left unanswered: the wording valid in the checklist's year (a finished year keeps its own).
+    wordings = wordings_in(target.year, [item.id for _c, item in pairs if item.id not in results])
     sections: dict[int, Section] = {}
     for criterion, item in pairs:
         section = sections.get(criterion.id)
@@ -224,9 +227,9 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
             result, name = saved
             row = Row(item=item, text=result.item_text, number=numbers[item.id], result=result.result,
                       note=result.note, note_version=result.note_version, updated_by=name, updated_at=result.updated_at,
-                      evidence=evidence.get(item.id, []))
+                      evidence=evidence.get(item.id, []), retired=retired_in(item, target.year.year))
         else:
-            row = Row(item=item, text=item.text, number=numbers[item.id])
+            row = Row(item=item, text=wordings.get(item.id, item.text), number=numbers[item.id])
         section.rows.append(row)
     overall = progress.overall(tallies)
     return Checklist(target=target, sections=list(sections.values()), overall=overall, events=events,

@@ -58,7 +58,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, figures, progress
-from .items import answered_wordings, criteria_as_in, in_checklist
+from .items import criteria_as_in, in_checklist, wordings_in
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -802,16 +802,31 @@ def take_snapshot(year: CampaignYear, day: date | None = None, rows: list[Row] |
 class ItemGrid:
     criteria: list[tuple[Criterion, list[Item]]]
     results: dict[tuple[int, int], Result]  # (branch_id, item_id) → result
-    wordings: dict[int, str]  # item id → the wording the year's answers were given against (answered items)
+    answered: dict[tuple[int, int], str]  # (branch_id, item_id) → the wording that answer was given against
+    wordings: dict[int, str]  # item id → the wording valid in the year, where it is not the current one
 
     def text_of(self, item: Item) -> str:
-        """The wording the year answered the item against, or its current wording while unanswered."""
+        """The wording valid in the year (what a checklist that has not answered the item shows)."""
         return self.wordings.get(item.id, item.text)
+
+    def lines(self, item: Item, branch_ids: list[int]) -> list[tuple[str, dict[int, Result]]]:
+        """The item's lines: one per wording its answers were given against, each with the answers given against
+        it ({branch id: result}), so that every answer stands beside its own wording (after an edit confirmed
+        mid-year a year's answers differ); the branches that have not answered, as 未评 beside the wording valid
+        in the year. One line when they all agree."""
+        valid = self.text_of(item)
+        lines: dict[str, dict[int, Result]] = {valid: {}}
+        for branch_id in branch_ids:
+            key = (branch_id, item.id)
+            wording = self.answered.get(key, valid)
+            lines.setdefault(wording, {})[branch_id] = self.results.get(key, Result.NOT_ASSESSED)
+        return [(wording, cells) for wording, cells in lines.items() if cells or len(lines) == 1]
 
 
 def item_grid(year: CampaignYear) -> ItemGrid:
     """Every 五个好 item a branch checklist of the year holds (valid in the year, or answered by some branch) in
-    framework order, every branch's answer, and the wording the year answered each item against."""
+    framework order, every branch's answer with the wording it was given against, and the wording valid in the
+    year for the branches that have not answered."""
     answered = (select(ItemResult.id).join(Assessment, Assessment.id == ItemResult.assessment_id)
                 .where(ItemResult.item_id == Item.id, Assessment.year_id == year.id,
                        Assessment.member_id.is_(None)).exists())
@@ -819,17 +834,19 @@ def item_grid(year: CampaignYear) -> ItemGrid:
         select(Item, Criterion).join(Criterion).join(Framework)
         .where(Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year, answered))
         .order_by(Criterion.position, Item.position, Item.id)))
-    answers = {(branch_id, item_id): result for branch_id, item_id, result in db.session.execute(
-        select(Assessment.branch_id, ItemResult.item_id, ItemResult.result)
-        .join(Assessment, Assessment.id == ItemResult.assessment_id)
-        .where(Assessment.year_id == year.id, Assessment.member_id.is_(None)))}
+    results, wordings = {}, {}
+    for branch_id, item_id, result, text in db.session.execute(
+            select(Assessment.branch_id, ItemResult.item_id, ItemResult.result, ItemResult.item_text)
+            .join(Assessment, Assessment.id == ItemResult.assessment_id)
+            .where(Assessment.year_id == year.id, Assessment.member_id.is_(None))):
+        results[(branch_id, item_id)] = result
+        wordings[(branch_id, item_id)] = text
     grouped: dict[int, tuple[Criterion, list[Item]]] = {}
     for item, criterion in items:
         grouped.setdefault(criterion.id, (criterion, []))[1].append(item)
-    wordings = answered_wordings((year.id, item.id) for item, _criterion in items)
     shown = criteria_as_in(year, [criterion for criterion, _items in grouped.values()])  # a finished year's own
-    return ItemGrid(criteria=[(criterion, grouped[criterion.id][1]) for criterion in shown], results=answers,
-                    wordings={item_id: text for (_year, item_id), text in wordings.items()})
+    return ItemGrid(criteria=[(criterion, grouped[criterion.id][1]) for criterion in shown], results=results,
+                    answered=wordings, wordings=wordings_in(year, [item.id for item, _criterion in items]))
 
 
 # --- the branch page -------------------------------------------------------------------------------

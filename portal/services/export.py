@@ -20,7 +20,7 @@ from flask_babel import get_locale, to_user_timezone
 from flask_babel import gettext as _
 
 from .. import labels
-from ..models import CampaignYear, Criterion, Result
+from ..models import CampaignYear, Criterion
 from . import dashboard, grading
 
 HEADER_STYLE = {"bold": True, "bg_color": "#F0F2F5", "pattern": 1}
@@ -233,7 +233,8 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
 
 
 def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: Formats) -> None:
-    """Rows in the framework's order (criterion heading, then its items), a column per branch."""
+    """Rows in the framework's order (criterion heading, then its items), a column per branch; an item whose
+    answers were given against different wordings has a row per wording."""
     year = overview.filters.year
     grid = dashboard.item_grid(year)
     branches = overview.rows
@@ -246,11 +247,12 @@ def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: For
     for criterion, items in grid.criteria:
         write_row(ws, line, [f"{criterion.position}. {criterion.title}", "", ""], formats, SECTION_STYLE)
         line += 1
-        for item in items:
-            answers = [grid.results.get((b.branch_id, item.id), Result.NOT_ASSESSED) for b in branches]
-            write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", grid.text_of(item)]
-                       + [result_label[a] for a in answers], formats)
-            line += 1
+        for item in items:  # a line per wording answered, each answer beside its own (ItemGrid.lines)
+            for wording, cells in grid.lines(item, [b.branch_id for b in branches]):
+                write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", wording]
+                           + [result_label[cells[b.branch_id]] if b.branch_id in cells else "" for b in branches],
+                           formats)
+                line += 1
 
 
 def workbook(overview: dashboard.Overview) -> bytes:

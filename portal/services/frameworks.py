@@ -399,18 +399,19 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
 
 
 def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: CampaignYear | None,
-             confirmed: bool = False) -> Item:
-    """A new item at the end of the criterion: a theme item of `year`, or one asked every year (from the current
-    year on once the framework is in use: `first_year`)."""
-    if year is not None and is_past(year):
-        message = _("%(year)s is a finished campaign year: its checklists can no longer take a new item.",
-                    year=year.year)
-        raise Invalid(message, {"year": message})
+             confirmed: bool = False, valid_from: CampaignYear | None = None) -> Item:
+    """A new item at the end of the criterion: a theme item of `year`, or one asked every year from `valid_from`
+    on (the current year or one to come; None: `first_year`, the current year once the framework is in use)."""
+    for field_name, chosen in (("year", year), ("valid_from", None if year else valid_from)):
+        if chosen is not None and is_past(chosen):
+            message = _("%(year)s is a finished campaign year: its checklists can no longer take a new item.",
+                        year=chosen.year)
+            raise Invalid(message, {field_name: message})
     framework = _lock(framework_of(criterion))
     if message := _wording_taken(criterion.id, year.id if year else None, text):
         db.session.rollback()
         raise Invalid(message, {"text": message})
-    start = None if year else first_year(framework)
+    start = None if year else (valid_from.year if valid_from else first_year(framework))
     years = _guard(framework, {year.id} if year else _years_from(start), confirmed)
     item = _new_item(criterion.id, year.id if year else None, start, position=0, text=text, weight=_weight(weight))
     _place(_siblings(item), item, None, THEME_BASE - 1 if year else 0)
@@ -935,6 +936,15 @@ def preview_import(framework: Framework, file: FileStorage | None) -> ImportPrev
                          changes=diff.changes,
                          started=started_years(framework, diff.years) if diff.changes else [],
                          filename=file.filename[:120])
+
+
+def planned_changes(framework: Framework, plan_json: str) -> list[Change]:
+    """The changes a previewed plan (as the confirmation form carries it) would make now; nothing is written.
+    An unreadable or no longer valid plan: no changes (applying it answers why)."""
+    try:
+        return _diff(framework, _checked(framework, json.loads(plan_json or ""))).changes
+    except (ValueError, Invalid):
+        return []
 
 
 def apply_import(actor, framework: Framework, plan_json: str, expected: str, confirmed: bool = False) -> int:

@@ -1,4 +1,5 @@
-"""Which items a campaign year's checklists hold, and the wording a year's answers were given against.
+"""Which items a campaign year's checklists hold, and the wording valid in a year for an item it left unanswered
+(an answer keeps its own wording, `ItemResult.item_text`).
 
 One rule (`in_checklist`) for every place that lists or counts a year's items: the checklist pages, the kept tallies
 (services/tallies.py) and so the branch summaries, scores, grades, dashboards and exports built on them, the
@@ -15,7 +16,6 @@ keeps the weight each item was scored with (`weight_in`, KeptItemWeight) and the
 """
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import and_, false, func, or_, select
 
 from ..extensions import db
-from ..models import Assessment, Item, ItemResult, KeptCriterionName, KeptItemWeight
+from ..models import Assessment, AuditEvent, CampaignYear, Item, ItemResult, KeptCriterionName, KeptItemWeight
 
 
 def in_checklist(year_id, year_number, answered=None):
@@ -34,35 +34,6 @@ def in_checklist(year_id, year_number, answered=None):
                  or_(Item.retired_from.is_(None), Item.retired_from > year_number))
     return and_(or_(Item.year_id.is_(None), Item.year_id == year_id),
                 or_(false() if answered is None else answered, valid))
-
-
-def answered_wordings(year_items: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
-    """{(year id, item id): the wording that year's answers to the item were given against} for the pairs that
-    have answers (`ItemResult.item_text`); pairs without answers are left out (show the item's current wording).
-    When one year's answers were given against different wordings (an edit confirmed mid-year), the wording
-    most of them were given against; a tie goes to the newest answer. One query per 500 items."""
-    wanted = set(year_items)
-    years = sorted({year_id for year_id, _item in wanted})
-    item_ids = sorted({item_id for _year, item_id in wanted})
-    counts: Counter = Counter()
-    newest: dict = {}
-    for start in range(0, len(item_ids), 500):
-        stmt = (select(Assessment.year_id, ItemResult.item_id, ItemResult.item_text, func.count(ItemResult.id),
-                       func.max(ItemResult.updated_at))
-                .join(Assessment, Assessment.id == ItemResult.assessment_id)
-                .where(Assessment.year_id.in_(years), ItemResult.item_id.in_(item_ids[start:start + 500]))
-                .group_by(Assessment.year_id, ItemResult.item_id, ItemResult.item_text))
-        for year_id, item_id, text, count, at in db.session.execute(stmt):
-            if (year_id, item_id) in wanted:
-                counts[(year_id, item_id, text)] = int(count)
-                newest[(year_id, item_id, text)] = at
-    chosen: dict[tuple[int, int], tuple] = {}
-    for (year_id, item_id, text), count in counts.items():
-        rank = (count, newest[(year_id, item_id, text)] or datetime.min)
-        key = (year_id, item_id)
-        if key not in chosen or rank > chosen[key][0]:
-            chosen[key] = (rank, text)
-    return {key: text for key, (_rank, text) in chosen.items()}
 
 
 def weight_in():
@@ -105,3 +76,66 @@ def criteria_as_in(year, criteria: list) -> list:
                               kept[c.id].title_en if c.id in kept else c.title_en, c.official_text, c.weight)
              for c in criteria]
     return sorted(shown, key=lambda c: (c.position, c.id))
+
+
+def retired_in(item: Item, year_number: int) -> bool:
+    """Whether `item` is no longer asked in campaign year `year_number` (`retired_from` ≤ it): a checklist of
+    that year holds it only because it answered it (`in_checklist`), and shows it marked as retired."""
+    return item.retired_from is not None and item.retired_from <= year_number
+
+
+def _current_at(switches: list[tuple[datetime, int | None, int | None]], now: int | None, at: datetime) -> int | None:
+    """The campaign year (number) that was current at `at`, from the years made current (at, was, became) in order:
+    the last one made current by then, else the one current before the first switch after, else today's."""
+    made = [became for when, _was, became in switches if when <= at]
+    if made:
+        return made[-1]
+    later = [was for when, was, _became in switches if when > at]
+    return later[0] if later and later[0] is not None else now
+
+
+def wordings_in(year: CampaignYear, item_ids: Iterable[int]) -> dict[int, str]:
+    """{item id: the wording valid in `year`} for the items among `item_ids` whose wording has changed since: what
+    a checklist of that year shows for an item it left unanswered (an answer shows its own wording,
+    `ItemResult.item_text`). Left out: the current wording holds (always, for a year still current or to come).
+
+    A wording edit takes effect from the year current when it is made, as additions and retirements do, so a
+    finished year keeps the wording in force when it ended: the wording before the first edit made once a later
+    year was current (the audit log of the editor's edits; the year current at each edit from the log of years
+    made current). An item without an edit in that log (an import's edits are audited as one event) keeps the
+    wording of that year's newest answer to it, if any. Three queries."""
+    from .campaign import current_year, is_past
+
+    ids = sorted(set(item_ids))
+    if not ids or not is_past(year):
+        return {}
+    now = current_year()
+    switches = [(at, (before or {}).get("current"), (after or {}).get("current")) for at, before, after in
+                db.session.execute(select(AuditEvent.at, AuditEvent.before, AuditEvent.after)
+                                   .where(AuditEvent.action == "campaign_year.make_current")
+                                   .order_by(AuditEvent.at, AuditEvent.id))]
+    wordings: dict[int, str] = {}
+    edited: set[int] = set()
+    for item_id, at, before, after in db.session.execute(
+            select(AuditEvent.object_id, AuditEvent.at, AuditEvent.before, AuditEvent.after)
+            .where(AuditEvent.action == "framework.item_update", AuditEvent.object_type == "item",
+                   AuditEvent.object_id.in_(ids)).order_by(AuditEvent.at, AuditEvent.id)):
+        was, became = (before or {}).get("text"), (after or {}).get("text")
+        if was is None or was == became:
+            continue
+        edited.add(item_id)
+        made_in = _current_at(switches, now.year if now else None, at)
+        if item_id not in wordings and made_in is not None and made_in > year.year:
+            wordings[item_id] = was
+    unlogged = [item_id for item_id in ids if item_id not in edited]
+    if unlogged:
+        newest = (select(ItemResult.item_id, func.max(ItemResult.updated_at).label("at"))
+                  .join(Assessment, Assessment.id == ItemResult.assessment_id)
+                  .where(Assessment.year_id == year.id, ItemResult.item_id.in_(unlogged))
+                  .group_by(ItemResult.item_id).subquery())
+        wordings.update(db.session.execute(
+            select(ItemResult.item_id, ItemResult.item_text)
+            .join(Assessment, Assessment.id == ItemResult.assessment_id)
+            .join(newest, and_(newest.c.item_id == ItemResult.item_id, newest.c.at == ItemResult.updated_at))
+            .where(Assessment.year_id == year.id)).all())
+    return wordings

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, or_, select
+from sqlalchemy import and_, insert, or_, select
 
 from ..clock import local_today
 from ..errors import Conflict, Invalid, NotFound
@@ -15,11 +15,13 @@ from ..extensions import db
 from ..input_guard import parse_ids
 from ..links import path_for
 from ..models import (
+    Assessment,
     Branch,
     CampaignYear,
     Criterion,
     Framework,
     Item,
+    ItemResult,
     Pledge,
     PledgeEntry,
     PledgeStatus,
@@ -32,7 +34,7 @@ from ..models import (
 )
 from . import audit, notifications
 from .campaign import ensure_writable, parse_date
-from .items import answered_wordings, in_checklist
+from .items import in_checklist, wordings_in
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
@@ -233,18 +235,30 @@ def tags(pledge_id: int) -> list[int]:
 
 
 def tags_for(pledge_ids: list[int]) -> dict[int, list[str]]:
-    """{pledge id: [criterion · item text]} in two queries: the wording the pledge's year answered the item
-    against (`items.answered_wordings`), or its current wording while the year has no answer to it."""
+    """{pledge id: [criterion · item text]}: the wording the pledge's own checklist (its branch's, or its
+    member's) answered the item against, else the wording valid in the pledge's year (`items.wordings_in`), else
+    the item's current wording. One query, and `wordings_in`'s for finished years."""
     out: dict[int, list[str]] = defaultdict(list)
     if pledge_ids:
-        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item.id, Criterion.title, Item.text)
+        own = and_(Assessment.year_id == Pledge.year_id, Assessment.branch_id == Pledge.branch_id,
+                   or_(Assessment.member_id == Pledge.member_id,
+                       and_(Assessment.member_id.is_(None), Pledge.member_id.is_(None))))
+        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item.id, Criterion.title, Item.text,
+                       ItemResult.item_text)
                 .join(Pledge, Pledge.id == pledge_item.c.pledge_id)
                 .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
+                .outerjoin(Assessment, own)
+                .outerjoin(ItemResult, and_(ItemResult.assessment_id == Assessment.id, ItemResult.item_id == Item.id))
                 .where(pledge_item.c.pledge_id.in_(pledge_ids)).order_by(Criterion.position, Item.position))
         rows = db.session.execute(stmt).all()
-        answered = answered_wordings((year_id, item_id) for _pid, year_id, item_id, _c, _t in rows)
-        for pid, year_id, item_id, criterion, text in rows:
-            out[pid].append(f"{criterion} · {answered.get((year_id, item_id), text)}")
+        unanswered: dict[int, set[int]] = defaultdict(set)
+        for _pid, year_id, item_id, _c, _t, answered in rows:
+            if answered is None:
+                unanswered[year_id].add(item_id)
+        valid = {year_id: wordings_in(db.session.get(CampaignYear, year_id), item_ids)
+                 for year_id, item_ids in unanswered.items()}
+        for pid, year_id, item_id, criterion, text, answered in rows:
+            out[pid].append(f"{criterion} · {answered or valid.get(year_id, {}).get(item_id, text)}")
     return out
 
 

@@ -832,6 +832,22 @@
     if (bar) document.documentElement.style.setProperty("--sticky-bar-height", bar.offsetHeight + "px");
   }
 
+  // A file input shows the chosen file names in the page's language (templates/_forms.html file_input), also
+  // for inputs swapped in later (a delegated listener) and after the browser restores a page with its files.
+  function showChosen(input) {
+    var shown = input.parentNode && input.parentNode.querySelector("[data-file-chosen]");
+    if (!shown) return;
+    var names = Array.prototype.map.call(input.files || [], function (file) { return file.name; });
+    shown.textContent = names.length ? names.join(", ") : shown.getAttribute("data-none");
+  }
+
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches && evt.target.matches("[data-file-input]")) showChosen(evt.target);
+  });
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-file-input]"), showChosen);
+  });
+
   window.addEventListener("resize", measureStickyBar);
 
   document.addEventListener("DOMContentLoaded", function () {

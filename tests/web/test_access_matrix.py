@@ -293,6 +293,13 @@ TABLE: dict[str, tuple] = {
     # A preview writes nothing: 200 with the changes listed.
     "frameworks.import_preview": ("POST", "/admin/frameworks/five_goods/import", ADMIN, {"admin": 200}),
     "frameworks.import_apply": ("POST", "/admin/frameworks/five_goods/import/apply", ADMIN, {}),
+    # A GET on a confirmation's address (reloaded, or from the history) goes back to the framework (303).
+    "frameworks.criterion_page": ("GET", "/admin/frameworks/criteria/" + X % "criterion", ADMIN, {}),
+    "frameworks.items_page": ("GET", "/admin/frameworks/items", ADMIN, {}),
+    "frameworks.item_page": ("GET", "/admin/frameworks/items/{w.item_id}", ADMIN, {}),
+    "frameworks.item_page@active": ("GET", "/admin/frameworks/items/{w.item_id}/active", ADMIN, {}),
+    "frameworks.import_page": ("GET", "/admin/frameworks/five_goods/import", ADMIN, {}),
+    "frameworks.import_page@apply": ("GET", "/admin/frameworks/five_goods/import/apply", ADMIN, {}),
     # --- 群众评议 and 分类定级: the ballot is public (a one-time code, no login); the organisation section
     # runs rounds and rules; a branch's codes are its secretary's and the organisation section's; results
     # and member grades go to leadership and the branch's secretary; the leading group confirms branch

@@ -553,17 +553,22 @@ def test_pledge_tags_and_the_item_sheet_show_the_wording_that_was_answered(admin
                                        "text": "改过的表述", "weight": "1", "position": "1", "confirm": "1"})
     assert response.status_code == 303 and fresh(item).text == "改过的表述"
 
+    # 2011 never answered it, but the edit was made in 2012: 2011 keeps the wording valid then.
     assert pledges.tags_for([pledge.id, earlier.id]) == {pledge.id: [f"{title} · {old}"],
-                                                         earlier.id: [f"{title} · 改过的表述"]}
+                                                         earlier.id: [f"{title} · {old}"]}
     page = admin_client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
     assert f"{title} · {old}" in page and "改过的表述" not in page
     book = load_workbook(io.BytesIO(admin_client.get("/dashboard/export.xlsx").data), read_only=True)
     sheet = list(book[book.sheetnames[-1]].iter_rows(values_only=True))
-    assert any(row[2] == old for row in sheet) and not any(row[2] == "改过的表述" for row in sheet)
-    # Once 2012's answers were mostly given against the new wording, that is the wording shown.
+    # Each answer beside its own wording: the branch's answer on the old wording's line, the branch that has not
+    # answered on the new wording's.
+    lines = {row[2]: row for row in sheet if row[2] in (old, "改过的表述")}
+    column = list(sheet[0]).index(branch.name)
+    assert lines[old][column] == "达标" and lines["改过的表述"][column] in ("", None)
+    # However 2012's other answers were given, a pledge keeps its own checklist's wording.
     other = make_assessment(other_branch)
     db.session.add(ItemResult(assessment_id=other.id, item_id=item.id, result=Result.MET, item_text="改过的表述"))
     third = make_assessment(BranchFactory())
     db.session.add(ItemResult(assessment_id=third.id, item_id=item.id, result=Result.PARTLY, item_text="改过的表述"))
     db.session.commit()
-    assert pledges.tags_for([pledge.id])[pledge.id] == [f"{title} · 改过的表述"]
+    assert pledges.tags_for([pledge.id])[pledge.id] == [f"{title} · {old}"]
