@@ -65,3 +65,19 @@ def test_production_refuses_to_start_without_its_base_url(monkeypatch, tmp_path)
     monkeypatch.delenv("PORTAL_BASE_URL", raising=False)
     with pytest.raises(config.ConfigError, match="PORTAL_BASE_URL"):
         config.load(str(tmp_path))
+
+
+def test_the_readme_gives_the_defaults_the_portal_has(monkeypatch, tmp_path):
+    """Every whole-number default in the README's configuration table is the one config.load gives (the README said
+    20 refused ballot codes per address while the portal allowed 100)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `([A-Z_]+)` \| `(\d+)` \|", readme, flags=re.MULTILINE))
+    for name in documented:
+        monkeypatch.delenv(name, raising=False)
+    settings = config.load(str(tmp_path))
+    assert "APPRAISAL_REFUSALS_PER_ADDRESS" in documented
+    assert {name: int(value) for name, value in documented.items() if name in settings} == \
+        {name: settings[name] for name in documented if name in settings}
