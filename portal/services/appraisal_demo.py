@@ -6,6 +6,7 @@ Bulk Core inserts; codes of the demo are random hashes (nobody holds the codes t
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 import secrets
 from datetime import date, timedelta
@@ -54,38 +55,46 @@ def _round(year: CampaignYear, opens: date, closes: date) -> AppraisalRound:
     return round_
 
 
+LEVELS = list(Level)
+
+
 def _level(rng: random.Random, mood: float) -> Level:
     """A level leaning to satisfied for a well-liked branch (mood near 1) and spread out for a poor one."""
-    return rng.choices(list(Level), weights=[10 * mood + 1, 4, 2 + 4 * (1 - mood), 1 + 5 * (1 - mood)])[0]
+    return rng.choices(LEVELS, weights=[10 * mood + 1, 4, 2 + 4 * (1 - mood), 1 + 5 * (1 - mood)])[0]
 
 
 def _ballots(rng, round_, branch_ids, day_range: tuple[date, date]) -> None:
+    """Ballots, their answers and their codes (used, and some handed out unused), as rows of tuples: a district
+    of 2,000 branches casts 40,000 ballots a year."""
+    from .demo import insert_rows
+
     start, end = day_range
     span = max((end - start).days, 0)
     code_rows, ballot_rows, answer_rows = [], [], []
     groups = list(RaterGroup)
+    questions = [q.id for q in round_.questions]
     for n, branch_id in enumerate(branch_ids):
         if n % 7 == 6:
             continue  # no ballots yet
         count = rng.randint(3, 9) if n % 5 == 4 else rng.randint(12, 30)  # some below the minimum of 10
         mood = rng.random()
+        cumulative = list(itertools.accumulate([10 * mood + 1, 4, 2 + 4 * (1 - mood), 1 + 5 * (1 - mood)]))
         for _ in range(count):
             group = rng.choice(groups)
-            code_rows.append({"round_id": round_.id, "branch_id": branch_id, "rater_group": group,
-                              "code_hash": hashlib.sha256(secrets.token_bytes(16)).hexdigest(), "used": True,
-                              "voided": False, "created_on": start})
+            code_rows.append((round_.id, branch_id, group.value, hashlib.sha256(secrets.token_bytes(16)).hexdigest(),
+                              True, False, start))
             ballot_id = secrets.token_hex(16)
-            ballot_rows.append({"id": ballot_id, "round_id": round_.id, "branch_id": branch_id, "rater_group": group,
-                                "cast_on": start + timedelta(days=rng.randint(0, span))})
-            answer_rows += [{"ballot_id": ballot_id, "question_id": q.id, "level": _level(rng, mood)}
-                            for q in round_.questions]
+            ballot_rows.append((ballot_id, round_.id, branch_id, group.value,
+                                start + timedelta(days=rng.randint(0, span))))
+            answer_rows += [(ballot_id, question, rng.choices(LEVELS, cum_weights=cumulative)[0].value)
+                            for question in questions]  # the draws of _level(rng, mood)
         for _ in range(rng.randint(0, 5)):  # slips handed out, not used yet
-            code_rows.append({"round_id": round_.id, "branch_id": branch_id, "rater_group": rng.choice(groups),
-                              "code_hash": hashlib.sha256(secrets.token_bytes(16)).hexdigest(), "used": False,
-                              "voided": False, "created_on": start})
-    for table, rows in ((AppraisalCode, code_rows), (Ballot, ballot_rows), (BallotAnswer, answer_rows)):
-        if rows:
-            db.session.execute(insert(table), rows)
+            code_rows.append((round_.id, branch_id, rng.choice(groups).value,
+                              hashlib.sha256(secrets.token_bytes(16)).hexdigest(), False, False, start))
+    insert_rows(AppraisalCode.__table__, ["round_id", "branch_id", "rater_group", "code_hash", "used", "voided",
+                                          "created_on"], code_rows)
+    insert_rows(Ballot.__table__, ["id", "round_id", "branch_id", "rater_group", "cast_on"], ballot_rows)
+    insert_rows(BallotAnswer.__table__, ["ballot_id", "question_id", "level"], answer_rows)
 
 
 def _member_appraisal(rng, round_, branch_ids, day: date) -> None:

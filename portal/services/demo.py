@@ -5,13 +5,15 @@ seed in seconds; the one password hash is computed once and shared by the demo a
 """
 from __future__ import annotations
 
+import functools
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import DateTime, and_, bindparam, case, func, insert, literal, select, update
 from werkzeug.security import generate_password_hash
 
 from ..clock import local_today
@@ -19,11 +21,9 @@ from ..extensions import db
 from ..links import path_for
 from ..models import (
     PHASE_ORDER,
-    RESULT_SCORE,
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
-    AssessmentTally,
     Branch,
     BranchKind,
     CampaignYear,
@@ -155,7 +155,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
         raise DemoRefused
     ensure_builtin()
     db.session.flush()
-    tallies.suspend()  # bulk inserts below, and the kept tallies with them (see _count)
+    tallies.suspend()  # bulk inserts below; the kept tallies are rebuilt from them once (tallies.rebuild)
     rng = random.Random(seed_value)
     today = today or local_today()
     now = utcnow()
@@ -216,7 +216,9 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
 
     for year_no, year in sorted(years.items()):
         finished = year_no < 2012
-        _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today)
+        _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today, seed_value)
+    tallies.rebuild()  # the kept tallies of every answer above, in one INSERT … SELECT
+    _seed_snapshots(rng, years[2012], branch_ids, today)
 
     _seed_posts(rng, years[2012], branch_ids, secretaries, today)
     seed_campaign_work(today)  # 报送, pledges, a brand project, a visit with an overdue follow-up
@@ -267,7 +269,8 @@ def _pick_result(rng: random.Random) -> Result:
     return rng.choices(PICKED_RESULTS, cum_weights=PICKED_CUMULATIVE)[0]
 
 
-def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today):
+def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today,
+               seed_value):
     branch_items = _items_for(frameworks[Subject.BRANCH], year)
     member_items = _items_for(frameworks[Subject.MEMBER], year)
     past = datetime(year.year, 12, 20, 9, 0)
@@ -313,7 +316,7 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
     ids = {(b, m): a for a, b, m in db.session.execute(
         select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
-    result_rows, event_rows, review_rows, tally_rows = [], [], [], []
+    result_rows, event_rows, review_rows = [], [], []
     # The same history in the audit log, at its own times, as the services would have recorded it.
     accounts = {uid: SimpleNamespace(id=uid, username=name) for uid, name in
                 db.session.execute(select(User.id, User.username))}
@@ -323,25 +326,15 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
         history.append(audit.Past(accounts.get(actor_id), f"checklist.{action}", "assessment", assessment_id,
                                   branch_id, at, {"status": before}, after))
 
+    if finished:  # every item of every checklist answered: a million rows at district scale, written by SQL
+        _answer_everything(year, past, seed_value)
     for branch_id, member_id, items, fraction, status, by in plan:
         assessment_id = ids[(branch_id, member_id)]
-        done = round(len(items) * fraction)
-        counts = {cid: [0, 0, 0, 0, 0, 0.0, 0.0, None] for _i, _t, cid, _w in items}
-        for _item_id, _text, cid, _weight in items:
-            counts[cid][0] += 1
-        for item_id, text, cid, weight in items[:done]:
+        for item_id, text, _cid, _weight in ([] if finished else items[:round(len(items) * fraction)]):
             result = _pick_result(rng)
-            answered_at = past if finished else _when(rng, today, 20)
-            _count(counts[cid], result, weight, answered_at)
-            result_rows.append({
-                "assessment_id": assessment_id, "item_id": item_id, "result": result,
-                "note": rng.choice(["", "", "已召开专题会议,见会议记录。", "相关制度已汇编成册。",
-                                    "组织党员参加志愿服务三次。"]) if result == Result.MET else "",
-                "item_text": text, "note_version": 0, "updated_by_id": by, "updated_at": answered_at,
-            })
-        tally_rows.extend({"assessment_id": assessment_id, "criterion_id": cid, "total": c[0], "met": c[1],
-                           "partly": c[2], "not_met": c[3], "na": c[4], "weight_scored": c[5], "weight_earned": c[6],
-                           "last_answer_at": c[7]} for cid, c in counts.items())
+            result_rows.append((assessment_id, item_id, result.value,
+                                rng.choice(NOTES) if result == Result.MET else "", text, 0, by,
+                                _when(rng, today, 20)))
         submitted_at = past if finished else _when(rng, today, 10)
         if status in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED, AssessmentStatus.RETURNED):
             event_rows.append({"assessment_id": assessment_id, "actor_id": by, "action": "submit",
@@ -378,28 +371,69 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             # A member's is reviewed by their secretary (the visible history leaves the reviewer unnamed).
             happened(assessment_id, branch_id, reviewer or secretaries.get(branch_id), "review", "submitted", after,
                      submitted_at + timedelta(days=1))
-    for chunk in range(0, len(result_rows), 5000):
-        db.session.execute(insert(ItemResult.__table__), result_rows[chunk:chunk + 5000])
-    for chunk in range(0, len(tally_rows), 5000):
-        db.session.execute(insert(AssessmentTally.__table__), tally_rows[chunk:chunk + 5000])
+    insert_rows(ItemResult.__table__, ANSWER_COLUMNS, result_rows)
     if event_rows:
         db.session.execute(insert(AssessmentEvent.__table__), event_rows)
     if review_rows:
         db.session.execute(insert(Review.__table__), review_rows)
     audit.record_history(history)
-    if not finished:
-        _seed_snapshots(rng, year, branch_ids, today)
 
 
-def _count(tally: list, result: Result, weight: float, answered_at: datetime) -> None:
-    """Add one answer to a criterion's [total, met, partly, not met, n/a, weight scored, weight earned, last
-    answer] as progress.tally_query counts it (the seed writes the kept tallies with the answers)."""
-    index = {Result.MET: 1, Result.PARTLY: 2, Result.NOT_MET: 3, Result.NOT_APPLICABLE: 4}[result]
-    tally[index] += 1
-    if result != Result.NOT_APPLICABLE:
-        tally[5] += weight
-        tally[6] += weight * RESULT_SCORE[result]
-    tally[7] = answered_at if tally[7] is None or answered_at > tally[7] else tally[7]
+NOTES = ["", "", "已召开专题会议,见会议记录。", "相关制度已汇编成册。", "组织党员参加志愿服务三次。"]  # of items met
+ANSWER_COLUMNS = ["assessment_id", "item_id", "result", "note", "item_text", "note_version", "updated_by_id",
+                  "updated_at"]
+MODULUS = 2_147_483_647  # a prime: two steps of the Park–Miller generator mix an (assessment, item) pair
+
+
+def _draw(seed_value: int):
+    """SQL of a pseudo-random whole number 0..99 for each (assessment, item) of a query over `Assessment` and
+    `Item`: the same on SQLite and PostgreSQL, and the same for the same seed (every step stays below 2⁶³)."""
+    mixed = (Assessment.id * 7919 + Item.id * 104_729 + seed_value) % 1_000_003
+    for _step in range(2):
+        mixed = (mixed * 48_271 + 11) % MODULUS
+    return mixed % 100
+
+
+def _answer_everything(year: CampaignYear, at: datetime, seed_value: int) -> None:
+    """A finished year: every item of every checklist of the year answered at `at` by its owner (a member, or
+    the branch's secretary), in one INSERT … SELECT: met, partly, not met and n/a about 70, 20, 6 and 4 in a
+    hundred (the draws of `_pick_result`), a note on some of those met."""
+    draw = _draw(seed_value)
+    result = case((draw < PICKED_CUMULATIVE[0], Result.MET.value), (draw < PICKED_CUMULATIVE[1], Result.PARTLY.value),
+                  (draw < PICKED_CUMULATIVE[2], Result.NOT_MET.value), else_=Result.NOT_APPLICABLE.value)
+    note = case(*((and_(draw < PICKED_CUMULATIVE[0], draw % len(NOTES) == n), text)
+                  for n, text in enumerate(NOTES) if text), else_="")
+    secretary = (select(func.min(User.id)).where(User.branch_id == Assessment.branch_id, User.role == Role.SECRETARY)
+                 .scalar_subquery())
+    answers = (select(Assessment.id, Item.id, result, note, Item.text, literal(0),
+                      case((Assessment.member_id.isnot(None), Assessment.member_id), else_=secretary),
+                      literal(at, DateTime))
+               .select_from(Assessment).join(Criterion, Criterion.framework_id == Assessment.framework_id)
+               .join(Item, Item.criterion_id == Criterion.id)
+               .where(Assessment.year_id == year.id, in_checklist(year.id, year.year)))
+    db.session.execute(insert(ItemResult.__table__).from_select(ANSWER_COLUMNS, answers))
+
+
+def insert_rows(table, columns: list[str], rows: list[tuple], batch: int = 5000) -> None:
+    """Rows (tuples in the order of `columns`) into `table` through the driver's executemany: SQLAlchemy's
+    per-row parameter work is most of the cost of a million dicts. Values are converted as the columns' types
+    convert them (a datetime as SQLite stores it), each distinct value once."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
+    converters = []
+    for name in columns:
+        convert = table.c[name].type._cached_bind_processor(dialect)
+        converters.append(functools.lru_cache(maxsize=4096)(convert) if convert else None)
+    # The statement's own order of parameters (SQLite's ?), or names (psycopg's %(name)s).
+    order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else None
+    for start in range(0, len(rows), batch):
+        values = [[c(v) if c and v is not None else v for c, v in zip(converters, row, strict=True)]
+                  for row in rows[start:start + batch]]
+        connection.exec_driver_sql(compiled.string, [tuple(row[i] for i in order) for row in values] if order
+                                   else [dict(zip(columns, row, strict=True)) for row in values])
 
 
 def _seed_snapshots(rng, year, branch_ids, today):
@@ -429,6 +463,32 @@ def _seed_notifications(year) -> None:
     returned or accepted, and the plan overdue; posts waiting for the editor; follow-ups assigned. Work already
     done leaves its "waiting" notification settled at the time it was done."""
     from . import notifications
+
+    with _notifications_in_bulk():
+        settled = _notify_demo_state(year, notifications)
+    _settle(settled)
+
+
+@contextmanager
+def _notifications_in_bulk():
+    """`notifications.notify` inserts each event's rows at once (one statement per event, ON CONFLICT DO NOTHING);
+    the demo's tens of thousands of events are collected meanwhile and inserted 2,000 rows a statement at the end
+    (the demo's event keys are unique, so nothing conflicts). The seed is a command of its own: no other code
+    notifies in this process meanwhile."""
+    from . import notifications
+
+    rows: list[dict] = []
+    insert_now = notifications._insert_ignoring_duplicates
+    notifications._insert_ignoring_duplicates = rows.extend
+    try:
+        yield
+    finally:
+        notifications._insert_ignoring_duplicates = insert_now
+    for start in range(0, len(rows), 2000):
+        insert_now(rows[start:start + 2000])
+
+
+def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
     from .notifications import whose_words
 
     names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
@@ -519,10 +579,19 @@ def _seed_notifications(year) -> None:
                              at=to_utc(datetime(held_on.year, held_on.month, held_on.day, 9, 0)).replace(tzinfo=None),
                              what=follow_up.action, due=follow_up.due_on.isoformat())
 
-    # Work already done: its "waiting" notifications were settled when it was done.
-    for kind, about, done in settled:
-        db.session.execute(update(Notification).where(Notification.kind == kind, Notification.object_key == about)
-                           .values(resolved_at=done, read_at=done))
+    # Work already done: its "waiting" notifications were settled when it was done (after the bulk insert).
+    return settled
+
+
+def _settle(settled: list[tuple[str, str, datetime]]) -> None:
+    """Mark the notifications of work already done as settled (and read) when it was done: one UPDATE run for
+    every (kind, object, when)."""
+    if settled:
+        db.session.execute(
+            update(Notification.__table__)
+            .where(Notification.kind == bindparam("b_kind"), Notification.object_key == bindparam("b_about"))
+            .values(resolved_at=bindparam("b_done"), read_at=bindparam("b_done")),
+            [{"b_kind": kind, "b_about": about, "b_done": done} for kind, about, done in settled])
 
 
 def _seed_posts(rng, year, branch_ids, secretaries, today):
