@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import DateTime, and_, bindparam, case, func, insert, literal, select, update
+from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, cast, func, insert, literal, select, update
 from werkzeug.security import generate_password_hash
 
 from ..clock import local_today
@@ -388,7 +388,7 @@ MODULUS = 2_147_483_647  # a prime: two steps of the Park–Miller generator mix
 def _draw(seed_value: int):
     """SQL of a pseudo-random whole number 0..99 for each (assessment, item) of a query over `Assessment` and
     `Item`: the same on SQLite and PostgreSQL, and the same for the same seed (every step stays below 2⁶³)."""
-    mixed = (Assessment.id * 7919 + Item.id * 104_729 + seed_value) % 1_000_003
+    mixed = (cast(Assessment.id, BigInteger) * 7919 + cast(Item.id, BigInteger) * 104_729 + seed_value) % 1_000_003
     for _step in range(2):
         mixed = (mixed * 48_271 + 11) % MODULUS
     return mixed % 100
