@@ -265,10 +265,6 @@ PICKED_RESULTS = [Result.MET, Result.PARTLY, Result.NOT_MET, Result.NOT_APPLICAB
 PICKED_CUMULATIVE = [70, 90, 96, 100]  # weights 70, 20, 6, 4, summed once (the same draws as weights=)
 
 
-def _pick_result(rng: random.Random) -> Result:
-    return rng.choices(PICKED_RESULTS, cum_weights=PICKED_CUMULATIVE)[0]
-
-
 def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today,
                seed_value):
     branch_items = _items_for(frameworks[Subject.BRANCH], year)
@@ -328,13 +324,17 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
 
     if finished:  # every item of every checklist answered: a million rows at district scale, written by SQL
         _answer_everything(year, past, seed_value)
+    moments = [_when(rng, today, 20) for _ in range(997)]  # answer times in the last three weeks
     for branch_id, member_id, items, fraction, status, by in plan:
         assessment_id = ids[(branch_id, member_id)]
-        for item_id, text, _cid, _weight in ([] if finished else items[:round(len(items) * fraction)]):
-            result = _pick_result(rng)
-            result_rows.append((assessment_id, item_id, result.value,
-                                rng.choice(NOTES) if result == Result.MET else "", text, 0, by,
-                                _when(rng, today, 20)))
+        answered = [] if finished else items[:round(len(items) * fraction)]
+        # Results weighted 70/20/6/4, one draw per checklist (a district answers 700,000 items a year).
+        results = rng.choices(PICKED_RESULTS, cum_weights=PICKED_CUMULATIVE, k=len(answered))
+        notes = rng.choices(NOTES, k=len(answered))
+        for (item_id, text, _cid, _weight), result, note, at in zip(
+                answered, results, notes, rng.choices(moments, k=len(answered)), strict=True):
+            result_rows.append((assessment_id, item_id, result.value, note if result == Result.MET else "", text, 0,
+                                by, at))
         submitted_at = past if finished else _when(rng, today, 10)
         if status in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED, AssessmentStatus.RETURNED):
             event_rows.append({"assessment_id": assessment_id, "actor_id": by, "action": "submit",
@@ -397,7 +397,7 @@ def _draw(seed_value: int):
 def _answer_everything(year: CampaignYear, at: datetime, seed_value: int) -> None:
     """A finished year: every item of every checklist of the year answered at `at` by its owner (a member, or
     the branch's secretary), in one INSERT … SELECT: met, partly, not met and n/a about 70, 20, 6 and 4 in a
-    hundred (the draws of `_pick_result`), a note on some of those met."""
+    hundred (as the current year's answers are drawn), a note on some of those met."""
     draw = _draw(seed_value)
     result = case((draw < PICKED_CUMULATIVE[0], Result.MET.value), (draw < PICKED_CUMULATIVE[1], Result.PARTLY.value),
                   (draw < PICKED_CUMULATIVE[2], Result.NOT_MET.value), else_=Result.NOT_APPLICABLE.value)
