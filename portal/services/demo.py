@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -464,28 +463,9 @@ def _seed_notifications(year) -> None:
     done leaves its "waiting" notification settled at the time it was done."""
     from . import notifications
 
-    with _notifications_in_bulk():
+    with notifications.in_bulk():  # tens of thousands of events: inserted 2,000 rows a statement
         settled = _notify_demo_state(year, notifications)
     _settle(settled)
-
-
-@contextmanager
-def _notifications_in_bulk():
-    """`notifications.notify` inserts each event's rows at once (one statement per event, ON CONFLICT DO NOTHING);
-    the demo's tens of thousands of events are collected meanwhile and inserted 2,000 rows a statement at the end
-    (the demo's event keys are unique, so nothing conflicts). The seed is a command of its own: no other code
-    notifies in this process meanwhile."""
-    from . import notifications
-
-    rows: list[dict] = []
-    insert_now = notifications._insert_ignoring_duplicates
-    notifications._insert_ignoring_duplicates = rows.extend
-    try:
-        yield
-    finally:
-        notifications._insert_ignoring_duplicates = insert_now
-    for start in range(0, len(rows), 2000):
-        insert_now(rows[start:start + 2000])
 
 
 def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:

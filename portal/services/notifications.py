@@ -8,7 +8,9 @@ and PostgreSQL alike). The services add notifications to their own transaction b
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -92,11 +94,35 @@ def whose_words(branch_name: str, member_name: str | None = None) -> str:
     return f"{branch_name} · {member_name}" if member_name else branch_name
 
 
+# While `in_bulk()` runs: the rows `notify` would insert, collected to be inserted together at its end.
+_collected: ContextVar[list[dict] | None] = ContextVar("notifications_collected", default=None)
+BULK_ROWS = 2000
+
+
 def _insert_ignoring_duplicates(rows: list[dict]) -> None:
+    collected = _collected.get()
+    if collected is not None:
+        collected.extend(rows)
+        return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["recipient_id", "event_key"])
     db.session.execute(stmt)
+
+
+@contextmanager
+def in_bulk() -> Iterator[None]:
+    """Within it, `notify` collects its rows instead of inserting them per event; at its end they are inserted
+    BULK_ROWS a statement (duplicates still ignored). For a command that notifies of tens of thousands of
+    events (the demo seed); the rows are not in the database until the block ends. Not re-entrant."""
+    rows: list[dict] = []
+    token = _collected.set(rows)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+    for start in range(0, len(rows), BULK_ROWS):
+        _insert_ignoring_duplicates(rows[start:start + BULK_ROWS])
 
 
 def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", about: str = "", *,
