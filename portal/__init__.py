@@ -158,13 +158,14 @@ def register_template_helpers(app: Flask) -> None:
 
     from . import labels, permissions
     from .htmx import wants_fragment
-    from .i18n import LANGUAGES, when
+    from .i18n import LANGUAGES, install_template_gettext, when
     from .navigation import NAV_ITEMS
     from .services.appraisal import question_text
     from .services.campaign import current_phase, current_year
     from .services.intents import new_token
     from .text import quoted
 
+    install_template_gettext(app)  # no copy of the template context per translated string
     app.jinja_env.globals["new_form_token"] = new_token  # one-time token of a create form (_forms.intent)
     app.jinja_env.globals["question_text"] = question_text  # an appraisal question in the reader's language
     app.jinja_env.filters["when"] = when  # the one way to write a time or a date (i18n.when)

@@ -80,9 +80,6 @@ def load(instance_path: str) -> dict:
         "APPRAISAL_REFUSALS_PER_ADDRESS": int(os.environ.get("APPRAISAL_REFUSALS_PER_ADDRESS", 100)),
         # Number of reverse proxies in front of the portal whose X-Forwarded-For/-Proto are trusted.
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", 0)),
-        # The dashboard keeps each year's per-branch figures until the next audited change, and at most
-        # this long (deadlines passing change them too); 0 computes them afresh on every request.
-        "DASHBOARD_CACHE_SECONDS": int(os.environ.get("DASHBOARD_CACHE_SECONDS", 60)),
         # The 通报's 发文字号 prefix (沪卢教党〔2012〕3号), the issuing organ that signs it and prints it (版记),
         # and whom it is copied to (抄送) unless the draft says otherwise.
         "BULLETIN_NUMBER_PREFIX": os.environ.get("BULLETIN_NUMBER_PREFIX", "沪卢教党"),

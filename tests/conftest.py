@@ -195,9 +195,9 @@ def shared_app(database_url, upload_root):
     return app
 
 
-# What a test may leave in the shared app besides its configuration: the dashboard's kept figures (keyed by
-# ids that the next test's data reuses).
-PER_TEST_EXTENSIONS = ("portal.dashboard_figures", "portal.dashboard_timeline")
+# What a test may leave in the shared app besides its configuration (nothing at present: the dashboard keeps no
+# figures in the workers any more; its kept figures live in the database).
+PER_TEST_EXTENSIONS: tuple[str, ...] = ()
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def upgrade():
     # The portal's own computation (services/figures.py), as rebuild-figures runs it.
     from portal.services import figures
 
-    figures.rebuild(op.get_bind())
+    figures.rebuild(op.get_bind(), days=False)  # (district_day comes at p14_01)
 
 
 def downgrade():

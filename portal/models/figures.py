@@ -1,7 +1,7 @@
 """The kept summary of each branch per campaign year: what the dashboard shows, filters on and sorts by."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
@@ -49,3 +49,18 @@ class BranchSummary(db.Model):
         Index("ix_branch_summary_year_score", "year_id", "score"),
         Index("ix_branch_summary_year_activity", "year_id", "last_activity"),
     )
+
+
+class DistrictDay(db.Model):
+    """The district's daily averages of the branches' progress snapshots (`progress_snapshot`) of one campaign
+    year: the dashboard's timeline reads one row per day instead of averaging every branch's snapshot on every
+    view. Written with the day's snapshots (`dashboard.take_snapshot`); derived data: `flask --app wsgi
+    rebuild-figures` recomputes it (services/figures.py)."""
+
+    __tablename__ = "district_day"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    snapshots: Mapped[int] = mapped_column(default=0)  # the branches' snapshots of the day
+    progress: Mapped[float] = mapped_column(default=0.0)  # their average progress (not rounded)
+    score: Mapped[float | None]  # their average score, over those with one; None when none has

@@ -58,6 +58,9 @@ class Target:
     member: User | None
     framework: Framework
     assessment: Assessment | None  # None until the first answer is saved
+    # The checklist's (criterion, item) pairs, once read in this request (`_applicable_items`): an answer never
+    # changes which items a checklist holds (an item answered was already in it), so a tick's answer reuses them.
+    pairs: list | None = field(default=None, repr=False, compare=False)
 
     @property
     def subject(self) -> Subject:
@@ -178,12 +181,19 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
     return sorted(((place[c.id][1], item) for c, item in pairs), key=lambda pair: place[pair[0].id][0])
 
 
+def _all_pairs(target: Target) -> list:
+    """Every (criterion, item) pair of the checklist, read once per target (see `Target.pairs`)."""
+    if target.pairs is None:
+        target.pairs = _applicable_items(target)
+    return target.pairs
+
+
 def load(target: Target, only_item_id: int | None = None) -> Checklist:
     """Everything the checklist page shows, in a fixed number of queries.
 
     With `only_item_id` the sections hold just that item (its number still counts every item), while the
     tallies still cover the whole checklist."""
-    all_pairs = _applicable_items(target)
+    all_pairs = _all_pairs(target)
     numbers = _numbers(all_pairs)
     pairs = [pair for pair in all_pairs if only_item_id is None or pair[1].id == only_item_id]
     results: dict[int, tuple[ItemResult, str]] = {}
@@ -291,10 +301,16 @@ def _ensure_editable(target: Target) -> None:
 
 
 def _item_in(target: Target, item_id: int) -> Item:
-    pairs = _applicable_items(target, item_id)
-    if not pairs:
+    return _criterion_and_item(target, item_id)[1]
+
+
+def _criterion_and_item(target: Target, item_id: int) -> tuple[Criterion, Item]:
+    """The item of the checklist and its criterion (404 when the checklist does not hold it). Every pair is
+    read (and kept on the target) so that the answer's page shows the row without reading them again."""
+    found = next((pair for pair in _all_pairs(target) if pair[1].id == item_id), None)
+    if found is None:
         raise NotFound(str(_l("This item is not part of this checklist.")))
-    return pairs[0][1]
+    return found
 
 
 def _lock_assessment(target: Target) -> Assessment:
@@ -356,7 +372,7 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     """Set (not toggle) the result of one item. Idempotent; audited when it changes."""
     result = parse_result(value)
     _ensure_editable(target)
-    item = _item_in(target, item_id)
+    criterion, item = _criterion_and_item(target, item_id)
     assessment = _lock_assessment(target)
     _ensure_editable(target)  # the row may have been submitted meanwhile
     before = _existing(assessment, item)
@@ -368,7 +384,7 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     assessment.updated_at = utcnow()
     audit.record(actor, "checklist.set_result", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "result": old.value},
-                 after={"item_id": item.id, "result": result.value, "item": _item_words(item),
+                 after={"item_id": item.id, "result": result.value, "item": _item_words(criterion, item),
                         "of": f"{target.year.year} · {_whose(target)}"})
     _commit_keeping_loaded()
 
@@ -537,12 +553,9 @@ def _transition(actor: User, assessment: Assessment, action: str, to: Assessment
                         before={"status": before.value}, after={"status": to.value, "comment": comment, **recorded})
 
 
-def _item_words(item) -> str:
+def _item_words(criterion: Criterion, item: Item) -> str:
     """An item as the audit log names it: its number in the framework and the start of its text ("1.2 坚持…")."""
-    from ..models import Criterion
-
-    criterion = db.session.get(Criterion, item.criterion_id)
-    number = f"{criterion.position}.{item.position}" if criterion is not None else str(item.position)
+    number = f"{criterion.position}.{item.position}"
     text = item.text if len(item.text) <= 40 else item.text[:40] + "…"
     return f"{number} {text}"
 

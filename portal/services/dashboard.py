@@ -7,14 +7,12 @@ n/a left out of both.
 """
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, true
 
@@ -33,6 +31,7 @@ from ..models import (
     BranchSummary,
     CampaignYear,
     Criterion,
+    DistrictDay,
     Framework,
     GradeRecord,
     Item,
@@ -488,12 +487,15 @@ def _overdue_follow_ups(today: date) -> int:
 
 
 def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[date, float, float | None]]:
-    """Daily (day, average progress, average score) from the snapshots, district-wide or one branch."""
-    stmt = (select(ProgressSnapshot.day, func.avg(ProgressSnapshot.progress), func.avg(ProgressSnapshot.score))
-            .where(ProgressSnapshot.year_id == year.id).group_by(ProgressSnapshot.day)
-            .order_by(ProgressSnapshot.day))
-    if branch_id is not None:
-        stmt = stmt.where(ProgressSnapshot.branch_id == branch_id)
+    """Daily (day, average progress, average score) from the snapshots, of one branch, or district-wide from the
+    kept daily averages (`district_day`, one row per day whatever the size of the district)."""
+    if branch_id is None:
+        stmt = (select(DistrictDay.day, DistrictDay.progress, DistrictDay.score)
+                .where(DistrictDay.year_id == year.id).order_by(DistrictDay.day))
+    else:
+        stmt = (select(ProgressSnapshot.day, ProgressSnapshot.progress, ProgressSnapshot.score)
+                .where(ProgressSnapshot.year_id == year.id, ProgressSnapshot.branch_id == branch_id)
+                .order_by(ProgressSnapshot.day))
     return [(day, round(float(p), 1), round(float(s), 1) if s is not None else None)
             for day, p, s in db.session.execute(stmt)]
 
@@ -517,7 +519,6 @@ def clamp_page(filters: Filters, count: int) -> None:
 # --- the overview, paged, sorted and filtered in SQL over the kept summaries ------------------------
 
 HISTOGRAM_BINS = 5  # progress bands of the distribution chart: 0–20 %, …, 80–100 %
-_TIMELINE_KEY = "portal.dashboard_timeline"
 S = BranchSummary
 
 
@@ -704,22 +705,6 @@ def _overdue(year: CampaignYear, now: datetime, *columns):
                 [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]))))
 
 
-def _timeline_kept(year: CampaignYear, today: date) -> list[tuple[date, float, float | None]]:
-    """The district's daily averages, kept in this worker per year and day for DASHBOARD_CACHE_SECONDS (only
-    the days before today are read from them: today's point is live)."""
-    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 0)
-    if seconds <= 0:
-        return timeline(year)
-    cache: dict = current_app.extensions.setdefault(_TIMELINE_KEY, {})
-    clock = time.monotonic()
-    kept = cache.get((year.id, today))
-    if kept is None or clock - kept[0] >= seconds:
-        if len(cache) >= 16:
-            cache.clear()
-        kept = cache[(year.id, today)] = (clock, timeline(year))
-    return kept[1]
-
-
 def overview(args, today: date | None = None) -> Overview:
     """The whole overview page for the query-string `args`; unknown values become notes. A constant number of
     queries over the kept summaries, whatever the size of the district."""
@@ -744,7 +729,7 @@ def overview(args, today: date | None = None) -> Overview:
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
                       overdue=int(overdue or 0), overdue_follow_ups=_overdue_follow_ups(today))
-    line = _timeline_kept(year, today)
+    line = timeline(year)  # today's point is live (below)
     if found.all_count and year.is_current:
         line = [p for p in line if p[0] < today] + [(today, found.all_progress, found.all_score)]
     return Overview(
@@ -792,6 +777,7 @@ def take_snapshot(year: CampaignYear, day: date | None = None, rows: list[Row] |
     if not values:
         return 0
     _upsert(ProgressSnapshot.__table__, values, ["year_id", "branch_id", "day"], ["progress", "score"])
+    figures.refresh_days(db.session.connection(), year.id, day)  # the district's average of the day
     db.session.commit()
     return len(values)
 

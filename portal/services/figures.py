@@ -13,6 +13,9 @@ computed by one INSERT … SELECT … ON CONFLICT DO UPDATE (`_computed`), in th
 `tallies.apply_pending` calls `apply_pending` here after bringing the tallies up to date, so that a tick is
 two statements: its assessment's tallies, then its branch's rows. `rebuild()` recomputes everything (the demo
 seed, `flask --app wsgi rebuild-figures`), and `differences()` compares the kept rows with a fresh computation.
+
+The district's timeline (`district_day`: per year and day, the average of the branches' progress snapshots) is
+written with the snapshots (`refresh_days`, called by `dashboard.take_snapshot`) and rebuilt with the rest.
 """
 from __future__ import annotations
 
@@ -49,11 +52,13 @@ from ..models import (
     Branch,
     BranchSummary,
     CampaignYear,
+    DistrictDay,
     Pledge,
     PledgeStatus,
     Post,
     PostCategory,
     PostStatus,
+    ProgressSnapshot,
     RequestKind,
     Review,
     Role,
@@ -67,6 +72,7 @@ _BRANCHES = "portal.figures_branches"  # session.info key: branch ids whose rows
 _YEARS = "portal.figures_years"  # session.info key: year ids whose rows (every branch) to recompute
 _ALL = "portal.figures_all"  # session.info key: recompute every row
 _ASSESSMENTS = "portal.figures_assessments"  # session.info key: assessments whose branches' rows to recompute
+_DAYS = "portal.figures_days"  # session.info key: recompute the district's timeline (a branch and its snapshots went)
 EXEMPLAR_CATEGORIES = (PostCategory.BRANCH_EXEMPLAR, PostCategory.MEMBER_EXEMPLAR)
 DONE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
 COLUMNS = ["year_id", "branch_id", "assessment_id", "status", "total", "met", "partly", "not_met", "na",
@@ -187,12 +193,59 @@ def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable
                                       year_ids if start == 0 else ()))
 
 
-def rebuild(connection) -> int:
-    """Recompute every row; returns the number of rows. The caller commits."""
+def rebuild(connection, days: bool = True) -> int:
+    """Recompute every row (and, with `days`, every day of the district's timeline); returns the number of
+    branch rows. The caller commits. (A migration before `district_day` existed passes days=False.)"""
     connection.execute(delete(BranchSummary))
     connection.execute(insert(BranchSummary).from_select(COLUMNS, _computed(connection.dialect.name,
                                                                             everything=True)))
+    if days:
+        rebuild_days(connection)
     return int(connection.execute(select(func.count()).select_from(BranchSummary)).scalar_one())
+
+
+DAY_COLUMNS = ["year_id", "day", "snapshots", "progress", "score"]
+
+
+def _days(year_id: int | None = None, day=None):
+    """SELECT of the district's daily averages (in DAY_COLUMNS order) from the snapshots: of one year and day,
+    or of all."""
+    p = ProgressSnapshot
+    stmt = (select(p.year_id, p.day, func.count(p.id), func.avg(p.progress), func.avg(p.score))
+            .group_by(p.year_id, p.day))
+    if year_id is not None:
+        stmt = stmt.where(p.year_id == year_id, p.day == day)
+    return stmt
+
+
+def rebuild_days(connection) -> None:
+    """Recompute the district's timeline (every year and day) from the snapshots."""
+    connection.execute(delete(DistrictDay))
+    connection.execute(insert(DistrictDay).from_select(DAY_COLUMNS, _days()))
+
+
+def refresh_days(connection, year_id: int, day) -> None:
+    """Recompute the district's averages of one year and day from its snapshots: one statement."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(DistrictDay).from_select(DAY_COLUMNS, _days(year_id, day))
+    connection.execute(stmt.on_conflict_do_update(
+        index_elements=["year_id", "day"], set_={name: stmt.excluded[name] for name in DAY_COLUMNS[2:]}))
+
+
+def day_differences(session: Session) -> list[tuple]:
+    """Days where the kept timeline and the averages of the snapshots disagree (empty when they agree):
+    ((year id, day), kept values or None, computed values or None); averages compared to 1e-9."""
+    kept = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(
+        select(*(getattr(DistrictDay, name) for name in DAY_COLUMNS)))}
+    computed = {(r[0], r[1]): tuple(r[2:]) for r in session.execute(_days())}
+
+    def same(a, b) -> bool:
+        return a is not None and b is not None and a[0] == b[0] and all(
+            (x is None and y is None) or (x is not None and y is not None and abs(x - y) < 1e-9)
+            for x, y in zip(a[1:], b[1:], strict=True))
+
+    return [(key, kept.get(key), computed.get(key)) for key in sorted(kept.keys() | computed.keys())
+            if not same(kept.get(key), computed.get(key))]
 
 
 def differences(session: Session) -> list[tuple]:
@@ -228,6 +281,8 @@ def apply_pending(session: Session) -> None:
         forget(session)
         rebuild(session.connection())
         return
+    if session.info.pop(_DAYS, False):
+        rebuild_days(session.connection())
     branches = session.info.pop(_BRANCHES, set())
     years = session.info.pop(_YEARS, set())
     assessments = session.info.pop(_ASSESSMENTS, set())
@@ -250,6 +305,8 @@ def noticed(session: Session) -> None:
             branches.update(_values(obj, "branch_id"))
         elif isinstance(obj, Branch):
             branches.add(obj.id)
+            if obj in session.deleted:  # its snapshots go with it (ON DELETE CASCADE): the averages move
+                session.info[_DAYS] = True
         elif isinstance(obj, CampaignYear):
             session.info.setdefault(_YEARS, set()).add(obj.id)
         elif isinstance(obj, SubmissionRequest):
@@ -269,7 +326,7 @@ def _values(obj, name: str) -> set:
 
 
 def forget(session: Session) -> None:
-    for key in (_BRANCHES, _YEARS, _ALL, _ASSESSMENTS):
+    for key in (_BRANCHES, _YEARS, _ALL, _ASSESSMENTS, _DAYS):
         session.info.pop(key, None)
 
 
