@@ -80,7 +80,7 @@ def upgrade():
     # The portal's own computation (services/figures.py), as rebuild-figures runs it.
     from portal.services import figures
 
-    figures.rebuild(op.get_bind(), days=False)  # (district_day comes at p14_01)
+    figures.rebuild(op.get_bind(), since_p14=False)  # (what p14_01 adds is not there yet)
 
 
 def downgrade():

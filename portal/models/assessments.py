@@ -152,3 +152,7 @@ class AssessmentTally(db.Model):
     weight_scored: Mapped[float] = mapped_column(default=0.0)
     weight_earned: Mapped[float] = mapped_column(default=0.0)
     last_answer_at: Mapped[datetime | None]  # the newest item result's updated_at (UTC)
+    # Progress and score on the criterion (services/figures.py progress_of and score_of, rounded to 0.1), stored
+    # so that the district's criterion averages are sums of columns rather than a computation per row.
+    progress: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    score: Mapped[float | None]

@@ -616,8 +616,7 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
     average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies."""
     t = AssessmentTally
     rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(
-        _summaries(t.criterion_id, func.sum(figures.progress_of(t)), func.sum(figures.score_of(t)),
-                   func.count(figures.score_of(t)))
+        _summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
         .join(t, t.assessment_id == S.assessment_id)
         .where(*_in_year(year), *_matching(year, filters)).group_by(t.criterion_id))}
     out = []
@@ -639,7 +638,7 @@ def _order(filters: Filters, criteria: list[Criterion]) -> list:
 
     if column in by_position:
         t = AssessmentTally
-        keys = [select(figures.score_of(t)).where(t.assessment_id == S.assessment_id,
+        keys = [select(t.score).where(t.assessment_id == S.assessment_id,
                                                   t.criterion_id == by_position[column]).scalar_subquery()]
     else:
         keys = {

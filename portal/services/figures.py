@@ -40,6 +40,7 @@ from sqlalchemy import (
     select,
     true,
     type_coerce,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
@@ -193,13 +194,16 @@ def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable
                                       year_ids if start == 0 else ()))
 
 
-def rebuild(connection, days: bool = True) -> int:
-    """Recompute every row (and, with `days`, every day of the district's timeline); returns the number of
-    branch rows. The caller commits. (A migration before `district_day` existed passes days=False.)"""
+def rebuild(connection, since_p14: bool = True) -> int:
+    """Recompute every row (and, `since_p14`, every day of the district's timeline and the tallies' stored
+    progress and score, which a bulk load such as the demo seed leaves out); returns the number of branch rows.
+    The caller commits. (A migration before p14_01, where those came, passes since_p14=False.)"""
     connection.execute(delete(BranchSummary))
     connection.execute(insert(BranchSummary).from_select(COLUMNS, _computed(connection.dialect.name,
                                                                             everything=True)))
-    if days:
+    if since_p14:
+        t = AssessmentTally.__table__.c
+        connection.execute(update(AssessmentTally).values(progress=progress_of(t), score=score_of(t)))
         rebuild_days(connection)
     return int(connection.execute(select(func.count()).select_from(BranchSummary)).scalar_one())
 

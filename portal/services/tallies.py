@@ -19,8 +19,9 @@ kept rows with a computation from scratch after random ticks.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import SimpleNamespace
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, event, func, insert, inspect, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,15 +36,21 @@ _SUSPENDED = "portal.tally_suspended"  # session.info key: a bulk load rebuilds 
 # Item and criterion columns that change which items an assessment counts (services/items.py), or their weight.
 FRAMEWORK_COLUMNS = {"weight", "valid_from", "retired_from", "year_id", "criterion_id", "framework_id"}
 TALLY_COLUMNS = ["assessment_id", "criterion_id", "total", "met", "partly", "not_met", "na", "weight_scored",
-                 "weight_earned", "last_answer_at"]
+                 "weight_earned", "last_answer_at", "progress", "score"]
 
 
 def _computed(assessment_ids: Iterable[int] | None = None):
-    """SELECT of the tally rows from the item results: of the given assessments, or of all (None)."""
-    stmt = progress.tally_query(Assessment.id, Criterion.id, extra_columns=[func.max(ItemResult.updated_at)])
+    """SELECT of the tally rows (in TALLY_COLUMNS order) from the item results: of the given assessments, or of
+    all (None)."""
+    stmt = progress.tally_query(Assessment.id.label("assessment_id"), Criterion.id.label("criterion_id"),
+                                extra_columns=[func.max(ItemResult.updated_at).label("last_answer_at")])
     if assessment_ids is not None:
         stmt = stmt.where(Assessment.id.in_(list(assessment_ids)))
-    return stmt
+    names = TALLY_COLUMNS[:10]
+    counts = stmt.subquery()
+    columns = dict(zip(names, counts.c, strict=True))
+    named = SimpleNamespace(**columns)  # the columns by the tally's names, for progress_of and score_of
+    return select(*columns.values(), figures.progress_of(named), figures.score_of(named)).where(true())
 
 
 def mark(assessment_id: int, session: Session | None = None) -> None:

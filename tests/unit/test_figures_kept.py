@@ -7,18 +7,21 @@ bulk load bypassed."""
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from portal.extensions import db
 from portal.models import (
+    Branch,
     BranchSummary,
     Criterion,
+    DistrictDay,
     Item,
     Post,
     PostCategory,
     PostStatus,
+    ProgressSnapshot,
     RequestKind,
     Result,
     Subject,
@@ -26,7 +29,7 @@ from portal.models import (
     SubmissionRequest,
     utcnow,
 )
-from portal.services import checklist, dashboard, figures, frameworks, news, pledges, submissions
+from portal.services import checklist, dashboard, figures, frameworks, news, pledges, submissions, tallies
 from tests.dashboard_helpers import branch_items, build_district, year
 from tests.factories import BranchFactory, UnitFactory, UserFactory
 
@@ -37,6 +40,10 @@ def agree() -> None:
     """Kept = the same SQL from scratch = the Python reference, for every active branch of the current year."""
     differences = figures.differences(db.session)
     assert not differences, "\n".join(map(str, differences))
+    days = figures.day_differences(db.session)  # the district's timeline (district_day)
+    assert not days, "\n".join(map(str, days))
+    counts = tallies.differences()  # the tallies, with their stored progress and score
+    assert not counts, "\n".join(map(str, counts))
     kept = {row.branch_id: row for row in db.session.scalars(
         select(BranchSummary).where(BranchSummary.year_id == year().id))}
     for row in dashboard.build_rows(year()):
@@ -60,6 +67,7 @@ def answer_all(actor, target) -> None:
 
 def test_every_kind_of_change_keeps_the_summaries_exact(app, leader, admin):
     built = build_district(4)
+    dashboard.take_snapshot(year(), date.today() - timedelta(days=1))
     agree()
     rng = random.Random(14)
     items = branch_items(year())
@@ -174,4 +182,22 @@ def test_the_demo_seed_writes_summaries_that_agree(app):
     from portal.services import demo
 
     demo.seed(branches=3, members_per_branch=3)
+    agree()
+
+
+def test_the_district_timeline_is_kept_with_the_snapshots(app):
+    """Issue 14: the overview's timeline reads one kept row per day (district_day), written with the day's
+    snapshots; a branch deleted takes its snapshots along, and the days' averages follow."""
+    built = build_district(3)
+    days = [date.today() - timedelta(days=n) for n in (3, 2, 1)]
+    for day in days:
+        dashboard.take_snapshot(year(), day)
+    agree()
+    expected = [(day, round(p, 1), round(s, 1) if s is not None else None) for day, p, s in db.session.execute(
+        select(ProgressSnapshot.day, func.avg(ProgressSnapshot.progress), func.avg(ProgressSnapshot.score))
+        .group_by(ProgressSnapshot.day).order_by(ProgressSnapshot.day))]
+    assert dashboard.timeline(year()) == expected and len(expected) == 3
+    assert db.session.scalar(select(func.count()).select_from(DistrictDay)) == 3
+    db.session.delete(db.session.get(Branch, built.branches[0].id))
+    db.session.commit()
     agree()
