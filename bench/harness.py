@@ -149,7 +149,9 @@ def _database_url(workdir: Path, name: str) -> str:
     from sqlalchemy.engine import make_url
 
     url = make_url(base).set(drivername="postgresql+psycopg")
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    if url.database and url.database != "postgres":  # named after its user (h14p_bench → h14p_bench_300x40)
+        name = f"{url.database}_{name.removeprefix('bench_')}"
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'"))

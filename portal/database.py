@@ -1,5 +1,5 @@
 """Engine settings per backend. SQLite gets WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE for every
-transaction that may write (requests, task queue, CLI)."""
+transaction that may write (requests, task queue, CLI). PostgreSQL gets its JIT compiler turned off."""
 from __future__ import annotations
 
 import os
@@ -19,6 +19,20 @@ def configure_engine_events(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
+        elif engine.dialect.name == "postgresql":
+            _configure_postgresql(engine)
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """No JIT: the portal's statements are short, and PostgreSQL's cost estimate of an aggregate over the
+    district's kept figures (or of an upsert's SELECT) passes `jit_above_cost`, so that every such request paid
+    for compiling the plan to machine code, many times what running it costs."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, connection_record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
 
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

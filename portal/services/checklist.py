@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
@@ -182,8 +183,10 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
 
 
 def _all_pairs(target: Target) -> list:
-    """Every (criterion, item) pair of the checklist, read once per target (see `Target.pairs`)."""
-    if target.pairs is None:
+    """Every (criterion, item) pair of the checklist, read once per target (see `Target.pairs`), and again
+    when a rollback or a commit expired them (reading them again costs one statement; refreshing each, one per
+    object)."""
+    if target.pairs is None or (target.pairs and sa_inspect(target.pairs[0][1]).expired_attributes):
         target.pairs = _applicable_items(target)
     return target.pairs
 

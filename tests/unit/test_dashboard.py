@@ -287,3 +287,13 @@ def test_dashboard_permission_rules(secretary, member, other_secretary, editor, 
     assert who("branch.audit.view", branch) == {"secretary", "leader", "admin"}
 
 
+
+
+def test_postgresql_connections_run_without_jit(app):
+    """Issue 14: PostgreSQL's JIT compiled the dashboard's aggregates and the tick's upserts on every request
+    (their estimated cost passes jit_above_cost), costing far more than running them."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    assert db.session.execute(text("SHOW jit")).scalar() == "off"

@@ -64,3 +64,9 @@ def test_a_tick_reads_the_checklist_once(client, secretary, branch):
     tick, _page = measure(client, branch)
     expected = 17 if db.engine.dialect.name == "sqlite" else 16  # (PostgreSQL's BEGIN is no statement)
     assert tick <= expected
+    # The same answer again changes nothing (rolled back): the items are read again, not refreshed one by one.
+    item = items(Subject.BRANCH)[0]
+    again = count(client, "POST", f"/checklist/branch/{branch.id}/items/{item.id}/result",
+                  data={"result": "partly" if measure.flip else "met"},
+                  headers={"HX-Request": "true", "X-CSRFToken": client.csrf_token()})
+    assert again <= expected + 1
