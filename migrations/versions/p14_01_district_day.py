@@ -3,7 +3,7 @@ so that the dashboard reads one row per day instead of averaging every branch's 
 kept tally stores its progress and score, so that the district's criterion averages are sums of columns
 
 Revision ID: p14_01
-Revises: c16_01
+Revises: f16_01
 Create Date: 2026-12-01 18:30:00
 
 Derived data (portal/services/figures.py and tallies.py): written with each day's snapshots and each tally, filled
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'p14_01'
-down_revision = 'c16_01'
+down_revision = 'f16_01'
 branch_labels = None
 depends_on = None
 
