@@ -58,15 +58,16 @@ def test_query_counts_are_constant(client, secretary, branch):
 
 def test_a_tick_reads_the_checklist_once(client, secretary, branch):
     """Issue 14: a tick's answer reuses the items its check read, and names the item's criterion without reading
-    it again: 17 statements counted in-process on SQLite (19 before), including the BEGINs."""
+    it again: 18 statements counted in-process on SQLite (20 before; 19 before the year's kept criterion names
+    came, which read one more each time the items are read), including the BEGINs."""
     client.login(secretary)
     measure(client, branch)  # first write creates the assessment
     tick, _page = measure(client, branch)
-    expected = 17 if db.engine.dialect.name == "sqlite" else 16  # (PostgreSQL's BEGIN is no statement)
+    expected = 18 if db.engine.dialect.name == "sqlite" else 17  # (PostgreSQL's BEGIN is no statement)
     assert tick <= expected
     # The same answer again changes nothing (rolled back): the items are read again, not refreshed one by one.
     item = items(Subject.BRANCH)[0]
     again = count(client, "POST", f"/checklist/branch/{branch.id}/items/{item.id}/result",
                   data={"result": "partly" if measure.flip else "met"},
                   headers={"HX-Request": "true", "X-CSRFToken": client.csrf_token()})
-    assert again <= expected + 1
+    assert again <= expected + 2  # (a second reading of the items and of the year's criterion names)
