@@ -51,14 +51,15 @@ class Unit(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    branch: Mapped[Branch | None] = relationship(back_populates="unit", lazy="raise")
+    # A school may hold several branches (a 党总支 and its 党支部s); a branch belongs to one unit.
+    branches: Mapped[list[Branch]] = relationship(back_populates="unit", lazy="raise")
 
 
 class Branch(db.Model):
     """A unit's Party organisation (党总支 or 党支部) and its brand (一个支部一个品牌)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     # The name's pinyin (collation.stored_key), kept with it: lists ORDER BY (sort_key, name).
     sort_key: Mapped[str] = mapped_column(String(255), default=_key_of("name"), server_default="", index=True)
@@ -72,7 +73,7 @@ class Branch(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    unit: Mapped[Unit] = relationship(back_populates="branch", lazy="joined")
+    unit: Mapped[Unit] = relationship(back_populates="branches", lazy="joined")
 
 
 class User(UserMixin, db.Model):

@@ -24,6 +24,7 @@ from ..models import Branch, BranchKind, Unit, UnitKind
 from ..text import check_text
 from . import audit, export, uploads
 from .roster import TOKEN, _malformed, _read_table, header_map
+from .users import unit_named
 
 UPLOAD_KIND = "branches"
 MAX_ROWS = 2000
@@ -87,10 +88,10 @@ def check(table: list[list[str]]) -> list[BranchRow]:
     if len(table) == 1:
         raise _malformed(_l("The file has a header but no rows."))
     unit_kinds, branch_kinds = _lookup(labels.UNIT_KIND), _lookup(labels.BRANCH_KIND)
-    units = set(db.session.scalars(select(Unit.name)))
+    units = dict(db.session.execute(select(Unit.name, Unit.kind)).all())
     taken = set(db.session.scalars(select(Branch.name)))
     seen_branches: dict[str, int] = {}
-    file_units: dict[str, int] = {}
+    file_units: dict[str, tuple[int, UnitKind]] = {}
     rows = []
     for line, cells in enumerate(table[1:], start=2):
         values, errors = {}, []
@@ -126,12 +127,18 @@ def check(table: list[list[str]]) -> list[BranchRow]:
             row.errors.append(str(_l("Row %(line)s already names this branch.", line=seen_branches[row.branch_name])))
         elif row.branch_name:
             seen_branches[row.branch_name] = line
-        if row.unit_name in units:
-            row.errors.append(str(_l("Another school already has this name.")))
-        elif row.unit_name in file_units:
-            row.errors.append(str(_l("Row %(line)s already names this school.", line=file_units[row.unit_name])))
-        elif row.unit_name:
-            file_units[row.unit_name] = line
+        # A school may hold several branches: rows naming one school (or a school already registered) agree on
+        # its kind.
+        if row.unit_name and row.unit_kind_value is not None:
+            line_of, kind = file_units.get(row.unit_name, (None, units.get(row.unit_name)))
+            if kind is not None and kind != row.unit_kind_value:
+                row.errors.append(str(
+                    _l("Row %(line)s gives this school another kind: a school's branches share its kind.",
+                       line=line_of) if line_of else
+                    _l("“%(unit)s” is registered as a %(kind)s: a school's branches share its kind.",
+                       unit=row.unit_name, kind=labels.UNIT_KIND[kind])))
+            elif row.unit_name not in file_units:
+                file_units[row.unit_name] = (line, row.unit_kind_value)
         rows.append(row)
     return rows
 
@@ -183,9 +190,7 @@ def apply(actor, token: str) -> int:
                      "why.")
         raise Invalid(str(message), {"file": message})
     for row in rows:
-        unit = Unit(name=row.unit_name, kind=row.unit_kind_value)
-        db.session.add(unit)
-        db.session.flush()
+        unit = unit_named(row.unit_name, row.unit_kind_value)
         branch = Branch(unit_id=unit.id, name=row.branch_name, kind=row.branch_kind_value, member_count=row.count)
         db.session.add(branch)
         db.session.flush()

@@ -5,10 +5,11 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import aliased, joinedload
 
+from .. import labels
 from ..collation import branch_order, people_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -234,13 +235,16 @@ def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_cou
     except ValueError:
         errors["member_count"] = _l("Enter a whole number from 0 to 10000.")
         count = 0
-    unit_clash = select(Unit.id).where(Unit.name == unit_name)
     branch_clash = select(Branch.id).where(Branch.name == branch_name)
     if exclude_branch is not None:
-        unit_clash = unit_clash.where(Unit.id != exclude_branch.unit_id)
         branch_clash = branch_clash.where(Branch.id != exclude_branch.id)
-    if "unit_name" not in errors and db.session.scalar(unit_clash):
-        errors["unit_name"] = _l("Another school already has this name.")
+    # A school may hold several branches: a unit already registered under this name is the branch's unit,
+    # of the kind it was registered with (its own unit, edited, may change kind).
+    same_unit = db.session.execute(select(Unit.id, Unit.kind).where(Unit.name == unit_name)).first()
+    if (same_unit is not None and unit_kind_value is not None and same_unit.kind != unit_kind_value
+            and (exclude_branch is None or same_unit.id != exclude_branch.unit_id)):
+        errors["unit_kind"] = _l("“%(unit)s” is registered as a %(kind)s: a school's branches share its kind.",
+                                 unit=unit_name, kind=labels.UNIT_KIND[same_unit.kind])
     if "branch_name" not in errors and db.session.scalar(branch_clash):
         errors["branch_name"] = _l("Another branch already has this name.")
     if errors:
@@ -257,11 +261,27 @@ def branch_errors(exclude_branch: Branch | None = None, **fields) -> dict:
     return {}
 
 
+def unit_named(name: str, kind: UnitKind) -> Unit:
+    """The unit (school or office) registered under `name`, or a new one of `kind` (flushed): a school may hold
+    several branches. The caller has checked that an existing unit is of `kind` (`_branch_fields`)."""
+    unit = db.session.scalar(select(Unit).where(Unit.name == name))
+    if unit is None:
+        unit = Unit(name=name, kind=kind)
+        db.session.add(unit)
+        db.session.flush()
+    return unit
+
+
+def _forget_if_empty(unit_id: int) -> None:
+    """Delete a unit no branch belongs to any more (after its last branch moved or was deleted)."""
+    if not db.session.scalar(select(func.count(Branch.id)).where(Branch.unit_id == unit_id)):
+        db.session.execute(delete(Unit).where(Unit.id == unit_id))
+
+
 def create_branch(actor, **fields) -> Branch:
+    """A new branch of the unit named in `fields` (registered now if it is new). Raises Invalid."""
     unit_name, unit_kind, branch_name, branch_kind, count = _branch_fields(**fields)
-    unit = Unit(name=unit_name, kind=unit_kind)
-    db.session.add(unit)
-    db.session.flush()
+    unit = unit_named(unit_name, unit_kind)
     branch = Branch(unit_id=unit.id, name=branch_name, kind=branch_kind, member_count=count)
     db.session.add(branch)
     db.session.flush()
@@ -279,7 +299,14 @@ def update_branch(actor, branch: Branch, version: int | None = None, **fields) -
     check_version(branch, version, shown=("name", "member_count"))
     before = {"unit": unit.name, "unit_kind": unit.kind.value, "branch": branch.name, "kind": branch.kind.value,
               "member_count": branch.member_count}
-    unit.name, unit.kind = unit_name, unit_kind
+    other = db.session.scalar(select(Unit).where(Unit.name == unit_name, Unit.id != unit.id))
+    if other is not None:  # moved to another school already registered: its own unit goes if left empty
+        branch.unit_id = other.id
+        db.session.flush()
+        _forget_if_empty(unit.id)
+        db.session.expire(branch, ["unit"])
+    else:  # the unit renamed or re-kinded: for every branch of the school
+        unit.name, unit.kind = unit_name, unit_kind
     branch.name, branch.kind, branch.member_count = branch_name, branch_kind, count
     audit.record(actor, "branch.update", branch, before=before,
                  after={"unit": unit_name, "unit_kind": unit_kind.value, "branch": branch_name,
@@ -297,7 +324,8 @@ def set_branch_active(actor, branch: Branch, active: bool) -> None:
 
 
 def delete_branch(actor, branch: Branch) -> None:
-    """Only a branch nobody belongs to may be deleted (with its unit); otherwise deactivate it."""
+    """Only a branch nobody belongs to may be deleted (with its unit when it was the unit's last); otherwise
+    deactivate it."""
     if db.session.scalar(select(func.count(User.id)).where(User.branch_id == branch.id)):
         raise Conflict(str(_l("People belong to this branch: deactivate it instead of deleting it.")))
     unit = branch.unit
@@ -305,5 +333,5 @@ def delete_branch(actor, branch: Branch) -> None:
                  branch_id=None)
     db.session.delete(branch)
     db.session.flush()
-    db.session.delete(unit)
+    _forget_if_empty(unit.id)  # with its unit, unless the school holds other branches
     db.session.commit()
