@@ -31,6 +31,10 @@ _SEPARATORS = str.maketrans("", "", "._-")
 # than it is stored ("Trojan Source"). The INVISIBLE ones are tolerated as before (stripped at the ends).
 _FORMAT_KEPT = set(INVISIBLE) | {"\u200c", "\u200d"} | {chr(c) for c in range(0xE0020, 0xE0080)}
 
+# Characters with no shape and no job inside one line of plain text (a name, a title): dropped wherever they are,
+# so that 张\u200b三 is 张三 (a look-alike otherwise). The joiners (U+200C, U+200D) and direction marks stay.
+_NO_JOB_INSIDE = str.maketrans("", "", "\u200b\u2060\ufeff\u00ad\u180e\u034f\u2061\u2062\u2063\u2064")
+
 CONTROL, FORMAT = "control", "format"  # why clean_text refused a text
 
 
@@ -38,8 +42,9 @@ def clean_text(value: str | None, multiline: bool = False) -> tuple[str, str]:
     """Normalise typed text. Returns (text, refused): `refused` is CONTROL when it holds a control character
     (NUL and friends; line breaks and tabs too unless `multiline`), FORMAT when it holds an invisible format
     character that reorders or hides text (bidi overrides and isolates, see _FORMAT_KEPT), else "".
-    Line endings become `\\n`, the ends are stripped of whitespace and invisible characters; text with
-    nothing visible becomes ""."""
+    Line endings become `\\n`, the ends are stripped of whitespace and invisible characters; one line
+    of text (not `multiline`) loses its shapeless characters inside too (zero-width space, word joiner…: a
+    look-alike name otherwise); text with nothing visible becomes ""."""
     text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
     refused = ""
     if _CONTROL.search(text) or (not multiline and _LINE_BREAKS.search(text.strip())):
@@ -47,6 +52,8 @@ def clean_text(value: str | None, multiline: bool = False) -> tuple[str, str]:
     elif any(unicodedata.category(c) == "Cf" and c not in _FORMAT_KEPT for c in text):
         refused = FORMAT
     text = text.strip(INVISIBLE + " \t\n\u3000\u00a0")
+    if not multiline:
+        text = text.translate(_NO_JOB_INSIDE)
     if looks_blank(text):
         text = ""
     return text, refused

@@ -364,3 +364,12 @@ def test_shown_gives_back_what_the_form_read(app):
     assert typed.get("csrf_token") is None and typed.get("undeclared", "d") == "d"
     fresh = shown()
     assert fresh.get("title", "") == "" and fresh.getlist("items") == [] and "title" not in fresh
+
+
+def test_a_line_of_text_loses_its_shapeless_characters_inside():
+    from portal.text import clean_text
+
+    assert clean_text("张\u200b三")[0] == "张三"  # a name: no look-alike of 张三
+    assert clean_text("a\u2060b\ufeffc\u00add")[0] == "abcd"
+    assert clean_text("👩\u200d💻")[0] == "👩\u200d💻"  # the joiner an emoji needs stays
+    assert clean_text("第一行\u200b\n第二行", multiline=True)[0] == "第一行\u200b\n第二行"  # rich text as typed
