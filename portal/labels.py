@@ -445,9 +445,11 @@ EMAIL_PREFERENCE = {EmailPreference.DIGEST: _l("A daily digest"),
                     EmailPreference.IMMEDIATE: _l("One e-mail per notification"),
                     EmailPreference.NONE: _l("No e-mail: only in the portal")}
 LOCALE = {"zh": _l("Chinese"), "en": _l("English")}
-# What a framework import changed, by kind (services/frameworks.py: the diff's change kinds).
-FRAMEWORK_CHANGE = {"criterion": _l("criteria edited"), "add": _l("items added"), "edit": _l("items edited"),
-                    "retire": _l("items retired"), "restore": _l("items restored")}
+# What a framework import changed, counted by kind in the audit log (services/frameworks.py: the diff's change
+# kinds; FRAMEWORK_CHANGE names one change of the preview).
+FRAMEWORK_CHANGE_COUNTS = {"criterion": _l("criteria edited"), "add": _l("items added"), "edit": _l("items edited"),
+                           "move": _l("items moved"), "retire": _l("items retired"),
+                           "restore": _l("items restored")}
 YES_NO = {True: _l("Yes"), False: lazy_pgettext("answer", "No")}
 
 # Recorded values that are codes, in words, by field ("object.field" first: a status means one thing of a post,
@@ -478,7 +480,7 @@ AUDIT_VALUE = {
     "confirmed": {**GRADE, **MEMBER_GRADE},
     "email_preference": EMAIL_PREFERENCE,
     "locale": LOCALE,
-    "kinds": FRAMEWORK_CHANGE,  # a dict: its keys are the codes
+    "kinds": FRAMEWORK_CHANGE_COUNTS,  # a dict: its keys are the codes
 }
 # Recorded ids (or usernames) of records, shown as the record's name: field → what it refers to.
 AUDIT_REFERENCE = {

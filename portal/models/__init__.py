@@ -59,6 +59,7 @@ from .frameworks import (
     Framework,
     Item,
     KeptCriterionName,
+    KeptItemPosition,
     KeptItemWeight,
     Subject,
 )

@@ -102,5 +102,15 @@ class KeptCriterionName(db.Model):
     title_en: Mapped[str] = mapped_column(String(80), default="")
 
 
+class KeptItemPosition(db.Model):
+    """An item's place among its criterion's items in a finished campaign year, kept before the items are
+    reordered later: a finished year's checklists and exports keep their numbering (services/items.py
+    `position_in`)."""
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int]
+
+
 # Item.retired_from of an item retired before any campaign year used it.
 RETIRED_BEFORE_ANY_YEAR = 0

@@ -32,6 +32,7 @@ from ..models import (
     Framework,
     Item,
     ItemResult,
+    KeptItemPosition,
     Result,
     Review,
     ReviewRating,
@@ -41,7 +42,15 @@ from ..models import (
 )
 from . import audit, notifications, progress, tallies, uploads
 from .campaign import current_year
-from .items import criteria_as_in, in_checklist, retired_in, wordings_in
+from .items import (
+    criteria_as_in,
+    in_checklist,
+    item_numbers,
+    kept_position_join,
+    position_in,
+    retired_in,
+    wordings_in,
+)
 
 EVIDENCE_KIND = "evidence"
 NOTE_MAX = 2000
@@ -169,9 +178,10 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
         select(Criterion, Item)
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == assessment_id))
+        .outerjoin(KeptItemPosition, kept_position_join(target.year.id))
         .where(Criterion.framework_id == target.framework.id,
                in_checklist(target.year.id, target.year.year, ItemResult.id.isnot(None)))
-        .order_by(Criterion.position, Item.year_id.isnot(None), Item.position, Item.id)
+        .order_by(Criterion.position, Item.year_id.isnot(None), position_in(), Item.id)
     )
     if only_item_id is not None:
         stmt = stmt.where(Item.id == only_item_id)
@@ -197,7 +207,7 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
     With `only_item_id` the sections hold just that item (its number still counts every item), while the
     tallies still cover the whole checklist."""
     all_pairs = _all_pairs(target)
-    numbers = _numbers(all_pairs)
+    numbers = item_numbers(all_pairs)
     pairs = [pair for pair in all_pairs if only_item_id is None or pair[1].id == only_item_id]
     results: dict[int, tuple[ItemResult, str]] = {}
     evidence: dict[int, list[Evidence]] = {}
@@ -247,18 +257,6 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
     overall = progress.overall(tallies)
     return Checklist(target=target, sections=list(sections.values()), overall=overall, events=events,
                      reviews=reviews)
-
-
-def _numbers(pairs) -> dict[int, str]:
-    """Item id → "criterion.item" number in the order shown, e.g. "1.1", "1.2", "2.1"."""
-    numbers: dict[int, str] = {}
-    criterion_index: dict[int, int] = {}
-    per_criterion: dict[int, int] = {}
-    for criterion, item in pairs:
-        c = criterion_index.setdefault(criterion.id, len(criterion_index) + 1)
-        per_criterion[criterion.id] = per_criterion.get(criterion.id, 0) + 1
-        numbers[item.id] = f"{c}.{per_criterion[criterion.id]}"
-    return numbers
 
 
 def _blank_tallies(target: Target) -> dict[int, progress.Tally]:

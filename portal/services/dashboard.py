@@ -36,6 +36,7 @@ from ..models import (
     GradeRecord,
     Item,
     ItemResult,
+    KeptItemPosition,
     Pledge,
     PledgeStatus,
     Post,
@@ -57,7 +58,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, figures, progress
-from .items import criteria_as_in, in_checklist, wordings_in
+from .items import criteria_as_in, in_checklist, item_numbers, kept_position_join, position_in, wordings_in
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -790,6 +791,10 @@ class ItemGrid:
     answered: dict[tuple[int, int], str]  # (branch_id, item_id) → the wording that answer was given against
     wordings: dict[int, str]  # item id → the wording valid in the year, where it is not the current one
 
+    def numbers(self) -> dict[int, str]:
+        """{item id: its number as the checklist shows it ("4.4")} (`items.item_numbers`)."""
+        return item_numbers((criterion, item) for criterion, items in self.criteria for item in items)
+
     def text_of(self, item: Item) -> str:
         """The wording valid in the year (what a checklist that has not answered the item shows)."""
         return self.wordings.get(item.id, item.text)
@@ -817,8 +822,9 @@ def item_grid(year: CampaignYear) -> ItemGrid:
                        Assessment.member_id.is_(None)).exists())
     items = list(db.session.execute(
         select(Item, Criterion).join(Criterion).join(Framework)
+        .outerjoin(KeptItemPosition, kept_position_join(year.id))
         .where(Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year, answered))
-        .order_by(Criterion.position, Item.position, Item.id)))
+        .order_by(Criterion.position, Item.year_id.isnot(None), position_in(), Item.id)))
     results, wordings = {}, {}
     for branch_id, item_id, result, text in db.session.execute(
             select(Assessment.branch_id, ItemResult.item_id, ItemResult.result, ItemResult.item_text)

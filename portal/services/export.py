@@ -244,12 +244,13 @@ def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: For
     write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [b.name for b in branches], formats, HEADER_STYLE)
     result_label = {result: str(label) for result, label in labels.RESULT.items()}  # translate once
     line = 1
+    numbers = grid.numbers()  # as the checklist numbers them
     for criterion, items in grid.criteria:
         write_row(ws, line, [f"{criterion.position}. {criterion.title}", "", ""], formats, SECTION_STYLE)
         line += 1
         for item in items:  # a line per wording answered, each answer beside its own (ItemGrid.lines)
             for wording, cells in grid.lines(item, [b.branch_id for b in branches]):
-                write_row(ws, line, [criterion.title, f"{criterion.position}.{item.position}", wording]
+                write_row(ws, line, [criterion.title, numbers[item.id], wording]
                            + [result_label[cells[b.branch_id]] if b.branch_id in cells else "" for b in branches],
                            formats)
                 line += 1

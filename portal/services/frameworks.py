@@ -40,6 +40,7 @@ from ..models import (
     Item,
     ItemResult,
     KeptCriterionName,
+    KeptItemPosition,
     KeptItemWeight,
 )
 from ..text import check_text
@@ -141,6 +142,12 @@ def started_years(framework: Framework, year_ids: set[int] | None) -> list[int]:
             return []
         stmt = stmt.where(CampaignYear.id.in_(year_ids))
     return list(db.session.scalars(stmt))
+
+
+def finished_of(numbers: list[int]) -> list[int]:
+    """The finished campaign years (`campaign.is_past`) among the year numbers `numbers`."""
+    current = current_year()
+    return [number for number in numbers if current is not None and number < current.year]
 
 
 def _guard(framework: Framework, year_ids: set[int] | None, confirmed: bool) -> list[int]:
@@ -263,16 +270,29 @@ def _finished_year_ids(framework: Framework) -> list[int]:
             select(Assessment.year_id).where(Assessment.framework_id == framework.id)))))
 
 
-def _keep_weights(framework: Framework, items: list[Item]) -> None:
-    """Before their weight changes: the finished years keep the weight these items were scored with (a weight
-    kept already, from an earlier change, stays)."""
+def _keep_items(framework: Framework, kept_model, items: list[Item], value) -> None:
+    """Keep, for each finished year, `value(item)` (a dict of `kept_model`'s columns) of `items` in `kept_model`
+    (KeptItemWeight, KeptItemPosition) before it changes; a value kept already, from an earlier change, stays."""
     years = _finished_year_ids(framework)
     if not years or not items:
         return
-    kept = set(db.session.execute(select(KeptItemWeight.year_id, KeptItemWeight.item_id).where(
-        KeptItemWeight.year_id.in_(years), KeptItemWeight.item_id.in_([i.id for i in items]))).tuples())
-    db.session.add_all(KeptItemWeight(year_id=year_id, item_id=item.id, weight=item.weight)
+    kept = set(db.session.execute(select(kept_model.year_id, kept_model.item_id).where(
+        kept_model.year_id.in_(years), kept_model.item_id.in_([i.id for i in items]))).tuples())
+    db.session.add_all(kept_model(year_id=year_id, item_id=item.id, **value(item))
                        for year_id in years for item in items if (year_id, item.id) not in kept)
+
+
+def _keep_weights(framework: Framework, items: list[Item]) -> None:
+    """Before their weight changes: the finished years keep the weight these items were scored with."""
+    _keep_items(framework, KeptItemWeight, items, lambda item: {"weight": item.weight})
+
+
+def _keep_positions(framework: Framework, items: list[Item]) -> None:
+    """Before the framework's own items are reordered: the finished years keep the places `items` have now, so that
+    their checklists and exports keep their order and numbers (theme items are left out: a finished year's are
+    read-only, the others are not shown by a finished year)."""
+    _keep_items(framework, KeptItemPosition, [item for item in items if item.year_id is None],
+                lambda item: {"position": item.position})
 
 
 def _keep_names(framework: Framework, criteria: list[Criterion]) -> None:
@@ -287,6 +307,24 @@ def _keep_names(framework: Framework, criteria: list[Criterion]) -> None:
                                          title_en=c.title_en or "")
                        for year_id in years for number, c in enumerate(criteria, start=1)
                        if (year_id, c.id) not in kept)
+
+
+def _finished_theme_year(item: Item) -> CampaignYear | None:
+    """The finished campaign year whose theme item `item` is (read-only), else None."""
+    if item.year_id is None:
+        return None
+    year = db.session.get(CampaignYear, item.year_id)
+    return year if is_past(year) else None
+
+
+def _refuse_finished_theme_item(item: Item) -> None:
+    """Invalid (422) when `item` is a theme item of a finished year: what that year showed is not rewritten."""
+    year = _finished_theme_year(item)
+    if year is not None:
+        db.session.rollback()
+        message = _("%(year)s is a finished campaign year: its theme items can no longer be edited, reweighted, "
+                    "moved or retired.", year=year.year)
+        raise Invalid(message, {"text": message})
 
 
 def _title_taken(criteria: list[Criterion], criterion: Criterion, title: str) -> str | None:
@@ -371,6 +409,7 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
     given keep their wording; finished years keep the weight they were scored with (KeptItemWeight). False: no
     change. Invalid (beside 'text') when another item of the criterion has this wording; Conflict (409, with
     the saved values) when someone saved it meanwhile."""
+    _refuse_finished_theme_item(item)
     criterion = get_criterion(item.criterion_id)
     framework = _lock(framework_of(criterion))
     if version is not None:  # claims the next version (a guarded UPDATE), or Conflict
@@ -388,6 +427,8 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
     years = _guard(framework, _reach(item, item.valid_from), confirmed)
     if after["weight"] != before["weight"]:
         _keep_weights(framework, [item])
+    if after["position"] != before["position"]:
+        _keep_positions(framework, siblings)
     if version is None:
         item.version = (item.version or 1) + 1
     item.text, item.weight = text, after["weight"]
@@ -427,7 +468,8 @@ def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: Cam
 def set_item_active(actor, item: Item, active: bool, confirmed: bool = False) -> bool:
     """Retire an item from the current year on (a theme item: from its year; checklists of those years leave it
     out, those that answered it keep it, with their answer), or bring a retired one back (`_restore`). False: it
-    already was so."""
+    already was so. Invalid (422) for a theme item of a finished year."""
+    _refuse_finished_theme_item(item)
     criterion = get_criterion(item.criterion_id)
     framework = _lock(framework_of(criterion))
     if item.active == active:
@@ -735,7 +777,12 @@ def _checked(framework: Framework, raw: dict) -> dict:
         if id_text and item_id is None:
             problem(SHEETS[2], row, _("编号 “%(id)s” is not an item number; leave it blank for a new item.",
                                       id=id_text[:20]))
-        position = _number(_s(entry.get("position")).strip(), 1, MAX_ROWS)
+        position_text = _s(entry.get("position")).strip()
+        position = _number(position_text, 1, MAX_ROWS)
+        if position is None or not position.is_integer():
+            problem(SHEETS[2], row, _("序号 “%(position)s” must be a whole number from 1 to %(max)s.",
+                                      position=position_text[:20], max=MAX_ROWS))
+            position = None
         items.append({"id": item_id, "criterion": code, "position": position or MAX_ROWS, "text": text,
                       "weight": _weight(weight or 0), "year": year, "order": len(items), "row": row})
     _check_item_rows(framework, existing, years, items, problem)
@@ -806,6 +853,8 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
     start = first_year(framework)  # an item asked every year is added and retired from this year on
     finished = {y.id for y in all_years() if is_past(y)}  # a theme item cannot be added to these
     refused: list[str] = []
+    known = {item.id for item in items}
+    moved_own = False
 
     def reach(years: set[int] | None) -> None:
         nonlocal reach_all
@@ -868,6 +917,8 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
         # A move is a change of order among the items kept, not a new number after a row was removed.
         was = [i.id for i in sorted(matched.values(), key=lambda i: (i.position, i.id))]
         now = [matched[n].id for n in sorted(matched)]
+        shown_before = {i.id: n for n, i in enumerate(sorted(existing, key=lambda i: (i.position, i.id)), start=1)}
+        read_only = year_id is not None and year_id in finished  # a finished year's theme items
         for n, wanted in enumerate(wanted_rows):
             position = base + n + 1
             item = matched.get(n)
@@ -876,7 +927,11 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                     refused.append(_("Sheet %(sheet)s, row %(row)s: %(year)s is a finished campaign year: its "
                                      "checklists can no longer take a new item.", sheet=SHEETS[2],
                                      row=wanted.get("row", "?"), year=year_numbers[year_id]))
-                changes.append(Change("add", where, "", f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
+                unknown = wanted["id"] and wanted["id"] not in known  # a 编号 of no item here: a new item
+                note = _("New: 编号 %(id)s is not an item of this framework; it is imported as a new item.",
+                         id=wanted["id"]) + " " if unknown else ""
+                changes.append(Change("add", where, "",
+                                      f"{note}{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
                 reach({year_id} if year_id else _years_from(start))
 
                 def step(criterion=criterion, year_id=year_id, wanted=wanted, position=position):
@@ -894,9 +949,16 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                     kind = "move"
                 else:
                     kind = ""  # renumbered only: made, not listed
+                if read_only and (kind or item.position != position):
+                    refused.append(_("Sheet %(sheet)s, row %(row)s: %(year)s is a finished campaign year: its theme "
+                                     "items can no longer be edited, reweighted, moved or retired.",
+                                     sheet=SHEETS[2], row=wanted.get("row", "?"), year=year_numbers[year_id]))
                 if kind:
-                    changes.append(Change(kind, where, f"{item.text} ({_('Weight')} {_weight(item.weight):g})",
-                                          f"{wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
+                    changes.append(Change(kind, where, f"{shown_before[item.id]}. {item.text} ({_('Weight')} "
+                                                        f"{_weight(item.weight):g})",
+                                          f"{n + 1}. {wanted['text']} ({_('Weight')} {wanted['weight']:g})"))
+                if year_id is None and item.position != position:
+                    moved_own = True
                 # An edit reaches every year the item is asked in; a new version only the years from its first.
                 in_place = item.active or _restored_in_place(item, scope_start)
                 reach(_reach(item, item.valid_from if in_place else scope_start))
@@ -910,6 +972,10 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
             steps.append(step)
         for item in free:
             if item.active:
+                if read_only:
+                    refused.append(_("Sheet %(sheet)s: the %(year)s theme item 编号 %(id)s is missing; %(year)s is a "
+                                     "finished campaign year: its theme items can no longer be retired.",
+                                     sheet=SHEETS[2], year=year_numbers[year_id], id=item.id))
                 changes.append(Change("retire", where, item.text, ""))
                 reach(_reach(item, scope_start))
 
@@ -919,6 +985,9 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                 steps.append(step)
     if refused:
         raise Invalid(_("The file was not imported: %(n)s problems.", n=len(refused)), {"file": "\n".join(refused)})
+    if moved_own:  # before the first item moves: the finished years keep the order they showed
+        own = [item for item in items if item.year_id is None]
+        steps.insert(0, lambda: _keep_positions(framework, own))
     return _Diff(changes, None if reach_all else reached, steps)
 
 

@@ -11,8 +11,9 @@ pledge tags offered, the demo seed and `rebuild-figures`. An item belongs in a c
 
 So an item added to a framework already in use (valid from the current year) and an item retired from a year
 leave earlier, finished years as they were. So do later changes of weights and criterion names: a finished year
-keeps the weight each item was scored with (`weight_in`, KeptItemWeight) and the names and order of its criteria
-(`criteria_as_in`, KeptCriterionName), kept by services/frameworks.py when they change.
+keeps the weight each item was scored with (`weight_in`, KeptItemWeight), the order of its items (`position_in`,
+KeptItemPosition) and the names and order of its criteria (`criteria_as_in`, KeptCriterionName), kept by
+services/frameworks.py when they change. Items are numbered as shown ("criterion.item", `item_numbers`).
 """
 from __future__ import annotations
 
@@ -23,7 +24,16 @@ from datetime import datetime
 from sqlalchemy import and_, false, func, or_, select
 
 from ..extensions import db
-from ..models import Assessment, AuditEvent, CampaignYear, Item, ItemResult, KeptCriterionName, KeptItemWeight
+from ..models import (
+    Assessment,
+    AuditEvent,
+    CampaignYear,
+    Item,
+    ItemResult,
+    KeptCriterionName,
+    KeptItemPosition,
+    KeptItemWeight,
+)
 
 
 def in_checklist(year_id, year_number, answered=None):
@@ -45,6 +55,32 @@ def weight_in():
 def kept_weight_join(year_id):
     """The ON clause of the outer join of `KeptItemWeight` that `weight_in(year_id)` reads."""
     return and_(KeptItemWeight.item_id == Item.id, KeptItemWeight.year_id == year_id)
+
+
+def position_in():
+    """SQL: the item's (`Item`'s columns) place among its criterion's items in a campaign year: the place that
+    year kept when the items were reordered later, else the current one. The query outer-joins
+    `KeptItemPosition` on `kept_position_join(year_id)`."""
+    return func.coalesce(KeptItemPosition.position, Item.position)
+
+
+def kept_position_join(year_id):
+    """The ON clause of the outer join of `KeptItemPosition` that `position_in()` reads."""
+    return and_(KeptItemPosition.item_id == Item.id, KeptItemPosition.year_id == year_id)
+
+
+def item_numbers(pairs: Iterable) -> dict[int, str]:
+    """(criterion, item) pairs in the order shown → {item id: "criterion.item" number}, e.g. "1.1", "1.2", "2.1":
+    the criterion's place among those shown and the item's among its criterion's (theme items after the
+    framework's own). The checklist and the exports number items with it."""
+    numbers: dict[int, str] = {}
+    criterion_index: dict[int, int] = {}
+    per_criterion: dict[int, int] = {}
+    for criterion, item in pairs:
+        c = criterion_index.setdefault(criterion.id, len(criterion_index) + 1)
+        per_criterion[criterion.id] = per_criterion.get(criterion.id, 0) + 1
+        numbers[item.id] = f"{c}.{per_criterion[criterion.id]}"
+    return numbers
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ..input_guard import parse_int
 from ..permissions import require
 from ..services import framework_proposals as proposals
 from ..services import frameworks as service
+from ..services.campaign import is_past
 from ..services.frameworks import NeedsConfirmation
 
 bp = Blueprint("frameworks", __name__, url_prefix="/admin/frameworks")
@@ -40,7 +41,7 @@ def _editor_page(framework, year=None, *, errors=None, failed=None, status=200, 
                   theme_years=service.theme_years(), frameworks=service.all_frameworks(),
                   sections=service.editor(framework, year),
                   started=service.started_years(framework, {year.id} if year else None),
-                  first_year=service.first_year(framework),
+                  first_year=service.first_year(framework), year_finished=year is not None and is_past(year),
                   errors=errors or {}, failed=failed, form=shown(form), preview=preview, conflict=conflict)
 
 
@@ -51,7 +52,8 @@ def _confirm_page(error: NeedsConfirmation, framework, year, what: str, changes=
     fields = [(name, value) for name, value in request.form.items(multi=True)
               if name not in ("csrf_token", "confirm")]
     return render("admin/framework_confirm.html", status=409, framework=framework, year=year, message=error.message,
-                  years=error.years, what=what, action=request.path + (f"?year={year.year}" if year else ""),
+                  years=error.years, finished=service.finished_of(error.years), what=what,
+                  action=request.path + (f"?year={year.year}" if year else ""),
                   fields=fields, back=back or _editor_url(framework, year), changes=changes,
                   import_changes=import_changes)
 

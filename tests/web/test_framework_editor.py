@@ -189,10 +189,13 @@ def test_a_weight_change_in_a_started_year_rebuilds_the_figures(admin_client, br
 
 
 def test_a_theme_item_of_an_unstarted_year_needs_no_confirmation(admin_client, branch):
-    make_assessment(branch, answer_all=Result.MET)  # 2012 started, 2011 not (in this world)
-    theme = db.session.scalar(select(Item).where(Item.year_id == year(2011).id))
+    make_assessment(branch, answer_all=Result.MET, year_obj=year(2011))  # 2011 (finished) started, 2012 not
+    criterion_id = items(Subject.BRANCH)[0].criterion_id
+    theme = Item(criterion_id=criterion_id, year_id=year(2012).id, position=100, text="2012主题条目", weight=1.0)
+    db.session.add(theme)
+    db.session.commit()
     response = admin_client.form_post(f"/admin/frameworks/items/{theme.id}", {"version": "1",
-                                                                              "text": "改过的2011主题条目",
+                                                                              "text": "改过的2012主题条目",
                                                                               "weight": "1"})
     assert response.status_code == 303 and framework().version == 1
 
