@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import CampaignYear, Criterion, Item
+from .frameworks import weight_text
 
 
 @dataclass
@@ -40,16 +41,13 @@ def criterion_changes(criterion: Criterion, *, title: str, title_en: str, offici
                      (_("Order"), *_place(criterion, siblings, position))])
 
 
-def _weight(value) -> str:
-    return f"{round(float(value or 0), 2):g}"
-
-
 def item_changes(item: Item, *, text: str, weight: float, position: int | None) -> list[FieldChange]:
     """The item's fields the edit would change."""
     scope = Item.year_id.is_(None) if item.year_id is None else Item.year_id == item.year_id
     siblings = list(db.session.scalars(select(Item).where(Item.criterion_id == item.criterion_id, scope)
                                        .order_by(Item.position, Item.id)))
-    return _changed([(_("Wording"), item.text, text or ""), (_("Weight"), _weight(item.weight), _weight(weight)),
+    return _changed([(_("Wording"), item.text, text or ""),
+                     (_("Weight"), weight_text(item.weight), weight_text(weight)),
                      (_("Order"), *_place(item, siblings, position))])
 
 
@@ -61,7 +59,8 @@ def new_item(*, text: str, weight: float, year: CampaignYear | None,
     else:
         start = valid_from.year if valid_from else first_year
         asked = _("every campaign year from %(year)s on", year=start) if start else _("every campaign year")
-    return _changed([(_("Wording"), "", text or ""), (_("Weight"), "", _weight(weight)), (_("Asked in"), "", asked)])
+    return _changed([(_("Wording"), "", text or ""), (_("Weight"), "", weight_text(weight)),
+                     (_("Asked in"), "", asked)])
 
 
 def active_change(item: Item, active: bool, first_year: int | None) -> list[FieldChange]:

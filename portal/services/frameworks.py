@@ -255,6 +255,32 @@ def _weight(value: float) -> float:
     return round(float(value), 2)
 
 
+def weight_text(value) -> str:
+    """A weight as the editor, its confirmation and its stale-save notice show it: "2", "1.5"."""
+    return f"{_weight(value or 0):g}"
+
+
+def _clamped(rows: list, row, position: int | None) -> int:
+    """The place (1-based) a save of `row` at `position` (None: where it is) gives it among `rows`."""
+    return max(1, min(position or _index_of(rows, row), len(rows)))
+
+
+def _item_saved_as(item: Item, text: str, weight: float, position: int | None) -> bool:
+    """Whether the item, as saved now, already has this wording, weight and place (a second send of one edit)."""
+    return (item.text == text and _weight(item.weight) == _weight(weight)
+            and (position is None or _index_of(_siblings(item), item) == _clamped(_siblings(item), item, position)))
+
+
+def _criterion_saved_as(criterion: Criterion, title: str, title_en: str, official_text: str,
+                        position: int | None) -> bool:
+    """Whether the criterion, as saved now, already has these names, wording and place."""
+    siblings = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == criterion.framework_id)
+                                       .order_by(Criterion.position, Criterion.id)))
+    return ((criterion.title, criterion.title_en or "", criterion.official_text or "")
+            == (title, title_en or "", official_text or "")
+            and (position is None or _index_of(siblings, criterion) == _clamped(siblings, criterion, position)))
+
+
 def same_words(text: str) -> str:
     """The form two names or wordings are compared in: NFKC (full-width folded), spaces collapsed, case folded."""
     return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
@@ -380,7 +406,12 @@ def update_criterion(actor, criterion: Criterion, *, title: str, title_en: str, 
     siblings = list(db.session.scalars(select(Criterion).where(Criterion.framework_id == framework.id)
                                        .order_by(Criterion.position, Criterion.id)))
     if version is not None:  # claims the next version (a guarded UPDATE), or Conflict
-        check_version(criterion, version, shown=("title", "title_en", "official_text"))
+        try:
+            check_version(criterion, version, shown=("title", "title_en", "official_text"))
+        except Conflict:
+            if _criterion_saved_as(criterion, title, title_en, official_text, position):
+                return True  # the same change, saved already (a confirmation sent twice)
+            raise
     if message := _title_taken(siblings, criterion, title):
         db.session.rollback()
         raise Invalid(message, {"title": message})
@@ -413,7 +444,14 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
     criterion = get_criterion(item.criterion_id)
     framework = _lock(framework_of(criterion))
     if version is not None:  # claims the next version (a guarded UPDATE), or Conflict
-        check_version(item, version, shown=("text", "weight"))
+        try:
+            check_version(item, version, shown=("text", "weight"))
+        except Conflict as error:
+            if _item_saved_as(item, text, weight, position):
+                return True  # the same change, saved already (a confirmation sent twice)
+            if isinstance(error.current, dict):  # the weight as the editor shows it
+                error.current["weight"] = weight_text(error.current.get("weight"))
+            raise
     if message := _wording_taken(item.criterion_id, item.year_id, text, other_than=item.id):
         db.session.rollback()
         raise Invalid(message, {"text": message})

@@ -34,7 +34,7 @@ from ..models import (
 )
 from . import audit, notifications
 from .campaign import ensure_writable, parse_date
-from .items import in_checklist, wordings_in
+from .items import in_checklist, retired_in, wordings_in
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
@@ -243,22 +243,25 @@ def tags_for(pledge_ids: list[int]) -> dict[int, list[str]]:
         own = and_(Assessment.year_id == Pledge.year_id, Assessment.branch_id == Pledge.branch_id,
                    or_(Assessment.member_id == Pledge.member_id,
                        and_(Assessment.member_id.is_(None), Pledge.member_id.is_(None))))
-        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item.id, Criterion.title, Item.text,
+        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item, Criterion.title, CampaignYear.year,
                        ItemResult.item_text)
                 .join(Pledge, Pledge.id == pledge_item.c.pledge_id)
+                .join(CampaignYear, CampaignYear.id == Pledge.year_id)
                 .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
                 .outerjoin(Assessment, own)
                 .outerjoin(ItemResult, and_(ItemResult.assessment_id == Assessment.id, ItemResult.item_id == Item.id))
                 .where(pledge_item.c.pledge_id.in_(pledge_ids)).order_by(Criterion.position, Item.position))
         rows = db.session.execute(stmt).all()
         unanswered: dict[int, set[int]] = defaultdict(set)
-        for _pid, year_id, item_id, _c, _t, answered in rows:
+        for _pid, year_id, item, _c, _n, answered in rows:
             if answered is None:
-                unanswered[year_id].add(item_id)
+                unanswered[year_id].add(item.id)
         valid = {year_id: wordings_in(db.session.get(CampaignYear, year_id), item_ids)
                  for year_id, item_ids in unanswered.items()}
-        for pid, year_id, item_id, criterion, text, answered in rows:
-            out[pid].append(f"{criterion} · {answered or valid.get(year_id, {}).get(item_id, text)}")
+        for pid, year_id, item, criterion, number, answered in rows:
+            tag = f"{criterion} · {answered or valid.get(year_id, {}).get(item.id, item.text)}"
+            # An item no longer asked in the pledge's year is marked as the checklist marks it.
+            out[pid].append(str(_l("%(tag)s (retired)", tag=tag)) if retired_in(item, number) else tag)
     return out
 
 

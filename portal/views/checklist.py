@@ -55,9 +55,10 @@ def index():
         if can(current_user, "dashboard.view"):
             return redirect(url_for("dashboard.overview"))
         abort(403)
+    year = request.args.get("year") or None  # ?year= is kept: the checklist of that year
     if current_user.role == Role.SECRETARY:
-        return redirect(url_for("checklist.branch", owner_id=current_user.branch_id))
-    return redirect(url_for("checklist.member", owner_id=current_user.id))
+        return redirect(url_for("checklist.branch", owner_id=current_user.branch_id, year=year))
+    return redirect(url_for("checklist.member", owner_id=current_user.id, year=year))
 
 
 @bp.get("/branch/<int:owner_id>", endpoint="branch", defaults={"kind": "branch"})

@@ -151,3 +151,45 @@ def test_the_export_numbers_theme_items_as_the_checklist(admin_client, branch, f
     assert shown[str(theme.id)] in numbers
     assert sorted(numbers) == sorted(shown.values())
     assert not any(int(n.split(".")[1]) >= 100 for n in numbers)
+
+
+# --- 5. small ones ---------------------------------------------------------------------------------------------
+
+def test_a_confirmation_sent_twice_is_answered_as_saved(admin_client, branch):
+    from ..checklist_helpers import make_assessment
+
+    make_assessment(branch)  # 2012 has started: a change is confirmed
+    item = _own_items_of_first_criterion()[0]
+    fields = {"version": str(item.version), "text": "确认两次的表述", "weight": "2", "position": "1", "confirm": "1"}
+    assert admin_client.form_post(f"/admin/frameworks/items/{item.id}", fields).status_code == 303
+    again = admin_client.form_post(f"/admin/frameworks/items/{item.id}", fields)
+    assert again.status_code == 303 and fresh(item).text == "确认两次的表述"
+    # Another change on the old version is still a conflict, its weight shown as the editor shows it.
+    stale = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {**fields, "text": "另一个表述"})
+    assert stale.status_code == 409
+    saved = stale.get_data(as_text=True).split('class="conflict"')[1]
+    assert "2.0" not in saved and ">2<" in saved.replace(" ", "")
+
+
+def test_the_checklist_address_keeps_the_year(client, member, secretary):
+    client.login(member)
+    response = client.get("/checklist?year=2011")
+    assert response.status_code == 302 and response.location.endswith(f"/checklist/member/{member.id}?year=2011")
+    client.login(secretary)
+    assert client.get("/checklist?year=2011").location.endswith("?year=2011")
+
+
+def test_a_pledge_tag_of_a_retired_item_is_marked(client, branch, member):
+    from portal.models import PledgeStatus, pledge_item
+
+    from ..checklist_helpers import current_year, make_pledge
+
+    item = _own_items_of_first_criterion()[0]
+    pledge = make_pledge(branch, member, status=PledgeStatus.APPROVED)
+    db.session.execute(pledge_item.insert().values(pledge_id=pledge.id, item_id=item.id))
+    item.retired_from = current_year().year
+    db.session.commit()
+    client.login(member)
+    for page in (client.get(f"/pledges/{pledge.id}"), client.get("/pledges")):
+        assert page.status_code == 200
+        assert f"{item.text}(已停用)" in page.get_data(as_text=True).replace(" (", "(")
