@@ -15,13 +15,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('branch') as batch:
+    # SQLite rebuilds the table: it keeps AUTOINCREMENT (ids never reused: the audit log names them, i12h_01).
+    with op.batch_alter_table('branch', table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_constraint('uq_branch_unit_id', type_='unique')
         batch.create_index('ix_branch_unit_id', ['unit_id'])
 
 
 def downgrade():
     # Only possible while every unit still has one branch; refused by the database otherwise.
-    with op.batch_alter_table('branch') as batch:
+    with op.batch_alter_table('branch', table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_index('ix_branch_unit_id')
         batch.create_unique_constraint('uq_branch_unit_id', ['unit_id'])
