@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, ImportStatus, Role, RosterImport, User, utcnow
 from portal.services import roster
 
+from ..dashboard_helpers import count_statements
 from ..factories import BranchFactory, UserFactory
 
 HEADER = "用户名,姓名,角色,支部,职务\n"
@@ -139,8 +140,6 @@ def test_a_refusal_that_says_why_has_a_fitting_title_and_a_way_back(client, admi
 
 
 def test_the_branch_registry_pages_and_searches_in_sql(client, admin):
-    from tests.dashboard_helpers import count_statements
-
     client.login(admin)
     BranchFactory.create_batch(3)
     few = count_statements(client, "/admin/branches")
