@@ -66,7 +66,7 @@ def steps(today: date | None = None) -> list[Step]:
              "admin.branches", branches > 0, also=(str(_l("Or import them from a file")), "admin.branch_import")),
         Step("template", str(_l("Download the roster template")),
              str(_l("Fill in one row per person: username, name, role, branch, post.")),
-             "admin.roster", templates > 0 or imports > 0),
+             "admin.roster", templates > 0 or imports > 0 or people > 0),  # a district with people needs no template
         Step("roster", str(_l("Import the roster and print the activation slips")),
              str(_l("Check the file, see every change, import; then hand out the slips.")),
              "admin.roster", imports > 0 or people > 0),

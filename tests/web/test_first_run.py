@@ -31,6 +31,13 @@ def test_the_checklist_ticks_itself_from_the_state(client, admin):
     assert 'id="setup-branches" class="setup-step setup-step--done"' in page
 
 
+def test_a_district_with_people_needs_no_template(client, admin):
+    """People already in the portal (imported, or added one by one): the template step is behind them."""
+    UserFactory(username="m1", role=Role.MEMBER, branch=BranchFactory())
+    done = {s.key for s in firstrun.steps() if s.done}
+    assert {"template", "roster"} <= done
+
+
 def test_open_the_next_phase_today_from_a_calendar_in_the_past(client, admin):
     client.login(admin)
     year = _current()
