@@ -29,7 +29,7 @@ node_modules/.installed: package.json package-lock.json
 
 # The suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set (see .ci/run).
 pytest:
-	$(BIN)/pytest -n $(or $(PYTEST_WORKERS),2) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(or $(PYTEST_WORKERS),2) --durations=30 $(PYTEST_ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
