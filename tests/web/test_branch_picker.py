@@ -12,26 +12,14 @@ from sqlalchemy import func, select
 
 from portal.collation import stored_key
 from portal.extensions import db
-from portal.models import Branch, BranchKind, Role, Submission, SubmissionRequest, Unit, UnitKind, User, utcnow
+from portal.models import Branch, BranchKind, Role, Submission, SubmissionRequest, Unit, User, utcnow
 from portal.services import branch_choice
 
 from ..dashboard_helpers import count_statements
-from ..factories import UserFactory
+from ..factories import UserFactory, add_branches
 
 AMBIGUOUS = "所输入的文字符合"  # "what you typed fits N branches"
 NOTHING = "没有哪个支部或学校的名称包含所输入的文字"
-
-
-def add_branches(count: int, start: int = 0, active: bool = True) -> list[Branch]:
-    """`count` branches 测试区第N学校党支部 of schools 测试区第N学校, in one commit."""
-    units = [Unit(name=f"测试区第{n}学校", kind=UnitKind.PRIMARY) for n in range(start, start + count)]
-    db.session.add_all(units)
-    db.session.flush()
-    branches = [Branch(unit_id=unit.id, name=f"{unit.name}党支部", kind=BranchKind.BRANCH, member_count=5,
-                       active=active) for unit in units]
-    db.session.add_all(branches)
-    db.session.commit()
-    return branches
 
 
 def _grow_to(total: int) -> None:
