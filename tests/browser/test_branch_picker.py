@@ -65,3 +65,40 @@ def test_a_request_s_branches_are_chosen_with_the_keyboard(page, live_server, ad
     db.session.commit()  # a new transaction: see what the server saved
     asked = set(db.session.scalars(select(Submission.branch_id)))
     assert asked == {branches[40].id, branches[99].id}
+
+
+def test_one_branch_is_chosen_with_the_keyboard_and_the_open_list_passes_axe(browser, live_server, admin):
+    from pathlib import Path
+
+    from portal.models import Role, User
+
+    from ..factories import UserFactory
+
+    branches = add_branches(branch_choice.MENU_MAX + 10)
+    person = UserFactory(username="moving.member", role=Role.MEMBER, branch=branches[0])
+    axe = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+    context = browser.new_context(locale="zh-CN", bypass_csp=True)  # axe is injected as an inline script
+    page = context.new_page()
+    login(page, live_server, admin.username, PASSWORD)
+    page.goto(f"{live_server}/admin/users/{person.id}")
+    field = page.get_by_role("combobox", name="党组织")
+    assert field.input_value() == "测试区第0学校党支部"
+    field.fill("")
+    field.focus()
+    page.keyboard.type("测试区第6")  # 第6, 第60…第69
+    page.locator("#branch-list [role=option]").first.wait_for()
+    page.keyboard.press("ArrowDown")
+    page.add_script_tag(path=str(axe))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help)")
+    assert violations == []
+    page.keyboard.press("Enter")
+    assert field.input_value() == "测试区第6学校党支部"
+    assert page.locator("input[type=hidden][name=branch]").input_value() == str(branches[6].id)
+    page.keyboard.press("Enter")  # the list is closed: Enter sends the form
+    page.wait_for_load_state()
+    page.get_by_text("账号已保存").wait_for()
+    db.session.commit()
+    assert db.session.get(User, person.id).branch_id == branches[6].id
+    context.close()

@@ -174,3 +174,32 @@ def test_an_editor_picks_the_branch_a_post_is_about_by_name(client, editor):
     from portal.models import Post
 
     assert db.session.scalar(select(Post.branch_id)) == branches[66].id
+
+
+@pytest.mark.markup
+def test_the_search_field_pages_and_suggestions_are_valid_html(client, admin, tmp_path):
+    from .test_html_validity import HX_ATTRIBUTE, VNU, run_vnu
+
+    branches = add_branches(branch_choice.MENU_MAX + 5)
+    client.login(admin)
+    deadline = (utcnow() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    shapes = {
+        "users": client.get("/admin/users?branch_q=测试区第").get_data(as_text=True),  # with its error
+        "user": client.get(f"/admin/users/{admin.id}").get_data(as_text=True),
+        "audit": client.get(f"/admin/audit?branch={branches[3].id}").get_data(as_text=True),
+        "request": client.form_post("/submissions", {"title": "x", "kind": "plan", "deadline": deadline,
+                                                     "branches": [str(branches[1].id)], "branches_q": "无此校"}
+                                    ).get_data(as_text=True),
+        "board": client.get("/news").get_data(as_text=True),
+    }
+    fragment = _suggest(client, "测试区第1", scope="all").get_data(as_text=True)
+    shapes["suggestions"] = ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>x</title></head>'
+                             f"<body>{fragment}</body></html>")
+    assert 'class="chip"' in shapes["request"] and 'role="combobox"' in shapes["user"]
+    for name, html in shapes.items():
+        (tmp_path / f"{name}.html").write_text(html, encoding="utf-8")
+    if not VNU.exists():
+        pytest.fail("vnu-jar is missing: run `make test` (it runs npm ci).")
+    errors = [f"{m.get('url')}: {m['message']}" for m in run_vnu(tmp_path)
+              if m.get("type") == "error" and not HX_ATTRIBUTE.match(m["message"])]
+    assert errors == []
