@@ -14,7 +14,7 @@ from ..input_guard import parse_int
 from ..links import external_url
 from ..models import Branch, User
 from ..permissions import require
-from ..services import activation, auditlog, firstrun, intents, uploads
+from ..services import activation, auditlog, branch_choice, firstrun, intents, uploads
 from ..services import branch_import as branch_files
 from ..services import roster as roster_service
 from ..services import users as user_service
@@ -27,12 +27,15 @@ def _me():
 
 
 def _users_page(errors=None, status=200, form=None):
+    """The accounts, filtered by ?q=, role and branch (the branch picker's id, or its typed name: a name that
+    fits no branch or several is said beside the field and the branch filter left out)."""
     args = request.args
     page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
-    users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
+    branch_id, problem = branch_choice.read_filter(args, "branch", "all")
+    users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), str(branch_id or ""), page)
     return render("admin/users.html", status=status, users=users, total=total, page=page,
-                  page_size=user_service.PAGE_SIZE, branches=user_service.all_branches(), errors=errors or {},
-                  form=shown(form))
+                  page_size=user_service.PAGE_SIZE, branches=branch_choice.choices("all"), errors=errors or {},
+                  form=shown(form), filter_branch=branch_id, filter_errors={"branch": problem} if problem else {})
 
 
 @bp.get("/users")
@@ -58,7 +61,7 @@ def create_user():
 
 
 def _user_page(user, errors=None, status=200, failed=None, conflict=None, form=None):
-    return render("admin/user.html", status=status, user=user, branches=user_service.all_branches(),
+    return render("admin/user.html", status=status, user=user, branches=branch_choice.choices("all"),
                   errors=errors or {}, failed=failed, form=shown(form), conflict=conflict,
                   activation_state=activation.state(user))
 
@@ -391,7 +394,7 @@ def audit():
 def _audit_page(filters):
     page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
     return render("admin/audit.html", status=422 if filters.errors else 200, filters=filters,
-                  listing=auditlog.page_of(filters, page), branches=user_service.all_branches(),
+                  listing=auditlog.page_of(filters, page), branches=branch_choice.choices("all"),
                   kinds=auditlog.kind_options())
 
 

@@ -110,6 +110,11 @@ NOMINATION_READERS = {"secretary", "editor", "leader", "admin"}
 TABLE: dict[str, tuple] = {
     "main.home": ("GET", "/", EVERYONE, {}),
     "main.healthz": ("GET", "/healthz", PUBLIC, {}),
+    # The branch picker's suggestions: active branches for everyone (the news board's filter); deactivated ones
+    # too only for the organisation section (accounts, the audit log).
+    "main.branch_suggestions": ("GET", "/branches/suggest?field=branch&branch_q=%E6%94%AF%E9%83%A8", EVERYONE, {}),
+    "main.branch_suggestions@all": ("GET", "/branches/suggest?scope=all&field=branch&branch_q=%E6%94%AF%E9%83%A8",
+                                    ADMIN, {}),
     "auth.login": ("GET", "/login", PUBLIC, {}),
     "auth.logout": ("POST", "/logout", EVERYONE, {}),
     "auth.change_password": ("GET", "/account/password", EVERYONE, {}),
