@@ -105,3 +105,20 @@ def test_a_row_checked_in_its_typed_columns_keeps_formula_like_text_text():
     assert rows[0][2].data_type == "n" and not rows[2][0].quotePrefix  # numbers as numbers; plain text plain
     assert export.formula_like("－1") and export.formula_like("\t") and not export.formula_like("")
     assert not export.formula_like(12) and not export.formula_like(None)
+
+
+def test_the_labels_written_unchecked_never_start_a_formula(app):
+    """`write_row` checks only the typed columns of an export's rows: every label it writes beside them (unit types,
+    statuses, ratings, plan submissions, grades, yes/no, results) is text of the portal's own, in either language."""
+    from portal import labels
+
+    from flask_babel import force_locale
+
+    for language in ("zh", "en"):
+        with app.test_request_context("/dashboard"), force_locale(language):
+            names = export.Names()
+            written = [*names.unit_kind.values(), *names.status.values(), *names.rating.values(),
+                       *names.plan.values(), *names.grade.values(), names.not_started, names.yes, names.no,
+                       *(str(label) for label in labels.RESULT.values())]
+            assert (names.yes == "yes") == (language == "en")
+            assert written and not [label for label in written if export.formula_like(label)], language
