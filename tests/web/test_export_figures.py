@@ -110,9 +110,9 @@ def test_a_row_checked_in_its_typed_columns_keeps_formula_like_text_text():
 def test_the_labels_written_unchecked_never_start_a_formula(app):
     """`write_row` checks only the typed columns of an export's rows: every label it writes beside them (unit types,
     statuses, ratings, plan submissions, grades, yes/no, results) is text of the portal's own, in either language."""
-    from portal import labels
-
     from flask_babel import force_locale
+
+    from portal import labels
 
     for language in ("zh", "en"):
         with app.test_request_context("/dashboard"), force_locale(language):
