@@ -363,21 +363,38 @@ class VerdictCell:
     confirmed: bool = False
 
 
-def verdict_cells(year: CampaignYear, branch_ids: list[int]) -> dict[int, VerdictCell]:
-    """{branch id: VerdictCell} for one page of branches: one GROUP BY over the overall answers and one query
-    of grade records, whatever the number of branches."""
-    cells = {branch_id: VerdictCell() for branch_id in branch_ids}
-    if not branch_ids:
+def verdict_cells(year: CampaignYear, branch_ids: list[int] | None = None) -> dict[int, VerdictCell]:
+    """{branch id: VerdictCell} of the given branches in `year` (when None, of every branch that has a ballot or a
+    grade record: the others are absent): one GROUP BY of the overall question's answers per branch and level
+    (`appraisal.overall_counts`) and one query of three columns of the grade records, whatever the number of
+    branches; nothing is loaded as an object. The figures are those of `appraisal.results` (shown only once the
+    round is closed and the branch has the round's minimum of ballots)."""
+    cells: dict[int, VerdictCell] = {branch_id: VerdictCell() for branch_id in branch_ids or ()}
+    if branch_ids is not None and not branch_ids:
         return cells
+
+    def cell(branch_id: int) -> VerdictCell:
+        found = cells.get(branch_id)
+        if found is None:
+            found = cells[branch_id] = VerdictCell()
+        return found
+
     round_ = appraisal.round_for(year)
     if round_ is not None:
-        for branch_id, result in appraisal.results(round_, branch_ids, overall_only=True).items():
-            cell = cells[branch_id]
-            cell.ballots = result.ballots
-            if result.shown:
-                cell.satisfaction, cell.score = result.total.overall.satisfaction, result.total.overall.score
-    for (_year_id, branch_id), record in grades_by_branch([year.id], branch_ids).items():
-        cells[branch_id].grade, cells[branch_id].confirmed = record.grade, record.confirmed is not None
+        closed, weights = appraisal.is_closed(round_), round_.weights
+        for branch_id, counts in appraisal.overall_counts(round_, branch_ids).items():
+            found = cell(branch_id)
+            found.ballots = sum(counts.values())
+            if closed and found.ballots >= round_.min_ballots:
+                found.satisfaction = appraisal.satisfaction_rate(counts)
+                found.score = appraisal.weighted_score(counts, weights)
+    stmt = select(GradeRecord.branch_id, GradeRecord.proposed, GradeRecord.confirmed).where(
+        GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None))
+    if branch_ids is not None:
+        stmt = stmt.where(GradeRecord.branch_id.in_(branch_ids))
+    for branch_id, proposed, confirmed in db.session.execute(stmt):
+        found = cell(branch_id)
+        found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade
     return cells
 
 

@@ -138,6 +138,7 @@ TABLE: dict[str, tuple] = {
     # district roles and the branch's own people, never for another branch's secretary.
     "dashboard.overview": ("GET", "/dashboard", LEADERSHIP, {}),
     "dashboard.export_xlsx": ("GET", "/dashboard/export.xlsx", LEADERSHIP, {}),
+    "dashboard.export_items_xlsx": ("GET", "/dashboard/items.xlsx", LEADERSHIP, {}),
     "dashboard.export_csv": ("GET", "/dashboard/export.csv", LEADERSHIP, {}),
     "dashboard.branch": ("GET", "/branches/{w.branch.id}", {"member", "secretary", "editor", "leader", "admin"}, {}),
     "dashboard.own_branch": ("GET", "/our-branch", BRANCH_PEOPLE, {}),

@@ -390,7 +390,7 @@ def _shown(client, number: int, branches) -> dict:
     for branch in branches:
         page = client.get(f"/checklist/branch/{branch.id}?year={number}").get_data(as_text=True)
         pages[branch.id] = (re.findall(r'id="item-(\d+)" data-row', page), re.findall(r'aria-valuenow="([^"]*)"', page))
-    book = load_workbook(io.BytesIO(client.get(f"/dashboard/export.xlsx?year={number}").data), read_only=True)
+    book = load_workbook(io.BytesIO(client.get(f"/dashboard/items.xlsx?year={number}").data), read_only=True)
     sheet = list(book[book.sheetnames[-1]].iter_rows(values_only=True))
     return {"kept": kept, "summaries": summaries, "pages": pages, "sheet": sheet}
 
@@ -561,7 +561,7 @@ def test_pledge_tags_and_the_item_sheet_show_the_wording_that_was_answered(admin
                                                          earlier.id: [f"{title} · {old}"]}
     page = admin_client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
     assert f"{title} · {old}" in page and "改过的表述" not in page
-    book = load_workbook(io.BytesIO(admin_client.get("/dashboard/export.xlsx").data), read_only=True)
+    book = load_workbook(io.BytesIO(admin_client.get("/dashboard/items.xlsx").data), read_only=True)
     sheet = list(book[book.sheetnames[-1]].iter_rows(values_only=True))
     # Each answer beside its own wording: the branch's answer on the old wording's line, the branch that has not
     # answered on the new wording's.
