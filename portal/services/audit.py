@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import and_, insert
+from sqlalchemy import and_
 
 from ..extensions import db
 from ..models import AuditEvent
 from . import notifications
+from .bulk import insert_dicts
 
 
 def _ip() -> str:
@@ -77,12 +78,11 @@ class Past:
 
 
 def record_history(events: Iterable[Past]) -> int:
-    """Add many past events at their own times in one INSERT (the caller commits). Their notifications, if
+    """Add many past events at their own times, 5,000 rows a driver call (the caller commits). Their notifications, if
     any, are written already settled by whoever writes the history (services/demo.py), so none is settled here."""
     rows = [_row(e.actor, e.action, e.object_type, e.object_id, e.branch_id, e.before, e.after, e.at)
             for e in events]
-    for start in range(0, len(rows), 5000):
-        db.session.execute(insert(AuditEvent.__table__), rows[start:start + 5000])
+    insert_dicts(AuditEvent.__table__, rows)
     return len(rows)
 
 
