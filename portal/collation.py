@@ -18,6 +18,8 @@ SURNAMES = {"万俟": "mo qi", "尉迟": "yu chi", "长孙": "zhang sun", "单�
             "盖": "ge", "缪": "miao", "翟": "zhai", "召": "shao", "秘": "bi", "员": "yun", "繁": "po", "种": "chong",
             "句": "gou", "冼": "xian", "褚": "chu", "燕": "yan", "任": "ren", "华": "hua", "纪": "ji", "过": "guo"}
 
+_TWO_CHARACTER_SURNAMES = {surname for surname in SURNAMES if len(surname) == 2}  # read before one-character ones
+
 
 def _natural(reading: str) -> str:
     """Numbers as numbers (第2 before 第10): each run of digits zero-padded to ten places."""
@@ -37,9 +39,13 @@ def _reading(text: str) -> list[str]:
     without pinyin, then phrases by forward maximum matching) and reads each word on its own, so the words'
     readings are remembered. Every name shares its surname and characters with thousands of others, so a
     district's 80,000 names cost a segmentation each and a few hundred readings (a reading costs 0.1 ms)."""
+    from pypinyin.constants import PHRASES_DICT, RE_HANS
+    from pypinyin.seg.mmseg import seg as phrases
     from pypinyin.seg.simpleseg import seg
 
-    return [syllable for word in seg(text) for syllable in _word_reading(word)]
+    # A text of Chinese characters only (a name) is one run: `seg` would hand it to the phrase matcher whole.
+    words = phrases.cut(text) if PHRASES_DICT and RE_HANS.match(text) else seg(text)
+    return [syllable for word in words for syllable in _word_reading(word)]
 
 
 @lru_cache(maxsize=16384)
@@ -48,7 +54,7 @@ def sort_key(text: str, person: bool = False) -> tuple[str, str]:
     name's surname is read as a surname (SURNAMES)."""
     head = ""
     if person:
-        surname = next((s for s in SURNAMES if text.startswith(s)), "")
+        surname = text[:2] if text[:2] in _TWO_CHARACTER_SURNAMES else text[:1] if text[:1] in SURNAMES else ""
         head, text_rest = (SURNAMES[surname] + " ", text[len(surname):]) if surname else ("", text)
     else:
         text_rest = text

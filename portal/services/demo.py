@@ -452,7 +452,8 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
     names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
     people = dict(db.session.execute(select(User.id, User.display_name)).all())
     leaders = notifications.leaders()
-    secretaries = {b: notifications.secretaries_of(b) for b in names}
+    by_branch = notifications.secretaries_by_branch()
+    secretaries = {b: by_branch.get(b, []) for b in names}
     settled: list[tuple[str, str, datetime]] = []  # (kind, object key, when the work was done)
 
     # 自评: waiting, returned, reviewed.

@@ -248,6 +248,15 @@ def secretaries_of(branch_id: int | None) -> list[int]:
     return _active(select(User.id).where(User.role == Role.SECRETARY, User.branch_id == branch_id))
 
 
+def secretaries_by_branch() -> dict[int, list[int]]:
+    """{branch id: `secretaries_of(branch id)`} of every branch that has an active secretary, in one query."""
+    found: dict[int, list[int]] = {}
+    for user_id, branch_id in db.session.execute(select(User.id, User.branch_id).where(
+            User.role == Role.SECRETARY, User.branch_id.isnot(None), User.active.is_(True)).order_by(User.id)):
+        found.setdefault(branch_id, []).append(user_id)
+    return found
+
+
 # --- files missing from storage -----------------------------------------------------------------------------
 
 def missing_file_key(kind: str, stored_name: str) -> str:
