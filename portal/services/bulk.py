@@ -30,8 +30,8 @@ def insert_rows(table: Table, columns: list[str], rows: list[tuple], batch: int 
     for name in columns:
         type_ = table.c[name].type
         convert = type_._cached_bind_processor(dialect)
-        if convert is not None and not isinstance(type_, JSON):  # a JSON value (a dict) cannot be remembered
-            convert = functools.lru_cache(maxsize=4096)(convert)
+        if convert is not None:
+            convert = _remembered_json(convert) if isinstance(type_, JSON) else functools.lru_cache(4096)(convert)
         converters.append(convert)
     # The statement's own order of parameters (SQLite's ?), or names (psycopg's %(name)s).
     order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else None
@@ -43,6 +43,24 @@ def insert_rows(table: Table, columns: list[str], rows: list[tuple], batch: int 
         by_row = zip(*(values[i] for i in order) if order is not None else values, strict=True)
         connection.exec_driver_sql(compiled.string, list(by_row) if order is not None
                                    else [dict(zip(columns, row, strict=True)) for row in by_row])
+
+
+def _remembered_json(convert):
+    """`convert` (JSON's serializer) remembering flat dicts by their items in order (the same JSON text): an
+    audit history repeats a handful of befores and afters ({"status": "draft"}) thousands of times."""
+    texts: dict = {}
+
+    def run(value):
+        try:
+            # Types in the key: 1, 1.0 and True are equal keys but different JSON.
+            key = (tuple((k, type(v), v) for k, v in value.items()) if isinstance(value, dict)
+                   else (type(value), value))
+            if key not in texts:
+                texts[key] = convert(value)
+            return texts[key]
+        except TypeError:  # an unhashable value inside (a list, a nested dict)
+            return convert(value)
+    return run
 
 
 def insert_dicts(table: Table, rows: list[dict], batch: int = 5000, statement: Insert | None = None) -> None:

@@ -47,3 +47,12 @@ def test_secretaries_by_branch_is_secretaries_of_every_branch(app):
     assert {b.id: found.get(b.id, []) for b in branches} == {b.id: notifications.secretaries_of(b.id)
                                                               for b in branches}
     assert len(found[branches[0].id]) == 2 and branches[1].id not in found
+
+
+def test_json_values_equal_in_python_stay_apart(app):
+    rows = [{"actor_id": None, "actor_name": "", "action": "x", "object_type": "", "object_id": n, "branch_id": None,
+             "before": before, "after": None, "ip": "", "at": datetime(2012, 1, 1)}
+            for n, before in enumerate([{"a": 1}, {"a": True}, {"a": 1.0}, {"a": [1]}, {"a": [1]}])]
+    bulk.insert_dicts(AuditEvent.__table__, rows)
+    stored = db.session.execute(select(AuditEvent.object_id, AuditEvent.before).order_by(AuditEvent.object_id))
+    assert [type(before["a"]) for _id, before in stored] == [int, bool, float, list, list]
