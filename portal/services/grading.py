@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from ..collation import people_order, sort_key
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     Assessment,
+    AssessmentTally,
     Branch,
     BranchLevel,
     CampaignYear,
@@ -35,6 +36,7 @@ from ..models import (
     utcnow,
 )
 from . import appraisal, audit, progress
+from .bulk import insert_dicts
 
 REVIEW_SCORE = {ReviewRating.GOOD: 100.0, ReviewRating.FAIRLY_GOOD: 80.0, ReviewRating.AVERAGE: 60.0,
                 ReviewRating.POOR: 0.0}
@@ -129,9 +131,16 @@ def save_policy(actor: User, year: CampaignYear, values: dict) -> GradingPolicy:
 # --- inputs, in SQL -------------------------------------------------------------------------------------
 
 def _self_scores(year: CampaignYear, subject: Subject) -> dict[int, float | None]:
-    """{branch id (branch assessments) or member id (member assessments): checklist score} in one GROUP BY."""
+    """{branch id (branch assessments) or member id (member assessments): checklist score} in one GROUP BY over
+    the kept per-criterion tallies (services/tallies.py: the item results' figures, kept with every change;
+    their sums are the whole checklist's), not over every item result of the year."""
+    from . import tallies
+
+    tallies.apply_pending()
     key = Assessment.branch_id if subject == Subject.BRANCH else Assessment.member_id
-    stmt = progress.tally_query(key).where(Assessment.year_id == year.id, Assessment.subject == subject)
+    stmt = (select(key, *(func.sum(column) for column in progress.tally_columns()))
+            .join(Assessment, Assessment.id == AssessmentTally.assessment_id)
+            .where(Assessment.year_id == year.id, Assessment.subject == subject).group_by(key))
     return {row[0]: progress.tally_of(row[1:8]).score for row in db.session.execute(stmt)}
 
 
@@ -200,8 +209,7 @@ def write_proposals(year: CampaignYear) -> int:
         score = composite(inputs, weights)
         written += keep(branch_id, member_id, inputs, None, score, propose_member(score, policy))
     # Bulk statements: a district of 300 branches × 40 members is 12,000 records a year.
-    if new_rows:
-        db.session.execute(insert(GradeRecord), new_rows)
+    insert_dicts(GradeRecord.__table__, new_rows)  # Core rows: the ORM's bulk insert splits on every NULL
     if changed_rows:
         db.session.execute(update(GradeRecord), changed_rows)
     return written
