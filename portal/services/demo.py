@@ -159,7 +159,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
         return _seed(branches, members_per_branch, seed_value, today)
 
 
-BULK_LOAD_CACHE_KIB = 200_000  # SQLite's page cache while the demo loads (its default is 2 MB)
+BULK_LOAD_CACHE_KIB = 50_000  # SQLite's page cache while the demo loads (its default is 2 MB)
 
 
 @contextmanager
@@ -293,7 +293,11 @@ def _items_for(framework: Framework, year: CampaignYear) -> list[tuple[int, str,
 
 
 def _when(rng: random.Random, today: date, max_days: int) -> datetime:
-    day = today - timedelta(days=rng.randint(0, max_days))
+    """A moment (naive UTC) in the morning (UTC) of one of the `max_days` days before `today`, never later than two
+    days ago in UTC: the portal's day runs ahead of UTC (Shanghai's day begins at 16:00 UTC), and what follows a
+    drawn moment (a return 5 hours later, a review a day later) must still lie in the past."""
+    latest = (utcnow() - timedelta(days=2)).date()
+    day = min(today, latest) - timedelta(days=rng.randint(0, max_days))
     return datetime(day.year, day.month, day.day, rng.randint(0, 11), rng.randint(0, 59))
 
 
