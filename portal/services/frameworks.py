@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import io
 import json
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
@@ -43,7 +42,7 @@ from ..models import (
     KeptItemPosition,
     KeptItemWeight,
 )
-from ..text import check_text
+from ..text import check_text, folded
 from . import audit, uploads
 from .campaign import current_year, is_past
 from .versions import check_version
@@ -282,8 +281,8 @@ def _criterion_saved_as(criterion: Criterion, title: str, title_en: str, officia
 
 
 def same_words(text: str) -> str:
-    """The form two names or wordings are compared in: NFKC (full-width folded), spaces collapsed, case folded."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+    """The form two names or wordings are compared in: text.folded (NFKC, spaces collapsed, case folded)."""
+    return folded(text)
 
 
 def _finished_year_ids(framework: Framework) -> list[int]:
@@ -708,9 +707,7 @@ def _s(value) -> str:
 
 
 def _number(text: str, low: float, high: float) -> float | None:
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", text or "").strip()
+    text = folded(text)  # full-width digits typed with a Chinese input method
     try:
         value = float(text)
     except ValueError:
@@ -1045,6 +1042,14 @@ def preview_import(framework: Framework, file: FileStorage | None) -> ImportPrev
                          filename=file.filename[:120])
 
 
+def _matches(framework: Framework, raw) -> bool:
+    """Whether the framework, as saved now, already is what the plan makes of it (no change left to make)."""
+    try:
+        return not _diff(framework, _checked(framework, raw)).changes
+    except (ValueError, Invalid):
+        return False
+
+
 def planned_changes(framework: Framework, plan_json: str) -> list[Change]:
     """The changes a previewed plan (as the confirmation form carries it) would make now; nothing is written.
     An unreadable or no longer valid plan: no changes (applying it answers why)."""
@@ -1054,10 +1059,11 @@ def planned_changes(framework: Framework, plan_json: str) -> list[Change]:
         return []
 
 
-def apply_import(actor, framework: Framework, plan_json: str, expected: str, confirmed: bool = False) -> int:
+def apply_import(actor, framework: Framework, plan_json: str, expected: str, confirmed: bool = False) -> int | None:
     """Make the previewed changes, all or nothing, if the framework is still as it was when previewed.
     `expected` is the preview's signed fingerprint (`_signed`): a plan other than the one previewed is refused
-    (Conflict, 409). Returns the number of changes."""
+    (Conflict, 409). Returns the number of changes; None for a second send of an import already made (the
+    framework changed since the preview but already matches the plan: nothing to do, answered as saved)."""
     previewed, _dot, _signature = (expected or "").partition(".")
     if not hmac.compare_digest(_signed(framework, previewed, plan_json or ""), expected or ""):
         raise Conflict(_("This is not the content of the previewed file, so nothing was imported. Upload the "
@@ -1068,6 +1074,9 @@ def apply_import(actor, framework: Framework, plan_json: str, expected: str, con
         raise _bad_file(_l("The preview could not be read. Upload the file again.")) from None
     framework = _lock(framework)
     if fingerprint(framework) != previewed:
+        if _matches(framework, raw):
+            db.session.rollback()
+            return None
         db.session.rollback()
         raise Conflict(_("The framework was changed after this preview was made. Upload the file again."))
     plan = _checked(framework, raw)

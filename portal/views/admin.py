@@ -245,7 +245,8 @@ def branch_import_confirm():
 
 def _roster_page(preview=None, errors=None, status=200):
     return render("admin/roster.html", preview=preview, errors=errors or {}, status=status,
-                  imports=roster_service.latest_imports(), mass_disable=roster_service.MASS_DISABLE)
+                  imports=roster_service.latest_imports(), mass_disable=roster_service.MASS_DISABLE,
+                  shown=roster_service.PREVIEW_SHOWN)
 
 
 @bp.get("/roster")
@@ -296,6 +297,8 @@ def roster_import():
     try:
         job = roster_service.start(_me(), form.token.data, form.fingerprint.data, form.disable_leavers.data == "1",
                                    form.filename.data, form.leavers_confirmed.data)
+    except roster_service.AlreadyConfirmed as sent:  # a second send: answered as saved, with that import's page
+        return redirect_back(url_for("admin.roster_job", import_id=sent.job.id))
     except Invalid as error:
         if {"disable_leavers", "leavers_confirmed"} & set(error.field_errors):  # the preview again, with the way out
             preview = roster_service.Preview(token=form.token.data, filename=form.filename.data,
@@ -303,6 +306,21 @@ def roster_import():
             return _roster_page(preview=preview, errors=error.field_errors, status=422)
         return _roster_page(errors=error.field_errors, status=422)
     return redirect_back(url_for("admin.roster_job", import_id=job.id))
+
+
+@bp.get("/roster/preview/<kind>.csv")
+@require("admin.manage")
+def roster_changes(kind: str):
+    """The whole list of one kind of change of a kept preview (`token`), as CSV: the page shows the first
+    roster.PREVIEW_SHOWN of each kind."""
+    if kind not in roster_service.CHANGE_LISTS:
+        abort(404)
+    plan = roster_service.reread(request.args.get("token", ""), _me())
+    response = Response(roster_service.changes_csv(plan, kind), content_type="text/csv; charset=utf-8")
+    name = _("Roster preview")
+    response.headers["Content-Disposition"] = uploads.content_disposition(f"{name}-{kind}.csv",
+                                                                          f"roster-preview-{kind}.csv")
+    return response
 
 
 @bp.get("/roster/imports/<int:import_id>")

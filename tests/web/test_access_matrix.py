@@ -278,6 +278,7 @@ TABLE: dict[str, tuple] = {
     "admin.setup": ("GET", "/admin/setup", ADMIN, {}),
     "admin.roster_template": ("GET", "/admin/roster/template.csv", ADMIN, {}),
     "admin.roster_job": ("GET", "/admin/roster/imports/" + X % "roster_import", ADMIN, {}),
+    "admin.roster_changes": ("GET", "/admin/roster/preview/disable.csv?token=" + X % "roster_preview", ADMIN, {}),
     "admin.roster_slips": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/slips", ADMIN, {}),
     "admin.roster_cancel": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/cancel", ADMIN, {}),
     "admin.reissue_activation": ("POST", "/admin/users/{w.users[member].id}/activation", ADMIN, {}),

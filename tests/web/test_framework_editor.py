@@ -7,7 +7,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, CampaignYear, Criterion, Framework, Item, ItemResult, Result, Subject
@@ -302,6 +302,23 @@ def test_an_import_is_refused_when_the_framework_changed_since_the_preview(admin
                                                                         "fingerprint": _hidden(page, "fingerprint")})
     assert response.status_code == 409
     assert db.session.scalar(select(Item).where(Item.text == "新增:班子成员联系师生")) is None
+
+
+def test_an_import_sent_twice_is_answered_as_saved(admin_client, branch):
+    """The second send of one import (a double click, a resend after a slow answer) finds the framework already
+    as the plan makes it: answered as saved (303 to the framework, success), never "changed since the
+    preview"; nothing is applied twice."""
+    page = _preview(admin_client, _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data)).get_data(
+        as_text=True)
+    fields = {"plan": _hidden(page, "plan"), "fingerprint": _hidden(page, "fingerprint")}
+    first = admin_client.form_post(BRANCH_EDITOR + "/import/apply", fields)
+    assert first.status_code == 303
+    version = framework().version
+    again = admin_client.form_post(BRANCH_EDITOR + "/import/apply?lang=zh", fields)
+    assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
+    assert "文件已导入" in admin_client.get(again.headers["Location"]).get_data(as_text=True)
+    assert framework().version == version and audit_actions() == ["framework.import"]
+    assert db.session.scalar(select(func.count(Item.id)).where(Item.text == "新增:班子成员联系师生")) == 1
 
 
 def _book(change) -> bytes:
