@@ -373,7 +373,7 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     """Set (not toggle) the result of one item. Idempotent; audited when it changes."""
     result = parse_result(value)
     _ensure_editable(target)
-    criterion, item = _criterion_and_item(target, item_id)
+    _criterion, item = _criterion_and_item(target, item_id)
     assessment = _lock_assessment(target)
     _ensure_editable(target)  # the row may have been submitted meanwhile
     before = _existing(assessment, item)
@@ -385,7 +385,7 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     assessment.updated_at = utcnow()
     audit.record(actor, "checklist.set_result", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "result": old.value},
-                 after={"item_id": item.id, "result": result.value, "item": _item_words(criterion, item),
+                 after={"item_id": item.id, "result": result.value, "item": _item_words(target, item),
                         "of": f"{target.year.year} · {_whose(target)}"})
     _commit_keeping_loaded()
 
@@ -554,9 +554,10 @@ def _transition(actor: User, assessment: Assessment, action: str, to: Assessment
                         before={"status": before.value}, after={"status": to.value, "comment": comment, **recorded})
 
 
-def _item_words(criterion: Criterion, item: Item) -> str:
-    """An item as the audit log names it: its number in the framework and the start of its text ("1.2 坚持…")."""
-    number = f"{criterion.position}.{item.position}"
+def _item_words(target: Target, item: Item) -> str:
+    """An item as the audit log names it: its number as the checklist shows it (`items.item_numbers`, theme
+    items after the framework's own, a finished year's kept order) and the start of its text ("1.2 坚持…")."""
+    number = item_numbers(_all_pairs(target))[item.id]
     text = item.text if len(item.text) <= 40 else item.text[:40] + "…"
     return f"{number} {text}"
 
