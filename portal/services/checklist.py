@@ -32,7 +32,6 @@ from ..models import (
     Framework,
     Item,
     ItemResult,
-    KeptItemPosition,
     Result,
     Review,
     ReviewRating,
@@ -45,9 +44,8 @@ from .campaign import current_year
 from .items import (
     criteria_as_in,
     in_checklist,
+    in_year_order,
     item_numbers,
-    kept_position_join,
-    position_in,
     retired_in,
     wordings_in,
 )
@@ -178,11 +176,10 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
         select(Criterion, Item)
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == assessment_id))
-        .outerjoin(KeptItemPosition, kept_position_join(target.year.id))
         .where(Criterion.framework_id == target.framework.id,
                in_checklist(target.year.id, target.year.year, ItemResult.id.isnot(None)))
-        .order_by(Criterion.position, Item.year_id.isnot(None), position_in(), Item.id)
     )
+    stmt = in_year_order(stmt, target.year.id)
     if only_item_id is not None:
         stmt = stmt.where(Item.id == only_item_id)
     pairs = db.session.execute(stmt).all()
