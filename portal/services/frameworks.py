@@ -743,6 +743,17 @@ def _plan_from_sheets(framework: Framework, sheets: dict) -> dict:
                       | {"row": n} for n, r in rows_of(SHEETS[2], ITEM_HEADER)]}
 
 
+def _order_number(sheet: str, row, text: str, problem) -> int | None:
+    """A row's 序号 (sheets 准则 and 条目): a whole number from 1 to MAX_ROWS, else `problem(sheet, row, message)`
+    and None."""
+    position = _number(text.strip(), 1, MAX_ROWS)
+    if position is None or not position.is_integer():
+        problem(sheet, row, _("序号 “%(position)s” must be a whole number from 1 to %(max)s.",
+                              position=text.strip()[:20], max=MAX_ROWS))
+        return None
+    return int(position)
+
+
 def _checked(framework: Framework, raw: dict) -> dict:
     """The plan with every value checked and normalised; Invalid with every problem, row by row, otherwise."""
     problems: list[str] = []
@@ -776,7 +787,7 @@ def _checked(framework: Framework, raw: dict) -> dict:
             if message:
                 problem(SHEETS[1], row, f"{column}: {message}")
             values[key] = text
-        position = _number(_s(entry.get("position")), 1, MAX_ROWS)
+        position = _order_number(SHEETS[1], row, _s(entry.get("position")), problem)
         named = next((c for c in criteria if values["title"] and same_words(c["title"]) == same_words(
             values["title"])), None)
         if named is not None:
@@ -815,12 +826,7 @@ def _checked(framework: Framework, raw: dict) -> dict:
         if id_text and item_id is None:
             problem(SHEETS[2], row, _("编号 “%(id)s” is not an item number; leave it blank for a new item.",
                                       id=id_text[:20]))
-        position_text = _s(entry.get("position")).strip()
-        position = _number(position_text, 1, MAX_ROWS)
-        if position is None or not position.is_integer():
-            problem(SHEETS[2], row, _("序号 “%(position)s” must be a whole number from 1 to %(max)s.",
-                                      position=position_text[:20], max=MAX_ROWS))
-            position = None
+        position = _order_number(SHEETS[2], row, _s(entry.get("position")), problem)
         items.append({"id": item_id, "criterion": code, "position": position or MAX_ROWS, "text": text,
                       "weight": _weight(weight or 0), "year": year, "order": len(items), "row": row})
     _check_item_rows(framework, existing, years, items, problem)

@@ -132,6 +132,17 @@ def test_a_bad_order_number_is_refused_by_row(admin_client):
         assert "序号" in _refusal(response) and "第 2 行" in _refusal(response), bad
 
 
+def test_a_bad_criterion_order_number_is_refused_by_row(admin_client):
+    for bad in ("二", -3, 1.5, 1e9, None):
+        def change(book, bad=bad):
+            book["准则"]["B2"] = bad
+
+        response = _preview(admin_client, _book(change))
+        assert response.status_code == 422, bad
+        refusal = _refusal(response)
+        assert "准则" in refusal and "第 2 行" in refusal and "序号" in refusal, bad
+
+
 def test_an_unknown_item_number_is_a_new_item_said_so(admin_client):
     def unknown(book):
         book["条目"]["A2"], book["条目"]["D2"] = 9999, "编号不属于本框架的新条目"
