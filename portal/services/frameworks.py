@@ -947,7 +947,14 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
         free = list(existing)
         for n, wanted in enumerate(wanted_rows):  # same wording: the same item (an active one first)
             hit = next((i for i in sorted(free, key=lambda i: not i.active) if i.text == wanted["text"]), None)
-            if hit is not None:
+            if hit is not None and wanted["id"] and wanted["id"] not in known:
+                # A 编号 given is never overruled by the wording: one of no item here is a new item, which cannot
+                # have the wording of an item it would stand beside (or bring back).
+                refused.append(_("Sheet %(sheet)s, row %(row)s: 编号 %(id)s is not an item of this framework, but "
+                                 "表述 is that of the item 编号 %(other)s. To keep that item, write its 编号 %(other)s "
+                                 "(or leave 编号 blank); a new item needs wording of its own.", sheet=SHEETS[2],
+                                 row=wanted.get("row", "?"), id=wanted["id"], other=hit.id))
+            elif hit is not None:
                 matched[n] = hit
                 free.remove(hit)
         for n, wanted in enumerate(wanted_rows):  # its id, with other wording: a wording edit
