@@ -197,6 +197,18 @@ def _reach(item: Item, number: int | None) -> set[int] | None:
     return {item.year_id} if item.year_id is not None else _years_from(number)
 
 
+def _edit_reach(item: Item, number: int | None, weight_only: bool) -> set[int] | None:
+    """The years (ids) an edit of the item from year `number` on reaches (`_reach`): with `weight_only` (its
+    wording and place stay) the finished years are left out, as their figures do not change (they keep the
+    weight they were scored with, KeptItemWeight), so a confirmation names only the years whose figures do."""
+    years = _reach(item, number)
+    current = current_year()
+    if not weight_only or current is None:
+        return years
+    stmt = select(CampaignYear.id).where(CampaignYear.year >= current.year)
+    return set(db.session.scalars(stmt if years is None else stmt.where(CampaignYear.id.in_(years))))
+
+
 def _new_item(criterion_id: int, year_id: int | None, start: int | None, **values) -> Item:
     """A new item: a theme item of `year_id`, or one asked every year from `start` (None: from the start)."""
     item = Item(criterion_id=criterion_id, year_id=year_id, valid_from=None if year_id else start, **values)
@@ -462,7 +474,8 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
     if after == before:
         db.session.rollback()
         return False
-    years = _guard(framework, _reach(item, item.valid_from), confirmed)
+    weight_only = (after["text"], after["position"]) == (before["text"], before["position"])
+    years = _guard(framework, _edit_reach(item, item.valid_from, weight_only), confirmed)
     if after["weight"] != before["weight"]:
         _keep_weights(framework, [item])
     if after["position"] != before["position"]:
@@ -1012,7 +1025,8 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                     moved_own = True
                 # An edit reaches every year the item is asked in; a new version only the years from its first.
                 in_place = item.active or _restored_in_place(item, scope_start)
-                reach(_reach(item, item.valid_from if in_place else scope_start))
+                reach(_edit_reach(item, item.valid_from if in_place else scope_start,
+                                  weight_only=item.active and (item.text, item.position) == (wanted["text"], position)))
 
                 def step(item=item, wanted=wanted, position=position, scope_start=scope_start):
                     asked = item if item.active else _restore(item, scope_start)
