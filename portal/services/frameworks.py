@@ -519,13 +519,17 @@ def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: Cam
 def set_item_active(actor, item: Item, active: bool, confirmed: bool = False) -> bool:
     """Retire an item from the current year on (a theme item: from its year; checklists of those years leave it
     out, those that answered it keep it, with their answer), or bring a retired one back (`_restore`). False: it
-    already was so. Invalid (422) for a theme item of a finished year."""
+    already was so. Invalid (422) for a theme item of a finished year, and for bringing back an item worded like
+    one still asked beside it (`_wording_taken`, the rule of an add or edit)."""
     _refuse_finished_theme_item(item)
     criterion = get_criterion(item.criterion_id)
     framework = _lock(framework_of(criterion))
     if item.active == active:
         db.session.rollback()
         return False
+    if active and (message := _wording_taken(item.criterion_id, item.year_id, item.text, other_than=item.id)):
+        db.session.rollback()  # brought back, it would stand beside an item worded alike (as an add or edit would)
+        raise Invalid(message, {"text": message})
     start = _change_year(framework, item.year_id)
     before = {"active": not active, "valid_from": item.valid_from, "retired_from": item.retired_from}
     years = _guard(framework, _restore_reach(item, start) if active else _reach(item, start), confirmed)

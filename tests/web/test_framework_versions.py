@@ -339,3 +339,17 @@ def test_an_import_with_a_repeated_wording_or_item_number_is_refused_by_row(admi
 def test_the_editor_page_and_tallies_still_agree(admin_client):
     assert load_workbook(io.BytesIO(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data))
     assert tallies.differences() == []
+
+
+def test_bringing_back_an_item_worded_like_an_active_one_is_refused(admin_client):
+    """Retire an item, add another worded alike, then bring the first back: refused as an add or edit with that
+    wording is, and the item stays retired."""
+    first = items(Subject.BRANCH)[0]
+    assert admin_client.form_post(f"/admin/frameworks/items/{first.id}/active", {"active": "0"}).status_code == 303
+    assert not fresh(first).active
+    assert admin_client.form_post("/admin/frameworks/items", {
+        "criterion": str(first.criterion_id), "text": f" {first.text} ", "weight": "1"}).status_code == 303
+    response = admin_client.form_post(f"/admin/frameworks/items/{first.id}/active?lang=zh", {"active": "1"})
+    assert response.status_code == 422
+    assert "该准则下已有表述相同的条目" in response.get_data(as_text=True)
+    assert not fresh(first).active
