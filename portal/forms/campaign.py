@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.widgets import HiddenInput
 
-from ..models import FollowUpStatus, InspectionKind, RequestKind, ReviewRating
+from ..models import FollowUpStatus, InspectionKind, PhaseKind, RequestKind, ReviewRating
 from ..services.campaign import PHASE_ORDER, year_span
 from .fields import (
     HORIZON,
@@ -68,6 +69,8 @@ class NextPhaseForm(FlaskForm):
 
     start = Day(_l("From"), required=True)
     end = Day(_l("To"), required=True)
+    # The phase the form was shown for: a second send of the form never opens the phase after it.
+    opens = Choice(choices=PhaseKind, widget=HiddenInput())
 
 
 class RequestForm(FlaskForm):

@@ -36,7 +36,6 @@ from ..models import (
     GradeRecord,
     Item,
     ItemResult,
-    KeptItemPosition,
     Pledge,
     PledgeStatus,
     Post,
@@ -58,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, figures, progress
-from .items import criteria_as_in, in_checklist, item_numbers, kept_position_join, position_in, wordings_in
+from .items import criteria_as_in, in_checklist, in_year_order, item_numbers, wordings_in
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -858,11 +857,9 @@ def item_grid(year: CampaignYear) -> ItemGrid:
     answered = (select(ItemResult.id).join(Assessment, Assessment.id == ItemResult.assessment_id)
                 .where(ItemResult.item_id == Item.id, Assessment.year_id == year.id,
                        Assessment.member_id.is_(None)).exists())
-    items = list(db.session.execute(
+    items = list(db.session.execute(in_year_order(
         select(Item, Criterion).join(Criterion).join(Framework)
-        .outerjoin(KeptItemPosition, kept_position_join(year.id))
-        .where(Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year, answered))
-        .order_by(Criterion.position, Item.year_id.isnot(None), position_in(), Item.id)))
+        .where(Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year, answered)), year.id)))
     results, wordings = {}, {}
     for branch_id, item_id, result, text in db.session.execute(
             select(Assessment.branch_id, ItemResult.item_id, ItemResult.result, ItemResult.item_text)

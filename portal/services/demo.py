@@ -51,7 +51,7 @@ from . import audit, figures, markdown, tallies
 from .builtin import ensure_builtin
 from .bulk import insert_dicts, insert_rows
 from .campaign import seed_demo as seed_campaign_work
-from .items import in_checklist
+from .items import in_checklist, in_year_order
 
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo password
 DEMO_ACCOUNTS = [("admin", "组织科 Organisation section (admin)"), ("leader", "领导小组 Leading group"),
@@ -287,9 +287,8 @@ def _make_current(years: dict[int, CampaignYear], current: int, today: date) -> 
 def _items_for(framework: Framework, year: CampaignYear) -> list[tuple[int, str, int, float]]:
     """(id, text, criterion id, weight) of every item a checklist of the year holds, in order."""
     stmt = (select(Item.id, Item.text, Item.criterion_id, Item.weight).join(Criterion).where(
-        Criterion.framework_id == framework.id, in_checklist(year.id, year.year))
-        .order_by(Criterion.position, Item.position))
-    return list(db.session.execute(stmt))
+        Criterion.framework_id == framework.id, in_checklist(year.id, year.year)))
+    return list(db.session.execute(in_year_order(stmt, year.id)))
 
 
 def _when(rng: random.Random, today: date, max_days: int) -> datetime:

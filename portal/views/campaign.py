@@ -103,7 +103,7 @@ def open_next_phase(year_id: int):
     year = db.session.get(CampaignYear, year_id) or abort(404)
     form = forms.NextPhaseForm()
     done, refusal = run_form(form, lambda: campaign_service.open_next_phase(
-        _me(), year, form.start.data, form.end.data),
+        _me(), year, form.start.data, form.end.data, opens=form.opens.data),
         lambda errors, status, _c: _years_page(errors, f"next-{year_id}", status, form))
     if refusal:
         return refusal
