@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, func, select, update
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Branch, SlipBatch, User, utcnow
-from ..text import canonical_username
+from ..text import canonical_username, folded
 from . import accounts, audit, throttle
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L
@@ -47,8 +47,10 @@ def shown(code: str) -> str:
 
 
 def normalise(text: str | None) -> str:
-    """What a person typed, as a code: capitals, without the spaces and dashes of the printed groups."""
-    return "".join((text or "").split()).replace("-", "").replace("－", "").upper()
+    """What a person typed, as a code: capitals, without the spaces and dashes of the printed groups, and what a
+    Chinese input method types full-width read as its half-width form (`ＸＴＪ３－ＨＮＮ２` is `XTJ3HNN2`: the
+    width folding of `text.folded`)."""
+    return "".join(folded(text).split()).replace("-", "").upper()
 
 
 def digest(code: str) -> str:
