@@ -107,7 +107,11 @@ def open_next_phase(year_id: int):
         lambda errors, status, _c: _years_page(errors, f"next-{year_id}", status, form))
     if refusal:
         return refusal
-    flash(_("The phase “%(phase)s” is open.", phase=labels.PHASE[done.kind]), "success")
+    if done.starts_on > local_today():  # chosen to begin later: say when, not that it is open (today's goes on)
+        flash(_("The phase “%(phase)s” begins on %(day)s; until then the current phase goes on.",
+                phase=labels.PHASE[done.kind], day=done.starts_on.isoformat()), "success")
+    else:
+        flash(_("The phase “%(phase)s” is open.", phase=labels.PHASE[done.kind]), "success")
     return redirect_back(url_for("campaign.years"))
 
 

@@ -153,3 +153,20 @@ def test_next_phase_while_the_last_phase_runs_has_a_fitting_title(client, admin)
     assert response.status_code == 409
     assert "This record has changed" not in body and "该记录已发生变化" not in body
     assert "This is already the last phase" in body or "已是最后一个阶段" in body
+
+
+def test_a_next_phase_chosen_to_begin_later_is_announced_for_its_day(client, admin):
+    """The tester's finding: a start tomorrow was answered 「“公开承诺”阶段已开启。」 while the page still showed
+    today's phase as current; the answer says when the next phase begins."""
+    client.login(admin)
+    year = _current()
+    today = local_today()
+    _set_calendar(year, today - timedelta(days=5), lengths=(10, 10, 10, 10, 10))
+    second = year.phases[1]
+    tomorrow = today + timedelta(days=1)
+    answer = client.form_post(f"/campaign/years/{year.id}/next-phase", {
+        "start": tomorrow.isoformat(), "end": (today + timedelta(days=9)).isoformat(),
+        "opens": second.kind.value}, follow_redirects=True)
+    text = answer.get_data(as_text=True)
+    assert f"begins on {tomorrow.isoformat()}" in text or f"{tomorrow.isoformat()} 开始" in text
+    assert "is open" not in text and "已开启" not in text
