@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, to_utc
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from .. import labels
 from ..extensions import db
@@ -35,6 +35,7 @@ from ..models import (
     User,
 )
 from ..text import quoted
+from . import paging
 from .audit import COMMAND_LINE
 from .export import csv_writer, local_time, zone_label
 
@@ -347,24 +348,19 @@ def unlabelled(event: AuditEvent) -> list[str]:
 
 
 @dataclass
-class AuditPage:
+class AuditPage(paging.Paged):
     lines: list[Line]
-    page: int
-    pages: int
-    total: int
+    window: paging.Window
 
 
 def page_of(filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
     """One page of matching events, newest first: a COUNT and one LIMIT/OFFSET query."""
     stmt = _statement(filters)
-    total = int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page))
-    rows = list(rows)
+    shown = paging.window_of(stmt, page, per_page)
+    rows = list(db.session.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                                   .limit(per_page).offset(shown.offset)))
     names = Names([event for event, _name in rows])
-    return AuditPage([describe(event, name, names) for event, name in rows], page, pages, total)
+    return AuditPage([describe(event, name, names) for event, name in rows], shown)
 
 
 def csv_text(filters: Filters) -> str:

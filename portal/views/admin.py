@@ -29,9 +29,9 @@ def _me():
 def _users_page(errors=None, status=200, form=None):
     args = request.args
     page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
-    users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
-    return render("admin/users.html", status=status, users=users, total=total, page=page,
-                  page_size=user_service.PAGE_SIZE, branches=user_service.all_branches(), errors=errors or {},
+    users, window = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
+    return render("admin/users.html", status=status, users=users, window=window,
+                  branches=user_service.all_branches(), errors=errors or {},
                   form=shown(form))
 
 
@@ -126,9 +126,9 @@ def _branches_page(errors=None, status=200, failed=None, form=None, conflict=Non
     """The registry, a page at a time (`q` searches, `page` pages); a refused edit shows its branch alone."""
     page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
     query = request.args.get("q", "")[:120]
-    rows, total = user_service.branch_overview(query, page, only=failed if isinstance(failed, int) else None)
-    return render("admin/branches.html", status=status, rows=rows, total=total, page=page, query=query,
-                  page_size=user_service.PAGE_SIZE, errors=errors or {}, failed=failed, form=shown(form),
+    rows, window = user_service.branch_overview(query, page, only=failed if isinstance(failed, int) else None)
+    return render("admin/branches.html", status=status, rows=rows, window=window, query=query, errors=errors or {},
+                  failed=failed, form=shown(form),
                   conflict=conflict)
 
 
