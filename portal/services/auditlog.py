@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 
 from .. import labels
 from ..extensions import db
-from ..i18n import when
+from ..i18n import listed, when
 from ..input_guard import parse_int
 from ..models import (
     Assessment,
@@ -273,21 +273,21 @@ def _words(object_type: str, key: str, value, names: Names) -> str:
         shown = [names.get(kind, i) or (f"#{i}" if isinstance(i, int) else str(i)) for i in ids[:MANY_SHOWN]]
         if kind == "username" and isinstance(value, str) and names.get(kind, value):
             shown = [f"{names.get(kind, value)} ({value})"]
-        text = "、".join(shown)
+        text = listed(shown)
         return text if len(ids) <= MANY_SHOWN else _("%(names)s and %(n)s more", names=text, n=len(ids) - MANY_SHOWN)
     if key in labels.AUDIT_TIME:
         return when(value)
     codes = labels.audit_value_labels(key, object_type)
     if codes:
         if key == "groups" and isinstance(value, str):
-            return "、".join(str(codes.get(g, g)) for g in value.split(",") if g)
+            return listed(str(codes.get(g, g)) for g in value.split(",") if g)
         if key == "group" and value == "":
             return _("All groups")
         if isinstance(value, str):
             return str(codes.get(value, value))
     if isinstance(value, list):
-        return "、".join(_words(object_type, key, v, names) if not isinstance(v, list) else
-                        " – ".join(map(str, v)) for v in value)
+        return listed(_words(object_type, key, v, names) if not isinstance(v, list) else
+                      " – ".join(map(str, v)) for v in value)
     if isinstance(value, dict):  # its keys are codes of this field (codes), or fields of their own
         return _("; ").join(_("%(field)s: %(value)s", field=codes.get(k) or labels.audit_field_label(k, object_type),
                               value=_words(object_type, k, v, names)) for k, v in value.items())
