@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 from flask import g
 
+from .forms.fields import Shown
+
 
 def note_error(anchor: str, message) -> str:
     """Remember that the page shows `message` at the element `anchor` (an id); returns "" (used in templates)."""
@@ -16,13 +18,22 @@ def note_error(anchor: str, message) -> str:
     return ""
 
 
-def summary_of(errors) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def summary_of(errors, typed=None) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     """(placed, unplaced): the messages shown beside fields as (anchor, message), and those of `errors`
-    ({field: message}, the refusal's) shown nowhere as (field, message)."""
+    ({field: message}, the refusal's) shown nowhere as (field, message, what was typed in that field: from
+    `typed`, the page's `form`, a forms.fields.Shown or a WTForms form; "" when nothing)."""
     placed = list(g.get("shown_errors", []))
     seen = {message for _anchor, message in placed}
     unplaced = []
     if isinstance(errors, Mapping):
-        unplaced = [(str(name), str(message)) for name, message in errors.items()
+        unplaced = [(str(name), str(message), _typed(typed, str(name))) for name, message in errors.items()
                     if message and not all(line in seen for line in str(message).split("\n"))]
     return placed, unplaced
+
+
+def _typed(form, name: str) -> str:
+    if isinstance(form, Shown):
+        return form.get(name, "") or ""
+    field = getattr(form, "_fields", {}).get(name) if form is not None else None
+    data = getattr(field, "data", None)
+    return data if isinstance(data, str) else ""
