@@ -52,3 +52,12 @@ def test_every_paged_list_clamps(client, admin):
     for url in ("/admin/users?page=99999", "/admin/audit?page=99999", "/notifications?page=99999"):
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_the_news_board_past_its_end_shows_its_last_page(client, member):
+    from portal.services import news as news_service
+
+    client.login(member)
+    board = news_service.board(news_service.BoardFilters(), 99_999)
+    assert board.page == 1 and board.pages == 1 and not board.has_more
+    assert client.get("/news?page=99999").status_code == 200
