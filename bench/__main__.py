@@ -9,7 +9,8 @@ while the code they depend on is unchanged; default bench-data/), BENCH_REUSE=an
 CONCURRENCY_SECONDS (30; 0 skips the 8-client run at the largest size).
 
 Prints one table: per page, its median time as a ratio to /healthz in the same run at every size, its SQL
-query count at every size (they must be equal), and the bytes of the largest district's answer.
+query count at every size (they must be equal), and the bytes of the largest district's answer; then, for the
+cases marked `cpu`, the server's median CPU time per request measured in-process at every size.
 """
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def run(work: Path) -> int:
         districts.append(district)
 
     queries = {case.name: [harness.count_queries(case, d) for d in districts] for case in cases}
+    cpu = {case.name: [harness.cpu_ms(case, d, min(case.rounds, 5)) for d in districts] for case in cases if case.cpu}
     timed: dict[str, list[dict]] = {case.name: [] for case in cases}
     load = None
     for district in districts:
@@ -99,6 +101,9 @@ def run(work: Path) -> int:
         failed = [f"{code}@{n}" for n, row in zip(sizes, rows, strict=True) for code in row.get("failures", [])]
         print(f"{case.name:<40} {ratios} {last['ms']:>9.1f} {counted} {last['bytes']:>9} {share:>8}"
               + (f"  failed: {' '.join(sorted(set(failed)))}" if failed else ""))
+    for name, times in cpu.items():
+        sizes_ms = ", ".join(f"{ms:.0f} ms @{n}" for n, ms in zip(sizes, times, strict=True))
+        print(f"in-process CPU, {name}: {sizes_ms}")
     health = " ".join(f"{rows['healthz_ms']:.2f}" for rows in timed[cases[0].name]) if cases else ""
     print(f"\n/healthz median ms at each size (first case's run): {health}")
     for district in districts:

@@ -35,6 +35,7 @@ class Case:
     full_page: str | Callable[[District], str] | None = None  # compare fragment bytes with this page
     rounds: int = 25
     before: Callable[[District, int], None] | None = None  # run before each request, not timed
+    cpu: bool = False  # also measure the server's CPU time per request in-process (`cpu_ms`)
 
     def url(self, district: District) -> str:
         return self.path(district) if callable(self.path) else self.path
@@ -213,14 +214,42 @@ def time_case(base: str, case: Case, district: District) -> dict:
     return row
 
 
-def count_queries(case: Case, district: District) -> int:
-    """SQL statements one request of the case runs, counted in-process on the same database."""
+def _test_client(case: Case, district: District):
+    """A Flask test client of the district's app, logged in as the case's user (CSRF off)."""
     app = district.app
     app.config["WTF_CSRF_ENABLED"] = False
     app.testing = True
-    url, body = case.url(district), case.body(district, 1)
     client = app.test_client()
     client.post("/login", data={"username": case.username, "password": PASSWORD})
+    return client
+
+
+def cpu_ms(case: Case, district: District, rounds: int = 5) -> float:
+    """Median CPU time (time.process_time of this process) of one request of the case in-process, the whole
+    answer read, after two warm-up requests: the server's own work, which the machine's load inflates less than
+    wall time. NaN when the request fails."""
+    client = _test_client(case, district)
+    url, times = case.url(district), []
+    headers = {"HX-Request": "true"} if case.htmx else {}
+    for n in range(rounds + 2):
+        if case.before:
+            case.before(district, n)
+        started = time.process_time()
+        response = client.open(url, method=case.method, data=case.body(district, n), headers=headers)
+        response.get_data()
+        elapsed = time.process_time() - started
+        if response.status_code >= 400:
+            return float("nan")
+        if n >= 2:
+            times.append(elapsed)
+    return statistics.median(times) * 1000
+
+
+def count_queries(case: Case, district: District) -> int:
+    """SQL statements one request of the case runs, counted in-process on the same database."""
+    app = district.app
+    url, body = case.url(district), case.body(district, 1)
+    client = _test_client(case, district)
     count = 0
     with app.app_context():
         engine = db.engine

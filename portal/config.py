@@ -75,6 +75,9 @@ def load(instance_path: str) -> dict:
         "ACTIVATION_CODE_DAYS": int(os.environ.get("ACTIVATION_CODE_DAYS", 30)),
         "LOGIN_FAILURES_PER_ACCOUNT": int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", 10)),
         "LOGIN_FAILURES_PER_ADDRESS": int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", 50)),
+        # Wrong activation codes within the window, per client address and per username (services/activation.py).
+        "ACTIVATION_FAILURES_PER_ADDRESS": int(os.environ.get("ACTIVATION_FAILURES_PER_ADDRESS", 300)),
+        "ACTIVATION_FAILURES_PER_ACCOUNT": int(os.environ.get("ACTIVATION_FAILURES_PER_ACCOUNT", 10)),
         # Unknown ballot codes per client address within the window (guessing protection of /appraisal; a school
         # behind one NAT address shares it, see views/appraisal.py).
         "APPRAISAL_REFUSALS_PER_ADDRESS": int(os.environ.get("APPRAISAL_REFUSALS_PER_ADDRESS", 100)),

@@ -274,6 +274,10 @@ RULES: dict[str, Rule] = {
     "member.remind": _all(_secretary_here, _not_own_work),
     # The full audit log (every branch, every person) is the organisation section's.
     "audit.log": _role(Role.ADMIN),
+    # Searching branches by name for a picker (services/branch_choice.py; obj: the scope). Active branches are
+    # named on the news board's filter, to everyone logged in; deactivated ones too only on the organisation
+    # section's pages (accounts, the audit log).
+    "branch.pick": _any(_role(Role.ADMIN), lambda user, scope: scope != "all"),
 }
 
 

@@ -23,7 +23,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # C0/C1 control
 _LINE_BREAKS = re.compile(r"[\t\n\r\u2028\u2029\x85]")
 # A username: 2 to 40 characters; letters a-z and digits, with single dots, hyphens or underscores between
 # them (never first, last or two together: `..`, `--`, `a..b` and `-x` are refused).
-USERNAME = re.compile(r"(?=.{2,40}\Z)[a-z0-9]+(?:[._-][a-z0-9]+)*")
+USERNAME_MAX = 40
+USERNAME = re.compile(rf"(?=.{{2,{USERNAME_MAX}}}\Z)[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _SEPARATORS = str.maketrans("", "", "._-")
 # Invisible format characters (Unicode category Cf) that may stay inside text: the joiners emoji and some
 # scripts need, and tag characters (flag emoji). Every other one is refused, above all the bidirectional
@@ -80,6 +81,14 @@ def canonical_username(value: str | None) -> str:
     text = unicodedata.normalize("NFKC", value or "")
     text = text.translate({ord(c): None for c in INVISIBLE})
     return text.strip().casefold()
+
+
+def folded(value: str | None) -> str:
+    """The one form in which typed names and numbers are matched (never stored): NFKC, so that what a Chinese
+    input method types full-width is its half-width form (`第３` is `第3`, `１２０` is `120`, the ideographic space
+    a space); whitespace runs collapsed to one space and trimmed; case folded. A branch or unit named in a file,
+    a framework's wording, a count typed to confirm: each is compared in this form on both sides."""
+    return " ".join(unicodedata.normalize("NFKC", value or "").split()).casefold()
 
 
 def refusal_message(refused: str, multiline: bool = False):

@@ -166,6 +166,12 @@ def build_roster(world) -> None:
     db.session.add(newcomer)
     db.session.commit()
     world.extra["roster_import"] = job.id
+    # A kept preview (its checked rows), whose lists of changes download as CSV.
+    from portal.services import roster, uploads
+
+    world.extra["roster_preview"] = "1" * 32 + ".csv"
+    uploads.write_bytes(roster.UPLOAD_KIND, world.extra["roster_preview"],
+                        f"username,display_name,role,branch\nroster02,名册预览,党员,{world.branch.name}\n".encode())
     world.extra["slip_batch"] = activation.issue(world.users["admin"], [newcomer.id], import_id=job.id).id
 
 

@@ -46,3 +46,15 @@ class UserFactory(Base):
     password_hash = PASSWORD_HASH
     role = Role.MEMBER
     active = True
+
+
+def add_branches(count: int, start: int = 0, active: bool = True) -> list[Branch]:
+    """`count` branches 测试区第N学校党支部 of schools 测试区第N学校, in one commit."""
+    units = [Unit(name=f"测试区第{n}学校", kind=UnitKind.PRIMARY) for n in range(start, start + count)]
+    db.session.add_all(units)
+    db.session.flush()
+    branches = [Branch(unit_id=unit.id, name=f"{unit.name}党支部", kind=BranchKind.BRANCH, member_count=5,
+                       active=active) for unit in units]
+    db.session.add_all(branches)
+    db.session.commit()
+    return branches

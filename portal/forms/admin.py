@@ -8,6 +8,7 @@ from wtforms.validators import ValidationError
 from ..models import BranchKind, Role, UnitKind
 from ..services import accounts
 from .fields import (
+    BranchPick,
     Choice,
     Decimal,
     Flag,
@@ -26,7 +27,7 @@ from .fields import (
 class _UserFields(FlaskForm):
     display_name = Text(_l("Name"), max_length=64)
     role = Choice(_l("Role"), choices=Role, required=True)
-    branch = Id(_l("Branch"))
+    branch = BranchPick(_l("Branch"), scope="all")
     post_title = Text(_l("Post"), max_length=64)
     email = Text(_l("E-mail"), max_length=254)
 

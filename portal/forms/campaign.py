@@ -7,11 +7,13 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.widgets import HiddenInput
 
-from ..models import FollowUpStatus, InspectionKind, RequestKind, ReviewRating
+from ..models import FollowUpStatus, InspectionKind, PhaseKind, RequestKind, ReviewRating
 from ..services.campaign import PHASE_ORDER, year_span
 from .fields import (
     HORIZON,
+    BranchPickList,
     Choice,
     Day,
     Flag,
@@ -67,6 +69,8 @@ class NextPhaseForm(FlaskForm):
 
     start = Day(_l("From"), required=True)
     end = Day(_l("To"), required=True)
+    # The phase the form was shown for: a second send of the form never opens the phase after it.
+    opens = Choice(choices=PhaseKind, widget=HiddenInput())
 
 
 class RequestForm(FlaskForm):
@@ -76,7 +80,7 @@ class RequestForm(FlaskForm):
     deadline = Moment(_l("Deadline"), required=True, validators=[
         in_future(_l("A deadline must be in the future: choose a time after %(now)s.")),
         within(None, horizon, too_late=_l("A deadline must fall within the campaign: choose %(day)s or earlier."))])
-    branches = IdList(_l("Branches"))
+    branches = BranchPickList(_l("Branches"))
     form_token = FormToken()
 
 
@@ -193,7 +197,7 @@ class InspectionForm(FlaskForm):
         too_late=_l("A visit can be planned at most a year ahead: choose %(day)s or earlier."))])
     title = Text(_l("Title"), max_length=200, required=True)
     findings = LongText(_l("Findings"), max_length=10000)
-    branches = IdList(_l("Branches"))
+    branches = BranchPickList(_l("Branches"))
     form_token = FormToken()
 
 

@@ -14,6 +14,8 @@
   are read after NFKC folding (full-width "１２" is 12). A number out of its field's own range is refused with a
   message naming the range; an id outside the database's range, as not one of the list's entries.
 - `Choice`: one of the values offered, nothing else.
+- `BranchPick` / `BranchPickList`: branches from the branch picker (templates/_branch_picker.html): ids, or in a
+  big district the names typed in its search field, resolved by services/branch_choice.py.
 - `Upload` / `UploadList`: the file(s) chosen, empty file inputs left out (a second file sent to a one-file
   field is refused, never dropped); what a file may be is services/uploads.py's one rule.
 - `HiddenId`: the version an edit was loaded with; missing is "form outdated" (400), never "no check".
@@ -28,10 +30,12 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 from wtforms import Field, PasswordField, StringField, TextAreaField
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
 
 from ..clock import local_now, local_today
+from ..services import branch_choice
 from ..services.intents import TOKEN, FormOutdated
 from ..text import (
     EARLIEST,
@@ -79,6 +83,9 @@ class Shown:
 
     def getlist(self, name: str) -> list[str]:
         field = self._field(name)
+        if isinstance(field, _Picked):  # what the picker came to: ids sent and names resolved
+            data = field.data if isinstance(field.data, list) else [field.data]
+            return [str(v) for v in data if v is not None]
         if field is None or not field.raw_data:
             return []
         if isinstance(field, (_Normalised, TextList)):
@@ -89,6 +96,11 @@ class Shown:
     def get(self, name: str, default=None):
         values = self.getlist(name)
         return values[0] if values else default
+
+    def typed(self, name: str) -> str | None:
+        """What was typed in the branch picker of field `name` and is shown again (None: nothing was sent)."""
+        field = self._field(name)
+        return getattr(field, "typed", None) if isinstance(field, _Picked) else None
 
     def __contains__(self, name: str) -> bool:
         field = self._field(name)
@@ -445,6 +457,53 @@ class IdList(Field):
     def pre_validate(self, form):
         if self._bad:
             raise ValidationError(_l("Choose entries from the list."))
+
+
+class _Picked:
+    """What the branch picker (templates/_branch_picker.html) sends beside its field: when the picker is a
+    search field (a district above branch_choice.MENU_MAX branches) the text typed is `<name>_q`; `typed` is it,
+    or None when it was not sent (the picker was a menu, or the form was posted by a script)."""
+
+    typed: str | None = None
+
+    def __init__(self, label=None, validators=None, *, scope: str = "active", **kwargs):
+        """`scope`: the branches that may be chosen ("active" or "all", services/branch_choice.py)."""
+        super().__init__(label, validators, **kwargs)
+        self.scope = scope
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        key = f"{self.name}_q"
+        self.typed = (formdata.get(key) or "") if formdata is not None and key in formdata else None
+
+
+class BranchPick(_Picked, Id):
+    """One branch from the branch picker: the id sent under the field's name, or, when the search field was
+    sent, the branch its text resolves to (services.branch_choice.resolve; the id counts only while the text is
+    still that branch's name: typed over, the text decides). Empty text: no branch. `scope`: "active" or "all"."""
+
+    def pre_validate(self, form):
+        if self.typed is not None and (self.data is None or self._bad
+                                       or not branch_choice.names_it(self.data, self.typed)):
+            found = branch_choice.resolve(self.typed, self.scope)
+            if found.problem:
+                raise ValidationError(found.problem)
+            self.data, self._bad = (found.choice.id if found.choice else None), False
+        super().pre_validate(form)
+
+
+class BranchPickList(_Picked, IdList):
+    """Several branches from the branch picker: the ids sent (chips, or the checkboxes of a small district), and
+    the names typed in its search field (one per line, or separated by commas or 、), each resolved as
+    `BranchPick` resolves one. Names that found none or several stay in `typed` with the first problem."""
+
+    def pre_validate(self, form):
+        super().pre_validate(form)
+        if self.typed:
+            found, self.typed, problem = branch_choice.resolve_many(self.typed, self.scope)
+            self.data = list(dict.fromkeys([*self.data, *(choice.id for choice in found)]))
+            if problem:
+                raise ValidationError(problem)
 
 
 class TextList(Field):

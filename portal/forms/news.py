@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 
 from ..models import PostCategory
 from ..services.news import BODY_MAX, SUMMARY_MAX, TITLE_MAX, PostInput, body_of
-from .fields import Choice, Flag, FormToken, HiddenId, Id, IdList, LongText, Moment, Text, Upload
+from .fields import BranchPick, Choice, Flag, FormToken, HiddenId, Id, IdList, LongText, Moment, Text, Upload
 
 
 class PostForm(FlaskForm):
@@ -16,7 +16,7 @@ class PostForm(FlaskForm):
     body_md = LongText(_l("Text"), max_length=BODY_MAX)
     # The rich-text editor's HTML (pasted Word/WPS text can be large before cleaning); made Markdown in as_input.
     body_html = LongText(_l("Text"), max_length=BODY_MAX * 20)
-    branch_id = Id(_l("Branch"))
+    branch_id = BranchPick(_l("Branch"))
     member_id = Id(_l("Member"))
     criteria = IdList(_l("Criteria"))
     remove_cover = Flag(_l("Remove the cover image"), choices=("1",))

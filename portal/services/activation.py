@@ -181,25 +181,36 @@ def find(username: str, code: str) -> User | None:
     return user
 
 
-# Wrong activation codes are counted per client address only, apart from wrong passwords (throttle scope
-# "activate"): never under the username, whose owner must still be able to sign in, and never in the address's
-# sign-in count, which would lock out everybody behind the same NAT (the admin too). Generous: a school of 300
-# staff activating behind one address, each mistyping a code or two, makes ~600 refusals; 300 in 15 minutes lets
-# that happen over an afternoon, while a guesser gets 300 tries per 15 minutes against ~2^59 codes per account
-# (about 10^-13 per account a day): the code's entropy is the protection, the count only slows floods.
-CODE_FAILURES_PER_ADDRESS = 300
-CODE_WINDOW_SECONDS = 15 * 60
+# Wrong activation codes are counted apart from wrong passwords (throttle scopes "activate" and "act-name"), never
+# in the username's or the address's sign-in counts, which would lock the owner, or everybody behind the same NAT
+# (the admin too), out of signing in. Per address, generously (ACTIVATION_FAILURES_PER_ADDRESS, 300 per window):
+# a school of 300 staff activating behind one address, each mistyping a code or two, makes ~600 refusals over an
+# afternoon. Per username too (ACTIVATION_FAILURES_PER_ACCOUNT, 10 per window): a guesser behind a shared address
+# cannot spend the address's allowance on one account, and the person who mistypes their own code is told to wait
+# or to ask for a new slip. The code's ~2^59 values are the protection; the counts only slow floods.
+def _limits() -> tuple[int, int, int]:
+    config = current_app.config
+    return (config["ACTIVATION_FAILURES_PER_ADDRESS"], config["ACTIVATION_FAILURES_PER_ACCOUNT"],
+            config["LOGIN_THROTTLE_WINDOW_SECONDS"])
 
 
 def activate(username: str, code: str, new: str | None, repeat: str | None, address: str = "") -> User:
     """The person's own first password, set with their code; the code is used up. Raises Invalid, or
-    throttle.Throttled when the address typed too many wrong codes (CODE_FAILURES_PER_ADDRESS)."""
-    throttle.check_refusals("activate", address, CODE_FAILURES_PER_ADDRESS, CODE_WINDOW_SECONDS)
+    throttle.Throttled when the address, or anyone for this username, typed too many wrong codes within the
+    window (ACTIVATION_FAILURES_PER_ADDRESS, ACTIVATION_FAILURES_PER_ACCOUNT in the config)."""
+    per_address, per_account, window = _limits()
+    name = throttle.account_key(username)
+    throttle.check_refusals("activate", address, per_address, window)
+    throttle.check_refusals("act-name", name, per_account, window, message=str(_l(
+        "The activation code for the username “%(name)s” was typed wrongly %(n)s times. Check the username and the "
+        "code on your slip and try again later; if the slip is lost or its code does not work, ask the "
+        "organisation section for a new one.", name=(username or "")[:64], n=per_account)))
     user = find(username, code)
     errors: dict = {}
     if user is None:
         audit.record(None, "auth.activation_failed", None, after={"username": (username or "")[:64]})
-        throttle.record_refusal("activate", address, CODE_WINDOW_SECONDS)  # commits
+        throttle.record_refusal("activate", address, window)  # commits
+        throttle.record_refusal("act-name", name, window)
         errors["code"] = _l("This code does not match the username, has expired or has been used. Ask the "
                             "organisation section for a new slip.")
         raise Invalid(str(errors["code"]), errors)

@@ -628,6 +628,23 @@ def results(round_: AppraisalRound, branch_ids: list[int] | None = None,
     return out
 
 
+def overall_counts(round_: AppraisalRound, branch_ids: list[int] | None = None) -> dict[int, dict[Level, int]]:
+    """{branch id: {level: answers}} of the round's overall question, for the given branches (all when None):
+    one GROUP BY per branch and level (the rater groups added up, as `results` adds them for the total). A
+    branch with no ballot is absent."""
+    overall_q = next((q.id for q in round_.questions if q.is_overall), None)
+    stmt = (select(Ballot.branch_id, BallotAnswer.level, func.count())
+            .join(BallotAnswer, BallotAnswer.ballot_id == Ballot.id)
+            .where(Ballot.round_id == round_.id, BallotAnswer.question_id == overall_q)
+            .group_by(Ballot.branch_id, BallotAnswer.level))
+    if branch_ids is not None:
+        stmt = stmt.where(Ballot.branch_id.in_(branch_ids))
+    counts: dict[int, dict[Level, int]] = {}
+    for branch_id, level, count in db.session.execute(stmt):
+        counts.setdefault(branch_id, {})[Level(level)] = int(count)
+    return counts
+
+
 def branch_result(round_: AppraisalRound | None, branch_id: int) -> BranchResult | None:
     if round_ is None:
         return None

@@ -32,6 +32,7 @@ from ..models import (
     User,
 )
 from . import appraisal, grading
+from .bulk import insert_rows
 
 MEMBER_APPRAISAL_BRANCHES = 12  # member appraisal is seeded in the first branches only (bench sizes stay small)
 OVERRIDE_REASON = "领导小组结合年度督察和群众来信情况调整。"
@@ -66,8 +67,6 @@ def _level(rng: random.Random, mood: float) -> Level:
 def _ballots(rng, round_, branch_ids, day_range: tuple[date, date]) -> None:
     """Ballots, their answers and their codes (used, and some handed out unused), as rows of tuples: a district
     of 2,000 branches casts 40,000 ballots a year."""
-    from .demo import insert_rows
-
     start, end = day_range
     span = max((end - start).days, 0)
     code_rows, ballot_rows, answer_rows = [], [], []
@@ -86,8 +85,9 @@ def _ballots(rng, round_, branch_ids, day_range: tuple[date, date]) -> None:
             ballot_id = secrets.token_hex(16)
             ballot_rows.append((ballot_id, round_.id, branch_id, group.value,
                                 start + timedelta(days=rng.randint(0, span))))
-            answer_rows += [(ballot_id, question, rng.choices(LEVELS, cum_weights=cumulative)[0].value)
-                            for question in questions]  # the draws of _level(rng, mood)
+            # The draws of _level(rng, mood), one per question, drawn in one call (the same draws in turn).
+            answer_rows += [(ballot_id, question, level.value) for question, level in zip(
+                questions, rng.choices(LEVELS, cum_weights=cumulative, k=len(questions)), strict=True)]
         for _ in range(rng.randint(0, 5)):  # slips handed out, not used yet
             code_rows.append((round_.id, branch_id, rng.choice(groups).value,
                               hashlib.sha256(secrets.token_bytes(16)).hexdigest(), False, False, start))

@@ -21,7 +21,6 @@ from sqlalchemy import or_, select
 from .. import labels
 from ..extensions import db
 from ..i18n import listed, when
-from ..input_guard import parse_int
 from ..models import (
     Assessment,
     AuditEvent,
@@ -35,7 +34,7 @@ from ..models import (
     User,
 )
 from ..text import quoted
-from . import paging
+from . import branch_choice, paging
 from .audit import COMMAND_LINE
 from .export import csv_writer, local_time, zone_label
 
@@ -92,6 +91,7 @@ CONTEXT_KEYS = labels.AUDIT_CONTEXT
 class Filters:
     user: str = ""
     branch_id: int | None = None
+    branch_q: str | None = None  # the branch picker's typed name (a district above branch_choice.MENU_MAX)
     kind: str = ""
     start: date | None = None  # local dates, both included
     end: date | None = None
@@ -123,10 +123,9 @@ def parse_filters(args) -> Filters:
     """Filters from query arguments; a malformed value is dropped and named in `errors` (shown beside the
     field, the rest of the filters still apply)."""
     errors: dict[str, str] = {}
-    branch_raw = (args.get("branch") or "").strip()
-    branch_id = parse_int(branch_raw) if branch_raw else None
-    if branch_raw and branch_id is None:
-        errors["branch"] = str(_l("Choose a branch from the list."))
+    branch_id, problem = branch_choice.read_filter(args, "branch", "all")
+    if problem:
+        errors["branch"] = problem
     kind = (args.get("kind") or "").strip()[:64]
     if kind and kind not in kind_values():
         errors["kind"] = str(_l("Choose a kind of action from the list."))
@@ -136,7 +135,7 @@ def parse_filters(args) -> Filters:
         errors["end"] = str(_l("The end date cannot be before the start date."))
         end = None
     return Filters(user=(args.get("user") or "").strip()[:64], branch_id=branch_id, kind=kind, start=start,
-                   end=end, errors=errors)
+                   end=end, errors=errors, branch_q=args.get("branch_q") if problem else None)
 
 
 def kind_values() -> list[str]:

@@ -21,7 +21,7 @@ from .. import labels
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Branch, BranchKind, Unit, UnitKind
-from ..text import check_text
+from ..text import check_text, folded
 from . import audit, export, uploads
 from .roster import TOKEN, _malformed, _read_table, header_map
 from .users import unit_named
@@ -73,7 +73,7 @@ def _lookup(kinds: dict) -> dict[str, object]:
     found: dict[str, object] = {kind.value: kind for kind in kinds}
     for locale in ("zh", "en"):
         with force_locale(locale):
-            found.update({str(label).lower(): kind for kind, label in kinds.items()})
+            found.update({folded(str(label)): kind for kind, label in kinds.items()})
     return found
 
 
@@ -88,8 +88,9 @@ def check(table: list[list[str]]) -> list[BranchRow]:
     if len(table) == 1:
         raise _malformed(_l("The file has a header but no rows."))
     unit_kinds, branch_kinds = _lookup(labels.UNIT_KIND), _lookup(labels.BRANCH_KIND)
-    units = dict(db.session.execute(select(Unit.name, Unit.kind)).all())
-    taken = set(db.session.scalars(select(Branch.name)))
+    # Names are matched folded (text.folded): `第３` typed full-width by a Chinese input method is `第3`.
+    units = {folded(name): (name, kind) for name, kind in db.session.execute(select(Unit.name, Unit.kind))}
+    taken = {folded(name) for name in db.session.scalars(select(Branch.name))}
     seen_branches: dict[str, int] = {}
     file_units: dict[str, tuple[int, UnitKind]] = {}
     rows = []
@@ -103,17 +104,19 @@ def check(table: list[list[str]]) -> list[BranchRow]:
                 errors.append(str(message))
             values[column] = text
         row = BranchRow(line, **values, errors=errors)
+        if (registered := units.get(folded(row.unit_name))) is not None:
+            row.unit_name = registered[0]  # the school as registered: its branches join it (unit_named)
         if not row.unit_name:
             row.errors.append(str(_l("Enter the school's name (at most 120 characters).")))
         if not row.branch_name:
             row.errors.append(str(_l("Enter the branch's name (at most 120 characters).")))
-        row.unit_kind_value = unit_kinds.get(row.unit_kind.lower())
+        row.unit_kind_value = unit_kinds.get(folded(row.unit_kind))
         if row.unit_kind_value is None:
             row.errors.append(str(_l("Unknown kind of unit “%(value)s”.", value=row.unit_kind[:40])))
-        row.branch_kind_value = branch_kinds.get(row.branch_kind.lower()) if row.branch_kind else BranchKind.BRANCH
+        row.branch_kind_value = branch_kinds.get(folded(row.branch_kind)) if row.branch_kind else BranchKind.BRANCH
         if row.branch_kind_value is None:
             row.errors.append(str(_l("Unknown kind of branch “%(value)s”.", value=row.branch_kind[:40])))
-        count = (row.member_count or "0").strip()
+        count = folded(row.member_count) or "0"
         if count.isascii() and count.isdigit() and int(count) <= 10000:
             row.count = int(count)
         else:
@@ -121,24 +124,26 @@ def check(table: list[list[str]]) -> list[BranchRow]:
         if (row.unit_name, row.branch_name) == TEMPLATE_EXAMPLE[0:3:2]:
             row.errors.append(str(_l("This is the template's example row (示例小学): delete it, or replace it with "
                                      "a real branch.")))
-        if row.branch_name in taken:
+        branch_key = folded(row.branch_name)
+        if branch_key in taken:
             row.errors.append(str(_l("Another branch already has this name.")))
-        elif row.branch_name in seen_branches:
-            row.errors.append(str(_l("Row %(line)s already names this branch.", line=seen_branches[row.branch_name])))
-        elif row.branch_name:
-            seen_branches[row.branch_name] = line
+        elif branch_key in seen_branches:
+            row.errors.append(str(_l("Row %(line)s already names this branch.", line=seen_branches[branch_key])))
+        elif branch_key:
+            seen_branches[branch_key] = line
         # A school may hold several branches: rows naming one school (or a school already registered) agree on
         # its kind.
         if row.unit_name and row.unit_kind_value is not None:
-            line_of, kind = file_units.get(row.unit_name, (None, units.get(row.unit_name)))
+            unit_key = folded(row.unit_name)
+            line_of, kind = file_units.get(unit_key, (None, units.get(unit_key, ("", None))[1]))
             if kind is not None and kind != row.unit_kind_value:
                 row.errors.append(str(
                     _l("Row %(line)s gives this school another kind: a school's branches share its kind.",
                        line=line_of) if line_of else
                     _l("“%(unit)s” is registered as a %(kind)s: a school's branches share its kind.",
                        unit=row.unit_name, kind=labels.UNIT_KIND[kind])))
-            elif row.unit_name not in file_units:
-                file_units[row.unit_name] = (line, row.unit_kind_value)
+            elif unit_key not in file_units:
+                file_units[unit_key] = (line, row.unit_kind_value)
         rows.append(row)
     return rows
 

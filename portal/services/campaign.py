@@ -197,17 +197,14 @@ class LastPhase(Conflict):
 
 
 def next_phase_defaults(year: CampaignYear, today: date | None = None) -> tuple[date, date] | None:
-    """The dates "开启下一阶段" proposes, valid under open_next_phase's rule: from today, or from the day after
-    the current phase began when it began today (or later); to the next phase's planned end, or as long as it
-    was planned. None when there is no next phase."""
-    from datetime import timedelta
-
+    """The dates "开启下一阶段" proposes, valid under open_next_phase's rule: from today (even when today's phase
+    began today); to the next phase's planned end, or as long as it was planned. None when there is no next
+    phase."""
     today = today or local_today()
     target = next_phase(year, today)
     if target is None:
         return None
-    current = year.phase_on(today)
-    start = today if current is None or current.starts_on < today else current.starts_on + timedelta(days=1)
+    start = today
     end = target.ends_on if target.ends_on >= start else start + (target.ends_on - target.starts_on)
     return start, end
 
@@ -228,11 +225,17 @@ def next_phase(year: CampaignYear, today: date | None = None) -> Phase | None:
 
 
 def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | None,
-                    today: date | None = None) -> Phase:
+                    today: date | None = None, opens: str | None = None) -> Phase:
     """Close today's phase and open the next from `start` (default: next_phase_defaults) to `end`: earlier phases
     end the day before `start`, and later phases that would overlap move on, keeping their lengths. The whole
-    resulting calendar must pass the year form's rule (_calendar_errors). Raises Invalid (field errors on
-    `start` and `end`), LastPhase or Conflict."""
+    resulting calendar must pass the year form's rule (_calendar_errors).
+
+    Opening the next phase on the day today's phase began (it was opened by mistake, or its work was done at once)
+    is allowed: today's phase is passed over, kept as the one day before `start`, and the phases before it end
+    before that (refused when that would squeeze one of them out). `opens`: the phase kind the form was shown
+    for; when another phase would open (the form was sent twice, or someone opened it meanwhile) nothing changes
+    (Conflict), so that a repeated click never passes over a phase. Audited with the calendar before and after.
+    Raises Invalid (field errors on `start` and `end`), LastPhase or Conflict."""
     from datetime import timedelta
 
     _ensure_not_past(year)
@@ -242,6 +245,9 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
         raise LastPhase(str(_l("The last phase, “%(phase)s”, is running: there is no next phase to open. Its end "
                                "date can be changed in the year's form above.",
                                phase=labels.PHASE[year.phase_on(today).kind] if year.phase_on(today) else "")))
+    if opens and opens != target.kind.value:
+        raise Conflict(str(_l("The phase was opened already: “%(phase)s” is the next one now. Nothing was changed; "
+                              "check the dates below before opening it.", phase=labels.PHASE[target.kind])))
     defaults = next_phase_defaults(year, today)
     start = start or defaults[0]
     errors: dict = {}
@@ -252,16 +258,21 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
     _check_span(year, "start", start, errors)
     _check_span(year, "end", end, errors)
     current = year.phase_on(today)
-    if current is not None and start <= current.starts_on:
-        errors["start"] = _l("The next phase must start after the current one began (%(day)s).",
+    if current is not None and start < current.starts_on:
+        errors["start"] = _l("The next phase cannot start before the current one began (%(day)s).",
                              day=current.starts_on.isoformat())
     if errors:
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
     # The resulting calendar, computed first and checked with the year form's rule before anything is written.
     planned = {p.kind: [p.starts_on, p.ends_on] for p in year.phases}
-    for phase in year.phases:
-        if phase.position < target.position and planned[phase.kind][1] >= start:
-            planned[phase.kind][1] = start - timedelta(days=1)  # closes (today's phase: yesterday, when opening today)
+    limit = start - timedelta(days=1)
+    for phase in sorted((p for p in year.phases if p.position < target.position), key=lambda p: -p.position):
+        # Each earlier phase closes before the next one starts (today's phase: yesterday, when opening today).
+        # Today's phase, opened on `start`'s day, is passed over: its one day is the day before.
+        planned[phase.kind][1] = min(planned[phase.kind][1], limit)
+        if phase is current and planned[phase.kind][0] > limit:
+            planned[phase.kind][0] = limit
+        limit = min(limit, planned[phase.kind][0] - timedelta(days=1))
     planned[target.kind] = [start, end]
     previous_end = end
     for phase in year.phases:

@@ -32,7 +32,6 @@ from ..models import (
     Framework,
     Item,
     ItemResult,
-    KeptItemPosition,
     Result,
     Review,
     ReviewRating,
@@ -45,9 +44,8 @@ from .campaign import current_year
 from .items import (
     criteria_as_in,
     in_checklist,
+    in_year_order,
     item_numbers,
-    kept_position_join,
-    position_in,
     retired_in,
     wordings_in,
 )
@@ -178,11 +176,10 @@ def _applicable_items(target: Target, only_item_id: int | None = None):
         select(Criterion, Item)
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == assessment_id))
-        .outerjoin(KeptItemPosition, kept_position_join(target.year.id))
         .where(Criterion.framework_id == target.framework.id,
                in_checklist(target.year.id, target.year.year, ItemResult.id.isnot(None)))
-        .order_by(Criterion.position, Item.year_id.isnot(None), position_in(), Item.id)
     )
+    stmt = in_year_order(stmt, target.year.id)
     if only_item_id is not None:
         stmt = stmt.where(Item.id == only_item_id)
     pairs = db.session.execute(stmt).all()
@@ -373,7 +370,7 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     """Set (not toggle) the result of one item. Idempotent; audited when it changes."""
     result = parse_result(value)
     _ensure_editable(target)
-    criterion, item = _criterion_and_item(target, item_id)
+    _criterion, item = _criterion_and_item(target, item_id)
     assessment = _lock_assessment(target)
     _ensure_editable(target)  # the row may have been submitted meanwhile
     before = _existing(assessment, item)
@@ -385,7 +382,7 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
     assessment.updated_at = utcnow()
     audit.record(actor, "checklist.set_result", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "result": old.value},
-                 after={"item_id": item.id, "result": result.value, "item": _item_words(criterion, item),
+                 after={"item_id": item.id, "result": result.value, "item": _item_words(target, item),
                         "of": f"{target.year.year} · {_whose(target)}"})
     _commit_keeping_loaded()
 
@@ -554,9 +551,10 @@ def _transition(actor: User, assessment: Assessment, action: str, to: Assessment
                         before={"status": before.value}, after={"status": to.value, "comment": comment, **recorded})
 
 
-def _item_words(criterion: Criterion, item: Item) -> str:
-    """An item as the audit log names it: its number in the framework and the start of its text ("1.2 坚持…")."""
-    number = f"{criterion.position}.{item.position}"
+def _item_words(target: Target, item: Item) -> str:
+    """An item as the audit log names it: its number as the checklist shows it (`items.item_numbers`, theme
+    items after the framework's own, a finished year's kept order) and the start of its text ("1.2 坚持…")."""
+    number = item_numbers(_all_pairs(target))[item.id]
     text = item.text if len(item.text) <= 40 else item.text[:40] + "…"
     return f"{number} {text}"
 

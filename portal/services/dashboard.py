@@ -36,7 +36,6 @@ from ..models import (
     GradeRecord,
     Item,
     ItemResult,
-    KeptItemPosition,
     Pledge,
     PledgeStatus,
     Post,
@@ -58,7 +57,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, figures, progress
-from .items import criteria_as_in, in_checklist, item_numbers, kept_position_join, position_in, wordings_in
+from .items import criteria_as_in, in_checklist, in_year_order, item_numbers, wordings_in
 from .progress import Tally
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
@@ -263,6 +262,10 @@ class Row:
     members_total: int = 0
     members_done: int = 0
     last_activity: datetime | None = None
+    # An export's row (summary_rows(figures=True)) holds no Tally: `cells` stays empty and these hold the figures
+    # it writes, computed from the kept counts by progress.progress_of / score_of.
+    figures: dict[int, tuple[float, float | None]] = field(default_factory=dict)  # criterion id → (progress, score)
+    overall: tuple[float, float | None, int] = (0.0, None, 0)  # (progress, score, items not met)
 
     @cached_property
     def total(self) -> Tally:
@@ -653,22 +656,29 @@ def _order(filters: Filters, criteria: list[Criterion]) -> list:
     return [key.desc().nulls_last() if filters.descending else key.asc().nulls_first() for key in keys] + by_name
 
 
-def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion], now: datetime) -> list[Row]:
+def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion], now: datetime,
+                 figures: bool = False) -> list[Row]:
     """The matching rows of the filters' page (every matching row when `per_page` is None), sorted, with their
-    criterion cells and overdue submissions: three queries, whatever the size of the district."""
+    criterion cells and overdue submissions: three queries, whatever the size of the district. With `figures`
+    (an export's thousands of rows), each row's `figures` and `overall` instead of Tally cells."""
     size = filters.per_page
+    counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else ()
     stmt = (_summaries(S.branch_id, Branch.name, Unit.name, Unit.kind, Branch.brand_name, S.assessment_id, S.status,
                        S.rating, S.plan_status, S.pledges, S.posts, S.members_total, S.members_done,
-                       S.last_activity)
+                       S.last_activity, *counts)
             .where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria)))
     if size:
         stmt = stmt.limit(size).offset((filters.page - 1) * size)
     rows, assessments = [], {}
     for (branch_id, name, unit_name, kind, brand, assessment_id, status, rating, plan, pledges, posts,
-         members_total, members_done, last) in db.session.execute(stmt):
+         members_total, members_done, last, *kept) in db.session.execute(stmt):
         row = Row(branch_id, name, unit_name, kind, brand, status=status, rating=rating, plan_status=plan,
                   pledges=pledges, posts=posts, members_total=members_total, members_done=members_done,
                   last_activity=last)
+        if kept:  # the summary's counts are the sums of its criteria's (services/figures.py)
+            total, na, met, partly, not_met, weight_scored, weight_earned = kept
+            row.overall = (progress.progress_of(total, na, met + partly + not_met),
+                           progress.score_of(weight_scored, weight_earned), not_met)
         rows.append(row)
         if assessment_id is not None:
             assessments[assessment_id] = row
@@ -682,7 +692,15 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
         among_assessments = AssessmentTally.assessment_id.in_(
             _summaries(S.assessment_id).where(*_in_year(year), *_matching(year, filters)))
         among_branches = and_(*_matching(year, filters)) if _matching(year, filters) else true()
-    if assessments:
+    if assessments and figures:
+        t = AssessmentTally
+        for assessment_id, criterion_id, total, na, assessed, weight_scored, weight_earned in db.session.execute(
+                select(t.assessment_id, t.criterion_id, t.total, t.na, t.met + t.partly + t.not_met, t.weight_scored,
+                       t.weight_earned).where(among_assessments)):
+            if assessment_id in assessments:
+                assessments[assessment_id].figures[criterion_id] = (progress.progress_of(total, na, assessed),
+                                                                    progress.score_of(weight_scored, weight_earned))
+    elif assessments:
         for row in db.session.execute(select(AssessmentTally.assessment_id, AssessmentTally.criterion_id,
                                              *progress.tally_columns()).where(among_assessments)):
             if row[0] in assessments:
@@ -738,6 +756,25 @@ def overview(args, today: date | None = None) -> Overview:
         criterion_averages=_criterion_averages(year, filters, criteria, found.count), timeline=line, now=now,
         progress_counts=list(found.bands),
     )
+
+
+def rows_only(args) -> Overview:
+    """The overview of the query-string `args` as an export needs it: every matching row of the chosen year (never
+    paged), each with its figures only (`summary_rows(figures=True)`), and the filters, years and criteria; the
+    page's cards, charts and timeline are left empty (an export writes none of them). Four queries."""
+    from . import tallies as kept
+
+    now = utcnow()
+    all_years = years()
+    criteria = branch_criteria()
+    filters = parse_filters({**dict(args.items()), "per_page": ALL, "page": ""}, all_years, criteria)
+    rows: list[Row] = []
+    if filters.year is not None:
+        criteria = criteria_as_in(filters.year, criteria)  # a finished year's own names and order
+        kept.apply_pending(summaries=True)  # this transaction's own changes, if any
+        rows = summary_rows(filters.year, filters, criteria, now, figures=True)
+    return Overview(filters=filters, years=all_years, criteria=criteria, rows=rows, count=len(rows),
+                    all_branches=len(rows), summary=Summary(), criterion_averages=[], timeline=[], now=now)
 
 
 # --- daily snapshots -------------------------------------------------------------------------------
@@ -820,11 +857,9 @@ def item_grid(year: CampaignYear) -> ItemGrid:
     answered = (select(ItemResult.id).join(Assessment, Assessment.id == ItemResult.assessment_id)
                 .where(ItemResult.item_id == Item.id, Assessment.year_id == year.id,
                        Assessment.member_id.is_(None)).exists())
-    items = list(db.session.execute(
+    items = list(db.session.execute(in_year_order(
         select(Item, Criterion).join(Criterion).join(Framework)
-        .outerjoin(KeptItemPosition, kept_position_join(year.id))
-        .where(Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year, answered))
-        .order_by(Criterion.position, Item.year_id.isnot(None), position_in(), Item.id)))
+        .where(Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year, answered)), year.id)))
     results, wordings = {}, {}
     for branch_id, item_id, result, text in db.session.execute(
             select(Assessment.branch_id, ItemResult.item_id, ItemResult.result, ItemResult.item_text)

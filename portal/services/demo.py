@@ -5,8 +5,8 @@ seed in seconds; the one password hash is computed once and shared by the demo a
 """
 from __future__ import annotations
 
-import functools
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
@@ -16,6 +16,7 @@ from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, cast, func, 
 from werkzeug.security import generate_password_hash
 
 from ..clock import local_today
+from ..collation import stored_key
 from ..extensions import db
 from ..links import path_for
 from ..models import (
@@ -48,8 +49,9 @@ from ..models import (
 )
 from . import audit, figures, markdown, tallies
 from .builtin import ensure_builtin
+from .bulk import insert_dicts, insert_rows
 from .campaign import seed_demo as seed_campaign_work
-from .items import in_checklist
+from .items import in_checklist, in_year_order
 
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo password
 DEMO_ACCOUNTS = [("admin", "组织科 Organisation section (admin)"), ("leader", "领导小组 Leading group"),
@@ -148,6 +150,40 @@ def is_empty() -> bool:
 
 def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012,
          today: date | None = None) -> DemoSummary:
+    """Load the demo district into an empty database and commit: `branches` schools and their branches, each with
+    a secretary and `members_per_branch` members, the demo accounts (DEMO_ACCOUNTS), three campaign years (2010 and
+    2011 finished, 2012 current and part-way done) and their history, audited at its own times. The same
+    `seed_value` makes the same district. Raises DemoInProduction (PORTAL_ENV=production) or DemoRefused (the
+    database already holds a district)."""
+    with _bulk_load():
+        return _seed(branches, members_per_branch, seed_value, today)
+
+
+BULK_LOAD_CACHE_KIB = 50_000  # SQLite's page cache while the demo loads (its default is 2 MB)
+
+
+@contextmanager
+def _bulk_load():
+    """On SQLite, a page cache large enough for a district's indexes and temporary GROUP BY trees in memory while
+    the demo loads (a 2,000-branch district writes about 7 million answers and reads them back to tally them);
+    the connection's own settings again afterwards."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    sqlite = connection.connection.dbapi_connection  # the same one after the commit: a pragma of the connection
+    cache = sqlite.execute("PRAGMA cache_size").fetchone()[0]
+    temp_store = sqlite.execute("PRAGMA temp_store").fetchone()[0]
+    sqlite.execute(f"PRAGMA cache_size=-{BULK_LOAD_CACHE_KIB}")
+    sqlite.execute("PRAGMA temp_store=MEMORY")
+    try:
+        yield
+    finally:
+        sqlite.execute(f"PRAGMA cache_size={int(cache)}")
+        sqlite.execute(f"PRAGMA temp_store={int(temp_store)}")
+
+
+def _seed(branches: int, members_per_branch: int, seed_value: int, today: date | None) -> DemoSummary:
     if current_app.config.get("PORTAL_ENV") == "production":
         raise DemoInProduction
     if not is_empty():
@@ -188,7 +224,8 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
 
     # People: the fixed demo accounts, a secretary per branch, members.
     def user_row(username, role, branch_id=None, post_title="", display_name=None):
-        return {"username": username, "display_name": display_name or _name(rng, used_names),
+        display_name = display_name or _name(rng, used_names)
+        return {"username": username, "display_name": display_name, "sort_key": stored_key(display_name, person=True),
                 "password_hash": password_hash, "role": role, "branch_id": branch_id,
                 "post_title": post_title, "active": True, "session_version": 1, "created_at": now,
                 # Example addresses (a reserved domain, RFC 2606): reminders can be tried with a local SMTP server.
@@ -204,7 +241,7 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
         for k in range(1, members_per_branch + 1):
             username = "mem01" if (n == 1 and k == 1) else f"m{n:03d}-{k:02d}"
             rows.append(user_row(username, Role.MEMBER, branch_id, rng.choice(POSTS_TITLES)))
-    db.session.execute(insert(User.__table__), rows)
+    insert_dicts(User.__table__, rows)
 
     frameworks = {f.subject: f for f in db.session.scalars(select(Framework))}
     leader_id = db.session.scalar(select(User.id).where(User.username == "leader"))
@@ -250,13 +287,16 @@ def _make_current(years: dict[int, CampaignYear], current: int, today: date) -> 
 def _items_for(framework: Framework, year: CampaignYear) -> list[tuple[int, str, int, float]]:
     """(id, text, criterion id, weight) of every item a checklist of the year holds, in order."""
     stmt = (select(Item.id, Item.text, Item.criterion_id, Item.weight).join(Criterion).where(
-        Criterion.framework_id == framework.id, in_checklist(year.id, year.year))
-        .order_by(Criterion.position, Item.position))
-    return list(db.session.execute(stmt))
+        Criterion.framework_id == framework.id, in_checklist(year.id, year.year)))
+    return list(db.session.execute(in_year_order(stmt, year.id)))
 
 
 def _when(rng: random.Random, today: date, max_days: int) -> datetime:
-    day = today - timedelta(days=rng.randint(0, max_days))
+    """A moment (naive UTC) in the morning (UTC) of one of the `max_days` days before `today`, never later than two
+    days ago in UTC: the portal's day runs ahead of UTC (Shanghai's day begins at 16:00 UTC), and what follows a
+    drawn moment (a return 5 hours later, a review a day later) must still lie in the past."""
+    latest = (utcnow() - timedelta(days=2)).date()
+    day = min(today, latest) - timedelta(days=rng.randint(0, max_days))
     return datetime(day.year, day.month, day.day, rng.randint(0, 11), rng.randint(0, 59))
 
 
@@ -307,7 +347,7 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             "reviewed_at": updated if status == AssessmentStatus.REVIEWED else None,
             "created_at": updated - timedelta(days=10), "updated_at": updated,
         })
-    db.session.execute(insert(Assessment.__table__), assessment_rows)
+    insert_dicts(Assessment.__table__, assessment_rows)
     ids = {(b, m): a for a, b, m in db.session.execute(
         select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
@@ -371,10 +411,8 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             happened(assessment_id, branch_id, reviewer or secretaries.get(branch_id), "review", "submitted", after,
                      submitted_at + timedelta(days=1))
     insert_rows(ItemResult.__table__, ANSWER_COLUMNS, result_rows)
-    if event_rows:
-        db.session.execute(insert(AssessmentEvent.__table__), event_rows)
-    if review_rows:
-        db.session.execute(insert(Review.__table__), review_rows)
+    insert_dicts(AssessmentEvent.__table__, event_rows)
+    insert_dicts(Review.__table__, review_rows)
     audit.record_history(history)
 
 
@@ -411,28 +449,6 @@ def _answer_everything(year: CampaignYear, at: datetime, seed_value: int) -> Non
                .join(Item, Item.criterion_id == Criterion.id)
                .where(Assessment.year_id == year.id, in_checklist(year.id, year.year)))
     db.session.execute(insert(ItemResult.__table__).from_select(ANSWER_COLUMNS, answers))
-
-
-def insert_rows(table, columns: list[str], rows: list[tuple], batch: int = 5000) -> None:
-    """Rows (tuples in the order of `columns`) into `table` through the driver's executemany: SQLAlchemy's
-    per-row parameter work is most of the cost of a million dicts. Values are converted as the columns' types
-    convert them (a datetime as SQLite stores it), each distinct value once."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=columns)
-    converters = []
-    for name in columns:
-        convert = table.c[name].type._cached_bind_processor(dialect)
-        converters.append(functools.lru_cache(maxsize=4096)(convert) if convert else None)
-    # The statement's own order of parameters (SQLite's ?), or names (psycopg's %(name)s).
-    order = [columns.index(name) for name in compiled.positiontup] if compiled.positional else None
-    for start in range(0, len(rows), batch):
-        values = [[c(v) if c and v is not None else v for c, v in zip(converters, row, strict=True)]
-                  for row in rows[start:start + batch]]
-        connection.exec_driver_sql(compiled.string, [tuple(row[i] for i in order) for row in values] if order
-                                   else [dict(zip(columns, row, strict=True)) for row in values])
 
 
 def _seed_snapshots(rng, year, branch_ids, today):
@@ -474,7 +490,8 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
     names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
     people = dict(db.session.execute(select(User.id, User.display_name)).all())
     leaders = notifications.leaders()
-    secretaries = {b: notifications.secretaries_of(b) for b in names}
+    by_branch = notifications.secretaries_by_branch()
+    secretaries = {b: by_branch.get(b, []) for b in names}
     settled: list[tuple[str, str, datetime]] = []  # (kind, object key, when the work was done)
 
     # 自评: waiting, returned, reviewed.

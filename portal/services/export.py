@@ -1,4 +1,4 @@
-"""The overview as a spreadsheet (XLSX, one sheet per year plus the item-level results) and as CSV.
+"""The overview as spreadsheets (XLSX: one sheet per year; the item-level results apart) and as CSV.
 
 The workbook is written by XlsxWriter in constant-memory mode: each row goes to disk as it is written and
 is never held as cell objects, in one pass over the rows, into a temporary file that is then sent in
@@ -12,11 +12,13 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC
+from functools import lru_cache
 from typing import BinaryIO
 
 import xlsxwriter
 from flask import current_app
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
 from .. import labels
@@ -37,7 +39,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def formula_like(value) -> bool:
     """Whether a spreadsheet could read `value` as a formula."""
-    return isinstance(value, str) and unicodedata.normalize("NFKC", value[:1]).startswith(FORMULA_START)
+    return isinstance(value, str) and value != "" and _starts_formula(value[0])
+
+
+@lru_cache(maxsize=4096)
+def _starts_formula(char: str) -> bool:
+    """Whether text beginning with `char` is read as a formula (its NFKC form, once per character)."""
+    return unicodedata.normalize("NFKC", char).startswith(FORMULA_START)
 
 
 def neutralise(value):
@@ -98,9 +106,13 @@ def zone_label() -> str:
     return zone
 
 
-def local_time(moment):
-    """A stored (naive UTC) time as the portal's local wall-clock time, naive (spreadsheets hold no zone)."""
-    return to_user_timezone(moment).replace(tzinfo=None, microsecond=0) if moment else None
+def local_time(moment, zone=None):
+    """A stored (naive UTC) time as the portal's local wall-clock time, naive (spreadsheets hold no zone).
+    `zone`: the request's time zone (flask_babel.get_timezone), looked up once by a caller with many times."""
+    if not moment:
+        return None
+    zone = zone or get_timezone()
+    return zone.normalize(moment.replace(tzinfo=UTC).astimezone(zone)).replace(tzinfo=None, microsecond=0)
 
 
 def header(criteria: list[Criterion]) -> list[str]:
@@ -128,6 +140,7 @@ class Names:
         self.plan = {k: str(v) for k, v in labels.SUBMISSION_STATUS.items()}
         self.grade = {k: str(v) for k, v in labels.GRADE.items()}
         self.not_started, self.yes, self.no = _("Not started"), _("yes"), _("no")
+        self.zone = get_timezone()  # looked up once, not per row
 
 
 def verdict_values(cell, names: Names | None = None) -> list:
@@ -139,20 +152,24 @@ def verdict_values(cell, names: Names | None = None) -> list:
     return [cell.ballots, cell.score, cell.satisfaction, grade, confirmed]
 
 
+TYPED_COLUMNS = (0, 1)  # of `row_values`: the branch's and the unit's names; the rest are figures, times and labels
+
+
 def row_values(row: dashboard.Row, criteria: list[Criterion], names: Names | None = None) -> list:
+    """The cells of one branch before its verdict's (`verdict_values`), from an export's row
+    (`dashboard.summary_rows(figures=True)`): numbers as numbers, labels translated once (`names`)."""
     names = names or Names()
-    total = row.total
     values: list = [row.name, row.unit_name, names.unit_kind[row.unit_kind]]
     for criterion in criteria:
-        tally = row.cells.get(criterion.id)
-        values += [tally.score if tally else None, tally.progress if tally else None]
+        progress, score = row.figures.get(criterion.id, (None, None))
+        values += [score, progress]
     values += [
-        total.progress, total.score, total.not_met,
+        *row.overall,
         names.status[row.status] if row.status else names.not_started,
         names.rating[row.rating] if row.rating else "",
         names.plan[row.plan_status] if row.plan_status else "",
         row.overdue, row.pledges, row.posts, row.members_done, row.members_total,
-        local_time(row.last_activity),
+        local_time(row.last_activity, names.zone),
     ]
     return values
 
@@ -182,11 +199,21 @@ class Formats:
         return self.made[key]
 
 
-def write_row(ws, line: int, values, formats: Formats, style: dict | None = None, first: int = 0) -> None:
+def write_row(ws, line: int, values: list, formats: Formats, style: dict | None = None, first: int = 0,
+              typed: tuple[int, ...] | None = None) -> None:
     """One row of an XLSX sheet from column `first`: formula-like text written as a string (write_string) with
-    the quote-prefix format, as typed and without a visible apostrophe; every other value as it is."""
-    for column, value in enumerate(values, start=first):
-        write_cell(ws, line, column, value, formats, style)
+    the quote-prefix format, as typed and without a visible apostrophe; every other value as it is (numbers as
+    numbers, times as dates), by XlsxWriter's own `write_row`.
+
+    `typed`: the positions in `values` of the text a person typed (names, titles, wordings); only those are
+    checked, the figures, times and labels the portal makes never starting a formula. None checks every value.
+    A row with formula-like text is written cell by cell (`write_cell`)."""
+    positions = range(len(values)) if typed is None else typed
+    if any(formula_like(values[index]) for index in positions):
+        for column, value in enumerate(values, start=first):
+            write_cell(ws, line, column, value, formats, style)
+    else:
+        ws.write_row(line, first, values, formats.get(style, False))
 
 
 def write_cell(ws, line: int, column: int, value, formats: Formats, style: dict | None = None) -> None:
@@ -202,64 +229,78 @@ def years_for_export(overview: dashboard.Overview) -> list[CampaignYear]:
     return [chosen] + [y for y in overview.years if y.id != chosen.id] if chosen else []
 
 
-def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
-    """XLSX into `out`: a sheet per campaign year (same filters and sort), then the chosen year's item results.
-
-    Cells are written row by row (constant-memory mode keeps one row in memory); text is never read as a
-    formula, URL or number, and formula-like text is a quote-prefixed string (`write_row`)."""
-    criteria = overview.criteria
-    book = new_workbook(out, constant_memory=True, in_memory=False, tmpdir=tempfile.gettempdir(),
+def _export_book(out: BinaryIO) -> xlsxwriter.Workbook:
+    """A workbook in constant-memory mode (one row in memory), its temporary files in the system's folder."""
+    return new_workbook(out, constant_memory=True, in_memory=False, tmpdir=tempfile.gettempdir(),
                         default_date_format="yyyy-mm-dd hh:mm:ss")
+
+
+def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
+    """XLSX into `out`: a sheet per campaign year (same filters and sort), the chosen year first. The chosen
+    year's item results are their own download (`write_item_workbook`), linked beside this one.
+
+    Every row is written as it is read (constant-memory mode keeps one row in memory), by XlsxWriter's
+    `write_row`; text is never read as a formula, URL or number, and formula-like text in the names people type
+    is a quote-prefixed string (`write_row`). Labels are translated and the time zone looked up once (`Names`).
+    Per year: three queries of the rows and two of the verdicts, whatever the size of the district."""
+    criteria = overview.criteria
+    book = _export_book(out)
     formats = Formats(book)
     used: set[str] = set()
     names = Names()
+    head = header(criteria)
     for year in years_for_export(overview):
         if year.id == overview.filters.year.id:
             rows = overview.rows
         else:
             rows = dashboard.summary_rows(year, replace(overview.filters, year=year, page=1, per_page=None),
-                                          criteria, overview.now)
+                                          criteria, overview.now, figures=True)
         ws = book.add_worksheet(_sheet_title(f"{year.year} {year.theme}", used))
         ws.freeze_panes(1, 1)
         ws.set_column(0, 0, 30)
         ws.set_column(1, 1, 24)
-        write_row(ws, 0, header(criteria), formats, HEADER_STYLE)
+        write_row(ws, 0, head, formats, HEADER_STYLE)
         verdicts = grading.verdict_cells(year, [row.branch_id for row in rows])
         for index, row in enumerate(rows, start=1):
             write_row(ws, index, row_values(row, criteria, names) + verdict_values(verdicts[row.branch_id], names),
-                       formats)
-    _item_sheet(book, overview, used, formats)
+                      formats, typed=TYPED_COLUMNS)
     book.close()
 
 
-def _item_sheet(book, overview: dashboard.Overview, used: set[str], formats: Formats) -> None:
-    """Rows in the framework's order (criterion heading, then its items), a column per branch; an item whose
-    answers were given against different wordings has a row per wording."""
+def write_item_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
+    """XLSX into `out`: the chosen year's item results, one sheet, a column per branch of the overview (same
+    filters and sort). Rows in the framework's order (criterion heading, then its items); an item whose answers
+    were given against different wordings has a row per wording."""
+    book = _export_book(out)
+    formats = Formats(book)
     year = overview.filters.year
     grid = dashboard.item_grid(year)
-    branches = overview.rows
-    ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), used))
+    ids = [row.branch_id for row in overview.rows]
+    ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), set()))
     ws.freeze_panes(1, 3)
     ws.set_column(2, 2, 50)
-    write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [b.name for b in branches], formats, HEADER_STYLE)
+    write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [row.name for row in overview.rows], formats,
+              HEADER_STYLE)
     result_label = {result: str(label) for result, label in labels.RESULT.items()}  # translate once
+    result_label[None] = ""  # an answer given against another wording: on that wording's line
     line = 1
     numbers = grid.numbers()  # as the checklist numbers them
     for criterion, items in grid.criteria:
         write_row(ws, line, [f"{criterion.position}. {criterion.title}", "", ""], formats, SECTION_STYLE)
         line += 1
         for item in items:  # a line per wording answered, each answer beside its own (ItemGrid.lines)
-            for wording, cells in grid.lines(item, [b.branch_id for b in branches]):
+            for wording, cells in grid.lines(item, ids):
                 write_row(ws, line, [criterion.title, numbers[item.id], wording]
-                           + [result_label[cells[b.branch_id]] if b.branch_id in cells else "" for b in branches],
-                           formats)
+                          + [result_label[result] for result in map(cells.get, ids)], formats, typed=(0, 1, 2))
                 line += 1
+    book.close()
 
 
-def workbook(overview: dashboard.Overview) -> bytes:
-    """The whole XLSX as bytes (tests and small callers; the download streams `xlsx_chunks` instead)."""
+def workbook(overview: dashboard.Overview, items: bool = False) -> bytes:
+    """The XLSX as bytes, the years' sheets or (`items`) the item results (tests and small callers; the
+    download streams `xlsx` instead)."""
     buffer = io.BytesIO()
-    write_workbook(overview, buffer)
+    (write_item_workbook if items else write_workbook)(overview, buffer)
     return buffer.getvalue()
 
 
@@ -296,29 +337,31 @@ def csv_lines(overview: dashboard.Overview) -> Iterator[str]:
         yield flush()
 
 
-def filename(overview: dashboard.Overview, extension: str) -> str:
-    return f"dashboard-{overview.filters.year.year}.{extension}"
+def filename(overview: dashboard.Overview, extension: str, suffix: str = "") -> str:
+    return f"dashboard-{overview.filters.year.year}{suffix}.{extension}"
 
 
 def _every_row(args) -> dashboard.Overview:
-    """The overview of the query-string `args` with every matching row (an export is not paged)."""
-    return dashboard.overview({**dict(args.items()), "per_page": dashboard.ALL, "page": ""})
+    """The overview of the query-string `args` with every matching row (an export is not paged), their figures
+    only (`dashboard.rows_only`)."""
+    return dashboard.rows_only(args)
 
 
-def xlsx(args) -> tuple[str, Iterator[bytes]] | None:
-    """(file name, the workbook's bytes in chunks) of the overview for the query-string `args`; None without a
-    year. The workbook is written in full (in this request, which the labels and time zone need) to a
-    temporary file that the chunks then read and remove: memory stays flat whatever the district's size."""
+def xlsx(args, items: bool = False) -> tuple[str, Iterator[bytes]] | None:
+    """(file name, the workbook's bytes in chunks) of the overview for the query-string `args`: its years' sheets,
+    or with `items` the chosen year's item results; None without a year. The workbook is written in full (in
+    this request, which the labels and time zone need) to a temporary file that the chunks then read and
+    remove: memory stays flat whatever the district's size."""
     overview = _every_row(args)
     if overview.filters.year is None:
         return None
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks when the download ends
     try:
-        write_workbook(overview, handle)
+        (write_item_workbook if items else write_workbook)(overview, handle)
     except BaseException:
         handle.close()
         raise
-    return filename(overview, "xlsx"), _chunks(handle)
+    return filename(overview, "xlsx", "-items" if items else ""), _chunks(handle)
 
 
 def csv_export(args) -> tuple[str, Iterator[str]] | None:

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import io
 import json
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 
@@ -44,7 +43,7 @@ from ..models import (
     KeptItemPosition,
     KeptItemWeight,
 )
-from ..text import check_text
+from ..text import check_text, folded
 from . import audit, uploads
 from .campaign import current_year, is_past
 from .versions import check_version
@@ -198,6 +197,18 @@ def _reach(item: Item, number: int | None) -> set[int] | None:
     return {item.year_id} if item.year_id is not None else _years_from(number)
 
 
+def _edit_reach(item: Item, number: int | None, weight_only: bool) -> set[int] | None:
+    """The years (ids) an edit of the item from year `number` on reaches (`_reach`): with `weight_only` (its
+    wording and place stay) the finished years are left out, as their figures do not change (they keep the
+    weight they were scored with, KeptItemWeight), so a confirmation names only the years whose figures do."""
+    years = _reach(item, number)
+    current = current_year()
+    if not weight_only or current is None:
+        return years
+    stmt = select(CampaignYear.id).where(CampaignYear.year >= current.year)
+    return set(db.session.scalars(stmt if years is None else stmt.where(CampaignYear.id.in_(years))))
+
+
 def _new_item(criterion_id: int, year_id: int | None, start: int | None, **values) -> Item:
     """A new item: a theme item of `year_id`, or one asked every year from `start` (None: from the start)."""
     item = Item(criterion_id=criterion_id, year_id=year_id, valid_from=None if year_id else start, **values)
@@ -283,8 +294,8 @@ def _criterion_saved_as(criterion: Criterion, title: str, title_en: str, officia
 
 
 def same_words(text: str) -> str:
-    """The form two names or wordings are compared in: NFKC (full-width folded), spaces collapsed, case folded."""
-    return " ".join(unicodedata.normalize("NFKC", text or "").split()).casefold()
+    """The form two names or wordings are compared in: text.folded (NFKC, spaces collapsed, case folded)."""
+    return folded(text)
 
 
 def _finished_year_ids(framework: Framework) -> list[int]:
@@ -463,7 +474,8 @@ def update_item(actor, item: Item, *, text: str, weight: float, position: int | 
     if after == before:
         db.session.rollback()
         return False
-    years = _guard(framework, _reach(item, item.valid_from), confirmed)
+    weight_only = (after["text"], after["position"]) == (before["text"], before["position"])
+    years = _guard(framework, _edit_reach(item, item.valid_from, weight_only), confirmed)
     if after["weight"] != before["weight"]:
         _keep_weights(framework, [item])
     if after["position"] != before["position"]:
@@ -507,13 +519,17 @@ def add_item(actor, criterion: Criterion, *, text: str, weight: float, year: Cam
 def set_item_active(actor, item: Item, active: bool, confirmed: bool = False) -> bool:
     """Retire an item from the current year on (a theme item: from its year; checklists of those years leave it
     out, those that answered it keep it, with their answer), or bring a retired one back (`_restore`). False: it
-    already was so. Invalid (422) for a theme item of a finished year."""
+    already was so. Invalid (422) for a theme item of a finished year, and for bringing back an item worded like
+    one still asked beside it (`_wording_taken`, the rule of an add or edit)."""
     _refuse_finished_theme_item(item)
     criterion = get_criterion(item.criterion_id)
     framework = _lock(framework_of(criterion))
     if item.active == active:
         db.session.rollback()
         return False
+    if active and (message := _wording_taken(item.criterion_id, item.year_id, item.text, other_than=item.id)):
+        db.session.rollback()  # brought back, it would stand beside an item worded alike (as an add or edit would)
+        raise Invalid(message, {"text": message})
     start = _change_year(framework, item.year_id)
     before = {"active": not active, "valid_from": item.valid_from, "retired_from": item.retired_from}
     years = _guard(framework, _restore_reach(item, start) if active else _reach(item, start), confirmed)
@@ -709,9 +725,7 @@ def _s(value) -> str:
 
 
 def _number(text: str, low: float, high: float) -> float | None:
-    import unicodedata
-
-    text = unicodedata.normalize("NFKC", text or "").strip()
+    text = folded(text)  # full-width digits typed with a Chinese input method
     try:
         value = float(text)
     except ValueError:
@@ -752,6 +766,17 @@ def sheet_problem(sheet: str, message, row=None) -> str:
     return _("Sheet %(sheet)s, row %(row)s: %(message)s", sheet=sheet, row=row, message=message)
 
 
+def _order_number(sheet: str, row, text: str, problem) -> int | None:
+    """A row's 序号 (sheets 准则 and 条目): a whole number from 1 to MAX_ROWS, else `problem(sheet, row, message)`
+    and None."""
+    position = _number(text.strip(), 1, MAX_ROWS)
+    if position is None or not position.is_integer():
+        problem(sheet, row, _("序号 “%(position)s” must be a whole number from 1 to %(max)s.",
+                              position=text.strip()[:20], max=MAX_ROWS))
+        return None
+    return int(position)
+
+
 def _checked(framework: Framework, raw: dict) -> dict:
     """The plan with every value checked and normalised; Invalid with every problem, row by row, otherwise."""
     problems: list[str] = []
@@ -785,7 +810,7 @@ def _checked(framework: Framework, raw: dict) -> dict:
             if message:
                 problem(SHEETS[1], row, f"{column}: {message}")
             values[key] = text
-        position = _number(_s(entry.get("position")), 1, MAX_ROWS)
+        position = _order_number(SHEETS[1], row, _s(entry.get("position")), problem)
         named = next((c for c in criteria if values["title"] and same_words(c["title"]) == same_words(
             values["title"])), None)
         if named is not None:
@@ -824,12 +849,7 @@ def _checked(framework: Framework, raw: dict) -> dict:
         if id_text and item_id is None:
             problem(SHEETS[2], row, _("编号 “%(id)s” is not an item number; leave it blank for a new item.",
                                       id=id_text[:20]))
-        position_text = _s(entry.get("position")).strip()
-        position = _number(position_text, 1, MAX_ROWS)
-        if position is None or not position.is_integer():
-            problem(SHEETS[2], row, _("序号 “%(position)s” must be a whole number from 1 to %(max)s.",
-                                      position=position_text[:20], max=MAX_ROWS))
-            position = None
+        position = _order_number(SHEETS[2], row, _s(entry.get("position")), problem)
         items.append({"id": item_id, "criterion": code, "position": position or MAX_ROWS, "text": text,
                       "weight": _weight(weight or 0), "year": year, "order": len(items), "row": row})
     _check_item_rows(framework, existing, years, items, problem)
@@ -950,7 +970,14 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
         free = list(existing)
         for n, wanted in enumerate(wanted_rows):  # same wording: the same item (an active one first)
             hit = next((i for i in sorted(free, key=lambda i: not i.active) if i.text == wanted["text"]), None)
-            if hit is not None:
+            if hit is not None and wanted["id"] and wanted["id"] not in known:
+                # A 编号 given is never overruled by the wording: one of no item here is a new item, which cannot
+                # have the wording of an item it would stand beside (or bring back).
+                refused.append(_("Sheet %(sheet)s, row %(row)s: 编号 %(id)s is not an item of this framework, but "
+                                 "表述 is that of the item 编号 %(other)s. To keep that item, write its 编号 %(other)s "
+                                 "(or leave 编号 blank); a new item needs wording of its own.", sheet=SHEETS[2],
+                                 row=wanted.get("row", "?"), id=wanted["id"], other=hit.id))
+            elif hit is not None:
                 matched[n] = hit
                 free.remove(hit)
         for n, wanted in enumerate(wanted_rows):  # its id, with other wording: a wording edit
@@ -1008,7 +1035,8 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                     moved_own = True
                 # An edit reaches every year the item is asked in; a new version only the years from its first.
                 in_place = item.active or _restored_in_place(item, scope_start)
-                reach(_reach(item, item.valid_from if in_place else scope_start))
+                reach(_edit_reach(item, item.valid_from if in_place else scope_start,
+                                  weight_only=item.active and (item.text, item.position) == (wanted["text"], position)))
 
                 def step(item=item, wanted=wanted, position=position, scope_start=scope_start):
                     asked = item if item.active else _restore(item, scope_start)
@@ -1054,6 +1082,14 @@ def preview_import(framework: Framework, file: FileStorage | None) -> ImportPrev
                          filename=file.filename[:120])
 
 
+def _matches(framework: Framework, raw) -> bool:
+    """Whether the framework, as saved now, already is what the plan makes of it (no change left to make)."""
+    try:
+        return not _diff(framework, _checked(framework, raw)).changes
+    except (ValueError, Invalid):
+        return False
+
+
 def planned_changes(framework: Framework, plan_json: str) -> list[Change]:
     """The changes a previewed plan (as the confirmation form carries it) would make now; nothing is written.
     An unreadable or no longer valid plan: no changes (applying it answers why)."""
@@ -1063,10 +1099,11 @@ def planned_changes(framework: Framework, plan_json: str) -> list[Change]:
         return []
 
 
-def apply_import(actor, framework: Framework, plan_json: str, expected: str, confirmed: bool = False) -> int:
+def apply_import(actor, framework: Framework, plan_json: str, expected: str, confirmed: bool = False) -> int | None:
     """Make the previewed changes, all or nothing, if the framework is still as it was when previewed.
     `expected` is the preview's signed fingerprint (`_signed`): a plan other than the one previewed is refused
-    (Conflict, 409). Returns the number of changes."""
+    (Conflict, 409). Returns the number of changes; None for a second send of an import already made (the
+    framework changed since the preview but already matches the plan: nothing to do, answered as saved)."""
     previewed, _dot, _signature = (expected or "").partition(".")
     if not hmac.compare_digest(_signed(framework, previewed, plan_json or ""), expected or ""):
         raise Conflict(_("This is not the content of the previewed file, so nothing was imported. Upload the "
@@ -1077,6 +1114,9 @@ def apply_import(actor, framework: Framework, plan_json: str, expected: str, con
         raise _bad_file(_l("The preview could not be read. Upload the file again.")) from None
     framework = _lock(framework)
     if fingerprint(framework) != previewed:
+        if _matches(framework, raw):
+            db.session.rollback()
+            return None
         db.session.rollback()
         raise Conflict(_("The framework was changed after this preview was made. Upload the file again."))
     plan = _checked(framework, raw)

@@ -15,13 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from ..collation import people_order, sort_key
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     Assessment,
+    AssessmentTally,
     Branch,
     BranchLevel,
     CampaignYear,
@@ -35,6 +36,7 @@ from ..models import (
     utcnow,
 )
 from . import appraisal, audit, progress
+from .bulk import insert_dicts
 
 REVIEW_SCORE = {ReviewRating.GOOD: 100.0, ReviewRating.FAIRLY_GOOD: 80.0, ReviewRating.AVERAGE: 60.0,
                 ReviewRating.POOR: 0.0}
@@ -129,9 +131,16 @@ def save_policy(actor: User, year: CampaignYear, values: dict) -> GradingPolicy:
 # --- inputs, in SQL -------------------------------------------------------------------------------------
 
 def _self_scores(year: CampaignYear, subject: Subject) -> dict[int, float | None]:
-    """{branch id (branch assessments) or member id (member assessments): checklist score} in one GROUP BY."""
+    """{branch id (branch assessments) or member id (member assessments): checklist score} in one GROUP BY over
+    the kept per-criterion tallies (services/tallies.py: the item results' figures, kept with every change;
+    their sums are the whole checklist's), not over every item result of the year."""
+    from . import tallies
+
+    tallies.apply_pending()
     key = Assessment.branch_id if subject == Subject.BRANCH else Assessment.member_id
-    stmt = progress.tally_query(key).where(Assessment.year_id == year.id, Assessment.subject == subject)
+    stmt = (select(key, *(func.sum(column) for column in progress.tally_columns()))
+            .join(Assessment, Assessment.id == AssessmentTally.assessment_id)
+            .where(Assessment.year_id == year.id, Assessment.subject == subject).group_by(key))
     return {row[0]: progress.tally_of(row[1:8]).score for row in db.session.execute(stmt)}
 
 
@@ -200,8 +209,7 @@ def write_proposals(year: CampaignYear) -> int:
         score = composite(inputs, weights)
         written += keep(branch_id, member_id, inputs, None, score, propose_member(score, policy))
     # Bulk statements: a district of 300 branches × 40 members is 12,000 records a year.
-    if new_rows:
-        db.session.execute(insert(GradeRecord), new_rows)
+    insert_dicts(GradeRecord.__table__, new_rows)  # Core rows: the ORM's bulk insert splits on every NULL
     if changed_rows:
         db.session.execute(update(GradeRecord), changed_rows)
     return written
@@ -363,21 +371,38 @@ class VerdictCell:
     confirmed: bool = False
 
 
-def verdict_cells(year: CampaignYear, branch_ids: list[int]) -> dict[int, VerdictCell]:
-    """{branch id: VerdictCell} for one page of branches: one GROUP BY over the overall answers and one query
-    of grade records, whatever the number of branches."""
-    cells = {branch_id: VerdictCell() for branch_id in branch_ids}
-    if not branch_ids:
+def verdict_cells(year: CampaignYear, branch_ids: list[int] | None = None) -> dict[int, VerdictCell]:
+    """{branch id: VerdictCell} of the given branches in `year` (when None, of every branch that has a ballot or a
+    grade record: the others are absent): one GROUP BY of the overall question's answers per branch and level
+    (`appraisal.overall_counts`) and one query of three columns of the grade records, whatever the number of
+    branches; nothing is loaded as an object. The figures are those of `appraisal.results` (shown only once the
+    round is closed and the branch has the round's minimum of ballots)."""
+    cells: dict[int, VerdictCell] = {branch_id: VerdictCell() for branch_id in branch_ids or ()}
+    if branch_ids is not None and not branch_ids:
         return cells
+
+    def cell(branch_id: int) -> VerdictCell:
+        found = cells.get(branch_id)
+        if found is None:
+            found = cells[branch_id] = VerdictCell()
+        return found
+
     round_ = appraisal.round_for(year)
     if round_ is not None:
-        for branch_id, result in appraisal.results(round_, branch_ids, overall_only=True).items():
-            cell = cells[branch_id]
-            cell.ballots = result.ballots
-            if result.shown:
-                cell.satisfaction, cell.score = result.total.overall.satisfaction, result.total.overall.score
-    for (_year_id, branch_id), record in grades_by_branch([year.id], branch_ids).items():
-        cells[branch_id].grade, cells[branch_id].confirmed = record.grade, record.confirmed is not None
+        closed, weights = appraisal.is_closed(round_), round_.weights
+        for branch_id, counts in appraisal.overall_counts(round_, branch_ids).items():
+            found = cell(branch_id)
+            found.ballots = sum(counts.values())
+            if closed and found.ballots >= round_.min_ballots:
+                found.satisfaction = appraisal.satisfaction_rate(counts)
+                found.score = appraisal.weighted_score(counts, weights)
+    stmt = select(GradeRecord.branch_id, GradeRecord.proposed, GradeRecord.confirmed).where(
+        GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None))
+    if branch_ids is not None:
+        stmt = stmt.where(GradeRecord.branch_id.in_(branch_ids))
+    for branch_id, proposed, confirmed in db.session.execute(stmt):
+        found = cell(branch_id)
+        found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade
     return cells
 
 

@@ -28,6 +28,7 @@ from ..models import (
     Assessment,
     AuditEvent,
     CampaignYear,
+    Criterion,
     Item,
     ItemResult,
     KeptCriterionName,
@@ -67,6 +68,26 @@ def position_in():
 def kept_position_join(year_id):
     """The ON clause of the outer join of `KeptItemPosition` that `position_in()` reads."""
     return and_(KeptItemPosition.item_id == Item.id, KeptItemPosition.year_id == year_id)
+
+
+def in_year_order(stmt, year_id):
+    """`stmt`, a select over `Item` joined to its `Criterion`, with the items in the order a checklist of the
+    campaign year `year_id` (a value, or a column of the query) shows them: criteria in the place that year kept
+    (KeptCriterionName, as `criteria_as_in`), else their current one; in each, the framework's own items before
+    the theme items, each in its kept place (`position_in`), else its current one. Every list of a year's items
+    orders them with it: checklists, the dashboard's grid, pledge tags, the demo seed. Adds two outer joins;
+    `criterion_title_in()` reads the second."""
+    return (stmt.outerjoin(KeptItemPosition, kept_position_join(year_id))
+            .outerjoin(KeptCriterionName, and_(KeptCriterionName.criterion_id == Criterion.id,
+                                               KeptCriterionName.year_id == year_id))
+            .order_by(func.coalesce(KeptCriterionName.position, Criterion.position), Criterion.id,
+                      Item.year_id.isnot(None), position_in(), Item.id))
+
+
+def criterion_title_in():
+    """SQL: the criterion's name in the year of a query ordered by `in_year_order`: the name a finished year
+    kept when it was renamed later, else the current one."""
+    return func.coalesce(KeptCriterionName.title, Criterion.title)
 
 
 def item_numbers(pairs: Iterable) -> dict[int, str]:

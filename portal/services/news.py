@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.datastructures import FileStorage
 
-from ..collation import branch_order, people_order
+from ..collation import people_order
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
@@ -32,7 +32,7 @@ from ..models import (
     post_criterion,
     utcnow,
 )
-from . import audit, images, markdown, notifications, paging
+from . import audit, branch_choice, images, markdown, notifications, paging
 
 PER_PAGE = 10
 TITLE_MAX = 200
@@ -64,7 +64,6 @@ def get_post(post_id: int) -> Post:
     return post
 
 
-BRANCH_MENU_MAX = 60  # more active branches than this: the board filters by a part of the name instead
 BRANCH_Q_MAX = 60
 
 
@@ -74,7 +73,7 @@ class BoardFilters:
     branch_id: int | None = None
     criterion_id: int | None = None
     year: int | None = None
-    branch_q: str = ""  # part of a branch's name (the filter of a district too big for one menu)
+    branch_q: str = ""  # part of a branch's name (the filter of a district too big for one menu: branch_choice)
 
     @classmethod
     def parse(cls, args) -> BoardFilters:
@@ -160,29 +159,20 @@ def latest(limit: int = 5) -> list[Post]:
 
 @dataclass
 class FilterOptions:
-    branches: list[tuple[int, str]]  # empty when there are too many for one menu (see BRANCH_MENU_MAX)
+    branches: branch_choice.BranchChoices  # a menu, or a field for part of the name in a big district
     criteria: list[tuple[int, str, str]]  # id, framework name, title
     years: list[int]
-    chosen_branch: str = ""  # the name of the branch filtered by id, when the menu is not shown
 
 
 def filter_options(filters: BoardFilters | None = None) -> FilterOptions:
-    """The board's filter choices. Up to BRANCH_MENU_MAX active branches are offered as a menu; a bigger
-    district gets a name field instead (a menu of 2,000 branches is unusable and weighs 100 KB), so the
-    page costs the same whatever the district's size."""
-    menu = list(db.session.execute(
-        select(Branch.id, Branch.name).where(Branch.active.is_(True)).order_by(*branch_order())
-        .limit(BRANCH_MENU_MAX + 1)).tuples())
-    chosen = ""
-    if len(menu) > BRANCH_MENU_MAX:
-        menu = []
-        if filters is not None and filters.branch_id:
-            chosen = db.session.scalar(select(Branch.name).where(Branch.id == filters.branch_id)) or ""
+    """The board's filter choices. The branch filter is the branch picker of active branches: a menu up to
+    branch_choice.MENU_MAX, else a field for part of the name with suggestions (a menu of 2,000 branches is
+    unusable and weighs 100 KB), so the page costs the same whatever the district's size. `filters` is
+    accepted for the callers' sake; the picker reads the chosen branch itself."""
     return FilterOptions(
-        branches=menu,
+        branches=branch_choice.choices("active"),
         criteria=criteria_options(),
         years=list(db.session.scalars(select(CampaignYear.year).order_by(CampaignYear.year.desc()))),
-        chosen_branch=chosen,
     )
 
 
@@ -288,13 +278,12 @@ def members_of(branch_id: int | None) -> list[tuple[int, str]]:
 
 def subject_options(actor: User, post: Post | None = None) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """(branches, members) a post by `actor` may be about: their own branch and its people, or for
-    editors any branch (and the people of the branch the post is already about)."""
+    editors any active branch (the branch picker: a menu, or a search field in a big district) and the people
+    of the branch the post is already about."""
     if actor.role == Role.EDITOR:
-        branches = list(db.session.execute(select(Branch.id, Branch.name).where(Branch.active.is_(True))
-                                           .order_by(*branch_order())).tuples())
-        return branches, members_of(post.branch_id if post is not None else None)
-    branches = list(db.session.execute(select(Branch.id, Branch.name).where(Branch.id == actor.branch_id)).tuples())
-    return branches, members_of(actor.branch_id)
+        return branch_choice.choices("active"), members_of(post.branch_id if post is not None else None)
+    own = branch_choice.choices_by_id(actor.branch_id) if actor.branch_id else None
+    return branch_choice.BranchChoices("active", [own] if own else []), members_of(actor.branch_id)
 
 
 # --- writing -----------------------------------------------------------------------------------
@@ -309,13 +298,15 @@ class PostInput:
     member_id: str = ""
     criteria: list[str] = field(default_factory=list)
     remove_cover: bool = False
+    branch_q: str | None = None  # the branch picker's typed text, shown again after a refusal
 
     @classmethod
     def from_form(cls, form) -> PostInput:
         return cls(category=form.get("category", ""), title=form.get("title", ""),
                    summary=form.get("summary", ""), body_md=body_of(form.get("body_md", ""), form.get("body_html")),
                    branch_id=form.get("branch_id", ""), member_id=form.get("member_id", ""),
-                   criteria=form.getlist("criteria"), remove_cover=form.get("remove_cover") == "1")
+                   criteria=form.getlist("criteria"), remove_cover=form.get("remove_cover") == "1",
+                   branch_q=form.typed("branch_id") if hasattr(form, "typed") else None)
 
 
 def body_of(body_md: str, body_html: str | None) -> str:

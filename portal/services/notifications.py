@@ -100,30 +100,36 @@ _collected: ContextVar[list[dict] | None] = ContextVar("notifications_collected"
 BULK_ROWS = 2000
 
 
+def _insert_ignoring_duplicates_statement():
+    """INSERT of notifications that skips a (recipient, event) already notified."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Notification.__table__).on_conflict_do_nothing(index_elements=["recipient_id", "event_key"])
+
+
 def _insert_ignoring_duplicates(rows: list[dict]) -> None:
     collected = _collected.get()
     if collected is not None:
         collected.extend(rows)
         return
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notification).values(rows).on_conflict_do_nothing(index_elements=["recipient_id", "event_key"])
-    db.session.execute(stmt)
+    db.session.execute(_insert_ignoring_duplicates_statement().values(rows))
 
 
 @contextmanager
 def in_bulk() -> Iterator[None]:
     """Within it, `notify` collects its rows instead of inserting them per event; at its end they are inserted
-    BULK_ROWS a statement (duplicates still ignored). For a command that notifies of tens of thousands of
-    events (the demo seed); the rows are not in the database until the block ends. Not re-entrant."""
+    BULK_ROWS a driver call (executemany; duplicates still ignored). For a command that notifies of tens of
+    thousands of events (the demo seed); the rows are not in the database until the block ends. Not re-entrant."""
     rows: list[dict] = []
     token = _collected.set(rows)
     try:
         yield
     finally:
         _collected.reset(token)
-    for start in range(0, len(rows), BULK_ROWS):
-        _insert_ignoring_duplicates(rows[start:start + BULK_ROWS])
+    if rows:
+        from .bulk import insert_dicts
+
+        insert_dicts(Notification.__table__, rows, BULK_ROWS, _insert_ignoring_duplicates_statement())
 
 
 def notify(recipients: Iterable[User | int], kind: str, event_key: str, link: str = "", about: str = "", *,
@@ -241,6 +247,15 @@ def secretaries_of(branch_id: int | None) -> list[int]:
     if branch_id is None:
         return []
     return _active(select(User.id).where(User.role == Role.SECRETARY, User.branch_id == branch_id))
+
+
+def secretaries_by_branch() -> dict[int, list[int]]:
+    """{branch id: `secretaries_of(branch id)`} of every branch that has an active secretary, in one query."""
+    found: dict[int, list[int]] = {}
+    for user_id, branch_id in db.session.execute(select(User.id, User.branch_id).where(
+            User.role == Role.SECRETARY, User.branch_id.isnot(None), User.active.is_(True)).order_by(User.id)):
+        found.setdefault(branch_id, []).append(user_id)
+    return found
 
 
 # --- files missing from storage -----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from ..models import (
 )
 from . import audit, notifications
 from .campaign import ensure_writable, parse_date
-from .items import in_checklist, retired_in, wordings_in
+from .items import criterion_title_in, in_checklist, in_year_order, retired_in, wordings_in
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
@@ -57,11 +57,10 @@ def get(pledge_id: int) -> Pledge:
 
 def items_for(subject: Subject, year: CampaignYear) -> list[tuple[int, str, str]]:
     """(item id, criterion title, item text) a pledge of this subject can be tagged with: the items the year's
-    checklists hold."""
-    stmt = (select(Item.id, Criterion.title, Item.text).join(Criterion).join(Framework)
-            .where(Framework.subject == subject, in_checklist(year.id, year.year))
-            .order_by(Criterion.position, Item.position))
-    return list(db.session.execute(stmt))
+    checklists hold, in the order and under the criterion names they show (`items.in_year_order`)."""
+    stmt = (select(Item.id, criterion_title_in(), Item.text).select_from(Item).join(Criterion).join(Framework)
+            .where(Framework.subject == subject, in_checklist(year.id, year.year)))
+    return list(db.session.execute(in_year_order(stmt, year.id)))
 
 
 def _valid_items(subject: Subject, year: CampaignYear, item_ids: list[str], errors: dict) -> list[int]:
@@ -243,15 +242,16 @@ def tags_for(pledge_ids: list[int]) -> dict[int, list[str]]:
         own = and_(Assessment.year_id == Pledge.year_id, Assessment.branch_id == Pledge.branch_id,
                    or_(Assessment.member_id == Pledge.member_id,
                        and_(Assessment.member_id.is_(None), Pledge.member_id.is_(None))))
-        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item, Criterion.title, CampaignYear.year,
+        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item, criterion_title_in(), CampaignYear.year,
                        ItemResult.item_text)
                 .join(Pledge, Pledge.id == pledge_item.c.pledge_id)
                 .join(CampaignYear, CampaignYear.id == Pledge.year_id)
                 .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
                 .outerjoin(Assessment, own)
                 .outerjoin(ItemResult, and_(ItemResult.assessment_id == Assessment.id, ItemResult.item_id == Item.id))
-                .where(pledge_item.c.pledge_id.in_(pledge_ids)).order_by(Criterion.position, Item.position))
-        rows = db.session.execute(stmt).all()
+                .where(pledge_item.c.pledge_id.in_(pledge_ids)))
+        # Each pledge's tags in the order, and under the criterion names, of its own year's checklists.
+        rows = db.session.execute(in_year_order(stmt, Pledge.year_id)).all()
         unanswered: dict[int, set[int]] = defaultdict(set)
         for _pid, year_id, item, _c, _n, answered in rows:
             if answered is None:

@@ -16,6 +16,23 @@ from ..models import Assessment, CampaignYear, Criterion, Item, ItemResult, Kept
 from .items import in_checklist, kept_weight_join, weight_in
 
 
+def progress_of(total: int, na: int, assessed: int) -> float:
+    """`Tally.progress` of counts (items, of them n/a, of them met, partly or not met): 0..100, rounded to 0.1;
+    everything n/a counts as done. A function of plain numbers, for long exports that make no Tally."""
+    if total == 0:
+        return 0.0
+    if total == na:
+        return 100.0
+    return round(100.0 * assessed / (total - na), 1)
+
+
+def score_of(weight_scored: float, weight_earned: float) -> float | None:
+    """`Tally.score` of the weights scored and earned: 0..100, rounded to 0.1; None while nothing is assessed."""
+    if weight_scored <= 0:
+        return None
+    return round(100.0 * weight_earned / weight_scored, 1)
+
+
 @dataclass(frozen=True)
 class Tally:
     total: int = 0
@@ -37,18 +54,12 @@ class Tally:
     @cached_property  # frozen: computed once, then read many times by long tables and averages
     def progress(self) -> float:
         """0..100. Everything n/a counts as done: nothing is left to assess."""
-        if self.total == 0:
-            return 0.0
-        if self.applicable == 0:
-            return 100.0
-        return round(100.0 * self.assessed / self.applicable, 1)
+        return progress_of(self.total, self.na, self.assessed)
 
     @cached_property
     def score(self) -> float | None:
         """0..100, or None while nothing is assessed."""
-        if self.weight_scored <= 0:
-            return None
-        return round(100.0 * self.weight_earned / self.weight_scored, 1)
+        return score_of(self.weight_scored, self.weight_earned)
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))

@@ -52,7 +52,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..text import canonical_username, check_text, username_skeleton
+from ..text import USERNAME_MAX, canonical_username, check_text, folded, username_error, username_skeleton
 from . import accounts, activation, audit, export, uploads
 
 UPLOAD_KIND = "roster"
@@ -73,9 +73,9 @@ COLUMNS = {
 IGNORED = ("password", "初始密码", "密码")
 FIELDS = ("username", "display_name", "role", "branch", "post_title", "email")
 # The longest text each column may hold: the account form's fields' bounds (forms/admin.py) and the columns'.
-# A username's own rule (text.username_error: 2 to 40 characters) gives its one message; the cell's bound here
-# only keeps a huge cell from being processed.
-CELL_MAX = {"username": 200, "display_name": 64, "role": 40, "branch": 120, "post_title": 64, "email": 254}
+# A username's bound is its own rule's (text.USERNAME_MAX), and a longer one is refused with that rule's message
+# (text.username_error: "2 to 40 letters…"), never a bound of its own that contradicts the rule.
+CELL_MAX = {"username": USERNAME_MAX, "display_name": 64, "role": 40, "branch": 120, "post_title": 64, "email": 254}
 REQUIRED = ("username", "display_name", "role")
 # The template's headers, in Chinese as the district writes them, and its one example row.
 TEMPLATE_HEADER = ("用户名", "姓名", "角色", "支部", "职务", "邮箱")
@@ -113,6 +113,7 @@ class Change:
     line: int | None = None
     user_id: int | None = None
     fields: dict[str, tuple[str, str]] = field(default_factory=dict)
+    branch: str = ""  # a leaver's branch, shown beside them (not part of the fingerprint: the user id is)
 
 
 @dataclass
@@ -126,6 +127,10 @@ class Plan:
     problems: list[str] = field(default_factory=list)  # file-wide problems (two secretaries for one branch)
     # Secretaries the file leaves out while naming a new one for their branch: the import needs the leavers tick.
     needs_tick: list[str] = field(default_factory=list)
+    # Whom the leavers are (see _leavers): the people of the file's branches ("branches", with how many branches
+    # the file names), or everyone, when the file names every active branch ("district").
+    leaver_scope: str = "branches"
+    file_branches: int = 0
 
     @property
     def bad_rows(self) -> list[RosterRow]:
@@ -253,7 +258,7 @@ def _role_lookup() -> dict[str, Role]:
     lookup = {role.value: role for role in Role}
     for locale in ("zh", "en"):
         with force_locale(locale):
-            lookup.update({str(label).lower(): role for role, label in labels.ROLE.items()})
+            lookup.update({folded(str(label)): role for role, label in labels.ROLE.items()})
     return lookup
 
 
@@ -279,6 +284,8 @@ def _plan(table: list[list[str]], actor=None) -> Plan:
             # Every cell is cleaned and bounded as the same field of the account form would be (text.check_text:
             # control and bidi/format characters refused, invisible-only text empty, lengths bounded).
             text, message = check_text(cells[index] if index < len(cells) else "", max_length=CELL_MAX[column])
+            if message is not None and column == "username" and len(text) > CELL_MAX[column]:
+                message = username_error(canonical_username(text))  # the specific rule says why, and its bound
             if message is not None:
                 errors.append(str(_l("%(column)s: %(message)s", column=labels[column], message=message)))
                 bad.add(column)
@@ -322,7 +329,8 @@ def _is_example(row: RosterRow) -> bool:
 def _check(plan: Plan, actor) -> None:
     rows = plan.rows
     roles = _role_lookup()
-    branches = {name: (bid, active) for bid, name, active in db.session.execute(
+    # A branch is found by its name folded (text.folded): `第３` typed full-width is the registered `第3`.
+    branches = {folded(name): (bid, active) for bid, name, active in db.session.execute(
         select(Branch.id, Branch.name, Branch.active))}
     existing = _existing([row.username for row in rows if row.username])
     # A name that is no account's but differs from one only by dots, hyphens or underscores (`sec.01` beside
@@ -331,12 +339,12 @@ def _check(plan: Plan, actor) -> None:
                                            if row.username and row.username not in existing])
     seen: dict[str, int] = {}
     for row in rows:
-        row.role_value = role = roles.get(row.role.lower())
+        row.role_value = role = roles.get(folded(row.role))
         if role is None:
             row.errors.append(str(_l("Unknown role “%(value)s”.", value=row.role[:40])))
         branch = None
         if row.branch:
-            found = branches.get(row.branch)
+            found = branches.get(folded(row.branch))
             if found is None:
                 row.errors.append(str(_l("Unknown branch “%(value)s”.", value=row.branch[:60])))
             elif not found[1]:
@@ -406,8 +414,8 @@ def _check_secretaries(plan: Plan, existing: dict[str, tuple], actor=None) -> No
                 plan.needs_tick.append(str(_l(
                     "%(name)s (%(username)s), secretary of %(branch)s, is not in the file, and row %(line)s makes "
                     "a new secretary of that branch: add %(name)s to the file with another role (党员, say); or, "
-                    "only if the file is the whole district's roster, tick “disable the accounts that are not in "
-                    "the file”.", name=name, username=username,
+                    "if %(name)s has left, tick “disable the people of this file's branches who are not in it”.",
+                    name=name, username=username,
                     branch=names.get(branch_id, ""), line=row.line)))
                 continue
             message = str(_l("Row %(line)s makes a secretary of %(branch)s, which already has one: %(name)s "
@@ -447,12 +455,66 @@ def _changes(plan: Plan, actor) -> None:
             plan.updates.append(Change("update", row.username, row.display_name, row.line, user_id, fields))
         else:
             plan.unchanged += 1
+    _leavers(plan, actor)
+
+
+def _leavers(plan: Plan, actor) -> None:
+    """The leavers: the active members and secretaries the file does not name, of the branches the file names.
+
+    A district larger than one file (MAX_ROWS) is imported branch by branch, in several files: a file speaks
+    for the branches it names, never for the others. Only a file that names every active branch speaks for the
+    whole district: its leavers are then everyone not in it (also people without a branch, or of a deactivated
+    one). The admin never disables themself."""
     named = {row.user_id for row in plan.rows if row.user_id}
-    for user_id, username, name in db.session.execute(
-            select(User.id, User.username, User.display_name).where(
-                User.active.is_(True), User.role.in_(BRANCH_ROLES)).order_by(*people_order())):
+    in_file = {row.branch_id for row in plan.rows if row.branch_id}
+    active = set(db.session.scalars(select(Branch.id).where(Branch.active.is_(True))))
+    plan.file_branches = len(in_file)
+    stmt = select(User.id, User.username, User.display_name, Branch.name).outerjoin(
+        Branch, Branch.id == User.branch_id).where(User.active.is_(True), User.role.in_(BRANCH_ROLES))
+    if active and active <= in_file:
+        plan.leaver_scope = "district"
+    else:
+        plan.leaver_scope = "branches"
+        stmt = stmt.where(User.branch_id.in_(sorted(in_file)))
+    for user_id, username, name, branch in db.session.execute(stmt.order_by(*people_order())):
         if user_id not in named and (actor is None or user_id != actor.id):
-            plan.leavers.append(Change("disable", username, name, None, user_id))
+            plan.leavers.append(Change("disable", username, name, None, user_id, branch=branch or ""))
+
+
+# The preview lists at most this many changes of each kind (its weight must not grow with the district); every
+# list is downloadable whole as CSV (changes_csv).
+PREVIEW_SHOWN = 200
+CHANGE_LISTS = {"create": "creates", "update": "updates", "disable": "leavers"}
+
+
+def changes_csv(plan: Plan, kind: str) -> bytes:
+    """The whole list of one kind of change of a plan (`kind`: a key of CHANGE_LISTS), as a CSV file that Excel
+    opens as Chinese: row, username, name, branch and what changes, in the person's language."""
+    columns = _column_labels()
+    columns["active"] = str(_l("Status"))
+    out = io.StringIO()
+    writer = export.csv_writer(out)
+    writer.writerow([str(_l("Row")), columns["username"], columns["display_name"], columns["branch"],
+                     str(_l("Change"))])
+    for change in getattr(plan, CHANGE_LISTS[kind]):
+        if change.kind == "disable":
+            branch, what = change.branch, str(_l("Not in the file"))
+        else:
+            branch = change.fields.get("branch", ("", ""))[1]
+            what = "; ".join(f"{columns.get(name, name)}: {_shown(name, before)} → {_shown(name, after)}"
+                             for name, (before, after) in change.fields.items()) if change.kind == "update" else \
+                str(_l("New account"))
+        writer.writerow([change.line or "", change.username, change.display_name, branch, what])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _shown(name: str, value: str) -> str:
+    """A change's value as the preview shows it: a role by its label, the status in words, nothing as —."""
+    if name == "role" and value:
+        return str(labels.ROLE[Role(value)])
+    if name == "active":
+        return str(_l("Enabled") if value == "1" else _l("Disabled"))
+    return value or "—"
 
 
 def preview(file: FileStorage | None, actor=None) -> Preview:
@@ -501,13 +563,13 @@ def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: 
     """Queue the import of a previewed file; the task (`run`) does the work. One import at a time.
 
     Disabling the leavers (people the file leaves out) needs the tick; more than MASS_DISABLE of them needs also
-    their number typed (`leavers_confirmed`). Raises Invalid (field `disable_leavers` or `leavers_confirmed`)
-    when either is missing, or (field `file`) when the preview is already imported or another import is queued
-    or running."""
+    their number typed (`leavers_confirmed`, read folded: `１２` typed full-width is 12). Raises Invalid (field
+    `disable_leavers` or `leavers_confirmed`) when either is missing, or (field `file`) when another import is
+    queued or running. A second send of a confirmation already saved (its preview's token has an import, queued,
+    running or ended) raises AlreadyConfirmed with that import: it is answered as saved, with its page."""
+    if (earlier := db.session.scalar(select(RosterImport).where(RosterImport.token == token))) is not None:
+        raise AlreadyConfirmed(earlier)
     load(token)  # still there
-    if db.session.scalar(select(RosterImport.id).where(RosterImport.token == token)):
-        raise Invalid(str(_l("This file is already being imported.")),
-                      {"file": _l("This file is already being imported.")})
     running = db.session.scalar(select(RosterImport.id).where(
         RosterImport.status.in_([ImportStatus.QUEUED, ImportStatus.RUNNING])).limit(1))
     if running:
@@ -518,10 +580,10 @@ def start(actor, token: str, fingerprint: str, disable_leavers: bool, filename: 
         message = " ".join(plan.needs_tick)
         raise Invalid(message, {"disable_leavers": message})
     leaving = len(plan.leavers)
-    if disable_leavers and leaving > MASS_DISABLE and (leavers_confirmed or "").strip() != str(leaving):
-        message = str(_l("This would disable %(n)s accounts: everyone not in the file. If they have all left, type "
-                         "%(n)s in the box to confirm; if the file is only part of the district (one school, "
-                         "say), untick it.", n=leaving))
+    if disable_leavers and leaving > MASS_DISABLE and folded(leavers_confirmed) != str(leaving):
+        message = str(_l("This would disable %(n)s accounts: the people listed as not in the file. If they have all "
+                         "left, type %(n)s in the box to confirm; if not, untick it, or add them to the file.",
+                         n=leaving))
         raise Invalid(message, {"leavers_confirmed": message})
     job = RosterImport(token=token, filename=(filename or "")[:120], fingerprint=(fingerprint or "")[:64],
                        disable_leavers=disable_leavers, created_by_id=actor.id)
@@ -571,6 +633,14 @@ def cancel(actor, job: RosterImport) -> None:
 
 def latest_imports(limit: int = 5) -> list[RosterImport]:
     return list(db.session.scalars(select(RosterImport).order_by(RosterImport.id.desc()).limit(limit)))
+
+
+class AlreadyConfirmed(Exception):
+    """This preview's confirmation was saved before (a second send): `job` is its import."""
+
+    def __init__(self, job: RosterImport):
+        super().__init__(job.id)
+        self.job = job
 
 
 class ImportFailed(Exception):
@@ -742,8 +812,8 @@ def _recheck_secretaries() -> None:
         .group_by(Branch.id, Branch.name).having(func.count(User.id) > 1).limit(3)).scalars().all()
     if doubled:
         raise ImportFailed(str(_l("The import would give %(branches)s two secretaries: nothing was imported. "
-                                  "Tick “disable the accounts that are not in the file” or give the old secretary "
-                                  "another role in the file.", branches=listed(doubled))))
+                                  "Tick “disable the people of this file's branches who are not in it” or give the "
+                                  "old secretary another role in the file.", branches=listed(doubled))))
 
 
 PREVIEW_HOURS = 24

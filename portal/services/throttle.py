@@ -18,11 +18,13 @@ from ..text import canonical_username
 
 
 class Throttled(Exception):
-    """Too many failed sign-ins for this account or from this address; `retry_after` in seconds."""
+    """Too many failed sign-ins for this account or from this address; `retry_after` in seconds. `message`:
+    what the person is told instead of the sign-in's wording (None: that wording)."""
 
-    def __init__(self, retry_after: int):
+    def __init__(self, retry_after: int, message: str | None = None):
         super().__init__(retry_after)
         self.retry_after = retry_after
+        self.message = message
 
 
 def account_key(username: str | None) -> str:
@@ -98,23 +100,24 @@ def tally_refusal(kind: str, commit: bool = True) -> bool:
 
 
 
-def check_refusals(scope: str, address: str, limit: int, window_seconds: int) -> None:
-    """Raise Throttled when `address` had `limit` refused attempts of `scope` (≤ 8 characters, e.g. "ballot")
-    within the last `window_seconds`. Only refusals are counted, never successful uses: a school's staff
-    voting from behind one proxy are not slowed, while guessing codes is (ASVS 5.0 V6.3.1)."""
+def check_refusals(scope: str, key: str, limit: int, window_seconds: int, message: str | None = None) -> None:
+    """Raise Throttled (with `message`) when `key` (a client address, or an account's name: `account_key`) had
+    `limit` refused attempts of `scope` (≤ 8 characters, e.g. "ballot") within the last `window_seconds`. Only
+    refusals are counted, never successful uses: a school's staff voting from behind one proxy are not slowed,
+    while guessing codes is (ASVS 5.0 V6.3.1)."""
     since = utcnow() - timedelta(seconds=window_seconds)
     count, oldest = db.session.execute(
         select(func.count(), func.min(LoginFailure.at)).where(
-            LoginFailure.scope == scope, LoginFailure.key == address[:128], LoginFailure.at >= since)).one()
+            LoginFailure.scope == scope, LoginFailure.key == key[:128], LoginFailure.at >= since)).one()
     if count >= limit and oldest is not None:
         wait = oldest + timedelta(seconds=window_seconds) - utcnow()
-        raise Throttled(max(int(wait.total_seconds()) + 1, 1))
+        raise Throttled(max(int(wait.total_seconds()) + 1, 1), message)
 
 
-def record_refusal(scope: str, address: str, window_seconds: int) -> None:
-    """Count one refused attempt of `scope` from `address` and forget older ones, in its own commit (the
-    refused request's own work was rolled back)."""
+def record_refusal(scope: str, key: str, window_seconds: int) -> None:
+    """Count one refused attempt of `scope` under `key` (a client address, or an account's name) and forget older
+    ones, in its own commit (the refused request's own work was rolled back)."""
     db.session.execute(delete(LoginFailure).where(
         LoginFailure.scope == scope, LoginFailure.at < utcnow() - timedelta(seconds=window_seconds)))
-    db.session.add(LoginFailure(scope=scope, key=address[:128]))
+    db.session.add(LoginFailure(scope=scope, key=key[:128]))
     db.session.commit()

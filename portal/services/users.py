@@ -52,13 +52,6 @@ def list_users(query: str = "", role: str = "", branch_id: str = "", page: int =
     return users, shown
 
 
-def all_branches(active_only: bool = False) -> list[Branch]:
-    stmt = select(Branch).order_by(*branch_order())
-    if active_only:
-        stmt = stmt.where(Branch.active.is_(True))
-    return list(db.session.scalars(stmt))
-
-
 def _role(value: str, errors: dict) -> Role | None:
     try:
         return Role(value)

@@ -14,7 +14,7 @@ from ..input_guard import parse_int
 from ..links import external_url
 from ..models import Branch, User
 from ..permissions import require
-from ..services import activation, auditlog, firstrun, intents, uploads
+from ..services import activation, auditlog, branch_choice, firstrun, intents, uploads
 from ..services import branch_import as branch_files
 from ..services import roster as roster_service
 from ..services import users as user_service
@@ -27,12 +27,15 @@ def _me():
 
 
 def _users_page(errors=None, status=200, form=None):
+    """The accounts, filtered by ?q=, role and branch (the branch picker's id, or its typed name: a name that
+    fits no branch or several is said beside the field and the branch filter left out)."""
     args = request.args
     page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
-    users, window = user_service.list_users(args.get("q", ""), args.get("role", ""), args.get("branch", ""), page)
+    branch_id, problem = branch_choice.read_filter(args, "branch", "all")
+    users, window = user_service.list_users(args.get("q", ""), args.get("role", ""), str(branch_id or ""), page)
     return render("admin/users.html", status=status, users=users, window=window,
-                  branches=user_service.all_branches(), errors=errors or {},
-                  form=shown(form))
+                  branches=branch_choice.choices("all"), errors=errors or {}, form=shown(form),
+                  filter_branch=branch_id, filter_errors={"branch": problem} if problem else {})
 
 
 @bp.get("/users")
@@ -58,7 +61,7 @@ def create_user():
 
 
 def _user_page(user, errors=None, status=200, failed=None, conflict=None, form=None):
-    return render("admin/user.html", status=status, user=user, branches=user_service.all_branches(),
+    return render("admin/user.html", status=status, user=user, branches=branch_choice.choices("all"),
                   errors=errors or {}, failed=failed, form=shown(form), conflict=conflict,
                   activation_state=activation.state(user))
 
@@ -242,7 +245,8 @@ def branch_import_confirm():
 
 def _roster_page(preview=None, errors=None, status=200):
     return render("admin/roster.html", preview=preview, errors=errors or {}, status=status,
-                  imports=roster_service.latest_imports(), mass_disable=roster_service.MASS_DISABLE)
+                  imports=roster_service.latest_imports(), mass_disable=roster_service.MASS_DISABLE,
+                  shown=roster_service.PREVIEW_SHOWN)
 
 
 @bp.get("/roster")
@@ -293,6 +297,8 @@ def roster_import():
     try:
         job = roster_service.start(_me(), form.token.data, form.fingerprint.data, form.disable_leavers.data == "1",
                                    form.filename.data, form.leavers_confirmed.data)
+    except roster_service.AlreadyConfirmed as sent:  # a second send: answered as saved, with that import's page
+        return redirect_back(url_for("admin.roster_job", import_id=sent.job.id))
     except Invalid as error:
         if {"disable_leavers", "leavers_confirmed"} & set(error.field_errors):  # the preview again, with the way out
             preview = roster_service.Preview(token=form.token.data, filename=form.filename.data,
@@ -300,6 +306,21 @@ def roster_import():
             return _roster_page(preview=preview, errors=error.field_errors, status=422)
         return _roster_page(errors=error.field_errors, status=422)
     return redirect_back(url_for("admin.roster_job", import_id=job.id))
+
+
+@bp.get("/roster/preview/<kind>.csv")
+@require("admin.manage")
+def roster_changes(kind: str):
+    """The whole list of one kind of change of a kept preview (`token`), as CSV: the page shows the first
+    roster.PREVIEW_SHOWN of each kind."""
+    if kind not in roster_service.CHANGE_LISTS:
+        abort(404)
+    plan = roster_service.reread(request.args.get("token", ""), _me())
+    response = Response(roster_service.changes_csv(plan, kind), content_type="text/csv; charset=utf-8")
+    name = _("Roster preview")
+    response.headers["Content-Disposition"] = uploads.content_disposition(f"{name}-{kind}.csv",
+                                                                          f"roster-preview-{kind}.csv")
+    return response
 
 
 @bp.get("/roster/imports/<int:import_id>")
@@ -391,7 +412,7 @@ def audit():
 def _audit_page(filters):
     page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
     return render("admin/audit.html", status=422 if filters.errors else 200, filters=filters,
-                  listing=auditlog.page_of(filters, page), branches=user_service.all_branches(),
+                  listing=auditlog.page_of(filters, page), branches=branch_choice.choices("all"),
                   kinds=auditlog.kind_options())
 
 

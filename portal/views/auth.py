@@ -69,9 +69,11 @@ def enforce_password_change():
 def _throttled(refusal, template: str, **context):
     """429 on the same page, saying how long to wait (counted, not audited)."""
     throttle.tally_refusal("auth.throttled")
-    response = render(template, status=429, error=_(
+    minutes = -(-refusal.retry_after // 60)
+    response = render(template, status=429, error=(refusal.message + " " + _(
+        "Please wait %(minutes)s minutes.", minutes=minutes)) if refusal.message else _(
         "Too many failed sign-ins for this account or from this computer. "
-        "Please wait %(minutes)s minutes and try again.", minutes=-(-refusal.retry_after // 60)), **context)
+        "Please wait %(minutes)s minutes and try again.", minutes=minutes), **context)
     response.headers["Retry-After"] = str(refusal.retry_after)
     return response
 

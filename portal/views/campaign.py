@@ -19,13 +19,12 @@ from ..input_guard import parse_int
 from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
 from ..models import Inspection as InspectionRecord
 from ..permissions import authorize, can, require
+from ..services import branch_choice, intents
 from ..services import campaign as campaign_service
 from ..services import inspections as inspection_service
-from ..services import intents
 from ..services import pledges as pledge_service
 from ..services import projects as project_service
 from ..services import submissions as submission_service
-from ..services import users as user_service
 
 bp = Blueprint("campaign", __name__)
 
@@ -104,7 +103,7 @@ def open_next_phase(year_id: int):
     year = db.session.get(CampaignYear, year_id) or abort(404)
     form = forms.NextPhaseForm()
     done, refusal = run_form(form, lambda: campaign_service.open_next_phase(
-        _me(), year, form.start.data, form.end.data),
+        _me(), year, form.start.data, form.end.data, opens=form.opens.data),
         lambda errors, status, _c: _years_page(errors, f"next-{year_id}", status, form))
     if refusal:
         return refusal
@@ -135,7 +134,7 @@ def _submissions_page(errors=None, status=200, form=None):
     else:
         context["overview"] = submission_service.requests_overview(year)
         if can(me, "submission.request"):
-            context["branches"] = user_service.all_branches(active_only=True)
+            context["branches"] = branch_choice.choices("active")
     return render("campaign/submissions.html", status=status, **context)
 
 
@@ -533,7 +532,7 @@ def _inspections_page(errors=None, status=200, form=None):
     return render("campaign/inspections.html", status=status, year=year, listed=listed,
                   branches_of=inspection_service.branches_of([i.id for i, _o, _d in listed]),
                   overdue=inspection_service.overdue_follow_ups(year),
-                  branches=user_service.all_branches(active_only=True), errors=errors or {}, form=shown(form))
+                  branches=branch_choice.choices("active"), errors=errors or {}, form=shown(form))
 
 
 @bp.get("/inspections")

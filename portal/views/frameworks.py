@@ -201,8 +201,11 @@ def import_apply(code: str):
                       back=_editor_url(framework, anchor="#import"))
     if refusal:
         return refusal
-    flash(_("The file has been imported: %(n)s changes.", n=done) if done else _("Nothing was changed."),
-          "success")
+    if done is None:  # a second send of an import already made: answered as saved
+        flash(_("The file has been imported."), "success")
+    else:
+        flash(_("The file has been imported: %(n)s changes.", n=done) if done else _("Nothing was changed."),
+              "success")
     return redirect_back(_editor_url(framework))
 
 

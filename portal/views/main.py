@@ -1,13 +1,17 @@
 """Home page per role, language switching and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import re
+
+from flask import Blueprint, jsonify, request
 from flask_login import current_user, login_required
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..extensions import db
 from ..htmx import render
+from ..permissions import authorize
+from ..services import branch_choice
 from ..services import home as home_service
 
 bp = Blueprint("main", __name__)
@@ -17,6 +21,26 @@ bp = Blueprint("main", __name__)
 @login_required
 def home():
     return render("main/home.html", home=home_service.for_user(current_user))
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+@bp.get("/branches/suggest")
+@login_required
+def branch_suggestions():
+    """The branch picker's suggestions (templates/_branch_picker.html): ?scope=active|all, field=the picker's
+    field name (the text is sent as `<field>_q`), list=the listbox's id. Up to branch_choice.SUGGESTIONS."""
+    scope = branch_choice.scope_of(request.args.get("scope"))
+    authorize("branch.pick", scope)
+    field = request.args.get("field", "")
+    field = field if _NAME.fullmatch(field) else "branch"
+    list_id = request.args.get("list", "")
+    list_id = list_id if _NAME.fullmatch(list_id) else f"{field}-list"
+    query = request.args.get(f"{field}_q", request.args.get("q", ""))
+    found = branch_choice.suggest(query, scope, limit=branch_choice.SUGGESTIONS + 1)
+    return render("_branch_suggestions.html", list_id=list_id, query=branch_choice.fold(query),
+                  found=found[:branch_choice.SUGGESTIONS], more=len(found) > branch_choice.SUGGESTIONS)
 
 
 @bp.get("/healthz")

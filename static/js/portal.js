@@ -139,6 +139,13 @@
     slot.hidden = false;
   }
 
+  // "Not saved." leads a problem's brief only when the request was to save something: a read (a page
+  // following an import, a filter) has nothing that could have been saved.
+  function saving(ctx) {
+    var method = ctx && ctx.request && ctx.request.method;
+    return method && method.toUpperCase() !== "GET" ? text("notSaved") + " " : "";
+  }
+
   function handleErrorAnswer(ctx) {
     var node = messageNode(ctx.text);
     ctx.swap = "none";  // whatever the server said: an error never replaces the person's work
@@ -148,7 +155,7 @@
       showPageAlert(node);
       var brief = document.createElement("p");
       brief.className = "flash flash--error";
-      brief.textContent = text("notSaved") + " " + (node.querySelector("strong") || node).textContent;
+      brief.textContent = saving(ctx) + (node.querySelector("strong") || node).textContent;
       showRowError(ctx, brief);
     } else {
       showRowError(ctx, node, true);
@@ -620,7 +627,7 @@
     showPageAlert(genericNode(message));
     var brief = document.createElement("p");
     brief.className = "flash flash--error";
-    brief.textContent = text("notSaved") + " " + message;
+    brief.textContent = saving(ctx) + message;
     if (ctx && (ctx.target || ctx.sourceElement)) showRowError(ctx, brief);
     if (ctx) markPendingFieldsUnsaved(rowOf(ctx));
     announce(message);

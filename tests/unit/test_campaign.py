@@ -178,7 +178,8 @@ def test_late_submission_is_accepted_but_marked(admin, secretary, branch, other_
     states = {r.branch_id: r.state for r in submissions.grid(request)}
     assert states == {branch.id: "overdue", other_branch.id: "overdue"}
     assert [row[3] for row in submissions.overdue_submissions(current())] == sorted(
-        [branch.id, other_branch.id], key=lambda b: db.session.get(type(branch), b).name)
+        [branch.id, other_branch.id], key=lambda b: (db.session.get(type(branch), b).sort_key,
+                                                     db.session.get(type(branch), b).name))  # pinyin, 第9 before 第10
     sub = submissions.submission_for(request, branch.id)
     submissions.submit(secretary, sub, note="", document=pdf(), group=GROUP)
     assert sub.is_late

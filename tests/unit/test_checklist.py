@@ -220,6 +220,18 @@ def test_every_change_is_audited(branch, secretary):
         "见会议记录"
 
 
+def test_audit_log_numbers_a_theme_item_as_the_checklist_does(branch, secretary):
+    # A theme item's position is counted after the framework's own items: the checklist shows "3.7", not the
+    # raw criterion and item positions ("3.101").
+    target = branch_target(branch)
+    theme = next(r for s in checklist.load(target).sections for r in s.rows if r.item.year_id)
+    theme.item.position = 101
+    db.session.commit()
+    checklist.set_item_result(secretary, branch_target(branch), theme.item.id, "met")
+    label = db.session.scalar(select(AuditEvent.after).where(AuditEvent.action == "checklist.set_result"))["item"]
+    assert label.split(" ", 1)[0] == checklist.load(branch_target(branch)).row_of(theme.item.id).number
+
+
 def test_member_coverage_lists_everyone(branch, secretary, member):
     make_assessment(branch, member=member, status=AssessmentStatus.SUBMITTED, answer_all=Result.MET)
     rows = {r.member.username: r for r in checklist.member_coverage(current_year(), branch)}

@@ -41,3 +41,20 @@ def test_a_persons_stored_key_reads_the_surname(app):
 
     assert User(display_name="曾丽").sort_key.startswith("zeng")
     assert Branch(name="第2中学党支部").sort_key < Branch(name="第10中学党支部").sort_key
+
+
+def test_reading_word_by_word_is_pypinyins_reading():
+    """sort_key reads a text word by word (its words' readings remembered): the same syllables as pypinyin
+    reading the whole text, phrases (重庆, 长安), runs without pinyin and numbers included, for every shape of
+    name the demo generates."""
+    from pypinyin import lazy_pinyin
+
+    from portal.collation import _reading
+    from portal.services.demo import GIVEN, GIVEN_CHARS, SURNAMES, _unit_names
+
+    texts = ["重庆路第12小学", "abc 长安街 x1", "曾经长孙", "", "  ", "中山路—第2", "Ω长安", "长安ab重庆", "银行行长",
+             *(name for name, _kind in _unit_names(400))]
+    texts += [surname + given for surname in SURNAMES[::7] for given in GIVEN]
+    texts += [surname + a + b for surname in SURNAMES[::11] for a in GIVEN_CHARS[::3] for b in GIVEN_CHARS[::2]]
+    for text in texts:
+        assert _reading(text) == lazy_pinyin(text), text

@@ -47,6 +47,18 @@ def test_demo_has_a_campaign_part_way_done_and_recent(app):
     assert latest.date() >= local_today() - timedelta(days=21)
 
 
+def test_demo_history_is_all_in_the_past(app):
+    """Every moment the demo records has happened: at 22:00 UTC it is already tomorrow in Shanghai, and a history
+    dated by the portal's day showed 最近活动 a day ahead on the dashboard."""
+    from portal.models import AssessmentEvent, AuditEvent, utcnow
+
+    demo.seed(branches=12, members_per_branch=3)
+    now = utcnow()
+    latest = [db.session.scalar(select(func.max(column))) for column in
+              (AuditEvent.at, AssessmentEvent.at, ItemResult.updated_at, Assessment.updated_at)]
+    assert all(moment <= now for moment in latest), latest
+
+
 def test_demo_refuses_a_database_that_has_a_district(app, runner):
     demo.seed(branches=2, members_per_branch=1)
     result = runner.invoke(args=["seed-demo", "--branches", "2"])

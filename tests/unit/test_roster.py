@@ -88,8 +88,10 @@ def test_valid_csv_imports_every_row_with_audit(admin, branch):
     zhou = db.session.scalar(select(User).where(User.username == "zhou07"))
     assert zhou.role == Role.LEADER and zhou.active and zhou.roster_import_id == job.id
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "user.create")) == 2
-    with pytest.raises(NotFound):  # the preview is used up
+    with pytest.raises(roster.AlreadyConfirmed) as sent:  # a second confirmation: answered with the first import
         import_now(admin, preview)
+    assert sent.value.job.id == job.id
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "user.create")) == 2
 
 
 def test_gbk_csv_and_english_headers(admin, branch):

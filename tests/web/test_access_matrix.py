@@ -110,6 +110,11 @@ NOMINATION_READERS = {"secretary", "editor", "leader", "admin"}
 TABLE: dict[str, tuple] = {
     "main.home": ("GET", "/", EVERYONE, {}),
     "main.healthz": ("GET", "/healthz", PUBLIC, {}),
+    # The branch picker's suggestions: active branches for everyone (the news board's filter); deactivated ones
+    # too only for the organisation section (accounts, the audit log).
+    "main.branch_suggestions": ("GET", "/branches/suggest?field=branch&branch_q=%E6%94%AF%E9%83%A8", EVERYONE, {}),
+    "main.branch_suggestions@all": ("GET", "/branches/suggest?scope=all&field=branch&branch_q=%E6%94%AF%E9%83%A8",
+                                    ADMIN, {}),
     "auth.login": ("GET", "/login", PUBLIC, {}),
     "auth.logout": ("POST", "/logout", EVERYONE, {}),
     "auth.change_password": ("GET", "/account/password", EVERYONE, {}),
@@ -133,6 +138,7 @@ TABLE: dict[str, tuple] = {
     # district roles and the branch's own people, never for another branch's secretary.
     "dashboard.overview": ("GET", "/dashboard", LEADERSHIP, {}),
     "dashboard.export_xlsx": ("GET", "/dashboard/export.xlsx", LEADERSHIP, {}),
+    "dashboard.export_items_xlsx": ("GET", "/dashboard/items.xlsx", LEADERSHIP, {}),
     "dashboard.export_csv": ("GET", "/dashboard/export.csv", LEADERSHIP, {}),
     "dashboard.branch": ("GET", "/branches/{w.branch.id}", {"member", "secretary", "editor", "leader", "admin"}, {}),
     "dashboard.own_branch": ("GET", "/our-branch", BRANCH_PEOPLE, {}),
@@ -272,6 +278,7 @@ TABLE: dict[str, tuple] = {
     "admin.setup": ("GET", "/admin/setup", ADMIN, {}),
     "admin.roster_template": ("GET", "/admin/roster/template.csv", ADMIN, {}),
     "admin.roster_job": ("GET", "/admin/roster/imports/" + X % "roster_import", ADMIN, {}),
+    "admin.roster_changes": ("GET", "/admin/roster/preview/disable.csv?token=" + X % "roster_preview", ADMIN, {}),
     "admin.roster_slips": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/slips", ADMIN, {}),
     "admin.roster_cancel": ("POST", "/admin/roster/imports/" + X % "roster_import" + "/cancel", ADMIN, {}),
     "admin.reissue_activation": ("POST", "/admin/users/{w.users[member].id}/activation", ADMIN, {}),

@@ -28,6 +28,7 @@ def test_overview_is_forbidden_below_leadership(client, request, who):
     client.login(request.getfixturevalue(who))
     assert client.get("/dashboard").status_code == 403
     assert client.get("/dashboard/export.xlsx").status_code == 403
+    assert client.get("/dashboard/items.xlsx").status_code == 403
     assert client.get("/dashboard/export.csv").status_code == 403
 
 
@@ -132,6 +133,7 @@ def test_sort_links_keep_filters_and_toggle(client, leader, district):
     assert link
     assert "/dashboard?year=2012&amp;kind=primary&amp;sort=-score" in text  # clicking again reverses
     assert "/dashboard/export.xlsx?year=2012&amp;kind=primary&amp;sort=score" in text
+    assert "/dashboard/items.xlsx?year=2012&amp;kind=primary&amp;sort=score" in text  # the item results apart
 
 
 @pytest.mark.parametrize("query,note", [

@@ -33,8 +33,8 @@ def _expected():
     return criteria, {names[b]: tallies[a] for a, b in assessments}
 
 
-def _xlsx(client, query=""):
-    response = client.get(f"/dashboard/export.xlsx{query}")
+def _xlsx(client, query="", download="export"):
+    response = client.get(f"/dashboard/{download}.xlsx{query}")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -46,8 +46,19 @@ def test_xlsx_has_a_sheet_per_year_and_item_results(client, leader, district):
     book = _xlsx(client)
     names = book.sheetnames
     assert names[0].startswith("2012") and names[1].startswith("2011") and names[2].startswith("2010")
-    assert names[3] == "2012 年逐项结果"
-    assert len(names) == 4
+    assert len(names) == 3
+    response = client.get("/dashboard/items.xlsx")  # the item results are their own download
+    assert response.headers["Content-Disposition"].endswith("dashboard-2012-items.xlsx")
+    assert load_workbook(io.BytesIO(response.data), read_only=True).sheetnames == ["2012 年逐项结果"]
+
+
+def test_the_dashboard_offers_both_downloads_translated(client, leader, district):
+    client.login(leader)
+    page = client.get("/dashboard?kind=primary").get_data(as_text=True)
+    assert "导出 Excel（XLSX）" in page and "逐项结果导出 Excel（XLSX）" in page
+    assert 'href="/dashboard/items.xlsx?year=2012&amp;kind=primary" download' in page
+    english = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert "Item results to Excel (XLSX)" in english
 
 
 def test_xlsx_cells_match_the_database(client, leader, district):
@@ -82,8 +93,8 @@ def test_xlsx_cells_match_the_database(client, leader, district):
 
 def test_xlsx_item_sheet_keeps_the_framework(client, leader, district):
     client.login(leader)
-    book = _xlsx(client)
-    rows = list(book[book.sheetnames[3]].iter_rows(values_only=True))
+    book = _xlsx(client, download="items")
+    rows = list(book[book.sheetnames[0]].iter_rows(values_only=True))
     header = rows[0]
     assert header[:3] == ("标准", "序号", "指标")
     branch_cols = {name: i for i, name in enumerate(header) if i >= 3}
@@ -115,7 +126,8 @@ def test_xlsx_follows_filters_and_sort(client, leader, district):
 def test_xlsx_other_year_first(client, leader, district):
     client.login(leader)
     book = _xlsx(client, "?year=2011")
-    assert book.sheetnames[0].startswith("2011") and book.sheetnames[-1] == "2011 年逐项结果"
+    assert book.sheetnames[0].startswith("2011") and book.sheetnames[1].startswith("2012")
+    assert _xlsx(client, "?year=2011", download="items").sheetnames == ["2011 年逐项结果"]
 
 
 def test_csv_matches_the_overview(client, leader, district):
@@ -181,13 +193,20 @@ def test_csv_and_xlsx_neutralise_formula_like_cells(client, leader):
                                                              + ["'" + f + "单位" for f in FORMULAS])
     assert not [c for c in cells if c[:1] in "=+-@\t\r"]
     book = _xlsx(client)
-    styled = load_workbook(io.BytesIO(client.get("/dashboard/export.xlsx").data))  # read-only cells have no style
-    for sheet in styled.sheetnames:
-        for row in styled[sheet].iter_rows():
-            for cell in row:  # formula-like text is a string cell, quote-prefixed, never a formula
-                assert cell.data_type != "f", (sheet, cell.value)
-                if isinstance(cell.value, str) and cell.value[:1] in "=+-@\t\r＝＋－＠":
-                    assert cell.data_type == "s" and cell.quotePrefix, (sheet, cell.value)
+    quoted = []
+    for download in ("export", "items"):  # read-only cells have no style
+        styled = load_workbook(io.BytesIO(client.get(f"/dashboard/{download}.xlsx").data))
+        for sheet in styled.sheetnames:
+            for row in styled[sheet].iter_rows():
+                for cell in row:  # formula-like text is a string cell, quote-prefixed, never a formula
+                    assert cell.data_type != "f", (sheet, cell.value)
+                    if isinstance(cell.value, str) and cell.value[:1] in "=+-@\t\r＝＋－＠":
+                        assert cell.data_type == "s" and cell.quotePrefix, (sheet, cell.value)
+                        quoted.append(cell.value)
+    # every hostile branch and unit name on each of the three years' sheets, and each branch once more as a column
+    # of the item results
+    typed = [f for f in FORMULAS if "\r" not in f]  # a leading CR is read back as a line feed
+    assert sorted(q for q in quoted if "\n" not in q) == sorted(typed * 4 + [f + "单位" for f in typed] * 3)
     names = {row[0] for row in book[book.sheetnames[0]].iter_rows(min_row=2, values_only=True)}
     assert {f for f in FORMULAS if "\r" not in f} <= names  # as typed: no visible apostrophe
     assert not {n for n in names if isinstance(n, str) and n.startswith("'")}

@@ -7,7 +7,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, CampaignYear, Criterion, Framework, Item, ItemResult, Result, Subject
@@ -304,6 +304,23 @@ def test_an_import_is_refused_when_the_framework_changed_since_the_preview(admin
     assert db.session.scalar(select(Item).where(Item.text == "新增:班子成员联系师生")) is None
 
 
+def test_an_import_sent_twice_is_answered_as_saved(admin_client, branch):
+    """The second send of one import (a double click, a resend after a slow answer) finds the framework already
+    as the plan makes it: answered as saved (303 to the framework, success), never "changed since the
+    preview"; nothing is applied twice."""
+    page = _preview(admin_client, _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data)).get_data(
+        as_text=True)
+    fields = {"plan": _hidden(page, "plan"), "fingerprint": _hidden(page, "fingerprint")}
+    first = admin_client.form_post(BRANCH_EDITOR + "/import/apply", fields)
+    assert first.status_code == 303
+    version = framework().version
+    again = admin_client.form_post(BRANCH_EDITOR + "/import/apply?lang=zh", fields)
+    assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
+    assert "文件已导入" in admin_client.get(again.headers["Location"]).get_data(as_text=True)
+    assert framework().version == version and audit_actions() == ["framework.import"]
+    assert db.session.scalar(select(func.count(Item.id)).where(Item.text == "新增:班子成员联系师生")) == 1
+
+
 def _book(change) -> bytes:
     from portal.services.frameworks import export_xlsx
 
@@ -390,7 +407,7 @@ def _shown(client, number: int, branches) -> dict:
     for branch in branches:
         page = client.get(f"/checklist/branch/{branch.id}?year={number}").get_data(as_text=True)
         pages[branch.id] = (re.findall(r'id="item-(\d+)" data-row', page), re.findall(r'aria-valuenow="([^"]*)"', page))
-    book = load_workbook(io.BytesIO(client.get(f"/dashboard/export.xlsx?year={number}").data), read_only=True)
+    book = load_workbook(io.BytesIO(client.get(f"/dashboard/items.xlsx?year={number}").data), read_only=True)
     sheet = list(book[book.sheetnames[-1]].iter_rows(values_only=True))
     return {"kept": kept, "summaries": summaries, "pages": pages, "sheet": sheet}
 
@@ -561,7 +578,7 @@ def test_pledge_tags_and_the_item_sheet_show_the_wording_that_was_answered(admin
                                                          earlier.id: [f"{title} · {old}"]}
     page = admin_client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
     assert f"{title} · {old}" in page and "改过的表述" not in page
-    book = load_workbook(io.BytesIO(admin_client.get("/dashboard/export.xlsx").data), read_only=True)
+    book = load_workbook(io.BytesIO(admin_client.get("/dashboard/items.xlsx").data), read_only=True)
     sheet = list(book[book.sheetnames[-1]].iter_rows(values_only=True))
     # Each answer beside its own wording: the branch's answer on the old wording's line, the branch that has not
     # answered on the new wording's.

@@ -3,8 +3,10 @@
 preview shows moves and refuses a bad 序号; the dashboard export numbers items as the checklist does."""
 from __future__ import annotations
 
+import json
 import re
 
+import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -132,12 +134,48 @@ def test_a_bad_order_number_is_refused_by_row(admin_client):
         assert "序号" in _refusal(response) and "第 2 行" in _refusal(response), bad
 
 
+def test_a_bad_criterion_order_number_is_refused_by_row(admin_client):
+    for bad in ("二", -3, 1.5, 1e9, None):
+        def change(book, bad=bad):
+            book["准则"]["B2"] = bad
+
+        response = _preview(admin_client, _book(change))
+        assert response.status_code == 422, bad
+        refusal = _refusal(response)
+        assert "准则" in refusal and "第 2 行" in refusal and "序号" in refusal, bad
+
+
 def test_an_unknown_item_number_is_a_new_item_said_so(admin_client):
     def unknown(book):
         book["条目"]["A2"], book["条目"]["D2"] = 9999, "编号不属于本框架的新条目"
 
     page = _preview(admin_client, _book(unknown)).get_data(as_text=True)
     assert "编号 9999 不是本框架的条目，将作为新条目导入" in page
+
+
+def test_an_unknown_item_number_is_not_matched_by_wording(admin_client, admin):
+    from portal.errors import Invalid
+    from portal.services import frameworks
+
+    first = items(Subject.BRANCH)[0]
+    before = frameworks.fingerprint(editor.framework())
+
+    def unknown(book):  # row 2 keeps the first item's wording under a 编号 of no item here
+        assert book["条目"]["D2"].value == first.text
+        book["条目"]["A2"] = 9999
+
+    response = _preview(admin_client, _book(unknown))
+    assert response.status_code == 422
+    refusal = _refusal(response)
+    assert "第 2 行" in refusal and "编号 9999 不是本框架的条目" in refusal and f"编号 {first.id}" in refusal
+    # Applying the same plan (signed as a preview would sign it) is refused alike: nothing is matched or retired.
+    framework = editor.framework()
+    plan = json.dumps(frameworks._plan_from_sheets(framework, frameworks._read_sheets(_book(unknown))))
+    signed = frameworks._signed(framework, before, plan)
+    with pytest.raises(Invalid):
+        frameworks.apply_import(admin, framework, plan, signed, confirmed=True)
+    db.session.rollback()
+    assert frameworks.fingerprint(editor.framework()) == before and fresh(first).active
 
 
 # --- 4. the dashboard export numbers items as the checklist does ----------------------------------------------

@@ -92,6 +92,37 @@ def test_an_imported_weight_change_leaves_a_finished_year_as_it_was(admin_client
     _agree_with_a_rebuild(runner)
 
 
+def test_a_weight_alone_asks_only_about_years_whose_figures_change(admin_client, branch):
+    """A finished year keeps the weights it was scored with, so a weight change does not reach it: with only a
+    finished year started it is saved at once; with the current year started, only that year is named."""
+    from portal.models import AssessmentStatus
+
+    from ..checklist_helpers import make_assessment
+
+    make_assessment(branch, status=AssessmentStatus.REVIEWED, year_obj=year(2011), answer_all=Result.MET)
+    item = items(Subject.BRANCH, year(2011))[0]
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {
+        "version": str(item.version), "text": item.text, "weight": "4"})
+    assert response.status_code == 303 and fresh(item).weight == 4.0  # no confirmation: no figures change
+    assert db.session.get(KeptItemWeight, (year(2011).id, item.id)).weight == 1.0
+
+    def heavier(book):
+        book["条目"]["E2"] = 6
+
+    page = _preview(admin_client, _book(heavier)).get_data(as_text=True)
+    assert "导入将生成框架的新版本" not in page  # the preview names no started year to confirm
+    response = admin_client.form_post(BRANCH_EDITOR + "/import/apply", {
+        "plan": _hidden(page, "plan"), "fingerprint": _hidden(page, "fingerprint")})
+    assert response.status_code == 303 and fresh(item).weight == 6.0
+
+    make_assessment(branch, answer_all=Result.MET)  # the current year starts: its scores would change
+    response = admin_client.form_post(f"/admin/frameworks/items/{item.id}", {
+        "version": str(fresh(item).version), "text": item.text, "weight": "2"})
+    confirm = response.get_data(as_text=True).split("<main")[1]
+    assert response.status_code == 409 and "2012" in confirm and "2011" not in confirm
+    assert fresh(item).weight == 6.0
+
+
 # --- 2. criterion names: no duplicates or blanks; a finished year keeps its headings ---------------------------
 
 def test_duplicate_and_blank_criterion_names_are_refused_beside_the_field(admin_client):
@@ -308,3 +339,17 @@ def test_an_import_with_a_repeated_wording_or_item_number_is_refused_by_row(admi
 def test_the_editor_page_and_tallies_still_agree(admin_client):
     assert load_workbook(io.BytesIO(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data))
     assert tallies.differences() == []
+
+
+def test_bringing_back_an_item_worded_like_an_active_one_is_refused(admin_client):
+    """Retire an item, add another worded alike, then bring the first back: refused as an add or edit with that
+    wording is, and the item stays retired."""
+    first = items(Subject.BRANCH)[0]
+    assert admin_client.form_post(f"/admin/frameworks/items/{first.id}/active", {"active": "0"}).status_code == 303
+    assert not fresh(first).active
+    assert admin_client.form_post("/admin/frameworks/items", {
+        "criterion": str(first.criterion_id), "text": f" {first.text} ", "weight": "1"}).status_code == 303
+    response = admin_client.form_post(f"/admin/frameworks/items/{first.id}/active?lang=zh", {"active": "1"})
+    assert response.status_code == 422
+    assert "该准则下已有表述相同的条目" in response.get_data(as_text=True)
+    assert not fresh(first).active

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from portal.services import news
+from portal.services import branch_choice
 from tests.news_helpers import make_post
 
 
@@ -18,7 +18,7 @@ def test_small_district_keeps_the_menu(client, secretary, other_secretary, membe
 
 
 def test_big_district_filters_by_part_of_the_name(client, monkeypatch, secretary, other_secretary, member):
-    monkeypatch.setattr(news, "BRANCH_MENU_MAX", 1)
+    monkeypatch.setattr(branch_choice, "MENU_MAX", 1)
     mine = make_post(secretary, title="本支部")
     theirs = make_post(other_secretary, title="别的支部")
     client.login(member)

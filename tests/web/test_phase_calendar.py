@@ -47,23 +47,55 @@ def test_the_proposed_dates_are_accepted_on_every_day_of_the_calendar(app, admin
             db.session.expire_all()
             year = _current()
             assert _valid(year), (offset, gap)
-            # The next proposal (after opening) is accepted too: never "today" again when today's phase began today.
+            # The next proposal (after opening) is accepted too, today again: the phase opened today is passed
+            # over (its one day is yesterday), or, where that would squeeze an earlier phase out, refused whole.
             again = campaign.next_phase_defaults(year, today)
-            current = year.phase_on(today)
-            if again and current is not None:
-                assert again[0] > current.starts_on
+            if again is None:
+                continue
+            before = [(p.starts_on, p.ends_on) for p in year.phases]
+            try:
+                campaign.open_next_phase(admin, year, again[0], again[1], today=today)
+            except Invalid:
+                db.session.rollback()
+                db.session.expire_all()
+                assert [(p.starts_on, p.ends_on) for p in _current().phases] == before
+                continue
+            db.session.expire_all()
+            year = _current()
+            assert _valid(year), (offset, gap)
 
 
-def test_the_page_proposes_tomorrow_when_the_current_phase_began_today(client, admin):
+def test_the_next_phase_opens_on_the_day_the_current_one_began(client, admin):
+    """A phase opened today (by mistake, or its work done at once): the next opens today too, not tomorrow; the
+    phase passed over keeps one day, the day before, and the one before it closes the day before that."""
     client.login(admin)
     year = _current()
     today = local_today()
     _set_calendar(year, today - timedelta(days=30), lengths=(31, 10, 10, 10, 10))
+    first, second, third = year.phases[:3]
     assert client.form_post(f"/campaign/years/{year.id}/next-phase", {
-        "start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat()}).status_code == 303
+        "start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat(),
+        "opens": second.kind.value}).status_code == 303
     page = client.get("/campaign/years").get_data(as_text=True)
-    tomorrow = (today + timedelta(days=1)).isoformat()
-    assert f'id="next-start-{year.id}" name="start" value="{tomorrow}"' in page
+    assert f'id="next-start-{year.id}" name="start" value="{today.isoformat()}"' in page  # today, not tomorrow
+    assert f'name="opens" value="{third.kind.value}"' in page
+    fields = {"start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat(), "opens": third.kind.value}
+    assert client.form_post(f"/campaign/years/{year.id}/next-phase", fields).status_code == 303
+    db.session.expire_all()
+    year = _current()
+    assert year.phase_on(today).kind == third.kind and _valid(year)
+    day = timedelta(days=1)
+    assert [(p.starts_on, p.ends_on) for p in year.phases[:3]] == [
+        (today - 30 * day, today - 2 * day), (today - day, today - day), (today, today + 9 * day)]
+    from portal.models import AuditEvent
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign_year.next_phase")
+                              .order_by(AuditEvent.id.desc()))
+    assert event.after["opened"] == third.kind.value and event.before[second.kind.value][0] == today.isoformat()
+    # The same form sent again opens nothing more: the phase after it is not opened by a repeated click.
+    calendar = [(p.starts_on, p.ends_on) for p in year.phases]
+    assert client.form_post(f"/campaign/years/{year.id}/next-phase", fields).status_code == 409
+    db.session.expire_all()
+    assert [(p.starts_on, p.ends_on) for p in _current().phases] == calendar
 
 
 def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_changes(client, admin):
