@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import g
+from jinja2 import Undefined
 
 from .forms.fields import Shown
 
@@ -34,6 +35,6 @@ def summary_of(errors, typed=None) -> tuple[list[tuple[str, str]], list[tuple[st
 def _typed(form, name: str) -> str:
     if isinstance(form, Shown):
         return form.get(name, "") or ""
-    field = getattr(form, "_fields", {}).get(name) if form is not None else None
-    data = getattr(field, "data", None)
+    fields = getattr(form, "_fields", None) if form is not None and not isinstance(form, Undefined) else None
+    data = getattr(fields.get(name), "data", None) if isinstance(fields, Mapping) else None
     return data if isinstance(data, str) else ""
