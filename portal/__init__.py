@@ -156,9 +156,9 @@ def register_compression(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from . import labels, permissions
+    from . import labels, permissions, refusals
     from .htmx import wants_fragment
-    from .i18n import LANGUAGES, install_template_gettext, when
+    from .i18n import LANGUAGES, install_template_gettext, listed, when
     from .navigation import NAV_ITEMS
     from .services.appraisal import question_text
     from .services.campaign import current_phase, current_year
@@ -167,7 +167,10 @@ def register_template_helpers(app: Flask) -> None:
 
     install_template_gettext(app)  # no copy of the template context per translated string
     app.jinja_env.globals["new_form_token"] = new_token  # one-time token of a create form (_forms.intent)
+    app.jinja_env.globals["note_error"] = refusals.note_error  # an error shown beside its field (_forms.error)
+    app.jinja_env.globals["error_summary_of"] = refusals.summary_of  # the summary at the top (base.html)
     app.jinja_env.globals["question_text"] = question_text  # an appraisal question in the reader's language
+    app.jinja_env.filters["listed"] = listed  # a list in the request's language (i18n.listed)
     app.jinja_env.filters["when"] = when  # the one way to write a time or a date (i18n.when)
     app.jinja_env.filters["quoted"] = quoted  # a title in quotes, once (text.quoted)
 

@@ -46,6 +46,19 @@ def apply_lang_parameter() -> None:
     session["lang"] = lang
 
 
+def listed(values) -> str:
+    """Items written as one list in the request's language (Babel's CLDR list patterns): "2010, 2011, and 2012"
+    in English, "2010、2011和2012" in Chinese. The one way a list is joined for display (also the `listed`
+    filter of templates); "" for no items."""
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    items = [str(v) for v in values]
+    if not items:
+        return ""
+    return format_list(items, locale=(get_locale() if has_request_context() else None) or DEFAULT)
+
+
 def when(value, date_only: bool = False, empty: str = "—") -> str:
     """The portal's one way to write a moment, on pages and in e-mail alike: a stored time (naive UTC, or an ISO
     text of one) as "2012-11-27 17:00" in the portal's time zone (PORTAL_TIMEZONE), a date (or with `date_only`, a

@@ -59,6 +59,24 @@ SUBJECT = {
     Subject.BRANCH: _l("Advanced Party organisation (Five Goods)"),
     Subject.MEMBER: _l("Outstanding Party member (Five Leads)"),
 }
+# A framework's short name where its own English name (Framework.name_en) is missing.
+FRAMEWORK_NAME = {
+    Subject.BRANCH: _l("Five Goods"),
+    Subject.MEMBER: _l("Five Leads"),
+}
+
+
+def framework_name(framework) -> str:
+    """A framework's name in the request's language: its own name (五个好) in Chinese; in another language its
+    English name (Framework.name_en), else the translated FRAMEWORK_NAME of its subject."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    if locale is None or locale.language == "zh":
+        return framework.name
+    return framework.name_en or str(FRAMEWORK_NAME.get(framework.subject, framework.name))
+
+
 RESULT = {
     Result.NOT_ASSESSED: _l("Not assessed"),
     Result.MET: _l("Met"),

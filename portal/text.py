@@ -60,6 +60,15 @@ def clean_text(value: str | None, multiline: bool = False) -> tuple[str, str]:
     return text, refused
 
 
+def search_query(value: str | None) -> str:
+    """What a search box's text looks for: cleaned like a typed name (clean_text: zero-width and invisible
+    characters dropped, so a pasted 第\u200b1 finds 第1) and NFKC-folded (full-width finds half-width). A query
+    clean_text would refuse (control characters) keeps its cleaned text: a search stores nothing. Match it
+    with `column.icontains(q, autoescape=True)` so that `%` and `_` are the characters, not wildcards."""
+    text, _refused = clean_text(unicodedata.normalize("NFKC", value or ""))
+    return text
+
+
 def looks_blank(text: str) -> bool:
     """True when `text` prints as nothing: only whitespace (any script's), invisible and blank-looking
     characters (Hangul fillers, the blank braille cell…)."""

@@ -16,11 +16,11 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, to_utc
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from .. import labels
 from ..extensions import db
-from ..i18n import when
+from ..i18n import listed, when
 from ..models import (
     Assessment,
     AuditEvent,
@@ -34,7 +34,7 @@ from ..models import (
     User,
 )
 from ..text import quoted
-from . import branch_choice
+from . import branch_choice, paging
 from .audit import COMMAND_LINE
 from .export import csv_writer, local_time, zone_label
 
@@ -272,21 +272,21 @@ def _words(object_type: str, key: str, value, names: Names) -> str:
         shown = [names.get(kind, i) or (f"#{i}" if isinstance(i, int) else str(i)) for i in ids[:MANY_SHOWN]]
         if kind == "username" and isinstance(value, str) and names.get(kind, value):
             shown = [f"{names.get(kind, value)} ({value})"]
-        text = "、".join(shown)
+        text = listed(shown)
         return text if len(ids) <= MANY_SHOWN else _("%(names)s and %(n)s more", names=text, n=len(ids) - MANY_SHOWN)
     if key in labels.AUDIT_TIME:
         return when(value)
     codes = labels.audit_value_labels(key, object_type)
     if codes:
         if key == "groups" and isinstance(value, str):
-            return "、".join(str(codes.get(g, g)) for g in value.split(",") if g)
+            return listed(str(codes.get(g, g)) for g in value.split(",") if g)
         if key == "group" and value == "":
             return _("All groups")
         if isinstance(value, str):
             return str(codes.get(value, value))
     if isinstance(value, list):
-        return "、".join(_words(object_type, key, v, names) if not isinstance(v, list) else
-                        " – ".join(map(str, v)) for v in value)
+        return listed(_words(object_type, key, v, names) if not isinstance(v, list) else
+                      " – ".join(map(str, v)) for v in value)
     if isinstance(value, dict):  # its keys are codes of this field (codes), or fields of their own
         return _("; ").join(_("%(field)s: %(value)s", field=codes.get(k) or labels.audit_field_label(k, object_type),
                               value=_words(object_type, k, v, names)) for k, v in value.items())
@@ -347,24 +347,19 @@ def unlabelled(event: AuditEvent) -> list[str]:
 
 
 @dataclass
-class AuditPage:
+class AuditPage(paging.Paged):
     lines: list[Line]
-    page: int
-    pages: int
-    total: int
+    window: paging.Window
 
 
 def page_of(filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
     """One page of matching events, newest first: a COUNT and one LIMIT/OFFSET query."""
     stmt = _statement(filters)
-    total = int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    rows = db.session.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                              .limit(per_page).offset((page - 1) * per_page))
-    rows = list(rows)
+    shown = paging.window_of(stmt, page, per_page)
+    rows = list(db.session.execute(stmt.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                                   .limit(per_page).offset(shown.offset)))
     names = Names([event for event, _name in rows])
-    return AuditPage([describe(event, name, names) for event, name in rows], page, pages, total)
+    return AuditPage([describe(event, name, names) for event, name in rows], shown)
 
 
 def csv_text(filters: Filters) -> str:

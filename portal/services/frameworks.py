@@ -30,6 +30,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..i18n import listed
 from ..models import (
     RETIRED_BEFORE_ANY_YEAR,
     Assessment,
@@ -155,7 +156,7 @@ def _guard(framework: Framework, year_ids: set[int] | None, confirmed: bool) -> 
     if years and not confirmed:
         raise NeedsConfirmation(_("The assessments of %(years)s have started. Answers already given keep the "
                                   "wording they were given against; confirm to make this change a new version "
-                                  "of the framework.", years="、".join(str(y) for y in years)), years)
+                                  "of the framework.", years=listed(years)), years)
     if years:
         framework.version = (framework.version or 1) + 1
     return years
@@ -748,13 +749,21 @@ def _plan_from_sheets(framework: Framework, sheets: dict) -> dict:
         rows = sheets[name]
         if not rows or rows[0][:len(header)] != header:
             raise _bad_file(_l("The sheet “%(sheet)s” must start with the columns %(columns)s.", sheet=name,
-                               columns="、".join(header)))
+                               columns=listed(header)))
         return [(n, (row + [""] * len(header))[:len(header)]) for n, row in enumerate(rows[1:], start=2)]
 
     return {"criteria": [dict(zip(["code", "position", "title", "title_en", "official_text"], r, strict=True))
                          | {"row": n} for n, r in rows_of(SHEETS[1], CRITERION_HEADER)],
             "items": [dict(zip(["id", "criterion", "position", "text", "weight", "year"], r, strict=True))
                       | {"row": n} for n, r in rows_of(SHEETS[2], ITEM_HEADER)]}
+
+
+def sheet_problem(sheet: str, message, row=None) -> str:
+    """The one way a framework import names where a problem is: "Sheet 条目, row 7: …" (工作表“条目”第 7 行：…),
+    or the sheet alone when `row` is None."""
+    if row is None:
+        return _("Sheet %(sheet)s: %(message)s", sheet=sheet, message=message)
+    return _("Sheet %(sheet)s, row %(row)s: %(message)s", sheet=sheet, row=row, message=message)
 
 
 def _order_number(sheet: str, row, text: str, problem) -> int | None:
@@ -773,7 +782,7 @@ def _checked(framework: Framework, raw: dict) -> dict:
     problems: list[str] = []
 
     def problem(sheet, row, message):
-        problems.append(_("Sheet %(sheet)s, row %(row)s: %(message)s", sheet=sheet, row=row, message=message))
+        problems.append(sheet_problem(sheet, message, row))
 
     if not isinstance(raw, dict) or not isinstance(raw.get("criteria"), list) or not isinstance(raw.get("items"),
                                                                                                list):
@@ -809,8 +818,8 @@ def _checked(framework: Framework, raw: dict) -> dict:
                                       "criterion needs its own name.", title=values["title"], other=named["row"]))
         criteria.append({"code": code, "position": position or len(criteria) + 1, **values, "row": row})
     for code in sorted(set(existing) - seen_codes):
-        problems.append(_("Sheet %(sheet)s: the criterion “%(code)s” is missing; a framework's criteria cannot be "
-                          "removed.", sheet=SHEETS[1], code=code))
+        problems.append(sheet_problem(SHEETS[1], _("the criterion “%(code)s” is missing; a framework's criteria "
+                                                   "cannot be removed.", code=code)))
     items = []
     for entry in raw["items"][:MAX_ROWS]:
         row = entry.get("row", "?") if isinstance(entry, dict) else "?"
@@ -989,9 +998,9 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
             item = matched.get(n)
             if item is None:
                 if year_id and year_id in finished:
-                    refused.append(_("Sheet %(sheet)s, row %(row)s: %(year)s is a finished campaign year: its "
-                                     "checklists can no longer take a new item.", sheet=SHEETS[2],
-                                     row=wanted.get("row", "?"), year=year_numbers[year_id]))
+                    refused.append(sheet_problem(SHEETS[2], _(
+                        "%(year)s is a finished campaign year: its checklists can no longer take a new item.",
+                        year=year_numbers[year_id]), wanted.get("row", "?")))
                 unknown = wanted["id"] and wanted["id"] not in known  # a 编号 of no item here: a new item
                 note = _("New: 编号 %(id)s is not an item of this framework; it is imported as a new item.",
                          id=wanted["id"]) + " " if unknown else ""
@@ -1015,9 +1024,9 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
                 else:
                     kind = ""  # renumbered only: made, not listed
                 if read_only and (kind or item.position != position):
-                    refused.append(_("Sheet %(sheet)s, row %(row)s: %(year)s is a finished campaign year: its theme "
-                                     "items can no longer be edited, reweighted, moved or retired.",
-                                     sheet=SHEETS[2], row=wanted.get("row", "?"), year=year_numbers[year_id]))
+                    refused.append(sheet_problem(SHEETS[2], _(
+                        "%(year)s is a finished campaign year: its theme items can no longer be edited, reweighted, "
+                        "moved or retired.", year=year_numbers[year_id]), wanted.get("row", "?")))
                 if kind:
                     changes.append(Change(kind, where, f"{shown_before[item.id]}. {item.text} ({_('Weight')} "
                                                         f"{_weight(item.weight):g})",
@@ -1039,9 +1048,9 @@ def _diff(framework: Framework, plan: dict) -> _Diff:
         for item in free:
             if item.active:
                 if read_only:
-                    refused.append(_("Sheet %(sheet)s: the %(year)s theme item 编号 %(id)s is missing; %(year)s is a "
-                                     "finished campaign year: its theme items can no longer be retired.",
-                                     sheet=SHEETS[2], year=year_numbers[year_id], id=item.id))
+                    refused.append(sheet_problem(SHEETS[2], _(
+                        "the %(year)s theme item 编号 %(id)s is missing; %(year)s is a finished campaign year: its "
+                        "theme items can no longer be retired.", year=year_numbers[year_id], id=item.id)))
                 changes.append(Change("retire", where, item.text, ""))
                 reach(_reach(item, scope_start))
 

@@ -32,7 +32,7 @@ from ..models import (
     post_criterion,
     utcnow,
 )
-from . import audit, branch_choice, images, markdown, notifications
+from . import audit, branch_choice, images, markdown, notifications, paging
 
 PER_PAGE = 10
 TITLE_MAX = 200
@@ -107,11 +107,14 @@ class BoardRow:
 
 
 @dataclass
-class BoardPage:
+class BoardPage(paging.Paged):
     rows: list[BoardRow]
-    page: int
-    has_more: bool
+    window: paging.Window
     filters: BoardFilters
+
+    @property
+    def has_more(self) -> bool:
+        return self.window.has_next
 
 
 def _rows(stmt) -> list[BoardRow]:
@@ -129,8 +132,8 @@ def _rows(stmt) -> list[BoardRow]:
 
 
 def board(filters: BoardFilters, page: int = 1, per_page: int = PER_PAGE) -> BoardPage:
-    """Live posts, pinned first, then newest; one query for the page and one for its criteria."""
-    page = max(1, min(page, 10_000))
+    """Live posts, pinned first, then newest; a COUNT, one query for the page and one for its criteria. A page past
+    the end is the last one (paging.window)."""
     stmt = (select(Post, Branch.name).outerjoin(Branch, Branch.id == Post.branch_id).where(live_clause()))
     if filters.category:
         stmt = stmt.where(Post.category == PostCategory(filters.category))
@@ -143,10 +146,10 @@ def board(filters: BoardFilters, page: int = 1, per_page: int = PER_PAGE) -> Boa
                                       .where(post_criterion.c.criterion_id == filters.criterion_id)))
     if filters.year:
         stmt = stmt.where(Post.year_id.in_(select(CampaignYear.id).where(CampaignYear.year == filters.year)))
-    stmt = (stmt.order_by(Post.pinned.desc(), Post.published_at.desc(), Post.id.desc())
-            .offset((page - 1) * per_page).limit(per_page + 1))
-    rows = _rows(stmt)
-    return BoardPage(rows=rows[:per_page], page=page, has_more=len(rows) > per_page, filters=filters)
+    shown = paging.window_of(stmt, page, per_page)
+    rows = _rows(stmt.order_by(Post.pinned.desc(), Post.published_at.desc(), Post.id.desc())
+                 .offset(shown.offset).limit(per_page))
+    return BoardPage(rows=rows, window=shown, filters=filters)
 
 
 def latest(limit: int = 5) -> list[Post]:

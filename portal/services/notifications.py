@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import AuditEvent, Notification, Role, User
 from ..models.base import utcnow
 from ..text import quoted
+from . import paging
 
 PER_PAGE = 30
 
@@ -316,10 +317,9 @@ def unread_count(user: User) -> int:
 
 
 @dataclass
-class NotificationPage:
+class NotificationPage(paging.Paged):
     rows: list[Notification]
-    page: int
-    pages: int
+    window: paging.Window
     unread: int
     newest_id: int  # the newest notification when the page was drawn ("mark all as read" goes up to it)
 
@@ -330,14 +330,13 @@ def page_for(user: User, page: int = 1, per_page: int = PER_PAGE) -> Notificatio
         settle_restored_files()
     total = int(db.session.scalar(select(func.count(Notification.id))
                                   .where(Notification.recipient_id == user.id)) or 0)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    shown = paging.window(total, page, per_page)
     rows = list(db.session.scalars(
         select(Notification).where(Notification.recipient_id == user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)))
+        .limit(per_page).offset(shown.offset)))
     newest = db.session.scalar(select(func.max(Notification.id)).where(Notification.recipient_id == user.id))
-    return NotificationPage(rows, page, pages, unread_count(user), int(newest or 0))
+    return NotificationPage(rows, shown, unread_count(user), int(newest or 0))
 
 
 def own(user: User, notification_id: int) -> Notification:

@@ -40,6 +40,7 @@ from ..collation import in_pinyin_order, people_order
 from ..database import writing
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..i18n import listed
 from ..models import (
     Assessment,
     AuditEvent,
@@ -244,7 +245,7 @@ def header_map(header: list[str], columns: dict[str, tuple], required) -> dict[s
     missing = [c for c in required if c not in found]
     if missing:
         raise _malformed(_l("The first row must name the columns; missing: %(columns)s.",
-                            columns="、".join(_heading(columns[c]) for c in missing)))
+                            columns=listed(_heading(columns[c]) for c in missing)))
     return found
 
 
@@ -400,7 +401,7 @@ def _check_secretaries(plan: Plan, existing: dict[str, tuple], actor=None) -> No
     names = dict(db.session.execute(select(Branch.id, Branch.name).where(Branch.id.in_(list(by_branch)))).all())
     for branch_id, secretaries in by_branch.items():
         if len(secretaries) > 1:
-            lines = "、".join(str(row.line) for row in secretaries)
+            lines = listed(row.line for row in secretaries)
             message = str(_l("Rows %(lines)s all make a secretary of %(branch)s: a branch has one secretary.",
                              lines=lines, branch=names.get(branch_id, "")))
             plan.problems.append(message)
@@ -812,7 +813,7 @@ def _recheck_secretaries() -> None:
     if doubled:
         raise ImportFailed(str(_l("The import would give %(branches)s two secretaries: nothing was imported. "
                                   "Tick “disable the people of this file's branches who are not in it” or give the "
-                                  "old secretary another role in the file.", branches="、".join(doubled))))
+                                  "old secretary another role in the file.", branches=listed(doubled))))
 
 
 PREVIEW_HOURS = 24

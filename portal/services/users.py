@@ -1,7 +1,6 @@
 """Administration of accounts, units and branches by the organisation section (组织科)."""
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -15,7 +14,8 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
 from ..models import Assessment, Branch, BranchKind, Pledge, Role, Unit, UnitKind, User
-from . import accounts, audit
+from ..text import search_query
+from . import accounts, audit, paging
 from .campaign import current_year
 from .versions import check_version
 
@@ -36,20 +36,20 @@ def get_branch(branch_id: int) -> Branch:
     return branch
 
 
-def list_users(query: str = "", role: str = "", branch_id: str = "", page: int = 1) -> tuple[list[User], int]:
+def list_users(query: str = "", role: str = "", branch_id: str = "", page: int = 1) -> tuple[list[User], paging.Window]:
+    """One page (PAGE_SIZE) of accounts in pinyin order and where it sits (paging.window: a page past the end is
+    the last one). `query` matches username or display name (text.search_query: cleaned, `%`/`_` literal)."""
     stmt = select(User)
-    if query:
-        # Full-width input finds half-width names (usernames are stored canonical, NFKC).
-        like = f"%{unicodedata.normalize('NFKC', query).strip()}%"
-        stmt = stmt.where(or_(User.username.ilike(like), User.display_name.ilike(like)))
+    if query := search_query(query):  # full-width finds half-width names (usernames are stored NFKC)
+        stmt = stmt.where(or_(User.username.icontains(query, autoescape=True),
+                              User.display_name.icontains(query, autoescape=True)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
     if parse_int(branch_id) is not None:
         stmt = stmt.where(User.branch_id == parse_int(branch_id))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    page = max(1, page)
-    users = list(db.session.scalars(stmt.order_by(*people_order()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-    return users, int(total)
+    shown = paging.window_of(stmt, page, PAGE_SIZE)
+    users = list(db.session.scalars(stmt.order_by(*people_order()).limit(PAGE_SIZE).offset(shown.offset)))
+    return users, shown
 
 
 def _role(value: str, errors: dict) -> Role | None:
@@ -176,21 +176,23 @@ class BranchRow:
     secretary_username: str
 
 
-def branch_overview(query: str = "", page: int = 1, only: int | None = None) -> tuple[list[BranchRow], int]:
-    """One page (PAGE_SIZE) of the branch registry, in pinyin order, and how many branches match: each branch with
-    its unit, active accounts, members and secretary. `query` matches the branch's or its unit's name (full-width
-    folded); `only` shows one branch (the one whose edit was refused). Three queries whatever the district's
+def branch_overview(query: str = "", page: int = 1,
+                    only: int | None = None) -> tuple[list[BranchRow], paging.Window]:
+    """One page (PAGE_SIZE) of the branch registry, in pinyin order, and where it sits (paging.window: `total`
+    matches; a page past the end is the last one): each branch with its unit, active accounts, members and
+    secretary. `query` matches the branch's or its unit's name (text.search_query: cleaned of invisible
+    characters, full-width folded, `%` and `_` literal); `only` shows one branch (the one whose edit was refused).
+    Three queries whatever the district's
     size: the count, the page, and the figures of the page's branches (GROUP BY over their people only)."""
     stmt = select(Branch).join(Unit, Unit.id == Branch.unit_id)
     if only is not None:
         stmt = stmt.where(Branch.id == only)
-    elif query.strip():
-        like = f"%{unicodedata.normalize('NFKC', query).strip()}%"
-        stmt = stmt.where(or_(Branch.name.ilike(like), Unit.name.ilike(like)))
-    total = int(db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
-    page = max(1, page)
+    elif query := search_query(query):
+        stmt = stmt.where(or_(Branch.name.icontains(query, autoescape=True),
+                              Unit.name.icontains(query, autoescape=True)))
+    shown = paging.window_of(stmt, page, PAGE_SIZE)
     found = list(db.session.scalars(stmt.options(joinedload(Branch.unit)).order_by(*branch_order())
-                                    .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
+                                    .limit(PAGE_SIZE).offset(shown.offset)))
     ids = [branch.id for branch in found]
     secretary = aliased(User)
     per_branch = (select(User.branch_id, func.count(User.id).label("n"),
@@ -201,7 +203,7 @@ def branch_overview(query: str = "", page: int = 1, only: int | None = None) -> 
                db.session.execute(select(per_branch.c.branch_id, per_branch.c.n, per_branch.c.members,
                                          secretary.display_name, secretary.username)
                                   .outerjoin(secretary, secretary.id == per_branch.c.secretary_id))} if ids else {}
-    return [BranchRow(branch, *figures.get(branch.id, (0, 0, "", ""))) for branch in found], total
+    return [BranchRow(branch, *figures.get(branch.id, (0, 0, "", ""))) for branch in found], shown
 
 
 def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_count, exclude_branch=None):

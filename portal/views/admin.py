@@ -32,10 +32,10 @@ def _users_page(errors=None, status=200, form=None):
     args = request.args
     page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
     branch_id, problem = branch_choice.read_filter(args, "branch", "all")
-    users, total = user_service.list_users(args.get("q", ""), args.get("role", ""), str(branch_id or ""), page)
-    return render("admin/users.html", status=status, users=users, total=total, page=page,
-                  page_size=user_service.PAGE_SIZE, branches=branch_choice.choices("all"), errors=errors or {},
-                  form=shown(form), filter_branch=branch_id, filter_errors={"branch": problem} if problem else {})
+    users, window = user_service.list_users(args.get("q", ""), args.get("role", ""), str(branch_id or ""), page)
+    return render("admin/users.html", status=status, users=users, window=window,
+                  branches=branch_choice.choices("all"), errors=errors or {}, form=shown(form),
+                  filter_branch=branch_id, filter_errors={"branch": problem} if problem else {})
 
 
 @bp.get("/users")
@@ -129,9 +129,9 @@ def _branches_page(errors=None, status=200, failed=None, form=None, conflict=Non
     """The registry, a page at a time (`q` searches, `page` pages); a refused edit shows its branch alone."""
     page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
     query = request.args.get("q", "")[:120]
-    rows, total = user_service.branch_overview(query, page, only=failed if isinstance(failed, int) else None)
-    return render("admin/branches.html", status=status, rows=rows, total=total, page=page, query=query,
-                  page_size=user_service.PAGE_SIZE, errors=errors or {}, failed=failed, form=shown(form),
+    rows, window = user_service.branch_overview(query, page, only=failed if isinstance(failed, int) else None)
+    return render("admin/branches.html", status=status, rows=rows, window=window, query=query, errors=errors or {},
+                  failed=failed, form=shown(form),
                   conflict=conflict)
 
 

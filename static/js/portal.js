@@ -713,6 +713,7 @@
     }
     var root = swappedRoot(ctx);
     restoreCarriedError(ctx, root);
+    if (root && ctx.response && ctx.response.status === 422) focusFirstError(root);
     if (root) {
       var news = root.matches && root.matches("[data-announce]") ? root : root.querySelector("[data-announce]");
       if (news) announce(news.getAttribute("data-announce"));
@@ -721,6 +722,30 @@
       }
       reconcileDrafts(root);
     }
+  });
+
+  // A refused form: focus goes to what to put right (the summary a page opens with does this by autofocus; a
+  // swapped fragment has its first invalid field, or its first error, focused), so it is never left on <body>.
+  function focusFirstError(root) {
+    var first = root.querySelector(".error-summary, [aria-invalid='true'], .field__error");
+    if (!first) return;
+    if (!first.matches("input, select, textarea, [tabindex]")) first.setAttribute("tabindex", "-1");
+    first.focus();
+  }
+
+  // A link of the error summary takes focus to the field its message stands beside (the message's
+  // aria-describedby owner), not only to the message.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("a[data-error-link]");
+    if (!link) return;
+    var id = (link.getAttribute("href") || "").slice(1);
+    var field = id && document.querySelector("[aria-describedby~='" + id.replace(/'/g, "") + "']");
+    if (!field) return;
+    evt.preventDefault();
+    var details = field.closest("details");
+    if (details) details.open = true;
+    field.focus();
+    field.scrollIntoView({block: "center"});
   });
 
   // The element that now stands where the request's target stood (an outerHTML swap replaces it).

@@ -57,10 +57,11 @@ def test_the_file_input_is_chinese_keyboard_reachable_and_names_the_chosen_file(
     assert page.locator("[data-file-chosen]").first.inner_text() == "框架.xlsx"
     # A refused import: its problems at the top, in focus, each linked to its line at the form.
     page.click("#import button[type=submit]")
-    page.wait_for_selector("#import-summary")
-    assert page.evaluate("document.activeElement.id") == "import-summary"
-    assert page.locator("#import-summary").is_visible()
-    links = page.locator("#import-summary li a")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert page.locator("#error-summary").is_visible()
+    assert "文件未导入" in page.locator("#error-summary h2").inner_text()
+    links = page.locator("#error-summary li a")
     assert links.count() == 2
     screenshot(page, "framework-import-refused")
     assert _serious(page) == []

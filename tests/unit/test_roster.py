@@ -108,7 +108,7 @@ def test_xlsx_roster_with_a_bad_row(admin, branch):
 
 @pytest.mark.parametrize("name,data,needle", [
     ("roster.csv", b"", "文件是空的"),
-    ("roster.csv", "姓名,支部\n张三,一支部\n".encode(), "缺少：用户名、角色"),
+    ("roster.csv", "姓名,支部\n张三,一支部\n".encode(), "缺少：用户名和角色"),
     ("roster.csv", "用户名,姓名,角色\n".encode(), "没有数据行"),
     ("roster.xlsx", b"PK\x03\x04 not really a workbook", "不是允许上传的文件类型"),
     ("roster.txt", b"username\n", "CSV 或 XLSX"),

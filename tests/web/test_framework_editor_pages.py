@@ -49,10 +49,10 @@ def test_a_refused_import_summarises_its_problems_at_the_top_linked_to_each(admi
     response = _preview(admin_client, _book(bad_rows))
     assert response.status_code == 422
     page = _main(_text(response))
-    summary = re.search(r'<section[^>]*id="import-summary"[^>]*>(.*?)</section>', page, re.S)
+    summary = re.search(r'<section[^>]*id="error-summary"[^>]*>(.*?)</section>', page, re.S)
     assert summary and 'role="alert"' in summary.group(0) and "autofocus" in summary.group(0)
     # It comes before the framework's criteria; the details stay at the import form, each line linked.
-    assert page.index('id="import-summary"') < page.index('id="criterion-') < page.index('id="import-file-error"')
+    assert page.index('id="error-summary"') < page.index('id="criterion-') < page.index('id="import-file-error"')
     links = re.findall(r'href="#(import-problem-\d+)"', summary.group(1))
     assert len(links) == 3
     for anchor in links:
@@ -62,7 +62,7 @@ def test_a_refused_import_summarises_its_problems_at_the_top_linked_to_each(admi
 
 def test_an_accepted_preview_shows_no_problem_summary(admin_client):
     response = _preview(admin_client, _edited(admin_client.get(BRANCH_EDITOR + "/export.xlsx").data))
-    assert response.status_code == 200 and 'id="import-summary"' not in _text(response)
+    assert response.status_code == 200 and 'id="error-summary"' not in _text(response)
 
 
 # --- 8: an answered item retired this year is marked in the checklist -------------------------------------------

@@ -118,7 +118,7 @@ def test_a_file_giving_a_branch_two_secretaries_is_refused_naming_the_rows(clien
                                    f"c1,丙,支部书记,{branch.name},\n")
     body = page.get_data(as_text=True)
     assert page.status_code == 422
-    assert "2、4" in body and branch.name in body
+    assert "2和4" in body and branch.name in body
     assert db.session.scalar(select(func.count(User.id)).where(User.username.in_(["a1", "b1", "c1"]))) == 0
 
 

@@ -1,0 +1,65 @@
+"""The one way a list is cut into pages: the page asked for is clamped to the pages there are (a page past
+the end, an old bookmark or `?page=99999`, shows the last page rather than an empty list), and every paged
+list (users, branches, audit log, notifications) draws its pager from the same `Window`
+(templates/_pager.html)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.sql import Select
+
+from ..extensions import db
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a page sits in a list: `page` (1-based, always between 1 and `pages`), `pages` (at least 1),
+    `total` rows, `per_page`."""
+
+    page: int
+    pages: int
+    total: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+class Paged:
+    """A page of a list that carries its `window`: `page`, `pages` and `total` read from it (for templates)."""
+
+    window: Window
+
+    @property
+    def page(self) -> int:
+        return self.window.page
+
+    @property
+    def pages(self) -> int:
+        return self.window.pages
+
+    @property
+    def total(self) -> int:
+        return self.window.total
+
+
+def window(total: int, page: int, per_page: int) -> Window:
+    """The page `page` of `total` rows, `per_page` a page, clamped to [1, last page]."""
+    pages = max(1, -(-int(total) // per_page))
+    return Window(min(max(1, int(page)), pages), pages, int(total), per_page)
+
+
+def window_of(stmt: Select, page: int, per_page: int) -> Window:
+    """`window` for the rows `stmt` selects (one COUNT query); apply it with `.limit(w.per_page).offset(w.offset)`."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return window(total, page, per_page)
