@@ -50,6 +50,7 @@ def downgrade():
                  'ix_branch_summary_order_progress', 'ix_branch_summary_order'):
         op.drop_index(name, table_name='branch_summary')
     with op.batch_alter_table('branch_summary') as batch:
+        batch.drop_constraint(op.f('ck_branch_summary_unitkind'), type_='check')  # (it names unit_kind)
         for column in ('name', 'sort_key', 'unit_kind', 'active'):
             batch.drop_column(column)
     op.create_index('ix_branch_summary_year_progress', 'branch_summary', ['year_id', 'progress'])
