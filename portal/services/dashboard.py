@@ -533,27 +533,29 @@ def _binary(column):
 
 
 def _summaries(*columns):
-    """SELECT columns FROM the summaries with their branch and unit."""
-    return (select(*columns).select_from(S).join(Branch, Branch.id == S.branch_id)
-            .join(Unit, Unit.id == Branch.unit_id))
+    """SELECT columns FROM the summaries alone: they hold the branch's active flag, unit kind and order (the
+    district's aggregates join nothing else)."""
+    return select(*columns).select_from(S)
 
 
 def _in_year(year: CampaignYear) -> list:
-    return [S.year_id == year.id, Branch.active.is_(True)]
+    """The summaries of the year's active branches (a range of the summaries' indexes)."""
+    return [S.year_id == year.id, S.active.is_(True)]
 
 
 def _matching(year: CampaignYear, filters: Filters) -> list:
     """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal)."""
     conditions = []
     if filters.kind:
-        conditions.append(Unit.kind == filters.kind)
+        conditions.append(S.unit_kind == filters.kind)
     if filters.status:
         conditions.append(S.status.is_(None) if filters.status == NOT_STARTED
                           else S.status == AssessmentStatus(filters.status))
     if filters.q:
         needle = filters.q.casefold()
-        conditions.append(or_(func.lower(Branch.name).contains(needle, autoescape=True),
-                              func.lower(Branch.brand_name).contains(needle, autoescape=True)))
+        conditions.append(S.branch_id.in_(select(Branch.id).where(or_(
+            func.lower(Branch.name).contains(needle, autoescape=True),
+            func.lower(Branch.brand_name).contains(needle, autoescape=True)))))
     if filters.grade:  # 分类定级: the grade in force (confirmed, else proposed)
         conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
             GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
@@ -633,7 +635,7 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
 
 def _order(filters: Filters, criteria: list[Criterion]) -> list:
     """ORDER BY of the sort column (rows without a value the lowest), ties by name in pinyin order."""
-    by_name = [_binary(Branch.sort_key), _binary(Branch.name)]
+    by_name = [_binary(S.sort_key), _binary(S.name)]  # (the branch's, copied: the summaries' indexes hold them)
     column = filters.sort
     by_position = {f"c{c.position}": c.id for c in criteria}
 
@@ -666,6 +668,7 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     stmt = (_summaries(S.branch_id, Branch.name, Unit.name, Unit.kind, Branch.brand_name, S.assessment_id, S.status,
                        S.rating, S.plan_status, S.pledges, S.posts, S.members_total, S.members_done,
                        S.last_activity, *counts)
+            .join(Branch, Branch.id == S.branch_id).join(Unit, Unit.id == Branch.unit_id)
             .where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria)))
     if size:
         stmt = stmt.limit(size).offset((filters.page - 1) * size)
@@ -723,6 +726,21 @@ def _overdue(year: CampaignYear, now: datetime, *columns):
                 [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]))))
 
 
+def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: int) -> int:
+    """The overdue submissions of the `count` branches that match the filters, as `_overdue` counts them, without
+    pairing every branch with every request: (requests past their deadline) × count − (their submissions handed in
+    by those branches). A request has at most one submission per branch (unique), and a branch that has not handed
+    one in (none, pending or returned) owes it. One statement, reading the handed-in submissions only."""
+    past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
+    requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
+    handed = (select(func.count(Submission.id)).select_from(Submission)
+              .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
+              .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
+              .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
+                     *_in_year(year), *_matching(year, filters)).scalar_subquery())
+    return int(db.session.scalar(select(requests * count - handed)) or 0)
+
+
 def overview(args, today: date | None = None) -> Overview:
     """The whole overview page for the query-string `args`; unknown values become notes. A constant number of
     queries over the kept summaries, whatever the size of the district."""
@@ -743,7 +761,7 @@ def overview(args, today: date | None = None) -> Overview:
     found = _aggregate(year, filters, now)
     clamp_page(filters, found.count)
     rows = summary_rows(year, filters, criteria, now)
-    overdue = db.session.scalar(_overdue(year, now).where(*_matching(year, filters)))
+    overdue = _overdue_total(year, now, filters, found.count)
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
                       overdue=int(overdue or 0), overdue_follow_ups=_overdue_follow_ups(today))

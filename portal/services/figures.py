@@ -66,6 +66,7 @@ from ..models import (
     Submission,
     SubmissionRequest,
     SubmissionStatus,
+    Unit,
     User,
 )
 
@@ -74,11 +75,16 @@ _YEARS = "portal.figures_years"  # session.info key: year ids whose rows (every 
 _ALL = "portal.figures_all"  # session.info key: recompute every row
 _ASSESSMENTS = "portal.figures_assessments"  # session.info key: assessments whose branches' rows to recompute
 _DAYS = "portal.figures_days"  # session.info key: recompute the district's timeline (a branch and its snapshots went)
+_UNITS = "portal.figures_units"  # session.info key: units whose branches' rows to recompute (a unit re-kinded)
 EXEMPLAR_CATEGORIES = (PostCategory.BRANCH_EXEMPLAR, PostCategory.MEMBER_EXEMPLAR)
 DONE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
 COLUMNS = ["year_id", "branch_id", "assessment_id", "status", "total", "met", "partly", "not_met", "na",
            "weight_scored", "weight_earned", "progress", "score", "rating", "plan_status", "pledges", "posts",
            "members_total", "members_done", "coverage", "last_activity"]
+# The branch's own columns, copied (since h14d_01) so that the overview reads branch_summary alone.
+BRANCH_COLUMNS = ["active", "unit_kind", "sort_key", "name"]
+BASE_COLUMNS = COLUMNS
+COLUMNS = BASE_COLUMNS + BRANCH_COLUMNS
 _FLOOR = datetime(1900, 1, 1)
 
 
@@ -109,9 +115,11 @@ def _newest(dialect: str, *columns):
 
 
 def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
-              year_ids: Iterable[int] = (), everything: bool = False):
-    """SELECT of the summary rows (in COLUMNS order) of the given branches, of the branches of the given
-    assessments, of every branch in the given years, or of every branch and year."""
+              year_ids: Iterable[int] = (), everything: bool = False, unit_ids: Iterable[int] = (),
+              base: bool = False):
+    """SELECT of the summary rows (in COLUMNS order; in BASE_COLUMNS order with `base`, the columns before
+    h14d_01) of the given branches, of the branches of the given assessments or units, of every branch in the
+    given years, or of every branch and year."""
     a = aliased(Assessment)
     t = AssessmentTally
     other = aliased(Assessment)
@@ -147,7 +155,10 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
     weights = [func.coalesce(func.sum(getattr(t, name)), 0.0).label(name)
                for name in ("weight_scored", "weight_earned")]
     chosen = []
-    branch_ids, assessment_ids, year_ids = list(branch_ids), list(assessment_ids), list(year_ids)
+    branch_ids, assessment_ids, year_ids, unit_ids = list(branch_ids), list(assessment_ids), list(year_ids), list(
+        unit_ids)
+    if unit_ids:
+        chosen.append(Branch.unit_id.in_(unit_ids))
     if branch_ids:
         chosen.append(b_id.in_(branch_ids))
     if assessment_ids:
@@ -158,20 +169,24 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
         select(y_id.label("year_id"), b_id.label("branch_id"), a.id.label("assessment_id"), a.status.label("status"),
                *sums, *weights, rating.label("rating"), plan_status.label("plan_status"), pledges.label("pledges"),
                posts.label("posts"), members_total.label("members_total"), members_done.label("members_done"),
-               func.max(t.last_answer_at).label("answered"), changed.label("changed"), audited.label("audited"))
-        .select_from(Branch).join(CampaignYear, true())
+               func.max(t.last_answer_at).label("answered"), changed.label("changed"), audited.label("audited"),
+               Branch.active.label("active"), Unit.kind.label("unit_kind"), Branch.sort_key.label("sort_key"),
+               Branch.name.label("name"))
+        .select_from(Branch).join(Unit, Unit.id == Branch.unit_id).join(CampaignYear, true())
         .outerjoin(a, and_(a.branch_id == b_id, a.year_id == y_id, a.member_id.is_(None)))
         .outerjoin(t, t.assessment_id == a.id)
         .where(true() if everything else (or_(*chosen) if chosen else false()))
-        .group_by(y_id, b_id, a.id, a.status)
+        .group_by(y_id, b_id, a.id, a.status, Branch.active, Unit.kind, Branch.sort_key, Branch.name)
     ).subquery()
     c = inner.c
     coverage = case((c.members_total > 0, round1(100.0 * c.members_done / func.nullif(c.members_total, 0))),
                     else_=0.0)
-    return select(c.year_id, c.branch_id, c.assessment_id, c.status, c.total, c.met, c.partly, c.not_met, c.na,
-                  c.weight_scored, c.weight_earned, progress_of(c), score_of(c), c.rating, c.plan_status, c.pledges,
-                  c.posts, c.members_total, c.members_done, coverage,
-                  _newest(dialect, c.answered, c.changed, c.audited)).where(true())  # (an upsert's SELECT needs one)
+    columns = [c.year_id, c.branch_id, c.assessment_id, c.status, c.total, c.met, c.partly, c.not_met, c.na,
+               c.weight_scored, c.weight_earned, progress_of(c), score_of(c), c.rating, c.plan_status, c.pledges,
+               c.posts, c.members_total, c.members_done, coverage, _newest(dialect, c.answered, c.changed, c.audited)]
+    if not base:
+        columns += [c.active, c.unit_kind, c.sort_key, c.name]
+    return select(*columns).where(true())  # (an upsert's SELECT needs one)
 
 
 def _upsert(connection, select_stmt) -> None:
@@ -182,25 +197,28 @@ def _upsert(connection, select_stmt) -> None:
 
 
 def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
-            year_ids: Iterable[int] = ()) -> None:
-    """Recompute the rows of these branches (all years), of the branches of these assessments, and of every
-    branch in these years: one statement (bounded IN lists of 500 per statement)."""
+            year_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()) -> None:
+    """Recompute the rows of these branches (all years), of the branches of these assessments and units, and of
+    every branch in these years: one statement (bounded IN lists of 500 per statement)."""
     branch_ids, assessment_ids, year_ids = sorted(set(branch_ids)), sorted(set(assessment_ids)), sorted(set(year_ids))
-    if not (branch_ids or assessment_ids or year_ids):
+    unit_ids = sorted(set(unit_ids))
+    if not (branch_ids or assessment_ids or year_ids or unit_ids):
         return
     dialect = connection.dialect.name
-    for start in range(0, max(len(branch_ids), len(assessment_ids), 1), 500):
+    for start in range(0, max(len(branch_ids), len(assessment_ids), len(unit_ids), 1), 500):
         _upsert(connection, _computed(dialect, branch_ids[start:start + 500], assessment_ids[start:start + 500],
-                                      year_ids if start == 0 else ()))
+                                      year_ids if start == 0 else (), unit_ids=unit_ids[start:start + 500]))
 
 
 def rebuild(connection, since_p14: bool = True) -> int:
     """Recompute every row (and, `since_p14`, every day of the district's timeline and the tallies' stored
     progress and score, which a bulk load such as the demo seed leaves out); returns the number of branch rows.
-    The caller commits. (A migration before p14_01, where those came, passes since_p14=False.)"""
+    The caller commits. (A migration before p14_01, where those came, passes since_p14=False: it writes the
+    columns of its revision, BASE_COLUMNS.)"""
     connection.execute(delete(BranchSummary))
-    connection.execute(insert(BranchSummary).from_select(COLUMNS, _computed(connection.dialect.name,
-                                                                            everything=True)))
+    connection.execute(insert(BranchSummary).from_select(
+        COLUMNS if since_p14 else BASE_COLUMNS, _computed(connection.dialect.name, everything=True,
+                                                          base=not since_p14)))
     if since_p14:
         t = AssessmentTally.__table__.c
         connection.execute(update(AssessmentTally).values(progress=progress_of(t), score=score_of(t)))
@@ -290,8 +308,9 @@ def apply_pending(session: Session) -> None:
     branches = session.info.pop(_BRANCHES, set())
     years = session.info.pop(_YEARS, set())
     assessments = session.info.pop(_ASSESSMENTS, set())
-    if branches or assessments or years:  # (asking for the connection would begin a transaction)
-        refresh(session.connection(), branches, assessments, years)
+    units = session.info.pop(_UNITS, set())
+    if branches or assessments or years or units:  # (asking for the connection would begin a transaction)
+        refresh(session.connection(), branches, assessments, years, units)
 
 
 # Models whose rows name the branch whose summary they move (an edit may move them from one branch to another).
@@ -311,6 +330,8 @@ def noticed(session: Session) -> None:
             branches.add(obj.id)
             if obj in session.deleted:  # its snapshots go with it (ON DELETE CASCADE): the averages move
                 session.info[_DAYS] = True
+        elif isinstance(obj, Unit):  # its kind, copied into its branches' rows
+            session.info.setdefault(_UNITS, set()).add(obj.id)
         elif isinstance(obj, CampaignYear):
             session.info.setdefault(_YEARS, set()).add(obj.id)
         elif isinstance(obj, SubmissionRequest):
@@ -330,7 +351,7 @@ def _values(obj, name: str) -> set:
 
 
 def forget(session: Session) -> None:
-    for key in (_BRANCHES, _YEARS, _ALL, _ASSESSMENTS, _DAYS):
+    for key in (_BRANCHES, _YEARS, _ALL, _ASSESSMENTS, _DAYS, _UNITS):
         session.info.pop(key, None)
 
 

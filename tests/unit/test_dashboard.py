@@ -297,3 +297,29 @@ def test_postgresql_connections_run_without_jit(app):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only")
     assert db.session.execute(text("SHOW jit")).scalar() == "off"
+
+
+def test_overdue_card_counts_what_the_rows_owe(app):
+    """Issue 14: the overdue card is (requests past their deadline) × branches − submissions handed in; it equals
+    the rows' own overdue counts, unfiltered and filtered, with pending, returned, submitted and accepted
+    submissions and an inactive branch that had handed one in."""
+    from portal.models import Branch, RequestKind, Submission, SubmissionRequest, utcnow
+
+    built = build_district(6)
+    now = utcnow()
+    other = SubmissionRequest(year_id=year().id, kind=RequestKind.GENERAL, title="总结",
+                              deadline=now - timedelta(days=1))
+    future = SubmissionRequest(year_id=year().id, kind=RequestKind.PLAN, title="下一步",
+                               deadline=now + timedelta(days=9))
+    db.session.add_all([other, future])
+    db.session.flush()
+    for i, status in enumerate([SubmissionStatus.SUBMITTED, SubmissionStatus.RETURNED, SubmissionStatus.ACCEPTED,
+                                SubmissionStatus.PENDING]):
+        db.session.add(Submission(request_id=other.id, branch_id=built.branches[i].id, status=status))
+    db.session.add(Submission(request_id=future.id, branch_id=built.branches[5].id, status=SubmissionStatus.SUBMITTED))
+    db.session.get(Branch, built.branches[0].id).active = False  # handed in, then deactivated: not counted
+    db.session.commit()
+    for args in ({}, {"kind": UnitKind.PRIMARY.value}, {"status": "submitted"}, {"q": "测试00"}):
+        view = _overview(per_page="all", **args)
+        assert view.summary.overdue == sum(row.overdue for row in view.rows), args
+    assert _overview().summary.overdue > 0

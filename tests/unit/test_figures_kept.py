@@ -27,9 +27,11 @@ from portal.models import (
     Subject,
     Submission,
     SubmissionRequest,
+    Unit,
+    UnitKind,
     utcnow,
 )
-from portal.services import checklist, dashboard, figures, frameworks, news, pledges, submissions, tallies
+from portal.services import checklist, dashboard, figures, frameworks, news, pledges, submissions, tallies, users
 from tests.dashboard_helpers import branch_items, build_district, year
 from tests.factories import BranchFactory, UnitFactory, UserFactory
 
@@ -201,3 +203,52 @@ def test_the_district_timeline_is_kept_with_the_snapshots(app):
     db.session.delete(db.session.get(Branch, built.branches[0].id))
     db.session.commit()
     agree()
+
+
+def _fields(branch: Branch, **changes) -> dict:
+    unit = db.session.get(Unit, branch.unit_id)
+    fields = {"unit_name": unit.name, "unit_kind": unit.kind.value, "branch_name": branch.name,
+              "branch_kind": branch.kind.value, "member_count": branch.member_count}
+    fields.update(changes)
+    return fields
+
+
+def test_branch_changes_keep_the_copied_branch_columns(app, admin):
+    """Issue 14: branch_summary holds the branch's active flag, unit kind, pinyin key and name (the overview reads
+    it alone): deactivating and reactivating, renaming, moving to another unit and re-kinding a unit shared by
+    several branches keep every row equal to a rebuild, and the overview counts and filters by them."""
+    built = build_district(4)
+    second = BranchFactory(unit=db.session.get(Unit, built.branches[0].unit_id), name="测试000路学校第二党支部")
+    db.session.commit()
+    agree()
+
+    def row(branch) -> BranchSummary:
+        return db.session.get(BranchSummary, (year().id, branch.id))
+
+    users.set_branch_active(admin, built.branches[1], False)
+    agree()
+    assert row(built.branches[1]).active is False
+    assert dashboard.overview({}).all_branches == 4  # five branches, one inactive
+    users.set_branch_active(admin, db.session.get(Branch, built.branches[1].id), True)
+    agree()
+
+    branch = db.session.get(Branch, built.branches[2].id)
+    users.update_branch(admin, branch, **_fields(branch, branch_name="阿尔法路学校党支部"))  # renamed: first by pinyin
+    agree()
+    assert row(branch).name == "阿尔法路学校党支部" and row(branch).sort_key == branch.sort_key
+    assert dashboard.overview({}).rows[0].branch_id == branch.id
+
+    target = db.session.get(Unit, built.branches[3].unit_id)  # moved into another (existing) school
+    branch = db.session.get(Branch, built.branches[2].id)
+    users.update_branch(admin, branch, **_fields(branch, unit_name=target.name, unit_kind=target.kind.value))
+    agree()
+    assert row(branch).unit_kind == target.kind
+
+    first = db.session.get(Branch, built.branches[0].id)  # its unit re-kinded: both of the unit's branches
+    kind = next(k for k in UnitKind if k != db.session.get(Unit, first.unit_id).kind)
+    users.update_branch(admin, first, **_fields(first, unit_kind=kind.value))
+    agree()
+    assert row(second).unit_kind == kind and row(first).unit_kind == kind
+    shown = {r.branch_id for r in dashboard.overview({"kind": kind.value}).rows}
+    assert {first.id, second.id} <= shown
+    db.session.rollback()
