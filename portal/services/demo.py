@@ -164,23 +164,21 @@ BULK_LOAD_CACHE_KIB = 50_000  # SQLite's page cache while the demo loads (its de
 
 @contextmanager
 def _bulk_load():
-    """On SQLite, a page cache large enough for a district's indexes and temporary GROUP BY trees in memory while
-    the demo loads (a 2,000-branch district writes about 7 million answers and reads them back to tally them);
-    the connection's own settings again afterwards."""
+    """On SQLite, a page cache large enough for a district's indexes while the demo loads (a 2,000-branch district
+    writes about 7 million answers and reads them back to tally them); the connection's own setting afterwards."""
     connection = db.session.connection()
     if connection.dialect.name != "sqlite":
         yield
         return
     sqlite = connection.connection.dbapi_connection  # the same one after the commit: a pragma of the connection
     cache = sqlite.execute("PRAGMA cache_size").fetchone()[0]
-    temp_store = sqlite.execute("PRAGMA temp_store").fetchone()[0]
+    # Only the cache: `temp_store` cannot change inside a transaction, and `init-db --demo-if-empty` on an empty
+    # database seeds in the transaction that wrote the built-in frameworks (it failed there, leaving no district).
     sqlite.execute(f"PRAGMA cache_size=-{BULK_LOAD_CACHE_KIB}")
-    sqlite.execute("PRAGMA temp_store=MEMORY")
     try:
         yield
     finally:
         sqlite.execute(f"PRAGMA cache_size={int(cache)}")
-        sqlite.execute(f"PRAGMA temp_store={int(temp_store)}")
 
 
 def _seed(branches: int, members_per_branch: int, seed_value: int, today: date | None) -> DemoSummary:

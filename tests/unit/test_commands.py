@@ -44,3 +44,25 @@ def test_demo_accounts_command(app, runner):
     runner.invoke(args=["seed-demo", "--branches", "2", "--members-per-branch", "1"])
     output = runner.invoke(args=["demo-accounts"]).output
     assert "portal-demo" in output and "sec02" in output
+
+
+def test_make_runs_first_step_loads_the_demo_into_a_new_database(tmp_path):
+    """`make run` begins with `init-db --demo-if-empty` on a fresh clone: migrations, built-in frameworks and the
+    demo in one process and one first transaction, on a database file that does not exist yet. (A SQLite pragma
+    that cannot change inside a transaction once failed there, leaving the tables empty and `make run` stopped.)"""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    database = tmp_path / "fresh.db"
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", SECRET_KEY="fresh-install-test")
+    env.pop("PORTAL_ENV", None)
+    flask = str(Path(sys.executable).with_name("flask"))
+    done = subprocess.run([flask, "--app", "wsgi", "init-db", "--demo-if-empty"], cwd=Path(__file__).parents[2],
+                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT count(*) FROM branch").fetchone()[0] == 24
+        assert connection.execute("SELECT count(*) FROM user WHERE username = 'admin'").fetchone()[0] == 1
