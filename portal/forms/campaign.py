@@ -71,6 +71,8 @@ class NextPhaseForm(FlaskForm):
     end = Day(_l("To"), required=True)
     # The phase the form was shown for: a second send of the form never opens the phase after it.
     opens = Choice(choices=PhaseKind, widget=HiddenInput())
+    # The year's calendar as the page showed it: a send from a tab left open is refused, not applied over a change.
+    version = HiddenId()
 
 
 class RequestForm(FlaskForm):

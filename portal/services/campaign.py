@@ -225,7 +225,7 @@ def next_phase(year: CampaignYear, today: date | None = None) -> Phase | None:
 
 
 def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | None,
-                    today: date | None = None, opens: str | None = None) -> Phase:
+                    today: date | None = None, opens: str | None = None, version: int | None = None) -> Phase:
     """Close today's phase and open the next from `start` (default: next_phase_defaults) to `end`: earlier phases
     end the day before `start`, and later phases that would overlap move on, keeping their lengths. The whole
     resulting calendar must pass the year form's rule (_calendar_errors).
@@ -234,7 +234,9 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
     is allowed: today's phase is passed over, kept as the one day before `start`, and the phases before it end
     before that (refused when that would squeeze one of them out). `opens`: the phase kind the form was shown
     for; when another phase would open (the form was sent twice, or someone opened it meanwhile) nothing changes
-    (Conflict), so that a repeated click never passes over a phase. Audited with the calendar before and after.
+    (Conflict), so that a repeated click never passes over a phase. `version`: the year's version the page showed;
+    a calendar changed since (another tab chose other dates, the year form was saved) is a Conflict and nothing
+    changes (None, a script: not compared). Audited with the calendar before and after.
     Raises Invalid (field errors on `start` and `end`), LastPhase or Conflict."""
     from datetime import timedelta
 
@@ -245,6 +247,9 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
         raise LastPhase(str(_l("The last phase, “%(phase)s”, is running: there is no next phase to open. Its end "
                                "date can be changed in the year's form above.",
                                phase=labels.PHASE[year.phase_on(today).kind] if year.phase_on(today) else "")))
+    if version is not None and version != year.version:
+        raise Conflict(str(_l("The calendar was changed meanwhile (in another tab, or by someone else): nothing was "
+                              "changed. Check the dates below before opening the next phase.")))
     if opens and opens != target.kind.value:
         raise Conflict(str(_l("The phase was opened already: “%(phase)s” is the next one now. Nothing was changed; "
                               "check the dates below before opening it.", phase=labels.PHASE[target.kind])))
@@ -290,6 +295,7 @@ def open_next_phase(actor, year: CampaignYear, start: date | None, end: date | N
                              "dates in the form above.", day=start.isoformat(), phase=labels.PHASE[first])
         raise Invalid(str(_l("Some of what you entered is not valid.")), errors)
     before = {p.kind.value: [str(p.starts_on), str(p.ends_on)] for p in year.phases}
+    check_version(year, version)  # claims the next version: of two simultaneous sends, one changes the calendar
     for phase in year.phases:
         phase.starts_on, phase.ends_on = planned[phase.kind]
     audit.record(actor, "campaign_year.next_phase", year, before=before,

@@ -102,8 +102,9 @@ def open_next_phase(year_id: int):
     """开启下一阶段: today's phase closes, the next opens (its dates as typed)."""
     year = db.session.get(CampaignYear, year_id) or abort(404)
     form = forms.NextPhaseForm()
+    before = {p.kind: (p.starts_on, p.ends_on) for p in year.phases}
     done, refusal = run_form(form, lambda: campaign_service.open_next_phase(
-        _me(), year, form.start.data, form.end.data, opens=form.opens.data),
+        _me(), year, form.start.data, form.end.data, opens=form.opens.data, version=form.version.data),
         lambda errors, status, _c: _years_page(errors, f"next-{year_id}", status, form))
     if refusal:
         return refusal
@@ -112,6 +113,11 @@ def open_next_phase(year_id: int):
                 phase=labels.PHASE[done.kind], day=done.starts_on.isoformat()), "success")
     else:
         flash(_("The phase “%(phase)s” is open.", phase=labels.PHASE[done.kind]), "success")
+    moved = [_("“%(phase)s” now runs from %(start)s to %(end)s.", phase=labels.PHASE[p.kind],
+               start=p.starts_on.isoformat(), end=p.ends_on.isoformat())
+             for p in year.phases if p.kind != done.kind and before.get(p.kind) != (p.starts_on, p.ends_on)]
+    if moved:  # the other phases whose dates the opening changed: never silently
+        flash(" ".join(str(line) for line in moved), "info")
     return redirect_back(url_for("campaign.years"))
 
 

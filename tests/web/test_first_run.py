@@ -15,6 +15,12 @@ from ..factories import BranchFactory, UserFactory
 def _current():
     return db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
 
+def _open_next(client, year, fields: dict, **kwargs):
+    """POST 开启下一阶段 as the page would: with the year's version it showed (the one stored now)."""
+    db.session.expire_all()
+    version = db.session.get(type(year), year.id).version
+    return client.form_post(f"/campaign/years/{year.id}/next-phase", {"version": str(version), **fields}, **kwargs)
+
 
 def test_the_checklist_ticks_itself_from_the_state(client, admin):
     client.login(admin)
@@ -42,7 +48,7 @@ def test_open_the_next_phase_today_from_a_calendar_in_the_past(client, admin):
     client.login(admin)
     year = _current()
     today = local_today()
-    response = client.form_post(f"/campaign/years/{year.id}/next-phase",
+    response = _open_next(client, year,
                                 {"start": today.isoformat(), "end": (today + timedelta(days=20)).isoformat()})
     assert response.status_code == 303
     db.session.expire_all()
@@ -55,7 +61,7 @@ def test_open_the_next_phase_today_from_a_calendar_in_the_past(client, admin):
     assert "calendar" in {s.key for s in firstrun.steps() if s.done}
     # The next click closes today's phase and opens the next one.
     tomorrow = today + timedelta(days=1)
-    response = client.form_post(f"/campaign/years/{year.id}/next-phase",
+    response = _open_next(client, year,
                                 {"start": tomorrow.isoformat(), "end": (today + timedelta(days=40)).isoformat()})
     assert response.status_code == 303
     db.session.expire_all()
@@ -67,7 +73,7 @@ def test_open_the_next_phase_today_from_a_calendar_in_the_past(client, admin):
 def test_a_refused_next_phase_keeps_the_typed_dates(client, admin):
     client.login(admin)
     year = _current()
-    response = client.form_post(f"/campaign/years/{year.id}/next-phase", {"start": "2030-05-10", "end": "2030-05-01"})
+    response = _open_next(client, year, {"start": "2030-05-10", "end": "2030-05-01"})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert 'value="2030-05-10"' in body and 'value="2030-05-01"' in body

@@ -16,6 +16,12 @@ from portal.services import campaign
 def _current():
     return db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
 
+def _open_next(client, year, fields: dict, **kwargs):
+    """POST 开启下一阶段 as the page would: with the year's version it showed (the one stored now)."""
+    db.session.expire_all()
+    version = db.session.get(type(year), year.id).version
+    return client.form_post(f"/campaign/years/{year.id}/next-phase", {"version": str(version), **fields}, **kwargs)
+
 
 def _set_calendar(year, first: date, lengths=(10, 10, 10, 10, 10), gap=0):
     day = first
@@ -73,14 +79,14 @@ def test_the_next_phase_opens_on_the_day_the_current_one_began(client, admin):
     today = local_today()
     _set_calendar(year, today - timedelta(days=30), lengths=(31, 10, 10, 10, 10))
     first, second, third = year.phases[:3]
-    assert client.form_post(f"/campaign/years/{year.id}/next-phase", {
+    assert _open_next(client, year, {
         "start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat(),
         "opens": second.kind.value}).status_code == 303
     page = client.get("/campaign/years").get_data(as_text=True)
     assert f'id="next-start-{year.id}" name="start" value="{today.isoformat()}"' in page  # today, not tomorrow
     assert f'name="opens" value="{third.kind.value}"' in page
     fields = {"start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat(), "opens": third.kind.value}
-    assert client.form_post(f"/campaign/years/{year.id}/next-phase", fields).status_code == 303
+    assert _open_next(client, year, fields).status_code == 303
     db.session.expire_all()
     year = _current()
     assert year.phase_on(today).kind == third.kind and _valid(year)
@@ -93,7 +99,7 @@ def test_the_next_phase_opens_on_the_day_the_current_one_began(client, admin):
     assert event.after["opened"] == third.kind.value and event.before[second.kind.value][0] == today.isoformat()
     # The same form sent again opens nothing more: the phase after it is not opened by a repeated click.
     calendar = [(p.starts_on, p.ends_on) for p in year.phases]
-    assert client.form_post(f"/campaign/years/{year.id}/next-phase", fields).status_code == 409
+    assert _open_next(client, year, fields).status_code == 409
     db.session.expire_all()
     assert [(p.starts_on, p.ends_on) for p in _current().phases] == calendar
 
@@ -107,7 +113,7 @@ def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_cha
     assert year.phase_on(today) is None
     before = [(p.starts_on, p.ends_on) for p in year.phases]
     early = today - timedelta(days=30)  # before the calendar: the first phase would end before it starts
-    response = client.form_post(f"/campaign/years/{year.id}/next-phase", {
+    response = _open_next(client, year, {
         "start": early.isoformat(), "end": (early + timedelta(days=5)).isoformat()})
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and f'value="{early.isoformat()}"' in body
@@ -147,7 +153,7 @@ def test_next_phase_while_the_last_phase_runs_has_a_fitting_title(client, admin)
     today = local_today()
     _set_calendar(year, today - timedelta(days=45), lengths=(10, 10, 10, 10, 30))
     assert year.phase_on(today).kind == PHASE_ORDER[-1]
-    response = client.form_post(f"/campaign/years/{year.id}/next-phase", {
+    response = _open_next(client, year, {
         "start": today.isoformat(), "end": (today + timedelta(days=3)).isoformat()})
     body = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -164,9 +170,48 @@ def test_a_next_phase_chosen_to_begin_later_is_announced_for_its_day(client, adm
     _set_calendar(year, today - timedelta(days=5), lengths=(10, 10, 10, 10, 10))
     second = year.phases[1]
     tomorrow = today + timedelta(days=1)
-    answer = client.form_post(f"/campaign/years/{year.id}/next-phase", {
+    answer = _open_next(client, year, {
         "start": tomorrow.isoformat(), "end": (today + timedelta(days=9)).isoformat(),
         "opens": second.kind.value}, follow_redirects=True)
     text = answer.get_data(as_text=True)
     assert f"begins on {tomorrow.isoformat()}" in text or f"{tomorrow.isoformat()} 开始" in text
     assert "is open" not in text and "已开启" not in text
+
+
+def test_a_tab_left_open_cannot_undo_the_next_phase_chosen_in_another(client, admin):
+    """Breaker round 2: tab 1 chose tomorrow for the next phase; tab 2, loaded before, sent today's default and
+    silently moved it. The form carries the year's version: the stale send is a 409 and nothing changes."""
+    client.login(admin)
+    year = _current()
+    today = local_today()
+    _set_calendar(year, today - timedelta(days=5), lengths=(10, 10, 10, 10, 10))
+    second = year.phases[1]
+    page = client.get("/campaign/years").get_data(as_text=True)
+    shown = page.split(f'id="next-phase-{year.id}"')[1].split('name="version" value="')[1].split('"')[0]
+    end = (today + timedelta(days=9)).isoformat()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    first_tab = {"start": tomorrow, "end": end, "opens": second.kind.value, "version": shown}
+    assert client.form_post(f"/campaign/years/{year.id}/next-phase", first_tab).status_code == 303
+    db.session.expire_all()
+    calendar = [(p.starts_on, p.ends_on) for p in _current().phases]
+    second_tab = {"start": today.isoformat(), "end": end, "opens": second.kind.value, "version": shown}
+    answer = client.form_post(f"/campaign/years/{year.id}/next-phase", second_tab)
+    assert answer.status_code == 409
+    assert "阶段日期已在此期间被修改" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(p.starts_on, p.ends_on) for p in _current().phases] == calendar
+
+
+def test_phases_moved_by_an_opening_are_named(client, admin):
+    """Opening the next phase on the day the current one began moves the phases before it: the answer says so."""
+    client.login(admin)
+    year = _current()
+    today = local_today()
+    _set_calendar(year, today - timedelta(days=30), lengths=(31, 10, 10, 10, 10))
+    second = year.phases[1]
+    answer = _open_next(client, year, {
+        "start": today.isoformat(), "end": (today + timedelta(days=9)).isoformat(), "opens": second.kind.value},
+        follow_redirects=True)
+    first = _current().phases[0]
+    assert f"“部署动员”阶段现为 {first.starts_on.isoformat()} 至 {first.ends_on.isoformat()}。" in \
+        answer.get_data(as_text=True)
