@@ -83,6 +83,18 @@ def canonical_username(value: str | None) -> str:
     return text.strip().casefold()
 
 
+# Full-width letters and digits (Ａ–Ｚ, ａ–ｚ, ０–９) → ASCII; every other full-width character stays.
+_FULL_WIDTH_ALNUM = {code: code - 0xFEE0 for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                     for code in range(first, last + 1)}
+
+
+def half_width_alnum(value: str) -> str:
+    """A name as stored: letters and digits a Chinese input method typed full-width (`ＡＢＣ中学`, `第３小学`) in
+    their ASCII forms, so that searches (which fold the query: `search_query`) and SQL comparisons find them; the
+    full-width punctuation Chinese names are written with (（筹）、·) is kept as typed."""
+    return value.translate(_FULL_WIDTH_ALNUM)
+
+
 def folded(value: str | None) -> str:
     """The one form in which typed names and numbers are matched (never stored): NFKC, so that what a Chinese
     input method types full-width is its half-width form (`第３` is `第3`, `１２０` is `120`, the ideographic space

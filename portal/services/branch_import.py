@@ -21,7 +21,7 @@ from .. import labels
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..models import Branch, BranchKind, Unit, UnitKind
-from ..text import check_text, folded
+from ..text import check_text, folded, half_width_alnum
 from . import audit, export, uploads
 from .roster import TOKEN, _malformed, _read_table, header_map
 from .users import unit_named
@@ -102,7 +102,7 @@ def check(table: list[list[str]]) -> list[BranchRow]:
                                        max_length=120)
             if message is not None:
                 errors.append(str(message))
-            values[column] = text
+            values[column] = half_width_alnum(text) if column in ("unit_name", "branch_name") else text
         row = BranchRow(line, **values, errors=errors)
         if (registered := units.get(folded(row.unit_name))) is not None:
             row.unit_name = registered[0]  # the school as registered: its branches join it (unit_named)

@@ -14,7 +14,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
 from ..models import Assessment, Branch, BranchKind, Pledge, Role, Unit, UnitKind, User
-from ..text import search_query
+from ..text import half_width_alnum, search_query
 from . import accounts, audit, paging
 from .campaign import current_year
 from .versions import check_version
@@ -208,7 +208,7 @@ def branch_overview(query: str = "", page: int = 1,
 
 def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_count, exclude_branch=None):
     errors: dict = {}
-    unit_name, branch_name = (unit_name or "").strip(), (branch_name or "").strip()
+    unit_name, branch_name = (half_width_alnum((name or "").strip()) for name in (unit_name, branch_name))
     if not unit_name or len(unit_name) > 120:
         errors["unit_name"] = _l("Enter the school's name (at most 120 characters).")
     if not branch_name or len(branch_name) > 120:

@@ -204,3 +204,18 @@ def test_the_search_field_pages_and_suggestions_are_valid_html(client, admin, tm
     errors = [f"{m.get('url')}: {m['message']}" for m in run_vnu(tmp_path)
               if m.get("type") == "error" and not HX_ATTRIBUTE.match(m["message"])]
     assert errors == []
+
+
+def test_a_branch_named_with_full_width_letters_and_digits_is_found(client, admin):
+    """Breaker round 2: 「ＡＢＣ中学党支部」 made by hand was never suggested (the query is folded, the name was
+    not). Letters and digits are stored half-width (text.half_width_alnum); full-width punctuation stays."""
+    add_branches(70)
+    client.login(admin)
+    created = client.form_post("/admin/branches", {"unit_name": "ＡＢＣ第３中学（筹）", "unit_kind": "middle",
+                                                   "branch_name": "ＡＢＣ第３中学（筹）党支部",
+                                                   "branch_kind": "branch", "member_count": "5"})
+    assert created.status_code in (200, 303), created.status_code
+    stored = db.session.scalar(select(Branch.name).where(Branch.name.like("%中学%党支部")))
+    assert stored == "ABC第3中学（筹）党支部"
+    for query in ("ABC", "ＡＢＣ", "第３中学", "第3中学"):
+        assert 'data-name="ABC第3中学（筹）党支部"' in _suggest(client, query).get_data(as_text=True), query
