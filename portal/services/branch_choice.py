@@ -14,7 +14,6 @@ name, full-width input folded (NFKC), in pinyin order.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -24,6 +23,7 @@ from ..collation import branch_order
 from ..extensions import db
 from ..input_guard import parse_int
 from ..models import Branch, Unit
+from ..text import search_query
 
 MENU_MAX = 60  # more branches than this in a scope: a search field instead of a list (the one threshold)
 SUGGESTIONS = 20  # suggestions shown for one query
@@ -50,8 +50,9 @@ def scope_of(value: str | None) -> str:
 
 
 def fold(text: str | None) -> str:
-    """A typed name as it is compared: NFKC (full-width letters and digits are half-width), trimmed, bounded."""
-    return unicodedata.normalize("NFKC", text or "").strip()[:QUERY_MAX]
+    """A typed name as it is compared: a search box's text (`text.search_query`: NFKC, so full-width letters and
+    digits are half-width; invisible characters dropped; trimmed), bounded."""
+    return search_query(text)[:QUERY_MAX]
 
 
 def _choices(scope: str):

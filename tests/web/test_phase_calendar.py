@@ -31,6 +31,11 @@ def _set_calendar(year, first: date, lengths=(10, 10, 10, 10, 10), gap=0):
     db.session.commit()
 
 
+def _dates(year) -> list[tuple[date, date]]:
+    """The year's calendar: (start, end) of each phase in order."""
+    return [(p.starts_on, p.ends_on) for p in year.phases]
+
+
 def _valid(year) -> bool:
     errors: dict = {}
     campaign._calendar_errors({p.kind: (p.starts_on, p.ends_on) for p in year.phases}, errors)
@@ -58,13 +63,13 @@ def test_the_proposed_dates_are_accepted_on_every_day_of_the_calendar(app, admin
             again = campaign.next_phase_defaults(year, today)
             if again is None:
                 continue
-            before = [(p.starts_on, p.ends_on) for p in year.phases]
+            before = _dates(year)
             try:
                 campaign.open_next_phase(admin, year, again[0], again[1], today=today)
             except Invalid:
                 db.session.rollback()
                 db.session.expire_all()
-                assert [(p.starts_on, p.ends_on) for p in _current().phases] == before
+                assert _dates(_current()) == before
                 continue
             db.session.expire_all()
             year = _current()
@@ -91,17 +96,17 @@ def test_the_next_phase_opens_on_the_day_the_current_one_began(client, admin):
     year = _current()
     assert year.phase_on(today).kind == third.kind and _valid(year)
     day = timedelta(days=1)
-    assert [(p.starts_on, p.ends_on) for p in year.phases[:3]] == [
+    assert _dates(year)[:3] == [
         (today - 30 * day, today - 2 * day), (today - day, today - day), (today, today + 9 * day)]
     from portal.models import AuditEvent
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "campaign_year.next_phase")
                               .order_by(AuditEvent.id.desc()))
     assert event.after["opened"] == third.kind.value and event.before[second.kind.value][0] == today.isoformat()
     # The same form sent again opens nothing more: the phase after it is not opened by a repeated click.
-    calendar = [(p.starts_on, p.ends_on) for p in year.phases]
+    calendar = _dates(year)
     assert _open_next(client, year, fields).status_code == 409
     db.session.expire_all()
-    assert [(p.starts_on, p.ends_on) for p in _current().phases] == calendar
+    assert _dates(_current()) == calendar
 
 
 def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_changes(client, admin):
@@ -111,14 +116,14 @@ def test_a_start_that_would_make_the_calendar_overlap_is_refused_and_nothing_cha
     today = local_today()
     _set_calendar(year, today - timedelta(days=12), gap=5)  # today lies between the first and second phase
     assert year.phase_on(today) is None
-    before = [(p.starts_on, p.ends_on) for p in year.phases]
+    before = _dates(year)
     early = today - timedelta(days=30)  # before the calendar: the first phase would end before it starts
     response = _open_next(client, year, {
         "start": early.isoformat(), "end": (early + timedelta(days=5)).isoformat()})
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and f'value="{early.isoformat()}"' in body
     db.session.expire_all()
-    assert [(p.starts_on, p.ends_on) for p in _current().phases] == before
+    assert _dates(_current()) == before
 
 
 def test_random_starts_either_refused_or_leave_a_valid_calendar(app, admin):
@@ -127,7 +132,7 @@ def test_random_starts_either_refused_or_leave_a_valid_calendar(app, admin):
     first = local_today() + timedelta(days=30)  # within the forms' horizon
     for _ in range(60):
         _set_calendar(year, first, gap=rng.choice((0, 4)))
-        before = [(p.starts_on, p.ends_on) for p in year.phases]
+        before = _dates(year)
         today = first + timedelta(days=rng.randrange(-5, 70))
         start = first + timedelta(days=rng.randrange(-20, 80))
         end = start + timedelta(days=rng.randrange(0, 20))
@@ -137,7 +142,7 @@ def test_random_starts_either_refused_or_leave_a_valid_calendar(app, admin):
             db.session.rollback()
             db.session.expire_all()
             year = _current()
-            assert [(p.starts_on, p.ends_on) for p in year.phases] == before
+            assert _dates(year) == before
             continue
         except campaign.LastPhase:
             db.session.rollback()
@@ -193,13 +198,13 @@ def test_a_tab_left_open_cannot_undo_the_next_phase_chosen_in_another(client, ad
     first_tab = {"start": tomorrow, "end": end, "opens": second.kind.value, "version": shown}
     assert client.form_post(f"/campaign/years/{year.id}/next-phase", first_tab).status_code == 303
     db.session.expire_all()
-    calendar = [(p.starts_on, p.ends_on) for p in _current().phases]
+    calendar = _dates(_current())
     second_tab = {"start": today.isoformat(), "end": end, "opens": second.kind.value, "version": shown}
     answer = client.form_post(f"/campaign/years/{year.id}/next-phase", second_tab)
     assert answer.status_code == 409
     assert "阶段日期已在此期间被修改" in answer.get_data(as_text=True)
     db.session.expire_all()
-    assert [(p.starts_on, p.ends_on) for p in _current().phases] == calendar
+    assert _dates(_current()) == calendar
 
 
 def test_phases_moved_by_an_opening_are_named(client, admin):
