@@ -86,15 +86,20 @@ def _ballots(rng, round_, branch_ids, day_range: tuple[date, date]) -> None:
             ballot_rows.append((ballot_id, round_.id, branch_id, group.value,
                                 start + timedelta(days=rng.randint(0, span))))
             # The draws of _level(rng, mood), one per question, drawn in one call (the same draws in turn).
-            answer_rows += [(ballot_id, question, level.value) for question, level in zip(
-                questions, rng.choices(LEVELS, cum_weights=cumulative, k=len(questions)), strict=True)]
+            answer_rows.append([(ballot_id, question, level.value) for question, level in zip(
+                questions, rng.choices(LEVELS, cum_weights=cumulative, k=len(questions)), strict=True)])
         for _ in range(rng.randint(0, 5)):  # slips handed out, not used yet
             code_rows.append((round_.id, branch_id, rng.choice(groups).value,
                               hashlib.sha256(secrets.token_bytes(16)).hexdigest(), False, False, start))
     insert_rows(AppraisalCode.__table__, ["round_id", "branch_id", "rater_group", "code_hash", "used", "voided",
                                           "created_on"], code_rows)
+    # In the order of their random ids: each insert then lands next to the last in the ids' indexes (ballot's,
+    # and ballot_answer's with its check of the ballot), instead of anywhere in indexes larger than the page cache.
+    ballot_rows.sort()
+    answer_rows.sort(key=lambda answers: answers[0][0])
     insert_rows(Ballot.__table__, ["id", "round_id", "branch_id", "rater_group", "cast_on"], ballot_rows)
-    insert_rows(BallotAnswer.__table__, ["ballot_id", "question_id", "level"], answer_rows)
+    insert_rows(BallotAnswer.__table__, ["ballot_id", "question_id", "level"],
+                [answer for answers in answer_rows for answer in answers])
 
 
 def _member_appraisal(rng, round_, branch_ids, day: date) -> None:

@@ -46,11 +46,20 @@ def insert_rows(table: Table, columns: list[str], rows: list[tuple], batch: int 
 
 
 def _remembered_json(convert):
-    """`convert` (JSON's serializer) remembering flat dicts by their items in order (the same JSON text): an
-    audit history repeats a handful of befores and afters ({"status": "draft"}) thousands of times."""
+    """`convert` (JSON's serializer) remembering flat dicts by their items in order (the same JSON text), and each
+    value by its identity (a dict shared by many rows is looked at once: the rows hold their values while
+    `insert_rows` runs, so no id is reused meanwhile): an audit history repeats a handful of befores and afters
+    ({"status": "draft"}) thousands of times."""
     texts: dict = {}
+    by_identity: dict[int, object] = {}
 
     def run(value):
+        text = by_identity.get(id(value), run)  # (`run` itself: not seen yet; None may be a value's text)
+        if text is run:
+            text = by_identity[id(value)] = by_content(value)
+        return text
+
+    def by_content(value):
         try:
             # Types in the key: 1, 1.0 and True are equal keys but different JSON.
             key = (tuple((k, type(v), v) for k, v in value.items()) if isinstance(value, dict)

@@ -12,7 +12,25 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import BigInteger, DateTime, and_, bindparam, case, cast, func, insert, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from werkzeug.security import generate_password_hash
 
 from ..clock import local_today
@@ -24,6 +42,7 @@ from ..models import (
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
+    AssessmentTally,
     Branch,
     BranchKind,
     CampaignYear,
@@ -31,6 +50,7 @@ from ..models import (
     Framework,
     Item,
     ItemResult,
+    KeptItemWeight,
     Notification,
     Phase,
     Post,
@@ -47,11 +67,11 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, figures, markdown, tallies
+from . import audit, figures, markdown, progress, tallies
 from .builtin import ensure_builtin
 from .bulk import insert_dicts, insert_rows
 from .campaign import seed_demo as seed_campaign_work
-from .items import in_checklist, in_year_order
+from .items import in_checklist, in_year_order, kept_weight_join, weight_in
 
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo password
 DEMO_ACCOUNTS = [("admin", "组织科 Organisation section (admin)"), ("leader", "领导小组 Leading group"),
@@ -188,7 +208,7 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
         raise DemoRefused
     ensure_builtin()
     db.session.flush()
-    tallies.suspend()  # bulk inserts below; the kept tallies are rebuilt from them once (tallies.rebuild)
+    tallies.suspend()  # bulk inserts below: each year's answers are written with their tallies (_write_answers)
     rng = random.Random(seed_value)
     today = today or local_today()
     now = utcnow()
@@ -251,7 +271,6 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
     for year_no, year in sorted(years.items()):
         finished = year_no < 2012
         _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today, seed_value)
-    tallies.rebuild()  # the kept tallies of every answer above, in one INSERT … SELECT
     _seed_snapshots(rng, years[2012], branch_ids, today)
 
     _seed_posts(rng, years[2012], branch_ids, secretaries, today)
@@ -298,8 +317,11 @@ def _when(rng: random.Random, today: date, max_days: int) -> datetime:
     return datetime(day.year, day.month, day.day, rng.randint(0, 11), rng.randint(0, 59))
 
 
-PICKED_RESULTS = [Result.MET, Result.PARTLY, Result.NOT_MET, Result.NOT_APPLICABLE]
-PICKED_CUMULATIVE = [70, 90, 96, 100]  # weights 70, 20, 6, 4, summed once (the same draws as weights=)
+RETURN_REASON = "请补充“工作机制好”各项的佐证材料。"
+REVIEW_COMMENT = "支部班子团结协作,党员作用发挥明显,创先争优活动扎实有序。"
+REVIEW_IMPROVEMENTS = "进一步总结提炼支部品牌经验,加强宣传。"
+EVENT_COLUMNS = ["assessment_id", "actor_id", "action", "from_status", "to_status", "comment", "at"]
+PICKED_CUMULATIVE = [70, 90, 96, 100]  # met, partly, not met, n/a: 70, 20, 6 and 4 in a hundred (_write_answers)
 
 
 def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_id, finished, today,
@@ -340,7 +362,7 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             "year_id": year.id, "framework_id": framework.id,
             "subject": Subject.MEMBER if member_id else Subject.BRANCH,
             "branch_id": branch_id, "member_id": member_id, "status": status,
-            "return_reason": "请补充“工作机制好”各项的佐证材料。" if status == AssessmentStatus.RETURNED else "",
+            "return_reason": RETURN_REASON if status == AssessmentStatus.RETURNED else "",
             "submitted_at": updated if status != AssessmentStatus.DRAFT else None,
             "reviewed_at": updated if status == AssessmentStatus.REVIEWED else None,
             "created_at": updated - timedelta(days=10), "updated_at": updated,
@@ -349,67 +371,55 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
     ids = {(b, m): a for a, b, m in db.session.execute(
         select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
-    result_rows, event_rows, review_rows = [], [], []
+    event_rows, review_rows = [], []  # (EVENT_COLUMNS), {review}
     # The same history in the audit log, at its own times, as the services would have recorded it.
     accounts = {uid: SimpleNamespace(id=uid, username=name) for uid, name in
                 db.session.execute(select(User.id, User.username))}
     history: list[audit.Past] = []
+    # Befores and afters shared by the events that have them: their JSON is written once (bulk.insert_rows).
+    draft, submitted = {"status": "draft"}, {"status": "submitted"}
+    handed_in, returned = {"status": "submitted", "comment": ""}, {"status": "returned", "comment": RETURN_REASON}
+    reviewed = {"status": "reviewed", "comment": ""}
+    reviewed_as: dict[ReviewRating, dict] = {}
 
     def happened(assessment_id, branch_id, actor_id, action, before, after, at):
         history.append(audit.Past(accounts.get(actor_id), f"checklist.{action}", "assessment", assessment_id,
-                                  branch_id, at, {"status": before}, after))
+                                  branch_id, at, before, after))
 
-    if finished:  # every item of every checklist answered: a million rows at district scale, written by SQL
-        _answer_everything(year, past, seed_value)
-    moments = [_when(rng, today, 20) for _ in range(997)]  # answer times in the last three weeks
+    answering = []  # (assessment id, items answered from the top of its checklist, by whom)
     for branch_id, member_id, items, fraction, status, by in plan:
         assessment_id = ids[(branch_id, member_id)]
-        answered = [] if finished else items[:round(len(items) * fraction)]
-        # Results weighted 70/20/6/4, one draw per checklist (a district answers 700,000 items a year).
-        results = rng.choices(PICKED_RESULTS, cum_weights=PICKED_CUMULATIVE, k=len(answered))
-        notes = rng.choices(NOTES, k=len(answered))
-        for (item_id, text, _cid, _weight), result, note, at in zip(
-                answered, results, notes, rng.choices(moments, k=len(answered)), strict=True):
-            result_rows.append((assessment_id, item_id, result.value, note if result == Result.MET else "", text, 0,
-                                by, at))
+        answering.append((assessment_id, round(len(items) * fraction), by))
         submitted_at = past if finished else _when(rng, today, 10)
         if status in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED, AssessmentStatus.RETURNED):
-            event_rows.append({"assessment_id": assessment_id, "actor_id": by, "action": "submit",
-                               "from_status": "draft", "to_status": "submitted", "comment": "",
-                               "at": submitted_at})
-            happened(assessment_id, branch_id, by, "submit", "draft", {"status": "submitted", "comment": ""},
-                     submitted_at)
+            event_rows.append((assessment_id, by, "submit", "draft", "submitted", "", submitted_at))
+            happened(assessment_id, branch_id, by, "submit", draft, handed_in, submitted_at)
         if status == AssessmentStatus.RETURNED:
-            event_rows.append({"assessment_id": assessment_id, "actor_id": leader_id, "action": "return",
-                               "from_status": "submitted", "to_status": "returned",
-                               "comment": "请补充“工作机制好”各项的佐证材料。",
-                               "at": submitted_at + timedelta(hours=5)})
-            happened(assessment_id, branch_id, leader_id, "return", "submitted",
-                     {"status": "returned", "comment": "请补充“工作机制好”各项的佐证材料。"},
-                     submitted_at + timedelta(hours=5))
+            at = submitted_at + timedelta(hours=5)
+            event_rows.append((assessment_id, leader_id, "return", "submitted", "returned", RETURN_REASON, at))
+            happened(assessment_id, branch_id, leader_id, "return", submitted, returned, at)
         if status == AssessmentStatus.REVIEWED:
             reviewer = leader_id if member_id is None else None
-            event_rows.append({"assessment_id": assessment_id, "actor_id": reviewer, "action": "review",
-                               "from_status": "submitted", "to_status": "reviewed", "comment": "",
-                               "at": submitted_at + timedelta(days=1)})
-            after = {"status": "reviewed", "comment": ""}
+            at = submitted_at + timedelta(days=1)
+            event_rows.append((assessment_id, reviewer, "review", "submitted", "reviewed", "", at))
+            after = reviewed
             if member_id is None:
+                rating = rng.choice([ReviewRating.GOOD, ReviewRating.GOOD, ReviewRating.FAIRLY_GOOD,
+                                     ReviewRating.AVERAGE])
                 review_rows.append({
                     "assessment_id": assessment_id, "year_id": year.id, "reviewer_id": leader_id,
-                    "branch_id": branch_id, "member_id": None,
-                    "rating": rng.choice([ReviewRating.GOOD, ReviewRating.GOOD, ReviewRating.FAIRLY_GOOD,
-                                          ReviewRating.AVERAGE]),
-                    "comment": "支部班子团结协作,党员作用发挥明显,创先争优活动扎实有序。",
-                    "improvements": "进一步总结提炼支部品牌经验,加强宣传。",
-                    "created_at": submitted_at + timedelta(days=1),
+                    "branch_id": branch_id, "member_id": None, "rating": rating, "comment": REVIEW_COMMENT,
+                    "improvements": REVIEW_IMPROVEMENTS, "created_at": at,
                 })
-                after = {"status": "reviewed", "comment": review_rows[-1]["comment"],
-                         "rating": review_rows[-1]["rating"].value, "improvements": review_rows[-1]["improvements"]}
+                after = reviewed_as.setdefault(rating, {"status": "reviewed", "comment": REVIEW_COMMENT,
+                                                        "rating": rating.value, "improvements": REVIEW_IMPROVEMENTS})
             # A member's is reviewed by their secretary (the visible history leaves the reviewer unnamed).
-            happened(assessment_id, branch_id, reviewer or secretaries.get(branch_id), "review", "submitted", after,
-                     submitted_at + timedelta(days=1))
-    insert_rows(ItemResult.__table__, ANSWER_COLUMNS, result_rows)
-    insert_dicts(AssessmentEvent.__table__, event_rows)
+            happened(assessment_id, branch_id, reviewer or secretaries.get(branch_id), "review", submitted, after, at)
+    # A finished year answered everything on one day; the current year's answers fall in the last three weeks.
+    moments = [past] if finished else [_when(rng, today, 20) for _ in range(997)]
+    places = {item[0]: n for items in (branch_items, member_items) for n, item in enumerate(items)}
+    _write_answers(year, answering, places, moments, seed_value)
+    insert_rows(AssessmentEvent.__table__, EVENT_COLUMNS, event_rows)
     insert_dicts(Review.__table__, review_rows)
     audit.record_history(history)
 
@@ -420,33 +430,74 @@ ANSWER_COLUMNS = ["assessment_id", "item_id", "result", "note", "item_text", "no
 MODULUS = 2_147_483_647  # a prime: two steps of the Park–Miller generator mix an (assessment, item) pair
 
 
-def _draw(seed_value: int):
-    """SQL of a pseudo-random whole number 0..99 for each (assessment, item) of a query over `Assessment` and
-    `Item`: the same on SQLite and PostgreSQL, and the same for the same seed (every step stays below 2⁶³)."""
+def _draw(seed_value: int, modulus: int = 100):
+    """SQL of a pseudo-random whole number 0..modulus-1 for each (assessment, item) of a query over `Assessment`
+    and `Item`: the same on SQLite and PostgreSQL, and the same for the same seed (every step stays below 2⁶³)."""
     mixed = (cast(Assessment.id, BigInteger) * 7919 + cast(Item.id, BigInteger) * 104_729 + seed_value) % 1_000_003
     for _step in range(2):
         mixed = (mixed * 48_271 + 11) % MODULUS
-    return mixed % 100
+    return mixed % modulus
 
 
-def _answer_everything(year: CampaignYear, at: datetime, seed_value: int) -> None:
-    """A finished year: every item of every checklist of the year answered at `at` by its owner (a member, or
-    the branch's secretary), in one INSERT … SELECT: met, partly, not met and n/a about 70, 20, 6 and 4 in a
-    hundred (as the current year's answers are drawn), a note on some of those met."""
-    draw = _draw(seed_value)
-    result = case((draw < PICKED_CUMULATIVE[0], Result.MET.value), (draw < PICKED_CUMULATIVE[1], Result.PARTLY.value),
-                  (draw < PICKED_CUMULATIVE[2], Result.NOT_MET.value), else_=Result.NOT_APPLICABLE.value)
-    note = case(*((and_(draw < PICKED_CUMULATIVE[0], draw % len(NOTES) == n), text)
-                  for n, text in enumerate(NOTES) if text), else_="")
-    secretary = (select(func.min(User.id)).where(User.branch_id == Assessment.branch_id, User.role == Role.SECRETARY)
-                 .scalar_subquery())
-    answers = (select(Assessment.id, Item.id, result, note, Item.text, literal(0),
-                      case((Assessment.member_id.isnot(None), Assessment.member_id), else_=secretary),
-                      literal(at, DateTime))
-               .select_from(Assessment).join(Criterion, Criterion.framework_id == Assessment.framework_id)
-               .join(Item, Item.criterion_id == Criterion.id)
-               .where(Assessment.year_id == year.id, in_checklist(year.id, year.year)))
+_SCRATCH = MetaData()  # the seed's temporary tables: never part of the portal's schema (db.metadata)
+ANSWERING = Table("demo_answering", _SCRATCH, Column("assessment_id", Integer, primary_key=True),
+                  Column("answered", Integer, nullable=False), Column("by_id", Integer), prefixes=["TEMPORARY"])
+DRAWS = Table("demo_draw", _SCRATCH, Column("n", Integer, primary_key=True),
+              Column("result", String(16), nullable=False), Column("note", Text, nullable=False),
+              prefixes=["TEMPORARY"])
+MOMENTS = Table("demo_moment", _SCRATCH, Column("n", Integer, primary_key=True),
+                Column("at", DateTime, nullable=False), prefixes=["TEMPORARY"])
+
+
+def _draws() -> list[tuple[int, str, str]]:
+    """(draw 0..99, result, note): met, partly, not met and n/a 70, 20, 6 and 4 in a hundred, a note on some of
+    those met."""
+    results = [Result.MET, Result.PARTLY, Result.NOT_MET, Result.NOT_APPLICABLE]
+    rows = []
+    for n in range(PICKED_CUMULATIVE[-1]):
+        result = results[next(i for i, bound in enumerate(PICKED_CUMULATIVE) if n < bound)]
+        rows.append((n, result.value, NOTES[n % len(NOTES)] if result == Result.MET else ""))
+    return rows
+
+
+def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | None]], places: dict[int, int],
+                   moments: list[datetime], seed_value: int) -> None:
+    """The year's answers and their kept tallies, in two INSERT … SELECT (a district of 2,000 branches answers
+    1.3 million items a finished year). `answering`: (assessment id, how many items of its checklist are answered,
+    from the top, by whom); `places`: {item id: its place in its checklist of the year, from 0}; `moments`: naive
+    UTC times the answers are dated at. Each answer's result (`_draws`) and time are drawn in SQL (`_draw`, the
+    same on SQLite and PostgreSQL) and looked up in small temporary tables, so that each is computed once a row.
+    The tallies are computed from the same draws with `progress.tally_aggregates` over every item of the
+    checklists (an item not answered counts as such): what `tallies.rebuild` computes from the answers, without
+    reading millions of answers back."""
+    connection = db.session.connection()
+    scratch = (ANSWERING, DRAWS, MOMENTS)
+    for table in scratch:
+        table.create(connection)
+    insert_rows(ANSWERING, ["assessment_id", "answered", "by_id"], answering)
+    insert_rows(DRAWS, ["n", "result", "note"], _draws())
+    insert_rows(MOMENTS, ["n", "at"], list(enumerate(moments)))
+    checklists = (select(Assessment.id).select_from(Assessment)
+                  .join(ANSWERING, ANSWERING.c.assessment_id == Assessment.id)
+                  .join(Criterion, Criterion.framework_id == Assessment.framework_id)
+                  .join(Item, Item.criterion_id == Criterion.id)
+                  .where(Assessment.year_id == year.id, in_checklist(year.id, year.year)))
+    # An item's draw is joined only where it is answered: among the first `answered` of its checklist.
+    drawn = and_(DRAWS.c.n == _draw(seed_value, PICKED_CUMULATIVE[-1]),
+                 case(places, value=Item.id) < ANSWERING.c.answered)
+    at = MOMENTS.c.n == _draw(seed_value + 1, len(moments))
+    answers = (checklists.join(DRAWS, drawn).join(MOMENTS, at).with_only_columns(
+        Assessment.id, Item.id, DRAWS.c.result, DRAWS.c.note, Item.text, literal(0), ANSWERING.c.by_id, MOMENTS.c.at))
     db.session.execute(insert(ItemResult.__table__).from_select(ANSWER_COLUMNS, answers))
+    counts = (checklists.outerjoin(DRAWS, drawn).outerjoin(MOMENTS, and_(at, DRAWS.c.n.isnot(None)))
+              .outerjoin(KeptItemWeight, kept_weight_join(Assessment.year_id))
+              .with_only_columns(Assessment.id, Criterion.id,
+                                 *progress.tally_aggregates(Item.id, DRAWS.c.result, weight_in()),
+                                 func.max(MOMENTS.c.at))
+              .group_by(Assessment.id, Criterion.id))
+    db.session.execute(insert(AssessmentTally).from_select(tallies.TALLY_COLUMNS, tallies.with_figures(counts)))
+    for table in scratch:
+        table.drop(connection)
 
 
 def _seed_snapshots(rng, year, branch_ids, today):

@@ -49,11 +49,15 @@ def composite(inputs: dict[str, float | None], weights: dict[str, int]) -> float
     """Weighted mean of the inputs present, rounded to 0.1; None when none is present or all weights are 0.
     E.g. self 90, review 80, appraisal 70 at 40/30/30 → (3600 + 2400 + 2100) / 100 = 81.0; without the
     appraisal → (3600 + 2400) / 70 = 85.7."""
-    present = [(weights.get(key, 0), value) for key, value in inputs.items() if value is not None]
-    total = sum(weight for weight, _value in present)
+    total, weighted = 0, 0  # summed in the inputs' order (a loop: this runs once per person of a district)
+    for key, value in inputs.items():
+        if value is not None:
+            weight = weights.get(key, 0)
+            total += weight
+            weighted += weight * value
     if total <= 0:
         return None
-    return round(sum(weight * value for weight, value in present) / total, 1)
+    return round(weighted / total, 1)
 
 
 def may_be_advanced(satisfaction: float | None, policy: GradingPolicy) -> bool:
@@ -138,10 +142,12 @@ def _self_scores(year: CampaignYear, subject: Subject) -> dict[int, float | None
 
     tallies.apply_pending()
     key = Assessment.branch_id if subject == Subject.BRANCH else Assessment.member_id
-    stmt = (select(key, *(func.sum(column) for column in progress.tally_columns()))
+    # The score (`Tally.score`) needs only the two weights: no Tally per person (82,000 of them in a district).
+    stmt = (select(key, func.sum(AssessmentTally.weight_scored), func.sum(AssessmentTally.weight_earned))
             .join(Assessment, Assessment.id == AssessmentTally.assessment_id)
             .where(Assessment.year_id == year.id, Assessment.subject == subject).group_by(key))
-    return {row[0]: progress.tally_of(row[1:8]).score for row in db.session.execute(stmt)}
+    return {owner: progress.score_of(float(scored), float(earned))
+            for owner, scored, earned in db.session.execute(stmt).tuples()}
 
 
 def _review_scores(year: CampaignYear) -> dict[int, float]:

@@ -69,27 +69,28 @@ class Tally:
                 self.weight_earned)
 
 
-def _count(result: Result):
-    return func.coalesce(func.sum(case((ItemResult.result == result, 1), else_=0)), 0)
+def tally_aggregates(item_id, result, weight) -> list:
+    """SQL of the seven Tally aggregates (items, met, partly, not met, n/a, weight scored, weight earned), in
+    `tally_of` order, over rows of one item each: `item_id` (counted), `result` (a Result value, or NULL for an
+    item not answered) and `weight` (the item's weight in the assessment's year). `tally_query` reads them from
+    the item results; a bulk load may compute them from the answers it writes (services/demo.py)."""
+    def count(value: Result):
+        return func.coalesce(func.sum(case((result == value, 1), else_=0)), 0)
+
+    weight_scored = func.coalesce(func.sum(case(
+        (result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), weight), else_=0.0)), 0.0)
+    weight_earned = func.coalesce(func.sum(case(
+        (result == Result.MET, weight), (result == Result.PARTLY, weight * 0.5), else_=0.0)), 0.0)
+    return [func.count(item_id), count(Result.MET), count(Result.PARTLY), count(Result.NOT_MET),
+            count(Result.NOT_APPLICABLE), weight_scored, weight_earned]
 
 
 def tally_query(*group_by, extra_columns=()):
     """SELECT group_by..., the Tally aggregates, extra_columns... over every item of the assessments the caller
     filters that their checklists hold (`items.in_checklist`), grouped by `group_by`. One GROUP BY, whatever the
     number of rows. Weights are those of the assessment's year (`items.weight_in`: a finished year keeps its own)."""
-    weight = weight_in()
-    weight_scored = func.coalesce(func.sum(case(
-        (ItemResult.result.in_([Result.MET, Result.PARTLY, Result.NOT_MET]), weight), else_=0.0)), 0.0)
-    weight_earned = func.coalesce(func.sum(case(
-        (ItemResult.result == Result.MET, weight),
-        (ItemResult.result == Result.PARTLY, weight * 0.5),
-        else_=0.0)), 0.0)
     return (
-        select(
-            *group_by, func.count(Item.id),
-            _count(Result.MET), _count(Result.PARTLY), _count(Result.NOT_MET),
-            _count(Result.NOT_APPLICABLE), weight_scored, weight_earned, *extra_columns,
-        )
+        select(*group_by, *tally_aggregates(Item.id, ItemResult.result, weight_in()), *extra_columns)
         .select_from(Assessment)
         .join(CampaignYear, CampaignYear.id == Assessment.year_id)
         .join(Criterion, Criterion.framework_id == Assessment.framework_id)

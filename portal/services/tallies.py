@@ -46,6 +46,13 @@ def _computed(assessment_ids: Iterable[int] | None = None):
                                 extra_columns=[func.max(ItemResult.updated_at).label("last_answer_at")])
     if assessment_ids is not None:
         stmt = stmt.where(Assessment.id.in_(list(assessment_ids)))
+    return with_figures(stmt)
+
+
+def with_figures(stmt):
+    """SELECT of whole tally rows (TALLY_COLUMNS) from `stmt`, a SELECT of their first ten columns (assessment id,
+    criterion id, the seven `progress.tally_aggregates`, the newest answer's time): adds the stored progress and
+    score, computed as `Tally` computes them."""
     names = TALLY_COLUMNS[:10]
     counts = stmt.subquery()
     columns = dict(zip(names, counts.c, strict=True))
