@@ -278,7 +278,8 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
     __import__("portal.services.commendation", fromlist=["seed_demo_all"]).seed_demo_all(today)  # news + 评选表彰
     __import__("portal.services.appraisal_demo", fromlist=["seed_demo"]).seed_demo(today)  # 群众评议 + 分类定级
     db.session.flush()
-    figures.rebuild(db.session.connection())  # the branch summaries the bulletins' figures are read from
+    # The branch summaries the bulletins' figures are read from (the tallies' own figures are written whole).
+    figures.rebuild(db.session.connection(), tally_figures=False)
     __import__("portal.services.bulletins", fromlist=["seed_demo"]).seed_demo(today)  # 通报 of 2011 and 2012
     _seed_notifications(years[2012])
     db.session.commit()
@@ -448,6 +449,8 @@ DRAWS = Table("demo_draw", _SCRATCH, Column("n", Integer, primary_key=True),
 MOMENTS = Table("demo_moment", _SCRATCH, Column("n", Integer, primary_key=True),
                 Column("at", DateTime, nullable=False), prefixes=["TEMPORARY"])
 
+SCRATCH_TABLES = (ANSWERING, DRAWS, MOMENTS)
+
 
 def _draws() -> list[tuple[int, str, str]]:
     """(draw 0..99, result, note): met, partly, not met and n/a 70, 20, 6 and 4 in a hundred, a note on some of
@@ -471,8 +474,7 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
     checklists (an item not answered counts as such): what `tallies.rebuild` computes from the answers, without
     reading millions of answers back."""
     connection = db.session.connection()
-    scratch = (ANSWERING, DRAWS, MOMENTS)
-    for table in scratch:
+    for table in SCRATCH_TABLES:
         table.create(connection)
     insert_rows(ANSWERING, ["assessment_id", "answered", "by_id"], answering)
     insert_rows(DRAWS, ["n", "result", "note"], _draws())
@@ -496,7 +498,7 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
                                  func.max(MOMENTS.c.at))
               .group_by(Assessment.id, Criterion.id))
     db.session.execute(insert(AssessmentTally).from_select(tallies.TALLY_COLUMNS, tallies.with_figures(counts)))
-    for table in scratch:
+    for table in SCRATCH_TABLES:
         table.drop(connection)
 
 
@@ -549,8 +551,12 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
         .group_by(AssessmentEvent.assessment_id, AssessmentEvent.action))}
     ratings = dict(db.session.execute(select(Review.assessment_id, Review.rating)
                                       .where(Review.year_id == year.id)).tuples().all())
-    for a in db.session.scalars(select(Assessment).where(Assessment.year_id == year.id, Assessment.status.in_(
-            [AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.REVIEWED]))):
+    # The columns read, not ORM objects (tens of thousands of assessments at district scale).
+    for a in db.session.execute(select(
+            Assessment.id, Assessment.branch_id, Assessment.member_id, Assessment.status, Assessment.submitted_at,
+            Assessment.updated_at, Assessment.reviewed_at, Assessment.return_reason).where(
+            Assessment.year_id == year.id, Assessment.status.in_(
+                [AssessmentStatus.SUBMITTED, AssessmentStatus.RETURNED, AssessmentStatus.REVIEWED]))):
         about = f"assessment:{a.id}"
         yours = {"yours": 1} if a.member_id is not None else {}  # worded for the member: "您的自评…"
         whose = whose_words(names[a.branch_id], people[a.member_id] if a.member_id is not None else None)

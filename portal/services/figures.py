@@ -210,18 +210,19 @@ def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable
                                       year_ids if start == 0 else (), unit_ids=unit_ids[start:start + 500]))
 
 
-def rebuild(connection, since_p14: bool = True) -> int:
-    """Recompute every row (and, `since_p14`, every day of the district's timeline and the tallies' stored
-    progress and score, which a bulk load such as the demo seed leaves out); returns the number of branch rows.
+def rebuild(connection, since_p14: bool = True, tally_figures: bool = True) -> int:
+    """Recompute every row (and, `since_p14`, every day of the district's timeline and, with `tally_figures`, the
+    tallies' stored progress and score, which a bulk load may leave out); returns the number of branch rows.
     The caller commits. (A migration before p14_01, where those came, passes since_p14=False: it writes the
-    columns of its revision, BASE_COLUMNS.)"""
+    columns of its revision, BASE_COLUMNS. The demo seed passes tally_figures=False: it writes whole tally rows.)"""
     connection.execute(delete(BranchSummary))
     connection.execute(insert(BranchSummary).from_select(
         COLUMNS if since_p14 else BASE_COLUMNS, _computed(connection.dialect.name, everything=True,
                                                           base=not since_p14)))
     if since_p14:
-        t = AssessmentTally.__table__.c
-        connection.execute(update(AssessmentTally).values(progress=progress_of(t), score=score_of(t)))
+        if tally_figures:
+            t = AssessmentTally.__table__.c
+            connection.execute(update(AssessmentTally).values(progress=progress_of(t), score=score_of(t)))
         rebuild_days(connection)
     return int(connection.execute(select(func.count()).select_from(BranchSummary)).scalar_one())
 

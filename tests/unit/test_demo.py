@@ -200,3 +200,41 @@ def test_the_demo_writes_in_bulk_and_its_figures_agree_with_its_answers(app):
     assert tallies.differences() == [] and figures.differences(db.session) == []
     met = db.session.scalar(select(func.count(ItemResult.id)).where(ItemResult.result == "met"))
     assert 0.6 < met / db.session.scalar(select(func.count(ItemResult.id))) < 0.8  # about 70 in a hundred
+
+
+def test_demo_answers_each_checklist_from_the_top_and_leaves_no_scratch_tables(app):
+    """The answers are drawn in SQL (demo._write_answers): a finished year's checklists answered whole, the current
+    year's from the top in the year's order (no gaps), each answer by the checklist's owner (a member, or the
+    branch's secretary) with a result; and the seed's temporary tables are gone afterwards (a second seed on the
+    same connection creates them again)."""
+    from collections import defaultdict
+
+    from portal.models import Framework, Result, Subject
+
+    demo.seed(branches=6, members_per_branch=3)
+    frameworks = {f.subject: f for f in db.session.scalars(select(Framework))}
+    secretaries = dict(db.session.execute(select(User.branch_id, User.id).where(User.role == Role.SECRETARY)).all())
+    partial = 0
+    for year in db.session.scalars(select(CampaignYear)):
+        order = {subject: [row[0] for row in demo._items_for(framework, year)]
+                 for subject, framework in frameworks.items()}
+        answered = defaultdict(list)
+        for assessment_id, item_id, result, by in db.session.execute(
+                select(ItemResult.assessment_id, ItemResult.item_id, ItemResult.result, ItemResult.updated_by_id)
+                .join(Assessment).where(Assessment.year_id == year.id)):
+            answered[assessment_id].append((item_id, result, by))
+        for a in db.session.scalars(select(Assessment).where(Assessment.year_id == year.id)):
+            items = order[a.subject]
+            rows = answered[a.id]
+            assert sorted(item for item, _r, _b in rows) == sorted(items[:len(rows)])
+            assert all(result != Result.NOT_ASSESSED for _i, result, _b in rows)
+            assert {by for _i, _r, by in rows} <= {a.member_id if a.subject == Subject.MEMBER
+                                                    else secretaries[a.branch_id]}
+            if year.year < 2012:
+                assert len(rows) == len(items)
+            partial += 0 < len(rows) < len(items)
+    assert partial  # the current year has checklists part-way done
+    connection = db.session.connection()
+    for table in demo.SCRATCH_TABLES:
+        table.create(connection)
+        table.drop(connection)
