@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from .. import labels
 from ..models import CampaignYear, Criterion
 from . import dashboard, grading
+from .xlsx_rows import RowsWorksheet
 
 HEADER_STYLE = {"bold": True, "bg_color": "#F0F2F5", "pattern": 1}
 SECTION_STYLE = {"bold": True, "bg_color": "#FDECEA", "pattern": 1}
@@ -207,11 +208,14 @@ def write_row(ws, line: int, values: list, formats: Formats, style: dict | None 
 
     `typed`: the positions in `values` of the text a person typed (names, titles, wordings); only those are
     checked, the figures, times and labels the portal makes never starting a formula. None checks every value.
-    A row with formula-like text is written cell by cell (`write_cell`)."""
+    A row with formula-like text is written cell by cell (`write_cell`); an unstyled row of a `RowsWorksheet` (the
+    dashboard's exports) in one piece, as XlsxWriter would write it (`RowsWorksheet.write_values`)."""
     positions = range(len(values)) if typed is None else typed
     if any(formula_like(values[index]) for index in positions):
         for column, value in enumerate(values, start=first):
             write_cell(ws, line, column, value, formats, style)
+    elif style is None and isinstance(ws, RowsWorksheet):
+        ws.write_values(line, first, values)
     else:
         ws.write_row(line, first, values, formats.get(style, False))
 
@@ -255,7 +259,7 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
         else:
             rows = dashboard.summary_rows(year, replace(overview.filters, year=year, page=1, per_page=None),
                                           criteria, overview.now, figures=True)
-        ws = book.add_worksheet(_sheet_title(f"{year.year} {year.theme}", used))
+        ws = book.add_worksheet(_sheet_title(f"{year.year} {year.theme}", used), worksheet_class=RowsWorksheet)
         ws.freeze_panes(1, 1)
         ws.set_column(0, 0, 30)
         ws.set_column(1, 1, 24)
@@ -276,7 +280,8 @@ def write_item_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     year = overview.filters.year
     grid = dashboard.item_grid(year)
     ids = [row.branch_id for row in overview.rows]
-    ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), set()))
+    ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), set()),
+                            worksheet_class=RowsWorksheet)
     ws.freeze_panes(1, 3)
     ws.set_column(2, 2, 50)
     write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [row.name for row in overview.rows], formats,
