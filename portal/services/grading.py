@@ -419,14 +419,17 @@ APPRAISAL_FILTERS = ("few", "low")  # fewer ballots than the minimum; satisfacti
 def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
     """Branches whose appraisal this year is "few" (fewer ballots than the round's minimum, none included) or
     "low" (shown, with a satisfaction rate below the policy's `advanced_min_satisfaction`, 60 % by default).
-    One GROUP BY over the overall answers."""
+    From the kept counts of the overall question (`appraisal.overall_counts`), as `appraisal.results` decides
+    `enough` and `shown`."""
     round_ = appraisal.round_for(year)
-    branch_ids = list(db.session.scalars(select(Branch.id)))
     if round_ is None:
-        return set(branch_ids) if which == "few" else set()
-    found = appraisal.results(round_, branch_ids, overall_only=True)
+        return set(db.session.scalars(select(Branch.id))) if which == "few" else set()
+    counts = appraisal.overall_counts(round_)
     if which == "few":
-        return {branch_id for branch_id, result in found.items() if not result.enough}
+        return {branch_id for branch_id in db.session.scalars(select(Branch.id))
+                if sum(counts.get(branch_id, {}).values()) < round_.min_ballots}
+    if not appraisal.is_closed(round_):
+        return set()  # figures are shown only once the round has closed
     limit = policy_for(year).advanced_min_satisfaction
-    return {branch_id for branch_id, result in found.items()
-            if result.shown and result.total.overall.satisfaction < limit}
+    return {branch_id for branch_id, found in counts.items()
+            if sum(found.values()) >= round_.min_ballots and appraisal.satisfaction_rate(found) < limit}
