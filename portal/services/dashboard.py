@@ -739,7 +739,7 @@ class ExportRow(NamedTuple):
     extra: tuple  # the values of the caller's `extra` columns
 
 
-EXPORT_BATCH = 500  # rows fetched at a time by export_rows (a server-side cursor's batch on PostgreSQL)
+EXPORT_BATCH = 200  # rows fetched at a time by export_rows (a server-side cursor's batch on PostgreSQL)
 
 
 def export_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion], now: datetime,

@@ -22,7 +22,7 @@ from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 MAX_FAST_STRING = 16383  # XlsxWriter's cheap length bound (half of Excel's 32,767 UTF-16 units); longer: its path
-_CACHE_LIMIT = 4096  # text cells remembered per sheet (labels repeat on every row); bounded, whatever the district
+_CACHE_LIMIT = 256  # text cells remembered per sheet (labels repeat on every row, names do not): small, bounded
 
 
 class RowsWorksheet(Worksheet):
