@@ -28,18 +28,22 @@ def register(app: Flask) -> None:
 
 @click.command("rebuild-figures")
 def rebuild_figures() -> None:
-    """Recompute the kept per-assessment tallies from the item results, and the per-branch summaries the
-    dashboard reads from them (after a bulk load or a restore made outside the portal; the portal keeps them up
-    to date itself). Safe while the portal serves: one transaction."""
-    from .services import figures, tallies
+    """Recompute the kept per-assessment tallies from the item results, the per-branch summaries the
+    dashboard reads from them, and the kept appraisal counts from the ballots' answers (after a bulk load or a
+    restore made outside the portal; the portal keeps them up to date itself). Safe while the portal serves: one
+    transaction."""
+    from .services import appraisal, figures, tallies
 
     before = len(tallies.differences())
     summaries_before = len(figures.differences(db.session))
+    appraisal_before = len(appraisal.tally_differences())
     rows = tallies.rebuild()
     summaries = figures.rebuild(db.session.connection())
+    appraisal_rows = appraisal.rebuild_tallies()
     db.session.commit()
-    click.echo(f"Rebuilt {rows} tally rows ({before} differed from the item results) and {summaries} branch "
-               f"summaries ({summaries_before} differed).")
+    click.echo(f"Rebuilt {rows} tally rows ({before} differed from the item results), {summaries} branch "
+               f"summaries ({summaries_before} differed) and {appraisal_rows} appraisal counts "
+               f"({appraisal_before} differed from the ballots).")
 
 
 @click.command("init-db")

@@ -4,6 +4,7 @@ from .appraisal import (
     AppraisalCode,
     AppraisalQuestion,
     AppraisalRound,
+    AppraisalTally,
     Ballot,
     BallotAnswer,
     BranchLevel,

@@ -148,6 +148,24 @@ class BallotAnswer(db.Model):
     level: Mapped[Level] = mapped_column(enum_column(Level))
 
 
+class AppraisalTally(db.Model):
+    """Kept count of a round's answers per branch, question and level (derived data, issue #14): the dashboard's
+    appraisal column and its export read these few rows instead of counting every ballot's answers. Written in
+    the ballot's own transaction (services/appraisal.py `cast_ballot`, and the demo's bulk insert); `flask --app
+    wsgi rebuild-figures` recomputes it from the answers. It says no more than the answers it counts (branch,
+    question, level), and PostgreSQL's remix rewrites it with them (services/ballot_traces.py)."""
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    # Keyed by round and question first: the dashboard reads one question (the overall one) of every branch.
+    round_id: Mapped[int] = mapped_column(ForeignKey("appraisal_round.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("appraisal_question.id", ondelete="CASCADE"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[Level] = mapped_column(enum_column(Level), primary_key=True)
+    answers: Mapped[int] = mapped_column(default=0)
+
+
 class MemberAppraisalTaking(db.Model):
     """民主评议党员: that a person has taken part in their branch's member appraisal of a round, kept apart
     from the answers, which name only the member appraised."""

@@ -38,7 +38,7 @@ from flask import current_app
 from flask import g as request_globals
 from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from ..clock import local_today
 from ..collation import people_order
@@ -49,6 +49,7 @@ from ..models import (
     AppraisalCode,
     AppraisalQuestion,
     AppraisalRound,
+    AppraisalTally,
     Ballot,
     BallotAnswer,
     Branch,
@@ -494,6 +495,7 @@ def cast_ballot(text: str | None, answers: dict[int, str], today: date | None = 
                                              rater_group=opened.group, cast_on=today))
     db.session.execute(insert(BallotAnswer), [
         {"ballot_id": ballot_id, "question_id": q.id, "level": Level(answers[q.id])} for q in questions])
+    count_answers(opened.round.id, opened.branch.id, [(q.id, Level(answers[q.id])) for q in questions])
     db.session.commit()
     ballot_traces.after_ballot()
 
@@ -629,20 +631,76 @@ def results(round_: AppraisalRound, branch_ids: list[int] | None = None,
 
 
 def overall_counts(round_: AppraisalRound, branch_ids: list[int] | None = None) -> dict[int, dict[Level, int]]:
-    """{branch id: {level: answers}} of the round's overall question, for the given branches (all when None):
-    one GROUP BY per branch and level (the rater groups added up, as `results` adds them for the total). A
-    branch with no ballot is absent."""
+    """{branch id: {level: answers}} of the round's overall question, for the given branches (all when None), the
+    rater groups added up as `results` adds them for the total: read from the kept counts (`AppraisalTally`, at
+    most four rows a branch), not counted from the ballots. A branch with no ballot is absent."""
     overall_q = next((q.id for q in round_.questions if q.is_overall), None)
-    stmt = (select(Ballot.branch_id, BallotAnswer.level, func.count())
-            .join(BallotAnswer, BallotAnswer.ballot_id == Ballot.id)
-            .where(Ballot.round_id == round_.id, BallotAnswer.question_id == overall_q)
-            .group_by(Ballot.branch_id, BallotAnswer.level))
+    t = AppraisalTally
+    stmt = select(t.branch_id, t.level, t.answers).where(t.round_id == round_.id, t.question_id == overall_q,
+                                                         t.answers > 0)
     if branch_ids is not None:
-        stmt = stmt.where(Ballot.branch_id.in_(branch_ids))
+        stmt = stmt.where(t.branch_id.in_(branch_ids))
     counts: dict[int, dict[Level, int]] = {}
-    for branch_id, level, count in db.session.execute(stmt):
-        counts.setdefault(branch_id, {})[Level(level)] = int(count)
+    for branch_id, level, answers in db.session.execute(stmt):
+        counts.setdefault(branch_id, {})[Level(level)] = int(answers)
     return counts
+
+
+# --- the kept counts (derived data) ----------------------------------------------------------------------
+
+def _tally_insert():
+    """INSERT of `appraisal_tally` in the database's dialect (for its ON CONFLICT)."""
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(AppraisalTally)
+
+
+def count_answers(round_id: int, branch_id: int, answers: list[tuple[int, Level]]) -> None:
+    """Add one ballot's answers, [(question id, level)], to the kept counts of its round and branch: one
+    INSERT … ON CONFLICT DO UPDATE in the caller's transaction (the ballot's own, so the counts always equal the
+    answers). Nothing else about the ballot is written."""
+    if not answers:
+        return
+    stmt = _tally_insert().values([{"round_id": round_id, "question_id": question_id, "branch_id": branch_id,
+                                    "level": level, "answers": 1} for question_id, level in answers])
+    db.session.execute(stmt.on_conflict_do_update(
+        index_elements=["round_id", "question_id", "branch_id", "level"],
+        set_={"answers": AppraisalTally.answers + stmt.excluded.answers}))
+
+
+def _counted_answers():
+    """SELECT round, question, branch, level, answers: the kept counts computed afresh from the ballots."""
+    return (select(Ballot.round_id, BallotAnswer.question_id, Ballot.branch_id, BallotAnswer.level, func.count())
+            .join(BallotAnswer, BallotAnswer.ballot_id == Ballot.id)
+            .group_by(Ballot.round_id, BallotAnswer.question_id, Ballot.branch_id, BallotAnswer.level))
+
+
+def rebuild_tallies(round_id: int | None = None) -> int:
+    """Recompute the kept counts from the ballots' answers (every round, or one), in the current transaction (the
+    demo's bulk load, `flask --app wsgi rebuild-figures`); the caller commits. Returns the rows written."""
+    t = AppraisalTally
+    counted, deleted, rows = _counted_answers(), delete(t), select(func.count()).select_from(t)
+    if round_id is not None:
+        counted, deleted = counted.where(Ballot.round_id == round_id), deleted.where(t.round_id == round_id)
+        rows = rows.where(t.round_id == round_id)
+    db.session.execute(deleted)
+    db.session.execute(insert(t).from_select(["round_id", "question_id", "branch_id", "level", "answers"], counted))
+    return int(db.session.scalar(rows) or 0)  # (a driver's rowcount of INSERT … SELECT is not always given)
+
+
+def tally_differences() -> list[tuple]:
+    """[(round id, question id, branch id, level, kept, counted)] where the kept counts differ from the answers
+    (a count of 0 and no row are the same); empty when they agree. Reads every answer: for tests and
+    `rebuild-figures`, not for pages."""
+    t = AppraisalTally
+    counted = {tuple(row[:4]): int(row[4]) for row in db.session.execute(_counted_answers())}
+    kept = {(r, q, b, Level(level)): int(n) for r, q, b, level, n in db.session.execute(
+        select(t.round_id, t.question_id, t.branch_id, t.level, t.answers).where(t.answers > 0))}
+    counted = {(r, q, b, Level(level)): n for (r, q, b, level), n in counted.items()}
+    return sorted((*key, kept.get(key, 0), counted.get(key, 0)) for key in kept.keys() | counted.keys()
+                  if kept.get(key, 0) != counted.get(key, 0))
 
 
 def branch_result(round_: AppraisalRound | None, branch_id: int) -> BranchResult | None:

@@ -100,6 +100,7 @@ def _ballots(rng, round_, branch_ids, day_range: tuple[date, date]) -> None:
     insert_rows(Ballot.__table__, ["id", "round_id", "branch_id", "rater_group", "cast_on"], ballot_rows)
     insert_rows(BallotAnswer.__table__, ["ballot_id", "question_id", "level"],
                 [answer for answers in answer_rows for answer in answers])
+    appraisal.rebuild_tallies(round_.id)  # the kept counts, as cast_ballot keeps them one ballot at a time
 
 
 def _member_appraisal(rng, round_, branch_ids, day: date) -> None:

@@ -13,9 +13,9 @@ both in one commit, and each engine remembers that commit for a while:
   (portal/tasks.py: `scrub_ballot_traces`, with retries, and every five minutes anyway).
 - PostgreSQL: every row written by a transaction carries its id (`xmin`), so the used code and its ballot
   share one, visible to anyone who may SELECT the tables; the heap order (`ctid`) of updated codes and new
-  ballots also follows the order of casting. `remix()` rewrites every used code, every ballot and answer and
-  every member-appraisal row in ONE transaction (so they all carry the same `xmin`), then CLUSTERs each table
-  on its random key (a new file in random order, without the old row versions). It runs hourly on the task
+  ballots also follows the order of casting. `remix()` rewrites every used code, every ballot and answer, the
+  kept counts and every member-appraisal row in ONE transaction (so they all carry the same `xmin`), then CLUSTERs
+  each table on its random key (a new file in random order, without the old row versions). It runs hourly on the task
   queue and when a round is saved closed. Between a ballot and the next remix (an hour at most) the pairing
   is readable by someone with SELECT on both tables who knows a slip's code.
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 REMIXED = (("appraisal_code", "uq_appraisal_code_code_hash", "used"),
            ("ballot", "pk_ballot", "cast_on"),
            ("ballot_answer", "pk_ballot_answer", "level"),
+           ("appraisal_tally", "pk_appraisal_tally", "answers"),  # the counts a ballot adds to (same commit)
            ("member_appraisal_taking", "uq_member_appraisal_taking_round_id_user_id", "branch_id"),
            ("member_verdict", "pk_member_verdict", "level"))
 CHECKPOINT_WAIT_MS = 200  # a ballot's answer never waits long for a reader; the queue retries instead

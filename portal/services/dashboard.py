@@ -8,13 +8,15 @@ n/a left out of both.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from .. import collation
 from ..clock import local_today
@@ -715,6 +717,70 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     return rows
 
 
+class ExportRow(NamedTuple):
+    """One branch of an export's year sheet as `export_rows` streams it: the figures `summary_rows(figures=True)`
+    gives a Row, without the Row."""
+
+    branch_id: int
+    name: str
+    unit_name: str
+    unit_kind: UnitKind
+    status: AssessmentStatus | None
+    rating: ReviewRating | None
+    plan_status: SubmissionStatus | None
+    pledges: int
+    posts: int
+    members_total: int
+    members_done: int
+    last_activity: datetime | None
+    overall: tuple[float, float | None, int]  # (progress, score, items not met), as Row.overall
+    figures: list[tuple[float | None, float | None]]  # per criterion, in the order given: (progress, score)
+    overdue: int
+    extra: tuple  # the values of the caller's `extra` columns
+
+
+EXPORT_BATCH = 200  # rows fetched at a time by export_rows (a server-side cursor's batch on PostgreSQL)
+
+
+def export_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion], now: datetime,
+                extra: Sequence = ()) -> Iterator[ExportRow]:
+    """Every row matching the filters in `year`, in the overview's order, each with its criterion figures (in the
+    order of `criteria`; (None, None) where the branch has no answer) and overdue submissions, the same figures as
+    `summary_rows(…, figures=True)`: ONE statement (a join per criterion's kept tally, a correlated count of the
+    overdue submissions), streamed `EXPORT_BATCH` rows at a time (a server-side cursor on PostgreSQL), so memory
+    stays flat whatever the size of the district. `extra`: more columns, correlated with the summary's
+    `BranchSummary.branch_id` (the verdicts: `grading.verdict_columns`), whose values come in `ExportRow.extra`."""
+    handed_in = [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]
+    overdue = (select(func.count(SubmissionRequest.id))  # as _overdue counts them, for the row's branch
+               .outerjoin(Submission, and_(Submission.request_id == SubmissionRequest.id,
+                                           Submission.branch_id == S.branch_id))
+               .where(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now,
+                      or_(Submission.id.is_(None), Submission.status.in_(handed_in)))
+               .scalar_subquery())
+    kept = [aliased(AssessmentTally, name=f"kept_{index}") for index in range(len(criteria))]
+    figures = [column for t in kept
+               for column in (t.total, t.na, t.met + t.partly + t.not_met, t.weight_scored, t.weight_earned)]
+    stmt = (_summaries(S.branch_id, Branch.name, Unit.name, Unit.kind, S.status, S.rating, S.plan_status, S.pledges,
+                       S.posts, S.members_total, S.members_done, S.last_activity, S.total, S.na,
+                       S.met + S.partly + S.not_met, S.not_met, S.weight_scored, S.weight_earned, overdue, *figures,
+                       *extra)
+            .join(Branch, Branch.id == S.branch_id).join(Unit, Unit.id == Branch.unit_id))
+    for t, criterion in zip(kept, criteria, strict=True):
+        stmt = stmt.outerjoin(t, and_(t.assessment_id == S.assessment_id, t.criterion_id == criterion.id))
+    stmt = stmt.where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria))
+    progress_of, score_of, first = progress.progress_of, progress.score_of, 19
+    last = first + 5 * len(criteria)
+    for row in db.session.execute(stmt, execution_options={"yield_per": EXPORT_BATCH}):
+        cells = row[first:last]
+        yield ExportRow(
+            *row[:12],
+            overall=(progress_of(row[12], row[13], row[14]), score_of(row[16], row[17]), row[15]),
+            figures=[(None, None) if cells[at] is None else
+                     (progress_of(cells[at], cells[at + 1], cells[at + 2]), score_of(cells[at + 3], cells[at + 4]))
+                     for at in range(0, len(cells), 5)],
+            overdue=int(row[18]), extra=tuple(row[last:]))
+
+
 def _overdue(year: CampaignYear, now: datetime, *columns):
     """SELECT columns, count of overdue submissions (every request of the year past its deadline that the
     branch has not handed in) over the year's active branches; the caller adds conditions."""
@@ -776,23 +842,25 @@ def overview(args, today: date | None = None) -> Overview:
     )
 
 
-def rows_only(args) -> Overview:
+def rows_only(args, rows: bool = True) -> Overview:
     """The overview of the query-string `args` as an export needs it: every matching row of the chosen year (never
     paged), each with its figures only (`summary_rows(figures=True)`), and the filters, years and criteria; the
-    page's cards, charts and timeline are left empty (an export writes none of them). Four queries."""
+    page's cards, charts and timeline are left empty (an export writes none of them). Four queries. Without
+    `rows`, no row is read (an export that streams them: `export_rows`), and `count` is 0."""
     from . import tallies as kept
 
     now = utcnow()
     all_years = years()
     criteria = branch_criteria()
     filters = parse_filters({**dict(args.items()), "per_page": ALL, "page": ""}, all_years, criteria)
-    rows: list[Row] = []
+    found: list[Row] = []
     if filters.year is not None:
         criteria = criteria_as_in(filters.year, criteria)  # a finished year's own names and order
         kept.apply_pending(summaries=True)  # this transaction's own changes, if any
-        rows = summary_rows(filters.year, filters, criteria, now, figures=True)
-    return Overview(filters=filters, years=all_years, criteria=criteria, rows=rows, count=len(rows),
-                    all_branches=len(rows), summary=Summary(), criterion_averages=[], timeline=[], now=now)
+        if rows:
+            found = summary_rows(filters.year, filters, criteria, now, figures=True)
+    return Overview(filters=filters, years=all_years, criteria=criteria, rows=found, count=len(found),
+                    all_branches=len(found), summary=Summary(), criterion_averages=[], timeline=[], now=now)
 
 
 # --- daily snapshots -------------------------------------------------------------------------------

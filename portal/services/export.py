@@ -22,8 +22,9 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
 from .. import labels
-from ..models import CampaignYear, Criterion
+from ..models import BranchSummary, CampaignYear, Criterion
 from . import dashboard, grading
+from .xlsx_rows import RowsWorksheet
 
 HEADER_STYLE = {"bold": True, "bg_color": "#F0F2F5", "pattern": 1}
 SECTION_STYLE = {"bold": True, "bg_color": "#FDECEA", "pattern": 1}
@@ -158,10 +159,13 @@ TYPED_COLUMNS = (0, 1)  # of `row_values`: the branch's and the unit's names; th
 def row_values(row: dashboard.Row, criteria: list[Criterion], names: Names | None = None) -> list:
     """The cells of one branch before its verdict's (`verdict_values`), from an export's row
     (`dashboard.summary_rows(figures=True)`): numbers as numbers, labels translated once (`names`)."""
-    names = names or Names()
+    return _row_values(row, (row.figures.get(criterion.id, (None, None)) for criterion in criteria), names or Names())
+
+
+def _row_values(row: dashboard.Row | dashboard.ExportRow, figures, names: Names) -> list:
+    """`row_values` of a Row or a streamed ExportRow, its criteria's (progress, score) given in order."""
     values: list = [row.name, row.unit_name, names.unit_kind[row.unit_kind]]
-    for criterion in criteria:
-        progress, score = row.figures.get(criterion.id, (None, None))
+    for progress, score in figures:
         values += [score, progress]
     values += [
         *row.overall,
@@ -207,11 +211,14 @@ def write_row(ws, line: int, values: list, formats: Formats, style: dict | None 
 
     `typed`: the positions in `values` of the text a person typed (names, titles, wordings); only those are
     checked, the figures, times and labels the portal makes never starting a formula. None checks every value.
-    A row with formula-like text is written cell by cell (`write_cell`)."""
+    A row with formula-like text is written cell by cell (`write_cell`); an unstyled row of a `RowsWorksheet` (the
+    dashboard's exports) in one piece, as XlsxWriter would write it (`RowsWorksheet.write_values`)."""
     positions = range(len(values)) if typed is None else typed
     if any(formula_like(values[index]) for index in positions):
         for column, value in enumerate(values, start=first):
             write_cell(ws, line, column, value, formats, style)
+    elif style is None and isinstance(ws, RowsWorksheet):
+        ws.write_values(line, first, values)
     else:
         ws.write_row(line, first, values, formats.get(style, False))
 
@@ -239,10 +246,12 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     """XLSX into `out`: a sheet per campaign year (same filters and sort), the chosen year first. The chosen
     year's item results are their own download (`write_item_workbook`), linked beside this one.
 
-    Every row is written as it is read (constant-memory mode keeps one row in memory), by XlsxWriter's
-    `write_row`; text is never read as a formula, URL or number, and formula-like text in the names people type
-    is a quote-prefixed string (`write_row`). Labels are translated and the time zone looked up once (`Names`).
-    Per year: three queries of the rows and two of the verdicts, whatever the size of the district."""
+    Each year's rows are read in one statement and streamed (`dashboard.export_rows`, the verdicts among its
+    columns: `grading.verdict_columns`), and every row is written as it is read (constant-memory mode keeps one
+    row in memory), in one piece (`RowsWorksheet`): memory stays flat whatever the size of the district. Text is
+    never read as a formula, URL or number, and formula-like text in the names people type is a quote-prefixed
+    string (`write_row`). Labels are translated and the time zone looked up once (`Names`). Per year: one query
+    of the rows, whatever the size of the district; `overview.rows` is not read."""
     criteria = overview.criteria
     book = _export_book(out)
     formats = Formats(book)
@@ -250,19 +259,16 @@ def write_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     names = Names()
     head = header(criteria)
     for year in years_for_export(overview):
-        if year.id == overview.filters.year.id:
-            rows = overview.rows
-        else:
-            rows = dashboard.summary_rows(year, replace(overview.filters, year=year, page=1, per_page=None),
-                                          criteria, overview.now, figures=True)
-        ws = book.add_worksheet(_sheet_title(f"{year.year} {year.theme}", used))
+        ws = book.add_worksheet(_sheet_title(f"{year.year} {year.theme}", used), worksheet_class=RowsWorksheet)
         ws.freeze_panes(1, 1)
         ws.set_column(0, 0, 30)
         ws.set_column(1, 1, 24)
         write_row(ws, 0, head, formats, HEADER_STYLE)
-        verdicts = grading.verdict_cells(year, [row.branch_id for row in rows])
+        columns, verdict = grading.verdict_columns(year, BranchSummary.branch_id)
+        rows = dashboard.export_rows(year, replace(overview.filters, year=year, page=1, per_page=None), criteria,
+                                     overview.now, extra=columns)
         for index, row in enumerate(rows, start=1):
-            write_row(ws, index, row_values(row, criteria, names) + verdict_values(verdicts[row.branch_id], names),
+            write_row(ws, index, _row_values(row, row.figures, names) + verdict_values(verdict(row.extra), names),
                       formats, typed=TYPED_COLUMNS)
     book.close()
 
@@ -276,7 +282,8 @@ def write_item_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     year = overview.filters.year
     grid = dashboard.item_grid(year)
     ids = [row.branch_id for row in overview.rows]
-    ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), set()))
+    ws = book.add_worksheet(_sheet_title(_("%(year)s item results", year=year.year), set()),
+                            worksheet_class=RowsWorksheet)
     ws.freeze_panes(1, 3)
     ws.set_column(2, 2, 50)
     write_row(ws, 0, [_("Criterion"), _("No."), _("Item")] + [row.name for row in overview.rows], formats,
@@ -341,10 +348,10 @@ def filename(overview: dashboard.Overview, extension: str, suffix: str = "") -> 
     return f"dashboard-{overview.filters.year.year}{suffix}.{extension}"
 
 
-def _every_row(args) -> dashboard.Overview:
+def _every_row(args, rows: bool = True) -> dashboard.Overview:
     """The overview of the query-string `args` with every matching row (an export is not paged), their figures
-    only (`dashboard.rows_only`)."""
-    return dashboard.rows_only(args)
+    only (`dashboard.rows_only`); without `rows`, its filters, years and criteria alone."""
+    return dashboard.rows_only(args, rows=rows)
 
 
 def xlsx(args, items: bool = False) -> tuple[str, Iterator[bytes]] | None:
@@ -352,7 +359,7 @@ def xlsx(args, items: bool = False) -> tuple[str, Iterator[bytes]] | None:
     or with `items` the chosen year's item results; None without a year. The workbook is written in full (in
     this request, which the labels and time zone need) to a temporary file that the chunks then read and
     remove: memory stays flat whatever the district's size."""
-    overview = _every_row(args)
+    overview = _every_row(args, rows=items)  # the years' sheets stream their own rows
     if overview.filters.year is None:
         return None
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks when the download ends

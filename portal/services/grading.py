@@ -12,6 +12,7 @@ because too few ballots were cast — is never proposed 先进. Member threshold
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,9 @@ from ..collation import people_order, sort_key
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
+    LEVELS,
+    AppraisalRound,
+    AppraisalTally,
     Assessment,
     AssessmentTally,
     Branch,
@@ -395,13 +399,9 @@ def verdict_cells(year: CampaignYear, branch_ids: list[int] | None = None) -> di
 
     round_ = appraisal.round_for(year)
     if round_ is not None:
-        closed, weights = appraisal.is_closed(round_), round_.weights
+        closed = appraisal.is_closed(round_)
         for branch_id, counts in appraisal.overall_counts(round_, branch_ids).items():
-            found = cell(branch_id)
-            found.ballots = sum(counts.values())
-            if closed and found.ballots >= round_.min_ballots:
-                found.satisfaction = appraisal.satisfaction_rate(counts)
-                found.score = appraisal.weighted_score(counts, weights)
+            _appraised(cell(branch_id), round_, closed, counts)
     stmt = select(GradeRecord.branch_id, GradeRecord.proposed, GradeRecord.confirmed).where(
         GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None))
     if branch_ids is not None:
@@ -410,6 +410,49 @@ def verdict_cells(year: CampaignYear, branch_ids: list[int] | None = None) -> di
         found = cell(branch_id)
         found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade
     return cells
+
+
+def _appraised(cell: VerdictCell, round_: AppraisalRound, closed: bool, counts: dict) -> VerdictCell:
+    """`cell` with the figures of the overall question's counts ({level: answers}): the ballots always, the
+    satisfaction rate and score once the round is closed and has its minimum of ballots (`appraisal.results`)."""
+    cell.ballots = sum(counts.values())
+    if closed and cell.ballots >= round_.min_ballots:
+        cell.satisfaction = appraisal.satisfaction_rate(counts)
+        cell.score = appraisal.weighted_score(counts, round_.weights)
+    return cell
+
+
+def verdict_columns(year: CampaignYear, branch_id) -> tuple[list, Callable[[Sequence], VerdictCell]]:
+    """The verdict of a branch in `year` as columns of another query, for a long export read in one pass: (column
+    expressions correlated with `branch_id`, a branch id column of that query; the function making the
+    VerdictCell of their values). The columns: the kept counts of the overall question per level (four, when
+    the year has an appraisal round) and the grade record's proposed and confirmed grade, each an index look-up.
+    The cells are those of `verdict_cells`, where a branch without ballot or grade has an empty VerdictCell."""
+    round_ = appraisal.round_for(year)
+    record = GradeRecord
+    columns: list = []
+    if round_ is not None:
+        overall = next((q.id for q in round_.questions if q.is_overall), None)
+        t = AppraisalTally
+        columns = [select(t.answers).where(t.round_id == round_.id, t.question_id == overall,
+                                           t.branch_id == branch_id, t.level == level).scalar_subquery()
+                   for level in LEVELS]
+    columns += [select(column).where(record.year_id == year.id, record.branch_id == branch_id,
+                                     record.member_id.is_(None)).scalar_subquery()
+                for column in (record.proposed, record.confirmed)]
+    closed = round_ is not None and appraisal.is_closed(round_)
+    levels = len(columns) - 2
+
+    def cell(values: Sequence) -> VerdictCell:
+        found = VerdictCell()
+        if levels:
+            _appraised(found, round_, closed, {level: n for level, n in zip(LEVELS, values, strict=False) if n})
+        proposed, confirmed = values[levels], values[levels + 1]
+        if proposed is not None:
+            found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade
+        return found
+
+    return columns, cell
 
 
 def branch_ids_graded(year: CampaignYear, grade: str) -> set[int]:
@@ -425,14 +468,17 @@ APPRAISAL_FILTERS = ("few", "low")  # fewer ballots than the minimum; satisfacti
 def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
     """Branches whose appraisal this year is "few" (fewer ballots than the round's minimum, none included) or
     "low" (shown, with a satisfaction rate below the policy's `advanced_min_satisfaction`, 60 % by default).
-    One GROUP BY over the overall answers."""
+    From the kept counts of the overall question (`appraisal.overall_counts`), as `appraisal.results` decides
+    `enough` and `shown`."""
     round_ = appraisal.round_for(year)
-    branch_ids = list(db.session.scalars(select(Branch.id)))
     if round_ is None:
-        return set(branch_ids) if which == "few" else set()
-    found = appraisal.results(round_, branch_ids, overall_only=True)
+        return set(db.session.scalars(select(Branch.id))) if which == "few" else set()
+    counts = appraisal.overall_counts(round_)
     if which == "few":
-        return {branch_id for branch_id, result in found.items() if not result.enough}
+        return {branch_id for branch_id in db.session.scalars(select(Branch.id))
+                if sum(counts.get(branch_id, {}).values()) < round_.min_ballots}
+    if not appraisal.is_closed(round_):
+        return set()  # figures are shown only once the round has closed
     limit = policy_for(year).advanced_min_satisfaction
-    return {branch_id for branch_id, result in found.items()
-            if result.shown and result.total.overall.satisfaction < limit}
+    return {branch_id for branch_id, found in counts.items()
+            if sum(found.values()) >= round_.min_ballots and appraisal.satisfaction_rate(found) < limit}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
+import pytest
+from flask import current_app
 from openpyxl import load_workbook
 
 from portal.extensions import db
@@ -44,6 +46,65 @@ def test_export_rows_have_the_figures_of_the_tally_rows_in_every_year(app):
         assert district.branches
 
 
+def _streamed_verdicts(year) -> dict:
+    """{branch id: VerdictCell} of every branch as the export streams them (`dashboard.export_rows` with the
+    columns of `grading.verdict_columns`)."""
+    from portal.models import BranchSummary
+
+    with current_app.test_request_context("/dashboard/export.xlsx"):
+        current_app.preprocess_request()
+        view = dashboard.rows_only({}, rows=False)
+        columns, verdict = grading.verdict_columns(year, BranchSummary.branch_id)
+        found = {row.branch_id: verdict(row.extra) for row in dashboard.export_rows(
+            year, replace(view.filters, year=year), view.criteria, view.now, extra=columns)}
+    return found
+
+
+@pytest.mark.parametrize("query", [{}, {"sort": "-score"}, {"sort": "c2", "kind": "primary"},
+                                   {"sort": "-activity", "status": "submitted"}, {"q": "测试00"}],
+                         ids=["by-name", "by-score", "criterion-primary", "activity-submitted", "search"])
+def test_streamed_export_rows_are_the_summary_rows_of_every_year(app, query):
+    """The years' sheets read each year in one streamed statement (`dashboard.export_rows`): the same rows in the
+    same order, with the same figures and overdue submissions, as `summary_rows(figures=True)` gave them."""
+    build_district(7)
+    with app.test_request_context("/dashboard/export.xlsx"):
+        app.preprocess_request()
+        view = dashboard.rows_only(query)
+        compared = 0
+        for year in view.years:
+            filters = replace(view.filters, year=year, page=1, per_page=None)
+            rows = dashboard.summary_rows(year, filters, view.criteria, view.now, figures=True)
+            streamed = list(dashboard.export_rows(year, filters, view.criteria, view.now))
+            assert [row.branch_id for row in streamed] == [row.branch_id for row in rows]
+            for mine, theirs in zip(streamed, rows, strict=True):
+                assert mine.figures == [theirs.figures.get(c.id, (None, None)) for c in view.criteria]
+                assert (mine.name, mine.unit_name, mine.unit_kind, mine.status, mine.rating, mine.plan_status,
+                        mine.pledges, mine.posts, mine.members_total, mine.members_done, mine.last_activity,
+                        mine.overall, mine.overdue, mine.extra) == (
+                    theirs.name, theirs.unit_name, theirs.unit_kind, theirs.status, theirs.rating,
+                    theirs.plan_status, theirs.pledges, theirs.posts, theirs.members_total, theirs.members_done,
+                    theirs.last_activity, theirs.overall, theirs.overdue, ())
+                compared += 1
+        assert compared or query.get("q")
+        assert any(row.overdue for row in dashboard.summary_rows(
+            view.filters.year, replace(view.filters, page=1, per_page=None), view.criteria, view.now,
+            figures=True)) or query
+
+
+def test_the_years_workbook_runs_the_same_statements_at_any_size(client, leader):
+    """One statement per year sheet, whatever the number of branches (the rows streamed, the verdicts among its
+    columns)."""
+    from ..dashboard_helpers import count_statements
+    from ..factories import BranchFactory
+
+    build_district(3)
+    client.login(leader)
+    small = count_statements(client, "/dashboard/export.xlsx")
+    build_district(6, start=3)
+    BranchFactory.create_batch(4)
+    assert count_statements(client, "/dashboard/export.xlsx") == small
+
+
 def test_verdict_columns_are_the_appraisal_results_and_grades(app, admin):
     district = build_district(5)
     branches = district.branches
@@ -77,8 +138,10 @@ def test_verdict_columns_are_the_appraisal_results_and_grades(app, admin):
         return out
 
     assert grading.verdict_cells(year, ids) == expected(closed=False)
+    assert _streamed_verdicts(year) == expected(closed=False)  # every branch of the district: these five
     close_round(round_)
     want = expected(closed=True)
+    assert _streamed_verdicts(year) == want  # the columns of the export's one statement per year
     assert [want[i].score is not None for i in ids] == [True, True, True, False, False]  # 8, 6, 4 ballots ≥ 3
     assert grading.verdict_cells(year, ids) == want
     district_wide = grading.verdict_cells(year)  # the whole district: a branch with no ballot and no grade is absent
