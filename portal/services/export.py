@@ -43,6 +43,17 @@ def formula_like(value) -> bool:
     return isinstance(value, str) and value != "" and _starts_formula(value[0])
 
 
+def markup_like(value) -> bool:
+    """Whether XlsxWriter would write `value` into the sheet's XML unescaped: text that begins with `<r>` and ends
+    with `</r>` is taken for its own form of a rich string (XlsxWriter 3.3.1, `_write_cell` in constant-memory
+    mode and `_write_si` of the shared strings). A name typed like that must stay text, never markup."""
+    return isinstance(value, str) and value.startswith("<r>") and value.endswith("</r>")
+
+
+def _needs_own_cell(value) -> bool:
+    return formula_like(value) or markup_like(value)
+
+
 @lru_cache(maxsize=4096)
 def _starts_formula(char: str) -> bool:
     """Whether text beginning with `char` is read as a formula (its NFKC form, once per character)."""
@@ -211,10 +222,11 @@ def write_row(ws, line: int, values: list, formats: Formats, style: dict | None 
 
     `typed`: the positions in `values` of the text a person typed (names, titles, wordings); only those are
     checked, the figures, times and labels the portal makes never starting a formula. None checks every value.
-    A row with formula-like text is written cell by cell (`write_cell`); an unstyled row of a `RowsWorksheet` (the
-    dashboard's exports) in one piece, as XlsxWriter would write it (`RowsWorksheet.write_values`)."""
+    A row with formula-like or markup-like text is written cell by cell (`write_cell`); an unstyled row of a
+    `RowsWorksheet` (the dashboard's exports) in one piece, as XlsxWriter would write it
+    (`RowsWorksheet.write_values`)."""
     positions = range(len(values)) if typed is None else typed
-    if any(formula_like(values[index]) for index in positions):
+    if any(_needs_own_cell(values[index]) for index in positions):
         for column, value in enumerate(values, start=first):
             write_cell(ws, line, column, value, formats, style)
     elif style is None and isinstance(ws, RowsWorksheet):
@@ -224,7 +236,13 @@ def write_row(ws, line: int, values: list, formats: Formats, style: dict | None 
 
 
 def write_cell(ws, line: int, column: int, value, formats: Formats, style: dict | None = None) -> None:
-    if formula_like(value):
+    """One cell: formula-like text as a quote-prefixed string; markup-like text (`markup_like`) as a rich string of
+    three plain pieces, which XlsxWriter escapes (the cell reads as the same text); anything else by `write`."""
+    if markup_like(value):
+        fragments = [value[:1], value[1:2], value[2:]]  # write_rich_string needs more than two pieces
+        cell_format = formats.get(style, False)
+        ws.write_rich_string(line, column, *fragments, *([cell_format] if cell_format is not None else []))
+    elif formula_like(value):
         ws.write_string(line, column, value, formats.get(style, True))
     else:
         ws.write(line, column, value, formats.get(style, False))

@@ -98,3 +98,23 @@ def test_rows_out_of_order_are_left_to_xlsxwriter(tmp_path):
     sheet = _files(buffer.getvalue())["xl/worksheets/sheet1.xml"].decode()
     assert '<row r="4"><c r="A4" t="inlineStr"><is><t>three</t></is></c></row>' in sheet
     assert "before" not in sheet and '<row r="6">' in sheet
+
+
+@pytest.mark.parametrize("constant_memory", [True, False])
+def test_markup_like_text_is_written_as_text(constant_memory):
+    """`export.write_row` / `write_cell` keep text like `<r>…</r>` text in both of XlsxWriter's modes (inline
+    strings and shared strings), with or without a style."""
+    from openpyxl import load_workbook
+
+    values = ["<r><t>注入</t></r>", "<r></r>", "=1+1", "平常"]
+    out = io.BytesIO()
+    book = export.new_workbook(out, constant_memory=constant_memory, in_memory=True)
+    sheet = book.add_worksheet("s", worksheet_class=RowsWorksheet)
+    formats = export.Formats(book)
+    export.write_row(sheet, 0, values, formats)
+    export.write_row(sheet, 1, values, formats, {"bold": True})
+    export.write_cell(sheet, 2, 0, values[0], formats)
+    book.close()
+    read = load_workbook(io.BytesIO(out.getvalue()))["s"]
+    assert [c.value for c in read[1]] == values and [c.value for c in read[2]] == values
+    assert read["A3"].value == values[0]

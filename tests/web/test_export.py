@@ -236,3 +236,27 @@ def test_exports_give_last_activity_in_local_time_with_the_zone_named(client, le
     assert [r[last] for r in sheet[1:] if r[0] == "晚间活动支部"] == [datetime(2012, 11, 6, 4, 30)]
     english = client.get("/dashboard/export.csv?lang=en").get_data(as_text=True)
     assert "Last activity (Asia/Shanghai)" in english.splitlines()[0]
+
+
+MARKUP = ["<r><t>注入</t></r>", "<r><rPr><b/></rPr><t>粗体</t></r>", "<r></r>"]
+
+
+def test_names_written_like_xlsx_markup_stay_text(client, leader):
+    """XlsxWriter writes text of the form `<r>…</r>` into the sheet's XML unescaped (its own rich-string form): a
+    branch named so must come back as the same text, in both downloads, never as markup or a broken file."""
+    from ..factories import BranchFactory, UnitFactory
+
+    framework_id = db.session.scalar(select(Framework.id).where(Framework.subject == Subject.BRANCH))
+    for name in MARKUP:
+        branch = BranchFactory(unit=UnitFactory(name=name), name=name)
+        db.session.add(Assessment(year_id=year().id, framework_id=framework_id, subject=Subject.BRANCH,
+                                  branch_id=branch.id))
+    db.session.commit()
+    client.login(leader)
+    book = _xlsx(client)
+    names = {row[0] for row in book[book.sheetnames[0]].iter_rows(min_row=2, values_only=True)}
+    units = {row[1] for row in book[book.sheetnames[0]].iter_rows(min_row=2, values_only=True)}
+    assert set(MARKUP) <= names and set(MARKUP) <= units
+    items = _xlsx(client, download="items")
+    header = next(items[items.sheetnames[0]].iter_rows(max_row=1, values_only=True))
+    assert set(MARKUP) <= set(header)
