@@ -48,3 +48,23 @@ def test_day_writer_is_when(app):
             aware = moment.replace(tzinfo=UTC)
             assert write(aware) == when(aware, date_only=True)
         assert write(None) == when(None) == "—"
+
+
+@pytest.mark.parametrize("who", ["admin", "leader", "editor", "secretary", "member"])
+def test_menu_is_what_the_template_computed(app, request, who):
+    """The header's menu: the entries the role may use, linked as url_for links them, the page's own marked;
+    the paths kept per script root (an app behind a prefix gets its own)."""
+    from flask_login import login_user
+
+    from portal.navigation import NAV_ITEMS, menu
+    from portal.permissions import can
+
+    user = request.getfixturevalue(who)
+    for base in ("http://portal.invalid/", "http://portal.invalid/sub/"):
+        with app.test_request_context("/dashboard", base_url=base):
+            app.preprocess_request()
+            login_user(user)
+            expected = [(url_for(endpoint) if can(user, action) else None, label, endpoint == "dashboard.overview")
+                        for endpoint, label, action in NAV_ITEMS if endpoint in app.view_functions]
+            assert menu(user) == expected
+            assert any(href for href, _label, _here in expected)
