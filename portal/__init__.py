@@ -159,7 +159,7 @@ def register_template_helpers(app: Flask) -> None:
     from . import labels, permissions, refusals
     from .htmx import wants_fragment
     from .i18n import LANGUAGES, install_template_gettext, listed, when
-    from .navigation import NAV_ITEMS
+    from .navigation import menu
     from .services.appraisal import question_text
     from .services.campaign import current_phase, current_year
     from .services.intents import new_token
@@ -179,7 +179,7 @@ def register_template_helpers(app: Flask) -> None:
         year = _current_year_or_none(current_year)
         return {
             "lang": str(get_locale() or "zh"),
-            "nav_items": [item for item in NAV_ITEMS if item[0] in app.view_functions],
+            "nav_menu": lambda: menu(_current_user()),
             "can": lambda action, obj=None: permissions.can(_current_user(), action, obj),
             "labels": labels,
             "languages": LANGUAGES,

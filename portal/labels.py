@@ -168,6 +168,18 @@ MEMBER_GRADE = {
 }
 
 
+# Texts of the dashboard's rows, translated once per page (`resolved`) and %-formatted per row.
+DASHBOARD_ROW = {
+    "overdue": _l("%(count)s overdue"),
+    "ballots": _l("%(n)s ballots"),
+}
+# Texts of the branch page's member rows, the same way.
+MEMBER_ROW = {
+    "not_started": _l("Not started"),
+    "progress": _l("Progress of %(name)s"),
+}
+
+
 def resolved(mapping: dict) -> dict:
     """The mapping with its labels translated now, once: for long tables, one gettext per label
     instead of one per row."""

@@ -2,6 +2,8 @@
 request's Host header, which any client can forge."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, has_request_context, url_for
 
 
@@ -21,3 +23,24 @@ def path_for(endpoint: str, **values) -> str:
     """The path of `endpoint` inside the portal (e.g. "/checklist/branch/3?year=2012"), inside a request or
     outside one (a command, the task queue): notifications store it, e-mails prefix PORTAL_BASE_URL."""
     return current_app.url_map.bind("portal.invalid").build(endpoint, values)
+
+
+# An id no table reaches, in place of the varying argument while the pattern is built.
+_MARKER = 9_876_543_210_123
+
+
+def url_pattern(endpoint: str, key: str, **values) -> Callable[[int], str]:
+    """A long list's links to `endpoint` that differ only in the int argument `key` (a branch id per row, in the
+    path or the query): one `url_for` for the list, then `pattern(42)` is `url_for(endpoint, key=42, **values)`.
+    Raises ValueError if the URL does not carry `key`."""
+    prefix, marker, suffix = url_for(endpoint, **{key: _MARKER}, **values).partition(str(_MARKER))
+    if not marker:
+        raise ValueError(f"{endpoint}: the URL does not carry {key}")
+    return lambda value: f"{prefix}{int(value)}{suffix}"
+
+
+def page_pattern(url: str, key: str = "page") -> Callable[[int], str]:
+    """Links to the pages of a list at `url` (its other query arguments in place): page 1 is `url` itself, page
+    n adds `key=n` at the end, as `url_for(..., **args, page=n)` writes it when `page` comes last."""
+    joiner = "&" if "?" in url else "?"
+    return lambda number: url if number == 1 else f"{url}{joiner}{key}={int(number)}"

@@ -1,5 +1,8 @@
 """The main navigation: (endpoint, label, permission). Each role sees the entries it may use;
 an entry whose endpoint does not exist (yet) is not shown."""
+from __future__ import annotations
+
+from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
 NAV_ITEMS = [
@@ -24,3 +27,19 @@ NAV_ITEMS = [
     ("bulletins.index", _l("Bulletins"), "bulletin.view"),
     ("admin.users", _l("Administration"), "admin.manage"),
 ]
+
+
+def menu(user) -> list[tuple[str | None, object, bool]]:
+    """The header's menu for `user` in this request: one (path, label, is this page) per entry of NAV_ITEMS whose
+    endpoint exists, the path None where the user may not go (permissions.can). The label is the lazy string
+    (translated when written). The paths are built once per process and script root, not on every page."""
+    from .permissions import can
+
+    kept = current_app.extensions.setdefault("portal.nav_paths", {})
+    paths = kept.get(request.script_root)
+    if paths is None:
+        paths = kept[request.script_root] = {endpoint: url_for(endpoint) for endpoint, _label, _action
+                                             in NAV_ITEMS if endpoint in current_app.view_functions}
+    here = request.endpoint
+    return [(paths[endpoint] if can(user, action) else None, label, endpoint == here)
+            for endpoint, label, action in NAV_ITEMS if endpoint in paths]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, select
 
 from ..clock import local_today
 from ..extensions import db
@@ -37,45 +37,51 @@ class Step:
     also: tuple[str, str] | None = None  # another way to do it: (words, endpoint)
 
 
-def _count(stmt):
-    return select(func.count()).select_from(stmt.subquery()).scalar_subquery()
+def _any(stmt):
+    # Whether a row exists, not how many: the answer stops at the first row, so the admin's home page does not
+    # count a district's tens of thousands of people on every view.
+    return stmt.exists()
 
 
 def steps(today: date | None = None) -> list[Step]:
-    """The six steps, each with whether it is done (one query)."""
+    """The six steps, each with whether it is done (one query of EXISTS tests)."""
     today = today or local_today()
     current = select(CampaignYear.id).where(CampaignYear.is_current.is_(True)).scalar_subquery()
     roster_done = select(RosterImport.id).where(RosterImport.status == ImportStatus.DONE)
-    counts = db.session.execute(select(
+    people = _any(select(User.id).where(User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY])))
+    imports = case((people, True), else_=_any(roster_done))
+    # Only looked for in the audit log (hundreds of thousands of events) while no roster is in: CASE stops at
+    # the first branch that holds, on SQLite and PostgreSQL alike.
+    templates = case((people, True), (_any(roster_done), True),
+                     else_=_any(select(AuditEvent.id).where(AuditEvent.action == "roster.template")))
+    found = db.session.execute(select(
         # Dates are set when the current year's calendar has not run out: a phase today or still to come.
-        _count(select(Phase.id).where(Phase.year_id == current, Phase.ends_on >= today)),
-        _count(select(Branch.id).where(Branch.active.is_(True))),
-        _count(select(AuditEvent.id).where(AuditEvent.action == "roster.template")),
-        _count(roster_done),
-        _count(select(User.id).where(User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY]))),
-        _count(select(User.id).where(User.active.is_(True), User.role == Role.LEADER)),
-        _count(select(SubmissionRequest.id).where(SubmissionRequest.year_id == current)),
+        _any(select(Phase.id).where(Phase.year_id == current, Phase.ends_on >= today)),
+        _any(select(Branch.id).where(Branch.active.is_(True))),
+        templates, imports,
+        _any(select(User.id).where(User.active.is_(True), User.role == Role.LEADER)),
+        _any(select(SubmissionRequest.id).where(SubmissionRequest.year_id == current)),
     )).one()
-    phases, branches, templates, imports, people, leaders, requests = (int(n or 0) for n in counts)
+    phases, branches, templates_done, roster_done_or_people, leaders, requests = (bool(n) for n in found)
     return [
         Step("calendar", str(_l("Set the campaign year and its phase dates")),
              str(_l("Choose the current year, then give its five phases dates that run from now on, or open the "
-                    "first phase today.")), "campaign.years", phases > 0),
+                    "first phase today.")), "campaign.years", phases),
         Step("branches", str(_l("Create the units and their branches")),
              str(_l("One line per school or office and its Party branch.")),
-             "admin.branches", branches > 0, also=(str(_l("Or import them from a file")), "admin.branch_import")),
+             "admin.branches", branches, also=(str(_l("Or import them from a file")), "admin.branch_import")),
         Step("template", str(_l("Download the roster template")),
              str(_l("Fill in one row per person: username, name, role, branch, post.")),
-             "admin.roster", templates > 0 or imports > 0 or people > 0),  # a district with people needs no template
+             "admin.roster", templates_done),  # a district with people needs no template
         Step("roster", str(_l("Import the roster and print the activation slips")),
              str(_l("Check the file, see every change, import; then hand out the slips.")),
-             "admin.roster", imports > 0 or people > 0),
+             "admin.roster", roster_done_or_people),
         Step("leaders", str(_l("Name the leading group")),
              str(_l("Give the members of the district's leading group (领导小组) their accounts, in the roster or "
-                    "one by one.")), "admin.users", leaders > 0, {"role": Role.LEADER.value}),
+                    "one by one.")), "admin.users", leaders, {"role": Role.LEADER.value}),
         Step("request", str(_l("Issue the first submission request (报送)")),
              str(_l("Ask the branches for their leading group and implementation plan.")),
-             "campaign.submissions", requests > 0),
+             "campaign.submissions", requests),
     ]
 
 

@@ -274,10 +274,15 @@ def entries_for(pledge_ids: list[int]) -> dict[int, list[PledgeEntry]]:
     return out
 
 
-def _with_names(stmt) -> list[tuple[Pledge, str, str | None]]:
-    """(pledge, branch name, member name) rows."""
+def _with_names(stmt, oldest: int | None = None) -> list[tuple[Pledge, str, str | None]]:
+    """(pledge, branch name, member name) rows, the latest change first; or, with `oldest`, only the
+    `oldest` pledges changed longest ago, those first."""
     stmt = (stmt.add_columns(Branch.name, User.display_name).join(Branch, Branch.id == Pledge.branch_id)
-            .outerjoin(User, User.id == Pledge.member_id).order_by(Pledge.updated_at.desc()))
+            .outerjoin(User, User.id == Pledge.member_id))
+    if oldest is not None:
+        stmt = stmt.order_by(Pledge.updated_at, Pledge.id).limit(oldest)
+    else:
+        stmt = stmt.order_by(Pledge.updated_at.desc())
     return list(db.session.execute(stmt))
 
 
@@ -289,16 +294,18 @@ def mine(user, year: CampaignYear) -> list[tuple]:
     return _with_names(select(Pledge).where(Pledge.year_id == year.id, cond))
 
 
-def awaiting(user, year: CampaignYear) -> list[tuple]:
+def awaiting(user, year: CampaignYear, oldest: int | None = None) -> list[tuple]:
     """Pledges waiting for this user's approval: the organisation section gets branch pledges and
-    secretaries' own; a secretary gets the other members' pledges of their branch."""
+    secretaries' own; a secretary gets the other members' pledges of their branch. (pledge, branch name, member
+    name) rows, the latest change first; with `oldest`, only that many, the longest waiting first (a work
+    queue's section: a district's thousands of pending pledges are not loaded to show 26)."""
     base = select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.PENDING)
     if user.role == Role.ADMIN:
         secretaries = select(User.id).where(User.role == Role.SECRETARY)
-        return _with_names(base.where(or_(Pledge.member_id.is_(None), Pledge.member_id.in_(secretaries))))
+        return _with_names(base.where(or_(Pledge.member_id.is_(None), Pledge.member_id.in_(secretaries))), oldest)
     if user.role == Role.SECRETARY and user.branch_id:
         return _with_names(base.where(Pledge.branch_id == user.branch_id, Pledge.member_id.isnot(None),
-                                      Pledge.member_id != user.id))
+                                      Pledge.member_id != user.id), oldest)
     return []
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..collation import people_order
@@ -109,34 +109,54 @@ def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
 
 # --- leader ---------------------------------------------------------------------------------------------
 
-def _waiting_for_review(year: CampaignYear, member):
-    return and_(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED,
-                or_(Assessment.subject == Subject.BRANCH, member.role == Role.SECRETARY))
+def _waiting_for_review(year: CampaignYear):
+    """(id, submitted_at) of the self-assessments waiting for the leading group (rule "assessment.review"): the
+    branches' 五个好 submitted, read through ix_assessment_year_subject, and the secretaries' own 五带头
+    submitted, each looked up by (year, member) in uq_assessment_member_year from the list of secretaries, so
+    that neither part walks the year's member assessments (tens of thousands in a district; the secretaries
+    are one a branch). The parts never overlap: a branch's assessment has no member."""
+    submitted = (Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED)
+    branches = select(Assessment.id, Assessment.submitted_at).where(Assessment.subject == Subject.BRANCH, *submitted)
+    # IN (the secretaries), not a join: SQLite then looks each secretary's assessment up by (year, member)
+    # instead of walking the year's member assessments.
+    secretaries = select(Assessment.id, Assessment.submitted_at).where(
+        Assessment.member_id.in_(select(User.id).where(User.role == Role.SECRETARY)), *submitted)
+    return union_all(branches, secretaries)
 
 
-def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entry]:
-    """Self-assessments waiting for the leading group's 点评, oldest submission first (at most `limit`): every
-    branch's 五个好 and the branch secretaries' own 五带头 (rule "assessment.review" in portal/permissions.py)."""
+def review_queue_and_total(year: CampaignYear, limit: int | None = SHOWN + 1) -> tuple[list[Entry], int]:
+    """Self-assessments waiting for the leading group's 点评, oldest submission first (at most `limit`, at least
+    1): every branch's 五个好 and the branch secretaries' own 五带头 (rule "assessment.review" in
+    portal/permissions.py); and how many wait in all. One statement: the oldest are chosen and counted (a window
+    count) among the waiting ids, and only those chosen are read whole with their branch and member names."""
+    waiting = _waiting_for_review(year).subquery()
+    oldest = (select(waiting.c.id, func.count().over().label("total"))
+              .order_by(waiting.c.submitted_at, waiting.c.id).limit(limit).subquery())
     member = aliased(User)
-    stmt = (select(Assessment, Branch.name, member.display_name)
+    stmt = (select(Assessment, Branch.name, member.display_name, oldest.c.total)
+            .join(oldest, oldest.c.id == Assessment.id)
             .join(Branch, Branch.id == Assessment.branch_id)
             .outerjoin(member, member.id == Assessment.member_id)
-            .where(_waiting_for_review(year, member))
-            .order_by(Assessment.submitted_at, Assessment.id).limit(limit))
+            .order_by(Assessment.submitted_at, Assessment.id))
+    rows = db.session.execute(stmt).all()
     out = []
-    for assessment, branch_name, member_name in db.session.execute(stmt):
+    for assessment, branch_name, member_name, _total in rows:
         title = f"{branch_name} · {member_name}" if member_name else branch_name
         out.append(Entry("assessment.branch" if member_name is None else "assessment.secretary", title,
                          _checklist_url(assessment, year), since=assessment.submitted_at,
                          object_id=assessment.id))
-    return out
+    return out, int(rows[0][3]) if rows else 0  # no row (`limit` is at least 1): nothing waits
+
+
+def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entry]:
+    """The first `limit` entries of review_queue_and_total (oldest submission first)."""
+    return review_queue_and_total(year, limit)[0]
 
 
 def review_count(year: CampaignYear) -> int:
-    member = aliased(User)
-    return int(db.session.scalar(select(func.count(Assessment.id))
-                                 .outerjoin(member, member.id == Assessment.member_id)
-                                 .where(_waiting_for_review(year, member))) or 0)
+    """How many self-assessments wait for the leading group's 点评 (the entries of review_queue, unlimited)."""
+    waiting = _waiting_for_review(year).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 
 def plan_count(year: CampaignYear) -> int:
@@ -286,7 +306,7 @@ def _member_pledges_to_approve(user: User, year: CampaignYear) -> list[Entry]:
 
     return [Entry("approve.pledge", _("%(field)s: %(value)s", field=member_name or branch_name, value=pledge.text[:60]),
                   path_for("campaign.pledge", pledge_id=pledge.id), since=pledge.updated_at, object_id=pledge.id)
-            for pledge, branch_name, member_name in reversed(awaiting(user, year))][:SHOWN + 1]
+            for pledge, branch_name, member_name in awaiting(user, year, oldest=SHOWN + 1)]
 
 
 # --- editor and admin ----------------------------------------------------------------------------------------
@@ -367,8 +387,9 @@ def for_user(user: User, year: CampaignYear | None, now: datetime | None = None)
     now = now or utcnow()
     if user.role == Role.LEADER:
         plans = _submissions_to_decide(year, plans=True)
-        queue.reviews = oldest_first(review_queue(year), plans)
-        queue.reviews_total = review_count(year) + plan_count(year)  # always asked: the query count never varies
+        reviews, reviews_total = review_queue_and_total(year)
+        queue.reviews = oldest_first(reviews, plans)
+        queue.reviews_total = reviews_total + plan_count(year)  # always asked: the query count never varies
         queue.nominations = _nominations_to_decide(year, now)
     if user.role in (Role.SECRETARY, Role.MEMBER) and user.branch_id:
         queue.returned = _returned_work(user, year)

@@ -1,0 +1,81 @@
+"""In-process CPU and statements per request of the pages issue #14 names, for every role's home page and a
+tick (session h14page):
+
+    DATABASE_URL=sqlite:////tmp/copy-of-d2000.db .venv/bin/python -m bench.page_cpu [ROUNDS]
+
+Logs in with the Flask test client (CSRF off) as each demo account and requests each page ROUNDS times after two
+warm-ups; prints the median and the lowest CPU time (time.process_time) and the statements of one request.
+`SHOW=<label>` lists that page's statements with their wall time. The tick writes (the first branch item's result,
+alternately met and partly): run it on a copy of a district, never on a database you keep.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+from sqlalchemy import event, select
+
+from portal import create_app
+from portal.extensions import db
+
+PAGES = [("leader", "/healthz"), ("leader", "/account"), ("leader", "/"), ("admin", "/"), ("editor", "/"),
+         ("sec01", "/"), ("mem01", "/"), ("leader", "/dashboard"), ("leader", "/dashboard?sort=-score&page=4"),
+         ("leader", "/branches/1"), ("sec01", "/our-branch"), ("mem01", "/news"), ("leader", "/notifications")]
+
+
+def main(rounds: int = 7) -> None:
+    only, show = os.environ.get("ONLY"), os.environ.get("SHOW")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"], "WTF_CSRF_ENABLED": False})
+    statements: list[tuple[float, str]] = []
+    started: dict[int, float] = {}
+    with app.app_context():
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def before(conn, cursor, statement, parameters, context, executemany):
+            started[id(cursor)] = time.perf_counter()
+
+        @event.listens_for(db.engine, "after_cursor_execute")
+        def after(conn, cursor, statement, parameters, context, executemany):
+            statements.append(((time.perf_counter() - started.pop(id(cursor))) * 1000, statement))
+
+        from portal.models import Criterion, Framework, Item, Subject, User
+
+        item = db.session.scalar(select(Item.id).join(Criterion).join(Framework).where(
+            Framework.subject == Subject.BRANCH, Item.year_id.is_(None)).order_by(Criterion.position, Item.position)
+            .limit(1))
+        branch = db.session.scalar(select(User.branch_id).where(User.username == "sec01"))
+    clients = {}
+    tick = f"/checklist/branch/{branch}/items/{item}/result"
+    for user, page in [*PAGES, ("sec01", "TICK")]:
+        label = f"TICK {tick}" if page == "TICK" else page
+        if only and only not in label:
+            continue
+        if user not in clients:
+            clients[user] = app.test_client()
+            response = clients[user].post("/login", data={"username": user, "password": "portal-demo"})
+            assert response.status_code in (302, 303), response.status_code
+        client = clients[user]
+        cpu, counts = [], []
+        for n in range(rounds + 2):
+            statements.clear()
+            t0 = time.process_time()
+            if page == "TICK":
+                response = client.post(tick, data={"result": "met" if n % 2 else "partly"},
+                                       headers={"HX-Request": "true"})
+            else:
+                response = client.get(page)
+            spent = (time.process_time() - t0) * 1000
+            assert response.status_code == 200, (page, response.status_code)
+            if n >= 2:
+                cpu.append(spent)
+                counts.append(len(statements))
+        print(f"{user:7} {label:40} CPU {statistics.median(cpu):6.1f} ms (min {min(cpu):5.1f})  "
+              f"statements {counts[0]:3}", flush=True)
+        if show == label:
+            for ms, statement in statements:
+                print(f"     {ms:7.2f} ms  {' '.join(statement.split())[:300]}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)

@@ -1,0 +1,116 @@
+"""The home pages' queries at district scale (issue #14): the leading group's review queue reads the branches'
+and the secretaries' assessments only, never the year's member assessments, and gives what the old single query
+over every assessment of the year gave; the other home-page lists do not load a whole district to show 26."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import aliased
+
+from portal.extensions import db
+from portal.models import Assessment, AssessmentStatus, Branch, Pledge, PledgeStatus, Role, Subject, User, utcnow
+from portal.services import firstrun, pledges, workqueue
+
+from ..checklist_helpers import current_year, make_assessment
+from ..factories import BranchFactory, UserFactory
+
+
+def _old_waiting(year, limit=None):
+    """The queue as the single query before issue #14 computed it (every assessment of the year, joined to
+    its member): (assessment id, branch name, member name), oldest submission first."""
+    member = aliased(User)
+    stmt = (select(Assessment.id, Branch.name, member.display_name)
+            .join(Branch, Branch.id == Assessment.branch_id)
+            .outerjoin(member, member.id == Assessment.member_id)
+            .where(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED,
+                   or_(Assessment.subject == Subject.BRANCH, member.role == Role.SECRETARY))
+            .order_by(Assessment.submitted_at, Assessment.id).limit(limit))
+    return db.session.execute(stmt).all()
+
+
+def _district(branches: int = 6):
+    """Branches with a secretary and two members each, in every state; submissions on distinct days, and two
+    on the same instant (the id breaks the tie)."""
+    now = utcnow().replace(microsecond=0)
+    n = 0
+    for index in range(branches):
+        branch = BranchFactory()
+        secretary = UserFactory(role=Role.SECRETARY, branch=branch)
+        members = [UserFactory(role=Role.MEMBER, branch=branch) for _ in range(2)]
+        for owner in (None, secretary, *members):
+            status = [AssessmentStatus.SUBMITTED, AssessmentStatus.DRAFT, AssessmentStatus.REVIEWED][(index + n) % 3]
+            assessment = make_assessment(branch, member=owner, status=status)
+            if status == AssessmentStatus.SUBMITTED:
+                assessment.submitted_at = now - timedelta(days=n % 5)
+            n += 1
+    inactive = UserFactory(role=Role.SECRETARY, branch=BranchFactory(), active=False)  # still the leaders' to review
+    make_assessment(inactive.branch, member=inactive, status=AssessmentStatus.SUBMITTED).submitted_at = now
+    db.session.commit()
+
+
+def test_review_queue_equals_the_old_query(app):
+    _district()
+    year = current_year()
+    old = _old_waiting(year)
+    assert {member is None for *_, member in old} == {True, False} and len(old) >= 4
+    entries, total = workqueue.review_queue_and_total(year, limit=None)
+    assert total == len(old) == workqueue.review_count(year)
+    assert [(e.object_id, e.title) for e in entries] == [
+        (aid, f"{branch} · {member}" if member else branch) for aid, branch, member in old]
+    for limit in (1, 3, workqueue.SHOWN + 1):
+        entries, total = workqueue.review_queue_and_total(year, limit=limit)
+        assert [e.object_id for e in entries] == [row[0] for row in _old_waiting(year, limit)]
+        assert total == len(old)
+    assert workqueue.review_queue(year, limit=3) == workqueue.review_queue_and_total(year, limit=3)[0]
+
+
+def test_an_empty_review_queue(app):
+    assert workqueue.review_queue_and_total(current_year()) == ([], 0)
+
+
+def _plan(statement) -> str:
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    return "\n".join(row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+
+def test_review_queue_never_walks_the_years_member_assessments(app):
+    """SQLite's plan of the queue: the branches' assessments by (year, subject), each secretary's by (year,
+    member), the chosen rows by id; no walk of every assessment of the year (`uq_assessment_member_year
+    (year_id=?)` alone, or a scan), which grows with the members."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    year = current_year()
+    plan = _plan(workqueue._waiting_for_review(year))
+    assert "ix_assessment_year_subject (year_id=? AND subject=?)" in plan
+    assert "uq_assessment_member_year (year_id=? AND member_id=?)" in plan
+    assert "SCAN assessment" not in plan and "(year_id=?)\n" not in plan + "\n"
+    assert "SCAN assessment" not in _plan(select(func.count()).select_from(
+        workqueue._waiting_for_review(year).subquery()))
+
+
+def test_admin_pledge_queue_reads_only_the_oldest(app, admin, secretary, branch):
+    """The organisation section's pledge approvals: the 26 longest waiting, the same as the newest-first list
+    reversed, without loading every pending pledge of the district."""
+    year = current_year()
+    now = utcnow()
+    for days in range(workqueue.SHOWN + 4):
+        db.session.add(Pledge(year_id=year.id, branch_id=BranchFactory().id, author_id=admin.id, text=f"承诺{days}",
+                              status=PledgeStatus.PENDING, updated_at=now - timedelta(days=days, minutes=1)))
+    db.session.add(Pledge(year_id=year.id, branch_id=branch.id, member_id=secretary.id, author_id=secretary.id,
+                          text="书记承诺", status=PledgeStatus.PENDING, updated_at=now))
+    db.session.commit()
+    everything = pledges.awaiting(admin, year)
+    oldest = pledges.awaiting(admin, year, oldest=workqueue.SHOWN + 1)
+    assert [p.id for p, *_ in oldest] == [p.id for p, *_ in reversed(everything)][:workqueue.SHOWN + 1]
+    assert len(everything) == workqueue.SHOWN + 5
+
+
+def test_first_run_steps_stop_at_the_first_row(app, admin):
+    """Each step is an EXISTS test, not a count of the district's people or audit events."""
+    found = {step.key: step.done for step in firstrun.steps()}
+    assert found["leaders"] is False and found["roster"] is False and found["template"] is False
+    UserFactory(role=Role.MEMBER, branch=BranchFactory())
+    UserFactory(role=Role.LEADER)
+    found = {step.key: step.done for step in firstrun.steps()}
+    assert found["leaders"] and found["roster"] and found["template"]

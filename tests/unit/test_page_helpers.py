@@ -1,0 +1,70 @@
+"""Helpers that let a long page do its per-row work once (issue #14): they give exactly what the per-row
+calls gave."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import url_for
+
+from portal.i18n import day_writer, when
+from portal.links import page_pattern, url_pattern
+
+
+def test_url_pattern_is_url_for(app):
+    with app.test_request_context("/"):
+        branch = url_pattern("dashboard.branch", "branch_id", year=2012)
+        member = url_pattern("checklist.member", "owner_id", year=2011)
+        for n in (1, 7, 42, 2000, 123456):
+            assert branch(n) == url_for("dashboard.branch", branch_id=n, year=2012)
+            assert member(n) == url_for("checklist.member", owner_id=n, year=2011)
+        # A query argument too (written first, as url_for writes its arguments in the order given).
+        assert url_pattern("dashboard.overview", "page", year=2012)(3) == url_for("dashboard.overview", page=3,
+                                                                                  year=2012)
+
+
+def test_url_pattern_under_a_prefix(app):
+    with app.test_request_context("/", base_url="http://portal.invalid/sub/"):
+        assert url_pattern("dashboard.branch", "branch_id")(5) == url_for("dashboard.branch", branch_id=5)
+
+
+@pytest.mark.parametrize("args", [{}, {"year": "2012"}, {"year": "2012", "kind": "primary", "q": "明德 路&1",
+                                                           "sort": "-score", "per_page": "20"}])
+def test_page_pattern_is_url_for(app, args):
+    with app.test_request_context("/"):
+        page = page_pattern(url_for("dashboard.overview", **args))
+        assert page(1) == url_for("dashboard.overview", **args)
+        for n in (2, 3, 40):
+            assert page(n) == url_for("dashboard.overview", **args, page=n)
+
+
+def test_day_writer_is_when(app):
+    with app.test_request_context("/"):
+        write = day_writer()
+        start = datetime(2012, 3, 10, 15, 0)
+        for minutes in range(0, 24 * 60, 17):  # around the portal's midnight (16:00 UTC in Beijing)
+            moment = start + timedelta(minutes=minutes)
+            assert write(moment) == when(moment, date_only=True)
+            aware = moment.replace(tzinfo=UTC)
+            assert write(aware) == when(aware, date_only=True)
+        assert write(None) == when(None) == "—"
+
+
+@pytest.mark.parametrize("who", ["admin", "leader", "editor", "secretary", "member"])
+def test_menu_is_what_the_template_computed(app, request, who):
+    """The header's menu: the entries the role may use, linked as url_for links them, the page's own marked;
+    the paths kept per script root (an app behind a prefix gets its own)."""
+    from flask_login import login_user
+
+    from portal.navigation import NAV_ITEMS, menu
+    from portal.permissions import can
+
+    user = request.getfixturevalue(who)
+    for base in ("http://portal.invalid/", "http://portal.invalid/sub/"):
+        with app.test_request_context("/dashboard", base_url=base):
+            app.preprocess_request()
+            login_user(user)
+            expected = [(url_for(endpoint) if can(user, action) else None, label, endpoint == "dashboard.overview")
+                        for endpoint, label, action in NAV_ITEMS if endpoint in app.view_functions]
+            assert menu(user) == expected
+            assert any(href for href, _label, _here in expected)
