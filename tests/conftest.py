@@ -121,7 +121,8 @@ def builtin_data() -> None:
 
     The first time per process and database this runs `ensure_builtin()` itself and keeps the rows it wrote;
     after that it inserts those rows again, one executemany per table: through the ORM and its flush events
-    (the kept tallies and summaries rebuilt at each flush), ensure_builtin cost about 0.4 s of CPU per test.
+    (the kept tallies and summaries rebuilt at each flush), ensure_builtin costs about 130 ms of CPU a test,
+    the rows 2 ms (SQLite) to 6 ms (PostgreSQL).
     The rows are the same, ids included (on PostgreSQL the sequences are moved past them)."""
     key = db.engine.url.render_as_string(hide_password=False)
     kept = _BUILTIN_ROWS.get(key)
