@@ -32,11 +32,10 @@ from portal.models import (
     utcnow,
 )
 from portal.services import branch_import, checklist, commendation, pledges, roster, submissions
-from portal.services.builtin import ensure_builtin
 
 from ..access_world import BUILDERS, OBJECTION, PDF
 from ..checklist_helpers import current_year, items, make_assessment, year
-from ..conftest import empty_tables
+from ..conftest import builtin_data, empty_tables
 from ..factories import BranchFactory, UserFactory
 from ..fingerprint import changed, fingerprint
 from ..news_helpers import image_bytes
@@ -713,7 +712,7 @@ def test_access(app, endpoint):
         if wrote and method == "POST":
             db.session.remove()
             empty_tables()
-            ensure_builtin()
+            builtin_data()
             world, wrote = fresh_world(endpoint), False
         url = _url(template, world)
         client = app.test_client()
