@@ -52,7 +52,7 @@ from .campaign_work import (
     pledge_item,
 )
 from .documents import Bulletin, BulletinStatus
-from .figures import BranchSummary, DistrictDay
+from .figures import BranchSummary, DistrictCriterion, DistrictDay, DistrictSummary
 from .frameworks import (
     RETIRED_BEFORE_ANY_YEAR,
     Criterion,

@@ -81,3 +81,51 @@ class DistrictDay(db.Model):
     snapshots: Mapped[int] = mapped_column(default=0)  # the branches' snapshots of the day
     progress: Mapped[float] = mapped_column(default=0.0)  # their average progress (not rounded)
     score: Mapped[float | None]  # their average score, over those with one; None when none has
+
+
+# The branch summary's own assessment: the kept district criterion sums follow a tally to the summary that counts it
+# (the triggers of migration h14k_01 look it up on every tally written).
+Index("ix_branch_summary_assessment", _S.assessment_id)
+
+
+class DistrictSummary(db.Model):
+    """The district's totals over the active branches' summaries of one campaign year (`branch_summary` with
+    `active`): what the overview's cards and distribution chart and every branch page's comparison read, one row
+    instead of an aggregate over the district. Progress and score are kept in tenths of a percent as integers (the
+    summaries' figures are rounded to 0.1), so that sums kept by delta stay exact.
+
+    Kept by database triggers (migration h14k_01, SQLite and PostgreSQL) in the statement that changes a summary,
+    so that the upserts of services/figures.py, whose old values the application never sees, move it by delta;
+    derived data: `flask --app wsgi rebuild-figures` recomputes it (services/figures.py `rebuild_district`).
+    Nothing here depends on the clock (quiet branches and overdue submissions are counted when read)."""
+
+    __tablename__ = "district_summary"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    branches: Mapped[int] = mapped_column(default=0)  # active branches with a summary
+    submitted: Mapped[int] = mapped_column(default=0)  # …whose checklist is submitted or reviewed
+    progress_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(progress × 10)
+    scored: Mapped[int] = mapped_column(default=0)  # …with a score
+    score_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(score × 10) over those
+    not_met: Mapped[int] = mapped_column(default=0)  # Σ items not met
+    # Branches per progress band of the distribution chart (dashboard.HISTOGRAM_BINS): 0–20 %, …, 80–100 %.
+    band_0: Mapped[int] = mapped_column(default=0)
+    band_1: Mapped[int] = mapped_column(default=0)
+    band_2: Mapped[int] = mapped_column(default=0)
+    band_3: Mapped[int] = mapped_column(default=0)
+    band_4: Mapped[int] = mapped_column(default=0)
+
+
+class DistrictCriterion(db.Model):
+    """Per campaign year and 五个好 criterion, the sums over the kept tallies (`assessment_tally`) of the active
+    branches' own checklists (a summary's `assessment_id`): the criterion averages of the overview and the branch
+    page. Tenths as integers, as `DistrictSummary`; kept by the same triggers (a tally written, a summary
+    activated, deactivated, deleted or given its assessment); `rebuild-figures` recomputes it."""
+
+    __tablename__ = "district_criterion"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True)
+    progress_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(progress × 10) over the tallies
+    scored: Mapped[int] = mapped_column(default=0)  # tallies with a score
+    score_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(score × 10) over those

@@ -31,7 +31,9 @@ from ..models import (
     BranchSummary,
     CampaignYear,
     Criterion,
+    DistrictCriterion,
     DistrictDay,
+    DistrictSummary,
     Framework,
     GradeRecord,
     Item,
@@ -587,9 +589,39 @@ def _average(total, count) -> float | None:
     return round(float(total) / count, 1) if count else None
 
 
+def _quiet(year: CampaignYear, now: datetime):
+    """The year's active branches with no activity for INACTIVE_DAYS (or none at all), as a scalar subquery: two
+    range counts of `ix_branch_summary_active_activity`, so they cost what the quiet branches are, not the district
+    (the only one of the cards that depends on the clock, hence not kept)."""
+    cutoff = now - timedelta(days=INACTIVE_DAYS)
+    never = _summaries(func.count()).where(*_in_year(year), S.last_activity.is_(None)).scalar_subquery()
+    before = _summaries(func.count()).where(*_in_year(year), S.last_activity < cutoff).scalar_subquery()
+    return never + before
+
+
+def _kept_aggregate(year: CampaignYear, now: datetime) -> _Figures:
+    """`_aggregate` of the unfiltered district, read from the kept totals (`district_summary`, one row whatever the
+    size of the district) and the quiet branches' range counts: one statement."""
+    d = DistrictSummary
+    row = db.session.execute(select(_quiet(year, now), d.branches, d.submitted, d.progress_tenths, d.scored,
+                                    d.score_tenths, d.not_met, d.band_0, d.band_1, d.band_2, d.band_3, d.band_4)
+                             .select_from(CampaignYear).outerjoin(d, d.year_id == CampaignYear.id)
+                             .where(CampaignYear.id == year.id)).one()
+    quiet, *kept = row
+    count, submitted, progress_tenths, scored, score_tenths, not_met, *bands = (int(v or 0) for v in kept)
+    average_progress = _average(progress_tenths / 10, count) or 0.0
+    average_score = _average(score_tenths / 10, scored)
+    return _Figures(count=count, all_count=count, submitted=submitted, average_progress=average_progress,
+                    average_score=average_score, not_met=not_met, inactive=int(quiet or 0), bands=tuple(bands),
+                    all_progress=average_progress, all_score=average_score)
+
+
 def _aggregate(year: CampaignYear, filters: Filters, now: datetime) -> _Figures:
-    """The summary cards, the distribution chart and the district's averages: one aggregate query."""
+    """The summary cards, the distribution chart and the district's averages: one aggregate query over the
+    matching summaries, or (unfiltered) one read of the kept totals (`_kept_aggregate`)."""
     conditions = _matching(year, filters)
+    if not conditions:
+        return _kept_aggregate(year, now)
     match = and_(*conditions) if conditions else true()
 
     def total(condition, value=1):
@@ -619,12 +651,19 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime) -> _Figures:
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
                         count: int) -> list[tuple[Criterion, float | None, float]]:
     """Per criterion, over the matching branches: the average score over those that have one, and the
-    average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies."""
-    t = AssessmentTally
-    rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(
-        _summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
-        .join(t, t.assessment_id == S.assessment_id)
-        .where(*_in_year(year), *_matching(year, filters)).group_by(t.criterion_id))}
+    average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies; unfiltered, a
+    read of the kept per-criterion sums (`district_criterion`, one row per criterion)."""
+    conditions = _matching(year, filters)
+    if conditions:
+        t = AssessmentTally
+        stmt = (_summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
+                .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *conditions)
+                .group_by(t.criterion_id))
+    else:
+        d = DistrictCriterion
+        stmt = (select(d.criterion_id, d.progress_tenths / 10.0, d.score_tenths / 10.0, d.scored)
+                .where(d.year_id == year.id))
+    rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(stmt)}
     out = []
     for criterion in criteria:
         progress_sum, score_sum, scored = rows.get(criterion.id, (0, None, 0))

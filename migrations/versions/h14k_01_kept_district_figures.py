@@ -1,0 +1,262 @@
+"""the district's figures kept per year (`district_summary`: counts, sums and progress bands of the active branches'
+summaries) and per year and criterion (`district_criterion`: sums of their checklists' kept tallies), moved by delta
+by row triggers on `branch_summary` and `assessment_tally`; an index on the summaries' assessment
+
+Revision ID: h14k_01
+Revises: h14d_01
+
+Derived data (portal/models/figures.py, portal/services/figures.py): the summaries and tallies are written by
+INSERT … SELECT … ON CONFLICT DO UPDATE, whose old values the portal never sees, so the database moves the totals in
+the same statement: SQLite triggers, PostgreSQL plpgsql functions, with the same statements. Progress and score are
+summed in tenths as integers (they are rounded to 0.1), so that deltas stay exact. The upgrade fills both tables from
+the summaries and tallies, as `flask --app wsgi rebuild-figures` does.
+
+A later migration that rebuilds `branch_summary` or `assessment_tally` in SQLite's batch mode (a copy of the table)
+drops these triggers with the old table: it must create them again (`_create_triggers` here).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'h14k_01'
+down_revision = 'h14d_01'
+branch_labels = None
+depends_on = None
+
+_TENTHS = "CAST(round({r}.{column} * 10) AS INTEGER)"
+# What one summary row {r} adds to its year's totals when it is active (the bands: dashboard.HISTOGRAM_BINS, 20 % each).
+DISTRICT = [
+    ("branches", "1"),
+    ("submitted", "CASE WHEN {r}.status IN ('submitted', 'reviewed') THEN 1 ELSE 0 END"),
+    ("progress_tenths", _TENTHS.replace("{column}", "progress")),
+    ("scored", "CASE WHEN {r}.score IS NOT NULL THEN 1 ELSE 0 END"),
+    ("score_tenths", "COALESCE(" + _TENTHS.replace("{column}", "score") + ", 0)"),
+    ("not_met", "{r}.not_met"),
+    ("band_0", "CASE WHEN {r}.progress < 20 THEN 1 ELSE 0 END"),
+    ("band_1", "CASE WHEN {r}.progress >= 20 AND {r}.progress < 40 THEN 1 ELSE 0 END"),
+    ("band_2", "CASE WHEN {r}.progress >= 40 AND {r}.progress < 60 THEN 1 ELSE 0 END"),
+    ("band_3", "CASE WHEN {r}.progress >= 60 AND {r}.progress < 80 THEN 1 ELSE 0 END"),
+    ("band_4", "CASE WHEN {r}.progress >= 80 THEN 1 ELSE 0 END"),
+]
+# What one tally row {r} adds to its year's and criterion's sums when its summary is active.
+CRITERION = [
+    ("progress_tenths", _TENTHS.replace("{column}", "progress")),
+    ("scored", "CASE WHEN {r}.score IS NOT NULL THEN 1 ELSE 0 END"),
+    ("score_tenths", "COALESCE(" + _TENTHS.replace("{column}", "score") + ", 0)"),
+]
+_SUMMARY_MOVES = ("status", "progress", "score", "not_met")  # the summary's columns the totals read
+
+
+def _values(columns, r: str) -> str:
+    return ", ".join(expr.format(r=r) for _name, expr in columns)
+
+
+def _names(columns) -> str:
+    return ", ".join(name for name, _expr in columns)
+
+
+def _added(columns, table: str) -> str:
+    return ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name, _expr in columns)
+
+
+# The statements, shared by both dialects ({r} is NEW or OLD; SQLite and plpgsql read them alike).
+def _add_summary(r: str) -> str:
+    return (f"INSERT INTO district_summary (year_id, {_names(DISTRICT)}) SELECT {r}.year_id, {_values(DISTRICT, r)} "
+            f"WHERE {r}.active ON CONFLICT (year_id) DO UPDATE SET {_added(DISTRICT, 'district_summary')};")
+
+
+# A removal is an UPDATE, and only of a row whose year (and criterion) is still there: a year or criterion deleted
+# cascades to the summaries or tallies, whose triggers then find the kept row already deleted, or about to be (and
+# PostgreSQL refuses to update a row whose key is gone).
+_YEAR_THERE = "EXISTS (SELECT 1 FROM campaign_year y WHERE y.id = {table}.year_id)"
+_CRITERION_THERE = (_YEAR_THERE.format(table="district_criterion")
+                    + " AND EXISTS (SELECT 1 FROM criterion c WHERE c.id = district_criterion.criterion_id)")
+
+
+def _remove_summary(r: str) -> str:
+    moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in DISTRICT)
+    return (f"UPDATE district_summary SET {moves} WHERE year_id = {r}.year_id AND {r}.active "
+            f"AND {_YEAR_THERE.format(table='district_summary')};")
+
+
+def _move_summary() -> str:  # an active summary stays active in its year: one write of the difference
+    moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
+                      for name, expr in DISTRICT[1:])
+    return f"UPDATE district_summary SET {moves} WHERE year_id = NEW.year_id;"
+
+
+def _add_criteria(r: str) -> str:
+    return (f"INSERT INTO district_criterion (year_id, criterion_id, {_names(CRITERION)}) "
+            f"SELECT {r}.year_id, t.criterion_id, {_values(CRITERION, 't')} FROM assessment_tally t "
+            f"WHERE t.assessment_id = {r}.assessment_id AND {r}.active "
+            f"ON CONFLICT (year_id, criterion_id) DO UPDATE SET {_added(CRITERION, 'district_criterion')};")
+
+
+def _remove_criteria(r: str) -> str:
+    moves = ", ".join(
+        f"{name} = {name} - (SELECT {expr.format(r='t')} FROM assessment_tally t WHERE t.assessment_id = "
+        f"{r}.assessment_id AND t.criterion_id = district_criterion.criterion_id)" for name, expr in CRITERION)
+    return (f"UPDATE district_criterion SET {moves} WHERE year_id = {r}.year_id AND {r}.active AND criterion_id IN "
+            f"(SELECT t.criterion_id FROM assessment_tally t WHERE t.assessment_id = {r}.assessment_id) "
+            f"AND {_CRITERION_THERE};")
+
+
+_COUNTED = "SELECT s.year_id FROM branch_summary s WHERE s.assessment_id = {r}.assessment_id AND s.active"
+
+
+def _add_tally(r: str) -> str:
+    return (f"INSERT INTO district_criterion (year_id, criterion_id, {_names(CRITERION)}) "
+            f"SELECT s.year_id, {r}.criterion_id, {_values(CRITERION, r)} FROM branch_summary s "
+            f"WHERE s.assessment_id = {r}.assessment_id AND s.active "
+            f"ON CONFLICT (year_id, criterion_id) DO UPDATE SET {_added(CRITERION, 'district_criterion')};")
+
+
+def _remove_tally(r: str) -> str:
+    moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in CRITERION)
+    return (f"UPDATE district_criterion SET {moves} WHERE criterion_id = {r}.criterion_id "
+            f"AND year_id IN ({_COUNTED.format(r=r)}) AND {_CRITERION_THERE};")
+
+
+def _move_tally() -> str:
+    moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
+                      for name, expr in CRITERION)
+    return (f"UPDATE district_criterion SET {moves} WHERE criterion_id = NEW.criterion_id "
+            f"AND year_id IN ({_COUNTED.format(r='NEW')});")
+
+
+def _changed(columns, different: str) -> str:
+    return " OR ".join(f"OLD.{name} {different} NEW.{name}" for name in columns)
+
+
+def _sqlite_triggers() -> list[str]:
+    same = "OLD.active AND NEW.active AND OLD.year_id = NEW.year_id"
+    counted = "OLD.active IS NOT NEW.active OR OLD.assessment_id IS NOT NEW.assessment_id OR OLD.year_id <> NEW.year_id"
+    tally_same = "OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id"
+    return [
+        "CREATE TRIGGER district_summary_insert AFTER INSERT ON branch_summary WHEN NEW.active BEGIN "
+        f"{_add_summary('NEW')} {_add_criteria('NEW')} END",
+        "CREATE TRIGGER district_summary_delete AFTER DELETE ON branch_summary WHEN OLD.active BEGIN "
+        f"{_remove_summary('OLD')} {_remove_criteria('OLD')} END",
+        f"CREATE TRIGGER district_summary_update AFTER UPDATE ON branch_summary WHEN {same} AND "
+        f"({_changed(_SUMMARY_MOVES, 'IS NOT')}) BEGIN {_move_summary()} END",
+        "CREATE TRIGGER district_summary_move AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
+        f"NOT ({same}) BEGIN {_remove_summary('OLD')} {_add_summary('NEW')} END",
+        "CREATE TRIGGER district_summary_criteria AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
+        f"({counted}) BEGIN {_remove_criteria('OLD')} {_add_criteria('NEW')} END",
+        f"CREATE TRIGGER district_tally_insert AFTER INSERT ON assessment_tally BEGIN {_add_tally('NEW')} END",
+        f"CREATE TRIGGER district_tally_delete AFTER DELETE ON assessment_tally BEGIN {_remove_tally('OLD')} END",
+        f"CREATE TRIGGER district_tally_update AFTER UPDATE ON assessment_tally WHEN {tally_same} AND "
+        f"({_changed(('progress', 'score'), 'IS NOT')}) BEGIN {_move_tally()} END",
+        f"CREATE TRIGGER district_tally_move AFTER UPDATE ON assessment_tally WHEN NOT ({tally_same}) BEGIN "
+        f"{_remove_tally('OLD')} {_add_tally('NEW')} END",
+    ]
+
+
+SQLITE_TRIGGERS = ("district_summary_insert", "district_summary_delete", "district_summary_update",
+                   "district_summary_move", "district_summary_criteria", "district_tally_insert",
+                   "district_tally_delete", "district_tally_update", "district_tally_move")
+
+
+def _postgresql_triggers() -> list[str]:
+    # One function per table; OLD is NULL on INSERT and NEW on DELETE (PostgreSQL 11+), so `OLD.active` is NULL there.
+    # A row deleted is followed BEFORE its deletion: a branch deleted cascades to its summaries and (through its
+    # assessments) to their tallies, and an AFTER trigger would see both gone, the summary's tallies and the tally's
+    # summary, and remove neither. Before, whichever goes first removes the pair, and the other finds it gone.
+    # (SQLite runs a cascade and its triggers row by row, so its AFTER triggers see the same sequence.)
+    counted = ("TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR OLD.assessment_id IS DISTINCT FROM "
+               "NEW.assessment_id OR OLD.year_id <> NEW.year_id")
+    summary = f"""
+CREATE FUNCTION district_follow_summary() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.active AND NEW.active AND OLD.year_id = NEW.year_id THEN
+    IF {_changed(_SUMMARY_MOVES, 'IS DISTINCT FROM')} THEN
+      {_move_summary()}
+    END IF;
+  ELSE
+    IF TG_OP <> 'INSERT' THEN {_remove_summary('OLD')} END IF;
+    IF TG_OP <> 'DELETE' THEN {_add_summary('NEW')} END IF;
+  END IF;
+  IF {counted} THEN
+    IF TG_OP <> 'INSERT' THEN {_remove_criteria('OLD')} END IF;
+    IF TG_OP <> 'DELETE' THEN {_add_criteria('NEW')} END IF;
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NULL;
+END $$"""
+    tally = f"""
+CREATE FUNCTION district_follow_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id THEN
+    IF {_changed(('progress', 'score'), 'IS DISTINCT FROM')} THEN
+      {_move_tally()}
+    END IF;
+  ELSE
+    IF TG_OP <> 'INSERT' THEN {_remove_tally('OLD')} END IF;
+    IF TG_OP <> 'DELETE' THEN {_add_tally('NEW')} END IF;
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NULL;
+END $$"""
+    return [summary, tally, *(
+        f"CREATE TRIGGER {name}{suffix} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+        for name, table in (("district_follow_summary", "branch_summary"), ("district_follow_tally", "assessment_tally"))
+        for suffix, when in (("", "AFTER INSERT OR UPDATE"), ("_delete", "BEFORE DELETE")))]
+
+
+def _create_triggers() -> None:
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    for statement in _postgresql_triggers() if postgresql else _sqlite_triggers():
+        op.execute(sa.text(statement))
+
+
+def _drop_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name, table in (("district_follow_summary", "branch_summary"), ("district_follow_tally", "assessment_tally")):
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            op.execute(f"DROP TRIGGER IF EXISTS {name}_delete ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS district_follow_summary()")
+        op.execute("DROP FUNCTION IF EXISTS district_follow_tally()")
+    else:
+        for name in SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _sums(columns, r: str) -> str:
+    return ", ".join(f"COALESCE(sum({expr.format(r=r)}), 0)" for _name, expr in columns)
+
+
+def upgrade():
+    op.create_index('ix_branch_summary_assessment', 'branch_summary', ['assessment_id'])
+    op.create_table(
+        'district_summary',
+        sa.Column('year_id', sa.Integer(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in DISTRICT),
+        sa.ForeignKeyConstraint(['year_id'], ['campaign_year.id'],
+                                name=op.f('fk_district_summary_year_id_campaign_year'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('year_id', name=op.f('pk_district_summary')),
+    )
+    op.create_table(
+        'district_criterion',
+        sa.Column('year_id', sa.Integer(), nullable=False),
+        sa.Column('criterion_id', sa.Integer(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in CRITERION),
+        sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'],
+                                name=op.f('fk_district_criterion_criterion_id_criterion'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['year_id'], ['campaign_year.id'],
+                                name=op.f('fk_district_criterion_year_id_campaign_year'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('year_id', 'criterion_id', name=op.f('pk_district_criterion')),
+    )
+    op.execute(sa.text(f"INSERT INTO district_summary (year_id, {_names(DISTRICT)}) "
+                       f"SELECT s.year_id, {_sums(DISTRICT, 's')} FROM branch_summary s WHERE s.active "
+                       "GROUP BY s.year_id"))
+    op.execute(sa.text(f"INSERT INTO district_criterion (year_id, criterion_id, {_names(CRITERION)}) "
+                       f"SELECT s.year_id, t.criterion_id, {_sums(CRITERION, 't')} FROM branch_summary s "
+                       "JOIN assessment_tally t ON t.assessment_id = s.assessment_id WHERE s.active "
+                       "GROUP BY s.year_id, t.criterion_id"))
+    _create_triggers()
+
+
+def downgrade():
+    _drop_triggers()
+    op.drop_table('district_criterion')
+    op.drop_table('district_summary')
+    op.drop_index('ix_branch_summary_assessment', table_name='branch_summary')
