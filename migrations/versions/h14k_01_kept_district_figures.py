@@ -1,6 +1,7 @@
 """the district's figures kept per year (`district_summary`: counts, sums and progress bands of the active branches'
-summaries) and per year and criterion (`district_criterion`: sums of their checklists' kept tallies), moved by delta
-by row triggers on `branch_summary` and `assessment_tally`; an index on the summaries' assessment
+summaries), per year and criterion (`district_criterion`: sums of their checklists' kept tallies) and per 报送 request
+(`request_tally`: submissions handed in by active branches), moved by delta by row triggers on `branch_summary`,
+`assessment_tally` and `submission`; an index on the summaries' assessment
 
 Revision ID: h14k_01
 Revises: h14d_01
@@ -123,6 +124,47 @@ def _move_tally() -> str:
             f"AND year_id IN ({_COUNTED.format(r='NEW')});")
 
 
+# The overdue card's handed-in submissions per request, of branches active in the request's year.
+_HANDED = "('submitted', 'accepted')"
+_ACTIVE_IN_YEAR = ("SELECT 1 FROM submission_request q JOIN branch_summary b ON b.year_id = q.year_id "
+                   "AND b.branch_id = {r}.branch_id WHERE q.id = {r}.request_id AND b.active")
+
+
+def _add_submission(r: str) -> str:
+    return (f"INSERT INTO request_tally (request_id, handed) SELECT {r}.request_id, 1 WHERE {r}.status IN {_HANDED} "
+            f"AND EXISTS ({_ACTIVE_IN_YEAR.format(r=r)}) "
+            "ON CONFLICT (request_id) DO UPDATE SET handed = request_tally.handed + excluded.handed;")
+
+
+def _remove_submission(r: str) -> str:  # (the request gone, its row is gone or going: nothing to do)
+    return (f"UPDATE request_tally SET handed = handed - 1 WHERE request_id = {r}.request_id "
+            f"AND {r}.status IN {_HANDED} AND EXISTS ({_ACTIVE_IN_YEAR.format(r=r)});")
+
+
+_BRANCH_HANDED = ("SELECT s.request_id FROM submission s JOIN submission_request q ON q.id = s.request_id "
+                  "WHERE s.branch_id = {r}.branch_id AND q.year_id = {r}.year_id AND s.status IN " + _HANDED)
+
+
+def _add_branch_handed(r: str) -> str:
+    return (f"INSERT INTO request_tally (request_id, handed) SELECT request_id, 1 FROM ({_BRANCH_HANDED.format(r=r)}) "
+            f"handed WHERE {r}.active "
+            "ON CONFLICT (request_id) DO UPDATE SET handed = request_tally.handed + excluded.handed;")
+
+
+def _remove_branch_handed(r: str) -> str:
+    return (f"UPDATE request_tally SET handed = handed - 1 WHERE {r}.active "
+            f"AND request_id IN ({_BRANCH_HANDED.format(r=r)});")
+
+
+_REQUEST_COUNT = ("SELECT {r}.id, count(s.id) FROM submission s JOIN branch_summary b ON b.year_id = {r}.year_id "
+                  "AND b.branch_id = s.branch_id WHERE s.request_id = {r}.id AND b.active AND s.status IN " + _HANDED)
+
+
+def _recount_request() -> str:  # a request moved to another year: its branches are that year's
+    return ("DELETE FROM request_tally WHERE request_id = NEW.id; "
+            f"INSERT INTO request_tally (request_id, handed) {_REQUEST_COUNT.format(r='NEW')};")
+
+
 def _changed(columns, different: str) -> str:
     return " OR ".join(f"OLD.{name} {different} NEW.{name}" for name in columns)
 
@@ -133,27 +175,47 @@ def _sqlite_triggers() -> list[str]:
     tally_same = "OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id"
     return [
         "CREATE TRIGGER district_summary_insert AFTER INSERT ON branch_summary WHEN NEW.active BEGIN "
-        f"{_add_summary('NEW')} {_add_criteria('NEW')} END",
+        f"{_add_summary('NEW')} {_add_criteria('NEW')} {_add_branch_handed('NEW')} END",
         "CREATE TRIGGER district_summary_delete AFTER DELETE ON branch_summary WHEN OLD.active BEGIN "
-        f"{_remove_summary('OLD')} {_remove_criteria('OLD')} END",
+        f"{_remove_summary('OLD')} {_remove_criteria('OLD')} {_remove_branch_handed('OLD')} END",
         f"CREATE TRIGGER district_summary_update AFTER UPDATE ON branch_summary WHEN {same} AND "
         f"({_changed(_SUMMARY_MOVES, 'IS NOT')}) BEGIN {_move_summary()} END",
         "CREATE TRIGGER district_summary_move AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
         f"NOT ({same}) BEGIN {_remove_summary('OLD')} {_add_summary('NEW')} END",
         "CREATE TRIGGER district_summary_criteria AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
         f"({counted}) BEGIN {_remove_criteria('OLD')} {_add_criteria('NEW')} END",
+        "CREATE TRIGGER district_summary_handed AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
+        "(OLD.active IS NOT NEW.active OR OLD.year_id <> NEW.year_id OR OLD.branch_id <> NEW.branch_id) BEGIN "
+        f"{_remove_branch_handed('OLD')} {_add_branch_handed('NEW')} END",
         f"CREATE TRIGGER district_tally_insert AFTER INSERT ON assessment_tally BEGIN {_add_tally('NEW')} END",
         f"CREATE TRIGGER district_tally_delete AFTER DELETE ON assessment_tally BEGIN {_remove_tally('OLD')} END",
         f"CREATE TRIGGER district_tally_update AFTER UPDATE ON assessment_tally WHEN {tally_same} AND "
         f"({_changed(('progress', 'score'), 'IS NOT')}) BEGIN {_move_tally()} END",
         f"CREATE TRIGGER district_tally_move AFTER UPDATE ON assessment_tally WHEN NOT ({tally_same}) BEGIN "
         f"{_remove_tally('OLD')} {_add_tally('NEW')} END",
+        f"CREATE TRIGGER request_tally_insert AFTER INSERT ON submission BEGIN {_add_submission('NEW')} END",
+        f"CREATE TRIGGER request_tally_delete AFTER DELETE ON submission BEGIN {_remove_submission('OLD')} END",
+        "CREATE TRIGGER request_tally_update AFTER UPDATE ON submission WHEN OLD.status IS NOT NEW.status OR "
+        "OLD.request_id <> NEW.request_id OR OLD.branch_id <> NEW.branch_id BEGIN "
+        f"{_remove_submission('OLD')} {_add_submission('NEW')} END",
+        "CREATE TRIGGER request_tally_year AFTER UPDATE ON submission_request WHEN OLD.year_id <> NEW.year_id BEGIN "
+        f"{_recount_request()} END",
     ]
 
 
 SQLITE_TRIGGERS = ("district_summary_insert", "district_summary_delete", "district_summary_update",
                    "district_summary_move", "district_summary_criteria", "district_tally_insert",
-                   "district_tally_delete", "district_tally_update", "district_tally_move")
+                   "district_tally_delete", "district_tally_update", "district_tally_move", "district_summary_handed",
+                   "request_tally_insert", "request_tally_delete", "request_tally_update", "request_tally_year")
+
+
+def _swap(remove, add) -> str:
+    """plpgsql: the old row's part removed (UPDATE, DELETE) and the new row's added (INSERT, UPDATE)."""
+    return (f"IF TG_OP <> 'INSERT' THEN {remove('OLD')} END IF;\n"
+            f"    IF TG_OP <> 'DELETE' THEN {add('NEW')} END IF;")
+
+
+_RETURN = "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n  RETURN NULL;"  # (BEFORE DELETE: go on with the delete)
 
 
 def _postgresql_triggers() -> list[str]:
@@ -164,6 +226,8 @@ def _postgresql_triggers() -> list[str]:
     # (SQLite runs a cascade and its triggers row by row, so its AFTER triggers see the same sequence.)
     counted = ("TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR OLD.assessment_id IS DISTINCT FROM "
                "NEW.assessment_id OR OLD.year_id <> NEW.year_id")
+    handed = ("TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR OLD.year_id <> NEW.year_id "
+              "OR OLD.branch_id <> NEW.branch_id")
     summary = f"""
 CREATE FUNCTION district_follow_summary() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -172,15 +236,15 @@ BEGIN
       {_move_summary()}
     END IF;
   ELSE
-    IF TG_OP <> 'INSERT' THEN {_remove_summary('OLD')} END IF;
-    IF TG_OP <> 'DELETE' THEN {_add_summary('NEW')} END IF;
+    {_swap(_remove_summary, _add_summary)}
   END IF;
   IF {counted} THEN
-    IF TG_OP <> 'INSERT' THEN {_remove_criteria('OLD')} END IF;
-    IF TG_OP <> 'DELETE' THEN {_add_criteria('NEW')} END IF;
+    {_swap(_remove_criteria, _add_criteria)}
   END IF;
-  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-  RETURN NULL;
+  IF {handed} THEN
+    {_swap(_remove_branch_handed, _add_branch_handed)}
+  END IF;
+  {_RETURN}
 END $$"""
     tally = f"""
 CREATE FUNCTION district_follow_tally() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -190,15 +254,31 @@ BEGIN
       {_move_tally()}
     END IF;
   ELSE
-    IF TG_OP <> 'INSERT' THEN {_remove_tally('OLD')} END IF;
-    IF TG_OP <> 'DELETE' THEN {_add_tally('NEW')} END IF;
+    {_swap(_remove_tally, _add_tally)}
   END IF;
-  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  {_RETURN}
+END $$"""
+    submission = f"""
+CREATE FUNCTION request_follow_submission() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'UPDATE' OR OLD.status IS DISTINCT FROM NEW.status OR OLD.request_id <> NEW.request_id
+     OR OLD.branch_id <> NEW.branch_id THEN
+    {_swap(_remove_submission, _add_submission)}
+  END IF;
+  {_RETURN}
+END $$"""
+    request = f"""
+CREATE FUNCTION request_follow_year() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  {_recount_request()}
   RETURN NULL;
 END $$"""
-    return [summary, tally, *(
+    return [summary, tally, submission, request,
+            "CREATE TRIGGER request_follow_year AFTER UPDATE ON submission_request FOR EACH ROW "
+            "WHEN (OLD.year_id <> NEW.year_id) EXECUTE FUNCTION request_follow_year()", *(
         f"CREATE TRIGGER {name}{suffix} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
-        for name, table in (("district_follow_summary", "branch_summary"), ("district_follow_tally", "assessment_tally"))
+        for name, table in (("district_follow_summary", "branch_summary"), ("district_follow_tally", "assessment_tally"),
+                            ("request_follow_submission", "submission"))
         for suffix, when in (("", "AFTER INSERT OR UPDATE"), ("_delete", "BEFORE DELETE")))]
 
 
@@ -210,11 +290,13 @@ def _create_triggers() -> None:
 
 def _drop_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for name, table in (("district_follow_summary", "branch_summary"), ("district_follow_tally", "assessment_tally")):
+        for name, table in (("district_follow_summary", "branch_summary"), ("district_follow_tally", "assessment_tally"),
+                            ("request_follow_submission", "submission")):
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             op.execute(f"DROP TRIGGER IF EXISTS {name}_delete ON {table}")
-        op.execute("DROP FUNCTION IF EXISTS district_follow_summary()")
-        op.execute("DROP FUNCTION IF EXISTS district_follow_tally()")
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        op.execute("DROP TRIGGER IF EXISTS request_follow_year ON submission_request")
+        op.execute("DROP FUNCTION IF EXISTS request_follow_year()")
     else:
         for name in SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -252,11 +334,24 @@ def upgrade():
                        f"SELECT s.year_id, t.criterion_id, {_sums(CRITERION, 't')} FROM branch_summary s "
                        "JOIN assessment_tally t ON t.assessment_id = s.assessment_id WHERE s.active "
                        "GROUP BY s.year_id, t.criterion_id"))
+    op.create_table(
+        'request_tally',
+        sa.Column('request_id', sa.Integer(), nullable=False),
+        sa.Column('handed', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['request_id'], ['submission_request.id'],
+                                name=op.f('fk_request_tally_request_id_submission_request'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('request_id', name=op.f('pk_request_tally')),
+    )
+    op.execute(sa.text("INSERT INTO request_tally (request_id, handed) "
+                       + _REQUEST_COUNT.format(r="r").replace("FROM submission s", "FROM submission_request r JOIN "
+                                                              "submission s ON s.request_id = r.id")
+                       + " GROUP BY r.id"))
     _create_triggers()
 
 
 def downgrade():
     _drop_triggers()
+    op.drop_table('request_tally')
     op.drop_table('district_criterion')
     op.drop_table('district_summary')
     op.drop_index('ix_branch_summary_assessment', table_name='branch_summary')

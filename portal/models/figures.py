@@ -129,3 +129,17 @@ class DistrictCriterion(db.Model):
     progress_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(progress × 10) over the tallies
     scored: Mapped[int] = mapped_column(default=0)  # tallies with a score
     score_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(score × 10) over those
+
+
+class RequestTally(db.Model):
+    """Per 报送 request, the submissions handed in (submitted or accepted) by branches active in the request's year
+    (their `branch_summary.active`): the overview's overdue card is Σ over the requests past their deadline of
+    (active branches − handed in), read from a row per request whatever the size of the district (which requests
+    are past their deadline is the clock's part, judged when read). Kept by the triggers of migration h14k_01 (a
+    submission written, a summary activated, deactivated or deleted); `rebuild-figures` recomputes it. No row: none
+    handed in."""
+
+    __tablename__ = "request_tally"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("submission_request.id", ondelete="CASCADE"), primary_key=True)
+    handed: Mapped[int] = mapped_column(default=0)

@@ -45,6 +45,7 @@ from ..models import (
     PostStatus,
     ProgressSnapshot,
     RequestKind,
+    RequestTally,
     Result,
     Review,
     ReviewRating,
@@ -769,8 +770,14 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     """The overdue submissions of the `count` branches that match the filters, as `_overdue` counts them, without
     pairing every branch with every request: (requests past their deadline) × count − (their submissions handed in
     by those branches). A request has at most one submission per branch (unique), and a branch that has not handed
-    one in (none, pending or returned) owes it. One statement, reading the handed-in submissions only."""
+    one in (none, pending or returned) owes it. One statement, reading the handed-in submissions only; unfiltered,
+    the handed-in counts kept per request (`request_tally`), one row per request past its deadline."""
     past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
+    if not _matching(year, filters):
+        return int(db.session.scalar(
+            select(func.count(SubmissionRequest.id) * count - func.coalesce(func.sum(RequestTally.handed), 0))
+            .select_from(SubmissionRequest).outerjoin(RequestTally, RequestTally.request_id == SubmissionRequest.id)
+            .where(past)) or 0)
     requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
     handed = (select(func.count(Submission.id)).select_from(Submission)
               .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))

@@ -64,6 +64,7 @@ from ..models import (
     PostStatus,
     ProgressSnapshot,
     RequestKind,
+    RequestTally,
     Review,
     Role,
     Submission,
@@ -271,12 +272,27 @@ def _district_criteria():
             .group_by(s.year_id, t.criterion_id))
 
 
+HANDED_STATUSES = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)  # a request's submission handed in
+
+
+def _requests_handed():
+    """SELECT of (request id, submissions handed in by branches active in the request's year) per request."""
+    s = BranchSummary
+    return (select(Submission.request_id, func.count(Submission.id))
+            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+            .join(s, and_(s.year_id == SubmissionRequest.year_id, s.branch_id == Submission.branch_id))
+            .where(s.active.is_(True), Submission.status.in_(HANDED_STATUSES)).group_by(Submission.request_id))
+
+
 def rebuild_district(connection) -> None:
-    """Recompute the district's totals from the summaries and tallies (the triggers keep them afterwards)."""
+    """Recompute the district's totals from the summaries, tallies and submissions (the triggers keep them
+    afterwards)."""
     connection.execute(delete(DistrictSummary))
     connection.execute(insert(DistrictSummary).from_select(DISTRICT_COLUMNS, _district()))
     connection.execute(delete(DistrictCriterion))
     connection.execute(insert(DistrictCriterion).from_select(CRITERION_COLUMNS, _district_criteria()))
+    connection.execute(delete(RequestTally))
+    connection.execute(insert(RequestTally).from_select(["request_id", "handed"], _requests_handed()))
 
 
 def district_differences(session: Session) -> list[tuple]:
@@ -285,7 +301,8 @@ def district_differences(session: Session) -> list[tuple]:
     out = []
     for table, model, columns, width, computed in (
             ("district_summary", DistrictSummary, DISTRICT_COLUMNS, 1, _district()),
-            ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 2, _district_criteria())):
+            ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 2, _district_criteria()),
+            ("request_tally", RequestTally, ["request_id", "handed"], 1, _requests_handed())):
         kept = {tuple(r[:width]): tuple(r[width:]) for r in session.execute(
             select(*(getattr(model, name) for name in columns))) if any(r[width:])}
         fresh = {tuple(r[:width]): tuple(int(v) for v in r[width:]) for r in session.execute(computed)
