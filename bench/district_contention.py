@@ -1,5 +1,5 @@
 """Hot-row contention of the kept district totals (issue 14, h14k) on PostgreSQL: TICKERS threads (8), each a
-secretary ticking their own branch's checklist through the service (`checklist.set_item_result`, the tick as the
+secretary ticking their own branch's checklist (branches drawn at random: two may share a slot) through the service (`checklist.set_item_result`, the tick as the
 portal runs it: tallies, summary and, by trigger, the district's rows of the year, in one transaction), for SECONDS
 (20), once with the triggers of migration h14k_01 and once with them disabled (ALTER TABLE … DISABLE TRIGGER).
 
@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 
 from portal import create_app
 from portal.extensions import db
+from portal.models import DISTRICT_SLOTS
 
 TABLES = ("branch_summary", "assessment_tally", "submission")
 
@@ -48,7 +49,8 @@ def _tickers(count: int) -> list[tuple[int, int, list[int]]]:
         Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]))
     rows = db.session.execute(select(User.id, User.branch_id).where(
         User.role == Role.SECRETARY, User.active.is_(True), User.branch_id.not_in(locked))
-        .order_by(User.branch_id).limit(count)).all()
+        .order_by(User.branch_id)).all()
+    rows = random.Random(14).sample(rows, min(count, len(rows)))  # any branches: their slots (id % 16) may meet
     items = list(db.session.scalars(select(Item.id).join(Criterion).join(Framework).where(
         Framework.subject == Subject.BRANCH, in_checklist(year.id, year.year))))
     return [(user_id, branch_id, items) for user_id, branch_id in rows]
@@ -120,6 +122,8 @@ def main(seconds: float = 20, count: int = 8) -> None:
         assert db.engine.dialect.name == "postgresql", "PostgreSQL only (SQLite has one writer anyway)"
         tickers = _tickers(count)
         assert len(tickers) == count, f"{len(tickers)} open branches"
+        print("branches", sorted(branch for _user, branch, _items in tickers), "slots",
+              sorted(branch % DISTRICT_SLOTS for _user, branch, _items in tickers))
     try:
         for enabled in (True, False, True):
             with app.app_context():

@@ -28,18 +28,21 @@ def register(app: Flask) -> None:
 
 @click.command("rebuild-figures")
 def rebuild_figures() -> None:
-    """Recompute the kept per-assessment tallies from the item results, and the per-branch summaries the
-    dashboard reads from them (after a bulk load or a restore made outside the portal; the portal keeps them up
-    to date itself). Safe while the portal serves: one transaction."""
+    """Recompute the kept per-assessment tallies from the item results, the per-branch summaries the
+    dashboard reads from them, and the district's totals kept from those (per year, criterion and 报送 request;
+    after a bulk load or a restore made outside the portal; the portal and the database's triggers keep them up
+    to date themselves). Safe while the portal serves: one transaction."""
     from .services import figures, tallies
 
     before = len(tallies.differences())
     summaries_before = len(figures.differences(db.session))
+    district_before = len(figures.district_differences(db.session))
     rows = tallies.rebuild()
     summaries = figures.rebuild(db.session.connection())
     db.session.commit()
-    click.echo(f"Rebuilt {rows} tally rows ({before} differed from the item results) and {summaries} branch "
-               f"summaries ({summaries_before} differed).")
+    click.echo(f"Rebuilt {rows} tally rows ({before} differed from the item results), {summaries} branch "
+               f"summaries ({summaries_before} differed) and the district's totals ({district_before} rows "
+               f"differed).")
 
 
 @click.command("init-db")

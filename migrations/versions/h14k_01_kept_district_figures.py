@@ -23,6 +23,10 @@ down_revision = 'h14d_01'
 branch_labels = None
 depends_on = None
 
+# Each year's (and criterion's) totals are kept in 16 rows, a branch's part in row branch_id % 16, so that concurrent
+# ticks of different branches seldom wait for one row's lock on PostgreSQL (bench/district_contention.py); readers
+# add up the 16.
+_SLOT = "{r}.branch_id % 16"
 _TENTHS = "CAST(round({r}.{column} * 10) AS INTEGER)"
 # What one summary row {r} adds to its year's totals when it is active (the bands: dashboard.HISTOGRAM_BINS, 20 % each).
 DISTRICT = [
@@ -61,8 +65,9 @@ def _added(columns, table: str) -> str:
 
 # The statements, shared by both dialects ({r} is NEW or OLD; SQLite and plpgsql read them alike).
 def _add_summary(r: str) -> str:
-    return (f"INSERT INTO district_summary (year_id, {_names(DISTRICT)}) SELECT {r}.year_id, {_values(DISTRICT, r)} "
-            f"WHERE {r}.active ON CONFLICT (year_id) DO UPDATE SET {_added(DISTRICT, 'district_summary')};")
+    return (f"INSERT INTO district_summary (year_id, slot, {_names(DISTRICT)}) SELECT {r}.year_id, "
+            f"{_SLOT.format(r=r)}, {_values(DISTRICT, r)} WHERE {r}.active "
+            f"ON CONFLICT (year_id, slot) DO UPDATE SET {_added(DISTRICT, 'district_summary')};")
 
 
 # A removal is an UPDATE, and only of a row whose year (and criterion) is still there: a year or criterion deleted
@@ -75,53 +80,56 @@ _CRITERION_THERE = (_YEAR_THERE.format(table="district_criterion")
 
 def _remove_summary(r: str) -> str:
     moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in DISTRICT)
-    return (f"UPDATE district_summary SET {moves} WHERE year_id = {r}.year_id AND {r}.active "
+    return (f"UPDATE district_summary SET {moves} WHERE year_id = {r}.year_id AND slot = {_SLOT.format(r=r)} "
+            f"AND {r}.active "
             f"AND {_YEAR_THERE.format(table='district_summary')};")
 
 
 def _move_summary() -> str:  # an active summary stays active in its year: one write of the difference
     moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
                       for name, expr in DISTRICT[1:])
-    return f"UPDATE district_summary SET {moves} WHERE year_id = NEW.year_id;"
+    return f"UPDATE district_summary SET {moves} WHERE year_id = NEW.year_id AND slot = {_SLOT.format(r='NEW')};"
 
 
 def _add_criteria(r: str) -> str:
-    return (f"INSERT INTO district_criterion (year_id, criterion_id, {_names(CRITERION)}) "
-            f"SELECT {r}.year_id, t.criterion_id, {_values(CRITERION, 't')} FROM assessment_tally t "
-            f"WHERE t.assessment_id = {r}.assessment_id AND {r}.active "
-            f"ON CONFLICT (year_id, criterion_id) DO UPDATE SET {_added(CRITERION, 'district_criterion')};")
+    return (f"INSERT INTO district_criterion (year_id, criterion_id, slot, {_names(CRITERION)}) "
+            f"SELECT {r}.year_id, t.criterion_id, {_SLOT.format(r=r)}, {_values(CRITERION, 't')} "
+            f"FROM assessment_tally t WHERE t.assessment_id = {r}.assessment_id AND {r}.active "
+            f"ON CONFLICT (year_id, criterion_id, slot) DO UPDATE SET {_added(CRITERION, 'district_criterion')};")
 
 
 def _remove_criteria(r: str) -> str:
     moves = ", ".join(
         f"{name} = {name} - (SELECT {expr.format(r='t')} FROM assessment_tally t WHERE t.assessment_id = "
         f"{r}.assessment_id AND t.criterion_id = district_criterion.criterion_id)" for name, expr in CRITERION)
-    return (f"UPDATE district_criterion SET {moves} WHERE year_id = {r}.year_id AND {r}.active AND criterion_id IN "
+    return (f"UPDATE district_criterion SET {moves} WHERE year_id = {r}.year_id AND slot = {_SLOT.format(r=r)} "
+            f"AND {r}.active AND criterion_id IN "
             f"(SELECT t.criterion_id FROM assessment_tally t WHERE t.assessment_id = {r}.assessment_id) "
             f"AND {_CRITERION_THERE};")
 
 
-_COUNTED = "SELECT s.year_id FROM branch_summary s WHERE s.assessment_id = {r}.assessment_id AND s.active"
+_COUNTED = ("SELECT s.year_id, s.branch_id % 16 FROM branch_summary s WHERE s.assessment_id = {r}.assessment_id "
+            "AND s.active")
 
 
 def _add_tally(r: str) -> str:
-    return (f"INSERT INTO district_criterion (year_id, criterion_id, {_names(CRITERION)}) "
-            f"SELECT s.year_id, {r}.criterion_id, {_values(CRITERION, r)} FROM branch_summary s "
-            f"WHERE s.assessment_id = {r}.assessment_id AND s.active "
-            f"ON CONFLICT (year_id, criterion_id) DO UPDATE SET {_added(CRITERION, 'district_criterion')};")
+    return (f"INSERT INTO district_criterion (year_id, criterion_id, slot, {_names(CRITERION)}) "
+            f"SELECT s.year_id, {r}.criterion_id, {_SLOT.format(r='s')}, {_values(CRITERION, r)} "
+            f"FROM branch_summary s WHERE s.assessment_id = {r}.assessment_id AND s.active "
+            f"ON CONFLICT (year_id, criterion_id, slot) DO UPDATE SET {_added(CRITERION, 'district_criterion')};")
 
 
 def _remove_tally(r: str) -> str:
     moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in CRITERION)
     return (f"UPDATE district_criterion SET {moves} WHERE criterion_id = {r}.criterion_id "
-            f"AND year_id IN ({_COUNTED.format(r=r)}) AND {_CRITERION_THERE};")
+            f"AND (year_id, slot) IN ({_COUNTED.format(r=r)}) AND {_CRITERION_THERE};")
 
 
 def _move_tally() -> str:
     moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
                       for name, expr in CRITERION)
     return (f"UPDATE district_criterion SET {moves} WHERE criterion_id = NEW.criterion_id "
-            f"AND year_id IN ({_COUNTED.format(r='NEW')});")
+            f"AND (year_id, slot) IN ({_COUNTED.format(r='NEW')});")
 
 
 # The overdue card's handed-in submissions per request, of branches active in the request's year.
@@ -170,8 +178,9 @@ def _changed(columns, different: str) -> str:
 
 
 def _sqlite_triggers() -> list[str]:
-    same = "OLD.active AND NEW.active AND OLD.year_id = NEW.year_id"
-    counted = "OLD.active IS NOT NEW.active OR OLD.assessment_id IS NOT NEW.assessment_id OR OLD.year_id <> NEW.year_id"
+    same = "OLD.active AND NEW.active AND OLD.year_id = NEW.year_id AND OLD.branch_id = NEW.branch_id"
+    counted = ("OLD.active IS NOT NEW.active OR OLD.assessment_id IS NOT NEW.assessment_id OR OLD.year_id <> NEW.year_id "
+               "OR OLD.branch_id <> NEW.branch_id")
     tally_same = "OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id"
     return [
         "CREATE TRIGGER district_summary_insert AFTER INSERT ON branch_summary WHEN NEW.active BEGIN "
@@ -225,13 +234,14 @@ def _postgresql_triggers() -> list[str]:
     # summary, and remove neither. Before, whichever goes first removes the pair, and the other finds it gone.
     # (SQLite runs a cascade and its triggers row by row, so its AFTER triggers see the same sequence.)
     counted = ("TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR OLD.assessment_id IS DISTINCT FROM "
-               "NEW.assessment_id OR OLD.year_id <> NEW.year_id")
+               "NEW.assessment_id OR OLD.year_id <> NEW.year_id OR OLD.branch_id <> NEW.branch_id")
     handed = ("TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR OLD.year_id <> NEW.year_id "
               "OR OLD.branch_id <> NEW.branch_id")
     summary = f"""
 CREATE FUNCTION district_follow_summary() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND OLD.active AND NEW.active AND OLD.year_id = NEW.year_id THEN
+  IF TG_OP = 'UPDATE' AND OLD.active AND NEW.active AND OLD.year_id = NEW.year_id AND OLD.branch_id = NEW.branch_id
+  THEN
     IF {_changed(_SUMMARY_MOVES, 'IS DISTINCT FROM')} THEN
       {_move_summary()}
     END IF;
@@ -311,29 +321,31 @@ def upgrade():
     op.create_table(
         'district_summary',
         sa.Column('year_id', sa.Integer(), nullable=False),
+        sa.Column('slot', sa.Integer(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in DISTRICT),
         sa.ForeignKeyConstraint(['year_id'], ['campaign_year.id'],
                                 name=op.f('fk_district_summary_year_id_campaign_year'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('year_id', name=op.f('pk_district_summary')),
+        sa.PrimaryKeyConstraint('year_id', 'slot', name=op.f('pk_district_summary')),
     )
     op.create_table(
         'district_criterion',
         sa.Column('year_id', sa.Integer(), nullable=False),
         sa.Column('criterion_id', sa.Integer(), nullable=False),
+        sa.Column('slot', sa.Integer(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in CRITERION),
         sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'],
                                 name=op.f('fk_district_criterion_criterion_id_criterion'), ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['year_id'], ['campaign_year.id'],
                                 name=op.f('fk_district_criterion_year_id_campaign_year'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('year_id', 'criterion_id', name=op.f('pk_district_criterion')),
+        sa.PrimaryKeyConstraint('year_id', 'criterion_id', 'slot', name=op.f('pk_district_criterion')),
     )
-    op.execute(sa.text(f"INSERT INTO district_summary (year_id, {_names(DISTRICT)}) "
-                       f"SELECT s.year_id, {_sums(DISTRICT, 's')} FROM branch_summary s WHERE s.active "
-                       "GROUP BY s.year_id"))
-    op.execute(sa.text(f"INSERT INTO district_criterion (year_id, criterion_id, {_names(CRITERION)}) "
-                       f"SELECT s.year_id, t.criterion_id, {_sums(CRITERION, 't')} FROM branch_summary s "
-                       "JOIN assessment_tally t ON t.assessment_id = s.assessment_id WHERE s.active "
-                       "GROUP BY s.year_id, t.criterion_id"))
+    op.execute(sa.text(f"INSERT INTO district_summary (year_id, slot, {_names(DISTRICT)}) "
+                       f"SELECT s.year_id, s.branch_id % 16, {_sums(DISTRICT, 's')} FROM branch_summary s "
+                       "WHERE s.active GROUP BY s.year_id, s.branch_id % 16"))
+    op.execute(sa.text(f"INSERT INTO district_criterion (year_id, criterion_id, slot, {_names(CRITERION)}) "
+                       f"SELECT s.year_id, t.criterion_id, s.branch_id % 16, {_sums(CRITERION, 't')} "
+                       "FROM branch_summary s JOIN assessment_tally t ON t.assessment_id = s.assessment_id "
+                       "WHERE s.active GROUP BY s.year_id, t.criterion_id, s.branch_id % 16"))
     op.create_table(
         'request_tally',
         sa.Column('request_id', sa.Integer(), nullable=False),

@@ -601,13 +601,12 @@ def _quiet(year: CampaignYear, now: datetime):
 
 
 def _kept_aggregate(year: CampaignYear, now: datetime) -> _Figures:
-    """`_aggregate` of the unfiltered district, read from the kept totals (`district_summary`, one row whatever the
-    size of the district) and the quiet branches' range counts: one statement."""
+    """`_aggregate` of the unfiltered district, read from the kept totals (`district_summary`: DISTRICT_SLOTS rows
+    whatever the size of the district) and the quiet branches' range counts: one statement."""
     d = DistrictSummary
-    row = db.session.execute(select(_quiet(year, now), d.branches, d.submitted, d.progress_tenths, d.scored,
-                                    d.score_tenths, d.not_met, d.band_0, d.band_1, d.band_2, d.band_3, d.band_4)
-                             .select_from(CampaignYear).outerjoin(d, d.year_id == CampaignYear.id)
-                             .where(CampaignYear.id == year.id)).one()
+    row = db.session.execute(select(_quiet(year, now), *(func.sum(column) for column in (
+        d.branches, d.submitted, d.progress_tenths, d.scored, d.score_tenths, d.not_met, d.band_0, d.band_1, d.band_2,
+        d.band_3, d.band_4))).where(d.year_id == year.id)).one()
     quiet, *kept = row
     count, submitted, progress_tenths, scored, score_tenths, not_met, *bands = (int(v or 0) for v in kept)
     average_progress = _average(progress_tenths / 10, count) or 0.0
@@ -653,7 +652,7 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
                         count: int) -> list[tuple[Criterion, float | None, float]]:
     """Per criterion, over the matching branches: the average score over those that have one, and the
     average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies; unfiltered, a
-    read of the kept per-criterion sums (`district_criterion`, one row per criterion)."""
+    read of the kept per-criterion sums (`district_criterion`, DISTRICT_SLOTS rows per criterion)."""
     conditions = _matching(year, filters)
     if conditions:
         t = AssessmentTally
@@ -662,8 +661,8 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
                 .group_by(t.criterion_id))
     else:
         d = DistrictCriterion
-        stmt = (select(d.criterion_id, d.progress_tenths / 10.0, d.score_tenths / 10.0, d.scored)
-                .where(d.year_id == year.id))
+        stmt = (select(d.criterion_id, func.sum(d.progress_tenths) / 10.0, func.sum(d.score_tenths) / 10.0,
+                       func.sum(d.scored)).where(d.year_id == year.id).group_by(d.criterion_id))
     rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(stmt)}
     out = []
     for criterion in criteria:

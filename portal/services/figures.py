@@ -54,6 +54,7 @@ from ..models import (
     Branch,
     BranchSummary,
     CampaignYear,
+    DISTRICT_SLOTS,
     DistrictCriterion,
     DistrictDay,
     DistrictSummary,
@@ -235,9 +236,9 @@ def rebuild(connection, since_p14: bool = True) -> int:
 # Kept by the triggers of migration h14k_01 in the statement that writes a summary or a tally; computed here from
 # scratch with the same definitions (tenths of a percent as integers), for `rebuild-figures` and the tests.
 
-DISTRICT_COLUMNS = ["year_id", "branches", "submitted", "progress_tenths", "scored", "score_tenths", "not_met",
+DISTRICT_COLUMNS = ["year_id", "slot", "branches", "submitted", "progress_tenths", "scored", "score_tenths", "not_met",
                     "band_0", "band_1", "band_2", "band_3", "band_4"]
-CRITERION_COLUMNS = ["year_id", "criterion_id", "progress_tenths", "scored", "score_tenths"]
+CRITERION_COLUMNS = ["year_id", "criterion_id", "slot", "progress_tenths", "scored", "score_tenths"]
 BAND_WIDTH = 20  # percent: the distribution chart's five bands (dashboard.HISTOGRAM_BINS)
 
 
@@ -251,25 +252,28 @@ def _count(condition):
 
 
 def _district():
-    """SELECT of the district's totals per year (in DISTRICT_COLUMNS order) over the active branches' summaries."""
+    """SELECT of the district's totals per year and slot (in DISTRICT_COLUMNS order) over the active branches'
+    summaries."""
     s = BranchSummary
+    slot = s.branch_id % DISTRICT_SLOTS
     bands = [_count(s.progress < BAND_WIDTH)]
     bands += [_count(and_(s.progress >= BAND_WIDTH * k, s.progress < BAND_WIDTH * (k + 1))) for k in range(1, 4)]
     bands.append(_count(s.progress >= BAND_WIDTH * 4))
-    return (select(s.year_id, func.count(), _count(s.status.in_(DONE_STATUSES)),
+    return (select(s.year_id, slot, func.count(), _count(s.status.in_(DONE_STATUSES)),
                    func.coalesce(func.sum(tenths(s.progress)), 0), func.count(s.score),
                    func.coalesce(func.sum(tenths(s.score)), 0), func.coalesce(func.sum(s.not_met), 0), *bands)
-            .where(s.active.is_(True)).group_by(s.year_id))
+            .where(s.active.is_(True)).group_by(s.year_id, slot))
 
 
 def _district_criteria():
-    """SELECT of the per-year, per-criterion sums (in CRITERION_COLUMNS order) over the kept tallies of the active
-    branches' own checklists."""
+    """SELECT of the per-year, per-criterion sums by slot (in CRITERION_COLUMNS order) over the kept tallies of the
+    active branches' own checklists."""
     s, t = BranchSummary, AssessmentTally
-    return (select(s.year_id, t.criterion_id, func.coalesce(func.sum(tenths(t.progress)), 0), func.count(t.score),
+    slot = s.branch_id % DISTRICT_SLOTS
+    return (select(s.year_id, t.criterion_id, slot, func.coalesce(func.sum(tenths(t.progress)), 0), func.count(t.score),
                    func.coalesce(func.sum(tenths(t.score)), 0))
             .join(t, t.assessment_id == s.assessment_id).where(s.active.is_(True))
-            .group_by(s.year_id, t.criterion_id))
+            .group_by(s.year_id, t.criterion_id, slot))
 
 
 HANDED_STATUSES = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)  # a request's submission handed in
@@ -300,8 +304,8 @@ def district_differences(session: Session) -> list[tuple]:
     key, kept values or None, computed values or None). A kept row of zeros (its branches all left) is no row."""
     out = []
     for table, model, columns, width, computed in (
-            ("district_summary", DistrictSummary, DISTRICT_COLUMNS, 1, _district()),
-            ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 2, _district_criteria()),
+            ("district_summary", DistrictSummary, DISTRICT_COLUMNS, 2, _district()),
+            ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 3, _district_criteria()),
             ("request_tally", RequestTally, ["request_id", "handed"], 1, _requests_handed())):
         kept = {tuple(r[:width]): tuple(r[width:]) for r in session.execute(
             select(*(getattr(model, name) for name in columns))) if any(r[width:])}
