@@ -30,7 +30,7 @@ VIEWS = ["/dashboard", "/dashboard?sort=-score&page=4", "/dashboard?sort=-progre
 # kept rows), matched in the statement's text.
 AGGREGATES = {"cards": ("district_summary", "band_4", "SELECT count(*) AS count_1, coalesce(sum(CASE WHEN"),
               "criteria": ("district_criterion", "GROUP BY assessment_tally.criterion_id"),
-              "overdue": ("request_handed", "* :param_1 - (SELECT count(submission.id)", "* ? - (SELECT count(")}
+              "overdue": ("request_tally", "* :param_1 - (SELECT count(submission.id)", "* ? - (SELECT count(")}
 
 
 def main(rounds: int = 7) -> None:

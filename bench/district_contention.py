@@ -1,7 +1,8 @@
 """Hot-row contention of the kept district totals (issue 14, h14k) on PostgreSQL: TICKERS threads (8), each a
-secretary ticking their own branch's checklist (branches drawn at random: two may share a slot) through the service (`checklist.set_item_result`, the tick as the
-portal runs it: tallies, summary and, by trigger, the district's rows of the year, in one transaction), for SECONDS
-(20), once with the triggers of migration h14k_01 and once with them disabled (ALTER TABLE … DISABLE TRIGGER).
+secretary ticking their own branch's checklist (branches drawn at random: two may share a slot) through the service
+(`checklist.set_item_result`, the tick as the portal runs it: tallies, summary and, by trigger, the district's rows
+of the year, in one transaction), for SECONDS (20), with the triggers of migration h14k_01, with them disabled
+(ALTER TABLE … DISABLE TRIGGER), and with them again.
 
     DATABASE_URL=postgresql://…/a_copy .venv/bin/python -m bench.district_contention [SECONDS] [TICKERS]
 

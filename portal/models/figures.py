@@ -126,8 +126,8 @@ class DistrictSummary(db.Model):
 class DistrictCriterion(db.Model):
     """Per campaign year and 五个好 criterion, the sums over the kept tallies (`assessment_tally`) of the active
     branches' own checklists (a summary's `assessment_id`): the criterion averages of the overview and the branch
-    page. Tenths as integers and DISTRICT_SLOTS rows, as `DistrictSummary`; kept by the same triggers (a tally written, a summary
-    activated, deactivated, deleted or given its assessment); `rebuild-figures` recomputes it."""
+    page. Tenths as integers and DISTRICT_SLOTS rows, as `DistrictSummary`; kept by the same triggers (a tally
+    written, a summary activated, deactivated, deleted or given its assessment); `rebuild-figures` recomputes it."""
 
     __tablename__ = "district_criterion"
 

@@ -468,8 +468,8 @@ class DistrictAverages:
 
 
 def district_averages(year: CampaignYear, criteria: list[Criterion]) -> DistrictAverages:
-    """The averages over every active branch that a branch page compares its branch with, from the kept
-    summaries: two aggregate queries."""
+    """The averages over every active branch that a branch page compares its branch with, read from the district's
+    kept totals (`district_summary`, `district_criterion`): two statements of constant cost."""
     from . import tallies as kept
 
     kept.apply_pending(summaries=True)
@@ -772,7 +772,8 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     one in (none, pending or returned) owes it. One statement, reading the handed-in submissions only; unfiltered,
     the handed-in counts kept per request (`request_tally`), one row per request past its deadline."""
     past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
-    if not _matching(year, filters):
+    conditions = _matching(year, filters)
+    if not conditions:
         return int(db.session.scalar(
             select(func.count(SubmissionRequest.id) * count - func.coalesce(func.sum(RequestTally.handed), 0))
             .select_from(SubmissionRequest).outerjoin(RequestTally, RequestTally.request_id == SubmissionRequest.id)
@@ -782,7 +783,7 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
               .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
               .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
               .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
-                     *_in_year(year), *_matching(year, filters)).scalar_subquery())
+                     *_in_year(year), *conditions).scalar_subquery())
     return int(db.session.scalar(select(requests * count - handed)) or 0)
 
 

@@ -47,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from ..models import (
+    DISTRICT_SLOTS,
     Assessment,
     AssessmentStatus,
     AssessmentTally,
@@ -54,7 +55,6 @@ from ..models import (
     Branch,
     BranchSummary,
     CampaignYear,
-    DISTRICT_SLOTS,
     DistrictCriterion,
     DistrictDay,
     DistrictSummary,
