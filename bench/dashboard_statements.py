@@ -6,6 +6,10 @@ Logs in as `leader` with the Flask test client (CSRF off), requests each view RO
 prints, per view, the median page CPU time (time.process_time), the statement count and the slowest statements
 (median wall ms each, timed with SQLAlchemy's before/after_cursor_execute events). Reads only: a copy of a
 district is enough, but never point it at a database you care about being touched by the login.
+
+Besides the slowest six, each view prints the statements of the district's aggregates that issue 14 follows (the
+cards and chart, the criterion averages, the overdue submissions: whichever form they take, aggregated over the
+summaries or read from the kept totals), marked `*`.
 """
 from __future__ import annotations
 
@@ -21,7 +25,12 @@ from portal import create_app
 from portal.extensions import db
 
 VIEWS = ["/dashboard", "/dashboard?sort=-score&page=4", "/dashboard?sort=-progress",
-         "/dashboard?kind=primary", "/dashboard?status=submitted&sort=-score"]
+         "/dashboard?kind=primary", "/dashboard?status=submitted&sort=-score", "/branches/1"]
+# Markers of the district aggregates' statements (before h14k: GROUP BY over the summaries and tallies; after: the
+# kept rows), matched in the statement's text.
+AGGREGATES = {"cards": ("district_summary", "band_4", "SELECT count(*) AS count_1, coalesce(sum(CASE WHEN"),
+              "criteria": ("district_criterion", "GROUP BY assessment_tally.criterion_id"),
+              "overdue": ("request_tally", "* :param_1 - (SELECT count(submission.id)", "* ? - (SELECT count(")}
 
 
 def main(rounds: int = 7) -> None:
@@ -62,6 +71,11 @@ def main(rounds: int = 7) -> None:
         for statement, values in slowest:
             text = " ".join(statement.split())
             print(f"  {statistics.median(values):6.2f} ms  {text[:150]}")
+        for name, markers in AGGREGATES.items():
+            for statement, values in per_statement.items():
+                if any(marker in statement for marker in markers):
+                    text = " ".join(statement.split())
+                    print(f"* {name}: {statistics.median(values):6.2f} ms  {text[:110]}")
 
 
 if __name__ == "__main__":

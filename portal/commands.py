@@ -29,21 +29,23 @@ def register(app: Flask) -> None:
 @click.command("rebuild-figures")
 def rebuild_figures() -> None:
     """Recompute the kept per-assessment tallies from the item results, the per-branch summaries the
-    dashboard reads from them, and the kept appraisal counts from the ballots' answers (after a bulk load or a
-    restore made outside the portal; the portal keeps them up to date itself). Safe while the portal serves: one
+    dashboard reads from them, the district's totals kept from those (per year, criterion and 报送 request) and the
+    kept appraisal counts from the ballots' answers (after a bulk load or a restore made outside the portal; the
+    portal and the database's triggers keep them up to date themselves). Safe while the portal serves: one
     transaction."""
     from .services import appraisal, figures, tallies
 
     before = len(tallies.differences())
     summaries_before = len(figures.differences(db.session))
+    district_before = len(figures.district_differences(db.session))
     appraisal_before = len(appraisal.tally_differences())
     rows = tallies.rebuild()
     summaries = figures.rebuild(db.session.connection())
     appraisal_rows = appraisal.rebuild_tallies()
     db.session.commit()
     click.echo(f"Rebuilt {rows} tally rows ({before} differed from the item results), {summaries} branch "
-               f"summaries ({summaries_before} differed) and {appraisal_rows} appraisal counts "
-               f"({appraisal_before} differed from the ballots).")
+               f"summaries ({summaries_before} differed), the district's totals ({district_before} rows "
+               f"differed) and {appraisal_rows} appraisal counts ({appraisal_before} differed from the ballots).")
 
 
 @click.command("init-db")

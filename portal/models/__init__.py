@@ -53,7 +53,7 @@ from .campaign_work import (
     pledge_item,
 )
 from .documents import Bulletin, BulletinStatus
-from .figures import BranchSummary, DistrictDay
+from .figures import DISTRICT_SLOTS, BranchSummary, DistrictCriterion, DistrictDay, DistrictSummary, RequestTally
 from .frameworks import (
     RETIRED_BEFORE_ANY_YEAR,
     Criterion,

@@ -81,3 +81,73 @@ class DistrictDay(db.Model):
     snapshots: Mapped[int] = mapped_column(default=0)  # the branches' snapshots of the day
     progress: Mapped[float] = mapped_column(default=0.0)  # their average progress (not rounded)
     score: Mapped[float | None]  # their average score, over those with one; None when none has
+
+
+# The branch summary's own assessment: the kept district criterion sums follow a tally to the summary that counts it
+# (the triggers of migration h14k_01 look it up on every tally written).
+Index("ix_branch_summary_assessment", _S.assessment_id)
+
+
+DISTRICT_SLOTS = 16  # rows per year (and criterion) of the district's totals (the triggers of h14k_01 say 16 too)
+
+
+class DistrictSummary(db.Model):
+    """The district's totals over the active branches' summaries of one campaign year (`branch_summary` with
+    `active`): what the overview's cards and distribution chart and every branch page's comparison read, one row
+    instead of an aggregate over the district. Progress and score are kept in tenths of a percent as integers (the
+    summaries' figures are rounded to 0.1), so that sums kept by delta stay exact.
+
+    Kept by database triggers (migration h14k_01, SQLite and PostgreSQL) in the statement that changes a summary,
+    so that the upserts of services/figures.py, whose old values the application never sees, move it by delta;
+    derived data: `flask --app wsgi rebuild-figures` recomputes it (services/figures.py `rebuild_district`).
+    Nothing here depends on the clock (quiet branches and overdue submissions are counted when read).
+
+    A year's totals are spread over DISTRICT_SLOTS rows, a branch's part in row `branch_id % DISTRICT_SLOTS`, so that
+    concurrent ticks of different branches seldom wait for the same row's lock (PostgreSQL); readers add them up."""
+
+    __tablename__ = "district_summary"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # branch_id % DISTRICT_SLOTS
+    branches: Mapped[int] = mapped_column(default=0)  # active branches with a summary
+    submitted: Mapped[int] = mapped_column(default=0)  # …whose checklist is submitted or reviewed
+    progress_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(progress × 10)
+    scored: Mapped[int] = mapped_column(default=0)  # …with a score
+    score_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(score × 10) over those
+    not_met: Mapped[int] = mapped_column(default=0)  # Σ items not met
+    # Branches per progress band of the distribution chart (dashboard.HISTOGRAM_BINS): 0–20 %, …, 80–100 %.
+    band_0: Mapped[int] = mapped_column(default=0)
+    band_1: Mapped[int] = mapped_column(default=0)
+    band_2: Mapped[int] = mapped_column(default=0)
+    band_3: Mapped[int] = mapped_column(default=0)
+    band_4: Mapped[int] = mapped_column(default=0)
+
+
+class DistrictCriterion(db.Model):
+    """Per campaign year and 五个好 criterion, the sums over the kept tallies (`assessment_tally`) of the active
+    branches' own checklists (a summary's `assessment_id`): the criterion averages of the overview and the branch
+    page. Tenths as integers and DISTRICT_SLOTS rows, as `DistrictSummary`; kept by the same triggers (a tally
+    written, a summary activated, deactivated, deleted or given its assessment); `rebuild-figures` recomputes it."""
+
+    __tablename__ = "district_criterion"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # branch_id % DISTRICT_SLOTS
+    progress_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(progress × 10) over the tallies
+    scored: Mapped[int] = mapped_column(default=0)  # tallies with a score
+    score_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(score × 10) over those
+
+
+class RequestTally(db.Model):
+    """Per 报送 request, the submissions handed in (submitted or accepted) by branches active in the request's year
+    (their `branch_summary.active`): the overview's overdue card is Σ over the requests past their deadline of
+    (active branches − handed in), read from a row per request whatever the size of the district (which requests
+    are past their deadline is the clock's part, judged when read). Kept by the triggers of migration h14k_01 (a
+    submission written, a summary activated, deactivated or deleted); `rebuild-figures` recomputes it. No row: none
+    handed in."""
+
+    __tablename__ = "request_tally"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("submission_request.id", ondelete="CASCADE"), primary_key=True)
+    handed: Mapped[int] = mapped_column(default=0)

@@ -33,7 +33,9 @@ from ..models import (
     BranchSummary,
     CampaignYear,
     Criterion,
+    DistrictCriterion,
     DistrictDay,
+    DistrictSummary,
     Framework,
     GradeRecord,
     Item,
@@ -45,6 +47,7 @@ from ..models import (
     PostStatus,
     ProgressSnapshot,
     RequestKind,
+    RequestTally,
     Result,
     Review,
     ReviewRating,
@@ -467,8 +470,8 @@ class DistrictAverages:
 
 
 def district_averages(year: CampaignYear, criteria: list[Criterion]) -> DistrictAverages:
-    """The averages over every active branch that a branch page compares its branch with, from the kept
-    summaries: two aggregate queries."""
+    """The averages over every active branch that a branch page compares its branch with, read from the district's
+    kept totals (`district_summary`, `district_criterion`): two statements of constant cost."""
     from . import tallies as kept
 
     kept.apply_pending(summaries=True)
@@ -589,9 +592,38 @@ def _average(total, count) -> float | None:
     return round(float(total) / count, 1) if count else None
 
 
+def _quiet(year: CampaignYear, now: datetime):
+    """The year's active branches with no activity for INACTIVE_DAYS (or none at all), as a scalar subquery: two
+    range counts of `ix_branch_summary_active_activity`, so they cost what the quiet branches are, not the district
+    (the only one of the cards that depends on the clock, hence not kept)."""
+    cutoff = now - timedelta(days=INACTIVE_DAYS)
+    never = _summaries(func.count()).where(*_in_year(year), S.last_activity.is_(None)).scalar_subquery()
+    before = _summaries(func.count()).where(*_in_year(year), S.last_activity < cutoff).scalar_subquery()
+    return never + before
+
+
+def _kept_aggregate(year: CampaignYear, now: datetime) -> _Figures:
+    """`_aggregate` of the unfiltered district, read from the kept totals (`district_summary`: DISTRICT_SLOTS rows
+    whatever the size of the district) and the quiet branches' range counts: one statement."""
+    d = DistrictSummary
+    row = db.session.execute(select(_quiet(year, now), *(func.sum(column) for column in (
+        d.branches, d.submitted, d.progress_tenths, d.scored, d.score_tenths, d.not_met, d.band_0, d.band_1, d.band_2,
+        d.band_3, d.band_4))).where(d.year_id == year.id)).one()
+    quiet, *kept = row
+    count, submitted, progress_tenths, scored, score_tenths, not_met, *bands = (int(v or 0) for v in kept)
+    average_progress = _average(progress_tenths / 10, count) or 0.0
+    average_score = _average(score_tenths / 10, scored)
+    return _Figures(count=count, all_count=count, submitted=submitted, average_progress=average_progress,
+                    average_score=average_score, not_met=not_met, inactive=int(quiet or 0), bands=tuple(bands),
+                    all_progress=average_progress, all_score=average_score)
+
+
 def _aggregate(year: CampaignYear, filters: Filters, now: datetime) -> _Figures:
-    """The summary cards, the distribution chart and the district's averages: one aggregate query."""
+    """The summary cards, the distribution chart and the district's averages: one aggregate query over the
+    matching summaries, or (unfiltered) one read of the kept totals (`_kept_aggregate`)."""
     conditions = _matching(year, filters)
+    if not conditions:
+        return _kept_aggregate(year, now)
     match = and_(*conditions) if conditions else true()
 
     def total(condition, value=1):
@@ -621,12 +653,19 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime) -> _Figures:
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
                         count: int) -> list[tuple[Criterion, float | None, float]]:
     """Per criterion, over the matching branches: the average score over those that have one, and the
-    average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies."""
-    t = AssessmentTally
-    rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(
-        _summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
-        .join(t, t.assessment_id == S.assessment_id)
-        .where(*_in_year(year), *_matching(year, filters)).group_by(t.criterion_id))}
+    average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies; unfiltered, a
+    read of the kept per-criterion sums (`district_criterion`, DISTRICT_SLOTS rows per criterion)."""
+    conditions = _matching(year, filters)
+    if conditions:
+        t = AssessmentTally
+        stmt = (_summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
+                .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *conditions)
+                .group_by(t.criterion_id))
+    else:
+        d = DistrictCriterion
+        stmt = (select(d.criterion_id, func.sum(d.progress_tenths) / 10.0, func.sum(d.score_tenths) / 10.0,
+                       func.sum(d.scored)).where(d.year_id == year.id).group_by(d.criterion_id))
+    rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(stmt)}
     out = []
     for criterion in criteria:
         progress_sum, score_sum, scored = rows.get(criterion.id, (0, None, 0))
@@ -796,14 +835,21 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     """The overdue submissions of the `count` branches that match the filters, as `_overdue` counts them, without
     pairing every branch with every request: (requests past their deadline) × count − (their submissions handed in
     by those branches). A request has at most one submission per branch (unique), and a branch that has not handed
-    one in (none, pending or returned) owes it. One statement, reading the handed-in submissions only."""
+    one in (none, pending or returned) owes it. One statement, reading the handed-in submissions only; unfiltered,
+    the handed-in counts kept per request (`request_tally`), one row per request past its deadline."""
     past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
+    conditions = _matching(year, filters)
+    if not conditions:
+        return int(db.session.scalar(
+            select(func.count(SubmissionRequest.id) * count - func.coalesce(func.sum(RequestTally.handed), 0))
+            .select_from(SubmissionRequest).outerjoin(RequestTally, RequestTally.request_id == SubmissionRequest.id)
+            .where(past)) or 0)
     requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
     handed = (select(func.count(Submission.id)).select_from(Submission)
               .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
               .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
               .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
-                     *_in_year(year), *_matching(year, filters)).scalar_subquery())
+                     *_in_year(year), *conditions).scalar_subquery())
     return int(db.session.scalar(select(requests * count - handed)) or 0)
 
 

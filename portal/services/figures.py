@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import (
     DateTime,
     Float,
+    Integer,
     Numeric,
     and_,
     case,
@@ -46,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from ..models import (
+    DISTRICT_SLOTS,
     Assessment,
     AssessmentStatus,
     AssessmentTally,
@@ -53,7 +55,9 @@ from ..models import (
     Branch,
     BranchSummary,
     CampaignYear,
+    DistrictCriterion,
     DistrictDay,
+    DistrictSummary,
     Pledge,
     PledgeStatus,
     Post,
@@ -61,6 +65,7 @@ from ..models import (
     PostStatus,
     ProgressSnapshot,
     RequestKind,
+    RequestTally,
     Review,
     Role,
     Submission,
@@ -224,7 +229,92 @@ def rebuild(connection, since_p14: bool = True, tally_figures: bool = True) -> i
             t = AssessmentTally.__table__.c
             connection.execute(update(AssessmentTally).values(progress=progress_of(t), score=score_of(t)))
         rebuild_days(connection)
+        rebuild_district(connection)
     return int(connection.execute(select(func.count()).select_from(BranchSummary)).scalar_one())
+
+
+# --- the district's totals (district_summary, district_criterion) ---------------------------------------------------
+# Kept by the triggers of migration h14k_01 in the statement that writes a summary or a tally; computed here from
+# scratch with the same definitions (tenths of a percent as integers), for `rebuild-figures` and the tests.
+
+DISTRICT_COLUMNS = ["year_id", "slot", "branches", "submitted", "progress_tenths", "scored", "score_tenths", "not_met",
+                    "band_0", "band_1", "band_2", "band_3", "band_4"]
+CRITERION_COLUMNS = ["year_id", "criterion_id", "slot", "progress_tenths", "scored", "score_tenths"]
+BAND_WIDTH = 20  # percent: the distribution chart's five bands (dashboard.HISTOGRAM_BINS)
+
+
+def tenths(expr):
+    """A figure rounded to 0.1 as an integer number of tenths (exact to add and subtract)."""
+    return cast(func.round(expr * 10), Integer)
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _district():
+    """SELECT of the district's totals per year and slot (in DISTRICT_COLUMNS order) over the active branches'
+    summaries."""
+    s = BranchSummary
+    slot = s.branch_id % DISTRICT_SLOTS
+    bands = [_count(s.progress < BAND_WIDTH)]
+    bands += [_count(and_(s.progress >= BAND_WIDTH * k, s.progress < BAND_WIDTH * (k + 1))) for k in range(1, 4)]
+    bands.append(_count(s.progress >= BAND_WIDTH * 4))
+    return (select(s.year_id, slot, func.count(), _count(s.status.in_(DONE_STATUSES)),
+                   func.coalesce(func.sum(tenths(s.progress)), 0), func.count(s.score),
+                   func.coalesce(func.sum(tenths(s.score)), 0), func.coalesce(func.sum(s.not_met), 0), *bands)
+            .where(s.active.is_(True)).group_by(s.year_id, slot))
+
+
+def _district_criteria():
+    """SELECT of the per-year, per-criterion sums by slot (in CRITERION_COLUMNS order) over the kept tallies of the
+    active branches' own checklists."""
+    s, t = BranchSummary, AssessmentTally
+    slot = s.branch_id % DISTRICT_SLOTS
+    return (select(s.year_id, t.criterion_id, slot, func.coalesce(func.sum(tenths(t.progress)), 0), func.count(t.score),
+                   func.coalesce(func.sum(tenths(t.score)), 0))
+            .join(t, t.assessment_id == s.assessment_id).where(s.active.is_(True))
+            .group_by(s.year_id, t.criterion_id, slot))
+
+
+HANDED_STATUSES = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)  # a request's submission handed in
+
+
+def _requests_handed():
+    """SELECT of (request id, submissions handed in by branches active in the request's year) per request."""
+    s = BranchSummary
+    return (select(Submission.request_id, func.count(Submission.id))
+            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+            .join(s, and_(s.year_id == SubmissionRequest.year_id, s.branch_id == Submission.branch_id))
+            .where(s.active.is_(True), Submission.status.in_(HANDED_STATUSES)).group_by(Submission.request_id))
+
+
+def rebuild_district(connection) -> None:
+    """Recompute the district's totals from the summaries, tallies and submissions (the triggers keep them
+    afterwards)."""
+    connection.execute(delete(DistrictSummary))
+    connection.execute(insert(DistrictSummary).from_select(DISTRICT_COLUMNS, _district()))
+    connection.execute(delete(DistrictCriterion))
+    connection.execute(insert(DistrictCriterion).from_select(CRITERION_COLUMNS, _district_criteria()))
+    connection.execute(delete(RequestTally))
+    connection.execute(insert(RequestTally).from_select(["request_id", "handed"], _requests_handed()))
+
+
+def district_differences(session: Session) -> list[tuple]:
+    """Where the kept district totals and a computation from scratch disagree (empty when they agree): (table,
+    key, kept values or None, computed values or None). A kept row of zeros (its branches all left) is no row."""
+    out = []
+    for table, model, columns, width, computed in (
+            ("district_summary", DistrictSummary, DISTRICT_COLUMNS, 2, _district()),
+            ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 3, _district_criteria()),
+            ("request_tally", RequestTally, ["request_id", "handed"], 1, _requests_handed())):
+        kept = {tuple(r[:width]): tuple(r[width:]) for r in session.execute(
+            select(*(getattr(model, name) for name in columns))) if any(r[width:])}
+        fresh = {tuple(r[:width]): tuple(int(v) for v in r[width:]) for r in session.execute(computed)
+                 if any(r[width:])}
+        out += [(table, key, kept.get(key), fresh.get(key)) for key in sorted(kept.keys() | fresh.keys())
+                if kept.get(key) != fresh.get(key)]
+    return out
 
 
 DAY_COLUMNS = ["year_id", "day", "snapshots", "progress", "score"]

@@ -46,6 +46,8 @@ def agree() -> None:
     assert not days, "\n".join(map(str, days))
     counts = tallies.differences()  # the tallies, with their stored progress and score
     assert not counts, "\n".join(map(str, counts))
+    district = figures.district_differences(db.session)  # the district's totals (the triggers of h14k_01)
+    assert not district, "\n".join(map(str, district))
     kept = {row.branch_id: row for row in db.session.scalars(
         select(BranchSummary).where(BranchSummary.year_id == year().id))}
     for row in dashboard.build_rows(year()):

@@ -24,7 +24,7 @@ def _only_sqlite():
 
 def test_h14x_01_counts_the_ballots_already_cast(tmp_path):
     app, path = sqlite_app(tmp_path)
-    migrate(app, "h14x_01")
+    migrate(app, "heads")  # the seed writes what the later migrations add (h14k_01's district totals)
     with app.app_context():
         demo.seed(branches=4, members_per_branch=2)  # ballots of three rounds, their counts kept by the seed
         assert appraisal.tally_differences() == []
