@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -46,6 +46,13 @@ class Pledge(db.Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        # A member's own pledges of a year (home page, checklist), and the pledges waiting for approval, longest
+        # waiting first (the secretaries' and admins' work queues): neither reads the district's pledges (#14).
+        Index("ix_pledge_member_year", "member_id", "year_id"),
+        Index("ix_pledge_year_status", "year_id", "status", "updated_at"),
+    )
 
 
 class PledgeEntry(db.Model):

@@ -84,7 +84,9 @@ class User(UserMixin, db.Model):
     sort_key: Mapped[str] = mapped_column(String(255), default=_key_of("display_name", person=True), server_default="",
                                           index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
+    # Indexed: the leaders' review queue and the secretaries' lists reach the district's ~2,000 secretaries among
+    # its ~80,000 people from the role (issue #14).
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER, index=True)
     branch_id: Mapped[int | None] = mapped_column(
         ForeignKey("branch.id", ondelete="SET NULL"), index=True
     )
