@@ -9,7 +9,6 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import (
@@ -31,6 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.orm import aliased
 from werkzeug.security import generate_password_hash
 
 from ..clock import local_today
@@ -43,6 +43,7 @@ from ..models import (
     AssessmentEvent,
     AssessmentStatus,
     AssessmentTally,
+    AuditEvent,
     Branch,
     BranchKind,
     CampaignYear,
@@ -67,7 +68,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, figures, markdown, progress, tallies
+from . import figures, markdown, progress, tallies
 from .builtin import ensure_builtin
 from .bulk import insert_dicts, insert_rows
 from .campaign import seed_demo as seed_campaign_work
@@ -373,19 +374,6 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
         select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
     event_rows, review_rows = [], []  # (EVENT_COLUMNS), {review}
-    # The same history in the audit log, at its own times, as the services would have recorded it.
-    accounts = {uid: SimpleNamespace(id=uid, username=name) for uid, name in
-                db.session.execute(select(User.id, User.username))}
-    history: list[audit.Past] = []
-    # Befores and afters shared by the events that have them: their JSON is written once (bulk.insert_rows).
-    draft, submitted = {"status": "draft"}, {"status": "submitted"}
-    handed_in, returned = {"status": "submitted", "comment": ""}, {"status": "returned", "comment": RETURN_REASON}
-    reviewed = {"status": "reviewed", "comment": ""}
-    reviewed_as: dict[ReviewRating, dict] = {}
-
-    def happened(assessment_id, branch_id, actor_id, action, before, after, at):
-        history.append(audit.Past(accounts.get(actor_id), f"checklist.{action}", "assessment", assessment_id,
-                                  branch_id, at, before, after))
 
     answering = []  # (assessment id, items answered from the top of its checklist, by whom)
     for branch_id, member_id, items, fraction, status, by in plan:
@@ -394,16 +382,13 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
         submitted_at = past if finished else _when(rng, today, 10)
         if status in (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED, AssessmentStatus.RETURNED):
             event_rows.append((assessment_id, by, "submit", "draft", "submitted", "", submitted_at))
-            happened(assessment_id, branch_id, by, "submit", draft, handed_in, submitted_at)
         if status == AssessmentStatus.RETURNED:
             at = submitted_at + timedelta(hours=5)
             event_rows.append((assessment_id, leader_id, "return", "submitted", "returned", RETURN_REASON, at))
-            happened(assessment_id, branch_id, leader_id, "return", submitted, returned, at)
         if status == AssessmentStatus.REVIEWED:
             reviewer = leader_id if member_id is None else None
             at = submitted_at + timedelta(days=1)
             event_rows.append((assessment_id, reviewer, "review", "submitted", "reviewed", "", at))
-            after = reviewed
             if member_id is None:
                 rating = rng.choice([ReviewRating.GOOD, ReviewRating.GOOD, ReviewRating.FAIRLY_GOOD,
                                      ReviewRating.AVERAGE])
@@ -412,17 +397,53 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
                     "branch_id": branch_id, "member_id": None, "rating": rating, "comment": REVIEW_COMMENT,
                     "improvements": REVIEW_IMPROVEMENTS, "created_at": at,
                 })
-                after = reviewed_as.setdefault(rating, {"status": "reviewed", "comment": REVIEW_COMMENT,
-                                                        "rating": rating.value, "improvements": REVIEW_IMPROVEMENTS})
-            # A member's is reviewed by their secretary (the visible history leaves the reviewer unnamed).
-            happened(assessment_id, branch_id, reviewer or secretaries.get(branch_id), "review", submitted, after, at)
     # A finished year answered everything on one day; the current year's answers fall in the last three weeks.
     moments = [past] if finished else [_when(rng, today, 20) for _ in range(997)]
     places = {item[0]: n for items in (branch_items, member_items) for n, item in enumerate(items)}
     _write_answers(year, answering, places, moments, seed_value)
     insert_rows(AssessmentEvent.__table__, EVENT_COLUMNS, event_rows)
     insert_dicts(Review.__table__, review_rows)
-    audit.record_history(history)
+    _record_checklist_history(year, secretaries)
+
+
+def _record_checklist_history(year: CampaignYear, secretaries: dict[int, int]) -> None:
+    """The year's checklist events (`assessment_event`, with the branches' reviews already written) again in the
+    audit log, as the services would have recorded them (`checklist.submit`, `.return`, `.review`, with the
+    status before and after): one INSERT … SELECT instead of a Python row an event. `secretaries`: {branch id:
+    its secretary's user id}: a member's checklist is reviewed by their secretary (the checklist's own history
+    leaves that reviewer unnamed; the audit log names them)."""
+    connection = db.session.connection()
+    SECRETARIES.create(connection)
+    insert_rows(SECRETARIES, ["branch_id", "user_id"], list(secretaries.items()))
+    json_type = AuditEvent.__table__.c.after.type
+
+    def as_json(value: dict):
+        return literal(value, json_type)
+
+    event, checklist = AssessmentEvent, Assessment
+    actor_id = case((and_(event.action == "review", checklist.member_id.isnot(None)), SECRETARIES.c.user_id),
+                    else_=event.actor_id)
+    actor = aliased(User)
+    before = case((event.action == "submit", as_json({"status": "draft"})), else_=as_json({"status": "submitted"}))
+    after = case(
+        (event.action == "submit", as_json({"status": "submitted", "comment": ""})),
+        (event.action == "return", as_json({"status": "returned", "comment": RETURN_REASON})),
+        *((Review.rating == rating, as_json({"status": "reviewed", "comment": REVIEW_COMMENT, "rating": rating.value,
+                                             "improvements": REVIEW_IMPROVEMENTS})) for rating in ReviewRating),
+        else_=as_json({"status": "reviewed", "comment": ""}))
+    history = (select(actor_id, func.coalesce(actor.username, ""), literal("checklist.") + event.action,
+                      literal("assessment"), event.assessment_id, checklist.branch_id, before, after, event.at,
+                      literal(""))
+               .select_from(event).join(checklist, checklist.id == event.assessment_id)
+               .outerjoin(SECRETARIES, SECRETARIES.c.branch_id == checklist.branch_id)
+               .outerjoin(Review, and_(Review.assessment_id == event.assessment_id, event.action == "review"))
+               .outerjoin(actor, actor.id == actor_id)
+               .where(checklist.year_id == year.id)
+               .order_by(event.id))
+    db.session.execute(insert(AuditEvent).from_select(
+        ["actor_id", "actor_name", "action", "object_type", "object_id", "branch_id", "before", "after", "at", "ip"],
+        history))
+    SECRETARIES.drop(connection)
 
 
 NOTES = ["", "", "已召开专题会议,见会议记录。", "相关制度已汇编成册。", "组织党员参加志愿服务三次。"]  # of items met
@@ -450,6 +471,8 @@ MOMENTS = Table("demo_moment", _SCRATCH, Column("n", Integer, primary_key=True),
                 Column("at", DateTime, nullable=False), prefixes=["TEMPORARY"])
 
 SCRATCH_TABLES = (ANSWERING, DRAWS, MOMENTS)
+SECRETARIES = Table("demo_secretary", _SCRATCH, Column("branch_id", Integer, primary_key=True),
+                    Column("user_id", Integer, nullable=False), prefixes=["TEMPORARY"])
 
 
 def _draws() -> list[tuple[int, str, str]]:

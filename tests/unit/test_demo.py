@@ -235,6 +235,37 @@ def test_demo_answers_each_checklist_from_the_top_and_leaves_no_scratch_tables(a
             partial += 0 < len(rows) < len(items)
     assert partial  # the current year has checklists part-way done
     connection = db.session.connection()
-    for table in demo.SCRATCH_TABLES:
+    for table in (*demo.SCRATCH_TABLES, demo.SECRETARIES):
         table.create(connection)
         table.drop(connection)
+
+
+def test_demo_audit_log_repeats_each_checklist_event(app):
+    """The checklists' audit history is written in SQL from their events (demo._record_checklist_history): one audit
+    event per checklist event, in the same order, at the same time, as the services record it: the actor named (a
+    member's checklist reviewed by the branch's secretary), the status before and after, a branch's review with
+    its rating and comment."""
+    from portal.models import AssessmentEvent, AuditEvent, Review
+
+    demo.seed(branches=24, members_per_branch=2)
+    names = dict(db.session.execute(select(User.id, User.username)).all())
+    secretaries = dict(db.session.execute(select(User.branch_id, User.id).where(User.role == Role.SECRETARY)).all())
+    ratings = dict(db.session.execute(select(Review.assessment_id, Review.rating)).all())
+    expected = []
+    for event, branch_id, member_id in db.session.execute(
+            select(AssessmentEvent, Assessment.branch_id, Assessment.member_id).join(Assessment)
+            .order_by(AssessmentEvent.id)):
+        actor = secretaries.get(branch_id) if event.action == "review" and member_id else event.actor_id
+        before = {"status": "draft" if event.action == "submit" else "submitted"}
+        after = {"status": event.to_status, "comment": event.comment}
+        if event.action == "review" and event.assessment_id in ratings:
+            after = {"status": "reviewed", "comment": demo.REVIEW_COMMENT,
+                     "rating": ratings[event.assessment_id].value, "improvements": demo.REVIEW_IMPROVEMENTS}
+        expected.append((actor, names.get(actor, ""), f"checklist.{event.action}", "assessment", event.assessment_id,
+                         branch_id, before, after, event.at, ""))
+    recorded = db.session.execute(
+        select(AuditEvent.actor_id, AuditEvent.actor_name, AuditEvent.action, AuditEvent.object_type,
+               AuditEvent.object_id, AuditEvent.branch_id, AuditEvent.before, AuditEvent.after, AuditEvent.at,
+               AuditEvent.ip).where(AuditEvent.action.like("checklist.%")).order_by(AuditEvent.id)).all()
+    assert {e[2] for e in expected} == {"checklist.submit", "checklist.return", "checklist.review"}
+    assert [tuple(r) for r in recorded] == expected
