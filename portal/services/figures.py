@@ -43,7 +43,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from ..models import (
@@ -74,6 +73,7 @@ from ..models import (
     Unit,
     User,
 )
+from .upsert import upsert_from_select
 
 _BRANCHES = "portal.figures_branches"  # session.info key: branch ids whose rows to recompute
 _YEARS = "portal.figures_years"  # session.info key: year ids whose rows (every branch) to recompute
@@ -195,10 +195,8 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
 
 
 def _upsert(connection, select_stmt) -> None:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(BranchSummary).from_select(COLUMNS, select_stmt)
-    connection.execute(stmt.on_conflict_do_update(
-        index_elements=["year_id", "branch_id"], set_={name: stmt.excluded[name] for name in COLUMNS[2:]}))
+    connection.execute(upsert_from_select(connection.dialect.name, BranchSummary, COLUMNS, select_stmt,
+                                          key=COLUMNS[:2]))
 
 
 def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
@@ -338,11 +336,10 @@ def rebuild_days(connection) -> None:
 
 
 def refresh_days(connection, year_id: int, day) -> None:
-    """Recompute the district's averages of one year and day from its snapshots: one statement."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(DistrictDay).from_select(DAY_COLUMNS, _days(year_id, day))
-    connection.execute(stmt.on_conflict_do_update(
-        index_elements=["year_id", "day"], set_={name: stmt.excluded[name] for name in DAY_COLUMNS[2:]}))
+    """Recompute the district's averages of one year and day from its snapshots: one statement (compiled once per
+    dialect, services/upsert.py)."""
+    connection.execute(upsert_from_select(connection.dialect.name, DistrictDay, DAY_COLUMNS, _days(year_id, day),
+                                          key=DAY_COLUMNS[:2]))
 
 
 def day_differences(session: Session) -> list[tuple]:

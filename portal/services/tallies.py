@@ -22,12 +22,12 @@ from collections.abc import Iterable
 from types import SimpleNamespace
 
 from sqlalchemy import delete, event, func, insert, inspect, select, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import Assessment, AssessmentTally, Criterion, Item, ItemResult
 from . import figures, progress
+from .upsert import upsert_from_select
 
 _MARKS = "portal.tally_marks"  # session.info key: assessment ids to bring up to date
 _RESET = "portal.tally_reset"  # session.info key: assessments whose answers were removed (rows may go)
@@ -89,17 +89,15 @@ def refresh(assessment_ids: Iterable[int], connection=None) -> None:
     """Recompute the tallies of these assessments from their item results, in the current transaction of
     `connection` (default: the session's): one INSERT … SELECT … ON CONFLICT DO UPDATE per 500 assessments.
     An answer never changes which criteria an assessment has rows for (only a framework change does, and
-    that rebuilds), so upserting the computed rows is enough."""
+    that rebuilds), so upserting the computed rows is enough. The statement is compiled once per dialect and
+    IN-list length (services/upsert.py)."""
     ids = sorted(set(assessment_ids))
     if not ids:
         return
     connection = connection or db.session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     for start in range(0, len(ids), 500):  # bounded IN lists
-        stmt = dialect.insert(AssessmentTally).from_select(TALLY_COLUMNS, _computed(ids[start:start + 500]))
-        connection.execute(stmt.on_conflict_do_update(
-            index_elements=["assessment_id", "criterion_id"],
-            set_={name: stmt.excluded[name] for name in TALLY_COLUMNS[2:]}))
+        connection.execute(upsert_from_select(connection.dialect.name, AssessmentTally, TALLY_COLUMNS,
+                                              _computed(ids[start:start + 500]), key=TALLY_COLUMNS[:2]))
 
 
 def rebuild(connection=None) -> int:
