@@ -4,7 +4,9 @@ tick (session h14page):
     DATABASE_URL=sqlite:////tmp/copy-of-d2000.db .venv/bin/python -m bench.page_cpu [ROUNDS]
 
 Logs in with the Flask test client (CSRF off) as each demo account and requests each page ROUNDS times after two
-warm-ups; prints the median and the lowest CPU time (time.process_time) and the statements of one request.
+warm-ups; prints the median and the lowest CPU time (time.process_time), the statements of one request and the most
+statements SQLAlchemy compiled in one request after the warm-ups (a statement without a cache key compiles every
+time).
 `SHOW=<label>` lists that page's statements with their wall time. The tick writes (the first branch item's result,
 alternately met and partly): run it on a copy of a district, never on a database you keep.
 """
@@ -16,6 +18,7 @@ import sys
 import time
 
 from sqlalchemy import event, select
+from sqlalchemy.engine.default import CACHE_HIT
 
 from portal import create_app
 from portal.extensions import db
@@ -29,6 +32,7 @@ def main(rounds: int = 7) -> None:
     only, show = os.environ.get("ONLY"), os.environ.get("SHOW")
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"], "WTF_CSRF_ENABLED": False})
     statements: list[tuple[float, str]] = []
+    compiled: list[str] = []  # statements SQLAlchemy compiled (no cached compiled form: a miss or no cache key)
     started: dict[int, float] = {}
     with app.app_context():
         @event.listens_for(db.engine, "before_cursor_execute")
@@ -38,6 +42,8 @@ def main(rounds: int = 7) -> None:
         @event.listens_for(db.engine, "after_cursor_execute")
         def after(conn, cursor, statement, parameters, context, executemany):
             statements.append(((time.perf_counter() - started.pop(id(cursor))) * 1000, statement))
+            if context is not None and context.compiled is not None and context.cache_hit is not CACHE_HIT:
+                compiled.append(statement)
 
         from portal.models import Criterion, Framework, Item, Subject, User
 
@@ -56,9 +62,10 @@ def main(rounds: int = 7) -> None:
             response = clients[user].post("/login", data={"username": user, "password": "portal-demo"})
             assert response.status_code in (302, 303), response.status_code
         client = clients[user]
-        cpu, counts = [], []
+        cpu, counts, compiles = [], [], []
         for n in range(rounds + 2):
             statements.clear()
+            compiled.clear()
             t0 = time.process_time()
             if page == "TICK":
                 response = client.post(tick, data={"result": "met" if n % 2 else "partly"},
@@ -70,11 +77,14 @@ def main(rounds: int = 7) -> None:
             if n >= 2:
                 cpu.append(spent)
                 counts.append(len(statements))
+                compiles.append(len(compiled))
         print(f"{user:7} {label:40} CPU {statistics.median(cpu):6.1f} ms (min {min(cpu):5.1f})  "
-              f"statements {counts[0]:3}", flush=True)
+              f"statements {counts[0]:3}  compiled {max(compiles):3}", flush=True)
         if show == label:
             for ms, statement in statements:
                 print(f"     {ms:7.2f} ms  {' '.join(statement.split())[:300]}")
+            for statement in compiled:
+                print(f"     compiled: {' '.join(statement.split())[:120]}")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,7 @@ from .items import (
     retired_in,
     wordings_in,
 )
+from .upsert import upsert_values
 
 EVIDENCE_KIND = "evidence"
 NOTE_MAX = 2000
@@ -340,13 +341,12 @@ def _lock_assessment(target: Target) -> Assessment:
 
 def _upsert_result(assessment: Assessment, item: Item, actor: User, values: dict) -> None:
     dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ItemResult)
     row = {"assessment_id": assessment.id, "item_id": item.id, "result": Result.NOT_ASSESSED, "note": "",
            "item_text": item.text, "note_version": 0, "updated_by_id": actor.id, "updated_at": utcnow()}
     row.update(values)
-    changes = {k: v for k, v in row.items() if k in values or k in ("updated_by_id", "updated_at")}
-    stmt = insert.values(**row).on_conflict_do_update(index_elements=["assessment_id", "item_id"], set_=changes)
-    db.session.execute(stmt)
+    changes = [k for k in row if k in values or k in ("updated_by_id", "updated_at")]
+    # excluded.<column> is the value given in `row`: SET column = excluded.column as the value itself, cacheable
+    db.session.execute(upsert_values(dialect, ItemResult, row, key=["assessment_id", "item_id"], updated=changes))
     tallies.mark(assessment.id)  # the kept figures follow in this transaction
 
 

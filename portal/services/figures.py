@@ -28,6 +28,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -43,8 +44,8 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from ..models import (
     DISTRICT_SLOTS,
@@ -74,6 +75,7 @@ from ..models import (
     Unit,
     User,
 )
+from .upsert import upsert_from_select
 
 _BRANCHES = "portal.figures_branches"  # session.info key: branch ids whose rows to recompute
 _YEARS = "portal.figures_years"  # session.info key: year ids whose rows (every branch) to recompute
@@ -160,16 +162,13 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
     weights = [func.coalesce(func.sum(getattr(t, name)), 0.0).label(name)
                for name in ("weight_scored", "weight_earned")]
     chosen = []
-    branch_ids, assessment_ids, year_ids, unit_ids = list(branch_ids), list(assessment_ids), list(year_ids), list(
-        unit_ids)
-    if unit_ids:
-        chosen.append(Branch.unit_id.in_(unit_ids))
-    if branch_ids:
-        chosen.append(b_id.in_(branch_ids))
-    if assessment_ids:
-        chosen.append(b_id.in_(select(Assessment.branch_id).where(Assessment.id.in_(assessment_ids))))
-    if year_ids:
-        chosen.append(y_id.in_(year_ids))
+    for ids, condition in ((unit_ids, Branch.unit_id.in_), (branch_ids, b_id.in_),
+                           (assessment_ids, lambda v: b_id.in_(select(Assessment.branch_id).where(
+                               Assessment.id.in_(v)))),
+                           (year_ids, y_id.in_)):
+        ids = ids if isinstance(ids, BindParameter) else list(ids)  # (a parameter: the ids come at execution)
+        if isinstance(ids, BindParameter) or ids:
+            chosen.append(condition(ids))
     inner = (
         select(y_id.label("year_id"), b_id.label("branch_id"), a.id.label("assessment_id"), a.status.label("status"),
                *sums, *weights, rating.label("rating"), plan_status.label("plan_status"), pledges.label("pledges"),
@@ -194,11 +193,23 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
     return select(*columns).where(true())  # (an upsert's SELECT needs one)
 
 
-def _upsert(connection, select_stmt) -> None:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(BranchSummary).from_select(COLUMNS, select_stmt)
-    connection.execute(stmt.on_conflict_do_update(
-        index_elements=["year_id", "branch_id"], set_={name: stmt.excluded[name] for name in COLUMNS[2:]}))
+_REFRESHES: dict[tuple, object] = {}  # (dialect, which id lists are given) → the upsert, built once
+
+
+def _upsert(connection, branch_ids: list[int], assessment_ids: list[int], year_ids: list[int],
+            unit_ids: list[int]) -> None:
+    """One upsert of the rows `_computed` selects for these ids (empty lists left out). The statement is built
+    once per dialect and combination of lists, with the ids as expanding parameters: building it costs more than
+    running it for one branch."""
+    given = {"branch_ids": branch_ids, "assessment_ids": assessment_ids, "year_ids": year_ids, "unit_ids": unit_ids}
+    given = {name: ids for name, ids in given.items() if ids}
+    dialect = connection.dialect.name
+    shape = (dialect, tuple(sorted(given)))
+    stmt = _REFRESHES.get(shape)
+    if stmt is None:
+        stmt = _REFRESHES[shape] = upsert_from_select(dialect, BranchSummary, COLUMNS, _computed(
+            dialect, **{name: bindparam(name, expanding=True) for name in given}), key=COLUMNS[:2])
+    connection.execute(stmt, given)
 
 
 def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
@@ -209,10 +220,9 @@ def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable
     unit_ids = sorted(set(unit_ids))
     if not (branch_ids or assessment_ids or year_ids or unit_ids):
         return
-    dialect = connection.dialect.name
     for start in range(0, max(len(branch_ids), len(assessment_ids), len(unit_ids), 1), 500):
-        _upsert(connection, _computed(dialect, branch_ids[start:start + 500], assessment_ids[start:start + 500],
-                                      year_ids if start == 0 else (), unit_ids=unit_ids[start:start + 500]))
+        _upsert(connection, branch_ids[start:start + 500], assessment_ids[start:start + 500],
+                year_ids if start == 0 else [], unit_ids[start:start + 500])
 
 
 def rebuild(connection, since_p14: bool = True, tally_figures: bool = True) -> int:
@@ -338,11 +348,10 @@ def rebuild_days(connection) -> None:
 
 
 def refresh_days(connection, year_id: int, day) -> None:
-    """Recompute the district's averages of one year and day from its snapshots: one statement."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(DistrictDay).from_select(DAY_COLUMNS, _days(year_id, day))
-    connection.execute(stmt.on_conflict_do_update(
-        index_elements=["year_id", "day"], set_={name: stmt.excluded[name] for name in DAY_COLUMNS[2:]}))
+    """Recompute the district's averages of one year and day from its snapshots: one statement (compiled once per
+    dialect, services/upsert.py)."""
+    connection.execute(upsert_from_select(connection.dialect.name, DistrictDay, DAY_COLUMNS, _days(year_id, day),
+                                          key=DAY_COLUMNS[:2]))
 
 
 def day_differences(session: Session) -> list[tuple]:

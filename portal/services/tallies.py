@@ -21,13 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import SimpleNamespace
 
-from sqlalchemy import delete, event, func, insert, inspect, select, true
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, event, func, insert, inspect, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from ..extensions import db
 from ..models import Assessment, AssessmentTally, Criterion, Item, ItemResult
 from . import figures, progress
+from .upsert import upsert_from_select
 
 _MARKS = "portal.tally_marks"  # session.info key: assessment ids to bring up to date
 _RESET = "portal.tally_reset"  # session.info key: assessments whose answers were removed (rows may go)
@@ -35,17 +36,19 @@ _ALL = "portal.tally_all"  # session.info key: every assessment (the framework c
 _SUSPENDED = "portal.tally_suspended"  # session.info key: a bulk load rebuilds at its end
 # Item and criterion columns that change which items an assessment counts (services/items.py), or their weight.
 FRAMEWORK_COLUMNS = {"weight", "valid_from", "retired_from", "year_id", "criterion_id", "framework_id"}
+_REFRESHES: dict[str, object] = {}  # dialect name → `refresh`'s upsert, built once
 TALLY_COLUMNS = ["assessment_id", "criterion_id", "total", "met", "partly", "not_met", "na", "weight_scored",
                  "weight_earned", "last_answer_at", "progress", "score"]
 
 
-def _computed(assessment_ids: Iterable[int] | None = None):
-    """SELECT of the tally rows (in TALLY_COLUMNS order) from the item results: of the given assessments, or of
-    all (None)."""
+def _computed(assessment_ids: Iterable[int] | BindParameter | None = None):
+    """SELECT of the tally rows (in TALLY_COLUMNS order) from the item results: of the given assessments (or of
+    those an expanding parameter names at execution), or of all (None)."""
     stmt = progress.tally_query(Assessment.id.label("assessment_id"), Criterion.id.label("criterion_id"),
                                 extra_columns=[func.max(ItemResult.updated_at).label("last_answer_at")])
     if assessment_ids is not None:
-        stmt = stmt.where(Assessment.id.in_(list(assessment_ids)))
+        stmt = stmt.where(Assessment.id.in_(
+            assessment_ids if isinstance(assessment_ids, BindParameter) else list(assessment_ids)))
     return with_figures(stmt)
 
 
@@ -89,17 +92,19 @@ def refresh(assessment_ids: Iterable[int], connection=None) -> None:
     """Recompute the tallies of these assessments from their item results, in the current transaction of
     `connection` (default: the session's): one INSERT … SELECT … ON CONFLICT DO UPDATE per 500 assessments.
     An answer never changes which criteria an assessment has rows for (only a framework change does, and
-    that rebuilds), so upserting the computed rows is enough."""
+    that rebuilds), so upserting the computed rows is enough. The statement is compiled once per dialect and
+    IN-list length (services/upsert.py)."""
     ids = sorted(set(assessment_ids))
     if not ids:
         return
     connection = connection or db.session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    dialect = connection.dialect.name
+    stmt = _REFRESHES.get(dialect)
+    if stmt is None:  # built once: building it costs more than running it for one assessment
+        stmt = _REFRESHES[dialect] = upsert_from_select(dialect, AssessmentTally, TALLY_COLUMNS, _computed(
+            bindparam("assessment_ids", expanding=True)), key=TALLY_COLUMNS[:2])
     for start in range(0, len(ids), 500):  # bounded IN lists
-        stmt = dialect.insert(AssessmentTally).from_select(TALLY_COLUMNS, _computed(ids[start:start + 500]))
-        connection.execute(stmt.on_conflict_do_update(
-            index_elements=["assessment_id", "criterion_id"],
-            set_={name: stmt.excluded[name] for name in TALLY_COLUMNS[2:]}))
+        connection.execute(stmt, {"assessment_ids": ids[start:start + 500]})
 
 
 def rebuild(connection=None) -> int:
