@@ -93,6 +93,22 @@ def test_the_consumer_snapshots_progress_and_publishes_scheduled_posts(app, queu
     assert note.kind == "post.published"
 
 
+def _final_result(handle, seconds: float = 60):
+    """The task's result once an attempt succeeds. huey stores each failed attempt's error as the task's result
+    too (store_intermediate_errors), so a read between the retry's e-mail and the retry's own result finds the
+    earlier attempt's error: read past it until a result that is not an error comes (or the time is up)."""
+    from huey.exceptions import TaskException
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return handle.get(blocking=True, timeout=max(deadline - time.monotonic(), 0.1))
+        except TaskException:
+            if time.monotonic() > deadline:
+                raise
+            handle.reset()  # forget the error read; the next read waits for the next result
+
+
 def test_failed_email_is_retried_by_the_queue(app, queue, consumer, member, tmp_path):
     member.email = "mem@example.org"
     db.session.commit()
@@ -109,7 +125,7 @@ def test_failed_email_is_retried_by_the_queue(app, queue, consumer, member, tmp_
     server.start()
     try:
         assert _wait(lambda: inbox.messages), "the retried task did not send the e-mail"
-        assert handle.get(blocking=True, timeout=60)["sent"] == 1
+        assert _final_result(handle)["sent"] == 1
     finally:
         server.stop()
     [(to, message)] = inbox.messages
