@@ -422,14 +422,13 @@ def build_rows(year: CampaignYear, now: datetime | None = None, only: frozenset[
         SubmissionRequest.year_id == year.id, SubmissionRequest.kind == RequestKind.PLAN)) > 0
 
     # Overdue submissions: every request of the year past its deadline that a branch has not handed in.
+    owed_join, still_owed = _owed(Branch.id)
     overdue = dict(db.session.execute(
         select(Branch.id, func.count(SubmissionRequest.id))
         .select_from(Branch)
         .join(SubmissionRequest, and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now))
-        .outerjoin(Submission, and_(Submission.request_id == SubmissionRequest.id,
-                                    Submission.branch_id == Branch.id))
-        .where(Branch.active.is_(True), among(Branch.id), (Submission.id.is_(None)) | Submission.status.in_(
-            [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]))
+        .outerjoin(Submission, owed_join)
+        .where(Branch.active.is_(True), among(Branch.id), still_owed)
         .group_by(Branch.id)).all())
 
     pledges = dict(db.session.execute(
@@ -526,6 +525,15 @@ def clamp_page(filters: Filters, count: int) -> None:
 
 
 # --- the overview, paged, sorted and filtered in SQL over the kept summaries ------------------------
+
+def _owed(branch_id) -> tuple:
+    """(join, owed) for the submissions a branch owes: the outer join of the branch's submission (`branch_id`: a
+    column) to each SubmissionRequest, and the condition that it is still owed — none handed in, or one pending or
+    returned. The one statement of that rule for the overview, its cards and the export."""
+    join = and_(Submission.request_id == SubmissionRequest.id, Submission.branch_id == branch_id)
+    return join, or_(Submission.id.is_(None), Submission.status.in_([SubmissionStatus.PENDING,
+                                                                     SubmissionStatus.RETURNED]))
+
 
 HISTOGRAM_BINS = 5  # progress bands of the distribution chart: 0–20 %, …, 80–100 %
 S = BranchSummary
@@ -789,12 +797,10 @@ def export_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion],
     overdue submissions), streamed `EXPORT_BATCH` rows at a time (a server-side cursor on PostgreSQL), so memory
     stays flat whatever the size of the district. `extra`: more columns, correlated with the summary's
     `BranchSummary.branch_id` (the verdicts: `grading.verdict_columns`), whose values come in `ExportRow.extra`."""
-    handed_in = [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]
+    owed_join, still_owed = _owed(S.branch_id)
     overdue = (select(func.count(SubmissionRequest.id))  # as _overdue counts them, for the row's branch
-               .outerjoin(Submission, and_(Submission.request_id == SubmissionRequest.id,
-                                           Submission.branch_id == S.branch_id))
-               .where(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now,
-                      or_(Submission.id.is_(None), Submission.status.in_(handed_in)))
+               .outerjoin(Submission, owed_join)
+               .where(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now, still_owed)
                .scalar_subquery())
     kept = [aliased(AssessmentTally, name=f"kept_{index}") for index in range(len(criteria))]
     figures = [column for t in kept
@@ -823,12 +829,11 @@ def export_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion],
 def _overdue(year: CampaignYear, now: datetime, *columns):
     """SELECT columns, count of overdue submissions (every request of the year past its deadline that the
     branch has not handed in) over the year's active branches; the caller adds conditions."""
+    owed_join, still_owed = _owed(S.branch_id)
     return (_summaries(*columns, func.count(SubmissionRequest.id))
             .join(SubmissionRequest, and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now))
-            .outerjoin(Submission, and_(Submission.request_id == SubmissionRequest.id,
-                                        Submission.branch_id == S.branch_id))
-            .where(*_in_year(year), or_(Submission.id.is_(None), Submission.status.in_(
-                [SubmissionStatus.PENDING, SubmissionStatus.RETURNED]))))
+            .outerjoin(Submission, owed_join)
+            .where(*_in_year(year), still_owed))
 
 
 def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: int) -> int:
