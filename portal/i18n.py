@@ -2,12 +2,44 @@
 person's stored preference (their account page) applies when they log in."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import flash, has_request_context, request, session
+from flask_babel import Babel, Domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT = "zh"
+
+
+class CatalogueDomain(Domain):
+    """Flask-Babel's default message domain, its catalogue found by the locale object itself: the catalogue
+    `Domain.get_translations` loads and caches (by the locale's identifier, which it writes out anew on every
+    call: a long page looks up about two hundred strings). `force_locale` still applies: the locale is asked
+    for each time. Outside a request (no locale) the domain's own answer, not kept."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._by_locale: dict = {}
+
+    def get_translations(self):
+        locale = get_locale()
+        try:
+            return self._by_locale[locale]
+        except KeyError:
+            found = super().get_translations()
+            if locale is not None:
+                self._by_locale[locale] = found
+            return found
+
+
+class PortalBabel(Babel):
+    """Flask-Babel with `CatalogueDomain` as its default domain (templates' and code's gettext alike)."""
+
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return CatalogueDomain(domain=self.domain)
 
 
 def fill(template, **values) -> str:
