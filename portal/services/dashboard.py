@@ -1145,12 +1145,10 @@ def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
                      User.role.in_([Role.MEMBER, Role.SECRETARY])))
     if not everyone:
         people = people.where(User.id == viewer.id)
-    # The secretary first, then everyone by pinyin.
-    found = sorted(db.session.execute(people),
-                   key=lambda row: (row[2] != Role.SECRETARY, collation.person_key(row[1])))
-    member_tallies = progress.tallies([aid for *_rest, aid, _s in found if aid is not None])
-    lines = [MemberLine(uid, name, role, post_title, status,
-                        progress.overall(member_tallies.get(aid, {})) if aid else Tally())
+    # The secretary first, then everyone by pinyin (the stored reading).
+    found = db.session.execute(people.order_by(User.role != Role.SECRETARY, *collation.people_order())).all()
+    member_tallies = progress.overall_tallies([aid for *_rest, aid, _s in found if aid is not None])
+    lines = [MemberLine(uid, name, role, post_title, status, member_tallies[aid] if aid else Tally())
              for uid, name, role, post_title, aid, status in found]
     own = next((line for line in lines if line.user_id == viewer.id), None)
     return (lines if everyone else []), own

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import lazyload
 
 from ..collation import people_order, sort_key
 from ..errors import Conflict, Invalid, NotFound
@@ -341,12 +342,14 @@ def movement(earlier: str | None, later: str | None) -> int:
 
 
 def history(branch_id: int) -> list[tuple[CampaignYear, GradeRecord | None, int]]:
-    """A branch's grade per campaign year, oldest first, with the movement from the year before."""
-    years = list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
-    records = grades_by_branch([y.id for y in years], [branch_id])
+    """A branch's grade per campaign year, oldest first, with the movement from the year before: one query (the
+    years' phases are not read)."""
+    stmt = (select(CampaignYear, GradeRecord).options(lazyload(CampaignYear.phases))
+            .outerjoin(GradeRecord, and_(GradeRecord.year_id == CampaignYear.id, GradeRecord.branch_id == branch_id,
+                                         GradeRecord.member_id.is_(None)))
+            .order_by(CampaignYear.year))
     out, previous = [], None
-    for year in years:
-        record = records.get((year.id, branch_id))
+    for year, record in db.session.execute(stmt):
         grade = record.grade if record else None
         out.append((year, record, movement(previous, grade)))
         previous = grade
