@@ -68,3 +68,20 @@ def test_menu_is_what_the_template_computed(app, request, who):
                         for endpoint, label, action in NAV_ITEMS if endpoint in app.view_functions]
             assert menu(user) == expected
             assert any(href for href, _label, _here in expected)
+
+
+def test_page_numbers_link_a_window_of_pages_whatever_their_number():
+    from portal.services.paging import page_numbers
+
+    assert page_numbers(1, 1) == [1]
+    assert page_numbers(2, 4) == [1, 2, 3, 4]
+    assert page_numbers(1, 40) == [1, 2, 3, None, 40]
+    assert page_numbers(7, 40) == [1, None, 5, 6, 7, 8, 9, None, 40]
+    assert page_numbers(4, 40) == [1, 2, 3, 4, 5, 6, None, 40]  # a gap of one page shows the page
+    assert page_numbers(40, 40) == [1, None, 38, 39, 40]
+    for pages in (1, 5, 40, 2000):
+        for page in range(1, pages + 1, 7):
+            numbers = page_numbers(page, pages)
+            assert len(numbers) <= 9 and numbers[0] == 1 and numbers[-1] == pages and page in numbers
+            shown = [n for n in numbers if n]
+            assert shown == sorted(set(shown))
