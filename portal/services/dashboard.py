@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -168,15 +168,25 @@ class Filters:
 def years() -> list[CampaignYear]:
     """Every campaign year, the latest first. Their phases are loaded only if asked for (a page's year picker
     needs none of them; the current year's are already loaded for the header)."""
-    return list(db.session.scalars(select(CampaignYear).options(lazyload(CampaignYear.phases))
-                                   .order_by(CampaignYear.year.desc())))
+    return list(db.session.scalars(_years_statement()))
 
 
 def branch_criteria() -> list[Criterion]:
     """The 五个好 criteria in their order."""
-    return list(db.session.scalars(
-        select(Criterion).join(Framework).where(Framework.subject == Subject.BRANCH)
-        .order_by(Criterion.position)))
+    return list(db.session.scalars(_branch_criteria_statement()))
+
+
+# Statements of every dashboard and branch page that take no values, built once: building a statement and its
+# cache key costs more CPU than SQLite takes to run it (issue #14).
+@cache
+def _years_statement():
+    return select(CampaignYear).options(lazyload(CampaignYear.phases)).order_by(CampaignYear.year.desc())
+
+
+@cache
+def _branch_criteria_statement():
+    return (select(Criterion).join(Framework).where(Framework.subject == Subject.BRANCH)
+            .order_by(Criterion.position))
 
 
 def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]) -> Filters:
