@@ -32,7 +32,8 @@ PAGES = [("leader", "/healthz"), ("leader", "/account"), ("leader", "/"), ("admi
          ("leader", "/dashboard?kind=middle&status=draft"), ("leader", "/dashboard?status=none"),
          ("leader", "/dashboard?kind=primary&page=3"), ("leader", "/dashboard?grade=advanced"),
          ("leader", "/dashboard?appraisal=low"), ("leader", "/dashboard?appraisal=few"),
-         ("leader", "/dashboard?q=%E5%B0%8F%E5%AD%A6"), ("leader", "/dashboard?q=%E7%BA%A2%E7%83%9B")]
+         ("leader", "/dashboard?q=%E5%B0%8F%E5%AD%A6"), ("leader", "/dashboard?q=%E7%BA%A2%E7%83%9B"),
+         ("leader", "/dashboard?kind=office&status=returned")]
 
 
 def main(rounds: int = 7) -> None:

@@ -934,7 +934,7 @@ def overview(args, today: date | None = None) -> Overview:
     kept.apply_pending(summaries=True)  # this transaction's own changes, if any
     found = _aggregate(year, filters, now)
     clamp_page(filters, found.count)
-    rows = summary_rows(year, filters, criteria, now)
+    rows = summary_rows(year, filters, criteria, now) if found.count else []  # (none: no index scan for none)
     overdue = _overdue_total(year, now, filters, found.count)
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
