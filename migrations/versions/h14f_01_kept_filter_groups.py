@@ -13,8 +13,11 @@ branch's summary (`branch_summary.unit_kind`, `status`); '' stands for none (a b
 kind or status changes moves its part, its tallies' and its handed-in submissions' from one group to the other. The
 upgrade fills the tables from the summaries, tallies and submissions, as `flask --app wsgi rebuild-figures` does
 (services/figures.py `rebuild_district`).
-Separate triggers beside h14k_01's: no table is rebuilt here, theirs are untouched. A later migration that rebuilds
-`branch_summary`, `assessment_tally` or `submission` in SQLite's batch mode must create these again too.
+Triggers of their own on summaries, submissions and requests, beside h14k_01's; on a tally (written by the hundred
+thousand in a seed or a rebuild) h14k_01's triggers (SQLite) and function (PostgreSQL) are made again to do both
+tables' work, and on SQLite only for a tally that an active summary counts (one probe for a member's, as before).
+The downgrade restores h14k_01's own. A later migration that rebuilds `branch_summary`, `assessment_tally` or
+`submission` in SQLite's batch mode must create these again too.
 """
 import importlib.util
 from pathlib import Path
@@ -30,7 +33,8 @@ depends_on = None
 
 def _h14k():
     """Migration h14k_01's module: the column definitions the groups share with the district's totals."""
-    spec = importlib.util.spec_from_file_location("h14k_01", Path(__file__).with_name("h14k_01_kept_district_figures.py"))
+    path = Path(__file__).with_name("h14k_01_kept_district_figures.py")
+    spec = importlib.util.spec_from_file_location("h14k_01", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -120,12 +124,13 @@ def _move_tally() -> str:
 _SUMMARY_OF = ("FROM submission_request q JOIN branch_summary b ON b.year_id = q.year_id "
                "AND b.branch_id = {r}.branch_id WHERE q.id = {r}.request_id AND b.active")
 _GROUP_OF_B = "COALESCE(b.unit_kind, ''), COALESCE(b.status, '')"
+_ADD_HANDED = ("ON CONFLICT (request_id, unit_kind, status) DO UPDATE SET handed = request_group.handed "
+               "+ excluded.handed;")
 
 
 def _add_submission(r: str) -> str:
-    return (f"INSERT INTO request_group (request_id, unit_kind, status, handed) SELECT {r}.request_id, {_GROUP_OF_B}, 1 "
-            f"{_SUMMARY_OF.format(r=r)} AND {r}.status IN {_HANDED} "
-            "ON CONFLICT (request_id, unit_kind, status) DO UPDATE SET handed = request_group.handed + excluded.handed;")
+    return (f"INSERT INTO request_group (request_id, unit_kind, status, handed) SELECT {r}.request_id, "
+            f"{_GROUP_OF_B}, 1 {_SUMMARY_OF.format(r=r)} AND {r}.status IN {_HANDED} {_ADD_HANDED}")
 
 
 def _remove_submission(r: str) -> str:
@@ -139,8 +144,8 @@ _BRANCH_HANDED = ("SELECT s.request_id FROM submission s JOIN submission_request
 
 def _add_branch_handed(r: str) -> str:
     return (f"INSERT INTO request_group (request_id, unit_kind, status, handed) SELECT request_id, "
-            f"{_KIND.format(r=r)}, {_STATUS.format(r=r)}, 1 FROM ({_BRANCH_HANDED.format(r=r)}) handed WHERE {r}.active "
-            "ON CONFLICT (request_id, unit_kind, status) DO UPDATE SET handed = request_group.handed + excluded.handed;")
+            f"{_KIND.format(r=r)}, {_STATUS.format(r=r)}, 1 FROM ({_BRANCH_HANDED.format(r=r)}) handed "
+            f"WHERE {r}.active {_ADD_HANDED}")
 
 
 def _remove_branch_handed(r: str) -> str:
@@ -165,6 +170,11 @@ _GROUP_MOVED = ("OLD.year_id <> NEW.year_id OR OLD.branch_id <> NEW.branch_id OR
                 "NEW.unit_kind OR OLD.status IS DISTINCT FROM NEW.status")
 
 
+def _counted(r: str) -> str:
+    """That the tally {r} is counted: an active summary has its assessment."""
+    return f"EXISTS (SELECT 1 FROM branch_summary s WHERE s.assessment_id = {r}.assessment_id AND s.active)"
+
+
 def _sqlite(condition: str) -> str:
     return condition.replace("IS NOT DISTINCT FROM", "IS").replace("IS DISTINCT FROM", "IS NOT")
 
@@ -186,13 +196,19 @@ def _sqlite_triggers() -> list[str]:
         "CREATE TRIGGER district_group_criteria AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
         f"({counted}) BEGIN {_remove_criteria('OLD')} {_add_criteria('NEW')} END",
         "CREATE TRIGGER district_group_handed AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
-        f"(OLD.active IS NOT NEW.active OR {moved}) BEGIN {_remove_branch_handed('OLD')} {_add_branch_handed('NEW')} END",
-        f"CREATE TRIGGER district_group_tally_insert AFTER INSERT ON assessment_tally BEGIN {_add_tally('NEW')} END",
-        f"CREATE TRIGGER district_group_tally_delete AFTER DELETE ON assessment_tally BEGIN {_remove_tally('OLD')} END",
-        f"CREATE TRIGGER district_group_tally_update AFTER UPDATE ON assessment_tally WHEN {tally_same} AND "
-        f"({_changed(('progress', 'score'), 'IS NOT')}) BEGIN {_move_tally()} END",
-        f"CREATE TRIGGER district_group_tally_move AFTER UPDATE ON assessment_tally WHEN NOT ({tally_same}) BEGIN "
-        f"{_remove_tally('OLD')} {_add_tally('NEW')} END",
+        f"(OLD.active IS NOT NEW.active OR {moved}) BEGIN {_remove_branch_handed('OLD')} "
+        f"{_add_branch_handed('NEW')} END",
+        # A tally's triggers are h14k_01's, each doing both tables' work, and only for a tally counted by an active
+        # summary (a member's tallies, most of them, cost one probe as before).
+        f"CREATE TRIGGER district_tally_insert AFTER INSERT ON assessment_tally WHEN {_counted('NEW')} BEGIN "
+        f"{_K._add_tally('NEW')} {_add_tally('NEW')} END",
+        f"CREATE TRIGGER district_tally_delete AFTER DELETE ON assessment_tally WHEN {_counted('OLD')} BEGIN "
+        f"{_K._remove_tally('OLD')} {_remove_tally('OLD')} END",
+        f"CREATE TRIGGER district_tally_update AFTER UPDATE ON assessment_tally WHEN {tally_same} AND "
+        f"({_changed(('progress', 'score'), 'IS NOT')}) AND {_counted('NEW')} BEGIN {_K._move_tally()} "
+        f"{_move_tally()} END",
+        f"CREATE TRIGGER district_tally_move AFTER UPDATE ON assessment_tally WHEN NOT ({tally_same}) BEGIN "
+        f"{_K._remove_tally('OLD')} {_K._add_tally('NEW')} {_remove_tally('OLD')} {_add_tally('NEW')} END",
         f"CREATE TRIGGER request_group_insert AFTER INSERT ON submission BEGIN {_add_submission('NEW')} END",
         f"CREATE TRIGGER request_group_delete AFTER DELETE ON submission BEGIN {_remove_submission('OLD')} END",
         "CREATE TRIGGER request_group_update AFTER UPDATE ON submission WHEN OLD.status IS NOT NEW.status OR "
@@ -204,11 +220,11 @@ def _sqlite_triggers() -> list[str]:
 
 
 SQLITE_TRIGGERS = ("district_group_insert", "district_group_delete", "district_group_update", "district_group_move",
-                   "district_group_criteria", "district_group_handed", "district_group_tally_insert",
-                   "district_group_tally_delete", "district_group_tally_update", "district_group_tally_move",
-                   "request_group_insert", "request_group_delete", "request_group_update", "request_group_year")
-_FUNCTIONS = (("group_follow_summary", "branch_summary"), ("group_follow_tally", "assessment_tally"),
-              ("group_follow_submission", "submission"))
+                   "district_group_criteria", "district_group_handed", "request_group_insert", "request_group_delete",
+                   "request_group_update", "request_group_year")
+SQLITE_TALLY_TRIGGERS = ("district_tally_insert", "district_tally_delete", "district_tally_update",
+                         "district_tally_move")
+_FUNCTIONS = (("group_follow_summary", "branch_summary"), ("group_follow_submission", "submission"))
 
 
 def _postgresql_triggers() -> list[str]:
@@ -235,14 +251,17 @@ BEGIN
   END IF;
   {_RETURN}
 END $$"""
+    # h14k_01's function of a tally, doing both tables' work (its trigger stays).
     tally = f"""
-CREATE FUNCTION group_follow_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION district_follow_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id THEN
     IF {_changed(('progress', 'score'), 'IS DISTINCT FROM')} THEN
+      {_K._move_tally()}
       {_move_tally()}
     END IF;
   ELSE
+    {_swap(_K._remove_tally, _K._add_tally)}
     {_swap(_remove_tally, _add_tally)}
   END IF;
   {_RETURN}
@@ -272,6 +291,9 @@ END $$"""
 
 def _create_triggers() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
+    if not postgresql:
+        for name in SQLITE_TALLY_TRIGGERS:  # h14k_01's, made again doing both tables' work
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     for statement in _postgresql_triggers() if postgresql else _sqlite_triggers():
         op.execute(sa.text(statement))
 
@@ -284,9 +306,14 @@ def _drop_triggers() -> None:
             op.execute(f"DROP FUNCTION IF EXISTS {name}()")
         op.execute("DROP TRIGGER IF EXISTS group_follow_year ON submission_request")
         op.execute("DROP FUNCTION IF EXISTS group_follow_year()")
+        tally = next(f for f in _K._postgresql_triggers() if "FUNCTION district_follow_tally()" in f)
+        op.execute(sa.text(tally.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")))  # h14k_01's alone
     else:
-        for name in SQLITE_TRIGGERS:
+        for name in SQLITE_TRIGGERS + SQLITE_TALLY_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for statement in _K._sqlite_triggers():  # h14k_01's tally triggers as they were
+            if statement.startswith(tuple(f"CREATE TRIGGER {name} " for name in SQLITE_TALLY_TRIGGERS)):
+                op.execute(sa.text(statement))
 
 
 def _group_columns() -> list:
