@@ -4,7 +4,7 @@
 `submission` and `submission_request`, as those of h14k_01 move the district's totals
 
 Revision ID: h14f_01
-Revises: h14i_01
+Revises: h14b_01
 
 The same definitions as h14k_01 (its DISTRICT and CRITERION column expressions, read from that revision's file, so
 that a group's totals are the district's, split): a filter by unit kind and/or status adds a few kept rows instead
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'h14f_01'
-down_revision = 'h14i_01'
+down_revision = 'h14b_01'
 branch_labels = None
 depends_on = None
 

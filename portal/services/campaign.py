@@ -8,6 +8,7 @@ from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import labels
 from ..clock import local_today
@@ -27,9 +28,13 @@ def current_year() -> CampaignYear | None:
     next request, which is always a redirect after the change."""
     if has_request_context() and "current_year" in g:
         return g.current_year
-    year = db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
+    with_phases = joinedload(CampaignYear.phases)  # the header shows the phase of the day: one query, not two
+    year = db.session.scalars(select(CampaignYear).options(with_phases)
+                              .where(CampaignYear.is_current.is_(True))).unique().first()
     if year is None:  # nothing marked current: fall back to the latest year
-        year = db.session.scalar(select(CampaignYear).order_by(CampaignYear.year.desc()).limit(1))
+        latest = select(CampaignYear.id).order_by(CampaignYear.year.desc()).limit(1).scalar_subquery()
+        year = db.session.scalars(select(CampaignYear).options(with_phases)
+                                  .where(CampaignYear.id == latest)).unique().first()
     if has_request_context():
         g.current_year = year
     return year

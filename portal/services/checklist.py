@@ -684,9 +684,9 @@ def member_coverage(year: CampaignYear, branch: Branch) -> list[MemberCoverage]:
     done = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
     rows.sort(key=lambda row: (row[1] is not None and row[1].status in done,
                                collation.person_key(row[0].display_name)))
-    tallies = progress.tallies([a.id for _, a in rows if a is not None])
+    tallies = progress.overall_tallies([a.id for _, a in rows if a is not None])
     out = []
     for user, assessment in rows:
-        tally = progress.overall(tallies[assessment.id]) if assessment else progress.Tally()
+        tally = tallies[assessment.id] if assessment else progress.Tally()
         out.append(MemberCoverage(user, assessment.status if assessment else None, tally))
     return out

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation
 from ..clock import local_today
@@ -178,7 +178,10 @@ class Filters:
 
 
 def years() -> list[CampaignYear]:
-    return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year.desc())))
+    """Every campaign year, the latest first. Their phases are loaded only if asked for (a page's year picker
+    needs none of them; the current year's are already loaded for the header)."""
+    return list(db.session.scalars(select(CampaignYear).options(lazyload(CampaignYear.phases))
+                                   .order_by(CampaignYear.year.desc())))
 
 
 def branch_criteria() -> list[Criterion]:
@@ -282,7 +285,9 @@ class Row:
     # An export's row (summary_rows(figures=True)) holds no Tally: `cells` stays empty and these hold the figures
     # it writes, computed from the kept counts by progress.progress_of / score_of.
     figures: dict[int, tuple[float, float | None]] = field(default_factory=dict)  # criterion id → (progress, score)
-    overall: tuple[float, float | None, int] = (0.0, None, 0)  # (progress, score, items not met)
+    # (progress, score, items not met) of the whole checklist: an export's from the kept counts, a page's row the
+    # branch summary's kept figures (what the page sorts by), without adding up its cells.
+    overall: tuple[float, float | None, int] = (0.0, None, 0)
 
     @cached_property
     def total(self) -> Tally:
@@ -762,7 +767,9 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     criterion cells and overdue submissions: three queries, whatever the size of the district. With `figures`
     (an export's thousands of rows), each row's `figures` and `overall` instead of Tally cells."""
     size = filters.per_page
-    counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else ()
+    # An export's figures from the kept counts; a page's from the kept progress and score (those it is sorted by).
+    counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else (
+        S.progress, S.score, S.not_met)
     stmt = (_summaries(S.branch_id, Branch.name, Unit.name, Unit.kind, Branch.brand_name, S.assessment_id, S.status,
                        S.rating, S.plan_status, S.pledges, S.posts, S.members_total, S.members_done,
                        S.last_activity, *counts)
@@ -776,10 +783,12 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
         row = Row(branch_id, name, unit_name, kind, brand, status=status, rating=rating, plan_status=plan,
                   pledges=pledges, posts=posts, members_total=members_total, members_done=members_done,
                   last_activity=last)
-        if kept:  # the summary's counts are the sums of its criteria's (services/figures.py)
+        if figures:  # the summary's counts are the sums of its criteria's (services/figures.py)
             total, na, met, partly, not_met, weight_scored, weight_earned = kept
             row.overall = (progress.progress_of(total, na, met + partly + not_met),
                            progress.score_of(weight_scored, weight_earned), not_met)
+        else:
+            row.overall = (kept[0], kept[1], kept[2])
         rows.append(row)
         if assessment_id is not None:
             assessments[assessment_id] = row
@@ -1193,12 +1202,10 @@ def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
                      User.role.in_([Role.MEMBER, Role.SECRETARY])))
     if not everyone:
         people = people.where(User.id == viewer.id)
-    # The secretary first, then everyone by pinyin.
-    found = sorted(db.session.execute(people),
-                   key=lambda row: (row[2] != Role.SECRETARY, collation.person_key(row[1])))
-    member_tallies = progress.tallies([aid for *_rest, aid, _s in found if aid is not None])
-    lines = [MemberLine(uid, name, role, post_title, status,
-                        progress.overall(member_tallies.get(aid, {})) if aid else Tally())
+    # The secretary first, then everyone by pinyin (the stored reading).
+    found = db.session.execute(people.order_by(User.role != Role.SECRETARY, *collation.people_order())).all()
+    member_tallies = progress.overall_tallies([aid for *_rest, aid, _s in found if aid is not None])
+    lines = [MemberLine(uid, name, role, post_title, status, member_tallies[aid] if aid else Tally())
              for uid, name, role, post_title, aid, status in found]
     own = next((line for line in lines if line.user_id == viewer.id), None)
     return (lines if everyone else []), own

@@ -17,13 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, false, func, select, true, update
+from sqlalchemy import and_, case, false, func, select, true, update
+from sqlalchemy.orm import lazyload
 
 from ..collation import people_order, sort_key
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     LEVELS,
+    AppraisalQuestion,
     AppraisalRound,
     AppraisalTally,
     Assessment,
@@ -343,12 +345,14 @@ def movement(earlier: str | None, later: str | None) -> int:
 
 
 def history(branch_id: int) -> list[tuple[CampaignYear, GradeRecord | None, int]]:
-    """A branch's grade per campaign year, oldest first, with the movement from the year before."""
-    years = list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
-    records = grades_by_branch([y.id for y in years], [branch_id])
+    """A branch's grade per campaign year, oldest first, with the movement from the year before: one query (the
+    years' phases are not read)."""
+    stmt = (select(CampaignYear, GradeRecord).options(lazyload(CampaignYear.phases))
+            .outerjoin(GradeRecord, and_(GradeRecord.year_id == CampaignYear.id, GradeRecord.branch_id == branch_id,
+                                         GradeRecord.member_id.is_(None)))
+            .order_by(CampaignYear.year))
     out, previous = [], None
-    for year in years:
-        record = records.get((year.id, branch_id))
+    for year, record in db.session.execute(stmt):
         grade = record.grade if record else None
         out.append((year, record, movement(previous, grade)))
         previous = grade
@@ -505,9 +509,12 @@ class AppraisalRule:
 
 def appraisal_rule(year: CampaignYear, which: str) -> AppraisalRule:
     """The rule of the appraisal filter `which` in `year`, as `appraisal.results` decides `enough` and `shown`: reads
-    the round, its questions and, for "low", the policy (at most three statements)."""
+    the round, its overall question and, for "low", the policy (at most three statements)."""
     round_ = appraisal.round_for(year)
-    overall = next((q.id for q in round_.questions if q.is_overall), None) if round_ is not None else None
+    overall = None if round_ is None else db.session.scalar(  # (AppraisalQuestion.is_overall, the first)
+        select(AppraisalQuestion.id).where(AppraisalQuestion.round_id == round_.id,
+                                           AppraisalQuestion.criterion_id.is_(None))
+        .order_by(AppraisalQuestion.position).limit(1))
     if round_ is None or overall is None:  # no ballot counted: every branch has too few
         return AppraisalRule(which, everyone=which == "few", no_one=which != "few")
     if which == "low" and not appraisal.is_closed(round_):
