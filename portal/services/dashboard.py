@@ -923,7 +923,6 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     return int(db.session.scalar(select(requests * count - handed)) or 0)
 
 
-
 def overview(args, today: date | None = None) -> Overview:
     """The whole overview page for the query-string `args`; unknown values become notes. A constant number of
     queries over the kept summaries, whatever the size of the district."""
