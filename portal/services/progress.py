@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from ..extensions import db
 from ..models import Assessment, CampaignYear, Criterion, Item, ItemResult, KeptItemWeight, Result
@@ -111,7 +111,6 @@ def tally_of(values) -> Tally:
 def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
     """{assessment_id: {criterion_id: Tally}} for many assessments in one query, read from the kept tallies
     (services/tallies.py: the same figures as `tally_query`, kept up to date with every change)."""
-    from ..models import AssessmentTally
     from . import tallies as kept
 
     ids = list(assessment_ids)
@@ -120,11 +119,19 @@ def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
     kept.apply_pending()
     out: dict[int, dict[int, Tally]] = {i: {} for i in ids}
     for start in range(0, len(ids), 500):
-        stmt = select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
-            AssessmentTally.assessment_id.in_(ids[start:start + 500]))
-        for row in db.session.execute(stmt):
+        for row in db.session.execute(_kept_statement(), {"ids": ids[start:start + 500]}):
             out[row[0]][row[1]] = tally_of(row[2:9])
     return out
+
+
+@cache
+def _kept_statement():
+    """The kept tallies of the assessments `ids` (an expanding parameter), built once: `tallies` reads them on
+    every checklist page and tick."""
+    from ..models import AssessmentTally
+
+    return select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
+        AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True)))
 
 
 def tally_columns() -> list:
