@@ -12,7 +12,7 @@ from functools import cache
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
@@ -77,6 +77,9 @@ class Target:
     # starts from while that transaction lasts (`_known_answer`).
     answers: dict | None = field(default=None, repr=False, compare=False)
     answers_read_in: object = field(default=None, repr=False, compare=False)
+    # What a tick's answer shows (`load(only_item_id=…)`: the row and the tallies), as the tick wrote and read it
+    # in its own transaction; dropped by the next change (`_lock_assessment`).
+    answered: Checklist | None = field(default=None, repr=False, compare=False)
 
     @property
     def subject(self) -> Subject:
@@ -193,16 +196,20 @@ class Answer(NamedTuple):
     result: Result
     note: str
     note_version: int
+    files: int  # evidence files
 
 
 @cache
 def _items_statement():
-    """The checklist's (criterion, item) rows in the year's order, each with its saved answer's id, result, note
-    and note version (NULL while unanswered) and the year's kept name of the criterion (`kept_criterion_columns`),
-    of the framework `framework_id`, the assessment `assessment_id` and the year `year_id` (number `year`)."""
+    """The checklist's (criterion, item) rows in the year's order, each with its saved answer's id, result, note,
+    note version and number of evidence files (NULL while unanswered) and the year's kept name of the criterion
+    (`kept_criterion_columns`), of the framework `framework_id`, the assessment `assessment_id` and the year
+    `year_id` (number `year`)."""
     year_id = bindparam("year_id", type_=Integer)
+    files = (select(func.count(Evidence.id)).where(Evidence.item_result_id == ItemResult.id).correlate(ItemResult)
+             .scalar_subquery())
     stmt = (
-        select(Criterion, Item, ItemResult.id, ItemResult.result, ItemResult.note, ItemResult.note_version,
+        select(Criterion, Item, ItemResult.id, ItemResult.result, ItemResult.note, ItemResult.note_version, files,
                *kept_criterion_columns())
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id,
@@ -257,7 +264,10 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
     """Everything the checklist page shows, in a fixed number of queries.
 
     With `only_item_id` the sections hold just that item (its number still counts every item), while the
-    tallies still cover the whole checklist."""
+    tallies still cover the whole checklist: after a tick, what it wrote and read (`Target.answered`)."""
+    answered = target.answered
+    if only_item_id is not None and answered is not None and answered.sections[0].rows[0].item.id == only_item_id:
+        return answered
     all_pairs = _all_pairs(target)
     numbers = item_numbers(all_pairs)
     pairs = [pair for pair in all_pairs if only_item_id is None or pair[1].id == only_item_id]
@@ -374,6 +384,7 @@ def _criterion_and_item(target: Target, item_id: int) -> tuple[Criterion, Item]:
 def _lock_assessment(target: Target) -> Assessment:
     """The assessment row, created on first write (concurrent first writes create it once), locked for
     this transaction so that workflow changes and answers do not interleave."""
+    target.answered = None  # a change: what an earlier one answered is no longer what the checklist shows
     values = {"year_id": target.year.id, "framework_id": target.framework.id, "subject": target.subject,
               "branch_id": target.branch.id, "member_id": target.member.id if target.member else None,
               "status": AssessmentStatus.DRAFT, "return_reason": "", "created_at": utcnow(),
@@ -427,10 +438,12 @@ def parse_result(value: str | None) -> Result:
 
 
 def set_item_result(actor: User, target: Target, item_id: int, value: str | None) -> None:
-    """Set (not toggle) the result of one item. Idempotent; audited when it changes."""
+    """Set (not toggle) the result of one item. Idempotent; audited when it changes. What the answer to the tick
+    shows (`load(target, only_item_id=item_id)`) is kept on the target, from what the change read and wrote."""
     result = parse_result(value)
     _ensure_editable(target)
-    _criterion, item = _criterion_and_item(target, item_id)
+    criterion, item = _criterion_and_item(target, item_id)
+    creates = target.assessment is None
     assessment = _lock_assessment(target)
     _ensure_editable(target)  # the row may have been submitted meanwhile
     known = _known_answer(target, item.id)
@@ -438,15 +451,32 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
         known = _existing(assessment, item)
     old = known.result if known else Result.NOT_ASSESSED
     if old == result:
-        db.session.rollback()  # idempotent: nothing changes, not even the assessment's creation
+        if creates:
+            db.session.rollback()  # idempotent: nothing changes, not even the assessment's creation
+        else:
+            _commit_keeping_loaded()  # nothing written: the transaction ends, what it read stays loaded
         return
-    _upsert_result(assessment, item, actor, {"result": result, "item_text": item.text})
+    now = utcnow()
+    _upsert_result(assessment, item, actor, {"result": result, "item_text": item.text, "updated_at": now})
     assessment.updated_at = utcnow()
+    number = item_numbers(_all_pairs(target))[item.id]
     audit.record(actor, "checklist.set_result", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "result": old.value},
-                 after={"item_id": item.id, "result": result.value, "item": _item_words(target, item),
+                 after={"item_id": item.id, "result": result.value, "item": _item_words(number, item),
                         "of": f"{target.year.year} · {_whose(target)}"})
+    if known is None or (isinstance(known, Answer) and not known.files):  # (evidence files: read them after)
+        row = Row(item=item, text=item.text, number=number, result=result,
+                  note=known.note if known else "", note_version=known.note_version if known else 0,
+                  updated_by=actor.display_name, updated_at=now, retired=retired_in(item, target.year.year))
+        target.answered = _answered(target, criterion, row, progress.tallies([assessment.id])[assessment.id])
     _commit_keeping_loaded()
+
+
+def _answered(target: Target, criterion, row: Row, tallies: dict[int, progress.Tally]) -> Checklist:
+    """The checklist as `load(target, only_item_id=…)` gives it after a change of one row: that row, as written,
+    and the tallies read after the change in its transaction."""
+    section = Section(criterion, [row], tallies.get(criterion.id, progress.Tally()))
+    return Checklist(target=target, sections=[section], overall=progress.overall(tallies), events=[], reviews=[])
 
 
 def _commit_keeping_loaded() -> None:
@@ -616,10 +646,9 @@ def _transition(actor: User, assessment: Assessment, action: str, to: Assessment
                         before={"status": before.value}, after={"status": to.value, "comment": comment, **recorded})
 
 
-def _item_words(target: Target, item: Item) -> str:
-    """An item as the audit log names it: its number as the checklist shows it (`items.item_numbers`, theme
-    items after the framework's own, a finished year's kept order) and the start of its text ("1.2 坚持…")."""
-    number = item_numbers(_all_pairs(target))[item.id]
+def _item_words(number: str, item: Item) -> str:
+    """An item as the audit log names it: its number as the checklist shows it (`number`: `items.item_numbers`,
+    theme items after the framework's own, a finished year's kept order) and the start of its text ("1.2 坚持…")."""
     text = item.text if len(item.text) <= 40 else item.text[:40] + "…"
     return f"{number} {text}"
 
