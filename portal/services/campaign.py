@@ -38,6 +38,13 @@ def current_year() -> CampaignYear | None:
     return year
 
 
+def remember_current_year(year: CampaignYear) -> None:
+    """`year`, read as the one marked current (with its phases) by a statement that read more (the person's, in
+    accounts.load_user): what `current_year()` answers for the rest of the request."""
+    if has_request_context():
+        g.current_year = year
+
+
 @cache
 def _current_year_statements():
     """The year marked current, and the latest year: each with its phases in the same statement (the header shows
