@@ -152,16 +152,25 @@ def install_template_gettext(app) -> None:
     from jinja2 import pass_eval_context
     from markupsafe import Markup
 
+    def translations(eval_ctx):
+        # Looked up once per template rendered (its evaluation context), not once per string: each look-up
+        # walks Flask-Babel's context locals (about six), a fifth of a checklist row's render. A template is
+        # rendered in one language (force_locale wraps whole renders).
+        found = getattr(eval_ctx, "portal_translations", None)
+        if found is None:
+            found = eval_ctx.portal_translations = get_translations()
+        return found
+
     @pass_eval_context
     def gettext(eval_ctx, string: str, **variables) -> str:
-        text = get_translations().ugettext(string)
+        text = translations(eval_ctx).ugettext(string)
         text = Markup(text) if eval_ctx.autoescape else text  # noqa: S704  # nosec B704 - the catalogue's
         return text % variables
 
     @pass_eval_context
     def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
         variables.setdefault("num", num)
-        text = get_translations().ungettext(singular, plural, num)
+        text = translations(eval_ctx).ungettext(singular, plural, num)
         text = Markup(text) if eval_ctx.autoescape else text  # noqa: S704  # nosec B704 - the catalogue's
         return text % variables
 

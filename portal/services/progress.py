@@ -6,9 +6,10 @@ not met 0) over the items assessed, with 不适用 (n/a) left out of both.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from ..extensions import db
 from ..models import Assessment, CampaignYear, Criterion, Item, ItemResult, KeptItemWeight, Result
@@ -109,7 +110,6 @@ def tally_of(values) -> Tally:
 def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
     """{assessment_id: {criterion_id: Tally}} for many assessments in one query, read from the kept tallies
     (services/tallies.py: the same figures as `tally_query`, kept up to date with every change)."""
-    from ..models import AssessmentTally
     from . import tallies as kept
 
     ids = list(assessment_ids)
@@ -118,9 +118,7 @@ def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
     kept.apply_pending()
     out: dict[int, dict[int, Tally]] = {i: {} for i in ids}
     for start in range(0, len(ids), 500):
-        stmt = select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
-            AssessmentTally.assessment_id.in_(ids[start:start + 500]))
-        for row in db.session.execute(stmt):
+        for row in db.session.execute(_kept_statement(), {"ids": ids[start:start + 500]}):
             out[row[0]][row[1]] = tally_of(row[2:9])
     return out
 
@@ -144,6 +142,16 @@ def overall_tallies(assessment_ids: Iterable[int]) -> dict[int, Tally]:
         for row in db.session.execute(stmt):
             out[row[0]] = tally_of(row[1:8])
     return out
+
+
+@cache
+def _kept_statement():
+    """The kept tallies of the assessments `ids` (an expanding parameter), built once: `tallies` reads them on
+    every checklist page and tick."""
+    from ..models import AssessmentTally
+
+    return select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
+        AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True)))
 
 
 def tally_columns() -> list:
