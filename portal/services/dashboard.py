@@ -15,7 +15,7 @@ from functools import cache, cached_property
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation
@@ -515,24 +515,35 @@ _PLAN_ORDER = {None: 0, SubmissionStatus.PENDING: 1, SubmissionStatus.RETURNED: 
 
 
 def _overdue_follow_ups(today: date) -> int:
+    return int(db.session.scalar(_follow_ups_statement(), {"today": today}) or 0)
+
+
+@cache
+def _follow_ups_statement():
     from ..models import FollowUp, FollowUpStatus
 
-    return int(db.session.scalar(select(func.count(FollowUp.id)).where(
-        FollowUp.status == FollowUpStatus.OPEN, FollowUp.due_on < today)) or 0)
+    return select(func.count(FollowUp.id)).where(FollowUp.status == FollowUpStatus.OPEN,
+                                                 FollowUp.due_on < bindparam("today"))
 
 
 def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[date, float, float | None]]:
     """Daily (day, average progress, average score) from the snapshots, of one branch, or district-wide from the
     kept daily averages (`district_day`, one row per day whatever the size of the district)."""
-    if branch_id is None:
-        stmt = (select(DistrictDay.day, DistrictDay.progress, DistrictDay.score)
-                .where(DistrictDay.year_id == year.id).order_by(DistrictDay.day))
-    else:
-        stmt = (select(ProgressSnapshot.day, ProgressSnapshot.progress, ProgressSnapshot.score)
-                .where(ProgressSnapshot.year_id == year.id, ProgressSnapshot.branch_id == branch_id)
-                .order_by(ProgressSnapshot.day))
-    return [(day, round(float(p), 1), round(float(s), 1) if s is not None else None)
-            for day, p, s in db.session.execute(stmt)]
+    found = db.session.execute(_timeline_statement(branch_id is not None),
+                               {"year_id": year.id, "branch_id": branch_id})
+    return [(day, round(float(p), 1), round(float(s), 1) if s is not None else None) for day, p, s in found]
+
+
+@cache
+def _timeline_statement(of_branch: bool):
+    """`timeline`'s statement, of one branch or of the district, built once."""
+    year_id = bindparam("year_id", type_=Integer)
+    if not of_branch:
+        return (select(DistrictDay.day, DistrictDay.progress, DistrictDay.score)
+                .where(DistrictDay.year_id == year_id).order_by(DistrictDay.day))
+    return (select(ProgressSnapshot.day, ProgressSnapshot.progress, ProgressSnapshot.score)
+            .where(ProgressSnapshot.year_id == year_id, ProgressSnapshot.branch_id == bindparam("branch_id"))
+            .order_by(ProgressSnapshot.day))
 
 
 def page_count(count: int, per_page: int | None) -> int:
@@ -580,7 +591,12 @@ def _summaries(*columns):
 
 def _in_year(year: CampaignYear) -> list:
     """The summaries of the year's active branches (a range of the summaries' indexes)."""
-    return [S.year_id == year.id, S.active.is_(True)]
+    return _in_year_id(year.id)
+
+
+def _in_year_id(year_id) -> list:
+    """`_in_year` of a year's id (a value, or a bound parameter of a statement built once)."""
+    return [S.year_id == year_id, S.active.is_(True)]
 
 
 def _matching(year: CampaignYear, filters: Filters) -> list:
@@ -621,6 +637,55 @@ def _group(table, filters: Filters) -> list:
     return conditions
 
 
+# --- statements built once ---------------------------------------------------------------------------------
+# The statements every overview and branch page runs are built once per shape (which filters, which order), their
+# values bound as parameters: building a statement and its cache key cost more CPU than SQLite takes to run it
+# (issue #14). `_shape` names the shape of the filters a kept figure can serve (unit kind and/or status);
+# `_values` gives the parameters of those statements.
+
+def _shape(filters: Filters | None) -> tuple[bool, str | None]:
+    """(kind filtered, status filter: None, NOT_STARTED or "status") of kept-figure filters."""
+    if filters is None:
+        return False, None
+    status = None if not filters.status else NOT_STARTED if filters.status == NOT_STARTED else "status"
+    return bool(filters.kind), status
+
+
+def _values(year_id: int, filters: Filters | None, **more) -> dict:
+    """The parameters of a statement built by shape: the year, the kind and status filters' values (as the
+    summaries and as the totals per group store them), and `more`."""
+    values = {"year_id": year_id, **more}
+    if filters is not None and filters.kind:
+        values.update(kind=filters.kind, kind_group=filters.kind.value)
+    if filters is not None and filters.status and filters.status != NOT_STARTED:
+        values.update(status=AssessmentStatus(filters.status), status_group=filters.status)
+    return values
+
+
+def _shaped_matching(kind: bool, status: str | None) -> list:
+    """`_matching` of kind and status filters of that shape, their values bound parameters (`_values`)."""
+    conditions = []
+    if kind:
+        conditions.append(S.unit_kind == bindparam("kind"))
+    if status == NOT_STARTED:
+        conditions.append(S.status.is_(None))
+    elif status:
+        conditions.append(S.status == bindparam("status"))
+    return conditions
+
+
+def _shaped_group(table, kind: bool, status: str | None) -> list:
+    """`_group` of kind and status filters of that shape, their values bound parameters (`_values`)."""
+    conditions = []
+    if kind:
+        conditions.append(table.unit_kind == bindparam("kind_group"))
+    if status == NOT_STARTED:
+        conditions.append(table.status == NO_GROUP)
+    elif status:
+        conditions.append(table.status == bindparam("status_group"))
+    return conditions
+
+
 @dataclass(frozen=True)
 class _Figures:
     """Aggregates over the summaries of a year: of the matching rows and of every active branch."""
@@ -641,26 +706,46 @@ def _average(total, count) -> float | None:
     return round(float(total) / count, 1) if count else None
 
 
-def _quiet(year: CampaignYear, now: datetime, conditions: Sequence = ()):
-    """The year's active branches (matching `conditions`) with no activity for INACTIVE_DAYS (or none at all), as a
-    scalar subquery: two range counts of `ix_branch_summary_active_activity`, so they cost what the quiet branches
-    are, not the district (the only one of the cards that depends on the clock, hence not kept)."""
-    cutoff = now - timedelta(days=INACTIVE_DAYS)
-    never = _summaries(func.count()).where(*_in_year(year), S.last_activity.is_(None), *conditions).scalar_subquery()
-    before = _summaries(func.count()).where(*_in_year(year), S.last_activity < cutoff, *conditions).scalar_subquery()
-    return never + before
+def _quiet(year_id, cutoff, conditions: Sequence = ()):
+    """The year's active branches (matching `conditions`) with no activity since `cutoff` (now − INACTIVE_DAYS) or
+    none at all, as a scalar subquery: two range counts of `ix_branch_summary_active_activity`, so they cost what
+    the quiet branches are, not the district (the only one of the cards that depends on the clock, hence not kept).
+    `year_id` and `cutoff`: values or bound parameters."""
+    never = _summaries(func.count()).where(*_in_year_id(year_id), S.last_activity.is_(None), *conditions)
+    before = _summaries(func.count()).where(*_in_year_id(year_id), S.last_activity < cutoff, *conditions)
+    return never.scalar_subquery() + before.scalar_subquery()
+
+
+def _cutoff(now: datetime) -> datetime:
+    """The last activity before which a branch counts as quiet."""
+    return now - timedelta(days=INACTIVE_DAYS)
 
 
 _TOTALS = ("branches", "submitted", "progress_tenths", "scored", "score_tenths", "not_met", "band_0", "band_1",
            "band_2", "band_3", "band_4")  # the columns of DistrictSummary and DistrictGroup, in this order
 
 
-def _whole(year: CampaignYear) -> list:
+def _whole(year_id) -> list:
     """Scalar subqueries of the district's active branches, Σ progress (tenths), scored and Σ score (tenths), from
-    its kept totals (DISTRICT_SLOTS rows)."""
+    its kept totals (DISTRICT_SLOTS rows). `year_id`: a value or a bound parameter."""
     d = DistrictSummary
-    return [select(func.sum(column)).where(d.year_id == year.id).scalar_subquery()
+    return [select(func.sum(column)).where(d.year_id == year_id).scalar_subquery()
             for column in (d.branches, d.progress_tenths, d.scored, d.score_tenths)]
+
+
+@cache
+def _kept_aggregate_statement(kind: bool, status: str | None):
+    """`_kept_aggregate`'s statement for filters of that shape (`_shape`), built once (parameters: `_values` and
+    `cutoff`)."""
+    year_id = bindparam("year_id", type_=Integer)
+    if not (kind or status):
+        table, conditions, matching, whole = DistrictSummary, [], [], []
+    else:
+        table, conditions = DistrictGroup, _shaped_group(DistrictGroup, kind, status)
+        matching, whole = _shaped_matching(kind, status), _whole(year_id)
+    return (select(_quiet(year_id, bindparam("cutoff"), matching), *(func.sum(getattr(table, name))
+                                                                    for name in _TOTALS), *whole)
+            .where(table.year_id == year_id, *conditions))
 
 
 def _kept_aggregate(year: CampaignYear, now: datetime, filters: Filters | None = None) -> _Figures:
@@ -668,13 +753,10 @@ def _kept_aggregate(year: CampaignYear, now: datetime, filters: Filters | None =
     whatever the size of the district), or of the filters by kind and/or status from the totals per group
     (`district_group`: DISTRICT_SLOTS rows per kind and status), with the quiet branches' range counts: one
     statement."""
-    if filters is None or not filters.is_filtered:
-        table, conditions, quiet, whole = DistrictSummary, [], _quiet(year, now), []
-    else:
-        table, conditions = DistrictGroup, _group(DistrictGroup, filters)
-        quiet, whole = _quiet(year, now, _matching(year, filters)), _whole(year)
-    row = db.session.execute(select(quiet, *(func.sum(getattr(table, name)) for name in _TOTALS), *whole)
-                             .where(table.year_id == year.id, *conditions)).one()
+    shape = _shape(filters)
+    whole = any(shape)
+    row = db.session.execute(_kept_aggregate_statement(*shape),
+                             _values(year.id, filters, cutoff=_cutoff(now))).one()
     count, submitted, progress_tenths, scored, score_tenths, not_met, *bands = (int(v or 0) for v in row[1:12])
     average_progress = _average(progress_tenths / 10, count) or 0.0
     average_score = _average(score_tenths / 10, scored)
@@ -708,11 +790,11 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool =
              for index in range(HISTOGRAM_BINS - 1)]
     bands.append(total(S.progress >= (HISTOGRAM_BINS - 1) * step))
     scored = S.score.isnot(None)
-    quiet = or_(S.last_activity.is_(None), S.last_activity < now - timedelta(days=INACTIVE_DAYS))
+    quiet = or_(S.last_activity.is_(None), S.last_activity < _cutoff(now))
     row = db.session.execute(_summaries(
         func.count(), total(S.status.in_(DONE_STATUSES)), func.coalesce(func.sum(S.progress), 0),
         total(scored, S.score), total(scored), func.coalesce(func.sum(S.not_met), 0), total(quiet), *bands,
-        *_whole(year)).where(*_in_year(year), *match)).one()
+        *_whole(year.id)).where(*_in_year(year), *match)).one()
     count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
     found = _Figures(count=int(count), submitted=int(submitted),
                      average_progress=_average(progress_sum, int(count)) or 0.0,
@@ -728,16 +810,14 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
     of the kept per-criterion sums (`district_criterion`, `district_group_criterion`: DISTRICT_SLOTS rows per criterion
     and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies."""
     if kept and filters.is_kept:
-        d = DistrictGroupCriterion if filters.is_filtered else DistrictCriterion
-        stmt = (select(d.criterion_id, func.sum(d.progress_tenths) / 10.0, func.sum(d.score_tenths) / 10.0,
-                       func.sum(d.scored)).where(d.year_id == year.id, *_group(d, filters))
-                .group_by(d.criterion_id))
+        found = db.session.execute(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
     else:
         t = AssessmentTally
-        stmt = (_summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
-                .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *_matching(year, filters))
-                .group_by(t.criterion_id))
-    rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(stmt)}
+        found = db.session.execute(
+            _summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
+            .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *_matching(year, filters))
+            .group_by(t.criterion_id))
+    rows = {cid: (p, s, n) for cid, p, s, n in found}
     out = []
     for criterion in criteria:
         progress_sum, score_sum, scored = rows.get(criterion.id, (0, None, 0))
@@ -746,19 +826,34 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
     return out
 
 
+@cache
+def _kept_criteria_statement(kind: bool, status: str | None):
+    """`_criterion_averages`' read of the kept per-criterion sums for filters of that shape, built once."""
+    d = DistrictGroupCriterion if kind or status else DistrictCriterion
+    return (select(d.criterion_id, func.sum(d.progress_tenths) / 10.0, func.sum(d.score_tenths) / 10.0,
+                   func.sum(d.scored)).where(d.year_id == bindparam("year_id", type_=Integer),
+                                             *_shaped_group(d, kind, status))
+            .group_by(d.criterion_id))
+
+
 def _order(filters: Filters, criteria: list[Criterion]) -> list:
     """ORDER BY of the sort column (rows without a value the lowest), ties by name in pinyin order."""
-    by_name = [_binary(S.sort_key), _binary(S.name)]  # (the branch's, copied: the summaries' indexes hold them)
-    column = filters.sort
     by_position = {f"c{c.position}": c.id for c in criteria}
+    return _order_by(filters.sort, filters.descending, by_position.get(filters.sort))
+
+
+def _order_by(column: str, descending: bool, criterion_id=None) -> list:
+    """`_order` of a sort column: by a criterion's score when `criterion_id` is given (a value, or a bound
+    parameter of a statement built once), else by `column` (by name when it is no other)."""
+    by_name = [_binary(S.sort_key), _binary(S.name)]  # (the branch's, copied: the summaries' indexes hold them)
 
     def ranked(column, order: dict) -> object:
         return case(*((column == value, rank) for value, rank in order.items() if value is not None), else_=0)
 
-    if column in by_position:
+    if criterion_id is not None:
         t = AssessmentTally
         keys = [select(t.score).where(t.assessment_id == S.assessment_id,
-                                                  t.criterion_id == by_position[column]).scalar_subquery()]
+                                      t.criterion_id == criterion_id).scalar_subquery()]
     else:
         keys = {
             "progress": [S.progress], "score": [S.score], "status": [ranked(S.status, _STATUS_ORDER)],
@@ -767,8 +862,47 @@ def _order(filters: Filters, criteria: list[Criterion]) -> list:
             "activity": [S.last_activity],
         }.get(column)
     if keys is None:  # by name
-        return [key.desc() for key in by_name] if filters.descending else by_name
-    return [key.desc().nulls_last() if filters.descending else key.asc().nulls_first() for key in keys] + by_name
+        return [key.desc() for key in by_name] if descending else by_name
+    return [key.desc().nulls_last() if descending else key.asc().nulls_first() for key in keys] + by_name
+
+
+_PAGE_COLUMNS = (S.branch_id, Branch.name, Unit.name, Unit.kind, Branch.brand_name, S.assessment_id, S.status,
+                 S.rating, S.plan_status, S.pledges, S.posts, S.members_total, S.members_done, S.last_activity)
+
+
+def _page(stmt):
+    """A SELECT of `_PAGE_COLUMNS` (and more) from the summaries, joined to their branch and unit."""
+    return stmt.join(Branch, Branch.id == S.branch_id).join(Unit, Unit.id == Branch.unit_id)
+
+
+@cache
+def _page_statement(dialect: str, kind: bool, status: str | None, sort: str, descending: bool, by_criterion: bool,
+                    paged: bool):
+    """`summary_rows`' page of rows for kept-figure filters of that shape (`_shape`) in that order, built once per
+    database dialect (its ORDER BY collation differs). Parameters: `_values`, and `sort_criterion`, `limit` and
+    `offset` where the shape has them."""
+    stmt = (_page(_summaries(*_PAGE_COLUMNS, S.progress, S.score, S.not_met))
+            .where(*_in_year_id(bindparam("year_id", type_=Integer)), *_shaped_matching(kind, status))
+            .order_by(*_order_by(sort, descending, bindparam("sort_criterion", type_=Integer) if by_criterion
+                                 else None)))
+    if paged:
+        stmt = stmt.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+    return stmt
+
+
+@cache
+def _page_tallies_statement():
+    """The kept tallies of a page's assessments (`ids`, an expanding parameter), built once."""
+    return select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *progress.tally_columns()).where(
+        AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True)))
+
+
+@cache
+def _page_overdue_statement():
+    """The overdue submissions of a page's branches (`ids`, an expanding parameter), per branch, built once
+    (parameters `year_id`, `now`)."""
+    return (_overdue(bindparam("year_id", type_=Integer), bindparam("now"), S.branch_id)
+            .where(S.branch_id.in_(bindparam("ids", expanding=True))).group_by(S.branch_id))
 
 
 def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion], now: datetime,
@@ -777,19 +911,26 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     criterion cells and overdue submissions: three queries, whatever the size of the district. With `figures`
     (an export's thousands of rows), each row's `figures` and `overall` instead of Tally cells."""
     size = filters.per_page
-    # An export's figures from the kept counts; a page's from the kept progress and score (those it is sorted by).
-    counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else (
-        S.progress, S.score, S.not_met)
-    stmt = (_summaries(S.branch_id, Branch.name, Unit.name, Unit.kind, Branch.brand_name, S.assessment_id, S.status,
-                       S.rating, S.plan_status, S.pledges, S.posts, S.members_total, S.members_done,
-                       S.last_activity, *counts)
-            .join(Branch, Branch.id == S.branch_id).join(Unit, Unit.id == Branch.unit_id)
-            .where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria)))
-    if size:
-        stmt = stmt.limit(size).offset((filters.page - 1) * size)
+    built = not figures and filters.is_kept  # a page of the kept-figure filters: its statements built once
+    if built:
+        by_position = {f"c{c.position}": c.id for c in criteria}
+        stmt = _page_statement(db.engine.dialect.name, *_shape(filters), filters.sort, filters.descending,
+                               filters.sort in by_position, bool(size))
+        found = db.session.execute(stmt, _values(year.id, filters, sort_criterion=by_position.get(filters.sort),
+                                                 limit=size, offset=(filters.page - 1) * (size or 0)))
+    else:
+        # An export's figures from the kept counts; a page's from the kept progress and score (those it is
+        # sorted by).
+        counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else (
+            S.progress, S.score, S.not_met)
+        stmt = (_page(_summaries(*_PAGE_COLUMNS, *counts))
+                .where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria)))
+        if size:
+            stmt = stmt.limit(size).offset((filters.page - 1) * size)
+        found = db.session.execute(stmt)
     rows, assessments = [], {}
     for (branch_id, name, unit_name, kind, brand, assessment_id, status, rating, plan, pledges, posts,
-         members_total, members_done, last, *kept) in db.session.execute(stmt):
+         members_total, members_done, last, *kept) in found:
         row = Row(branch_id, name, unit_name, kind, brand, status=status, rating=rating, plan_status=plan,
                   pledges=pledges, posts=posts, members_total=members_total, members_done=members_done,
                   last_activity=last)
@@ -804,29 +945,35 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
             assessments[assessment_id] = row
     if not rows:
         return rows
-    # The page's branches: by id for a page, by the same conditions when the page holds every match.
+    # The page's branches: by id for a page (statements built once), by the same conditions when the page holds
+    # every match.
     if size:
-        among_assessments = AssessmentTally.assessment_id.in_(list(assessments))
-        among_branches = S.branch_id.in_([row.branch_id for row in rows])
+        among_assessments = AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True))
+        values = {"ids": list(assessments)}
+        overdue = dict(db.session.execute(_page_overdue_statement(), {
+            "year_id": year.id, "now": now, "ids": [row.branch_id for row in rows]}).all())
     else:
         among_assessments = AssessmentTally.assessment_id.in_(
             _summaries(S.assessment_id).where(*_in_year(year), *_matching(year, filters)))
+        values = {}
         among_branches = and_(*_matching(year, filters)) if _matching(year, filters) else true()
+        overdue = dict(db.session.execute(_overdue(year.id, now, S.branch_id).where(among_branches)
+                                          .group_by(S.branch_id)).all())
     if assessments and figures:
         t = AssessmentTally
         for assessment_id, criterion_id, total, na, assessed, weight_scored, weight_earned in db.session.execute(
                 select(t.assessment_id, t.criterion_id, t.total, t.na, t.met + t.partly + t.not_met, t.weight_scored,
-                       t.weight_earned).where(among_assessments)):
+                       t.weight_earned).where(among_assessments), values):
             if assessment_id in assessments:
                 assessments[assessment_id].figures[criterion_id] = (progress.progress_of(total, na, assessed),
                                                                     progress.score_of(weight_scored, weight_earned))
     elif assessments:
-        for row in db.session.execute(select(AssessmentTally.assessment_id, AssessmentTally.criterion_id,
-                                             *progress.tally_columns()).where(among_assessments)):
+        stmt = _page_tallies_statement() if size else select(
+            AssessmentTally.assessment_id, AssessmentTally.criterion_id, *progress.tally_columns()).where(
+            among_assessments)
+        for row in db.session.execute(stmt, values):
             if row[0] in assessments:
                 assessments[row[0]].cells[row[1]] = progress.tally_of(row[2:9])
-    overdue = dict(db.session.execute(_overdue(year, now, S.branch_id).where(among_branches)
-                                      .group_by(S.branch_id)).all())
     for row in rows:
         row.overdue = int(overdue.get(row.branch_id, 0))
     return rows
@@ -894,14 +1041,15 @@ def export_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion],
             overdue=int(row[18]), extra=tuple(row[last:]))
 
 
-def _overdue(year: CampaignYear, now: datetime, *columns):
+def _overdue(year_id, now, *columns):
     """SELECT columns, count of overdue submissions (every request of the year past its deadline that the
-    branch has not handed in) over the year's active branches; the caller adds conditions."""
+    branch has not handed in) over the year's active branches; the caller adds conditions. `year_id` and `now`:
+    values or bound parameters."""
     owed_join, still_owed = _owed(S.branch_id)
     return (_summaries(*columns, func.count(SubmissionRequest.id))
-            .join(SubmissionRequest, and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now))
+            .join(SubmissionRequest, and_(SubmissionRequest.year_id == year_id, SubmissionRequest.deadline < now))
             .outerjoin(Submission, owed_join)
-            .where(*_in_year(year), still_owed))
+            .where(*_in_year_id(year_id), still_owed))
 
 
 def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: int, kept: bool = True) -> int:
@@ -912,25 +1060,37 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     (`request_tally`), one row per request past its deadline; filtered by kind and/or status, those kept per request
     and group (`request_group`); under the other filters (or not `kept`), reading the matching branches' handed-in
     submissions."""
-    past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
-    if kept and not filters.is_filtered:
-        return int(db.session.scalar(
-            select(func.count(SubmissionRequest.id) * count - func.coalesce(func.sum(RequestTally.handed), 0))
-            .select_from(SubmissionRequest).outerjoin(RequestTally, RequestTally.request_id == SubmissionRequest.id)
-            .where(past)) or 0)
-    requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
     if kept and filters.is_kept:
-        g = RequestGroup
-        handed = (select(func.coalesce(func.sum(g.handed), 0))
-                  .join(SubmissionRequest, and_(SubmissionRequest.id == g.request_id, past))
-                  .where(*_group(g, filters)).scalar_subquery())
-    else:
-        handed = (select(func.count(Submission.id)).select_from(Submission)
-                  .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
-                  .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
-                  .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
-                         *_in_year(year), *_matching(year, filters)).scalar_subquery())
+        return int(db.session.scalar(_kept_overdue_statement(*_shape(filters)),
+                                     _values(year.id, filters, now=now, count=count)) or 0)
+    past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
+    requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
+    handed = (select(func.count(Submission.id)).select_from(Submission)
+              .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
+              .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
+              .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
+                     *_in_year(year), *_matching(year, filters)).scalar_subquery())
     return int(db.session.scalar(select(requests * count - handed)) or 0)
+
+
+@cache
+def _kept_overdue_statement(kind: bool, status: str | None):
+    """`_overdue_total` from the kept handed-in counts for filters of that shape, built once (parameters: `_values`,
+    `now` and `count`): unfiltered, those kept per request (`request_tally`), one row per request past its deadline;
+    by kind and/or status, those kept per request and group (`request_group`)."""
+    past = and_(SubmissionRequest.year_id == bindparam("year_id", type_=Integer),
+                SubmissionRequest.deadline < bindparam("now"))
+    count = bindparam("count", type_=Integer)
+    if not (kind or status):
+        return (select(func.count(SubmissionRequest.id) * count - func.coalesce(func.sum(RequestTally.handed), 0))
+                .select_from(SubmissionRequest)
+                .outerjoin(RequestTally, RequestTally.request_id == SubmissionRequest.id).where(past))
+    g = RequestGroup
+    requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
+    handed = (select(func.coalesce(func.sum(g.handed), 0))
+              .join(SubmissionRequest, and_(SubmissionRequest.id == g.request_id, past))
+              .where(*_shaped_group(g, kind, status)).scalar_subquery())
+    return select(requests * count - handed)
 
 
 def overview(args, today: date | None = None) -> Overview:
