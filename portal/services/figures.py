@@ -19,7 +19,8 @@ written with the snapshots (`refresh_days`, called by `dashboard.take_snapshot`)
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import (
@@ -308,6 +309,38 @@ def rebuild_district(connection) -> None:
     connection.execute(insert(DistrictCriterion).from_select(CRITERION_COLUMNS, _district_criteria()))
     connection.execute(delete(RequestTally))
     connection.execute(insert(RequestTally).from_select(["request_id", "handed"], _requests_handed()))
+
+
+# The tables whose row triggers keep the district's totals (migration h14k_01); every trigger on them does.
+DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request")
+
+
+@contextmanager
+def district_triggers_suspended(connection) -> Iterator[None]:
+    """Within the caller's transaction on `connection`, the triggers of migration h14k_01 do not fire (a bulk load
+    of a million tallies would otherwise move the district's totals a row at a time); on leaving, the totals are
+    recomputed once (`rebuild_district`) and the triggers are back. SQLite: dropped and created again from the
+    database's own stored definitions (`sqlite_master`), so there is no second copy of them; PostgreSQL: the
+    tables' user triggers disabled and enabled again (ALTER TABLE, which locks the tables until the commit).
+    Both undo the DDL with the transaction: a caller that fails inside rolls back, and the triggers are as
+    they were. Nothing here commits."""
+    tables = ", ".join(f"'{table}'" for table in DISTRICT_FOLLOWED)
+    if connection.dialect.name == "postgresql":
+        for table in DISTRICT_FOLLOWED:
+            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        yield
+        rebuild_district(connection)
+        for table in DISTRICT_FOLLOWED:
+            connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        return
+    stored = connection.exec_driver_sql(  # in the order they were created
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({tables}) ORDER BY rowid").all()
+    for name, _sql in stored:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    rebuild_district(connection)
+    for _name, sql in stored:
+        connection.exec_driver_sql(sql)
 
 
 def district_differences(session: Session) -> list[tuple]:
