@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
@@ -466,10 +467,11 @@ ANSWER_COLUMNS = ["assessment_id", "item_id", "result", "note", "item_text", "no
 MODULUS = 2_147_483_647  # a prime: two steps of the Park–Miller generator mix an (assessment, item) pair
 
 
-def _draw(seed_value: int, modulus: int = 100):
+def _draw(seed_value: int, modulus: int = 100, item_id=Item.id):
     """SQL of a pseudo-random whole number 0..modulus-1 for each (assessment, item) of a query over `Assessment`
-    and `Item`: the same on SQLite and PostgreSQL, and the same for the same seed (every step stays below 2⁶³)."""
-    mixed = (cast(Assessment.id, BigInteger) * 7919 + cast(Item.id, BigInteger) * 104_729 + seed_value) % 1_000_003
+    and an item id column (`item_id`, default `Item.id`): the same on SQLite and PostgreSQL, and the same for the
+    same seed (every step stays below 2⁶³)."""
+    mixed = (cast(Assessment.id, BigInteger) * 7919 + cast(item_id, BigInteger) * 104_729 + seed_value) % 1_000_003
     for _step in range(2):
         mixed = (mixed * 48_271 + 11) % MODULUS
     return mixed % modulus
@@ -484,7 +486,14 @@ DRAWS = Table("demo_draw", _SCRATCH, Column("n", Integer, primary_key=True),
 MOMENTS = Table("demo_moment", _SCRATCH, Column("n", Integer, primary_key=True),
                 Column("at", DateTime, nullable=False), prefixes=["TEMPORARY"])
 
-SCRATCH_TABLES = (ANSWERING, DRAWS, MOMENTS)
+# The year's checklist items, each once per framework: its place in its checklist (from 0), its weight in the year and
+# its text, so that a checklist's rows are an index range of its framework, with nothing to look up a row.
+CHECKLIST = Table("demo_checklist", _SCRATCH, Column("framework_id", Integer, primary_key=True),
+                  Column("item_id", Integer, primary_key=True), Column("criterion_id", Integer, nullable=False),
+                  Column("place", Integer, nullable=False), Column("weight", Float, nullable=False),
+                  Column("text", Text, nullable=False), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+
+SCRATCH_TABLES = (ANSWERING, DRAWS, MOMENTS, CHECKLIST)
 SECRETARIES = Table("demo_secretary", _SCRATCH, Column("branch_id", Integer, primary_key=True),
                     Column("user_id", Integer, nullable=False), prefixes=["TEMPORARY"])
 
@@ -506,8 +515,9 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
     1.3 million items a finished year). `answering`: (assessment id, how many items of its checklist are answered,
     from the top, by whom); `places`: {item id: its place in its checklist of the year, from 0}; `moments`: naive
     UTC times the answers are dated at. Each answer's result (`_draws`) and time are drawn in SQL (`_draw`, the
-    same on SQLite and PostgreSQL) and looked up in small temporary tables, so that each is computed once a row.
-    The tallies are computed from the same draws with `progress.tally_aggregates` over every item of the
+    same on SQLite and PostgreSQL) and looked up in small temporary tables, so that each is computed once a row; the
+    checklists' items are one too (CHECKLIST: place, weight in the year, text), so that an assessment's rows are an
+    index range of its framework's items rather than every item looked up and filtered. The tallies are computed from the same draws with `progress.tally_aggregates` over every item of the
     checklists (an item not answered counts as such): what `tallies.rebuild` computes from the answers, without
     reading millions of answers back."""
     connection = db.session.connection()
@@ -516,24 +526,29 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
     insert_rows(ANSWERING, ["assessment_id", "answered", "by_id"], answering)
     insert_rows(DRAWS, ["n", "result", "note"], _draws())
     insert_rows(MOMENTS, ["n", "at"], list(enumerate(moments)))
+    db.session.execute(insert(CHECKLIST).from_select(
+        ["framework_id", "item_id", "criterion_id", "place", "weight", "text"],
+        select(Criterion.framework_id, Item.id, Criterion.id, case(places, value=Item.id), weight_in(), Item.text)
+        .select_from(Item).join(Criterion, Criterion.id == Item.criterion_id)
+        .outerjoin(KeptItemWeight, kept_weight_join(year.id))
+        .where(Item.id.in_(list(places)), in_checklist(year.id, year.year))))
+    item = CHECKLIST.c
     checklists = (select(Assessment.id).select_from(Assessment)
                   .join(ANSWERING, ANSWERING.c.assessment_id == Assessment.id)
-                  .join(Criterion, Criterion.framework_id == Assessment.framework_id)
-                  .join(Item, Item.criterion_id == Criterion.id)
-                  .where(Assessment.year_id == year.id, in_checklist(year.id, year.year)))
+                  .join(CHECKLIST, item.framework_id == Assessment.framework_id)
+                  .where(Assessment.year_id == year.id))
     # An item's draw is joined only where it is answered: among the first `answered` of its checklist.
-    drawn = and_(DRAWS.c.n == _draw(seed_value, PICKED_CUMULATIVE[-1]),
-                 case(places, value=Item.id) < ANSWERING.c.answered)
-    at = MOMENTS.c.n == _draw(seed_value + 1, len(moments))
+    drawn = and_(DRAWS.c.n == _draw(seed_value, PICKED_CUMULATIVE[-1], item.item_id), item.place < ANSWERING.c.answered)
+    at = MOMENTS.c.n == _draw(seed_value + 1, len(moments), item.item_id)
     answers = (checklists.join(DRAWS, drawn).join(MOMENTS, at).with_only_columns(
-        Assessment.id, Item.id, DRAWS.c.result, DRAWS.c.note, Item.text, literal(0), ANSWERING.c.by_id, MOMENTS.c.at))
+        Assessment.id, item.item_id, DRAWS.c.result, DRAWS.c.note, item.text, literal(0), ANSWERING.c.by_id,
+        MOMENTS.c.at))
     db.session.execute(insert(ItemResult.__table__).from_select(ANSWER_COLUMNS, answers))
     counts = (checklists.outerjoin(DRAWS, drawn).outerjoin(MOMENTS, and_(at, DRAWS.c.n.isnot(None)))
-              .outerjoin(KeptItemWeight, kept_weight_join(Assessment.year_id))
-              .with_only_columns(Assessment.id, Criterion.id,
-                                 *progress.tally_aggregates(Item.id, DRAWS.c.result, weight_in()),
+              .with_only_columns(Assessment.id, item.criterion_id,
+                                 *progress.tally_aggregates(item.item_id, DRAWS.c.result, item.weight),
                                  func.max(MOMENTS.c.at))
-              .group_by(Assessment.id, Criterion.id))
+              .group_by(Assessment.id, item.criterion_id))
     db.session.execute(insert(AssessmentTally).from_select(tallies.TALLY_COLUMNS, tallies.with_figures(counts)))
     for table in SCRATCH_TABLES:
         table.drop(connection)
