@@ -48,6 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
+from ..database import begin_writing
 from ..models import (
     DISTRICT_SLOTS,
     Assessment,
@@ -333,6 +334,7 @@ def district_triggers_suspended(connection) -> Iterator[None]:
         for table in DISTRICT_FOLLOWED:
             connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         return
+    begin_writing(connection)  # (a deferred transaction's first INSERT would commit the DROPs below)
     stored = connection.exec_driver_sql(  # in the order they were created
         f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({tables}) ORDER BY rowid").all()
     for name, _sql in stored:
