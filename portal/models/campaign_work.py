@@ -52,6 +52,9 @@ class Pledge(db.Model):
         # waiting first (the secretaries' and admins' work queues): neither reads the district's pledges (#14).
         Index("ix_pledge_member_year", "member_id", "year_id"),
         Index("ix_pledge_year_status", "year_id", "status", "updated_at"),
+        # A branch's approved pledges of a year (its summary, services/figures.py): without it SQLite, which has no
+        # statistics, prefers ix_pledge_year_status and reads the year's approved pledges of every branch, per branch.
+        Index("ix_pledge_branch_year_status", "branch_id", "year_id", "status"),
     )
 
 
