@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -492,6 +493,9 @@ CHECKLIST = Table("demo_checklist", _SCRATCH, Column("framework_id", Integer, pr
                   Column("item_id", Integer, primary_key=True), Column("criterion_id", Integer, nullable=False),
                   Column("place", Integer, nullable=False), Column("weight", Float, nullable=False),
                   Column("text", Text, nullable=False), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+# Each checklist's items criterion by criterion: the tallies' GROUP BY (assessment, criterion) then reads its rows in
+# order, with no sort of a year's million rows (_write_answers).
+Index("ix_demo_checklist_criterion", CHECKLIST.c.framework_id, CHECKLIST.c.criterion_id, CHECKLIST.c.item_id)
 
 SCRATCH_TABLES = (ANSWERING, DRAWS, MOMENTS, CHECKLIST)
 SECRETARIES = Table("demo_secretary", _SCRATCH, Column("branch_id", Integer, primary_key=True),
@@ -544,11 +548,16 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
         Assessment.id, item.item_id, DRAWS.c.result, DRAWS.c.note, item.text, literal(0), ANSWERING.c.by_id,
         MOMENTS.c.at))
     db.session.execute(insert(ItemResult.__table__).from_select(ANSWER_COLUMNS, answers))
-    counts = (checklists.outerjoin(DRAWS, drawn).outerjoin(MOMENTS, and_(at, DRAWS.c.n.isnot(None)))
-              .with_only_columns(Assessment.id, item.criterion_id,
+    # The same rows from ANSWERING (the year's assessments, in id order) through ix_demo_checklist_criterion: grouped
+    # as they come, where the year's index of assessments would need a sort of every row first.
+    assessment_id = ANSWERING.c.assessment_id
+    counts = (select(assessment_id).select_from(ANSWERING).join(Assessment, Assessment.id == assessment_id)
+              .join(CHECKLIST, item.framework_id == Assessment.framework_id)
+              .outerjoin(DRAWS, drawn).outerjoin(MOMENTS, and_(at, DRAWS.c.n.isnot(None)))
+              .with_only_columns(assessment_id, item.criterion_id,
                                  *progress.tally_aggregates(item.item_id, DRAWS.c.result, item.weight),
                                  func.max(MOMENTS.c.at))
-              .group_by(Assessment.id, item.criterion_id))
+              .group_by(assessment_id, item.criterion_id))
     db.session.execute(insert(AssessmentTally).from_select(tallies.TALLY_COLUMNS, tallies.with_figures(counts)))
     for table in SCRATCH_TABLES:
         table.drop(connection)
