@@ -38,7 +38,7 @@ from werkzeug.security import generate_password_hash
 from ..clock import local_today
 from ..collation import stored_key
 from ..extensions import db
-from ..links import path_for
+from ..links import path_for, path_pattern
 from ..models import (
     PHASE_ORDER,
     Assessment,
@@ -607,9 +607,15 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
     settled: list[tuple[str, str, datetime]] = []  # (kind, object key, when the work was done)
 
     # 自评: waiting, returned, reviewed.
-    happened: dict[tuple[int, str], datetime] = {(a, action): at for a, action, at in db.session.execute(
+    # The year's checklists' events only (the loop below reads no other), as Core rows.
+    happened: dict[tuple[int, str], datetime] = {(a, action): at for a, action, at in db.session.connection().execute(
         select(AssessmentEvent.assessment_id, AssessmentEvent.action, func.max(AssessmentEvent.at))
+        .where(AssessmentEvent.assessment_id.in_(select(Assessment.id).where(Assessment.year_id == year.id)))
         .group_by(AssessmentEvent.assessment_id, AssessmentEvent.action))}
+    # Tens of thousands of links that differ in one id: each pattern built once (links.path_pattern).
+    branch_checklist = path_pattern("checklist.branch", "owner_id", year=year.year)
+    member_checklist = path_pattern("checklist.member", "owner_id", year=year.year)
+    submission_page = path_pattern("campaign.submission", "submission_id")
     ratings = dict(db.session.execute(select(Review.assessment_id, Review.rating)
                                       .where(Review.year_id == year.id)).tuples().all())
     # The columns read, not ORM objects (tens of thousands of assessments at district scale).
@@ -622,10 +628,10 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
         yours = {"yours": 1} if a.member_id is not None else {}  # worded for the member: "您的自评…"
         whose = whose_words(names[a.branch_id], people[a.member_id] if a.member_id is not None else None)
         if a.member_id is None:
-            link = path_for("checklist.branch", owner_id=a.branch_id, year=year.year)
+            link = branch_checklist(a.branch_id)
             reviewers, owners = leaders, secretaries[a.branch_id]
         else:
-            link = path_for("checklist.member", owner_id=a.member_id, year=year.year)
+            link = member_checklist(a.member_id)
             reviewers = [s for s in secretaries[a.branch_id] if s != a.member_id]
             owners = [a.member_id]
         notifications.notify(reviewers, "assessment.waiting", f"demo:assessment.waiting:{a.id}", link, about,
@@ -651,14 +657,16 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
     rows = db.session.execute(select(Submission, SubmissionRequest).join(
         SubmissionRequest, SubmissionRequest.id == Submission.request_id).where(SubmissionRequest.year_id == year.id))
     now = utcnow()
+    requests: dict[int, tuple[str, str]] = {}
     for sub, req in rows:
-        about, link = f"submission:{sub.id}", path_for("campaign.submission", submission_id=sub.id)
+        about, link = f"submission:{sub.id}", submission_page(sub.id)
         owners = secretaries.get(sub.branch_id, [])
-        with force_locale("zh"):
-            due = local_text(req.deadline)
+        if req.id not in requests:  # (a request's deadline and page, once for its 2,000 submissions)
+            with force_locale("zh"):
+                requests[req.id] = (local_text(req.deadline), path_for("campaign.request_page", request_id=req.id))
+        due, request_page = requests[req.id]
         notifications.notify(owners, "submission.requested", f"demo:submission.requested:{sub.id}",
-                             path_for("campaign.request_page", request_id=req.id), about, at=req.created_at,
-                             what=req.title, due=due)
+                             request_page, about, at=req.created_at, what=req.title, due=due)
         if sub.status == SubmissionStatus.PENDING:
             if req.deadline < now:  # as send-reminders words it (same event key: never sent twice)
                 notifications.notify(owners, "submission.overdue", f"submission.overdue:{sub.id}", link, about,
