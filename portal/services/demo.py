@@ -521,9 +521,9 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
     UTC times the answers are dated at. Each answer's result (`_draws`) and time are drawn in SQL (`_draw`, the
     same on SQLite and PostgreSQL) and looked up in small temporary tables, so that each is computed once a row; the
     checklists' items are one too (CHECKLIST: place, weight in the year, text), so that an assessment's rows are an
-    index range of its framework's items rather than every item looked up and filtered. The tallies are computed from the same draws with `progress.tally_aggregates` over every item of the
-    checklists (an item not answered counts as such): what `tallies.rebuild` computes from the answers, without
-    reading millions of answers back."""
+    index range of its framework's items rather than every item looked up and filtered. The tallies are computed
+    from the same draws with `progress.tally_aggregates` over every item of the checklists (an item not answered
+    counts as such): what `tallies.rebuild` computes from the answers, without reading millions of answers back."""
     connection = db.session.connection()
     for table in SCRATCH_TABLES:
         table.create(connection)

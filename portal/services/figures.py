@@ -41,6 +41,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
     type_coerce,
     update,
@@ -342,7 +343,6 @@ def district_triggers_suspended(connection) -> Iterator[None]:
     tables' user triggers disabled and enabled again (ALTER TABLE, which locks the tables until the commit).
     Both undo the DDL with the transaction: a caller that fails inside rolls back, and the triggers are as
     they were. Nothing here commits."""
-    tables = ", ".join(f"'{table}'" for table in DISTRICT_FOLLOWED)
     if connection.dialect.name == "postgresql":
         for table in DISTRICT_FOLLOWED:
             connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
@@ -352,8 +352,9 @@ def district_triggers_suspended(connection) -> Iterator[None]:
             connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         return
     begin_writing(connection)  # (a deferred transaction's first INSERT would commit the DROPs below)
-    stored = connection.exec_driver_sql(  # in the order they were created
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({tables}) ORDER BY rowid").all()
+    stored = connection.execute(text(  # in the order they were created
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN :tables ORDER BY rowid")
+        .bindparams(bindparam("tables", expanding=True)), {"tables": list(DISTRICT_FOLLOWED)}).all()
     for name, _sql in stored:
         connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     yield
