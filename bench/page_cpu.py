@@ -7,6 +7,7 @@ Logs in with the Flask test client (CSRF off) as each demo account and requests 
 warm-ups; prints the median and the lowest CPU time (time.process_time), the statements of one request and the most
 statements SQLAlchemy compiled in one request after the warm-ups (a statement without a cache key compiles every
 time).
+Pages starting "HX " are requested as htmx does (the fragment). `ONLY=<text>` runs the pages whose label holds it.
 `SHOW=<label>` lists that page's statements with their wall time. The tick writes (the first branch item's result,
 alternately met and partly): run it on a copy of a district, never on a database you keep.
 """
@@ -25,7 +26,14 @@ from portal.extensions import db
 
 PAGES = [("leader", "/healthz"), ("leader", "/account"), ("leader", "/"), ("admin", "/"), ("editor", "/"),
          ("sec01", "/"), ("mem01", "/"), ("leader", "/dashboard"), ("leader", "/dashboard?sort=-score&page=4"),
-         ("leader", "/branches/1"), ("sec01", "/our-branch"), ("mem01", "/news"), ("leader", "/notifications")]
+         ("leader", "/branches/1"), ("sec01", "/our-branch"), ("mem01", "/news"), ("leader", "/notifications"),
+         # The filtered overview (session h14filter); "HX " asks for the fragment, as htmx does.
+         ("leader", "/dashboard?kind=primary"), ("leader", "HX /dashboard?status=submitted&sort=-score"),
+         ("leader", "/dashboard?kind=middle&status=draft"), ("leader", "/dashboard?status=none"),
+         ("leader", "/dashboard?kind=primary&page=3"), ("leader", "/dashboard?grade=advanced"),
+         ("leader", "/dashboard?appraisal=low"), ("leader", "/dashboard?appraisal=few"),
+         ("leader", "/dashboard?q=%E5%B0%8F%E5%AD%A6"), ("leader", "/dashboard?q=%E7%BA%A2%E7%83%9B"),
+         ("leader", "/dashboard?kind=office&status=returned")]
 
 
 def main(rounds: int = 7) -> None:
@@ -70,6 +78,8 @@ def main(rounds: int = 7) -> None:
             if page == "TICK":
                 response = client.post(tick, data={"result": "met" if n % 2 else "partly"},
                                        headers={"HX-Request": "true"})
+            elif page.startswith("HX "):
+                response = client.get(page[3:], headers={"HX-Request": "true"})
             else:
                 response = client.get(page)
             spent = (time.process_time() - t0) * 1000

@@ -1,5 +1,4 @@
 """Every Flask extension is created here, once, and wired in the factory."""
-from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
 from flask_mailman import Mail
@@ -8,6 +7,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .i18n import PortalBabel
 
 # Named constraints so that migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING = {
@@ -27,6 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = PortalBabel()  # Flask-Babel, its catalogue looked up once per language (i18n.CatalogueDomain)
 mail = Mail()
 compress = Compress()

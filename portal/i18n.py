@@ -2,12 +2,44 @@
 person's stored preference (their account page) applies when they log in."""
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import flash, has_request_context, request, session
+from flask_babel import Babel, Domain, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 LANGUAGES = {"zh": "简体中文", "en": "English"}
 DEFAULT = "zh"
+
+
+class CatalogueDomain(Domain):
+    """Flask-Babel's default message domain, its catalogue found by the locale object itself: the catalogue
+    `Domain.get_translations` loads and caches (by the locale's identifier, which it writes out anew on every
+    call: a long page looks up about two hundred strings). `force_locale` still applies: the locale is asked
+    for each time. Outside a request (no locale) the domain's own answer, not kept."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._by_locale: dict = {}
+
+    def get_translations(self):
+        locale = get_locale()
+        try:
+            return self._by_locale[locale]
+        except KeyError:
+            found = super().get_translations()
+            if locale is not None:
+                self._by_locale[locale] = found
+            return found
+
+
+class PortalBabel(Babel):
+    """Flask-Babel with `CatalogueDomain` as its default domain (templates' and code's gettext alike)."""
+
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return CatalogueDomain(domain=self.domain)
 
 
 def fill(template, **values) -> str:
@@ -60,12 +92,15 @@ def listed(values) -> str:
 
 
 def when(value, date_only: bool = False, empty: str = "—") -> str:
-    """The portal's one way to write a moment, on pages and in e-mail alike: a stored time (naive UTC, or an ISO
-    text of one) as "2012-11-27 17:00" in the portal's time zone (PORTAL_TIMEZONE), a date (or with `date_only`, a
-    time's local day) as "2012-11-27"."""
+    """The portal's one way to write a moment, on pages and in e-mail alike: a stored time (naive UTC, an aware
+    time, or an ISO text of one) as "2012-11-27 17:00" in the portal's time zone (PORTAL_TIMEZONE), a date (or with
+    `date_only`, a time's local day) as "2012-11-27"; None or "" as `empty`. The text of Flask-Babel's
+    `format_datetime(value, "yyyy-MM-dd HH:mm")` and `format_date(value, "yyyy-MM-dd")` (tests/unit/
+    test_page_helpers.py compares them), written directly: a page of a hundred times spent a tenth of its work in
+    Babel's pattern formatting."""
     from datetime import date, datetime
 
-    from flask_babel import format_date, format_datetime
+    from flask_babel import get_timezone
 
     if value is None or value == "":
         return empty
@@ -75,24 +110,25 @@ def when(value, date_only: bool = False, empty: str = "—") -> str:
         except ValueError:
             return value
     if isinstance(value, datetime):
-        if date_only:
-            return format_date(value, "yyyy-MM-dd")  # the day in the portal's time zone
-        if value.tzinfo is not None:
-            from datetime import UTC
-
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return format_datetime(value, "yyyy-MM-dd HH:mm")
+        local = _local(value, get_timezone())
+        day = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+        return day if date_only else f"{day} {local.hour:02d}:{local.minute:02d}"
     if isinstance(value, date):
-        return format_date(value, "yyyy-MM-dd")
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
     return str(value)
+
+
+def _local(value, zone):
+    """`value` (naive UTC, or aware) in `zone` (a pytz zone, as Flask-Babel's `get_timezone` gives)."""
+    from datetime import UTC
+
+    return zone.normalize((value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone))
 
 
 def day_writer():
     """`when(value, date_only=True)` for a long table: a function writing a stored time (naive UTC, or aware)
     as its day in the portal's time zone ("2012-11-27"; `None` as "—"), the time zone looked up once per page
     instead of once per row. The same text as `when` (tests/unit/test_page_helpers.py)."""
-    from datetime import UTC
-
     from flask_babel import get_timezone
 
     zone = get_timezone()
@@ -100,7 +136,7 @@ def day_writer():
     def write(value) -> str:
         if value is None:
             return "—"
-        local = zone.normalize((value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(zone))
+        local = _local(value, zone)
         return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
 
     return write
@@ -116,16 +152,25 @@ def install_template_gettext(app) -> None:
     from jinja2 import pass_eval_context
     from markupsafe import Markup
 
+    def translations(eval_ctx):
+        # Looked up once per template rendered (its evaluation context), not once per string: each look-up
+        # walks Flask-Babel's context locals (about six), a fifth of a checklist row's render. A template is
+        # rendered in one language (force_locale wraps whole renders).
+        found = getattr(eval_ctx, "portal_translations", None)
+        if found is None:
+            found = eval_ctx.portal_translations = get_translations()
+        return found
+
     @pass_eval_context
     def gettext(eval_ctx, string: str, **variables) -> str:
-        text = get_translations().ugettext(string)
+        text = translations(eval_ctx).ugettext(string)
         text = Markup(text) if eval_ctx.autoescape else text  # noqa: S704  # nosec B704 - the catalogue's
         return text % variables
 
     @pass_eval_context
     def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
         variables.setdefault("num", num)
-        text = get_translations().ungettext(singular, plural, num)
+        text = translations(eval_ctx).ungettext(singular, plural, num)
         text = Markup(text) if eval_ctx.autoescape else text  # noqa: S704  # nosec B704 - the catalogue's
         return text % variables
 

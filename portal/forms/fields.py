@@ -421,6 +421,11 @@ class HiddenId(Id):
     widget = HiddenInput()
 
     def __init__(self, label=None, validators=None, *, required_with: str | None = None, **kwargs):
+        if label is None:
+            # WTForms would translate the field's name as its label: the first translated string of a request
+            # loads WTForms' catalog from disk (Flask-WTF keeps it per request), on every post of a form whose
+            # only unlabelled field this is (a checklist tick). A hidden input's label is never shown.
+            label = kwargs.get("name", "").replace("_", " ").title()
         super().__init__(label, validators, minimum=0, **kwargs)
         self.required_with = required_with
 

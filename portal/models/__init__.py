@@ -53,7 +53,18 @@ from .campaign_work import (
     pledge_item,
 )
 from .documents import Bulletin, BulletinStatus
-from .figures import DISTRICT_SLOTS, BranchSummary, DistrictCriterion, DistrictDay, DistrictSummary, RequestTally
+from .figures import (
+    DISTRICT_SLOTS,
+    NO_GROUP,
+    BranchSummary,
+    DistrictCriterion,
+    DistrictDay,
+    DistrictGroup,
+    DistrictGroupCriterion,
+    DistrictSummary,
+    RequestGroup,
+    RequestTally,
+)
 from .frameworks import (
     RETIRED_BEFORE_ANY_YEAR,
     Criterion,

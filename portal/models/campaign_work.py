@@ -31,7 +31,7 @@ class Pledge(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"))
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branch.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
@@ -52,9 +52,9 @@ class Pledge(db.Model):
         # waiting first (the secretaries' and admins' work queues): neither reads the district's pledges (#14).
         Index("ix_pledge_member_year", "member_id", "year_id"),
         Index("ix_pledge_year_status", "year_id", "status", "updated_at"),
-        # A branch's approved pledges of a year (its summary, services/figures.py): without it SQLite, which has no
-        # statistics, prefers ix_pledge_year_status and reads the year's approved pledges of every branch, per branch.
-        Index("ix_pledge_branch_year_status", "branch_id", "year_id", "status"),
+        # A branch's pledges of a year by status (the branch page's approved pledges; the branch's own lists):
+        # without it SQLite read the whole year's approved pledges of the district through ix_pledge_year_status.
+        Index("ix_pledge_branch_year", "branch_id", "year_id", "status"),
     )
 
 

@@ -91,7 +91,25 @@ Index("ix_branch_summary_assessment", _S.assessment_id)
 DISTRICT_SLOTS = 16  # rows per year (and criterion) of the district's totals (the triggers of h14k_01 say 16 too)
 
 
-class DistrictSummary(db.Model):
+class _Totals:
+    """The totals over a set of active branches' summaries (the district's, a group's), as the triggers of migrations
+    h14k_01 and h14f_01 keep them."""
+
+    branches: Mapped[int] = mapped_column(default=0)  # active branches with a summary
+    submitted: Mapped[int] = mapped_column(default=0)  # …whose checklist is submitted or reviewed
+    progress_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(progress × 10)
+    scored: Mapped[int] = mapped_column(default=0)  # …with a score
+    score_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(score × 10) over those
+    not_met: Mapped[int] = mapped_column(default=0)  # Σ items not met
+    # Branches per progress band of the distribution chart (dashboard.HISTOGRAM_BINS): 0–20 %, …, 80–100 %.
+    band_0: Mapped[int] = mapped_column(default=0)
+    band_1: Mapped[int] = mapped_column(default=0)
+    band_2: Mapped[int] = mapped_column(default=0)
+    band_3: Mapped[int] = mapped_column(default=0)
+    band_4: Mapped[int] = mapped_column(default=0)
+
+
+class DistrictSummary(_Totals, db.Model):
     """The district's totals over the active branches' summaries of one campaign year (`branch_summary` with
     `active`): what the overview's cards and distribution chart and every branch page's comparison read, one row
     instead of an aggregate over the district. Progress and score are kept in tenths of a percent as integers (the
@@ -109,18 +127,6 @@ class DistrictSummary(db.Model):
 
     year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # branch_id % DISTRICT_SLOTS
-    branches: Mapped[int] = mapped_column(default=0)  # active branches with a summary
-    submitted: Mapped[int] = mapped_column(default=0)  # …whose checklist is submitted or reviewed
-    progress_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(progress × 10)
-    scored: Mapped[int] = mapped_column(default=0)  # …with a score
-    score_tenths: Mapped[int] = mapped_column(default=0)  # Σ round(score × 10) over those
-    not_met: Mapped[int] = mapped_column(default=0)  # Σ items not met
-    # Branches per progress band of the distribution chart (dashboard.HISTOGRAM_BINS): 0–20 %, …, 80–100 %.
-    band_0: Mapped[int] = mapped_column(default=0)
-    band_1: Mapped[int] = mapped_column(default=0)
-    band_2: Mapped[int] = mapped_column(default=0)
-    band_3: Mapped[int] = mapped_column(default=0)
-    band_4: Mapped[int] = mapped_column(default=0)
 
 
 class DistrictCriterion(db.Model):
@@ -150,4 +156,50 @@ class RequestTally(db.Model):
     __tablename__ = "request_tally"
 
     request_id: Mapped[int] = mapped_column(ForeignKey("submission_request.id", ondelete="CASCADE"), primary_key=True)
+    handed: Mapped[int] = mapped_column(default=0)
+
+
+# The district's totals split by the overview's two filters that can be kept, unit kind and assessment status (as the
+# branch's summary has them; '' for none: a branch whose checklist is not started, a unit without a kind), so that a
+# filter by kind and/or status adds a few kept rows. Kept by the triggers of migration h14f_01 beside those of h14k_01,
+# with the same definitions; `rebuild-figures` recomputes them (services/figures.py `rebuild_district`).
+NO_GROUP = ""  # the kind or status of a group of summaries without one
+
+
+class DistrictGroup(_Totals, db.Model):
+    """`DistrictSummary` of the active branches of one unit kind whose checklist has one status, per campaign year
+    (DISTRICT_SLOTS rows each, a branch's part in row `branch_id % DISTRICT_SLOTS`)."""
+
+    __tablename__ = "district_group"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)  # a UnitKind value or NO_GROUP
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)  # an AssessmentStatus value or NO_GROUP
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+class DistrictGroupCriterion(db.Model):
+    """`DistrictCriterion` of one unit kind and status (the group of `DistrictGroup`)."""
+
+    __tablename__ = "district_group_criterion"
+
+    year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True)
+    unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    progress_tenths: Mapped[int] = mapped_column(default=0)
+    scored: Mapped[int] = mapped_column(default=0)
+    score_tenths: Mapped[int] = mapped_column(default=0)
+
+
+class RequestGroup(db.Model):
+    """`RequestTally` of one unit kind and status: the submissions handed in for a request by the active branches of
+    that group in the request's year. No row: none handed in."""
+
+    __tablename__ = "request_group"
+
+    request_id: Mapped[int] = mapped_column(ForeignKey("submission_request.id", ondelete="CASCADE"), primary_key=True)
+    unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), primary_key=True)
     handed: Mapped[int] = mapped_column(default=0)

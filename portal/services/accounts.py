@@ -8,16 +8,16 @@ from functools import cache
 from flask import session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from ..errors import Invalid
 from ..extensions import db
 from ..input_guard import parse_int
-from ..models import Branch, EmailPreference, Role, User, utcnow
+from ..models import Branch, CampaignYear, EmailPreference, Role, User, utcnow
 from ..text import canonical_username, password_text_error, username_error, username_skeleton
-from . import audit, throttle
+from . import audit, campaign, throttle
 
 # Compared against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("portal-timing-equaliser")
@@ -128,14 +128,31 @@ def change_password(user: User, current: str | None, new: str | None, repeat: st
 
 
 def load_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the stored id must carry the user's current session version."""
+    """Flask-Login's loader: the stored id must carry the user's current session version.
+
+    One statement, built once: the person (with their branch and its unit, as the model loads them) and the
+    campaign year marked current with its phases, which nearly every request asks for next
+    (`campaign.current_year`, remembered for the request)."""
     user_id, _, version = session_id.partition(":")
     if parse_int(user_id) is None or parse_int(version) is None:
         return None
-    user = db.session.get(User, parse_int(user_id))
-    if user is None or not user.active or user.session_version != parse_int(version):
+    row = db.session.execute(_person_and_year(), {"user_id": parse_int(user_id)}).unique().first()
+    if row is None:
+        return None
+    user, year = row
+    if year is not None:
+        campaign.remember_current_year(year)
+    if not user.active or user.session_version != parse_int(version):
         return None
     return user
+
+
+@cache
+def _person_and_year():
+    from sqlalchemy.orm import joinedload
+
+    return (select(User, CampaignYear).outerjoin(CampaignYear, CampaignYear.is_current.is_(True))
+            .options(joinedload(CampaignYear.phases)).where(User.id == bindparam("user_id")))
 
 
 def password_error(password: str | None, username: str | None = None):

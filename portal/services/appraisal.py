@@ -39,6 +39,7 @@ from flask import g as request_globals
 from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import lazyload
 
 from ..clock import local_today
 from ..collation import people_order
@@ -122,9 +123,12 @@ def code_hash(text: str | None) -> str:
 # --- rounds ---------------------------------------------------------------------------------------------
 
 def round_for(year: CampaignYear | None) -> AppraisalRound | None:
+    """The year's appraisal round, or None. Its questions are read when first asked for (the dashboard's columns
+    need none of them)."""
     if year is None:
         return None
-    return db.session.scalar(select(AppraisalRound).where(AppraisalRound.year_id == year.id))
+    return db.session.scalar(select(AppraisalRound).options(lazyload(AppraisalRound.questions))
+                             .where(AppraisalRound.year_id == year.id))
 
 
 def get_round(round_id: int) -> AppraisalRound:
@@ -634,8 +638,9 @@ def overall_counts(round_: AppraisalRound, branch_ids: list[int] | None = None) 
     """{branch id: {level: answers}} of the round's overall question, for the given branches (all when None), the
     rater groups added up as `results` adds them for the total: read from the kept counts (`AppraisalTally`, at
     most four rows a branch), not counted from the ballots. A branch with no ballot is absent."""
-    overall_q = next((q.id for q in round_.questions if q.is_overall), None)
-    t = AppraisalTally
+    q, t = AppraisalQuestion, AppraisalTally
+    overall_q = (select(q.id).where(q.round_id == round_.id, q.criterion_id.is_(None))  # AppraisalQuestion.is_overall
+                 .order_by(q.position).limit(1).scalar_subquery())
     stmt = select(t.branch_id, t.level, t.answers).where(t.round_id == round_.id, t.question_id == overall_q,
                                                          t.answers > 0)
     if branch_ids is not None:

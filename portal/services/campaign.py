@@ -3,11 +3,13 @@ past years read-only."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .. import labels
 from ..clock import local_today
@@ -28,12 +30,29 @@ def current_year() -> CampaignYear | None:
     next request, which is always a redirect after the change."""
     if has_request_context() and "current_year" in g:
         return g.current_year
-    year = db.session.scalar(select(CampaignYear).where(CampaignYear.is_current.is_(True)))
+    marked, latest = _current_year_statements()
+    year = db.session.scalars(marked).unique().first()
     if year is None:  # nothing marked current: fall back to the latest year
-        year = db.session.scalar(select(CampaignYear).order_by(CampaignYear.year.desc()).limit(1))
+        year = db.session.scalars(latest).unique().first()
     if has_request_context():
         g.current_year = year
     return year
+
+
+def remember_current_year(year: CampaignYear) -> None:
+    """`year`, read as the one marked current (with its phases) by a statement that read more (the person's, in
+    accounts.load_user): what `current_year()` answers for the rest of the request."""
+    if has_request_context():
+        g.current_year = year
+
+
+@cache
+def _current_year_statements():
+    """The year marked current, and the latest year: each with its phases in the same statement (the header shows
+    the current phase; one statement, not two), built once (every request that draws a page asks)."""
+    with_phases = joinedload(CampaignYear.phases)
+    return (select(CampaignYear).options(with_phases).where(CampaignYear.is_current.is_(True)),
+            select(CampaignYear).options(with_phases).order_by(CampaignYear.year.desc()).limit(1))
 
 
 def current_phase(year: CampaignYear | None, today: date | None = None) -> Phase | None:

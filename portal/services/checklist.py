@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select, update
+from sqlalchemy import Integer, and_, bindparam, func, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
@@ -42,14 +44,15 @@ from ..models import (
 from . import audit, notifications, progress, tallies, uploads
 from .campaign import current_year
 from .items import (
-    criteria_as_in,
+    criteria_as_kept,
     in_checklist,
     in_year_order,
     item_numbers,
+    kept_criterion_columns,
     retired_in,
     wordings_in,
 )
-from .upsert import upsert_values
+from .upsert import upsert_row
 
 EVIDENCE_KIND = "evidence"
 NOTE_MAX = 2000
@@ -70,6 +73,13 @@ class Target:
     # The checklist's (criterion, item) pairs, once read in this request (`_applicable_items`): an answer never
     # changes which items a checklist holds (an item answered was already in it), so a tick's answer reuses them.
     pairs: list | None = field(default=None, repr=False, compare=False)
+    # The answers as the same statement read them ({item id: Answer}) and the transaction it ran in: what a change
+    # starts from while that transaction lasts (`_known_answer`).
+    answers: dict | None = field(default=None, repr=False, compare=False)
+    answers_read_in: object = field(default=None, repr=False, compare=False)
+    # What a tick's answer shows (`load(only_item_id=…)`: the row and the tallies), as the tick wrote and read it
+    # in its own transaction; dropped by the next change (`_lock_assessment`).
+    answered: Checklist | None = field(default=None, repr=False, compare=False)
 
     @property
     def subject(self) -> Subject:
@@ -105,26 +115,35 @@ def all_years() -> list[CampaignYear]:
     return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
 
 
-def target_for(subject: Subject, owner_id: int, year: CampaignYear) -> Target:
-    """The branch (owner_id = branch id) or member (owner_id = user id) checklist of a year. 404 if unknown."""
-    framework = db.session.scalar(select(Framework).where(Framework.subject == subject))
-    if framework is None:
-        raise NotFound()
-    member = None
+# Statements of every tick and checklist page, built once (with their values as parameters): building a
+# statement and its cache key cost more CPU than SQLite takes to run it.
+
+@cache
+def _target_statement(subject: Subject):
+    """The framework, the owner (`owner_id`: a branch, or a member with their branch) and the owner's assessment
+    of the year (`year_id`), if any: one row, none when the owner does not exist."""
     if subject == Subject.BRANCH:
-        branch = db.session.get(Branch, owner_id)
-        if branch is None:
-            raise NotFound()
-        stmt = select(Assessment).where(Assessment.year_id == year.id, Assessment.branch_id == branch.id,
-                                        Assessment.member_id.is_(None))
+        owner, own = Branch, and_(Assessment.branch_id == Branch.id, Assessment.member_id.is_(None))
     else:
-        member = db.session.get(User, owner_id)
-        if member is None or member.branch_id is None:
-            raise NotFound()
-        branch = member.branch
-        stmt = select(Assessment).where(Assessment.year_id == year.id, Assessment.member_id == member.id)
-    return Target(year=year, branch=branch, member=member, framework=framework,
-                  assessment=db.session.scalar(stmt))
+        owner, own = User, Assessment.member_id == User.id
+    return (select(Framework, owner, Assessment).select_from(Framework)
+            .join(owner, owner.id == bindparam("owner_id"))
+            .outerjoin(Assessment, and_(Assessment.year_id == bindparam("year_id"), own))
+            .where(Framework.subject == subject))
+
+
+def target_for(subject: Subject, owner_id: int, year: CampaignYear) -> Target:
+    """The branch (owner_id = branch id) or member (owner_id = user id) checklist of a year. 404 if unknown.
+    One statement: the framework, the owner (a member with their branch) and the assessment if there is one."""
+    row = db.session.execute(_target_statement(subject), {"owner_id": owner_id, "year_id": year.id}).first()
+    if row is None:  # no such branch or person (or no framework)
+        raise NotFound()
+    framework, found, assessment = row
+    if subject == Subject.BRANCH:
+        return Target(year=year, branch=found, member=None, framework=framework, assessment=assessment)
+    if found.branch_id is None:
+        raise NotFound()
+    return Target(year=year, branch=found.branch, member=found, framework=framework, assessment=assessment)
 
 
 # --- reading the checklist -------------------------------------------------------------------------------
@@ -170,24 +189,51 @@ class Checklist:
         return next(r for s in self.sections for r in s.rows if r.item.id == item_id)
 
 
-def _applicable_items(target: Target, only_item_id: int | None = None):
-    """Criteria and items the checklist holds (`items.in_checklist`: valid in the year, or answered by it)."""
-    assessment_id = target.assessment.id if target.assessment else -1
+class Answer(NamedTuple):
+    """An item's saved answer as the checklist's items were read with it (`Target.answers`)."""
+
+    id: int
+    result: Result
+    note: str
+    note_version: int
+    files: int  # evidence files
+
+
+@cache
+def _items_statement():
+    """The checklist's (criterion, item) rows in the year's order, each with its saved answer's id, result, note,
+    note version and number of evidence files (NULL while unanswered) and the year's kept name of the criterion
+    (`kept_criterion_columns`), of the framework `framework_id`, the assessment `assessment_id` and the year
+    `year_id` (number `year`)."""
+    year_id = bindparam("year_id", type_=Integer)
+    files = (select(func.count(Evidence.id)).where(Evidence.item_result_id == ItemResult.id).correlate(ItemResult)
+             .scalar_subquery())
     stmt = (
-        select(Criterion, Item)
+        select(Criterion, Item, ItemResult.id, ItemResult.result, ItemResult.note, ItemResult.note_version, files,
+               *kept_criterion_columns())
         .join(Item, Item.criterion_id == Criterion.id)
-        .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id, ItemResult.assessment_id == assessment_id))
-        .where(Criterion.framework_id == target.framework.id,
-               in_checklist(target.year.id, target.year.year, ItemResult.id.isnot(None)))
+        .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id,
+                                    ItemResult.assessment_id == bindparam("assessment_id", type_=Integer)))
+        .where(Criterion.framework_id == bindparam("framework_id", type_=Integer),
+               in_checklist(year_id, bindparam("year", type_=Integer), ItemResult.id.isnot(None)))
     )
-    stmt = in_year_order(stmt, target.year.id)
-    if only_item_id is not None:
-        stmt = stmt.where(Item.id == only_item_id)
-    pairs = db.session.execute(stmt).all()
+    return in_year_order(stmt, year_id)
+
+
+def _applicable_items(target: Target) -> tuple[list, dict[int, Answer]]:
+    """Criteria and items the checklist holds (`items.in_checklist`: valid in the year, or answered by it), and
+    the answers saved ({item id: Answer}). One statement: a finished year's kept criterion names come with it."""
+    rows = db.session.execute(_items_statement(), {
+        "assessment_id": target.assessment.id if target.assessment else -1, "framework_id": target.framework.id,
+        "year_id": target.year.id, "year": target.year.year}).all()
+    answers = {item.id: Answer(*saved) for _c, item, *saved, _k, _p, _t, _e in rows if saved[0] is not None}
     # A finished year shows its criteria with the names and in the order it had (`items.criteria_as_in`).
-    shown = criteria_as_in(target.year, list({c.id: c for c, _item in pairs}.values()))
+    kept = {kept_id: (position, title, title_en) for *_row, kept_id, position, title, title_en in rows
+            if kept_id is not None}
+    shown = criteria_as_kept(list({row[0].id: row[0] for row in rows}.values()), kept)
     place = {c.id: (n, c) for n, c in enumerate(shown)}
-    return sorted(((place[c.id][1], item) for c, item in pairs), key=lambda pair: place[pair[0].id][0])
+    pairs = sorted(((place[row[0].id][1], row[1]) for row in rows), key=lambda pair: place[pair[0].id][0])
+    return pairs, answers
 
 
 def _all_pairs(target: Target) -> list:
@@ -195,15 +241,33 @@ def _all_pairs(target: Target) -> list:
     when a rollback or a commit expired them (reading them again costs one statement; refreshing each, one per
     object)."""
     if target.pairs is None or (target.pairs and sa_inspect(target.pairs[0][1]).expired_attributes):
-        target.pairs = _applicable_items(target)
+        target.pairs, target.answers = _applicable_items(target)
+        target.answers_read_in = db.session().get_transaction()
     return target.pairs
+
+
+_UNKNOWN = object()  # `_known_answer`: not known in this transaction
+
+
+def _known_answer(target: Target, item_id: int):
+    """The item's saved answer (an Answer, or None: never answered) as `_all_pairs` read it, when that read is what
+    a change starts from: made in this transaction, on SQLite, where a writing request's transaction holds the
+    write lock from its first statement (database.begins_immediate), so nobody can have changed it since.
+    Else _UNKNOWN: read it (locked) again."""
+    if (target.answers is None or target.answers_read_in is None
+            or target.answers_read_in is not db.session().get_transaction() or not begins_immediate(db.session)):
+        return _UNKNOWN
+    return target.answers.get(item_id)
 
 
 def load(target: Target, only_item_id: int | None = None) -> Checklist:
     """Everything the checklist page shows, in a fixed number of queries.
 
     With `only_item_id` the sections hold just that item (its number still counts every item), while the
-    tallies still cover the whole checklist."""
+    tallies still cover the whole checklist: after a tick, what it wrote and read (`Target.answered`)."""
+    answered = target.answered
+    if only_item_id is not None and answered is not None and answered.sections[0].rows[0].item.id == only_item_id:
+        return answered
     all_pairs = _all_pairs(target)
     numbers = item_numbers(all_pairs)
     pairs = [pair for pair in all_pairs if only_item_id is None or pair[1].id == only_item_id]
@@ -214,17 +278,11 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
     tallies: dict[int, progress.Tally] = {}
     if target.assessment is not None:
         aid = target.assessment.id
-        stmt = (select(ItemResult, User.display_name).outerjoin(User, User.id == ItemResult.updated_by_id)
-                .where(ItemResult.assessment_id == aid))
-        if only_item_id is not None:
-            stmt = stmt.where(ItemResult.item_id == only_item_id)
-        results = {r.item_id: (r, name or "") for r, name in db.session.execute(stmt)}
-        ev_stmt = (select(ItemResult.item_id, Evidence).join(Evidence, Evidence.item_result_id == ItemResult.id)
-                   .where(ItemResult.assessment_id == aid).order_by(Evidence.uploaded_at, Evidence.id))
-        if only_item_id is not None:
-            ev_stmt = ev_stmt.where(ItemResult.item_id == only_item_id)
-        for item_id, ev in db.session.execute(ev_stmt):
-            evidence.setdefault(item_id, []).append(ev)
+        for result, name, ev in db.session.execute(_answers_statement(only_item_id is not None),
+                                                   {"assessment_id": aid, "item_id": only_item_id}):
+            results[result.item_id] = (result, name or "")
+            if ev is not None:
+                evidence.setdefault(result.item_id, []).append(ev)
         tallies = progress.tallies([aid])[aid]
         if only_item_id is None:
             events = list(db.session.scalars(
@@ -255,6 +313,17 @@ def load(target: Target, only_item_id: int | None = None) -> Checklist:
     overall = progress.overall(tallies)
     return Checklist(target=target, sections=list(sections.values()), overall=overall, events=events,
                      reviews=reviews)
+
+
+@cache
+def _answers_statement(one_item: bool):
+    """The answers of the assessment `assessment_id` (`one_item`: of the item `item_id` only) with who last changed
+    them and their evidence files, a row per file, in the order they were uploaded: one statement."""
+    stmt = (select(ItemResult, User.display_name, Evidence).outerjoin(User, User.id == ItemResult.updated_by_id)
+            .outerjoin(Evidence, Evidence.item_result_id == ItemResult.id)
+            .where(ItemResult.assessment_id == bindparam("assessment_id"))
+            .order_by(Evidence.uploaded_at, Evidence.id))
+    return stmt.where(ItemResult.item_id == bindparam("item_id")) if one_item else stmt
 
 
 def _blank_tallies(target: Target) -> dict[int, progress.Tally]:
@@ -315,6 +384,7 @@ def _criterion_and_item(target: Target, item_id: int) -> tuple[Criterion, Item]:
 def _lock_assessment(target: Target) -> Assessment:
     """The assessment row, created on first write (concurrent first writes create it once), locked for
     this transaction so that workflow changes and answers do not interleave."""
+    target.answered = None  # a change: what an earlier one answered is no longer what the checklist shows
     values = {"year_id": target.year.id, "framework_id": target.framework.id, "subject": target.subject,
               "branch_id": target.branch.id, "member_id": target.member.id if target.member else None,
               "status": AssessmentStatus.DRAFT, "return_reason": "", "created_at": utcnow(),
@@ -344,9 +414,10 @@ def _upsert_result(assessment: Assessment, item: Item, actor: User, values: dict
     row = {"assessment_id": assessment.id, "item_id": item.id, "result": Result.NOT_ASSESSED, "note": "",
            "item_text": item.text, "note_version": 0, "updated_by_id": actor.id, "updated_at": utcnow()}
     row.update(values)
-    changes = [k for k in row if k in values or k in ("updated_by_id", "updated_at")]
-    # excluded.<column> is the value given in `row`: SET column = excluded.column as the value itself, cacheable
-    db.session.execute(upsert_values(dialect, ItemResult, row, key=["assessment_id", "item_id"], updated=changes))
+    changes = tuple(k for k in row if k in values or k in ("updated_by_id", "updated_at"))
+    # excluded.<column> is the value given in `row`: SET column = excluded.column as the value itself; the
+    # statement is built once per list of changed columns, the row its parameters
+    db.session.execute(upsert_row(dialect, ItemResult, ("assessment_id", "item_id"), changes), row)
     tallies.mark(assessment.id)  # the kept figures follow in this transaction
 
 
@@ -367,24 +438,45 @@ def parse_result(value: str | None) -> Result:
 
 
 def set_item_result(actor: User, target: Target, item_id: int, value: str | None) -> None:
-    """Set (not toggle) the result of one item. Idempotent; audited when it changes."""
+    """Set (not toggle) the result of one item. Idempotent; audited when it changes. What the answer to the tick
+    shows (`load(target, only_item_id=item_id)`) is kept on the target, from what the change read and wrote."""
     result = parse_result(value)
     _ensure_editable(target)
-    _criterion, item = _criterion_and_item(target, item_id)
+    criterion, item = _criterion_and_item(target, item_id)
+    creates = target.assessment is None
     assessment = _lock_assessment(target)
     _ensure_editable(target)  # the row may have been submitted meanwhile
-    before = _existing(assessment, item)
-    old = before.result if before else Result.NOT_ASSESSED
+    known = _known_answer(target, item.id)
+    if known is _UNKNOWN:
+        known = _existing(assessment, item)
+    old = known.result if known else Result.NOT_ASSESSED
     if old == result:
-        db.session.rollback()  # idempotent: nothing changes, not even the assessment's creation
+        if creates:
+            db.session.rollback()  # idempotent: nothing changes, not even the assessment's creation
+        else:
+            _commit_keeping_loaded()  # nothing written: the transaction ends, what it read stays loaded
         return
-    _upsert_result(assessment, item, actor, {"result": result, "item_text": item.text})
+    now = utcnow()
+    _upsert_result(assessment, item, actor, {"result": result, "item_text": item.text, "updated_at": now})
     assessment.updated_at = utcnow()
+    number = item_numbers(_all_pairs(target))[item.id]
     audit.record(actor, "checklist.set_result", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "result": old.value},
-                 after={"item_id": item.id, "result": result.value, "item": _item_words(target, item),
+                 after={"item_id": item.id, "result": result.value, "item": _item_words(number, item),
                         "of": f"{target.year.year} · {_whose(target)}"})
+    if known is None or (isinstance(known, Answer) and not known.files):  # (evidence files: read them after)
+        row = Row(item=item, text=item.text, number=number, result=result,
+                  note=known.note if known else "", note_version=known.note_version if known else 0,
+                  updated_by=actor.display_name, updated_at=now, retired=retired_in(item, target.year.year))
+        target.answered = _answered(target, criterion, row, progress.tallies([assessment.id])[assessment.id])
     _commit_keeping_loaded()
+
+
+def _answered(target: Target, criterion, row: Row, tallies: dict[int, progress.Tally]) -> Checklist:
+    """The checklist as `load(target, only_item_id=…)` gives it after a change of one row: that row, as written,
+    and the tallies read after the change in its transaction."""
+    section = Section(criterion, [row], tallies.get(criterion.id, progress.Tally()))
+    return Checklist(target=target, sections=[section], overall=progress.overall(tallies), events=[], reviews=[])
 
 
 def _commit_keeping_loaded() -> None:
@@ -475,6 +567,9 @@ def answer_item(actor: User, target: Target, item_id: int, result: str | None = 
 def _saved_note(target: Target, item: Item) -> str:
     if target.assessment is None:
         return ""
+    known = _known_answer(target, item.id)
+    if known is not _UNKNOWN:
+        return known.note if known else ""
     saved = db.session.scalar(select(ItemResult.note).where(ItemResult.assessment_id == target.assessment.id,
                                                             ItemResult.item_id == item.id))
     return saved or ""
@@ -551,10 +646,9 @@ def _transition(actor: User, assessment: Assessment, action: str, to: Assessment
                         before={"status": before.value}, after={"status": to.value, "comment": comment, **recorded})
 
 
-def _item_words(target: Target, item: Item) -> str:
-    """An item as the audit log names it: its number as the checklist shows it (`items.item_numbers`, theme
-    items after the framework's own, a finished year's kept order) and the start of its text ("1.2 坚持…")."""
-    number = item_numbers(_all_pairs(target))[item.id]
+def _item_words(number: str, item: Item) -> str:
+    """An item as the audit log names it: its number as the checklist shows it (`number`: `items.item_numbers`,
+    theme items after the framework's own, a finished year's kept order) and the start of its text ("1.2 坚持…")."""
     text = item.text if len(item.text) <= 40 else item.text[:40] + "…"
     return f"{number} {text}"
 
@@ -684,9 +778,9 @@ def member_coverage(year: CampaignYear, branch: Branch) -> list[MemberCoverage]:
     done = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
     rows.sort(key=lambda row: (row[1] is not None and row[1].status in done,
                                collation.person_key(row[0].display_name)))
-    tallies = progress.tallies([a.id for _, a in rows if a is not None])
+    tallies = progress.overall_tallies([a.id for _, a in rows if a is not None])
     out = []
     for user, assessment in rows:
-        tally = progress.overall(tallies[assessment.id]) if assessment else progress.Tally()
+        tally = tallies[assessment.id] if assessment else progress.Tally()
         out.append(MemberCoverage(user, assessment.status if assessment else None, tally))
     return out

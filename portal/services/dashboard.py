@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation
 from ..clock import local_today
 from ..extensions import db
 from ..input_guard import parse_int
 from ..models import (
+    NO_GROUP,
     Assessment,
     AssessmentEvent,
     AssessmentStatus,
@@ -35,6 +36,8 @@ from ..models import (
     Criterion,
     DistrictCriterion,
     DistrictDay,
+    DistrictGroup,
+    DistrictGroupCriterion,
     DistrictSummary,
     Framework,
     GradeRecord,
@@ -46,6 +49,7 @@ from ..models import (
     PostCategory,
     PostStatus,
     ProgressSnapshot,
+    RequestGroup,
     RequestKind,
     RequestTally,
     Result,
@@ -124,6 +128,8 @@ class Filters:
     page: int = 1
     per_page: int | None = DEFAULT_PAGE_SIZE  # None: every branch on one page
     notes: list[str] = field(default_factory=list)  # what was ignored, shown to the reader
+    # The appraisal filter's rule by year id, read once per request (`_matching`; grading.appraisal_rule).
+    appraisal_rules: dict[int, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def sort_param(self) -> str:
@@ -164,16 +170,35 @@ class Filters:
     def is_filtered(self) -> bool:
         return bool(self.kind or self.status or self.q or self.grade or self.appraisal)
 
+    @property
+    def is_kept(self) -> bool:
+        """Whether the figures of the filtered branches are kept: no filter, or only the unit kind and/or status
+        (the district's totals per kind and status, migration h14f_01)."""
+        return not (self.q or self.grade or self.appraisal)
+
 
 def years() -> list[CampaignYear]:
-    return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year.desc())))
+    """Every campaign year, the latest first. Their phases are loaded only if asked for (a page's year picker
+    needs none of them; the current year's are already loaded for the header)."""
+    return list(db.session.scalars(_years_statement()))
 
 
 def branch_criteria() -> list[Criterion]:
     """The 五个好 criteria in their order."""
-    return list(db.session.scalars(
-        select(Criterion).join(Framework).where(Framework.subject == Subject.BRANCH)
-        .order_by(Criterion.position)))
+    return list(db.session.scalars(_branch_criteria_statement()))
+
+
+# Statements of every dashboard and branch page that take no values, built once: building a statement and its
+# cache key costs more CPU than SQLite takes to run it (issue #14).
+@cache
+def _years_statement():
+    return select(CampaignYear).options(lazyload(CampaignYear.phases)).order_by(CampaignYear.year.desc())
+
+
+@cache
+def _branch_criteria_statement():
+    return (select(Criterion).join(Framework).where(Framework.subject == Subject.BRANCH)
+            .order_by(Criterion.position))
 
 
 def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]) -> Filters:
@@ -270,7 +295,9 @@ class Row:
     # An export's row (summary_rows(figures=True)) holds no Tally: `cells` stays empty and these hold the figures
     # it writes, computed from the kept counts by progress.progress_of / score_of.
     figures: dict[int, tuple[float, float | None]] = field(default_factory=dict)  # criterion id → (progress, score)
-    overall: tuple[float, float | None, int] = (0.0, None, 0)  # (progress, score, items not met)
+    # (progress, score, items not met) of the whole checklist: an export's from the kept counts, a page's row the
+    # branch summary's kept figures (what the page sorts by), without adding up its cells.
+    overall: tuple[float, float | None, int] = (0.0, None, 0)
 
     @cached_property
     def total(self) -> Tally:
@@ -557,7 +584,8 @@ def _in_year(year: CampaignYear) -> list:
 
 
 def _matching(year: CampaignYear, filters: Filters) -> list:
-    """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal)."""
+    """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal) on the summaries. (Made
+    afresh for each statement: a subquery shared by statements changes their cache keys.)"""
     conditions = []
     if filters.kind:
         conditions.append(S.unit_kind == filters.kind)
@@ -573,10 +601,23 @@ def _matching(year: CampaignYear, filters: Filters) -> list:
         conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
             GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
             func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == filters.grade)))
-    if filters.appraisal:  # 群众评议: computed from the ballots (one GROUP BY)
-        from .grading import branch_ids_by_appraisal
+    if filters.appraisal:  # 群众评议: from the kept counts of the ballots, in SQL (one GROUP BY)
+        from .grading import appraisal_condition, appraisal_rule
 
-        conditions.append(S.branch_id.in_(sorted(branch_ids_by_appraisal(year, filters.appraisal))))
+        rules = filters.appraisal_rules
+        if year.id not in rules:
+            rules[year.id] = appraisal_rule(year, filters.appraisal)
+        conditions.append(appraisal_condition(year, filters.appraisal, S.branch_id, rules[year.id]))
+    return conditions
+
+
+def _group(table, filters: Filters) -> list:
+    """Conditions of the kind and status filters on a table of the totals per group (`DistrictGroup`, …)."""
+    conditions = []
+    if filters.kind:
+        conditions.append(table.unit_kind == filters.kind.value)
+    if filters.status:
+        conditions.append(table.status == (NO_GROUP if filters.status == NOT_STARTED else filters.status))
     return conditions
 
 
@@ -600,79 +641,102 @@ def _average(total, count) -> float | None:
     return round(float(total) / count, 1) if count else None
 
 
-def _quiet(year: CampaignYear, now: datetime):
-    """The year's active branches with no activity for INACTIVE_DAYS (or none at all), as a scalar subquery: two
-    range counts of `ix_branch_summary_active_activity`, so they cost what the quiet branches are, not the district
-    (the only one of the cards that depends on the clock, hence not kept)."""
+def _quiet(year: CampaignYear, now: datetime, conditions: Sequence = ()):
+    """The year's active branches (matching `conditions`) with no activity for INACTIVE_DAYS (or none at all), as a
+    scalar subquery: two range counts of `ix_branch_summary_active_activity`, so they cost what the quiet branches
+    are, not the district (the only one of the cards that depends on the clock, hence not kept)."""
     cutoff = now - timedelta(days=INACTIVE_DAYS)
-    never = _summaries(func.count()).where(*_in_year(year), S.last_activity.is_(None)).scalar_subquery()
-    before = _summaries(func.count()).where(*_in_year(year), S.last_activity < cutoff).scalar_subquery()
+    never = _summaries(func.count()).where(*_in_year(year), S.last_activity.is_(None), *conditions).scalar_subquery()
+    before = _summaries(func.count()).where(*_in_year(year), S.last_activity < cutoff, *conditions).scalar_subquery()
     return never + before
 
 
-def _kept_aggregate(year: CampaignYear, now: datetime) -> _Figures:
-    """`_aggregate` of the unfiltered district, read from the kept totals (`district_summary`: DISTRICT_SLOTS rows
-    whatever the size of the district) and the quiet branches' range counts: one statement."""
+_TOTALS = ("branches", "submitted", "progress_tenths", "scored", "score_tenths", "not_met", "band_0", "band_1",
+           "band_2", "band_3", "band_4")  # the columns of DistrictSummary and DistrictGroup, in this order
+
+
+def _whole(year: CampaignYear) -> list:
+    """Scalar subqueries of the district's active branches, Σ progress (tenths), scored and Σ score (tenths), from
+    its kept totals (DISTRICT_SLOTS rows)."""
     d = DistrictSummary
-    row = db.session.execute(select(_quiet(year, now), *(func.sum(column) for column in (
-        d.branches, d.submitted, d.progress_tenths, d.scored, d.score_tenths, d.not_met, d.band_0, d.band_1, d.band_2,
-        d.band_3, d.band_4))).where(d.year_id == year.id)).one()
-    quiet, *kept = row
-    count, submitted, progress_tenths, scored, score_tenths, not_met, *bands = (int(v or 0) for v in kept)
+    return [select(func.sum(column)).where(d.year_id == year.id).scalar_subquery()
+            for column in (d.branches, d.progress_tenths, d.scored, d.score_tenths)]
+
+
+def _kept_aggregate(year: CampaignYear, now: datetime, filters: Filters | None = None) -> _Figures:
+    """`_aggregate` of the unfiltered district, read from the kept totals (`district_summary`: DISTRICT_SLOTS rows
+    whatever the size of the district), or of the filters by kind and/or status from the totals per group
+    (`district_group`: DISTRICT_SLOTS rows per kind and status), with the quiet branches' range counts: one
+    statement."""
+    if filters is None or not filters.is_filtered:
+        table, conditions, quiet, whole = DistrictSummary, [], _quiet(year, now), []
+    else:
+        table, conditions = DistrictGroup, _group(DistrictGroup, filters)
+        quiet, whole = _quiet(year, now, _matching(year, filters)), _whole(year)
+    row = db.session.execute(select(quiet, *(func.sum(getattr(table, name)) for name in _TOTALS), *whole)
+                             .where(table.year_id == year.id, *conditions)).one()
+    count, submitted, progress_tenths, scored, score_tenths, not_met, *bands = (int(v or 0) for v in row[1:12])
     average_progress = _average(progress_tenths / 10, count) or 0.0
     average_score = _average(score_tenths / 10, scored)
-    return _Figures(count=count, all_count=count, submitted=submitted, average_progress=average_progress,
-                    average_score=average_score, not_met=not_met, inactive=int(quiet or 0), bands=tuple(bands),
-                    all_progress=average_progress, all_score=average_score)
+    found = _Figures(count=count, all_count=count, submitted=submitted, average_progress=average_progress,
+                     average_score=average_score, not_met=not_met, inactive=int(row[0] or 0), bands=tuple(bands),
+                     all_progress=average_progress, all_score=average_score)
+    return _with_whole(found, row[12:]) if whole else found
 
 
-def _aggregate(year: CampaignYear, filters: Filters, now: datetime) -> _Figures:
-    """The summary cards, the distribution chart and the district's averages: one aggregate query over the
-    matching summaries, or (unfiltered) one read of the kept totals (`_kept_aggregate`)."""
-    conditions = _matching(year, filters)
-    if not conditions:
-        return _kept_aggregate(year, now)
-    match = and_(*conditions) if conditions else true()
+def _with_whole(found: _Figures, whole: Sequence) -> _Figures:
+    """The figures with the district's count and averages (`_whole`'s values)."""
+    branches, progress_tenths, scored, score_tenths = (int(v or 0) for v in whole)
+    return replace(found, all_count=branches, all_progress=_average(progress_tenths / 10, branches) or 0.0,
+                   all_score=_average(score_tenths / 10, scored))
+
+
+def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool = True) -> _Figures:
+    """The summary cards, the distribution chart and the district's averages: unfiltered or filtered by kind and/or
+    status, one read of the kept totals (`_kept_aggregate`); under the other filters (or not `kept`: the reference the
+    kept totals are tested against), one aggregate over the matching summaries (the district's figures from its kept
+    totals)."""
+    if kept and filters.is_kept:
+        return _kept_aggregate(year, now, filters)
+    match = _matching(year, filters)
 
     def total(condition, value=1):
         return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
     step = 100 / HISTOGRAM_BINS
-    bands = [total(and_(match, S.progress >= index * step, S.progress < (index + 1) * step))
+    bands = [total(and_(S.progress >= index * step, S.progress < (index + 1) * step))
              for index in range(HISTOGRAM_BINS - 1)]
-    bands.append(total(and_(match, S.progress >= (HISTOGRAM_BINS - 1) * step)))
+    bands.append(total(S.progress >= (HISTOGRAM_BINS - 1) * step))
     scored = S.score.isnot(None)
     quiet = or_(S.last_activity.is_(None), S.last_activity < now - timedelta(days=INACTIVE_DAYS))
     row = db.session.execute(_summaries(
-        func.count(), total(match), total(and_(match, S.status.in_(DONE_STATUSES))), total(match, S.progress),
-        total(and_(match, scored), S.score), total(and_(match, scored)), total(match, S.not_met),
-        total(and_(match, quiet)), func.coalesce(func.sum(S.progress), 0), total(scored, S.score), total(scored),
-        *bands).where(*_in_year(year))).one()
-    all_count, count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:8]
-    all_progress, all_score_sum, all_scored = row[8:11]
-    return _Figures(count=int(count), all_count=int(all_count), submitted=int(submitted),
-                    average_progress=_average(progress_sum, int(count)) or 0.0,
-                    average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
-                    inactive=int(inactive), bands=tuple(int(n) for n in row[11:]),
-                    all_progress=_average(all_progress, int(all_count)) or 0.0,
-                    all_score=_average(all_score_sum, int(all_scored)))
+        func.count(), total(S.status.in_(DONE_STATUSES)), func.coalesce(func.sum(S.progress), 0),
+        total(scored, S.score), total(scored), func.coalesce(func.sum(S.not_met), 0), total(quiet), *bands,
+        *_whole(year)).where(*_in_year(year), *match)).one()
+    count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
+    found = _Figures(count=int(count), submitted=int(submitted),
+                     average_progress=_average(progress_sum, int(count)) or 0.0,
+                     average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
+                     inactive=int(inactive), bands=tuple(int(n) for n in row[7:7 + HISTOGRAM_BINS]))
+    return _with_whole(found, row[7 + HISTOGRAM_BINS:])
 
 
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
-                        count: int) -> list[tuple[Criterion, float | None, float]]:
+                        count: int, kept: bool = True) -> list[tuple[Criterion, float | None, float]]:
     """Per criterion, over the matching branches: the average score over those that have one, and the
-    average progress (a branch without figures counts as 0 %). One GROUP BY over their kept tallies; unfiltered, a
-    read of the kept per-criterion sums (`district_criterion`, DISTRICT_SLOTS rows per criterion)."""
-    conditions = _matching(year, filters)
-    if conditions:
+    average progress (a branch without figures counts as 0 %). Unfiltered or filtered by kind and/or status, a read
+    of the kept per-criterion sums (`district_criterion`, `district_group_criterion`: DISTRICT_SLOTS rows per criterion
+    and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies."""
+    if kept and filters.is_kept:
+        d = DistrictGroupCriterion if filters.is_filtered else DistrictCriterion
+        stmt = (select(d.criterion_id, func.sum(d.progress_tenths) / 10.0, func.sum(d.score_tenths) / 10.0,
+                       func.sum(d.scored)).where(d.year_id == year.id, *_group(d, filters))
+                .group_by(d.criterion_id))
+    else:
         t = AssessmentTally
         stmt = (_summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
-                .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *conditions)
+                .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *_matching(year, filters))
                 .group_by(t.criterion_id))
-    else:
-        d = DistrictCriterion
-        stmt = (select(d.criterion_id, func.sum(d.progress_tenths) / 10.0, func.sum(d.score_tenths) / 10.0,
-                       func.sum(d.scored)).where(d.year_id == year.id).group_by(d.criterion_id))
     rows = {cid: (p, s, n) for cid, p, s, n in db.session.execute(stmt)}
     out = []
     for criterion in criteria:
@@ -713,7 +777,9 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     criterion cells and overdue submissions: three queries, whatever the size of the district. With `figures`
     (an export's thousands of rows), each row's `figures` and `overall` instead of Tally cells."""
     size = filters.per_page
-    counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else ()
+    # An export's figures from the kept counts; a page's from the kept progress and score (those it is sorted by).
+    counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else (
+        S.progress, S.score, S.not_met)
     stmt = (_summaries(S.branch_id, Branch.name, Unit.name, Unit.kind, Branch.brand_name, S.assessment_id, S.status,
                        S.rating, S.plan_status, S.pledges, S.posts, S.members_total, S.members_done,
                        S.last_activity, *counts)
@@ -727,10 +793,12 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
         row = Row(branch_id, name, unit_name, kind, brand, status=status, rating=rating, plan_status=plan,
                   pledges=pledges, posts=posts, members_total=members_total, members_done=members_done,
                   last_activity=last)
-        if kept:  # the summary's counts are the sums of its criteria's (services/figures.py)
+        if figures:  # the summary's counts are the sums of its criteria's (services/figures.py)
             total, na, met, partly, not_met, weight_scored, weight_earned = kept
             row.overall = (progress.progress_of(total, na, met + partly + not_met),
                            progress.score_of(weight_scored, weight_earned), not_met)
+        else:
+            row.overall = (kept[0], kept[1], kept[2])
         rows.append(row)
         if assessment_id is not None:
             assessments[assessment_id] = row
@@ -836,25 +904,32 @@ def _overdue(year: CampaignYear, now: datetime, *columns):
             .where(*_in_year(year), still_owed))
 
 
-def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: int) -> int:
+def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: int, kept: bool = True) -> int:
     """The overdue submissions of the `count` branches that match the filters, as `_overdue` counts them, without
     pairing every branch with every request: (requests past their deadline) × count − (their submissions handed in
     by those branches). A request has at most one submission per branch (unique), and a branch that has not handed
-    one in (none, pending or returned) owes it. One statement, reading the handed-in submissions only; unfiltered,
-    the handed-in counts kept per request (`request_tally`), one row per request past its deadline."""
+    one in (none, pending or returned) owes it. One statement: unfiltered, the handed-in counts kept per request
+    (`request_tally`), one row per request past its deadline; filtered by kind and/or status, those kept per request
+    and group (`request_group`); under the other filters (or not `kept`), reading the matching branches' handed-in
+    submissions."""
     past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
-    conditions = _matching(year, filters)
-    if not conditions:
+    if kept and not filters.is_filtered:
         return int(db.session.scalar(
             select(func.count(SubmissionRequest.id) * count - func.coalesce(func.sum(RequestTally.handed), 0))
             .select_from(SubmissionRequest).outerjoin(RequestTally, RequestTally.request_id == SubmissionRequest.id)
             .where(past)) or 0)
     requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
-    handed = (select(func.count(Submission.id)).select_from(Submission)
-              .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
-              .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
-              .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
-                     *_in_year(year), *conditions).scalar_subquery())
+    if kept and filters.is_kept:
+        g = RequestGroup
+        handed = (select(func.coalesce(func.sum(g.handed), 0))
+                  .join(SubmissionRequest, and_(SubmissionRequest.id == g.request_id, past))
+                  .where(*_group(g, filters)).scalar_subquery())
+    else:
+        handed = (select(func.count(Submission.id)).select_from(Submission)
+                  .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
+                  .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
+                  .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
+                         *_in_year(year), *_matching(year, filters)).scalar_subquery())
     return int(db.session.scalar(select(requests * count - handed)) or 0)
 
 
@@ -877,7 +952,7 @@ def overview(args, today: date | None = None) -> Overview:
     kept.apply_pending(summaries=True)  # this transaction's own changes, if any
     found = _aggregate(year, filters, now)
     clamp_page(filters, found.count)
-    rows = summary_rows(year, filters, criteria, now)
+    rows = summary_rows(year, filters, criteria, now) if found.count else []  # (none: no index scan for none)
     overdue = _overdue_total(year, now, filters, found.count)
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
@@ -1136,12 +1211,10 @@ def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
                      User.role.in_([Role.MEMBER, Role.SECRETARY])))
     if not everyone:
         people = people.where(User.id == viewer.id)
-    # The secretary first, then everyone by pinyin.
-    found = sorted(db.session.execute(people),
-                   key=lambda row: (row[2] != Role.SECRETARY, collation.person_key(row[1])))
-    member_tallies = progress.tallies([aid for *_rest, aid, _s in found if aid is not None])
-    lines = [MemberLine(uid, name, role, post_title, status,
-                        progress.overall(member_tallies.get(aid, {})) if aid else Tally())
+    # The secretary first, then everyone by pinyin (the stored reading).
+    found = db.session.execute(people.order_by(User.role != Role.SECRETARY, *collation.people_order())).all()
+    member_tallies = progress.overall_tallies([aid for *_rest, aid, _s in found if aid is not None])
+    lines = [MemberLine(uid, name, role, post_title, status, member_tallies[aid] if aid else Tally())
              for uid, name, role, post_title, aid, status in found]
     own = next((line for line in lines if line.user_id == viewer.id), None)
     return (lines if everyone else []), own

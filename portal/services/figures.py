@@ -28,6 +28,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Numeric,
+    String,
     and_,
     bindparam,
     case,
@@ -52,6 +53,7 @@ from sqlalchemy.sql.elements import BindParameter
 from ..database import begin_writing
 from ..models import (
     DISTRICT_SLOTS,
+    NO_GROUP,
     Assessment,
     AssessmentStatus,
     AssessmentTally,
@@ -61,6 +63,8 @@ from ..models import (
     CampaignYear,
     DistrictCriterion,
     DistrictDay,
+    DistrictGroup,
+    DistrictGroupCriterion,
     DistrictSummary,
     Pledge,
     PledgeStatus,
@@ -68,6 +72,7 @@ from ..models import (
     PostCategory,
     PostStatus,
     ProgressSnapshot,
+    RequestGroup,
     RequestKind,
     RequestTally,
     Review,
@@ -282,61 +287,83 @@ def _count(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _district():
+def group_of(s) -> list:
+    """The group of a summary (or of a table `s` with its columns) in the totals per unit kind and status (migration
+    h14f_01): its kind and status, NO_GROUP for none (as text: NO_GROUP is no value of their enums)."""
+    return [func.coalesce(type_coerce(s.unit_kind, String), NO_GROUP),
+            func.coalesce(type_coerce(s.status, String), NO_GROUP)]
+
+
+def _district(by_group: bool = False):
     """SELECT of the district's totals per year and slot (in DISTRICT_COLUMNS order) over the active branches'
-    summaries."""
+    summaries; `by_group`, per year, unit kind, status and slot (GROUP_COLUMNS order)."""
     s = BranchSummary
     slot = s.branch_id % DISTRICT_SLOTS
+    group = group_of(s) if by_group else []
     bands = [_count(s.progress < BAND_WIDTH)]
     bands += [_count(and_(s.progress >= BAND_WIDTH * k, s.progress < BAND_WIDTH * (k + 1))) for k in range(1, 4)]
     bands.append(_count(s.progress >= BAND_WIDTH * 4))
-    return (select(s.year_id, slot, func.count(), _count(s.status.in_(DONE_STATUSES)),
+    return (select(s.year_id, *group, slot, func.count(), _count(s.status.in_(DONE_STATUSES)),
                    func.coalesce(func.sum(tenths(s.progress)), 0), func.count(s.score),
                    func.coalesce(func.sum(tenths(s.score)), 0), func.coalesce(func.sum(s.not_met), 0), *bands)
-            .where(s.active.is_(True)).group_by(s.year_id, slot))
+            .where(s.active.is_(True)).group_by(s.year_id, *group, slot))
 
 
-def _district_criteria():
+def _district_criteria(by_group: bool = False):
     """SELECT of the per-year, per-criterion sums by slot (in CRITERION_COLUMNS order) over the kept tallies of the
-    active branches' own checklists."""
+    active branches' own checklists; `by_group`, per unit kind and status as well (GROUP_CRITERION_COLUMNS)."""
     s, t = BranchSummary, AssessmentTally
     slot = s.branch_id % DISTRICT_SLOTS
-    return (select(s.year_id, t.criterion_id, slot, func.coalesce(func.sum(tenths(t.progress)), 0), func.count(t.score),
-                   func.coalesce(func.sum(tenths(t.score)), 0))
+    group = group_of(s) if by_group else []
+    return (select(s.year_id, t.criterion_id, *group, slot, func.coalesce(func.sum(tenths(t.progress)), 0),
+                   func.count(t.score), func.coalesce(func.sum(tenths(t.score)), 0))
             .join(t, t.assessment_id == s.assessment_id).where(s.active.is_(True))
-            .group_by(s.year_id, t.criterion_id, slot))
+            .group_by(s.year_id, t.criterion_id, *group, slot))
 
 
 HANDED_STATUSES = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)  # a request's submission handed in
 
 
-def _requests_handed():
-    """SELECT of (request id, submissions handed in by branches active in the request's year) per request."""
+def _requests_handed(by_group: bool = False):
+    """SELECT of (request id, submissions handed in by branches active in the request's year) per request; `by_group`,
+    (request id, unit kind, status, handed in) per request and group of those branches."""
     s = BranchSummary
-    return (select(Submission.request_id, func.count(Submission.id))
+    group = group_of(s) if by_group else []
+    return (select(Submission.request_id, *group, func.count(Submission.id))
             .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
             .join(s, and_(s.year_id == SubmissionRequest.year_id, s.branch_id == Submission.branch_id))
-            .where(s.active.is_(True), Submission.status.in_(HANDED_STATUSES)).group_by(Submission.request_id))
+            .where(s.active.is_(True), Submission.status.in_(HANDED_STATUSES))
+            .group_by(Submission.request_id, *group))
+
+
+GROUP_COLUMNS = DISTRICT_COLUMNS[:1] + ["unit_kind", "status"] + DISTRICT_COLUMNS[1:]
+GROUP_CRITERION_COLUMNS = CRITERION_COLUMNS[:2] + ["unit_kind", "status"] + CRITERION_COLUMNS[2:]
+REQUEST_GROUP_COLUMNS = ["request_id", "unit_kind", "status", "handed"]
+# (table, model, columns, key width, computed) of every kept table of the district's totals
+_KEPT = (("district_summary", DistrictSummary, DISTRICT_COLUMNS, 2, _district),
+         ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 3, _district_criteria),
+         ("request_tally", RequestTally, ["request_id", "handed"], 1, _requests_handed),
+         ("district_group", DistrictGroup, GROUP_COLUMNS, 4, lambda: _district(by_group=True)),
+         ("district_group_criterion", DistrictGroupCriterion, GROUP_CRITERION_COLUMNS, 5,
+          lambda: _district_criteria(by_group=True)),
+         ("request_group", RequestGroup, REQUEST_GROUP_COLUMNS, 3, lambda: _requests_handed(by_group=True)))
 
 
 def rebuild_district(connection) -> None:
-    """Recompute the district's totals from the summaries, tallies and submissions (the triggers keep them
-    afterwards)."""
-    connection.execute(delete(DistrictSummary))
-    connection.execute(insert(DistrictSummary).from_select(DISTRICT_COLUMNS, _district()))
-    connection.execute(delete(DistrictCriterion))
-    connection.execute(insert(DistrictCriterion).from_select(CRITERION_COLUMNS, _district_criteria()))
-    connection.execute(delete(RequestTally))
-    connection.execute(insert(RequestTally).from_select(["request_id", "handed"], _requests_handed()))
+    """Recompute the district's totals, and those per unit kind and status, from the summaries, tallies and
+    submissions (the triggers of migrations h14k_01 and h14f_01 keep them afterwards)."""
+    for _table, model, columns, _width, computed in _KEPT:
+        connection.execute(delete(model))
+        connection.execute(insert(model).from_select(columns, computed()))
 
 
-# The tables whose row triggers keep the district's totals (migration h14k_01); every trigger on them does.
+# The tables whose row triggers keep the district's totals (migrations h14k_01, h14f_01); every trigger on them does.
 DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request")
 
 
 @contextmanager
 def district_triggers_suspended(connection) -> Iterator[None]:
-    """Within the caller's transaction on `connection`, the triggers of migration h14k_01 do not fire (a bulk load
+    """Within the caller's transaction on `connection`, the triggers of h14k_01 and h14f_01 do not fire (a bulk load
     of a million tallies would otherwise move the district's totals a row at a time); on leaving, the totals are
     recomputed once (`rebuild_district`) and the triggers are back. SQLite: dropped and created again from the
     database's own stored definitions (`sqlite_master`), so there is no second copy of them; PostgreSQL: the
@@ -367,13 +394,10 @@ def district_differences(session: Session) -> list[tuple]:
     """Where the kept district totals and a computation from scratch disagree (empty when they agree): (table,
     key, kept values or None, computed values or None). A kept row of zeros (its branches all left) is no row."""
     out = []
-    for table, model, columns, width, computed in (
-            ("district_summary", DistrictSummary, DISTRICT_COLUMNS, 2, _district()),
-            ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 3, _district_criteria()),
-            ("request_tally", RequestTally, ["request_id", "handed"], 1, _requests_handed())):
+    for table, model, columns, width, computed in _KEPT:
         kept = {tuple(r[:width]): tuple(r[width:]) for r in session.execute(
             select(*(getattr(model, name) for name in columns))) if any(r[width:])}
-        fresh = {tuple(r[:width]): tuple(int(v) for v in r[width:]) for r in session.execute(computed)
+        fresh = {tuple(r[:width]): tuple(int(v) for v in r[width:]) for r in session.execute(computed())
                  if any(r[width:])}
         out += [(table, key, kept.get(key), fresh.get(key)) for key in sorted(kept.keys() | fresh.keys())
                 if kept.get(key) != fresh.get(key)]

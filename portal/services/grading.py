@@ -12,17 +12,20 @@ because too few ballots were cast — is never proposed 先进. Member threshold
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, false, func, select, true, update
+from sqlalchemy.orm import lazyload
 
 from ..collation import people_order, sort_key
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import (
     LEVELS,
+    AppraisalQuestion,
     AppraisalRound,
     AppraisalTally,
     Assessment,
@@ -32,6 +35,7 @@ from ..models import (
     CampaignYear,
     GradeRecord,
     GradingPolicy,
+    Level,
     MemberLevel,
     Review,
     ReviewRating,
@@ -347,12 +351,14 @@ def movement(earlier: str | None, later: str | None) -> int:
 
 
 def history(branch_id: int) -> list[tuple[CampaignYear, GradeRecord | None, int]]:
-    """A branch's grade per campaign year, oldest first, with the movement from the year before."""
-    years = list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
-    records = grades_by_branch([y.id for y in years], [branch_id])
+    """A branch's grade per campaign year, oldest first, with the movement from the year before: one query (the
+    years' phases are not read)."""
+    stmt = (select(CampaignYear, GradeRecord).options(lazyload(CampaignYear.phases))
+            .outerjoin(GradeRecord, and_(GradeRecord.year_id == CampaignYear.id, GradeRecord.branch_id == branch_id,
+                                         GradeRecord.member_id.is_(None)))
+            .order_by(CampaignYear.year))
     out, previous = [], None
-    for year in years:
-        record = records.get((year.id, branch_id))
+    for year, record in db.session.execute(stmt):
         grade = record.grade if record else None
         out.append((year, record, movement(previous, grade)))
         previous = grade
@@ -473,18 +479,71 @@ APPRAISAL_FILTERS = ("few", "low")  # fewer ballots than the minimum; satisfacti
 
 def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
     """Branches whose appraisal this year is "few" (fewer ballots than the round's minimum, none included) or
-    "low" (shown, with a satisfaction rate below the policy's `advanced_min_satisfaction`, 60 % by default).
-    From the kept counts of the overall question (`appraisal.overall_counts`), as `appraisal.results` decides
-    `enough` and `shown`."""
+    "low" (shown, with a satisfaction rate below the policy's `advanced_min_satisfaction`, 60 % by default): the
+    branches `appraisal_condition` selects."""
+    return set(db.session.scalars(select(Branch.id).where(appraisal_condition(year, which, Branch.id))))
+
+
+def satisfaction_cut(limit: float) -> tuple[int, bool]:
+    """(k, tie) such that a satisfaction rate `appraisal.satisfaction_rate` rounds below `limit` exactly when
+    2000 × (满意 + 比较满意) < k × ballots, or = with `tie`: the rule in integers, for SQL. The rate is round(100 s / t,
+    1) of a float; the least one-decimal rate not below the limit is m / 10, and a rate rounds below it when
+    100 s / t < (m − 0.5) / 10, i.e. 2000 s < (2m − 1) t; exactly on the boundary the float (2m − 1) / 20 rounds as
+    Python rounds it, whatever s and t."""
+    m = math.ceil(limit * 10)
+    while m / 10 < limit:
+        m += 1
+    while (m - 1) / 10 >= limit:
+        m -= 1
+    return 2 * m - 1, round((2 * m - 1) / 20, 1) < limit
+
+
+@dataclass(frozen=True)
+class AppraisalRule:
+    """What decides a branch's appraisal filter ("few" or "low") in a year, read once (`appraisal_rule`):
+    `everyone` or `no_one` when the round decides it for every branch, else the round, its overall question, the
+    minimum of ballots and, for "low", the satisfaction cut (`satisfaction_cut`)."""
+
+    which: str
+    everyone: bool = False
+    no_one: bool = False
+    round_id: int = 0
+    question_id: int = 0
+    min_ballots: int = 0
+    cut: tuple[int, bool] = (0, False)
+
+
+def appraisal_rule(year: CampaignYear, which: str) -> AppraisalRule:
+    """The rule of the appraisal filter `which` in `year`, as `appraisal.results` decides `enough` and `shown`: reads
+    the round, its overall question and, for "low", the policy (at most three statements)."""
     round_ = appraisal.round_for(year)
-    if round_ is None:
-        return set(db.session.scalars(select(Branch.id))) if which == "few" else set()
-    counts = appraisal.overall_counts(round_)
+    overall = None if round_ is None else db.session.scalar(  # (AppraisalQuestion.is_overall, the first)
+        select(AppraisalQuestion.id).where(AppraisalQuestion.round_id == round_.id,
+                                           AppraisalQuestion.criterion_id.is_(None))
+        .order_by(AppraisalQuestion.position).limit(1))
+    if round_ is None or overall is None:  # no ballot counted: every branch has too few
+        return AppraisalRule(which, everyone=which == "few", no_one=which != "few")
+    if which == "low" and not appraisal.is_closed(round_):
+        return AppraisalRule(which, no_one=True)  # figures are shown only once the round has closed
+    cut = satisfaction_cut(policy_for(year).advanced_min_satisfaction) if which == "low" else (0, False)
+    return AppraisalRule(which, round_id=round_.id, question_id=overall, min_ballots=round_.min_ballots, cut=cut)
+
+
+def appraisal_condition(year: CampaignYear, which: str, branch_id, rule: AppraisalRule | None = None):
+    """SQL condition on a column of branch ids (`branch_id`) that its branch's appraisal this year is "few" or "low"
+    (`branch_ids_by_appraisal`), decided in SQL over the kept counts of the overall question (`AppraisalTally`) by
+    the `rule` (`appraisal_rule`, read here if not given): what the dashboard's filter adds to its statements."""
+    rule = rule or appraisal_rule(year, which)
+    if rule.everyone or rule.no_one:
+        return true() if rule.everyone else false()
+    t = AppraisalTally
+    ballots = func.sum(t.answers)
+    counted = (select(t.branch_id).where(t.round_id == rule.round_id, t.question_id == rule.question_id,
+                                         t.answers > 0)
+               .group_by(t.branch_id).having(ballots >= rule.min_ballots))
     if which == "few":
-        return {branch_id for branch_id in db.session.scalars(select(Branch.id))
-                if sum(counts.get(branch_id, {}).values()) < round_.min_ballots}
-    if not appraisal.is_closed(round_):
-        return set()  # figures are shown only once the round has closed
-    limit = policy_for(year).advanced_min_satisfaction
-    return {branch_id for branch_id, found in counts.items()
-            if sum(found.values()) >= round_.min_ballots and appraisal.satisfaction_rate(found) < limit}
+        return branch_id.not_in(counted)
+    cut, tie = rule.cut
+    favourable = 2000 * func.sum(case((t.level.in_([Level.SATISFIED, Level.FAIRLY]), t.answers), else_=0))
+    below = (favourable <= cut * ballots) if tie else (favourable < cut * ballots)
+    return branch_id.in_(counted.having(below))

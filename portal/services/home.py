@@ -51,7 +51,7 @@ def _assessment(year: CampaignYear, branch_id: int, member_id: int | None) -> As
 def _tally_of(assessment: Assessment | None) -> progress.Tally | None:
     if assessment is None:
         return None
-    return progress.overall(progress.tallies([assessment.id])[assessment.id])
+    return progress.overall_tallies([assessment.id])[assessment.id]
 
 
 def member_coverage(year: CampaignYear, branch_id: int) -> tuple[int, int]:

@@ -124,13 +124,27 @@ def criteria_as_in(year, criteria: list) -> list:
     rows themselves. One query."""
     if year is None or not criteria:
         return list(criteria)
-    kept = {row.criterion_id: row for row in db.session.scalars(select(KeptCriterionName).where(
-        KeptCriterionName.year_id == year.id, KeptCriterionName.criterion_id.in_([c.id for c in criteria])))}
+    kept = {row.criterion_id: (row.position, row.title, row.title_en) for row in db.session.scalars(
+        select(KeptCriterionName).where(KeptCriterionName.year_id == year.id,
+                                        KeptCriterionName.criterion_id.in_([c.id for c in criteria])))}
+    return criteria_as_kept(criteria, kept)
+
+
+def kept_criterion_columns():
+    """The columns of `KeptCriterionName` that `criteria_as_kept` reads, for a query ordered by `in_year_order`
+    (which outer-joins it): a query that selects them needs no second query of `criteria_as_in`."""
+    return (KeptCriterionName.criterion_id, KeptCriterionName.position, KeptCriterionName.title,
+            KeptCriterionName.title_en)
+
+
+def criteria_as_kept(criteria: list, kept: dict[int, tuple]) -> list:
+    """`criteria` as `criteria_as_in` shows them, given what the year kept: {criterion id: (position, title,
+    title_en)} of its `KeptCriterionName` rows (none: the rows themselves)."""
     if not kept:
         return list(criteria)
-    shown = [CriterionAsShown(c.id, c.code, c.framework_id, kept[c.id].position if c.id in kept else c.position,
-                              kept[c.id].title if c.id in kept else c.title,
-                              kept[c.id].title_en if c.id in kept else c.title_en, c.official_text, c.weight)
+    shown = [CriterionAsShown(c.id, c.code, c.framework_id, kept[c.id][0] if c.id in kept else c.position,
+                              kept[c.id][1] if c.id in kept else c.title,
+                              kept[c.id][2] if c.id in kept else c.title_en, c.official_text, c.weight)
              for c in criteria]
     return sorted(shown, key=lambda c: (c.position, c.id))
 

@@ -59,6 +59,24 @@ def window(total: int, page: int, per_page: int) -> Window:
     return Window(min(max(1, int(page)), pages), pages, int(total), per_page)
 
 
+def page_numbers(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers a numbered pager links, in order: the first and the last, and `around` either side of
+    `page`; None where numbers are left out (drawn as "…"). A gap of a single page shows that page instead. At most
+    2 × `around` + 5 entries however many pages there are, so the pager costs the same at 40 pages as at 4
+    (issue #14). E.g. page 7 of 40: [1, None, 5, 6, 7, 8, 9, None, 40]."""
+    shown = sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)})
+    out: list[int | None] = []
+    last = 0
+    for number in shown:
+        if number - last == 2:
+            out.append(number - 1)
+        elif number - last > 2:
+            out.append(None)
+        out.append(number)
+        last = number
+    return out
+
+
 def window_of(stmt: Select, page: int, per_page: int) -> Window:
     """`window` for the rows `stmt` selects (one COUNT query); apply it with `.limit(w.per_page).offset(w.offset)`."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -6,10 +6,10 @@ not met 0) over the items assessed, with 不适用 (n/a) left out of both.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cached_property
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, bindparam, case, func, select
 
 from ..extensions import db
 from ..models import Assessment, CampaignYear, Criterion, Item, ItemResult, KeptItemWeight, Result
@@ -33,8 +33,11 @@ def score_of(weight_scored: float, weight_earned: float) -> float | None:
     return round(100.0 * weight_earned / weight_scored, 1)
 
 
-@dataclass(frozen=True)
-class Tally:
+class Tally(NamedTuple):
+    """The seven counts of a checklist (or one criterion of it) and the figures they give. An immutable tuple: made
+    by the hundred on long pages, so it costs what a tuple costs; `progress` and `score` are worked out when read
+    (a few operations, no cache)."""
+
     total: int = 0
     met: int = 0
     partly: int = 0
@@ -51,22 +54,18 @@ class Tally:
     def applicable(self) -> int:
         return self.total - self.na
 
-    @cached_property  # frozen: computed once, then read many times by long tables and averages
+    @property
     def progress(self) -> float:
         """0..100. Everything n/a counts as done: nothing is left to assess."""
-        return progress_of(self.total, self.na, self.assessed)
+        return progress_of(self.total, self.na, self.met + self.partly + self.not_met)
 
-    @cached_property
+    @property
     def score(self) -> float | None:
         """0..100, or None while nothing is assessed."""
         return score_of(self.weight_scored, self.weight_earned)
 
-    def __add__(self, other: Tally) -> Tally:
-        return Tally(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
-
-    def _values(self):
-        return (self.total, self.met, self.partly, self.not_met, self.na, self.weight_scored,
-                self.weight_earned)
+    def __add__(self, other: Tally) -> Tally:  # type: ignore[override]  # element by element, not concatenation
+        return Tally(*(a + b for a, b in zip(self, other, strict=True)))
 
 
 def tally_aggregates(item_id, result, weight) -> list:
@@ -111,7 +110,6 @@ def tally_of(values) -> Tally:
 def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
     """{assessment_id: {criterion_id: Tally}} for many assessments in one query, read from the kept tallies
     (services/tallies.py: the same figures as `tally_query`, kept up to date with every change)."""
-    from ..models import AssessmentTally
     from . import tallies as kept
 
     ids = list(assessment_ids)
@@ -120,11 +118,40 @@ def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
     kept.apply_pending()
     out: dict[int, dict[int, Tally]] = {i: {} for i in ids}
     for start in range(0, len(ids), 500):
-        stmt = select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
-            AssessmentTally.assessment_id.in_(ids[start:start + 500]))
-        for row in db.session.execute(stmt):
+        for row in db.session.execute(_kept_statement(), {"ids": ids[start:start + 500]}):
             out[row[0]][row[1]] = tally_of(row[2:9])
     return out
+
+
+def overall_tallies(assessment_ids: Iterable[int]) -> dict[int, Tally]:
+    """{assessment_id: Tally of the whole checklist} for many assessments: `overall` of their `tallies`, added up
+    by SQL (one GROUP BY of the kept tallies per 500 assessments). An assessment with no kept tally has an empty
+    Tally."""
+    from ..models import AssessmentTally
+    from . import tallies as kept
+
+    ids = list(assessment_ids)
+    if not ids:
+        return {}
+    kept.apply_pending()
+    out = dict.fromkeys(ids, Tally())
+    for start in range(0, len(ids), 500):
+        stmt = (select(AssessmentTally.assessment_id, *(func.sum(column) for column in tally_columns()))
+                .where(AssessmentTally.assessment_id.in_(ids[start:start + 500]))
+                .group_by(AssessmentTally.assessment_id))
+        for row in db.session.execute(stmt):
+            out[row[0]] = tally_of(row[1:8])
+    return out
+
+
+@cache
+def _kept_statement():
+    """The kept tallies of the assessments `ids` (an expanding parameter), built once: `tallies` reads them on
+    every checklist page and tick."""
+    from ..models import AssessmentTally
+
+    return select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
+        AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True)))
 
 
 def tally_columns() -> list:

@@ -14,6 +14,7 @@ such as IN lists, are bound parameters, so one compiled form serves every call).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
@@ -65,6 +66,16 @@ def upsert_values(dialect: str, table: Table | type, values: dict, key: Sequence
     `upsert_from_select`. Returns an executable, cacheable statement; raises KeyError for another dialect."""
     insert_class = _KINDS[dialect][0]
     return _on_conflict(dialect, insert_class(getattr(table, "__table__", table)).values(**values), key, updated)
+
+
+@cache
+def upsert_row(dialect: str, table: Table | type, key: tuple[str, ...], updated: tuple[str, ...]):
+    """INSERT INTO `table` one row ON CONFLICT (`key`) DO UPDATE SET each column named in `updated` =
+    excluded.column, for `dialect` as `upsert_from_select`, with the row given at execution
+    (`execute(stmt, {column: value})`, the columns the parameters name): the SQL of `upsert_values` for that row,
+    built once per dialect, table and lists of names (a tick's answer: building it cost more than running it)."""
+    insert_class = _KINDS[dialect][0]
+    return _on_conflict(dialect, insert_class(getattr(table, "__table__", table)), key, updated)
 
 
 def _on_conflict(dialect: str, stmt, key: Sequence[str], updated: Sequence[str]):

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..collation import people_order
@@ -109,13 +110,14 @@ def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
 
 # --- leader ---------------------------------------------------------------------------------------------
 
-def _waiting_for_review(year: CampaignYear):
-    """(id, submitted_at) of the self-assessments waiting for the leading group (rule "assessment.review"): the
+def _waiting_for_review(year_id):
+    """(id, submitted_at) of the self-assessments waiting for the leading group (rule "assessment.review") in the
+    year `year_id` (an id, or a bound parameter standing for one): the
     branches' 五个好 submitted, read through ix_assessment_year_subject, and the secretaries' own 五带头
     submitted, each looked up by (year, member) in uq_assessment_member_year from the list of secretaries, so
     that neither part walks the year's member assessments (tens of thousands in a district; the secretaries
     are one a branch). The parts never overlap: a branch's assessment has no member."""
-    submitted = (Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED)
+    submitted = (Assessment.year_id == year_id, Assessment.status == AssessmentStatus.SUBMITTED)
     branches = select(Assessment.id, Assessment.submitted_at).where(Assessment.subject == Subject.BRANCH, *submitted)
     # IN (the secretaries), not a join: SQLite then looks each secretary's assessment up by (year, member)
     # instead of walking the year's member assessments.
@@ -129,16 +131,7 @@ def review_queue_and_total(year: CampaignYear, limit: int | None = SHOWN + 1) ->
     1): every branch's 五个好 and the branch secretaries' own 五带头 (rule "assessment.review" in
     portal/permissions.py); and how many wait in all. One statement: the oldest are chosen and counted (a window
     count) among the waiting ids, and only those chosen are read whole with their branch and member names."""
-    waiting = _waiting_for_review(year).subquery()
-    oldest = (select(waiting.c.id, func.count().over().label("total"))
-              .order_by(waiting.c.submitted_at, waiting.c.id).limit(limit).subquery())
-    member = aliased(User)
-    stmt = (select(Assessment, Branch.name, member.display_name, oldest.c.total)
-            .join(oldest, oldest.c.id == Assessment.id)
-            .join(Branch, Branch.id == Assessment.branch_id)
-            .outerjoin(member, member.id == Assessment.member_id)
-            .order_by(Assessment.submitted_at, Assessment.id))
-    rows = db.session.execute(stmt).all()
+    rows = db.session.execute(_review_queue_statement(limit), {"year_id": year.id}).all()
     out = []
     for assessment, branch_name, member_name, _total in rows:
         title = f"{branch_name} · {member_name}" if member_name else branch_name
@@ -148,6 +141,21 @@ def review_queue_and_total(year: CampaignYear, limit: int | None = SHOWN + 1) ->
     return out, int(rows[0][3]) if rows else 0  # no row (`limit` is at least 1): nothing waits
 
 
+@cache
+def _review_queue_statement(limit: int | None):
+    """`review_queue_and_total`'s statement for `limit`, built once (the year a parameter): it is the leaders'
+    home page's largest, and building it and its cache key cost more than running it."""
+    waiting = _waiting_for_review(bindparam("year_id", type_=Integer)).subquery()
+    oldest = (select(waiting.c.id, func.count().over().label("total"))
+              .order_by(waiting.c.submitted_at, waiting.c.id).limit(limit).subquery())
+    member = aliased(User)
+    return (select(Assessment, Branch.name, member.display_name, oldest.c.total)
+            .join(oldest, oldest.c.id == Assessment.id)
+            .join(Branch, Branch.id == Assessment.branch_id)
+            .outerjoin(member, member.id == Assessment.member_id)
+            .order_by(Assessment.submitted_at, Assessment.id))
+
+
 def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entry]:
     """The first `limit` entries of review_queue_and_total (oldest submission first)."""
     return review_queue_and_total(year, limit)[0]
@@ -155,7 +163,7 @@ def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entr
 
 def review_count(year: CampaignYear) -> int:
     """How many self-assessments wait for the leading group's 点评 (the entries of review_queue, unlimited)."""
-    waiting = _waiting_for_review(year).subquery()
+    waiting = _waiting_for_review(year.id).subquery()
     return int(db.session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 

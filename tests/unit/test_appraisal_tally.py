@@ -3,6 +3,7 @@ the demo's bulk load and by `rebuild-figures`, gone with their branch; and the d
 what the old GROUP BY over every ballot gave."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete, func, select, update
 
 from portal.extensions import db
@@ -112,3 +113,17 @@ def test_the_dashboard_s_appraisal_filters_are_those_of_the_results(app, admin, 
             assert grading.branch_ids_by_appraisal(current_year(), which) == from_results(which), (which, closed)
     assert grading.branch_ids_by_appraisal(current_year(), "low") == {other_branch.id}
     assert grading.branch_ids_by_appraisal(current_year(), "few") == {third.id}
+
+
+@pytest.mark.parametrize("limit", [60.0, 62.5, 59.95, 33.3, 66.7, 0.0, 100.0, 12.35])
+def test_the_satisfaction_cut_in_integers_is_the_rounded_rate_s_rule(limit):
+    """The appraisal filter "low" decides in SQL, in integers (grading.satisfaction_cut), what
+    `appraisal.satisfaction_rate(…) < limit` decides on a float rounded to 0.1: the same for every count of
+    favourable answers out of up to 400 ballots (ties at 5 hundredths included, e.g. 1 of 400 = 0.25 %)."""
+    from portal.services import grading
+
+    cut, tie = grading.satisfaction_cut(limit)
+    for ballots in range(1, 401):
+        for favourable in range(ballots + 1):
+            below = 2000 * favourable <= cut * ballots if tie else 2000 * favourable < cut * ballots
+            assert below == (round(100.0 * favourable / ballots, 1) < limit), (favourable, ballots)

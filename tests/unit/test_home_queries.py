@@ -81,12 +81,12 @@ def test_review_queue_never_walks_the_years_member_assessments(app):
     if db.engine.dialect.name != "sqlite":
         return
     year = current_year()
-    plan = _plan(workqueue._waiting_for_review(year))
+    plan = _plan(workqueue._waiting_for_review(year.id))
     assert "ix_assessment_year_subject (year_id=? AND subject=?)" in plan
     assert "uq_assessment_member_year (year_id=? AND member_id=?)" in plan
     assert "SCAN assessment" not in plan and "(year_id=?)\n" not in plan + "\n"
     assert "SCAN assessment" not in _plan(select(func.count()).select_from(
-        workqueue._waiting_for_review(year).subquery()))
+        workqueue._waiting_for_review(year.id).subquery()))
 
 
 def test_admin_pledge_queue_reads_only_the_oldest(app, admin, secretary, branch):

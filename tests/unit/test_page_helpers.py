@@ -78,3 +78,40 @@ def test_menu_is_what_the_template_computed(app, request, who):
                         for endpoint, label, action in NAV_ITEMS if endpoint in app.view_functions]
             assert menu(user) == expected
             assert any(href for href, _label, _here in expected)
+
+
+def test_page_numbers_link_a_window_of_pages_whatever_their_number():
+    from portal.services.paging import page_numbers
+
+    assert page_numbers(1, 1) == [1]
+    assert page_numbers(2, 4) == [1, 2, 3, 4]
+    assert page_numbers(1, 40) == [1, 2, 3, None, 40]
+    assert page_numbers(7, 40) == [1, None, 5, 6, 7, 8, 9, None, 40]
+    assert page_numbers(4, 40) == [1, 2, 3, 4, 5, 6, None, 40]  # a gap of one page shows the page
+    assert page_numbers(40, 40) == [1, None, 38, 39, 40]
+    for pages in (1, 5, 40, 2000):
+        for page in range(1, pages + 1, 7):
+            numbers = page_numbers(page, pages)
+            assert len(numbers) <= 9 and numbers[0] == 1 and numbers[-1] == pages and page in numbers
+            shown = [n for n in numbers if n]
+            assert shown == sorted(set(shown))
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York"])
+def test_when_writes_what_babel_wrote(app, zone):
+    """`when` writes the text Flask-Babel's pattern formatting gave, in any portal time zone (summer time too)."""
+    from flask_babel import format_date, format_datetime, refresh
+
+    app.config["BABEL_DEFAULT_TIMEZONE"] = zone
+    with app.test_request_context("/"):
+        refresh()
+        start = datetime(2012, 3, 10, 15, 0)
+        for minutes in range(0, 240 * 24 * 60, 997):  # eight months: midnights and both summer-time changes
+            moment = start + timedelta(minutes=minutes)
+            assert when(moment) == format_datetime(moment, "yyyy-MM-dd HH:mm")
+            assert when(moment, date_only=True) == format_date(moment, "yyyy-MM-dd")
+            assert when(moment.replace(tzinfo=UTC)) == format_datetime(moment, "yyyy-MM-dd HH:mm")
+            assert when(moment.isoformat()) == format_datetime(moment, "yyyy-MM-dd HH:mm")
+            assert when(moment.date()) == format_date(moment.date(), "yyyy-MM-dd")
+        assert when(datetime(987, 6, 5, 4, 3)) == format_datetime(datetime(987, 6, 5, 4, 3), "yyyy-MM-dd HH:mm")
+        assert when(None) == when("") == "—" and when("not a time") == "not a time"
