@@ -146,6 +146,14 @@ _DEFERRED = "portal_sqlite_deferred"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
+def begin_writing(connection) -> None:
+    """Make `connection`'s transaction a write transaction now if it began deferred (SQLite): for DDL inside a
+    transaction (DROP, CREATE), which the first-write upgrade below does not recognise, and which that upgrade's
+    COMMIT would otherwise make permanent before the transaction ends. Nothing on PostgreSQL."""
+    if connection.info.get(_DEFERRED):
+        _upgrade_before_writing(connection, connection.connection.driver_connection)
+
+
 def _upgrade_before_writing(connection, dbapi_connection) -> None:
     """The first write in a deferred transaction (a GET that audits, counts a read, records a missing file):
     SQLite cannot upgrade a read transaction while another connection writes — it fails at once with

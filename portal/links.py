@@ -33,7 +33,17 @@ def url_pattern(endpoint: str, key: str, **values) -> Callable[[int], str]:
     """A long list's links to `endpoint` that differ only in the int argument `key` (a branch id per row, in the
     path or the query): one `url_for` for the list, then `pattern(42)` is `url_for(endpoint, key=42, **values)`.
     Raises ValueError if the URL does not carry `key`."""
-    prefix, marker, suffix = url_for(endpoint, **{key: _MARKER}, **values).partition(str(_MARKER))
+    return _pattern(url_for, endpoint, key, values)
+
+
+def path_pattern(endpoint: str, key: str, **values) -> Callable[[int], str]:
+    """`url_pattern` for `path_for` (outside a request too): `pattern(42)` is `path_for(endpoint, key=42,
+    **values)`, e.g. the links of tens of thousands of notifications. Raises ValueError as `url_pattern`."""
+    return _pattern(path_for, endpoint, key, values)
+
+
+def _pattern(build: Callable[..., str], endpoint: str, key: str, values: dict) -> Callable[[int], str]:
+    prefix, marker, suffix = build(endpoint, **{key: _MARKER}, **values).partition(str(_MARKER))
     if not marker:
         raise ValueError(f"{endpoint}: the URL does not carry {key}")
     return lambda value: f"{prefix}{int(value)}{suffix}"

@@ -19,6 +19,7 @@ from ..input_guard import parse_int
 from ..models import PHASE_ORDER, CampaignYear, Phase, PhaseKind, Role
 from ..text import EARLIEST, LATEST
 from . import audit
+from .bulk import insert_dicts
 from .items import in_checklist
 from .versions import check_version
 
@@ -517,8 +518,9 @@ def seed_demo(today: date) -> None:
                      else "", "decided_at": at(-6) if status in (SubmissionStatus.RETURNED,
                                                                 SubmissionStatus.ACCEPTED) else None})
     rows += [{"request_id": general_id, "branch_id": b, "status": SubmissionStatus.PENDING, "note": "",
-              "document_name": "", "document_stored": "", "is_late": False, "return_reason": ""} for b, _ in branches]
-    db.session.execute(insert(Submission), rows)
+              "document_name": "", "document_stored": "", "is_late": False, "return_reason": "",
+              "submitted_by_id": None, "submitted_at": None, "decided_at": None} for b, _ in branches]
+    insert_dicts(Submission.__table__, rows)  # Core rows (the ORM's bulk insert split them on every NULL)
     handed_ids = db.session.scalars(select(Submission.id).where(
         Submission.request_id == plan_id, Submission.status != SubmissionStatus.PENDING)).all()
     group = [(GroupRole.LEADER, "支部书记"), (GroupRole.DEPUTY, "校长"), (GroupRole.MEMBER, "教导主任"),
@@ -561,7 +563,7 @@ def seed_demo(today: date) -> None:
                             "approved_at": at(-38) if status == PledgeStatus.APPROVED else None,
                             "fulfilment_rating": "", "fulfilment_comment": "",
                             "created_at": at(-45), "updated_at": at(-38)})
-    db.session.execute(insert(Pledge), pledge_rows)
+    insert_dicts(Pledge.__table__, pledge_rows)  # Core rows (the ORM's bulk insert wrote them one by one)
     pledges = db.session.execute(select(Pledge.id, Pledge.status, Pledge.author_id, Pledge.member_id).where(
         Pledge.year_id == year.id).order_by(Pledge.id)).all()
     tags = [(pid, item_ids["member" if member else None]) for pid, _s, _a, member in pledges]

@@ -15,6 +15,8 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -36,7 +38,7 @@ from werkzeug.security import generate_password_hash
 from ..clock import local_today
 from ..collation import stored_key
 from ..extensions import db
-from ..links import path_for
+from ..links import path_for, path_pattern
 from ..models import (
     PHASE_ORDER,
     Assessment,
@@ -177,7 +179,11 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     `seed_value` makes the same district. Raises DemoInProduction (PORTAL_ENV=production) or DemoRefused (the
     database already holds a district)."""
     with _bulk_load():
-        return _seed(branches, members_per_branch, seed_value, today)
+        try:
+            return _seed(branches, members_per_branch, seed_value, today)
+        except BaseException:
+            db.session.rollback()  # what it wrote, and the district triggers dropped for the load, undone
+            raise
 
 
 BULK_LOAD_CACHE_KIB = 50_000  # SQLite's page cache while the demo loads (its default is 2 MB)
@@ -209,9 +215,23 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
         raise DemoRefused
     ensure_builtin()
     db.session.flush()
+    today = today or local_today()
+    # Everything up to the first commit in bulk, without the district totals' row triggers (1.2 million tallies
+    # at 2,000 branches): the totals are computed once at the end and the triggers are back before the commit.
+    with figures.district_triggers_suspended(db.session.connection()):
+        branch_ids, members, years = _load(branches, members_per_branch, seed_value, today)
+    __import__("portal.services.bulletins", fromlist=["seed_demo"]).seed_demo(today)  # 通报 of 2011 and 2012
+    _seed_notifications(years[2012])
+    db.session.commit()
+    return DemoSummary(branches=len(branch_ids), members=len(members),
+                       accounts=[(u, DEMO_PASSWORD, d) for u, d in DEMO_ACCOUNTS])
+
+
+def _load(branches: int, members_per_branch: int, seed_value: int, today: date):
+    """The district's rows up to its branch summaries, in the current transaction: returns (branch ids, [(person
+    id, branch id)] of members and secretaries, {year number: CampaignYear})."""
     tallies.suspend()  # bulk inserts below: each year's answers are written with their tallies (_write_answers)
     rng = random.Random(seed_value)
-    today = today or local_today()
     now = utcnow()
     password_hash = generate_password_hash(DEMO_PASSWORD)
     used_names: set[str] = set()
@@ -266,7 +286,7 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
     leader_id = db.session.scalar(select(User.id).where(User.username == "leader"))
     secretaries = dict(db.session.execute(
         select(User.branch_id, User.id).where(User.role == Role.SECRETARY)).all())
-    members = list(db.session.execute(
+    members = list(db.session.connection().execute(  # Core rows: no ORM per row (82,000 people at 2,000 branches)
         select(User.id, User.branch_id).where(User.role.in_([Role.MEMBER, Role.SECRETARY]))))
 
     for year_no, year in sorted(years.items()):
@@ -281,11 +301,7 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
     db.session.flush()
     # The branch summaries the bulletins' figures are read from (the tallies' own figures are written whole).
     figures.rebuild(db.session.connection(), tally_figures=False)
-    __import__("portal.services.bulletins", fromlist=["seed_demo"]).seed_demo(today)  # 通报 of 2011 and 2012
-    _seed_notifications(years[2012])
-    db.session.commit()
-    return DemoSummary(branches=len(branch_ids), members=len(members),
-                       accounts=[(u, DEMO_PASSWORD, d) for u, d in DEMO_ACCOUNTS])
+    return branch_ids, members, years
 
 
 def _make_current(years: dict[int, CampaignYear], current: int, today: date) -> None:
@@ -370,7 +386,7 @@ def _seed_year(rng, year, frameworks, branch_ids, members, secretaries, leader_i
             "created_at": updated - timedelta(days=10), "updated_at": updated,
         })
     insert_dicts(Assessment.__table__, assessment_rows)
-    ids = {(b, m): a for a, b, m in db.session.execute(
+    ids = {(b, m): a for a, b, m in db.session.connection().execute(  # Core rows
         select(Assessment.id, Assessment.branch_id, Assessment.member_id).where(Assessment.year_id == year.id))}
 
     event_rows, review_rows = [], []  # (EVENT_COLUMNS), {review}
@@ -452,10 +468,11 @@ ANSWER_COLUMNS = ["assessment_id", "item_id", "result", "note", "item_text", "no
 MODULUS = 2_147_483_647  # a prime: two steps of the Park–Miller generator mix an (assessment, item) pair
 
 
-def _draw(seed_value: int, modulus: int = 100):
+def _draw(seed_value: int, modulus: int = 100, item_id=Item.id):
     """SQL of a pseudo-random whole number 0..modulus-1 for each (assessment, item) of a query over `Assessment`
-    and `Item`: the same on SQLite and PostgreSQL, and the same for the same seed (every step stays below 2⁶³)."""
-    mixed = (cast(Assessment.id, BigInteger) * 7919 + cast(Item.id, BigInteger) * 104_729 + seed_value) % 1_000_003
+    and an item id column (`item_id`, default `Item.id`): the same on SQLite and PostgreSQL, and the same for the
+    same seed (every step stays below 2⁶³)."""
+    mixed = (cast(Assessment.id, BigInteger) * 7919 + cast(item_id, BigInteger) * 104_729 + seed_value) % 1_000_003
     for _step in range(2):
         mixed = (mixed * 48_271 + 11) % MODULUS
     return mixed % modulus
@@ -470,7 +487,17 @@ DRAWS = Table("demo_draw", _SCRATCH, Column("n", Integer, primary_key=True),
 MOMENTS = Table("demo_moment", _SCRATCH, Column("n", Integer, primary_key=True),
                 Column("at", DateTime, nullable=False), prefixes=["TEMPORARY"])
 
-SCRATCH_TABLES = (ANSWERING, DRAWS, MOMENTS)
+# The year's checklist items, each once per framework: its place in its checklist (from 0), its weight in the year and
+# its text, so that a checklist's rows are an index range of its framework, with nothing to look up a row.
+CHECKLIST = Table("demo_checklist", _SCRATCH, Column("framework_id", Integer, primary_key=True),
+                  Column("item_id", Integer, primary_key=True), Column("criterion_id", Integer, nullable=False),
+                  Column("place", Integer, nullable=False), Column("weight", Float, nullable=False),
+                  Column("text", Text, nullable=False), prefixes=["TEMPORARY"], sqlite_with_rowid=False)
+# Each checklist's items criterion by criterion: the tallies' GROUP BY (assessment, criterion) then reads its rows in
+# order, with no sort of a year's million rows (_write_answers).
+Index("ix_demo_checklist_criterion", CHECKLIST.c.framework_id, CHECKLIST.c.criterion_id, CHECKLIST.c.item_id)
+
+SCRATCH_TABLES = (ANSWERING, DRAWS, MOMENTS, CHECKLIST)
 SECRETARIES = Table("demo_secretary", _SCRATCH, Column("branch_id", Integer, primary_key=True),
                     Column("user_id", Integer, nullable=False), prefixes=["TEMPORARY"])
 
@@ -492,34 +519,45 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
     1.3 million items a finished year). `answering`: (assessment id, how many items of its checklist are answered,
     from the top, by whom); `places`: {item id: its place in its checklist of the year, from 0}; `moments`: naive
     UTC times the answers are dated at. Each answer's result (`_draws`) and time are drawn in SQL (`_draw`, the
-    same on SQLite and PostgreSQL) and looked up in small temporary tables, so that each is computed once a row.
-    The tallies are computed from the same draws with `progress.tally_aggregates` over every item of the
-    checklists (an item not answered counts as such): what `tallies.rebuild` computes from the answers, without
-    reading millions of answers back."""
+    same on SQLite and PostgreSQL) and looked up in small temporary tables, so that each is computed once a row; the
+    checklists' items are one too (CHECKLIST: place, weight in the year, text), so that an assessment's rows are an
+    index range of its framework's items rather than every item looked up and filtered. The tallies are computed
+    from the same draws with `progress.tally_aggregates` over every item of the checklists (an item not answered
+    counts as such): what `tallies.rebuild` computes from the answers, without reading millions of answers back."""
     connection = db.session.connection()
     for table in SCRATCH_TABLES:
         table.create(connection)
     insert_rows(ANSWERING, ["assessment_id", "answered", "by_id"], answering)
     insert_rows(DRAWS, ["n", "result", "note"], _draws())
     insert_rows(MOMENTS, ["n", "at"], list(enumerate(moments)))
+    db.session.execute(insert(CHECKLIST).from_select(
+        ["framework_id", "item_id", "criterion_id", "place", "weight", "text"],
+        select(Criterion.framework_id, Item.id, Criterion.id, case(places, value=Item.id), weight_in(), Item.text)
+        .select_from(Item).join(Criterion, Criterion.id == Item.criterion_id)
+        .outerjoin(KeptItemWeight, kept_weight_join(year.id))
+        .where(Item.id.in_(list(places)), in_checklist(year.id, year.year))))
+    item = CHECKLIST.c
     checklists = (select(Assessment.id).select_from(Assessment)
                   .join(ANSWERING, ANSWERING.c.assessment_id == Assessment.id)
-                  .join(Criterion, Criterion.framework_id == Assessment.framework_id)
-                  .join(Item, Item.criterion_id == Criterion.id)
-                  .where(Assessment.year_id == year.id, in_checklist(year.id, year.year)))
+                  .join(CHECKLIST, item.framework_id == Assessment.framework_id)
+                  .where(Assessment.year_id == year.id))
     # An item's draw is joined only where it is answered: among the first `answered` of its checklist.
-    drawn = and_(DRAWS.c.n == _draw(seed_value, PICKED_CUMULATIVE[-1]),
-                 case(places, value=Item.id) < ANSWERING.c.answered)
-    at = MOMENTS.c.n == _draw(seed_value + 1, len(moments))
+    drawn = and_(DRAWS.c.n == _draw(seed_value, PICKED_CUMULATIVE[-1], item.item_id), item.place < ANSWERING.c.answered)
+    at = MOMENTS.c.n == _draw(seed_value + 1, len(moments), item.item_id)
     answers = (checklists.join(DRAWS, drawn).join(MOMENTS, at).with_only_columns(
-        Assessment.id, Item.id, DRAWS.c.result, DRAWS.c.note, Item.text, literal(0), ANSWERING.c.by_id, MOMENTS.c.at))
+        Assessment.id, item.item_id, DRAWS.c.result, DRAWS.c.note, item.text, literal(0), ANSWERING.c.by_id,
+        MOMENTS.c.at))
     db.session.execute(insert(ItemResult.__table__).from_select(ANSWER_COLUMNS, answers))
-    counts = (checklists.outerjoin(DRAWS, drawn).outerjoin(MOMENTS, and_(at, DRAWS.c.n.isnot(None)))
-              .outerjoin(KeptItemWeight, kept_weight_join(Assessment.year_id))
-              .with_only_columns(Assessment.id, Criterion.id,
-                                 *progress.tally_aggregates(Item.id, DRAWS.c.result, weight_in()),
+    # The same rows from ANSWERING (the year's assessments, in id order) through ix_demo_checklist_criterion: grouped
+    # as they come, where the year's index of assessments would need a sort of every row first.
+    assessment_id = ANSWERING.c.assessment_id
+    counts = (select(assessment_id).select_from(ANSWERING).join(Assessment, Assessment.id == assessment_id)
+              .join(CHECKLIST, item.framework_id == Assessment.framework_id)
+              .outerjoin(DRAWS, drawn).outerjoin(MOMENTS, and_(at, DRAWS.c.n.isnot(None)))
+              .with_only_columns(assessment_id, item.criterion_id,
+                                 *progress.tally_aggregates(item.item_id, DRAWS.c.result, item.weight),
                                  func.max(MOMENTS.c.at))
-              .group_by(Assessment.id, Criterion.id))
+              .group_by(assessment_id, item.criterion_id))
     db.session.execute(insert(AssessmentTally).from_select(tallies.TALLY_COLUMNS, tallies.with_figures(counts)))
     for table in SCRATCH_TABLES:
         table.drop(connection)
@@ -562,20 +600,26 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
     from .notifications import whose_words
 
     names = dict(db.session.execute(select(Branch.id, Branch.name)).all())
-    people = dict(db.session.execute(select(User.id, User.display_name)).all())
+    people = dict(db.session.connection().execute(select(User.id, User.display_name)).all())  # Core rows
     leaders = notifications.leaders()
     by_branch = notifications.secretaries_by_branch()
     secretaries = {b: by_branch.get(b, []) for b in names}
     settled: list[tuple[str, str, datetime]] = []  # (kind, object key, when the work was done)
 
     # 自评: waiting, returned, reviewed.
-    happened: dict[tuple[int, str], datetime] = {(a, action): at for a, action, at in db.session.execute(
+    # The year's checklists' events only (the loop below reads no other), as Core rows.
+    happened: dict[tuple[int, str], datetime] = {(a, action): at for a, action, at in db.session.connection().execute(
         select(AssessmentEvent.assessment_id, AssessmentEvent.action, func.max(AssessmentEvent.at))
+        .where(AssessmentEvent.assessment_id.in_(select(Assessment.id).where(Assessment.year_id == year.id)))
         .group_by(AssessmentEvent.assessment_id, AssessmentEvent.action))}
+    # Tens of thousands of links that differ in one id: each pattern built once (links.path_pattern).
+    branch_checklist = path_pattern("checklist.branch", "owner_id", year=year.year)
+    member_checklist = path_pattern("checklist.member", "owner_id", year=year.year)
+    submission_page = path_pattern("campaign.submission", "submission_id")
     ratings = dict(db.session.execute(select(Review.assessment_id, Review.rating)
                                       .where(Review.year_id == year.id)).tuples().all())
-    # The columns read, not ORM objects (tens of thousands of assessments at district scale).
-    for a in db.session.execute(select(
+    # The columns read as Core rows, not ORM objects (tens of thousands of assessments at district scale).
+    for a in db.session.connection().execute(select(
             Assessment.id, Assessment.branch_id, Assessment.member_id, Assessment.status, Assessment.submitted_at,
             Assessment.updated_at, Assessment.reviewed_at, Assessment.return_reason).where(
             Assessment.year_id == year.id, Assessment.status.in_(
@@ -584,10 +628,10 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
         yours = {"yours": 1} if a.member_id is not None else {}  # worded for the member: "您的自评…"
         whose = whose_words(names[a.branch_id], people[a.member_id] if a.member_id is not None else None)
         if a.member_id is None:
-            link = path_for("checklist.branch", owner_id=a.branch_id, year=year.year)
+            link = branch_checklist(a.branch_id)
             reviewers, owners = leaders, secretaries[a.branch_id]
         else:
-            link = path_for("checklist.member", owner_id=a.member_id, year=year.year)
+            link = member_checklist(a.member_id)
             reviewers = [s for s in secretaries[a.branch_id] if s != a.member_id]
             owners = [a.member_id]
         notifications.notify(reviewers, "assessment.waiting", f"demo:assessment.waiting:{a.id}", link, about,
@@ -613,14 +657,16 @@ def _notify_demo_state(year, notifications) -> list[tuple[str, str, datetime]]:
     rows = db.session.execute(select(Submission, SubmissionRequest).join(
         SubmissionRequest, SubmissionRequest.id == Submission.request_id).where(SubmissionRequest.year_id == year.id))
     now = utcnow()
+    requests: dict[int, tuple[str, str]] = {}
     for sub, req in rows:
-        about, link = f"submission:{sub.id}", path_for("campaign.submission", submission_id=sub.id)
+        about, link = f"submission:{sub.id}", submission_page(sub.id)
         owners = secretaries.get(sub.branch_id, [])
-        with force_locale("zh"):
-            due = local_text(req.deadline)
+        if req.id not in requests:  # (a request's deadline and page, once for its 2,000 submissions)
+            with force_locale("zh"):
+                requests[req.id] = (local_text(req.deadline), path_for("campaign.request_page", request_id=req.id))
+        due, request_page = requests[req.id]
         notifications.notify(owners, "submission.requested", f"demo:submission.requested:{sub.id}",
-                             path_for("campaign.request_page", request_id=req.id), about, at=req.created_at,
-                             what=req.title, due=due)
+                             request_page, about, at=req.created_at, what=req.title, due=due)
         if sub.status == SubmissionStatus.PENDING:
             if req.deadline < now:  # as send-reminders words it (same event key: never sent twice)
                 notifications.notify(owners, "submission.overdue", f"submission.overdue:{sub.id}", link, about,

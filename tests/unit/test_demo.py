@@ -1,7 +1,8 @@
 """The demo district: accounts, fictional names, a campaign part-way done, dated in the recent past."""
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from portal.clock import local_today
 from portal.extensions import db
@@ -269,3 +270,59 @@ def test_demo_audit_log_repeats_each_checklist_event(app):
                AuditEvent.ip).where(AuditEvent.action.like("checklist.%")).order_by(AuditEvent.id)).all()
     assert {e[2] for e in expected} == {"checklist.submit", "checklist.return", "checklist.review"}
     assert [tuple(r) for r in recorded] == expected
+
+
+def _district_triggers() -> list[tuple]:
+    """The triggers on the tables the district's totals follow, as the database holds them: SQLite their stored SQL,
+    PostgreSQL whether each is enabled."""
+    from portal.services.figures import DISTRICT_FOLLOWED
+
+    tables = ", ".join(f"'{table}'" for table in DISTRICT_FOLLOWED)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sorted(db.session.execute(text(
+            "SELECT c.relname, t.tgname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            f"WHERE NOT t.tgisinternal AND c.relname IN ({tables})")).tuples())
+    return sorted(db.session.execute(text(
+        f"SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({tables})")).tuples())
+
+
+def test_demo_suspends_the_district_triggers_only_while_it_loads(app):
+    """The seed writes its tallies and summaries without the district totals' row triggers (migration h14k_01) and
+    computes the totals once (figures.district_triggers_suspended): afterwards the same triggers are there (and
+    enabled), the totals equal a computation from scratch, and a later change moves them again."""
+    from portal.models import AssessmentTally, BranchSummary, DistrictCriterion
+    from portal.services import figures
+
+    before = _district_triggers()
+    assert len(before) >= 7  # (SQLite 13, PostgreSQL 7)
+    demo.seed(branches=5, members_per_branch=2)
+    assert _district_triggers() == before
+    assert figures.district_differences(db.session) == []
+    tally = db.session.scalars(select(AssessmentTally).join(
+        BranchSummary, BranchSummary.assessment_id == AssessmentTally.assessment_id)
+        .where(BranchSummary.active.is_(True), AssessmentTally.score.is_not(None)).limit(1)).one()
+    kept = db.session.scalar(select(func.sum(DistrictCriterion.scored)).where(
+        DistrictCriterion.criterion_id == tally.criterion_id))
+    tally.score = None  # the trigger moves the criterion's count of scored tallies by one
+    db.session.flush()
+    assert db.session.scalar(select(func.sum(DistrictCriterion.scored)).where(
+        DistrictCriterion.criterion_id == tally.criterion_id)) == kept - 1
+    db.session.rollback()
+
+
+def test_a_failing_demo_leaves_the_district_triggers_as_they_were(app, monkeypatch):
+    """A seed that fails while the triggers are suspended rolls back: nothing of the district is left, and the
+    triggers are there (SQLite: dropped and created again in the transaction; PostgreSQL: disabled in it)."""
+    from portal.services import figures
+
+    before = _district_triggers()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(figures, "rebuild", fail)  # the last step of the load, with the triggers suspended
+    with pytest.raises(RuntimeError):
+        demo.seed(branches=3, members_per_branch=2)
+    assert _district_triggers() == before
+    assert db.session.scalar(select(func.count(Branch.id))) == 0
+    assert db.session.scalar(select(func.count(Assessment.id))) == 0

@@ -8,7 +8,7 @@ import pytest
 from flask import url_for
 
 from portal.i18n import day_writer, when
-from portal.links import page_pattern, url_pattern
+from portal.links import page_pattern, path_for, path_pattern, url_pattern
 
 
 def test_url_pattern_is_url_for(app):
@@ -21,6 +21,16 @@ def test_url_pattern_is_url_for(app):
         # A query argument too (written first, as url_for writes its arguments in the order given).
         assert url_pattern("dashboard.overview", "page", year=2012)(3) == url_for("dashboard.overview", page=3,
                                                                                   year=2012)
+
+
+def test_path_pattern_is_path_for(app):
+    """Outside a request (the demo's notifications): the same paths as path_for, the id in the path or the query."""
+    branch = path_pattern("checklist.branch", "owner_id", year=2012)
+    submission = path_pattern("campaign.submission", "submission_id")
+    for n in (1, 7, 42, 2000, 123456):
+        assert branch(n) == path_for("checklist.branch", owner_id=n, year=2012)
+        assert submission(n) == path_for("campaign.submission", submission_id=n)
+    assert path_pattern("dashboard.overview", "page", year=2012)(3) == path_for("dashboard.overview", page=3, year=2012)
 
 
 def test_url_pattern_under_a_prefix(app):
