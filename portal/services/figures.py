@@ -145,8 +145,10 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
               .order_by(Review.created_at.desc(), Review.id.desc()).limit(1).scalar_subquery())
     plan_requests = select(SubmissionRequest.id).where(SubmissionRequest.year_id == y_id,
                                                        SubmissionRequest.kind == RequestKind.PLAN)
+    # The year's newest plan request: correlated to the row's year explicitly, as it sits two subqueries deep
+    # (auto-correlation only reaches the enclosing SELECT, so it read the newest plan request of any year).
     newest_plan = (plan_requests.order_by(SubmissionRequest.deadline.desc(), SubmissionRequest.id.desc())
-                   .limit(1).scalar_subquery())
+                   .limit(1).correlate(CampaignYear).scalar_subquery())
     plan_status = case((exists(plan_requests), func.coalesce(
         select(Submission.status).where(Submission.request_id == newest_plan, Submission.branch_id == b_id)
         .scalar_subquery(), SubmissionStatus.PENDING.value)), else_=None)

@@ -27,6 +27,7 @@ from portal.models import (
     Subject,
     Submission,
     SubmissionRequest,
+    SubmissionStatus,
     Unit,
     UnitKind,
     utcnow,
@@ -254,3 +255,29 @@ def test_branch_changes_keep_the_copied_branch_columns(app, admin):
     shown = {r.branch_id for r in dashboard.overview({"kind": kind.value}).rows}
     assert {first.id, second.id} <= shown
     db.session.rollback()
+
+
+def test_each_years_plan_status_is_of_that_years_plan_request(app):
+    """A summary's plan status is the branch's submission to the newest plan request of the summary's own year, not
+    of the newest plan request of any year (a subquery two levels deep must be correlated to the row's year)."""
+    built = build_district(1, plan=False)
+    branch = built.branches[0]
+    current, earlier = year(), year(year().year - 1)
+    now = utcnow()
+    past_request = SubmissionRequest(year_id=earlier.id, kind=RequestKind.PLAN, title="去年的实施方案",
+                                     deadline=now - timedelta(days=300))
+    new_request = SubmissionRequest(year_id=current.id, kind=RequestKind.PLAN, title="今年的实施方案",
+                                    deadline=now + timedelta(days=10))
+    db.session.add_all([past_request, new_request])
+    db.session.flush()
+    db.session.add(Submission(request_id=past_request.id, branch_id=branch.id, status=SubmissionStatus.ACCEPTED))
+    db.session.flush()
+    figures.rebuild(db.session.connection())
+    kept = {summary.year_id: summary.plan_status for summary in db.session.scalars(
+        select(BranchSummary).where(BranchSummary.branch_id == branch.id))}
+    assert kept[earlier.id] == SubmissionStatus.ACCEPTED
+    assert kept[current.id] == SubmissionStatus.PENDING
+    for year_obj in (earlier, current):
+        assert [row.plan_status for row in dashboard.build_rows(year_obj) if row.branch_id == branch.id] == [
+            kept[year_obj.id]]
+    assert not figures.differences(db.session)
