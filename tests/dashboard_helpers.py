@@ -1,6 +1,7 @@
 """Test data for the dashboard: a district of N branches with answers, reviews, plans, pledges, posts."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -153,4 +154,6 @@ def count_statements(client, url: str, *, htmx: bool = False, method: str = "GET
         assert client.open(url, method=method, data=data, headers=headers).status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+    if os.environ.get("SHOW_STATEMENTS"):  # (debugging)
+        print(url, *(" ".join(s.split())[:160] for s in found), sep="\n  ")
     return len(found)
