@@ -891,13 +891,6 @@ def _page_statement(dialect: str, kind: bool, status: str | None, sort: str, des
 
 
 @cache
-def _page_tallies_statement():
-    """The kept tallies of a page's assessments (`ids`, an expanding parameter), built once."""
-    return select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *progress.tally_columns()).where(
-        AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True)))
-
-
-@cache
 def _page_overdue_statement():
     """The overdue submissions of a page's branches (`ids`, an expanding parameter), per branch, built once
     (parameters `year_id`, `now`)."""
@@ -968,7 +961,7 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
                 assessments[assessment_id].figures[criterion_id] = (progress.progress_of(total, na, assessed),
                                                                     progress.score_of(weight_scored, weight_earned))
     elif assessments:
-        stmt = _page_tallies_statement() if size else select(
+        stmt = progress.kept_tallies_statement() if size else select(
             AssessmentTally.assessment_id, AssessmentTally.criterion_id, *progress.tally_columns()).where(
             among_assessments)
         for row in db.session.execute(stmt, values):

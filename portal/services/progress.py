@@ -118,7 +118,7 @@ def tallies(assessment_ids: Iterable[int]) -> dict[int, dict[int, Tally]]:
     kept.apply_pending()
     out: dict[int, dict[int, Tally]] = {i: {} for i in ids}
     for start in range(0, len(ids), 500):
-        for row in db.session.execute(_kept_statement(), {"ids": ids[start:start + 500]}):
+        for row in db.session.execute(kept_tallies_statement(), {"ids": ids[start:start + 500]}):
             out[row[0]][row[1]] = tally_of(row[2:9])
     return out
 
@@ -145,9 +145,9 @@ def overall_tallies(assessment_ids: Iterable[int]) -> dict[int, Tally]:
 
 
 @cache
-def _kept_statement():
+def kept_tallies_statement():
     """The kept tallies of the assessments `ids` (an expanding parameter), built once: `tallies` reads them on
-    every checklist page and tick."""
+    every checklist page and tick, the dashboard for its page of rows."""
     from ..models import AssessmentTally
 
     return select(AssessmentTally.assessment_id, AssessmentTally.criterion_id, *tally_columns()).where(
