@@ -63,14 +63,23 @@ def _first_live(conditions=(), *, first: int, order=board_order, with_branch: bo
     on Post, and on Branch with `with_branch`), the first ones in `order` (a function of the columns, as
     `board_order`); order the outer query by `order(subquery.c)`.
 
-    The same posts as `live_clause`, read one live state at a time: each state's posts come in order from the
-    index ix_post_live_order (status, pinned, published_at, id), or ix_post_status_published for the feed's order,
-    and the read stops after `first` rows. Asked for as one OR of the two states, SQLite sorted every live post to
-    find the first five (15 ms at 5,000 posts on every home page; issue #14, migration h14n_01)."""
+    The same posts as `live_clause`, read one live state at a time (`_first_in_order`). Asked for as one OR of the
+    two states, SQLite sorted every live post to find the first five (15 ms at 5,000 posts on every home page;
+    issue #14, migration h14n_01)."""
     now = now or utcnow()
+    return _first_in_order((Post.status == PostStatus.PUBLISHED,
+                            and_(Post.status == PostStatus.SCHEDULED, Post.publish_at <= now)),
+                           conditions, first=first, order=order, with_branch=with_branch)
+
+
+def _first_in_order(states, conditions=(), *, first: int, order=board_order, with_branch: bool = False):
+    """A subquery (id, pinned, published_at) of the first `first` posts in `order` among those in any of `states`
+    (conditions on Post, each selecting one status, so that they never overlap) matching `conditions`: one arm per
+    state, each read in order from the index ix_post_live_order (status, pinned, published_at, id), or
+    ix_post_status_published for the feed's order, and stopped after `first` rows; the outer query sorts only
+    what the arms gave."""
     arms = []
-    for state in (Post.status == PostStatus.PUBLISHED,
-                  and_(Post.status == PostStatus.SCHEDULED, Post.publish_at <= now)):
+    for state in states:
         arm = select(Post.id, Post.pinned, Post.published_at)
         if with_branch:
             arm = arm.outerjoin(Branch, Branch.id == Post.branch_id)
@@ -284,10 +293,17 @@ def queue() -> list[BoardRow]:
 
 def managed(limit: int = 30) -> list[BoardRow]:
     """Scheduled, published and unpublished posts, for the editors' pin/feature/unpublish tools."""
-    stmt = (select(Post, Branch.name).outerjoin(Branch, Branch.id == Post.branch_id)
-            .where(Post.status.in_([PostStatus.SCHEDULED, PostStatus.PUBLISHED, PostStatus.UNPUBLISHED]))
-            .order_by(Post.pinned.desc(), Post.published_at.desc().nulls_last(), Post.id.desc()).limit(limit))
-    return _rows(stmt)
+    found = _first_in_order([Post.status == status for status in MANAGED], first=limit, order=_managed_order)
+    return _rows(select(Post, Branch.name).join(found, found.c.id == Post.id)
+                 .outerjoin(Branch, Branch.id == Post.branch_id).order_by(*_managed_order(found.c)).limit(limit))
+
+
+MANAGED = (PostStatus.SCHEDULED, PostStatus.PUBLISHED, PostStatus.UNPUBLISHED)  # the editors' tools' posts
+
+
+def _managed_order(columns) -> tuple:
+    """The editors' tools' order: the board's, a post without a time last (`columns` as in `board_order`)."""
+    return columns.pinned.desc(), columns.published_at.desc().nulls_last(), columns.id.desc()
 
 
 def mine(user: User) -> list[BoardRow]:
