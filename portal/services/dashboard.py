@@ -1409,12 +1409,13 @@ def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
     from . import tallies as kept
 
     kept.apply_pending()
+    viewer_id = viewer.id  # once: `viewer` is often current_user, a proxy that looks the user up on each read
     found = db.session.execute(_member_lines_statement(everyone),
-                               {"branch_id": branch_id, "year_id": year.id, "viewer_id": viewer.id})
+                               {"branch_id": branch_id, "year_id": year.id, "viewer_id": viewer_id})
     lines = [MemberLine(uid, name, role, post_title, status,
                         Tally() if counts[0] is None else progress.tally_of(counts))
              for uid, name, role, post_title, status, *counts in found]
-    own = next((line for line in lines if line.user_id == viewer.id), None)
+    own = next((line for line in lines if line.user_id == viewer_id), None)
     return (lines if everyone else []), own
 
 

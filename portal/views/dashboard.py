@@ -165,14 +165,17 @@ def member_rows(page: dashboard.BranchPage) -> Markup:
 
 def audit_rows(events) -> Markup:
     """The branch page's recent changes (`BranchPage.audit`: up to 20 rows), written in Python like
-    `member_rows`; an action without a label shows as its code."""
+    `member_rows`, each kind of change translated once; an action without a label shows as its code."""
+    actions: dict[str, str] = {}
     out = []
     for event in events:
-        action = labels.AUDIT_ACTION.get(event.action, event.action)
+        action = actions.get(event.action)
+        if action is None:
+            action = actions[event.action] = escape(labels.AUDIT_ACTION.get(event.action, event.action))
         out.append(
             f'\n      <tr id="audit-{event.id}"><td><time datetime="{event.at.strftime("%Y-%m-%dT%H:%MZ")}">'
             f'{escape(when(event.at))}</time></td><td>{escape(event.actor_name or "—")}</td>'
-            f"<td>{escape(action)}</td></tr>\n    ")
+            f"<td>{action}</td></tr>\n    ")
     return Markup("".join(out))  # noqa: S704  # nosec B704 - every text above is escaped
 
 
@@ -228,13 +231,14 @@ def export_csv():
 
 def _branch_view(branch):
     authorize("branch.view", branch)
+    user = current_user._get_current_object()  # the proxy looks the user up again on every attribute read
     page = dashboard.branch_page(
-        branch, request.args, current_user,
-        with_members=can(current_user, "member_coverage.view", branch),
-        with_audit=can(current_user, "branch.audit.view", branch),
+        branch, request.args, user,
+        with_members=can(user, "member_coverage.view", branch),
+        with_audit=can(user, "branch.audit.view", branch),
     )
-    verdict = grading.branch_verdict(branch, page.year, with_results=can(current_user, "appraisal.results", branch),
-                                     with_grades=can(current_user, "grading.view", branch)) if page else None
+    verdict = grading.branch_verdict(branch, page.year, with_results=can(user, "appraisal.results", branch),
+                                     with_grades=can(user, "grading.view", branch)) if page else None
     return render("dashboard/branch.html", block="branch", page=page, branch=branch, verdict=verdict)
 
 

@@ -241,7 +241,8 @@ def test_member_and_audit_rows_write_what_the_template_wrote(app, leader, lang):
 
         page.audit = [*page.audit, Event(7, datetime(2012, 11, 27, 9, 5), "", "branch.update"),
                       Event(8, datetime(2012, 11, 27, 23, 59), "<i>管理员</i>", "no.such<action>"),
-                      Event(9, datetime(2012, 1, 1), "王五", "auth.login")]
+                      Event(9, datetime(2012, 1, 1), "王五", "auth.login"),
+                      Event(10, datetime(2012, 6, 30, 16, 0), "王五", "branch.update")]
         context = {"page": page}
         app.update_template_context(context)  # labels, checklist_pattern, member_rows as the page has them
         written = []
