@@ -33,12 +33,13 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask import g as request_globals
 from flask_babel import force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Integer, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import lazyload
 
 from ..clock import local_today
@@ -589,19 +590,29 @@ def results(round_: AppraisalRound, branch_ids: list[int] | None = None,
     the answers (branch, group, question, level → count). `overall_only` reads the overall question alone
     (the dashboard's column). While the round is open only the ballot counts are given: figures that move
     with every ballot would tell whoever looks before and after one person votes what that person answered."""
-    weights = round_.weights
-    closed = is_closed(round_, today)
     overall_q = next((q.id for q in round_.questions if q.is_overall), None)
-    stmt = (select(Ballot.branch_id, Ballot.rater_group, BallotAnswer.question_id, BallotAnswer.level, func.count())
-            .join(BallotAnswer, BallotAnswer.ballot_id == Ballot.id)
-            .where(Ballot.round_id == round_.id)
-            .group_by(Ballot.branch_id, Ballot.rater_group, BallotAnswer.question_id, BallotAnswer.level))
+    stmt = _counts().where(Ballot.round_id == round_.id)
     if branch_ids is not None:
         stmt = stmt.where(Ballot.branch_id.in_(branch_ids))
     if overall_only:
         stmt = stmt.where(BallotAnswer.question_id == overall_q)
+    return _results_of(round_, overall_q, db.session.execute(stmt), branch_ids, is_closed(round_, today))
+
+
+def _counts():
+    """SELECT branch, rater group, question, level, answers of the ballots, grouped so (the caller adds WHERE)."""
+    return (select(Ballot.branch_id, Ballot.rater_group, BallotAnswer.question_id, BallotAnswer.level, func.count())
+            .join(BallotAnswer, BallotAnswer.ballot_id == Ballot.id)
+            .group_by(Ballot.branch_id, Ballot.rater_group, BallotAnswer.question_id, BallotAnswer.level))
+
+
+def _results_of(round_: AppraisalRound, overall_q: int | None, counted, branch_ids: list[int] | None,
+                closed: bool) -> dict[int, BranchResult]:
+    """`results` of the counted rows (branch, group, question, level, answers), for `branch_ids` (every branch
+    counted when None)."""
+    weights = round_.weights
     cells: dict[int, dict] = {}
-    for branch_id, group, question_id, level, count in db.session.execute(stmt):
+    for branch_id, group, question_id, level, count in counted:
         cells.setdefault(branch_id, {}).setdefault(RaterGroup(group), {}).setdefault(question_id, {})[
             Level(level)] = int(count)
     out: dict[int, BranchResult] = {}
@@ -709,9 +720,19 @@ def tally_differences() -> list[tuple]:
 
 
 def branch_result(round_: AppraisalRound | None, branch_id: int) -> BranchResult | None:
+    """`results` of one branch (None without a round), by a statement built once."""
     if round_ is None:
         return None
-    return results(round_, [branch_id])[branch_id]
+    overall_q = next((q.id for q in round_.questions if q.is_overall), None)
+    counted = db.session.execute(_branch_counts_statement(), {"round_id": round_.id, "branch_id": branch_id})
+    return _results_of(round_, overall_q, counted, [branch_id], is_closed(round_))[branch_id]
+
+
+@cache
+def _branch_counts_statement():
+    """`_counts` of one branch of one round (`round_id`, `branch_id`), built once: the branch page reads it."""
+    return _counts().where(Ballot.round_id == bindparam("round_id", type_=Integer),
+                           Ballot.branch_id == bindparam("branch_id", type_=Integer))
 
 
 # --- 民主评议党员 (member appraisal) -----------------------------------------------------------------------

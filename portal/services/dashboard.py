@@ -15,7 +15,7 @@ from functools import cache, cached_property
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import Integer, String, and_, bindparam, case, func, or_, select, true, type_coerce
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation
@@ -1242,8 +1242,9 @@ def item_grid(year: CampaignYear) -> ItemGrid:
 
 # --- the branch page -------------------------------------------------------------------------------
 
-@dataclass
-class MemberLine:
+class MemberLine(NamedTuple):
+    """A person of the branch with their own 五带头 progress (the branch page's members table)."""
+
     user_id: int
     name: str
     role: Role
@@ -1254,6 +1255,10 @@ class MemberLine:
 
 @dataclass
 class BranchPage:
+    """What the branch page shows. The lists hold rows (SQLAlchemy's, named tuples) of the columns the page reads:
+    events (at, to_status, comment, actor), reviews (id, rating, comment, improvements, created_at, reviewer),
+    pledges (id, text), posts (id, category, title, published_at), audit (id, at, actor_name, action)."""
+
     branch: Branch
     year: CampaignYear
     years: list[CampaignYear]
@@ -1264,12 +1269,12 @@ class BranchPage:
     district: list[tuple[Criterion, float | None, float]]  # district averages per criterion
     district_progress: float
     district_score: float | None
-    events: list[tuple[AssessmentEvent, str]]  # (event, actor's name)
-    reviews: list[tuple[Review, str]]
-    pledges: list[Pledge]
-    posts: list[Post]
+    events: list[tuple]
+    reviews: list[tuple]
+    pledges: list[tuple]
+    posts: list[tuple]
     members: list[MemberLine]
-    audit: list[AuditEvent]
+    audit: list[tuple]
     timeline: list[tuple[date, float, float | None]]
     own: MemberLine | None = None  # the viewing member's own 五带头 progress
 
@@ -1291,21 +1296,31 @@ class BranchPage:
 
 
 AUDIT_LIMIT = 20
+POSTS_SHOWN = 10
 
 
 def get_branch(branch_id: int) -> Branch:
+    """The branch of that id, with its unit; NotFound if there is none."""
     from flask_babel import gettext as _
 
     from ..errors import NotFound
 
-    branch = db.session.scalar(select(Branch).where(Branch.id == branch_id))
+    branch = db.session.scalar(_branch_statement(), {"branch_id": branch_id})
     if branch is None:
         raise NotFound(_("There is no such branch."))
     return branch
 
 
+@cache
+def _branch_statement():
+    return select(Branch).where(Branch.id == bindparam("branch_id", type_=Integer))
+
+
 def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_audit: bool) -> BranchPage | None:
-    """Everything the branch page shows; None if no campaign year exists. Constant number of queries."""
+    """Everything the branch page shows; None if no campaign year exists. Constant number of queries, each built
+    once (`_branch_statements`); the lists are read as the few columns the page shows, not as objects."""
+    from . import tallies as kept
+
     all_years = years()
     filters = parse_filters({"year": args.get("year", "")}, all_years, [])
     if filters.year is None:
@@ -1314,38 +1329,24 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
     criteria = criteria_as_in(year, branch_criteria())  # a finished year's own names and order
 
     district = district_averages(year, criteria)
-    assessment = db.session.scalar(select(Assessment).where(
-        Assessment.year_id == year.id, Assessment.branch_id == branch.id, Assessment.member_id.is_(None)))
-    cells = progress.tallies([assessment.id])[assessment.id] if assessment is not None else {}
-    events = []
-    if assessment is not None:
-        events = list(db.session.execute(
-            select(AssessmentEvent, func.coalesce(User.display_name, ""))
-            .outerjoin(User, User.id == AssessmentEvent.actor_id)
-            .where(AssessmentEvent.assessment_id == assessment.id)
-            .order_by(AssessmentEvent.at.desc(), AssessmentEvent.id.desc())).tuples())
-    reviews = list(db.session.execute(
-        select(Review, func.coalesce(User.display_name, ""))
-        .outerjoin(User, User.id == Review.reviewer_id)
-        .where(Review.branch_id == branch.id, Review.year_id == year.id, Review.member_id.is_(None))
-        .order_by(Review.created_at.desc(), Review.id.desc())).tuples())
-    pledges = list(db.session.scalars(
-        select(Pledge).where(Pledge.branch_id == branch.id, Pledge.year_id == year.id,
-                             Pledge.member_id.is_(None), Pledge.status == PledgeStatus.APPROVED)
-        .order_by(Pledge.approved_at.desc(), Pledge.id.desc())))
-    posts = list(db.session.scalars(
-        select(Post).where(Post.branch_id == branch.id, Post.status == PostStatus.PUBLISHED)
-        .order_by(Post.published_at.desc(), Post.id.desc()).limit(10)))
+    built = _branch_statements()
+    values = {"branch_id": branch.id, "year_id": year.id}
+    kept.apply_pending()
+    assessment, cells = None, {}
+    for found, criterion_id, *counts in db.session.execute(built.assessment, values):  # a row per criterion
+        assessment = found
+        if criterion_id is not None:
+            cells[criterion_id] = progress.tally_of(counts)
+    events = list(db.session.execute(built.events, {"assessment_id": assessment.id})) if assessment else []
+    reviews = list(db.session.execute(built.reviews, values))
+    pledges = list(db.session.execute(built.pledges, values))
+    posts = list(db.session.execute(built.posts, values))
 
     members: list[MemberLine] = []
     own: MemberLine | None = None
     if with_members or viewer.branch_id == branch.id:
         members, own = _member_lines(branch.id, year, viewer, with_members)
-    trail = []
-    if with_audit:
-        trail = list(db.session.scalars(
-            select(AuditEvent).where(AuditEvent.branch_id == branch.id, audit.changes_work())
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_LIMIT)))
+    trail = list(db.session.execute(built.audit, values)) if with_audit else []
     return BranchPage(
         branch=branch, year=year, years=all_years, notes=filters.notes, criteria=criteria,
         assessment=assessment, cells=cells, district=district.criteria,
@@ -1355,19 +1356,84 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
     )
 
 
+class _BranchStatements(NamedTuple):
+    assessment: object
+    events: object
+    reviews: object
+    pledges: object
+    posts: object
+    audit: object
+
+
+@cache
+def _branch_statements() -> _BranchStatements:
+    """`branch_page`'s statements, built once (building one and its cache key cost more than running it).
+    Parameters: `branch_id` and `year_id`; the events' `assessment_id`."""
+    branch_id, year_id = bindparam("branch_id", type_=Integer), bindparam("year_id", type_=Integer)
+    t = AssessmentTally
+    # The branch's assessment with its kept tallies, a row per criterion (the assessment alone if it has none).
+    assessment = (select(Assessment, t.criterion_id, *progress.tally_columns())
+                  .outerjoin(t, t.assessment_id == Assessment.id)
+                  .where(Assessment.year_id == year_id, Assessment.branch_id == branch_id,
+                         Assessment.member_id.is_(None)))
+    events = (select(AssessmentEvent.at, AssessmentEvent.to_status, AssessmentEvent.comment,
+                     func.coalesce(User.display_name, "").label("actor"))
+              .outerjoin(User, User.id == AssessmentEvent.actor_id)
+              .where(AssessmentEvent.assessment_id == bindparam("assessment_id", type_=Integer))
+              .order_by(AssessmentEvent.at.desc(), AssessmentEvent.id.desc()))
+    reviews = (select(Review.id, Review.rating, Review.comment, Review.improvements, Review.created_at,
+                      func.coalesce(User.display_name, "").label("reviewer"))
+               .outerjoin(User, User.id == Review.reviewer_id)
+               .where(Review.branch_id == branch_id, Review.year_id == year_id, Review.member_id.is_(None))
+               .order_by(Review.created_at.desc(), Review.id.desc()))
+    pledges = (select(Pledge.id, Pledge.text)
+               .where(Pledge.branch_id == branch_id, Pledge.year_id == year_id, Pledge.member_id.is_(None),
+                      Pledge.status == PledgeStatus.APPROVED)
+               .order_by(Pledge.approved_at.desc(), Pledge.id.desc()))
+    # The status as an expression, not the column: SQLite (no statistics) would otherwise walk every published post
+    # of the district newest first (ix_post_status_published, which gives the order) for the branch's few posts.
+    posts = (select(Post.id, Post.category, Post.title, Post.published_at)
+             .where(Post.branch_id == branch_id,
+                    type_coerce(Post.status, String).concat("") == PostStatus.PUBLISHED.value)
+             .order_by(Post.published_at.desc(), Post.id.desc()).limit(POSTS_SHOWN))
+    trail = (select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action)
+             .where(AuditEvent.branch_id == branch_id, audit.changes_work())
+             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_LIMIT))
+    return _BranchStatements(assessment, events, reviews, pledges, posts, trail)
+
+
 def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
                   everyone: bool) -> tuple[list[MemberLine], MemberLine | None]:
-    """The branch's people with their own 五带头 progress (all of them, or only the viewer)."""
-    people = (select(User.id, User.display_name, User.role, User.post_title, Assessment.id, Assessment.status)
-              .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id))
-              .where(User.branch_id == branch_id, User.active.is_(True),
-                     User.role.in_([Role.MEMBER, Role.SECRETARY])))
-    if not everyone:
-        people = people.where(User.id == viewer.id)
-    # The secretary first, then everyone by pinyin (the stored reading).
-    found = db.session.execute(people.order_by(User.role != Role.SECRETARY, *collation.people_order())).all()
-    member_tallies = progress.overall_tallies([aid for *_rest, aid, _s in found if aid is not None])
-    lines = [MemberLine(uid, name, role, post_title, status, member_tallies[aid] if aid else Tally())
-             for uid, name, role, post_title, aid, status in found]
-    own = next((line for line in lines if line.user_id == viewer.id), None)
+    """The branch's people with their own 五带头 progress (all of them, or only the viewer): (the lines, empty when
+    not `everyone`; the viewer's own line or None). One statement, the kept tallies summed in it."""
+    from . import tallies as kept
+
+    kept.apply_pending()
+    viewer_id = viewer.id  # once: `viewer` is often current_user, a proxy that looks the user up on each read
+    found = db.session.execute(_member_lines_statement(everyone),
+                               {"branch_id": branch_id, "year_id": year.id, "viewer_id": viewer_id})
+    lines = [MemberLine(uid, name, role, post_title, status,
+                        Tally() if counts[0] is None else progress.tally_of(counts))
+             for uid, name, role, post_title, status, *counts in found]
+    own = next((line for line in lines if line.user_id == viewer_id), None)
     return (lines if everyone else []), own
+
+
+@cache
+def _member_lines_statement(everyone: bool):
+    """The branch's active members and secretary (or only the viewer, `viewer_id`) with their 五带头 assessment's
+    status in `year_id` and its kept tallies summed (NULL sums: no assessment or no tally); the secretary first,
+    then by pinyin (the stored reading). Built once per shape."""
+    t = AssessmentTally
+    stmt = (select(User.id, User.display_name, User.role, User.post_title, Assessment.status,
+                   *(func.sum(column) for column in progress.tally_columns()))
+            .outerjoin(Assessment, and_(Assessment.member_id == User.id,
+                                        Assessment.year_id == bindparam("year_id", type_=Integer)))
+            .outerjoin(t, t.assessment_id == Assessment.id)
+            .where(User.branch_id == bindparam("branch_id", type_=Integer), User.active.is_(True),
+                   User.role.in_([Role.MEMBER, Role.SECRETARY]))
+            .group_by(User.id, Assessment.id)
+            .order_by(User.role != Role.SECRETARY, *collation.people_order()))
+    if not everyone:
+        stmt = stmt.where(User.id == bindparam("viewer_id", type_=Integer))
+    return stmt

@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, select, true, update
+from sqlalchemy import Integer, and_, bindparam, case, false, func, select, true, update
 from sqlalchemy.orm import lazyload
 
 from ..collation import people_order, sort_key
@@ -353,16 +354,22 @@ def movement(earlier: str | None, later: str | None) -> int:
 def history(branch_id: int) -> list[tuple[CampaignYear, GradeRecord | None, int]]:
     """A branch's grade per campaign year, oldest first, with the movement from the year before: one query (the
     years' phases are not read)."""
-    stmt = (select(CampaignYear, GradeRecord).options(lazyload(CampaignYear.phases))
-            .outerjoin(GradeRecord, and_(GradeRecord.year_id == CampaignYear.id, GradeRecord.branch_id == branch_id,
-                                         GradeRecord.member_id.is_(None)))
-            .order_by(CampaignYear.year))
     out, previous = [], None
-    for year, record in db.session.execute(stmt):
+    for year, record in db.session.execute(_history_statement(), {"branch_id": branch_id}):
         grade = record.grade if record else None
         out.append((year, record, movement(previous, grade)))
         previous = grade
     return out
+
+
+@cache
+def _history_statement():
+    """`history`'s statement (parameter `branch_id`), built once: the branch page reads it."""
+    return (select(CampaignYear, GradeRecord).options(lazyload(CampaignYear.phases))
+            .outerjoin(GradeRecord, and_(GradeRecord.year_id == CampaignYear.id,
+                                         GradeRecord.branch_id == bindparam("branch_id", type_=Integer),
+                                         GradeRecord.member_id.is_(None)))
+            .order_by(CampaignYear.year))
 
 
 @dataclass

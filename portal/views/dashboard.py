@@ -11,12 +11,20 @@ from .. import labels
 from ..clock import local_today
 from ..errors import NotFound
 from ..htmx import render
-from ..i18n import day_writer
+from ..i18n import day_writer, when
 from ..links import page_pattern, url_pattern
+from ..models import Role
 from ..permissions import authorize, can, require
 from ..services import charts, dashboard, export, grading, paging, uploads
 
 bp = Blueprint("dashboard", __name__)
+
+
+def checklist_pattern(kind: str, year: int):
+    """`checklist_url(kind, owner_id, year)` for a long table: a function of the owner's id (one url_for),
+    or None while that feature's endpoint does not exist."""
+    endpoint = f"checklist.{kind}"
+    return url_pattern(endpoint, "owner_id", year=year) if endpoint in current_app.view_functions else None
 
 
 @bp.context_processor
@@ -28,16 +36,10 @@ def helpers() -> dict:
             return None
         return url_for(endpoint, owner_id=owner_id, year=year)
 
-    def checklist_pattern(kind: str, year: int):
-        """`checklist_url(kind, owner_id, year)` for a long table: a function of the owner's id (one url_for),
-        or None while that feature's endpoint does not exist."""
-        endpoint = f"checklist.{kind}"
-        return url_pattern(endpoint, "owner_id", year=year) if endpoint in current_app.view_functions else None
-
     return {"checklist_url": checklist_url, "checklist_pattern": checklist_pattern, "charts": charts,
             "bands": dashboard.BAND_LABELS, "url_pattern": url_pattern, "page_pattern": page_pattern,
             "day_writer": day_writer, "heat_cells": heat_cells, "page_numbers": paging.page_numbers,
-            "table_rows": table_rows,
+            "table_rows": table_rows, "member_rows": member_rows, "audit_rows": audit_rows,
             "band": dashboard.band, "page_sizes": dashboard.PAGE_SIZES,
             "default_page_size": dashboard.DEFAULT_PAGE_SIZE}
 
@@ -134,6 +136,49 @@ def table_rows(view: dashboard.Overview, verdicts: dict) -> Markup:
     return Markup("".join(out))  # noqa: S704  # nosec B704 - every text above is escaped
 
 
+def member_rows(page: dashboard.BranchPage) -> Markup:
+    """The branch page's members table body (`page.members`: a branch's 40 people), written in Python as
+    `table_rows` is: one url_for for the table (`checklist_pattern`), each label translated once, every text
+    escaped. The HTML is what the template wrote (tests/web/test_dashboard_rendering.py keeps that template)."""
+    member_url = checklist_pattern("member", page.year.year)
+    texts = labels.resolved(labels.MEMBER_ROW)
+    status_names = labels.resolved(labels.ASSESSMENT_STATUS)
+    not_started = f'<span class="badge badge--warn">{escape(texts["not_started"])}</span>'
+    secretary = f'<span class="badge">{escape(labels.ROLE[Role.SECRETARY])}</span>'
+    out = []
+    for m in page.members:
+        name = escape(m.name)
+        url = member_url(m.user_id) if member_url else None
+        linked = f'<a href="{escape(url)}">{name}</a>' if url else name
+        progress = m.tally.progress
+        out.append(
+            f'\n      <tr id="member-{m.user_id}">'
+            f'\n        <th scope="row">{linked}'
+            f'\n          {secretary if m.role == Role.SECRETARY else ""}</th>'
+            f"\n        <td>{escape(m.post_title)}</td>"
+            f"\n        <td>{escape(status_names[m.status]) if m.status else not_started}</td>"
+            f'\n        <td><progress max="100" value="{progress}" aria-label="'
+            f'{escape(texts["progress"] % {"name": m.name})}">{progress:.0f}%</progress> {progress:.0f}%</td>'
+            f"\n      </tr>\n    ")
+    return Markup("".join(out))  # noqa: S704  # nosec B704 - every text above is escaped
+
+
+def audit_rows(events) -> Markup:
+    """The branch page's recent changes (`BranchPage.audit`: up to 20 rows), written in Python like
+    `member_rows`, each kind of change translated once; an action without a label shows as its code."""
+    actions: dict[str, str] = {}
+    out = []
+    for event in events:
+        action = actions.get(event.action)
+        if action is None:
+            action = actions[event.action] = escape(labels.AUDIT_ACTION.get(event.action, event.action))
+        out.append(
+            f'\n      <tr id="audit-{event.id}"><td><time datetime="{event.at.strftime("%Y-%m-%dT%H:%MZ")}">'
+            f'{escape(when(event.at))}</time></td><td>{escape(event.actor_name or "—")}</td>'
+            f"<td>{action}</td></tr>\n    ")
+    return Markup("".join(out))  # noqa: S704  # nosec B704 - every text above is escaped
+
+
 @bp.get("/dashboard")
 @require("dashboard.view")
 def overview():
@@ -186,13 +231,14 @@ def export_csv():
 
 def _branch_view(branch):
     authorize("branch.view", branch)
+    user = current_user._get_current_object()  # the proxy looks the user up again on every attribute read
     page = dashboard.branch_page(
-        branch, request.args, current_user,
-        with_members=can(current_user, "member_coverage.view", branch),
-        with_audit=can(current_user, "branch.audit.view", branch),
+        branch, request.args, user,
+        with_members=can(user, "member_coverage.view", branch),
+        with_audit=can(user, "branch.audit.view", branch),
     )
-    verdict = grading.branch_verdict(branch, page.year, with_results=can(current_user, "appraisal.results", branch),
-                                     with_grades=can(current_user, "grading.view", branch)) if page else None
+    verdict = grading.branch_verdict(branch, page.year, with_results=can(user, "appraisal.results", branch),
+                                     with_grades=can(user, "grading.view", branch)) if page else None
     return render("dashboard/branch.html", block="branch", page=page, branch=branch, verdict=verdict)
 
 

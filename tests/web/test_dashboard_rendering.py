@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import NamedTuple
 
+import pytest
 from jinja2 import pass_eval_context
 
 from portal.models import Role
@@ -172,3 +174,82 @@ def test_table_rows_write_what_the_template_wrote(app, leader):
     assert written == expected
     assert "&lt;b&gt;甲&lt;/b&gt; &amp; 乙" in written and "&#34;品牌&#34; &lt;script&gt;" in written
     assert written.count('<tr id="branch-row-') == 12
+
+
+# The branch page's member rows and recent changes as its template wrote them before member_rows and audit_rows.
+OLD_MEMBER_ROWS = """<tbody>
+    {#- A branch's 40 members: one url_for and one translation of each label for the whole table. #}
+    {%- set member_url, member_texts = checklist_pattern('member', page.year.year), labels.resolved(labels.MEMBER_ROW) %}
+    {%- set status_names = labels.resolved(labels.ASSESSMENT_STATUS) %}
+    {% for m in page.members %}
+      <tr id="member-{{ m.user_id }}">
+        <th scope="row">{% set m_url = member_url(m.user_id) if member_url else none %}{% if m_url %}<a href="{{ m_url }}">{{ m.name }}</a>{% else %}{{ m.name }}{% endif %}
+          {% if m.role.value == 'secretary' %}<span class="badge">{{ labels.ROLE[m.role] }}</span>{% endif %}</th>
+        <td>{{ m.post_title }}</td>
+        <td>{% if m.status %}{{ status_names[m.status] }}{% else %}<span class="badge badge--warn">{{ member_texts.not_started }}</span>{% endif %}</td>
+        <td><progress max="100" value="{{ m.tally.progress }}" aria-label="{{ member_texts.progress % {"name": m.name} }}">{{ "%.0f"|format(m.tally.progress) }}%</progress> {{ "%.0f"|format(m.tally.progress) }}%</td>
+      </tr>
+    {% endfor %}
+    </tbody>"""
+NEW_MEMBER_ROWS = """<tbody>{# a branch's 40 people: written in Python (views/dashboard.member_rows) #}
+    {{ member_rows(page) }}
+    </tbody>"""
+OLD_AUDIT_ROWS = """<tbody>
+    {% for event in page.audit %}
+      <tr id="audit-{{ event.id }}"><td><time datetime="{{ event.at.strftime('%Y-%m-%dT%H:%MZ') }}">{{ event.at|when }}</time></td><td>{{ event.actor_name or "—" }}</td><td>{{ labels.AUDIT_ACTION.get(event.action, event.action) }}</td></tr>
+    {% endfor %}
+    </tbody>"""
+NEW_AUDIT_ROWS = """<tbody>
+    {{ audit_rows(page.audit) }}
+    </tbody>"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_member_and_audit_rows_write_what_the_template_wrote(app, leader, lang):
+    """Every kind of member row (the secretary, statuses and none, no figures, a fraction of progress) and of
+    change (an action with a label and without, no actor); names, posts and codes with markup are escaped."""
+    from datetime import datetime
+
+    from flask import session
+    from flask_login import login_user
+
+    from portal.models import AssessmentStatus
+    from portal.services import dashboard
+
+    built = build_district(2)
+    branch = built.branches[0]
+    UserFactory(role=Role.MEMBER, branch=branch, display_name='党员<b>"甲"</b> & 乙', post_title="宣传<委员>")
+    with app.test_request_context(f"/branches/{branch.id}"):
+        session["lang"] = lang
+        login_user(leader)
+        page = dashboard.branch_page(branch, {}, leader, with_members=True, with_audit=True)
+        assert len(page.members) == 3 and page.audit
+        first, second, third = page.members
+        page.members = [
+            first, second._replace(status=AssessmentStatus.SUBMITTED, tally=Tally(total=3, met=1, weight_scored=1.0,
+                                                                                  weight_earned=1.0)),
+            third._replace(status=None, tally=Tally()),
+            third._replace(user_id=third.user_id + 1000, role=Role.SECRETARY, status=AssessmentStatus.RETURNED,
+                           tally=Tally(total=4, na=4)),
+            *(second._replace(status=status) for status in AssessmentStatus)]
+
+        class Event(NamedTuple):
+            id: int
+            at: datetime
+            actor_name: str
+            action: str
+
+        page.audit = [*page.audit, Event(7, datetime(2012, 11, 27, 9, 5), "", "branch.update"),
+                      Event(8, datetime(2012, 11, 27, 23, 59), "<i>管理员</i>", "no.such<action>"),
+                      Event(9, datetime(2012, 1, 1), "王五", "auth.login"),
+                      Event(10, datetime(2012, 6, 30, 16, 0), "王五", "branch.update")]
+        context = {"page": page}
+        app.update_template_context(context)  # labels, checklist_pattern, member_rows as the page has them
+        written = []
+        for old, new in ((OLD_MEMBER_ROWS, NEW_MEMBER_ROWS), (OLD_AUDIT_ROWS, NEW_AUDIT_ROWS)):
+            written.append(app.jinja_env.from_string(new).render(context))
+            assert written[-1] == app.jinja_env.from_string(old).render(context)
+    members, changes = written
+    assert "党员&lt;b&gt;&#34;甲&#34;&lt;/b&gt; &amp; 乙" in members and "宣传&lt;委员&gt;" in members
+    assert members.count('<tr id="member-') == 4 + len(AssessmentStatus)
+    assert "no.such&lt;action&gt;" in changes and "&lt;i&gt;管理员&lt;/i&gt;" in changes and "—" in changes
