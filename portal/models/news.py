@@ -62,7 +62,7 @@ class Post(db.Model):
     cover_stored: Mapped[str] = mapped_column(String(80), default="")
     cover_thumb_stored: Mapped[str] = mapped_column(String(80), default="")
     year_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_year.id", ondelete="SET NULL"))
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="SET NULL"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branch.id", ondelete="SET NULL"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     status: Mapped[PostStatus] = mapped_column(enum_column(PostStatus), default=PostStatus.DRAFT)
@@ -83,6 +83,9 @@ class Post(db.Model):
         Index("ix_post_status_published", "status", "published_at"),
         # The board's order within a state (services/news._first_live; migration h14n_01).
         Index("ix_post_live_order", "status", "pinned", "published_at", "id"),
+        # A branch's posts by state, newest first (the branch page, the notice board; migration h14n_01); it serves
+        # every look-up by branch alone as well (the foreign key's).
+        Index("ix_post_branch_status", "branch_id", "status", "published_at"),
     )
 
 

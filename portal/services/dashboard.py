@@ -15,7 +15,7 @@ from functools import cache, cached_property
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, and_, bindparam, case, func, or_, select, true, type_coerce
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation
@@ -1390,11 +1390,10 @@ def _branch_statements() -> _BranchStatements:
                .where(Pledge.branch_id == branch_id, Pledge.year_id == year_id, Pledge.member_id.is_(None),
                       Pledge.status == PledgeStatus.APPROVED)
                .order_by(Pledge.approved_at.desc(), Pledge.id.desc()))
-    # The status as an expression, not the column: SQLite (no statistics) would otherwise walk every published post
-    # of the district newest first (ix_post_status_published, which gives the order) for the branch's few posts.
+    # Read through ix_post_branch_status (branch, status, published_at; migration h14n_01) in order: with only the
+    # branch's index SQLite walked every published post of the district newest first for the branch's few.
     posts = (select(Post.id, Post.category, Post.title, Post.published_at)
-             .where(Post.branch_id == branch_id,
-                    type_coerce(Post.status, String).concat("") == PostStatus.PUBLISHED.value)
+             .where(Post.branch_id == branch_id, Post.status == PostStatus.PUBLISHED)
              .order_by(Post.published_at.desc(), Post.id.desc()).limit(POSTS_SHOWN))
     trail = (select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_name, AuditEvent.action)
              .where(AuditEvent.branch_id == branch_id, audit.changes_work())

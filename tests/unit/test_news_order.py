@@ -121,3 +121,20 @@ def test_the_first_live_posts_are_read_in_index_order(app):
         lines = plan.splitlines()  # a sort only of the few rows the two reads gave, at the end
         assert [line for line in lines if "TEMP B-TREE" in line] == ["USE TEMP B-TREE FOR ORDER BY"], plan
         assert lines[-1] == "USE TEMP B-TREE FOR ORDER BY", plan
+
+
+def test_a_branchs_posts_are_read_by_its_own_index(app):
+    """The branch page's posts: the branch's published ones in order from ix_post_branch_status, not every published
+    post of the district walked newest first (ix_post_status_published) to find the branch's few."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's plans")
+    from portal.services import dashboard
+
+    branches = _mixed_board()
+    compiled = dashboard._branch_statements().posts.compile(db.engine)
+    raw = db.session.connection().connection.dbapi_connection
+    values = compiled.construct_params({"branch_id": branches[0].id, "year_id": 1})
+    plan = "\n".join(row[-1] for row in raw.execute(f"EXPLAIN QUERY PLAN {compiled}",
+                                                       [values[name] for name in compiled.positiontup]))
+    assert "ix_post_branch_status (branch_id=? AND status=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
