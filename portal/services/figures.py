@@ -5,8 +5,9 @@ Each row holds what `dashboard.build_rows` used to aggregate on every view: the 
 submission, approved pledges, published exemplar posts, members' coverage and the last activity. The rows are
 computed by one INSERT … SELECT … ON CONFLICT DO UPDATE (`_computed`), in the transaction of the change:
 
-- the ORM's writes are noticed at flush (an assessment, review, submission, pledge, post, person or audit
-  event names its branch; a campaign year or a submission request concerns every branch of its year);
+- the ORM's writes are noticed at flush (a review, submission, pledge, post or person names its branch, an
+  assessment its branch in its year; a campaign year or a submission request concerns every branch of its year);
+  a new audit event moves only its branch's last activity, which a trigger on `audit_event` keeps (h14t_01);
 - an answer written by the checklist's Core upserts reaches us through `tallies.mark` (its assessment);
 - a framework change (every tally rebuilt) recomputes every row.
 
