@@ -468,7 +468,7 @@ def set_item_result(actor: User, target: Target, item_id: int, value: str | None
         row = Row(item=item, text=item.text, number=number, result=result,
                   note=known.note if known else "", note_version=known.note_version if known else 0,
                   updated_by=actor.display_name, updated_at=now, retired=retired_in(item, target.year.year))
-        target.answered = _answered(target, criterion, row, progress.tallies([assessment.id])[assessment.id])
+        target.answered = _answered(target, criterion, row, tallies.written(assessment.id))
     _commit_keeping_loaded()
 
 

@@ -5,8 +5,9 @@ Each row holds what `dashboard.build_rows` used to aggregate on every view: the 
 submission, approved pledges, published exemplar posts, members' coverage and the last activity. The rows are
 computed by one INSERT … SELECT … ON CONFLICT DO UPDATE (`_computed`), in the transaction of the change:
 
-- the ORM's writes are noticed at flush (an assessment, review, submission, pledge, post, person or audit
-  event names its branch; a campaign year or a submission request concerns every branch of its year);
+- the ORM's writes are noticed at flush (a review, submission, pledge, post or person names its branch, an
+  assessment its branch in its year; a campaign year or a submission request concerns every branch of its year);
+  a new audit event moves only its branch's last activity, which a trigger on `audit_event` keeps (h14t_01);
 - an answer written by the checklist's Core upserts reaches us through `tallies.mark` (its assessment);
 - a framework change (every tally rebuilt) recomputes every row.
 
@@ -131,10 +132,11 @@ def _newest(dialect: str, *columns):
 
 def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
               year_ids: Iterable[int] = (), everything: bool = False, unit_ids: Iterable[int] = (),
-              base: bool = False):
+              base: bool = False, assessment_id: BindParameter | None = None):
     """SELECT of the summary rows (in COLUMNS order; in BASE_COLUMNS order with `base`, the columns before
-    h14d_01) of the given branches, of the branches of the given assessments or units, of every branch in the
-    given years, or of every branch and year."""
+    h14d_01) of the given branches (every year) and units' branches, of the given assessments' branches in the
+    assessments' years (`assessment_ids`; or the one assessment `assessment_id`, a scalar parameter), of every
+    branch in the given years, or of every branch and year."""
     a = aliased(Assessment)
     t = AssessmentTally
     other = aliased(Assessment)
@@ -173,12 +175,15 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
                for name in ("weight_scored", "weight_earned")]
     chosen = []
     for ids, condition in ((unit_ids, Branch.unit_id.in_), (branch_ids, b_id.in_),
-                           (assessment_ids, lambda v: b_id.in_(select(Assessment.branch_id).where(
-                               Assessment.id.in_(v)))),
-                           (year_ids, y_id.in_)):
+                           (assessment_ids, _of_assessments), (year_ids, y_id.in_)):
         ids = ids if isinstance(ids, BindParameter) else list(ids)  # (a parameter: the ids come at execution)
         if isinstance(ids, BindParameter) or ids:
             chosen.append(condition(ids))
+    if assessment_id is not None:  # its branch and year: SQLite reads each once, then the row by its keys
+        chosen.append(and_(b_id == select(Assessment.branch_id).where(Assessment.id == assessment_id)
+                           .scalar_subquery(),
+                           y_id == select(Assessment.year_id).where(Assessment.id == assessment_id)
+                           .scalar_subquery()))
     inner = (
         select(y_id.label("year_id"), b_id.label("branch_id"), a.id.label("assessment_id"), a.status.label("status"),
                *sums, *weights, rating.label("rating"), plan_status.label("plan_status"), pledges.label("pledges"),
@@ -203,6 +208,15 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
     return select(*columns).where(true())  # (an upsert's SELECT needs one)
 
 
+def _of_assessments(ids):
+    """SQL truth: the row's branch and year are those of one of the assessments `ids` (a list or an expanding
+    parameter; with several, any of their branches in any of their years: a few rows more, recomputed alike). An
+    assessment's answers, tallies, status and time move only its own year's row (`_computed`'s columns read the
+    row's year, except the audit events' time, which the trigger of h14t_01 keeps)."""
+    return and_(Branch.id.in_(select(Assessment.branch_id).where(Assessment.id.in_(ids))),
+                CampaignYear.id.in_(select(Assessment.year_id).where(Assessment.id.in_(ids))))
+
+
 _REFRESHES: dict[tuple, object] = {}  # (dialect, which id lists are given) → the upsert, built once
 
 
@@ -214,18 +228,23 @@ def _upsert(connection, branch_ids: list[int], assessment_ids: list[int], year_i
     given = {"branch_ids": branch_ids, "assessment_ids": assessment_ids, "year_ids": year_ids, "unit_ids": unit_ids}
     given = {name: ids for name, ids in given.items() if ids}
     dialect = connection.dialect.name
-    shape = (dialect, tuple(sorted(given)))
+    if list(given) == ["assessment_ids"] and len(assessment_ids) == 1:  # a tick: its row, a scalar parameter
+        shape, parameters = (dialect, "assessment_id"), {"assessment_id": assessment_ids[0]}
+        built = {"assessment_id": bindparam("assessment_id")}
+    else:  # (an expanding parameter is rendered into the SQL at every execution)
+        shape, parameters = (dialect, tuple(sorted(given))), given
+        built = {name: bindparam(name, expanding=True) for name in given}
     stmt = _REFRESHES.get(shape)
     if stmt is None:
-        stmt = _REFRESHES[shape] = upsert_from_select(dialect, BranchSummary, COLUMNS, _computed(
-            dialect, **{name: bindparam(name, expanding=True) for name in given}), key=COLUMNS[:2])
-    connection.execute(stmt, given)
+        stmt = _REFRESHES[shape] = upsert_from_select(dialect, BranchSummary, COLUMNS, _computed(dialect, **built),
+                                                      key=COLUMNS[:2])
+    connection.execute(stmt, parameters)
 
 
 def refresh(connection, branch_ids: Iterable[int] = (), assessment_ids: Iterable[int] = (),
             year_ids: Iterable[int] = (), unit_ids: Iterable[int] = ()) -> None:
-    """Recompute the rows of these branches (all years), of the branches of these assessments and units, and of
-    every branch in these years: one statement (bounded IN lists of 500 per statement)."""
+    """Recompute the rows of these branches and units' branches (all years), of these assessments' branches in
+    their years, and of every branch in these years: one statement (bounded IN lists of 500 per statement)."""
     branch_ids, assessment_ids, year_ids = sorted(set(branch_ids)), sorted(set(assessment_ids)), sorted(set(year_ids))
     unit_ids = sorted(set(unit_ids))
     if not (branch_ids or assessment_ids or year_ids or unit_ids):
@@ -361,29 +380,33 @@ def rebuild_district(connection) -> None:
 
 # The tables whose row triggers keep the district's totals (migrations h14k_01, h14f_01); every trigger on them does.
 DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request")
+# The table whose row trigger keeps the summaries' last activity (migration h14t_01); its only trigger.
+SUMMARY_FOLLOWED = ("audit_event",)
 
 
 @contextmanager
 def district_triggers_suspended(connection) -> Iterator[None]:
     """Within the caller's transaction on `connection`, the triggers of h14k_01 and h14f_01 do not fire (a bulk load
     of a million tallies would otherwise move the district's totals a row at a time); on leaving, the totals are
-    recomputed once (`rebuild_district`) and the triggers are back. SQLite: dropped and created again from the
-    database's own stored definitions (`sqlite_master`), so there is no second copy of them; PostgreSQL: the
-    tables' user triggers disabled and enabled again (ALTER TABLE, which locks the tables until the commit).
-    Both undo the DDL with the transaction: a caller that fails inside rolls back, and the triggers are as
-    they were. Nothing here commits."""
+    recomputed once (`rebuild_district`) and the triggers are back. Nor does the audit events' trigger of h14t_01
+    (a load of 366,000 events): the caller recomputes the summaries (`rebuild`) after writing its events, inside.
+    SQLite: dropped and created again from the database's own stored definitions (`sqlite_master`), so there is no
+    second copy of them; PostgreSQL: the tables' user triggers disabled and enabled again (ALTER TABLE, which locks
+    the tables until the commit). Both undo the DDL with the transaction: a caller that fails inside rolls back, and
+    the triggers are as they were. Nothing here commits."""
+    followed = DISTRICT_FOLLOWED + SUMMARY_FOLLOWED
     if connection.dialect.name == "postgresql":
-        for table in DISTRICT_FOLLOWED:
+        for table in followed:
             connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         yield
         rebuild_district(connection)
-        for table in DISTRICT_FOLLOWED:
+        for table in followed:
             connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         return
     begin_writing(connection)  # (a deferred transaction's first INSERT would commit the DROPs below)
     stored = connection.execute(text(  # in the order they were created
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN :tables ORDER BY rowid")
-        .bindparams(bindparam("tables", expanding=True)), {"tables": list(DISTRICT_FOLLOWED)}).all()
+        .bindparams(bindparam("tables", expanding=True)), {"tables": list(followed)}).all()
     for name, _sql in stored:
         connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
     yield
@@ -497,12 +520,18 @@ _BRANCH_MODELS = (Assessment, Review, Submission, Pledge, Post, AuditEvent)
 
 
 def noticed(session: Session) -> None:
-    """after_flush: remember the branches (and years) whose rows the flushed changes move."""
+    """after_flush: remember the branches (and years) whose rows the flushed changes move. A new audit event moves
+    only its branch's last activity, which the database's trigger keeps (migration h14t_01); an assessment that
+    stays in its branch and year, only that year's row (`mark_assessments`)."""
     branches = session.info.setdefault(_BRANCHES, set())
+    assessments = session.info.setdefault(_ASSESSMENTS, set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, AuditEvent):
-            if obj.branch_id is not None and not obj.action.startswith(("auth.", "access.")):
-                branches.add(obj.branch_id)
+            if (obj.branch_id is not None and obj not in session.new
+                    and not obj.action.startswith(("auth.", "access."))):
+                branches.update(_values(obj, "branch_id"))
+        elif isinstance(obj, Assessment) and obj not in session.deleted and not _moved_between(obj):
+            assessments.add(obj.id)
         elif isinstance(obj, (*_BRANCH_MODELS, User)):
             branches.update(_values(obj, "branch_id"))
         elif isinstance(obj, Branch):
@@ -516,6 +545,14 @@ def noticed(session: Session) -> None:
         elif isinstance(obj, SubmissionRequest):
             session.info.setdefault(_YEARS, set()).update(_values(obj, "year_id"))
     branches.discard(None)
+
+
+def _moved_between(assessment: Assessment) -> bool:
+    """Whether this flush moved the assessment to another branch or year (both rows then move)."""
+    from sqlalchemy import inspect
+
+    state = inspect(assessment)
+    return state.attrs.branch_id.history.has_changes() or state.attrs.year_id.history.has_changes()
 
 
 def _values(obj, name: str) -> set:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import SimpleNamespace
 
+from flask import has_app_context
 from sqlalchemy import bindparam, delete, event, func, insert, inspect, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
@@ -34,19 +35,22 @@ _MARKS = "portal.tally_marks"  # session.info key: assessment ids to bring up to
 _RESET = "portal.tally_reset"  # session.info key: assessments whose answers were removed (rows may go)
 _ALL = "portal.tally_all"  # session.info key: every assessment (the framework changed)
 _SUSPENDED = "portal.tally_suspended"  # session.info key: a bulk load rebuilds at its end
+_WRITTEN = "portal.tally_written"  # session.info key: {assessment id: its rows as `refresh` last wrote them}
 # Item and criterion columns that change which items an assessment counts (services/items.py), or their weight.
 FRAMEWORK_COLUMNS = {"weight", "valid_from", "retired_from", "year_id", "criterion_id", "framework_id"}
-_REFRESHES: dict[str, object] = {}  # dialect name → `refresh`'s upsert, built once
+_REFRESHES: dict[tuple, object] = {}  # (dialect name, one assessment or a list) → `refresh`'s upsert, built once
 TALLY_COLUMNS = ["assessment_id", "criterion_id", "total", "met", "partly", "not_met", "na", "weight_scored",
                  "weight_earned", "last_answer_at", "progress", "score"]
 
 
 def _computed(assessment_ids: Iterable[int] | BindParameter | None = None):
     """SELECT of the tally rows (in TALLY_COLUMNS order) from the item results: of the given assessments (or of
-    those an expanding parameter names at execution), or of all (None)."""
+    those an expanding parameter names at execution, or of the one a scalar parameter names), or of all (None)."""
     stmt = progress.tally_query(Assessment.id.label("assessment_id"), Criterion.id.label("criterion_id"),
                                 extra_columns=[func.max(ItemResult.updated_at).label("last_answer_at")])
-    if assessment_ids is not None:
+    if isinstance(assessment_ids, BindParameter) and not assessment_ids.expanding:
+        stmt = stmt.where(Assessment.id == assessment_ids)
+    elif assessment_ids is not None:
         stmt = stmt.where(Assessment.id.in_(
             assessment_ids if isinstance(assessment_ids, BindParameter) else list(assessment_ids)))
     return with_figures(stmt)
@@ -82,35 +86,70 @@ def reset(assessment_ids: Iterable[int], connection=None) -> None:
     a retired item's criterion may lose its row)."""
     ids = sorted(set(assessment_ids))
     run = (connection or db.session.connection()).execute
+    _written_gone()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         run(delete(AssessmentTally).where(AssessmentTally.assessment_id.in_(chunk)))
         run(insert(AssessmentTally).from_select(TALLY_COLUMNS, _computed(chunk)))
 
 
-def refresh(assessment_ids: Iterable[int], connection=None) -> None:
+def refresh(assessment_ids: Iterable[int], connection=None) -> dict[int, progress.Tally] | None:
     """Recompute the tallies of these assessments from their item results, in the current transaction of
     `connection` (default: the session's): one INSERT … SELECT … ON CONFLICT DO UPDATE per 500 assessments.
     An answer never changes which criteria an assessment has rows for (only a framework change does, and
-    that rebuilds), so upserting the computed rows is enough. The statement is compiled once per dialect and
-    IN-list length (services/upsert.py)."""
+    that rebuilds), so upserting the computed rows is enough: they are then the assessment's kept rows. The
+    statement is compiled once per dialect (services/upsert.py). One assessment's (a tick's) has a scalar
+    parameter (an expanding one is rendered into the SQL at every execution) and returns the rows it wrote:
+    {criterion id: Tally}, every kept row of the assessment; None for several."""
     ids = sorted(set(assessment_ids))
     if not ids:
-        return
+        return None
     connection = connection or db.session.connection()
     dialect = connection.dialect.name
-    stmt = _REFRESHES.get(dialect)
-    if stmt is None:  # built once: building it costs more than running it for one assessment
-        stmt = _REFRESHES[dialect] = upsert_from_select(dialect, AssessmentTally, TALLY_COLUMNS, _computed(
-            bindparam("assessment_ids", expanding=True)), key=TALLY_COLUMNS[:2])
+    if len(ids) == 1:
+        rows = connection.execute(_upsert(dialect, one=True), {"assessment_id": ids[0]})
+        return {row[0]: progress.tally_of(row[1:8]) for row in rows}
+    stmt = _upsert(dialect, one=False)
     for start in range(0, len(ids), 500):  # bounded IN lists
         connection.execute(stmt, {"assessment_ids": ids[start:start + 500]})
+    return None
+
+
+def _upsert(dialect: str, one: bool):
+    """`refresh`'s upsert for `dialect`, of one assessment (`assessment_id`; RETURNING the criterion and the seven
+    `progress.tally_columns` of each row written) or of a list (`assessment_ids`), built once: building it costs
+    more than running it for one assessment."""
+    stmt = _REFRESHES.get((dialect, one))
+    if stmt is None:
+        ids = bindparam("assessment_id") if one else bindparam("assessment_ids", expanding=True)
+        stmt = upsert_from_select(dialect, AssessmentTally, TALLY_COLUMNS, _computed(ids), key=TALLY_COLUMNS[:2])
+        if one:
+            stmt = stmt.returning(AssessmentTally.criterion_id, *progress.tally_columns())
+        _REFRESHES[(dialect, one)] = stmt
+    return stmt
+
+
+def _written_gone() -> None:
+    """Rows rewritten in bulk: what `refresh` returned earlier in the session's transaction is not kept."""
+    if has_app_context():
+        db.session().info.pop(_WRITTEN, None)
+
+
+def written(assessment_id: int, session: Session | None = None) -> dict[int, progress.Tally]:
+    """{criterion id: Tally}: the assessment's kept tallies, with the transaction's changes so far (as
+    `progress.tallies` reads them): the rows its last `refresh` in this transaction wrote, when that refresh was of
+    it alone and nothing wrote its rows since; else read (one statement)."""
+    session = session or db.session()
+    apply_pending(session)
+    rows = session.info.get(_WRITTEN, {}).get(assessment_id)
+    return dict(rows) if rows is not None else progress.tallies([assessment_id])[assessment_id]
 
 
 def rebuild(connection=None) -> int:
     """Recompute every assessment's tallies from the item results; returns the number of rows. The caller
     commits."""
     run = (connection or db.session.connection()).execute
+    _written_gone()
     run(delete(AssessmentTally))
     run(insert(AssessmentTally).from_select(TALLY_COLUMNS, _computed()))
     return int(run(select(func.count()).select_from(AssessmentTally)).scalar_one())
@@ -144,7 +183,15 @@ def apply_pending(session: Session | None = None, *, summaries: bool = False) ->
             reset(removed, session.connection())
         marks = session.info.pop(_MARKS, set()) - removed
         if marks:
-            refresh(marks, session.connection())
+            rows = refresh(marks, session.connection())
+            written_rows = session.info.setdefault(_WRITTEN, {})
+            for assessment_id in marks | removed:  # (rows written as a batch, or deleted and inserted: not kept)
+                written_rows.pop(assessment_id, None)
+            if rows is not None:
+                written_rows[next(iter(marks))] = rows
+        elif removed:
+            for assessment_id in removed:
+                session.info.get(_WRITTEN, {}).pop(assessment_id, None)
         figures.mark_assessments(session, marks | removed)  # their branches' summaries read these tallies
     if summaries:
         figures.apply_pending(session)
@@ -194,7 +241,7 @@ def _before_commit(session: Session) -> None:
 
 
 def _forget(session: Session, *args) -> None:
-    for key in (_MARKS, _RESET, _ALL, _SUSPENDED):
+    for key in (_MARKS, _RESET, _ALL, _SUSPENDED, _WRITTEN):
         session.info.pop(key, None)
     figures.forget(session)
 

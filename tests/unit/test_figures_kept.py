@@ -281,3 +281,50 @@ def test_each_years_plan_status_is_of_that_years_plan_request(app):
         assert [row.plan_status for row in dashboard.build_rows(year_obj) if row.branch_id == branch.id] == [
             kept[year_obj.id]]
     assert not figures.differences(db.session)
+
+
+def test_an_audit_event_moves_its_branchs_last_activity_in_every_year(app, leader):
+    """Issue 14 (h14t_01): a new audit event of a branch moves only the last activity of the branch's summaries, in
+    every year, and the database's trigger moves it (the portal no longer recomputes the branch's rows for it); a
+    sign-in does not count; a tick recomputes its own year's row and the trigger the others'. Kept = from scratch."""
+    from portal.services import audit
+
+    built = build_district(2)
+    branch = built.branches[0]
+    later = utcnow() + timedelta(days=3)
+    audit.record(leader, "branch.noted", branch, branch_id=branch.id, at=later)
+    db.session.commit()
+    rows = list(db.session.scalars(select(BranchSummary).where(BranchSummary.branch_id == branch.id)))
+    assert len(rows) >= 3 and {row.last_activity for row in rows} == {later}
+    agree()
+    # A sign-in is no change of the branch's work; an event older than the rows moves nothing.
+    audit.record(leader, "auth.login", branch, branch_id=branch.id, at=later + timedelta(days=1))
+    audit.record(leader, "branch.noted", built.branches[1], branch_id=built.branches[1].id,
+                 at=later - timedelta(days=3650))
+    db.session.commit()
+    assert {row.last_activity for row in db.session.scalars(
+        select(BranchSummary).where(BranchSummary.branch_id == branch.id))} == {later}
+    agree()
+    for value in ("not_met", "met"):  # (branch 0 is a draft)
+        target = checklist.target_for(Subject.BRANCH, branch.id, year())
+        checklist.set_item_result(built.secretaries[0], target, branch_items(year())[0].id, value)
+        agree()
+
+
+def test_a_refresh_by_assessments_recomputes_their_years_rows(app):
+    """`figures.refresh` given assessments only (one: the tick's scalar statement; several: the expanding one)
+    recomputes those assessments' branches in their years, and is as exact as recomputing whole branches."""
+    built = build_district(3)
+    first = checklist.target_for(Subject.BRANCH, built.branches[0].id, year())
+    checklist.set_item_result(built.secretaries[0], first, branch_items(year())[0].id, "na")
+    assessment_ids = list(db.session.scalars(select(BranchSummary.assessment_id).where(
+        BranchSummary.assessment_id.isnot(None))))
+    db.session.execute(BranchSummary.__table__.update().values(members_total=99, last_activity=None))
+    figures.refresh(db.session.connection(), assessment_ids=assessment_ids[:1])
+    figures.refresh(db.session.connection(), assessment_ids=assessment_ids[1:])
+    touched = set(db.session.execute(select(BranchSummary.year_id, BranchSummary.branch_id).where(
+        BranchSummary.members_total != 99)).tuples())
+    assert touched == set(db.session.execute(select(BranchSummary.year_id, BranchSummary.branch_id).where(
+        BranchSummary.assessment_id.in_(assessment_ids))).tuples())
+    figures.refresh(db.session.connection(), branch_ids=[b.id for b in built.branches])
+    agree()

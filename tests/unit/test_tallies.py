@@ -121,3 +121,25 @@ def test_the_demo_seed_writes_tallies_that_agree(app):
     demo.seed(branches=3, members_per_branch=4)
     assert db.session.scalar(select(func.count()).select_from(AssessmentTally)) > 0
     _agree()
+
+
+def test_the_tallies_a_tick_wrote_are_those_kept(app, branch, secretary):
+    """Issue 14: a tick's tallies come back from its own upsert (RETURNING, `tallies.written`) instead of a second
+    read; they equal what `progress.tallies` reads, and after rows rewritten in bulk they are read again."""
+    branch_items = items(Subject.BRANCH)
+    for n, item in enumerate(branch_items[:4]):
+        target = checklist.target_for(Subject.BRANCH, branch.id, current_year())
+        checklist.set_item_result(secretary, target, item.id, VALUES[1 + n % 4])
+    assessment = db.session.scalar(select(Assessment).where(Assessment.branch_id == branch.id))
+    db.session.add(ItemResult(assessment_id=assessment.id, item_id=branch_items[5].id, result=Result.MET,
+                              item_text=branch_items[5].text))
+    db.session.flush()  # (the ORM's write: noticed, refreshed alone)
+    assert tallies.written(assessment.id) == progress.tallies([assessment.id])[assessment.id]
+    assert tallies.written(assessment.id)  # every criterion of the checklist
+    db.session.execute(ItemResult.__table__.update().where(ItemResult.assessment_id == assessment.id)
+                       .values(result=Result.NOT_MET.value))
+    tallies.reset([assessment.id])  # rewritten in bulk: read again
+    assert tallies.written(assessment.id) == progress.tallies([assessment.id])[assessment.id]
+    assert sum(t.not_met for t in tallies.written(assessment.id).values()) == 5
+    db.session.commit()
+    _agree()
