@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, false, func, select, true, update
+from sqlalchemy import Integer, and_, bindparam, case, false, func, select, true, update
 from sqlalchemy.orm import lazyload
 
 from ..collation import people_order, sort_key
@@ -45,6 +46,7 @@ from ..models import (
 )
 from . import appraisal, audit, progress
 from .bulk import insert_rows
+from .reads import core_rows
 
 REVIEW_SCORE = {ReviewRating.GOOD: 100.0, ReviewRating.FAIRLY_GOOD: 80.0, ReviewRating.AVERAGE: 60.0,
                 ReviewRating.POOR: 0.0}
@@ -414,14 +416,21 @@ def verdict_cells(year: CampaignYear, branch_ids: list[int] | None = None) -> di
         closed = appraisal.is_closed(round_)
         for branch_id, counts in appraisal.overall_counts(round_, branch_ids).items():
             _appraised(cell(branch_id), round_, closed, counts)
-    stmt = select(GradeRecord.branch_id, GradeRecord.proposed, GradeRecord.confirmed).where(
-        GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None))
-    if branch_ids is not None:
-        stmt = stmt.where(GradeRecord.branch_id.in_(branch_ids))
-    for branch_id, proposed, confirmed in db.session.execute(stmt):
+    values = {"year_id": year.id} if branch_ids is None else {"year_id": year.id, "ids": list(branch_ids)}
+    for branch_id, proposed, confirmed in core_rows(_grades_statement(branch_ids is not None), values):
         found = cell(branch_id)
         found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade
     return cells
+
+
+@cache
+def _grades_statement(some: bool):
+    """`verdict_cells`' read of the grade records, built once: of every branch, or of `some` (the expanding
+    parameter `ids`); parameter `year_id`."""
+    record = GradeRecord
+    stmt = select(record.branch_id, record.proposed, record.confirmed).where(
+        record.year_id == bindparam("year_id", type_=Integer), record.member_id.is_(None))
+    return stmt.where(record.branch_id.in_(bindparam("ids", expanding=True))) if some else stmt
 
 
 def _appraised(cell: VerdictCell, round_: AppraisalRound, closed: bool, counts: dict) -> VerdictCell:
