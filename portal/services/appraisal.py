@@ -649,7 +649,7 @@ def overall_counts(round_: AppraisalRound, branch_ids: list[int] | None = None) 
     values = {"round_id": round_.id} if branch_ids is None else {"round_id": round_.id, "ids": list(branch_ids)}
     counts: dict[int, dict[Level, int]] = {}
     for branch_id, level, answers in core_rows(_overall_counts_statement(branch_ids is not None), values):
-        counts.setdefault(branch_id, {})[Level(level)] = int(answers)
+        counts.setdefault(branch_id, {})[level] = answers  # (a Level and an int: the columns' types)
     return counts
 
 

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 import click
 from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -77,23 +80,60 @@ def _escaped(mapping: dict) -> dict:
     return {key: str(escape(value)) for key, value in labels.resolved(mapping).items()}
 
 
+class _Texts(NamedTuple):
+    """The fixed texts `table_rows` and `sort_headers` write, in one language, translated and escaped."""
+
+    kind_names: dict
+    status_names: dict  # the status's badge
+    rating_names: dict
+    plan_names: dict
+    grade_names: dict
+    row_texts: dict  # not escaped: they take a number first
+    not_started: str
+    no_activity: str
+    quiet: str
+    proposed: str
+    headers: dict  # sort column → its header's label
+
+
+# Per catalogue (Flask-Babel's translations of a language, kept for the app's life): some forty labels a page,
+# each a look-up of the request's locale and catalogue when translated one by one.
+_TEXTS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _texts() -> _Texts:
+    """The page's fixed texts in the request's language (or `force_locale`'s), written once per language."""
+    catalogue = get_translations()
+    found = _TEXTS.get(catalogue)
+    if found is None:
+        found = _TEXTS[catalogue] = _Texts(
+            kind_names=_escaped(labels.UNIT_KIND),
+            status_names={status: f'<span class="badge badge--{_STATUS_BADGES[status.value]}">{name}</span>'
+                          for status, name in _escaped(labels.ASSESSMENT_STATUS).items()},
+            rating_names=_escaped(labels.REVIEW_RATING), plan_names=_escaped(labels.SUBMISSION_STATUS),
+            grade_names=_escaped(labels.GRADE), row_texts=labels.resolved(labels.DASHBOARD_ROW),
+            not_started=f'<span class="muted">{escape(_("Not started"))}</span>',
+            no_activity=f'<span class="muted">{escape(_("none"))}</span>',
+            quiet=f' <span class="badge badge--warn">{escape(_("quiet 14+ days"))}</span>',
+            proposed=f' <span class="badge badge--warn">{escape(_("proposed"))}</span>',
+            headers={column: str(escape(label)) for column, label in (
+                ("name", _("Branch")), ("progress", _("Progress")), ("score", _("Score")), ("status", _("Status")),
+                ("rating", _("Review")), ("plan", _("Plan")), ("pledges", _("Pledges")),
+                ("posts", _("Exemplar posts")), ("coverage", _("Members self-assessed")),
+                ("activity", _("Last activity")))})
+    return found
+
+
 def table_rows(view: dashboard.Overview, verdicts: dict) -> Markup:
     """The overview table's body rows (`view.page_rows`), written in Python for the same reason as `heat_cells`:
     at 50 rows a page, about forty template expressions a row were a fifth of the page's work. Every label is
-    translated and escaped once a page, every link comes from one url_for (escaped once), and every text is
-    escaped (names, brands and labels alike). The HTML is what the template wrote
+    translated and escaped once per language (`_texts`), every link comes from one url_for (escaped once), and
+    every text is escaped (names, brands and labels alike). The HTML is what the template wrote
     (tests/web/test_dashboard_rendering.py keeps that template and compares)."""
-    kind_names = _escaped(labels.UNIT_KIND)
-    status_names = {status: f'<span class="badge badge--{_STATUS_BADGES[status.value]}">{name}</span>'
-                    for status, name in _escaped(labels.ASSESSMENT_STATUS).items()}
-    rating_names = _escaped(labels.REVIEW_RATING)
-    plan_names = _escaped(labels.SUBMISSION_STATUS)
-    grade_names = _escaped(labels.GRADE)
-    row_texts = labels.resolved(labels.DASHBOARD_ROW)
-    not_started = f'<span class="muted">{escape(_("Not started"))}</span>'
-    no_activity = f'<span class="muted">{escape(_("none"))}</span>'
-    quiet = f' <span class="badge badge--warn">{escape(_("quiet 14+ days"))}</span>'
-    proposed = f' <span class="badge badge--warn">{escape(_("proposed"))}</span>'
+    texts = _texts()
+    kind_names, status_names, rating_names = texts.kind_names, texts.status_names, texts.rating_names
+    plan_names, grade_names, row_texts = texts.plan_names, texts.grade_names, texts.row_texts
+    not_started, no_activity, quiet, proposed = texts.not_started, texts.no_activity, texts.quiet, texts.proposed
     overdue_badges: dict[int, str] = {}  # by count, written once each
     before, after = (str(escape(part)) for part in
                      url_parts("dashboard.branch", "branch_id", year=view.filters.year.year))
@@ -167,19 +207,20 @@ def sort_headers(view: dashboard.Overview) -> Markup:
     sorted_as = 'aria-sort="descending"' if f.descending else 'aria-sort="ascending"'
     arrow = f'<span aria-hidden="true">{" ▼" if f.descending else " ▲"}</span>'
 
+    labels_ = _texts().headers
+
     def header(column: str, label: str, extra: str = "") -> str:
         current = column == f.sort
         return _SORT_HEADER.format(extra=extra, sorted=sorted_as if current else "",
                                    href=escape(href(f.sort_link(column))), column=escape(column),
-                                   label=escape(label), arrow=arrow if current else "")
+                                   label=label, arrow=arrow if current else "")
 
     # The criteria's headers were one line of the template (no whitespace between them), the others one a line.
-    headers = [header("name", _("Branch")),
-               "".join(header(f"c{criterion.position}", criterion.title, "heat-col") for criterion in view.criteria),
-               header("progress", _("Progress")), header("score", _("Score")), header("status", _("Status")),
-               header("rating", _("Review")), header("plan", _("Plan")), header("pledges", _("Pledges")),
-               header("posts", _("Exemplar posts")), header("coverage", _("Members self-assessed")),
-               header("activity", _("Last activity"))]
+    headers = [header("name", labels_["name"]),
+               "".join(header(f"c{criterion.position}", escape(criterion.title), "heat-col")
+                       for criterion in view.criteria),
+               *(header(column, labels_[column]) for column in
+                 ("progress", "score", "status", "rating", "plan", "pledges", "posts", "coverage", "activity"))]
     return Markup("".join("\n        " + cell for cell in headers))  # noqa: S704  # nosec B704 - escaped above
 
 
