@@ -648,7 +648,7 @@ def overall_counts(round_: AppraisalRound, branch_ids: list[int] | None = None) 
     most four rows a branch), not counted from the ballots. A branch with no ballot is absent."""
     values = {"round_id": round_.id} if branch_ids is None else {"round_id": round_.id, "ids": list(branch_ids)}
     counts: dict[int, dict[Level, int]] = {}
-    for branch_id, level, answers in core_rows(_overall_counts_statement(branch_ids is not None), values):
+    for branch_id, level, answers in core_rows(_overall_counts_statement(branch_ids is not None), values).all():
         counts.setdefault(branch_id, {})[level] = answers  # (a Level and an int: the columns' types)
     return counts
 

@@ -943,7 +943,7 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
         found = db.session.execute(stmt)
     rows, assessments = [], {}
     for (branch_id, name, unit_name, kind, brand, assessment_id, status, rating, plan, pledges, posts,
-         members_total, members_done, last, *kept) in found:
+         members_total, members_done, last, *kept) in found.all():
         row = Row(branch_id, name, unit_name, kind, brand, status=status, rating=rating, plan_status=plan,
                   pledges=pledges, posts=posts, members_total=members_total, members_done=members_done,
                   last_activity=last)
@@ -961,7 +961,7 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     # The page's branches: by id for a page (statements built once), by the same conditions when the page holds
     # every match.
     if size:
-        among_assessments = AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True))
+        among_assessments = AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True)) if figures else None
         values = {"ids": list(assessments)}
         overdue = dict(core_rows(_page_overdue_statement(), {
             "year_id": year.id, "now": now, "ids": [row.branch_id for row in rows]}).all())
@@ -981,7 +981,8 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
                 assessments[assessment_id].figures[criterion_id] = (progress.progress_of(total, na, assessed),
                                                                     progress.score_of(weight_scored, weight_earned))
     elif assessments and size:  # a page: the figures its cells show, no Tally
-        for assessment_id, criterion_id, shown_progress, shown_score in core_rows(_page_cells_statement(), values):
+        for assessment_id, criterion_id, shown_progress, shown_score in core_rows(_page_cells_statement(),
+                                                                                   values).all():
             assessments[assessment_id].figures[criterion_id] = (shown_progress, shown_score)
     elif assessments:  # every match (to print, a bulletin's figures): the Tally cells too
         t = AssessmentTally
