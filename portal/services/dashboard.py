@@ -311,6 +311,8 @@ class Row:
 
     @cached_property
     def total(self) -> Tally:
+        """The whole checklist's Tally, the sum of the `cells` (of a row that holds them; a page's row has
+        `overall`)."""
         return progress.overall(self.cells)
 
     @property
