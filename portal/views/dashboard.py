@@ -42,7 +42,7 @@ def helpers() -> dict:
     return {"checklist_url": checklist_url, "checklist_pattern": checklist_pattern, "charts": charts,
             "bands": dashboard.BAND_LABELS, "url_pattern": url_pattern, "page_pattern": page_pattern,
             "day_writer": day_writer, "heat_cells": heat_cells, "page_numbers": paging.page_numbers,
-            "table_rows": table_rows, "sort_headers": sort_headers,
+            "table_rows": table_rows, "sort_headers": sort_headers, "filter_texts": filter_texts,
             "band": dashboard.band, "page_sizes": dashboard.PAGE_SIZES,
             "default_page_size": dashboard.DEFAULT_PAGE_SIZE}
 
@@ -94,6 +94,12 @@ class _Texts(NamedTuple):
     quiet: str
     proposed: str
     headers: dict  # sort column → its header's label
+    # The filters' choices and the colour key, [(value, label)] and [label]: the catalogue's text as the template
+    # wrote the lazy labels (Markup: not escaped, as a lazy string's `__html__` gave it).
+    kinds: list
+    statuses: list
+    grades: list
+    bands: list
 
 
 # Per catalogue (Flask-Babel's translations of a language, kept for the app's life): some forty labels a page,
@@ -120,8 +126,21 @@ def _texts() -> _Texts:
                 ("name", _("Branch")), ("progress", _("Progress")), ("score", _("Score")), ("status", _("Status")),
                 ("rating", _("Review")), ("plan", _("Plan")), ("pledges", _("Pledges")),
                 ("posts", _("Exemplar posts")), ("coverage", _("Members self-assessed")),
-                ("activity", _("Last activity")))})
+                ("activity", _("Last activity")))},
+            kinds=_trusted(labels.UNIT_KIND), statuses=_trusted(labels.ASSESSMENT_STATUS),
+            grades=_trusted(labels.GRADE),
+            bands=[Markup(str(label)) for label in dashboard.BAND_LABELS])  # noqa: S704  # nosec B704 - catalogue
     return found
+
+
+def _trusted(mapping: dict) -> list:
+    """[(key, label)] of a mapping of lazy labels, each the catalogue's text as Markup (as the template showed it)."""
+    return [(key, Markup(value)) for key, value in labels.resolved(mapping).items()]  # noqa: S704  # nosec B704
+
+
+def filter_texts() -> _Texts:
+    """`_texts` for the overview's template: its filters' choices and colour key, translated once per language."""
+    return _texts()
 
 
 def table_rows(view: dashboard.Overview, verdicts: dict) -> Markup:
