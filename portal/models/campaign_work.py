@@ -112,7 +112,11 @@ class Submission(db.Model):
     return_reason: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("request_id", "branch_id"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "branch_id"),
+        # The queues of submissions waiting for a decision, oldest first (services/workqueue; migration h14q_01).
+        Index("ix_submission_status_submitted", "status", "submitted_at", "id"),
+    )
 
 
 class GroupRole(enum.StrEnum):

@@ -79,7 +79,11 @@ class Post(db.Model):
     # What search matches against (see search_document); kept in step with the three texts below.
     search_text: Mapped[str] = mapped_column(Text, default=_search_default)
 
-    __table_args__ = (Index("ix_post_status_published", "status", "published_at"),)
+    __table_args__ = (
+        Index("ix_post_status_published", "status", "published_at"),
+        # The board's order within a state (services/news._first_live; migration h14n_01).
+        Index("ix_post_live_order", "status", "pinned", "published_at", "id"),
+    )
 
 
 @event.listens_for(Post, "before_update")

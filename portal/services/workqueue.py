@@ -329,15 +329,21 @@ def _posts_waiting() -> list[Entry]:
 def _submissions_to_decide(year: CampaignYear, plans: bool) -> list[Entry]:
     """Handed-in submissions waiting for a decision, oldest first: the implementation plans (the leading
     group's, `plans`) or every other kind (the organisation section's): rule "submission.decide"."""
-    kind_cond = SubmissionRequest.kind == RequestKind.PLAN if plans else SubmissionRequest.kind != RequestKind.PLAN
-    stmt = (select(Submission.id, SubmissionRequest.title, Branch.name, Submission.submitted_at)
-            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
-            .join(Branch, Branch.id == Submission.branch_id)
-            .where(SubmissionRequest.year_id == year.id, Submission.status == SubmissionStatus.SUBMITTED, kind_cond)
-            .order_by(Submission.submitted_at, Submission.id).limit(SHOWN + 1))
     return [Entry("approve.plan" if plans else "approve.submission", f"{branch_name} · {title}",
                   path_for("campaign.submission", submission_id=sid), since=submitted, object_id=sid)
-            for sid, title, branch_name, submitted in db.session.execute(stmt)]
+            for sid, title, branch_name, submitted in db.session.execute(_to_decide(year.id, plans))]
+
+
+def _to_decide(year_id: int, plans: bool):
+    """`_submissions_to_decide`'s statement: (id, request title, branch name, submitted_at) of the first SHOWN + 1
+    waiting, read in order from ix_submission_status_submitted (status, submitted_at, id) and stopped there, not
+    every submission of every year sorted (migration h14q_01)."""
+    kind_cond = SubmissionRequest.kind == RequestKind.PLAN if plans else SubmissionRequest.kind != RequestKind.PLAN
+    return (select(Submission.id, SubmissionRequest.title, Branch.name, Submission.submitted_at)
+            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+            .join(Branch, Branch.id == Submission.branch_id)
+            .where(SubmissionRequest.year_id == year_id, Submission.status == SubmissionStatus.SUBMITTED, kind_cond)
+            .order_by(Submission.submitted_at, Submission.id).limit(SHOWN + 1))
 
 
 def _member_reviews(year: CampaignYear, branch_id: int, exclude_user_id: int | None) -> list[Entry]:

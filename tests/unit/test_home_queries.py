@@ -89,6 +89,19 @@ def test_review_queue_never_walks_the_years_member_assessments(app):
         workqueue._waiting_for_review(year.id).subquery()))
 
 
+def test_submissions_to_decide_are_read_in_order_and_stop_early(app):
+    """The leaders' plans and the organisation section's other submissions waiting for a decision: read in the
+    order handed in from ix_submission_status_submitted, never every submission of every year walked and sorted
+    (a walk of ix_submission_branch_id and a temporary sort, before migration h14q_01)."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    year = current_year()
+    for plans in (True, False):
+        plan = _plan(workqueue._to_decide(year.id, plans))
+        assert "SEARCH submission USING INDEX ix_submission_status_submitted (status=?)" in plan, plan
+        assert "SCAN submission" not in plan and "TEMP B-TREE" not in plan, plan
+
+
 def test_admin_pledge_queue_reads_only_the_oldest(app, admin, secretary, branch):
     """The organisation section's pledge approvals: the 26 longest waiting, the same as the newest-first list
     reversed, without loading every pending pledge of the district."""
