@@ -3,6 +3,7 @@ request's Host header, which any client can forge."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote_plus
 
 from flask import current_app, has_request_context, url_for
 
@@ -43,10 +44,40 @@ def path_pattern(endpoint: str, key: str, **values) -> Callable[[int], str]:
 
 
 def _pattern(build: Callable[..., str], endpoint: str, key: str, values: dict) -> Callable[[int], str]:
-    prefix, marker, suffix = build(endpoint, **{key: _MARKER}, **values).partition(str(_MARKER))
-    if not marker:
-        raise ValueError(f"{endpoint}: the URL does not carry {key}")
+    prefix, suffix = _parts(build, endpoint, key, values, _MARKER)
     return lambda value: f"{prefix}{int(value)}{suffix}"
+
+
+def _parts(build: Callable[..., str], endpoint: str, key: str, values: dict, marker: object) -> tuple[str, str]:
+    """The URL of `endpoint` with `values` before and after the value of `key` (built as `marker`: in the place of
+    `key` among `values` if it is one of them, else first)."""
+    arguments = {**values, key: marker} if key in values else {key: marker, **values}
+    prefix, found, suffix = build(endpoint, **arguments).partition(str(marker))
+    if not found:
+        raise ValueError(f"{endpoint}: the URL does not carry {key}")
+    return prefix, suffix
+
+
+def url_parts(endpoint: str, key: str, **values) -> tuple[str, str]:
+    """(before, after): `url_pattern`'s URL around the int argument `key`, so that a caller writing HTML escapes
+    them once for a whole list (`before + str(n) + after` is `url_for(endpoint, key=n, **values)`). Raises
+    ValueError as `url_pattern`."""
+    return _parts(url_for, endpoint, key, values, _MARKER)
+
+
+# A query value that URL encoding leaves as it is, in place of the varying text while a text pattern is built.
+_TEXT_MARKER = "portal-marker-9876543210"
+# The characters that werkzeug's query encoding (`urllib.parse.urlencode`, with `quote_plus`) leaves as they are.
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def text_pattern(endpoint: str, key: str, **values) -> Callable[[str], str]:
+    """`url_pattern` for a text argument `key` in the query: one `url_for` for a list of links that differ only in
+    it (e.g. the sort column of a table's headers), then `pattern("-score")` is `url_for(endpoint, **values)` with
+    `key` set to "-score" (in its place among `values` when it is one of them, as a dict update keeps it), the
+    text encoded as url_for encodes a query value. Raises ValueError as `url_pattern`."""
+    prefix, suffix = _parts(url_for, endpoint, key, values, _TEXT_MARKER)
+    return lambda text: f"{prefix}{quote_plus(str(text), safe=_QUERY_SAFE)}{suffix}"
 
 
 def page_pattern(url: str, key: str = "page") -> Callable[[int], str]:

@@ -69,6 +69,7 @@ from ..models import (
     utcnow,
 )
 from . import audit, ballot_traces
+from .reads import core_rows
 
 # 31 characters without 0/O, 1/I/L: nothing to misread on a printed slip. 12 characters = 59 bits of entropy;
 # at the throttle's 100 unknown codes per address per 15 minutes (views/appraisal.py), guessing one of 10,000
@@ -128,8 +129,14 @@ def round_for(year: CampaignYear | None) -> AppraisalRound | None:
     need none of them)."""
     if year is None:
         return None
-    return db.session.scalar(select(AppraisalRound).options(lazyload(AppraisalRound.questions))
-                             .where(AppraisalRound.year_id == year.id))
+    return db.session.scalar(_round_statement(), {"year_id": year.id})
+
+
+@cache
+def _round_statement():
+    """`round_for`'s statement, built once (every dashboard page reads the round; parameter `year_id`)."""
+    return (select(AppraisalRound).options(lazyload(AppraisalRound.questions))
+            .where(AppraisalRound.year_id == bindparam("year_id", type_=Integer)))
 
 
 def get_round(round_id: int) -> AppraisalRound:
@@ -649,17 +656,24 @@ def overall_counts(round_: AppraisalRound, branch_ids: list[int] | None = None) 
     """{branch id: {level: answers}} of the round's overall question, for the given branches (all when None), the
     rater groups added up as `results` adds them for the total: read from the kept counts (`AppraisalTally`, at
     most four rows a branch), not counted from the ballots. A branch with no ballot is absent."""
-    q, t = AppraisalQuestion, AppraisalTally
-    overall_q = (select(q.id).where(q.round_id == round_.id, q.criterion_id.is_(None))  # AppraisalQuestion.is_overall
-                 .order_by(q.position).limit(1).scalar_subquery())
-    stmt = select(t.branch_id, t.level, t.answers).where(t.round_id == round_.id, t.question_id == overall_q,
-                                                         t.answers > 0)
-    if branch_ids is not None:
-        stmt = stmt.where(t.branch_id.in_(branch_ids))
+    values = {"round_id": round_.id} if branch_ids is None else {"round_id": round_.id, "ids": list(branch_ids)}
     counts: dict[int, dict[Level, int]] = {}
-    for branch_id, level, answers in db.session.execute(stmt):
-        counts.setdefault(branch_id, {})[Level(level)] = int(answers)
+    for branch_id, level, answers in core_rows(_overall_counts_statement(branch_ids is not None), values).all():
+        counts.setdefault(branch_id, {})[level] = answers  # (a Level and an int: the columns' types)
     return counts
+
+
+@cache
+def _overall_counts_statement(some: bool):
+    """`overall_counts`' statement, built once: of every branch, or of `some` (the expanding parameter `ids`);
+    parameter `round_id`."""
+    q, t = AppraisalQuestion, AppraisalTally
+    round_id = bindparam("round_id", type_=Integer)
+    overall_q = (select(q.id).where(q.round_id == round_id, q.criterion_id.is_(None))  # AppraisalQuestion.is_overall
+                 .order_by(q.position).limit(1).scalar_subquery())
+    stmt = select(t.branch_id, t.level, t.answers).where(t.round_id == round_id, t.question_id == overall_q,
+                                                         t.answers > 0)
+    return stmt.where(t.branch_id.in_(bindparam("ids", expanding=True))) if some else stmt
 
 
 # --- the kept counts (derived data) ----------------------------------------------------------------------

@@ -68,6 +68,7 @@ from ..models import (
 from . import audit, figures, progress
 from .items import criteria_as_in, in_checklist, in_year_order, item_numbers, wordings_in
 from .progress import Tally
+from .reads import core_rows
 
 INACTIVE_DAYS = 14  # a branch with no recorded activity for this long is flagged
 EXEMPLAR_CATEGORIES = (PostCategory.BRANCH_EXEMPLAR, PostCategory.MEMBER_EXEMPLAR)
@@ -163,8 +164,14 @@ class Filters:
 
     def sort_args(self, column: str) -> dict[str, str]:
         """Arguments for a column header link: sort by it, or reverse it if it is already the sort."""
+        return self.args(sort=self.sort_link(column))
+
+    def sort_link(self, column: str) -> str:
+        """The `sort` value of a column header's link (`sort_args`): the column ascending ("name", "c1"), or
+        descending ("-score"): the reverse of the current sort for its column, else descending for any column but
+        the name."""
         descending = not self.descending if column == self.sort else column != "name"
-        return self.args(sort=("-" if descending else "") + column)
+        return ("-" if descending else "") + column
 
     @property
     def is_filtered(self) -> bool:
@@ -282,7 +289,9 @@ class Row:
     unit_name: str
     unit_kind: UnitKind
     brand_name: str
-    cells: dict[int, Tally] = field(default_factory=dict)  # criterion id → tally
+    # criterion id → tally: the reference rows (`build_rows`), and `summary_rows`' rows of every match (to print, a
+    # bulletin's figures); a page's rows and an export's hold none (their `figures` are what they show).
+    cells: dict[int, Tally] = field(default_factory=dict)
     status: AssessmentStatus | None = None
     rating: ReviewRating | None = None
     plan_status: SubmissionStatus | None = None  # None: no plan was asked for
@@ -292,15 +301,18 @@ class Row:
     members_total: int = 0
     members_done: int = 0
     last_activity: datetime | None = None
-    # An export's row (summary_rows(figures=True)) holds no Tally: `cells` stays empty and these hold the figures
-    # it writes, computed from the kept counts by progress.progress_of / score_of.
-    figures: dict[int, tuple[float, float | None]] = field(default_factory=dict)  # criterion id → (progress, score)
+    # criterion id → (progress, score) of every row of `summary_rows`, what its cells show: a page's the kept tally's
+    # progress and score; an export's (summary_rows(figures=True)) computed from the kept counts by
+    # progress.progress_of / score_of (the same figures).
+    figures: dict[int, tuple[float, float | None]] = field(default_factory=dict)
     # (progress, score, items not met) of the whole checklist: an export's from the kept counts, a page's row the
     # branch summary's kept figures (what the page sorts by), without adding up its cells.
     overall: tuple[float, float | None, int] = (0.0, None, 0)
 
     @cached_property
     def total(self) -> Tally:
+        """The whole checklist's Tally, the sum of the `cells` (of a row that holds them; a page's row has
+        `overall`)."""
         return progress.overall(self.cells)
 
     @property
@@ -515,7 +527,7 @@ _PLAN_ORDER = {None: 0, SubmissionStatus.PENDING: 1, SubmissionStatus.RETURNED: 
 
 
 def _overdue_follow_ups(today: date) -> int:
-    return int(db.session.scalar(_follow_ups_statement(), {"today": today}) or 0)
+    return int(core_rows(_follow_ups_statement(), {"today": today}).scalar() or 0)
 
 
 @cache
@@ -755,8 +767,7 @@ def _kept_aggregate(year: CampaignYear, now: datetime, filters: Filters | None =
     statement."""
     shape = _shape(filters)
     whole = any(shape)
-    row = db.session.execute(_kept_aggregate_statement(*shape),
-                             _values(year.id, filters, cutoff=_cutoff(now))).one()
+    row = core_rows(_kept_aggregate_statement(*shape), _values(year.id, filters, cutoff=_cutoff(now))).one()
     count, submitted, progress_tenths, scored, score_tenths, not_met, *bands = (int(v or 0) for v in row[1:12])
     average_progress = _average(progress_tenths / 10, count) or 0.0
     average_score = _average(score_tenths / 10, scored)
@@ -810,7 +821,7 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
     of the kept per-criterion sums (`district_criterion`, `district_group_criterion`: DISTRICT_SLOTS rows per criterion
     and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies."""
     if kept and filters.is_kept:
-        found = db.session.execute(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
+        found = core_rows(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
     else:
         t = AssessmentTally
         found = db.session.execute(
@@ -891,6 +902,15 @@ def _page_statement(dialect: str, kind: bool, status: str | None, sort: str, des
 
 
 @cache
+def _page_cells_statement():
+    """The criterion cells of a page's assessments (`ids`, an expanding parameter), built once: the kept progress
+    and score of each (those the cells show; the same figures as `Tally`'s, services/figures.py), not the counts."""
+    t = AssessmentTally
+    return select(t.assessment_id, t.criterion_id, t.progress, t.score).where(
+        t.assessment_id.in_(bindparam("ids", expanding=True)))
+
+
+@cache
 def _page_overdue_statement():
     """The overdue submissions of a page's branches (`ids`, an expanding parameter), per branch, built once
     (parameters `year_id`, `now`)."""
@@ -901,16 +921,18 @@ def _page_overdue_statement():
 def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion], now: datetime,
                  figures: bool = False) -> list[Row]:
     """The matching rows of the filters' page (every matching row when `per_page` is None), sorted, with their
-    criterion cells and overdue submissions: three queries, whatever the size of the district. With `figures`
-    (an export's thousands of rows), each row's `figures` and `overall` instead of Tally cells."""
+    criterion figures (`Row.figures`: a page's the kept progress and score, no Tally; every matching row's with
+    their Tally `cells` too) and overdue submissions: three queries, whatever the size of the district. With
+    `figures` (an export's thousands of rows), each row's `figures` and `overall` computed from the kept counts,
+    no Tally."""
     size = filters.per_page
     built = not figures and filters.is_kept  # a page of the kept-figure filters: its statements built once
     if built:
         by_position = {f"c{c.position}": c.id for c in criteria}
         stmt = _page_statement(db.engine.dialect.name, *_shape(filters), filters.sort, filters.descending,
                                filters.sort in by_position, bool(size))
-        found = db.session.execute(stmt, _values(year.id, filters, sort_criterion=by_position.get(filters.sort),
-                                                 limit=size, offset=(filters.page - 1) * (size or 0)))
+        found = core_rows(stmt, _values(year.id, filters, sort_criterion=by_position.get(filters.sort), limit=size,
+                                        offset=(filters.page - 1) * (size or 0)))
     else:
         # An export's figures from the kept counts; a page's from the kept progress and score (those it is
         # sorted by).
@@ -923,7 +945,7 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
         found = db.session.execute(stmt)
     rows, assessments = [], {}
     for (branch_id, name, unit_name, kind, brand, assessment_id, status, rating, plan, pledges, posts,
-         members_total, members_done, last, *kept) in found:
+         members_total, members_done, last, *kept) in found.all():
         row = Row(branch_id, name, unit_name, kind, brand, status=status, rating=rating, plan_status=plan,
                   pledges=pledges, posts=posts, members_total=members_total, members_done=members_done,
                   last_activity=last)
@@ -941,9 +963,9 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     # The page's branches: by id for a page (statements built once), by the same conditions when the page holds
     # every match.
     if size:
-        among_assessments = AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True))
+        among_assessments = AssessmentTally.assessment_id.in_(bindparam("ids", expanding=True)) if figures else None
         values = {"ids": list(assessments)}
-        overdue = dict(db.session.execute(_page_overdue_statement(), {
+        overdue = dict(core_rows(_page_overdue_statement(), {
             "year_id": year.id, "now": now, "ids": [row.branch_id for row in rows]}).all())
     else:
         among_assessments = AssessmentTally.assessment_id.in_(
@@ -960,13 +982,18 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
             if assessment_id in assessments:
                 assessments[assessment_id].figures[criterion_id] = (progress.progress_of(total, na, assessed),
                                                                     progress.score_of(weight_scored, weight_earned))
-    elif assessments:
-        stmt = progress.kept_tallies_statement() if size else select(
-            AssessmentTally.assessment_id, AssessmentTally.criterion_id, *progress.tally_columns()).where(
-            among_assessments)
-        for row in db.session.execute(stmt, values):
-            if row[0] in assessments:
-                assessments[row[0]].cells[row[1]] = progress.tally_of(row[2:9])
+    elif assessments and size:  # a page: the figures its cells show, no Tally
+        for assessment_id, criterion_id, shown_progress, shown_score in core_rows(_page_cells_statement(),
+                                                                                   values).all():
+            assessments[assessment_id].figures[criterion_id] = (shown_progress, shown_score)
+    elif assessments:  # every match (to print, a bulletin's figures): the Tally cells too
+        t = AssessmentTally
+        for row in db.session.execute(select(t.assessment_id, t.criterion_id, t.progress, t.score,
+                                             *progress.tally_columns()).where(among_assessments)):
+            found = assessments.get(row[0])
+            if found is not None:
+                found.figures[row[1]] = (row[2], row[3])
+                found.cells[row[1]] = progress.tally_of(row[4:11])
     for row in rows:
         row.overdue = int(overdue.get(row.branch_id, 0))
     return rows
@@ -1054,8 +1081,8 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     and group (`request_group`); under the other filters (or not `kept`), reading the matching branches' handed-in
     submissions."""
     if kept and filters.is_kept:
-        return int(db.session.scalar(_kept_overdue_statement(*_shape(filters)),
-                                     _values(year.id, filters, now=now, count=count)) or 0)
+        return int(core_rows(_kept_overdue_statement(*_shape(filters)),
+                             _values(year.id, filters, now=now, count=count)).scalar() or 0)
     past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
     requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
     handed = (select(func.count(Submission.id)).select_from(Submission)

@@ -27,7 +27,6 @@ from ..extensions import db
 from ..models import (
     LEVELS,
     AppraisalQuestion,
-    AppraisalRound,
     AppraisalTally,
     Assessment,
     AssessmentTally,
@@ -46,6 +45,7 @@ from ..models import (
 )
 from . import appraisal, audit, progress
 from .bulk import insert_rows
+from .reads import core_rows
 
 REVIEW_SCORE = {ReviewRating.GOOD: 100.0, ReviewRating.FAIRLY_GOOD: 80.0, ReviewRating.AVERAGE: 60.0,
                 ReviewRating.POOR: 0.0}
@@ -418,26 +418,34 @@ def verdict_cells(year: CampaignYear, branch_ids: list[int] | None = None) -> di
 
     round_ = appraisal.round_for(year)
     if round_ is not None:
-        closed = appraisal.is_closed(round_)
+        closed, weights = appraisal.is_closed(round_), round_.weights  # (weights: a dict made when read)
         for branch_id, counts in appraisal.overall_counts(round_, branch_ids).items():
-            _appraised(cell(branch_id), round_, closed, counts)
-    stmt = select(GradeRecord.branch_id, GradeRecord.proposed, GradeRecord.confirmed).where(
-        GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None))
-    if branch_ids is not None:
-        stmt = stmt.where(GradeRecord.branch_id.in_(branch_ids))
-    for branch_id, proposed, confirmed in db.session.execute(stmt):
+            _appraised(cell(branch_id), closed, round_.min_ballots, weights, counts)
+    values = {"year_id": year.id} if branch_ids is None else {"year_id": year.id, "ids": list(branch_ids)}
+    for branch_id, proposed, confirmed in core_rows(_grades_statement(branch_ids is not None), values).all():
         found = cell(branch_id)
         found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade
     return cells
 
 
-def _appraised(cell: VerdictCell, round_: AppraisalRound, closed: bool, counts: dict) -> VerdictCell:
+@cache
+def _grades_statement(some: bool):
+    """`verdict_cells`' read of the grade records, built once: of every branch, or of `some` (the expanding
+    parameter `ids`); parameter `year_id`."""
+    record = GradeRecord
+    stmt = select(record.branch_id, record.proposed, record.confirmed).where(
+        record.year_id == bindparam("year_id", type_=Integer), record.member_id.is_(None))
+    return stmt.where(record.branch_id.in_(bindparam("ids", expanding=True))) if some else stmt
+
+
+def _appraised(cell: VerdictCell, closed: bool, min_ballots: int, weights: dict, counts: dict) -> VerdictCell:
     """`cell` with the figures of the overall question's counts ({level: answers}): the ballots always, the
-    satisfaction rate and score once the round is closed and has its minimum of ballots (`appraisal.results`)."""
+    satisfaction rate and score (with the round's `weights`) once the round is `closed` and the branch has its
+    `min_ballots` (`appraisal.results`)."""
     cell.ballots = sum(counts.values())
-    if closed and cell.ballots >= round_.min_ballots:
+    if closed and cell.ballots >= min_ballots:
         cell.satisfaction = appraisal.satisfaction_rate(counts)
-        cell.score = appraisal.weighted_score(counts, round_.weights)
+        cell.score = appraisal.weighted_score(counts, weights)
     return cell
 
 
@@ -460,12 +468,14 @@ def verdict_columns(year: CampaignYear, branch_id) -> tuple[list, Callable[[Sequ
                                      record.member_id.is_(None)).scalar_subquery()
                 for column in (record.proposed, record.confirmed)]
     closed = round_ is not None and appraisal.is_closed(round_)
+    min_ballots, weights = (round_.min_ballots, round_.weights) if round_ is not None else (0, {})
     levels = len(columns) - 2
 
     def cell(values: Sequence) -> VerdictCell:
         found = VerdictCell()
         if levels:
-            _appraised(found, round_, closed, {level: n for level, n in zip(LEVELS, values, strict=False) if n})
+            counts = {level: n for level, n in zip(LEVELS, values, strict=False) if n}
+            _appraised(found, closed, min_ballots, weights, counts)
         proposed, confirmed = values[levels], values[levels + 1]
         if proposed is not None:
             found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade

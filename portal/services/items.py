@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, false, func, or_, select
 
 from ..extensions import db
 from ..models import (
@@ -35,6 +36,7 @@ from ..models import (
     KeptItemPosition,
     KeptItemWeight,
 )
+from .reads import core_rows
 
 
 def in_checklist(year_id, year_number, answered=None):
@@ -124,10 +126,18 @@ def criteria_as_in(year, criteria: list) -> list:
     rows themselves. One query."""
     if year is None or not criteria:
         return list(criteria)
-    kept = {row.criterion_id: (row.position, row.title, row.title_en) for row in db.session.scalars(
-        select(KeptCriterionName).where(KeptCriterionName.year_id == year.id,
-                                        KeptCriterionName.criterion_id.in_([c.id for c in criteria])))}
+    kept = {criterion_id: (position, title, title_en) for criterion_id, position, title, title_en in core_rows(
+        _kept_names_statement(), {"year_id": year.id, "ids": [c.id for c in criteria]})}
     return criteria_as_kept(criteria, kept)
+
+
+@cache
+def _kept_names_statement():
+    """`criteria_as_in`'s statement, built once (every dashboard and branch page runs it): the kept names of the
+    criteria `ids` (an expanding parameter) in the year `year_id`."""
+    return select(*kept_criterion_columns()).where(
+        KeptCriterionName.year_id == bindparam("year_id", type_=Integer),
+        KeptCriterionName.criterion_id.in_(bindparam("ids", expanding=True)))
 
 
 def kept_criterion_columns():

@@ -1,8 +1,13 @@
 """The leadership progress dashboard, its exports, and the branch page (drill-down / "our branch")."""
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+from weakref import WeakKeyDictionary
+
 import click
 from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -12,7 +17,7 @@ from ..clock import local_today
 from ..errors import NotFound
 from ..htmx import render
 from ..i18n import day_writer, when
-from ..links import page_pattern, url_pattern
+from ..links import page_pattern, text_pattern, url_parts, url_pattern
 from ..models import Role
 from ..permissions import authorize, can, require
 from ..services import charts, dashboard, export, grading, paging, uploads
@@ -40,6 +45,7 @@ def helpers() -> dict:
             "bands": dashboard.BAND_LABELS, "url_pattern": url_pattern, "page_pattern": page_pattern,
             "day_writer": day_writer, "heat_cells": heat_cells, "page_numbers": paging.page_numbers,
             "table_rows": table_rows, "member_rows": member_rows, "audit_rows": audit_rows,
+            "sort_headers": sort_headers, "filter_texts": filter_texts,
             "band": dashboard.band, "page_sizes": dashboard.PAGE_SIZES,
             "default_page_size": dashboard.DEFAULT_PAGE_SIZE}
 
@@ -48,60 +54,131 @@ _NO_CELL = ('\n        <td class="heat heat-none"><span class="heat__score">—<
             '<span class="heat__progress">0%</span></td>')
 
 
+@lru_cache(maxsize=4096)
+def _heat_cell(progress: float, score: float | None) -> str:
+    """One criterion cell of a (progress, score): the same few hundred pairs recur on every page."""
+    shown = "—" if score is None else f"{score:.0f}"
+    return (f'\n        <td class="heat {dashboard.band(score)}"><span class="heat__score">{shown}</span>'
+            f'<span class="heat__progress">{progress:.0f}%</span></td>')
+
+
+def _cells(figures: dict, criterion_ids: list[int]) -> str:
+    return "".join([_heat_cell(*figures[cid]) if cid in figures else _NO_CELL for cid in criterion_ids])
+
+
 def heat_cells(row: dashboard.Row, criteria) -> Markup:
-    """A dashboard row's criterion cells (score and progress, coloured by the score's band), written in Python:
-    the table's 250 cells a page cost more as template expressions. Numbers and class names only, so nothing
-    here needs escaping; the HTML is the template's as it was (tests/web/test_dashboard_rendering.py)."""
-    out = []
-    for criterion in criteria:
-        tally = row.cells.get(criterion.id)
-        if tally is None:
-            out.append(_NO_CELL)
-            continue
-        score = "—" if tally.score is None else f"{tally.score:.0f}"
-        out.append(f'\n        <td class="heat {dashboard.band(tally.score)}"><span class="heat__score">{score}</span>'
-                   f'<span class="heat__progress">{tally.progress:.0f}%</span></td>')
-    return Markup("".join(out))  # noqa: S704  # nosec B704 - numbers and fixed class names
+    """A dashboard row's criterion cells (score and progress, coloured by the score's band) from its `figures`,
+    written in Python: the table's 250 cells a page cost more as template expressions. Numbers and class names
+    only, so nothing here needs escaping; the HTML is the template's as it was
+    (tests/web/test_dashboard_rendering.py)."""
+    return Markup(_cells(row.figures, [criterion.id for criterion in criteria]))  # noqa: S704  # nosec B704
 
 
 _STATUS_BADGES = {"draft": "plain", "submitted": "warn", "returned": "bad", "reviewed": "ok"}
 
 
+def _escaped(mapping: dict) -> dict:
+    """`labels.resolved(mapping)` with every label escaped for HTML (translated to text first: a lazy string's
+    `__html__` would let it through unescaped)."""
+    return {key: str(escape(value)) for key, value in labels.resolved(mapping).items()}
+
+
+class _Texts(NamedTuple):
+    """The fixed texts `table_rows` and `sort_headers` write, in one language, translated and escaped."""
+
+    kind_names: dict
+    status_names: dict  # the status's badge
+    rating_names: dict
+    plan_names: dict
+    grade_names: dict
+    row_texts: dict  # not escaped: they take a number first
+    not_started: str
+    no_activity: str
+    quiet: str
+    proposed: str
+    headers: dict  # sort column → its header's label
+    # The filters' choices and the colour key, [(value, label)] and [label]: the catalogue's text as the template
+    # wrote the lazy labels (Markup: not escaped, as a lazy string's `__html__` gave it).
+    kinds: list
+    statuses: list
+    grades: list
+    bands: list
+
+
+# Per catalogue (Flask-Babel's translations of a language, kept for the app's life): some forty labels a page,
+# each a look-up of the request's locale and catalogue when translated one by one.
+_TEXTS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _texts() -> _Texts:
+    """The page's fixed texts in the request's language (or `force_locale`'s), written once per language."""
+    catalogue = get_translations()
+    found = _TEXTS.get(catalogue)
+    if found is None:
+        found = _TEXTS[catalogue] = _Texts(
+            kind_names=_escaped(labels.UNIT_KIND),
+            status_names={status: f'<span class="badge badge--{_STATUS_BADGES[status.value]}">{name}</span>'
+                          for status, name in _escaped(labels.ASSESSMENT_STATUS).items()},
+            rating_names=_escaped(labels.REVIEW_RATING), plan_names=_escaped(labels.SUBMISSION_STATUS),
+            grade_names=_escaped(labels.GRADE), row_texts=labels.resolved(labels.DASHBOARD_ROW),
+            not_started=f'<span class="muted">{escape(_("Not started"))}</span>',
+            no_activity=f'<span class="muted">{escape(_("none"))}</span>',
+            quiet=f' <span class="badge badge--warn">{escape(_("quiet 14+ days"))}</span>',
+            proposed=f' <span class="badge badge--warn">{escape(_("proposed"))}</span>',
+            headers={column: str(escape(label)) for column, label in (
+                ("name", _("Branch")), ("progress", _("Progress")), ("score", _("Score")), ("status", _("Status")),
+                ("rating", _("Review")), ("plan", _("Plan")), ("pledges", _("Pledges")),
+                ("posts", _("Exemplar posts")), ("coverage", _("Members self-assessed")),
+                ("activity", _("Last activity")))},
+            kinds=_trusted(labels.UNIT_KIND), statuses=_trusted(labels.ASSESSMENT_STATUS),
+            grades=_trusted(labels.GRADE),
+            bands=[Markup(str(label)) for label in dashboard.BAND_LABELS])  # noqa: S704  # nosec B704 - catalogue
+    return found
+
+
+def _trusted(mapping: dict) -> list:
+    """[(key, label)] of a mapping of lazy labels, each the catalogue's text as Markup (as the template showed it)."""
+    return [(key, Markup(value)) for key, value in labels.resolved(mapping).items()]  # noqa: S704  # nosec B704
+
+
+def filter_texts() -> _Texts:
+    """`_texts` for the overview's template: its filters' choices and colour key, translated once per language."""
+    return _texts()
+
+
 def table_rows(view: dashboard.Overview, verdicts: dict) -> Markup:
     """The overview table's body rows (`view.page_rows`), written in Python for the same reason as `heat_cells`:
     at 50 rows a page, about forty template expressions a row were a fifth of the page's work. Every label is
-    translated once a page, every link comes from one url_for, and every text is escaped (names, brands and
-    labels alike). The HTML is what the template wrote (tests/web/test_dashboard_rendering.py keeps that
-    template and compares)."""
-    kind_names = labels.resolved(labels.UNIT_KIND)
-    status_names = labels.resolved(labels.ASSESSMENT_STATUS)
-    rating_names = labels.resolved(labels.REVIEW_RATING)
-    plan_names = labels.resolved(labels.SUBMISSION_STATUS)
-    grade_names = labels.resolved(labels.GRADE)
-    row_texts = labels.resolved(labels.DASHBOARD_ROW)
-    not_started, no_activity = escape(_("Not started")), escape(_("none"))
-    quiet, proposed = escape(_("quiet 14+ days")), escape(_("proposed"))
-    branch_url = url_pattern("dashboard.branch", "branch_id", year=view.filters.year.year)
-    local_day, criteria, now = day_writer(), view.criteria, view.now
+    translated and escaped once per language (`_texts`), every link comes from one url_for (escaped once), and
+    every text is escaped (names, brands and labels alike). The HTML is what the template wrote
+    (tests/web/test_dashboard_rendering.py keeps that template and compares)."""
+    texts = _texts()
+    kind_names, status_names, rating_names = texts.kind_names, texts.status_names, texts.rating_names
+    plan_names, grade_names, row_texts = texts.plan_names, texts.grade_names, texts.row_texts
+    not_started, no_activity, quiet, proposed = texts.not_started, texts.no_activity, texts.quiet, texts.proposed
+    overdue_badges: dict[int, str] = {}  # by count, written once each
+    before, after = (str(escape(part)) for part in
+                     url_parts("dashboard.branch", "branch_id", year=view.filters.year.year))
+    local_day, now = day_writer(), view.now
+    criterion_ids = [criterion.id for criterion in view.criteria]
     out = []
     for row in view.page_rows:
         progress, score = row.overall[0], row.overall[1]
         brand = f" · {escape(row.brand_name)}" if row.brand_name else ""
-        if row.status:
-            status = (f'<span class="badge badge--{_STATUS_BADGES[row.status.value]}">'
-                      f"{escape(status_names[row.status])}</span>")
-        else:
-            status = f'<span class="muted">{not_started}</span>'
-        plan = f"{escape(plan_names[row.plan_status])}" if row.plan_status else "—"
+        plan = plan_names[row.plan_status] if row.plan_status else "—"
         if row.overdue:
-            plan += f' <span class="badge badge--bad">{escape(row_texts["overdue"] % {"count": row.overdue})}</span>'
-        if row.last_activity:
-            activity = (f'<time datetime="{row.last_activity.strftime("%Y-%m-%dT%H:%MZ")}">'
-                        f"{escape(local_day(row.last_activity))}</time>")
+            badge = overdue_badges.get(row.overdue)
+            if badge is None:
+                badge = overdue_badges[row.overdue] = (
+                    f' <span class="badge badge--bad">{escape(row_texts["overdue"] % {"count": row.overdue})}</span>')
+            plan += badge
+        last = row.last_activity
+        if last:
+            activity = f'<time datetime="{last:%Y-%m-%dT%H:%MZ}">{escape(local_day(last))}</time>'
         else:
-            activity = f'<span class="muted">{no_activity}</span>'
+            activity = no_activity
         if row.inactive(now):
-            activity += f' <span class="badge badge--warn">{quiet}</span>'
+            activity += quiet
         v = verdicts.get(row.branch_id)
         if v and v.satisfaction is not None:
             appraisal = f'{v.satisfaction:.0f}%<span class="muted small"> · {v.ballots}</span>'
@@ -110,21 +187,19 @@ def table_rows(view: dashboard.Overview, verdicts: dict) -> Markup:
         else:
             appraisal = "—"
         if v and v.grade:
-            grade = f"{escape(grade_names[v.grade])}"
-            if not v.confirmed:
-                grade += f' <span class="badge badge--warn">{proposed}</span>'
+            grade = grade_names[v.grade] if v.confirmed else grade_names[v.grade] + proposed
         else:
             grade = "—"
         out.append(
             f'\n      <tr id="branch-row-{row.branch_id}">'
-            f'\n        <th scope="row"><a href="{escape(branch_url(row.branch_id))}">{escape(row.name)}</a>'
-            f'\n          <span class="muted dashboard-table__kind">{escape(kind_names[row.unit_kind])}{brand}</span>'
-            f"</th>{heat_cells(row, criteria)}"
+            f'\n        <th scope="row"><a href="{before}{row.branch_id}{after}">{escape(row.name)}</a>'
+            f'\n          <span class="muted dashboard-table__kind">{kind_names[row.unit_kind]}{brand}</span>'
+            f"</th>{_cells(row.figures, criterion_ids)}"
             f'\n        <td class="num"><progress max="100" value="{progress}" aria-hidden="true"></progress>'
             f"<span>{progress:.0f}%</span></td>"
             f'\n        <td class="num"><strong>{"—" if score is None else f"{score:.0f}"}</strong></td>'
-            f"\n        <td>{status}</td>"
-            f'\n        <td>{escape(rating_names[row.rating]) if row.rating else "—"}</td>'
+            f"\n        <td>{status_names[row.status] if row.status else not_started}</td>"
+            f'\n        <td>{rating_names[row.rating] if row.rating else "—"}</td>'
             f"\n        <td>{plan}</td>"
             f'\n        <td class="num">{row.pledges}</td>'
             f'\n        <td class="num">{row.posts}</td>'
@@ -177,6 +252,41 @@ def audit_rows(events) -> Markup:
             f'{escape(when(event.at))}</time></td><td>{escape(event.actor_name or "—")}</td>'
             f"<td>{action}</td></tr>\n    ")
     return Markup("".join(out))  # noqa: S704  # nosec B704 - every text above is escaped
+
+
+_SORT_HEADER = ('\n        <th scope="col" class="{extra}" {sorted}>'
+                '\n          <a href="{href}"'
+                '\n             hx-get="{href}" hx-target="#dashboard"'
+                '\n             hx-swap="outerHTML" hx-push-url="true" class="sort-link" id="sort-{column}">'
+                '{label}{arrow}</a>'
+                '\n        </th>\n        ')
+
+
+def sort_headers(view: dashboard.Overview) -> Markup:
+    """The overview table's sortable column headers (the branch, each criterion, then the row's figures), written in
+    Python: twenty template macro calls with a url_for each were a tenth of the page's work. One url_for for every
+    link (`links.text_pattern` of the `sort` argument); labels translated and escaped. The HTML is what the
+    template's `sort_header` macro wrote (tests/web/test_dashboard_rendering.py keeps it and compares)."""
+    f = view.filters
+    href = text_pattern("dashboard.overview", "sort", **f.args(sort=dashboard.DEFAULT_SORT))
+    sorted_as = 'aria-sort="descending"' if f.descending else 'aria-sort="ascending"'
+    arrow = f'<span aria-hidden="true">{" ▼" if f.descending else " ▲"}</span>'
+
+    labels_ = _texts().headers
+
+    def header(column: str, label: str, extra: str = "") -> str:
+        current = column == f.sort
+        return _SORT_HEADER.format(extra=extra, sorted=sorted_as if current else "",
+                                   href=escape(href(f.sort_link(column))), column=escape(column),
+                                   label=label, arrow=arrow if current else "")
+
+    # The criteria's headers were one line of the template (no whitespace between them), the others one a line.
+    headers = [header("name", labels_["name"]),
+               "".join(header(f"c{criterion.position}", escape(criterion.title), "heat-col")
+                       for criterion in view.criteria),
+               *(header(column, labels_[column]) for column in
+                 ("progress", "score", "status", "rating", "plan", "pledges", "posts", "coverage", "activity"))]
+    return Markup("".join("\n        " + cell for cell in headers))  # noqa: S704  # nosec B704 - escaped above
 
 
 @bp.get("/dashboard")

@@ -47,6 +47,7 @@ def test_each_ballot_keeps_the_counts_equal_to_the_answers(app, admin, branch, o
     kept = appraisal.overall_counts(round_)
     assert kept == _counted_from_ballots(round_)
     assert kept[branch.id] == {Level.SATISFIED: 3, Level.FAIRLY: 2, Level.BASICALLY: 1, Level.DISSATISFIED: 1}
+    assert all(type(level) is Level and type(n) is int for counts in kept.values() for level, n in counts.items())
     assert appraisal.overall_counts(round_, [other_branch.id]) == {other_branch.id: {Level.DISSATISFIED: 2}}
     # Every question is counted, not only the overall one: one row per question and level answered.
     rows = db.session.scalar(select(func.count()).select_from(AppraisalTally).where(

@@ -50,6 +50,25 @@ def test_rows_match_progress_service_for_every_branch(app):
     assert fourth.assessed + fourth.na == 6
 
 
+def test_page_rows_show_the_figures_of_the_tallies(app):
+    """A page's rows hold no Tally: their cells' figures are the kept progress and score, the figures of the Tally
+    computed from the records (`build_rows`); the rows of every match (to print, a bulletin) hold both."""
+    build_district(7)
+    reference = {row.branch_id: row for row in dashboard.build_rows(year())}
+    page = _overview(per_page="50").rows
+    every = _overview(per_page="all").rows
+    assert [row.branch_id for row in page] == [row.branch_id for row in every] and len(page) == 7
+    shown = 0
+    for mine, printed in zip(page, every, strict=True):
+        cells = reference[mine.branch_id].cells
+        assert not mine.cells and mine.figures == {cid: (t.progress, t.score) for cid, t in cells.items()}
+        assert printed.cells == cells and printed.figures == mine.figures
+        total = reference[mine.branch_id].total
+        assert mine.overall == printed.overall == (total.progress, total.score, total.not_met)
+        shown += len(cells)
+    assert shown and any(score is not None for row in page for _progress, score in row.figures.values())
+
+
 def test_row_columns(app):
     built = build_district(4)
     rows = {row.branch_id: row for row in dashboard.build_rows(year())}
@@ -77,9 +96,9 @@ def test_summary_cards(app):
     assert s.branches == 4
     assert s.submitted == 2  # submitted + reviewed
     assert s.overdue == 2  # odd branches did not hand in the plan
-    totals = [row.total for row in view.rows]
-    assert s.average_progress == round(sum(t.progress for t in totals) / 4, 1)
-    assert s.items_not_met == sum(t.not_met for t in totals)
+    totals = [row.overall for row in view.rows]  # (progress, score, items not met)
+    assert s.average_progress == round(sum(t[0] for t in totals) / 4, 1) > 0
+    assert s.items_not_met == sum(t[2] for t in totals)
     assert s.inactive == 0  # every branch has an audit event within 3 days
 
 
@@ -173,9 +192,9 @@ def _reference_key(column: str, criteria):
     by_position = {f"c{c.position}": c.id for c in criteria}
     if column in by_position:
         cid = by_position[column]
-        return lambda r: number(r.cells[cid].score if cid in r.cells else None)
+        return lambda r: number(r.figures[cid][1] if cid in r.figures else None)
     return {
-        "progress": lambda r: r.total.progress, "score": lambda r: number(r.total.score),
+        "progress": lambda r: r.overall[0], "score": lambda r: number(r.overall[1]),
         "status": lambda r: status[r.status], "rating": lambda r: rating[r.rating],
         "plan": lambda r: plan[r.plan_status], "pledges": lambda r: r.pledges, "posts": lambda r: r.posts,
         "coverage": lambda r: (r.coverage, r.members_total),
@@ -204,15 +223,15 @@ def test_sort_by_score_puts_unscored_last_when_descending(app):
         select(func.min(Assessment.branch_id))))))
     db.session.commit()
     rows = _overview(sort="-score").rows
-    assert rows[-1].total.score is None
-    assert all(r.total.score is not None for r in rows[:-1])
+    assert rows[-1].overall[1] is None
+    assert all(r.overall[1] is not None for r in rows[:-1])
 
 
 def test_other_year_is_separate(app):
     build_district(2)
     view = _overview(year="2011")
     assert view.filters.year.year == 2011
-    assert all(row.status is None and not row.cells for row in view.rows)
+    assert all(row.status is None and not row.figures for row in view.rows)
 
 
 def test_empty_district(app):
@@ -245,7 +264,7 @@ def test_the_overview_shows_today_live_and_writes_nothing(app):
     db.session.commit()
     view = _overview()
     assert db.session.scalar(select(func.count(ProgressSnapshot.id))) == 4  # nothing more written
-    live = round(sum(r.total.progress for r in view.rows) / len(view.rows), 1)
+    live = round(sum(r.overall[0] for r in view.rows) / len(view.rows), 1)
     assert [p[0] for p in view.timeline] == [yesterday, local_today()]
     assert view.timeline[-1][1] == live > 0  # not the stale stored 0 of today
 

@@ -8,7 +8,7 @@ import pytest
 from flask import url_for
 
 from portal.i18n import day_writer, when
-from portal.links import page_pattern, path_for, path_pattern, url_pattern
+from portal.links import page_pattern, path_for, path_pattern, text_pattern, url_parts, url_pattern
 
 
 def test_url_pattern_is_url_for(app):
@@ -46,6 +46,26 @@ def test_page_pattern_is_url_for(app, args):
         assert page(1) == url_for("dashboard.overview", **args)
         for n in (2, 3, 40):
             assert page(n) == url_for("dashboard.overview", **args, page=n)
+
+
+@pytest.mark.parametrize("args", [{}, {"year": "2012"}, {"year": "2012", "kind": "primary", "q": '明德 路&1 "<b>" 50%+',
+                                                           "sort": "-score", "per_page": "20"}])
+def test_text_pattern_is_url_for(app, args):
+    """The sort links of the overview's headers: the text in the place of `sort` among the arguments (first when it
+    is not one of them, as url_pattern writes its key), encoded as url_for encodes it."""
+    with app.test_request_context("/"):
+        sort = text_pattern("dashboard.overview", "sort", **args)
+        for text in ("name", "-name", "c1", "-c5", "-score", "a b&c=d/é?+#"):
+            ordered = {**args, "sort": text} if "sort" in args else {"sort": text, **args}
+            assert sort(text) == url_for("dashboard.overview", **ordered)
+
+
+def test_url_parts_are_url_for(app):
+    with app.test_request_context("/", base_url="http://portal.invalid/sub/"):
+        before, after = url_parts("dashboard.branch", "branch_id", year=2012)
+        assert f"{before}42{after}" == url_for("dashboard.branch", branch_id=42, year=2012)
+        before, after = url_parts("dashboard.overview", "page", year=2012, q="a&b")
+        assert f"{before}3{after}" == url_for("dashboard.overview", page=3, year=2012, q="a&b")
 
 
 def test_day_writer_is_when(app):
