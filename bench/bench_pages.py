@@ -1,9 +1,20 @@
-"""The leadership dashboard, the branch page, exports, the news board and search (over 5,000 posts)."""
+"""The leadership dashboard, the branch page, exports, the news board and search (over 5,000 posts), the branch
+grades (分类定级) and a 报送 request's grid."""
 from datetime import timedelta
 
 from sqlalchemy import insert, select
 
-from portal.models import AuditEvent, Branch, Post, PostCategory, PostStatus, User, utcnow
+from portal.models import (
+    AuditEvent,
+    Branch,
+    CampaignYear,
+    Post,
+    PostCategory,
+    PostStatus,
+    SubmissionRequest,
+    User,
+    utcnow,
+)
 
 from .harness import Case, District
 
@@ -75,6 +86,14 @@ def _branch(district: District) -> int:
     return district.scalar(select(User.branch_id).where(User.username == "sec01"))
 
 
+def _grid(district: District) -> str:
+    """The current year's first 报送 request's grid (the demo's plan request: every branch asked)."""
+    request_id = district.scalar(
+        select(SubmissionRequest.id).join(CampaignYear, CampaignYear.id == SubmissionRequest.year_id)
+        .where(CampaignYear.is_current.is_(True)).order_by(SubmissionRequest.id).limit(1))
+    return f"/submissions/{request_id}"
+
+
 CASES = [
     Case("dashboard overview (leader)", "leader", "/dashboard"),
     Case("dashboard overview, after a tick", "leader", "/dashboard", before=tick_elsewhere),
@@ -91,6 +110,11 @@ CASES = [
     Case("export XLSX, all branches", "leader", "/dashboard/export.xlsx", rounds=3, cpu=True),
     Case("export XLSX item results, all branches", "leader", "/dashboard/items.xlsx", rounds=3, cpu=True),
     Case("news board", "mem01", "/news"),
+    # Paged in SQL (h14lists2): 50 branches a page, the summaries of every branch.
+    Case("branch grades (leader)", "leader", "/grades"),
+    Case("branch grades, not confirmed, page 3", "leader", "/grades?state=unconfirmed&page=3"),
+    Case("a request's grid (admin)", "admin", _grid),
+    Case("a request's grid, waiting for a decision", "admin", lambda d: _grid(d) + "?state=to_decide"),
     Case("search, 2 characters (支部)", "mem01", "/news/search?q=支部"),
     Case("search, 4 characters (志愿服务)", "mem01", "/news/search?q=志愿服务"),
 ]

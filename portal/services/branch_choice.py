@@ -55,6 +55,17 @@ def fold(text: str | None) -> str:
     return search_query(text)[:QUERY_MAX]
 
 
+ESCAPE = "/"  # the escape character of `name_pattern`'s patterns
+
+
+def name_pattern(text: str) -> str:
+    """A LIKE pattern (escape character ESCAPE) for names containing `text`: its % and _ are text, not wildcards.
+    For a filter whose statement is built once with the pattern as a bound parameter (`contains(...,
+    autoescape=True)` needs the text when the statement is built)."""
+    escaped = text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+    return f"%{escaped}%"
+
+
 def _choices(scope: str):
     stmt = select(Branch.id, Branch.name, Unit.name, Branch.active).join(Unit, Unit.id == Branch.unit_id)
     if scope_of(scope) == "active":
@@ -182,6 +193,13 @@ def read_filter(args, name: str, scope: str) -> tuple[int | None, str]:
         return chosen, ""
     result = resolve(typed, scope)
     return (result.choice.id if result.choice else None), result.problem
+
+
+def read_name_filter(args) -> tuple[int | None, str]:
+    """A list's branch filter by name from a query string (the picker drawn with `by_name`): (the branch id the menu
+    of a small district sent under "branch", or None; the folded part of a name the field of a big one sent under
+    "branch_q", or ""). Malformed ids are None: a filter link can age."""
+    return parse_int(args.get("branch"), low=1), fold(args.get("branch_q"))
 
 
 def names_it(branch_id: int, typed: str) -> bool:

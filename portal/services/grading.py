@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, case, false, func, select, true, update
+from sqlalchemy import Integer, String, and_, bindparam, case, false, func, select, true, update
 from sqlalchemy.orm import lazyload
 
-from ..collation import people_order, sort_key
+from ..collation import branch_order, people_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..input_guard import parse_int
 from ..models import (
     LEVELS,
     AppraisalQuestion,
@@ -43,7 +44,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import appraisal, audit, progress
+from . import appraisal, audit, branch_choice, paging, progress
 from .bulk import insert_rows
 from .reads import core_rows
 
@@ -311,15 +312,129 @@ class GradeRow:
     name: str
 
 
-def branch_grades(year: CampaignYear, grade: str = "") -> list[GradeRow]:
-    """The year's branch grade records with branch names, in pinyin order of the names (portal/collation.py;
-    code point order would put 中 before 北); `grade` filters on the grade in force."""
-    stmt = (select(GradeRecord, Branch.name).join(Branch, Branch.id == GradeRecord.branch_id)
-            .where(GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None)))
-    if grade:
-        stmt = stmt.where(func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == grade)
-    rows = [GradeRow(record, name) for record, name in db.session.execute(stmt)]
-    return sorted(rows, key=lambda row: sort_key(row.name))
+GRADES_PER_PAGE = 50  # branches a page of /grades lists (the dashboard's page size)
+GRADE_STATES = ("unconfirmed", "confirmed")  # the confirmation filter: still to confirm (the leaders' work), done
+
+
+@dataclass(frozen=True)
+class GradeFilters:
+    """The grades page's list: `year` asked (None: the current one), `grade` in force (a BranchLevel value or ""),
+    `state` ("unconfirmed", "confirmed" or ""), one branch (`branch_id`, the menu of a small district) or part of a
+    branch's name (`branch_q`, the field of a big one: branch_choice), and the page."""
+
+    year: int | None = None
+    grade: str = ""
+    state: str = ""
+    branch_id: int | None = None
+    branch_q: str = ""
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args) -> GradeFilters:
+        """From a query string; unknown or malformed values are ignored rather than refused (a link can age), and a
+        page that is not a number from 1 is page 1."""
+        grade, state = args.get("grade", ""), args.get("state", "")
+        branch_id, branch_q = branch_choice.read_name_filter(args)
+        return cls(year=parse_int(args.get("year"), low=1, high=9999), grade=grade if grade in BRANCH_ORDER else "",
+                   state=state if state in GRADE_STATES else "", branch_id=branch_id, branch_q=branch_q,
+                   page=paging.requested_page(args.get("page")))
+
+    def query_args(self, page: int | None = None) -> dict:
+        """The filters as query arguments (empty ones left out), with `page` when it is past the first."""
+        return {k: v for k, v in {"year": self.year, "grade": self.grade, "state": self.state,
+                                  "branch": self.branch_id, "branch_q": self.branch_q,
+                                  "page": page if page and page > 1 else None}.items() if v}
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether the list shows fewer than the year's branches (for "clear filters")."""
+        return bool(self.grade or self.state or self.branch_id or self.branch_q)
+
+
+@dataclass
+class GradesPage(paging.Paged):
+    """A page of the year's branch grades, and the whole year's `counts` by grade in force (BranchLevel values)
+    and of `unconfirmed` records, whatever the filters (the summary above the list)."""
+
+    rows: list[GradeRow]
+    window: paging.Window
+    filters: GradeFilters
+    counts: dict[str, int]
+    unconfirmed: int
+
+    @property
+    def first(self) -> int:
+        """The 1-based position of the page's first row in the filtered list."""
+        return self.window.offset + 1
+
+    @property
+    def year_total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _in_force():
+    return func.coalesce(GradeRecord.confirmed, GradeRecord.proposed)
+
+
+@cache
+def _grades_counts_statement():
+    """The year's branch records by grade in force and by whether they are confirmed, built once (`year_id`)."""
+    unconfirmed = GradeRecord.confirmed.is_(None)
+    return (select(_in_force(), unconfirmed, func.count())
+            .where(GradeRecord.year_id == bindparam("year_id", type_=Integer), GradeRecord.member_id.is_(None))
+            .group_by(_in_force(), unconfirmed))
+
+
+@cache
+def _grades_statement(by_grade: bool, state: str, by_branch: bool, by_name: bool, counting: bool):
+    """The filtered branch records of a year (`counting`: their ids, to count; else a page of records with branch
+    names in pinyin order), built once per shape. Parameters: `year_id`, and `grade`, `branch_id`, `name` (a LIKE
+    pattern: branch_choice.name_pattern), `limit` and `offset` where the shape has them."""
+    stmt = (select(GradeRecord.id) if counting else select(GradeRecord, Branch.name)).where(
+        GradeRecord.year_id == bindparam("year_id", type_=Integer), GradeRecord.member_id.is_(None))
+    if by_grade:
+        stmt = stmt.where(_in_force() == bindparam("grade", type_=String))
+    if state:
+        stmt = stmt.where(GradeRecord.confirmed.is_(None) if state == "unconfirmed"
+                          else GradeRecord.confirmed.is_not(None))
+    if by_branch:
+        stmt = stmt.where(GradeRecord.branch_id == bindparam("branch_id", type_=Integer))
+    if by_name or not counting:
+        stmt = stmt.join(Branch, Branch.id == GradeRecord.branch_id)
+    if by_name:
+        stmt = stmt.where(Branch.name.like(bindparam("name", type_=String), escape=branch_choice.ESCAPE))
+    if counting:
+        return select(func.count()).select_from(stmt.subquery())
+    return (stmt.order_by(*branch_order()).limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer)))
+
+
+def branch_grades(year: CampaignYear, filters: GradeFilters | None = None,
+                  per_page: int = GRADES_PER_PAGE) -> GradesPage:
+    """A page of the year's branch grade records with branch names, in pinyin order of the names (the stored key,
+    portal/collation.py; code point order would put 中 before 北), filtered by `filters`; a page past the end is
+    the last one (paging.window). Two statements (the year's counts, the page), three with a branch-name filter (its
+    COUNT), whatever the size of the district: the page costs the same at 2,000 branches as at 20 (issue #14)."""
+    filters = filters or GradeFilters()
+    counts = dict.fromkeys(BRANCH_ORDER, 0)
+    unconfirmed = 0
+    matching = 0
+    for grade, is_open, n in db.session.execute(_grades_counts_statement(), {"year_id": year.id}):
+        if grade in counts:
+            counts[grade] += n
+        unconfirmed += n if is_open else 0
+        if ((not filters.grade or grade == filters.grade)
+                and (not filters.state or bool(is_open) == (filters.state == "unconfirmed"))):
+            matching += n
+    shape = (bool(filters.grade), filters.state, filters.branch_id is not None, bool(filters.branch_q))
+    values = {"year_id": year.id, "grade": filters.grade, "branch_id": filters.branch_id,
+              "name": branch_choice.name_pattern(filters.branch_q)}
+    if filters.branch_id is not None or filters.branch_q:  # not one of the summary's cells: counted
+        matching = db.session.scalar(_grades_statement(*shape, counting=True), values) or 0
+    shown = paging.window(matching, filters.page, per_page)
+    rows = [GradeRow(record, name) for record, name in db.session.execute(
+        _grades_statement(*shape, counting=False), {**values, "limit": per_page, "offset": shown.offset})]
+    return GradesPage(rows=rows, window=shown, filters=filters, counts=counts, unconfirmed=unconfirmed)
 
 
 def graded_years() -> list[CampaignYear]:

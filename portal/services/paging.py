@@ -53,6 +53,18 @@ class Paged:
         return self.window.total
 
 
+PAGE_MAX = 99_999  # the highest page number a query string may ask for (a list has far fewer pages)
+
+
+def requested_page(value) -> int:
+    """The page a query string asks for: a whole number from 1, at most PAGE_MAX (a bigger one, however long, is
+    PAGE_MAX, which `window` then clamps to the last page); anything else (missing, "abc", "-1", "0") is page 1."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return 1
+    return max(1, min(int(text), PAGE_MAX)) if len(text) <= 6 else PAGE_MAX
+
+
 def window(total: int, page: int, per_page: int) -> Window:
     """The page `page` of `total` rows, `per_page` a page, clamped to [1, last page]."""
     pages = max(1, -(-int(total) // per_page))

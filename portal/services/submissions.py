@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, insert, literal, select
+from sqlalchemy import DateTime, Integer, String, and_, bindparam, case, func, insert, literal, select
 from werkzeug.datastructures import FileStorage
 
 from ..collation import branch_order
@@ -27,7 +28,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, notifications, uploads
+from . import audit, branch_choice, notifications, paging, uploads
 from .campaign import ensure_writable, parse_datetime
 from .versions import check_version
 
@@ -135,19 +136,149 @@ def _state_expr(deadline, now: datetime):
     )
 
 
-def grid(request: SubmissionRequest, now: datetime | None = None) -> list[GridRow]:
-    """Every branch asked, with its state, in one query."""
-    state = _state_expr(literal(request.deadline), now or utcnow())
+GRID_PER_PAGE = 50  # branches a page of a request's grid lists (the dashboard's page size)
+# The grid's state filter: one of GRID_STATES, or "to_decide" (handed in, on time or late: the organisation
+# section's work).
+TO_DECIDE = ("submitted", "late")
+GRID_FILTERS = ("to_decide", *GRID_STATES)
+
+
+@dataclass(frozen=True)
+class GridFilters:
+    """A request's grid: `state` (one of GRID_FILTERS or ""), one branch (`branch_id`, the menu of a small district)
+    or part of a branch's name (`branch_q`, the field of a big one: branch_choice), and the page."""
+
+    state: str = ""
+    branch_id: int | None = None
+    branch_q: str = ""
+    page: int = 1
+
+    @classmethod
+    def parse(cls, args) -> GridFilters:
+        """From a query string; unknown or malformed values are ignored rather than refused (a link can age); a
+        page that is not a number from 1 is the first, a page past the end the last (paging.window)."""
+        state = args.get("state", "")
+        branch_id, branch_q = branch_choice.read_name_filter(args)
+        return cls(state=state if state in GRID_FILTERS else "", branch_id=branch_id, branch_q=branch_q,
+                   page=paging.requested_page(args.get("page")))
+
+    def query_args(self, page: int | None = None) -> dict:
+        """The filters as query arguments (empty ones left out), with `page` when it is past the first."""
+        return {k: v for k, v in {"state": self.state, "branch": self.branch_id, "branch_q": self.branch_q,
+                                  "page": page if page and page > 1 else None}.items() if v}
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.state or self.branch_id or self.branch_q)
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """The grid states the filter shows (every one when there is no state filter)."""
+        return TO_DECIDE if self.state == "to_decide" else (self.state,) if self.state else GRID_STATES
+
+
+@dataclass
+class GridPage(paging.Paged):
+    """A page of a request's grid, and the `counts` of every branch asked by grid state, whatever the filters."""
+
+    rows: list[GridRow]
+    window: paging.Window
+    filters: GridFilters
+    counts: dict[str, int]
+
+    @property
+    def first(self) -> int:
+        """The 1-based position of the page's first row in the filtered list."""
+        return self.window.offset + 1
+
+
+def _grid_state():
+    return _state_expr(bindparam("deadline", type_=DateTime), bindparam("now", type_=DateTime))
+
+
+@cache
+def _grid_statement(by_state: bool, by_branch: bool, by_name: bool, by_submission: bool, paged: bool,
+                    counting: bool = False):
+    """The rows of a request's grid in the branches' pinyin order (`counting`: how many), built once per shape.
+    Parameters: `request_id`, `deadline`, `now`, and `states` (a list), `branch_id`, `name` (a LIKE pattern:
+    branch_choice.name_pattern), `submission_id`, `limit` and `offset` where the shape has them."""
+    state = _grid_state()
     stmt = (select(Submission.id, Branch.id, Branch.name, state, Submission.submitted_at, Submission.return_reason,
                    Submission.version)
             .join(Branch, Branch.id == Submission.branch_id)
-            .where(Submission.request_id == request.id).order_by(*branch_order()))
-    return [GridRow(*row) for row in db.session.execute(stmt)]
+            .where(Submission.request_id == bindparam("request_id", type_=Integer)))
+    if by_state:
+        stmt = stmt.where(state.in_(bindparam("states", expanding=True)))
+    if by_branch:
+        stmt = stmt.where(Submission.branch_id == bindparam("branch_id", type_=Integer))
+    if by_name:
+        stmt = stmt.where(Branch.name.like(bindparam("name", type_=String), escape=branch_choice.ESCAPE))
+    if by_submission:
+        stmt = stmt.where(Submission.id == bindparam("submission_id", type_=Integer))
+    if counting:
+        return select(func.count()).select_from(stmt.subquery())
+    stmt = stmt.order_by(*branch_order())
+    if paged:
+        stmt = stmt.limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer))
+    return stmt
 
 
-def grid_row(submission: Submission) -> GridRow:
+@cache
+def _grid_counts_statement():
+    """How many of a request's submissions are in each grid state, built once (`request_id`, `deadline`, `now`).
+    Grouped over a subquery: PostgreSQL takes the CASE's parameters in the select list and in GROUP BY for two
+    expressions."""
+    states = (select(_grid_state().label("state"))
+              .where(Submission.request_id == bindparam("request_id", type_=Integer)).subquery())
+    return select(states.c.state, func.count()).group_by(states.c.state)
+
+
+def _grid_values(request: SubmissionRequest, now: datetime | None) -> dict:
+    return {"request_id": request.id, "deadline": request.deadline, "now": now or utcnow()}
+
+
+def grid(request: SubmissionRequest, now: datetime | None = None) -> list[GridRow]:
+    """Every branch asked, with its state, in one query (the whole grid: tests and small lists; the page reads
+    `grid_page`)."""
+    stmt = _grid_statement(False, False, False, False, paged=False)
+    return [GridRow(*row) for row in db.session.execute(stmt, _grid_values(request, now))]
+
+
+def grid_counts(request: SubmissionRequest, now: datetime | None = None) -> dict[str, int]:
+    """{grid state: how many branches asked are in it}, every state of GRID_STATES (0 when none): one GROUP BY."""
+    counts = dict.fromkeys(GRID_STATES, 0)
+    for state, n in db.session.execute(_grid_counts_statement(), _grid_values(request, now)):
+        counts[state] = n
+    return counts
+
+
+def grid_page(request: SubmissionRequest, filters: GridFilters | None = None, now: datetime | None = None,
+              per_page: int = GRID_PER_PAGE) -> GridPage:
+    """A page of the branches asked, with their states, in the branches' pinyin order, filtered by `filters`; a
+    page past the end is the last one. Two statements (the counts, the page), three with a branch filter (its
+    COUNT), whatever the size of the district: the page costs the same at 2,000 branches as at 20 (issue #14)."""
+    filters = filters or GridFilters()
+    values = _grid_values(request, now)
+    counts = grid_counts(request, values["now"])
+    shape = (bool(filters.state), filters.branch_id is not None, bool(filters.branch_q), False)
+    values.update(states=list(filters.states), branch_id=filters.branch_id,
+                  name=branch_choice.name_pattern(filters.branch_q))
+    if filters.branch_id is not None or filters.branch_q:
+        total = db.session.scalar(_grid_statement(*shape, paged=False, counting=True), values) or 0
+    else:  # the counts are the filter's total
+        total = sum(counts[state] for state in filters.states)
+    shown = paging.window(total, filters.page, per_page)
+    rows = [GridRow(*row) for row in db.session.execute(
+        _grid_statement(*shape, paged=True), {**values, "limit": per_page, "offset": shown.offset})]
+    return GridPage(rows=rows, window=shown, filters=filters, counts=counts)
+
+
+def grid_row(submission: Submission, now: datetime | None = None) -> GridRow:
+    """The submission's row of its request's grid (one query)."""
     request = db.session.get(SubmissionRequest, submission.request_id)
-    return next(row for row in grid(request) if row.submission_id == submission.id)
+    row = db.session.execute(_grid_statement(False, False, False, True, paged=False),
+                             {**_grid_values(request, now), "submission_id": submission.id}).one()
+    return GridRow(*row)
 
 
 def count_states(rows: list[GridRow]) -> dict[str, int]:

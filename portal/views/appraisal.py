@@ -21,7 +21,7 @@ from ..links import external_url
 from ..models import Branch, CodeBatch, RaterGroup
 from ..permissions import authorize, require
 from ..services import appraisal as service
-from ..services import grading, intents, throttle
+from ..services import branch_choice, grading, intents, throttle
 from ..services.audit import CommandLine
 from ..services.campaign import current_year
 
@@ -381,18 +381,19 @@ def appraise_members():
 # --- 分类定级 -----------------------------------------------------------------------------------------------
 
 def _grades_page(errors=None, status=200, failed=None):
-    """The branch grades of a year; `failed` = (record id, the refused ConfirmForm) shows that row's typed
-    grade and reason again with the error beside them."""
+    """A page of the branch grades of a year, filtered as the query string says (grading.GradeFilters: a POST's
+    query string is the list it was sent from); `failed` = (record id, the refused ConfirmForm) shows that row's
+    typed grade and reason again with the error beside them."""
     current = current_year()
     years = grading.graded_years()
-    asked = request.args.get("year", "")
-    year = next((y for y in years if str(y.year) == asked), current)
-    grade = request.args.get("grade", "")
-    grade = grade if grade in grading.BRANCH_ORDER else ""
-    return render("appraisal/grades.html", status=status, year=year, grade=grade, years=years,
+    filters = grading.GradeFilters.parse(request.args)
+    year = next((y for y in years if y.year == filters.year), current)
+    result = grading.branch_grades(year, filters) if year else None
+    return render("appraisal/grades.html", status=status, year=year, years=years, result=result,
+                  filters=filters, list_args=filters.query_args(result.page if result else None),
+                  branches=branch_choice.choices("all"),
                   is_current=bool(current and year and year.id == current.id),
-                  rows=grading.branch_grades(year, grade) if year else [], policy=grading.policy_for(year) if year
-                  else None, form=forms.ConfirmForm(), errors=errors or {},
+                  policy=grading.policy_for(year) if year else None, form=forms.ConfirmForm(), errors=errors or {},
                   failed_id=failed[0] if failed else None, failed_form=failed[1] if failed else None)
 
 
@@ -429,7 +430,8 @@ def confirm_on_page():
     if refusal:
         return refusal
     flash(_("The grade is confirmed."), "success")
-    return redirect_back(url_for("appraisal.grades", grade=request.args.get("grade") or None))
+    filters = grading.GradeFilters.parse(request.args)  # back to the page of the list the row was on
+    return redirect_back(url_for("appraisal.grades", **filters.query_args(filters.page)))
 
 
 @bp.post("/grades/<int:record_id>/confirm")

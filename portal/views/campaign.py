@@ -179,9 +179,12 @@ def request_page(request_id: int):
         submission = submission_service.submission_for(req, me.branch_id)
         return redirect(url_for("campaign.submission", submission_id=submission.id))
     authorize("submission.list")
-    rows = submission_service.grid(req)
-    return render("campaign/request.html", req=req, rows=rows, counts=submission_service.count_states(rows),
-                  errors={}, failed_id=None)
+    filters = submission_service.GridFilters.parse(request.args)
+    result = submission_service.grid_page(req, filters)
+    return render("campaign/request.html", req=req, result=result, rows=result.rows, counts=result.counts,
+                  filters=filters, list_args=filters.query_args(result.page),
+                  filter_states=submission_service.GRID_FILTERS, branches=branch_choice.choices("all"), errors={},
+                  failed_id=None)
 
 
 def _submission_page(submission, errors=None, status=200, conflict=None, failed="submit", form=None):
@@ -222,18 +225,20 @@ def submit(submission_id: int):
 
 
 def _decided(item, errors=None, status=200, conflict=None):
-    """After accept/return: the grid row for htmx, else back to the grid. Refused: the row (htmx) or the
+    """After accept/return: the grid row for htmx, else back to the grid's page the decision was sent from (its
+    filters and page are the post's query string). Refused: the row (htmx) or the
     submission's page with the errors, or with the branch's newer note and document beside the decision."""
+    filters = submission_service.GridFilters.parse(request.args)  # the page of the grid the row was on
     if wants_fragment():
         req = submission_service.get_request(item.request_id)
-        rows = submission_service.grid(req)
-        return render("campaign/request.html", block="grid_update", status=status, req=req, rows=rows,
-                      counts=submission_service.count_states(rows),
-                      row=next(r for r in rows if r.submission_id == item.id), errors=errors or {},
+        return render("campaign/request.html", block="grid_update", status=status, req=req,
+                      counts=submission_service.grid_counts(req), row=submission_service.grid_row(item),
+                      list_args=filters.query_args(filters.page), errors=errors or {},
                       failed_id=item.id if status != 200 else None, conflict=conflict)
     if status != 200:
         return _submission_page(item, errors, status, conflict, failed="decide")
-    return redirect_back(url_for("campaign.request_page", request_id=item.request_id))
+    return redirect_back(url_for("campaign.request_page", request_id=item.request_id,
+                                 **filters.query_args(filters.page)))
 
 
 _DECISION_SHOWN = {"note": _l("Note"), "document_name": _l("Document")}
