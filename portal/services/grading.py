@@ -537,14 +537,14 @@ def verdict_cells(year: CampaignYear, branch_ids: list[int] | None = None) -> di
         for branch_id, counts in appraisal.overall_counts(round_, branch_ids).items():
             _appraised(cell(branch_id), closed, round_.min_ballots, weights, counts)
     values = {"year_id": year.id} if branch_ids is None else {"year_id": year.id, "ids": list(branch_ids)}
-    for branch_id, proposed, confirmed in core_rows(_grades_statement(branch_ids is not None), values).all():
+    for branch_id, proposed, confirmed in core_rows(_verdict_grades_statement(branch_ids is not None), values).all():
         found = cell(branch_id)
         found.grade, found.confirmed = confirmed or proposed, confirmed is not None  # GradeRecord.grade
     return cells
 
 
 @cache
-def _grades_statement(some: bool):
+def _verdict_grades_statement(some: bool):
     """`verdict_cells`' read of the grade records, built once: of every branch, or of `some` (the expanding
     parameter `ids`); parameter `year_id`."""
     record = GradeRecord
