@@ -358,8 +358,10 @@ def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message:
     if refusal:
         return refusal
     flash(done_message, "success")
-    back = BackForm().back.data
-    return redirect_back(back if back == url_for("campaign.pledges") else url_for("campaign.pledge", pledge_id=item.id))
+    # Back to the list the button was on (its filter and pages kept), or to the pledge.
+    back, listing = BackForm().back.data or "", url_for("campaign.pledges")
+    return redirect_back(back if back == listing or back.startswith((listing + "?", listing + "#"))
+                         else url_for("campaign.pledge", pledge_id=item.id))
 
 
 @bp.post("/pledges/<int:pledge_id>")

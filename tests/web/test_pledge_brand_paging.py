@@ -113,6 +113,22 @@ def test_the_branch_filter_of_a_big_district(client, admin, leader):
     assert shown == {"awaiting": [], "published": _ids(PledgeStatus.APPROVED, "第1")[:pledges.PER_PAGE]}
 
 
+def test_approving_from_a_page_of_the_list_comes_back_to_it(client, admin):
+    _district(2 * pledges.PER_PAGE + 5)
+    client.login(admin)
+    url = "/pledges?branch_q=%E7%AC%AC&waiting_page=2"  # 第: every branch
+    page = client.get(url).get_data(as_text=True)
+    back = "/pledges?branch_q=%E7%AC%AC&amp;waiting_page=2#awaiting"
+    assert f'name="back" value="{back}"' in page
+    first = _sections(page)["awaiting"][0]
+    response = client.form_post(f"/pledges/{first}/approve", {"back": back.replace("&amp;", "&")})
+    assert response.status_code == 303 and response.headers["Location"].endswith(back.replace("&amp;", "&"))
+    assert db.session.get(Pledge, first).status == PledgeStatus.APPROVED
+    elsewhere = _sections(page)["awaiting"][1]  # a back to another page is not followed
+    response = client.form_post(f"/pledges/{elsewhere}/approve", {"back": "/brands?page=2"})
+    assert response.headers["Location"].endswith(f"/pledges/{elsewhere}")
+
+
 def test_the_branch_menu_of_a_small_district(client, editor):
     branches = _district(3)
     client.login(editor)
