@@ -224,7 +224,7 @@ def test_every_branch_once_in_pinyin_order_across_the_pages(client, member):
     client.login(member)
     page = client.get("/brands").get_data(as_text=True)
     everything = _branch_ids()
-    assert f"{len(everything)} 个支部" in page and "第 1 页，共 2 页" in page
+    assert f"共 {len(everything)} 个党组织" in page and "第 1 页，共 2 页" in page
     assert _brands(client, "/brands") + _brands(client, "/brands?page=2") == everything
     assert _brands(client, "/brands?page=99999") == _brands(client, "/brands?page=2")  # the last page
     assert _brands(client, "/brands?page=abc") == _brands(client, "/brands")
@@ -240,7 +240,7 @@ def test_finding_a_branch_in_the_brands_of_a_big_district(client, leader):
     assert 'id="f-branch-q"' in page and 'role="combobox"' in page
     assert _brands(client, "/brands?branch_q=%E7%AC%AC1") == _branch_ids("第1")  # 第1, 第10…第19
     found = client.get("/brands?branch_q=%E7%AC%AC1").get_data(as_text=True)
-    assert "11 个支部" in found and "清除筛选" in found
+    assert "共 11 个党组织" in found and "清除筛选" in found
     assert "没有符合筛选条件的党组织" in client.get("/brands?branch_q=%25").get_data(as_text=True)
 
 
