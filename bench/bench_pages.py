@@ -1,5 +1,5 @@
 """The leadership dashboard, the branch page, exports, the news board and search (over 5,000 posts), the branch
-grades (分类定级) and a 报送 request's grid."""
+grades (分类定级), a 报送 request's grid, the pledges and the brands."""
 from datetime import timedelta
 
 from sqlalchemy import insert, select
@@ -117,4 +117,9 @@ CASES = [
     Case("a request's grid, waiting for a decision", "admin", lambda d: _grid(d) + "?state=to_decide"),
     Case("search, 2 characters (支部)", "mem01", "/news/search?q=支部"),
     Case("search, 4 characters (志愿服务)", "mem01", "/news/search?q=志愿服务"),
+    Case("pledges (organisation section)", "admin", "/pledges"),
+    Case("pledges (leader), page 3", "leader", "/pledges?page=3"),
+    Case("pledges (secretary)", "sec01", "/pledges"),
+    Case("brands", "mem01", "/brands"),
+    Case("brands, branch name contains 中学", "leader", "/brands?branch_q=中学"),
 ]

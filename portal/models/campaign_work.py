@@ -52,9 +52,10 @@ class Pledge(db.Model):
         # waiting first (the secretaries' and admins' work queues): neither reads the district's pledges (#14).
         Index("ix_pledge_member_year", "member_id", "year_id"),
         Index("ix_pledge_year_status", "year_id", "status", "updated_at"),
-        # A branch's pledges of a year by status (the branch page's approved pledges; the branch's own lists):
-        # without it SQLite read the whole year's approved pledges of the district through ix_pledge_year_status.
-        Index("ix_pledge_branch_year", "branch_id", "year_id", "status"),
+        # A branch's pledges of a year by status, the latest change first (the branch page's approved pledges; the
+        # branch's own pages of the pledges page): without it SQLite read the whole year's pledges of the district
+        # in that state through ix_pledge_year_status (migrations h14b_01, h14l_01).
+        Index("ix_pledge_branch_year", "branch_id", "year_id", "status", "updated_at"),
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.sql import ColumnElement, bindparam
 
 from ..collation import branch_order
 from ..extensions import db
@@ -212,3 +213,44 @@ def choices_by_id(branch_id: int) -> Choice | None:
     """The branch `branch_id` as a picker shows it, or None."""
     rows = _rows(_choices("all").where(Branch.id == branch_id))
     return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class BranchFilter:
+    """A district list's branch filter, as the news board filters: one branch (`branch`, an id from the menu of a
+    district of at most MENU_MAX branches) or part of a branch's name (`branch_q`, the search field of a bigger
+    one). For statements built once: `conditions` puts bound parameters where `values` gives them."""
+
+    branch_id: int | None = None
+    branch_q: str = ""
+
+    @classmethod
+    def parse(cls, args) -> BranchFilter:
+        """The filter of a query string; a malformed id is ignored (a filter link can age), the text folded."""
+        return cls(parse_int(args.get("branch") or "", low=1), fold(args.get("branch_q")))
+
+    @property
+    def shape(self) -> tuple[bool, bool]:
+        """(by branch, by name): which of `conditions` a statement holds."""
+        return self.branch_id is not None, bool(self.branch_q)
+
+    def query_args(self) -> dict:
+        """The filter as a link's query arguments (a pager's, a form's)."""
+        return {k: v for k, v in {"branch": self.branch_id, "branch_q": self.branch_q}.items() if v}
+
+    def values(self) -> dict:
+        """The bound parameters of `conditions`: the branch's id and the LIKE pattern of the name (any case;
+        % and _ are text)."""
+        escaped = self.branch_q.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        return {"filter_branch": self.branch_id, "filter_name": f"%{escaped}%"}
+
+    @staticmethod
+    def conditions(branch_id: ColumnElement, by_branch: bool, by_name: bool) -> list[ColumnElement]:
+        """WHERE conditions on the column `branch_id` of a shape (`shape`), with bound parameters (`values`)."""
+        out = []
+        if by_branch:
+            out.append(branch_id == bindparam("filter_branch"))
+        if by_name:
+            named = Branch.name.ilike(bindparam("filter_name"), escape="/")
+            out.append(named if branch_id is Branch.id else branch_id.in_(select(Branch.id).where(named)))
+        return out

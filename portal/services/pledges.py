@@ -4,10 +4,12 @@ are logged over the year and the keeping of the pledge is reviewed (评诺)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, insert, or_, select, union_all
 
 from ..clock import local_today
 from ..errors import Conflict, Invalid, NotFound
@@ -32,12 +34,13 @@ from ..models import (
     pledge_item,
     utcnow,
 )
-from . import audit, notifications
+from . import audit, branch_choice, notifications, paging
 from .campaign import ensure_writable, parse_date
 from .items import criterion_title_in, in_checklist, in_year_order, retired_in, wordings_in
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
+PER_PAGE = 20  # pledges on a page of a list (each with its text and tags)
 # Why an edit cannot be saved when the pledge moved on while it was being edited.
 _STATUS_CHANGED = {
     PledgeStatus.PENDING: _l("While you were editing, this pledge was sent for approval, so it can no longer be "
@@ -233,25 +236,32 @@ def tags(pledge_id: int) -> list[int]:
     return list(db.session.scalars(select(pledge_item.c.item_id).where(pledge_item.c.pledge_id == pledge_id)))
 
 
+@cache
+def _tags_statement():
+    """`tags_for`'s statement, built once: the tags of the pledges `ids` (an expanding parameter), in the order of
+    each pledge's year's checklists, with the answer their own checklist gave."""
+    own = and_(Assessment.year_id == Pledge.year_id, Assessment.branch_id == Pledge.branch_id,
+               or_(Assessment.member_id == Pledge.member_id,
+                   and_(Assessment.member_id.is_(None), Pledge.member_id.is_(None))))
+    stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item, criterion_title_in(), CampaignYear.year,
+                   ItemResult.item_text)
+            .join(Pledge, Pledge.id == pledge_item.c.pledge_id)
+            .join(CampaignYear, CampaignYear.id == Pledge.year_id)
+            .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
+            .outerjoin(Assessment, own)
+            .outerjoin(ItemResult, and_(ItemResult.assessment_id == Assessment.id, ItemResult.item_id == Item.id))
+            .where(pledge_item.c.pledge_id.in_(bindparam("ids", expanding=True))))
+    # Each pledge's tags in the order, and under the criterion names, of its own year's checklists.
+    return in_year_order(stmt, Pledge.year_id)
+
+
 def tags_for(pledge_ids: list[int]) -> dict[int, list[str]]:
     """{pledge id: [criterion · item text]}: the wording the pledge's own checklist (its branch's, or its
     member's) answered the item against, else the wording valid in the pledge's year (`items.wordings_in`), else
     the item's current wording. One query, and `wordings_in`'s for finished years."""
     out: dict[int, list[str]] = defaultdict(list)
     if pledge_ids:
-        own = and_(Assessment.year_id == Pledge.year_id, Assessment.branch_id == Pledge.branch_id,
-                   or_(Assessment.member_id == Pledge.member_id,
-                       and_(Assessment.member_id.is_(None), Pledge.member_id.is_(None))))
-        stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item, criterion_title_in(), CampaignYear.year,
-                       ItemResult.item_text)
-                .join(Pledge, Pledge.id == pledge_item.c.pledge_id)
-                .join(CampaignYear, CampaignYear.id == Pledge.year_id)
-                .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
-                .outerjoin(Assessment, own)
-                .outerjoin(ItemResult, and_(ItemResult.assessment_id == Assessment.id, ItemResult.item_id == Item.id))
-                .where(pledge_item.c.pledge_id.in_(pledge_ids)))
-        # Each pledge's tags in the order, and under the criterion names, of its own year's checklists.
-        rows = db.session.execute(in_year_order(stmt, Pledge.year_id)).all()
+        rows = db.session.execute(_tags_statement(), {"ids": list(pledge_ids)}).all()
         unanswered: dict[int, set[int]] = defaultdict(set)
         for _pid, year_id, item, _c, _n, answered in rows:
             if answered is None:
@@ -274,24 +284,41 @@ def entries_for(pledge_ids: list[int]) -> dict[int, list[PledgeEntry]]:
     return out
 
 
+def _named(stmt):
+    """`stmt` over Pledge with the names its rows show: (pledge, branch name, member name)."""
+    return (stmt.add_columns(Branch.name, User.display_name).join(Branch, Branch.id == Pledge.branch_id)
+            .outerjoin(User, User.id == Pledge.member_id))
+
+
 def _with_names(stmt, oldest: int | None = None) -> list[tuple[Pledge, str, str | None]]:
     """(pledge, branch name, member name) rows, the latest change first; or, with `oldest`, only the
     `oldest` pledges changed longest ago, those first."""
-    stmt = (stmt.add_columns(Branch.name, User.display_name).join(Branch, Branch.id == Pledge.branch_id)
-            .outerjoin(User, User.id == Pledge.member_id))
+    stmt = _named(stmt)
     if oldest is not None:
         stmt = stmt.order_by(Pledge.updated_at, Pledge.id).limit(oldest)
     else:
-        stmt = stmt.order_by(Pledge.updated_at.desc())
+        stmt = stmt.order_by(Pledge.updated_at.desc(), Pledge.id.desc())
     return list(db.session.execute(stmt))
 
 
 def mine(user, year: CampaignYear) -> list[tuple]:
-    """The user's own pledges, and for a secretary the branch's pledges too."""
-    cond = Pledge.member_id == user.id
+    """The user's own pledges, and for a secretary the branch's pledges too. Read through the member's and the
+    branch's indexes (a union of ids), not the year's pledges of the whole district."""
+    ids = select(Pledge.id).where(Pledge.member_id == user.id, Pledge.year_id == year.id)
     if user.role == Role.SECRETARY and user.branch_id:
-        cond = or_(cond, (Pledge.branch_id == user.branch_id) & Pledge.member_id.is_(None))
-    return _with_names(select(Pledge).where(Pledge.year_id == year.id, cond))
+        ids = union_all(ids, select(Pledge.id).where(Pledge.branch_id == user.branch_id, Pledge.year_id == year.id,
+                                                     Pledge.member_id.is_(None)))
+    return _with_names(select(Pledge).where(Pledge.id.in_(ids)))
+
+
+def _awaiting_conditions(kind: str) -> list:
+    """Pledges waiting for approval: "district" for the organisation section (branch pledges and secretaries'
+    own), "branch" for a secretary (the other members' pledges of the branch: parameters `own_branch`, `me`)."""
+    if kind == "district":
+        secretaries = select(User.id).where(User.role == Role.SECRETARY)
+        return [or_(Pledge.member_id.is_(None), Pledge.member_id.in_(secretaries))]
+    return [Pledge.branch_id == bindparam("own_branch", type_=Integer), Pledge.member_id.isnot(None),
+            Pledge.member_id != bindparam("me", type_=Integer)]
 
 
 def awaiting(user, year: CampaignYear, oldest: int | None = None) -> list[tuple]:
@@ -299,14 +326,21 @@ def awaiting(user, year: CampaignYear, oldest: int | None = None) -> list[tuple]
     secretaries' own; a secretary gets the other members' pledges of their branch. (pledge, branch name, member
     name) rows, the latest change first; with `oldest`, only that many, the longest waiting first (a work
     queue's section: a district's thousands of pending pledges are not loaded to show 26)."""
-    base = select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.PENDING)
+    kind = _approver_kind(user)
+    if kind is None:
+        return []
+    stmt = select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.PENDING,
+                                *_awaiting_conditions(kind))
+    return _with_names(stmt.params(own_branch=user.branch_id, me=user.id), oldest)
+
+
+def _approver_kind(user) -> str | None:
+    """Whose pledges `user` approves: "district" (the organisation section), "branch" (a secretary), or None."""
     if user.role == Role.ADMIN:
-        secretaries = select(User.id).where(User.role == Role.SECRETARY)
-        return _with_names(base.where(or_(Pledge.member_id.is_(None), Pledge.member_id.in_(secretaries))), oldest)
+        return "district"
     if user.role == Role.SECRETARY and user.branch_id:
-        return _with_names(base.where(Pledge.branch_id == user.branch_id, Pledge.member_id.isnot(None),
-                                      Pledge.member_id != user.id), oldest)
-    return []
+        return "branch"
+    return None
 
 
 def published(year: CampaignYear, branch_id: int | None = None) -> list[tuple]:
@@ -315,6 +349,59 @@ def published(year: CampaignYear, branch_id: int | None = None) -> list[tuple]:
     if branch_id is not None:
         stmt = stmt.where(Pledge.branch_id == branch_id)
     return _with_names(stmt)
+
+
+@dataclass
+class PledgeList(paging.Paged):
+    """One page of a list of pledges: (pledge, branch name, member name) rows, the latest change first, and where
+    the page sits among all that match (`total`)."""
+
+    rows: list[tuple[Pledge, str, str | None]]
+    window: paging.Window
+
+
+@cache
+def _list_statements(kind: str, by_branch: bool, by_name: bool):
+    """(count, page) statements of a list of pledges, built once per shape: `kind` "published" (approved),
+    "district" or "branch" (waiting for approval, `_awaiting_conditions`); `by_branch`, `by_name`: the
+    BranchFilter's conditions. Parameters: `year_id`, the kind's and the filter's, `limit`, `offset`."""
+    status = PledgeStatus.APPROVED if kind == "published" else PledgeStatus.PENDING
+    conditions = [Pledge.year_id == bindparam("year_id", type_=Integer), Pledge.status == status,
+                  *([] if kind == "published" else _awaiting_conditions(kind)),
+                  *branch_choice.BranchFilter.conditions(Pledge.branch_id, by_branch, by_name)]
+    count = select(func.count()).select_from(select(Pledge.id).where(*conditions).subquery())
+    page = (_named(select(Pledge).where(*conditions)).order_by(Pledge.updated_at.desc(), Pledge.id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+    return count, page
+
+
+def _page_of(kind: str, values: dict, filters: branch_choice.BranchFilter, page: int,
+             per_page: int) -> PledgeList:
+    count, rows = _list_statements(kind, *filters.shape)
+    values = {**values, **filters.values()}
+    shown = paging.window(db.session.scalar(count, values) or 0, page, per_page)
+    return PledgeList(list(db.session.execute(rows, {**values, "limit": per_page, "offset": shown.offset})), shown)
+
+
+def awaiting_page(user, year: CampaignYear, filters: branch_choice.BranchFilter, page: int = 1,
+                  per_page: int = PER_PAGE) -> PledgeList:
+    """The page `page` (clamped: paging.window) of the pledges waiting for `user`'s approval (`awaiting`), the
+    latest change first; the organisation section's narrowed by `filters` (a secretary's are of one branch).
+    Two queries whatever the district's size; none for a person who approves no pledges."""
+    kind = _approver_kind(user)
+    if kind is None:
+        return PledgeList([], paging.window(0, 1, per_page))
+    if kind == "branch":
+        filters = branch_choice.BranchFilter()
+    return _page_of(kind, {"year_id": year.id, "own_branch": user.branch_id, "me": user.id}, filters, page,
+                    per_page)
+
+
+def published_page(year: CampaignYear, filters: branch_choice.BranchFilter, page: int = 1,
+                   per_page: int = PER_PAGE) -> PledgeList:
+    """The page `page` (clamped: paging.window) of the year's approved pledges that `filters` leave (a branch's
+    own list: `BranchFilter(branch_id)`), the latest change first. Two queries whatever the district's size."""
+    return _page_of("published", {"year_id": year.id}, filters, page, per_page)
 
 
 def member_of(pledge: Pledge) -> User | None:

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Integer, bindparam, case, func, select
 
 from ..collation import branch_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Branch, CampaignYear, Milestone, Project, utcnow
-from . import audit
+from . import audit, branch_choice, paging
 from .campaign import ensure_writable, parse_date
 from .versions import check_version
+
+PER_PAGE = 50  # branches on a page of the district's brands
 
 
 @dataclass(frozen=True)
@@ -52,17 +55,47 @@ def get_milestone(milestone_id: int) -> Milestone:
     return milestone
 
 
-def brands(year: CampaignYear) -> list[BrandRow]:
-    """The district list of brands with each branch's project progress for the year, in one query."""
+@dataclass
+class BrandPage(paging.Paged):
+    """One page of the district's brands (`rows`, in pinyin order) and where it sits among the active branches
+    the filter leaves (`total`)."""
+
+    rows: list[BrandRow]
+    window: paging.Window
+
+
+@cache
+def _brand_statements(by_branch: bool, by_name: bool):
+    """(count, page, figures) statements of the brands list, built once per filter shape (BranchFilter): the
+    active branches the filter leaves, counted; a page of them in pinyin order (parameters `limit`, `offset`);
+    and the year's projects and milestones of the page's branches (`year_id`, `ids`), summed per branch."""
+    conditions = [Branch.active.is_(True), *branch_choice.BranchFilter.conditions(Branch.id, by_branch, by_name)]
+    count = select(func.count()).select_from(select(Branch.id).where(*conditions).subquery())
+    page = (select(Branch.id, Branch.name, Branch.brand_name, Branch.brand_slogan).where(*conditions)
+            .order_by(*branch_order())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
     done = func.coalesce(func.sum(case((Milestone.done.is_(True), 1), else_=0)), 0)
-    stmt = (select(Branch.id, Branch.name, Branch.brand_name, Branch.brand_slogan,
-                   func.count(func.distinct(Project.id)), func.count(Milestone.id), done)
-            .outerjoin(Project, and_(Project.branch_id == Branch.id, Project.year_id == year.id))
-            .outerjoin(Milestone, Milestone.project_id == Project.id)
-            .where(Branch.active.is_(True))
-            .group_by(Branch.id, Branch.name, Branch.sort_key, Branch.brand_name, Branch.brand_slogan)
-            .order_by(*branch_order()))
-    return [BrandRow(*(int(v) if i >= 4 else v for i, v in enumerate(row))) for row in db.session.execute(stmt)]
+    figures = (select(Project.branch_id, func.count(func.distinct(Project.id)), func.count(Milestone.id), done)
+               .outerjoin(Milestone, Milestone.project_id == Project.id)
+               .where(Project.year_id == bindparam("year_id", type_=Integer),
+                      Project.branch_id.in_(bindparam("ids", expanding=True)))
+               .group_by(Project.branch_id))
+    return count, page, figures
+
+
+def brands(year: CampaignYear, filters: branch_choice.BranchFilter | None = None, page: int = 1,
+           per_page: int = PER_PAGE) -> BrandPage:
+    """The page `page` (clamped: paging.window) of the district list of brands, the active branches `filters`
+    leaves, with each branch's project progress for the year: the count, the page, and the figures of the page's
+    branches only (GROUP BY over their projects), whatever the district's size."""
+    filters = filters or branch_choice.BranchFilter()
+    count, rows, figures = _brand_statements(*filters.shape)
+    values = filters.values()
+    shown = paging.window(db.session.scalar(count, values) or 0, page, per_page)
+    found = db.session.execute(rows, {**values, "limit": per_page, "offset": shown.offset}).all()
+    summed = {branch_id: (int(projects), int(milestones), int(done)) for branch_id, projects, milestones, done in
+              db.session.execute(figures, {"year_id": year.id, "ids": [row[0] for row in found]})} if found else {}
+    return BrandPage([BrandRow(*row, *summed.get(row[0], (0, 0, 0))) for row in found], shown)
 
 
 def branch_projects(branch_id: int, year: CampaignYear) -> list[tuple[Project, list[Milestone]]]:

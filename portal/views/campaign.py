@@ -278,16 +278,28 @@ def submission_document(submission_id: int):
 
 # --- pledges (公开承诺) --------------------------------------------------------------------------
 
+def _page_asked(name: str = "page") -> int:
+    """A list's page number from the query string: 1 when it is missing or not a page number (the service clamps
+    the rest: paging.window)."""
+    return parse_int(request.args.get(name, ""), low=1, high=99_999) or 1
+
+
 def _pledges_page(errors=None, status=200, failed=None, form=None):
     year = _year()
     me = _me()
+    # The organisation section, the leaders and the editors read the district's pledges, filtered by branch; the
+    # others their own branch's.
+    district = me.role in (Role.ADMIN, Role.LEADER, Role.EDITOR)
+    filters = branch_choice.BranchFilter.parse(request.args) if district else branch_choice.BranchFilter()
     mine = pledge_service.mine(me, year)
-    awaiting = pledge_service.awaiting(me, year)
-    published = pledge_service.published(year, None if me.role in (Role.ADMIN, Role.LEADER, Role.EDITOR)
-                                         else me.branch_id)
-    ids = [p.id for p, _b, _m in mine + awaiting + published]
+    awaiting = pledge_service.awaiting_page(me, year, filters, _page_asked("waiting_page"))
+    published = pledge_service.published_page(
+        year, filters if district else branch_choice.BranchFilter(me.branch_id), _page_asked())
+    ids = [p.id for p, _b, _m in mine + awaiting.rows + published.rows]
     return render("campaign/pledges.html", status=status, year=year, mine=mine, awaiting=awaiting,
-                  published=published, tags=pledge_service.tags_for(ids), errors=errors or {}, failed=failed,
+                  published=published, filters=filters if district else None,
+                  branches=branch_choice.choices("active") if district else None,
+                  tags=pledge_service.tags_for(ids), errors=errors or {}, failed=failed,
                   form=shown(form), branch_items=pledge_service.items_for(Subject.BRANCH, year),
                   member_items=pledge_service.items_for(Subject.MEMBER, year))
 
@@ -351,8 +363,10 @@ def _pledge_action(pledge_id: int, action: str, call, failed: str, done_message:
     if refusal:
         return refusal
     flash(done_message, "success")
-    back = BackForm().back.data
-    return redirect_back(back if back == url_for("campaign.pledges") else url_for("campaign.pledge", pledge_id=item.id))
+    # Back to the list the button was on (its filter and pages kept), or to the pledge.
+    back, listing = BackForm().back.data or "", url_for("campaign.pledges")
+    return redirect_back(back if back == listing or back.startswith((listing + "?", listing + "#"))
+                         else url_for("campaign.pledge", pledge_id=item.id))
 
 
 @bp.post("/pledges/<int:pledge_id>")
@@ -407,7 +421,9 @@ def evaluate_pledge(pledge_id: int):
 @require("brand.view")
 def brands():
     year = _year()
-    return render("campaign/brands.html", year=year, rows=project_service.brands(year))
+    filters = branch_choice.BranchFilter.parse(request.args)
+    return render("campaign/brands.html", year=year, listing=project_service.brands(year, filters, _page_asked()),
+                  filters=filters, branches=branch_choice.choices("active"))
 
 
 def _brand_page(branch, errors=None, status=200, failed=None, conflict=None, form=None):
