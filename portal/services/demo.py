@@ -617,7 +617,8 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
                   .where(Assessment.year_id == year.id))
     # An item's draw is joined only where it is answered: among the first `answered` of its checklist.
     drawn = and_(DRAWS.c.n == _draw(seed_value, PICKED_CUMULATIVE[-1], item.item_id), item.place < ANSWERING.c.answered)
-    at = MOMENTS.c.n == _draw(seed_value + 1, len(moments), item.item_id)
+    # (A finished year's answers share one moment: no draw.)
+    at = MOMENTS.c.n == (_draw(seed_value + 1, len(moments), item.item_id) if len(moments) > 1 else 0)
     answers = (checklists.join(DRAWS, drawn).join(MOMENTS, at).with_only_columns(
         Assessment.id, item.item_id, DRAWS.c.result, DRAWS.c.note, item.text, literal(0), ANSWERING.c.by_id,
         MOMENTS.c.at))
