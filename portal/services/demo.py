@@ -6,6 +6,7 @@ seed in seconds; the one password hash is computed once and shared by the demo a
 from __future__ import annotations
 
 import random
+import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +27,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    event,
     func,
     insert,
     literal,
@@ -178,34 +180,11 @@ def seed(branches: int = 24, members_per_branch: int = 6, seed_value: int = 2012
     2011 finished, 2012 current and part-way done) and their history, audited at its own times. The same
     `seed_value` makes the same district. Raises DemoInProduction (PORTAL_ENV=production) or DemoRefused (the
     database already holds a district)."""
-    with _bulk_load():
-        try:
-            return _seed(branches, members_per_branch, seed_value, today)
-        except BaseException:
-            db.session.rollback()  # what it wrote, and the district triggers dropped for the load, undone
-            raise
-
-
-BULK_LOAD_CACHE_KIB = 50_000  # SQLite's page cache while the demo loads (its default is 2 MB)
-
-
-@contextmanager
-def _bulk_load():
-    """On SQLite, a page cache large enough for a district's indexes while the demo loads (a 2,000-branch district
-    writes about 7 million answers and reads them back to tally them); the connection's own setting afterwards."""
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        yield
-        return
-    sqlite = connection.connection.dbapi_connection  # the same one after the commit: a pragma of the connection
-    cache = sqlite.execute("PRAGMA cache_size").fetchone()[0]
-    # Only the cache: `temp_store` cannot change inside a transaction, and `init-db --demo-if-empty` on an empty
-    # database seeds in the transaction that wrote the built-in frameworks (it failed there, leaving no district).
-    sqlite.execute(f"PRAGMA cache_size=-{BULK_LOAD_CACHE_KIB}")
     try:
-        yield
-    finally:
-        sqlite.execute(f"PRAGMA cache_size={int(cache)}")
+        return _seed(branches, members_per_branch, seed_value, today)
+    except BaseException:
+        db.session.rollback()  # what it wrote, and the district triggers dropped for the load, undone
+        raise
 
 
 def _seed(branches: int, members_per_branch: int, seed_value: int, today: date | None) -> DemoSummary:
@@ -213,18 +192,113 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
         raise DemoInProduction
     if not is_empty():
         raise DemoRefused
-    ensure_builtin()
+    ensure_builtin()  # (commits)
     db.session.flush()
     today = today or local_today()
     # Everything up to the first commit in bulk, without the district totals' row triggers (1.2 million tallies
     # at 2,000 branches): the totals are computed once at the end and the triggers are back before the commit.
-    with figures.district_triggers_suspended(db.session.connection()):
-        branch_ids, members, years = _load(branches, members_per_branch, seed_value, today)
+    with _bulk_load() as load:
+        with figures.district_triggers_suspended(db.session.connection()):
+            branch_ids, members, years = _load(branches, members_per_branch, seed_value, today)
+        load.commit()  # the district's rows (the bulletins and notifications below commit their own)
     __import__("portal.services.bulletins", fromlist=["seed_demo"]).seed_demo(today)  # 通报 of 2011 and 2012
     _seed_notifications(years[2012])
     db.session.commit()
     return DemoSummary(branches=len(branch_ids), members=len(members),
                        accounts=[(u, DEMO_PASSWORD, d) for u, d in DEMO_ACCOUNTS])
+
+
+BULK_LOAD_CACHE_KIB = 50_000  # SQLite's page cache while the demo loads (its default is 2 MB)
+
+
+class DemoLoadBroken(RuntimeError):
+    """The district's rows, loaded without SQLite checking their foreign keys row by row, refer to rows that do
+    not exist (a bug of the seed): the load is rolled back."""
+
+
+class _Load:
+    """The district's rows loaded on SQLite in a transaction of their own (`_bulk_load`): written with the journal
+    in memory instead of the WAL (no second copy of a 900 MB load, no checkpoint of it), without syncing and without
+    foreign keys checked row by row, these set on the connection as the load checks it out (`relax`: SQLite changes
+    none of them inside a transaction); `commit()` checks the foreign keys once and commits, and the connection's
+    settings are back as they were (`restore`), the database in WAL mode again. The database is a new one (the
+    seed refuses any other before it writes), so a load cut short by a crash loses nothing."""
+
+    RELAXED = (("foreign_keys", "OFF"), ("synchronous", "OFF"), ("journal_mode", "MEMORY"))
+
+    def __init__(self) -> None:
+        self.checked_out = False
+        self.sqlite: sqlite3.Connection | None = None  # the relaxed connection, until restored
+        self.before: dict[str, object] = {}
+
+    def relax(self, dbapi_connection, _record, _proxy) -> None:
+        """Pool "checkout" listener (a connection checked out is in no transaction yet): the load's connection
+        only. The journal leaves WAL only where this is the database's one connection (as when seeding a new
+        database); where another has it open, it stays in WAL at once, not after the busy timeout."""
+        if self.checked_out:
+            return
+        self.checked_out = True
+        sqlite = self.sqlite = dbapi_connection
+        self.before = {name: sqlite.execute(f"PRAGMA {name}").fetchone()[0]
+                       for name in ("busy_timeout", *(name for name, _value in self.RELAXED))}
+        sqlite.execute("PRAGMA busy_timeout=0")
+        try:
+            for name, value in self.RELAXED:
+                sqlite.execute(f"PRAGMA {name}={value}")
+        except sqlite3.OperationalError:  # "database is locked" (another connection): the journal stays in WAL
+            pass
+        finally:
+            sqlite.execute(f"PRAGMA busy_timeout={int(self.before['busy_timeout'])}")
+
+    def commit(self) -> None:
+        """Commit the load, its foreign keys checked first where they were not checked row by row (raises
+        DemoLoadBroken); the connection's settings then back as they were."""
+        if self.sqlite is not None:
+            broken = db.session.connection().exec_driver_sql("PRAGMA foreign_key_check").fetchmany(5)
+            if broken:
+                raise DemoLoadBroken(f"rows whose parent is missing (table, rowid, parent table, key): {broken}")
+        db.session.commit()
+        self.restore()
+
+    def restore(self) -> None:
+        """The relaxed connection's settings as they were, outside a transaction (after the commit or the
+        rollback)."""
+        if self.sqlite is None:
+            return
+        sqlite, self.sqlite = self.sqlite, None
+        for name, _value in reversed(self.RELAXED):
+            sqlite.execute(f"PRAGMA {name}={self.before[name]}")
+
+
+@contextmanager
+def _bulk_load():
+    """A transaction for the district's bulk load, begun here, and the `_Load` that commits it (yielded). On
+    SQLite: a page cache large enough for a district's indexes meanwhile (a 2,000-branch district writes about 3
+    million answers and reads parts of them back) and the settings of `_Load`; the connection's own settings
+    afterwards. A failure inside rolls the load back (then the settings are restored) and is raised."""
+    load = _Load()
+    engine = db.session.get_bind()
+    if engine.dialect.name != "sqlite":
+        yield load
+        return
+    relaxing = not db.session().in_transaction()  # (else the settings could not change: only the cache does)
+    if relaxing:
+        event.listen(engine, "checkout", load.relax)
+    try:
+        sqlite = db.session.connection().connection.dbapi_connection  # begins the load's transaction
+        cache = sqlite.execute("PRAGMA cache_size").fetchone()[0]
+        sqlite.execute(f"PRAGMA cache_size=-{BULK_LOAD_CACHE_KIB}")
+        try:
+            yield load
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            sqlite.execute(f"PRAGMA cache_size={int(cache)}")  # (a pragma of the connection, after the commit too)
+    finally:
+        if relaxing:
+            event.remove(engine, "checkout", load.relax)
+        load.restore()
 
 
 def _load(branches: int, members_per_branch: int, seed_value: int, today: date):
@@ -543,7 +617,8 @@ def _write_answers(year: CampaignYear, answering: list[tuple[int, int, int | Non
                   .where(Assessment.year_id == year.id))
     # An item's draw is joined only where it is answered: among the first `answered` of its checklist.
     drawn = and_(DRAWS.c.n == _draw(seed_value, PICKED_CUMULATIVE[-1], item.item_id), item.place < ANSWERING.c.answered)
-    at = MOMENTS.c.n == _draw(seed_value + 1, len(moments), item.item_id)
+    # (A finished year's answers share one moment: no draw.)
+    at = MOMENTS.c.n == (_draw(seed_value + 1, len(moments), item.item_id) if len(moments) > 1 else 0)
     answers = (checklists.join(DRAWS, drawn).join(MOMENTS, at).with_only_columns(
         Assessment.id, item.item_id, DRAWS.c.result, DRAWS.c.note, item.text, literal(0), ANSWERING.c.by_id,
         MOMENTS.c.at))

@@ -326,3 +326,59 @@ def test_a_failing_demo_leaves_the_district_triggers_as_they_were(app, monkeypat
     assert _district_triggers() == before
     assert db.session.scalar(select(func.count(Branch.id))) == 0
     assert db.session.scalar(select(func.count(Assessment.id))) == 0
+
+
+def _connection_settings() -> dict[str, object]:
+    """The SQLite settings `demo._Load` relaxes, as the session's connection has them."""
+    sqlite = db.session.connection().connection.driver_connection
+    return {name: sqlite.execute(f"PRAGMA {name}").fetchone()[0] for name in ("journal_mode", "synchronous",
+                                                                              "foreign_keys")}
+
+
+def test_demo_loads_without_the_wal_and_row_by_row_checks_and_puts_them_back(app, monkeypatch):
+    """On SQLite the district's rows are written in a transaction of their own with the journal in memory, without
+    syncing and without foreign keys checked row by row (demo._Load); at its commit every setting is back as it was
+    and the database is in WAL mode again (the portal's engine settings, portal/database.py)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's journal and pragmas")
+    before = _connection_settings()
+    db.session.rollback()
+    assert before == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1}
+    during = []
+    commit = demo._Load.commit
+
+    def look_then_commit(load):
+        during.append(_connection_settings())
+        commit(load)
+
+    monkeypatch.setattr(demo._Load, "commit", look_then_commit)
+    demo.seed(branches=3, members_per_branch=2)
+    assert during == [{"journal_mode": "memory", "synchronous": 0, "foreign_keys": 0}]
+    assert _connection_settings() == before
+    assert db.session.scalar(select(func.count(Branch.id))) == 3
+
+
+def test_a_demo_load_that_breaks_a_foreign_key_is_refused_whole(app, monkeypatch):
+    """A load whose rows refer to a missing row (a bug of the seed) is rolled back whole: on SQLite, which loads
+    without checking row by row, the one check before the commit finds it (DemoLoadBroken); PostgreSQL refuses the
+    row itself. The connection's settings are back as they were either way."""
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.models import ProgressSnapshot
+
+    before = _connection_settings() if db.session.get_bind().dialect.name == "sqlite" else None
+    db.session.rollback()
+    snapshots = demo._seed_snapshots
+
+    def with_a_stray_branch(rng, year, branch_ids, today):
+        snapshots(rng, year, branch_ids, today)
+        db.session.add(ProgressSnapshot(year_id=year.id, branch_id=max(branch_ids) + 1000, day=today, progress=0))
+        db.session.flush()
+
+    monkeypatch.setattr(demo, "_seed_snapshots", with_a_stray_branch)
+    with pytest.raises((demo.DemoLoadBroken, IntegrityError)):
+        demo.seed(branches=3, members_per_branch=2)
+    assert db.session.scalar(select(func.count(Branch.id))) == 0
+    assert db.session.scalar(select(func.count(Assessment.id))) == 0
+    if before is not None:
+        assert _connection_settings() == before
