@@ -148,18 +148,25 @@ def install_template_gettext(app) -> None:
     block variables merged in) on every call inside a loop or block, a few hundred times per long page. Same
     results: the translation of the request's (or `force_locale`'s) language, Markup when autoescaping, and
     always %-formatted, as the extension's "newstyle" gettext does."""
+    from flask import g, has_app_context
     from flask_babel import get_translations
     from jinja2 import pass_eval_context
     from markupsafe import Markup
 
     def translations(eval_ctx):
         # Looked up once per template rendered (its evaluation context), not once per string: each look-up
-        # walks Flask-Babel's context locals (about six), a fifth of a checklist row's render. A template is
-        # rendered in one language (force_locale wraps whole renders).
+        # walks Flask-Babel's context locals (about six), a fifth of a checklist row's render. Kept with the
+        # request's own Flask-Babel context and the locale it holds, and found again when either differs: a
+        # template imported without context (`{% from "_pager.html" import pager %}`) is kept by Jinja, evaluation
+        # context and all, from one request to the next, and `force_locale` changes the locale within a request.
+        space = getattr(g._get_current_object(), "_flask_babel", None) if has_app_context() else None
+        locale = getattr(space, "babel_locale", None)
+        if locale is None:  # no language chosen yet in this context (or none at all): ask, keep nothing
+            return get_translations()
         found = getattr(eval_ctx, "portal_translations", None)
-        if found is None:
-            found = eval_ctx.portal_translations = get_translations()
-        return found
+        if found is None or found[0] is not space or found[1] is not locale:
+            found = eval_ctx.portal_translations = (space, locale, get_translations())
+        return found[2]
 
     @pass_eval_context
     def gettext(eval_ctx, string: str, **variables) -> str:
