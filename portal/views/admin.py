@@ -10,11 +10,10 @@ from ..forms import admin as forms
 from ..forms import run_form, validated
 from ..forms.fields import errors_of, shown
 from ..htmx import redirect_back, render
-from ..input_guard import parse_int
 from ..links import external_url
 from ..models import Branch, User
 from ..permissions import require
-from ..services import activation, auditlog, branch_choice, firstrun, intents, uploads
+from ..services import activation, auditlog, branch_choice, firstrun, intents, paging, uploads
 from ..services import branch_import as branch_files
 from ..services import roster as roster_service
 from ..services import users as user_service
@@ -30,7 +29,7 @@ def _users_page(errors=None, status=200, form=None):
     """The accounts, filtered by ?q=, role and branch (the branch picker's id, or its typed name: a name that
     fits no branch or several is said beside the field and the branch filter left out)."""
     args = request.args
-    page = parse_int(args.get("page", "1"), low=1, high=99_999) or 1
+    page = paging.requested_page(args.get("page"))
     branch_id, problem = branch_choice.read_filter(args, "branch", "all")
     users, window = user_service.list_users(args.get("q", ""), args.get("role", ""), str(branch_id or ""), page)
     return render("admin/users.html", status=status, users=users, window=window,
@@ -127,7 +126,7 @@ def setup():
 
 def _branches_page(errors=None, status=200, failed=None, form=None, conflict=None):
     """The registry, a page at a time (`q` searches, `page` pages); a refused edit shows its branch alone."""
-    page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
+    page = paging.requested_page(request.args.get("page"))
     query = request.args.get("q", "")[:120]
     rows, window = user_service.branch_overview(query, page, only=failed if isinstance(failed, int) else None)
     return render("admin/branches.html", status=status, rows=rows, window=window, query=query, errors=errors or {},
@@ -410,7 +409,7 @@ def audit():
 
 
 def _audit_page(filters):
-    page = parse_int(request.args.get("page", "1"), low=1, high=99_999) or 1
+    page = paging.requested_page(request.args.get("page"))
     return render("admin/audit.html", status=422 if filters.errors else 200, filters=filters,
                   listing=auditlog.page_of(filters, page), branches=branch_choice.choices("all"),
                   kinds=auditlog.kind_options())

@@ -19,7 +19,7 @@ from ..input_guard import parse_int
 from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
 from ..models import Inspection as InspectionRecord
 from ..permissions import authorize, can, require
-from ..services import branch_choice, intents
+from ..services import branch_choice, intents, paging
 from ..services import campaign as campaign_service
 from ..services import inspections as inspection_service
 from ..services import pledges as pledge_service
@@ -281,7 +281,7 @@ def submission_document(submission_id: int):
 def _page_asked(name: str = "page") -> int:
     """A list's page number from the query string: 1 when it is missing or not a page number (the service clamps
     the rest: paging.window)."""
-    return parse_int(request.args.get(name, ""), low=1, high=99_999) or 1
+    return paging.requested_page(request.args.get(name))
 
 
 def _pledges_page(errors=None, status=200, failed=None, form=None):

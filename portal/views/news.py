@@ -18,7 +18,7 @@ from ..input_guard import parse_int
 from ..links import external_url
 from ..models import Post, PostCategory
 from ..permissions import authorize, require
-from ..services import images, intents, uploads
+from ..services import images, intents, paging, uploads
 from ..services import news as news_service
 from ..services import search as search_service
 
@@ -39,7 +39,7 @@ def helpers() -> dict:
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return parse_int(value, low=1, high=99_999) or 1
+    return paging.requested_page(value)
 
 
 # --- board, search, feed -----------------------------------------------------------------------

@@ -135,3 +135,32 @@ def test_when_writes_what_babel_wrote(app, zone):
             assert when(moment.date()) == format_date(moment.date(), "yyyy-MM-dd")
         assert when(datetime(987, 6, 5, 4, 3)) == format_datetime(datetime(987, 6, 5, 4, 3), "yyyy-MM-dd HH:mm")
         assert when(None) == when("") == "—" and when("not a time") == "not a time"
+
+
+@pytest.mark.parametrize(("value", "page"), [(None, 1), ("", 1), ("abc", 1), ("-1", 1), ("0", 1), ("2.5", 1),
+                                             ("２", 1), (" 3 ", 3), ("99", 99), ("9" * 6, 99_999),
+                                             ("9" * 20, 99_999), ("9" * 5000, 99_999)])
+def test_requested_page(value, page):
+    """The one reading of a list's `page` parameter: a number past the end, however long, is a big page (the
+    window then shows the last), as 99 is; anything not a page number is the first."""
+    from portal.services.paging import requested_page
+
+    assert requested_page(value) == page
+
+
+def test_every_list_reads_its_page_the_same_way(client, app, admin):
+    """The news board, the pledges, and the admin's lists read a huge page number as they read a page just past
+    the end (before, some read it as the first): the same answer, the form tokens aside."""
+    import re
+
+    from tests.news_helpers import make_post
+
+    for n in range(25):  # more than a page of the board
+        make_post(admin, title=f"事迹{n}")
+    client.login(admin)
+    for path in ("/news", "/pledges", "/admin/users", "/admin/branches", "/admin/audit"):
+        past, huge = client.get(f"{path}?page=99"), client.get(f"{path}?page=" + "9" * 30)
+        assert past.status_code == huge.status_code == 200, path
+        token = re.compile(r'((?:content|value)=")[A-Za-z0-9_.-]{20,}')  # CSRF and one-time form tokens
+        huge_text = huge.get_data(as_text=True).replace("9" * 30, "99")  # its own address (the language links)
+        assert token.sub(r"\1", past.get_data(as_text=True)) == token.sub(r"\1", huge_text), path
