@@ -227,7 +227,7 @@ class BranchFilter:
     @classmethod
     def parse(cls, args) -> BranchFilter:
         """The filter of a query string; a malformed id is ignored (a filter link can age), the text folded."""
-        return cls(parse_int(args.get("branch") or "", low=1), fold(args.get("branch_q")))
+        return cls(*read_name_filter(args))
 
     @property
     def shape(self) -> tuple[bool, bool]:
@@ -241,8 +241,7 @@ class BranchFilter:
     def values(self) -> dict:
         """The bound parameters of `conditions`: the branch's id and the LIKE pattern of the name (any case;
         % and _ are text)."""
-        escaped = self.branch_q.replace("/", "//").replace("%", "/%").replace("_", "/_")
-        return {"filter_branch": self.branch_id, "filter_name": f"%{escaped}%"}
+        return {"filter_branch": self.branch_id, "filter_name": name_pattern(self.branch_q)}
 
     @staticmethod
     def conditions(branch_id: ColumnElement, by_branch: bool, by_name: bool) -> list[ColumnElement]:
@@ -251,6 +250,6 @@ class BranchFilter:
         if by_branch:
             out.append(branch_id == bindparam("filter_branch"))
         if by_name:
-            named = Branch.name.ilike(bindparam("filter_name"), escape="/")
+            named = Branch.name.ilike(bindparam("filter_name"), escape=ESCAPE)
             out.append(named if branch_id is Branch.id else branch_id.in_(select(Branch.id).where(named)))
         return out
