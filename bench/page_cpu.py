@@ -8,8 +8,10 @@ warm-ups; prints the median and the lowest CPU time (time.process_time), the sta
 statements SQLAlchemy compiled in one request after the warm-ups (a statement without a cache key compiles every
 time).
 Pages starting "HX " are requested as htmx does (the fragment). `ONLY=<text>` runs the pages whose label holds it.
-`SHOW=<label>` lists that page's statements with their wall time. The tick writes (the first branch item's result,
-alternately met and partly): run it on a copy of a district, never on a database you keep.
+`SHOW=<label>` lists that page's statements with their wall time. `PAGES="user path, user path"` measures those
+pages instead of the list below and the tick (a path may hold `{request}`: the current year's first 报送 request's
+id). The tick writes (the first branch item's result, alternately met and partly): run it on a copy of a district,
+never on a database you keep.
 """
 from __future__ import annotations
 
@@ -59,9 +61,18 @@ def main(rounds: int = 7) -> None:
             Framework.subject == Subject.BRANCH, Item.year_id.is_(None)).order_by(Criterion.position, Item.position)
             .limit(1))
         branch = db.session.scalar(select(User.branch_id).where(User.username == "sec01"))
+        from portal.models import CampaignYear, SubmissionRequest
+
+        request_id = db.session.scalar(
+            select(SubmissionRequest.id).join(CampaignYear, CampaignYear.id == SubmissionRequest.year_id)
+            .where(CampaignYear.is_current.is_(True)).order_by(SubmissionRequest.id).limit(1))
+    pages = PAGES
+    if os.environ.get("PAGES"):
+        pages = [tuple(entry.split(maxsplit=1)) for entry in os.environ["PAGES"].split(",") if entry.strip()]
+        pages = [(user, path.replace("{request}", str(request_id))) for user, path in pages]
     clients = {}
     tick = f"/checklist/branch/{branch}/items/{item}/result"
-    for user, page in [*PAGES, ("sec01", "TICK")]:
+    for user, page in [*pages, *([] if os.environ.get("PAGES") else [("sec01", "TICK")])]:
         label = f"TICK {tick}" if page == "TICK" else page
         if only and only not in label:
             continue
