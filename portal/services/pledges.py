@@ -61,9 +61,16 @@ def get(pledge_id: int) -> Pledge:
 def items_for(subject: Subject, year: CampaignYear) -> list[tuple[int, str, str]]:
     """(item id, criterion title, item text) a pledge of this subject can be tagged with: the items the year's
     checklists hold, in the order and under the criterion names they show (`items.in_year_order`)."""
+    return list(db.session.execute(_items_statement(subject), {"year_id": year.id, "year": year.year}))
+
+
+@cache
+def _items_statement(subject: Subject):
+    """`items_for`'s statement, built once per subject (parameters `year_id` and `year`, the year's number)."""
+    year_id, number = bindparam("year_id", type_=Integer), bindparam("year", type_=Integer)
     stmt = (select(Item.id, criterion_title_in(), Item.text).select_from(Item).join(Criterion).join(Framework)
-            .where(Framework.subject == subject, in_checklist(year.id, year.year)))
-    return list(db.session.execute(in_year_order(stmt, year.id)))
+            .where(Framework.subject == subject, in_checklist(year_id, number)))
+    return in_year_order(stmt, year_id)
 
 
 def _valid_items(subject: Subject, year: CampaignYear, item_ids: list[str], errors: dict) -> list[int]:

@@ -402,8 +402,14 @@ def _pledges_page(errors=None, status=200, failed=None, form=None):
                   published=published, filters=filters if district else None,
                   branches=branch_choice.choices("active") if district else None,
                   tags=pledge_service.tags_for(ids), errors=errors or {}, failed=failed,
-                  form=shown(form), branch_items=pledge_service.items_for(Subject.BRANCH, year),
-                  member_items=pledge_service.items_for(Subject.MEMBER, year))
+                  form=shown(form), branch_items=_items_if(me, year, "pledge.create_branch", Subject.BRANCH),
+                  member_items=_items_if(me, year, "pledge.create_member", Subject.MEMBER))
+
+
+def _items_if(me, year, action: str, subject: Subject) -> list:
+    """The items a new pledge may be tagged with, when the page shows the form that writes one (the current year,
+    a person of a branch who may write it: templates/campaign/pledges.html); else none are read."""
+    return pledge_service.items_for(subject, year) if year.is_current and me.branch_id and can(me, action) else []
 
 
 @bp.get("/pledges")
