@@ -253,3 +253,18 @@ class BranchFilter:
             named = Branch.name.ilike(bindparam("filter_name"), escape=ESCAPE)
             out.append(named if branch_id is Branch.id else branch_id.in_(select(Branch.id).where(named)))
         return out
+
+
+class BranchFiltered:
+    """A list's filters that hold a BranchFilter (`branch`), seen from the templates' branch filter
+    (templates/_branch_filter.html), which reads `branch_id` and `branch_q` off the filters."""
+
+    branch: BranchFilter
+
+    @property
+    def branch_id(self) -> int | None:
+        return self.branch.branch_id
+
+    @property
+    def branch_q(self) -> str:
+        return self.branch.branch_q

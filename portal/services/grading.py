@@ -317,16 +317,15 @@ GRADE_STATES = ("unconfirmed", "confirmed")  # the confirmation filter: still to
 
 
 @dataclass(frozen=True)
-class GradeFilters:
+class GradeFilters(branch_choice.BranchFiltered):
     """The grades page's list: `year` asked (None: the current one), `grade` in force (a BranchLevel value or ""),
-    `state` ("unconfirmed", "confirmed" or ""), one branch (`branch_id`, the menu of a small district) or part of a
-    branch's name (`branch_q`, the field of a big one: branch_choice), and the page."""
+    `state` ("unconfirmed", "confirmed" or ""), the branch filter (`branch`: one branch from the menu of a small
+    district, or part of a branch's name from the field of a big one: branch_choice.BranchFilter), and the page."""
 
     year: int | None = None
     grade: str = ""
     state: str = ""
-    branch_id: int | None = None
-    branch_q: str = ""
+    branch: branch_choice.BranchFilter = branch_choice.BranchFilter()
     page: int = 1
 
     @classmethod
@@ -334,27 +333,32 @@ class GradeFilters:
         """From a query string; unknown or malformed values are ignored rather than refused (a link can age), and a
         page that is not a number from 1 is page 1."""
         grade, state = args.get("grade", ""), args.get("state", "")
-        branch_id, branch_q = branch_choice.read_name_filter(args)
         return cls(year=parse_int(args.get("year"), low=1, high=9999), grade=grade if grade in BRANCH_ORDER else "",
-                   state=state if state in GRADE_STATES else "", branch_id=branch_id, branch_q=branch_q,
+                   state=state if state in GRADE_STATES else "", branch=branch_choice.BranchFilter.parse(args),
                    page=paging.requested_page(args.get("page")))
 
     def query_args(self, page: int | None = None) -> dict:
         """The filters as query arguments (empty ones left out), with `page` when it is past the first."""
         return {k: v for k, v in {"year": self.year, "grade": self.grade, "state": self.state,
-                                  "branch": self.branch_id, "branch_q": self.branch_q,
-                                  "page": page if page and page > 1 else None}.items() if v}
+                                  **self.branch.query_args(), "page": page if page and page > 1 else None}.items()
+                if v}
+
+    def summary_args(self, **cell) -> dict:
+        """A summary cell's link (`cell`: its grade or state): the year and the branch filter kept, the rest the
+        cell's."""
+        return {k: v for k, v in {"year": self.year, **self.branch.query_args(), **cell}.items() if v}
 
     @property
     def narrowed(self) -> bool:
         """Whether the list shows fewer than the year's branches (for "clear filters")."""
-        return bool(self.grade or self.state or self.branch_id or self.branch_q)
+        return bool(self.grade or self.state or self.branch.query_args())
 
 
 @dataclass
 class GradesPage(paging.Paged):
-    """A page of the year's branch grades, and the whole year's `counts` by grade in force (BranchLevel values)
-    and of `unconfirmed` records, whatever the filters (the summary above the list)."""
+    """A page of the year's branch grades, and the `counts` by grade in force (BranchLevel values) and of
+    `unconfirmed` records of the branches the branch filter leaves (all of the year's without one), whatever the
+    grade and state filters (the summary above the list)."""
 
     rows: list[GradeRow]
     window: paging.Window
@@ -376,74 +380,69 @@ def _in_force():
     return func.coalesce(GradeRecord.confirmed, GradeRecord.proposed)
 
 
+def _year_records() -> list:
+    return [GradeRecord.year_id == bindparam("year_id", type_=Integer), GradeRecord.member_id.is_(None)]
+
+
 @cache
-def _grades_counts_statement():
-    """The year's branch records by grade in force and by whether they are confirmed, built once (`year_id`)."""
+def _grades_counts_statement(by_branch: bool, by_name: bool):
+    """The year's branch records by grade in force and by whether they are confirmed, built once per shape of the
+    branch filter (`year_id`, and BranchFilter.values' parameters)."""
     unconfirmed = GradeRecord.confirmed.is_(None)
-    return (select(_in_force(), unconfirmed, func.count())
-            .where(GradeRecord.year_id == bindparam("year_id", type_=Integer), GradeRecord.member_id.is_(None))
-            .group_by(_in_force(), unconfirmed))
+    stmt = select(_in_force(), unconfirmed, func.count()).where(*_year_records())
+    if by_branch or by_name:
+        stmt = stmt.join(Branch, Branch.id == GradeRecord.branch_id).where(
+            *branch_choice.BranchFilter.conditions(Branch.id, by_branch, by_name))
+    return stmt.group_by(_in_force(), unconfirmed)
 
 
 @cache
-def _grades_statement(by_grade: bool, state: str, by_branch: bool, by_name: bool, counting: bool):
-    """The filtered branch records of a year (`counting`: their ids, to count; else a page of records with branch
-    names in pinyin order), built once per shape. Parameters: `year_id`, and `grade`, `branch_id`, `name` (a LIKE
-    pattern: branch_choice.name_pattern), `limit` and `offset` where the shape has them.
+def _grades_statement(by_grade: bool, state: str, by_branch: bool, by_name: bool):
+    """A page of the filtered branch records of a year with branch names in pinyin order, built once per shape.
+    Parameters: `year_id`, `grade` where the shape has it, BranchFilter.values' parameters, `limit` and `offset`.
 
-    A page is cut from the branches in their order (`ix_branch_sort_key`), each looked up in the year's records
+    The page is cut from the branches in their order (`ix_branch_sort_key`), each looked up in the year's records
     (`uq_grade_record_branch_year`), so that it reads about its own rows, not the year's 2,000 records sorted
     (without statistics SQLite would start from the year's records and sort them all); the page's records are
     then joined to it."""
     record = GradeRecord
-    year = record.year_id == bindparam("year_id", type_=Integer)
-    conditions = [year, record.member_id.is_(None)]
+    conditions = _year_records()
     if by_grade:
         conditions.append(_in_force() == bindparam("grade", type_=String))
     if state:
         conditions.append(record.confirmed.is_(None) if state == "unconfirmed" else record.confirmed.is_not(None))
-    if by_branch:
-        conditions.append(record.branch_id == bindparam("branch_id", type_=Integer))
-    named = Branch.name.like(bindparam("name", type_=String), escape=branch_choice.ESCAPE)
-    if counting:
-        stmt = select(record.id).where(*conditions)
-        if by_name:
-            stmt = stmt.join(Branch, Branch.id == record.branch_id).where(named)
-        return select(func.count()).select_from(stmt.subquery())
     page = (select(Branch.id, Branch.sort_key, Branch.name)
             .where(select(record.id).where(record.branch_id == Branch.id, *conditions).exists(),
-                   *([named] if by_name else []))
+                   *branch_choice.BranchFilter.conditions(Branch.id, by_branch, by_name))
             .order_by(*branch_order()).limit(bindparam("limit", type_=Integer))
             .offset(bindparam("offset", type_=Integer)).subquery("page"))
     return (select(record, page.c.name).join(page, page.c.id == record.branch_id)
-            .where(year, record.member_id.is_(None)).order_by(page.c.sort_key, page.c.name, page.c.id))
+            .where(*_year_records()).order_by(page.c.sort_key, page.c.name, page.c.id))
 
 
 def branch_grades(year: CampaignYear, filters: GradeFilters | None = None,
                   per_page: int = GRADES_PER_PAGE) -> GradesPage:
     """A page of the year's branch grade records with branch names, in pinyin order of the names (the stored key,
     portal/collation.py; code point order would put 中 before 北), filtered by `filters`; a page past the end is
-    the last one (paging.window). Two statements (the year's counts, the page), three with a branch-name filter (its
-    COUNT), whatever the size of the district: the page costs the same at 2,000 branches as at 20 (issue #14)."""
+    the last one (paging.window). Two statements (the counts of the branches the branch filter leaves, which give
+    the list's total too; the page), whatever the size of the district: the page costs the same at 2,000 branches
+    as at 20 (issue #14)."""
     filters = filters or GradeFilters()
     counts = dict.fromkeys(BRANCH_ORDER, 0)
     unconfirmed = 0
     matching = 0
-    for grade, is_open, n in db.session.execute(_grades_counts_statement(), {"year_id": year.id}):
+    values = {"year_id": year.id, "grade": filters.grade, **filters.branch.values()}
+    for grade, is_open, n in db.session.execute(_grades_counts_statement(*filters.branch.shape), values):
         if grade in counts:
             counts[grade] += n
         unconfirmed += n if is_open else 0
         if ((not filters.grade or grade == filters.grade)
                 and (not filters.state or bool(is_open) == (filters.state == "unconfirmed"))):
             matching += n
-    shape = (bool(filters.grade), filters.state, filters.branch_id is not None, bool(filters.branch_q))
-    values = {"year_id": year.id, "grade": filters.grade, "branch_id": filters.branch_id,
-              "name": branch_choice.name_pattern(filters.branch_q)}
-    if filters.branch_id is not None or filters.branch_q:  # not one of the summary's cells: counted
-        matching = db.session.scalar(_grades_statement(*shape, counting=True), values) or 0
     shown = paging.window(matching, filters.page, per_page)
     rows = [GradeRow(record, name) for record, name in db.session.execute(
-        _grades_statement(*shape, counting=False), {**values, "limit": per_page, "offset": shown.offset})]
+        _grades_statement(bool(filters.grade), filters.state, *filters.branch.shape),
+        {**values, "limit": per_page, "offset": shown.offset})]
     return GradesPage(rows=rows, window=shown, filters=filters, counts=counts, unconfirmed=unconfirmed)
 
 

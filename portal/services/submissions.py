@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, Integer, String, and_, bindparam, case, func, insert, literal, select
+from sqlalchemy import DateTime, Integer, and_, bindparam, case, func, insert, literal, select
 from werkzeug.datastructures import FileStorage
 
 from ..collation import branch_order
@@ -144,13 +144,13 @@ GRID_FILTERS = ("to_decide", *GRID_STATES)
 
 
 @dataclass(frozen=True)
-class GridFilters:
-    """A request's grid: `state` (one of GRID_FILTERS or ""), one branch (`branch_id`, the menu of a small district)
-    or part of a branch's name (`branch_q`, the field of a big one: branch_choice), and the page."""
+class GridFilters(branch_choice.BranchFiltered):
+    """A request's grid: `state` (one of GRID_FILTERS or ""), the branch filter (`branch`: one branch from the menu of
+    a small district, or part of a branch's name from the field of a big one: branch_choice.BranchFilter), and the
+    page."""
 
     state: str = ""
-    branch_id: int | None = None
-    branch_q: str = ""
+    branch: branch_choice.BranchFilter = branch_choice.BranchFilter()
     page: int = 1
 
     @classmethod
@@ -158,18 +158,17 @@ class GridFilters:
         """From a query string; unknown or malformed values are ignored rather than refused (a link can age); a
         page that is not a number from 1 is the first, a page past the end the last (paging.window)."""
         state = args.get("state", "")
-        branch_id, branch_q = branch_choice.read_name_filter(args)
-        return cls(state=state if state in GRID_FILTERS else "", branch_id=branch_id, branch_q=branch_q,
+        return cls(state=state if state in GRID_FILTERS else "", branch=branch_choice.BranchFilter.parse(args),
                    page=paging.requested_page(args.get("page")))
 
     def query_args(self, page: int | None = None) -> dict:
         """The filters as query arguments (empty ones left out), with `page` when it is past the first."""
-        return {k: v for k, v in {"state": self.state, "branch": self.branch_id, "branch_q": self.branch_q,
+        return {k: v for k, v in {"state": self.state, **self.branch.query_args(),
                                   "page": page if page and page > 1 else None}.items() if v}
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.state or self.branch_id or self.branch_q)
+        return bool(self.state or self.branch.query_args())
 
     @property
     def states(self) -> tuple[str, ...]:
@@ -200,8 +199,8 @@ def _grid_state():
 def _grid_statement(by_state: bool, by_branch: bool, by_name: bool, by_submission: bool, paged: bool,
                     counting: bool = False):
     """The rows of a request's grid in the branches' pinyin order (`counting`: how many), built once per shape.
-    Parameters: `request_id`, `deadline`, `now`, and `states` (a list), `branch_id`, `name` (a LIKE pattern:
-    branch_choice.name_pattern), `submission_id`, `limit` and `offset` where the shape has them.
+    Parameters: `request_id`, `deadline`, `now`, and `states` (a list), BranchFilter.values' parameters,
+    `submission_id`, `limit` and `offset` where the shape has them.
 
     A page (`paged`) is cut from the branches in their order (`ix_branch_sort_key`), each looked up among the
     request's submissions (its unique key), so that it reads about its own rows, not the request's 2,000 sorted
@@ -212,22 +211,21 @@ def _grid_statement(by_state: bool, by_branch: bool, by_name: bool, by_submissio
     conditions = [asked]
     if by_state:
         conditions.append(state.in_(bindparam("states", expanding=True)))
-    if by_branch:
-        conditions.append(Submission.branch_id == bindparam("branch_id", type_=Integer))
     if by_submission:
         conditions.append(Submission.id == bindparam("submission_id", type_=Integer))
-    named = [Branch.name.like(bindparam("name", type_=String), escape=branch_choice.ESCAPE)] if by_name else []
+    branches = branch_choice.BranchFilter.conditions(Branch.id, by_branch, by_name)
     columns = (Submission.id, Branch.id, Branch.name, state, Submission.submitted_at, Submission.return_reason,
                Submission.version)
     if paged:
         page = (select(Branch.id, Branch.sort_key, Branch.name)
-                .where(select(Submission.id).where(Submission.branch_id == Branch.id, *conditions).exists(), *named)
+                .where(select(Submission.id).where(Submission.branch_id == Branch.id, *conditions).exists(),
+                       *branches)
                 .order_by(*branch_order()).limit(bindparam("limit", type_=Integer))
                 .offset(bindparam("offset", type_=Integer)).subquery("page"))
         return (select(Submission.id, page.c.id, page.c.name, *columns[3:])
                 .join(page, page.c.id == Submission.branch_id).where(asked)
                 .order_by(page.c.sort_key, page.c.name, page.c.id))
-    stmt = select(*columns).join(Branch, Branch.id == Submission.branch_id).where(*conditions, *named)
+    stmt = select(*columns).join(Branch, Branch.id == Submission.branch_id).where(*conditions, *branches)
     if counting:
         return select(func.count()).select_from(stmt.subquery())
     return stmt.order_by(*branch_order())
@@ -270,10 +268,9 @@ def grid_page(request: SubmissionRequest, filters: GridFilters | None = None, no
     filters = filters or GridFilters()
     values = _grid_values(request, now)
     counts = grid_counts(request, values["now"])
-    shape = (bool(filters.state), filters.branch_id is not None, bool(filters.branch_q), False)
-    values.update(states=list(filters.states), branch_id=filters.branch_id,
-                  name=branch_choice.name_pattern(filters.branch_q))
-    if filters.branch_id is not None or filters.branch_q:
+    shape = (bool(filters.state), *filters.branch.shape, False)
+    values.update(states=list(filters.states), **filters.branch.values())
+    if filters.branch.query_args():
         total = db.session.scalar(_grid_statement(*shape, paged=False, counting=True), values) or 0
     else:  # the counts are the filter's total
         total = sum(counts[state] for state in filters.states)

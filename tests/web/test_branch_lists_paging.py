@@ -98,6 +98,26 @@ def test_grade_pages_and_filters_show_every_branch_once(client, leader, graded):
     assert 'href="/grades?state=unconfirmed"' in summary
 
 
+def test_grade_summary_follows_the_branch_filter(client, leader, graded):
+    """With a branch filter on, the summary counts the branches it leaves, and its links keep it (h14lists3)."""
+    client.login(leader)
+    extra = _branches(3, start=500)  # 分页500–502: another name, not matched by 分页0
+    _grades_for(extra)
+    records = {r.branch_id: r for r in db.session.scalars(select(GradeRecord).where(GradeRecord.member_id.is_(None)))}
+    for query, branch_ids in [("branch_q=%E5%88%86%E9%A1%B50", [b.id for b in graded[:100] if "分页0" in b.name]),
+                              (f"branch={graded[4].id}", [graded[4].id])]:
+        text = client.get(f"/grades?{query}&grade=lagging").get_data(as_text=True)
+        summary = text.split('id="grade-summary"', 1)[1].split("</ul>", 1)[0]
+        counts = [int(n) for n in re.findall(r"<strong>(\d+)</strong>", summary)]
+        chosen = [records[i] for i in branch_ids]
+        in_force = [sum(1 for r in chosen if r.grade == level) for level in ("advanced", "ordinary", "lagging")]
+        assert counts == [*in_force, sum(1 for r in chosen if r.confirmed is None)], query
+        assert html.unescape(summary).count(f'/grades?{query}&') == 4
+        assert f'href="/grades?{html.escape(query)}&amp;state=unconfirmed"' in summary
+    nothing = client.get("/grades?branch_q=%E6%B2%A1%E6%9C%89").get_data(as_text=True)  # 没有: no branch
+    assert "No branch matches." in nothing or "没有符合条件的支部" in nothing
+
+
 def test_grade_pages_are_in_pinyin_order_and_keep_the_filters(client, leader, graded):
     client.login(leader)
     names = re.compile(r'<tr id="grade-\d+">\s*<th scope="row"><a [^>]*>([^<]+)</a>')
