@@ -326,17 +326,31 @@ def submit(submission_id: int):
     return redirect_back(url_for("campaign.submission", submission_id=item.id))
 
 
+OOB = Markup(' hx-swap-oob="true"')  # an element of a page sent again out of band (templates/campaign/request.html)
+
+
 def _decided(item, errors=None, status=200, conflict=None):
-    """After accept/return: the grid row for htmx, else back to the grid's page the decision was sent from (its
-    filters and page are the post's query string). Refused: the row (htmx) or the
-    submission's page with the errors, or with the branch's newer note and document beside the decision."""
+    """After accept/return: the grid row for htmx (or, when the decision took it out of the list's state filter, no
+    row and the row that now ends the page: page 2 then starts where it should), with the counts out of band; else
+    back to the grid's page the decision was sent from (its filters and page are the post's query string). Refused:
+    the row (htmx) or the submission's page with the errors, or with the branch's newer note and document beside
+    the decision."""
     filters = submission_service.GridFilters.parse(request.args)  # the page of the grid the row was on
     if wants_fragment():
         req = submission_service.get_request(item.request_id)
         rows = GridRows(req, filters.query_args(filters.page), errors, item.id if status != 200 else None, conflict)
+        row = submission_service.grid_row(item)
+        if status == 200 and filters.state and row.state not in filters.states:
+            # The row left the filtered list: the page as it is now (its last row is the one the list moved up).
+            result = submission_service.grid_page(req, filters)
+            full = len(result.rows) == result.window.per_page
+            return render("campaign/request.html", block="grid_left", req=req, result=result, rows=result.rows,
+                          counts=result.counts, filters=filters, filter_states=submission_service.GRID_FILTERS, oob=OOB,
+                          appended=Markup(rows.row(result.rows[-1])) if full else "")  # noqa: S704  # nosec B704
         return render("campaign/request.html", block="grid_update", status=status, req=req,
-                      counts=submission_service.grid_counts(req),
-                      grid_row=Markup(rows.row(submission_service.grid_row(item))))  # noqa: S704  # nosec B704
+                      counts=submission_service.grid_counts(req), filters=filters,
+                      filter_states=submission_service.GRID_FILTERS, oob=OOB,
+                      grid_row=Markup(rows.row(row)))  # noqa: S704  # nosec B704
     if status != 200:
         return _submission_page(item, errors, status, conflict, failed="decide")
     return redirect_back(url_for("campaign.request_page", request_id=item.request_id,

@@ -299,3 +299,36 @@ def test_bad_grid_query_parameters_give_a_normal_page(client, admin):
     last = _ids(GRID_ROW, client.get(f"/submissions/{request.id}?page=2"))
     assert len(last) == 3
     assert _ids(GRID_ROW, client.get(f"/submissions/{request.id}?page=" + "9" * 40)) == last
+
+
+def test_a_decision_that_leaves_the_filter_moves_the_next_row_up(client, admin):
+    """On a page of 待审核, an inline decision takes its row out of the list: the answer removes it, adds the row that
+    now ends the page (the first of page 2 before), and brings the range, the filter's count, the pager and the
+    summary up to date; page 2 then starts where it should, nothing skipped (h14lists3)."""
+    request = _request_with_states(admin, 140)  # 56 handed in (on time or late): two pages of 待审核
+    client.login(admin)
+    url = f"/submissions/{request.id}?state=to_decide"
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    assert len(waiting) == 56 and _ids(GRID_ROW, client.get(url)) == waiting[:PER_PAGE]
+    decided = waiting[2]
+    response = client.form_post(f"/submission/{decided}/accept?state=to_decide",
+                                {"version": str(db.session.get(Submission, decided).version)}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="submission-{decided}"' not in fragment  # the row goes
+    assert _ids(GRID_ROW, response) == [waiting[PER_PAGE]]  # the first of page 2 comes up, at the end
+    assert '<tbody id="grid-body" hx-swap-oob="beforeend">' in fragment
+    assert re.search(r'id="grid-range" hx-swap-oob="true">第 1–50 个，共 55 个', fragment)
+    assert re.search(r'<option value="to_decide" selected>[^<(]*\(55\)</option>', fragment)
+    assert '<div id="grid-pager" hx-swap-oob="true">' in fragment and "第 1 页，共 2 页" in fragment
+    assert '<div id="grid-summary" hx-swap-oob="true">' in fragment
+    shown = [i for i in waiting[:PER_PAGE + 1] if i != decided]
+    assert shown + _ids(GRID_ROW, client.get(url + "&page=2")) == [i for i in waiting if i != decided]
+    # A decision that keeps its row in the list (no state filter) answers the row, and the filter's count follows.
+    other = waiting[5]
+    response = client.form_post(f"/submission/{other}/accept",
+                                {"version": str(db.session.get(Submission, other).version)}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith(f'<tr id="submission-{other}"')
+    assert re.search(r'<option value="to_decide" >[^<(]*\(54\)</option>', fragment)
+    assert 'id="grid-pager"' not in fragment

@@ -189,7 +189,7 @@ def test_grid_row_answer_after_a_decision_is_the_row(client, leader, admin):
     submission.status, submission.submitted_at = submissions.SubmissionStatus.SUBMITTED, utcnow()
     db.session.commit()
     client.login(leader)
-    response = client.post(f"/submission/{submission.id}/accept?state=to_decide", data={
+    response = client.post(f"/submission/{submission.id}/accept?branch_q=x", data={
         "csrf_token": client.csrf_token(), "version": submission.version}, headers={"HX-Request": "true"})
     text = response.get_data(as_text=True)
     assert response.status_code == 200
