@@ -250,6 +250,9 @@ class GradeRecord(db.Model):
               sqlite_where=member_id.is_(None), postgresql_where=member_id.is_(None)),
         Index("uq_grade_record_member_year", "year_id", "member_id", unique=True,
               sqlite_where=member_id.isnot(None), postgresql_where=member_id.isnot(None)),
+        # The summary of /grades counts these columns alone (services/grading.py; migration h14g_01).
+        Index("ix_grade_record_year_state", "year_id", "confirmed", "proposed",
+              sqlite_where=member_id.is_(None), postgresql_where=member_id.is_(None)),
     )
 
     @property

@@ -117,6 +117,8 @@ class Submission(db.Model):
         UniqueConstraint("request_id", "branch_id"),
         # The queues of submissions waiting for a decision, oldest first (services/workqueue; migration h14q_01).
         Index("ix_submission_status_submitted", "status", "submitted_at", "id"),
+        # A request's grid counts its submissions by these columns alone (services/submissions.py; migration h14g_01).
+        Index("ix_submission_request_state", "request_id", "status", "is_late"),
     )
 
 

@@ -386,14 +386,15 @@ def _year_records() -> list:
 
 @cache
 def _grades_counts_statement(by_branch: bool, by_name: bool):
-    """The year's branch records by grade in force and by whether they are confirmed, built once per shape of the
-    branch filter (`year_id`, and BranchFilter.values' parameters)."""
-    unconfirmed = GradeRecord.confirmed.is_(None)
-    stmt = select(_in_force(), unconfirmed, func.count()).where(*_year_records())
+    """The year's branch records by confirmed and proposed grade (the raw columns, read from ix_grade_record_year_state
+    alone: the grade in force is named in Python), built once per shape of the branch filter (`year_id`, and
+    BranchFilter.values' parameters)."""
+    record = GradeRecord
+    stmt = select(record.confirmed, record.proposed, func.count()).where(*_year_records())
     if by_branch or by_name:
-        stmt = stmt.join(Branch, Branch.id == GradeRecord.branch_id).where(
+        stmt = stmt.join(Branch, Branch.id == record.branch_id).where(
             *branch_choice.BranchFilter.conditions(Branch.id, by_branch, by_name))
-    return stmt.group_by(_in_force(), unconfirmed)
+    return stmt.group_by(record.confirmed, record.proposed)
 
 
 @cache
@@ -432,7 +433,8 @@ def branch_grades(year: CampaignYear, filters: GradeFilters | None = None,
     unconfirmed = 0
     matching = 0
     values = {"year_id": year.id, "grade": filters.grade, **filters.branch.values()}
-    for grade, is_open, n in db.session.execute(_grades_counts_statement(*filters.branch.shape), values):
+    for confirmed, proposed, n in db.session.execute(_grades_counts_statement(*filters.branch.shape), values):
+        grade, is_open = confirmed or proposed, confirmed is None  # GradeRecord.grade
         if grade in counts:
             counts[grade] += n
         unconfirmed += n if is_open else 0
