@@ -343,6 +343,11 @@ def _decided(item, errors=None, status=200, conflict=None):
         if status == 200 and filters.state and row.state not in filters.states:
             # The row left the filtered list: the page as it is now (its last row is the one the list moved up).
             result = submission_service.grid_page(req, filters)
+            if result.page != filters.page:  # its page emptied: the list's last page now, whole
+                response = redirect(url_for("campaign.request_page", request_id=req.id,
+                                            **filters.query_args(result.page)))
+                response.headers["HX-Redirect"] = response.location
+                return response
             full = len(result.rows) == result.window.per_page
             return render("campaign/request.html", block="grid_left", req=req, result=result, rows=result.rows,
                           counts=result.counts, filters=filters, filter_states=submission_service.GRID_FILTERS, oob=OOB,

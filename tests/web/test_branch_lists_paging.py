@@ -332,3 +332,15 @@ def test_a_decision_that_leaves_the_filter_moves_the_next_row_up(client, admin):
     assert fragment.lstrip().startswith(f'<tr id="submission-{other}"')
     assert re.search(r'<option value="to_decide" >[^<(]*\(54\)</option>', fragment)
     assert 'id="grid-pager"' not in fragment
+
+
+def test_a_decision_that_empties_the_last_page_leads_to_the_list(client, admin):
+    """The last row of the last page of 待审核 decided inline: that page is gone, so htmx is sent to the list's page
+    (HX-Redirect), not given a row of another page."""
+    request = _request_with_states(admin, 130)  # 52 handed in: page 2 holds two
+    client.login(admin)
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    for decided in waiting[PER_PAGE:]:
+        response = client.form_post(f"/submission/{decided}/accept?state=to_decide&page=2",
+                                    {"version": str(db.session.get(Submission, decided).version)}, htmx=True)
+    assert response.headers.get("HX-Redirect") == f"/submissions/{request.id}?state=to_decide"
