@@ -351,7 +351,7 @@ def _decided(item, errors=None, status=200, conflict=None):
             full = len(result.rows) == result.window.per_page
             return render("campaign/request.html", block="grid_left", req=req, result=result, rows=result.rows,
                           counts=result.counts, filters=filters, filter_states=submission_service.GRID_FILTERS, oob=OOB,
-                          appended=Markup(rows.row(result.rows[-1])) if full else "")  # noqa: S704  # nosec B704
+                          decided=item.id, appended=Markup(rows.row(result.rows[-1])) if full else "")  # noqa: S704  # nosec B704
         return render("campaign/request.html", block="grid_update", status=status, req=req,
                       counts=submission_service.grid_counts(req), filters=filters,
                       filter_states=submission_service.GRID_FILTERS, oob=OOB,

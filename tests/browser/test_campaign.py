@@ -90,3 +90,27 @@ def test_roster_preview_reports_bad_rows(page, live_server, admin, branch, tmp_p
     assert page.locator("tr.row--bad").count() == 2
     assert page.locator("text=导入 3 个账号").count() == 0
     screenshot(page, "admin-roster-preview")
+
+
+def test_a_decision_on_a_filtered_grid_moves_the_next_row_up(browser, live_server, admin):
+    """On 待审核, accepting a row inline removes it and brings up the row that now ends the page; the range and the
+    pager follow, and page 2 starts where it should (h14lists3)."""
+    from portal.services import submissions
+
+    from ..web.test_branch_lists_paging import PER_PAGE, _request_with_states
+
+    request = _request_with_states(admin, 140)  # 56 waiting for a decision: two pages
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(page, live_server, admin.username, PASSWORD)
+    page.goto(f"{live_server}/submissions/{request.id}?state=to_decide")
+    page.locator(f"#submission-{waiting[2]} button:has-text('通过')").click()
+    page.locator(f"#submission-{waiting[2]}").wait_for(state="detached")
+    page.locator(f"#submission-{waiting[PER_PAGE]}").wait_for()
+    shown = page.locator("#grid-body tr").evaluate_all("rows => rows.map(r => r.id)")
+    assert shown == [f"submission-{i}" for i in waiting[:PER_PAGE + 1] if i != waiting[2]]
+    assert "共 55 个" in page.locator("#grid-range").inner_text()
+    assert "(55)" in page.locator("#state-filter option[value=to_decide]").inner_text()
+    page.locator("#grid-pager a[rel=next]").click()
+    page.wait_for_url("**page=2**")
+    assert page.locator("#grid-body tr").first.get_attribute("id") == f"submission-{waiting[PER_PAGE + 1]}"

@@ -317,7 +317,8 @@ def test_a_decision_that_leaves_the_filter_moves_the_next_row_up(client, admin):
     assert response.status_code == 200
     assert f'id="submission-{decided}"' not in fragment  # the row goes
     assert _ids(GRID_ROW, response) == [waiting[PER_PAGE]]  # the first of page 2 comes up, at the end
-    assert '<tbody id="grid-body" hx-swap-oob="beforeend">' in fragment
+    assert '<hx-partial hx-target="#grid-body" hx-swap="beforeend">' in fragment
+    assert f'<hx-partial hx-target="#submission-{decided}" hx-swap="delete">' in fragment
     assert re.search(r'id="grid-range" hx-swap-oob="true">第 1–50 个，共 55 个', fragment)
     assert re.search(r'<option value="to_decide" selected>[^<(]*\(55\)</option>', fragment)
     assert '<div id="grid-pager" hx-swap-oob="true">' in fragment and "第 1 页，共 2 页" in fragment
