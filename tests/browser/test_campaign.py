@@ -62,6 +62,7 @@ def test_request_submit_and_grid(browser, live_server, admin, leader, secretary,
     admin_page.locator(f"tr:has-text('{branch.name}') [data-state=accepted]").wait_for()
     accepted = admin_page.locator("#grid-summary [data-state=accepted]").locator("xpath=..")
     assert accepted.inner_text().strip().endswith("1")  # the counts follow, out of band
+    assert "(0)" in admin_page.locator("#state-filter option[value=to_decide]").inner_text()  # the filter's too
     screenshot(admin_page, "campaign-grid-after")
 
 
