@@ -3,9 +3,11 @@ ix_post_live_order and stopped after the page, giving the same posts, in the sam
 query that matched every live post and sorted them all."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from portal.extensions import db
@@ -93,3 +95,53 @@ def test_search_text_is_what_search_matches(app):
     the index and LIKE see."""
     make_post(UserFactory(role="editor"), title="２０１２年", summary="ＰＤＦ", body="第３次")
     assert db.session.scalar(select(Post.search_text)) == search_form("２０１２年 ＰＤＦ 第３次")
+
+
+def _highlight_char_by_char(value: str, terms: list[str]) -> str:
+    """highlight() as it was before issue #14: every character folded on its own, for any text."""
+    folded, origin = [], []
+    for index, char in enumerate(value):
+        for piece in search_form(char):
+            folded.append(piece)
+            origin.append(index)
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    out, done = Markup(""), 0
+    for match in pattern.finditer("".join(folded)):
+        start, end = origin[match.start()], origin[match.end() - 1] + 1
+        if start < done:
+            continue
+        out += escape(value[done:start]) + Markup("<mark>{}</mark>").format(value[start:end])
+        done = end
+    return out + escape(value[done:])
+
+
+@pytest.mark.parametrize("value", [
+    "支部党员示范岗，支部", "２０１２年度创先争优 2012", "第３次推进会", "ＰＤＦ材料 pdf", "<b>支部</b> & 'x' \"y\"",
+    "café cafe\u0301 ﬁle", "ｶﾞｲﾄﾞ ガイド", "㍻ 平成", "Brand BRAND brand", "", "支部支部支部", "党支部部",
+])
+@pytest.mark.parametrize("query", ["支部", "2012", "pdf 材料", "cafe", "café", "file", "ガイド", "平成", "brand",
+                                   "&", "b", "支部 部"])
+def test_highlight_marks_what_folding_each_character_marked(value, query):
+    """Text NFKC leaves as it is is read as its own folded form; other text is still folded character by character:
+    the same marks and escaping as before either way (issue #14)."""
+    terms = search.terms_of(query)
+    assert str(search.highlight(value, terms)) == str(_highlight_char_by_char(value, terms))
+
+
+@pytest.mark.parametrize("query", ["支部", "党员 支部", "示范岗", "师德 课堂", "无"])
+@pytest.mark.parametrize("summary", ["", "支部、党员", "党员", "支部、党员、示范岗"])
+def test_snippet_reads_the_body_only_when_the_summary_lacks_a_term(app, query, summary):
+    body_md = "## 第一篇\n\n" + "，".join(WORDS * 6) + "。师德，课堂。"
+    post = make_post(None, title="标题", summary=summary, body=body_md)
+    terms = search.terms_of(query)
+    body = search.plain_text(post)
+    lowered, folded_summary = search_form(body).lower(), search_form(summary).lower()
+    expected = summary or body[:search.SNIPPET]
+    for term in terms:  # the rule as it was: a window around the first term the body has and the summary lacks
+        at = lowered.find(term.lower())
+        if at >= 0 and term.lower() not in folded_summary:
+            start = max(0, at - search.SNIPPET // 2)
+            expected = ("…" if start else "") + body[start:start + search.SNIPPET] + (
+                "…" if start + search.SNIPPET < len(body) else "")
+            break
+    assert search.snippet(post, terms) == expected
