@@ -38,12 +38,20 @@ def _board_with_words():
                               published_ago_days=n % 7, pinned=n in (4, 11, 17), branch_id=branches[n % 2].id))
     for post in made[:5]:
         post.published_at = now - timedelta(days=3)
+    make_post(editor, title="PDF材料汇编", body="ｐｄｆ，第２篇。")
     for days in (-1, -2, 3):
         make_post(editor, title=f"定时支部志愿服务{days}", status=PostStatus.SCHEDULED,
                   publish_at=now + timedelta(days=days), pinned=days == -2)
     for status in (PostStatus.DRAFT, PostStatus.PENDING, PostStatus.UNPUBLISHED):
         make_post(editor, title=f"支部志愿服务{status}", status=status)
     db.session.commit()
+
+
+@pytest.mark.parametrize("term, uncased", [("支部", True), ("2012", True), ("第3次", True), ("%_", True),
+                                           ("pdf", False), ("PDF材料", False), ("ß", False), ("é", False)])
+def test_terms_without_cased_letters(term, uncased):
+    """PostgreSQL matches such a term with LIKE, which finds what ILIKE finds for it."""
+    assert search._uncased(term) is uncased
 
 
 def _old_search(terms):
@@ -54,7 +62,7 @@ def _old_search(terms):
 
 
 @pytest.mark.parametrize("query", ["支部", "师", "志愿服务", "支部 党员", "志愿服务 示范岗 师德", "2026", "２０２６",
-                                   "示范岗 第1", "不存在"])
+                                   "示范岗 第1", "pdf材料", "Pd", "材料", "PDF 第2", "不存在"])
 def test_search_pages_give_what_the_single_query_gave(app, query):
     _board_with_words()
     terms = search.terms_of(query)
