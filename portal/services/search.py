@@ -3,9 +3,11 @@
 Both sides are width-folded (NFKC): the index holds `Post.search_text` (title, summary and body in NFKC,
 migration i12h_01) and the query is folded the same way, so ２０１２ finds 2012 and 第3次 finds 第３次.
 SQLite: an FTS5 table with the trigram tokenizer answers terms of three or more characters; shorter
-terms (支部, 党) have no trigram, so they fall back to LIKE. PostgreSQL: ILIKE on the column that the
-pg_trgm GIN index covers (3+ characters use the index; shorter ones still match, by scanning). Every
-term must match. Results highlight the terms, escaping first.
+terms (支部, 党) have no trigram, so they fall back to LIKE. PostgreSQL: ILIKE (LIKE for a term without cased
+letters) on the column that the pg_trgm GIN index covers (3+ characters use the index; shorter ones still match, by
+scanning). Every term must match. The matching posts are read in the board's order from its index and the reading
+stops after the page (issue #14): a common term costs what the page shows, a rare one what the live posts hold.
+Results highlight the terms, escaping first.
 """
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ _MARK, _MARK_END = Markup("<mark>"), Markup("</mark>")
 
 
 def terms_of(query: str) -> list[str]:
+    """The search terms of `query`: its first MAX_QUERY characters folded (search_form) and split at whitespace
+    (an ideographic space too), a repeated term (ignoring case) once, at most MAX_TERMS."""
     words = search_form((query or "")[:MAX_QUERY]).split()
     seen: list[str] = []
     for word in words:
@@ -67,7 +71,9 @@ class Results:
 
 def search(query: str, page: int = 1, per_page: int = 20) -> Results:
     """Live posts matching every term of `query` (at most MAX_TERMS terms from its first MAX_QUERY
-    characters; a longer query is cut and `cut` says so), `per_page` per page, newest first."""
+    characters; a longer query is cut and `cut` says so), `per_page` per page (`page` within 1..1000), in the
+    board's order: pinned first, then newest (a scheduled post's moment), then the newer id (news.board_order).
+    `has_more` says whether a later page has posts. Each hit's title and snippet are highlighted markup."""
     query = query or ""
     cut = len(query) > MAX_QUERY
     query = query[:MAX_QUERY]
@@ -113,6 +119,8 @@ def _uncased(term: str) -> bool:
 
 
 def plain_text(post: Post) -> str:
+    """The text of the post's body as a reader sees it: its sanitised HTML without tags or entities, whitespace
+    collapsed to single spaces."""
     return " ".join(html.unescape(nh3.clean(post.body_html or "", tags=set())).split())
 
 
