@@ -35,7 +35,10 @@ PAGES = [("leader", "/healthz"), ("leader", "/account"), ("leader", "/"), ("admi
          ("leader", "/dashboard?kind=primary&page=3"), ("leader", "/dashboard?grade=advanced"),
          ("leader", "/dashboard?appraisal=low"), ("leader", "/dashboard?appraisal=few"),
          ("leader", "/dashboard?q=%E5%B0%8F%E5%AD%A6"), ("leader", "/dashboard?q=%E7%BA%A2%E7%83%9B"),
-         ("leader", "/dashboard?kind=office&status=returned")]
+         ("leader", "/dashboard?kind=office&status=returned"),
+         # News search over the bench's 5,000 posts (session h14search): two characters, four characters.
+         ("mem01", "/news/search?q=%E6%94%AF%E9%83%A8"),
+         ("mem01", "/news/search?q=%E5%BF%97%E6%84%BF%E6%9C%8D%E5%8A%A1")]
 
 
 def main(rounds: int = 7) -> None:

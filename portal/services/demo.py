@@ -39,6 +39,7 @@ from werkzeug.security import generate_password_hash
 
 from ..clock import local_today
 from ..collation import stored_key
+from ..database import refresh_planner_statistics
 from ..extensions import db
 from ..links import path_for, path_pattern
 from ..models import (
@@ -203,6 +204,7 @@ def _seed(branches: int, members_per_branch: int, seed_value: int, today: date |
         load.commit()  # the district's rows (the bulletins and notifications below commit their own)
     __import__("portal.services.bulletins", fromlist=["seed_demo"]).seed_demo(today)  # 通报 of 2011 and 2012
     _seed_notifications(years[2012])
+    refresh_planner_statistics(db.session)
     db.session.commit()
     return DemoSummary(branches=len(branch_ids), members=len(members),
                        accounts=[(u, DEMO_PASSWORD, d) for u, d in DEMO_ACCOUNTS])

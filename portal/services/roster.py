@@ -53,7 +53,7 @@ from ..models import (
     utcnow,
 )
 from ..text import USERNAME_MAX, canonical_username, check_text, folded, username_error, username_skeleton
-from . import accounts, activation, audit, export, uploads
+from . import accounts, activation, audit, export, figures, uploads
 
 UPLOAD_KIND = "roster"
 MAX_ROWS = 5000
@@ -680,9 +680,14 @@ def run(import_id: int) -> dict:
 
 def _undo(import_id: int) -> None:
     """Remove the accounts the failed import's batches wrote (still disabled, never used) and their
-    "user.create" events: the log keeps only the import's "roster.failed", never accounts that do not exist."""
-    made = list(db.session.scalars(select(User.id).where(
-        User.roster_import_id == import_id, User.active.is_(False), User.last_login_at.is_(None))))
+    "user.create" events: the log keeps only the import's "roster.failed", never accounts that do not exist. Their
+    branches' kept summaries are recomputed in the same transaction (the last activity that the events moved,
+    through the trigger of migration h14t_01, goes back to what the remaining log says)."""
+    rows = db.session.execute(select(User.id, User.branch_id).where(
+        User.roster_import_id == import_id, User.active.is_(False), User.last_login_at.is_(None))).all()
+    made = [user_id for user_id, _branch_id in rows]
+    for branch_id in {branch_id for _user_id, branch_id in rows}:
+        figures.mark_branch(db.session, branch_id)
     for start_at in range(0, len(made), 900):
         chunk = made[start_at:start_at + 900]
         db.session.execute(delete(AuditEvent).where(AuditEvent.action == "user.create",

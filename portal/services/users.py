@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Integer, bindparam, delete, func, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import aliased, joinedload
 
@@ -12,8 +12,26 @@ from .. import labels
 from ..collation import branch_order, people_order
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..i18n import listed
 from ..input_guard import parse_int
-from ..models import Assessment, Branch, BranchKind, Pledge, Role, Unit, UnitKind, User
+from ..models import (
+    Assessment,
+    Ballot,
+    Branch,
+    BranchKind,
+    FollowUp,
+    GradeRecord,
+    ItemResult,
+    Nomination,
+    Pledge,
+    Project,
+    Review,
+    Role,
+    Submission,
+    Unit,
+    UnitKind,
+    User,
+)
 from ..text import half_width_alnum, search_query
 from . import accounts, audit, paging
 from .campaign import current_year
@@ -318,11 +336,46 @@ def set_branch_active(actor, branch: Branch, active: bool) -> None:
     db.session.commit()
 
 
+def _held_records() -> tuple[tuple[object, object], ...]:
+    """(label, EXISTS over the records of branch `:branch_id`) for every kind of campaign record that deleting a
+    branch would take with it (their foreign keys cascade): checklist answers, reviews, 报送 submissions, pledges,
+    grade records, appraisal ballots, commendation nominations, projects and inspection follow-ups. Posts are not
+    among them: they outlive their branch (SET NULL)."""
+    branch_id = bindparam("branch_id", type_=Integer)
+    answered = select(ItemResult.id).join(Assessment, Assessment.id == ItemResult.assessment_id).where(
+        Assessment.branch_id == branch_id)
+    return tuple((label, stmt.exists()) for label, stmt in (
+        (_l("checklist answers"), answered),
+        (_l("reviews"), select(Review.id).where(Review.branch_id == branch_id)),
+        (_l("submissions"), select(Submission.id).where(Submission.branch_id == branch_id)),
+        (_l("pledges"), select(Pledge.id).where(Pledge.branch_id == branch_id)),
+        (_l("grade records"), select(GradeRecord.id).where(GradeRecord.branch_id == branch_id)),
+        (_l("appraisal ballots"), select(Ballot.id).where(Ballot.branch_id == branch_id)),
+        (_l("commendation nominations"), select(Nomination.id).where(Nomination.branch_id == branch_id)),
+        (_l("projects"), select(Project.id).where(Project.branch_id == branch_id)),
+        (_l("inspection follow-ups"), select(FollowUp.id).where(FollowUp.branch_id == branch_id)),
+    ))
+
+
+def records_held(branch_id: int) -> list[str]:
+    """The kinds of campaign record (translated labels, in `_held_records`' order) that branch `branch_id` holds:
+    one statement of EXISTS tests, each stopping at its first row. Empty when the branch holds none."""
+    kinds = _held_records()
+    found = db.session.execute(select(*(test for _label, test in kinds)), {"branch_id": branch_id}).one()
+    return [str(label) for (label, _test), held in zip(kinds, found, strict=True) if held]
+
+
 def delete_branch(actor, branch: Branch) -> None:
-    """Only a branch nobody belongs to may be deleted (with its unit when it was the unit's last); otherwise
-    deactivate it."""
+    """Delete a branch (with its unit when it was the unit's last). Only a branch nobody belongs to and that holds
+    no campaign records (`records_held`) may be deleted: its records would go with it by cascade, a member's
+    self-assessment made there included, even after they moved. Otherwise raises Conflict, whose message says to
+    deactivate the branch instead."""
     if db.session.scalar(select(func.count(User.id)).where(User.branch_id == branch.id)):
         raise Conflict(str(_l("People belong to this branch: deactivate it instead of deleting it.")))
+    held = records_held(branch.id)
+    if held:
+        raise Conflict(str(_l("This branch holds campaign records (%(kinds)s): deactivate it instead of deleting "
+                              "it, so that they are kept.", kinds=listed(held))))
     unit = branch.unit
     audit.record(actor, "branch.delete", branch, before={"branch": branch.name, "unit": unit.name},
                  branch_id=None)

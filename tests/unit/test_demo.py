@@ -382,3 +382,15 @@ def test_a_demo_load_that_breaks_a_foreign_key_is_refused_whole(app, monkeypatch
     assert db.session.scalar(select(func.count(Assessment.id))) == 0
     if before is not None:
         assert _connection_settings() == before
+
+
+def test_the_seed_leaves_postgresql_planner_statistics_of_what_it_loaded(app):
+    """After the bulk load, PostgreSQL's planner knows the tables' sizes (database.refresh_planner_statistics):
+    without them it read a page of pledges through a bitmap AND over the whole year's assessments."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    demo.seed(branches=3, members_per_branch=2)
+    for table, model in (("assessment", Assessment), ("item_result", ItemResult), ("user", User)):
+        counted = db.session.scalar(select(func.count()).select_from(model))
+        estimated = db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table})
+        assert counted > 0 and estimated == counted, table

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, ImportStatus, Role, RosterImport, SlipBatch, User
-from portal.services import roster, uploads
+from portal.services import figures, roster, uploads
 
 from ..factories import BranchFactory, UserFactory
 from .test_roster_import import HEADER, confirm, upload
@@ -110,6 +110,8 @@ def test_a_failed_import_says_why_and_leaves_no_account_events(client, admin, in
     assert db.session.scalar(select(func.count(User.id)).where(User.username.in_(["aa1", "bb1"]))) == 0
     assert db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "user.create")) == 0
     assert not (uploads.upload_dir(roster.UPLOAD_KIND) / token).exists()  # the rows are not kept
+    # The branch's kept last activity forgets the undone accounts' events with them.
+    assert figures.differences(db.session) == []
 
 
 def test_previews_are_removed_when_superseded_and_after_a_day(client, admin, app):

@@ -113,3 +113,32 @@ def test_editing_a_post_refolds_its_search_text(app, reader, secretary):
     post.title = "第３次推进会"
     db.session.commit()
     assert _ids(reader.get("/news/search", query_string={"q": "第3次"})) == [post.id]
+
+
+def test_search_follows_unpublishing_deleting_and_scheduling(app, secretary, reader, posts):
+    """What search finds follows the post's state and existence: the FTS index and the live states agree after
+    each change (two characters through LIKE, three or more through the index)."""
+    from datetime import timedelta
+
+    from portal.extensions import db
+    from portal.models import utcnow
+
+    post = posts["brand"]
+    for query in ("支部", "示范岗"):
+        assert _ids(reader.get("/news/search", query_string={"q": query})) == [post.id]
+    post.status = PostStatus.UNPUBLISHED
+    db.session.commit()
+    for query in ("支部", "示范岗"):
+        assert _ids(reader.get("/news/search", query_string={"q": query})) == []
+    post.status, post.publish_at = PostStatus.SCHEDULED, utcnow() + timedelta(hours=1)
+    db.session.commit()
+    assert _ids(reader.get("/news/search", query_string={"q": "示范岗"})) == []
+    post.publish_at = utcnow() - timedelta(minutes=1)  # its time has come: live without a job
+    db.session.commit()
+    assert _ids(reader.get("/news/search", query_string={"q": "示范岗"})) == [post.id]
+    db.session.delete(post)
+    db.session.commit()
+    for query in ("支部", "示范岗", "党员示范"):
+        assert _ids(reader.get("/news/search", query_string={"q": query})) == []
+    later = make_post(secretary, title="新的党员示范岗", body="支部")
+    assert _ids(reader.get("/news/search", query_string={"q": "党员示范 支部"})) == [later.id]
