@@ -3,8 +3,9 @@
 Environment: BENCH_SIZES (branches of each district, default "20,300,2000"), BENCH_MEMBERS (40),
 BENCH_ROUNDS (25), BENCH_WORKERS (gunicorn workers, 2), BENCH_DATABASE_URL (a PostgreSQL server to use
 instead of SQLite files; given a database name, e.g. …/h14p_bench, the districts are h14p_bench_300x40 and so
-on), BENCH_ONLY (substrings of case names, comma-separated), BENCH_DATA (where seeded SQLite districts are kept and reused
-while the code they depend on is unchanged; default bench-data/), BENCH_REUSE=any
+on), BENCH_ONLY (substrings of case names, comma-separated: a case matching any runs), BENCH_DATA (where
+seeded SQLite districts are kept and reused while the code they depend on is unchanged; default bench-data/),
+BENCH_REUSE=any
 (reuse the district seeded last whatever code seeded it, e.g. to compare a change on the same data),
 CONCURRENCY_SECONDS (30; 0 skips the 8-client run at the largest size).
 
