@@ -244,9 +244,11 @@ def _unread_notifications() -> int:
 
 
 def _current_user():
+    """The person of this request itself, not Flask-Login's proxy: the header's menu and `can` read its attributes a
+    few dozen times per page, each through the proxy's context look-up otherwise."""
     from flask_login import current_user
 
-    return current_user
+    return current_user._get_current_object()
 
 
 def register_commands(app: Flask) -> None:

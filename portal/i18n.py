@@ -172,7 +172,8 @@ def install_template_gettext(app) -> None:
     def gettext(eval_ctx, string: str, **variables) -> str:
         text = translations(eval_ctx).ugettext(string)
         text = Markup(text) if eval_ctx.autoescape else text  # noqa: S704  # nosec B704 - the catalogue's
-        return text % variables
+        # A text without values and without "%" is its own %-formatting: the layout's two dozen fixed texts skip it.
+        return text % variables if variables or "%" in text else text
 
     @pass_eval_context
     def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:

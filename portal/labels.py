@@ -186,6 +186,23 @@ def resolved(mapping: dict) -> dict:
     return {key: str(value) for key, value in mapping.items()}
 
 
+class Translated(dict):
+    """`mapping`'s labels, each translated when first asked for and kept (for one page): a long list that repeats a
+    few labels (the home page's work queue) translates each once, not once per row, and never the labels it does
+    not show. A label is the translation as markup, as the lazy string renders in a template (its `__html__`), so
+    the page is the same; a key `mapping` lacks raises KeyError as the mapping does."""
+
+    def __init__(self, mapping: dict) -> None:
+        super().__init__()
+        self._mapping = mapping
+
+    def __missing__(self, key):
+        from markupsafe import Markup
+
+        label = self[key] = Markup(str(self._mapping[key]))  # noqa: S704  # nosec B704 - the catalogue's own text
+        return label
+
+
 IMPORT_STATUS = {
     ImportStatus.QUEUED: _l("Waiting for the task queue"),
     ImportStatus.RUNNING: _l("Importing"),

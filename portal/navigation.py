@@ -31,8 +31,12 @@ NAV_ITEMS = [
 
 def menu(user) -> list[tuple[str | None, object, bool]]:
     """The header's menu for `user` in this request: one (path, label, is this page) per entry of NAV_ITEMS whose
-    endpoint exists, the path None where the user may not go (permissions.can). The label is the lazy string
-    (translated when written). The paths are built once per process and script root, not on every page."""
+    endpoint exists, the path None where the user may not go (permissions.can). The label is the entry's text in the
+    request's language, safe markup as the lazy string it translates is to Jinja (equal to it). The paths are built
+    once per process and script root, and the labels once per process and language, not on every page."""
+    from flask_babel import get_locale
+    from markupsafe import Markup
+
     from .permissions import can
 
     kept = current_app.extensions.setdefault("portal.nav_paths", {})
@@ -40,6 +44,11 @@ def menu(user) -> list[tuple[str | None, object, bool]]:
     if paths is None:
         paths = kept[request.script_root] = {endpoint: url_for(endpoint) for endpoint, _label, _action
                                              in NAV_ITEMS if endpoint in current_app.view_functions}
+    locale = get_locale()
+    labels = kept.get(locale)  # a Locale, never equal to a script root (a str)
+    if labels is None:
+        # Markup, as the lazy string is (its __html__ is the translation as it stands): the catalogue's own text.
+        labels = kept[locale] = [Markup(str(label)) for _endpoint, label, _action in NAV_ITEMS]  # noqa: S704  # nosec B704
     here = request.endpoint
     return [(paths[endpoint] if can(user, action) else None, label, endpoint == here)
-            for endpoint, label, action in NAV_ITEMS if endpoint in paths]
+            for (endpoint, _lazy, action), label in zip(NAV_ITEMS, labels, strict=True) if endpoint in paths]

@@ -70,7 +70,8 @@ class Branch(db.Model):
     brand_description: Mapped[str] = mapped_column(Text, default="")
     # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-    active: Mapped[bool] = mapped_column(default=True)
+    # Indexed: the home pages count the active branches in the index alone (migration h14h_01).
+    active: Mapped[bool] = mapped_column(default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit] = relationship(back_populates="branches", lazy="joined")

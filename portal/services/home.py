@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import func, select
 
@@ -21,6 +22,7 @@ from . import firstrun, progress, workqueue
 from .campaign import current_year
 from .campaign import tasks_for as campaign_tasks
 from .news import latest as news_latest
+from .workqueue import id_param
 
 
 @dataclass
@@ -43,9 +45,17 @@ class Home:
 
 
 def _assessment(year: CampaignYear, branch_id: int, member_id: int | None) -> Assessment | None:
-    stmt = select(Assessment).where(Assessment.year_id == year.id, Assessment.branch_id == branch_id)
-    stmt = stmt.where(Assessment.member_id == member_id if member_id else Assessment.member_id.is_(None))
-    return db.session.scalar(stmt)
+    values = {"year_id": year.id, "branch_id": branch_id, "member_id": member_id}
+    return db.session.scalar(_assessment_statement(bool(member_id)), values)
+
+
+@cache
+def _assessment_statement(own: bool):
+    """The branch's (`own` false) or a member's own assessment of a year (year_id, branch_id, member_id bound by
+    name), built once: building a statement costs more than running it."""
+    stmt = select(Assessment).where(Assessment.year_id == id_param("year_id"),
+                                    Assessment.branch_id == id_param("branch_id"))
+    return stmt.where(Assessment.member_id == id_param("member_id") if own else Assessment.member_id.is_(None))
 
 
 def _tally_of(assessment: Assessment | None) -> progress.Tally | None:
@@ -56,16 +66,32 @@ def _tally_of(assessment: Assessment | None) -> progress.Tally | None:
 
 def member_coverage(year: CampaignYear, branch_id: int) -> tuple[int, int]:
     """(members of the branch, members whose own assessment is submitted or reviewed)."""
+    total, done = db.session.execute(_coverage_statement(), {"year_id": year.id, "branch_id": branch_id}).one()
+    return int(total), int(done)
+
+
+@cache
+def _coverage_statement():
     done_status = [AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]
-    stmt = (
+    return (
         select(func.count(User.id), func.count(Assessment.id))
         .select_from(User)
-        .outerjoin(Assessment, (Assessment.member_id == User.id) & (Assessment.year_id == year.id)
+        .outerjoin(Assessment, (Assessment.member_id == User.id) & (Assessment.year_id == id_param("year_id"))
                    & Assessment.status.in_(done_status))
-        .where(User.branch_id == branch_id, User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY]))
+        .where(User.branch_id == id_param("branch_id"), User.active.is_(True),
+               User.role.in_([Role.MEMBER, Role.SECRETARY]))
     )
-    total, done = db.session.execute(stmt).one()
-    return int(total), int(done)
+
+
+@cache
+def _district_counts() -> tuple:
+    """The leaders' and the organisation section's two counts: active branches (read off ix_branch_active) and the
+    year's (year_id bound by name) branch checklists submitted or reviewed (off ix_assessment_year_subject_status),
+    each counted in its index alone, without reading the rows (migration h14h_01)."""
+    return (select(func.count(Branch.id)).where(Branch.active.is_(True)),
+            select(func.count(Assessment.id)).where(
+                Assessment.year_id == id_param("year_id"), Assessment.subject == Subject.BRANCH,
+                Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED])))
 
 
 def for_user(user: User) -> Home:
@@ -87,13 +113,9 @@ def for_user(user: User) -> Home:
         if user.role == Role.SECRETARY:
             home.members_total, home.members_done = member_coverage(year, user.branch_id)
     if user.role in (Role.LEADER, Role.ADMIN):
-        home.branches_total = db.session.scalar(select(func.count(Branch.id)).where(Branch.active.is_(True)))
-        home.branches_submitted = db.session.scalar(
-            select(func.count(Assessment.id)).where(
-                Assessment.year_id == year.id, Assessment.subject == Subject.BRANCH,
-                Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]),
-            )
-        )
+        branches_total, branches_submitted = _district_counts()
+        home.branches_total = db.session.scalar(branches_total)
+        home.branches_submitted = db.session.scalar(branches_submitted, {"year_id": year.id})
     if user.role == Role.EDITOR:
         home.pending_posts = db.session.scalar(
             select(func.count(Post.id)).where(Post.status == PostStatus.PENDING)

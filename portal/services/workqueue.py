@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from ..collation import people_order
 from ..extensions import db
-from ..links import path_for
+from ..links import path_for, path_pattern
 from ..models import (
     Assessment,
     AssessmentStatus,
@@ -113,7 +113,7 @@ def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
 def _waiting_for_review(year_id):
     """(id, submitted_at) of the self-assessments waiting for the leading group (rule "assessment.review") in the
     year `year_id` (an id, or a bound parameter standing for one): the
-    branches' 五个好 submitted, read through ix_assessment_year_subject, and the secretaries' own 五带头
+    branches' 五个好 submitted, read in ix_assessment_year_subject_status alone, and the secretaries' own 五带头
     submitted, each looked up by (year, member) in uq_assessment_member_year from the list of secretaries, so
     that neither part walks the year's member assessments (tens of thousands in a district; the secretaries
     are one a branch). The parts never overlap: a branch's assessment has no member."""
@@ -201,60 +201,82 @@ def _returned_work(user: User, year: CampaignYear) -> list[Entry]:
     """The user's returned self-assessments and pledges (and, for a secretary, the branch's), with the
     reason and the page to put them right."""
     out = []
-    cond = Assessment.member_id == user.id
-    if user.role == Role.SECRETARY:
-        cond = or_(cond, and_(Assessment.branch_id == user.branch_id, Assessment.member_id.is_(None)))
-    for assessment in db.session.scalars(
-            select(Assessment).where(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.RETURNED,
-                                     cond).order_by(Assessment.updated_at)):
+    secretary = user.role == Role.SECRETARY
+    values = {"year_id": year.id, "user_id": user.id, "branch_id": user.branch_id}
+    assessments, pledges, submissions, posts = _returned_statements(secretary)
+    for assessment in db.session.scalars(assessments, values):
         kind = "returned.branch_assessment" if assessment.member_id is None else "returned.own_assessment"
         out.append(Entry(kind, "", _checklist_url(assessment, year), since=assessment.updated_at,
                          detail=assessment.return_reason, object_id=assessment.id))
-    cond = Pledge.member_id == user.id
-    if user.role == Role.SECRETARY:
-        cond = or_(cond, and_(Pledge.branch_id == user.branch_id, Pledge.member_id.is_(None)))
-    for pledge in db.session.scalars(
-            select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.RETURNED, cond)
-            .order_by(Pledge.updated_at)):
+    for pledge in db.session.scalars(pledges, values):
         kind = "returned.branch_pledge" if pledge.member_id is None else "returned.own_pledge"
         out.append(Entry(kind, pledge.text[:80], path_for("campaign.pledge", pledge_id=pledge.id),
                          since=pledge.updated_at, detail=pledge.return_reason, object_id=pledge.id))
-    if user.role == Role.SECRETARY:
-        for sub_id, title, reason, decided in db.session.execute(
-                select(Submission.id, SubmissionRequest.title, Submission.return_reason, Submission.decided_at)
-                .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
-                .where(SubmissionRequest.year_id == year.id, Submission.branch_id == user.branch_id,
-                       Submission.status == SubmissionStatus.RETURNED).order_by(Submission.decided_at)):
+    if secretary:
+        for sub_id, title, reason, decided in db.session.execute(submissions, values):
             out.append(Entry("returned.submission", title, path_for("campaign.submission", submission_id=sub_id),
                              since=decided, detail=reason, object_id=sub_id))
-    for post_id, title, reason, updated in db.session.execute(
-            select(Post.id, Post.title, Post.return_reason, Post.updated_at)
-            .where(Post.author_id == user.id, Post.status == PostStatus.RETURNED).order_by(Post.updated_at)):
+    for post_id, title, reason, updated in db.session.execute(posts, values):
         out.append(Entry("returned.post", title, path_for("news.edit", post_id=post_id), since=updated,
                          detail=reason, object_id=post_id))
     out.sort(key=lambda e: e.since or datetime.min)
     return out
 
 
+def id_param(name: str):
+    """A bound integer parameter `name` (an id, a year's id) of a statement built once and run with its values."""
+    return bindparam(name, type_=Integer)
+
+
+@cache
+def _returned_statements(secretary: bool) -> tuple:
+    """`_returned_work`'s four statements (returned assessments, pledges, submissions, posts), built once per kind
+    of person (a secretary's take in the branch's own), their values bound by name (year_id, user_id,
+    branch_id): building a statement and its cache key costs more than running these small ones."""
+    year_id, user_id, branch_id = id_param("year_id"), id_param("user_id"), id_param("branch_id")
+    assessment_cond = Assessment.member_id == user_id
+    pledge_cond = Pledge.member_id == user_id
+    if secretary:
+        assessment_cond = or_(assessment_cond, and_(Assessment.branch_id == branch_id, Assessment.member_id.is_(None)))
+        pledge_cond = or_(pledge_cond, and_(Pledge.branch_id == branch_id, Pledge.member_id.is_(None)))
+    assessments = (select(Assessment).where(Assessment.year_id == year_id,
+                                            Assessment.status == AssessmentStatus.RETURNED, assessment_cond)
+                   .order_by(Assessment.updated_at))
+    pledges = (select(Pledge).where(Pledge.year_id == year_id, Pledge.status == PledgeStatus.RETURNED, pledge_cond)
+               .order_by(Pledge.updated_at))
+    submissions = (select(Submission.id, SubmissionRequest.title, Submission.return_reason, Submission.decided_at)
+                   .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+                   .where(SubmissionRequest.year_id == year_id, Submission.branch_id == branch_id,
+                          Submission.status == SubmissionStatus.RETURNED).order_by(Submission.decided_at))
+    posts = (select(Post.id, Post.title, Post.return_reason, Post.updated_at)
+             .where(Post.author_id == user_id, Post.status == PostStatus.RETURNED).order_by(Post.updated_at))
+    return assessments, pledges, submissions, posts
+
+
 def members_owing(year: CampaignYear, branch_id: int, exclude_user_id: int | None = None) -> list[Entry]:
     """Active members of the branch whose own 五带头 self-assessment is not submitted (or reviewed) yet,
     the ones who have not started first ("no member left out")."""
+    rows = db.session.execute(_owing_statement(exclude_user_id is not None),
+                              {"year_id": year.id, "branch_id": branch_id, "exclude_id": exclude_user_id}).all()
+    reminded = _reminded_today([uid for uid, *_rest in rows])
+    checklist = path_pattern("checklist.member", "owner_id", year=year.year)  # one URL built, not one per member
+    return [Entry(f"owing.{status.value if status else 'not_started'}", name, checklist(uid), since=updated,
+                  object_id=uid, detail="reminded" if uid in reminded else "")
+            for uid, name, status, updated in rows]
+
+
+@cache
+def _owing_statement(exclude: bool):
+    """`members_owing`'s statement (year_id, branch_id and, with `exclude`, exclude_id bound by name), built once."""
     done = [AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]
     stmt = (select(User.id, User.display_name, Assessment.status, Assessment.updated_at)
-            .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == year.id))
-            .where(User.branch_id == branch_id, User.active.is_(True),
+            .outerjoin(Assessment, and_(Assessment.member_id == User.id, Assessment.year_id == id_param("year_id")))
+            .where(User.branch_id == id_param("branch_id"), User.active.is_(True),
                    User.role.in_([Role.MEMBER, Role.SECRETARY]),
                    or_(Assessment.id.is_(None), Assessment.status.not_in(done)))
             # Those who have not started first, each group in pinyin order of the name.
             .order_by(Assessment.id.is_not(None), *people_order()))
-    if exclude_user_id is not None:
-        stmt = stmt.where(User.id != exclude_user_id)
-    rows = db.session.execute(stmt).all()
-    reminded = _reminded_today([uid for uid, *_rest in rows])
-    return [Entry(f"owing.{status.value if status else 'not_started'}", name,
-                  path_for("checklist.member", owner_id=uid, year=year.year), since=updated, object_id=uid,
-                  detail="reminded" if uid in reminded else "")
-            for uid, name, status, updated in rows]
+    return stmt.where(User.id != id_param("exclude_id")) if exclude else stmt
 
 
 def _reminded_today(user_ids: list[int]) -> set[int]:
@@ -264,49 +286,72 @@ def _reminded_today(user_ids: list[int]) -> set[int]:
 
     today = to_user_timezone(utcnow()).date()
     start = to_utc(datetime.combine(today, time.min)).replace(tzinfo=None)
-    return set(db.session.scalars(select(Notification.recipient_id).where(
-        Notification.kind == "reminder.self_assessment", Notification.created_at >= start,
-        Notification.recipient_id.in_(user_ids))))
+    return set(db.session.scalars(_reminded_statement(), {"start": start, "ids": user_ids}))
+
+
+@cache
+def _reminded_statement():
+    return select(Notification.recipient_id).where(
+        Notification.kind == "reminder.self_assessment", Notification.created_at >= bindparam("start"),
+        Notification.recipient_id.in_(bindparam("ids", expanding=True)))
 
 
 def _submissions_due(year: CampaignYear, branch_id: int, now: datetime) -> list[Entry]:
-    stmt = (select(Submission.id, SubmissionRequest.title, SubmissionRequest.deadline)
-            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
-            .where(SubmissionRequest.year_id == year.id, Submission.branch_id == branch_id,
-                   Submission.status == SubmissionStatus.PENDING,
-                   SubmissionRequest.deadline < now + timedelta(days=DUE_SOON_DAYS))
-            .order_by(SubmissionRequest.deadline))
+    values = {"year_id": year.id, "branch_id": branch_id, "soon": now + timedelta(days=DUE_SOON_DAYS)}
     return [Entry("submission.due", title, path_for("campaign.submission", submission_id=sid), due=deadline,
-                  object_id=sid) for sid, title, deadline in db.session.execute(stmt)]
+                  object_id=sid) for sid, title, deadline in db.session.execute(_due_statement(), values)]
+
+
+@cache
+def _due_statement():
+    return (select(Submission.id, SubmissionRequest.title, SubmissionRequest.deadline)
+            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+            .where(SubmissionRequest.year_id == id_param("year_id"), Submission.branch_id == id_param("branch_id"),
+                   Submission.status == SubmissionStatus.PENDING, SubmissionRequest.deadline < bindparam("soon"))
+            .order_by(SubmissionRequest.deadline))
 
 
 def _follow_ups(year: CampaignYear, branch_id: int) -> list[Entry]:
     """Open follow-ups of inspections assigned to the branch, soonest due first (the branch's own part
     only: the inspection's findings about other branches are not shown)."""
-    stmt = (select(FollowUp.id, FollowUp.action, FollowUp.due_on, Inspection.held_on)
+    return [Entry("follow_up", action[:120], path_for("campaign.follow_up", follow_up_id=fid), due=due_on,
+                  object_id=fid)
+            for fid, action, due_on, _held in db.session.execute(_follow_ups_statement(),
+                                                                  {"year_id": year.id, "branch_id": branch_id})]
+
+
+@cache
+def _follow_ups_statement():
+    return (select(FollowUp.id, FollowUp.action, FollowUp.due_on, Inspection.held_on)
             .join(Inspection, Inspection.id == FollowUp.inspection_id)
-            .where(Inspection.year_id == year.id, FollowUp.branch_id == branch_id,
+            .where(Inspection.year_id == id_param("year_id"), FollowUp.branch_id == id_param("branch_id"),
                    FollowUp.status == FollowUpStatus.OPEN)
             .order_by(FollowUp.due_on, FollowUp.id))
-    return [Entry("follow_up", action[:120], path_for("campaign.follow_up", follow_up_id=fid), due=due_on,
-                  object_id=fid) for fid, action, due_on, _held in db.session.execute(stmt)]
 
 
 def _own_work(user: User, year: CampaignYear) -> list[Entry]:
     """The person's own 五带头 self-assessment until it is submitted, and their pledge until it is sent."""
     out = []
-    assessment = db.session.scalar(select(Assessment).where(Assessment.year_id == year.id,
-                                                            Assessment.member_id == user.id))
+    values = {"year_id": year.id, "user_id": user.id}
+    own_assessment, own_pledges = _own_statements()
+    assessment = db.session.scalar(own_assessment, values)
     if assessment is None or assessment.status == AssessmentStatus.DRAFT:
         out.append(Entry("own.assessment", "", path_for("checklist.member", owner_id=user.id, year=year.year),
                          since=assessment.created_at if assessment else None))
-    pledge_states = set(db.session.scalars(select(Pledge.status).where(Pledge.year_id == year.id,
-                                                                       Pledge.member_id == user.id)))
+    pledge_states = set(db.session.scalars(own_pledges, values))
     if not pledge_states:
         out.append(Entry("own.pledge_missing", "", path_for("campaign.pledges")))
     elif pledge_states == {PledgeStatus.DRAFT}:
         out.append(Entry("own.pledge_draft", "", path_for("campaign.pledges")))
     return out
+
+
+@cache
+def _own_statements() -> tuple:
+    """`_own_work`'s two statements (year_id and user_id bound by name), built once."""
+    year_id, user_id = id_param("year_id"), id_param("user_id")
+    return (select(Assessment).where(Assessment.year_id == year_id, Assessment.member_id == user_id),
+            select(Pledge.status).where(Pledge.year_id == year_id, Pledge.member_id == user_id))
 
 
 def _member_pledges_to_approve(user: User, year: CampaignYear) -> list[Entry]:
@@ -349,15 +394,22 @@ def _to_decide(year_id: int, plans: bool):
 def _member_reviews(year: CampaignYear, branch_id: int, exclude_user_id: int | None) -> list[Entry]:
     """The branch's members' 五带头 self-assessments submitted and waiting for the secretary's review, oldest
     first (a secretary's own goes to the leading group: rule "assessment.review")."""
+    values = {"year_id": year.id, "branch_id": branch_id, "exclude_id": exclude_user_id}
+    checklist = path_pattern("checklist.member", "owner_id", year=year.year)
+    return [Entry("review.member_assessment", name, checklist(member_id), since=submitted, object_id=aid)
+            for aid, member_id, submitted, name in db.session.execute(
+                _member_reviews_statement(exclude_user_id is not None), values)]
+
+
+@cache
+def _member_reviews_statement(exclude: bool):
+    """`_member_reviews`' statement (year_id, branch_id and, with `exclude`, exclude_id bound by name), built once."""
     stmt = (select(Assessment.id, Assessment.member_id, Assessment.submitted_at, User.display_name)
             .join(User, User.id == Assessment.member_id)
-            .where(Assessment.year_id == year.id, Assessment.status == AssessmentStatus.SUBMITTED,
-                   User.branch_id == branch_id, User.role != Role.SECRETARY)
+            .where(Assessment.year_id == id_param("year_id"), Assessment.status == AssessmentStatus.SUBMITTED,
+                   User.branch_id == id_param("branch_id"), User.role != Role.SECRETARY)
             .order_by(Assessment.submitted_at, Assessment.id).limit(SHOWN + 1))
-    if exclude_user_id is not None:
-        stmt = stmt.where(User.id != exclude_user_id)
-    return [Entry("review.member_assessment", name, path_for("checklist.member", owner_id=member_id, year=year.year),
-                  since=submitted, object_id=aid) for aid, member_id, submitted, name in db.session.execute(stmt)]
+    return stmt.where(User.id != id_param("exclude_id")) if exclude else stmt
 
 
 def oldest_first(*sections: list[Entry]) -> list[Entry]:

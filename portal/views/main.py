@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ..extensions import db
 from ..htmx import render
+from ..links import url_pattern
 from ..permissions import authorize
 from ..services import branch_choice
 from ..services import home as home_service
@@ -20,7 +21,7 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home():
-    return render("main/home.html", home=home_service.for_user(current_user))
+    return render("main/home.html", home=home_service.for_user(current_user), url_pattern=url_pattern)
 
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from portal.extensions import db
 from portal.models import Assessment, AssessmentStatus, Branch, Pledge, PledgeStatus, Role, Subject, User, utcnow
-from portal.services import firstrun, pledges, workqueue
+from portal.services import firstrun, home, pledges, workqueue
 
 from ..checklist_helpers import current_year, make_assessment
 from ..factories import BranchFactory, UserFactory
@@ -75,18 +75,30 @@ def _plan(statement) -> str:
 
 
 def test_review_queue_never_walks_the_years_member_assessments(app):
-    """SQLite's plan of the queue: the branches' assessments by (year, subject), each secretary's by (year,
-    member), the chosen rows by id; no walk of every assessment of the year (`uq_assessment_member_year
-    (year_id=?)` alone, or a scan), which grows with the members."""
+    """SQLite's plan of the queue: the branches' submitted assessments by (year, subject, status) in the index alone
+    (migration h14h_01), each secretary's by (year, member), the chosen rows by id; no walk of every assessment of
+    the year (`uq_assessment_member_year (year_id=?)` alone, or a scan), which grows with the members."""
     if db.engine.dialect.name != "sqlite":
         return
     year = current_year()
     plan = _plan(workqueue._waiting_for_review(year.id))
-    assert "ix_assessment_year_subject (year_id=? AND subject=?)" in plan
+    assert "COVERING INDEX ix_assessment_year_subject_status (year_id=? AND subject=? AND status=?)" in plan, plan
     assert "uq_assessment_member_year (year_id=? AND member_id=?)" in plan
     assert "SCAN assessment" not in plan and "(year_id=?)\n" not in plan + "\n"
     assert "SCAN assessment" not in _plan(select(func.count()).select_from(
         workqueue._waiting_for_review(year.id).subquery()))
+
+
+def test_home_district_counts_read_an_index_alone(app):
+    """The leaders' and the organisation section's counts of active branches and of the year's branch checklists
+    handed in: each counted in a covering index (migration h14h_01), never the branch rows (brand texts and all) or
+    the year's checklists read one by one."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    branches, submitted = home._district_counts()
+    assert "SEARCH branch USING COVERING INDEX ix_branch_active (active=?)" in _plan(branches)
+    plan = _plan(submitted.params(year_id=current_year().id))
+    assert "SEARCH assessment USING COVERING INDEX ix_assessment_year_subject_status" in plan, plan
 
 
 def test_submissions_to_decide_are_read_in_order_and_stop_early(app):

@@ -164,3 +164,36 @@ def test_every_list_reads_its_page_the_same_way(client, app, admin):
         token = re.compile(r'((?:content|value)=")[A-Za-z0-9_.-]{20,}')  # CSRF and one-time form tokens
         huge_text = huge.get_data(as_text=True).replace("9" * 30, "99")  # its own address (the language links)
         assert token.sub(r"\1", past.get_data(as_text=True)) == token.sub(r"\1", huge_text), path
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_translated_labels_render_as_the_lazy_ones(app, lang):
+    """labels.Translated: each label the lazy string's text in the request's language, markup as the lazy string is
+    to Jinja (not escaped again), translated once and kept; a key the mapping lacks raises KeyError as it does."""
+    from flask_babel import force_locale
+    from markupsafe import Markup
+
+    from portal import labels
+
+    with app.test_request_context("/"), force_locale(lang):
+        kept = labels.Translated(labels.QUEUE_ENTRY)
+        for key, lazy in labels.QUEUE_ENTRY.items():
+            assert kept[key] == str(lazy) and isinstance(kept[key], Markup)
+            assert kept[key] is kept[key]
+        template = app.jinja_env.from_string("{{ a }}|{{ b }}")
+        key = next(iter(labels.QUEUE_ENTRY))
+        assert template.render(a=labels.QUEUE_ENTRY[key], b=kept[key]) == f"{kept[key]}|{kept[key]}"
+        with pytest.raises(KeyError):
+            kept["no.such.kind"]  # noqa: B018
+
+
+def test_template_gettext_of_fixed_texts_and_percent_signs(app):
+    """Templates' `_` gives a text without values as the catalogue has it, and still %-formats one with values or
+    a literal "%%" (as Flask-Babel's newstyle gettext does)."""
+    from flask_babel import force_locale, gettext
+
+    render = app.jinja_env.from_string('{{ _("Log out") }}|{{ _("100%% sure") }}|{{ _("%(n)s%%", n=5) }}').render
+    with app.test_request_context("/"), force_locale("en"):
+        assert render() == "Log out|100% sure|5%"
+    with app.test_request_context("/"), force_locale("zh"):
+        assert render() == f"{gettext('Log out')}|100% sure|5%" and gettext("Log out") != "Log out"
