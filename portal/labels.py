@@ -77,6 +77,19 @@ def framework_name(framework) -> str:
     return framework.name_en or str(FRAMEWORK_NAME.get(framework.subject, framework.name))
 
 
+def criterion_title(criterion) -> str:
+    """A criterion's title (a Criterion, or items.CriterionAsShown of a finished year) in the request's language: its
+    own title (领导班子好) in Chinese, outside a request, or where it has no English one; in another language its
+    English title (Criterion.title_en, 'Good leadership team'). The one way pages and exports name a criterion
+    (the appraisal's questions read the same column: appraisal.question_text)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    if locale is None or locale.language == "zh":
+        return criterion.title
+    return criterion.title_en or criterion.title
+
+
 RESULT = {
     Result.NOT_ASSESSED: _l("Not assessed"),
     Result.MET: _l("Met"),

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import aliased, lazyload
 
-from .. import collation
+from .. import collation, labels
 from ..clock import local_today
 from ..extensions import db
 from ..input_guard import parse_int
@@ -276,7 +276,7 @@ def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]
 def sort_columns(criteria: Iterable[Criterion]) -> dict[str, object]:
     columns = dict(SORT_COLUMNS)
     for criterion in criteria:
-        columns[f"c{criterion.position}"] = criterion.title
+        columns[f"c{criterion.position}"] = labels.criterion_title(criterion)
     return columns
 
 
@@ -366,7 +366,7 @@ class Overview:
 
     @property
     def criterion_scores(self) -> list[tuple[str, float | None]]:
-        return [(criterion.title, score) for criterion, score, _progress in self.criterion_averages]
+        return [(labels.criterion_title(criterion), score) for criterion, score, _progress in self.criterion_averages]
 
     @property
     def criterion_progress(self) -> list[float]:
@@ -1311,7 +1311,8 @@ class BranchPage:
 
     @property
     def criterion_scores(self) -> list[tuple[str, float | None]]:
-        return [(c.title, self.cells[c.id].score if c.id in self.cells else None) for c, _s, _p in self.district]
+        return [(labels.criterion_title(c), self.cells[c.id].score if c.id in self.cells else None)
+                for c, _s, _p in self.district]
 
     @property
     def district_scores(self) -> list[float | None]:

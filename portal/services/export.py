@@ -130,8 +130,8 @@ def local_time(moment, zone=None):
 def header(criteria: list[Criterion]) -> list[str]:
     columns = [_("Branch"), _("Unit"), _("Unit type")]
     for criterion in criteria:
-        columns += [_("%(criterion)s score", criterion=criterion.title),
-                    _("%(criterion)s progress %%", criterion=criterion.title)]
+        title = labels.criterion_title(criterion)
+        columns += [_("%(criterion)s score", criterion=title), _("%(criterion)s progress %%", criterion=title)]
     columns += [_("Overall progress %"), _("Overall score"), _("Items not met"), _("Assessment status"),
                 _("Review rating"), _("Plan submission"), _("Overdue submissions"), _("Published pledges"),
                 _("Exemplar posts"), _("Members self-assessed"), _("Members"),
@@ -311,11 +311,12 @@ def write_item_workbook(overview: dashboard.Overview, out: BinaryIO) -> None:
     line = 1
     numbers = grid.numbers()  # as the checklist numbers them
     for criterion, items in grid.criteria:
-        write_row(ws, line, [f"{criterion.position}. {criterion.title}", "", ""], formats, SECTION_STYLE)
+        title = labels.criterion_title(criterion)
+        write_row(ws, line, [f"{criterion.position}. {title}", "", ""], formats, SECTION_STYLE)
         line += 1
         for item in items:  # a line per wording answered, each answer beside its own (ItemGrid.lines)
             for wording, cells in grid.lines(item, ids):
-                write_row(ws, line, [criterion.title, numbers[item.id], wording]
+                write_row(ws, line, [title, numbers[item.id], wording]
                           + [result_label[result] for result in map(cells.get, ids)], formats, typed=(0, 1, 2))
                 line += 1
     book.close()

@@ -282,7 +282,7 @@ def sort_headers(view: dashboard.Overview) -> Markup:
 
     # The criteria's headers were one line of the template (no whitespace between them), the others one a line.
     headers = [header("name", labels_["name"]),
-               "".join(header(f"c{criterion.position}", escape(criterion.title), "heat-col")
+               "".join(header(f"c{criterion.position}", escape(labels.criterion_title(criterion)), "heat-col")
                        for criterion in view.criteria),
                *(header(column, labels_[column]) for column in
                  ("progress", "score", "status", "rating", "plan", "pledges", "posts", "coverage", "activity"))]

@@ -29,6 +29,10 @@ CASES = {
     ("news/edit.html", "post_form"): ("secretary", "POST", "/news", {"title": ""}, "<form"),
     ("campaign/request.html", "grid_update"): ("leader", "POST", "/submission/{w.extra[submission]}/return",
                                                {"reason": ""}, "{w.branch.name}"),
+    # An accept under the 已报送 filter takes the row out of the list (the first request: the summary and the filter
+    # sent again); the others meet it decided and are refused, as a whole page that says only 已报送 can be decided.
+    ("campaign/request.html", "grid_left"): ("leader", "POST", "/submission/{w.extra[submission]}/accept?state=submitted",
+                                             None, "已报送"),
     ("campaign/brand.html", "milestone_row"): ("secretary", "POST", "/milestones/{w.extra[milestone]}",
                                                {"done": "1", "evidence": ""}, "读书月"),
     ("campaign/inspection.html", "follow_up_row"): ("leader", "POST", "/follow-ups/{w.extra[follow_up]}/status",
@@ -38,6 +42,7 @@ CASES = {
 
 # The record whose version an edit form carries (its page renders it; without it the form is outdated).
 VERSIONED = {("campaign/request.html", "grid_update"): ("Submission", "submission"),
+             ("campaign/request.html", "grid_left"): ("Submission", "submission"),
              ("campaign/brand.html", "milestone_row"): ("Milestone", "milestone"),
              ("campaign/inspection.html", "follow_up_row"): ("FollowUp", "follow_up")}
 
