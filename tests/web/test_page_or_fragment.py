@@ -31,8 +31,8 @@ CASES = {
                                                {"reason": ""}, "{w.branch.name}"),
     # An accept under the 已报送 filter takes the row out of the list (the first request: the summary and the filter
     # sent again); the others meet it decided and are refused, as a whole page that says only 已报送 can be decided.
-    ("campaign/request.html", "grid_left"): ("leader", "POST", "/submission/{w.extra[submission]}/accept?state=submitted",
-                                             None, "已报送"),
+    ("campaign/request.html", "grid_left"): (
+        "leader", "POST", "/submission/{w.extra[submission]}/accept?state=submitted", None, "已报送"),
     ("campaign/brand.html", "milestone_row"): ("secretary", "POST", "/milestones/{w.extra[milestone]}",
                                                {"done": "1", "evidence": ""}, "读书月"),
     ("campaign/inspection.html", "follow_up_row"): ("leader", "POST", "/follow-ups/{w.extra[follow_up]}/status",
