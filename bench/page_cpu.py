@@ -61,7 +61,7 @@ def main(rounds: int = 7) -> None:
         branch = db.session.scalar(select(User.branch_id).where(User.username == "sec01"))
     clients = {}
     tick = f"/checklist/branch/{branch}/items/{item}/result"
-    for user, page in [*PAGES, ("sec01", "TICK")]:
+    for user, page in [*PAGES, ("sec01", f"/checklist/branch/{branch}"), ("sec01", "TICK")]:
         label = f"TICK {tick}" if page == "TICK" else page
         if only and only not in label:
             continue

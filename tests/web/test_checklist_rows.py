@@ -1,4 +1,22 @@
-{% import "_forms.html" as files %}
+"""The checklist's item rows written in Python (`checklist_rows.RowWriter`, issue #14) are what the template
+`checklist/_item.html` wrote, byte for byte, in both languages: every kind of row (answered or not, with a note, an
+error, a conflict, a draft, evidence, a theme or retired item, read-only), with text that needs escaping."""
+# ruff: noqa: E501  (OLD_ROW is the former template, kept verbatim with its long lines)
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+
+import pytest
+from flask_babel import force_locale
+from markupsafe import Markup
+
+from portal import labels
+from portal.models import Result
+from portal.services.checklist import Row
+from portal.views.checklist_rows import RowWriter
+
+OLD_ROW = """{% import "_forms.html" as files %}
 {# One checklist item: its number and wording, result buttons, note, evidence, who changed it and when.
    Every request of the row is queued on the row (hx-sync on [data-row], not the evidence <li>), so the last click wins on screen and in the
    database; the result and upload requests carry the note, so typed text is saved with them. #}
@@ -91,3 +109,67 @@
     {% if row.updated_at %}{{ _("Changed by %(name)s, %(when)s", name=row.updated_by or "—", when=row.updated_at|when) }}{% else %}{{ _("Not answered yet") }}{% endif %}
   </p>
 </li>
+"""
+
+NASTY = '<b>"A&B"</b> \'x\' {{ 1 }} %(n)s %'
+
+
+def _item(iid=7, year_id=None, retired_from=None, text="坚持科学发展观"):
+    return SimpleNamespace(id=iid, year_id=year_id, retired_from=retired_from, text=text)
+
+
+def _evidence(eid, name, size):
+    return SimpleNamespace(id=eid, original_name=name, size=size)
+
+
+def _rows():
+    stamp = datetime(2012, 11, 27, 9, 5)
+    yield Row(item=_item(), text="坚持科学发展观", number="1.1")
+    yield Row(item=_item(8), text=NASTY, number="1.2", result=Result.MET, note=NASTY, note_version=3,
+              updated_by=NASTY, updated_at=stamp)
+    yield Row(item=_item(9, year_id=3), text="主题", number="6.1", result=Result.MET, updated_by="王老师",
+              updated_at=stamp)  # met with nothing behind it
+    yield Row(item=_item(10, retired_from=2012), text="旧", number="2.4", result=Result.PARTLY, note="有记录",
+              updated_by="", updated_at=stamp, retired=True)
+    yield Row(item=_item(11), text="旧", number="2.5", result=Result.NOT_APPLICABLE, updated_by="李", updated_at=stamp,
+              retired=True)
+    yield Row(item=_item(12), text="证据", number="3.1", result=Result.NOT_MET, note="",
+              evidence=[_evidence(5, NASTY + ".png", 1536), _evidence(6, "记录.pdf", 2560), _evidence(9, "a", 0)],
+              updated_by="张", updated_at=stamp)
+    yield Row(item=_item(13), text="x", number="3.2", result=Result.MET, evidence=[_evidence(7, "b.png", 100)],
+              updated_by="张", updated_at=stamp)
+
+
+_STATES = [
+    {},
+    {"announce": True},
+    {"announce": True, "note_saved": True},
+    {"item_error": NASTY},
+    {"item_error": Markup("<em>safe</em>"), "draft_note": NASTY},
+    {"item_error": "冲突", "conflict": {"note": NASTY, "version": 4}, "draft_note": "我的"},
+    {"item_error": "冲突", "conflict": {"note": "", "version": 0}, "draft_note": ""},
+    {"draft_note": ""},
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("kind", ["branch", "member"])
+def test_rows_are_what_the_template_wrote(app, lang, kind):
+    old = app.jinja_env.from_string(OLD_ROW)
+    target = SimpleNamespace(member=SimpleNamespace(id=42) if kind == "member" else None,
+                             branch=SimpleNamespace(id=3), year=SimpleNamespace(year=2012))
+    user = SimpleNamespace(id=99)
+    compared = 0
+    with app.test_request_context("/"), force_locale(lang):
+        for can_edit in (True, False):
+            writer = RowWriter(target, kind, can_edit, user.id)
+            for row in _rows():
+                for state in _STATES:
+                    values = {"item_error": state.get("item_error"), "conflict": state.get("conflict"),
+                              "draft_note": state.get("draft_note"), "announce": state.get("announce", False),
+                              "note_saved": state.get("note_saved", False)}
+                    expected = old.render(row=row, target=target, kind=kind, can_edit=can_edit, current_user=user,
+                                          labels=labels, **values)
+                    assert str(writer(row, **values)) == expected, (row.number, state, can_edit)
+                    compared += 1
+    assert compared == 2 * 7 * len(_STATES)
