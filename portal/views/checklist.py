@@ -18,12 +18,18 @@ from ..models import Role, Subject
 from ..permissions import authorize, can
 from ..services import checklist as service
 from ..services import notifications, uploads, workqueue
-from .checklist_rows import RowWriter
+from .checklist_rows import RowWriter, meter, overall_label, summary_counts
 
 bp = Blueprint("checklist", __name__, url_prefix="/checklist")
 
 SUBJECTS = {"branch": Subject.BRANCH, "member": Subject.MEMBER}
 KIND_OF = {Subject.BRANCH: "branch", Subject.MEMBER: "member"}
+
+
+@bp.context_processor
+def bars() -> dict:
+    """The checklist's meters and result counts, written in Python (checklist_rows)."""
+    return {"meter": meter, "summary_counts": summary_counts, "overall_label": overall_label}
 
 
 def _year_number() -> int | None:

@@ -27,6 +27,87 @@ _LEAD = "\n" * 9
 _ACCEPT = ".jpg,.jpeg,.png,.gif,.webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"
 
 
+def _per_language(build):
+    """`build()`, the fixed texts of the request's language (or `force_locale`'s), made once per catalogue
+    (Flask-Babel keeps one per language for the app's life) instead of a look-up per text per row."""
+    made: WeakKeyDictionary = WeakKeyDictionary()
+
+    def texts():
+        catalogue = get_translations()
+        found = made.get(catalogue)
+        if found is None:
+            found = made[catalogue] = build()
+        return found
+
+    return texts
+
+
+class _BarTexts(NamedTuple):
+    """The meters' and the result counts' fixed texts in one language (as `_Texts`)."""
+
+    progress: str
+    facts: Markup  # "%(done)s of %(total)s assessed"
+    no_score: str
+    score: Markup
+    overall: Markup  # a meter's label, as the template passed it (translated: trusted)
+    counts: tuple  # the five counts' names: met, partly, not met, n/a, not assessed
+
+
+@_per_language
+def _bar_texts() -> _BarTexts:
+    return _BarTexts(
+            progress=_("Progress"), facts=Markup(_("%(done)s of %(total)s assessed")),  # noqa: S704  # nosec B704
+            no_score=_("Score: not yet"), score=Markup(_("Score: %(score)s")),  # noqa: S704  # nosec B704
+            overall=Markup(_("Overall")),  # noqa: S704  # nosec B704 - the catalogue's
+            counts=(_("Met"), _("Partly met"), _("Not met"), _("Not applicable"), _("Not assessed")))
+
+
+def overall_label() -> Markup:
+    """The overall meter's label ("Overall"), as `meter` takes it."""
+    return _bar_texts().overall
+
+
+def meter(meter_id: str, tally, label, oob: bool = False) -> Markup:
+    """A meter pair (progress and score of a criterion, or of the whole checklist: `tally`, a progress.Tally), as
+    the template `checklist/_meter.html` (removed) wrote it: `label` names it to screen readers (escaped unless
+    Markup); `oob`: swapped out of band (the answer to a tick). tests/web/test_checklist_rows.py compares."""
+    t = _bar_texts()
+    progress = tally.progress
+    shown = f"{progress:.0f}"
+    score = tally.score
+    scored = t.no_score if score is None else t.score % {"score": f"{score:.0f}"}
+    return Markup(  # noqa: S704  # nosec B704 - every text is escaped or the catalogue's
+        f'\n<div class="meter-pair" id="{escape(meter_id)}"{OOB if oob else ""}>\n'
+        f'  <div class="meter">\n'
+        f'    <div class="meter__label"><span>{t.progress}</span><strong>{shown}%</strong></div>\n'
+        f'    <progress max="100" value="{escape(progress)}" aria-label="{t.progress} {escape(label)}">{shown}%'
+        f"</progress>\n"
+        f"  </div>\n"
+        f'  <p class="meter-pair__facts">\n'
+        f'    <span>{t.facts % {"done": tally.assessed, "total": tally.applicable}}</span>\n'
+        f'    <span class="score">{scored}</span>\n'
+        f"  </p>\n"
+        f"</div>")
+
+
+def summary_counts(overall, oob: bool = False) -> Markup:
+    """The checklist's counts of each result (`overall`, a progress.Tally), as the template
+    `checklist/_summary_counts.html` (removed) wrote it; `oob`: swapped out of band."""
+    met, partly, not_met, na, not_assessed = _bar_texts().counts
+    return Markup(  # noqa: S704  # nosec B704 - numbers and the catalogue's texts
+        f'<ul class="result-counts" id="result-counts"{OOB if oob else ""}>\n'
+        f'  <li class="result-count result-count--met">{met} <strong>{overall.met}</strong></li>\n'
+        f'  <li class="result-count result-count--partly">{partly} <strong>{overall.partly}</strong></li>\n'
+        f'  <li class="result-count result-count--not_met">{not_met} <strong>{overall.not_met}</strong></li>\n'
+        f'  <li class="result-count result-count--na">{na} <strong>{overall.na}</strong></li>\n'
+        f'  <li class="result-count result-count--not_assessed">{not_assessed} '
+        f"<strong>{overall.applicable - overall.assessed}</strong></li>\n"
+        f"</ul>")
+
+
+OOB = ' hx-swap-oob="outerHTML"'
+
+
 class _Texts(NamedTuple):
     """The row's fixed texts in one language: the catalogue's text as the template wrote it (a translated string
     is trusted markup there, not escaped), those taking values as Markup to %-format (which escapes the values)."""
@@ -57,38 +138,32 @@ class _Texts(NamedTuple):
     unanswered: str
 
 
-_TEXTS: WeakKeyDictionary = WeakKeyDictionary()  # per catalogue (Flask-Babel keeps one per language)
-
-
+@_per_language
 def _texts() -> _Texts:
-    catalogue = get_translations()
-    found = _TEXTS.get(catalogue)
-    if found is None:
-        buttons = "".join(
-            f'\n      <button type="submit" name="result" value="{value.value}" id="result-{{iid}}-{value.value}"'
-            f'\n              class="result-button result-button--{value.value}"'
-            f'\n              aria-pressed="{{pressed_{value.value}}}">{escape(label)}</button>\n      '
-            for value, label in labels.RESULT.items())
-        found = _TEXTS[catalogue] = _Texts(
-            saved=Markup(_("Item %(number)s: %(result)s. Saved.")),  # noqa: S704  # nosec B704 - the catalogue's
-            theme=_("Theme item"), retired=_("Retired"),
-            retired_from=Markup(_("No longer asked from %(year)s on. This checklist answered it, so it "  # noqa: S704
-                                  "keeps the item and its answer, which still counts.")),  # nosec B704
-            retired_always=_("No longer asked. This checklist answered it, so it keeps the item and its answer, "
-                             "which still counts."),
-            unsupported=_("Marked as met, but there is neither a note nor evidence."),
-            legend=Markup(_("Result of item %(number)s")),  # noqa: S704  # nosec B704 - the catalogue's
-            buttons=buttons, details=_("Note and evidence"), note=_("Note"),
-            theirs=_("Current text saved by someone else:"), empty=_("(empty)"),
-            kept=_("Your own text is kept in the field. Merge what you need and save again: your save then "
-                   "replaces theirs."),
-            save=_("Save note"), not_saved=_("Not saved yet"), saved_state=_("Saved"),
-            delete_confirm=_("Delete this file?"), delete=_("Delete"),
-            add_evidence=_("Add evidence (image, PDF or Office document, at most 10 MB)"),
-            choose=_("Choose a file"), no_file=_("No file chosen"), upload=_("Upload"),
-            changed=Markup(_("Changed by %(name)s, %(when)s")),  # noqa: S704  # nosec B704 - the catalogue's
-            unanswered=_("Not answered yet"))
-    return found
+    buttons = "".join(
+        f'\n      <button type="submit" name="result" value="{value.value}" id="result-{{iid}}-{value.value}"'
+        f'\n              class="result-button result-button--{value.value}"'
+        f'\n              aria-pressed="{{pressed_{value.value}}}">{escape(label)}</button>\n      '
+        for value, label in labels.RESULT.items())
+    return _Texts(
+        saved=Markup(_("Item %(number)s: %(result)s. Saved.")),  # noqa: S704  # nosec B704 - the catalogue's
+        theme=_("Theme item"), retired=_("Retired"),
+        retired_from=Markup(_("No longer asked from %(year)s on. This checklist answered it, so it "  # noqa: S704
+                              "keeps the item and its answer, which still counts.")),  # nosec B704
+        retired_always=_("No longer asked. This checklist answered it, so it keeps the item and its answer, "
+                         "which still counts."),
+        unsupported=_("Marked as met, but there is neither a note nor evidence."),
+        legend=Markup(_("Result of item %(number)s")),  # noqa: S704  # nosec B704 - the catalogue's
+        buttons=buttons, details=_("Note and evidence"), note=_("Note"),
+        theirs=_("Current text saved by someone else:"), empty=_("(empty)"),
+        kept=_("Your own text is kept in the field. Merge what you need and save again: your save then "
+               "replaces theirs."),
+        save=_("Save note"), not_saved=_("Not saved yet"), saved_state=_("Saved"),
+        delete_confirm=_("Delete this file?"), delete=_("Delete"),
+        add_evidence=_("Add evidence (image, PDF or Office document, at most 10 MB)"),
+        choose=_("Choose a file"), no_file=_("No file chosen"), upload=_("Upload"),
+        changed=Markup(_("Changed by %(name)s, %(when)s")),  # noqa: S704  # nosec B704 - the catalogue's
+        unanswered=_("Not answered yet"))
 
 
 class RowWriter:

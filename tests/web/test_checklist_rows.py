@@ -1,6 +1,7 @@
-"""The checklist's item rows written in Python (`checklist_rows.RowWriter`, issue #14) are what the template
-`checklist/_item.html` wrote, byte for byte, in both languages: every kind of row (answered or not, with a note, an
-error, a conflict, a draft, evidence, a theme or retired item, read-only), with text that needs escaping."""
+"""The checklist's item rows, meters and result counts written in Python (`checklist_rows`, issue #14) are what the
+templates `checklist/_item.html`, `_meter.html` and `_summary_counts.html` wrote, byte for byte, in both languages:
+every kind of row (answered or not, with a note, an error, a conflict, a draft, evidence, a theme or retired item,
+read-only), with text that needs escaping; meters of every kind of tally, in and out of band."""
 # ruff: noqa: E501  (OLD_ROW is the former template, kept verbatim with its long lines)
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from markupsafe import Markup
 from portal import labels
 from portal.models import Result
 from portal.services.checklist import Row
-from portal.views.checklist_rows import RowWriter
+from portal.services.progress import Tally
+from portal.views.checklist_rows import RowWriter, meter, overall_label, summary_counts
 
 OLD_ROW = """{% import "_forms.html" as files %}
 {# One checklist item: its number and wording, result buttons, note, evidence, who changed it and when.
@@ -111,6 +113,28 @@ OLD_ROW = """{% import "_forms.html" as files %}
 </li>
 """
 
+OLD_METER = """{# Progress (activity) and score (verdict) of a criterion or the whole checklist. Swapped out-of-band after a tick. #}
+<div class="meter-pair" id="{{ meter_id }}"{% if oob %} hx-swap-oob="outerHTML"{% endif %}>
+  <div class="meter">
+    <div class="meter__label"><span>{{ _("Progress") }}</span><strong>{{ "%.0f"|format(tally.progress) }}%</strong></div>
+    <progress max="100" value="{{ tally.progress }}" aria-label="{{ _('Progress') }} {{ label }}">{{ "%.0f"|format(tally.progress) }}%</progress>
+  </div>
+  <p class="meter-pair__facts">
+    <span>{{ _("%(done)s of %(total)s assessed", done=tally.assessed, total=tally.applicable) }}</span>
+    <span class="score">{% if tally.score is none %}{{ _("Score: not yet") }}{% else %}{{ _("Score: %(score)s", score="%.0f"|format(tally.score)) }}{% endif %}</span>
+  </p>
+</div>
+"""
+
+OLD_COUNTS = """<ul class="result-counts" id="result-counts"{% if oob %} hx-swap-oob="outerHTML"{% endif %}>
+  <li class="result-count result-count--met">{{ _("Met") }} <strong>{{ checklist.overall.met }}</strong></li>
+  <li class="result-count result-count--partly">{{ _("Partly met") }} <strong>{{ checklist.overall.partly }}</strong></li>
+  <li class="result-count result-count--not_met">{{ _("Not met") }} <strong>{{ checklist.overall.not_met }}</strong></li>
+  <li class="result-count result-count--na">{{ _("Not applicable") }} <strong>{{ checklist.overall.na }}</strong></li>
+  <li class="result-count result-count--not_assessed">{{ _("Not assessed") }} <strong>{{ checklist.overall.applicable - checklist.overall.assessed }}</strong></li>
+</ul>
+"""
+
 NASTY = '<b>"A&B"</b> \'x\' {{ 1 }} %(n)s %'
 
 
@@ -173,3 +197,26 @@ def test_rows_are_what_the_template_wrote(app, lang, kind):
                     assert str(writer(row, **values)) == expected, (row.number, state, can_edit)
                     compared += 1
     assert compared == 2 * 7 * len(_STATES)
+
+
+_TALLIES = [Tally(), Tally(total=4, met=4, weight_scored=4.0, weight_earned=4.0),
+            Tally(total=5, na=1, partly=1, weight_scored=1.0, weight_earned=0.5), Tally(total=2, na=2),
+            Tally(total=7, met=2, partly=1, not_met=2, weight_scored=5.0, weight_earned=2.5),
+            Tally(total=3, met=1, weight_scored=3.0, weight_earned=2.0), Tally(total=21, met=20, not_met=1,
+                                                                             weight_scored=21.0, weight_earned=20.0)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_meters_and_counts_are_what_the_templates_wrote(app, lang):
+    old_meter, old_counts = app.jinja_env.from_string(OLD_METER), app.jinja_env.from_string(OLD_COUNTS)
+    with app.test_request_context("/"), force_locale(lang):
+        for tally in _TALLIES:
+            for oob in (False, True):
+                for meter_id, label in (("overall-meter", overall_label()), ("criterion-3-meter", "领导班子好"),
+                                        ("criterion-4-meter", NASTY)):
+                    assert str(meter(meter_id, tally, label, oob)) == old_meter.render(
+                        meter_id=meter_id, tally=tally, label=label, oob=oob), (tally, oob, label)
+                checklist = SimpleNamespace(overall=tally)
+                assert str(summary_counts(tally, oob)) == old_counts.render(checklist=checklist, oob=oob)
+        # The overall meter's label as the page passed it: the catalogue's "Overall", not escaped.
+        assert str(overall_label()) == str(app.jinja_env.from_string('{{ _("Overall") }}').render())
