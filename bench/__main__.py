@@ -3,7 +3,8 @@
 Environment: BENCH_SIZES (branches of each district, default "20,300,2000"), BENCH_MEMBERS (40),
 BENCH_ROUNDS (25), BENCH_WORKERS (gunicorn workers, 2), BENCH_DATABASE_URL (a PostgreSQL server to use
 instead of SQLite files; given a database name, e.g. …/h14p_bench, the districts are h14p_bench_300x40 and so
-on), BENCH_ONLY (substring of case names), BENCH_DATA (where seeded SQLite districts are kept and reused
+on), BENCH_ONLY (substrings of case names, comma-separated: a case runs if its name holds one, e.g.
+"checklist page,tick one"), BENCH_DATA (where seeded SQLite districts are kept and reused
 while the code they depend on is unchanged; default bench-data/), BENCH_REUSE=any
 (reuse the district seeded last whatever code seeded it, e.g. to compare a change on the same data),
 CONCURRENCY_SECONDS (30; 0 skips the 8-client run at the largest size).
@@ -31,8 +32,8 @@ def load_modules() -> list:
 
 
 def load_cases(modules) -> list[harness.Case]:
-    only = os.environ.get("BENCH_ONLY")
-    return [c for module in modules for c in module.CASES if not only or only in c.name]
+    only = [part for part in os.environ.get("BENCH_ONLY", "").split(",") if part]
+    return [c for module in modules for c in module.CASES if not only or any(part in c.name for part in only)]
 
 
 def main() -> int:
