@@ -111,8 +111,10 @@ def resolve_year(year_number: int | None) -> CampaignYear:
     return year
 
 
-def all_years() -> list[CampaignYear]:
-    return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
+def all_years() -> list:
+    """The campaign years in order, as (id, year) rows: the checklist's year switch reads nothing else (plain rows
+    cost a fraction of ORM objects)."""
+    return list(db.session.execute(select(CampaignYear.id, CampaignYear.year).order_by(CampaignYear.year)))
 
 
 # Statements of every tick and checklist page, built once (with their values as parameters): building a
