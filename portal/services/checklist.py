@@ -272,8 +272,10 @@ def _applicable_items(target: Target) -> tuple[list, dict[int, Answer]]:
 
 def _all_pairs(target: Target) -> list:
     """Every (criterion, item) pair of the checklist, read once per target (see `Target.pairs`): plain values,
-    which a commit or a rollback does not expire (an answer never changes which items a checklist holds)."""
-    if target.pairs is None:
+    which a commit or a rollback does not expire (an answer never changes which items a checklist holds). Read
+    again (one statement) with the answers when a change forgot them (`set_note`'s commit): the answers then read
+    are what the next change in the new transaction starts from (`_known_answer`), e.g. the result sent with it."""
+    if target.pairs is None or target.answers is None:
         target.pairs, target.answers = _applicable_items(target)
         target.answers_read_in = db.session().get_transaction()
     return target.pairs
@@ -569,6 +571,7 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None,
     audit.record(actor, "checklist.set_note", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "note": old_note}, after={"item_id": item.id, "note": note})
     db.session.commit()
+    target.answers = None  # read again by the next change (the result sent with the note), in its transaction
 
 
 def answer_item(actor: User, target: Target, item_id: int, result: str | None = None,
