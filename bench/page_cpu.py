@@ -75,7 +75,8 @@ def main(rounds: int = 7) -> None:
         pages = [(user, path.replace("{request}", str(request_id))) for user, path in pages]
     clients = {}
     tick = f"/checklist/branch/{branch}/items/{item}/result"
-    for user, page in [*pages, *([] if os.environ.get("PAGES") else [("sec01", "TICK")])]:
+    extra = [] if os.environ.get("PAGES") else [("sec01", f"/checklist/branch/{branch}"), ("sec01", "TICK")]
+    for user, page in [*pages, *extra]:
         label = f"TICK {tick}" if page == "TICK" else page
         if only and only not in label:
             continue

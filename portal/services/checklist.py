@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, bindparam, func, select, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import FileStorage
 
@@ -44,6 +43,7 @@ from ..models import (
 from . import audit, notifications, progress, tallies, uploads
 from .campaign import current_year
 from .items import (
+    CriterionAsShown,
     criteria_as_kept,
     in_checklist,
     in_year_order,
@@ -111,8 +111,10 @@ def resolve_year(year_number: int | None) -> CampaignYear:
     return year
 
 
-def all_years() -> list[CampaignYear]:
-    return list(db.session.scalars(select(CampaignYear).order_by(CampaignYear.year)))
+def all_years() -> list:
+    """The campaign years in order, as (id, year) rows: the checklist's year switch reads nothing else (plain rows
+    cost a fraction of ORM objects)."""
+    return list(db.session.execute(select(CampaignYear.id, CampaignYear.year).order_by(CampaignYear.year)))
 
 
 # Statements of every tick and checklist page, built once (with their values as parameters): building a
@@ -148,9 +150,23 @@ def target_for(subject: Subject, owner_id: int, year: CampaignYear) -> Target:
 
 # --- reading the checklist -------------------------------------------------------------------------------
 
+class ItemAsRead(NamedTuple):
+    """An item of a checklist as its items' statement reads it: the columns the checklist and a tick use, as plain
+    values (read-only; 21 ORM objects with their identity map and expiry cost six times as much to load)."""
+
+    id: int
+    criterion_id: int
+    year_id: int | None
+    position: int
+    text: str
+    weight: float
+    valid_from: int | None
+    retired_from: int | None
+
+
 @dataclass
 class Row:
-    item: Item
+    item: ItemAsRead
     text: str  # the wording answered, or while unanswered the wording valid in the year (`items.wordings_in`)
     number: str = ""  # "2.3": criterion 2, its third item (theme items after the built-in ones)
     result: Result = Result.NOT_ASSESSED
@@ -199,18 +215,24 @@ class Answer(NamedTuple):
     files: int  # evidence files
 
 
+_CRITERION_COLUMNS = (Criterion.id, Criterion.code, Criterion.framework_id, Criterion.position, Criterion.title,
+                      Criterion.title_en, Criterion.official_text, Criterion.weight)
+_ITEM_COLUMNS = (Item.id, Item.criterion_id, Item.year_id, Item.position, Item.text, Item.weight, Item.valid_from,
+                 Item.retired_from)
+
+
 @cache
 def _items_statement():
-    """The checklist's (criterion, item) rows in the year's order, each with its saved answer's id, result, note,
-    note version and number of evidence files (NULL while unanswered) and the year's kept name of the criterion
-    (`kept_criterion_columns`), of the framework `framework_id`, the assessment `assessment_id` and the year
-    `year_id` (number `year`)."""
+    """The checklist's (criterion, item) rows in the year's order, as columns (`_CRITERION_COLUMNS`,
+    `_ITEM_COLUMNS`), each with its saved answer's id, result, note, note version and number of evidence files
+    (NULL while unanswered) and the year's kept name of the criterion (`kept_criterion_columns`), of the framework
+    `framework_id`, the assessment `assessment_id` and the year `year_id` (number `year`)."""
     year_id = bindparam("year_id", type_=Integer)
     files = (select(func.count(Evidence.id)).where(Evidence.item_result_id == ItemResult.id).correlate(ItemResult)
              .scalar_subquery())
     stmt = (
-        select(Criterion, Item, ItemResult.id, ItemResult.result, ItemResult.note, ItemResult.note_version, files,
-               *kept_criterion_columns())
+        select(*_CRITERION_COLUMNS, *_ITEM_COLUMNS, ItemResult.id, ItemResult.result, ItemResult.note,
+               ItemResult.note_version, files, *kept_criterion_columns())
         .join(Item, Item.criterion_id == Criterion.id)
         .outerjoin(ItemResult, and_(ItemResult.item_id == Item.id,
                                     ItemResult.assessment_id == bindparam("assessment_id", type_=Integer)))
@@ -221,26 +243,39 @@ def _items_statement():
 
 
 def _applicable_items(target: Target) -> tuple[list, dict[int, Answer]]:
-    """Criteria and items the checklist holds (`items.in_checklist`: valid in the year, or answered by it), and
-    the answers saved ({item id: Answer}). One statement: a finished year's kept criterion names come with it."""
+    """Criteria and items the checklist holds (`items.in_checklist`: valid in the year, or answered by it), as
+    (`items.CriterionAsShown`, `ItemAsRead`) pairs in the order shown, and the answers saved ({item id: Answer}).
+    One statement: a finished year's kept criterion names come with it."""
     rows = db.session.execute(_items_statement(), {
         "assessment_id": target.assessment.id if target.assessment else -1, "framework_id": target.framework.id,
         "year_id": target.year.id, "year": target.year.year}).all()
-    answers = {item.id: Answer(*saved) for _c, item, *saved, _k, _p, _t, _e in rows if saved[0] is not None}
-    # A finished year shows its criteria with the names and in the order it had (`items.criteria_as_in`).
-    kept = {kept_id: (position, title, title_en) for *_row, kept_id, position, title, title_en in rows
-            if kept_id is not None}
-    shown = criteria_as_kept(list({row[0].id: row[0] for row in rows}.values()), kept)
+    n_criterion, n_item = len(_CRITERION_COLUMNS), len(_ITEM_COLUMNS)
+    criteria: dict[int, CriterionAsShown] = {}
+    kept: dict[int, tuple] = {}
+    pairs, answers = [], {}
+    for row in rows:
+        criterion = criteria.get(row[0])
+        if criterion is None:
+            criterion = criteria[row[0]] = CriterionAsShown(*row[:n_criterion])
+        item = ItemAsRead(*row[n_criterion:n_criterion + n_item])
+        saved = row[n_criterion + n_item:n_criterion + n_item + 5]
+        if saved[0] is not None:
+            answers[item.id] = Answer(*saved)
+        if row[-4] is not None:  # a finished year shows its criteria with the names and in the order it had
+            kept[row[-4]] = tuple(row[-3:])
+        pairs.append((criterion, item))
+    shown = criteria_as_kept(list(criteria.values()), kept)
     place = {c.id: (n, c) for n, c in enumerate(shown)}
-    pairs = sorted(((place[row[0].id][1], row[1]) for row in rows), key=lambda pair: place[pair[0].id][0])
+    pairs = sorted(((place[c.id][1], item) for c, item in pairs), key=lambda pair: place[pair[0].id][0])
     return pairs, answers
 
 
 def _all_pairs(target: Target) -> list:
-    """Every (criterion, item) pair of the checklist, read once per target (see `Target.pairs`), and again
-    when a rollback or a commit expired them (reading them again costs one statement; refreshing each, one per
-    object)."""
-    if target.pairs is None or (target.pairs and sa_inspect(target.pairs[0][1]).expired_attributes):
+    """Every (criterion, item) pair of the checklist, read once per target (see `Target.pairs`): plain values,
+    which a commit or a rollback does not expire (an answer never changes which items a checklist holds). Read
+    again (one statement) with the answers when a change forgot them (`set_note`'s commit): the answers then read
+    are what the next change in the new transaction starts from (`_known_answer`), e.g. the result sent with it."""
+    if target.pairs is None or target.answers is None:
         target.pairs, target.answers = _applicable_items(target)
         target.answers_read_in = db.session().get_transaction()
     return target.pairs
@@ -368,11 +403,11 @@ def _ensure_editable(target: Target) -> None:
         raise Conflict(str(message))
 
 
-def _item_in(target: Target, item_id: int) -> Item:
+def _item_in(target: Target, item_id: int) -> ItemAsRead:
     return _criterion_and_item(target, item_id)[1]
 
 
-def _criterion_and_item(target: Target, item_id: int) -> tuple[Criterion, Item]:
+def _criterion_and_item(target: Target, item_id: int) -> tuple[CriterionAsShown, ItemAsRead]:
     """The item of the checklist and its criterion (404 when the checklist does not hold it). Every pair is
     read (and kept on the target) so that the answer's page shows the row without reading them again."""
     found = next((pair for pair in _all_pairs(target) if pair[1].id == item_id), None)
@@ -409,7 +444,7 @@ def _lock_assessment(target: Target) -> Assessment:
     return assessment
 
 
-def _upsert_result(assessment: Assessment, item: Item, actor: User, values: dict) -> None:
+def _upsert_result(assessment: Assessment, item: ItemAsRead, actor: User, values: dict) -> None:
     dialect = db.session.get_bind().dialect.name
     row = {"assessment_id": assessment.id, "item_id": item.id, "result": Result.NOT_ASSESSED, "note": "",
            "item_text": item.text, "note_version": 0, "updated_by_id": actor.id, "updated_at": utcnow()}
@@ -421,7 +456,7 @@ def _upsert_result(assessment: Assessment, item: Item, actor: User, values: dict
     tallies.mark(assessment.id)  # the kept figures follow in this transaction
 
 
-def _existing(assessment: Assessment, item: Item) -> ItemResult | None:
+def _existing(assessment: Assessment, item: ItemAsRead) -> ItemResult | None:
     return db.session.scalar(
         select(ItemResult).where(ItemResult.assessment_id == assessment.id, ItemResult.item_id == item.id)
         .with_for_update().execution_options(populate_existing=True))
@@ -536,6 +571,7 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None,
     audit.record(actor, "checklist.set_note", assessment, branch_id=assessment.branch_id,
                  before={"item_id": item.id, "note": old_note}, after={"item_id": item.id, "note": note})
     db.session.commit()
+    target.answers = None  # read again by the next change (the result sent with the note), in its transaction
 
 
 def answer_item(actor: User, target: Target, item_id: int, result: str | None = None,
@@ -564,7 +600,7 @@ def answer_item(actor: User, target: Target, item_id: int, result: str | None = 
         raise note_conflict
 
 
-def _saved_note(target: Target, item: Item) -> str:
+def _saved_note(target: Target, item: ItemAsRead) -> str:
     if target.assessment is None:
         return ""
     known = _known_answer(target, item.id)
@@ -646,7 +682,7 @@ def _transition(actor: User, assessment: Assessment, action: str, to: Assessment
                         before={"status": before.value}, after={"status": to.value, "comment": comment, **recorded})
 
 
-def _item_words(number: str, item: Item) -> str:
+def _item_words(number: str, item: ItemAsRead) -> str:
     """An item as the audit log names it: its number as the checklist shows it (`number`: `items.item_numbers`,
     theme items after the framework's own, a finished year's kept order) and the start of its text ("1.2 坚持…")."""
     text = item.text if len(item.text) <= 40 else item.text[:40] + "…"

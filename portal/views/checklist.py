@@ -18,11 +18,18 @@ from ..models import Role, Subject
 from ..permissions import authorize, can
 from ..services import checklist as service
 from ..services import notifications, uploads, workqueue
+from .checklist_rows import RowWriter, meter, overall_label, summary_counts
 
 bp = Blueprint("checklist", __name__, url_prefix="/checklist")
 
 SUBJECTS = {"branch": Subject.BRANCH, "member": Subject.MEMBER}
 KIND_OF = {Subject.BRANCH: "branch", Subject.MEMBER: "member"}
+
+
+@bp.context_processor
+def bars() -> dict:
+    """The checklist's meters and result counts, written in Python (checklist_rows)."""
+    return {"meter": meter, "summary_counts": summary_counts, "overall_label": overall_label}
 
 
 def _year_number() -> int | None:
@@ -76,12 +83,13 @@ def _render_page(target: service.Target, status: int = 200, errors: dict | None 
     """The whole checklist; after a refused review or return, `form` holds what was typed (re-shown in
     the review forms) and `errors` {field: message} go beside its fields."""
     checklist = service.load(target)
+    abilities = _abilities(target)
     return render("checklist/checklist.html", status=status, checklist=checklist, target=target,
                   kind=KIND_OF[target.subject], years=service.all_years(), errors=errors or {},
                   item_errors=item_errors or {}, message=message, conflict=conflict or {}, drafts=drafts or {},
                   show_missing=show_missing, review_form=form if isinstance(form, forms.ReviewForm) else None,
                   return_form=form if isinstance(form, forms.ReturnForm) else None,
-                  **_abilities(target))
+                  item_row=_row_writer(target, abilities), **abilities)
 
 
 def _abilities(target: service.Target) -> dict:
@@ -93,6 +101,11 @@ def _abilities(target: service.Target) -> dict:
         "can_see_members": target.subject == Subject.BRANCH and can(current_user, "member_coverage.view",
                                                                        target.branch),
     }
+
+
+def _row_writer(target: service.Target, abilities: dict) -> RowWriter:
+    """The checklist's item rows (checklist_rows: written in Python, as the template `_item.html` wrote them)."""
+    return RowWriter(target, KIND_OF[target.subject], abilities["can_edit"], current_user.id)
 
 
 # --- one item: result, note, evidence -----------------------------------------------------------------------
@@ -115,10 +128,11 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
     checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
     section = checklist.section_of(item_id)
     note_saved = status < 400 and typed is not None
+    abilities = _abilities(fresh)
     return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
                   kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
                   item_error=error, conflict=conflict, oob=status < 400, draft_note=draft, announce=status < 400,
-                  note_saved=note_saved, **_abilities(fresh))
+                  note_saved=note_saved, item_row=_row_writer(fresh, abilities), **abilities)
 
 
 def _editable_target(kind: str, owner_id: int) -> service.Target:

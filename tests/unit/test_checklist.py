@@ -13,6 +13,7 @@ from portal.models import (
     AssessmentStatus,
     AuditEvent,
     Evidence,
+    Item,
     ItemResult,
     Result,
     Review,
@@ -225,7 +226,7 @@ def test_audit_log_numbers_a_theme_item_as_the_checklist_does(branch, secretary)
     # raw criterion and item positions ("3.101").
     target = branch_target(branch)
     theme = next(r for s in checklist.load(target).sections for r in s.rows if r.item.year_id)
-    theme.item.position = 101
+    db.session.get(Item, theme.item.id).position = 101  # (the checklist's rows are read-only values)
     db.session.commit()
     checklist.set_item_result(secretary, branch_target(branch), theme.item.id, "met")
     label = db.session.scalar(select(AuditEvent.after).where(AuditEvent.action == "checklist.set_result"))["item"]

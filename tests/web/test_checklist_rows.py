@@ -1,4 +1,24 @@
-{% import "_forms.html" as files %}
+"""The checklist's item rows, meters and result counts written in Python (`checklist_rows`, issue #14) are what the
+templates `checklist/_item.html`, `_meter.html` and `_summary_counts.html` wrote, byte for byte, in both languages:
+every kind of row (answered or not, with a note, an error, a conflict, a draft, evidence, a theme or retired item,
+read-only), with text that needs escaping; meters of every kind of tally, in and out of band."""
+# ruff: noqa: E501  (OLD_ROW is the former template, kept verbatim with its long lines)
+from __future__ import annotations
+
+from datetime import datetime
+from types import SimpleNamespace
+
+import pytest
+from flask_babel import force_locale
+from markupsafe import Markup
+
+from portal import labels
+from portal.models import Result
+from portal.services.checklist import Row
+from portal.services.progress import Tally
+from portal.views.checklist_rows import RowWriter, meter, overall_label, summary_counts
+
+OLD_ROW = """{% import "_forms.html" as files %}
 {# One checklist item: its number and wording, result buttons, note, evidence, who changed it and when.
    Every request of the row is queued on the row (hx-sync on [data-row], not the evidence <li>), so the last click wins on screen and in the
    database; the result and upload requests carry the note, so typed text is saved with them. #}
@@ -91,3 +111,112 @@
     {% if row.updated_at %}{{ _("Changed by %(name)s, %(when)s", name=row.updated_by or "—", when=row.updated_at|when) }}{% else %}{{ _("Not answered yet") }}{% endif %}
   </p>
 </li>
+"""
+
+OLD_METER = """{# Progress (activity) and score (verdict) of a criterion or the whole checklist. Swapped out-of-band after a tick. #}
+<div class="meter-pair" id="{{ meter_id }}"{% if oob %} hx-swap-oob="outerHTML"{% endif %}>
+  <div class="meter">
+    <div class="meter__label"><span>{{ _("Progress") }}</span><strong>{{ "%.0f"|format(tally.progress) }}%</strong></div>
+    <progress max="100" value="{{ tally.progress }}" aria-label="{{ _('Progress') }} {{ label }}">{{ "%.0f"|format(tally.progress) }}%</progress>
+  </div>
+  <p class="meter-pair__facts">
+    <span>{{ _("%(done)s of %(total)s assessed", done=tally.assessed, total=tally.applicable) }}</span>
+    <span class="score">{% if tally.score is none %}{{ _("Score: not yet") }}{% else %}{{ _("Score: %(score)s", score="%.0f"|format(tally.score)) }}{% endif %}</span>
+  </p>
+</div>
+"""
+
+OLD_COUNTS = """<ul class="result-counts" id="result-counts"{% if oob %} hx-swap-oob="outerHTML"{% endif %}>
+  <li class="result-count result-count--met">{{ _("Met") }} <strong>{{ checklist.overall.met }}</strong></li>
+  <li class="result-count result-count--partly">{{ _("Partly met") }} <strong>{{ checklist.overall.partly }}</strong></li>
+  <li class="result-count result-count--not_met">{{ _("Not met") }} <strong>{{ checklist.overall.not_met }}</strong></li>
+  <li class="result-count result-count--na">{{ _("Not applicable") }} <strong>{{ checklist.overall.na }}</strong></li>
+  <li class="result-count result-count--not_assessed">{{ _("Not assessed") }} <strong>{{ checklist.overall.applicable - checklist.overall.assessed }}</strong></li>
+</ul>
+"""
+
+NASTY = '<b>"A&B"</b> \'x\' {{ 1 }} %(n)s %'
+
+
+def _item(iid=7, year_id=None, retired_from=None, text="坚持科学发展观"):
+    return SimpleNamespace(id=iid, year_id=year_id, retired_from=retired_from, text=text)
+
+
+def _evidence(eid, name, size):
+    return SimpleNamespace(id=eid, original_name=name, size=size)
+
+
+def _rows():
+    stamp = datetime(2012, 11, 27, 9, 5)
+    yield Row(item=_item(), text="坚持科学发展观", number="1.1")
+    yield Row(item=_item(8), text=NASTY, number="1.2", result=Result.MET, note=NASTY, note_version=3,
+              updated_by=NASTY, updated_at=stamp)
+    yield Row(item=_item(9, year_id=3), text="主题", number="6.1", result=Result.MET, updated_by="王老师",
+              updated_at=stamp)  # met with nothing behind it
+    yield Row(item=_item(10, retired_from=2012), text="旧", number="2.4", result=Result.PARTLY, note="有记录",
+              updated_by="", updated_at=stamp, retired=True)
+    yield Row(item=_item(11), text="旧", number="2.5", result=Result.NOT_APPLICABLE, updated_by="李", updated_at=stamp,
+              retired=True)
+    yield Row(item=_item(12), text="证据", number="3.1", result=Result.NOT_MET, note="",
+              evidence=[_evidence(5, NASTY + ".png", 1536), _evidence(6, "记录.pdf", 2560), _evidence(9, "a", 0)],
+              updated_by="张", updated_at=stamp)
+    yield Row(item=_item(13), text="x", number="3.2", result=Result.MET, evidence=[_evidence(7, "b.png", 100)],
+              updated_by="张", updated_at=stamp)
+
+
+_STATES = [
+    {},
+    {"announce": True},
+    {"announce": True, "note_saved": True},
+    {"item_error": NASTY},
+    {"item_error": Markup("<em>safe</em>"), "draft_note": NASTY},
+    {"item_error": "冲突", "conflict": {"note": NASTY, "version": 4}, "draft_note": "我的"},
+    {"item_error": "冲突", "conflict": {"note": "", "version": 0}, "draft_note": ""},
+    {"draft_note": ""},
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("kind", ["branch", "member"])
+def test_rows_are_what_the_template_wrote(app, lang, kind):
+    old = app.jinja_env.from_string(OLD_ROW)
+    target = SimpleNamespace(member=SimpleNamespace(id=42) if kind == "member" else None,
+                             branch=SimpleNamespace(id=3), year=SimpleNamespace(year=2012))
+    user = SimpleNamespace(id=99)
+    compared = 0
+    with app.test_request_context("/"), force_locale(lang):
+        for can_edit in (True, False):
+            writer = RowWriter(target, kind, can_edit, user.id)
+            for row in _rows():
+                for state in _STATES:
+                    values = {"item_error": state.get("item_error"), "conflict": state.get("conflict"),
+                              "draft_note": state.get("draft_note"), "announce": state.get("announce", False),
+                              "note_saved": state.get("note_saved", False)}
+                    expected = old.render(row=row, target=target, kind=kind, can_edit=can_edit, current_user=user,
+                                          labels=labels, **values)
+                    assert str(writer(row, **values)) == expected, (row.number, state, can_edit)
+                    compared += 1
+    assert compared == 2 * 7 * len(_STATES)
+
+
+_TALLIES = [Tally(), Tally(total=4, met=4, weight_scored=4.0, weight_earned=4.0),
+            Tally(total=5, na=1, partly=1, weight_scored=1.0, weight_earned=0.5), Tally(total=2, na=2),
+            Tally(total=7, met=2, partly=1, not_met=2, weight_scored=5.0, weight_earned=2.5),
+            Tally(total=3, met=1, weight_scored=3.0, weight_earned=2.0), Tally(total=21, met=20, not_met=1,
+                                                                             weight_scored=21.0, weight_earned=20.0)]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_meters_and_counts_are_what_the_templates_wrote(app, lang):
+    old_meter, old_counts = app.jinja_env.from_string(OLD_METER), app.jinja_env.from_string(OLD_COUNTS)
+    with app.test_request_context("/"), force_locale(lang):
+        for tally in _TALLIES:
+            for oob in (False, True):
+                for meter_id, label in (("overall-meter", overall_label()), ("criterion-3-meter", "领导班子好"),
+                                        ("criterion-4-meter", NASTY)):
+                    assert str(meter(meter_id, tally, label, oob)) == old_meter.render(
+                        meter_id=meter_id, tally=tally, label=label, oob=oob), (tally, oob, label)
+                checklist = SimpleNamespace(overall=tally)
+                assert str(summary_counts(tally, oob)) == old_counts.render(checklist=checklist, oob=oob)
+        # The overall meter's label as the page passed it: the catalogue's "Overall", not escaped.
+        assert str(overall_label()) == str(app.jinja_env.from_string('{{ _("Overall") }}').render())
