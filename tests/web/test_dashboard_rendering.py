@@ -274,7 +274,7 @@ OLD_HEADERS = """      <tr>
         </th>
         {% endmacro %}
         {{ sort_header("name", _("Branch")) }}
-        {% for c in view.criteria %}{{ sort_header("c" ~ c.position, c.title, "heat-col") }}{% endfor %}
+        {% for c in view.criteria %}{{ sort_header("c" ~ c.position, labels.criterion_title(c), "heat-col") }}{% endfor %}
         {{ sort_header("progress", _("Progress")) }}
         {{ sort_header("score", _("Score")) }}
         {{ sort_header("status", _("Status")) }}
