@@ -123,6 +123,11 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
             return redirect_back(page_url(target, f"item-{item_id}"))
         return _render_page(target, status=status, item_errors={item_id: error}, conflict={item_id: conflict},
                             drafts={item_id: draft})
+    if status >= 400:
+        # A refusal may come after part of the click was saved (a stale note's Conflict is raised after the
+        # result it came with was written, by a statement that left this session's loaded answers as they were
+        # read): the row and the progress are read afresh, as the page after a reload shows them.
+        db.session.expire_all()
     fresh = target if status < 400 and target.assessment is not None else service.target_for(
         target.subject, target.member.id if target.member else target.branch.id, target.year)  # as written
     checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
@@ -131,7 +136,7 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
     abilities = _abilities(fresh)
     return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
                   kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
-                  item_error=error, conflict=conflict, oob=status < 400, draft_note=draft, announce=status < 400,
+                  item_error=error, conflict=conflict, draft_note=draft, announce=status < 400,
                   note_saved=note_saved, item_row=_row_writer(fresh, abilities), **abilities)
 
 

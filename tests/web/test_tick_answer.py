@@ -68,3 +68,24 @@ def test_the_answer_to_a_tick_is_what_the_page_shows(client, secretary, branch):
     fragment = tick(first, result="met", note="", note_version="0")  # an answer with evidence
     assert "记录.png" in fragment
     _same_as_the_page(client, branch, first, fragment)
+
+
+def test_a_click_whose_note_is_stale_answers_the_result_it_saved(client, secretary, branch):
+    """Someone else saved the note meanwhile: the click's result is saved all the same (checklist.answer_item), and
+    the answer (409, the note's conflict beside the row) shows that result and the progress and counts it moved, as
+    the page shows them after a reload; the note typed stays in the field, unsaved."""
+    client.login(secretary)
+    item = items(Subject.BRANCH)[1]
+    base = f"/checklist/branch/{branch.id}/items/{item.id}"
+    assert client.form_post(f"{base}/result", {"result": "partly"}, htmx=True).status_code == 200
+    assert client.form_post(f"{base}/note", {"note": "另一位的说明", "note_version": "0"}, htmx=True).status_code == 200
+    stale = client.form_post(f"{base}/result", {"result": "na", "note": "我的说明", "note_version": "0"}, htmx=True)
+    assert stale.status_code == 409
+    fragment = stale.get_data(as_text=True)
+    assert "另一位的说明" in fragment and "我的说明" in fragment
+    page = client.get(f"/checklist/branch/{branch.id}").get_data(as_text=True)
+    shown = re.search(r'value="na"[^>]*aria-pressed="(\w+)"|aria-pressed="(\w+)"[^>]*value="na"',
+                      fragment[fragment.index(f'id="item-{item.id}"'):])
+    assert shown and "true" in shown.groups(), "the row shows the result saved"
+    for element_id, end in (("overall-meter", "</p>\n</div>"), ("result-counts", "</ul>")):
+        assert _block(fragment, element_id, end) == _block(page, element_id, end), element_id
