@@ -64,6 +64,7 @@ from .figures import (
     DistrictSummary,
     RequestGroup,
     RequestTally,
+    ReviewWaiting,
 )
 from .frameworks import (
     RETIRED_BEFORE_ANY_YEAR,

@@ -203,3 +203,20 @@ class RequestGroup(db.Model):
     unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     status: Mapped[str] = mapped_column(String(24), primary_key=True)
     handed: Mapped[int] = mapped_column(default=0)
+
+
+class ReviewWaiting(db.Model):
+    """A self-assessment waiting for the leading group's 点评 (rule "assessment.review"): a branch's 五个好, or a
+    branch secretary's own 五带头, submitted. Kept by the triggers of migration h14w_01 (an assessment written, a
+    person's role changed; a deleted assessment takes its row with it) so that the leaders' queue reads its oldest
+    entries and its total off `ix_review_waiting_order`, not the district's 2,000 secretaries looked up one by one;
+    `rebuild-figures` recomputes it (services/figures.py)."""
+
+    __tablename__ = "review_waiting"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True,
+                                               autoincrement=False)
+    year_id: Mapped[int]
+    submitted_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_review_waiting_order", "year_id", "submitted_at", "assessment_id"),)

@@ -77,6 +77,7 @@ from ..models import (
     RequestKind,
     RequestTally,
     Review,
+    ReviewWaiting,
     Role,
     Submission,
     SubmissionRequest,
@@ -370,25 +371,43 @@ _KEPT = (("district_summary", DistrictSummary, DISTRICT_COLUMNS, 2, _district),
          ("request_group", RequestGroup, REQUEST_GROUP_COLUMNS, 3, lambda: _requests_handed(by_group=True)))
 
 
+REVIEW_WAITING_COLUMNS = ["assessment_id", "year_id", "submitted_at"]
+
+
+def reviews_waiting():
+    """SELECT of the self-assessments waiting for the leading group's 点评 (rule "assessment.review"), in
+    REVIEW_WAITING_COLUMNS order: the branches' 五个好 submitted and the own 五带头 of the people whose role is
+    secretary, submitted. Migration h14w_01's triggers keep `review_waiting` equal to it."""
+    a = Assessment
+    return select(a.id, a.year_id, a.submitted_at).where(
+        a.status == AssessmentStatus.SUBMITTED,
+        or_(a.member_id.is_(None), a.member_id.in_(select(User.id).where(User.role == Role.SECRETARY))))
+
+
 def rebuild_district(connection) -> None:
     """Recompute the district's totals, and those per unit kind and status, from the summaries, tallies and
-    submissions (the triggers of migrations h14k_01 and h14f_01 keep them afterwards)."""
+    submissions (the triggers of migrations h14k_01 and h14f_01 keep them afterwards), and the list of reviews
+    waiting for the leading group (migration h14w_01)."""
     for _table, model, columns, _width, computed in _KEPT:
         connection.execute(delete(model))
         connection.execute(insert(model).from_select(columns, computed()))
+    connection.execute(delete(ReviewWaiting))
+    connection.execute(insert(ReviewWaiting).from_select(REVIEW_WAITING_COLUMNS, reviews_waiting()))
 
 
-# The tables whose row triggers keep the district's totals (migrations h14k_01, h14f_01); every trigger on them does.
-DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request")
+# The tables whose row triggers keep the district's totals (migrations h14k_01, h14f_01) and the list of reviews
+# waiting (h14w_01: `assessment`, `user`); every trigger on them does.
+DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request", "assessment", "user")
 # The table whose row trigger keeps the summaries' last activity (migration h14t_01); its only trigger.
 SUMMARY_FOLLOWED = ("audit_event",)
 
 
 @contextmanager
 def district_triggers_suspended(connection) -> Iterator[None]:
-    """Within the caller's transaction on `connection`, the triggers of h14k_01 and h14f_01 do not fire (a bulk load
-    of a million tallies would otherwise move the district's totals a row at a time); on leaving, the totals are
-    recomputed once (`rebuild_district`) and the triggers are back. Nor does the audit events' trigger of h14t_01
+    """Within the caller's transaction on `connection`, the triggers of h14k_01, h14f_01 and h14w_01 do not fire (a
+    bulk load of a million tallies would otherwise move the district's totals a row at a time, and one of 250,000
+    self-assessments look each one's person up); on leaving, the totals and the reviews waiting are recomputed once
+    (`rebuild_district`) and the triggers are back. Nor does the audit events' trigger of h14t_01
     (a load of 366,000 events): the caller recomputes the summaries (`rebuild`) after writing its events, inside.
     SQLite: dropped and created again from the database's own stored definitions (`sqlite_master`), so there is no
     second copy of them; PostgreSQL: the tables' user triggers disabled and enabled again (ALTER TABLE, which locks
@@ -397,11 +416,11 @@ def district_triggers_suspended(connection) -> Iterator[None]:
     followed = DISTRICT_FOLLOWED + SUMMARY_FOLLOWED
     if connection.dialect.name == "postgresql":
         for table in followed:
-            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            connection.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         yield
         rebuild_district(connection)
         for table in followed:
-            connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            connection.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         return
     begin_writing(connection)  # (a deferred transaction's first INSERT would commit the DROPs below)
     stored = connection.execute(text(  # in the order they were created
@@ -426,7 +445,11 @@ def district_differences(session: Session) -> list[tuple]:
                  if any(r[width:])}
         out += [(table, key, kept.get(key), fresh.get(key)) for key in sorted(kept.keys() | fresh.keys())
                 if kept.get(key) != fresh.get(key)]
-    return out
+    kept = {r[0]: tuple(r[1:]) for r in session.execute(
+        select(*(getattr(ReviewWaiting, name) for name in REVIEW_WAITING_COLUMNS)))}
+    fresh = {r[0]: tuple(r[1:]) for r in session.execute(reviews_waiting())}
+    return out + [("review_waiting", (key,), kept.get(key), fresh.get(key))
+                  for key in sorted(kept.keys() | fresh.keys()) if kept.get(key) != fresh.get(key)]
 
 
 DAY_COLUMNS = ["year_id", "day", "snapshots", "progress", "score"]
