@@ -62,6 +62,7 @@ from .figures import (
     DistrictGroup,
     DistrictGroupCriterion,
     DistrictSummary,
+    PledgeWaiting,
     RequestGroup,
     RequestTally,
     ReviewWaiting,
