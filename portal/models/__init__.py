@@ -62,8 +62,10 @@ from .figures import (
     DistrictGroup,
     DistrictGroupCriterion,
     DistrictSummary,
+    PledgeWaiting,
     RequestGroup,
     RequestTally,
+    ReviewWaiting,
 )
 from .frameworks import (
     RETIRED_BEFORE_ANY_YEAR,

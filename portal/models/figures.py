@@ -203,3 +203,37 @@ class RequestGroup(db.Model):
     unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     status: Mapped[str] = mapped_column(String(24), primary_key=True)
     handed: Mapped[int] = mapped_column(default=0)
+
+
+class ReviewWaiting(db.Model):
+    """A self-assessment waiting for the leading group's 点评 (rule "assessment.review"): a branch's 五个好, or a
+    branch secretary's own 五带头, submitted. Kept by the triggers of migration h14w_01 (an assessment written, a
+    person's role changed; a deleted assessment takes its row with it) so that the leaders' queue reads its oldest
+    entries and its total off `ix_review_waiting_order`, not the district's 2,000 secretaries looked up one by one;
+    `rebuild-figures` recomputes it (services/figures.py)."""
+
+    __tablename__ = "review_waiting"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True,
+                                               autoincrement=False)
+    year_id: Mapped[int]
+    submitted_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_review_waiting_order", "year_id", "submitted_at", "assessment_id"),)
+
+
+class PledgeWaiting(db.Model):
+    """A pledge waiting for the organisation section's approval (rule "pledge.approve"): a branch's pledge, or a branch
+    secretary's own, pending. Kept by the triggers of migration h14w_01 as `ReviewWaiting` is, so that /pledges and the
+    organisation section's home count and page them off `ix_pledge_waiting_order`, not every pending pledge of the
+    year checked against the district's 2,000 secretaries; `rebuild-figures` recomputes it (services/figures.py)."""
+
+    __tablename__ = "pledge_waiting"
+
+    pledge_id: Mapped[int] = mapped_column(ForeignKey("pledge.id", ondelete="CASCADE"), primary_key=True,
+                                           autoincrement=False)
+    year_id: Mapped[int]
+    branch_id: Mapped[int]  # (the branch filter of /pledges)
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_pledge_waiting_order", "year_id", "updated_at", "pledge_id"),)

@@ -69,6 +69,7 @@ from ..models import (
     DistrictSummary,
     Pledge,
     PledgeStatus,
+    PledgeWaiting,
     Post,
     PostCategory,
     PostStatus,
@@ -77,6 +78,7 @@ from ..models import (
     RequestKind,
     RequestTally,
     Review,
+    ReviewWaiting,
     Role,
     Submission,
     SubmissionRequest,
@@ -370,25 +372,59 @@ _KEPT = (("district_summary", DistrictSummary, DISTRICT_COLUMNS, 2, _district),
          ("request_group", RequestGroup, REQUEST_GROUP_COLUMNS, 3, lambda: _requests_handed(by_group=True)))
 
 
+def _branch_or_secretary(member_id):
+    """SQL truth: a row of the branch's own (no member) or of a person whose role is secretary."""
+    return or_(member_id.is_(None), member_id.in_(select(User.id).where(User.role == Role.SECRETARY)))
+
+
+def reviews_waiting():
+    """SELECT of the self-assessments waiting for the leading group's 点评 (rule "assessment.review"), in the columns
+    of `review_waiting`: the branches' 五个好 submitted and the own 五带头 of the people whose role is secretary,
+    submitted. Migration h14w_01's triggers keep `review_waiting` equal to it."""
+    a = Assessment
+    return select(a.id, a.year_id, a.submitted_at).where(a.status == AssessmentStatus.SUBMITTED,
+                                                         _branch_or_secretary(a.member_id))
+
+
+def pledges_waiting():
+    """SELECT of the pledges waiting for the organisation section's approval (rule "pledge.approve"), in the columns
+    of `pledge_waiting`: the branches' and the secretaries' own, pending. Kept equal to it by h14w_01's triggers."""
+    p = Pledge
+    return select(p.id, p.year_id, p.branch_id, p.updated_at).where(p.status == PledgeStatus.PENDING,
+                                                                     _branch_or_secretary(p.member_id))
+
+
+# (model, its columns in the order of the SELECT that computes it, the SELECT) of the lists of what waits (h14w_01)
+_WAITING = ((ReviewWaiting, ["assessment_id", "year_id", "submitted_at"], reviews_waiting),
+            (PledgeWaiting, ["pledge_id", "year_id", "branch_id", "updated_at"], pledges_waiting))
+
+
 def rebuild_district(connection) -> None:
     """Recompute the district's totals, and those per unit kind and status, from the summaries, tallies and
-    submissions (the triggers of migrations h14k_01 and h14f_01 keep them afterwards)."""
+    submissions (the triggers of migrations h14k_01 and h14f_01 keep them afterwards), and the lists of what waits
+    for the leading group and the organisation section (migration h14w_01)."""
     for _table, model, columns, _width, computed in _KEPT:
+        connection.execute(delete(model))
+        connection.execute(insert(model).from_select(columns, computed()))
+    for model, columns, computed in _WAITING:
         connection.execute(delete(model))
         connection.execute(insert(model).from_select(columns, computed()))
 
 
-# The tables whose row triggers keep the district's totals (migrations h14k_01, h14f_01); every trigger on them does.
-DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request")
+# The tables whose row triggers keep the district's totals (migrations h14k_01, h14f_01) and the lists of the reviews
+# and pledges waiting (h14w_01: `assessment`, `pledge`, `user`); every trigger on them does.
+DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request", "assessment", "pledge",
+                     "user")
 # The table whose row trigger keeps the summaries' last activity (migration h14t_01); its only trigger.
 SUMMARY_FOLLOWED = ("audit_event",)
 
 
 @contextmanager
 def district_triggers_suspended(connection) -> Iterator[None]:
-    """Within the caller's transaction on `connection`, the triggers of h14k_01 and h14f_01 do not fire (a bulk load
-    of a million tallies would otherwise move the district's totals a row at a time); on leaving, the totals are
-    recomputed once (`rebuild_district`) and the triggers are back. Nor does the audit events' trigger of h14t_01
+    """Within the caller's transaction on `connection`, the triggers of h14k_01, h14f_01 and h14w_01 do not fire (a
+    bulk load of a million tallies would otherwise move the district's totals a row at a time, and one of 250,000
+    self-assessments look each one's person up); on leaving, the totals and the lists of what waits are recomputed once
+    (`rebuild_district`) and the triggers are back. Nor does the audit events' trigger of h14t_01
     (a load of 366,000 events): the caller recomputes the summaries (`rebuild`) after writing its events, inside.
     SQLite: dropped and created again from the database's own stored definitions (`sqlite_master`), so there is no
     second copy of them; PostgreSQL: the tables' user triggers disabled and enabled again (ALTER TABLE, which locks
@@ -397,11 +433,11 @@ def district_triggers_suspended(connection) -> Iterator[None]:
     followed = DISTRICT_FOLLOWED + SUMMARY_FOLLOWED
     if connection.dialect.name == "postgresql":
         for table in followed:
-            connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            connection.exec_driver_sql(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
         yield
         rebuild_district(connection)
         for table in followed:
-            connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            connection.exec_driver_sql(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         return
     begin_writing(connection)  # (a deferred transaction's first INSERT would commit the DROPs below)
     stored = connection.execute(text(  # in the order they were created
@@ -426,6 +462,11 @@ def district_differences(session: Session) -> list[tuple]:
                  if any(r[width:])}
         out += [(table, key, kept.get(key), fresh.get(key)) for key in sorted(kept.keys() | fresh.keys())
                 if kept.get(key) != fresh.get(key)]
+    for model, columns, computed in _WAITING:
+        kept = {r[0]: tuple(r[1:]) for r in session.execute(select(*(getattr(model, name) for name in columns)))}
+        fresh = {r[0]: tuple(r[1:]) for r in session.execute(computed())}
+        out += [(model.__tablename__, (key,), kept.get(key), fresh.get(key))
+                for key in sorted(kept.keys() | fresh.keys()) if kept.get(key) != fresh.get(key)]
     return out
 
 

@@ -27,6 +27,7 @@ from ..models import (
     Pledge,
     PledgeEntry,
     PledgeStatus,
+    PledgeWaiting,
     ReviewRating,
     Role,
     Subject,
@@ -297,14 +298,16 @@ def _named(stmt):
             .outerjoin(User, User.id == Pledge.member_id))
 
 
-def _with_names(stmt, oldest: int | None = None) -> list[tuple[Pledge, str, str | None]]:
+def _with_names(stmt, oldest: int | None = None,
+                order: tuple = (Pledge.updated_at, Pledge.id)) -> list[tuple[Pledge, str, str | None]]:
     """(pledge, branch name, member name) rows, the latest change first; or, with `oldest`, only the
-    `oldest` pledges changed longest ago, those first."""
+    `oldest` pledges changed longest ago, those first. `order`: the columns of the pledge's time of change and id
+    (the pledge's own, or the kept list's)."""
     stmt = _named(stmt)
     if oldest is not None:
-        stmt = stmt.order_by(Pledge.updated_at, Pledge.id).limit(oldest)
+        stmt = stmt.order_by(*order).limit(oldest)
     else:
-        stmt = stmt.order_by(Pledge.updated_at.desc(), Pledge.id.desc())
+        stmt = stmt.order_by(*(column.desc() for column in order))
     return list(db.session.execute(stmt))
 
 
@@ -336,6 +339,10 @@ def awaiting(user, year: CampaignYear, oldest: int | None = None) -> list[tuple]
     kind = _approver_kind(user)
     if kind is None:
         return []
+    if kind == "district":  # the kept list (migration h14w_01), read in its order
+        w = PledgeWaiting
+        return _with_names(select(Pledge).join(w, w.pledge_id == Pledge.id).where(w.year_id == year.id), oldest,
+                           order=(w.updated_at, w.pledge_id))
     stmt = select(Pledge).where(Pledge.year_id == year.id, Pledge.status == PledgeStatus.PENDING,
                                 *_awaiting_conditions(kind))
     return _with_names(stmt.params(own_branch=user.branch_id, me=user.id), oldest)
@@ -372,6 +379,8 @@ def _list_statements(kind: str, by_branch: bool, by_name: bool):
     """(count, page) statements of a list of pledges, built once per shape: `kind` "published" (approved),
     "district" or "branch" (waiting for approval, `_awaiting_conditions`); `by_branch`, `by_name`: the
     BranchFilter's conditions. Parameters: `year_id`, the kind's and the filter's, `limit`, `offset`."""
+    if kind == "district" and not (by_branch or by_name):
+        return _district_statements()
     status = PledgeStatus.APPROVED if kind == "published" else PledgeStatus.PENDING
     conditions = [Pledge.year_id == bindparam("year_id", type_=Integer), Pledge.status == status,
                   *([] if kind == "published" else _awaiting_conditions(kind)),
@@ -380,6 +389,19 @@ def _list_statements(kind: str, by_branch: bool, by_name: bool):
     page = (_named(select(Pledge).where(*conditions)).order_by(Pledge.updated_at.desc(), Pledge.id.desc())
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
     return count, page
+
+
+def _district_statements():
+    """(count, page) of the pledges waiting for the organisation section, unfiltered: from the kept list
+    `pledge_waiting` (migration h14w_01), counted in its index's range for the year and paged in its order, not every
+    pending pledge of the year checked against the district's secretaries. (A branch filter reads the pledge's own
+    indexes: `_list_statements`.)"""
+    w = PledgeWaiting
+    year_id = w.year_id == bindparam("year_id", type_=Integer)
+    page = (_named(select(Pledge).join(w, w.pledge_id == Pledge.id).where(year_id))
+            .order_by(w.updated_at.desc(), w.pledge_id.desc())
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
+    return select(func.count()).select_from(w).where(year_id), page
 
 
 def _page_of(kind: str, values: dict, filters: branch_choice.BranchFilter, page: int,

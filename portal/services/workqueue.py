@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, bindparam, func, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..collation import people_order
@@ -37,8 +37,8 @@ from ..models import (
     Post,
     PostStatus,
     RequestKind,
+    ReviewWaiting,
     Role,
-    Subject,
     Submission,
     SubmissionRequest,
     SubmissionStatus,
@@ -110,27 +110,12 @@ def _checklist_url(assessment: Assessment, year: CampaignYear) -> str:
 
 # --- leader ---------------------------------------------------------------------------------------------
 
-def _waiting_for_review(year_id):
-    """(id, submitted_at) of the self-assessments waiting for the leading group (rule "assessment.review") in the
-    year `year_id` (an id, or a bound parameter standing for one): the
-    branches' 五个好 submitted, read in ix_assessment_year_subject_status alone, and the secretaries' own 五带头
-    submitted, each looked up by (year, member) in uq_assessment_member_year from the list of secretaries, so
-    that neither part walks the year's member assessments (tens of thousands in a district; the secretaries
-    are one a branch). The parts never overlap: a branch's assessment has no member."""
-    submitted = (Assessment.year_id == year_id, Assessment.status == AssessmentStatus.SUBMITTED)
-    branches = select(Assessment.id, Assessment.submitted_at).where(Assessment.subject == Subject.BRANCH, *submitted)
-    # IN (the secretaries), not a join: SQLite then looks each secretary's assessment up by (year, member)
-    # instead of walking the year's member assessments.
-    secretaries = select(Assessment.id, Assessment.submitted_at).where(
-        Assessment.member_id.in_(select(User.id).where(User.role == Role.SECRETARY)), *submitted)
-    return union_all(branches, secretaries)
-
-
 def review_queue_and_total(year: CampaignYear, limit: int | None = SHOWN + 1) -> tuple[list[Entry], int]:
     """Self-assessments waiting for the leading group's 点评, oldest submission first (at most `limit`, at least
     1): every branch's 五个好 and the branch secretaries' own 五带头 (rule "assessment.review" in
-    portal/permissions.py); and how many wait in all. One statement: the oldest are chosen and counted (a window
-    count) among the waiting ids, and only those chosen are read whole with their branch and member names."""
+    portal/permissions.py); and how many wait in all. One statement over the kept list `review_waiting` (migration
+    h14w_01, `figures.reviews_waiting`): the oldest read off its index and stopped at `limit`, the total counted in
+    the year's range of that index, and only those chosen read whole with their branch and member names."""
     rows = db.session.execute(_review_queue_statement(limit), {"year_id": year.id}).all()
     out = []
     for assessment, branch_name, member_name, _total in rows:
@@ -145,15 +130,20 @@ def review_queue_and_total(year: CampaignYear, limit: int | None = SHOWN + 1) ->
 def _review_queue_statement(limit: int | None):
     """`review_queue_and_total`'s statement for `limit`, built once (the year a parameter): it is the leaders'
     home page's largest, and building it and its cache key cost more than running it."""
-    waiting = _waiting_for_review(bindparam("year_id", type_=Integer)).subquery()
-    oldest = (select(waiting.c.id, func.count().over().label("total"))
-              .order_by(waiting.c.submitted_at, waiting.c.id).limit(limit).subquery())
+    year_id = bindparam("year_id", type_=Integer)
+    oldest = (select(ReviewWaiting.assessment_id).where(ReviewWaiting.year_id == year_id)
+              .order_by(ReviewWaiting.submitted_at, ReviewWaiting.assessment_id).limit(limit).subquery())
     member = aliased(User)
-    return (select(Assessment, Branch.name, member.display_name, oldest.c.total)
-            .join(oldest, oldest.c.id == Assessment.id)
+    return (select(Assessment, Branch.name, member.display_name, _waiting_count(year_id).scalar_subquery())
+            .join(oldest, oldest.c.assessment_id == Assessment.id)
             .join(Branch, Branch.id == Assessment.branch_id)
             .outerjoin(member, member.id == Assessment.member_id)
             .order_by(Assessment.submitted_at, Assessment.id))
+
+
+def _waiting_count(year_id):
+    """How many reviews wait for the leading group in the year `year_id` (an id or a bound parameter)."""
+    return select(func.count()).select_from(ReviewWaiting).where(ReviewWaiting.year_id == year_id)
 
 
 def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entry]:
@@ -163,8 +153,7 @@ def review_queue(year: CampaignYear, limit: int | None = SHOWN + 1) -> list[Entr
 
 def review_count(year: CampaignYear) -> int:
     """How many self-assessments wait for the leading group's 点评 (the entries of review_queue, unlimited)."""
-    waiting = _waiting_for_review(year.id).subquery()
-    return int(db.session.scalar(select(func.count()).select_from(waiting)) or 0)
+    return int(db.session.scalar(_waiting_count(year.id)) or 0)
 
 
 def plan_count(year: CampaignYear) -> int:

@@ -1,11 +1,14 @@
 """Issue 14 (h14k, h14f): the district's totals kept by the database's triggers (`district_summary`,
 `district_criterion`, `request_tally`, migration h14k_01; and per unit kind and status, `district_group`,
 `district_group_criterion`, `request_group`, migration h14f_01) always equal a computation from scratch over the
-summaries, tallies and submissions, after a random mix of ticks, submissions, returns and reviews, 报送 submissions and
-requests, branches deactivated and reactivated, units re-kinded, answers and branches deleted, and years added and
-made current; and the overview's cards, chart, criterion averages and overdue submissions, unfiltered and filtered by
-unit kind and/or status, and the branch page's comparison read from them equal the aggregates over the matching
-summaries that they replace."""
+summaries, tallies and submissions, and the lists of the reviews and pledges waiting for the district
+(`review_waiting`, `pledge_waiting`, migration h14w_01) a computation from the assessments, pledges and roles, after
+a random mix of ticks, submissions, returns and reviews, members' own checklists moved or deleted, members named
+secretary and back, pledges written, moved and deleted, 报送 submissions and requests,
+branches deactivated and reactivated, units re-kinded, answers and branches deleted, and years added and made current;
+and the overview's cards, chart, criterion averages and overdue submissions, unfiltered and filtered by unit kind
+and/or status, and the branch page's comparison read from them equal the aggregates over the matching summaries that
+they replace."""
 from __future__ import annotations
 
 import random
@@ -25,15 +28,21 @@ from portal.models import (
     DistrictGroupCriterion,
     DistrictSummary,
     ItemResult,
+    Pledge,
+    PledgeStatus,
+    PledgeWaiting,
     RequestGroup,
     RequestKind,
     Result,
+    ReviewWaiting,
+    Role,
     Subject,
     Submission,
     SubmissionRequest,
     SubmissionStatus,
     Unit,
     UnitKind,
+    User,
     utcnow,
 )
 from portal.services import campaign, checklist, dashboard, figures, tallies, users
@@ -167,6 +176,45 @@ def _delete_branch(rng, built, admin) -> None:
     db.session.commit()
 
 
+def _own_checklist(rng, built) -> None:
+    """A member named secretary, or made a member again (their submitted checklist joins or leaves the leaders'
+    queue); or their own checklist's status and time of submission changed, or the checklist deleted (ORM writes)."""
+    person = db.session.get(User, built.members[rng.randrange(len(built.members))].id)
+    roll = rng.random()
+    if roll < 0.35:
+        person.role = Role.MEMBER if person.role == Role.SECRETARY else Role.SECRETARY
+    else:
+        own = db.session.scalar(select(Assessment).where(Assessment.member_id == person.id,
+                                                         Assessment.year_id == year().id))
+        if own is None:
+            return
+        if roll < 0.45:
+            db.session.delete(own)
+        else:
+            own.status = rng.choice(list(AssessmentStatus))
+            own.submitted_at = utcnow() - timedelta(days=rng.randrange(9))
+    db.session.commit()
+
+
+def _pledge(rng, built) -> None:
+    """A pledge of a branch, its secretary or its member written in any status, moved to another status, or deleted
+    (ORM writes)."""
+    pledges = db.session.scalars(select(Pledge).where(Pledge.year_id == year().id).order_by(Pledge.id)).all()
+    roll = rng.random()
+    if roll < 0.3 or not pledges:
+        i = rng.randrange(len(built.branches))
+        if db.session.get(Branch, built.branches[i].id) is None:
+            return
+        member = rng.choice([None, built.secretaries[i].id, built.members[i].id])
+        db.session.add(Pledge(year_id=year().id, branch_id=built.branches[i].id, member_id=member, text="承诺",
+                              status=rng.choice(list(PledgeStatus))))
+    elif roll < 0.4:
+        db.session.delete(rng.choice(pledges))
+    else:
+        rng.choice(pledges).status = rng.choice(list(PledgeStatus))
+    db.session.commit()
+
+
 def _submission(rng, built) -> None:
     """A 报送 submission handed in, returned, accepted, reset or withdrawn (ORM writes); sometimes a new request,
     past its deadline or not."""
@@ -219,8 +267,10 @@ def test_a_random_mix_of_changes_keeps_the_district_totals_exact(app, admin, lea
     assert _kept(year().id)["branches"] == 6
     rng = random.Random(1414)
     years = [year().year]
-    steps = [(0.43, lambda: _tick(rng, built, branch_items(year()))),
+    steps = [(0.30, lambda: _tick(rng, built, branch_items(year()))),
+             (0.06, lambda: _pledge(rng, built)),
              (0.12, lambda: _workflow(rng, built, branch_items(year()), leader)),
+             (0.07, lambda: _own_checklist(rng, built)),
              (0.08, lambda: _flip(rng, built, admin)),
              (0.04, lambda: _rekind(rng, built, admin)),
              (0.12, lambda: _submission(rng, built)),
@@ -264,7 +314,8 @@ def test_the_kept_totals_follow_deactivation_and_a_deleted_year(app, admin, monk
 
 def test_rebuild_figures_restores_the_kept_totals(app, runner, monkeypatch):
     build_district(3)
-    for model in (DistrictSummary, DistrictCriterion, DistrictGroup, DistrictGroupCriterion, RequestGroup):
+    for model in (DistrictSummary, DistrictCriterion, DistrictGroup, DistrictGroupCriterion, RequestGroup,
+                  ReviewWaiting, PledgeWaiting):
         db.session.execute(delete(model))
     db.session.commit()
     assert figures.district_differences(db.session) != []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import aliased
 
 from portal.extensions import db
@@ -74,19 +74,17 @@ def _plan(statement) -> str:
     return "\n".join(row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
 
 
-def test_review_queue_never_walks_the_years_member_assessments(app):
-    """SQLite's plan of the queue: the branches' submitted assessments by (year, subject, status) in the index alone
-    (migration h14h_01), each secretary's by (year, member), the chosen rows by id; no walk of every assessment of
-    the year (`uq_assessment_member_year (year_id=?)` alone, or a scan), which grows with the members."""
+def test_review_queue_reads_the_kept_list_in_order(app):
+    """SQLite's plan of the queue: the oldest waiting read in order off the kept list's index and its total counted
+    in that index alone (migration h14w_01), the chosen assessments by id; never the district's secretaries looked up
+    one by one, nor every assessment of the year walked, both of which grow with the district."""
     if db.engine.dialect.name != "sqlite":
         return
-    year = current_year()
-    plan = _plan(workqueue._waiting_for_review(year.id))
-    assert "COVERING INDEX ix_assessment_year_subject_status (year_id=? AND subject=? AND status=?)" in plan, plan
-    assert "uq_assessment_member_year (year_id=? AND member_id=?)" in plan
-    assert "SCAN assessment" not in plan and "(year_id=?)\n" not in plan + "\n"
-    assert "SCAN assessment" not in _plan(select(func.count()).select_from(
-        workqueue._waiting_for_review(year.id).subquery()))
+    plan = _plan(workqueue._review_queue_statement(workqueue.SHOWN + 1).params(year_id=current_year().id))
+    assert plan.count("COVERING INDEX ix_review_waiting_order (year_id=?)") == 2, plan
+    assert "SEARCH assessment USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert "SCAN assessment" not in plan and "ix_user_role" not in plan and "uq_assessment_member_year" not in plan
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan.split("SEARCH assessment")[0], plan  # the kept order, no sort
 
 
 def test_home_district_counts_read_an_index_alone(app):
