@@ -345,3 +345,13 @@ def test_a_decision_that_empties_the_last_page_leads_to_the_list(client, admin):
         response = client.form_post(f"/submission/{decided}/accept?state=to_decide&page=2",
                                     {"version": str(db.session.get(Submission, decided).version)}, htmx=True)
     assert response.headers.get("HX-Redirect") == f"/submissions/{request.id}?state=to_decide"
+
+
+
+def test_the_grid_scrolls_inside_its_own_box(client, admin):
+    """At 375 px the grid is wider than the screen: it scrolls in a .table-scroll as /grades does, not the page."""
+    request = _request_with_states(admin, 3)
+    client.login(admin)
+    page = client.get(f"/submissions/{request.id}").get_data(as_text=True)
+    assert re.search(r'<div class="table-scroll">\s*(\{#[^#]*#\}\s*)?<table class="data submission-grid" id="grid">',
+                     page)
