@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weakref import WeakKeyDictionary
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -331,8 +331,10 @@ OOB = Markup(' hx-swap-oob="true"')  # an element of a page sent again out of ba
 
 def _decided(item, errors=None, status=200, conflict=None):
     """After accept/return: the grid row for htmx (or, when the decision took it out of the list's state filter, no
-    row and the row that now ends the page: page 2 then starts where it should), with the counts out of band; else
-    back to the grid's page the decision was sent from (its filters and page are the post's query string). Refused:
+    row and the row that now ends the page: page 2 then starts where it should), with the counts out of band; when
+    the page it was on is gone, a 204 whose HX-Redirect leads htmx to the list's last page (a redirect status would
+    be followed by the browser's fetch itself, and htmx would swap that whole page into the table). Else back to
+    the grid's page the decision was sent from (its filters and page are the post's query string). Refused:
     the row (htmx) or the submission's page with the errors, or with the branch's newer note and document beside
     the decision."""
     filters = submission_service.GridFilters.parse(request.args)  # the page of the grid the row was on
@@ -344,9 +346,9 @@ def _decided(item, errors=None, status=200, conflict=None):
             # The row left the filtered list: the page as it is now (its last row is the one the list moved up).
             result = submission_service.grid_page(req, filters)
             if result.page != filters.page:  # its page emptied: the list's last page now, whole
-                response = redirect(url_for("campaign.request_page", request_id=req.id,
-                                            **filters.query_args(result.page)))
-                response.headers["HX-Redirect"] = response.location
+                response = make_response("", 204)
+                response.headers["HX-Redirect"] = url_for("campaign.request_page", request_id=req.id,
+                                                          **filters.query_args(result.page))
                 return response
             full = len(result.rows) == result.window.per_page
             return render("campaign/request.html", block="grid_left", req=req, result=result, rows=result.rows,

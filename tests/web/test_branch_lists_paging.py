@@ -344,6 +344,9 @@ def test_a_decision_that_empties_the_last_page_leads_to_the_list(client, admin):
     for decided in waiting[PER_PAGE:]:
         response = client.form_post(f"/submission/{decided}/accept?state=to_decide&page=2",
                                     {"version": str(db.session.get(Submission, decided).version)}, htmx=True)
+    # Not a redirect status: the browser's fetch would follow it itself and htmx would swap the whole page into
+    # the table (two <main>); htmx 4 reads HX-Redirect from any answer.
+    assert response.status_code == 204 and "Location" not in response.headers
     assert response.headers.get("HX-Redirect") == f"/submissions/{request.id}?state=to_decide"
 
 
@@ -355,3 +358,15 @@ def test_the_grid_scrolls_inside_its_own_box(client, admin):
     page = client.get(f"/submissions/{request.id}").get_data(as_text=True)
     assert re.search(r'<div class="table-scroll">\s*(\{#[^#]*#\}\s*)?<table class="data submission-grid" id="grid">',
                      page)
+
+
+
+def test_a_plain_decision_that_empties_the_last_page_goes_back_to_the_list(client, admin):
+    """Without htmx the same decision is a 303 to the page it was sent from (the list shows its last page)."""
+    request = _request_with_states(admin, 130)
+    client.login(admin)
+    for decided in [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE][PER_PAGE:]:
+        response = client.form_post(f"/submission/{decided}/accept?state=to_decide&page=2",
+                                    {"version": str(db.session.get(Submission, decided).version)})
+    assert response.status_code == 303 and "page=2" in response.headers["Location"]
+    assert len(_ids(GRID_ROW, client.get(response.headers["Location"]))) == PER_PAGE
