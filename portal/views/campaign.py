@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import labels
 from ..clock import local_today
+from ..errors import Conflict
 from ..extensions import db
 from ..forms import BackForm, EmptyForm, run_form, validated
 from ..forms import campaign as forms
@@ -237,7 +238,7 @@ class GridRows:
                 f'\n      <div class="decide">'
                 f'\n        <form method="post" action="{accept}"'
                 f'\n              hx-post="{accept}"'
-                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:queue all">'
+                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:drop">'
                 f'\n          {self.csrf}<input type="hidden" name="version" value="{r.version}">'
                 f'\n          <button type="submit" class="button button--small button--primary">'
                 f'{texts["accept"]}</button>'
@@ -245,7 +246,7 @@ class GridRows:
                 f"\n        "
                 f'\n        <form method="post" action="{give_back}"'
                 f'\n              hx-post="{give_back}"'
-                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:queue all" '
+                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:drop" '
                 f'class="return-form">'
                 f'\n          {self.csrf}<input type="hidden" name="version" value="{r.version}">'
                 f'\n          <label class="visually-hidden" for="reason-{sid}">{texts["returning"]}</label>'
@@ -336,13 +337,16 @@ def _decided(item, errors=None, status=200, conflict=None):
     be followed by the browser's fetch itself, and htmx would swap that whole page into the table). Else back to
     the grid's page the decision was sent from (its filters and page are the post's query string). Refused:
     the row (htmx) or the submission's page with the errors, or with the branch's newer note and document beside
-    the decision."""
+    the decision. A decision refused because the submission is no longer handed in (decided in another tab) is
+    `settled`: its row as it is now, with the refusal, or, when that state is out of the filter, handled as a
+    decision that left it."""
     filters = submission_service.GridFilters.parse(request.args)  # the page of the grid the row was on
     if wants_fragment():
         req = submission_service.get_request(item.request_id)
         rows = GridRows(req, filters.query_args(filters.page), errors, item.id if status != 200 else None, conflict)
         row = submission_service.grid_row(item)
-        if status == 200 and filters.state and row.state not in filters.states:
+        settled = status == 200 or row.state not in submission_service.TO_DECIDE
+        if settled and filters.state and row.state not in filters.states:
             # The row left the filtered list: the page as it is now (its last row is the one the list moved up).
             result = submission_service.grid_page(req, filters)
             if result.page != filters.page:  # its page emptied: the list's last page now, whole
@@ -351,9 +355,10 @@ def _decided(item, errors=None, status=200, conflict=None):
                                                           **filters.query_args(result.page))
                 return response
             full = len(result.rows) == result.window.per_page
+            appended = rows.row(result.rows[-1]) if full else ""
             return render("campaign/request.html", block="grid_left", req=req, result=result, rows=result.rows,
                           counts=result.counts, filters=filters, filter_states=submission_service.GRID_FILTERS, oob=OOB,
-                          decided=item.id, appended=Markup(rows.row(result.rows[-1])) if full else "")  # noqa: S704  # nosec B704
+                          decided=item.id, appended=Markup(appended))  # noqa: S704  # nosec B704 - escaped
         return render("campaign/request.html", block="grid_update", status=status, req=req,
                       counts=submission_service.grid_counts(req), filters=filters,
                       filter_states=submission_service.GRID_FILTERS, oob=OOB,
@@ -367,16 +372,28 @@ def _decided(item, errors=None, status=200, conflict=None):
 _DECISION_SHOWN = {"note": _l("Note"), "document_name": _l("Document")}
 
 
+def _decide(item, form, call):
+    """Run a decision's form (accept or return) and answer with `_decided`. A Conflict without the saved values
+    (services/submissions._decide: not handed in any more, decided elsewhere) is, for htmx, the row as it is now;
+    a plain post keeps the error page."""
+    try:
+        _done, refusal = run_form(form, call, lambda errors, status, conflict: _decided(item, errors, status, conflict),
+                                  _DECISION_SHOWN)
+    except Conflict as error:
+        if not wants_fragment():
+            raise
+        db.session.rollback()  # `item` is read again: its state now
+        return _decided(item, status=409, conflict=(error.message, []))
+    return refusal or _decided(item)
+
+
 @bp.post("/submission/<int:submission_id>/accept")
 @login_required
 def accept(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.decide", item)
     form = forms.DecisionForm()
-    _done, refusal = run_form(form, lambda: submission_service.accept(_me(), item, version=form.version.data),
-                              lambda errors, status, conflict: _decided(item, errors, status, conflict),
-                              _DECISION_SHOWN)
-    return refusal or _decided(item)
+    return _decide(item, form, lambda: submission_service.accept(_me(), item, version=form.version.data))
 
 
 @bp.post("/submission/<int:submission_id>/return")
@@ -385,10 +402,8 @@ def return_submission(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.decide", item)
     form = forms.SubmissionReturnForm()
-    _done, refusal = run_form(form, lambda: submission_service.return_for_revision(
-        _me(), item, form.reason.data, version=form.version.data),
-        lambda errors, status, conflict: _decided(item, errors, status, conflict), _DECISION_SHOWN)
-    return refusal or _decided(item)
+    return _decide(item, form, lambda: submission_service.return_for_revision(
+        _me(), item, form.reason.data, version=form.version.data))
 
 
 @bp.get("/submission/<int:submission_id>/document")

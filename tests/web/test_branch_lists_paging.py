@@ -370,3 +370,31 @@ def test_a_plain_decision_that_empties_the_last_page_goes_back_to_the_list(clien
                                     {"version": str(db.session.get(Submission, decided).version)})
     assert response.status_code == 303 and "page=2" in response.headers["Location"]
     assert len(_ids(GRID_ROW, client.get(response.headers["Location"]))) == PER_PAGE
+
+
+
+def test_a_second_or_stale_decision_shows_the_row_as_it_is_now(client, admin):
+    """Two clicks on 通过 send one decision (hx-sync drop on the row); a decision from an older tab, refused
+    because the submission is no longer handed in, answers the row as it is now, or under 待审核 takes the row out
+    like a decision that left the filter."""
+    request = _request_with_states(admin, 10)
+    client.login(admin)
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    page = client.get(f"/submissions/{request.id}").get_data(as_text=True)
+    assert 'hx-sync="closest tr:drop"' in page and "queue all" not in page
+    first, second = waiting[0], waiting[1]
+    version = str(db.session.get(Submission, first).version)
+    assert client.form_post(f"/submission/{first}/accept", {"version": version}, htmx=True).status_code == 200
+    response = client.form_post(f"/submission/{first}/accept", {"version": version}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith(f'<tr id="submission-{first}"')
+    assert 'data-state="accepted"' in fragment.split("</tr>")[0] and 'action="/submission/' not in fragment
+    assert "只有已报送的材料才能通过或退回" in fragment
+    version = str(db.session.get(Submission, second).version)
+    assert client.form_post(f"/submission/{second}/accept", {"version": version}, htmx=True).status_code == 200
+    response = client.form_post(f"/submission/{second}/return?state=to_decide",
+                                {"version": version, "reason": "再改"}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<hx-partial hx-target="#submission-{second}" hx-swap="delete">' in fragment
+    assert db.session.get(Submission, second).status == SubmissionStatus.ACCEPTED
