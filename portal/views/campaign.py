@@ -332,14 +332,14 @@ OOB = Markup(' hx-swap-oob="true"')  # an element of a page sent again out of ba
 
 def _decided(item, errors=None, status=200, conflict=None):
     """After accept/return: the grid row for htmx (or, when the decision took it out of the list's state filter, no
-    row and the row that now ends the page: page 2 then starts where it should), with the counts out of band; when
-    the page it was on is gone, a 204 whose HX-Redirect leads htmx to the list's last page (a redirect status would
-    be followed by the browser's fetch itself, and htmx would swap that whole page into the table). Else back to
-    the grid's page the decision was sent from (its filters and page are the post's query string). Refused:
-    the row (htmx) or the submission's page with the errors, or with the branch's newer note and document beside
-    the decision. A decision refused because the submission is no longer handed in (decided in another tab) is
-    `settled`: its row as it is now, with the refusal, or, when that state is out of the filter, handled as a
-    decision that left it."""
+    row and the row that now ends the page: page 2 then starts where it should; the table's "no branch matches" when
+    it was the page's last row), with the counts out of band; when the page it was on is gone, a 204 whose
+    HX-Redirect leads htmx to the list's last page (a redirect status would be followed by the browser's fetch
+    itself, and htmx would swap that whole page into the table). Else back to the grid's page the decision was sent
+    from (its filters and page are the post's query string). Refused: the row (htmx) or the submission's page with
+    the errors, or with the branch's newer note and document beside the decision. A decision refused because the
+    submission is no longer handed in (decided in another tab) is `settled`: its row as it is now, with the
+    refusal, or, when that state is out of the filter, handled as a decision that left it."""
     filters = submission_service.GridFilters.parse(request.args)  # the page of the grid the row was on
     if wants_fragment():
         req = submission_service.get_request(item.request_id)
@@ -355,7 +355,7 @@ def _decided(item, errors=None, status=200, conflict=None):
                                                           **filters.query_args(result.page))
                 return response
             full = len(result.rows) == result.window.per_page
-            appended = rows.row(result.rows[-1]) if full else ""
+            appended = rows.row(result.rows[-1]) if full else rows.body([]) if not result.rows else ""
             return render("campaign/request.html", block="grid_left", req=req, result=result, rows=result.rows,
                           counts=result.counts, filters=filters, filter_states=submission_service.GRID_FILTERS, oob=OOB,
                           decided=item.id, appended=Markup(appended))  # noqa: S704  # nosec B704 - escaped

@@ -398,3 +398,19 @@ def test_a_second_or_stale_decision_shows_the_row_as_it_is_now(client, admin):
     assert response.status_code == 200
     assert f'<hx-partial hx-target="#submission-{second}" hx-swap="delete">' in fragment
     assert db.session.get(Submission, second).status == SubmissionStatus.ACCEPTED
+
+
+
+def test_a_decision_that_empties_the_only_page_says_no_branch_matches(client, admin):
+    """The last row of 待审核's only page decided inline: the table says what a fresh load says."""
+    request = _request_with_states(admin, 4)  # one handed in on time, one late
+    client.login(admin)
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    for decided in waiting:
+        response = client.form_post(f"/submission/{decided}/accept?state=to_decide",
+                                    {"version": str(db.session.get(Submission, decided).version)}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and "没有符合条件的支部。" in fragment
+    assert "没有符合条件的支部。" in client.get(f"/submissions/{request.id}?state=to_decide").get_data(as_text=True)
+    partial = re.search(r'<hx-partial hx-target="#grid-body" hx-swap="beforeend">(.*?)</hx-partial>', fragment, re.S)
+    assert partial and "没有符合条件的支部。" in partial.group(1)
