@@ -201,6 +201,13 @@ def _grid_texts() -> dict:
     return found
 
 
+# A decision form's requests: one at a time per row, and its button disabled while its request is in flight, so a
+# double click sends one decision. (Not hx-sync's "drop": static/js/portal.js counts a row's requests when htmx
+# configures them, before the sync drops one, so the dropped click would count as the row's latest and the answer of
+# the first would never be shown.)
+_ROW_SYNC = 'hx-sync="closest tr:queue all" hx-disable="find button"'
+
+
 class GridRows:
     """Writes a request's grid rows in Python (as views/dashboard.table_rows): at 50 rows a page, the row block with
     its state badge (an include importing the states' macro) and two forms was most of the page's work. Texts
@@ -238,7 +245,7 @@ class GridRows:
                 f'\n      <div class="decide">'
                 f'\n        <form method="post" action="{accept}"'
                 f'\n              hx-post="{accept}"'
-                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:drop">'
+                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" {_ROW_SYNC}>'
                 f'\n          {self.csrf}<input type="hidden" name="version" value="{r.version}">'
                 f'\n          <button type="submit" class="button button--small button--primary">'
                 f'{texts["accept"]}</button>'
@@ -246,7 +253,7 @@ class GridRows:
                 f"\n        "
                 f'\n        <form method="post" action="{give_back}"'
                 f'\n              hx-post="{give_back}"'
-                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:drop" '
+                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" {_ROW_SYNC} '
                 f'class="return-form">'
                 f'\n          {self.csrf}<input type="hidden" name="version" value="{r.version}">'
                 f'\n          <label class="visually-hidden" for="reason-{sid}">{texts["returning"]}</label>'
