@@ -144,3 +144,25 @@ def test_the_grid_on_a_phone_double_clicks_and_its_emptied_last_page(browser, li
     assert page.locator("main").count() == 1
     shown = page.locator("#grid-body tr").evaluate_all("rows => rows.map(r => r.id)")
     assert shown == [f"submission-{i}" for i in waiting[1:PER_PAGE + 1]]
+
+
+def test_a_decision_from_an_older_tab_shows_the_row_as_it_is_now(browser, live_server, admin):
+    """The row was accepted elsewhere after the grid was loaded: 退回 from it shows the row as 已通过 now, with the
+    refusal beside it, not the old 已报送 row."""
+    from portal.extensions import db
+    from portal.models import Submission
+    from portal.services import submissions
+
+    from ..web.test_branch_lists_paging import _request_with_states
+
+    request = _request_with_states(admin, 5)
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(page, live_server, admin.username, PASSWORD)
+    page.goto(f"{live_server}/submissions/{request.id}")
+    submissions.accept(admin, db.session.get(Submission, waiting[0]))  # another tab
+    row = page.locator(f"#submission-{waiting[0]}")
+    row.locator("input[name=reason]").fill("请补充职务")
+    row.locator("button:has-text('退回')").click()
+    row.locator("[data-state=accepted]").wait_for()
+    assert "只有已报送的材料才能通过或退回" in row.inner_text()
