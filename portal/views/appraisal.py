@@ -504,6 +504,22 @@ def grade_rows(rows: list, *, list_args: dict, confirming: bool, errors: dict | 
     return Markup("".join(out))  # noqa: S704  # nosec B704 - every text above is escaped
 
 
+def _confirm_grade(record, form, refused):
+    """Confirm the record's grade as `form` says (grading.confirm); None when done, else the refusal:
+    `refused(errors, status)` renders the page again with the row's choice and reason as typed, the error beside
+    them: 422 for invalid input, 409 when the record changed since the page was loaded (another tab confirmed
+    it first: grading.confirm's Conflict, shown as the row's "version" error; the row then carries the version
+    and confirmed grade it has now)."""
+    try:
+        _done, refusal = run_form(
+            form, lambda: grading.confirm(_me(), record, form.grade.data, form.reason.data, form.version.data),
+            lambda errors, status, _conflict: refused(errors, status))
+    except Conflict as error:
+        db.session.rollback()
+        return refused({"version": error.message}, 409)
+    return refusal
+
+
 @bp.get("/grades")
 @require("grading.propose")
 def grades():
@@ -531,9 +547,8 @@ def confirm_on_page():
     if record.member_id is not None:
         raise NotFound()
     authorize("grading.confirm_branch", record)
-    _done, refusal = run_form(
-        form, lambda: grading.confirm(_me(), record, form.grade.data, form.reason.data, form.version.data),
-        lambda errors, status, _c: _grades_page(errors, status, failed=(record.id, form)))
+    refusal = _confirm_grade(record, form,
+                             lambda errors, status: _grades_page(errors, status, failed=(record.id, form)))
     if refusal:
         return refusal
     flash(_("The grade is confirmed."), "success")
@@ -549,10 +564,9 @@ def confirm(record_id: int):
     form = forms.ConfirmForm()
     back = (url_for("appraisal.grades") if record.member_id is None
             else url_for("appraisal.member_grades", branch_id=record.branch_id))
-    _done, refusal = run_form(
-        form, lambda: grading.confirm(_me(), record, form.grade.data, form.reason.data, form.version.data),
-        lambda errors, status, _c: (_grades_page(errors, status, failed=(record.id, form)) if record.member_id is None
-                                    else _member_grades_page(record.branch_id, errors, status, (record.id, form))))
+    refusal = _confirm_grade(record, form, lambda errors, status: (
+        _grades_page(errors, status, failed=(record.id, form)) if record.member_id is None
+        else _member_grades_page(record.branch_id, errors, status, (record.id, form))))
     if refusal:
         return refusal
     flash(_("The grade is confirmed."), "success")

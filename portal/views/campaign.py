@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weakref import WeakKeyDictionary
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
 from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .. import labels
 from ..clock import local_today
+from ..errors import Conflict
 from ..extensions import db
 from ..forms import BackForm, EmptyForm, run_form, validated
 from ..forms import campaign as forms
@@ -200,6 +201,13 @@ def _grid_texts() -> dict:
     return found
 
 
+# A decision form's requests: one at a time per row, and its button disabled while its request is in flight, so a
+# double click sends one decision. (Not hx-sync's "drop": static/js/portal.js counts a row's requests when htmx
+# configures them, before the sync drops one, so the dropped click would count as the row's latest and the answer of
+# the first would never be shown.)
+_ROW_SYNC = 'hx-sync="closest tr:queue all" hx-disable="find button"'
+
+
 class GridRows:
     """Writes a request's grid rows in Python (as views/dashboard.table_rows): at 50 rows a page, the row block with
     its state badge (an include importing the states' macro) and two forms was most of the page's work. Texts
@@ -237,7 +245,7 @@ class GridRows:
                 f'\n      <div class="decide">'
                 f'\n        <form method="post" action="{accept}"'
                 f'\n              hx-post="{accept}"'
-                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:queue all">'
+                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" {_ROW_SYNC}>'
                 f'\n          {self.csrf}<input type="hidden" name="version" value="{r.version}">'
                 f'\n          <button type="submit" class="button button--small button--primary">'
                 f'{texts["accept"]}</button>'
@@ -245,7 +253,7 @@ class GridRows:
                 f"\n        "
                 f'\n        <form method="post" action="{give_back}"'
                 f'\n              hx-post="{give_back}"'
-                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" hx-sync="closest tr:queue all" '
+                f'\n              hx-target="#submission-{sid}" hx-swap="outerHTML" {_ROW_SYNC} '
                 f'class="return-form">'
                 f'\n          {self.csrf}<input type="hidden" name="version" value="{r.version}">'
                 f'\n          <label class="visually-hidden" for="reason-{sid}">{texts["returning"]}</label>'
@@ -331,27 +339,33 @@ OOB = Markup(' hx-swap-oob="true"')  # an element of a page sent again out of ba
 
 def _decided(item, errors=None, status=200, conflict=None):
     """After accept/return: the grid row for htmx (or, when the decision took it out of the list's state filter, no
-    row and the row that now ends the page: page 2 then starts where it should), with the counts out of band; else
-    back to the grid's page the decision was sent from (its filters and page are the post's query string). Refused:
-    the row (htmx) or the submission's page with the errors, or with the branch's newer note and document beside
-    the decision."""
+    row and the row that now ends the page: page 2 then starts where it should; the table's "no branch matches" when
+    it was the page's last row), with the counts out of band; when the page it was on is gone, a 204 whose
+    HX-Redirect leads htmx to the list's last page (a redirect status would be followed by the browser's fetch
+    itself, and htmx would swap that whole page into the table). Else back to the grid's page the decision was sent
+    from (its filters and page are the post's query string). Refused: the row (htmx) or the submission's page with
+    the errors, or with the branch's newer note and document beside the decision. A decision refused because the
+    submission is no longer handed in (decided in another tab) is `settled`: its row as it is now, with the
+    refusal, or, when that state is out of the filter, handled as a decision that left it."""
     filters = submission_service.GridFilters.parse(request.args)  # the page of the grid the row was on
     if wants_fragment():
         req = submission_service.get_request(item.request_id)
         rows = GridRows(req, filters.query_args(filters.page), errors, item.id if status != 200 else None, conflict)
         row = submission_service.grid_row(item)
-        if status == 200 and filters.state and row.state not in filters.states:
+        settled = status == 200 or row.state not in submission_service.TO_DECIDE
+        if settled and filters.state and row.state not in filters.states:
             # The row left the filtered list: the page as it is now (its last row is the one the list moved up).
             result = submission_service.grid_page(req, filters)
             if result.page != filters.page:  # its page emptied: the list's last page now, whole
-                response = redirect(url_for("campaign.request_page", request_id=req.id,
-                                            **filters.query_args(result.page)))
-                response.headers["HX-Redirect"] = response.location
+                response = make_response("", 204)
+                response.headers["HX-Redirect"] = url_for("campaign.request_page", request_id=req.id,
+                                                          **filters.query_args(result.page))
                 return response
             full = len(result.rows) == result.window.per_page
+            appended = rows.row(result.rows[-1]) if full else rows.body([]) if not result.rows else ""
             return render("campaign/request.html", block="grid_left", req=req, result=result, rows=result.rows,
                           counts=result.counts, filters=filters, filter_states=submission_service.GRID_FILTERS, oob=OOB,
-                          decided=item.id, appended=Markup(rows.row(result.rows[-1])) if full else "")  # noqa: S704  # nosec B704
+                          decided=item.id, appended=Markup(appended))  # noqa: S704  # nosec B704 - escaped
         return render("campaign/request.html", block="grid_update", status=status, req=req,
                       counts=submission_service.grid_counts(req), filters=filters,
                       filter_states=submission_service.GRID_FILTERS, oob=OOB,
@@ -365,16 +379,28 @@ def _decided(item, errors=None, status=200, conflict=None):
 _DECISION_SHOWN = {"note": _l("Note"), "document_name": _l("Document")}
 
 
+def _decide(item, form, call):
+    """Run a decision's form (accept or return) and answer with `_decided`. A Conflict without the saved values
+    (services/submissions._decide: not handed in any more, decided elsewhere) is, for htmx, the row as it is now;
+    a plain post keeps the error page."""
+    try:
+        _done, refusal = run_form(form, call, lambda errors, status, conflict: _decided(item, errors, status, conflict),
+                                  _DECISION_SHOWN)
+    except Conflict as error:
+        if not wants_fragment():
+            raise
+        db.session.rollback()  # `item` is read again: its state now
+        return _decided(item, status=409, conflict=(error.message, []))
+    return refusal or _decided(item)
+
+
 @bp.post("/submission/<int:submission_id>/accept")
 @login_required
 def accept(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.decide", item)
     form = forms.DecisionForm()
-    _done, refusal = run_form(form, lambda: submission_service.accept(_me(), item, version=form.version.data),
-                              lambda errors, status, conflict: _decided(item, errors, status, conflict),
-                              _DECISION_SHOWN)
-    return refusal or _decided(item)
+    return _decide(item, form, lambda: submission_service.accept(_me(), item, version=form.version.data))
 
 
 @bp.post("/submission/<int:submission_id>/return")
@@ -383,10 +409,8 @@ def return_submission(submission_id: int):
     item = submission_service.get_submission(submission_id)
     authorize("submission.decide", item)
     form = forms.SubmissionReturnForm()
-    _done, refusal = run_form(form, lambda: submission_service.return_for_revision(
-        _me(), item, form.reason.data, version=form.version.data),
-        lambda errors, status, conflict: _decided(item, errors, status, conflict), _DECISION_SHOWN)
-    return refusal or _decided(item)
+    return _decide(item, form, lambda: submission_service.return_for_revision(
+        _me(), item, form.reason.data, version=form.version.data))
 
 
 @bp.get("/submission/<int:submission_id>/document")

@@ -115,3 +115,54 @@ def test_a_decision_on_a_filtered_grid_moves_the_next_row_up(browser, live_serve
     page.locator("#grid-pager a[rel=next]").click()
     page.wait_for_url("**page=2**")
     assert page.locator("#grid-body tr").first.get_attribute("id") == f"submission-{waiting[PER_PAGE + 1]}"
+
+
+def test_the_grid_on_a_phone_double_clicks_and_its_emptied_last_page(browser, live_server, admin):
+    """At 375 px the grid scrolls in its box, not the page; a double click on 通过 makes one decision (the row shows
+    已通过, no refusal); deciding the last row of the last page of 待审核 leads to the list's last page, whole,
+    not a page swapped into the table (204 + HX-Redirect, which the browser's fetch does not follow)."""
+    from portal.services import submissions
+
+    from ..web.test_branch_lists_paging import PER_PAGE, _request_with_states
+
+    request = _request_with_states(admin, 130)  # 52 waiting: page 2 of 待审核 holds two
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    page = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 800}).new_page()
+    login(page, live_server, admin.username, PASSWORD)
+    page.goto(f"{live_server}/submissions/{request.id}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    row = page.locator(f"#submission-{waiting[0]}")
+    row.locator("button:has-text('通过')").dblclick()
+    row.locator("[data-state=accepted]").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert row.locator(".field__error").count() == 0
+    page.goto(f"{live_server}/submissions/{request.id}?state=to_decide&page=2")
+    assert page.locator("#grid-body tr").count() == 1  # 51 waiting now: the single row of page 2
+    page.locator(f"#submission-{waiting[PER_PAGE + 1]} button:has-text('通过')").click()
+    page.wait_for_url(lambda url: "page=2" not in url)
+    page.locator("#grid-body tr").first.wait_for()
+    assert page.locator("main").count() == 1
+    shown = page.locator("#grid-body tr").evaluate_all("rows => rows.map(r => r.id)")
+    assert shown == [f"submission-{i}" for i in waiting[1:PER_PAGE + 1]]
+
+
+def test_a_decision_from_an_older_tab_shows_the_row_as_it_is_now(browser, live_server, admin):
+    """The row was accepted elsewhere after the grid was loaded: 退回 from it shows the row as 已通过 now, with the
+    refusal beside it, not the old 已报送 row."""
+    from portal.extensions import db
+    from portal.models import Submission
+    from portal.services import submissions
+
+    from ..web.test_branch_lists_paging import _request_with_states
+
+    request = _request_with_states(admin, 5)
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    page = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900}).new_page()
+    login(page, live_server, admin.username, PASSWORD)
+    page.goto(f"{live_server}/submissions/{request.id}")
+    submissions.accept(admin, db.session.get(Submission, waiting[0]))  # another tab
+    row = page.locator(f"#submission-{waiting[0]}")
+    row.locator("input[name=reason]").fill("请补充职务")
+    row.locator("button:has-text('退回')").click()
+    row.locator("[data-state=accepted]").wait_for()
+    assert "只有已报送的材料才能通过或退回" in row.inner_text()

@@ -267,6 +267,27 @@ def test_an_override_needs_a_reason_of_substance_and_stays_on_the_page(client, b
     assert record.confirmed == "lagging"
 
 
+@pytest.mark.parametrize("url", ["/grades", "/grades/{id}/confirm"])
+def test_an_override_that_meets_a_newer_confirmation_keeps_what_was_typed(client, branch, leader, url):
+    """Another tab confirmed the row first (its version moved on): the same page again, 409, with the choice and
+    the reason as typed and the conflict beside them (views/appraisal.confirm_on_page), not a bare error page."""
+    record = _record(branch, "ordinary", 80.0)
+    client.login(leader)
+    stale = str(record.version)
+    assert client.form_post("/grades", {"record": str(record.id), "grade": "ordinary", "reason": "",
+                                        "version": stale}).status_code == 303
+    reason = "年度督察发现问题较多，整改不到位。"
+    refused = client.form_post(url.format(id=record.id), {"record": str(record.id), "grade": "lagging",
+                                                          "reason": reason, "version": stale})
+    assert refused.status_code == 409
+    html = refused.get_data(as_text=True)
+    row = html.split(f'id="confirm-{record.id}"', 1)[1].split("</form>", 1)[0]
+    assert 'value="lagging" selected' in row and f'value="{reason}"' in row  # as typed
+    assert f'id="grade-error-{record.id}"' in row and "此等次已被他人修改" in row
+    db.session.refresh(record)
+    assert record.confirmed == "ordinary"
+
+
 def test_demo_confirms_no_advanced_branch_below_the_rule(app):
     from portal.models import GradeRecord
     from portal.services import demo, grading

@@ -344,4 +344,73 @@ def test_a_decision_that_empties_the_last_page_leads_to_the_list(client, admin):
     for decided in waiting[PER_PAGE:]:
         response = client.form_post(f"/submission/{decided}/accept?state=to_decide&page=2",
                                     {"version": str(db.session.get(Submission, decided).version)}, htmx=True)
+    # Not a redirect status: the browser's fetch would follow it itself and htmx would swap the whole page into
+    # the table (two <main>); htmx 4 reads HX-Redirect from any answer.
+    assert response.status_code == 204 and "Location" not in response.headers
     assert response.headers.get("HX-Redirect") == f"/submissions/{request.id}?state=to_decide"
+
+
+
+def test_the_grid_scrolls_inside_its_own_box(client, admin):
+    """At 375 px the grid is wider than the screen: it scrolls in a .table-scroll as /grades does, not the page."""
+    request = _request_with_states(admin, 3)
+    client.login(admin)
+    page = client.get(f"/submissions/{request.id}").get_data(as_text=True)
+    assert re.search(r'<div class="table-scroll">\s*(\{#[^#]*#\}\s*)?<table class="data submission-grid" id="grid">',
+                     page)
+
+
+
+def test_a_plain_decision_that_empties_the_last_page_goes_back_to_the_list(client, admin):
+    """Without htmx the same decision is a 303 to the page it was sent from (the list shows its last page)."""
+    request = _request_with_states(admin, 130)
+    client.login(admin)
+    for decided in [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE][PER_PAGE:]:
+        response = client.form_post(f"/submission/{decided}/accept?state=to_decide&page=2",
+                                    {"version": str(db.session.get(Submission, decided).version)})
+    assert response.status_code == 303 and "page=2" in response.headers["Location"]
+    assert len(_ids(GRID_ROW, client.get(response.headers["Location"]))) == PER_PAGE
+
+
+
+def test_a_second_or_stale_decision_shows_the_row_as_it_is_now(client, admin):
+    """Two clicks on 通过 send one decision (hx-sync drop on the row); a decision from an older tab, refused
+    because the submission is no longer handed in, answers the row as it is now, or under 待审核 takes the row out
+    like a decision that left the filter."""
+    request = _request_with_states(admin, 10)
+    client.login(admin)
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    page = client.get(f"/submissions/{request.id}").get_data(as_text=True)
+    assert page.count('hx-disable="find button"') == 2 * len(waiting)
+    first, second = waiting[0], waiting[1]
+    version = str(db.session.get(Submission, first).version)
+    assert client.form_post(f"/submission/{first}/accept", {"version": version}, htmx=True).status_code == 200
+    response = client.form_post(f"/submission/{first}/accept", {"version": version}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert fragment.lstrip().startswith(f'<tr id="submission-{first}"')
+    assert 'data-state="accepted"' in fragment.split("</tr>")[0] and 'action="/submission/' not in fragment
+    assert "只有已报送的材料才能通过或退回" in fragment
+    version = str(db.session.get(Submission, second).version)
+    assert client.form_post(f"/submission/{second}/accept", {"version": version}, htmx=True).status_code == 200
+    response = client.form_post(f"/submission/{second}/return?state=to_decide",
+                                {"version": version, "reason": "再改"}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'<hx-partial hx-target="#submission-{second}" hx-swap="delete">' in fragment
+    assert db.session.get(Submission, second).status == SubmissionStatus.ACCEPTED
+
+
+
+def test_a_decision_that_empties_the_only_page_says_no_branch_matches(client, admin):
+    """The last row of 待审核's only page decided inline: the table says what a fresh load says."""
+    request = _request_with_states(admin, 4)  # one handed in on time, one late
+    client.login(admin)
+    waiting = [r.submission_id for r in submissions.grid(request) if r.state in submissions.TO_DECIDE]
+    for decided in waiting:
+        response = client.form_post(f"/submission/{decided}/accept?state=to_decide",
+                                    {"version": str(db.session.get(Submission, decided).version)}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and "没有符合条件的支部。" in fragment
+    assert "没有符合条件的支部。" in client.get(f"/submissions/{request.id}?state=to_decide").get_data(as_text=True)
+    partial = re.search(r'<hx-partial hx-target="#grid-body" hx-swap="beforeend">(.*?)</hx-partial>', fragment, re.S)
+    assert partial and "没有符合条件的支部。" in partial.group(1)

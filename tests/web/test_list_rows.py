@@ -55,14 +55,14 @@ OLD_GRID_ROWS = """{% from "campaign/_forms.html" import invalid, error, csrf %}
       <div class="decide">
         <form method="post" action="{{ url_for('campaign.accept', submission_id=row.submission_id, **list_args) }}"
               hx-post="{{ url_for('campaign.accept', submission_id=row.submission_id, **list_args) }}"
-              hx-target="#submission-{{ row.submission_id }}" hx-swap="outerHTML" hx-sync="closest tr:queue all">
+              hx-target="#submission-{{ row.submission_id }}" hx-swap="outerHTML" hx-sync="closest tr:queue all" hx-disable="find button">
           {{ csrf() }}<input type="hidden" name="version" value="{{ row.version }}">
           <button type="submit" class="button button--small button--primary">{{ _("Accept") }}</button>
         </form>
         {% set e = errors if failed_id == row.submission_id else {} %}
         <form method="post" action="{{ url_for('campaign.return_submission', submission_id=row.submission_id, **list_args) }}"
               hx-post="{{ url_for('campaign.return_submission', submission_id=row.submission_id, **list_args) }}"
-              hx-target="#submission-{{ row.submission_id }}" hx-swap="outerHTML" hx-sync="closest tr:queue all" class="return-form">
+              hx-target="#submission-{{ row.submission_id }}" hx-swap="outerHTML" hx-sync="closest tr:queue all" hx-disable="find button" class="return-form">
           {{ csrf() }}<input type="hidden" name="version" value="{{ row.version }}">
           <label class="visually-hidden" for="reason-{{ row.submission_id }}">{{ _("Reason for returning") }}</label>
           <input id="reason-{{ row.submission_id }}" name="reason" maxlength="1000" placeholder="{{ _('Reason for returning') }}" {{ invalid(e, 'reason', 's%s-'|format(row.submission_id)) }}>
