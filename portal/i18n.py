@@ -2,7 +2,7 @@
 person's stored preference (their account page) applies when they log in."""
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, wraps
 
 from flask import flash, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
@@ -77,6 +77,28 @@ def apply_lang_parameter() -> None:
     # their account page (auth.account_language).
     session["lang"] = lang
 
+
+def per_language(build):
+    """`build` (no arguments: the fixed texts of a page in the request's language, or `force_locale`'s) made once
+    per catalogue instead of a look-up per text per row: the decorated function returns what `build()` returned for
+    the current catalogue (Flask-Babel keeps one per language for the app's life; a catalogue no longer used lets
+    its texts go). The one way the rows written in Python (the dashboard, the checklist, /grades, the grid) keep
+    their translated texts."""
+    from weakref import WeakKeyDictionary
+
+    from flask_babel import get_translations
+
+    made: WeakKeyDictionary = WeakKeyDictionary()
+
+    @wraps(build)
+    def texts():
+        catalogue = get_translations()
+        found = made.get(catalogue)
+        if found is None:
+            found = made[catalogue] = build()
+        return found
+
+    return texts
 
 def listed(values) -> str:
     """Items written as one list in the request's language (Babel's CLDR list patterns): "2010, 2011, and 2012"

@@ -2,12 +2,9 @@
 Views parse, authorise, call one service, render."""
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 import click
 import segno
 from flask import Blueprint, current_app, flash, redirect, request, url_for
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf, validate_csrf
@@ -20,6 +17,7 @@ from ..extensions import csrf, db
 from ..forms import appraisal as forms
 from ..forms import run_form
 from ..htmx import redirect_back, render
+from ..i18n import per_language
 from ..links import external_url, url_parts
 from ..models import Branch, CodeBatch, RaterGroup
 from ..permissions import authorize, can, require
@@ -405,23 +403,17 @@ def _grades_page(errors=None, status=200, failed=None):
                   failed_id=failed[0] if failed else None, failed_form=failed[1] if failed else None)
 
 
-# The texts of /grades' rows in one language, translated and escaped once (`_grade_texts`).
-_GRADE_TEXTS: WeakKeyDictionary = WeakKeyDictionary()
-
-
+@per_language
 def _grade_texts() -> dict:
-    catalogue = get_translations()
-    found = _GRADE_TEXTS.get(catalogue)
-    if found is None:
-        found = _GRADE_TEXTS[catalogue] = {
-            **{key: str(escape(_(text))) for key, text in (
-                ("self", "Self-assessment"), ("review", "Leader review"), ("appraisal", "Appraisal"),
-                ("satisfaction", "Satisfaction rate"), ("composite", "Composite"), ("proposed", "Proposed"),
-                ("confirmed", "Confirmed"), ("open", "Not confirmed"), ("grade", "Grade"),
-                ("reason", "Reason (required when the grade differs from the proposal)"),
-                ("placeholder", "Reason for an override"), ("confirm", "Confirm"))},
-            "grades": {key: str(escape(label)) for key, label in labels.resolved(labels.GRADE).items()}}
-    return found
+    """The texts of /grades' rows in one language, translated and escaped once."""
+    return {
+        **{key: str(escape(_(text))) for key, text in (
+            ("self", "Self-assessment"), ("review", "Leader review"), ("appraisal", "Appraisal"),
+            ("satisfaction", "Satisfaction rate"), ("composite", "Composite"), ("proposed", "Proposed"),
+            ("confirmed", "Confirmed"), ("open", "Not confirmed"), ("grade", "Grade"),
+            ("reason", "Reason (required when the grade differs from the proposal)"),
+            ("placeholder", "Reason for an override"), ("confirm", "Confirm"))},
+        "grades": {key: str(escape(label)) for key, label in labels.resolved(labels.GRADE).items()}}
 
 
 def _figure(value) -> str:

@@ -2,10 +2,7 @@
 brands and projects, and supervision (督察). Views parse, authorise, call one service, render."""
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -21,7 +18,7 @@ from ..forms import BackForm, EmptyForm, run_form, validated
 from ..forms import campaign as forms
 from ..forms.fields import shown
 from ..htmx import redirect_back, render, wants_fragment
-from ..i18n import when
+from ..i18n import per_language, when
 from ..input_guard import parse_int
 from ..links import url_parts
 from ..models import CampaignYear, FollowUp, Milestone, Pledge, PledgeEntry, Project, Role, Subject, SubmissionRequest
@@ -182,23 +179,19 @@ def create_request():
 # A grid state's badge tone (the names: templates/campaign/_states.html, kept in step).
 _STATE_TONES = {"pending": "", "overdue": "badge--bad", "submitted": "badge--ok", "late": "badge--warn",
                 "returned": "badge--bad", "accepted": "badge--ok"}
-_GRID_TEXTS: WeakKeyDictionary = WeakKeyDictionary()
 
 
+@per_language
 def _grid_texts() -> dict:
     """The grid rows' fixed texts in the request's language, translated (and escaped) once per language."""
-    catalogue = get_translations()
-    found = _GRID_TEXTS.get(catalogue)
-    if found is None:
-        names = {"pending": _("Not submitted"), "overdue": _("Overdue"), "submitted": _("Handed in"),
-                 "late": _("Submitted late"), "returned": _("Returned"), "accepted": _("Accepted")}
-        found = _GRID_TEXTS[catalogue] = {
-            "badges": {state: (f'\n\n<span class="badge {_STATE_TONES[state]}" data-state="{state}">'
-                               f"{escape(name)}</span>") for state, name in names.items()},
-            "reason": escape(_("Reason: %(reason)s")), "accept": escape(_("Accept")),
-            "returning": escape(_("Reason for returning")), "return": escape(_("Return")),
-            "see": escape(_("See what was handed in")), "none": escape(_("No branch matches."))}
-    return found
+    names = {"pending": _("Not submitted"), "overdue": _("Overdue"), "submitted": _("Handed in"),
+             "late": _("Submitted late"), "returned": _("Returned"), "accepted": _("Accepted")}
+    return {
+        "badges": {state: (f'\n\n<span class="badge {_STATE_TONES[state]}" data-state="{state}">'
+                           f"{escape(name)}</span>") for state, name in names.items()},
+        "reason": escape(_("Reason: %(reason)s")), "accept": escape(_("Accept")),
+        "returning": escape(_("Reason for returning")), "return": escape(_("Return")),
+        "see": escape(_("See what was handed in")), "none": escape(_("No branch matches."))}
 
 
 # A decision form's requests: one at a time per row, and its button disabled while its request is in flight, so a

@@ -10,36 +10,19 @@ for byte: tests/web/test_checklist_rows.py keeps that template and compares, esc
 from __future__ import annotations
 
 from typing import NamedTuple
-from weakref import WeakKeyDictionary
 
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from .. import labels
-from ..i18n import when
+from ..i18n import per_language, when
 from ..links import url_parts
 from ..models import Result
 
 # Jinja wrote nine blank lines (the template's import, comment and `set` tags) before the row.
 _LEAD = "\n" * 9
 _ACCEPT = ".jpg,.jpeg,.png,.gif,.webp,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"
-
-
-def _per_language(build):
-    """`build()`, the fixed texts of the request's language (or `force_locale`'s), made once per catalogue
-    (Flask-Babel keeps one per language for the app's life) instead of a look-up per text per row."""
-    made: WeakKeyDictionary = WeakKeyDictionary()
-
-    def texts():
-        catalogue = get_translations()
-        found = made.get(catalogue)
-        if found is None:
-            found = made[catalogue] = build()
-        return found
-
-    return texts
 
 
 class _BarTexts(NamedTuple):
@@ -53,7 +36,7 @@ class _BarTexts(NamedTuple):
     counts: tuple  # the five counts' names: met, partly, not met, n/a, not assessed
 
 
-@_per_language
+@per_language
 def _bar_texts() -> _BarTexts:
     return _BarTexts(
             progress=_("Progress"), facts=Markup(_("%(done)s of %(total)s assessed")),  # noqa: S704  # nosec B704
@@ -138,7 +121,7 @@ class _Texts(NamedTuple):
     unanswered: str
 
 
-@_per_language
+@per_language
 def _texts() -> _Texts:
     buttons = "".join(
         f'\n      <button type="submit" name="result" value="{value.value}" id="result-{{iid}}-{value.value}"'

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import NamedTuple
-from weakref import WeakKeyDictionary
 
 import click
 from flask import Blueprint, Response, current_app, request, url_for
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -16,7 +14,7 @@ from .. import labels
 from ..clock import local_today
 from ..errors import NotFound
 from ..htmx import render
-from ..i18n import day_writer, when
+from ..i18n import day_writer, per_language, when
 from ..links import page_pattern, text_pattern, url_parts, url_pattern
 from ..models import Role
 from ..permissions import authorize, can, require
@@ -105,35 +103,28 @@ class _Texts(NamedTuple):
     bands: list
 
 
-# Per catalogue (Flask-Babel's translations of a language, kept for the app's life): some forty labels a page,
-# each a look-up of the request's locale and catalogue when translated one by one.
-_TEXTS: WeakKeyDictionary = WeakKeyDictionary()
-
-
+@per_language
 def _texts() -> _Texts:
-    """The page's fixed texts in the request's language (or `force_locale`'s), written once per language."""
-    catalogue = get_translations()
-    found = _TEXTS.get(catalogue)
-    if found is None:
-        found = _TEXTS[catalogue] = _Texts(
-            kind_names=_escaped(labels.UNIT_KIND),
-            status_names={status: f'<span class="badge badge--{_STATUS_BADGES[status.value]}">{name}</span>'
-                          for status, name in _escaped(labels.ASSESSMENT_STATUS).items()},
-            rating_names=_escaped(labels.REVIEW_RATING), plan_names=_escaped(labels.SUBMISSION_STATUS),
-            grade_names=_escaped(labels.GRADE), row_texts=labels.resolved(labels.DASHBOARD_ROW),
-            not_started=f'<span class="muted">{escape(_("Not started"))}</span>',
-            no_activity=f'<span class="muted">{escape(_("none"))}</span>',
-            quiet=f' <span class="badge badge--warn">{escape(_("quiet 14+ days"))}</span>',
-            proposed=f' <span class="badge badge--warn">{escape(_("proposed"))}</span>',
-            headers={column: str(escape(label)) for column, label in (
-                ("name", _("Branch")), ("progress", _("Progress")), ("score", _("Score")), ("status", _("Status")),
-                ("rating", _("Review")), ("plan", _("Plan")), ("pledges", _("Pledges")),
-                ("posts", _("Exemplar posts")), ("coverage", _("Members self-assessed")),
-                ("activity", _("Last activity")))},
-            kinds=_trusted(labels.UNIT_KIND), statuses=_trusted(labels.ASSESSMENT_STATUS),
-            grades=_trusted(labels.GRADE),
-            bands=[Markup(str(label)) for label in dashboard.BAND_LABELS])  # noqa: S704  # nosec B704 - catalogue
-    return found
+    """The page's fixed texts in the request's language (or `force_locale`'s), written once per language: some forty
+    labels a page, each a look-up of the request's locale and catalogue when translated one by one."""
+    return _Texts(
+        kind_names=_escaped(labels.UNIT_KIND),
+        status_names={status: f'<span class="badge badge--{_STATUS_BADGES[status.value]}">{name}</span>'
+                      for status, name in _escaped(labels.ASSESSMENT_STATUS).items()},
+        rating_names=_escaped(labels.REVIEW_RATING), plan_names=_escaped(labels.SUBMISSION_STATUS),
+        grade_names=_escaped(labels.GRADE), row_texts=labels.resolved(labels.DASHBOARD_ROW),
+        not_started=f'<span class="muted">{escape(_("Not started"))}</span>',
+        no_activity=f'<span class="muted">{escape(_("none"))}</span>',
+        quiet=f' <span class="badge badge--warn">{escape(_("quiet 14+ days"))}</span>',
+        proposed=f' <span class="badge badge--warn">{escape(_("proposed"))}</span>',
+        headers={column: str(escape(label)) for column, label in (
+            ("name", _("Branch")), ("progress", _("Progress")), ("score", _("Score")), ("status", _("Status")),
+            ("rating", _("Review")), ("plan", _("Plan")), ("pledges", _("Pledges")),
+            ("posts", _("Exemplar posts")), ("coverage", _("Members self-assessed")),
+            ("activity", _("Last activity")))},
+        kinds=_trusted(labels.UNIT_KIND), statuses=_trusted(labels.ASSESSMENT_STATUS),
+        grades=_trusted(labels.GRADE),
+        bands=[Markup(str(label)) for label in dashboard.BAND_LABELS])  # noqa: S704  # nosec B704 - catalogue
 
 
 def _trusted(mapping: dict) -> list:
