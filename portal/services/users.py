@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, union
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import aliased, joinedload
 
@@ -192,6 +192,7 @@ class BranchRow:
     members: int  # of which members and secretaries
     secretary: str  # the active secretary's name ("" when there is none)
     secretary_username: str
+    deletable: bool = False  # nobody belongs to it and it holds no campaign record (`undeletable`)
 
 
 def branch_overview(query: str = "", page: int = 1,
@@ -200,8 +201,9 @@ def branch_overview(query: str = "", page: int = 1,
     matches; a page past the end is the last one): each branch with its unit, active accounts, members and
     secretary. `query` matches the branch's or its unit's name (text.search_query: cleaned of invisible
     characters, full-width folded, `%` and `_` literal); `only` shows one branch (the one whose edit was refused).
-    Three queries whatever the district's
-    size: the count, the page, and the figures of the page's branches (GROUP BY over their people only)."""
+    Four queries whatever the district's
+    size: the count, the page, the figures of the page's branches (GROUP BY over their people only) and which of
+    them may be deleted (`undeletable`)."""
     stmt = select(Branch).join(Unit, Unit.id == Branch.unit_id)
     if only is not None:
         stmt = stmt.where(Branch.id == only)
@@ -221,7 +223,9 @@ def branch_overview(query: str = "", page: int = 1,
                db.session.execute(select(per_branch.c.branch_id, per_branch.c.n, per_branch.c.members,
                                          secretary.display_name, secretary.username)
                                   .outerjoin(secretary, secretary.id == per_branch.c.secretary_id))} if ids else {}
-    return [BranchRow(branch, *figures.get(branch.id, (0, 0, "", ""))) for branch in found], shown
+    kept = undeletable(ids)
+    return [BranchRow(branch, *figures.get(branch.id, (0, 0, "", "")), deletable=branch.id not in kept)
+            for branch in found], shown
 
 
 def _branch_fields(*, unit_name, unit_kind, branch_name, branch_kind, member_count, exclude_branch=None):
@@ -336,33 +340,43 @@ def set_branch_active(actor, branch: Branch, active: bool) -> None:
     db.session.commit()
 
 
-def _held_records() -> tuple[tuple[object, object], ...]:
-    """(label, EXISTS over the records of branch `:branch_id`) for every kind of campaign record that deleting a
-    branch would take with it (their foreign keys cascade): checklist answers, reviews, 报送 submissions, pledges,
-    grade records, appraisal ballots, commendation nominations, projects and inspection follow-ups. Posts are not
-    among them: they outlive their branch (SET NULL)."""
-    branch_id = bindparam("branch_id", type_=Integer)
-    answered = select(ItemResult.id).join(Assessment, Assessment.id == ItemResult.assessment_id).where(
-        Assessment.branch_id == branch_id)
-    return tuple((label, stmt.exists()) for label, stmt in (
-        (_l("checklist answers"), answered),
-        (_l("reviews"), select(Review.id).where(Review.branch_id == branch_id)),
-        (_l("submissions"), select(Submission.id).where(Submission.branch_id == branch_id)),
-        (_l("pledges"), select(Pledge.id).where(Pledge.branch_id == branch_id)),
-        (_l("grade records"), select(GradeRecord.id).where(GradeRecord.branch_id == branch_id)),
-        (_l("appraisal ballots"), select(Ballot.id).where(Ballot.branch_id == branch_id)),
-        (_l("commendation nominations"), select(Nomination.id).where(Nomination.branch_id == branch_id)),
-        (_l("projects"), select(Project.id).where(Project.branch_id == branch_id)),
-        (_l("inspection follow-ups"), select(FollowUp.id).where(FollowUp.branch_id == branch_id)),
+def _record_sources() -> tuple[tuple[object, object, object], ...]:
+    """(label, branch column, SELECT of that column) for every kind of campaign record that deleting a branch
+    would take with it (their foreign keys cascade): checklist answers, reviews, 报送 submissions, pledges, grade
+    records, appraisal ballots, commendation nominations, projects and inspection follow-ups. Posts are not among
+    them: they outlive their branch (SET NULL)."""
+    answered = select(Assessment.branch_id).join(ItemResult, ItemResult.assessment_id == Assessment.id)
+    return tuple((label, column, stmt if stmt is not None else select(column)) for label, column, stmt in (
+        (_l("checklist answers"), Assessment.branch_id, answered),
+        (_l("reviews"), Review.branch_id, None),
+        (_l("submissions"), Submission.branch_id, None),
+        (_l("pledges"), Pledge.branch_id, None),
+        (_l("grade records"), GradeRecord.branch_id, None),
+        (_l("appraisal ballots"), Ballot.branch_id, None),
+        (_l("commendation nominations"), Nomination.branch_id, None),
+        (_l("projects"), Project.branch_id, None),
+        (_l("inspection follow-ups"), FollowUp.branch_id, None),
     ))
 
 
 def records_held(branch_id: int) -> list[str]:
-    """The kinds of campaign record (translated labels, in `_held_records`' order) that branch `branch_id` holds:
+    """The kinds of campaign record (translated labels, in `_record_sources`' order) that branch `branch_id` holds:
     one statement of EXISTS tests, each stopping at its first row. Empty when the branch holds none."""
-    kinds = _held_records()
-    found = db.session.execute(select(*(test for _label, test in kinds)), {"branch_id": branch_id}).one()
-    return [str(label) for (label, _test), held in zip(kinds, found, strict=True) if held]
+    sources = _record_sources()
+    found = db.session.execute(select(*(stmt.where(column == branch_id).exists() for _label, column, stmt in sources))
+                               ).one()
+    return [str(label) for (label, _c, _s), held in zip(sources, found, strict=True) if held]
+
+
+def undeletable(branch_ids: list[int]) -> set[int]:
+    """Of the branches `branch_ids` (a page of the registry, at most PAGE_SIZE), those `delete_branch` would refuse:
+    someone belongs to them (an inactive account too) or they hold a campaign record (`_record_sources`). One
+    statement (a UNION of index look-ups over those branches), so the registry offers 删除 only where it works."""
+    if not branch_ids:
+        return set()
+    parts = [stmt.where(column.in_(branch_ids)) for _label, column, stmt in _record_sources()]
+    parts.append(select(User.branch_id).where(User.branch_id.in_(branch_ids)))
+    return set(db.session.scalars(union(*parts)))
 
 
 def delete_branch(actor, branch: Branch) -> None:

@@ -59,3 +59,28 @@ def test_refusal_in_the_users_language(client, admin, branch, other_branch, secr
     assert refused.status_code == 409
     assert "自评答案" in refused.get_data(as_text=True)
     assert db.session.get(Branch, branch.id) is not None and _answers() == 1
+
+
+def _offers_delete(client, branch) -> bool:
+    page = client.get(f"/admin/branches?q={branch.name}").get_data(as_text=True)
+    return f'/admin/branches/{branch.id}/delete"' in page
+
+
+def test_the_registry_offers_delete_only_where_it_would_succeed(client, admin, branch, other_branch, secretary,
+                                                                member):
+    """undeletable(): the 删除 button is shown exactly for the branches delete_branch accepts: not for a branch with
+    people (an inactive account too) nor for one that holds records after its people moved away."""
+    client.login(admin)
+    assert not _offers_delete(client, branch)  # people belong to it
+    make_pledge(branch, member)
+    for person in (secretary, member):
+        person.branch_id = other_branch.id
+    db.session.commit()
+    assert user_service.undeletable([branch.id, other_branch.id]) == {branch.id, other_branch.id}
+    assert not _offers_delete(client, branch)  # its pledge stays; before, 删除 led to a 409 page
+    empty = user_service.create_branch(admin, unit_name="新建路小学", unit_kind="primary",
+                                       branch_name="新建路小学党支部", branch_kind="branch", member_count="3")
+    assert user_service.undeletable([empty.id]) == set() and _offers_delete(client, empty)
+    secretary.branch_id, secretary.active = empty.id, False
+    db.session.commit()
+    assert user_service.undeletable([empty.id]) == {empty.id} and not _offers_delete(client, empty)
