@@ -140,8 +140,8 @@ def test_first_run_steps_stop_at_the_first_row(app, admin):
 
 def _old_secretary_sections(secretary, year):
     """What the secretary's home read before session h14home3, one statement per section (the former code, kept as
-    the reference): (owing ids, reminded ids, member reviews, coverage, returned pledges, own pledge statuses, pledges to
-    approve, owed submissions, due submission ids, returned submission ids)."""
+    the reference): (owing ids, reminded ids, member reviews, coverage, returned pledges, own pledge statuses,
+    pledges to approve, owed submissions, due submission ids, returned submission ids)."""
     from datetime import datetime, time
 
     from flask_babel import to_user_timezone, to_utc
@@ -220,7 +220,8 @@ def test_secretary_sections_read_together_equal_the_former_statements(app, secre
     pledge_states = list(PledgeStatus)
     for index, person in enumerate([*people, secretary, None, None, secretary]):
         db.session.add(Pledge(year_id=year.id, branch_id=branch.id, member_id=person.id if person else None,
-                              author_id=secretary.id, text=f"承诺{index}", status=pledge_states[index % len(pledge_states)],
+                              author_id=secretary.id, text=f"承诺{index}",
+                              status=pledge_states[index % len(pledge_states)],
                               updated_at=now - timedelta(minutes=index % 5)))
     db.session.add(Pledge(year_id=year.id, branch_id=other_branch.id, author_id=secretary.id, text="别的支部",
                           status=PledgeStatus.RETURNED))
