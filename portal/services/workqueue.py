@@ -251,10 +251,9 @@ def _checklists_statement():
             .group_by(Assessment.id))
 
 
-def _returned_work(user: User, year: CampaignYear, mine: Checklists, pledges: list, submissions: list) -> list[Entry]:
-    """The user's returned self-assessments and pledges (and, for a secretary, the branch's), with the
-    reason and the page to put them right: from the rows read for the queue (`checklists`, `_pledge_rows`,
-    `_branch_submissions`) and the returned posts."""
+def _returned_work(user: User, year: CampaignYear, mine: Checklists, pledges: list, tasks: list) -> list[Entry]:
+    """The user's returned self-assessments, pledges and posts (and, for a secretary, the branch's), with the
+    reason and the page to put them right: from the rows read for the queue (`checklists`, `_pledge_rows`, `_tasks`)."""
     out = []
     secretary = user.role == Role.SECRETARY
     assessments = [a for a in (mine.branch if secretary else None, mine.own)
@@ -268,13 +267,13 @@ def _returned_work(user: User, year: CampaignYear, mine: Checklists, pledges: li
         kind = "returned.branch_pledge" if pledge.member_id is None else "returned.own_pledge"
         out.append(Entry(kind, pledge.text[:80], path_for("campaign.pledge", pledge_id=pledge.id),
                          since=pledge.updated_at, detail=pledge.return_reason, object_id=pledge.id))
-    returned = [row for row in submissions if row.status == SubmissionStatus.RETURNED]
-    for row in sorted(returned, key=lambda r: (r.decided_at is not None, r.decided_at or datetime.min, r.id)):
+    returned = [row for row in tasks if row.part == _SUBMISSION and row.status == SubmissionStatus.RETURNED]
+    for row in sorted(returned, key=lambda r: (r.at is not None, r.at or datetime.min, r.id)):
         out.append(Entry("returned.submission", row.title, path_for("campaign.submission", submission_id=row.id),
-                         since=row.decided_at, detail=row.return_reason, object_id=row.id))
-    for post_id, title, reason, updated in db.session.execute(_returned_posts_statement(), {"user_id": user.id}):
-        out.append(Entry("returned.post", title, path_for("news.edit", post_id=post_id), since=updated,
-                         detail=reason, object_id=post_id))
+                         since=row.at, detail=row.reason, object_id=row.id))
+    for row in sorted((r for r in tasks if r.part == _RETURNED_POST), key=lambda r: (r.at, r.id)):
+        out.append(Entry("returned.post", row.title, path_for("news.edit", post_id=row.id), since=row.at,
+                         detail=row.reason, object_id=row.id))
     out.sort(key=lambda e: e.since or datetime.min)
     return out
 
@@ -282,12 +281,6 @@ def _returned_work(user: User, year: CampaignYear, mine: Checklists, pledges: li
 def id_param(name: str):
     """A bound integer parameter `name` (an id, a year's id) of a statement built once and run with its values."""
     return bindparam(name, type_=Integer)
-
-
-@cache
-def _returned_posts_statement():
-    return (select(Post.id, Post.title, Post.return_reason, Post.updated_at)
-            .where(Post.author_id == id_param("user_id"), Post.status == PostStatus.RETURNED).order_by(Post.updated_at))
 
 
 # The parts of `_pledge_rows`: the person's own pledges of the year (any status), the branch's returned pledges, and
@@ -327,19 +320,44 @@ def _pledges_statement(secretary: bool):
             .outerjoin(User, User.id == rows.c.member_id))
 
 
-def _branch_submissions(year: CampaignYear, branch_id: int) -> list:
-    """The branch's submissions of the year it still owes (pending or returned): (id, status, return_reason,
-    decided_at, title, deadline). One statement for the returned ones, the ones due and their count."""
-    return db.session.execute(_branch_submissions_statement(), {"year_id": year.id, "branch_id": branch_id}).all()
+# The parts of `_tasks`: the branch's submissions it still owes, its open inspection follow-ups, the person's posts
+# returned by the editor.
+_SUBMISSION, _FOLLOW_UP, _RETURNED_POST = 0, 1, 2
+
+
+def _tasks(user: User, year: CampaignYear, secretary: bool) -> list:
+    """(part, id, title, status, reason, at, deadline, due_on) rows: for a `secretary`, the branch's submissions of the
+    year it still owes (pending or returned: their status, return reason, decided_at as `at`, the request's title and
+    deadline) and the open follow-ups of the year's inspections assigned to it (action as title, due_on); for anyone,
+    their posts returned by the editor (title, reason, updated_at as `at`). One statement, UNION ALL of the three
+    (each read by its own index), for the returned, due and follow-up sections and the count of submissions owed."""
+    return db.session.execute(_tasks_statement(secretary),
+                              {"year_id": year.id, "branch_id": user.branch_id, "user_id": user.id}).all()
 
 
 @cache
-def _branch_submissions_statement():
-    return (select(Submission.id, Submission.status, Submission.return_reason, Submission.decided_at,
-                   SubmissionRequest.title, SubmissionRequest.deadline)
-            .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
-            .where(SubmissionRequest.year_id == id_param("year_id"), Submission.branch_id == id_param("branch_id"),
-                   Submission.status.in_([SubmissionStatus.PENDING, SubmissionStatus.RETURNED])))
+def _tasks_statement(secretary: bool):
+    from sqlalchemy import Date, DateTime, String, cast, null
+
+    year_id, branch_id = id_param("year_id"), id_param("branch_id")
+    no_time, no_day, no_text = cast(null(), DateTime), cast(null(), Date), cast(null(), String)
+    posts = (select(literal(_RETURNED_POST, Integer).label("part"), Post.id, Post.title.label("title"),
+                    no_text.label("status"), Post.return_reason.label("reason"), Post.updated_at.label("at"),
+                    no_time.label("deadline"), no_day.label("due_on"))
+             .where(Post.author_id == id_param("user_id"), Post.status == PostStatus.RETURNED))
+    if not secretary:
+        return posts
+    submissions = (select(literal(_SUBMISSION, Integer), Submission.id, SubmissionRequest.title, Submission.status,
+                          Submission.return_reason, Submission.decided_at, SubmissionRequest.deadline, no_day)
+                   .join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
+                   .where(SubmissionRequest.year_id == year_id, Submission.branch_id == branch_id,
+                          Submission.status.in_([SubmissionStatus.PENDING, SubmissionStatus.RETURNED])))
+    follow_ups = (select(literal(_FOLLOW_UP, Integer), FollowUp.id, FollowUp.action, no_text, literal(""), no_time,
+                         no_time, FollowUp.due_on)
+                  .join(Inspection, Inspection.id == FollowUp.inspection_id)
+                  .where(Inspection.year_id == year_id, FollowUp.branch_id == branch_id,
+                         FollowUp.status == FollowUpStatus.OPEN))
+    return union_all(posts, submissions, follow_ups)
 
 
 _DONE = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
@@ -404,30 +422,21 @@ def _member_reviews(year: CampaignYear, people: list, exclude_user_id: int | Non
                   object_id=key[2]) for key, uid, name in waiting[:SHOWN + 1]]
 
 
-def _submissions_due(year: CampaignYear, submissions: list, now: datetime) -> list[Entry]:
+def _submissions_due(tasks: list, now: datetime) -> list[Entry]:
+    """The branch's pending submissions due within DUE_SOON_DAYS or overdue, the nearest deadline first."""
     soon = now + timedelta(days=DUE_SOON_DAYS)
-    due = sorted((row for row in submissions
-                  if row.status == SubmissionStatus.PENDING and row.deadline < soon), key=lambda r: (r.deadline, r.id))
+    due = sorted((row for row in tasks if row.part == _SUBMISSION and row.status == SubmissionStatus.PENDING
+                  and row.deadline < soon), key=lambda r: (r.deadline, r.id))
     return [Entry("submission.due", row.title, path_for("campaign.submission", submission_id=row.id),
                   due=row.deadline, object_id=row.id) for row in due]
 
 
-def _follow_ups(year: CampaignYear, branch_id: int) -> list[Entry]:
+def _follow_ups(tasks: list) -> list[Entry]:
     """Open follow-ups of inspections assigned to the branch, soonest due first (the branch's own part
     only: the inspection's findings about other branches are not shown)."""
-    return [Entry("follow_up", action[:120], path_for("campaign.follow_up", follow_up_id=fid), due=due_on,
-                  object_id=fid)
-            for fid, action, due_on, _held in db.session.execute(_follow_ups_statement(),
-                                                                  {"year_id": year.id, "branch_id": branch_id})]
-
-
-@cache
-def _follow_ups_statement():
-    return (select(FollowUp.id, FollowUp.action, FollowUp.due_on, Inspection.held_on)
-            .join(Inspection, Inspection.id == FollowUp.inspection_id)
-            .where(Inspection.year_id == id_param("year_id"), FollowUp.branch_id == id_param("branch_id"),
-                   FollowUp.status == FollowUpStatus.OPEN)
-            .order_by(FollowUp.due_on, FollowUp.id))
+    return [Entry("follow_up", row.title[:120], path_for("campaign.follow_up", follow_up_id=row.id), due=row.due_on,
+                  object_id=row.id)
+            for row in sorted((r for r in tasks if r.part == _FOLLOW_UP), key=lambda r: (r.due_on, r.id))]
 
 
 def _own_work(user: User, year: CampaignYear, own: Assessment | None, pledges: list) -> list[Entry]:
@@ -559,17 +568,17 @@ def for_user(user: User, year: CampaignYear | None, now: datetime | None = None,
         secretary = user.role == Role.SECRETARY and in_branch
         mine = mine if mine is not None else checklists(user, year)
         pledge_rows = _pledge_rows(user, year, secretary)
-        submissions = _branch_submissions(year, user.branch_id) if secretary else []
-        queue.returned = _returned_work(user, year, mine, pledge_rows, submissions)
+        tasks = _tasks(user, year, secretary)
+        queue.returned = _returned_work(user, year, mine, pledge_rows, tasks)
         if in_branch:
             queue.own = _own_work(user, year, mine.own, pledge_rows)
         if secretary:
             people = _branch_people(year, user.branch_id)
             queue.members_owing = _owing(year, people, user.id)
             queue.members_total, queue.members_done = _coverage(people)
-            queue.submissions_due = _submissions_due(year, submissions, now)
-            queue.submissions_owed = len(submissions)
-            queue.follow_ups = _follow_ups(year, user.branch_id)
+            queue.submissions_due = _submissions_due(tasks, now)
+            queue.submissions_owed = sum(1 for row in tasks if row.part == _SUBMISSION)
+            queue.follow_ups = _follow_ups(tasks)
             to_approve = [(row.id, row.text, row.updated_at, row.name, row.display_name)
                           for row in sorted((r for r in pledge_rows if r.part == _TO_APPROVE),
                                             key=lambda r: (r.updated_at, r.id))]

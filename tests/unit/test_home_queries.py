@@ -254,8 +254,8 @@ def test_secretary_sections_read_together_equal_the_former_statements(app, secre
 
 def test_secretary_statements_read_their_indexes(app):
     """SQLite's plans of the secretary's merged statements: the pledges by ix_pledge_member_year and
-    ix_pledge_branch_year, the branch's people by ix_user_branch_id, the checklists by their unique indexes; never
-    a table of the district walked. The organisation section's overdue requests count each request's pending
+    ix_pledge_branch_year, the branch's people by ix_user_branch_id, the checklists by their unique indexes, the
+    branch's submissions and follow-ups by their branch indexes; never a table of the district walked. The organisation section's overdue requests count each request's pending
     submissions in ix_submission_request_state alone."""
     if db.engine.dialect.name != "sqlite":
         return
@@ -267,6 +267,9 @@ def test_secretary_statements_read_their_indexes(app):
     plan = _plan(workqueue._checklists_statement().params(**values))
     assert "uq_assessment_member_year" in plan and "uq_assessment_branch_year" in plan, plan
     assert "SCAN assessment" not in plan, plan
+    plan = _plan(workqueue._tasks_statement(True).params(**values))
+    assert "SEARCH submission USING INDEX ix_submission_branch_id (branch_id=?)" in plan, plan
+    assert "SEARCH follow_up USING INDEX ix_follow_up_branch_id (branch_id=?)" in plan and "SCAN" not in plan, plan
     plan = _plan(workqueue._overdue_statement().params(year_id=current_year().id, now=utcnow()))
     assert "COVERING INDEX ix_submission_request_state (request_id=? AND status=?)" in plan, plan
     # (the year's requests, a handful, are read whole: submission_request, not submission)
