@@ -256,7 +256,8 @@ def test_secretary_statements_read_their_indexes(app):
     """SQLite's plans of the secretary's merged statements: the pledges by ix_pledge_member_year and
     ix_pledge_branch_year, the branch's people by ix_user_branch_id, the checklists by their unique indexes, the
     branch's submissions and follow-ups by their branch indexes; never a table of the district walked. The
-    organisation section's overdue requests count each request's pending submissions in ix_submission_request_state alone."""
+    organisation section's overdue requests count each request's pending submissions in ix_submission_request_state
+    alone."""
     if db.engine.dialect.name != "sqlite":
         return
     values = {"year_id": current_year().id, "user_id": 1, "branch_id": 1, "own_branch": 1, "me": 1}
