@@ -61,8 +61,7 @@ def for_user(user: User) -> Home:
     home = Home(year=year)
     home.latest_posts = news_latest(5)  # live posts (published, or scheduled and due), pinned first
     if user.role == Role.ADMIN:
-        found = firstrun.steps()
-        home.setup_steps = [] if firstrun.is_done(found) else found
+        home.setup_steps = firstrun.pending_steps()  # the first-run checklist until every step is done
     if year is None:
         return home
     home.phase_tasks = campaign.phase_tasks(user, campaign.current_phase(year))
