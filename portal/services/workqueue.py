@@ -167,11 +167,6 @@ def review_count(year: CampaignYear) -> int:
     return int(db.session.scalar(_waiting_count(year.id)) or 0)
 
 
-def plan_count(year: CampaignYear) -> int:
-    """Implementation plans handed in and waiting for the leading group's decision."""
-    return int(db.session.scalar(_plans_waiting(id_param("year_id")), {"year_id": year.id}) or 0)
-
-
 def _plans_waiting(year_id):
     """SELECT count of the plans handed in and waiting for a decision in the year `year_id`: counted per plan request
     of the year in ix_submission_request_state (request_id, status) alone."""
@@ -478,7 +473,7 @@ def _posts_waiting_statement():
 def _submissions_to_decide(year: CampaignYear, plans: bool) -> tuple[list[Entry], int]:
     """Handed-in submissions waiting for a decision, oldest first: the implementation plans (the leading
     group's, `plans`) or every other kind (the organisation section's): rule "submission.decide"; and, for the
-    plans, how many wait in all (`plan_count`, in the same statement; 0 for the others, not counted)."""
+    plans, how many wait in all (`_plans_waiting`, in the same statement; 0 for the others, not counted)."""
     rows = db.session.execute(_to_decide_statement(plans), {"year_id": year.id}).all()
     submission = path_pattern("campaign.submission", "submission_id")
     entries = [Entry("approve.plan" if plans else "approve.submission", f"{row[2]} · {row[1]}", submission(row[0]),

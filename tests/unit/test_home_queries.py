@@ -275,3 +275,30 @@ def test_secretary_statements_read_their_indexes(app):
     assert "COVERING INDEX ix_submission_request_state (request_id=? AND status=?)" in plan, plan
     # (the year's requests, a handful, are read whole: submission_request, not submission)
     assert not any(line.split()[:2] == ["SCAN", "submission"] for line in plan.splitlines()), plan
+
+
+def test_plans_total_is_every_plan_waiting_not_only_those_listed(app):
+    """The leaders' count of plans waiting (in the statement of the listed oldest, `_plans_waiting`): every plan of the
+    year handed in and undecided, also past the SHOWN + 1 listed; other kinds and other states not counted."""
+    from portal.models import RequestKind, Submission, SubmissionRequest, SubmissionStatus
+
+    year = current_year()
+    assert workqueue._submissions_to_decide(year, plans=True) == ([], 0)
+    now = utcnow()
+    plan = SubmissionRequest(year_id=year.id, kind=RequestKind.PLAN, title="实施方案", deadline=now)
+    other = SubmissionRequest(year_id=year.id, kind=RequestKind.GENERAL, title="小结", deadline=now)
+    db.session.add_all([plan, other])
+    db.session.flush()
+    for index in range(2 * workqueue.SHOWN):
+        branch = BranchFactory()
+        status = SubmissionStatus.SUBMITTED if index % 4 else SubmissionStatus.ACCEPTED
+        db.session.add(Submission(request_id=plan.id, branch_id=branch.id, status=status,
+                                  submitted_at=now - timedelta(hours=index)))
+        db.session.add(Submission(request_id=other.id, branch_id=branch.id, status=SubmissionStatus.SUBMITTED,
+                                  submitted_at=now))
+    db.session.commit()
+    entries, total = workqueue._submissions_to_decide(year, plans=True)
+    waiting = sum(1 for index in range(2 * workqueue.SHOWN) if index % 4)
+    assert total == waiting > workqueue.SHOWN + 1 == len(entries)
+    assert [e.since for e in entries] == sorted(e.since for e in entries)
+    assert workqueue._submissions_to_decide(year, plans=False)[1] == 0
