@@ -57,6 +57,8 @@ def _district_counts():
 
 
 def for_user(user: User) -> Home:
+    """What `user`'s home page shows in the current year (an empty page's figures when there is none): the latest
+    news, the first-run steps (admin), the phase's tasks, the work queue, and the role's cards."""
     year = current_year()
     home = Home(year=year)
     home.latest_posts = news_latest(5)  # live posts (published, or scheduled and due), pinned first
