@@ -169,10 +169,12 @@ def review_count(year: CampaignYear) -> int:
 
 def _plans_waiting(year_id):
     """SELECT count of the plans handed in and waiting for a decision in the year `year_id`: counted per plan request
-    of the year in ix_submission_request_state (request_id, status) alone."""
-    return (select(func.count(Submission.id)).join(SubmissionRequest, SubmissionRequest.id == Submission.request_id)
-            .where(SubmissionRequest.year_id == year_id, SubmissionRequest.kind == RequestKind.PLAN,
-                   Submission.status == SubmissionStatus.SUBMITTED))
+    of the year in ix_submission_request_state (request_id, status) alone (`IN`: joined, SQLite walked every submitted
+    submission of every request through ix_submission_status_submitted, 0.18 ms at 2,000 branches; this, 0.02 ms)."""
+    plan_requests = select(SubmissionRequest.id).where(SubmissionRequest.year_id == year_id,
+                                                       SubmissionRequest.kind == RequestKind.PLAN)
+    return (select(func.count()).select_from(Submission)
+            .where(Submission.status == SubmissionStatus.SUBMITTED, Submission.request_id.in_(plan_requests)))
 
 
 def next_review_url(year: CampaignYear, after_assessment_id: int) -> str | None:
