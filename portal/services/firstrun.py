@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, select
+from sqlalchemy import Date, bindparam, case, select
 
 from ..clock import local_today
 from ..extensions import db
@@ -45,7 +46,23 @@ def _any(stmt):
 
 def steps(today: date | None = None) -> list[Step]:
     """The six steps, each with whether it is done (one query of EXISTS tests)."""
-    today = today or local_today()
+    return _steps(_done(today))
+
+
+def pending_steps(today: date | None = None) -> list[Step]:
+    """The six steps while one is not done; none once all are (the organisation section's home page): the texts are
+    translated only when shown."""
+    found = _done(today)
+    return [] if all(found) else _steps(found)
+
+
+def _done(today: date | None) -> tuple[bool, ...]:
+    """Whether each step is done, in `_steps` order: one statement of EXISTS tests, built once."""
+    return tuple(bool(n) for n in db.session.execute(_done_statement(), {"today": today or local_today()}).one())
+
+
+@cache
+def _done_statement():
     current = select(CampaignYear.id).where(CampaignYear.is_current.is_(True)).scalar_subquery()
     roster_done = select(RosterImport.id).where(RosterImport.status == ImportStatus.DONE)
     people = _any(select(User.id).where(User.active.is_(True), User.role.in_([Role.MEMBER, Role.SECRETARY])))
@@ -54,15 +71,19 @@ def steps(today: date | None = None) -> list[Step]:
     # the first branch that holds, on SQLite and PostgreSQL alike.
     templates = case((people, True), (_any(roster_done), True),
                      else_=_any(select(AuditEvent.id).where(AuditEvent.action == "roster.template")))
-    found = db.session.execute(select(
+    return select(
         # Dates are set when the current year's calendar has not run out: a phase today or still to come.
-        _any(select(Phase.id).where(Phase.year_id == current, Phase.ends_on >= today)),
+        _any(select(Phase.id).where(Phase.year_id == current, Phase.ends_on >= bindparam("today", type_=Date))),
         _any(select(Branch.id).where(Branch.active.is_(True))),
         templates, imports,
         _any(select(User.id).where(User.active.is_(True), User.role == Role.LEADER)),
         _any(select(SubmissionRequest.id).where(SubmissionRequest.year_id == current)),
-    )).one()
-    phases, branches, templates_done, roster_done_or_people, leaders, requests = (bool(n) for n in found)
+    )
+
+
+def _steps(found: tuple[bool, ...]) -> list[Step]:
+    """The six steps with their texts in the request's language and whether each is `found` done."""
+    phases, branches, templates_done, roster_done_or_people, leaders, requests = found
     return [
         Step("calendar", str(_l("Set the campaign year and its phase dates")),
              str(_l("Choose the current year, then give its five phases dates that run from now on, or open the "

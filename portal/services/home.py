@@ -18,9 +18,8 @@ from ..models import (
     Subject,
     User,
 )
-from . import firstrun, progress, workqueue
+from . import campaign, firstrun, progress, workqueue
 from .campaign import current_year
-from .campaign import tasks_for as campaign_tasks
 from .news import latest as news_latest
 from .workqueue import id_param
 
@@ -44,80 +43,49 @@ class Home:
     setup_steps: list = field(default_factory=list)  # the admin's first-run checklist, until every step is done
 
 
-def _assessment(year: CampaignYear, branch_id: int, member_id: int | None) -> Assessment | None:
-    values = {"year_id": year.id, "branch_id": branch_id, "member_id": member_id}
-    return db.session.scalar(_assessment_statement(bool(member_id)), values)
-
-
 @cache
-def _assessment_statement(own: bool):
-    """The branch's (`own` false) or a member's own assessment of a year (year_id, branch_id, member_id bound by
-    name), built once: building a statement costs more than running it."""
-    stmt = select(Assessment).where(Assessment.year_id == id_param("year_id"),
-                                    Assessment.branch_id == id_param("branch_id"))
-    return stmt.where(Assessment.member_id == id_param("member_id") if own else Assessment.member_id.is_(None))
-
-
-def _tally_of(assessment: Assessment | None) -> progress.Tally | None:
-    if assessment is None:
-        return None
-    return progress.overall_tallies([assessment.id])[assessment.id]
-
-
-def member_coverage(year: CampaignYear, branch_id: int) -> tuple[int, int]:
-    """(members of the branch, members whose own assessment is submitted or reviewed)."""
-    total, done = db.session.execute(_coverage_statement(), {"year_id": year.id, "branch_id": branch_id}).one()
-    return int(total), int(done)
-
-
-@cache
-def _coverage_statement():
-    done_status = [AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED]
-    return (
-        select(func.count(User.id), func.count(Assessment.id))
-        .select_from(User)
-        .outerjoin(Assessment, (Assessment.member_id == User.id) & (Assessment.year_id == id_param("year_id"))
-                   & Assessment.status.in_(done_status))
-        .where(User.branch_id == id_param("branch_id"), User.active.is_(True),
-               User.role.in_([Role.MEMBER, Role.SECRETARY]))
-    )
-
-
-@cache
-def _district_counts() -> tuple:
-    """The leaders' and the organisation section's two counts: active branches (read off ix_branch_active) and the
-    year's (year_id bound by name) branch checklists submitted or reviewed (off ix_assessment_year_subject_status),
-    each counted in its index alone, without reading the rows (migration h14h_01)."""
-    return (select(func.count(Branch.id)).where(Branch.active.is_(True)),
-            select(func.count(Assessment.id)).where(
-                Assessment.year_id == id_param("year_id"), Assessment.subject == Subject.BRANCH,
-                Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED])))
+def _district_counts():
+    """The leaders' and the organisation section's two counts in one statement: active branches (read off
+    ix_branch_active) and the year's (year_id bound by name) branch checklists submitted or reviewed (off
+    ix_assessment_year_subject_status), each counted in its index alone, without reading the rows (migration
+    h14h_01)."""
+    return select(
+        select(func.count(Branch.id)).where(Branch.active.is_(True)).scalar_subquery(),
+        select(func.count(Assessment.id)).where(
+            Assessment.year_id == id_param("year_id"), Assessment.subject == Subject.BRANCH,
+            Assessment.status.in_([AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED])).scalar_subquery())
 
 
 def for_user(user: User) -> Home:
+    """What `user`'s home page shows in the current year (an empty page's figures when there is none): the latest
+    news, the first-run steps (admin), the phase's tasks, the work queue, and the role's cards."""
     year = current_year()
     home = Home(year=year)
     home.latest_posts = news_latest(5)  # live posts (published, or scheduled and due), pinned first
     if user.role == Role.ADMIN:
-        found = firstrun.steps()
-        home.setup_steps = [] if firstrun.is_done(found) else found
+        home.setup_steps = firstrun.pending_steps()  # the first-run checklist until every step is done
     if year is None:
         return home
-    home.phase_tasks, home.due_submissions = campaign_tasks(user, year)
-    home.queue = workqueue.for_user(user, year)
-    if user.branch_id and user.role in (Role.SECRETARY, Role.MEMBER):
-        home.branch_assessment = _assessment(year, user.branch_id, None)
-        home.branch_tally = _tally_of(home.branch_assessment)
-        home.own_assessment = _assessment(year, user.branch_id, user.id)
-        home.own_tally = _tally_of(home.own_assessment)
+    home.phase_tasks = campaign.phase_tasks(user, campaign.current_phase(year))
+    in_branch = bool(user.branch_id) and user.role in (Role.SECRETARY, Role.MEMBER)
+    # The person's own and branch's checklists, read once for the cards and the queue (workqueue.checklists).
+    mine = workqueue.checklists(user, year) if in_branch or user.role == Role.EDITOR else None
+    home.queue = workqueue.for_user(user, year, mine=mine)
+    if in_branch:
+        home.branch_assessment, home.branch_tally = mine.branch, mine.branch_tally
+        if mine.own is not None and mine.own.branch_id == user.branch_id:  # the own checklist kept in this branch
+            home.own_assessment, home.own_tally = mine.own, mine.own_tally
         if user.role == Role.SECRETARY:
-            home.members_total, home.members_done = member_coverage(year, user.branch_id)
+            home.members_total, home.members_done = home.queue.members_total, home.queue.members_done
+            home.due_submissions = home.queue.submissions_owed  # submissions.due_count, read with the queue
     if user.role in (Role.LEADER, Role.ADMIN):
-        branches_total, branches_submitted = _district_counts()
-        home.branches_total = db.session.scalar(branches_total)
-        home.branches_submitted = db.session.scalar(branches_submitted, {"year_id": year.id})
+        home.branches_total, home.branches_submitted = db.session.execute(_district_counts(),
+                                                                          {"year_id": year.id}).one()
     if user.role == Role.EDITOR:
-        home.pending_posts = db.session.scalar(
-            select(func.count(Post.id)).where(Post.status == PostStatus.PENDING)
-        )
+        home.pending_posts = db.session.scalar(_pending_posts_statement())
     return home
+
+
+@cache
+def _pending_posts_statement():
+    return select(func.count(Post.id)).where(Post.status == PostStatus.PENDING)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_utc
-from sqlalchemy import and_, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.datastructures import FileStorage
@@ -196,9 +197,17 @@ def board(filters: BoardFilters, page: int = 1, per_page: int = PER_PAGE) -> Boa
 def latest(limit: int = 5) -> list[Post]:
     """The first `limit` live posts in the board's order (the home pages' latest news): one statement that reads
     `limit` rows of each live state, however many posts the board holds."""
-    live = _first_live(first=limit)
-    return list(db.session.scalars(
-        select(Post).join(live, live.c.id == Post.id).order_by(*board_order(live.c)).limit(limit)))
+    return list(db.session.scalars(_latest_statement(limit), {"now": utcnow()}))
+
+
+@cache
+def _latest_statement(limit: int):
+    """`latest`'s statement for `limit`, built once (every home page asks; building it cost more than running it), the
+    moment a scheduled post goes live bound as `now`."""
+    live = _first_in_order((Post.status == PostStatus.PUBLISHED,
+                            and_(Post.status == PostStatus.SCHEDULED, Post.publish_at <= bindparam("now"))),
+                           first=limit)
+    return select(Post).join(live, live.c.id == Post.id).order_by(*board_order(live.c)).limit(limit)
 
 
 @dataclass

@@ -336,7 +336,7 @@ def awaiting(user, year: CampaignYear, oldest: int | None = None) -> list[tuple]
     secretaries' own; a secretary gets the other members' pledges of their branch. (pledge, branch name, member
     name) rows, the latest change first; with `oldest`, only that many, the longest waiting first (a work
     queue's section: a district's thousands of pending pledges are not loaded to show 26)."""
-    kind = _approver_kind(user)
+    kind = approver_kind(user)
     if kind is None:
         return []
     if kind == "district":  # the kept list (migration h14w_01), read in its order
@@ -348,7 +348,41 @@ def awaiting(user, year: CampaignYear, oldest: int | None = None) -> list[tuple]
     return _with_names(stmt.params(own_branch=user.branch_id, me=user.id), oldest)
 
 
-def _approver_kind(user) -> str | None:
+def oldest_awaiting(user, year: CampaignYear, limit: int) -> list[tuple]:
+    """The rows of `awaiting(user, year, oldest=limit)` as plain columns, for a work queue: (pledge id, text,
+    updated_at, branch name, member name), the longest waiting first. One statement built once per kind of approver
+    and `limit` (no ORM pledge made per row)."""
+    kind = approver_kind(user)
+    if kind is None:
+        return []
+    return db.session.execute(_oldest_awaiting_statement(kind, limit),
+                              {"year_id": year.id, "own_branch": user.branch_id, "me": user.id}).all()
+
+
+@cache
+def _oldest_awaiting_statement(kind: str, limit: int):
+    ids = oldest_awaiting_ids(kind, limit)
+    return (select(Pledge.id, Pledge.text, Pledge.updated_at, Branch.name, User.display_name)
+            .join(ids, ids.c.id == Pledge.id).join(Branch, Branch.id == Pledge.branch_id)
+            .outerjoin(User, User.id == Pledge.member_id).order_by(Pledge.updated_at, Pledge.id))
+
+
+@cache
+def oldest_awaiting_ids(kind: str, limit: int):
+    """A subquery (id) of the `limit` pledges waiting longest for an approver of `kind` (`approver_kind`): "district"
+    read off the kept list pledge_waiting in its order (migration h14w_01), "branch" off ix_pledge_branch_year; the
+    values year_id and, for "branch", own_branch and me bound by name. Built once (the home pages' work queues)."""
+    year_id = bindparam("year_id", type_=Integer)
+    if kind == "district":
+        w = PledgeWaiting
+        return (select(w.pledge_id.label("id")).where(w.year_id == year_id)
+                .order_by(w.updated_at, w.pledge_id).limit(limit).subquery())
+    return (select(Pledge.id).where(Pledge.year_id == year_id, Pledge.status == PledgeStatus.PENDING,
+                                    *_awaiting_conditions(kind))
+            .order_by(Pledge.updated_at, Pledge.id).limit(limit).subquery())
+
+
+def approver_kind(user) -> str | None:
     """Whose pledges `user` approves: "district" (the organisation section), "branch" (a secretary), or None."""
     if user.role == Role.ADMIN:
         return "district"
@@ -417,7 +451,7 @@ def awaiting_page(user, year: CampaignYear, filters: branch_choice.BranchFilter,
     """The page `page` (clamped: paging.window) of the pledges waiting for `user`'s approval (`awaiting`), the
     latest change first; the organisation section's narrowed by `filters` (a secretary's are of one branch).
     Two queries whatever the district's size; none for a person who approves no pledges."""
-    kind = _approver_kind(user)
+    kind = approver_kind(user)
     if kind is None:
         return PledgeList([], paging.window(0, 1, per_page))
     if kind == "branch":
