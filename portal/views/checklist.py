@@ -12,13 +12,13 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..forms import checklist as forms
 from ..forms.fields import apply_errors, errors_of
-from ..htmx import redirect_back, render, wants_fragment
+from ..htmx import redirect_back, render, respond, wants_fragment
 from ..input_guard import parse_int
 from ..models import Role, Subject
 from ..permissions import authorize, can
 from ..services import checklist as service
 from ..services import notifications, uploads, workqueue
-from .checklist_rows import RowWriter, meter, overall_label, summary_counts
+from .checklist_rows import RowWriter, item_answer, meter, overall_label, summary_counts
 
 bp = Blueprint("checklist", __name__, url_prefix="/checklist")
 
@@ -133,11 +133,10 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
     checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
     section = checklist.section_of(item_id)
     note_saved = status < 400 and typed is not None
-    abilities = _abilities(fresh)
-    return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
-                  kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
-                  item_error=error, conflict=conflict, draft_note=draft, announce=status < 400,
-                  note_saved=note_saved, item_row=_row_writer(fresh, abilities), **abilities)
+    body = item_answer(_row_writer(fresh, _abilities(fresh)), checklist, section, checklist.row_of(item_id),
+                       item_error=error, conflict=conflict, draft_note=draft, announce=status < 400,
+                       note_saved=note_saved)
+    return respond(body, status)
 
 
 def _editable_target(kind: str, owner_id: int) -> service.Target:
