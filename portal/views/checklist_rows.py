@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -149,11 +150,30 @@ def _texts() -> _Texts:
         unanswered=_("Not answered yet"))
 
 
+# Ids no table reaches, in the places of the owner, the item and the year while a row's links are built.
+_OWNER, _ITEM, _YEAR = "9876543210101", "9876543210202", "9876543210303"
+_LINKS = "portal.checklist_row_links"  # app.extensions: {(script root, kind): `_links`}
+
+
+def _links(kind: str) -> tuple[str, str, str]:
+    """The links of a row of a `kind` checklist ("branch" or "member") to set_result, set_note and add_evidence, as
+    `url_for` writes them with `_OWNER`, `_ITEM` and `_YEAR` in place of the values: built once per app and script
+    root (a URL holds nothing of the person asking), not three `url_for` per answer to a tick."""
+    made = current_app.extensions.setdefault(_LINKS, {})
+    key = (request.script_root, kind)
+    links = made.get(key)
+    if links is None:
+        links = made[key] = tuple(url_for(f"checklist.{endpoint}", kind=kind, owner_id=int(_OWNER),
+                                          item_id=int(_ITEM), year=int(_YEAR))
+                                  for endpoint in ("set_result", "set_note", "add_evidence"))
+    return links
+
+
 class RowWriter:
     """`writer(row, …)`: one item row of the checklist of `target` (kind "branch" or "member"), as Markup.
 
-    Built once per page or answer, in a request (url_for, the CSRF token, the person's id, the texts of the
-    request's language). `can_edit`: the buttons are enabled and the note and upload forms shown."""
+    Built once per page or answer, in a request (the links of the rows (`_links`), the CSRF token, the person's id,
+    the texts of the request's language). `can_edit`: the buttons are enabled and the note and upload forms shown."""
 
     def __init__(self, target, kind: str, can_edit: bool, user_id: int):
         owner = target.member.id if target.member else target.branch.id
@@ -162,9 +182,9 @@ class RowWriter:
         self.texts = _texts()
         self.csrf = str(escape(generate_csrf()))
         self.result_url, self.note_url, self.evidence_url = (
-            tuple(str(escape(part)) for part in url_parts(f"checklist.{endpoint}", "item_id", kind=kind,
-                                                          owner_id=owner, year=year))
-            for endpoint in ("set_result", "set_note", "add_evidence"))
+            tuple(str(escape(part)) for part in link.replace(_OWNER, str(int(owner))).replace(_YEAR, str(int(year)))
+                  .partition(_ITEM)[::2])
+            for link in _links(kind))
         self._evidence_url = None  # (before, after) around an evidence id, built at the first file
 
     def evidence_urls(self) -> tuple[tuple[str, str], tuple[str, str]]:

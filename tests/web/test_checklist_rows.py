@@ -223,6 +223,25 @@ def test_meters_and_counts_are_what_the_templates_wrote(app, lang):
         assert str(overall_label()) == str(app.jinja_env.from_string('{{ _("Overall") }}').render())
 
 
+@pytest.mark.parametrize("kind", ["branch", "member"])
+def test_the_rows_links_follow_the_script_root(app, kind):
+    """A row's links are built once per app, script root and kind (`checklist_rows._links`), then filled in: the same
+    as `url_for` for every owner, item and year, under the portal mounted at / and under a prefix."""
+    from flask import url_for
+
+    row = next(_rows())
+    for root in ("http://localhost/", "http://localhost/portal/", "http://localhost/"):
+        for owner, year in ((3, 2012), (1234567, 2031)):
+            target = SimpleNamespace(member=SimpleNamespace(id=owner) if kind == "member" else None,
+                                     branch=SimpleNamespace(id=owner), year=SimpleNamespace(year=year))
+            with app.test_request_context("/", base_url=root):
+                html = str(RowWriter(target, kind, True, 99)(row))
+                for endpoint in ("set_result", "set_note", "add_evidence"):
+                    url = url_for(f"checklist.{endpoint}", kind=kind, owner_id=owner, item_id=row.item.id, year=year)
+                    assert f'action="{url.replace("&", "&amp;")}"' in html, (root, endpoint, url)
+                    assert url.startswith("/portal/" if "portal" in root else "/checklist/")
+
+
 OLD_ANSWER = """{# htmx answer to a change of one item: the row, and the progress bars out of band as they are now (a refused click
    may have saved part of itself: a stale note's result). #}
 {{ item_row(row, item_error, conflict, draft_note, announce, note_saved) }}
