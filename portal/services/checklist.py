@@ -448,14 +448,14 @@ def _lock_assessment(target: Target) -> Assessment:
 
 
 def _upsert_result(assessment: Assessment, item: ItemAsRead, actor: User, values: dict) -> None:
-    dialect = db.session.get_bind().dialect.name
+    connection = db.session.connection()
     row = {"assessment_id": assessment.id, "item_id": item.id, "result": Result.NOT_ASSESSED, "note": "",
            "item_text": item.text, "note_version": 0, "updated_by_id": actor.id, "updated_at": utcnow()}
     row.update(values)
     changes = tuple(k for k in row if k in values or k in ("updated_by_id", "updated_at"))
     # excluded.<column> is the value given in `row`: SET column = excluded.column as the value itself; the
     # statement is built once per list of changed columns, the row its parameters
-    db.session.execute(upsert_row(dialect, ItemResult, ("assessment_id", "item_id"), changes), row)
+    connection.execute(upsert_row(connection.dialect.name, ItemResult, ("assessment_id", "item_id"), changes), row)
     tallies.mark(assessment.id)  # the kept figures follow in this transaction
 
 
