@@ -423,11 +423,11 @@ def _lock_assessment(target: Target) -> Assessment:
     """The assessment row, created on first write (concurrent first writes create it once), locked for
     this transaction so that workflow changes and answers do not interleave."""
     target.answered = None  # a change: what an earlier one answered is no longer what the checklist shows
-    values = {"year_id": target.year.id, "framework_id": target.framework.id, "subject": target.subject,
-              "branch_id": target.branch.id, "member_id": target.member.id if target.member else None,
-              "status": AssessmentStatus.DRAFT, "return_reason": "", "created_at": utcnow(),
-              "updated_at": utcnow()}
     if target.assessment is None:
+        values = {"year_id": target.year.id, "framework_id": target.framework.id, "subject": target.subject,
+                  "branch_id": target.branch.id, "member_id": target.member.id if target.member else None,
+                  "status": AssessmentStatus.DRAFT, "return_reason": "", "created_at": utcnow(),
+                  "updated_at": utcnow()}
         dialect = db.session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Assessment).values(**values)
         created = db.session.execute(insert.on_conflict_do_nothing().returning(Assessment.id)).scalar()
