@@ -51,11 +51,12 @@ def overall_label() -> Markup:
     return _bar_texts().overall
 
 
-def meter(meter_id: str, tally, label, oob: bool = False) -> Markup:
+def meter(meter_id: str, tally, label, oob: bool = False, texts: _BarTexts | None = None) -> Markup:
     """A meter pair (progress and score of a criterion, or of the whole checklist: `tally`, a progress.Tally), as
     the template `checklist/_meter.html` (removed) wrote it: `label` names it to screen readers (escaped unless
-    Markup); `oob`: swapped out of band (the answer to a tick). tests/web/test_checklist_rows.py compares."""
-    t = _bar_texts()
+    Markup); `oob`: swapped out of band (the answer to a tick); `texts`: `_bar_texts()`, if the caller has them.
+    tests/web/test_checklist_rows.py compares."""
+    t = texts or _bar_texts()
     progress = tally.progress
     shown = f"{progress:.0f}"
     score = tally.score
@@ -74,10 +75,10 @@ def meter(meter_id: str, tally, label, oob: bool = False) -> Markup:
         f"</div>")
 
 
-def summary_counts(overall, oob: bool = False) -> Markup:
+def summary_counts(overall, oob: bool = False, texts: _BarTexts | None = None) -> Markup:
     """The checklist's counts of each result (`overall`, a progress.Tally), as the template
-    `checklist/_summary_counts.html` (removed) wrote it; `oob`: swapped out of band."""
-    met, partly, not_met, na, not_assessed = _bar_texts().counts
+    `checklist/_summary_counts.html` (removed) wrote it; `oob`: swapped out of band; `texts` as `meter`'s."""
+    met, partly, not_met, na, not_assessed = (texts or _bar_texts()).counts
     return Markup(  # noqa: S704  # nosec B704 - numbers and the catalogue's texts
         f'<ul class="result-counts" id="result-counts"{OOB if oob else ""}>\n'
         f'  <li class="result-count result-count--met">{met} <strong>{overall.met}</strong></li>\n'
@@ -359,9 +360,9 @@ def item_answer(item_row: RowWriter, checklist, section, row, item_error=None, c
     and the counts of each result, as they are now (a refused click may have saved part of itself). Written without
     a template: rendering one cost a tick its context processors for four expressions.
     tests/web/test_checklist_rows.py compares with the template."""
-    overall = checklist.overall
+    overall, texts = checklist.overall, _bar_texts()
     return Markup("\n".join((  # noqa: S704  # nosec B704 - each part is Markup built with every text escaped
         "", item_row(row, item_error, conflict, draft_note, announce, note_saved),
-        meter(f"criterion-{section.criterion.id}-meter", section.tally, section.criterion.title, True),
-        meter("overall-meter", overall, overall_label(), True), summary_counts(overall, True))))
+        meter(f"criterion-{section.criterion.id}-meter", section.tally, section.criterion.title, True, texts),
+        meter("overall-meter", overall, texts.overall, True, texts), summary_counts(overall, True, texts))))
 
