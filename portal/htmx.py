@@ -22,6 +22,12 @@ def render(template: str, block: str | None = None, status: int = 200, **context
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
+    return respond(body, status)
+
+
+def respond(body: str, status: int = 200):
+    """The answer with `body`, a page or fragment already drawn (by `render`, or written in Python), varying on
+    HX-Request as every answer that can be either does."""
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response

@@ -4,10 +4,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import and_
+from sqlalchemy import and_, insert
 
 from ..extensions import db
 from ..models import AuditEvent
@@ -62,6 +63,26 @@ def record(
     # The work some "waiting for you" notifications asked for may be done now: resolve them (one place).
     notifications.settle(action, obj)
     return event
+
+
+@cache
+def _insert_statement():
+    """One audit event's INSERT, built once (`record_now`)."""
+    return insert(AuditEvent.__table__)
+
+
+def record_now(actor, action: str, obj: Any = None, *, before: dict | None = None, after: dict | None = None,
+               branch_id: int | None = None) -> None:
+    """As `record`, for a change that writes its own rows with Core statements (a checklist tick): the event is
+    inserted at once in the current transaction (the caller commits) by one INSERT built once, instead of an ORM
+    object flushed at the commit (that unit of work, with the assessment's time, cost ~0.4 ms of a tick's ~4).
+    The same row (its time `at` from the column's default); nothing is returned (no event object)."""
+    if branch_id is None and obj is not None:
+        branch_id = getattr(obj, "branch_id", None)
+    db.session.connection().execute(_insert_statement(), _row(
+        actor, action, type(obj).__name__.lower() if obj is not None else "",
+        getattr(obj, "id", None) if obj is not None else None, branch_id, before, after, None))
+    notifications.settle(action, obj)
 
 
 @dataclass

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import cache
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam, tuple_
 from sqlalchemy.dialects.postgresql import dml as postgresql_dml
 from sqlalchemy.dialects.sqlite import dml as sqlite_dml
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import InternalTraversal, replacement_traverse
 
 
 class _SqliteOnConflict(sqlite_dml.OnConflictDoUpdate):
@@ -54,10 +55,26 @@ def upsert_from_select(dialect: str, table: Table | type, columns: Sequence[str]
     """INSERT INTO `table` (`columns`) `select_stmt` ON CONFLICT (`key`) DO UPDATE SET each column of `columns`
     not in `key` = excluded.column, for `dialect` ("sqlite" or "postgresql"; the engine's `dialect.name`).
     `table` is a Table or a mapped class; `key` names the columns of a unique index. Returns an executable,
-    cacheable statement; raises KeyError for another dialect."""
+    cacheable statement; raises KeyError for another dialect. The SELECT's constant IN lists are bound as plain
+    parameters (`_bound_lists`)."""
     insert_class = _KINDS[dialect][0]
-    stmt = insert_class(getattr(table, "__table__", table)).from_select(list(columns), select_stmt)
+    stmt = insert_class(getattr(table, "__table__", table)).from_select(list(columns), _bound_lists(select_stmt))
     return _on_conflict(dialect, stmt, key, [name for name in columns if name not in key])
+
+
+def _bound_lists(select_stmt):
+    """`select_stmt` with each IN list of values given when it was built (`column.in_([...])`) written as a list of
+    plain parameters, `IN (?, ?, ?)`: SQLAlchemy makes such a list an expanding parameter, which it renders into the
+    SQL text at every execution (`_process_parameters_for_postcompile`: ~45 µs for each of the kept figures' upserts
+    that every tick runs), whereas plain parameters are compiled once with the rest. An expanding parameter given at
+    execution (no value yet, e.g. a list of ids) and an empty list stay as they are; the SQL is otherwise the same."""
+    def bound(element, **_kw):
+        if (isinstance(element, BindParameter) and element.expanding and element.callable is None
+                and isinstance(element.value, (list, tuple)) and element.value):
+            return tuple_(*(bindparam(None, value, type_=element.type) for value in element.value)).self_group()
+        return None
+
+    return replacement_traverse(select_stmt, {}, bound)
 
 
 def upsert_values(dialect: str, table: Table | type, values: dict, key: Sequence[str], updated: Sequence[str]):

@@ -12,13 +12,13 @@ from ..extensions import db
 from ..forms import EmptyForm
 from ..forms import checklist as forms
 from ..forms.fields import apply_errors, errors_of
-from ..htmx import redirect_back, render, wants_fragment
+from ..htmx import redirect_back, render, respond, wants_fragment
 from ..input_guard import parse_int
 from ..models import Role, Subject
 from ..permissions import authorize, can
 from ..services import checklist as service
 from ..services import notifications, uploads, workqueue
-from .checklist_rows import RowWriter, meter, overall_label, summary_counts
+from .checklist_rows import RowWriter, item_answer, meter, overall_label, summary_counts
 
 bp = Blueprint("checklist", __name__, url_prefix="/checklist")
 
@@ -89,23 +89,29 @@ def _render_page(target: service.Target, status: int = 200, errors: dict | None 
                   item_errors=item_errors or {}, message=message, conflict=conflict or {}, drafts=drafts or {},
                   show_missing=show_missing, review_form=form if isinstance(form, forms.ReviewForm) else None,
                   return_form=form if isinstance(form, forms.ReturnForm) else None,
-                  item_row=_row_writer(target, abilities), **abilities)
+                  item_row=_row_writer(target, abilities["can_edit"]), **abilities)
 
 
 def _abilities(target: service.Target) -> dict:
     obj = target.permission_object()
-    editable = target.is_current_year and target.status in service.EDITABLE
     return {
-        "can_edit": editable and can(current_user, "assessment.edit", obj),
+        "can_edit": _can_edit(target, obj),
         "can_review": target.is_current_year and can(current_user, "assessment.review", obj),
         "can_see_members": target.subject == Subject.BRANCH and can(current_user, "member_coverage.view",
                                                                        target.branch),
     }
 
 
-def _row_writer(target: service.Target, abilities: dict) -> RowWriter:
+def _can_edit(target: service.Target, obj=None) -> bool:
+    """Whether the person may change the checklist's answers now (its year current, the checklist a draft or
+    returned, and rule "assessment.edit"); `obj`: its `permission_object()`, if already made."""
+    editable = target.is_current_year and target.status in service.EDITABLE
+    return editable and can(current_user, "assessment.edit", obj if obj is not None else target.permission_object())
+
+
+def _row_writer(target: service.Target, can_edit: bool) -> RowWriter:
     """The checklist's item rows (checklist_rows: written in Python, as the template `_item.html` wrote them)."""
-    return RowWriter(target, KIND_OF[target.subject], abilities["can_edit"], current_user.id)
+    return RowWriter(target, KIND_OF[target.subject], can_edit, current_user.id)
 
 
 # --- one item: result, note, evidence -----------------------------------------------------------------------
@@ -133,11 +139,10 @@ def _item_response(target: service.Target, item_id: int, status: int = 200, erro
     checklist = service.load(fresh, only_item_id=item_id)  # the row; the tallies still cover every item
     section = checklist.section_of(item_id)
     note_saved = status < 400 and typed is not None
-    abilities = _abilities(fresh)
-    return render("checklist/_item_changed.html", status=status, checklist=checklist, target=fresh,
-                  kind=KIND_OF[fresh.subject], section=section, row=checklist.row_of(item_id),
-                  item_error=error, conflict=conflict, draft_note=draft, announce=status < 400,
-                  note_saved=note_saved, item_row=_row_writer(fresh, abilities), **abilities)
+    body = item_answer(_row_writer(fresh, _can_edit(fresh)), checklist, section, checklist.row_of(item_id),
+                       item_error=error, conflict=conflict, draft_note=draft, announce=status < 400,
+                       note_saved=note_saved)
+    return respond(body, status)
 
 
 def _editable_target(kind: str, owner_id: int) -> service.Target:

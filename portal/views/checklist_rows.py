@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -50,11 +51,12 @@ def overall_label() -> Markup:
     return _bar_texts().overall
 
 
-def meter(meter_id: str, tally, label, oob: bool = False) -> Markup:
+def meter(meter_id: str, tally, label, oob: bool = False, texts: _BarTexts | None = None) -> Markup:
     """A meter pair (progress and score of a criterion, or of the whole checklist: `tally`, a progress.Tally), as
     the template `checklist/_meter.html` (removed) wrote it: `label` names it to screen readers (escaped unless
-    Markup); `oob`: swapped out of band (the answer to a tick). tests/web/test_checklist_rows.py compares."""
-    t = _bar_texts()
+    Markup); `oob`: swapped out of band (the answer to a tick); `texts`: `_bar_texts()`, if the caller has them.
+    tests/web/test_checklist_rows.py compares."""
+    t = texts or _bar_texts()
     progress = tally.progress
     shown = f"{progress:.0f}"
     score = tally.score
@@ -73,10 +75,10 @@ def meter(meter_id: str, tally, label, oob: bool = False) -> Markup:
         f"</div>")
 
 
-def summary_counts(overall, oob: bool = False) -> Markup:
+def summary_counts(overall, oob: bool = False, texts: _BarTexts | None = None) -> Markup:
     """The checklist's counts of each result (`overall`, a progress.Tally), as the template
-    `checklist/_summary_counts.html` (removed) wrote it; `oob`: swapped out of band."""
-    met, partly, not_met, na, not_assessed = _bar_texts().counts
+    `checklist/_summary_counts.html` (removed) wrote it; `oob`: swapped out of band; `texts` as `meter`'s."""
+    met, partly, not_met, na, not_assessed = (texts or _bar_texts()).counts
     return Markup(  # noqa: S704  # nosec B704 - numbers and the catalogue's texts
         f'<ul class="result-counts" id="result-counts"{OOB if oob else ""}>\n'
         f'  <li class="result-count result-count--met">{met} <strong>{overall.met}</strong></li>\n'
@@ -149,11 +151,30 @@ def _texts() -> _Texts:
         unanswered=_("Not answered yet"))
 
 
+# Ids no table reaches, in the places of the owner, the item and the year while a row's links are built.
+_OWNER, _ITEM, _YEAR = "9876543210101", "9876543210202", "9876543210303"
+_LINKS = "portal.checklist_row_links"  # app.extensions: {(script root, kind): `_links`}
+
+
+def _links(kind: str) -> tuple[str, str, str]:
+    """The links of a row of a `kind` checklist ("branch" or "member") to set_result, set_note and add_evidence, as
+    `url_for` writes them with `_OWNER`, `_ITEM` and `_YEAR` in place of the values: built once per app and script
+    root (a URL holds nothing of the person asking), not three `url_for` per answer to a tick."""
+    made = current_app.extensions.setdefault(_LINKS, {})
+    key = (request.script_root, kind)
+    links = made.get(key)
+    if links is None:
+        links = made[key] = tuple(url_for(f"checklist.{endpoint}", kind=kind, owner_id=int(_OWNER),
+                                          item_id=int(_ITEM), year=int(_YEAR))
+                                  for endpoint in ("set_result", "set_note", "add_evidence"))
+    return links
+
+
 class RowWriter:
     """`writer(row, …)`: one item row of the checklist of `target` (kind "branch" or "member"), as Markup.
 
-    Built once per page or answer, in a request (url_for, the CSRF token, the person's id, the texts of the
-    request's language). `can_edit`: the buttons are enabled and the note and upload forms shown."""
+    Built once per page or answer, in a request (the links of the rows (`_links`), the CSRF token, the person's id,
+    the texts of the request's language). `can_edit`: the buttons are enabled and the note and upload forms shown."""
 
     def __init__(self, target, kind: str, can_edit: bool, user_id: int):
         owner = target.member.id if target.member else target.branch.id
@@ -162,9 +183,9 @@ class RowWriter:
         self.texts = _texts()
         self.csrf = str(escape(generate_csrf()))
         self.result_url, self.note_url, self.evidence_url = (
-            tuple(str(escape(part)) for part in url_parts(f"checklist.{endpoint}", "item_id", kind=kind,
-                                                          owner_id=owner, year=year))
-            for endpoint in ("set_result", "set_note", "add_evidence"))
+            tuple(str(escape(part)) for part in link.replace(_OWNER, str(int(owner))).replace(_YEAR, str(int(year)))
+                  .partition(_ITEM)[::2])
+            for link in _links(kind))
         self._evidence_url = None  # (before, after) around an evidence id, built at the first file
 
     def evidence_urls(self) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -329,3 +350,19 @@ class RowWriter:
                 f'        <span class="muted">{int(round(ev.size / 1024, 0))} KB</span>\n'
                 f"        {delete}\n"
                 f"      </li>\n      ")
+
+
+def item_answer(item_row: RowWriter, checklist, section, row, item_error=None, conflict=None, draft_note=None,
+                announce: bool = False, note_saved: bool = False) -> Markup:
+    """The htmx answer to a change of one item (or a refusal of it), as the template `checklist/_item_changed.html`
+    (removed) wrote it: the row (`item_row`, the request's RowWriter, with `row` and the states it takes), then out
+    of band the meters of its criterion (`section`, as `Checklist.section_of` gives it) and of the whole checklist
+    and the counts of each result, as they are now (a refused click may have saved part of itself). Written without
+    a template: rendering one cost a tick its context processors for four expressions.
+    tests/web/test_checklist_rows.py compares with the template."""
+    overall, texts = checklist.overall, _bar_texts()
+    return Markup("\n".join((  # noqa: S704  # nosec B704 - each part is Markup built with every text escaped
+        "", item_row(row, item_error, conflict, draft_note, announce, note_saved),
+        meter(f"criterion-{section.criterion.id}-meter", section.tally, section.criterion.title, True, texts),
+        meter("overall-meter", overall, texts.overall, True, texts), summary_counts(overall, True, texts))))
+

@@ -1,7 +1,8 @@
 """The checklist's item rows, meters and result counts written in Python (`checklist_rows`, issue #14) are what the
 templates `checklist/_item.html`, `_meter.html` and `_summary_counts.html` wrote, byte for byte, in both languages:
 every kind of row (answered or not, with a note, an error, a conflict, a draft, evidence, a theme or retired item,
-read-only), with text that needs escaping; meters of every kind of tally, in and out of band."""
+read-only), with text that needs escaping; meters of every kind of tally, in and out of band; and the answer to a
+change of one item (`item_answer`), what `_item_changed.html` wrote around them."""
 # ruff: noqa: E501  (OLD_ROW is the former template, kept verbatim with its long lines)
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from portal import labels
 from portal.models import Result
 from portal.services.checklist import Row
 from portal.services.progress import Tally
-from portal.views.checklist_rows import RowWriter, meter, overall_label, summary_counts
+from portal.views.checklist_rows import RowWriter, item_answer, meter, overall_label, summary_counts
 
 OLD_ROW = """{% import "_forms.html" as files %}
 {# One checklist item: its number and wording, result buttons, note, evidence, who changed it and when.
@@ -220,3 +221,48 @@ def test_meters_and_counts_are_what_the_templates_wrote(app, lang):
                 assert str(summary_counts(tally, oob)) == old_counts.render(checklist=checklist, oob=oob)
         # The overall meter's label as the page passed it: the catalogue's "Overall", not escaped.
         assert str(overall_label()) == str(app.jinja_env.from_string('{{ _("Overall") }}').render())
+
+
+@pytest.mark.parametrize("kind", ["branch", "member"])
+def test_the_rows_links_follow_the_script_root(app, kind):
+    """A row's links are built once per app, script root and kind (`checklist_rows._links`), then filled in: the same
+    as `url_for` for every owner, item and year, under the portal mounted at / and under a prefix."""
+    from flask import url_for
+
+    row = next(_rows())
+    for root in ("http://localhost/", "http://localhost/portal/", "http://localhost/"):
+        for owner, year in ((3, 2012), (1234567, 2031)):
+            target = SimpleNamespace(member=SimpleNamespace(id=owner) if kind == "member" else None,
+                                     branch=SimpleNamespace(id=owner), year=SimpleNamespace(year=year))
+            with app.test_request_context("/", base_url=root):
+                html = str(RowWriter(target, kind, True, 99)(row))
+                for endpoint in ("set_result", "set_note", "add_evidence"):
+                    url = url_for(f"checklist.{endpoint}", kind=kind, owner_id=owner, item_id=row.item.id, year=year)
+                    assert f'action="{url.replace("&", "&amp;")}"' in html, (root, endpoint, url)
+                    assert url.startswith("/portal/" if "portal" in root else "/checklist/")
+
+
+OLD_ANSWER = """{# htmx answer to a change of one item: the row, and the progress bars out of band as they are now (a refused click
+   may have saved part of itself: a stale note's result). #}
+{{ item_row(row, item_error, conflict, draft_note, announce, note_saved) }}
+{{ meter("criterion-" ~ section.criterion.id ~ "-meter", section.tally, section.criterion.title, True) }}
+{{ meter("overall-meter", checklist.overall, overall_label(), True) }}
+{{ summary_counts(checklist.overall, True) }}
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_answer_to_a_change_is_what_the_template_wrote(app, lang):
+    old = app.jinja_env.from_string(OLD_ANSWER)
+    target = SimpleNamespace(member=None, branch=SimpleNamespace(id=3), year=SimpleNamespace(year=2012))
+    with app.test_request_context("/"), force_locale(lang):
+        writer = RowWriter(target, "branch", True, 99)
+        for row, state, tally, title in zip(_rows(), _STATES, _TALLIES, ["领导班子好", NASTY] * 4, strict=False):
+            values = {"item_error": state.get("item_error"), "conflict": state.get("conflict"),
+                      "draft_note": state.get("draft_note"), "announce": state.get("announce", False),
+                      "note_saved": state.get("note_saved", False)}
+            section = SimpleNamespace(criterion=SimpleNamespace(id=4, title=title), tally=tally)
+            checklist = SimpleNamespace(overall=_TALLIES[-1])
+            expected = old.render(item_row=writer, row=row, section=section, checklist=checklist, meter=meter,
+                                  summary_counts=summary_counts, overall_label=overall_label, **values)
+            assert str(item_answer(writer, checklist, section, row, **values)) == expected, (row.number, state)
