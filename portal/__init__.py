@@ -164,7 +164,7 @@ def register_template_helpers(app: Flask) -> None:
     from . import labels, permissions, refusals
     from .htmx import wants_fragment
     from .i18n import LANGUAGES, install_template_gettext, listed, when
-    from .navigation import kept, menu
+    from .navigation import keeper, menu
     from .services.appraisal import question_text
     from .services.campaign import current_phase, current_year
     from .services.intents import new_token
@@ -175,7 +175,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["note_error"] = refusals.note_error  # an error shown beside its field (_forms.error)
     app.jinja_env.globals["error_summary_of"] = refusals.summary_of  # the summary at the top (base.html)
     app.jinja_env.globals["question_text"] = question_text  # an appraisal question in the reader's language
-    app.jinja_env.globals["kept"] = kept  # base.html's fixed parts, rendered once per language (navigation.kept)
+    app.jinja_env.globals["kept"] = keeper()  # base.html's fixed parts, rendered once per language (navigation)
     app.jinja_env.filters["listed"] = listed  # a list in the request's language (i18n.listed)
     app.jinja_env.filters["when"] = when  # the one way to write a time or a date (i18n.when)
     app.jinja_env.filters["quoted"] = quoted  # a title in quotes, once (text.quoted)

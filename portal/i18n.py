@@ -2,8 +2,9 @@
 person's stored preference (their account page) applies when they log in."""
 from __future__ import annotations
 
-from functools import cached_property, wraps
+from functools import cache, cached_property, wraps
 
+from babel import Locale
 from flask import flash, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
@@ -54,15 +55,22 @@ def fill(template, **values) -> str:
     return str(template) % values
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: the session's language, else the person's stored one, else DEFAULT. As the
+    Locale itself, parsed once per process (Flask-Babel parses a code on every request: a look at the disk each)."""
     if not has_request_context():  # commands and services called outside a request
-        return DEFAULT
+        return _locale(DEFAULT)
     lang = session.get("lang")
     if lang in LANGUAGES:
-        return lang
+        return _locale(lang)
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
-        return current_user.locale
-    return DEFAULT
+        return _locale(current_user.locale)
+    return _locale(DEFAULT)
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 def apply_lang_parameter() -> None:

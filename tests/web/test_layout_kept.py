@@ -24,7 +24,7 @@ def test_kept_parts_are_the_parts_rendered_anew(app, client, role, monkeypatch):
     cases = [(path, root) for root in ("", "/portal") for path in ("/account", "/?lang=en", "/account", "/nope",
                                                                    "/notifications?lang=zh")]
     kept = [_page(client, path, root) for path, root in cases]
-    monkeypatch.setitem(app.jinja_env.globals, "kept", lambda _name, caller: caller())
+    monkeypatch.setitem(app.jinja_env.globals, "kept", lambda _name, *_values, caller: caller())
     anew = [_page(client, path, root) for path, root in cases]
     assert kept == anew
     assert 'href="/portal/static/css/portal.css?v=' in kept[5] and 'href="/static/css/portal.css?v=' in kept[0]
