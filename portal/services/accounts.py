@@ -5,7 +5,7 @@ import re
 import unicodedata
 from functools import cache
 
-from flask import session
+from flask import has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, func, or_, select
@@ -14,6 +14,7 @@ from zxcvbn import zxcvbn
 
 from ..errors import Invalid
 from ..extensions import db
+from ..htmx import wants_fragment
 from ..input_guard import parse_int
 from ..models import Branch, CampaignYear, EmailPreference, Role, User, utcnow
 from ..text import canonical_username, password_text_error, username_error, username_skeleton
@@ -156,10 +157,6 @@ def load_user(session_id: str) -> User | None:
 def _draws_the_header() -> bool:
     """Whether this request is likely answered with a whole page, whose header shows the unread count (a GET or
     HEAD that is not an htmx fragment's). Only a guess that saves a statement: a page drawn otherwise counts then."""
-    from flask import has_request_context, request
-
-    from ..htmx import wants_fragment
-
     return has_request_context() and request.method in ("GET", "HEAD") and not wants_fragment()
 
 
