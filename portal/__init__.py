@@ -164,7 +164,7 @@ def register_template_helpers(app: Flask) -> None:
     from . import labels, permissions, refusals
     from .htmx import wants_fragment
     from .i18n import LANGUAGES, install_template_gettext, listed, when
-    from .navigation import menu
+    from .navigation import keeper, menu
     from .services.appraisal import question_text
     from .services.campaign import current_phase, current_year
     from .services.intents import new_token
@@ -174,7 +174,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["new_form_token"] = new_token  # one-time token of a create form (_forms.intent)
     app.jinja_env.globals["note_error"] = refusals.note_error  # an error shown beside its field (_forms.error)
     app.jinja_env.globals["error_summary_of"] = refusals.summary_of  # the summary at the top (base.html)
+    app.jinja_env.globals["error_summary"] = _forms_macro(app, "error_summary")  # base.html's, from _forms.html
     app.jinja_env.globals["question_text"] = question_text  # an appraisal question in the reader's language
+    app.jinja_env.globals["kept"] = keeper()  # base.html's fixed parts, rendered once per language (navigation)
     app.jinja_env.filters["listed"] = listed  # a list in the request's language (i18n.listed)
     app.jinja_env.filters["when"] = when  # the one way to write a time or a date (i18n.when)
     app.jinja_env.filters["quoted"] = quoted  # a title in quotes, once (text.quoted)
@@ -194,6 +196,17 @@ def register_template_helpers(app: Flask) -> None:
             "lang_url": _lang_url,
             "unread_notifications": _unread_notifications,
         }
+
+
+def _forms_macro(app: Flask, name: str):
+    """The macro `name` of templates/_forms.html as a template global: the one of the module Jinja keeps for that
+    template, as `{% from "_forms.html" import name %}` gives it, without that statement's cost on every page (Jinja
+    compares the page's globals with the imported template's, about two dozen look-ups, each time)."""
+
+    def macro(*args, **kwargs):
+        return getattr(app.jinja_env.get_template("_forms.html").module, name)(*args, **kwargs)
+
+    return macro
 
 
 def _current_year_or_none(current_year):

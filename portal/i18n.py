@@ -2,10 +2,11 @@
 person's stored preference (their account page) applies when they log in."""
 from __future__ import annotations
 
-from functools import cached_property, wraps
+from functools import cache, cached_property, wraps
 
-from flask import flash, has_request_context, request, session
-from flask_babel import Babel, Domain, get_locale
+from babel import Locale
+from flask import flash, g, has_app_context, has_request_context, request, session
+from flask_babel import Babel, Domain, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -54,15 +55,22 @@ def fill(template, **values) -> str:
     return str(template) % values
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: the session's language, else the person's stored one, else DEFAULT. As the
+    Locale itself, parsed once per process (Flask-Babel parses a code on every request: a look at the disk each)."""
     if not has_request_context():  # commands and services called outside a request
-        return DEFAULT
+        return _locale(DEFAULT)
     lang = session.get("lang")
     if lang in LANGUAGES:
-        return lang
+        return _locale(lang)
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
-        return current_user.locale
-    return DEFAULT
+        return _locale(current_user.locale)
+    return _locale(DEFAULT)
+
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
 
 
 def apply_lang_parameter() -> None:
@@ -85,8 +93,6 @@ def per_language(build):
     its texts go). The one way the rows written in Python (the dashboard, the checklist, /grades, the grid) keep
     their translated texts."""
     from weakref import WeakKeyDictionary
-
-    from flask_babel import get_translations
 
     made: WeakKeyDictionary = WeakKeyDictionary()
 
@@ -164,31 +170,33 @@ def day_writer():
     return write
 
 
+def template_translations(eval_ctx):
+    """The catalogue a template's texts come from: the request's (or `force_locale`'s) language, looked up once per
+    template rendered (its evaluation context), not once per string: each look-up walks Flask-Babel's context locals
+    (about six), a fifth of a checklist row's render. Kept with the request's own Flask-Babel context and the locale
+    it holds, and found again when either differs: a template imported without context (`{% from "_pager.html"
+    import pager %}`) is kept by Jinja, evaluation context and all, from one request to the next, and
+    `force_locale` changes the locale within a request."""
+    space = getattr(g._get_current_object(), "_flask_babel", None) if has_app_context() else None
+    locale = getattr(space, "babel_locale", None)
+    if locale is None:  # no language chosen yet in this context (or none at all): ask, keep nothing
+        return get_translations()
+    found = getattr(eval_ctx, "portal_translations", None)
+    if found is None or found[0] is not space or found[1] is not locale:
+        found = eval_ctx.portal_translations = (space, locale, get_translations())
+    return found[2]
+
+
 def install_template_gettext(app) -> None:
     """Templates' `_`, `gettext` and `ngettext` as plain functions of the evaluation context, instead of the
     i18n extension's, which take the whole template context: Jinja then copies that context (its loop and
     block variables merged in) on every call inside a loop or block, a few hundred times per long page. Same
-    results: the translation of the request's (or `force_locale`'s) language, Markup when autoescaping, and
-    always %-formatted, as the extension's "newstyle" gettext does."""
-    from flask import g, has_app_context
-    from flask_babel import get_translations
+    results: the translation of the request's (or `force_locale`'s) language (`template_translations`), Markup
+    when autoescaping, and always %-formatted, as the extension's "newstyle" gettext does."""
     from jinja2 import pass_eval_context
     from markupsafe import Markup
 
-    def translations(eval_ctx):
-        # Looked up once per template rendered (its evaluation context), not once per string: each look-up
-        # walks Flask-Babel's context locals (about six), a fifth of a checklist row's render. Kept with the
-        # request's own Flask-Babel context and the locale it holds, and found again when either differs: a
-        # template imported without context (`{% from "_pager.html" import pager %}`) is kept by Jinja, evaluation
-        # context and all, from one request to the next, and `force_locale` changes the locale within a request.
-        space = getattr(g._get_current_object(), "_flask_babel", None) if has_app_context() else None
-        locale = getattr(space, "babel_locale", None)
-        if locale is None:  # no language chosen yet in this context (or none at all): ask, keep nothing
-            return get_translations()
-        found = getattr(eval_ctx, "portal_translations", None)
-        if found is None or found[0] is not space or found[1] is not locale:
-            found = eval_ctx.portal_translations = (space, locale, get_translations())
-        return found[2]
+    translations = template_translations
 
     @pass_eval_context
     def gettext(eval_ctx, string: str, **variables) -> str:

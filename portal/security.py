@@ -19,16 +19,28 @@ CSP = "; ".join(
 )
 
 
-def set_security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
+# (name, value) of the headers every answer carries unless its view set its own; the name lower-cased as well.
+HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
     # Keeps the Referer on same-origin posts, which Flask-WTF's HTTPS referrer check needs.
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if current_app.config.get("PORTAL_ENV") == "production":
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+PRODUCTION_HEADERS = (*HEADERS, ("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
+
+def set_security_headers(response):
+    """after_request: HEADERS (and in production HSTS) where the response has none of its own; a page (HTML) also
+    varies on HX-Request and is not stored. Each header's presence looked up in one pass over the response's
+    headers (werkzeug's `setdefault` scans them twice and raises an exception for each header missing)."""
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
+    for name, value in PRODUCTION_HEADERS if current_app.config.get("PORTAL_ENV") == "production" else HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")
-        response.headers.setdefault("Cache-Control", "no-store")
+        if "cache-control" not in present:
+            headers.add("Cache-Control", "no-store")
     return response

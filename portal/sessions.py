@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, current_app, flash, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_in
 
@@ -13,8 +14,23 @@ from .extensions import db
 
 
 def register(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     user_logged_in.connect(_stamp_login, app)
     app.before_request(enforce_lifetimes)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions (the same cookies), their signing serializer made once per secret key and
+    fallback keys instead of on every request."""
+
+    _kept: tuple | None = None
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = self._kept
+        if kept is None or kept[0] != keys:
+            kept = self._kept = (keys, super().get_signing_serializer(app))
+        return kept[1]
 
 
 

@@ -41,5 +41,9 @@ class Notification(db.Model):
     __table_args__ = (
         UniqueConstraint("recipient_id", "event_key"),
         Index("ix_notification_recipient_read", "recipient_id", "read_at"),
+        # A person's list, newest first, read in order (migration h14n2_01).
+        Index("ix_notification_recipient_created", "recipient_id", "created_at", "id"),
+        # The "file missing" notifications still open, found without reading the others (h14n2_01).
+        Index("ix_notification_kind_resolved", "kind", "resolved_at", "object_key"),
         Index("ix_notification_object_key", "object_key"),
     )

@@ -5,7 +5,7 @@ import re
 import unicodedata
 from functools import cache
 
-from flask import session
+from flask import has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, func, or_, select
@@ -14,10 +14,11 @@ from zxcvbn import zxcvbn
 
 from ..errors import Invalid
 from ..extensions import db
+from ..htmx import wants_fragment
 from ..input_guard import parse_int
 from ..models import Branch, CampaignYear, EmailPreference, Role, User, utcnow
 from ..text import canonical_username, password_text_error, username_error, username_skeleton
-from . import audit, campaign, throttle
+from . import audit, campaign, notifications, throttle
 
 # Compared against when the username is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("portal-timing-equaliser")
@@ -132,26 +133,39 @@ def load_user(session_id: str) -> User | None:
 
     One statement, built once: the person (with their branch and its unit, as the model loads them) and the
     campaign year marked current with its phases, which nearly every request asks for next
-    (`campaign.current_year`, remembered for the request)."""
+    (`campaign.current_year`, remembered for the request); for a request answered with a whole page (a GET, not an
+    htmx fragment) also the person's unread notifications, which its header shows (`notifications.unread_count`,
+    kept for the request until it writes)."""
     user_id, _, version = session_id.partition(":")
-    if parse_int(user_id) is None or parse_int(version) is None:
+    user_id, version = parse_int(user_id), parse_int(version)
+    if user_id is None or version is None:
         return None
-    row = db.session.execute(_person_and_year(), {"user_id": parse_int(user_id)}).unique().first()
+    with_count = _draws_the_header()
+    row = db.session.execute(_person_and_year(with_count), {"user_id": user_id}).unique().first()
     if row is None:
         return None
-    user, year = row
+    user, year = row[0], row[1]
     if year is not None:
         campaign.remember_current_year(year)
-    if not user.active or user.session_version != parse_int(version):
+    if not user.active or user.session_version != version:
         return None
+    if with_count:
+        notifications.keep_unread_count(user.id, row[2])
     return user
 
 
+def _draws_the_header() -> bool:
+    """Whether this request is likely answered with a whole page, whose header shows the unread count (a GET or
+    HEAD that is not an htmx fragment's). Only a guess that saves a statement: a page drawn otherwise counts then."""
+    return has_request_context() and request.method in ("GET", "HEAD") and not wants_fragment()
+
+
 @cache
-def _person_and_year():
+def _person_and_year(with_unread_count: bool = False):
     from sqlalchemy.orm import joinedload
 
-    return (select(User, CampaignYear).outerjoin(CampaignYear, CampaignYear.is_current.is_(True))
+    columns = (User, CampaignYear, notifications.unread_subquery()) if with_unread_count else (User, CampaignYear)
+    return (select(*columns).outerjoin(CampaignYear, CampaignYear.is_current.is_(True))
             .options(joinedload(CampaignYear.phases)).where(User.id == bindparam("user_id")))
 
 

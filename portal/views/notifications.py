@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..forms.notifications import ReadAllForm, ReadForm
 from ..htmx import redirect_back, render
 from ..input_guard import parse_int
+from ..links import url_pattern
 from ..permissions import require
 from ..services import notifications as service
 
@@ -18,8 +19,9 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 @require("notification.view")
 def index():
     page = parse_int(request.args.get("page")) or 1
+    # Each row's "read" form posts to its own address: one url_for for the page (links.url_pattern).
     return render("main/notifications.html", listing=service.page_for(current_user, page),
-                  text_of=service.text_of)
+                  text_of=service.text_of, read_url=url_pattern("notifications.read", "notification_id"))
 
 
 @bp.post("/<int:notification_id>/read")

@@ -249,3 +249,60 @@ def test_texts_quote_a_title_once_and_never_say_submission_twice(app):
     assert waiting == "有稿件等待您审核：「“三会一课”进课堂」。"
     returned = text_of(Notification(kind="submission.returned", params={"what": "小结", "reason": "缺页"}))
     assert returned == "报送材料“小结”已被退回：缺页"
+
+
+def _statements(client, url: str) -> list[str]:
+    from sqlalchemy import event
+
+    found = []
+
+    def seen(_conn, _cursor, statement, *_rest):
+        found.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    return found
+
+
+def test_a_page_counts_the_unread_once_with_the_person(client, member):
+    for n in range(3):
+        db.session.add(Notification(recipient_id=member.id, kind="post.published", event_key=f"k{n}",
+                                    params={"what": f"稿件{n}"}, read_at=utcnow() if n == 0 else None))
+    db.session.commit()
+    client.login(member)
+    found = _statements(client, "/account")
+    # The header's count is read by the statement that loads the person (accounts.load_user): no count of its own.
+    assert not [s for s in found if s.startswith("SELECT count(") and "FROM notification" in s]
+    assert 'data-unread="2"' in client.get("/account").get_data(as_text=True)
+    # The list: one statement for its size and newest, one for its rows; the unread count (page and header) kept.
+    found = _statements(client, "/notifications")
+    assert len([s for s in found if "FROM notification" in s and "session_version" not in s]) == 2
+    page = client.get("/notifications").get_data(as_text=True)
+    assert 'data-unread="2"' in page
+
+
+def test_a_kept_unread_count_is_counted_again_after_a_write(app, member):
+    from sqlalchemy import update
+
+    from portal.services import notifications
+
+    with app.test_request_context("/"):
+        notifications.keep_unread_count(member.id, 7)
+        assert notifications.unread_count(member) == 7
+        db.session.add(Notification(recipient_id=member.id, kind="post.published", event_key="new",
+                                    params={"what": "新稿"}))
+        db.session.commit()
+        assert notifications.unread_count(member) == 1
+        notifications.keep_unread_count(member.id, 7)
+        db.session.execute(update(Notification).values(read_at=utcnow()))
+        assert notifications.unread_count(member) == 0  # counted again in the same transaction, after its UPDATE
+        db.session.rollback()
+    # Another request (here under the same app context, as in tests) counts for itself.
+    with app.test_request_context("/"):
+        assert notifications.unread_count(member) == 1
+        notifications.keep_unread_count(member.id, 7)
+    with app.test_request_context("/"):
+        assert notifications.unread_count(member) == 1
