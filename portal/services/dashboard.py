@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import Integer, String, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation, labels
@@ -612,31 +612,23 @@ def _in_year_id(year_id) -> list:
 
 
 def _matching(year: CampaignYear, filters: Filters) -> list:
-    """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal) on the summaries. (Made
-    afresh for each statement: a subquery shared by statements changes their cache keys.)"""
-    conditions = []
-    if filters.kind:
-        conditions.append(S.unit_kind == filters.kind)
-    if filters.status:
-        conditions.append(S.status.is_(None) if filters.status == NOT_STARTED
-                          else S.status == AssessmentStatus(filters.status))
-    if filters.q:
-        needle = filters.q.casefold()
-        conditions.append(S.branch_id.in_(select(Branch.id).where(or_(
-            func.lower(Branch.name).contains(needle, autoescape=True),
-            func.lower(Branch.brand_name).contains(needle, autoescape=True)))))
-    if filters.grade:  # 分类定级: the grade in force (confirmed, else proposed)
-        conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
-            GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
-            func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == filters.grade)))
-    if filters.appraisal:  # 群众评议: from the kept counts of the ballots, in SQL (one GROUP BY)
-        from .grading import appraisal_condition, appraisal_rule
+    """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal) on the summaries, their
+    values given (`_shaped_filters` with `_filter_values`). (Made afresh for each statement: a subquery shared by
+    statements changes their cache keys.)"""
+    return _shaped_filters(_filter_shape(year, filters), year.id, _filter_values(year.id, filters))
 
-        rules = filters.appraisal_rules
-        if year.id not in rules:
-            rules[year.id] = appraisal_rule(year, filters.appraisal)
-        conditions.append(appraisal_condition(year, filters.appraisal, S.branch_id, rules[year.id]))
-    return conditions
+
+def _appraisal_rule(year: CampaignYear, filters: Filters):
+    """The appraisal filter's rule in `year` (grading.appraisal_rule), read once per request; None without the
+    filter."""
+    if not filters.appraisal:
+        return None
+    from .grading import appraisal_rule
+
+    rules = filters.appraisal_rules
+    if year.id not in rules:
+        rules[year.id] = appraisal_rule(year, filters.appraisal)
+    return rules[year.id]
 
 
 def _group(table, filters: Filters) -> list:
@@ -674,16 +666,23 @@ def _values(year_id: int, filters: Filters | None, **more) -> dict:
     return values
 
 
-def _shaped_matching(kind: bool, status: str | None) -> list:
-    """`_matching` of kind and status filters of that shape, their values bound parameters (`_values`)."""
+def _shaped_matching(kind: bool, status: str | None, values: dict | None = None) -> list:
+    """`_matching` of kind and status filters of that shape, their values bound parameters (`_values`; or given
+    them, from `values`)."""
     conditions = []
     if kind:
-        conditions.append(S.unit_kind == bindparam("kind"))
+        conditions.append(S.unit_kind == _param("kind", values))
     if status == NOT_STARTED:
         conditions.append(S.status.is_(None))
     elif status:
-        conditions.append(S.status == bindparam("status"))
+        conditions.append(S.status == _param("status", values))
     return conditions
+
+
+def _param(name: str, values: dict | None, **kw):
+    """A bound parameter `name` of a statement built once (its value given when run), or with its value from
+    `values`."""
+    return bindparam(name, **kw) if values is None else bindparam(name, values[name], **kw)
 
 
 def _shaped_group(table, kind: bool, status: str | None) -> list:
@@ -695,6 +694,66 @@ def _shaped_group(table, kind: bool, status: str | None) -> list:
         conditions.append(table.status == NO_GROUP)
     elif status:
         conditions.append(table.status == bindparam("status_group"))
+    return conditions
+
+
+class _FilterShape(NamedTuple):
+    """The shape of any filters (`_filter_shape`): which are given, and the appraisal filter's rule (its round's
+    values, a few per district), so that the statements of the other filters (name, grade, appraisal), whose
+    figures are not kept, are built once too: a statement of a dozen conditions cost more to build and key than
+    SQLite took to run it (issue #14)."""
+
+    kind: bool
+    status: str | None
+    q: bool
+    grade: bool
+    appraisal: object  # grading.AppraisalRule, or None
+    dialect: str  # the name search's case folding differs
+
+
+def _filter_shape(year: CampaignYear, filters: Filters) -> _FilterShape:
+    return _FilterShape(*_shape(filters), bool(filters.q), bool(filters.grade), _appraisal_rule(year, filters),
+                        db.engine.dialect.name)
+
+
+def _filter_values(year_id: int, filters: Filters, **more) -> dict:
+    """`_values` with the name search's needle (lowered, LIKE's wildcards escaped with "/", as `contains(…,
+    autoescape=True)` escapes them) and the grade."""
+    values = _values(year_id, filters, **more)
+    if filters.q:
+        values["needle"] = filters.q.casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    if filters.grade:
+        values["grade"] = filters.grade
+    return values
+
+
+def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None) -> list:
+    """`_matching` of filters of that shape, their values bound parameters (`_filter_values`; or given them, from
+    `values`). `year_id`: the statement's parameter of the year, or its value.
+
+    The name search (a name or brand holding the text, case folded): on PostgreSQL, `lower` of the branch's name
+    and brand (in the database's collation: the summary's copy of the name compares by code point, and `lower`
+    there would fold ASCII letters only). On SQLite, whose LIKE already ignores the case of ASCII letters, the only
+    ones its `lower` folds, without `lower` (a call per name, 4,000 a statement at district scale), and the name
+    read from the summary itself (its copy, kept with it) instead of a list of the matching branches' ids."""
+    conditions = _shaped_matching(shape.kind, shape.status, values)
+    if shape.q:
+        needle = _param("needle", values, type_=String)
+        if shape.dialect == "postgresql":
+            conditions.append(S.branch_id.in_(select(Branch.id).where(or_(
+                func.lower(Branch.name).contains(needle, escape="/"),
+                func.lower(Branch.brand_name).contains(needle, escape="/")))))
+        else:
+            conditions.append(or_(S.name.contains(needle, escape="/"), S.branch_id.in_(
+                select(Branch.id).where(Branch.brand_name.contains(needle, escape="/")))))
+    if shape.grade:  # 分类定级: the grade in force (confirmed, else proposed)
+        conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
+            GradeRecord.year_id == year_id, GradeRecord.member_id.is_(None),
+            func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == _param("grade", values))))
+    if shape.appraisal is not None:  # 群众评议: the rule's values are the statement's own
+        from .grading import appraisal_condition
+
+        conditions.append(appraisal_condition(None, shape.appraisal.which, S.branch_id, shape.appraisal))
     return conditions
 
 
@@ -791,7 +850,21 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool =
     totals)."""
     if kept and filters.is_kept:
         return _kept_aggregate(year, now, filters)
-    match = _matching(year, filters)
+    row = core_rows(_matched_aggregate_statement(_filter_shape(year, filters)),
+                    _filter_values(year.id, filters, cutoff=_cutoff(now))).one()
+    count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
+    found = _Figures(count=int(count), submitted=int(submitted),
+                     average_progress=_average(progress_sum, int(count)) or 0.0,
+                     average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
+                     inactive=int(inactive), bands=tuple(int(n) for n in row[7:7 + HISTOGRAM_BINS]))
+    return _with_whole(found, row[7 + HISTOGRAM_BINS:])
+
+
+@lru_cache(maxsize=256)
+def _matched_aggregate_statement(shape: _FilterShape):
+    """`_aggregate` over the matching summaries for filters of that shape, built once (parameters:
+    `_filter_values` and `cutoff`)."""
+    year_id = bindparam("year_id", type_=Integer)
 
     def total(condition, value=1):
         return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
@@ -801,17 +874,11 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool =
              for index in range(HISTOGRAM_BINS - 1)]
     bands.append(total(S.progress >= (HISTOGRAM_BINS - 1) * step))
     scored = S.score.isnot(None)
-    quiet = or_(S.last_activity.is_(None), S.last_activity < _cutoff(now))
-    row = db.session.execute(_summaries(
+    quiet = or_(S.last_activity.is_(None), S.last_activity < bindparam("cutoff"))
+    return _summaries(
         func.count(), total(S.status.in_(DONE_STATUSES)), func.coalesce(func.sum(S.progress), 0),
         total(scored, S.score), total(scored), func.coalesce(func.sum(S.not_met), 0), total(quiet), *bands,
-        *_whole(year.id)).where(*_in_year(year), *match)).one()
-    count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
-    found = _Figures(count=int(count), submitted=int(submitted),
-                     average_progress=_average(progress_sum, int(count)) or 0.0,
-                     average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
-                     inactive=int(inactive), bands=tuple(int(n) for n in row[7:7 + HISTOGRAM_BINS]))
-    return _with_whole(found, row[7 + HISTOGRAM_BINS:])
+        *_whole(year_id)).where(*_in_year_id(year_id), *_shaped_filters(shape, year_id))
 
 
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
@@ -823,11 +890,7 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
     if kept and filters.is_kept:
         found = core_rows(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
     else:
-        t = AssessmentTally
-        found = db.session.execute(
-            _summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
-            .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *_matching(year, filters))
-            .group_by(t.criterion_id))
+        found = core_rows(_matched_criteria_statement(_filter_shape(year, filters)), _filter_values(year.id, filters))
     rows = {cid: (p, s, n) for cid, p, s, n in found}
     out = []
     for criterion in criteria:
@@ -835,6 +898,16 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
         out.append((criterion, _average(score_sum, int(scored or 0)),
                     _average(progress_sum or 0, count) or 0.0))
     return out
+
+
+@lru_cache(maxsize=256)
+def _matched_criteria_statement(shape: _FilterShape):
+    """`_criterion_averages`' GROUP BY over the matching branches' kept tallies for filters of that shape, built
+    once (parameters: `_filter_values`)."""
+    t, year_id = AssessmentTally, bindparam("year_id", type_=Integer)
+    return (_summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
+            .join(t, t.assessment_id == S.assessment_id)
+            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)).group_by(t.criterion_id))
 
 
 @cache
@@ -886,14 +959,15 @@ def _page(stmt):
     return stmt.join(Branch, Branch.id == S.branch_id).join(Unit, Unit.id == Branch.unit_id)
 
 
-@cache
-def _page_statement(dialect: str, kind: bool, status: str | None, sort: str, descending: bool, by_criterion: bool,
+@lru_cache(maxsize=1024)
+def _page_statement(dialect: str, shape: _FilterShape, sort: str, descending: bool, by_criterion: bool,
                     paged: bool):
-    """`summary_rows`' page of rows for kept-figure filters of that shape (`_shape`) in that order, built once per
-    database dialect (its ORDER BY collation differs). Parameters: `_values`, and `sort_criterion`, `limit` and
-    `offset` where the shape has them."""
+    """`summary_rows`' page of rows for filters of that shape (`_filter_shape`) in that order, built once per
+    database dialect (its ORDER BY collation differs). Parameters: `_filter_values`, and `sort_criterion`, `limit`
+    and `offset` where the shape has them."""
+    year_id = bindparam("year_id", type_=Integer)
     stmt = (_page(_summaries(*_PAGE_COLUMNS, S.progress, S.score, S.not_met))
-            .where(*_in_year_id(bindparam("year_id", type_=Integer)), *_shaped_matching(kind, status))
+            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id))
             .order_by(*_order_by(sort, descending, bindparam("sort_criterion", type_=Integer) if by_criterion
                                  else None)))
     if paged:
@@ -926,18 +1000,15 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     `figures` (an export's thousands of rows), each row's `figures` and `overall` computed from the kept counts,
     no Tally."""
     size = filters.per_page
-    built = not figures and filters.is_kept  # a page of the kept-figure filters: its statements built once
+    built = not figures  # a page, or every match: its statement built once per shape of the filters
     if built:
         by_position = {f"c{c.position}": c.id for c in criteria}
-        stmt = _page_statement(db.engine.dialect.name, *_shape(filters), filters.sort, filters.descending,
-                               filters.sort in by_position, bool(size))
-        found = core_rows(stmt, _values(year.id, filters, sort_criterion=by_position.get(filters.sort), limit=size,
-                                        offset=(filters.page - 1) * (size or 0)))
-    else:
-        # An export's figures from the kept counts; a page's from the kept progress and score (those it is
-        # sorted by).
-        counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else (
-            S.progress, S.score, S.not_met)
+        stmt = _page_statement(db.engine.dialect.name, _filter_shape(year, filters), filters.sort,
+                               filters.descending, filters.sort in by_position, bool(size))
+        found = core_rows(stmt, _filter_values(year.id, filters, sort_criterion=by_position.get(filters.sort),
+                                               limit=size, offset=(filters.page - 1) * (size or 0)))
+    else:  # an export's figures, from the kept counts
+        counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned)
         stmt = (_page(_summaries(*_PAGE_COLUMNS, *counts))
                 .where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria)))
         if size:
@@ -1083,14 +1154,23 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     if kept and filters.is_kept:
         return int(core_rows(_kept_overdue_statement(*_shape(filters)),
                              _values(year.id, filters, now=now, count=count)).scalar() or 0)
-    past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
+    return int(core_rows(_matched_overdue_statement(_filter_shape(year, filters)),
+                         _filter_values(year.id, filters, now=now, count=count)).scalar() or 0)
+
+
+@lru_cache(maxsize=256)
+def _matched_overdue_statement(shape: _FilterShape):
+    """`_overdue_total` from the matching branches' handed-in submissions for filters of that shape, built once
+    (parameters: `_filter_values`, `now` and `count`)."""
+    year_id = bindparam("year_id", type_=Integer)
+    past = and_(SubmissionRequest.year_id == year_id, SubmissionRequest.deadline < bindparam("now"))
     requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
     handed = (select(func.count(Submission.id)).select_from(Submission)
               .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
-              .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
+              .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year_id))
               .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
-                     *_in_year(year), *_matching(year, filters)).scalar_subquery())
-    return int(db.session.scalar(select(requests * count - handed)) or 0)
+                     *_in_year_id(year_id), *_shaped_filters(shape, year_id)).scalar_subquery())
+    return select(requests * bindparam("count", type_=Integer) - handed)
 
 
 @cache
