@@ -509,13 +509,32 @@ class DistrictAverages:
 
 def district_averages(year: CampaignYear, criteria: list[Criterion]) -> DistrictAverages:
     """The averages over every active branch that a branch page compares its branch with, read from the district's
-    kept totals (`district_summary`, `district_criterion`): two statements of constant cost."""
+    kept totals (`district_summary`, `district_criterion`): one statement of constant cost (the kept per-criterion
+    sums, each row with the district's totals; those alone when no criterion has a kept row)."""
     from . import tallies as kept
 
     kept.apply_pending(summaries=True)
-    found = _aggregate(year, Filters(year=year), utcnow())
-    return DistrictAverages(criteria=_criterion_averages(year, Filters(year=year), criteria, found.count),
-                            progress=found.all_progress, score=found.all_score)
+    found = core_rows(_district_averages_statement(), {"year_id": year.id}).all()
+    if found:
+        whole = found[0][4:]
+    else:
+        whole = core_rows(_district_whole_statement(), {"year_id": year.id}).one()
+    figures = _with_whole(_Figures(), whole)
+    return DistrictAverages(criteria=_averages_of(found, criteria, figures.all_count),
+                            progress=figures.all_progress, score=figures.all_score)
+
+
+@cache
+def _district_averages_statement():
+    """`district_averages`' statement, built once: `_kept_criteria_statement` of the district with `_whole`'s
+    totals on each row."""
+    return _kept_criteria_statement(False, None).add_columns(*_whole(bindparam("year_id", type_=Integer)))
+
+
+@cache
+def _district_whole_statement():
+    """`_whole`'s totals alone, built once."""
+    return select(*_whole(bindparam("year_id", type_=Integer)))
 
 
 _STATUS_ORDER = {None: 0, AssessmentStatus.DRAFT: 1, AssessmentStatus.RETURNED: 2,
@@ -541,8 +560,7 @@ def _follow_ups_statement():
 def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[date, float, float | None]]:
     """Daily (day, average progress, average score) from the snapshots, of one branch, or district-wide from the
     kept daily averages (`district_day`, one row per day whatever the size of the district)."""
-    found = db.session.execute(_timeline_statement(branch_id is not None),
-                               {"year_id": year.id, "branch_id": branch_id})
+    found = core_rows(_timeline_statement(branch_id is not None), {"year_id": year.id, "branch_id": branch_id}).all()
     return [(day, round(float(p), 1), round(float(s), 1) if s is not None else None) for day, p, s in found]
 
 
@@ -891,7 +909,12 @@ def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Cri
         found = core_rows(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
     else:
         found = core_rows(_matched_criteria_statement(_filter_shape(year, filters)), _filter_values(year.id, filters))
-    rows = {cid: (p, s, n) for cid, p, s, n in found}
+    return _averages_of(found, criteria, count)
+
+
+def _averages_of(found, criteria: list[Criterion], count: int) -> list[tuple[Criterion, float | None, float]]:
+    """`_criterion_averages` of rows (criterion id, Σ progress, Σ score, scored, …) over `count` branches."""
+    rows = {cid: (p, s, n) for cid, p, s, n, *_ in found}
     out = []
     for criterion in criteria:
         progress_sum, score_sum, scored = rows.get(criterion.id, (0, None, 0))
@@ -1445,16 +1468,17 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
         assessment = found
         if criterion_id is not None:
             cells[criterion_id] = progress.tally_of(counts)
-    events = list(db.session.execute(built.events, {"assessment_id": assessment.id})) if assessment else []
-    reviews = list(db.session.execute(built.reviews, values))
-    pledges = list(db.session.execute(built.pledges, values))
-    posts = list(db.session.execute(built.posts, values))
+    # Columns, not objects: run on the connection (`core_rows`), without the ORM's compile state and row loading.
+    events = core_rows(built.events, {"assessment_id": assessment.id}).all() if assessment else []
+    reviews = core_rows(built.reviews, values).all()
+    pledges = core_rows(built.pledges, values).all()
+    posts = core_rows(built.posts, values).all()
 
     members: list[MemberLine] = []
     own: MemberLine | None = None
     if with_members or viewer.branch_id == branch.id:
         members, own = _member_lines(branch.id, year, viewer, with_members)
-    trail = list(db.session.execute(built.audit, values)) if with_audit else []
+    trail = core_rows(built.audit, values).all() if with_audit else []
     return BranchPage(
         branch=branch, year=year, years=all_years, notes=filters.notes, criteria=criteria,
         assessment=assessment, cells=cells, district=district.criteria,
@@ -1517,8 +1541,8 @@ def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
 
     kept.apply_pending()
     viewer_id = viewer.id  # once: `viewer` is often current_user, a proxy that looks the user up on each read
-    found = db.session.execute(_member_lines_statement(everyone),
-                               {"branch_id": branch_id, "year_id": year.id, "viewer_id": viewer_id})
+    found = core_rows(_member_lines_statement(everyone),
+                      {"branch_id": branch_id, "year_id": year.id, "viewer_id": viewer_id}).all()
     lines = [MemberLine(uid, name, role, post_title, status,
                         Tally() if counts[0] is None else progress.tally_of(counts))
              for uid, name, role, post_title, status, *counts in found]
