@@ -745,9 +745,12 @@ def _filter_values(year_id: int, filters: Filters, **more) -> dict:
     return values
 
 
-def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None) -> list:
+def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None, per_row: bool = False) -> list:
     """`_matching` of filters of that shape, their values bound parameters (`_filter_values`; or given them, from
-    `values`). `year_id`: the statement's parameter of the year, or its value.
+    `values`). `year_id`: the statement's parameter of the year, or its value. `per_row`: for a statement that joins
+    the summary's branch and stops early (a page read in index order): each row decided by its own values (the
+    brand read from the joined branch, the appraisal by the branch's own tallies) rather than by a list of every
+    matching branch made first.
 
     The name search (a name or brand holding the text, case folded): on PostgreSQL, `lower` of the branch's name
     and brand (in the database's collation: the summary's copy of the name compares by code point, and `lower`
@@ -761,6 +764,8 @@ def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None) ->
             conditions.append(S.branch_id.in_(select(Branch.id).where(or_(
                 func.lower(Branch.name).contains(needle, escape="/"),
                 func.lower(Branch.brand_name).contains(needle, escape="/")))))
+        elif per_row:
+            conditions.append(or_(S.name.contains(needle, escape="/"), Branch.brand_name.contains(needle, escape="/")))
         else:
             conditions.append(or_(S.name.contains(needle, escape="/"), S.branch_id.in_(
                 select(Branch.id).where(Branch.brand_name.contains(needle, escape="/")))))
@@ -771,7 +776,8 @@ def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None) ->
     if shape.appraisal is not None:  # 群众评议: the rule's values are the statement's own
         from .grading import appraisal_condition
 
-        conditions.append(appraisal_condition(None, shape.appraisal.which, S.branch_id, shape.appraisal))
+        conditions.append(appraisal_condition(None, shape.appraisal.which, S.branch_id, shape.appraisal,
+                                              per_row=per_row))
     return conditions
 
 
@@ -989,8 +995,12 @@ def _page_statement(dialect: str, shape: _FilterShape, sort: str, descending: bo
     database dialect (its ORDER BY collation differs). Parameters: `_filter_values`, and `sort_criterion`, `limit`
     and `offset` where the shape has them."""
     year_id = bindparam("year_id", type_=Integer)
+    # Read in an index's order (by name either way, by progress or score descending; models/figures.py), a page
+    # stops after its rows: decided row by row, each costs what it reads; in any other order every match is read.
+    in_order = paged and not by_criterion and (sort not in SORT_COLUMNS or sort == "name"
+                                               or (descending and sort in ("progress", "score")))
     stmt = (_page(_summaries(*_PAGE_COLUMNS, S.progress, S.score, S.not_met))
-            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id))
+            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id, per_row=in_order))
             .order_by(*_order_by(sort, descending, bindparam("sort_criterion", type_=Integer) if by_criterion
                                  else None)))
     if paged:
