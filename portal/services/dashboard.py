@@ -795,6 +795,7 @@ class _Figures:
     bands: tuple[int, ...] = (0,) * HISTOGRAM_BINS
     all_progress: float = 0.0
     all_score: float | None = None
+    overdue: int | None = None  # the matching branches' overdue submissions, when read with the rest
 
 
 def _average(total, count) -> float | None:
@@ -875,34 +876,50 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool =
     if kept and filters.is_kept:
         return _kept_aggregate(year, now, filters)
     row = core_rows(_matched_aggregate_statement(_filter_shape(year, filters)),
-                    _filter_values(year.id, filters, cutoff=_cutoff(now))).one()
+                    _filter_values(year.id, filters, cutoff=_cutoff(now), now=now)).one()
     count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
+    whole_at = 7 + HISTOGRAM_BINS
+    requests, handed = row[whole_at + 4:]
     found = _Figures(count=int(count), submitted=int(submitted),
                      average_progress=_average(progress_sum, int(count)) or 0.0,
                      average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
-                     inactive=int(inactive), bands=tuple(int(n) for n in row[7:7 + HISTOGRAM_BINS]))
-    return _with_whole(found, row[7 + HISTOGRAM_BINS:])
+                     inactive=int(inactive), bands=tuple(int(n) for n in row[7:whole_at]),
+                     overdue=int(requests or 0) * int(count) - int(handed or 0))
+    return _with_whole(found, row[whole_at:whole_at + 4])
 
 
 @lru_cache(maxsize=256)
 def _matched_aggregate_statement(shape: _FilterShape):
-    """`_aggregate` over the matching summaries for filters of that shape, built once (parameters:
-    `_filter_values` and `cutoff`)."""
+    """`_aggregate` over the matching summaries for filters of that shape, with their overdue submissions as
+    `_overdue_total` counts them (the requests past their deadline, the matching branches' handed-in submissions),
+    built once (parameters: `_filter_values`, `cutoff` and `now`). The matching summaries are a common table
+    expression read twice (materialised by SQLite and PostgreSQL alike), so that the filters are decided once:
+    the appraisal filter's grouping of every branch's ballots, or the name search, cost as much again in a second
+    statement."""
     year_id = bindparam("year_id", type_=Integer)
+    m = (_summaries(S.branch_id, S.status, S.progress, S.score, S.not_met, S.last_activity)
+         .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)).cte("matched"))
 
     def total(condition, value=1):
         return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
     step = 100 / HISTOGRAM_BINS
-    bands = [total(and_(S.progress >= index * step, S.progress < (index + 1) * step))
+    bands = [total(and_(m.c.progress >= index * step, m.c.progress < (index + 1) * step))
              for index in range(HISTOGRAM_BINS - 1)]
-    bands.append(total(S.progress >= (HISTOGRAM_BINS - 1) * step))
-    scored = S.score.isnot(None)
-    quiet = or_(S.last_activity.is_(None), S.last_activity < bindparam("cutoff"))
-    return _summaries(
-        func.count(), total(S.status.in_(DONE_STATUSES)), func.coalesce(func.sum(S.progress), 0),
-        total(scored, S.score), total(scored), func.coalesce(func.sum(S.not_met), 0), total(quiet), *bands,
-        *_whole(year_id)).where(*_in_year_id(year_id), *_shaped_filters(shape, year_id))
+    bands.append(total(m.c.progress >= (HISTOGRAM_BINS - 1) * step))
+    scored = m.c.score.isnot(None)
+    quiet = or_(m.c.last_activity.is_(None), m.c.last_activity < bindparam("cutoff"))
+    past = and_(SubmissionRequest.year_id == year_id, SubmissionRequest.deadline < bindparam("now"))
+    requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
+    handed = (select(func.count(Submission.id)).select_from(Submission)
+              .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
+              .join(m, m.c.branch_id == Submission.branch_id)
+              .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]))
+              .scalar_subquery())
+    return select(
+        func.count(), total(m.c.status.in_(DONE_STATUSES)), func.coalesce(func.sum(m.c.progress), 0),
+        total(scored, m.c.score), total(scored), func.coalesce(func.sum(m.c.not_met), 0), total(quiet), *bands,
+        *_whole(year_id), requests, handed).select_from(m)
 
 
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
@@ -1246,7 +1263,7 @@ def overview(args, today: date | None = None) -> Overview:
     found = _aggregate(year, filters, now)
     clamp_page(filters, found.count)
     rows = summary_rows(year, filters, criteria, now) if found.count else []  # (none: no index scan for none)
-    overdue = _overdue_total(year, now, filters, found.count)
+    overdue = found.overdue if found.overdue is not None else _overdue_total(year, now, filters, found.count)
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
                       overdue=int(overdue or 0), overdue_follow_ups=_overdue_follow_ups(today))

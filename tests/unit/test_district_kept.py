@@ -103,6 +103,7 @@ def agree(monkeypatch=None, step: int | None = None) -> None:
                 assert (a is None) == (b is None) and (a is None or abs(a - b) < close), (name, a, b, filters)
             overdue = dashboard._overdue_total(campaign_year, now, filters, kept.count)
             assert overdue == dashboard._overdue_total(campaign_year, now, filters, kept.count, kept=False), filters
+            assert fresh.overdue == overdue, filters  # read with the aggregate over the matching summaries
             averages = dashboard._criterion_averages(campaign_year, filters, criteria, kept.count)
             old = dashboard._criterion_averages(campaign_year, filters, criteria, kept.count, kept=False)
             for (criterion, score, progress), (_c, old_score, old_progress) in zip(averages, old, strict=True):
