@@ -15,7 +15,7 @@ from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import Integer, String, and_, bindparam, case, func, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation, labels
@@ -796,6 +796,7 @@ class _Figures:
     all_progress: float = 0.0
     all_score: float | None = None
     overdue: int | None = None  # the matching branches' overdue submissions, when read with the rest
+    criteria: tuple | None = None  # their criterion sums (`_averages_of`'s rows), when read with the rest
 
 
 def _average(total, count) -> float | None:
@@ -875,29 +876,32 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool =
     totals)."""
     if kept and filters.is_kept:
         return _kept_aggregate(year, now, filters)
-    row = core_rows(_matched_aggregate_statement(_filter_shape(year, filters)),
-                    _filter_values(year.id, filters, cutoff=_cutoff(now), now=now)).one()
+    rows = core_rows(_matched_aggregate_statement(_filter_shape(year, filters)),
+                     _filter_values(year.id, filters, cutoff=_cutoff(now), now=now)).all()
+    row = next(row for row in rows if row[-4] is None)  # the cards' row; the others a criterion's each
     count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
     whole_at = 7 + HISTOGRAM_BINS
-    requests, handed = row[whole_at + 4:]
+    requests, handed = row[whole_at + 4:whole_at + 6]
     found = _Figures(count=int(count), submitted=int(submitted),
                      average_progress=_average(progress_sum, int(count)) or 0.0,
                      average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
                      inactive=int(inactive), bands=tuple(int(n) for n in row[7:whole_at]),
-                     overdue=int(requests or 0) * int(count) - int(handed or 0))
+                     overdue=int(requests or 0) * int(count) - int(handed or 0),
+                     criteria=tuple(other[-4:] for other in rows if other[-4] is not None))
     return _with_whole(found, row[whole_at:whole_at + 4])
 
 
 @lru_cache(maxsize=256)
 def _matched_aggregate_statement(shape: _FilterShape):
     """`_aggregate` over the matching summaries for filters of that shape, with their overdue submissions as
-    `_overdue_total` counts them (the requests past their deadline, the matching branches' handed-in submissions),
-    built once (parameters: `_filter_values`, `cutoff` and `now`). The matching summaries are a common table
-    expression read twice (materialised by SQLite and PostgreSQL alike), so that the filters are decided once:
-    the appraisal filter's grouping of every branch's ballots, or the name search, cost as much again in a second
-    statement."""
+    `_overdue_total` counts them (the requests past their deadline, the matching branches' handed-in submissions)
+    and their criterion sums as `_criterion_averages` reads them, built once (parameters: `_filter_values`, `cutoff`
+    and `now`): the cards' row (its last four columns NULL), then a row per criterion (only its last four). The
+    matching summaries are a common table expression read thrice (materialised by SQLite and PostgreSQL alike), so
+    that the filters are decided once: the appraisal filter's grouping of every branch's ballots, or the name
+    search, cost as much again in each other statement."""
     year_id = bindparam("year_id", type_=Integer)
-    m = (_summaries(S.branch_id, S.status, S.progress, S.score, S.not_met, S.last_activity)
+    m = (_summaries(S.branch_id, S.assessment_id, S.status, S.progress, S.score, S.not_met, S.last_activity)
          .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)).cte("matched"))
 
     def total(condition, value=1):
@@ -916,21 +920,26 @@ def _matched_aggregate_statement(shape: _FilterShape):
               .join(m, m.c.branch_id == Submission.branch_id)
               .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]))
               .scalar_subquery())
-    return select(
-        func.count(), total(m.c.status.in_(DONE_STATUSES)), func.coalesce(func.sum(m.c.progress), 0),
-        total(scored, m.c.score), total(scored), func.coalesce(func.sum(m.c.not_met), 0), total(quiet), *bands,
-        *_whole(year_id), requests, handed).select_from(m)
+    cards = [func.count(), total(m.c.status.in_(DONE_STATUSES)), func.coalesce(func.sum(m.c.progress), 0),
+             total(scored, m.c.score), total(scored), func.coalesce(func.sum(m.c.not_met), 0), total(quiet), *bands,
+             *_whole(year_id), requests, handed]
+    t = AssessmentTally
+    sums = [t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score)]
+    return union_all(select(*cards, *(null() for _ in sums)).select_from(m),
+                     select(*(null() for _ in cards), *sums).select_from(m)
+                     .join(t, t.assessment_id == m.c.assessment_id).group_by(t.criterion_id))
 
 
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
-                        count: int, kept: bool = True) -> list[tuple[Criterion, float | None, float]]:
+                        count: int, kept: bool = True, found=None) -> list[tuple[Criterion, float | None, float]]:
     """Per criterion, over the matching branches: the average score over those that have one, and the
     average progress (a branch without figures counts as 0 %). Unfiltered or filtered by kind and/or status, a read
     of the kept per-criterion sums (`district_criterion`, `district_group_criterion`: DISTRICT_SLOTS rows per criterion
-    and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies."""
-    if kept and filters.is_kept:
+    and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies,
+    unless `found` gives its rows (read with the cards: `_Figures.criteria`)."""
+    if found is None and kept and filters.is_kept:
         found = core_rows(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
-    else:
+    elif found is None:
         found = core_rows(_matched_criteria_statement(_filter_shape(year, filters)), _filter_values(year.id, filters))
     return _averages_of(found, criteria, count)
 
@@ -1273,7 +1282,8 @@ def overview(args, today: date | None = None) -> Overview:
     return Overview(
         filters=filters, years=all_years, criteria=criteria, rows=rows, count=found.count,
         all_branches=found.all_count, summary=summary,
-        criterion_averages=_criterion_averages(year, filters, criteria, found.count), timeline=line, now=now,
+        criterion_averages=_criterion_averages(year, filters, criteria, found.count, found=found.criteria),
+        timeline=line, now=now,
         progress_counts=list(found.bands),
     )
 
