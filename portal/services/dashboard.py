@@ -873,7 +873,8 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool =
     """The summary cards, the distribution chart and the district's averages: unfiltered or filtered by kind and/or
     status, one read of the kept totals (`_kept_aggregate`); under the other filters (or not `kept`: the reference the
     kept totals are tested against), one aggregate over the matching summaries (the district's figures from its kept
-    totals)."""
+    totals), with their overdue submissions and criterion sums (`_Figures.overdue`, `.criteria`) in the same
+    statement."""
     if kept and filters.is_kept:
         return _kept_aggregate(year, now, filters)
     rows = core_rows(_matched_aggregate_statement(_filter_shape(year, filters)),
