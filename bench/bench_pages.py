@@ -106,6 +106,10 @@ CASES = [
     Case("dashboard filtered (htmx)", "leader", "/dashboard?status=submitted&sort=-score", htmx=True,
          full_page="/dashboard?status=submitted&sort=-score"),
     Case("dashboard, per_page=all", "leader", "/dashboard?per_page=all", rounds=5),
+    # The filters whose figures are not kept (session h14over2): a name search, the appraisal and the grade.
+    Case("dashboard, name search (小学)", "leader", "/dashboard?q=小学"),
+    Case("dashboard, too few appraisal ballots", "leader", "/dashboard?appraisal=few"),
+    Case("dashboard, grade filter (none match)", "leader", "/dashboard?grade=advanced"),
     Case("branch page (leader)", "leader", lambda d: f"/branches/{_branch(d)}"),
     Case("branch page, after a tick", "leader", lambda d: f"/branches/{_branch(d)}", before=tick_elsewhere),
     Case("our branch (secretary)", "sec01", "/our-branch"),

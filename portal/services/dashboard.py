@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import Integer, String, and_, bindparam, case, func, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation, labels
@@ -509,13 +509,32 @@ class DistrictAverages:
 
 def district_averages(year: CampaignYear, criteria: list[Criterion]) -> DistrictAverages:
     """The averages over every active branch that a branch page compares its branch with, read from the district's
-    kept totals (`district_summary`, `district_criterion`): two statements of constant cost."""
+    kept totals (`district_summary`, `district_criterion`): one statement of constant cost (the kept per-criterion
+    sums, each row with the district's totals; those alone when no criterion has a kept row)."""
     from . import tallies as kept
 
     kept.apply_pending(summaries=True)
-    found = _aggregate(year, Filters(year=year), utcnow())
-    return DistrictAverages(criteria=_criterion_averages(year, Filters(year=year), criteria, found.count),
-                            progress=found.all_progress, score=found.all_score)
+    found = core_rows(_district_averages_statement(), {"year_id": year.id}).all()
+    if found:
+        whole = found[0][4:]
+    else:
+        whole = core_rows(_district_whole_statement(), {"year_id": year.id}).one()
+    figures = _with_whole(_Figures(), whole)
+    return DistrictAverages(criteria=_averages_of(found, criteria, figures.all_count),
+                            progress=figures.all_progress, score=figures.all_score)
+
+
+@cache
+def _district_averages_statement():
+    """`district_averages`' statement, built once: `_kept_criteria_statement` of the district with `_whole`'s
+    totals on each row."""
+    return _kept_criteria_statement(False, None).add_columns(*_whole(bindparam("year_id", type_=Integer)))
+
+
+@cache
+def _district_whole_statement():
+    """`_whole`'s totals alone, built once."""
+    return select(*_whole(bindparam("year_id", type_=Integer)))
 
 
 _STATUS_ORDER = {None: 0, AssessmentStatus.DRAFT: 1, AssessmentStatus.RETURNED: 2,
@@ -541,8 +560,7 @@ def _follow_ups_statement():
 def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[date, float, float | None]]:
     """Daily (day, average progress, average score) from the snapshots, of one branch, or district-wide from the
     kept daily averages (`district_day`, one row per day whatever the size of the district)."""
-    found = db.session.execute(_timeline_statement(branch_id is not None),
-                               {"year_id": year.id, "branch_id": branch_id})
+    found = core_rows(_timeline_statement(branch_id is not None), {"year_id": year.id, "branch_id": branch_id}).all()
     return [(day, round(float(p), 1), round(float(s), 1) if s is not None else None) for day, p, s in found]
 
 
@@ -612,31 +630,23 @@ def _in_year_id(year_id) -> list:
 
 
 def _matching(year: CampaignYear, filters: Filters) -> list:
-    """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal) on the summaries. (Made
-    afresh for each statement: a subquery shared by statements changes their cache keys.)"""
-    conditions = []
-    if filters.kind:
-        conditions.append(S.unit_kind == filters.kind)
-    if filters.status:
-        conditions.append(S.status.is_(None) if filters.status == NOT_STARTED
-                          else S.status == AssessmentStatus(filters.status))
-    if filters.q:
-        needle = filters.q.casefold()
-        conditions.append(S.branch_id.in_(select(Branch.id).where(or_(
-            func.lower(Branch.name).contains(needle, autoescape=True),
-            func.lower(Branch.brand_name).contains(needle, autoescape=True)))))
-    if filters.grade:  # 分类定级: the grade in force (confirmed, else proposed)
-        conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
-            GradeRecord.year_id == year.id, GradeRecord.member_id.is_(None),
-            func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == filters.grade)))
-    if filters.appraisal:  # 群众评议: from the kept counts of the ballots, in SQL (one GROUP BY)
-        from .grading import appraisal_condition, appraisal_rule
+    """SQL conditions of the filters (unit type, status, name or brand, grade, appraisal) on the summaries, their
+    values given (`_shaped_filters` with `_filter_values`). (Made afresh for each statement: a subquery shared by
+    statements changes their cache keys.)"""
+    return _shaped_filters(_filter_shape(year, filters), year.id, _filter_values(year.id, filters))
 
-        rules = filters.appraisal_rules
-        if year.id not in rules:
-            rules[year.id] = appraisal_rule(year, filters.appraisal)
-        conditions.append(appraisal_condition(year, filters.appraisal, S.branch_id, rules[year.id]))
-    return conditions
+
+def _appraisal_rule(year: CampaignYear, filters: Filters):
+    """The appraisal filter's rule in `year` (grading.appraisal_rule), read once per request; None without the
+    filter."""
+    if not filters.appraisal:
+        return None
+    from .grading import appraisal_rule
+
+    rules = filters.appraisal_rules
+    if year.id not in rules:
+        rules[year.id] = appraisal_rule(year, filters.appraisal)
+    return rules[year.id]
 
 
 def _group(table, filters: Filters) -> list:
@@ -674,16 +684,23 @@ def _values(year_id: int, filters: Filters | None, **more) -> dict:
     return values
 
 
-def _shaped_matching(kind: bool, status: str | None) -> list:
-    """`_matching` of kind and status filters of that shape, their values bound parameters (`_values`)."""
+def _shaped_matching(kind: bool, status: str | None, values: dict | None = None) -> list:
+    """`_matching` of kind and status filters of that shape, their values bound parameters (`_values`; or given
+    them, from `values`)."""
     conditions = []
     if kind:
-        conditions.append(S.unit_kind == bindparam("kind"))
+        conditions.append(S.unit_kind == _param("kind", values))
     if status == NOT_STARTED:
         conditions.append(S.status.is_(None))
     elif status:
-        conditions.append(S.status == bindparam("status"))
+        conditions.append(S.status == _param("status", values))
     return conditions
+
+
+def _param(name: str, values: dict | None, **kw):
+    """A bound parameter `name` of a statement built once (its value given when run), or with its value from
+    `values`."""
+    return bindparam(name, **kw) if values is None else bindparam(name, values[name], **kw)
 
 
 def _shaped_group(table, kind: bool, status: str | None) -> list:
@@ -695,6 +712,72 @@ def _shaped_group(table, kind: bool, status: str | None) -> list:
         conditions.append(table.status == NO_GROUP)
     elif status:
         conditions.append(table.status == bindparam("status_group"))
+    return conditions
+
+
+class _FilterShape(NamedTuple):
+    """The shape of any filters (`_filter_shape`): which are given, and the appraisal filter's rule (its round's
+    values, a few per district), so that the statements of the other filters (name, grade, appraisal), whose
+    figures are not kept, are built once too: a statement of a dozen conditions cost more to build and key than
+    SQLite took to run it (issue #14)."""
+
+    kind: bool
+    status: str | None
+    q: bool
+    grade: bool
+    appraisal: object  # grading.AppraisalRule, or None
+    dialect: str  # the name search's case folding differs
+
+
+def _filter_shape(year: CampaignYear, filters: Filters) -> _FilterShape:
+    return _FilterShape(*_shape(filters), bool(filters.q), bool(filters.grade), _appraisal_rule(year, filters),
+                        db.engine.dialect.name)
+
+
+def _filter_values(year_id: int, filters: Filters, **more) -> dict:
+    """`_values` with the name search's needle (lowered, LIKE's wildcards escaped with "/", as `contains(…,
+    autoescape=True)` escapes them) and the grade."""
+    values = _values(year_id, filters, **more)
+    if filters.q:
+        values["needle"] = filters.q.casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    if filters.grade:
+        values["grade"] = filters.grade
+    return values
+
+
+def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None, per_row: bool = False) -> list:
+    """`_matching` of filters of that shape, their values bound parameters (`_filter_values`; or given them, from
+    `values`). `year_id`: the statement's parameter of the year, or its value. `per_row`: for a statement that joins
+    the summary's branch and stops early (a page read in index order): each row decided by its own values (the
+    brand read from the joined branch, the appraisal by the branch's own tallies) rather than by a list of every
+    matching branch made first.
+
+    The name search (a name or brand holding the text, case folded): on PostgreSQL, `lower` of the branch's name
+    and brand (in the database's collation: the summary's copy of the name compares by code point, and `lower`
+    there would fold ASCII letters only). On SQLite, whose LIKE already ignores the case of ASCII letters, the only
+    ones its `lower` folds, without `lower` (a call per name, 4,000 a statement at district scale), and the name
+    read from the summary itself (its copy, kept with it) instead of a list of the matching branches' ids."""
+    conditions = _shaped_matching(shape.kind, shape.status, values)
+    if shape.q:
+        needle = _param("needle", values, type_=String)
+        if shape.dialect == "postgresql":
+            conditions.append(S.branch_id.in_(select(Branch.id).where(or_(
+                func.lower(Branch.name).contains(needle, escape="/"),
+                func.lower(Branch.brand_name).contains(needle, escape="/")))))
+        elif per_row:
+            conditions.append(or_(S.name.contains(needle, escape="/"), Branch.brand_name.contains(needle, escape="/")))
+        else:
+            conditions.append(or_(S.name.contains(needle, escape="/"), S.branch_id.in_(
+                select(Branch.id).where(Branch.brand_name.contains(needle, escape="/")))))
+    if shape.grade:  # 分类定级: the grade in force (confirmed, else proposed)
+        conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
+            GradeRecord.year_id == year_id, GradeRecord.member_id.is_(None),
+            func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == _param("grade", values))))
+    if shape.appraisal is not None:  # 群众评议: the rule's values are the statement's own
+        from .grading import appraisal_condition
+
+        conditions.append(appraisal_condition(None, shape.appraisal.which, S.branch_id, shape.appraisal,
+                                              per_row=per_row))
     return conditions
 
 
@@ -712,6 +795,8 @@ class _Figures:
     bands: tuple[int, ...] = (0,) * HISTOGRAM_BINS
     all_progress: float = 0.0
     all_score: float | None = None
+    overdue: int | None = None  # the matching branches' overdue submissions, when read with the rest
+    criteria: tuple | None = None  # their criterion sums (`_averages_of`'s rows), when read with the rest
 
 
 def _average(total, count) -> float | None:
@@ -788,53 +873,97 @@ def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool =
     """The summary cards, the distribution chart and the district's averages: unfiltered or filtered by kind and/or
     status, one read of the kept totals (`_kept_aggregate`); under the other filters (or not `kept`: the reference the
     kept totals are tested against), one aggregate over the matching summaries (the district's figures from its kept
-    totals)."""
+    totals), with their overdue submissions and criterion sums (`_Figures.overdue`, `.criteria`) in the same
+    statement."""
     if kept and filters.is_kept:
         return _kept_aggregate(year, now, filters)
-    match = _matching(year, filters)
+    rows = core_rows(_matched_aggregate_statement(_filter_shape(year, filters)),
+                     _filter_values(year.id, filters, cutoff=_cutoff(now), now=now)).all()
+    row = next(row for row in rows if row[-4] is None)  # the cards' row; the others a criterion's each
+    count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
+    whole_at = 7 + HISTOGRAM_BINS
+    requests, handed = row[whole_at + 4:whole_at + 6]
+    found = _Figures(count=int(count), submitted=int(submitted),
+                     average_progress=_average(progress_sum, int(count)) or 0.0,
+                     average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
+                     inactive=int(inactive), bands=tuple(int(n) for n in row[7:whole_at]),
+                     overdue=int(requests or 0) * int(count) - int(handed or 0),
+                     criteria=tuple(other[-4:] for other in rows if other[-4] is not None))
+    return _with_whole(found, row[whole_at:whole_at + 4])
+
+
+@lru_cache(maxsize=256)
+def _matched_aggregate_statement(shape: _FilterShape):
+    """`_aggregate` over the matching summaries for filters of that shape, with their overdue submissions as
+    `_overdue_total` counts them (the requests past their deadline, the matching branches' handed-in submissions)
+    and their criterion sums as `_criterion_averages` reads them, built once (parameters: `_filter_values`, `cutoff`
+    and `now`): the cards' row (its last four columns NULL), then a row per criterion (only its last four). The
+    matching summaries are a common table expression read thrice (materialised by SQLite and PostgreSQL alike), so
+    that the filters are decided once: the appraisal filter's grouping of every branch's ballots, or the name
+    search, cost as much again in each other statement."""
+    year_id = bindparam("year_id", type_=Integer)
+    m = (_summaries(S.branch_id, S.assessment_id, S.status, S.progress, S.score, S.not_met, S.last_activity)
+         .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)).cte("matched"))
 
     def total(condition, value=1):
         return func.coalesce(func.sum(case((condition, value), else_=0)), 0)
 
     step = 100 / HISTOGRAM_BINS
-    bands = [total(and_(S.progress >= index * step, S.progress < (index + 1) * step))
+    bands = [total(and_(m.c.progress >= index * step, m.c.progress < (index + 1) * step))
              for index in range(HISTOGRAM_BINS - 1)]
-    bands.append(total(S.progress >= (HISTOGRAM_BINS - 1) * step))
-    scored = S.score.isnot(None)
-    quiet = or_(S.last_activity.is_(None), S.last_activity < _cutoff(now))
-    row = db.session.execute(_summaries(
-        func.count(), total(S.status.in_(DONE_STATUSES)), func.coalesce(func.sum(S.progress), 0),
-        total(scored, S.score), total(scored), func.coalesce(func.sum(S.not_met), 0), total(quiet), *bands,
-        *_whole(year.id)).where(*_in_year(year), *match)).one()
-    count, submitted, progress_sum, score_sum, scored_count, not_met, inactive = row[:7]
-    found = _Figures(count=int(count), submitted=int(submitted),
-                     average_progress=_average(progress_sum, int(count)) or 0.0,
-                     average_score=_average(score_sum, int(scored_count)), not_met=int(not_met),
-                     inactive=int(inactive), bands=tuple(int(n) for n in row[7:7 + HISTOGRAM_BINS]))
-    return _with_whole(found, row[7 + HISTOGRAM_BINS:])
+    bands.append(total(m.c.progress >= (HISTOGRAM_BINS - 1) * step))
+    scored = m.c.score.isnot(None)
+    quiet = or_(m.c.last_activity.is_(None), m.c.last_activity < bindparam("cutoff"))
+    past = and_(SubmissionRequest.year_id == year_id, SubmissionRequest.deadline < bindparam("now"))
+    requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
+    handed = (select(func.count(Submission.id)).select_from(Submission)
+              .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
+              .join(m, m.c.branch_id == Submission.branch_id)
+              .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]))
+              .scalar_subquery())
+    cards = [func.count(), total(m.c.status.in_(DONE_STATUSES)), func.coalesce(func.sum(m.c.progress), 0),
+             total(scored, m.c.score), total(scored), func.coalesce(func.sum(m.c.not_met), 0), total(quiet), *bands,
+             *_whole(year_id), requests, handed]
+    t = AssessmentTally
+    sums = [t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score)]
+    return union_all(select(*cards, *(null() for _ in sums)).select_from(m),
+                     select(*(null() for _ in cards), *sums).select_from(m)
+                     .join(t, t.assessment_id == m.c.assessment_id).group_by(t.criterion_id))
 
 
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
-                        count: int, kept: bool = True) -> list[tuple[Criterion, float | None, float]]:
+                        count: int, kept: bool = True, found=None) -> list[tuple[Criterion, float | None, float]]:
     """Per criterion, over the matching branches: the average score over those that have one, and the
     average progress (a branch without figures counts as 0 %). Unfiltered or filtered by kind and/or status, a read
     of the kept per-criterion sums (`district_criterion`, `district_group_criterion`: DISTRICT_SLOTS rows per criterion
-    and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies."""
-    if kept and filters.is_kept:
+    and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies,
+    unless `found` gives its rows (read with the cards: `_Figures.criteria`)."""
+    if found is None and kept and filters.is_kept:
         found = core_rows(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
-    else:
-        t = AssessmentTally
-        found = db.session.execute(
-            _summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
-            .join(t, t.assessment_id == S.assessment_id).where(*_in_year(year), *_matching(year, filters))
-            .group_by(t.criterion_id))
-    rows = {cid: (p, s, n) for cid, p, s, n in found}
+    elif found is None:
+        found = core_rows(_matched_criteria_statement(_filter_shape(year, filters)), _filter_values(year.id, filters))
+    return _averages_of(found, criteria, count)
+
+
+def _averages_of(found, criteria: list[Criterion], count: int) -> list[tuple[Criterion, float | None, float]]:
+    """`_criterion_averages` of rows (criterion id, Σ progress, Σ score, scored, …) over `count` branches."""
+    rows = {cid: (p, s, n) for cid, p, s, n, *_ in found}
     out = []
     for criterion in criteria:
         progress_sum, score_sum, scored = rows.get(criterion.id, (0, None, 0))
         out.append((criterion, _average(score_sum, int(scored or 0)),
                     _average(progress_sum or 0, count) or 0.0))
     return out
+
+
+@lru_cache(maxsize=256)
+def _matched_criteria_statement(shape: _FilterShape):
+    """`_criterion_averages`' GROUP BY over the matching branches' kept tallies for filters of that shape, built
+    once (parameters: `_filter_values`)."""
+    t, year_id = AssessmentTally, bindparam("year_id", type_=Integer)
+    return (_summaries(t.criterion_id, func.sum(t.progress), func.sum(t.score), func.count(t.score))
+            .join(t, t.assessment_id == S.assessment_id)
+            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)).group_by(t.criterion_id))
 
 
 @cache
@@ -886,14 +1015,19 @@ def _page(stmt):
     return stmt.join(Branch, Branch.id == S.branch_id).join(Unit, Unit.id == Branch.unit_id)
 
 
-@cache
-def _page_statement(dialect: str, kind: bool, status: str | None, sort: str, descending: bool, by_criterion: bool,
+@lru_cache(maxsize=1024)
+def _page_statement(dialect: str, shape: _FilterShape, sort: str, descending: bool, by_criterion: bool,
                     paged: bool):
-    """`summary_rows`' page of rows for kept-figure filters of that shape (`_shape`) in that order, built once per
-    database dialect (its ORDER BY collation differs). Parameters: `_values`, and `sort_criterion`, `limit` and
-    `offset` where the shape has them."""
+    """`summary_rows`' page of rows for filters of that shape (`_filter_shape`) in that order, built once per
+    database dialect (its ORDER BY collation differs). Parameters: `_filter_values`, and `sort_criterion`, `limit`
+    and `offset` where the shape has them."""
+    year_id = bindparam("year_id", type_=Integer)
+    # Read in an index's order (by name either way, by progress or score descending; models/figures.py), a page
+    # stops after its rows: decided row by row, each costs what it reads; in any other order every match is read.
+    in_order = paged and not by_criterion and (sort not in SORT_COLUMNS or sort == "name"
+                                               or (descending and sort in ("progress", "score")))
     stmt = (_page(_summaries(*_PAGE_COLUMNS, S.progress, S.score, S.not_met))
-            .where(*_in_year_id(bindparam("year_id", type_=Integer)), *_shaped_matching(kind, status))
+            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id, per_row=in_order))
             .order_by(*_order_by(sort, descending, bindparam("sort_criterion", type_=Integer) if by_criterion
                                  else None)))
     if paged:
@@ -926,18 +1060,15 @@ def summary_rows(year: CampaignYear, filters: Filters, criteria: list[Criterion]
     `figures` (an export's thousands of rows), each row's `figures` and `overall` computed from the kept counts,
     no Tally."""
     size = filters.per_page
-    built = not figures and filters.is_kept  # a page of the kept-figure filters: its statements built once
+    built = not figures  # a page, or every match: its statement built once per shape of the filters
     if built:
         by_position = {f"c{c.position}": c.id for c in criteria}
-        stmt = _page_statement(db.engine.dialect.name, *_shape(filters), filters.sort, filters.descending,
-                               filters.sort in by_position, bool(size))
-        found = core_rows(stmt, _values(year.id, filters, sort_criterion=by_position.get(filters.sort), limit=size,
-                                        offset=(filters.page - 1) * (size or 0)))
-    else:
-        # An export's figures from the kept counts; a page's from the kept progress and score (those it is
-        # sorted by).
-        counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned) if figures else (
-            S.progress, S.score, S.not_met)
+        stmt = _page_statement(db.engine.dialect.name, _filter_shape(year, filters), filters.sort,
+                               filters.descending, filters.sort in by_position, bool(size))
+        found = core_rows(stmt, _filter_values(year.id, filters, sort_criterion=by_position.get(filters.sort),
+                                               limit=size, offset=(filters.page - 1) * (size or 0)))
+    else:  # an export's figures, from the kept counts
+        counts = (S.total, S.na, S.met, S.partly, S.not_met, S.weight_scored, S.weight_earned)
         stmt = (_page(_summaries(*_PAGE_COLUMNS, *counts))
                 .where(*_in_year(year), *_matching(year, filters)).order_by(*_order(filters, criteria)))
         if size:
@@ -1083,14 +1214,23 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     if kept and filters.is_kept:
         return int(core_rows(_kept_overdue_statement(*_shape(filters)),
                              _values(year.id, filters, now=now, count=count)).scalar() or 0)
-    past = and_(SubmissionRequest.year_id == year.id, SubmissionRequest.deadline < now)
+    return int(core_rows(_matched_overdue_statement(_filter_shape(year, filters)),
+                         _filter_values(year.id, filters, now=now, count=count)).scalar() or 0)
+
+
+@lru_cache(maxsize=256)
+def _matched_overdue_statement(shape: _FilterShape):
+    """`_overdue_total` from the matching branches' handed-in submissions for filters of that shape, built once
+    (parameters: `_filter_values`, `now` and `count`)."""
+    year_id = bindparam("year_id", type_=Integer)
+    past = and_(SubmissionRequest.year_id == year_id, SubmissionRequest.deadline < bindparam("now"))
     requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
     handed = (select(func.count(Submission.id)).select_from(Submission)
               .join(SubmissionRequest, and_(SubmissionRequest.id == Submission.request_id, past))
-              .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year.id))
+              .join(S, and_(S.branch_id == Submission.branch_id, S.year_id == year_id))
               .where(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED]),
-                     *_in_year(year), *_matching(year, filters)).scalar_subquery())
-    return int(db.session.scalar(select(requests * count - handed)) or 0)
+                     *_in_year_id(year_id), *_shaped_filters(shape, year_id)).scalar_subquery())
+    return select(requests * bindparam("count", type_=Integer) - handed)
 
 
 @cache
@@ -1133,7 +1273,7 @@ def overview(args, today: date | None = None) -> Overview:
     found = _aggregate(year, filters, now)
     clamp_page(filters, found.count)
     rows = summary_rows(year, filters, criteria, now) if found.count else []  # (none: no index scan for none)
-    overdue = _overdue_total(year, now, filters, found.count)
+    overdue = found.overdue if found.overdue is not None else _overdue_total(year, now, filters, found.count)
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
                       overdue=int(overdue or 0), overdue_follow_ups=_overdue_follow_ups(today))
@@ -1143,7 +1283,8 @@ def overview(args, today: date | None = None) -> Overview:
     return Overview(
         filters=filters, years=all_years, criteria=criteria, rows=rows, count=found.count,
         all_branches=found.all_count, summary=summary,
-        criterion_averages=_criterion_averages(year, filters, criteria, found.count), timeline=line, now=now,
+        criterion_averages=_criterion_averages(year, filters, criteria, found.count, found=found.criteria),
+        timeline=line, now=now,
         progress_counts=list(found.bands),
     )
 
@@ -1365,16 +1506,17 @@ def branch_page(branch: Branch, args, viewer: User, *, with_members: bool, with_
         assessment = found
         if criterion_id is not None:
             cells[criterion_id] = progress.tally_of(counts)
-    events = list(db.session.execute(built.events, {"assessment_id": assessment.id})) if assessment else []
-    reviews = list(db.session.execute(built.reviews, values))
-    pledges = list(db.session.execute(built.pledges, values))
-    posts = list(db.session.execute(built.posts, values))
+    # Columns, not objects: run on the connection (`core_rows`), without the ORM's compile state and row loading.
+    events = core_rows(built.events, {"assessment_id": assessment.id}).all() if assessment else []
+    reviews = core_rows(built.reviews, values).all()
+    pledges = core_rows(built.pledges, values).all()
+    posts = core_rows(built.posts, values).all()
 
     members: list[MemberLine] = []
     own: MemberLine | None = None
     if with_members or viewer.branch_id == branch.id:
         members, own = _member_lines(branch.id, year, viewer, with_members)
-    trail = list(db.session.execute(built.audit, values)) if with_audit else []
+    trail = core_rows(built.audit, values).all() if with_audit else []
     return BranchPage(
         branch=branch, year=year, years=all_years, notes=filters.notes, criteria=criteria,
         assessment=assessment, cells=cells, district=district.criteria,
@@ -1437,8 +1579,8 @@ def _member_lines(branch_id: int, year: CampaignYear, viewer: User,
 
     kept.apply_pending()
     viewer_id = viewer.id  # once: `viewer` is often current_user, a proxy that looks the user up on each read
-    found = db.session.execute(_member_lines_statement(everyone),
-                               {"branch_id": branch_id, "year_id": year.id, "viewer_id": viewer_id})
+    found = core_rows(_member_lines_statement(everyone),
+                      {"branch_id": branch_id, "year_id": year.id, "viewer_id": viewer_id}).all()
     lines = [MemberLine(uid, name, role, post_title, status,
                         Tally() if counts[0] is None else progress.tally_of(counts))
              for uid, name, role, post_title, status, *counts in found]

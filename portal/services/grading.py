@@ -629,7 +629,6 @@ def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
     branches `appraisal_condition` selects."""
     return set(db.session.scalars(select(Branch.id).where(appraisal_condition(year, which, Branch.id))))
 
-
 def satisfaction_cut(limit: float) -> tuple[int, bool]:
     """(k, tie) such that a satisfaction rate `appraisal.satisfaction_rate` rounds below `limit` exactly when
     2000 × (满意 + 比较满意) < k × ballots, or = with `tie`: the rule in integers, for SQL. The rate is round(100 s / t,
@@ -675,21 +674,31 @@ def appraisal_rule(year: CampaignYear, which: str) -> AppraisalRule:
     return AppraisalRule(which, round_id=round_.id, question_id=overall, min_ballots=round_.min_ballots, cut=cut)
 
 
-def appraisal_condition(year: CampaignYear, which: str, branch_id, rule: AppraisalRule | None = None):
+def appraisal_condition(year: CampaignYear, which: str, branch_id, rule: AppraisalRule | None = None,
+                        per_row: bool = False):
     """SQL condition on a column of branch ids (`branch_id`) that its branch's appraisal this year is "few" or "low"
     (`branch_ids_by_appraisal`), decided in SQL over the kept counts of the overall question (`AppraisalTally`) by
-    the `rule` (`appraisal_rule`, read here if not given): what the dashboard's filter adds to its statements."""
+    the `rule` (`appraisal_rule`, read here if not given): what the dashboard's filter adds to its statements.
+    The branches' counts grouped once per statement, or with `per_row` a subquery correlated with the row's branch
+    (a range of the tallies' key: round, question, branch): what a statement that stops early wants, such as a page
+    of 50 read in index order (issue #14); an aggregate over every branch pays less for the grouping."""
     rule = rule or appraisal_rule(year, which)
     if rule.everyone or rule.no_one:
         return true() if rule.everyone else false()
     t = AppraisalTally
     ballots = func.sum(t.answers)
-    counted = (select(t.branch_id).where(t.round_id == rule.round_id, t.question_id == rule.question_id,
-                                         t.answers > 0)
-               .group_by(t.branch_id).having(ballots >= rule.min_ballots))
+    counted = select(t.branch_id).where(t.round_id == rule.round_id, t.question_id == rule.question_id,
+                                        t.answers > 0)
+    enough = ballots >= rule.min_ballots
     if which == "few":
-        return branch_id.not_in(counted)
+        if per_row:  # no ballot counted (no row: -1), or fewer than the minimum
+            return func.coalesce(counted.with_only_columns(ballots).where(t.branch_id == branch_id)
+                                 .scalar_subquery(), -1) < rule.min_ballots
+        return branch_id.not_in(counted.group_by(t.branch_id).having(enough))
     cut, tie = rule.cut
     favourable = 2000 * func.sum(case((t.level.in_([Level.SATISFIED, Level.FAIRLY]), t.answers), else_=0))
     below = (favourable <= cut * ballots) if tie else (favourable < cut * ballots)
-    return branch_id.in_(counted.having(below))
+    if per_row:
+        return counted.with_only_columns(case((and_(enough, below), 1), else_=0)).where(
+            t.branch_id == branch_id).scalar_subquery() == 1
+    return branch_id.in_(counted.group_by(t.branch_id).having(and_(enough, below)))

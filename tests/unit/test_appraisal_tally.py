@@ -112,6 +112,8 @@ def test_the_dashboard_s_appraisal_filters_are_those_of_the_results(app, admin, 
             close_round(round_)
         for which in grading.APPRAISAL_FILTERS:
             assert grading.branch_ids_by_appraisal(current_year(), which) == from_results(which), (which, closed)
+            per_row = grading.appraisal_condition(current_year(), which, Branch.id, per_row=True)
+            assert set(db.session.scalars(select(Branch.id).where(per_row))) == from_results(which), (which, closed)
     assert grading.branch_ids_by_appraisal(current_year(), "low") == {other_branch.id}
     assert grading.branch_ids_by_appraisal(current_year(), "few") == {third.id}
 

@@ -9,6 +9,7 @@ from portal.extensions import db
 from portal.models import (
     Assessment,
     AssessmentStatus,
+    BranchSummary,
     ItemResult,
     ProgressSnapshot,
     Result,
@@ -124,6 +125,28 @@ def test_filters(app, args, expected):
     view = _overview(**args)
     assert {ids[row.branch_id] for row in view.rows} == expected
     assert view.all_branches == 4 and not view.filters.notes
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("abc", {0}), ("ABC", {0}), ("aBc路", {0}), ("red", {1}), ("RED_", {1}), ("_c", {1}), ("50%", {2}), ("%", {2}),
+    ("a/b", {3}), ("/", {3}), ("测试", {0, 1, 2, 3}), ("ｂ", set()), ("Ä", None), ("ä", None), ("_", {1})])
+def test_name_search_folds_ascii_case_and_matches_wildcards_literally(app, q, expected):
+    """The name search finds a branch whose name or brand holds the text, ASCII letters in either case, and `_`,
+    `%` and `/` as themselves (on SQLite without `lower`, on the summary's copy of the name; issue #14). Other
+    letters' case (None) is folded by PostgreSQL's `lower` only, as before."""
+    if expected is None:
+        expected = {3} if db.engine.dialect.name == "postgresql" else set()
+    built = build_district(4)
+    names = [("测试ABC路学校党支部", ""), ("测试一路学校党支部", "Red_Candle"), ("测试二路学校党支部", "满分50%"),
+             ("测试三a/b路学校党支部", "ÄÖ")]
+    for branch, (name, brand) in zip(built.branches, names, strict=True):
+        branch.name, branch.brand_name = name, brand
+    db.session.commit()  # (the summaries' copies of the names follow)
+    assert set(db.session.scalars(select(BranchSummary.name))) == {name for name, _brand in names}
+    ids = {b.id: i for i, b in enumerate(built.branches)}
+    view = _overview(q=q)
+    assert {ids[row.branch_id] for row in view.rows} == expected
+    assert view.summary.branches == len(expected)
 
 
 @pytest.mark.parametrize("args", [{"year": "1999"}, {"year": "abc"}, {"kind": "castle"},

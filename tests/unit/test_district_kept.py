@@ -103,8 +103,15 @@ def agree(monkeypatch=None, step: int | None = None) -> None:
                 assert (a is None) == (b is None) and (a is None or abs(a - b) < close), (name, a, b, filters)
             overdue = dashboard._overdue_total(campaign_year, now, filters, kept.count)
             assert overdue == dashboard._overdue_total(campaign_year, now, filters, kept.count, kept=False), filters
+            assert fresh.overdue == overdue, filters  # read with the aggregate over the matching summaries
             averages = dashboard._criterion_averages(campaign_year, filters, criteria, kept.count)
             old = dashboard._criterion_averages(campaign_year, filters, criteria, kept.count, kept=False)
+            # read with the cards over the matching summaries: the GROUP BY of their own (sums in another order)
+            with_cards = dashboard._criterion_averages(campaign_year, filters, criteria, kept.count,
+                                                       found=fresh.criteria)
+            for (_c, score, progress), (_o, old_score, old_progress) in zip(with_cards, old, strict=True):
+                assert (score is None) == (old_score is None) and (score is None or abs(score - old_score) < close)
+                assert abs(progress - old_progress) < close, filters
             for (criterion, score, progress), (_c, old_score, old_progress) in zip(averages, old, strict=True):
                 assert (score is None) == (old_score is None), (criterion.title, filters)
                 assert score is None or abs(score - old_score) < close

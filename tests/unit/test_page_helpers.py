@@ -117,7 +117,7 @@ def test_page_numbers_link_a_window_of_pages_whatever_their_number():
             assert shown == sorted(set(shown))
 
 
-@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "UTC", "Etc/GMT-8"])
 def test_when_writes_what_babel_wrote(app, zone):
     """`when` writes the text Flask-Babel's pattern formatting gave, in any portal time zone (summer time too)."""
     from flask_babel import format_date, format_datetime, refresh
@@ -135,6 +135,25 @@ def test_when_writes_what_babel_wrote(app, zone):
             assert when(moment.date()) == format_date(moment.date(), "yyyy-MM-dd")
         assert when(datetime(987, 6, 5, 4, 3)) == format_datetime(datetime(987, 6, 5, 4, 3), "yyyy-MM-dd HH:mm")
         assert when(None) == when("") == "—" and when("not a time") == "not a time"
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC",
+                                  "Etc/GMT-8"])
+def test_local_time_is_pytz_at_every_transition(zone):
+    """`_local` moves a naive UTC time by the offset pytz's own conversion applies, at and around each of the zone's
+    transitions (the first microsecond of each, and the last before it) and far before and after them."""
+    import pytz
+
+    from portal.i18n import _local
+
+    tz = pytz.timezone(zone)
+    moments = [datetime(1, 1, 2), datetime(1900, 1, 1), datetime(2026, 12, 2, 16, 30), datetime(9999, 12, 30)]
+    for at in getattr(tz, "_utc_transition_times", [])[1:]:
+        moments += [at, at - timedelta(microseconds=1), at + timedelta(minutes=30)]
+    for moment in moments:
+        expected = tz.normalize(moment.replace(tzinfo=UTC).astimezone(tz))
+        assert _local(moment, tz).timetuple()[:6] == expected.timetuple()[:6], moment
+        assert _local(moment.replace(tzinfo=UTC), tz) == expected
 
 
 @pytest.mark.parametrize(("value", "page"), [(None, 1), ("", 1), ("abc", 1), ("-1", 1), ("0", 1), ("2.5", 1),
