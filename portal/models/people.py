@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, event
+from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -70,11 +70,14 @@ class Branch(db.Model):
     brand_description: Mapped[str] = mapped_column(Text, default="")
     # Optimistic lock for edits: a save made on an older version is a conflict (services/versions.py).
     version: Mapped[int] = mapped_column(default=1, server_default="1")
-    # Indexed: the home pages count the active branches in the index alone (migration h14h_01).
-    active: Mapped[bool] = mapped_column(default=True, index=True)
+    # Indexed with the order (ix_branch_active_order, migration h14o_01): the home pages count the active branches
+    # in the index alone, and the branch pickers read them a page at a time in pinyin order.
+    active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit] = relationship(back_populates="branches", lazy="joined")
+
+    __table_args__ = (Index("ix_branch_active_order", "active", "sort_key", "name"),)
 
 
 class User(UserMixin, db.Model):

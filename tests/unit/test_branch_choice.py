@@ -43,3 +43,21 @@ def test_the_menu_holds_at_most_menu_max_branches(app, monkeypatch):
     searched = branch_choice.choices("active")
     assert searched.searched
     assert [c.name for c in searched.chosen(["x", "0", str(branches[1].id)])] == ["测试区第1学校党支部"]
+
+
+def test_the_active_branches_are_read_in_order_from_an_index(app):
+    """The pickers' menu of active branches is read in pinyin order from ix_branch_active_order (migration h14o_01)
+    and stops after MENU_MAX + 1 rows: no sort of every active branch, which grew with the district (issue #14)."""
+    from sqlalchemy import text
+
+    from portal.collation import branch_order
+    from portal.extensions import db
+    from portal.services.branch_choice import MENU_MAX, _choices
+
+    if db.engine.dialect.name != "sqlite":
+        return
+    statement = _choices("active").order_by(*branch_order()).limit(MENU_MAX + 1)
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    plan = " / ".join(row[-1] for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "SEARCH branch USING INDEX ix_branch_active_order (active=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
