@@ -46,9 +46,9 @@ class Home:
 @cache
 def _district_counts():
     """The leaders' and the organisation section's two counts in one statement: active branches (read off
-    ix_branch_active_order, migration h14o_01) and the year's (year_id bound by name) branch checklists submitted or reviewed (off
-    ix_assessment_year_subject_status), each counted in its index alone, without reading the rows (migration
-    h14h_01)."""
+    ix_branch_active_order, migration h14o_01) and the year's (year_id bound by name) branch checklists submitted or
+    reviewed (off ix_assessment_year_subject_status, migration h14h_01), each counted in its index alone, without
+    reading the rows."""
     return select(
         select(func.count(Branch.id)).where(Branch.active.is_(True)).scalar_subquery(),
         select(func.count(Assessment.id)).where(
