@@ -545,16 +545,34 @@ _PLAN_ORDER = {None: 0, SubmissionStatus.PENDING: 1, SubmissionStatus.RETURNED: 
                SubmissionStatus.SUBMITTED: 3, SubmissionStatus.ACCEPTED: 4}
 
 
-def _overdue_follow_ups(today: date) -> int:
-    return int(core_rows(_follow_ups_statement(), {"today": today}).scalar() or 0)
+def _overdue_follow_ups(year: CampaignYear | None, filters: Filters, today: date) -> int:
+    """The open inspection follow-ups (督察整改) of `year` past their due date (`today`: a local date), of the
+    branches that match the filters (with no filter, the year's every follow-up, the district-wide ones without a
+    branch too), as the overdue card shows them beside the overdue submissions; 0 with no year. One statement over
+    the year's open follow-ups (a handful), each matched with its branch's summary when filtered."""
+    if year is None:
+        return 0
+    filtered = filters.is_filtered
+    shape = _filter_shape(year, filters) if filtered else None
+    values = _filter_values(year.id, filters, today=today) if filtered else {"year_id": year.id, "today": today}
+    return int(core_rows(_follow_ups_statement(shape), values).scalar() or 0)
 
 
-@cache
-def _follow_ups_statement():
-    from ..models import FollowUp, FollowUpStatus
+@lru_cache(maxsize=256)
+def _follow_ups_statement(shape: _FilterShape | None):
+    """`_overdue_follow_ups`' count for filters of that shape (None: unfiltered), built once (parameters: `year_id`,
+    `today` and, filtered, `_filter_values`)."""
+    from ..models import FollowUp, FollowUpStatus, Inspection
 
-    return select(func.count(FollowUp.id)).where(FollowUp.status == FollowUpStatus.OPEN,
-                                                 FollowUp.due_on < bindparam("today"))
+    year_id = bindparam("year_id", type_=Integer)
+    stmt = (select(func.count(FollowUp.id)).select_from(FollowUp)
+            .join(Inspection, Inspection.id == FollowUp.inspection_id)
+            .where(Inspection.year_id == year_id, FollowUp.status == FollowUpStatus.OPEN,
+                   FollowUp.due_on < bindparam("today")))
+    if shape is None:
+        return stmt
+    return (stmt.join(S, and_(S.branch_id == FollowUp.branch_id, S.year_id == year_id))
+            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)))
 
 
 def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[date, float, float | None]]:
@@ -1265,7 +1283,7 @@ def overview(args, today: date | None = None) -> Overview:
     filters = parse_filters(args, all_years, criteria)
     if filters.year is None:
         return Overview(filters=filters, years=all_years, criteria=criteria, rows=[], count=0, all_branches=0,
-                        summary=Summary(overdue_follow_ups=_overdue_follow_ups(today)),
+                        summary=Summary(overdue_follow_ups=_overdue_follow_ups(None, filters, today)),
                         criterion_averages=[(c, None, 0.0) for c in criteria], timeline=[], now=now)
     year = filters.year
     criteria = criteria_as_in(year, criteria)  # a finished year's own names and order
@@ -1276,7 +1294,8 @@ def overview(args, today: date | None = None) -> Overview:
     overdue = found.overdue if found.overdue is not None else _overdue_total(year, now, filters, found.count)
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,
-                      overdue=int(overdue or 0), overdue_follow_ups=_overdue_follow_ups(today))
+                      overdue=int(overdue or 0),
+                      overdue_follow_ups=_overdue_follow_ups(year, filters, today))
     line = timeline(year)  # today's point is live (below)
     if found.all_count and year.is_current:
         line = [p for p in line if p[0] < today] + [(today, found.all_progress, found.all_score)]

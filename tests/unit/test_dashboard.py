@@ -365,3 +365,40 @@ def test_overdue_card_counts_what_the_rows_owe(app):
         view = _overview(per_page="all", **args)
         assert view.summary.overdue == sum(row.overdue for row in view.rows), args
     assert _overview().summary.overdue > 0
+
+
+def test_overdue_follow_ups_are_the_years_and_the_filtered_branches(app):
+    """The overdue card's 督察整改 count follows the page's year and filters, as its other figures do: a follow-up
+    of branch 0 (a primary school) past its due date counts unfiltered and under filters that keep branch 0, not
+    under one that leaves it out, a name that matches nothing, or another year (it counted every open follow-up of
+    every year, whatever the filters)."""
+    from portal.models import CampaignYear, FollowUp, FollowUpStatus, Inspection, InspectionKind
+
+    built = build_district(4)
+    today = local_today()
+    inspection = Inspection(year_id=year().id, kind=InspectionKind.RESEARCH_VISIT, held_on=today - timedelta(days=9),
+                            title="一日调研")
+    db.session.add(inspection)
+    db.session.flush()
+    db.session.add_all([
+        FollowUp(inspection_id=inspection.id, branch_id=built.branches[0].id, action="报送方案", owner="书记",
+                 due_on=today - timedelta(days=2), status=FollowUpStatus.OPEN),
+        FollowUp(inspection_id=inspection.id, branch_id=None, action="总结经验", owner="组织科",
+                 due_on=today - timedelta(days=2), status=FollowUpStatus.OPEN),
+        FollowUp(inspection_id=inspection.id, branch_id=built.branches[1].id, action="整改", owner="书记",
+                 due_on=today + timedelta(days=2), status=FollowUpStatus.OPEN)])  # not yet due
+    db.session.commit()
+    kind_of_0 = built.branches[0].unit.kind.value
+    other_kind = built.branches[1].unit.kind.value
+    assert kind_of_0 != other_kind
+    assert _overview().summary.overdue_follow_ups == 2  # the district-wide one too
+    assert _overview(kind=kind_of_0).summary.overdue_follow_ups == 1
+    assert _overview(q="测试000").summary.overdue_follow_ups == 1
+    assert _overview(kind=other_kind).summary.overdue_follow_ups == 0
+    assert _overview(q="没有这个支部").summary.overdue_follow_ups == 0
+    earlier = db.session.scalar(select(CampaignYear).where(CampaignYear.id != year().id).limit(1))
+    if earlier is None:
+        earlier = CampaignYear(year=year().year - 1, theme="往年")
+        db.session.add(earlier)
+        db.session.commit()
+    assert _overview(year=str(earlier.year)).summary.overdue_follow_ups == 0
