@@ -324,3 +324,16 @@ def test_times_read_alike_on_the_home_page_and_in_the_notification(client, secre
         assert local_text(request.deadline) == written
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", written) and written in queue
     assert not re.search(r"\d{4}/\d\d?/\d\d?", queue)
+
+
+def test_the_members_list_empty_does_not_say_everyone_while_the_secretary_owes(client, secretary, branch):
+    """The list of members who owe leaves the secretary out (their own card is below it): empty while the secretary
+    has not submitted, it says every *other* member has (found by the fresh-eyes check: it said 全体党员均已提交
+    beside 已提交五带头自评的党员：0 / 1); once the secretary has submitted too, every member has."""
+    client.login(secretary)
+    page = client.get("/").get_data(as_text=True)
+    assert "其他党员均已提交；您本人的五带头自评尚未提交。" in _section(page, "members-queue")
+    assert "全体党员均已提交" not in page and "已提交五带头自评的党员：0 / 1" in page
+    make_assessment(branch, member=secretary, status=AssessmentStatus.SUBMITTED)
+    page = client.get("/").get_data(as_text=True)
+    assert "全体党员均已提交。" in _section(page, "members-queue") and "已提交五带头自评的党员：1 / 1" in page
