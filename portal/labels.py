@@ -82,12 +82,17 @@ def criterion_title(criterion) -> str:
     own title (领导班子好) in Chinese, outside a request, or where it has no English one; in another language its
     English title (Criterion.title_en, 'Good leadership team'). The one way pages and exports name a criterion
     (the appraisal's questions read the same column: appraisal.question_text)."""
+    return title_in_language(criterion.title, criterion.title_en)
+
+
+def title_in_language(title: str, title_en: str | None) -> str:
+    """`criterion_title` of a criterion read as its two columns (`title`, `title_en`: a row, not the object)."""
     from flask_babel import get_locale
 
     locale = get_locale()
     if locale is None or locale.language == "zh":
-        return criterion.title
-    return criterion.title_en or criterion.title
+        return title
+    return title_en or title
 
 
 RESULT = {

@@ -92,6 +92,11 @@ def criterion_title_in():
     return func.coalesce(KeptCriterionName.title, Criterion.title)
 
 
+def criterion_title_en_in():
+    """SQL: `criterion_title_in`'s English title (labels.title_in_language picks one of the two for the request)."""
+    return func.coalesce(KeptCriterionName.title_en, Criterion.title_en)
+
+
 def item_numbers(pairs: Iterable) -> dict[int, str]:
     """(criterion, item) pairs in the order shown → {item id: "criterion.item" number}, e.g. "1.1", "1.2", "2.1":
     the criterion's place among those shown and the item's among its criterion's (theme items after the

@@ -17,6 +17,7 @@ from ..collation import people_order
 from ..errors import Conflict, Invalid, NotAllowed, NotFound
 from ..extensions import db
 from ..input_guard import parse_int
+from ..labels import framework_name, title_in_language
 from ..links import path_for
 from ..models import (
     Branch,
@@ -159,12 +160,12 @@ def _rows(stmt) -> list[BoardRow]:
     if rows:
         by_id = {row.post.id: row for row in rows}
         titles = db.session.execute(
-            select(post_criterion.c.post_id, Criterion.title)
+            select(post_criterion.c.post_id, Criterion.title, Criterion.title_en)
             .join(Criterion, Criterion.id == post_criterion.c.criterion_id)
             .where(post_criterion.c.post_id.in_(by_id)).order_by(Criterion.position)
         )
-        for post_id, title in titles:
-            by_id[post_id].criteria.append(title)
+        for post_id, title, title_en in titles:
+            by_id[post_id].criteria.append(title_in_language(title, title_en))
     return rows
 
 
@@ -230,9 +231,12 @@ def filter_options(filters: BoardFilters | None = None) -> FilterOptions:
 
 
 def criteria_options() -> list[tuple[int, str, str]]:
-    return list(db.session.execute(
-        select(Criterion.id, Framework.name, Criterion.title).join(Framework)
-        .order_by(Framework.subject, Criterion.position)).tuples())
+    """(criterion id, its framework's name, its title) of every criterion, the branches' framework first, in the
+    request's language (labels.framework_name, labels.title_in_language): the board's filter and the editor's tags."""
+    rows = db.session.execute(select(Criterion.id, Criterion.title, Criterion.title_en, Framework.name,
+                                     Framework.name_en, Framework.subject).join(Framework)
+                              .order_by(Framework.subject, Criterion.position))
+    return [(row.id, framework_name(row), title_in_language(row.title, row.title_en)) for row in rows]
 
 
 @dataclass
@@ -252,9 +256,10 @@ def _details(post: Post) -> PostPage:
                select(User.display_name).where(User.id == post.author_id).scalar_subquery().label("author"))
         .select_from(Post).outerjoin(Branch, Branch.id == Post.branch_id).where(Post.id == post.id)
     ).one()
-    criteria = list(db.session.execute(
-        select(Criterion.id, Criterion.title).join(post_criterion, post_criterion.c.criterion_id == Criterion.id)
-        .where(post_criterion.c.post_id == post.id).order_by(Criterion.position)).tuples())
+    criteria = [(cid, title_in_language(title, title_en)) for cid, title, title_en in db.session.execute(
+        select(Criterion.id, Criterion.title, Criterion.title_en)
+        .join(post_criterion, post_criterion.c.criterion_id == Criterion.id)
+        .where(post_criterion.c.post_id == post.id).order_by(Criterion.position))]
     return PostPage(post=post, branch_name=names.branch or "", member_name=names.member or "",
                     author_name=names.author or "", criteria=criteria, live=is_live(post))
 

@@ -15,6 +15,7 @@ from ..clock import local_today
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..input_guard import parse_ids
+from ..labels import title_in_language
 from ..links import path_for
 from ..models import (
     Assessment,
@@ -37,7 +38,7 @@ from ..models import (
 )
 from . import audit, branch_choice, notifications, paging
 from .campaign import ensure_writable, parse_date
-from .items import criterion_title_in, in_checklist, in_year_order, retired_in, wordings_in
+from .items import criterion_title_en_in, criterion_title_in, in_checklist, in_year_order, retired_in, wordings_in
 from .versions import check_version
 
 EDITABLE = (PledgeStatus.DRAFT, PledgeStatus.RETURNED)
@@ -61,15 +62,18 @@ def get(pledge_id: int) -> Pledge:
 
 def items_for(subject: Subject, year: CampaignYear) -> list[tuple[int, str, str]]:
     """(item id, criterion title, item text) a pledge of this subject can be tagged with: the items the year's
-    checklists hold, in the order and under the criterion names they show (`items.in_year_order`)."""
-    return list(db.session.execute(_items_statement(subject), {"year_id": year.id, "year": year.year}))
+    checklists hold, in the order and under the criterion names they show (`items.in_year_order`), the criterion
+    named in the request's language (labels.title_in_language)."""
+    return [(item_id, title_in_language(title, title_en), text) for item_id, title, title_en, text in
+            db.session.execute(_items_statement(subject), {"year_id": year.id, "year": year.year})]
 
 
 @cache
 def _items_statement(subject: Subject):
     """`items_for`'s statement, built once per subject (parameters `year_id` and `year`, the year's number)."""
     year_id, number = bindparam("year_id", type_=Integer), bindparam("year", type_=Integer)
-    stmt = (select(Item.id, criterion_title_in(), Item.text).select_from(Item).join(Criterion).join(Framework)
+    stmt = (select(Item.id, criterion_title_in(), criterion_title_en_in(), Item.text).select_from(Item)
+            .join(Criterion).join(Framework)
             .where(Framework.subject == subject, in_checklist(year_id, number)))
     return in_year_order(stmt, year_id)
 
@@ -251,8 +255,8 @@ def _tags_statement():
     own = and_(Assessment.year_id == Pledge.year_id, Assessment.branch_id == Pledge.branch_id,
                or_(Assessment.member_id == Pledge.member_id,
                    and_(Assessment.member_id.is_(None), Pledge.member_id.is_(None))))
-    stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item, criterion_title_in(), CampaignYear.year,
-                   ItemResult.item_text)
+    stmt = (select(pledge_item.c.pledge_id, Pledge.year_id, Item, criterion_title_in(), criterion_title_en_in(),
+                   CampaignYear.year, ItemResult.item_text)
             .join(Pledge, Pledge.id == pledge_item.c.pledge_id)
             .join(CampaignYear, CampaignYear.id == Pledge.year_id)
             .join(Item, Item.id == pledge_item.c.item_id).join(Criterion, Criterion.id == Item.criterion_id)
@@ -264,19 +268,20 @@ def _tags_statement():
 
 
 def tags_for(pledge_ids: list[int]) -> dict[int, list[str]]:
-    """{pledge id: [criterion · item text]}: the wording the pledge's own checklist (its branch's, or its
-    member's) answered the item against, else the wording valid in the pledge's year (`items.wordings_in`), else
-    the item's current wording. One query, and `wordings_in`'s for finished years."""
+    """{pledge id: [criterion · item text]}, the criterion in the request's language: the wording the pledge's own
+    checklist (its branch's, or its member's) answered the item against, else the wording valid in the pledge's year
+    (`items.wordings_in`), else the item's current wording. One query, and `wordings_in`'s for finished years."""
     out: dict[int, list[str]] = defaultdict(list)
     if pledge_ids:
         rows = db.session.execute(_tags_statement(), {"ids": list(pledge_ids)}).all()
         unanswered: dict[int, set[int]] = defaultdict(set)
-        for _pid, year_id, item, _c, _n, answered in rows:
+        for _pid, year_id, item, _c, _e, _n, answered in rows:
             if answered is None:
                 unanswered[year_id].add(item.id)
         valid = {year_id: wordings_in(db.session.get(CampaignYear, year_id), item_ids)
                  for year_id, item_ids in unanswered.items()}
-        for pid, year_id, item, criterion, number, answered in rows:
+        for pid, year_id, item, criterion, criterion_en, number, answered in rows:
+            criterion = title_in_language(criterion, criterion_en)  # the item's own text is the checklist's
             tag = f"{criterion} · {answered or valid.get(year_id, {}).get(item.id, item.text)}"
             # An item no longer asked in the pledge's year is marked as the checklist marks it.
             out[pid].append(str(_l("%(tag)s (retired)", tag=tag)) if retired_in(item, number) else tag)

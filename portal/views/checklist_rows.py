@@ -363,6 +363,7 @@ def item_answer(item_row: RowWriter, checklist, section, row, item_error=None, c
     overall, texts = checklist.overall, _bar_texts()
     return Markup("\n".join((  # noqa: S704  # nosec B704 - each part is Markup built with every text escaped
         "", item_row(row, item_error, conflict, draft_note, announce, note_saved),
-        meter(f"criterion-{section.criterion.id}-meter", section.tally, section.criterion.title, True, texts),
+        meter(f"criterion-{section.criterion.id}-meter", section.tally, labels.criterion_title(section.criterion), True,
+              texts),
         meter("overall-meter", overall, texts.overall, True, texts), summary_counts(overall, True, texts))))
 

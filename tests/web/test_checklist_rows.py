@@ -245,7 +245,7 @@ def test_the_rows_links_follow_the_script_root(app, kind):
 OLD_ANSWER = """{# htmx answer to a change of one item: the row, and the progress bars out of band as they are now (a refused click
    may have saved part of itself: a stale note's result). #}
 {{ item_row(row, item_error, conflict, draft_note, announce, note_saved) }}
-{{ meter("criterion-" ~ section.criterion.id ~ "-meter", section.tally, section.criterion.title, True) }}
+{{ meter("criterion-" ~ section.criterion.id ~ "-meter", section.tally, labels.criterion_title(section.criterion), True) }}
 {{ meter("overall-meter", checklist.overall, overall_label(), True) }}
 {{ summary_counts(checklist.overall, True) }}
 """
@@ -261,8 +261,12 @@ def test_the_answer_to_a_change_is_what_the_template_wrote(app, lang):
             values = {"item_error": state.get("item_error"), "conflict": state.get("conflict"),
                       "draft_note": state.get("draft_note"), "announce": state.get("announce", False),
                       "note_saved": state.get("note_saved", False)}
-            section = SimpleNamespace(criterion=SimpleNamespace(id=4, title=title), tally=tally)
+            # The criterion's meter is named in the page's language (labels.criterion_title): English where it has one.
+            title_en = "Good leadership team" if title == "领导班子好" else None
+            section = SimpleNamespace(criterion=SimpleNamespace(id=4, title=title, title_en=title_en), tally=tally)
             checklist = SimpleNamespace(overall=_TALLIES[-1])
             expected = old.render(item_row=writer, row=row, section=section, checklist=checklist, meter=meter,
-                                  summary_counts=summary_counts, overall_label=overall_label, **values)
+                                  summary_counts=summary_counts, overall_label=overall_label, labels=labels,
+                                  **values)
+            assert ("Good leadership team" in expected) == (lang == "en" and title_en is not None)
             assert str(item_answer(writer, checklist, section, row, **values)) == expected, (row.number, state)
