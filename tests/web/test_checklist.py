@@ -264,3 +264,12 @@ def test_member_fills_own_five_leads(client, member, secretary):
 @pytest.mark.parametrize("path", ["/checklist", "/checklist/branch/1", "/checklist/member/1"])
 def test_anonymous_goes_to_login(client, path):
     assert client.get(path).status_code == 302
+
+
+def test_a_members_checklist_links_to_their_branch_in_words_a_leader_can_read(client, leader, member, branch):
+    """On a member's checklist the link to the branch's 五个好 reads 所在支部的 (the member's branch), not 本支部 (our
+    branch), which a leader or a secretary of the district would misread (found by the fresh-eyes check)."""
+    client.login(leader)
+    page = client.get(f"/checklist/member/{member.id}").get_data(as_text=True)
+    assert f'/checklist/branch/{branch.id}?year=' in page and "所在支部的五个好自评" in page
+    assert "本支部五个好自评" not in page
