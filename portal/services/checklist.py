@@ -572,8 +572,9 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None,
         return
     if current_version != expected:
         db.session.rollback()
-        raise Conflict(str(_l("Someone else changed this note meanwhile. Their text is shown below; "
-                              "copy what you need and save again.")),
+        # Another window of the same person is as likely as someone else (found by the fresh-eyes check).
+        raise Conflict(str(_l("This note was changed meanwhile, in another window or by someone else. Its text "
+                              "is shown below; copy what you need and save again.")),
                        current={"note": current.note if current else "", "version": current_version})
     if current is None:
         _upsert_result(assessment, item, actor, {"note": note, "note_version": 1})
@@ -584,7 +585,8 @@ def set_note(actor: User, target: Target, item_id: int, note: str | None,
             .values(note=note, note_version=expected + 1, updated_by_id=actor.id, updated_at=utcnow()))
         if changed.rowcount != 1:
             db.session.rollback()
-            raise Conflict(str(_l("Someone else changed this note meanwhile. Reload the page.")))
+            raise Conflict(str(_l("This note was changed meanwhile, in another window or by someone else. "
+                                  "Reload the page.")))
         tallies.mark(assessment.id)  # the answer's time moved: the kept last answer follows
     _touch(assessment)
     audit.record_now(actor, "checklist.set_note", assessment, branch_id=assessment.branch_id,

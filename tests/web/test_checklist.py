@@ -142,7 +142,7 @@ def test_note_conflict_shows_the_current_text(client, secretary, branch):
     response = client.form_post(url, {"note": "第二位书记的说明", "note_version": "0"}, htmx=True)
     assert response.status_code == 409
     text = response.get_data(as_text=True)
-    assert "第一位书记的说明" in text and "其他人刚刚修改了这条说明" in text
+    assert "第一位书记的说明" in text and "这条说明刚刚已在别处修改（另一个窗口或其他人）" in text
     assert db.session.scalar(select(ItemResult.note)) == "第一位书记的说明"
 
 
