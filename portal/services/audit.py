@@ -44,6 +44,14 @@ def _row(actor, action: str, object_type: str, object_id, branch_id, before, aft
     return row
 
 
+def _object_row(actor, action: str, obj, before, after, branch_id, at=None) -> dict:
+    """`_row` of a change to `obj` (any model object, or None): its type and id, and its branch unless given."""
+    if branch_id is None and obj is not None:
+        branch_id = getattr(obj, "branch_id", None)
+    return _row(actor, action, type(obj).__name__.lower() if obj is not None else "",
+                getattr(obj, "id", None) if obj is not None else None, branch_id, before, after, at)
+
+
 def record(
     actor,
     action: str,
@@ -55,10 +63,7 @@ def record(
     at: datetime | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits). `at`: when it happened, if not now."""
-    if branch_id is None and obj is not None:
-        branch_id = getattr(obj, "branch_id", None)
-    event = AuditEvent(**_row(actor, action, type(obj).__name__.lower() if obj is not None else "",
-                              getattr(obj, "id", None) if obj is not None else None, branch_id, before, after, at))
+    event = AuditEvent(**_object_row(actor, action, obj, before, after, branch_id, at))
     db.session.add(event)
     # The work some "waiting for you" notifications asked for may be done now: resolve them (one place).
     notifications.settle(action, obj)
@@ -77,11 +82,7 @@ def record_now(actor, action: str, obj: Any = None, *, before: dict | None = Non
     inserted at once in the current transaction (the caller commits) by one INSERT built once, instead of an ORM
     object flushed at the commit (that unit of work, with the assessment's time, cost ~0.4 ms of a tick's ~4).
     The same row (its time `at` from the column's default); nothing is returned (no event object)."""
-    if branch_id is None and obj is not None:
-        branch_id = getattr(obj, "branch_id", None)
-    db.session.connection().execute(_insert_statement(), _row(
-        actor, action, type(obj).__name__.lower() if obj is not None else "",
-        getattr(obj, "id", None) if obj is not None else None, branch_id, before, after, None))
+    db.session.connection().execute(_insert_statement(), _object_row(actor, action, obj, before, after, branch_id))
     notifications.settle(action, obj)
 
 
