@@ -110,6 +110,10 @@ CASES = [
     Case("dashboard, name search (小学)", "leader", "/dashboard?q=小学"),
     Case("dashboard, too few appraisal ballots", "leader", "/dashboard?appraisal=few"),
     Case("dashboard, grade filter (none match)", "leader", "/dashboard?grade=advanced"),
+    Case("dashboard, grade filter (almost every branch)", "leader", "/dashboard?grade=ordinary"),
+    # Their figures, the second request the page makes (session h14later): what the matches are.
+    Case("dashboard, name search's figures (htmx)", "leader", "/dashboard/figures?q=小学", htmx=True,
+         full_page="/dashboard/figures?q=小学"),
     Case("branch page (leader)", "leader", lambda d: f"/branches/{_branch(d)}"),
     Case("branch page, after a tick", "leader", lambda d: f"/branches/{_branch(d)}", before=tick_elsewhere),
     Case("our branch (secretary)", "sec01", "/our-branch"),

@@ -7,6 +7,7 @@ n/a left out of both.
 """
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -348,10 +349,22 @@ class Overview:
     timeline: list[tuple[date, float, float | None]]  # (day, avg progress, avg score)
     now: datetime
     progress_counts: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BINS)  # branches per band
+    # The figures (summary, averages, charts) are left for a second request (`figures_later`); the rows and the
+    # count are here.
+    figures_later: bool = False
 
     @property
     def pages(self) -> int:
         return page_count(self.count, self.filters.per_page)
+
+    @property
+    def figures_key(self) -> str:
+        """The id of the page's cards ("figures-" and a digest of the filters the figures depend on; the charts'
+        "…-charts"): an answer of the figures' second request meant for other filters finds no place to fill."""
+        f = self.filters
+        key = "\n".join((str(f.year.year if f.year else ""), f.kind.value if f.kind else "", f.status or "", f.q,
+                         f.grade, f.appraisal))
+        return f"figures-{zlib.crc32(key.encode()):08x}"
 
     @property
     def first_index(self) -> int:
@@ -549,7 +562,8 @@ def _overdue_follow_ups(year: CampaignYear | None, filters: Filters, today: date
     """The open inspection follow-ups (督察整改) of `year` past their due date (`today`: a local date), of the
     branches that match the filters (with no filter, the year's every follow-up, the district-wide ones without a
     branch too), as the overdue card shows them beside the overdue submissions; 0 with no year. One statement over
-    the year's open follow-ups (a handful), each matched with its branch's summary when filtered."""
+    the year's open follow-ups (a handful), each matched with its branch's summary when filtered (and decided by its
+    own row: a list of every branch matching a name search would cost what the district is)."""
     if year is None:
         return 0
     filtered = filters.is_filtered
@@ -571,8 +585,10 @@ def _follow_ups_statement(shape: _FilterShape | None):
                    FollowUp.due_on < bindparam("today")))
     if shape is None:
         return stmt
-    return (stmt.join(S, and_(S.branch_id == FollowUp.branch_id, S.year_id == year_id))
-            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)))
+    matches = (_summaries(S.branch_id).join(Branch, Branch.id == S.branch_id)
+               .where(S.branch_id == FollowUp.branch_id, *_in_year_id(year_id),
+                      *_shaped_filters(shape, year_id, per_row=True)))
+    return stmt.where(matches.exists())  # (correlated: decided per follow-up, the few there are)
 
 
 def timeline(year: CampaignYear, branch_id: int | None = None) -> list[tuple[date, float, float | None]]:
@@ -1271,9 +1287,37 @@ def _kept_overdue_statement(kind: bool, status: str | None):
     return select(requests * count - handed)
 
 
-def overview(args, today: date | None = None) -> Overview:
+def _match_count(year: CampaignYear, filters: Filters) -> tuple[int, int]:
+    """(the branches matching the filters, the district's active branches) in `year`: a count of the matching
+    summaries and the district's kept count, one statement."""
+    row = core_rows(_match_count_statement(_filter_shape(year, filters)), _filter_values(year.id, filters)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+@lru_cache(maxsize=256)
+def _match_count_statement(shape: _FilterShape):
+    """`_match_count`'s statement for filters of that shape, built once (parameters: `_filter_values`)."""
+    year_id = bindparam("year_id", type_=Integer)
+    matched = _summaries(func.count()).where(*_in_year_id(year_id), *_shaped_filters(shape, year_id))
+    return select(matched.scalar_subquery(), _whole(year_id)[0])
+
+
+def figures_later(filters: Filters) -> bool:
+    """Whether a page of the overview under these filters leaves its figures (the cards and the charts) for a
+    second request (`overview(…, later=True)`, then `overview(…, rows=False)`): under a filter that the kept totals
+    do not serve (the name search, the grade), whose figures sum every match (a search for 小学 matches a third of a
+    district), when the page shows a page of rows (every row shown costs what the matches are anyway). The table
+    then costs what its page costs; the figures, what the matches are (issue #14)."""
+    return filters.year is not None and not filters.is_kept and filters.per_page is not None
+
+
+def overview(args, today: date | None = None, *, later: bool = False, rows: bool = True) -> Overview:
     """The whole overview page for the query-string `args`; unknown values become notes. A constant number of
-    queries over the kept summaries, whatever the size of the district."""
+    queries over the kept summaries, whatever the size of the district.
+
+    `later`: where `figures_later` says so, the page's rows and the count of the matches only (`figures_later` set
+    on the result; its summary, averages and charts left empty), two statements over the matches instead of their
+    aggregates. `rows=False`: the figures only (no row read), what the second request shows."""
     from . import tallies as kept
 
     today = today or local_today()
@@ -1288,9 +1332,16 @@ def overview(args, today: date | None = None) -> Overview:
     year = filters.year
     criteria = criteria_as_in(year, criteria)  # a finished year's own names and order
     kept.apply_pending(summaries=True)  # this transaction's own changes, if any
+    if later and figures_later(filters):
+        count, all_count = _match_count(year, filters)
+        clamp_page(filters, count)
+        return Overview(filters=filters, years=all_years, criteria=criteria,
+                        rows=summary_rows(year, filters, criteria, now) if count else [], count=count,
+                        all_branches=all_count, summary=Summary(branches=count), criterion_averages=[],
+                        timeline=[], now=now, figures_later=bool(count))
     found = _aggregate(year, filters, now)
     clamp_page(filters, found.count)
-    rows = summary_rows(year, filters, criteria, now) if found.count else []  # (none: no index scan for none)
+    rows = summary_rows(year, filters, criteria, now) if found.count and rows else []  # (none: no index scan)
     overdue = found.overdue if found.overdue is not None else _overdue_total(year, now, filters, found.count)
     summary = Summary(branches=found.count, submitted=found.submitted, average_progress=found.average_progress,
                       average_score=found.average_score, items_not_met=found.not_met, inactive=found.inactive,

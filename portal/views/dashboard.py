@@ -5,7 +5,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import click
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from .. import labels
 from ..clock import local_today
 from ..errors import NotFound
-from ..htmx import render
+from ..htmx import render, respond, wants_fragment
 from ..i18n import day_writer, per_language, when
 from ..links import page_pattern, text_pattern, url_parts, url_pattern
 from ..models import Role
@@ -283,10 +283,25 @@ def sort_headers(view: dashboard.Overview) -> Markup:
 @bp.get("/dashboard")
 @require("dashboard.view")
 def overview():
-    data = dashboard.overview(request.args)
+    return _overview_page(dashboard.overview(request.args, later=True))
+
+
+def _overview_page(data: dashboard.Overview):
     verdicts = grading.verdict_cells(data.filters.year, [row.branch_id for row in data.page_rows]) \
         if data.filters.year else {}
     return render("dashboard/overview.html", block="dashboard", view=data, filters=data.filters, verdicts=verdicts)
+
+
+@bp.get("/dashboard/figures")
+@require("dashboard.view")
+def figures():
+    """The overview's figures (cards and charts) under filters whose figures the page leaves for a second request
+    (services/dashboard.py `figures_later`): to htmx, the fragment that fills the page's placeholders; to a browser
+    without script (the placeholder's link), the whole page with its figures."""
+    if not wants_fragment():
+        return _overview_page(dashboard.overview(request.args))
+    data = dashboard.overview(request.args, rows=False)
+    return respond(render_template("dashboard/figures.html", view=data, filters=data.filters))
 
 
 def _download(name: str, body, content_type: str) -> Response:

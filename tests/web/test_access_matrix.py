@@ -136,6 +136,7 @@ TABLE: dict[str, tuple] = {
     # --- dashboard: the overview and its exports are the leadership's; a branch page is for the
     # district roles and the branch's own people, never for another branch's secretary.
     "dashboard.overview": ("GET", "/dashboard", LEADERSHIP, {}),
+    "dashboard.figures": ("GET", "/dashboard/figures?q=%E6%94%AF%E9%83%A8", LEADERSHIP, {}),
     "dashboard.export_xlsx": ("GET", "/dashboard/export.xlsx", LEADERSHIP, {}),
     "dashboard.export_items_xlsx": ("GET", "/dashboard/items.xlsx", LEADERSHIP, {}),
     "dashboard.export_csv": ("GET", "/dashboard/export.csv", LEADERSHIP, {}),

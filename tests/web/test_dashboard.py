@@ -274,13 +274,14 @@ def test_query_counts_are_the_same_at_3_and_30_branches(client, app, leader):
     first, secretary = small.branches[0], small.secretaries[0]
     pages = ["/dashboard", "/dashboard?sort=-score&page=1", "/dashboard?status=submitted&sort=-c2&kind=middle",
              "/dashboard?per_page=all", "/dashboard?sort=activity&per_page=100", "/dashboard?grade=advanced",
-             f"/branches/{first.id}"]
+             "/dashboard?q=%E6%B5%8B%E8%AF%95", f"/branches/{first.id}"]  # (q=测试: every branch)
     item = branch_items(year())[6]  # not among the answers build_district gives branch 0
 
     def counts() -> list[int]:
         client.login(leader)
         found = [count_statements(client, url) for url in pages]
         found.append(count_statements(client, "/dashboard?kind=middle", htmx=True))
+        found.append(count_statements(client, "/dashboard/figures?q=%E6%B5%8B%E8%AF%95", htmx=True))
         client.login(secretary)
         found.append(count_statements(client, "/our-branch"))
         for result in ("met", "partly"):  # the first tick of a run may create what later ticks find
