@@ -24,3 +24,16 @@ def migrate(app, revision: str, down: bool = False) -> None:
     with app.app_context():
         (downgrade if down else upgrade)(revision=revision)
         db.engine.dispose()
+
+
+def seeded_sqlite_app(tmp_path: Path):
+    """`sqlite_app` migrated to the head and seeded with a small demo district (3 branches × 2 members), its
+    connections closed: (the app, the path of its SQLite file)."""
+    from portal.services import demo
+
+    app, path = sqlite_app(tmp_path)
+    migrate(app, "heads")
+    with app.app_context():
+        demo.seed(branches=3, members_per_branch=2)
+        db.engine.dispose()
+    return app, path

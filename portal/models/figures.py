@@ -56,6 +56,12 @@ class BranchSummary(db.Model):
     unit_kind: Mapped[UnitKind | None] = mapped_column(enum_column(UnitKind))
     sort_key: Mapped[str] = mapped_column(_BINARY, server_default="")
     name: Mapped[str] = mapped_column(_BINARY, server_default="")
+    # What the overview's name search and grade filter read (migration h14s_01): the branch's name and brand in lower
+    # case (the database's `lower`, in its own collation: a newline between them), and its grade in force this year
+    # (分类定级: the confirmed grade, else the proposed one; None without a record), moved by row triggers on
+    # `grade_record` too. So a search counts its matches from an index, and a grade is a range of one.
+    search_text: Mapped[str] = mapped_column(String(600), server_default="")
+    grade: Mapped[str | None] = mapped_column(String(24))
 
 
 # The overview's page in its default order, and sorted by progress or score (descending first, the default direction
@@ -66,6 +72,9 @@ Index("ix_branch_summary_order", _S.year_id, _S.active, _S.sort_key, _S.name)
 Index("ix_branch_summary_order_progress", _S.year_id, _S.active, _S.progress.desc(), _S.sort_key, _S.name)
 Index("ix_branch_summary_order_score", _S.year_id, _S.active, _S.score.desc(), _S.sort_key, _S.name)
 Index("ix_branch_summary_active_activity", _S.year_id, _S.active, _S.last_activity)
+# The overview's grade filter in its default order; the name search's count, from the index alone (h14s_01).
+Index("ix_branch_summary_grade_order", _S.year_id, _S.active, _S.grade, _S.sort_key, _S.name)
+Index("ix_branch_summary_search", _S.year_id, _S.active, _S.search_text)
 
 
 class DistrictDay(db.Model):

@@ -41,7 +41,6 @@ from ..models import (
     DistrictGroupCriterion,
     DistrictSummary,
     Framework,
-    GradeRecord,
     Item,
     ItemResult,
     Pledge,
@@ -769,11 +768,10 @@ def _filter_shape(year: CampaignYear, filters: Filters) -> _FilterShape:
 
 
 def _filter_values(year_id: int, filters: Filters, **more) -> dict:
-    """`_values` with the name search's needle (lowered, LIKE's wildcards escaped with "/", as `contains(…,
-    autoescape=True)` escapes them) and the grade."""
+    """`_values` with the name search's needle (in lower case, as `BranchSummary.search_text`) and the grade."""
     values = _values(year_id, filters, **more)
     if filters.q:
-        values["needle"] = filters.q.casefold().replace("/", "//").replace("%", "/%").replace("_", "/_")
+        values["needle"] = filters.q.lower()
     if filters.grade:
         values["grade"] = filters.grade
     return values
@@ -781,32 +779,20 @@ def _filter_values(year_id: int, filters: Filters, **more) -> dict:
 
 def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None, per_row: bool = False) -> list:
     """`_matching` of filters of that shape, their values bound parameters (`_filter_values`; or given them, from
-    `values`). `year_id`: the statement's parameter of the year, or its value. `per_row`: for a statement that joins
-    the summary's branch and stops early (a page read in index order): each row decided by its own values (the
-    brand read from the joined branch, the appraisal by the branch's own tallies) rather than by a list of every
-    matching branch made first.
+    `values`). `year_id`: the statement's parameter of the year, or its value. `per_row`: for a statement that stops
+    early (a page read in index order): each row decided by its own values (the appraisal by the branch's own
+    tallies) rather than by a list of every matching branch made first.
 
-    The name search (a name or brand holding the text, case folded): on PostgreSQL, `lower` of the branch's name
-    and brand (in the database's collation: the summary's copy of the name compares by code point, and `lower`
-    there would fold ASCII letters only). On SQLite, whose LIKE already ignores the case of ASCII letters, the only
-    ones its `lower` folds, without `lower` (a call per name, 4,000 a statement at district scale), and the name
-    read from the summary itself (its copy, kept with it) instead of a list of the matching branches' ids."""
+    The name search: the branch's name or brand holds the text, case folded as the summary's `search_text` is
+    (services/figures.py `search_text`): `instr` on SQLite, `strpos` on PostgreSQL (no wildcard to escape), so that a
+    count of the matches reads `ix_branch_summary_search` alone. The grade: the summary's own (`BranchSummary.grade`),
+    a range of `ix_branch_summary_grade_order`."""
     conditions = _shaped_matching(shape.kind, shape.status, values)
     if shape.q:
-        needle = _param("needle", values, type_=String)
-        if shape.dialect == "postgresql":
-            conditions.append(S.branch_id.in_(select(Branch.id).where(or_(
-                func.lower(Branch.name).contains(needle, escape="/"),
-                func.lower(Branch.brand_name).contains(needle, escape="/")))))
-        elif per_row:
-            conditions.append(or_(S.name.contains(needle, escape="/"), Branch.brand_name.contains(needle, escape="/")))
-        else:
-            conditions.append(or_(S.name.contains(needle, escape="/"), S.branch_id.in_(
-                select(Branch.id).where(Branch.brand_name.contains(needle, escape="/")))))
+        position = func.strpos if shape.dialect == "postgresql" else func.instr
+        conditions.append(position(S.search_text, _param("needle", values, type_=String)) > 0)
     if shape.grade:  # 分类定级: the grade in force (confirmed, else proposed)
-        conditions.append(S.branch_id.in_(select(GradeRecord.branch_id).where(
-            GradeRecord.year_id == year_id, GradeRecord.member_id.is_(None),
-            func.coalesce(GradeRecord.confirmed, GradeRecord.proposed) == _param("grade", values))))
+        conditions.append(S.grade == _param("grade", values, type_=String))
     if shape.appraisal is not None:  # 群众评议: the rule's values are the statement's own
         from .grading import appraisal_condition
 

@@ -67,6 +67,7 @@ from ..models import (
     DistrictGroup,
     DistrictGroupCriterion,
     DistrictSummary,
+    GradeRecord,
     Pledge,
     PledgeStatus,
     PledgeWaiting,
@@ -101,8 +102,10 @@ COLUMNS = ["year_id", "branch_id", "assessment_id", "status", "total", "met", "p
            "members_total", "members_done", "coverage", "last_activity"]
 # The branch's own columns, copied (since h14d_01) so that the overview reads branch_summary alone.
 BRANCH_COLUMNS = ["active", "unit_kind", "sort_key", "name"]
+# What the name search and the grade filter read (since h14s_01): the name and brand in lower case, the grade.
+SEARCH_COLUMNS = ["search_text", "grade"]
 BASE_COLUMNS = COLUMNS
-COLUMNS = BASE_COLUMNS + BRANCH_COLUMNS
+COLUMNS = BASE_COLUMNS + BRANCH_COLUMNS + SEARCH_COLUMNS
 _FLOOR = datetime(1900, 1, 1)
 
 
@@ -171,6 +174,9 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
     audited = (select(func.max(AuditEvent.at)).where(
         AuditEvent.branch_id == b_id, AuditEvent.action.not_like("auth.%"),
         AuditEvent.action.not_like("access.%")).scalar_subquery())
+    grade = (select(func.coalesce(GradeRecord.confirmed, GradeRecord.proposed))
+             .where(GradeRecord.year_id == y_id, GradeRecord.branch_id == b_id, GradeRecord.member_id.is_(None))
+             .scalar_subquery())
     sums = [func.coalesce(func.sum(getattr(t, name)), 0).label(name)
             for name in ("total", "met", "partly", "not_met", "na")]
     weights = [func.coalesce(func.sum(getattr(t, name)), 0.0).label(name)
@@ -192,12 +198,13 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
                posts.label("posts"), members_total.label("members_total"), members_done.label("members_done"),
                func.max(t.last_answer_at).label("answered"), changed.label("changed"), audited.label("audited"),
                Branch.active.label("active"), Unit.kind.label("unit_kind"), Branch.sort_key.label("sort_key"),
-               Branch.name.label("name"))
+               Branch.name.label("name"), search_text(Branch).label("search_text"), grade.label("grade"))
         .select_from(Branch).join(Unit, Unit.id == Branch.unit_id).join(CampaignYear, true())
         .outerjoin(a, and_(a.branch_id == b_id, a.year_id == y_id, a.member_id.is_(None)))
         .outerjoin(t, t.assessment_id == a.id)
         .where(true() if everything else (or_(*chosen) if chosen else false()))
-        .group_by(y_id, b_id, a.id, a.status, Branch.active, Unit.kind, Branch.sort_key, Branch.name)
+        .group_by(y_id, b_id, a.id, a.status, Branch.active, Unit.kind, Branch.sort_key, Branch.name,
+                  Branch.brand_name)
     ).subquery()
     c = inner.c
     coverage = case((c.members_total > 0, round1(100.0 * c.members_done / func.nullif(c.members_total, 0))),
@@ -206,8 +213,16 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
                c.weight_scored, c.weight_earned, progress_of(c), score_of(c), c.rating, c.plan_status, c.pledges,
                c.posts, c.members_total, c.members_done, coverage, _newest(dialect, c.answered, c.changed, c.audited)]
     if not base:
-        columns += [c.active, c.unit_kind, c.sort_key, c.name]
+        columns += [c.active, c.unit_kind, c.sort_key, c.name, c.search_text, c.grade]
     return select(*columns).where(true())  # (an upsert's SELECT needs one)
+
+
+def search_text(branch):
+    """SQL of what the overview's name search looks in (`BranchSummary.search_text`): the branch's name and brand,
+    a newline between them, in lower case (the database's `lower`, in the collation of the branch's columns: ASCII
+    letters on SQLite, as its LIKE folds them; every letter on PostgreSQL). `branch`: the Branch entity or a table
+    of its columns."""
+    return func.lower(branch.name + "\n" + func.coalesce(branch.brand_name, ""))
 
 
 def _of_assessments(ids):
@@ -415,8 +430,9 @@ def rebuild_district(connection) -> None:
 # and pledges waiting (h14w_01: `assessment`, `pledge`, `user`); every trigger on them does.
 DISTRICT_FOLLOWED = ("branch_summary", "assessment_tally", "submission", "submission_request", "assessment", "pledge",
                      "user")
-# The table whose row trigger keeps the summaries' last activity (migration h14t_01); its only trigger.
-SUMMARY_FOLLOWED = ("audit_event",)
+# The tables whose row triggers keep columns of the summaries: the last activity (migration h14t_01), the grade
+# (h14s_01); their only triggers.
+SUMMARY_FOLLOWED = ("audit_event", "grade_record")
 
 
 @contextmanager

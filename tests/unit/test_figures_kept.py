@@ -328,3 +328,57 @@ def test_a_refresh_by_assessments_recomputes_their_years_rows(app):
         BranchSummary.assessment_id.in_(assessment_ids))).tuples())
     figures.refresh(db.session.connection(), branch_ids=[b.id for b in built.branches])
     agree()
+
+
+def test_the_search_text_and_grade_follow_the_brand_and_every_grade_record_write(app, admin):
+    """Issue 14 (migration h14s_01): the summary's `search_text` (name and brand, lower case) follows a brand edited
+    in the portal, and its `grade` (confirmed, else proposed) follows grade records written through the ORM and by
+    Core statements (as grading's bulk proposal and the demo write them), moved to another branch and deleted; a
+    member's record moves nothing. The overview's name search and grade filter read them: a search folds ASCII
+    case and takes % and _ as themselves."""
+    from sqlalchemy import update
+
+    from portal.models import GradeRecord
+    from portal.services import projects
+
+    built = build_district(4)
+    first, second = (db.session.get(Branch, b.id) for b in built.branches[:2])
+    projects.update_brand(admin, first, name="Red_Candle 100%", slogan="", description="")
+    agree()
+
+    def found(**args) -> list[int]:
+        return [row.branch_id for row in dashboard.overview(args).rows]
+
+    def grade(branch) -> str | None:
+        db.session.expire_all()
+        return db.session.get(BranchSummary, (year().id, branch.id)).grade
+
+    assert db.session.get(BranchSummary, (year().id, first.id)).search_text == \
+        f"{first.name.lower()}\nred_candle 100%"
+    assert found(q="RED_c") == found(q="candle 100%") == [first.id]
+    assert found(q="red%") == found(q="d_c%") == [] and found(q="_") == [first.id]
+    assert len(found(q="品牌")) == 3  # the others' brands still hold it
+
+    record = GradeRecord(year_id=year().id, branch_id=first.id, proposed="advanced")
+    db.session.add(record)
+    db.session.add(GradeRecord(year_id=year().id, branch_id=second.id, member_id=built.members[1].id,
+                               proposed="lagging"))
+    db.session.commit()
+    agree()
+    assert grade(first) == "advanced" and grade(second) is None
+    assert found(grade="advanced") == [first.id] and found(grade="lagging") == []
+
+    db.session.execute(update(GradeRecord).where(GradeRecord.id == record.id).values(confirmed="lagging"))
+    db.session.commit()
+    agree()
+    assert grade(first) == "lagging" and found(grade="lagging") == [first.id]
+
+    db.session.execute(update(GradeRecord).where(GradeRecord.id == record.id).values(branch_id=second.id))
+    db.session.commit()
+    agree()
+    assert grade(first) is None and grade(second) == "lagging"
+
+    db.session.execute(delete(GradeRecord).where(GradeRecord.id == record.id))
+    db.session.commit()
+    agree()
+    assert grade(second) is None and found(grade="lagging") == []

@@ -9,9 +9,7 @@ import sqlite3
 
 import pytest
 
-from portal.services import demo
-
-from ..migration_helpers import migrate, sqlite_app
+from ..migration_helpers import migrate, seeded_sqlite_app
 
 LATER = "2999-01-01 00:00:00.000000"
 
@@ -33,12 +31,7 @@ def _activity(con) -> set:
 
 
 def test_h14t_01_keeps_the_last_activity_by_trigger(tmp_path):
-    app, path = sqlite_app(tmp_path)
-    migrate(app, "heads")
-    with app.app_context():
-        demo.seed(branches=3, members_per_branch=2)
-        from portal.extensions import db
-        db.engine.dispose()
+    app, path = seeded_sqlite_app(tmp_path)
     con = sqlite3.connect(path)
     before = _activity(con)
     assert len(con.execute("SELECT 1 FROM branch_summary WHERE branch_id = 1").fetchall()) == 3
