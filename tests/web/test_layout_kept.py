@@ -8,7 +8,9 @@ from portal.models import Role
 
 from ..factories import UserFactory
 
-CSRF = re.compile(r'((?:name="csrf-token" content|name="csrf_token" value)=")[^"]*')
+# The CSRF tokens, signed with the second they were made in (two requests may straddle one): the page's meta and a
+# form's hidden field (`<input id="csrf_token" name="csrf_token" type="hidden" value="…">`).
+CSRF = re.compile(r'((?:name="csrf-token" content|name="csrf_token"[^>]*? value)=")[^"]*')
 
 
 def _page(client, path: str, root: str = "") -> str:
