@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from .extensions import db
+from .text import search_fold
 
 
 def configure_engine_events(app: Flask) -> None:
@@ -128,6 +129,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # Freed space is zeroed, not left with old rows (ballot anonymity, services/ballot_traces.py).
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        # The name search's fold (text.search_fold), which the summaries' search text is written in.
+        dbapi_connection.create_function("portal_fold", 1, search_fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):

@@ -69,6 +69,14 @@ def search_query(value: str | None) -> str:
     return text
 
 
+def search_fold(value: str | None) -> str | None:
+    """The form in which the dashboard's name search compares a branch's name and brand with the words typed, on
+    SQLite (its `portal_fold` function, portal/database.py): NFKC (full-width letters and digits are their
+    half-width forms) and case folded (every script's capitals, not only A–Z). None stays None (SQL's NULL).
+    PostgreSQL folds the same way in SQL: `lower(normalize(…, NFKC))` (services/figures.py `search_fold`)."""
+    return None if value is None else unicodedata.normalize("NFKC", value).casefold()
+
+
 def looks_blank(text: str) -> bool:
     """True when `text` prints as nothing: only whitespace (any script's), invisible and blank-looking
     characters (Hangul fillers, the blank braille cell…)."""

@@ -1,5 +1,5 @@
 """what the overview's name search and grade filter read, kept on the branch summary: `search_text` (the branch's name
-and brand in lower case) and `grade` (its grade in force this year), each with an index
+and brand, folded) and `grade` (its grade in force this year), each with an index
 
 Revision ID: h14s_01
 Revises: h14o_01
@@ -10,8 +10,9 @@ filter by a list of the year's grade records: a count of the matches read every 
 summaries' `search_text` alone (`ix_branch_summary_search`), and a grade is a range of `ix_branch_summary_grade_order`,
 read in the page's order.
 
-`search_text` is `lower(name || '\n' || brand)` of the branch (services/figures.py `search_text`), recomputed with
-the rest of the summary (`figures._computed`, as the copied name is). `grade` is COALESCE(confirmed, proposed) of
+`search_text` is the branch's `name || '\n' || brand` in the search's fold, NFKC and case folded (services/figures.py
+`search_text`: SQLite's `portal_fold`, the portal's function; PostgreSQL's `lower(normalize(…, NFKC))`), recomputed
+with the rest of the summary (`figures._computed`, as the copied name is). `grade` is COALESCE(confirmed, proposed) of
 the branch's grade record of the summary's year (分类定级; NULL without one): recomputed with the summary, and moved
 by row triggers on `grade_record` (SQLite: three triggers; PostgreSQL: a plpgsql function), since grades are also
 written in bulk by Core statements that the portal's flush hooks do not see. `figures.district_triggers_suspended`
@@ -44,9 +45,13 @@ def upgrade():
     # (ALTER TABLE on SQLite too, not a batch rebuild: the table's triggers of h14k_01 and h14f_01 stay.)
     op.add_column("branch_summary", sa.Column("search_text", sa.String(600), server_default="", nullable=False))
     op.add_column("branch_summary", sa.Column("grade", sa.String(24), nullable=True))
+    # The search's fold (services/figures.py `search_fold`): SQLite's portal_fold is the portal's own function,
+    # registered on each of its connections (portal/database.py), which this migration runs on.
+    fold = ("lower(normalize({}, NFKC))" if op.get_bind().dialect.name == "postgresql" else "portal_fold({})")
     op.execute(sa.text(
-        "UPDATE branch_summary SET search_text = (SELECT lower(b.name || :newline || COALESCE(b.brand_name, '')) "
-        "FROM branch b WHERE b.id = branch_summary.branch_id), grade = (SELECT COALESCE(g.confirmed, g.proposed) "
+        "UPDATE branch_summary SET search_text = (SELECT "
+        + fold.format("b.name || :newline || COALESCE(b.brand_name, '')")
+        + " FROM branch b WHERE b.id = branch_summary.branch_id), grade = (SELECT COALESCE(g.confirmed, g.proposed) "
         "FROM grade_record g WHERE g.year_id = branch_summary.year_id AND g.branch_id = branch_summary.branch_id "
         "AND g.member_id IS NULL)").bindparams(newline="\n"))
     op.create_index("ix_branch_summary_grade_order", "branch_summary",

@@ -65,7 +65,9 @@ from ..models import (
     User,
     utcnow,
 )
+from ..text import search_query
 from . import audit, figures, progress
+from .figures import search_fold
 from .items import criteria_as_in, in_checklist, in_year_order, item_numbers, wordings_in
 from .progress import Tally
 from .reads import core_rows
@@ -75,6 +77,7 @@ EXEMPLAR_CATEGORIES = (PostCategory.BRANCH_EXEMPLAR, PostCategory.MEMBER_EXEMPLA
 DONE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
 NOT_STARTED = "none"  # status filter value: the branch has no assessment for the year yet
 SEARCH_MAX = 60
+SEARCH_WORDS = 5  # words of a name search, each of which a branch's name or brand must hold
 
 # Heat-map bands of a score (0..100): heat-0 (weakest) … heat-4 (strongest); no score: heat-none.
 BAND_LIMITS = (50.0, 65.0, 80.0, 90.0)
@@ -174,6 +177,11 @@ class Filters:
         return ("-" if descending else "") + column
 
     @property
+    def words(self) -> list[str]:
+        """The words of the name search (at most SEARCH_WORDS; each must be in the branch's name or brand)."""
+        return self.q.split()[:SEARCH_WORDS]
+
+    @property
     def is_filtered(self) -> bool:
         return bool(self.kind or self.status or self.q or self.grade or self.appraisal)
 
@@ -234,7 +242,10 @@ def parse_filters(args, all_years: list[CampaignYear], criteria: list[Criterion]
             filters.status = raw_status
         else:
             filters.notes.append(_("Unknown status “%(value)s” was ignored.", value=raw_status[:16]))
-    filters.q = (args.get("q") or "").strip()[:SEARCH_MAX]
+    typed = search_query(args.get("q"))  # invisible characters dropped, NFKC (full-width is half-width)
+    filters.q = typed[:SEARCH_MAX]
+    if len(typed) > SEARCH_MAX:
+        filters.notes.append(_("The search was shortened to its first %(count)s characters.", count=SEARCH_MAX))
     raw_grade = (args.get("grade") or "").strip()
     if raw_grade:
         if raw_grade in {level.value for level in BranchLevel}:
@@ -756,22 +767,22 @@ class _FilterShape(NamedTuple):
 
     kind: bool
     status: str | None
-    q: bool
+    q: int  # the name search's words
     grade: bool
     appraisal: object  # grading.AppraisalRule, or None
     dialect: str  # the name search's case folding differs
 
 
 def _filter_shape(year: CampaignYear, filters: Filters) -> _FilterShape:
-    return _FilterShape(*_shape(filters), bool(filters.q), bool(filters.grade), _appraisal_rule(year, filters),
+    return _FilterShape(*_shape(filters), len(filters.words), bool(filters.grade), _appraisal_rule(year, filters),
                         db.engine.dialect.name)
 
 
 def _filter_values(year_id: int, filters: Filters, **more) -> dict:
-    """`_values` with the name search's needle (in lower case, as `BranchSummary.search_text`) and the grade."""
+    """`_values` with the name search's words (`needle0`, `needle1`, …) and the grade."""
     values = _values(year_id, filters, **more)
-    if filters.q:
-        values["needle"] = filters.q.lower()
+    for index, word in enumerate(filters.words):
+        values[f"needle{index}"] = word
     if filters.grade:
         values["grade"] = filters.grade
     return values
@@ -783,14 +794,15 @@ def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None, pe
     early (a page read in index order): each row decided by its own values (the appraisal by the branch's own
     tallies) rather than by a list of every matching branch made first.
 
-    The name search: the branch's name or brand holds the text, case folded as the summary's `search_text` is
-    (services/figures.py `search_text`): `instr` on SQLite, `strpos` on PostgreSQL (no wildcard to escape), so that a
-    count of the matches reads `ix_branch_summary_search` alone. The grade: the summary's own (`BranchSummary.grade`),
-    a range of `ix_branch_summary_grade_order`."""
+    The name search: the branch's name or brand holds each word, both in the search's fold (NFKC, case folded:
+    services/figures.py `search_fold`, as the summary's `search_text` is written): `instr` on SQLite, `strpos` on
+    PostgreSQL (no wildcard to escape), so that a count of the matches reads `ix_branch_summary_search` alone. The
+    grade: the summary's own (`BranchSummary.grade`), a range of `ix_branch_summary_grade_order`."""
     conditions = _shaped_matching(shape.kind, shape.status, values)
-    if shape.q:
-        position = func.strpos if shape.dialect == "postgresql" else func.instr
-        conditions.append(position(S.search_text, _param("needle", values, type_=String)) > 0)
+    position = func.strpos if shape.dialect == "postgresql" else func.instr
+    for index in range(shape.q):
+        word = search_fold(shape.dialect, _param(f"needle{index}", values, type_=String))
+        conditions.append(position(S.search_text, word) > 0)
     if shape.grade:  # 分类定级: the grade in force (confirmed, else proposed)
         conditions.append(S.grade == _param("grade", values, type_=String))
     if shape.appraisal is not None:  # 群众评议: the rule's values are the statement's own

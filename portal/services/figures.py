@@ -41,6 +41,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -198,7 +199,7 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
                posts.label("posts"), members_total.label("members_total"), members_done.label("members_done"),
                func.max(t.last_answer_at).label("answered"), changed.label("changed"), audited.label("audited"),
                Branch.active.label("active"), Unit.kind.label("unit_kind"), Branch.sort_key.label("sort_key"),
-               Branch.name.label("name"), search_text(Branch).label("search_text"), grade.label("grade"))
+               Branch.name.label("name"), search_text(dialect, Branch).label("search_text"), grade.label("grade"))
         .select_from(Branch).join(Unit, Unit.id == Branch.unit_id).join(CampaignYear, true())
         .outerjoin(a, and_(a.branch_id == b_id, a.year_id == y_id, a.member_id.is_(None)))
         .outerjoin(t, t.assessment_id == a.id)
@@ -217,12 +218,20 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
     return select(*columns).where(true())  # (an upsert's SELECT needs one)
 
 
-def search_text(branch):
+def search_text(dialect: str, branch):
     """SQL of what the overview's name search looks in (`BranchSummary.search_text`): the branch's name and brand,
-    a newline between them, in lower case (the database's `lower`, in the collation of the branch's columns: ASCII
-    letters on SQLite, as its LIKE folds them; every letter on PostgreSQL). `branch`: the Branch entity or a table
-    of its columns."""
-    return func.lower(branch.name + "\n" + func.coalesce(branch.brand_name, ""))
+    a newline between them, in the search's fold (`search_fold`). `branch`: the Branch entity or a table of its
+    columns."""
+    return search_fold(dialect, branch.name + "\n" + func.coalesce(branch.brand_name, ""))
+
+
+def search_fold(dialect: str, expr):
+    """SQL of text in the name search's fold, NFKC and case folded: on SQLite the portal's `portal_fold`
+    (text.search_fold, registered on every connection), on PostgreSQL `lower(normalize(…, NFKC))`. The words
+    searched for are folded in the same SQL as what they are looked for in."""
+    if dialect == "postgresql":
+        return func.lower(func.normalize(expr, literal_column("NFKC")))
+    return func.portal_fold(expr)
 
 
 def _of_assessments(ids):

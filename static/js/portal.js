@@ -142,8 +142,17 @@
   // "Not saved." leads a problem's brief only when the request was to save something: a read (a page
   // following an import, a filter) has nothing that could have been saved.
   function saving(ctx) {
+    return isWrite(ctx) ? text("notSaved") + " " : "";
+  }
+
+  function isWrite(ctx) {
     var method = ctx && ctx.request && ctx.request.method;
-    return method && method.toUpperCase() !== "GET" ? text("notSaved") + " " : "";
+    return !!method && method.toUpperCase() !== "GET";
+  }
+
+  // A problem's text: a read (a filter, figures that follow a table) has nothing typed to keep ("…Read").
+  function problemText(ctx, name) {
+    return (!isWrite(ctx) && text(name + "Read")) || text(name);
   }
 
   function handleErrorAnswer(ctx) {
@@ -619,7 +628,7 @@
       else ctx.swap = "none";
     } else if (!answersTarget(ctx)) {
       ctx.swap = "none";
-      if (isLatest(ctx)) showGenericProblem(ctx, text("serverError"));
+      if (isLatest(ctx)) showGenericProblem(ctx, problemText(ctx, "serverError"));
     }
   });
 
@@ -636,7 +645,7 @@
   document.addEventListener("htmx:error", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     if (ctx && ctx.response) return;  // an HTTP error: handled above
-    showGenericProblem(ctx, text("offline"));
+    showGenericProblem(ctx, problemText(ctx, "offline"));
   });
 
   document.addEventListener("htmx:before:swap", function (evt) {

@@ -169,3 +169,54 @@ def test_the_dashboard_and_grades_fit_the_screen_without_a_sideways_scroll(brows
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         screenshot(page, f"grades-{viewport['width']}")
         context.close()
+
+
+def test_a_name_search_shows_its_rows_then_its_figures(page, live_server, leader):
+    """Issue 14: under a name search the rows come first and the cards and charts follow by a second request
+    (`/dashboard/figures`), in place, without a reload; an answer of that request held back until the search changed
+    fills nothing of the newer page (its figures are those of the last search)."""
+    build_district(9)
+    login(page, live_server, leader.username, PASSWORD)
+    page.goto(f"{live_server}/dashboard")
+    page.fill("#filter-q", "测试00")  # branches 0–9: all nine
+    page.press("#filter-q", "Enter")
+    page.wait_for_url(re.compile(r".*q=.*"))
+    expect(page.locator(".stat-cards .stat-card")).to_have_count(6)
+    expect(page.locator(".chart-grid figure")).to_have_count(3)
+    expect(page.locator("[aria-busy]")).to_have_count(0)
+    expect(page.locator(".stat-card").first).to_contain_text("/ 9")
+
+    page.evaluate("""() => {
+        const fetch = window.fetch; let held = false;
+        window.fetch = (url, ...rest) => {
+            const first = String(url).includes('/dashboard/figures') && !held;
+            if (first) held = true;
+            return new Promise(resolve => setTimeout(resolve, first ? 1000 : 0)).then(() => fetch(url, ...rest));
+        };
+    }""")
+    page.fill("#filter-q", "测试001")  # one branch; its figures' answer held back
+    page.press("#filter-q", "Enter")
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(1)
+    page.fill("#filter-q", "测试00")  # all nine again before that answer arrives
+    page.press("#filter-q", "Enter")
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(9)
+    page.wait_for_timeout(1500)  # past the held-back answer
+    expect(page.locator(".stat-cards .stat-card").first).to_contain_text("/ 9")
+    expect(page.locator(".chart-grid")).to_have_count(1)
+    screenshot(page, "dashboard-name-search")
+
+
+def test_a_name_search_shows_its_figures_without_javascript(browser, live_server, leader):
+    build_district(4)
+    context = browser.new_context(locale="zh-CN", java_script_enabled=False, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    try:
+        login(page, live_server, leader.username, PASSWORD)
+        page.goto(f"{live_server}/dashboard?q=%E6%B5%8B%E8%AF%95")
+        assert page.locator("#dashboard-table tbody tr").count() == 4
+        page.click("text=显示统计数据")
+        page.wait_for_url(re.compile(r".*/dashboard/figures\?.*q=.*"))
+        assert page.locator(".stat-cards .stat-card").count() == 6
+        assert page.locator("#dashboard-table tbody tr").count() == 4
+    finally:
+        context.close()

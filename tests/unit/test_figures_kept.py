@@ -355,9 +355,16 @@ def test_the_search_text_and_grade_follow_the_brand_and_every_grade_record_write
 
     assert db.session.get(BranchSummary, (year().id, first.id)).search_text == \
         f"{first.name.lower()}\nred_candle 100%"
-    assert found(q="RED_c") == found(q="candle 100%") == [first.id]
+    assert found(q="RED_c") == found(q="100% candle") == [first.id]
     assert found(q="red%") == found(q="d_c%") == [] and found(q="_") == [first.id]
     assert len(found(q="品牌")) == 3  # the others' brands still hold it
+    # Full-width letters (a Chinese input method's) and capitals of any script: both sides NFKC and case folded;
+    # each word anywhere in the name or brand; invisible characters dropped from what is typed.
+    projects.update_brand(admin, second, name="ＳＴＥＭ创客Lab Éco", slogan="", description="")
+    agree()
+    for typed in ("ＳＴＥＭ", "stem", "ｓｔｅｍ", "ÉCO", "éco", "lab 创客", "ST\u200bEM", "测试001 stem"):
+        assert found(q=typed) == [second.id], typed
+    assert found(q="测试000 stem") == []
 
     record = GradeRecord(year_id=year().id, branch_id=first.id, proposed="advanced")
     db.session.add(record)
