@@ -40,8 +40,8 @@ def rebuild_figures() -> None:
     district_before = len(figures.district_differences(db.session))
     appraisal_before = len(appraisal.tally_differences())
     rows = tallies.rebuild()
+    appraisal_rows = appraisal.rebuild_tallies()  # (before the summaries: their appraisal class reads these counts)
     summaries = figures.rebuild(db.session.connection())
-    appraisal_rows = appraisal.rebuild_tallies()
     db.session.commit()
     click.echo(f"Rebuilt {rows} tally rows ({before} differed from the item results), {summaries} branch "
                f"summaries ({summaries_before} differed), the district's totals ({district_before} rows "

@@ -18,6 +18,10 @@ thousand in a seed or a rebuild) h14k_01's triggers (SQLite) and function (Postg
 tables' work, and on SQLite only for a tally that an active summary counts (one probe for a member's, as before).
 The downgrade restores h14k_01's own. A later migration that rebuilds `branch_summary`, `assessment_tally` or
 `submission` in SQLite's batch mode must create these again too.
+
+The tables, triggers and statements are made by `Grouping` from the group's columns (`FILTERS` here), so that a
+later revision can widen the key with the same builders, loading this file as this one loads h14k_01's (h14ap_01
+adds the appraisal class). The SQL this revision runs is the same as before that parametrisation, byte for byte.
 """
 import importlib.util
 from pathlib import Path
@@ -44,130 +48,16 @@ _K = _h14k()
 DISTRICT, CRITERION, _HANDED = _K.DISTRICT, _K.CRITERION, _K._HANDED
 _values, _names, _added, _changed, _swap, _RETURN = _K._values, _K._names, _K._added, _K._changed, _K._swap, _K._RETURN
 _SLOT = "{r}.branch_id % 16"
-_KIND = "COALESCE({r}.unit_kind, '')"
-_STATUS = "COALESCE({r}.status, '')"
-_GROUP = f"{_KIND}, {_STATUS}, {_SLOT}"  # a summary's group and slot
-
-
-def _key(r: str) -> str:
-    """WHERE of a group's row (without the year) for the summary {r}."""
-    return (f"unit_kind = {_KIND.format(r=r)} AND status = {_STATUS.format(r=r)} "
-            f"AND slot = {_SLOT.format(r=r)}")
-
-
 _YEAR_THERE = "EXISTS (SELECT 1 FROM campaign_year y WHERE y.id = {table}.year_id)"
 _CRITERION_THERE = (_YEAR_THERE.format(table="district_group_criterion")
                     + " AND EXISTS (SELECT 1 FROM criterion c WHERE c.id = district_group_criterion.criterion_id)")
-
-
-def _add_summary(r: str) -> str:
-    return (f"INSERT INTO district_group (year_id, unit_kind, status, slot, {_names(DISTRICT)}) SELECT {r}.year_id, "
-            f"{_GROUP.format(r=r)}, {_values(DISTRICT, r)} WHERE {r}.active "
-            f"ON CONFLICT (year_id, unit_kind, status, slot) DO UPDATE SET {_added(DISTRICT, 'district_group')};")
-
-
-def _remove_summary(r: str) -> str:
-    moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in DISTRICT)
-    return (f"UPDATE district_group SET {moves} WHERE year_id = {r}.year_id AND {_key(r)} AND {r}.active "
-            f"AND {_YEAR_THERE.format(table='district_group')};")
-
-
-def _move_summary() -> str:  # an active summary stays in its year and group: one write of the difference
-    moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
-                      for name, expr in DISTRICT[1:])
-    return f"UPDATE district_group SET {moves} WHERE year_id = NEW.year_id AND {_key('NEW')};"
-
-
-def _add_criteria(r: str) -> str:
-    return (f"INSERT INTO district_group_criterion (year_id, criterion_id, unit_kind, status, slot, "
-            f"{_names(CRITERION)}) SELECT {r}.year_id, t.criterion_id, {_GROUP.format(r=r)}, {_values(CRITERION, 't')} "
-            f"FROM assessment_tally t WHERE t.assessment_id = {r}.assessment_id AND {r}.active "
-            f"ON CONFLICT (year_id, criterion_id, unit_kind, status, slot) DO UPDATE SET "
-            f"{_added(CRITERION, 'district_group_criterion')};")
-
-
-def _remove_criteria(r: str) -> str:
-    moves = ", ".join(
-        f"{name} = {name} - (SELECT {expr.format(r='t')} FROM assessment_tally t WHERE t.assessment_id = "
-        f"{r}.assessment_id AND t.criterion_id = district_group_criterion.criterion_id)" for name, expr in CRITERION)
-    return (f"UPDATE district_group_criterion SET {moves} WHERE year_id = {r}.year_id AND {_key(r)} AND {r}.active "
-            f"AND criterion_id IN (SELECT t.criterion_id FROM assessment_tally t WHERE t.assessment_id = "
-            f"{r}.assessment_id) AND {_CRITERION_THERE};")
-
-
-_COUNTED = ("SELECT s.year_id, " + _GROUP.format(r="s") + " FROM branch_summary s "
-            "WHERE s.assessment_id = {r}.assessment_id AND s.active")
-
-
-def _add_tally(r: str) -> str:
-    return (f"INSERT INTO district_group_criterion (year_id, criterion_id, unit_kind, status, slot, "
-            f"{_names(CRITERION)}) SELECT s.year_id, {r}.criterion_id, {_GROUP.format(r='s')}, {_values(CRITERION, r)} "
-            f"FROM branch_summary s WHERE s.assessment_id = {r}.assessment_id AND s.active "
-            f"ON CONFLICT (year_id, criterion_id, unit_kind, status, slot) DO UPDATE SET "
-            f"{_added(CRITERION, 'district_group_criterion')};")
-
-
-def _remove_tally(r: str) -> str:
-    moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in CRITERION)
-    return (f"UPDATE district_group_criterion SET {moves} WHERE criterion_id = {r}.criterion_id "
-            f"AND (year_id, unit_kind, status, slot) IN ({_COUNTED.format(r=r)}) AND {_CRITERION_THERE};")
-
-
-def _move_tally() -> str:
-    moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
-                      for name, expr in CRITERION)
-    return (f"UPDATE district_group_criterion SET {moves} WHERE criterion_id = NEW.criterion_id "
-            f"AND (year_id, unit_kind, status, slot) IN ({_COUNTED.format(r='NEW')});")
-
-
-# The overdue card's handed-in submissions per request and group, of branches active in the request's year.
-_SUMMARY_OF = ("FROM submission_request q JOIN branch_summary b ON b.year_id = q.year_id "
-               "AND b.branch_id = {r}.branch_id WHERE q.id = {r}.request_id AND b.active")
-_GROUP_OF_B = "COALESCE(b.unit_kind, ''), COALESCE(b.status, '')"
-_ADD_HANDED = ("ON CONFLICT (request_id, unit_kind, status) DO UPDATE SET handed = request_group.handed "
-               "+ excluded.handed;")
-
-
-def _add_submission(r: str) -> str:
-    return (f"INSERT INTO request_group (request_id, unit_kind, status, handed) SELECT {r}.request_id, "
-            f"{_GROUP_OF_B}, 1 {_SUMMARY_OF.format(r=r)} AND {r}.status IN {_HANDED} {_ADD_HANDED}")
-
-
-def _remove_submission(r: str) -> str:
-    return (f"UPDATE request_group SET handed = handed - 1 WHERE request_id = {r}.request_id "
-            f"AND {r}.status IN {_HANDED} AND (unit_kind, status) IN (SELECT {_GROUP_OF_B} {_SUMMARY_OF.format(r=r)});")
-
-
-_BRANCH_HANDED = ("SELECT s.request_id FROM submission s JOIN submission_request q ON q.id = s.request_id "
-                  "WHERE s.branch_id = {r}.branch_id AND q.year_id = {r}.year_id AND s.status IN " + _HANDED)
-
-
-def _add_branch_handed(r: str) -> str:
-    return (f"INSERT INTO request_group (request_id, unit_kind, status, handed) SELECT request_id, "
-            f"{_KIND.format(r=r)}, {_STATUS.format(r=r)}, 1 FROM ({_BRANCH_HANDED.format(r=r)}) handed "
-            f"WHERE {r}.active {_ADD_HANDED}")
-
-
-def _remove_branch_handed(r: str) -> str:
-    return (f"UPDATE request_group SET handed = handed - 1 WHERE {r}.active AND unit_kind = {_KIND.format(r=r)} "
-            f"AND status = {_STATUS.format(r=r)} AND request_id IN ({_BRANCH_HANDED.format(r=r)});")
-
-
-_REQUEST_COUNT = ("SELECT {r}.id, " + _GROUP_OF_B + ", count(s.id) FROM submission s JOIN branch_summary b "
-                  "ON b.year_id = {r}.year_id AND b.branch_id = s.branch_id WHERE s.request_id = {r}.id AND b.active "
-                  "AND s.status IN " + _HANDED + " GROUP BY " + _GROUP_OF_B)
-
-
-def _recount_request() -> str:  # a request moved to another year: its branches are that year's
-    return ("DELETE FROM request_group WHERE request_id = NEW.id; "
-            f"INSERT INTO request_group (request_id, unit_kind, status, handed) {_REQUEST_COUNT.format(r='NEW')};")
-
-
 _SUMMARY_MOVES = ("progress", "score", "not_met")  # (the status is the group's: another status is another group)
-_SAME = ("OLD.active AND NEW.active AND OLD.year_id = NEW.year_id AND OLD.branch_id = NEW.branch_id "
-         "AND OLD.unit_kind IS NOT DISTINCT FROM NEW.unit_kind AND OLD.status IS NOT DISTINCT FROM NEW.status")
-_GROUP_MOVED = ("OLD.year_id <> NEW.year_id OR OLD.branch_id <> NEW.branch_id OR OLD.unit_kind IS DISTINCT FROM "
-                "NEW.unit_kind OR OLD.status IS DISTINCT FROM NEW.status")
+SQLITE_TRIGGERS = ("district_group_insert", "district_group_delete", "district_group_update", "district_group_move",
+                   "district_group_criteria", "district_group_handed", "request_group_insert", "request_group_delete",
+                   "request_group_update", "request_group_year")
+SQLITE_TALLY_TRIGGERS = ("district_tally_insert", "district_tally_delete", "district_tally_update",
+                         "district_tally_move")
+_FUNCTIONS = (("group_follow_summary", "branch_summary"), ("group_follow_submission", "submission"))
 
 
 def _counted(r: str) -> str:
@@ -179,126 +69,303 @@ def _sqlite(condition: str) -> str:
     return condition.replace("IS NOT DISTINCT FROM", "IS").replace("IS DISTINCT FROM", "IS NOT")
 
 
-def _sqlite_triggers() -> list[str]:
-    same = _sqlite(_SAME)
-    moved = _sqlite(_GROUP_MOVED)
-    counted = f"OLD.active IS NOT NEW.active OR OLD.assessment_id IS NOT NEW.assessment_id OR {moved}"
-    tally_same = "OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id"
-    return [
-        "CREATE TRIGGER district_group_insert AFTER INSERT ON branch_summary WHEN NEW.active BEGIN "
-        f"{_add_summary('NEW')} {_add_criteria('NEW')} {_add_branch_handed('NEW')} END",
-        "CREATE TRIGGER district_group_delete AFTER DELETE ON branch_summary WHEN OLD.active BEGIN "
-        f"{_remove_summary('OLD')} {_remove_criteria('OLD')} {_remove_branch_handed('OLD')} END",
-        f"CREATE TRIGGER district_group_update AFTER UPDATE ON branch_summary WHEN {same} AND "
-        f"({_changed(_SUMMARY_MOVES, 'IS NOT')}) BEGIN {_move_summary()} END",
-        "CREATE TRIGGER district_group_move AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
-        f"NOT ({same}) BEGIN {_remove_summary('OLD')} {_add_summary('NEW')} END",
-        "CREATE TRIGGER district_group_criteria AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
-        f"({counted}) BEGIN {_remove_criteria('OLD')} {_add_criteria('NEW')} END",
-        "CREATE TRIGGER district_group_handed AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
-        f"(OLD.active IS NOT NEW.active OR {moved}) BEGIN {_remove_branch_handed('OLD')} "
-        f"{_add_branch_handed('NEW')} END",
-        # A tally's triggers are h14k_01's, each doing both tables' work, and only for a tally counted by an active
-        # summary (a member's tallies, most of them, cost one probe as before).
-        f"CREATE TRIGGER district_tally_insert AFTER INSERT ON assessment_tally WHEN {_counted('NEW')} BEGIN "
-        f"{_K._add_tally('NEW')} {_add_tally('NEW')} END",
-        f"CREATE TRIGGER district_tally_delete AFTER DELETE ON assessment_tally WHEN {_counted('OLD')} BEGIN "
-        f"{_K._remove_tally('OLD')} {_remove_tally('OLD')} END",
-        f"CREATE TRIGGER district_tally_update AFTER UPDATE ON assessment_tally WHEN {tally_same} AND "
-        f"({_changed(('progress', 'score'), 'IS NOT')}) AND {_counted('NEW')} BEGIN {_K._move_tally()} "
-        f"{_move_tally()} END",
-        f"CREATE TRIGGER district_tally_move AFTER UPDATE ON assessment_tally WHEN NOT ({tally_same}) BEGIN "
-        f"{_K._remove_tally('OLD')} {_K._add_tally('NEW')} {_remove_tally('OLD')} {_add_tally('NEW')} END",
-        f"CREATE TRIGGER request_group_insert AFTER INSERT ON submission BEGIN {_add_submission('NEW')} END",
-        f"CREATE TRIGGER request_group_delete AFTER DELETE ON submission BEGIN {_remove_submission('OLD')} END",
-        "CREATE TRIGGER request_group_update AFTER UPDATE ON submission WHEN OLD.status IS NOT NEW.status OR "
-        "OLD.request_id <> NEW.request_id OR OLD.branch_id <> NEW.branch_id BEGIN "
-        f"{_remove_submission('OLD')} {_add_submission('NEW')} END",
-        "CREATE TRIGGER request_group_year AFTER UPDATE ON submission_request WHEN OLD.year_id <> NEW.year_id BEGIN "
-        f"{_recount_request()} END",
-    ]
+class Grouping:
+    """The tables, triggers and statements of the totals per group, for a group made of some of the summary's columns
+    (`columns`: (name, its value for the summary {r}), each a column of the same name in the three tables' keys):
+    this revision's are the unit kind and the status (`FILTERS`); a later revision widens the key with these same
+    builders (h14ap_01: the appraisal class too)."""
 
+    def __init__(self, columns: tuple[tuple[str, str], ...]):
+        self.columns = columns
+        self.names = ", ".join(name for name, _expr in columns)  # the group's columns in the tables' keys
 
-SQLITE_TRIGGERS = ("district_group_insert", "district_group_delete", "district_group_update", "district_group_move",
-                   "district_group_criteria", "district_group_handed", "request_group_insert", "request_group_delete",
-                   "request_group_update", "request_group_year")
-SQLITE_TALLY_TRIGGERS = ("district_tally_insert", "district_tally_delete", "district_tally_update",
-                         "district_tally_move")
-_FUNCTIONS = (("group_follow_summary", "branch_summary"), ("group_follow_submission", "submission"))
+    def of(self, r: str) -> str:
+        """The group of the summary {r}: its columns' values."""
+        return ", ".join(expr.format(r=r) for _name, expr in self.columns)
 
+    def group(self, r: str) -> str:  # a summary's group and slot
+        return f"{self.of(r)}, {_SLOT.format(r=r)}"
 
-def _postgresql_triggers() -> list[str]:
-    # As h14k_01's: one function per table, a deletion followed BEFORE the row goes (a cascade from a branch deleted
-    # reaches its summaries and its tallies; whichever goes first removes the pair).
-    counted = f"TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR OLD.assessment_id IS DISTINCT FROM " \
-              f"NEW.assessment_id OR {_GROUP_MOVED}"
-    handed = f"TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR {_GROUP_MOVED}"
-    summary = f"""
+    def match(self, r: str) -> str:
+        """WHERE of the rows of the summary {r}'s group (without the year or slot)."""
+        return " AND ".join(f"{name} = {expr.format(r=r)}" for name, expr in self.columns)
+
+    def key(self, r: str) -> str:
+        """WHERE of a group's row (without the year) for the summary {r}."""
+        return f"{self.match(r)} AND slot = {_SLOT.format(r=r)}"
+
+    def add_summary(self, r: str) -> str:
+        return (f"INSERT INTO district_group (year_id, {self.names}, slot, {_names(DISTRICT)}) SELECT {r}.year_id, "
+                f"{self.group(r)}, {_values(DISTRICT, r)} WHERE {r}.active "
+                f"ON CONFLICT (year_id, {self.names}, slot) DO UPDATE SET {_added(DISTRICT, 'district_group')};")
+
+    def remove_summary(self, r: str) -> str:
+        moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in DISTRICT)
+        return (f"UPDATE district_group SET {moves} WHERE year_id = {r}.year_id AND {self.key(r)} AND {r}.active "
+                f"AND {_YEAR_THERE.format(table='district_group')};")
+
+    def move_summary(self) -> str:  # an active summary stays in its year and group: one write of the difference
+        moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
+                          for name, expr in DISTRICT[1:])
+        return f"UPDATE district_group SET {moves} WHERE year_id = NEW.year_id AND {self.key('NEW')};"
+
+    def add_criteria(self, r: str) -> str:
+        return (f"INSERT INTO district_group_criterion (year_id, criterion_id, {self.names}, slot, "
+                f"{_names(CRITERION)}) SELECT {r}.year_id, t.criterion_id, {self.group(r)}, "
+                f"{_values(CRITERION, 't')} FROM assessment_tally t WHERE t.assessment_id = {r}.assessment_id AND "
+                f"{r}.active ON CONFLICT (year_id, criterion_id, {self.names}, slot) DO UPDATE SET "
+                f"{_added(CRITERION, 'district_group_criterion')};")
+
+    def remove_criteria(self, r: str) -> str:
+        moves = ", ".join(
+            f"{name} = {name} - (SELECT {expr.format(r='t')} FROM assessment_tally t WHERE t.assessment_id = "
+            f"{r}.assessment_id AND t.criterion_id = district_group_criterion.criterion_id)"
+            for name, expr in CRITERION)
+        return (f"UPDATE district_group_criterion SET {moves} WHERE year_id = {r}.year_id AND {self.key(r)} AND "
+                f"{r}.active AND criterion_id IN (SELECT t.criterion_id FROM assessment_tally t WHERE "
+                f"t.assessment_id = {r}.assessment_id) AND {_CRITERION_THERE};")
+
+    def counted_in(self, r: str) -> str:
+        """SELECT of the (year, group, slot) of the active summary that counts the tally {r}."""
+        return (f"SELECT s.year_id, {self.group('s')} FROM branch_summary s "
+                f"WHERE s.assessment_id = {r}.assessment_id AND s.active")
+
+    def add_tally(self, r: str) -> str:
+        return (f"INSERT INTO district_group_criterion (year_id, criterion_id, {self.names}, slot, "
+                f"{_names(CRITERION)}) SELECT s.year_id, {r}.criterion_id, {self.group('s')}, "
+                f"{_values(CRITERION, r)} FROM branch_summary s WHERE s.assessment_id = {r}.assessment_id AND "
+                f"s.active ON CONFLICT (year_id, criterion_id, {self.names}, slot) DO UPDATE SET "
+                f"{_added(CRITERION, 'district_group_criterion')};")
+
+    def remove_tally(self, r: str) -> str:
+        moves = ", ".join(f"{name} = {name} - ({expr.format(r=r)})" for name, expr in CRITERION)
+        return (f"UPDATE district_group_criterion SET {moves} WHERE criterion_id = {r}.criterion_id "
+                f"AND (year_id, {self.names}, slot) IN ({self.counted_in(r)}) AND {_CRITERION_THERE};")
+
+    def move_tally(self) -> str:
+        moves = ", ".join(f"{name} = {name} + ({expr.format(r='NEW')}) - ({expr.format(r='OLD')})"
+                          for name, expr in CRITERION)
+        return (f"UPDATE district_group_criterion SET {moves} WHERE criterion_id = NEW.criterion_id "
+                f"AND (year_id, {self.names}, slot) IN ({self.counted_in('NEW')});")
+
+    # The overdue card's handed-in submissions per request and group, of branches active in the request's year.
+    def _summary_of(self, r: str) -> str:
+        return (f"FROM submission_request q JOIN branch_summary b ON b.year_id = q.year_id "
+                f"AND b.branch_id = {r}.branch_id WHERE q.id = {r}.request_id AND b.active")
+
+    def _add_handed(self) -> str:
+        return (f"ON CONFLICT (request_id, {self.names}) DO UPDATE SET handed = request_group.handed "
+                "+ excluded.handed;")
+
+    def add_submission(self, r: str) -> str:
+        return (f"INSERT INTO request_group (request_id, {self.names}, handed) SELECT {r}.request_id, "
+                f"{self.of('b')}, 1 {self._summary_of(r)} AND {r}.status IN {_HANDED} {self._add_handed()}")
+
+    def remove_submission(self, r: str) -> str:
+        return (f"UPDATE request_group SET handed = handed - 1 WHERE request_id = {r}.request_id "
+                f"AND {r}.status IN {_HANDED} AND ({self.names}) IN (SELECT {self.of('b')} {self._summary_of(r)});")
+
+    @staticmethod
+    def _branch_handed(r: str) -> str:
+        return ("SELECT s.request_id FROM submission s JOIN submission_request q ON q.id = s.request_id "
+                f"WHERE s.branch_id = {r}.branch_id AND q.year_id = {r}.year_id AND s.status IN {_HANDED}")
+
+    def add_branch_handed(self, r: str) -> str:
+        return (f"INSERT INTO request_group (request_id, {self.names}, handed) SELECT request_id, "
+                f"{self.of(r)}, 1 FROM ({self._branch_handed(r)}) handed WHERE {r}.active {self._add_handed()}")
+
+    def remove_branch_handed(self, r: str) -> str:
+        return (f"UPDATE request_group SET handed = handed - 1 WHERE {r}.active AND {self.match(r)} "
+                f"AND request_id IN ({self._branch_handed(r)});")
+
+    def request_count(self, r: str) -> str:
+        return (f"SELECT {r}.id, {self.of('b')}, count(s.id) FROM submission s JOIN branch_summary b "
+                f"ON b.year_id = {r}.year_id AND b.branch_id = s.branch_id WHERE s.request_id = {r}.id AND b.active "
+                f"AND s.status IN {_HANDED} GROUP BY {self.of('b')}")
+
+    def recount_request(self) -> str:  # a request moved to another year: its branches are that year's
+        return ("DELETE FROM request_group WHERE request_id = NEW.id; "
+                f"INSERT INTO request_group (request_id, {self.names}, handed) {self.request_count('NEW')};")
+
+    def same(self) -> str:
+        """That an update leaves an active summary active in its year, branch and group."""
+        return ("OLD.active AND NEW.active AND OLD.year_id = NEW.year_id AND OLD.branch_id = NEW.branch_id AND "
+                + " AND ".join(f"OLD.{name} IS NOT DISTINCT FROM NEW.{name}" for name, _expr in self.columns))
+
+    def group_moved(self) -> str:
+        """That an update moves a summary to another year, branch or group."""
+        return ("OLD.year_id <> NEW.year_id OR OLD.branch_id <> NEW.branch_id OR "
+                + " OR ".join(f"OLD.{name} IS DISTINCT FROM NEW.{name}" for name, _expr in self.columns))
+
+    def sqlite_triggers(self) -> list[str]:
+        same = _sqlite(self.same())
+        moved = _sqlite(self.group_moved())
+        counted = f"OLD.active IS NOT NEW.active OR OLD.assessment_id IS NOT NEW.assessment_id OR {moved}"
+        tally_same = "OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id"
+        return [
+            "CREATE TRIGGER district_group_insert AFTER INSERT ON branch_summary WHEN NEW.active BEGIN "
+            f"{self.add_summary('NEW')} {self.add_criteria('NEW')} {self.add_branch_handed('NEW')} END",
+            "CREATE TRIGGER district_group_delete AFTER DELETE ON branch_summary WHEN OLD.active BEGIN "
+            f"{self.remove_summary('OLD')} {self.remove_criteria('OLD')} {self.remove_branch_handed('OLD')} END",
+            f"CREATE TRIGGER district_group_update AFTER UPDATE ON branch_summary WHEN {same} AND "
+            f"({_changed(_SUMMARY_MOVES, 'IS NOT')}) BEGIN {self.move_summary()} END",
+            "CREATE TRIGGER district_group_move AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
+            f"NOT ({same}) BEGIN {self.remove_summary('OLD')} {self.add_summary('NEW')} END",
+            "CREATE TRIGGER district_group_criteria AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) "
+            f"AND ({counted}) BEGIN {self.remove_criteria('OLD')} {self.add_criteria('NEW')} END",
+            "CREATE TRIGGER district_group_handed AFTER UPDATE ON branch_summary WHEN (OLD.active OR NEW.active) AND "
+            f"(OLD.active IS NOT NEW.active OR {moved}) BEGIN {self.remove_branch_handed('OLD')} "
+            f"{self.add_branch_handed('NEW')} END",
+            # A tally's triggers are h14k_01's, each doing both tables' work, and only for a tally counted by an
+            # active summary (a member's tallies, most of them, cost one probe as before).
+            f"CREATE TRIGGER district_tally_insert AFTER INSERT ON assessment_tally WHEN {_counted('NEW')} BEGIN "
+            f"{_K._add_tally('NEW')} {self.add_tally('NEW')} END",
+            f"CREATE TRIGGER district_tally_delete AFTER DELETE ON assessment_tally WHEN {_counted('OLD')} BEGIN "
+            f"{_K._remove_tally('OLD')} {self.remove_tally('OLD')} END",
+            f"CREATE TRIGGER district_tally_update AFTER UPDATE ON assessment_tally WHEN {tally_same} AND "
+            f"({_changed(('progress', 'score'), 'IS NOT')}) AND {_counted('NEW')} BEGIN {_K._move_tally()} "
+            f"{self.move_tally()} END",
+            f"CREATE TRIGGER district_tally_move AFTER UPDATE ON assessment_tally WHEN NOT ({tally_same}) BEGIN "
+            f"{_K._remove_tally('OLD')} {_K._add_tally('NEW')} {self.remove_tally('OLD')} {self.add_tally('NEW')} END",
+            f"CREATE TRIGGER request_group_insert AFTER INSERT ON submission BEGIN {self.add_submission('NEW')} END",
+            f"CREATE TRIGGER request_group_delete AFTER DELETE ON submission BEGIN {self.remove_submission('OLD')} END",
+            "CREATE TRIGGER request_group_update AFTER UPDATE ON submission WHEN OLD.status IS NOT NEW.status OR "
+            "OLD.request_id <> NEW.request_id OR OLD.branch_id <> NEW.branch_id BEGIN "
+            f"{self.remove_submission('OLD')} {self.add_submission('NEW')} END",
+            "CREATE TRIGGER request_group_year AFTER UPDATE ON submission_request WHEN OLD.year_id <> NEW.year_id "
+            f"BEGIN {self.recount_request()} END",
+        ]
+
+    def postgresql_triggers(self) -> list[str]:
+        # As h14k_01's: one function per table, a deletion followed BEFORE the row goes (a cascade from a branch
+        # deleted reaches its summaries and its tallies; whichever goes first removes the pair).
+        moved = self.group_moved()
+        counted = f"TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR OLD.assessment_id IS DISTINCT " \
+                  f"FROM NEW.assessment_id OR {moved}"
+        handed = f"TG_OP <> 'UPDATE' OR OLD.active IS DISTINCT FROM NEW.active OR {moved}"
+        summary = f"""
 CREATE FUNCTION group_follow_summary() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND {_SAME} THEN
+  IF TG_OP = 'UPDATE' AND {self.same()} THEN
     IF {_changed(_SUMMARY_MOVES, 'IS DISTINCT FROM')} THEN
-      {_move_summary()}
+      {self.move_summary()}
     END IF;
   ELSE
-    {_swap(_remove_summary, _add_summary)}
+    {_swap(self.remove_summary, self.add_summary)}
   END IF;
   IF {counted} THEN
-    {_swap(_remove_criteria, _add_criteria)}
+    {_swap(self.remove_criteria, self.add_criteria)}
   END IF;
   IF {handed} THEN
-    {_swap(_remove_branch_handed, _add_branch_handed)}
+    {_swap(self.remove_branch_handed, self.add_branch_handed)}
   END IF;
   {_RETURN}
 END $$"""
-    # h14k_01's function of a tally, doing both tables' work (its trigger stays).
-    tally = f"""
+        # h14k_01's function of a tally, doing both tables' work (its trigger stays).
+        tally = f"""
 CREATE OR REPLACE FUNCTION district_follow_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.assessment_id = NEW.assessment_id AND OLD.criterion_id = NEW.criterion_id THEN
     IF {_changed(('progress', 'score'), 'IS DISTINCT FROM')} THEN
       {_K._move_tally()}
-      {_move_tally()}
+      {self.move_tally()}
     END IF;
   ELSE
     {_swap(_K._remove_tally, _K._add_tally)}
-    {_swap(_remove_tally, _add_tally)}
+    {_swap(self.remove_tally, self.add_tally)}
   END IF;
   {_RETURN}
 END $$"""
-    submission = f"""
+        submission = f"""
 CREATE FUNCTION group_follow_submission() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP <> 'UPDATE' OR OLD.status IS DISTINCT FROM NEW.status OR OLD.request_id <> NEW.request_id
      OR OLD.branch_id <> NEW.branch_id THEN
-    {_swap(_remove_submission, _add_submission)}
+    {_swap(self.remove_submission, self.add_submission)}
   END IF;
   {_RETURN}
 END $$"""
-    request = f"""
+        request = f"""
 CREATE FUNCTION group_follow_year() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  {_recount_request()}
+  {self.recount_request()}
   RETURN NULL;
 END $$"""
-    return [summary, tally, submission, request,
-            "CREATE TRIGGER group_follow_year AFTER UPDATE ON submission_request FOR EACH ROW "
-            "WHEN (OLD.year_id <> NEW.year_id) EXECUTE FUNCTION group_follow_year()", *(
-                f"CREATE TRIGGER {name}{suffix} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
-                for name, table in _FUNCTIONS
-                for suffix, when in (("", "AFTER INSERT OR UPDATE"), ("_delete", "BEFORE DELETE")))]
+        return [summary, tally, submission, request,
+                "CREATE TRIGGER group_follow_year AFTER UPDATE ON submission_request FOR EACH ROW "
+                "WHEN (OLD.year_id <> NEW.year_id) EXECUTE FUNCTION group_follow_year()", *(
+                    f"CREATE TRIGGER {name}{suffix} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+                    for name, table in _FUNCTIONS
+                    for suffix, when in (("", "AFTER INSERT OR UPDATE"), ("_delete", "BEFORE DELETE")))]
+
+    def create_triggers(self) -> None:
+        """The triggers of the totals per group; on a tally, h14k_01's made again doing both tables' work."""
+        postgresql = op.get_bind().dialect.name == "postgresql"
+        if not postgresql:
+            for name in SQLITE_TALLY_TRIGGERS:  # h14k_01's, made again doing both tables' work
+                op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for statement in self.postgresql_triggers() if postgresql else self.sqlite_triggers():
+            op.execute(sa.text(statement))
+
+    def group_columns(self) -> list:
+        return [*(sa.Column(name, sa.String(length=24), nullable=False) for name, _expr in self.columns),
+                sa.Column('slot', sa.Integer(), nullable=False)]
+
+    def create_tables(self) -> None:
+        names = [name for name, _expr in self.columns]
+        op.create_table(
+            'district_group',
+            sa.Column('year_id', sa.Integer(), nullable=False), *self.group_columns(),
+            *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in DISTRICT),
+            _year_key('district_group'),
+            sa.PrimaryKeyConstraint('year_id', *names, 'slot', name=op.f('pk_district_group')),
+        )
+        op.create_table(
+            'district_group_criterion',
+            sa.Column('year_id', sa.Integer(), nullable=False),
+            sa.Column('criterion_id', sa.Integer(), nullable=False), *self.group_columns(),
+            *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in CRITERION),
+            sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'],
+                                    name=op.f('fk_district_group_criterion_criterion_id_criterion'),
+                                    ondelete='CASCADE'),
+            _year_key('district_group_criterion'),
+            sa.PrimaryKeyConstraint('year_id', 'criterion_id', *names, 'slot',
+                                    name=op.f('pk_district_group_criterion')),
+        )
+        op.create_table(
+            'request_group',
+            sa.Column('request_id', sa.Integer(), nullable=False), *self.group_columns()[:-1],
+            sa.Column('handed', sa.Integer(), nullable=False),
+            sa.ForeignKeyConstraint(['request_id'], ['submission_request.id'],
+                                    name=op.f('fk_request_group_request_id_submission_request'), ondelete='CASCADE'),
+            sa.PrimaryKeyConstraint('request_id', *names, name=op.f('pk_request_group')),
+        )
+
+    def fill(self) -> None:
+        """The three tables computed from the summaries, tallies and submissions (`rebuild-figures` does the same:
+        services/figures.py `rebuild_district`)."""
+        group = self.group("s")
+        op.execute(sa.text(f"INSERT INTO district_group (year_id, {self.names}, slot, {_names(DISTRICT)}) "
+                           f"SELECT s.year_id, {group}, {_K._sums(DISTRICT, 's')} FROM branch_summary s "
+                           f"WHERE s.active GROUP BY s.year_id, {group}"))
+        op.execute(sa.text(f"INSERT INTO district_group_criterion (year_id, criterion_id, {self.names}, slot, "
+                           f"{_names(CRITERION)}) SELECT s.year_id, t.criterion_id, {group}, "
+                           f"{_K._sums(CRITERION, 't')} FROM branch_summary s JOIN assessment_tally t ON "
+                           f"t.assessment_id = s.assessment_id WHERE s.active GROUP BY s.year_id, t.criterion_id, "
+                           f"{group}"))
+        op.execute(sa.text(f"INSERT INTO request_group (request_id, {self.names}, handed) "
+                           + self.request_count("r").replace("FROM submission s", "FROM submission_request r JOIN "
+                                                             "submission s ON s.request_id = r.id")
+                           .replace(" GROUP BY ", " GROUP BY r.id, ")))
 
 
-def _create_triggers() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    if not postgresql:
-        for name in SQLITE_TALLY_TRIGGERS:  # h14k_01's, made again doing both tables' work
-            op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for statement in _postgresql_triggers() if postgresql else _sqlite_triggers():
-        op.execute(sa.text(statement))
+# This revision's groups: the unit kind and the status copied into the summary ('' for none).
+FILTERS = Grouping((("unit_kind", "COALESCE({r}.unit_kind, '')"), ("status", "COALESCE({r}.status, '')")))
 
 
-def _drop_triggers() -> None:
+def drop_triggers() -> None:
+    """The triggers of the totals per group (of any `Grouping`: the same names) dropped, and h14k_01's own of a
+    tally made again as they were."""
     if op.get_bind().dialect.name == "postgresql":
         for name, table in _FUNCTIONS:
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
@@ -316,63 +383,23 @@ def _drop_triggers() -> None:
                 op.execute(sa.text(statement))
 
 
-def _group_columns() -> list:
-    return [sa.Column('unit_kind', sa.String(length=24), nullable=False),
-            sa.Column('status', sa.String(length=24), nullable=False),
-            sa.Column('slot', sa.Integer(), nullable=False)]
-
-
 def _year_key(table: str) -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(['year_id'], ['campaign_year.id'], name=op.f(f'fk_{table}_year_id_campaign_year'),
                                    ondelete='CASCADE')
 
 
-def upgrade():
-    op.create_table(
-        'district_group',
-        sa.Column('year_id', sa.Integer(), nullable=False), *_group_columns(),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in DISTRICT),
-        _year_key('district_group'),
-        sa.PrimaryKeyConstraint('year_id', 'unit_kind', 'status', 'slot', name=op.f('pk_district_group')),
-    )
-    op.create_table(
-        'district_group_criterion',
-        sa.Column('year_id', sa.Integer(), nullable=False),
-        sa.Column('criterion_id', sa.Integer(), nullable=False), *_group_columns(),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name, _expr in CRITERION),
-        sa.ForeignKeyConstraint(['criterion_id'], ['criterion.id'],
-                                name=op.f('fk_district_group_criterion_criterion_id_criterion'), ondelete='CASCADE'),
-        _year_key('district_group_criterion'),
-        sa.PrimaryKeyConstraint('year_id', 'criterion_id', 'unit_kind', 'status', 'slot',
-                                name=op.f('pk_district_group_criterion')),
-    )
-    op.create_table(
-        'request_group',
-        sa.Column('request_id', sa.Integer(), nullable=False),
-        sa.Column('unit_kind', sa.String(length=24), nullable=False),
-        sa.Column('status', sa.String(length=24), nullable=False),
-        sa.Column('handed', sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(['request_id'], ['submission_request.id'],
-                                name=op.f('fk_request_group_request_id_submission_request'), ondelete='CASCADE'),
-        sa.PrimaryKeyConstraint('request_id', 'unit_kind', 'status', name=op.f('pk_request_group')),
-    )
-    group = _GROUP.format(r="s")
-    op.execute(sa.text(f"INSERT INTO district_group (year_id, unit_kind, status, slot, {_names(DISTRICT)}) "
-                       f"SELECT s.year_id, {group}, {_K._sums(DISTRICT, 's')} FROM branch_summary s "
-                       f"WHERE s.active GROUP BY s.year_id, {group}"))
-    op.execute(sa.text(f"INSERT INTO district_group_criterion (year_id, criterion_id, unit_kind, status, slot, "
-                       f"{_names(CRITERION)}) SELECT s.year_id, t.criterion_id, {group}, {_K._sums(CRITERION, 't')} "
-                       "FROM branch_summary s JOIN assessment_tally t ON t.assessment_id = s.assessment_id "
-                       f"WHERE s.active GROUP BY s.year_id, t.criterion_id, {group}"))
-    op.execute(sa.text("INSERT INTO request_group (request_id, unit_kind, status, handed) "
-                       + _REQUEST_COUNT.format(r="r").replace("FROM submission s", "FROM submission_request r JOIN "
-                                                              "submission s ON s.request_id = r.id")
-                       .replace(" GROUP BY ", " GROUP BY r.id, ")))
-    _create_triggers()
-
-
-def downgrade():
-    _drop_triggers()
+def drop_tables() -> None:
     op.drop_table('request_group')
     op.drop_table('district_group_criterion')
     op.drop_table('district_group')
+
+
+def upgrade():
+    FILTERS.create_tables()
+    FILTERS.fill()
+    FILTERS.create_triggers()
+
+
+def downgrade():
+    drop_triggers()
+    drop_tables()

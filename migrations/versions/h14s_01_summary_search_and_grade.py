@@ -2,7 +2,7 @@
 and brand, folded) and `grade` (its grade in force this year), each with an index
 
 Revision ID: h14s_01
-Revises: h14o_01
+Revises: h14ap_01
 
 The overview's name search decided each branch by two LIKEs, one of them over the branch table's brand, and its grade
 filter by a list of the year's grade records: a count of the matches read every summary and every branch (2.5 and
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'h14s_01'
-down_revision = 'h14o_01'
+down_revision = 'h14ap_01'
 branch_labels = None
 depends_on = None
 

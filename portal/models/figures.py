@@ -56,8 +56,14 @@ class BranchSummary(db.Model):
     unit_kind: Mapped[UnitKind | None] = mapped_column(enum_column(UnitKind))
     sort_key: Mapped[str] = mapped_column(_BINARY, server_default="")
     name: Mapped[str] = mapped_column(_BINARY, server_default="")
-    # What the overview's name search and grade filter read (migration h14s_01): the branch's name and brand in lower
-    # case (the database's `lower`, in its own collation: a newline between them), and its grade in force this year
+    # The branch's 群众评议 class in the year (migration h14ap_01): "few" (fewer ballots than the round's minimum, none
+    # counted or no round at all), "low" (enough, with a satisfaction rate below the grading policy's cut) or "" for
+    # neither (services/grading.py `appraisal_class`), kept with the rest (a ballot counted marks its branch, a round,
+    # its questions or the policy changed the year), so that the overview's appraisal filter is a kept group too.
+    # Whether "low" is shown depends on the clock (only once the round has closed): judged when read.
+    appraisal: Mapped[str] = mapped_column(String(8), server_default="")
+    # What the overview's name search and grade filter read (migration h14s_01): the branch's name and brand, a
+    # newline between them, NFKC and case folded (services/figures.py `search_text`), and its grade in force this year
     # (分类定级: the confirmed grade, else the proposed one; None without a record), moved by row triggers on
     # `grade_record` too. So a search counts its matches from an index, and a grade is a range of one.
     search_text: Mapped[str] = mapped_column(String(600), server_default="")
@@ -168,27 +174,29 @@ class RequestTally(db.Model):
     handed: Mapped[int] = mapped_column(default=0)
 
 
-# The district's totals split by the overview's two filters that can be kept, unit kind and assessment status (as the
-# branch's summary has them; '' for none: a branch whose checklist is not started, a unit without a kind), so that a
-# filter by kind and/or status adds a few kept rows. Kept by the triggers of migration h14f_01 beside those of h14k_01,
+# The district's totals split by the overview's three filters that can be kept, unit kind, assessment status and
+# appraisal class (as the branch's summary has them; '' for none: a branch whose checklist is not started, a unit
+# without a kind, a branch neither "few" nor "low"), so that a filter by any of them adds a few kept rows. Kept by the
+# triggers of migration h14f_01 (kind and status) made again with the wider key by h14ap_01, beside those of h14k_01,
 # with the same definitions; `rebuild-figures` recomputes them (services/figures.py `rebuild_district`).
-NO_GROUP = ""  # the kind or status of a group of summaries without one
+NO_GROUP = ""  # the kind, status or appraisal class of a group of summaries without one
 
 
 class DistrictGroup(_Totals, db.Model):
-    """`DistrictSummary` of the active branches of one unit kind whose checklist has one status, per campaign year
-    (DISTRICT_SLOTS rows each, a branch's part in row `branch_id % DISTRICT_SLOTS`)."""
+    """`DistrictSummary` of the active branches of one unit kind whose checklist has one status and whose appraisal
+    has one class, per campaign year (DISTRICT_SLOTS rows each, a branch's part in row `branch_id % DISTRICT_SLOTS`)."""
 
     __tablename__ = "district_group"
 
     year_id: Mapped[int] = mapped_column(ForeignKey("campaign_year.id", ondelete="CASCADE"), primary_key=True)
     unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)  # a UnitKind value or NO_GROUP
     status: Mapped[str] = mapped_column(String(24), primary_key=True)  # an AssessmentStatus value or NO_GROUP
+    appraisal: Mapped[str] = mapped_column(String(24), primary_key=True)  # "few", "low" or NO_GROUP
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
 
 
 class DistrictGroupCriterion(db.Model):
-    """`DistrictCriterion` of one unit kind and status (the group of `DistrictGroup`)."""
+    """`DistrictCriterion` of one unit kind, status and appraisal class (the group of `DistrictGroup`)."""
 
     __tablename__ = "district_group_criterion"
 
@@ -196,6 +204,7 @@ class DistrictGroupCriterion(db.Model):
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id", ondelete="CASCADE"), primary_key=True)
     unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    appraisal: Mapped[str] = mapped_column(String(24), primary_key=True)
     slot: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     progress_tenths: Mapped[int] = mapped_column(default=0)
     scored: Mapped[int] = mapped_column(default=0)
@@ -203,14 +212,15 @@ class DistrictGroupCriterion(db.Model):
 
 
 class RequestGroup(db.Model):
-    """`RequestTally` of one unit kind and status: the submissions handed in for a request by the active branches of
-    that group in the request's year. No row: none handed in."""
+    """`RequestTally` of one unit kind, status and appraisal class: the submissions handed in for a request by the
+    active branches of that group in the request's year. No row: none handed in."""
 
     __tablename__ = "request_group"
 
     request_id: Mapped[int] = mapped_column(ForeignKey("submission_request.id", ondelete="CASCADE"), primary_key=True)
     unit_kind: Mapped[str] = mapped_column(String(24), primary_key=True)
     status: Mapped[str] = mapped_column(String(24), primary_key=True)
+    appraisal: Mapped[str] = mapped_column(String(24), primary_key=True)
     handed: Mapped[int] = mapped_column(default=0)
 
 

@@ -68,7 +68,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, ballot_traces
+from . import audit, ballot_traces, figures
 from .reads import core_rows
 
 # 31 characters without 0/O, 1/I/L: nothing to misread on a printed slip. 12 characters = 59 bits of entropy;
@@ -690,9 +690,11 @@ def _tally_insert():
 def count_answers(round_id: int, branch_id: int, answers: list[tuple[int, Level]]) -> None:
     """Add one ballot's answers, [(question id, level)], to the kept counts of its round and branch: one
     INSERT … ON CONFLICT DO UPDATE in the caller's transaction (the ballot's own, so the counts always equal the
-    answers). Nothing else about the ballot is written."""
+    answers), and the branch's kept summaries marked for the commit (their appraisal class reads these counts:
+    services/figures.py). Nothing else about the ballot is written."""
     if not answers:
         return
+    figures.mark_branch(db.session, branch_id)
     stmt = _tally_insert().values([{"round_id": round_id, "question_id": question_id, "branch_id": branch_id,
                                     "level": level, "answers": 1} for question_id, level in answers])
     db.session.execute(stmt.on_conflict_do_update(
@@ -709,7 +711,8 @@ def _counted_answers():
 
 def rebuild_tallies(round_id: int | None = None) -> int:
     """Recompute the kept counts from the ballots' answers (every round, or one), in the current transaction (the
-    demo's bulk load, `flask --app wsgi rebuild-figures`); the caller commits. Returns the rows written."""
+    demo's bulk load, `flask --app wsgi rebuild-figures`); the caller commits, having recomputed the summaries after
+    (their appraisal class reads these counts: `figures.rebuild`). Returns the rows written."""
     t = AppraisalTally
     counted, deleted, rows = _counted_answers(), delete(t), select(func.count()).select_from(t)
     if round_id is not None:

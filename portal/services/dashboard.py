@@ -16,7 +16,7 @@ from functools import cache, cached_property, lru_cache
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, and_, bindparam, case, func, null, or_, select, true, union_all
+from sqlalchemy import Integer, String, and_, bindparam, case, false, func, null, or_, select, true, union_all
 from sqlalchemy.orm import aliased, lazyload
 
 from .. import collation, labels
@@ -132,8 +132,9 @@ class Filters:
     page: int = 1
     per_page: int | None = DEFAULT_PAGE_SIZE  # None: every branch on one page
     notes: list[str] = field(default_factory=list)  # what was ignored, shown to the reader
-    # The appraisal filter's rule by year id, read once per request (`_matching`; grading.appraisal_rule).
-    appraisal_rules: dict[int, object] = field(default_factory=dict, repr=False, compare=False)
+    # Whether the appraisal filter's class is shown, by year id, read once per request (`_appraisal_shape`;
+    # grading.appraisal_shown).
+    appraisal_shown: dict[int, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def sort_param(self) -> str:
@@ -187,9 +188,9 @@ class Filters:
 
     @property
     def is_kept(self) -> bool:
-        """Whether the figures of the filtered branches are kept: no filter, or only the unit kind and/or status
-        (the district's totals per kind and status, migration h14f_01)."""
-        return not (self.q or self.grade or self.appraisal)
+        """Whether the figures of the filtered branches are kept: no filter, or only the unit kind, status and/or
+        appraisal class (the district's totals per kind, status and class, migrations h14f_01 and h14ap_01)."""
+        return not (self.q or self.grade)
 
 
 def years() -> list[CampaignYear]:
@@ -551,7 +552,7 @@ def district_averages(year: CampaignYear, criteria: list[Criterion]) -> District
 def _district_averages_statement():
     """`district_averages`' statement, built once: `_kept_criteria_statement` of the district with `_whole`'s
     totals on each row."""
-    return _kept_criteria_statement(False, None).add_columns(*_whole(bindparam("year_id", type_=Integer)))
+    return _kept_criteria_statement(False, None, None).add_columns(*_whole(bindparam("year_id", type_=Integer)))
 
 
 @cache
@@ -595,9 +596,8 @@ def _follow_ups_statement(shape: _FilterShape | None):
                    FollowUp.due_on < bindparam("today")))
     if shape is None:
         return stmt
-    matches = (_summaries(S.branch_id).join(Branch, Branch.id == S.branch_id)
-               .where(S.branch_id == FollowUp.branch_id, *_in_year_id(year_id),
-                      *_shaped_filters(shape, year_id, per_row=True)))
+    matches = _summaries(S.branch_id).where(S.branch_id == FollowUp.branch_id, *_in_year_id(year_id),
+                                            *_shaped_filters(shape, year_id))
     return stmt.where(matches.exists())  # (correlated: decided per follow-up, the few there are)
 
 
@@ -680,57 +680,55 @@ def _matching(year: CampaignYear, filters: Filters) -> list:
     return _shaped_filters(_filter_shape(year, filters), year.id, _filter_values(year.id, filters))
 
 
-def _appraisal_rule(year: CampaignYear, filters: Filters):
-    """The appraisal filter's rule in `year` (grading.appraisal_rule), read once per request; None without the
-    filter."""
+CLASS, NOBODY = "class", "nobody"  # the appraisal filter's shapes (`_appraisal_shape`)
+
+
+def _appraisal_shape(filters: Filters) -> str | None:
+    """The appraisal filter's shape in the filters' year: None without it; CLASS, the summaries of its class
+    (`BranchSummary.appraisal`, kept: grading.appraisal_class); NOBODY while its class is not shown ("low" before the
+    year's round has closed: grading.appraisal_shown, read once per request)."""
     if not filters.appraisal:
         return None
-    from .grading import appraisal_rule
+    shown = filters.appraisal_shown
+    year = filters.year
+    if year.id not in shown:
+        from .grading import appraisal_shown
 
-    rules = filters.appraisal_rules
-    if year.id not in rules:
-        rules[year.id] = appraisal_rule(year, filters.appraisal)
-    return rules[year.id]
-
-
-def _group(table, filters: Filters) -> list:
-    """Conditions of the kind and status filters on a table of the totals per group (`DistrictGroup`, …)."""
-    conditions = []
-    if filters.kind:
-        conditions.append(table.unit_kind == filters.kind.value)
-    if filters.status:
-        conditions.append(table.status == (NO_GROUP if filters.status == NOT_STARTED else filters.status))
-    return conditions
+        shown[year.id] = appraisal_shown(year, filters.appraisal)
+    return CLASS if shown[year.id] else NOBODY
 
 
 # --- statements built once ---------------------------------------------------------------------------------
 # The statements every overview and branch page runs are built once per shape (which filters, which order), their
 # values bound as parameters: building a statement and its cache key cost more CPU than SQLite takes to run it
-# (issue #14). `_shape` names the shape of the filters a kept figure can serve (unit kind and/or status);
-# `_values` gives the parameters of those statements.
+# (issue #14). `_shape` names the shape of the filters a kept figure can serve (unit kind, status and/or appraisal
+# class); `_values` gives the parameters of those statements.
 
-def _shape(filters: Filters | None) -> tuple[bool, str | None]:
-    """(kind filtered, status filter: None, NOT_STARTED or "status") of kept-figure filters."""
+def _shape(filters: Filters | None) -> tuple[bool, str | None, str | None]:
+    """(kind filtered, status filter: None, NOT_STARTED or "status", appraisal filter: `_appraisal_shape`) of
+    kept-figure filters."""
     if filters is None:
-        return False, None
+        return False, None, None
     status = None if not filters.status else NOT_STARTED if filters.status == NOT_STARTED else "status"
-    return bool(filters.kind), status
+    return bool(filters.kind), status, _appraisal_shape(filters)
 
 
 def _values(year_id: int, filters: Filters | None, **more) -> dict:
-    """The parameters of a statement built by shape: the year, the kind and status filters' values (as the
-    summaries and as the totals per group store them), and `more`."""
+    """The parameters of a statement built by shape: the year, the kind, status and appraisal filters' values (as
+    the summaries and as the totals per group store them), and `more`."""
     values = {"year_id": year_id, **more}
     if filters is not None and filters.kind:
         values.update(kind=filters.kind, kind_group=filters.kind.value)
     if filters is not None and filters.status and filters.status != NOT_STARTED:
         values.update(status=AssessmentStatus(filters.status), status_group=filters.status)
+    if filters is not None and filters.appraisal:
+        values.update(appraisal=filters.appraisal)  # (a text, in the summaries as in the totals per group)
     return values
 
 
-def _shaped_matching(kind: bool, status: str | None, values: dict | None = None) -> list:
-    """`_matching` of kind and status filters of that shape, their values bound parameters (`_values`; or given
-    them, from `values`)."""
+def _shaped_matching(kind: bool, status: str | None, appraisal: str | None, values: dict | None = None) -> list:
+    """`_matching` of kind, status and appraisal filters of that shape, their values bound parameters (`_values`;
+    or given them, from `values`)."""
     conditions = []
     if kind:
         conditions.append(S.unit_kind == _param("kind", values))
@@ -738,6 +736,10 @@ def _shaped_matching(kind: bool, status: str | None, values: dict | None = None)
         conditions.append(S.status.is_(None))
     elif status:
         conditions.append(S.status == _param("status", values))
+    if appraisal == NOBODY:
+        conditions.append(false())
+    elif appraisal:
+        conditions.append(S.appraisal == _param("appraisal", values, type_=String))
     return conditions
 
 
@@ -747,8 +749,9 @@ def _param(name: str, values: dict | None, **kw):
     return bindparam(name, **kw) if values is None else bindparam(name, values[name], **kw)
 
 
-def _shaped_group(table, kind: bool, status: str | None) -> list:
-    """`_group` of kind and status filters of that shape, their values bound parameters (`_values`)."""
+def _shaped_group(table, kind: bool, status: str | None, appraisal: str | None) -> list:
+    """Conditions of kind, status and appraisal filters of that shape on a table of the totals per group
+    (`DistrictGroup`, …), their values bound parameters (`_values`)."""
     conditions = []
     if kind:
         conditions.append(table.unit_kind == bindparam("kind_group"))
@@ -756,26 +759,28 @@ def _shaped_group(table, kind: bool, status: str | None) -> list:
         conditions.append(table.status == NO_GROUP)
     elif status:
         conditions.append(table.status == bindparam("status_group"))
+    if appraisal == NOBODY:
+        conditions.append(false())
+    elif appraisal:
+        conditions.append(table.appraisal == bindparam("appraisal", type_=String))
     return conditions
 
 
 class _FilterShape(NamedTuple):
-    """The shape of any filters (`_filter_shape`): which are given, and the appraisal filter's rule (its round's
-    values, a few per district), so that the statements of the other filters (name, grade, appraisal), whose
-    figures are not kept, are built once too: a statement of a dozen conditions cost more to build and key than
-    SQLite took to run it (issue #14)."""
+    """The shape of any filters (`_filter_shape`): which are given, so that the statements of the filters whose
+    figures are not kept (name, grade) are built once too: a statement of a dozen conditions cost more to build and
+    key than SQLite took to run it (issue #14)."""
 
     kind: bool
     status: str | None
+    appraisal: str | None  # `_appraisal_shape`
     q: int  # the name search's words
     grade: bool
-    appraisal: object  # grading.AppraisalRule, or None
     dialect: str  # the name search's case folding differs
 
 
 def _filter_shape(year: CampaignYear, filters: Filters) -> _FilterShape:
-    return _FilterShape(*_shape(filters), len(filters.words), bool(filters.grade), _appraisal_rule(year, filters),
-                        db.engine.dialect.name)
+    return _FilterShape(*_shape(filters), len(filters.words), bool(filters.grade), db.engine.dialect.name)
 
 
 def _filter_values(year_id: int, filters: Filters, **more) -> dict:
@@ -788,28 +793,22 @@ def _filter_values(year_id: int, filters: Filters, **more) -> dict:
     return values
 
 
-def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None, per_row: bool = False) -> list:
+def _shaped_filters(shape: _FilterShape, year_id, values: dict | None = None) -> list:
     """`_matching` of filters of that shape, their values bound parameters (`_filter_values`; or given them, from
-    `values`). `year_id`: the statement's parameter of the year, or its value. `per_row`: for a statement that stops
-    early (a page read in index order): each row decided by its own values (the appraisal by the branch's own
-    tallies) rather than by a list of every matching branch made first.
+    `values`). `year_id`: the statement's parameter of the year, or its value. Each is a condition on the summary's
+    own columns (a statement that stops early, as a page read in index order, decides each row by its own values).
 
     The name search: the branch's name or brand holds each word, both in the search's fold (NFKC, case folded:
     services/figures.py `search_fold`, as the summary's `search_text` is written): `instr` on SQLite, `strpos` on
     PostgreSQL (no wildcard to escape), so that a count of the matches reads `ix_branch_summary_search` alone. The
     grade: the summary's own (`BranchSummary.grade`), a range of `ix_branch_summary_grade_order`."""
-    conditions = _shaped_matching(shape.kind, shape.status, values)
+    conditions = _shaped_matching(shape.kind, shape.status, shape.appraisal, values)
     position = func.strpos if shape.dialect == "postgresql" else func.instr
     for index in range(shape.q):
         word = search_fold(shape.dialect, _param(f"needle{index}", values, type_=String))
         conditions.append(position(S.search_text, word) > 0)
     if shape.grade:  # 分类定级: the grade in force (confirmed, else proposed)
         conditions.append(S.grade == _param("grade", values, type_=String))
-    if shape.appraisal is not None:  # 群众评议: the rule's values are the statement's own
-        from .grading import appraisal_condition
-
-        conditions.append(appraisal_condition(None, shape.appraisal.which, S.branch_id, shape.appraisal,
-                                              per_row=per_row))
     return conditions
 
 
@@ -863,15 +862,15 @@ def _whole(year_id) -> list:
 
 
 @cache
-def _kept_aggregate_statement(kind: bool, status: str | None):
+def _kept_aggregate_statement(kind: bool, status: str | None, appraisal: str | None):
     """`_kept_aggregate`'s statement for filters of that shape (`_shape`), built once (parameters: `_values` and
     `cutoff`)."""
     year_id = bindparam("year_id", type_=Integer)
-    if not (kind or status):
+    if not (kind or status or appraisal):
         table, conditions, matching, whole = DistrictSummary, [], [], []
     else:
-        table, conditions = DistrictGroup, _shaped_group(DistrictGroup, kind, status)
-        matching, whole = _shaped_matching(kind, status), _whole(year_id)
+        table, conditions = DistrictGroup, _shaped_group(DistrictGroup, kind, status, appraisal)
+        matching, whole = _shaped_matching(kind, status, appraisal), _whole(year_id)
     return (select(_quiet(year_id, bindparam("cutoff"), matching), *(func.sum(getattr(table, name))
                                                                     for name in _TOTALS), *whole)
             .where(table.year_id == year_id, *conditions))
@@ -879,9 +878,9 @@ def _kept_aggregate_statement(kind: bool, status: str | None):
 
 def _kept_aggregate(year: CampaignYear, now: datetime, filters: Filters | None = None) -> _Figures:
     """`_aggregate` of the unfiltered district, read from the kept totals (`district_summary`: DISTRICT_SLOTS rows
-    whatever the size of the district), or of the filters by kind and/or status from the totals per group
-    (`district_group`: DISTRICT_SLOTS rows per kind and status), with the quiet branches' range counts: one
-    statement."""
+    whatever the size of the district), or of the filters by kind, status and/or appraisal class from the totals per
+    group (`district_group`: DISTRICT_SLOTS rows per kind, status and class), with the quiet branches' range counts:
+    one statement."""
     shape = _shape(filters)
     whole = any(shape)
     row = core_rows(_kept_aggregate_statement(*shape), _values(year.id, filters, cutoff=_cutoff(now))).one()
@@ -902,11 +901,11 @@ def _with_whole(found: _Figures, whole: Sequence) -> _Figures:
 
 
 def _aggregate(year: CampaignYear, filters: Filters, now: datetime, kept: bool = True) -> _Figures:
-    """The summary cards, the distribution chart and the district's averages: unfiltered or filtered by kind and/or
-    status, one read of the kept totals (`_kept_aggregate`); under the other filters (or not `kept`: the reference the
-    kept totals are tested against), one aggregate over the matching summaries (the district's figures from its kept
-    totals), with their overdue submissions and criterion sums (`_Figures.overdue`, `.criteria`) in the same
-    statement."""
+    """The summary cards, the distribution chart and the district's averages: unfiltered or filtered by kind, status
+    and/or appraisal class, one read of the kept totals (`_kept_aggregate`); under the other filters (or not `kept`:
+    the reference the kept totals are tested against), one aggregate over the matching summaries (the district's
+    figures from its kept totals), with their overdue submissions and criterion sums (`_Figures.overdue`,
+    `.criteria`) in the same statement."""
     if kept and filters.is_kept:
         return _kept_aggregate(year, now, filters)
     rows = core_rows(_matched_aggregate_statement(_filter_shape(year, filters)),
@@ -931,8 +930,7 @@ def _matched_aggregate_statement(shape: _FilterShape):
     and their criterion sums as `_criterion_averages` reads them, built once (parameters: `_filter_values`, `cutoff`
     and `now`): the cards' row (its last four columns NULL), then a row per criterion (only its last four). The
     matching summaries are a common table expression read thrice (materialised by SQLite and PostgreSQL alike), so
-    that the filters are decided once: the appraisal filter's grouping of every branch's ballots, or the name
-    search, cost as much again in each other statement."""
+    that the filters are decided once: the name search would cost as much again in each other statement."""
     year_id = bindparam("year_id", type_=Integer)
     m = (_summaries(S.branch_id, S.assessment_id, S.status, S.progress, S.score, S.not_met, S.last_activity)
          .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id)).cte("matched"))
@@ -966,10 +964,10 @@ def _matched_aggregate_statement(shape: _FilterShape):
 def _criterion_averages(year: CampaignYear, filters: Filters, criteria: list[Criterion],
                         count: int, kept: bool = True, found=None) -> list[tuple[Criterion, float | None, float]]:
     """Per criterion, over the matching branches: the average score over those that have one, and the
-    average progress (a branch without figures counts as 0 %). Unfiltered or filtered by kind and/or status, a read
-    of the kept per-criterion sums (`district_criterion`, `district_group_criterion`: DISTRICT_SLOTS rows per criterion
-    and group); under the other filters (or not `kept`), one GROUP BY over the matching branches' kept tallies,
-    unless `found` gives its rows (read with the cards: `_Figures.criteria`)."""
+    average progress (a branch without figures counts as 0 %). Unfiltered or filtered by kind, status and/or
+    appraisal class, a read of the kept per-criterion sums (`district_criterion`, `district_group_criterion`:
+    DISTRICT_SLOTS rows per criterion and group); under the other filters (or not `kept`), one GROUP BY over the
+    matching branches' kept tallies, unless `found` gives its rows (read with the cards: `_Figures.criteria`)."""
     if found is None and kept and filters.is_kept:
         found = core_rows(_kept_criteria_statement(*_shape(filters)), _values(year.id, filters))
     elif found is None:
@@ -999,12 +997,12 @@ def _matched_criteria_statement(shape: _FilterShape):
 
 
 @cache
-def _kept_criteria_statement(kind: bool, status: str | None):
+def _kept_criteria_statement(kind: bool, status: str | None, appraisal: str | None):
     """`_criterion_averages`' read of the kept per-criterion sums for filters of that shape, built once."""
-    d = DistrictGroupCriterion if kind or status else DistrictCriterion
+    d = DistrictGroupCriterion if kind or status or appraisal else DistrictCriterion
     return (select(d.criterion_id, func.sum(d.progress_tenths) / 10.0, func.sum(d.score_tenths) / 10.0,
                    func.sum(d.scored)).where(d.year_id == bindparam("year_id", type_=Integer),
-                                             *_shaped_group(d, kind, status))
+                                             *_shaped_group(d, kind, status, appraisal))
             .group_by(d.criterion_id))
 
 
@@ -1056,10 +1054,8 @@ def _page_statement(dialect: str, shape: _FilterShape, sort: str, descending: bo
     year_id = bindparam("year_id", type_=Integer)
     # Read in an index's order (by name either way, by progress or score descending; models/figures.py), a page
     # stops after its rows: decided row by row, each costs what it reads; in any other order every match is read.
-    in_order = paged and not by_criterion and (sort not in SORT_COLUMNS or sort == "name"
-                                               or (descending and sort in ("progress", "score")))
     stmt = (_page(_summaries(*_PAGE_COLUMNS, S.progress, S.score, S.not_met))
-            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id, per_row=in_order))
+            .where(*_in_year_id(year_id), *_shaped_filters(shape, year_id))
             .order_by(*_order_by(sort, descending, bindparam("sort_criterion", type_=Integer) if by_criterion
                                  else None)))
     if paged:
@@ -1240,9 +1236,9 @@ def _overdue_total(year: CampaignYear, now: datetime, filters: Filters, count: i
     pairing every branch with every request: (requests past their deadline) × count − (their submissions handed in
     by those branches). A request has at most one submission per branch (unique), and a branch that has not handed
     one in (none, pending or returned) owes it. One statement: unfiltered, the handed-in counts kept per request
-    (`request_tally`), one row per request past its deadline; filtered by kind and/or status, those kept per request
-    and group (`request_group`); under the other filters (or not `kept`), reading the matching branches' handed-in
-    submissions."""
+    (`request_tally`), one row per request past its deadline; filtered by kind, status and/or appraisal class, those
+    kept per request and group (`request_group`); under the other filters (or not `kept`), reading the matching
+    branches' handed-in submissions."""
     if kept and filters.is_kept:
         return int(core_rows(_kept_overdue_statement(*_shape(filters)),
                              _values(year.id, filters, now=now, count=count)).scalar() or 0)
@@ -1266,14 +1262,14 @@ def _matched_overdue_statement(shape: _FilterShape):
 
 
 @cache
-def _kept_overdue_statement(kind: bool, status: str | None):
+def _kept_overdue_statement(kind: bool, status: str | None, appraisal: str | None):
     """`_overdue_total` from the kept handed-in counts for filters of that shape, built once (parameters: `_values`,
     `now` and `count`): unfiltered, those kept per request (`request_tally`), one row per request past its deadline;
-    by kind and/or status, those kept per request and group (`request_group`)."""
+    by kind, status and/or appraisal class, those kept per request and group (`request_group`)."""
     past = and_(SubmissionRequest.year_id == bindparam("year_id", type_=Integer),
                 SubmissionRequest.deadline < bindparam("now"))
     count = bindparam("count", type_=Integer)
-    if not (kind or status):
+    if not (kind or status or appraisal):
         return (select(func.count(SubmissionRequest.id) * count - func.coalesce(func.sum(RequestTally.handed), 0))
                 .select_from(SubmissionRequest)
                 .outerjoin(RequestTally, RequestTally.request_id == SubmissionRequest.id).where(past))
@@ -1281,7 +1277,7 @@ def _kept_overdue_statement(kind: bool, status: str | None):
     requests = select(func.count(SubmissionRequest.id)).where(past).scalar_subquery()
     handed = (select(func.coalesce(func.sum(g.handed), 0))
               .join(SubmissionRequest, and_(SubmissionRequest.id == g.request_id, past))
-              .where(*_shaped_group(g, kind, status)).scalar_subquery())
+              .where(*_shaped_group(g, kind, status, appraisal)).scalar_subquery())
     return select(requests * count - handed)
 
 

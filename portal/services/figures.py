@@ -9,6 +9,9 @@ computed by one INSERT … SELECT … ON CONFLICT DO UPDATE (`_computed`), in th
   assessment its branch in its year; a campaign year or a submission request concerns every branch of its year);
   a new audit event moves only its branch's last activity, which a trigger on `audit_event` keeps (h14t_01);
 - an answer written by the checklist's Core upserts reaches us through `tallies.mark` (its assessment);
+- a ballot counted (`appraisal.count_answers`, Core) marks its branch (`mark_branch`): its appraisal class; an
+  appraisal round, its questions or a grading policy flushed with a change of the class's rule
+  (`grading.appraisal_class`), every branch of its year;
 - a framework change (every tally rebuilt) recomputes every row.
 
 `tallies.apply_pending` calls `apply_pending` here after bringing the tallies up to date, so that a tick is
@@ -56,6 +59,8 @@ from ..database import begin_writing
 from ..models import (
     DISTRICT_SLOTS,
     NO_GROUP,
+    AppraisalQuestion,
+    AppraisalRound,
     Assessment,
     AssessmentStatus,
     AssessmentTally,
@@ -69,6 +74,7 @@ from ..models import (
     DistrictGroupCriterion,
     DistrictSummary,
     GradeRecord,
+    GradingPolicy,
     Pledge,
     PledgeStatus,
     PledgeWaiting,
@@ -96,6 +102,7 @@ _ALL = "portal.figures_all"  # session.info key: recompute every row
 _ASSESSMENTS = "portal.figures_assessments"  # session.info key: assessments whose branches' rows to recompute
 _DAYS = "portal.figures_days"  # session.info key: recompute the district's timeline (a branch and its snapshots went)
 _UNITS = "portal.figures_units"  # session.info key: units whose branches' rows to recompute (a unit re-kinded)
+_ROUNDS = "portal.figures_rounds"  # session.info key: appraisal rounds whose year's rows to recompute (questions)
 EXEMPLAR_CATEGORIES = (PostCategory.BRANCH_EXEMPLAR, PostCategory.MEMBER_EXEMPLAR)
 DONE_STATUSES = (AssessmentStatus.SUBMITTED, AssessmentStatus.REVIEWED)
 COLUMNS = ["year_id", "branch_id", "assessment_id", "status", "total", "met", "partly", "not_met", "na",
@@ -106,7 +113,8 @@ BRANCH_COLUMNS = ["active", "unit_kind", "sort_key", "name"]
 # What the name search and the grade filter read (since h14s_01): the name and brand in lower case, the grade.
 SEARCH_COLUMNS = ["search_text", "grade"]
 BASE_COLUMNS = COLUMNS
-COLUMNS = BASE_COLUMNS + BRANCH_COLUMNS + SEARCH_COLUMNS
+# The branch's 群众评议 class in the year (since h14ap_01: grading.appraisal_class), for the overview's filter.
+COLUMNS = BASE_COLUMNS + BRANCH_COLUMNS + ["appraisal"] + SEARCH_COLUMNS
 _FLOOR = datetime(1900, 1, 1)
 
 
@@ -140,9 +148,9 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
               year_ids: Iterable[int] = (), everything: bool = False, unit_ids: Iterable[int] = (),
               base: bool = False, assessment_id: BindParameter | None = None):
     """SELECT of the summary rows (in COLUMNS order; in BASE_COLUMNS order with `base`, the columns before
-    h14d_01) of the given branches (every year) and units' branches, of the given assessments' branches in the
-    assessments' years (`assessment_ids`; or the one assessment `assessment_id`, a scalar parameter), of every
-    branch in the given years, or of every branch and year."""
+    h14d_01 and h14ap_01) of the given branches (every year) and units' branches, of the given assessments'
+    branches in the assessments' years (`assessment_ids`; or the one assessment `assessment_id`, a scalar
+    parameter), of every branch in the given years, or of every branch and year."""
     a = aliased(Assessment)
     t = AssessmentTally
     other = aliased(Assessment)
@@ -214,7 +222,10 @@ def _computed(dialect: str, branch_ids: Iterable[int] = (), assessment_ids: Iter
                c.weight_scored, c.weight_earned, progress_of(c), score_of(c), c.rating, c.plan_status, c.pledges,
                c.posts, c.members_total, c.members_done, coverage, _newest(dialect, c.answered, c.changed, c.audited)]
     if not base:
-        columns += [c.active, c.unit_kind, c.sort_key, c.name, c.search_text, c.grade]
+        from .grading import appraisal_class  # (grading reads what this module keeps)
+
+        columns += [c.active, c.unit_kind, c.sort_key, c.name, appraisal_class(c.year_id, c.branch_id),
+                    c.search_text, c.grade]
     return select(*columns).where(true())  # (an upsert's SELECT needs one)
 
 
@@ -335,15 +346,16 @@ def _count(condition):
 
 
 def group_of(s) -> list:
-    """The group of a summary (or of a table `s` with its columns) in the totals per unit kind and status (migration
-    h14f_01): its kind and status, NO_GROUP for none (as text: NO_GROUP is no value of their enums)."""
+    """The group of a summary (or of a table `s` with its columns) in the totals per unit kind, status and appraisal
+    class (migrations h14f_01, h14ap_01): its kind, status and class, NO_GROUP for none (as text: NO_GROUP is no value
+    of their enums)."""
     return [func.coalesce(type_coerce(s.unit_kind, String), NO_GROUP),
-            func.coalesce(type_coerce(s.status, String), NO_GROUP)]
+            func.coalesce(type_coerce(s.status, String), NO_GROUP), func.coalesce(s.appraisal, NO_GROUP)]
 
 
 def _district(by_group: bool = False):
     """SELECT of the district's totals per year and slot (in DISTRICT_COLUMNS order) over the active branches'
-    summaries; `by_group`, per year, unit kind, status and slot (GROUP_COLUMNS order)."""
+    summaries; `by_group`, per year, group (`group_of`) and slot (GROUP_COLUMNS order)."""
     s = BranchSummary
     slot = s.branch_id % DISTRICT_SLOTS
     group = group_of(s) if by_group else []
@@ -358,7 +370,7 @@ def _district(by_group: bool = False):
 
 def _district_criteria(by_group: bool = False):
     """SELECT of the per-year, per-criterion sums by slot (in CRITERION_COLUMNS order) over the kept tallies of the
-    active branches' own checklists; `by_group`, per unit kind and status as well (GROUP_CRITERION_COLUMNS)."""
+    active branches' own checklists; `by_group`, per group as well (GROUP_CRITERION_COLUMNS)."""
     s, t = BranchSummary, AssessmentTally
     slot = s.branch_id % DISTRICT_SLOTS
     group = group_of(s) if by_group else []
@@ -373,7 +385,7 @@ HANDED_STATUSES = (SubmissionStatus.SUBMITTED, SubmissionStatus.ACCEPTED)  # a r
 
 def _requests_handed(by_group: bool = False):
     """SELECT of (request id, submissions handed in by branches active in the request's year) per request; `by_group`,
-    (request id, unit kind, status, handed in) per request and group of those branches."""
+    (request id, unit kind, status, appraisal class, handed in) per request and group of those branches."""
     s = BranchSummary
     group = group_of(s) if by_group else []
     return (select(Submission.request_id, *group, func.count(Submission.id))
@@ -383,17 +395,19 @@ def _requests_handed(by_group: bool = False):
             .group_by(Submission.request_id, *group))
 
 
-GROUP_COLUMNS = DISTRICT_COLUMNS[:1] + ["unit_kind", "status"] + DISTRICT_COLUMNS[1:]
-GROUP_CRITERION_COLUMNS = CRITERION_COLUMNS[:2] + ["unit_kind", "status"] + CRITERION_COLUMNS[2:]
-REQUEST_GROUP_COLUMNS = ["request_id", "unit_kind", "status", "handed"]
+GROUP = ["unit_kind", "status", "appraisal"]  # a group's columns (`group_of`)
+GROUP_COLUMNS = DISTRICT_COLUMNS[:1] + GROUP + DISTRICT_COLUMNS[1:]
+GROUP_CRITERION_COLUMNS = CRITERION_COLUMNS[:2] + GROUP + CRITERION_COLUMNS[2:]
+REQUEST_GROUP_COLUMNS = ["request_id", *GROUP, "handed"]
 # (table, model, columns, key width, computed) of every kept table of the district's totals
 _KEPT = (("district_summary", DistrictSummary, DISTRICT_COLUMNS, 2, _district),
          ("district_criterion", DistrictCriterion, CRITERION_COLUMNS, 3, _district_criteria),
          ("request_tally", RequestTally, ["request_id", "handed"], 1, _requests_handed),
-         ("district_group", DistrictGroup, GROUP_COLUMNS, 4, lambda: _district(by_group=True)),
-         ("district_group_criterion", DistrictGroupCriterion, GROUP_CRITERION_COLUMNS, 5,
+         ("district_group", DistrictGroup, GROUP_COLUMNS, 2 + len(GROUP), lambda: _district(by_group=True)),
+         ("district_group_criterion", DistrictGroupCriterion, GROUP_CRITERION_COLUMNS, 3 + len(GROUP),
           lambda: _district_criteria(by_group=True)),
-         ("request_group", RequestGroup, REQUEST_GROUP_COLUMNS, 3, lambda: _requests_handed(by_group=True)))
+         ("request_group", RequestGroup, REQUEST_GROUP_COLUMNS, 1 + len(GROUP),
+          lambda: _requests_handed(by_group=True)))
 
 
 def _branch_or_secretary(member_id):
@@ -424,9 +438,9 @@ _WAITING = ((ReviewWaiting, ["assessment_id", "year_id", "submitted_at"], review
 
 
 def rebuild_district(connection) -> None:
-    """Recompute the district's totals, and those per unit kind and status, from the summaries, tallies and
-    submissions (the triggers of migrations h14k_01 and h14f_01 keep them afterwards), and the lists of what waits
-    for the leading group and the organisation section (migration h14w_01)."""
+    """Recompute the district's totals, and those per unit kind, status and appraisal class, from the summaries,
+    tallies and submissions (the triggers of migrations h14k_01 and h14f_01, widened by h14ap_01, keep them
+    afterwards), and the lists of what waits for the leading group and the organisation section (migration h14w_01)."""
     for _table, model, columns, _width, computed in _KEPT:
         connection.execute(delete(model))
         connection.execute(insert(model).from_select(columns, computed()))
@@ -575,6 +589,9 @@ def apply_pending(session: Session) -> None:
         rebuild_days(session.connection())
     branches = session.info.pop(_BRANCHES, set())
     years = session.info.pop(_YEARS, set())
+    rounds = session.info.pop(_ROUNDS, set()) - {None}
+    if rounds:  # (a round's questions are written with it, rarely alone)
+        years |= set(session.execute(select(AppraisalRound.year_id).where(AppraisalRound.id.in_(rounds))).scalars())
     assessments = session.info.pop(_ASSESSMENTS, set())
     units = session.info.pop(_UNITS, set())
     if branches or assessments or years or units:  # (asking for the connection would begin a transaction)
@@ -610,7 +627,27 @@ def noticed(session: Session) -> None:
             session.info.setdefault(_YEARS, set()).add(obj.id)
         elif isinstance(obj, SubmissionRequest):
             session.info.setdefault(_YEARS, set()).update(_values(obj, "year_id"))
+        elif isinstance(obj, tuple(_RULE_COLUMNS)):
+            _rule_noticed(session, obj)
     branches.discard(None)
+
+
+# The columns of the appraisal class's rule (grading.appraisal_class) on the rows of its round (the minimum of
+# ballots), its questions (which one is the overall question) and the year's grading policy (the satisfaction cut).
+_RULE_COLUMNS = {AppraisalRound: ("year_id", "min_ballots"), GradingPolicy: ("year_id", "advanced_min_satisfaction"),
+                 AppraisalQuestion: ("round_id", "criterion_id", "position")}
+
+
+def _rule_noticed(session: Session, obj) -> None:
+    """A row of the appraisal class's rule flushed: if it was added, deleted or a column of the rule changed, every
+    row of its year (of a question, of its round's year: `apply_pending` reads it)."""
+    from sqlalchemy import inspect
+
+    attrs = inspect(obj).attrs
+    if obj in session.new or obj in session.deleted or any(
+            attrs[name].history.has_changes() for name in _RULE_COLUMNS[type(obj)]):
+        key, column = (_ROUNDS, "round_id") if isinstance(obj, AppraisalQuestion) else (_YEARS, "year_id")
+        session.info.setdefault(key, set()).update(_values(obj, column))
 
 
 def _moved_between(assessment: Assessment) -> bool:
@@ -633,7 +670,7 @@ def _values(obj, name: str) -> set:
 
 
 def forget(session: Session) -> None:
-    for key in (_BRANCHES, _YEARS, _ALL, _ASSESSMENTS, _DAYS, _UNITS):
+    for key in (_BRANCHES, _YEARS, _ALL, _ASSESSMENTS, _DAYS, _UNITS, _ROUNDS):
         session.info.pop(key, None)
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, and_, bindparam, case, false, func, select, true, update
-from sqlalchemy.orm import lazyload
+from sqlalchemy import Float, Integer, String, and_, bindparam, case, cast, func, or_, select, update
+from sqlalchemy.orm import aliased, lazyload
 
 from ..collation import branch_order, people_order
 from ..errors import Conflict, Invalid, NotFound
@@ -28,6 +28,7 @@ from ..input_guard import parse_int
 from ..models import (
     LEVELS,
     AppraisalQuestion,
+    AppraisalRound,
     AppraisalTally,
     Assessment,
     AssessmentTally,
@@ -621,13 +622,8 @@ def branch_ids_graded(year: CampaignYear, grade: str) -> set[int]:
 
 
 APPRAISAL_FILTERS = ("few", "low")  # fewer ballots than the minimum; satisfaction below the 先进 threshold
+FAVOURABLE = (Level.SATISFIED, Level.FAIRLY)  # the satisfaction rate's answers (appraisal.satisfaction_rate)
 
-
-def branch_ids_by_appraisal(year: CampaignYear, which: str) -> set[int]:
-    """Branches whose appraisal this year is "few" (fewer ballots than the round's minimum, none included) or
-    "low" (shown, with a satisfaction rate below the policy's `advanced_min_satisfaction`, 60 % by default): the
-    branches `appraisal_condition` selects."""
-    return set(db.session.scalars(select(Branch.id).where(appraisal_condition(year, which, Branch.id))))
 
 def satisfaction_cut(limit: float) -> tuple[int, bool]:
     """(k, tie) such that a satisfaction rate `appraisal.satisfaction_rate` rounds below `limit` exactly when
@@ -643,62 +639,61 @@ def satisfaction_cut(limit: float) -> tuple[int, bool]:
     return 2 * m - 1, round((2 * m - 1) / 20, 1) < limit
 
 
-@dataclass(frozen=True)
-class AppraisalRule:
-    """What decides a branch's appraisal filter ("few" or "low") in a year, read once (`appraisal_rule`):
-    `everyone` or `no_one` when the round decides it for every branch, else the round, its overall question, the
-    minimum of ballots and, for "low", the satisfaction cut (`satisfaction_cut`)."""
+def satisfaction_cuts():
+    """SELECT (year_id, k, tie) of every stored grading policy: `satisfaction_cut` of its
+    `advanced_min_satisfaction` computed in SQL, exactly as Python computes it (both databases compute in IEEE
+    doubles, as Python does): m is the least integer whose m / 10 is not below the limit (one of four integers around
+    limit × 10, which SQLite's CAST truncates and PostgreSQL's rounds), k = 2m − 1, and `tie` (1 or 0) whether
+    Python's round(k / 20, 1) gives (m − 1) / 10: when the double x nearest k / 20 lies below k / 20, or is k / 20
+    exactly (k a multiple of 5) and m − 1 is even (Python rounds an exact half to even). 20x against k is decided
+    without rounding as 16x − k against −4x (16x and 4x are exact, and so is 16x − k, the two being within a factor
+    of two of each other: Sterbenz's lemma). Checked against `satisfaction_cut` for every limit in tenths, twentieths
+    and others (tests/unit/test_appraisal_tally.py)."""
+    p = GradingPolicy
+    limit = p.advanced_min_satisfaction
+    near = cast(limit * 10, Integer)
+    m = case(*((cast(near + step, Float) / 10.0 >= limit, near + step) for step in (-1, 0, 1)), else_=near + 2)
+    least = select(p.year_id, m.label("m")).subquery("least")
+    k = 2 * least.c.m - 1
+    x = cast(k, Float) / 20.0
+    below = or_(16 * x - k < -4 * x, and_(16 * x - k == -4 * x, least.c.m % 2 == 1))
+    return select(least.c.year_id, k.label("k"), case((below, 1), else_=0).label("tie")).subquery("cut")
 
-    which: str
-    everyone: bool = False
-    no_one: bool = False
-    round_id: int = 0
-    question_id: int = 0
-    min_ballots: int = 0
-    cut: tuple[int, bool] = (0, False)
+
+DEFAULT_SATISFACTION = GradingPolicy.__table__.c.advanced_min_satisfaction.default.arg  # no policy stored: 60 %
 
 
-def appraisal_rule(year: CampaignYear, which: str) -> AppraisalRule:
-    """The rule of the appraisal filter `which` in `year`, as `appraisal.results` decides `enough` and `shown`: reads
-    the round, its overall question and, for "low", the policy (at most three statements)."""
+def appraisal_class(year_id, branch_id):
+    """SQL (a scalar subquery correlated with the columns `year_id` and `branch_id`) of a branch's 群众评议 class in a
+    year, as `appraisal.results` decides `enough` and the policy's rule `advanced_min_satisfaction` (a rate below it is
+    never 先进, `may_be_advanced`): "few" when the branch has fewer ballots than the round's minimum (none counted, or
+    the year has no round or its round no overall question: every branch); "low" when it has enough and its
+    satisfaction rate rounds below the limit (`satisfaction_cut`, in integers over the kept counts of the overall
+    question, `AppraisalTally`); "" for neither. Whether the round has closed (before, no rate is shown, so no branch
+    is "low" to a reader) depends on the clock and is not part of it: the dashboard judges it when read. Kept in
+    `branch_summary.appraisal` (services/figures.py)."""
+    r, q, t, cut = AppraisalRound, aliased(AppraisalQuestion), AppraisalTally, satisfaction_cuts()
+    overall = (select(q.id).where(q.round_id == r.id, q.criterion_id.is_(None))  # AppraisalQuestion.is_overall
+               .order_by(q.position).limit(1).scalar_subquery())
+    ballots = func.coalesce(func.sum(t.answers), -1)
+    favourable = 2000 * func.coalesce(func.sum(case((t.level.in_(FAVOURABLE), t.answers), else_=0)), 0)
+    default_k, default_tie = satisfaction_cut(DEFAULT_SATISFACTION)
+    k = func.coalesce(func.max(cut.c.k), default_k)
+    below = or_(favourable < k * ballots,
+                and_(func.coalesce(func.max(cut.c.tie), int(default_tie)) == 1, favourable == k * ballots))
+    return (select(case((func.max(r.id).is_(None), "few"), (ballots < func.max(r.min_ballots), "few"),
+                        (below, "low"), else_=""))
+            .select_from(r).outerjoin(cut, cut.c.year_id == r.year_id)
+            .outerjoin(t, and_(t.round_id == r.id, t.question_id == overall, t.branch_id == branch_id,
+                               t.answers > 0))
+            .where(r.year_id == year_id).scalar_subquery())
+
+
+def appraisal_shown(year: CampaignYear, which: str) -> bool:
+    """Whether the branches of the appraisal class `which` are shown as such in `year`: "few" always (the ballot count
+    is known while the round is open), "low" once the year's round has closed (`appraisal.results` shows no rate
+    before: no branch is "low" to a reader). One statement for "low" (the round), none for "few"."""
+    if which != "low":
+        return True
     round_ = appraisal.round_for(year)
-    overall = None if round_ is None else db.session.scalar(  # (AppraisalQuestion.is_overall, the first)
-        select(AppraisalQuestion.id).where(AppraisalQuestion.round_id == round_.id,
-                                           AppraisalQuestion.criterion_id.is_(None))
-        .order_by(AppraisalQuestion.position).limit(1))
-    if round_ is None or overall is None:  # no ballot counted: every branch has too few
-        return AppraisalRule(which, everyone=which == "few", no_one=which != "few")
-    if which == "low" and not appraisal.is_closed(round_):
-        return AppraisalRule(which, no_one=True)  # figures are shown only once the round has closed
-    cut = satisfaction_cut(policy_for(year).advanced_min_satisfaction) if which == "low" else (0, False)
-    return AppraisalRule(which, round_id=round_.id, question_id=overall, min_ballots=round_.min_ballots, cut=cut)
-
-
-def appraisal_condition(year: CampaignYear, which: str, branch_id, rule: AppraisalRule | None = None,
-                        per_row: bool = False):
-    """SQL condition on a column of branch ids (`branch_id`) that its branch's appraisal this year is "few" or "low"
-    (`branch_ids_by_appraisal`), decided in SQL over the kept counts of the overall question (`AppraisalTally`) by
-    the `rule` (`appraisal_rule`, read here if not given): what the dashboard's filter adds to its statements.
-    The branches' counts grouped once per statement, or with `per_row` a subquery correlated with the row's branch
-    (a range of the tallies' key: round, question, branch): what a statement that stops early wants, such as a page
-    of 50 read in index order (issue #14); an aggregate over every branch pays less for the grouping."""
-    rule = rule or appraisal_rule(year, which)
-    if rule.everyone or rule.no_one:
-        return true() if rule.everyone else false()
-    t = AppraisalTally
-    ballots = func.sum(t.answers)
-    counted = select(t.branch_id).where(t.round_id == rule.round_id, t.question_id == rule.question_id,
-                                        t.answers > 0)
-    enough = ballots >= rule.min_ballots
-    if which == "few":
-        if per_row:  # no ballot counted (no row: -1), or fewer than the minimum
-            return func.coalesce(counted.with_only_columns(ballots).where(t.branch_id == branch_id)
-                                 .scalar_subquery(), -1) < rule.min_ballots
-        return branch_id.not_in(counted.group_by(t.branch_id).having(enough))
-    cut, tie = rule.cut
-    favourable = 2000 * func.sum(case((t.level.in_([Level.SATISFIED, Level.FAIRLY]), t.answers), else_=0))
-    below = (favourable <= cut * ballots) if tie else (favourable < cut * ballots)
-    if per_row:
-        return counted.with_only_columns(case((and_(enough, below), 1), else_=0)).where(
-            t.branch_id == branch_id).scalar_subquery() == 1
-    return branch_id.in_(counted.group_by(t.branch_id).having(and_(enough, below)))
+    return round_ is not None and appraisal.is_closed(round_)

@@ -87,35 +87,137 @@ def test_the_demo_seed_keeps_counts_that_agree(app):
     assert appraisal.tally_differences() == []
 
 
-def test_the_dashboard_s_appraisal_filters_are_those_of_the_results(app, admin, branch, other_branch):
+def _kept_classes(year, which: str) -> set[int]:
+    """The branches the dashboard's appraisal filter `which` selects from the kept classes (h14ap_01): those whose
+    summary holds the class, while the class is shown."""
+    from portal.models import BranchSummary
     from portal.services import grading
+
+    if not grading.appraisal_shown(year, which):
+        return set()
+    s = BranchSummary
+    return set(db.session.scalars(select(s.branch_id).where(s.year_id == year.id, s.appraisal == which)))
+
+
+def _from_results(round_, year, ids: list[int], which: str) -> set[int]:
+    """The computation of the filter before the counts were kept: from the results of the ballots' answers."""
+    from portal.services import grading
+
+    found = appraisal.results(round_, ids, overall_only=True)
+    if which == "few":
+        return {b for b, result in found.items() if not result.enough}
+    limit = grading.policy_for(year).advanced_min_satisfaction
+    return {b for b, result in found.items() if result.shown and result.total.overall.satisfaction < limit}
+
+
+def test_the_dashboard_s_appraisal_filters_are_those_of_the_results(app, admin, branch, other_branch):
+    """The kept classes select what the results select, while the round is open and once it has closed, after each
+    ballot, a change of the round's minimum and of the policy's cut (each marks the summaries it moves), and they are
+    what a computation from scratch gives (figures.differences) with the totals per group (district_differences)."""
+    from portal.models import GradingPolicy
+    from portal.services import figures, grading
 
     from ..appraisal_helpers import close_round, current_year
     from ..factories import BranchFactory
 
     third = BranchFactory()
+    year = current_year()
+    ids = [branch.id, other_branch.id, third.id]
+
+    def agree(closed: bool) -> None:
+        assert figures.differences(db.session) == []
+        assert figures.district_differences(db.session) == []
+        for which in grading.APPRAISAL_FILTERS:
+            assert _kept_classes(year, which) == _from_results(round_, year, ids, which), (which, closed)
+
+    assert _kept_classes(year, "few") == set(ids) and _kept_classes(year, "low") == set()  # no round: too few
     round_ = open_round(admin, minimum=3)
+    agree(False)
     _vote(admin, round_, branch, VOTES)  # 7 ballots, satisfaction 5/7
     _vote(admin, round_, other_branch, {"community": ["dissatisfied"] * 3, "staff": ["satisfied"]})  # 25 %
     _vote(admin, round_, third, {"parents": ["satisfied", "satisfied"]})  # below the minimum
-    ids = [branch.id, other_branch.id, third.id]
+    agree(False)
+    close_round(round_)
+    agree(True)
+    assert _kept_classes(year, "low") == {other_branch.id}
+    assert _kept_classes(year, "few") == {third.id}
+    round_.min_ballots = 2  # (below the service's floor: a test's own)
+    db.session.commit()
+    agree(True)
+    assert _kept_classes(year, "few") == set()
+    db.session.add(GradingPolicy(year_id=year.id, advanced_min_satisfaction=75.0))  # 5/7 = 71.4 % is below now
+    db.session.commit()
+    agree(True)
+    assert _kept_classes(year, "low") == {branch.id, other_branch.id}
+    policy = grading.policy_for(year)
+    policy.advanced_min_satisfaction = 71.4  # the rate rounds to 71.4: not below
+    db.session.commit()
+    agree(True)
+    assert _kept_classes(year, "low") == {other_branch.id}
+    round_.min_ballots = 8
+    db.session.commit()
+    agree(True)
+    assert _kept_classes(year, "few") == set(ids)
 
-    def from_results(which: str) -> set[int]:  # the computation before the counts were kept
-        found = appraisal.results(round_, ids, overall_only=True)
-        if which == "few":
-            return {b for b, result in found.items() if not result.enough}
-        limit = grading.policy_for(current_year()).advanced_min_satisfaction
-        return {b for b, result in found.items() if result.shown and result.total.overall.satisfaction < limit}
 
-    for closed in (False, True):
-        if closed:
-            close_round(round_)
-        for which in grading.APPRAISAL_FILTERS:
-            assert grading.branch_ids_by_appraisal(current_year(), which) == from_results(which), (which, closed)
-            per_row = grading.appraisal_condition(current_year(), which, Branch.id, per_row=True)
-            assert set(db.session.scalars(select(Branch.id).where(per_row))) == from_results(which), (which, closed)
-    assert grading.branch_ids_by_appraisal(current_year(), "low") == {other_branch.id}
-    assert grading.branch_ids_by_appraisal(current_year(), "few") == {third.id}
+def test_the_kept_class_follows_the_overall_question_and_the_round(app, admin, branch):
+    """The class reads the round's first question without a criterion (no such question: every branch has too
+    few ballots), and a round deleted leaves every branch with too few."""
+    from portal.models import AppraisalQuestion, AppraisalRound
+    from portal.services import figures
+
+    from ..appraisal_helpers import current_year
+
+    year = current_year()
+    round_ = open_round(admin, minimum=1)
+    _vote(admin, round_, branch, {"staff": ["satisfied"]})
+    assert _kept_classes(year, "few") == set()
+    overall = next(q for q in round_.questions if q.is_overall)
+    overall.criterion_id = round_.questions[0].criterion_id  # no overall question left
+    db.session.commit()
+    assert figures.differences(db.session) == [] and _kept_classes(year, "few") == {branch.id}
+    overall.criterion_id = None
+    db.session.commit()
+    assert _kept_classes(year, "few") == set()
+    db.session.delete(db.session.get(AppraisalRound, round_.id))  # its questions and counts go with it
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(AppraisalQuestion)) == 0
+    assert figures.differences(db.session) == [] and figures.district_differences(db.session) == []
+    assert _kept_classes(year, "few") == {branch.id}
+
+
+def _limits() -> list[float]:
+    """Limits of the satisfaction rate to check the cut in SQL with: every tenth and twentieth from 0 to 100, every
+    hundredth around 60, and some drawn at random."""
+    import random
+
+    rng = random.Random(14)
+    return sorted({n / 10 for n in range(1001)} | {n / 20 for n in range(2001)} | {n / 100 for n in range(5500, 6500)}
+                  | {round(rng.uniform(0, 100), rng.choice((1, 2, 3, 7))) for _ in range(300)})
+
+
+def test_the_satisfaction_cut_in_sql_is_the_cut_in_python(app, admin):
+    """`grading.satisfaction_cuts` computes in SQL, from a stored policy's limit, the (k, tie) that
+    `satisfaction_cut` computes in Python: for each limit of `_limits` (on SQLite and PostgreSQL alike)."""
+    from portal.models import GradingPolicy
+    from portal.services import grading
+
+    from ..appraisal_helpers import current_year
+
+    year = current_year()
+    db.session.add(GradingPolicy(year_id=year.id))
+    db.session.flush()
+    cut = grading.satisfaction_cuts()
+    read = select(cut.c.k, cut.c.tie).where(cut.c.year_id == year.id)
+    wrong = []
+    for limit in _limits():
+        db.session.execute(update(GradingPolicy).where(GradingPolicy.year_id == year.id)
+                           .values(advanced_min_satisfaction=limit))
+        k, tie = db.session.execute(read).one()
+        if (k, bool(tie)) != grading.satisfaction_cut(limit):
+            wrong.append((limit, k, tie, grading.satisfaction_cut(limit)))
+    db.session.rollback()
+    assert wrong == []
 
 
 @pytest.mark.parametrize("limit", [60.0, 62.5, 59.95, 33.3, 66.7, 0.0, 100.0, 12.35])

@@ -1,14 +1,16 @@
-"""Issue 14 (h14k, h14f): the district's totals kept by the database's triggers (`district_summary`,
-`district_criterion`, `request_tally`, migration h14k_01; and per unit kind and status, `district_group`,
-`district_group_criterion`, `request_group`, migration h14f_01) always equal a computation from scratch over the
-summaries, tallies and submissions, and the lists of the reviews and pledges waiting for the district
-(`review_waiting`, `pledge_waiting`, migration h14w_01) a computation from the assessments, pledges and roles, after
-a random mix of ticks, submissions, returns and reviews, members' own checklists moved or deleted, members named
-secretary and back, pledges written, moved and deleted, 报送 submissions and requests,
-branches deactivated and reactivated, units re-kinded, answers and branches deleted, and years added and made current;
-and the overview's cards, chart, criterion averages and overdue submissions, unfiltered and filtered by unit kind
-and/or status, and the branch page's comparison read from them equal the aggregates over the matching summaries that
-they replace."""
+"""Issue 14 (h14k, h14f, h14ap): the district's totals kept by the database's triggers (`district_summary`,
+`district_criterion`, `request_tally`, migration h14k_01; and per unit kind, status and appraisal class,
+`district_group`, `district_group_criterion`, `request_group`, migrations h14f_01 and h14ap_01) always equal a
+computation from scratch over the summaries, tallies and submissions, and the lists of the reviews and pledges
+waiting for the district (`review_waiting`, `pledge_waiting`, migration h14w_01) a computation from the assessments,
+pledges and roles, after a random mix of ticks, submissions, returns and reviews, members' own checklists moved or
+deleted, members named secretary and back, pledges written, moved and deleted, 报送 submissions and requests, branches
+deactivated and reactivated, units re-kinded, answers and branches deleted, years added and made current, and 群众评议
+ballots cast, the round's minimum and the policy's cut changed and the round closed and opened again (the kept
+appraisal classes, h14ap_01, are also those of the Python rule over the ballots' counts); and the overview's cards,
+chart, criterion averages and overdue submissions, unfiltered and filtered by unit kind, status and/or appraisal
+class, and the branch page's comparison read from them equal the aggregates over the matching summaries that they
+replace."""
 from __future__ import annotations
 
 import random
@@ -19,6 +21,7 @@ from sqlalchemy import delete, func, select
 
 from portal.extensions import db
 from portal.models import (
+    AppraisalRound,
     Assessment,
     AssessmentStatus,
     Branch,
@@ -28,6 +31,7 @@ from portal.models import (
     DistrictGroupCriterion,
     DistrictSummary,
     ItemResult,
+    Level,
     Pledge,
     PledgeStatus,
     PledgeWaiting,
@@ -45,7 +49,8 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import campaign, checklist, dashboard, figures, tallies, users
+from portal.services import appraisal, campaign, checklist, dashboard, figures, grading, tallies, users
+from tests.appraisal_helpers import open_round
 from tests.dashboard_helpers import branch_items, build_district, year
 
 VALUES = [r.value for r in Result]
@@ -67,25 +72,57 @@ def _criteria(year_id: int) -> dict[int, int]:
 
 
 def _filters(campaign_year: CampaignYear) -> list[dashboard.Filters]:
-    """The overview unfiltered, by each unit kind, by each status (and not started), and by five pairs of kind and
-    status (each kind and each status once; every group's kept row is compared exactly by district_differences)."""
+    """The overview unfiltered, by each unit kind, by each status (and not started), by five pairs of kind and
+    status (each kind and each status once; every group's kept row is compared exactly by district_differences), by
+    each appraisal class, and by each class with a kind, a status, or both."""
     statuses = [s.value for s in AssessmentStatus] + [dashboard.NOT_STARTED]
     kinds = list(UnitKind)
+    classes = grading.APPRAISAL_FILTERS
     return ([dashboard.Filters(year=campaign_year)]
             + [dashboard.Filters(year=campaign_year, kind=kind) for kind in kinds]
             + [dashboard.Filters(year=campaign_year, status=status) for status in statuses]
             + [dashboard.Filters(year=campaign_year, kind=kinds[i], status=statuses[(i + 1) % len(statuses)])
-               for i in range(len(kinds))])
+               for i in range(len(kinds))]
+            + [dashboard.Filters(year=campaign_year, appraisal=which) for which in classes]
+            + [dashboard.Filters(year=campaign_year, appraisal=which, kind=kinds[i], status=statuses[i + 2])
+               for i, which in enumerate(classes)]
+            + [dashboard.Filters(year=campaign_year, appraisal=which, status=statuses[i])
+               for i, which in enumerate(classes)]
+            + [dashboard.Filters(year=campaign_year, appraisal=which, kind=kinds[i + 1])
+               for i, which in enumerate(classes)])
 
 
-def agree(monkeypatch=None, step: int | None = None) -> None:
+def _appraisal_classes_agree() -> set[str]:
+    """Every kept summary's appraisal class is the one the Python rule gives over its year's round: "few" below the
+    round's minimum of ballots (or without a round), "low" with a satisfaction rate (appraisal.satisfaction_rate)
+    below the policy's limit, else ''. Returns the classes found."""
+    assert appraisal.tally_differences() == []
+    s, seen = figures.BranchSummary, set()
+    for campaign_year in db.session.scalars(select(CampaignYear)):
+        round_ = appraisal.round_for(campaign_year)
+        counts = appraisal.overall_counts(round_) if round_ is not None else {}
+        limit = grading.policy_for(campaign_year).advanced_min_satisfaction
+        rows = db.session.execute(select(s.branch_id, s.appraisal).where(s.year_id == campaign_year.id))
+        for branch_id, kept in rows:
+            found = counts.get(branch_id, {})
+            if round_ is None or not found or sum(found.values()) < round_.min_ballots:
+                expected = "few"
+            else:
+                expected = "low" if appraisal.satisfaction_rate(found) < limit else ""
+            assert kept == expected, (campaign_year.year, branch_id, found, kept)
+            seen.add(kept)
+    return seen
+
+
+def agree(monkeypatch=None, step: int | None = None) -> set[str]:
     """Kept = from scratch (the tables), and what the pages read = the aggregates they replace (every year,
-    unfiltered and filtered by kind and/or status; at a `step` of a long run, unfiltered and one of the filters in
-    turn, all of them every tenth step)."""
+    unfiltered and filtered by kind, status and/or appraisal class; at a `step` of a long run, unfiltered and one of
+    the filters in turn, all of them every tenth step). Returns the appraisal classes the summaries hold."""
     differences = figures.district_differences(db.session)
     assert not differences, "\n".join(map(str, differences))
     summaries = figures.differences(db.session)
     assert not summaries, "\n".join(map(str, summaries))
+    classes = _appraisal_classes_agree()
     now = utcnow()
     criteria = dashboard.branch_criteria()
     close = 0.101  # averages to 0.1: a mean ending in 5 hundredths rounds either way from the sum of floats or tenths
@@ -117,6 +154,7 @@ def agree(monkeypatch=None, step: int | None = None) -> None:
                 assert score is None or abs(score - old_score) < close
                 assert abs(progress - old_progress) < close
     db.session.rollback()
+    return classes
 
 
 def _tick(rng, built, items) -> None:
@@ -268,13 +306,54 @@ def _new_year(rng, admin, years: list[int]) -> None:
         campaign.make_current(admin, year(rng.choice(years)))
 
 
+def _vote(admin, round_, branch, levels: list[Level]) -> None:
+    """Ballots cast for `branch`, one per level, every question answered alike."""
+    for code, level in zip(appraisal.generate_codes(admin, round_, branch, "staff", len(levels)), levels, strict=True):
+        appraisal.cast_ballot(code, {q.id: level.value for q in round_.questions})
+
+
+def _appraise(rng, built, admin, round_id: int) -> None:
+    """群众评议 in the first year: ballots cast for a branch (the round opened again first if it had closed); or the
+    round's minimum changed; or the policy's limit of satisfaction; or the round closed (its figures shown) or opened
+    again."""
+    round_ = db.session.get(AppraisalRound, round_id)
+    today = appraisal.local_today()
+    roll = rng.random()
+    if roll < 0.5:
+        i = rng.randrange(len(built.branches))
+        branch = db.session.get(Branch, built.branches[i].id)
+        if branch is None or not branch.active:
+            return
+        if not appraisal.is_open(round_):
+            round_.closes_on = today + timedelta(days=3)
+            db.session.commit()
+        # (a third of the branches displeases everyone: "low" once they have enough ballots)
+        _vote(admin, round_, branch, [Level.DISSATISFIED if i % 3 == 0 else rng.choice(
+            [Level.SATISFIED, Level.FAIRLY, Level.BASICALLY]) for _ in range(rng.randint(1, 2))])
+    elif roll < 0.65:
+        round_.min_ballots = rng.randint(1, 4)  # (below the service's floor: a test's own)
+    elif roll < 0.8:
+        policy = grading.policy_for(db.session.get(CampaignYear, round_.year_id))
+        policy.advanced_min_satisfaction = rng.choice([50.0, 60.0, 62.5, 66.7, 75.0])
+        db.session.add(policy)
+    else:
+        round_.closes_on = today + timedelta(days=3) if appraisal.is_closed(round_) else today - timedelta(days=1)
+    db.session.commit()
+
+
 def test_a_random_mix_of_changes_keeps_the_district_totals_exact(app, admin, leader, monkeypatch):
     built = build_district(6)
     agree(monkeypatch)
     assert _kept(year().id)["branches"] == 6
+    round_ = open_round(admin, minimum=2)
+    round_id = round_.id
+    _vote(admin, round_, db.session.get(Branch, built.branches[0].id), [Level.DISSATISFIED] * 2)  # "low"
+    _vote(admin, round_, db.session.get(Branch, built.branches[1].id), [Level.SATISFIED] * 2)  # neither
+    agree(monkeypatch)
     rng = random.Random(1414)
     years = [year().year]
-    steps = [(0.30, lambda: _tick(rng, built, branch_items(year()))),
+    steps = [(0.20, lambda: _tick(rng, built, branch_items(year()))),
+             (0.10, lambda: _appraise(rng, built, admin, round_id)),
              (0.06, lambda: _pledge(rng, built)),
              (0.12, lambda: _workflow(rng, built, branch_items(year()), leader)),
              (0.07, lambda: _own_checklist(rng, built)),
@@ -284,8 +363,8 @@ def test_a_random_mix_of_changes_keeps_the_district_totals_exact(app, admin, lea
              (0.09, lambda: _delete_answers(rng, built)),
              (0.05, lambda: _delete_branch(rng, built, admin)),
              (0.07, lambda: _new_year(rng, admin, years))]
-    done = set()
-    for n in range(80):
+    done, classes = set(), set()
+    for n in range(90):
         roll, step = rng.random(), None
         for index, (share, action) in enumerate(steps):
             roll -= share
@@ -294,8 +373,9 @@ def test_a_random_mix_of_changes_keeps_the_district_totals_exact(app, admin, lea
                 action()
                 break
         done.add(step)
-        agree(monkeypatch, n)
+        classes |= agree(monkeypatch, n)
     assert done == set(range(len(steps)))  # every kind of change was made at least once
+    assert classes == {"few", "low", ""}  # and every appraisal class was held
 
 
 def test_the_kept_totals_follow_deactivation_and_a_deleted_year(app, admin, monkeypatch):

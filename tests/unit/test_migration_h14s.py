@@ -45,7 +45,7 @@ def test_h14s_01_fills_and_keeps_the_search_text_and_grade(tmp_path):
     summary_triggers = _other_triggers(con)
     con.close()
 
-    migrate(app, "h14o_01", down=True)
+    migrate(app, "h14ap_01", down=True)
     con = sqlite3.connect(path)
     assert _h14s_objects(con) == set() and _other_triggers(con) == summary_triggers
     assert "grade" not in {row[1] for row in con.execute("PRAGMA table_info(branch_summary)")}

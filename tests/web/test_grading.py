@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
+    Branch,
     GradeRecord,
     MemberAppraisalTaking,
     MemberVerdict,
@@ -266,6 +267,47 @@ def test_dashboard_appraisal_column_filter_and_exports(client, branch, other_bra
     by_name = {row[0]: row for row in rows[1:]}
     assert (by_name[branch.name][ballots], by_name[branch.name][rate]) == ("3", "100.0")
     assert by_name[other_branch.name][rate] == "33.3"
+
+
+def test_the_appraisal_filters_cost_the_same_statements_at_3_and_30_branches(client, leader, admin):
+    """The appraisal filter reads the kept totals per class (h14ap_01): its page costs the statements the kind
+    filter's costs, "low" one more (whether the round has closed), the same at 3 and at 30 branches; and it lists the
+    branches of its class."""
+    from ..dashboard_helpers import build_district, count_statements
+
+    def vote(branches) -> None:
+        round_.opens_on, round_.closes_on = today - timedelta(days=3), today + timedelta(days=3)
+        db.session.commit()
+        for n, built in enumerate(branches):
+            branch = db.session.get(Branch, built.id)
+            if n % 3 == 0:
+                _ballots(round_, branch, admin, ["dissatisfied"] * 5)  # low
+            elif n % 3 == 1:
+                _ballots(round_, branch, admin, ["satisfied"] * 5)  # neither
+            else:
+                _ballots(round_, branch, admin, ["satisfied"])  # too few
+        close_round(round_)
+
+    today = appraisal.local_today()
+    small = build_district(3)
+    round_ = open_round(admin, minimum=5)
+    vote(small.branches)
+    pages = ["/dashboard?appraisal=few", "/dashboard?appraisal=low",
+             "/dashboard?appraisal=low&kind=primary&sort=-score", "/dashboard?kind=primary"]
+
+    def counts() -> list[int]:
+        client.login(leader)
+        return [count_statements(client, url) for url in pages]
+
+    at_3 = counts()
+    assert at_3[0] == at_3[3] and at_3[1] == at_3[3] + 1, at_3
+    low = client.get("/dashboard?appraisal=low").get_data(as_text=True).split("<tbody>", 1)[1]
+    assert small.branches[0].name in low and small.branches[1].name not in low and small.branches[2].name not in low
+    few = client.get("/dashboard?appraisal=few").get_data(as_text=True).split("<tbody>", 1)[1]
+    assert small.branches[2].name in few and small.branches[0].name not in few
+    more = build_district(27, start=3)
+    vote(more.branches)
+    assert counts() == at_3
 
 
 def test_proposing_again_keeps_confirmations_and_follows_a_moved_member(branch, other_branch, secretary, member,
