@@ -155,9 +155,17 @@
     return (!isWrite(ctx) && text(name + "Read")) || text(name);
   }
 
+  // An answer that is not shown leaves the page as it was: its address too (hx-push-url would show the new
+  // filters above the old table).
+  function keepPage(ctx) {
+    ctx.swap = "none";
+    ctx.push = null;
+    ctx.replace = null;
+  }
+
   function handleErrorAnswer(ctx) {
     var node = messageNode(ctx.text);
-    ctx.swap = "none";  // whatever the server said: an error never replaces the person's work
+    keepPage(ctx);  // whatever the server said: an error never replaces the person's work
     if (!node) return;
     node.removeAttribute("role");
     if (node.getAttribute("data-scope") === "page") {
@@ -625,9 +633,9 @@
     }
     if (messageNode(ctx.text)) {
       if (isLatest(ctx)) handleErrorAnswer(ctx);
-      else ctx.swap = "none";
+      else keepPage(ctx);
     } else if (!answersTarget(ctx)) {
-      ctx.swap = "none";
+      keepPage(ctx);
       if (isLatest(ctx)) showGenericProblem(ctx, problemText(ctx, "serverError"));
     }
   });

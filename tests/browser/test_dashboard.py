@@ -214,9 +214,30 @@ def test_a_name_search_shows_its_figures_without_javascript(browser, live_server
         login(page, live_server, leader.username, PASSWORD)
         page.goto(f"{live_server}/dashboard?q=%E6%B5%8B%E8%AF%95")
         assert page.locator("#dashboard-table tbody tr").count() == 4
-        page.click("text=显示统计数据")
+        link = page.locator(".stat-cards--later a[href^='/dashboard/figures?']")  # (in <noscript>: no text= there)
+        assert link.inner_text() == "显示统计数据"
+        link.click()
         page.wait_for_url(re.compile(r".*/dashboard/figures\?.*q=.*"))
         assert page.locator(".stat-cards .stat-card").count() == 6
         assert page.locator("#dashboard-table tbody tr").count() == 4
     finally:
         context.close()
+
+
+def test_a_filter_refused_after_the_session_ended_leaves_the_page_and_its_address(page, live_server, leader):
+    """The session ends, then the leader picks a grade: the answer (a log-in prompt) is not shown over the table,
+    and the address bar keeps the view the page shows (it showed the new filter above the old table)."""
+    from portal.extensions import db
+
+    build_district(4)
+    login(page, live_server, leader.username, PASSWORD)
+    page.goto(f"{live_server}/dashboard")
+    before = page.url
+    rows = page.locator("#dashboard-table tbody tr").count()
+    db.session.commit()
+    leader.session_version += 1  # the session ends (as after its idle time, or a logout elsewhere)
+    db.session.commit()
+    page.select_option("#filter-grade", "ordinary")
+    page.locator("#page-alert a[href*='/login?next=']").wait_for()
+    assert page.url == before
+    assert page.locator("#dashboard-table tbody tr").count() == rows
