@@ -591,9 +591,15 @@
     }
   }
 
+  // Back or Forward moves the page to another address: an answer to a request made before it (a filter, a page of
+  // a table) would swap in a view and push an address the person has just left.
+  var historyMoves = 0;
+  window.addEventListener("popstate", function () { historyMoves++; });
+
   document.addEventListener("htmx:config:request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     if (!ctx || !ctx.request) return;
+    ctx.portalHistoryMoves = historyMoves;
     if (ctx.request.headers) ctx.request.headers["X-CSRFToken"] = csrfToken();
     var row = rowOf(ctx);
     if (row && row.id) {
@@ -622,6 +628,10 @@
   document.addEventListener("htmx:after:request", function (evt) {
     var ctx = evt.detail && evt.detail.ctx;
     if (!ctx || !ctx.response) return;
+    if ((ctx.push || ctx.replace) && ctx.portalHistoryMoves !== historyMoves) {
+      keepPage(ctx);  // made before Back or Forward: the view it would show has been left
+      return;
+    }
     // An earlier answer from the same row replaced it: swap into its successor (same id).
     if (ctx.target && ctx.target.nodeType === 1 && !ctx.target.isConnected && ctx.target.id) {
       ctx.target = document.getElementById(ctx.target.id) || ctx.target;

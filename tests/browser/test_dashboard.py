@@ -241,3 +241,24 @@ def test_a_filter_refused_after_the_session_ended_leaves_the_page_and_its_addres
     page.locator("#page-alert a[href*='/login?next=']").wait_for()
     assert page.url == before
     assert page.locator("#dashboard-table tbody tr").count() == rows
+
+
+def test_back_while_a_filter_is_on_its_way_keeps_the_page_and_its_address_together(page, live_server, leader):
+    """A filter chosen on a slow network, then Back before its answer: the page goes back, and the late answer
+    neither swaps its view in nor pushes its address (the address said grade=ordinary over the earlier table)."""
+    build_district(6)
+    login(page, live_server, leader.username, PASSWORD)
+    page.goto(f"{live_server}/dashboard?kind=primary")
+    page.select_option("#filter-status", "reviewed")
+    page.wait_for_url(re.compile(r".*status=reviewed.*"))
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(0)
+    page.evaluate("""() => {
+        const fetch = window.fetch;
+        window.fetch = (...args) => new Promise(resolve => setTimeout(resolve, 800)).then(() => fetch(...args));
+    }""")
+    page.select_option("#filter-grade", "ordinary")  # held back 800 ms
+    page.go_back()
+    page.wait_for_timeout(2500)  # past the held-back answer (and the history restore, held back too)
+    assert "grade=" not in page.url and "status=" not in page.url and "kind=primary" in page.url
+    assert page.locator("#filter-status").input_value() == ""
+    expect(page.locator("#dashboard-table tbody tr")).to_have_count(2)  # branches 0 and 3: primary schools
