@@ -1,5 +1,6 @@
 """A leader filters, sorts and drills into a branch in Chromium; with and without JavaScript; print view."""
 import re
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
@@ -83,12 +84,21 @@ def test_quick_filter_changes_end_on_the_last_choice(page, live_server, leader):
     assert page.locator("#dashboard-table tbody tr").count() == expected
 
 
+@contextmanager
+def _without_script(browser, live_server, user):
+    """A page of a browser with JavaScript off, logged in as `user`; closed afterwards."""
+    context = browser.new_context(locale="zh-CN", java_script_enabled=False, viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        login(page, live_server, user.username, PASSWORD)
+        yield page
+    finally:
+        context.close()
+
+
 def test_filters_work_without_javascript(browser, live_server, leader):
     build_district(4)
-    context = browser.new_context(locale="zh-CN", java_script_enabled=False, viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        login(page, live_server, leader.username, PASSWORD)
+    with _without_script(browser, live_server, leader) as page:
         page.goto(f"{live_server}/dashboard")
         page.select_option("#filter-status", "reviewed")
         page.click("form.filters button[type=submit]")
@@ -97,8 +107,6 @@ def test_filters_work_without_javascript(browser, live_server, leader):
         page.click("#sort-progress")
         page.wait_for_url(re.compile(r".*sort=-progress.*"))
         assert "status=reviewed" in page.url
-    finally:
-        context.close()
 
 
 def test_print_view_is_a_clean_report(page, live_server, leader):
@@ -208,10 +216,7 @@ def test_a_name_search_shows_its_rows_then_its_figures(page, live_server, leader
 
 def test_a_name_search_shows_its_figures_without_javascript(browser, live_server, leader):
     build_district(4)
-    context = browser.new_context(locale="zh-CN", java_script_enabled=False, viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    try:
-        login(page, live_server, leader.username, PASSWORD)
+    with _without_script(browser, live_server, leader) as page:
         page.goto(f"{live_server}/dashboard?q=%E6%B5%8B%E8%AF%95")
         assert page.locator("#dashboard-table tbody tr").count() == 4
         link = page.locator(".stat-cards--later a[href^='/dashboard/figures?']")  # (in <noscript>: no text= there)
@@ -220,8 +225,6 @@ def test_a_name_search_shows_its_figures_without_javascript(browser, live_server
         page.wait_for_url(re.compile(r".*/dashboard/figures\?.*q=.*"))
         assert page.locator(".stat-cards .stat-card").count() == 6
         assert page.locator("#dashboard-table tbody tr").count() == 4
-    finally:
-        context.close()
 
 
 def test_a_filter_refused_after_the_session_ended_leaves_the_page_and_its_address(page, live_server, leader):
